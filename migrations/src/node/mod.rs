@@ -1,0 +1,25 @@
+//! The regional node's schema: members, organisations and opportunities.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_member;
+mod m20261123_000002_create_organisation;
+mod m20261123_000003_create_opportunity;
+
+/// Applies the node schema; start-up and `passage migrate` both run it.
+pub struct NodeMigrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for NodeMigrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_member::Migration),
+            Box::new(m20261123_000002_create_organisation::Migration),
+            Box::new(m20261123_000003_create_opportunity::Migration),
+        ]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "passage_node_migrations".into_iden()
+    }
+}

@@ -1,0 +1,14 @@
+//! Passage's wire protocol: the generated `passage.v1` types, clients and servers,
+//! and the file descriptor set that reflection serves.
+
+/// Package `passage.v1`.
+pub mod v1 {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("passage.v1");
+}
+
+/// The encoded `FileDescriptorSet` of every Passage proto, for gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("passage_descriptor");
+
+/// Metadata key that names the region a call through the gateway is for.
+pub const REGION_METADATA_KEY: &str = "x-passage-region";
