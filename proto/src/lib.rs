@@ -12,3 +12,15 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("pass
 
 /// Metadata key that names the region a call through the gateway is for.
 pub const REGION_METADATA_KEY: &str = "x-passage-region";
+
+/// Whether `slug` is a region slug: `amsterdam`, `washington-dc` (lowercase ASCII
+/// letters, digits and inner hyphens, at most 63 characters).
+pub fn is_region_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= 63
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+}

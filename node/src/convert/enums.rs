@@ -1,0 +1,77 @@
+//! Wire enums ↔ the lowercase names stored in the database (`newcomer`,
+//! `asylum_seeker`), and the checks every enum field of a request gets.
+
+use passage_proto::v1;
+
+use crate::error::{Error, Result};
+
+/// A `passage.v1` enum whose value names share a prefix (`MEMBER_ROLE_`).
+pub trait WireEnum: Sized + Copy + Default + PartialEq {
+    const PREFIX: &'static str;
+    fn name(self) -> &'static str;
+    fn from_name(name: &str) -> Option<Self>;
+    fn from_number(number: i32) -> Option<Self>;
+}
+
+macro_rules! wire_enum {
+    ($($type:ty => $prefix:literal),* $(,)?) => {$(
+        impl WireEnum for $type {
+            const PREFIX: &'static str = $prefix;
+            fn name(self) -> &'static str {
+                self.as_str_name()
+            }
+            fn from_name(name: &str) -> Option<Self> {
+                Self::from_str_name(name)
+            }
+            fn from_number(number: i32) -> Option<Self> {
+                Self::try_from(number).ok()
+            }
+        }
+    )*};
+}
+
+wire_enum! {
+    v1::MemberRole => "MEMBER_ROLE_",
+    v1::ResidenceStatus => "RESIDENCE_STATUS_",
+    v1::CivicIntegration => "CIVIC_INTEGRATION_",
+    v1::EducationLevel => "EDUCATION_LEVEL_",
+    v1::OrganisationKind => "ORGANISATION_KIND_",
+    v1::OpportunityKind => "OPPORTUNITY_KIND_",
+    v1::OpportunityStatus => "OPPORTUNITY_STATUS_",
+}
+
+/// The stored name of a value: `MEMBER_ROLE_NEWCOMER` → `newcomer`.
+pub fn stored<E: WireEnum>(value: E) -> String {
+    value
+        .name()
+        .strip_prefix(E::PREFIX)
+        .unwrap_or(value.name())
+        .to_ascii_lowercase()
+}
+
+/// The value a stored name stands for; a name this build does not know reads as
+/// unspecified rather than failing the whole read.
+pub fn from_stored<E: WireEnum>(stored: &str) -> E {
+    E::from_name(&format!("{}{}", E::PREFIX, stored.to_ascii_uppercase())).unwrap_or_default()
+}
+
+/// The wire value of `field`, which must be a known value and, when `required`, not
+/// the `_UNSPECIFIED` zero.
+pub fn parse<E: WireEnum>(field: &str, number: i32, required: bool) -> Result<E> {
+    let value = E::from_number(number).ok_or_else(|| {
+        Error::invalid(field, format!("{number} is not a known value"))
+    })?;
+    if required && value == E::default() {
+        return Err(Error::invalid(
+            field,
+            format!("must be set (one of the {}* values)", E::PREFIX),
+        ));
+    }
+    Ok(value)
+}
+
+/// A filter in a list request: `None` when unspecified.
+pub fn filter<E: WireEnum>(field: &str, number: i32) -> Result<Option<String>> {
+    let value: E = parse(field, number, false)?;
+    Ok((value != E::default()).then(|| stored(value)))
+}

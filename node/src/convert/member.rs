@@ -1,0 +1,220 @@
+//! Member ↔ `member` row, and update masks on members.
+
+use chrono::{DateTime, Utc};
+use passage_proto::v1;
+use uuid::Uuid;
+
+use super::enums::{self, from_stored, stored};
+use super::{json_strings, strings_from_json, timestamp, unknown_path};
+use crate::error::{Error, Result};
+use crate::store::entity::member;
+use crate::validate;
+
+/// The wire form of a stored member.
+pub fn to_wire(row: &member::Model) -> v1::Member {
+    v1::Member {
+        id: row.id.to_string(),
+        profile: Some(v1::SharedProfile {
+            display_name: row.display_name.clone(),
+            home_region: row.home_region.clone(),
+            profession: row.profession.clone(),
+            sectors: strings_from_json(&row.sectors),
+            skills: strings_from_json(&row.skills),
+            languages: strings_from_json(&row.languages),
+            education_level: from_stored::<v1::EducationLevel>(&row.education_level) as i32,
+            experience_years: row.experience_years,
+            available_hours_per_week: row.available_hours_per_week,
+            share_across_regions: row.share_across_regions,
+        }),
+        regional: Some(v1::RegionalRecord {
+            role: from_stored::<v1::MemberRole>(&row.role) as i32,
+            residence_status: from_stored::<v1::ResidenceStatus>(&row.residence_status) as i32,
+            asylum_application_date: row
+                .asylum_application_date
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            permits: permits_from_json(&row.permits),
+            civic_integration: from_stored::<v1::CivicIntegration>(&row.civic_integration)
+                as i32,
+        }),
+        create_time: Some(timestamp(row.created_at)),
+        update_time: Some(timestamp(row.updated_at)),
+    }
+}
+
+/// Who a row belongs to and when it was written: what the node sets, never the caller.
+#[derive(Debug, Clone)]
+pub struct RowIdentity {
+    pub id: Uuid,
+    pub home_region: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Validates a wire member (fields named under `prefix`, such as `member`) and
+/// builds the row it becomes.
+pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<member::Model> {
+    let default_profile = v1::SharedProfile::default();
+    let default_regional = v1::RegionalRecord::default();
+    let profile = wire.profile.as_ref().unwrap_or(&default_profile);
+    let regional = wire.regional.as_ref().unwrap_or(&default_regional);
+    let p = |name: &str| format!("{prefix}.profile.{name}");
+    let r = |name: &str| format!("{prefix}.regional.{name}");
+
+    let asylum_application_date =
+        validate::optional_date(&r("asylum_application_date"), &regional.asylum_application_date)?;
+    if let Some(date) = asylum_application_date
+        && date > identity.updated_at.date_naive()
+    {
+        return Err(Error::invalid(
+            r("asylum_application_date"),
+            "must not be in the future",
+        ));
+    }
+    Ok(member::Model {
+        id: identity.id,
+        display_name: validate::required_text(&p("display_name"), &profile.display_name, 120)?,
+        home_region: identity.home_region,
+        profession: validate::optional_text(&p("profession"), &profile.profession, 120)?,
+        sectors: json_strings(&validate::list(&p("sectors"), &profile.sectors, 20, validate::slug)?),
+        skills: json_strings(&validate::list(&p("skills"), &profile.skills, 50, |f, v| {
+            validate::required_text(f, v, 60)
+        })?),
+        languages: json_strings(&validate::list(
+            &p("languages"),
+            &profile.languages,
+            20,
+            validate::language,
+        )?),
+        education_level: stored(enums::parse::<v1::EducationLevel>(
+            &p("education_level"),
+            profile.education_level,
+            false,
+        )?),
+        experience_years: validate::in_range(&p("experience_years"), profile.experience_years, 0..=70)?,
+        available_hours_per_week: validate::in_range(
+            &p("available_hours_per_week"),
+            profile.available_hours_per_week,
+            0..=80,
+        )?,
+        share_across_regions: profile.share_across_regions,
+        role: stored(enums::parse::<v1::MemberRole>(&r("role"), regional.role, true)?),
+        residence_status: stored(enums::parse::<v1::ResidenceStatus>(
+            &r("residence_status"),
+            regional.residence_status,
+            true,
+        )?),
+        asylum_application_date,
+        permits: permits_to_json(&r("permits"), &regional.permits)?,
+        civic_integration: stored(enums::parse::<v1::CivicIntegration>(
+            &r("civic_integration"),
+            regional.civic_integration,
+            false,
+        )?),
+        created_at: identity.created_at,
+        updated_at: identity.updated_at,
+    })
+}
+
+fn permits_to_json(field: &str, permits: &[v1::Permit]) -> Result<serde_json::Value> {
+    if permits.len() > 20 {
+        return Err(Error::invalid(field, "at most 20 permits"));
+    }
+    let mut stored = Vec::with_capacity(permits.len());
+    for (index, permit) in permits.iter().enumerate() {
+        let kind = validate::required_text(&format!("{field}[{index}].kind"), &permit.kind, 60)?;
+        let valid_until =
+            validate::optional_date(&format!("{field}[{index}].valid_until"), &permit.valid_until)?;
+        stored.push(serde_json::json!({
+            "kind": kind,
+            "valid_until": valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
+        }));
+    }
+    Ok(serde_json::Value::Array(stored))
+}
+
+fn permits_from_json(value: &serde_json::Value) -> Vec<v1::Permit> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|permit| v1::Permit {
+            kind: permit["kind"].as_str().unwrap_or_default().to_owned(),
+            valid_until: permit["valid_until"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+/// Mask paths a member update may name.
+pub const UPDATABLE: &[&str] = &[
+    "*",
+    "profile",
+    "profile.display_name",
+    "profile.profession",
+    "profile.sectors",
+    "profile.skills",
+    "profile.languages",
+    "profile.education_level",
+    "profile.experience_years",
+    "profile.available_hours_per_week",
+    "profile.share_across_regions",
+    "regional",
+    "regional.role",
+    "regional.residence_status",
+    "regional.asylum_application_date",
+    "regional.permits",
+    "regional.civic_integration",
+];
+
+/// Copies the masked fields of `incoming` onto `current`; the rest stays as it was.
+/// `home_region`, ids and times are never taken from the caller.
+pub fn apply_mask(current: &mut v1::Member, incoming: &v1::Member, paths: &[String]) -> Result<()> {
+    let from_profile = incoming.profile.clone().unwrap_or_default();
+    let from_regional = incoming.regional.clone().unwrap_or_default();
+    let profile = current.profile.get_or_insert_with(Default::default);
+    let regional = current.regional.get_or_insert_with(Default::default);
+    for path in paths {
+        match path.as_str() {
+            "*" => {
+                let home_region = std::mem::take(&mut profile.home_region);
+                *profile = v1::SharedProfile {
+                    home_region,
+                    ..from_profile.clone()
+                };
+                *regional = from_regional.clone();
+            }
+            "profile" => {
+                let home_region = std::mem::take(&mut profile.home_region);
+                *profile = v1::SharedProfile {
+                    home_region,
+                    ..from_profile.clone()
+                };
+            }
+            "profile.display_name" => profile.display_name = from_profile.display_name.clone(),
+            "profile.profession" => profile.profession = from_profile.profession.clone(),
+            "profile.sectors" => profile.sectors = from_profile.sectors.clone(),
+            "profile.skills" => profile.skills = from_profile.skills.clone(),
+            "profile.languages" => profile.languages = from_profile.languages.clone(),
+            "profile.education_level" => profile.education_level = from_profile.education_level,
+            "profile.experience_years" => profile.experience_years = from_profile.experience_years,
+            "profile.available_hours_per_week" => {
+                profile.available_hours_per_week = from_profile.available_hours_per_week
+            }
+            "profile.share_across_regions" => {
+                profile.share_across_regions = from_profile.share_across_regions
+            }
+            "regional" => *regional = from_regional.clone(),
+            "regional.role" => regional.role = from_regional.role,
+            "regional.residence_status" => regional.residence_status = from_regional.residence_status,
+            "regional.asylum_application_date" => {
+                regional.asylum_application_date = from_regional.asylum_application_date.clone()
+            }
+            "regional.permits" => regional.permits = from_regional.permits.clone(),
+            "regional.civic_integration" => {
+                regional.civic_integration = from_regional.civic_integration
+            }
+            other => return Err(unknown_path(other, UPDATABLE)),
+        }
+    }
+    Ok(())
+}

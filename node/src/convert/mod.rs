@@ -1,0 +1,60 @@
+//! Conversions between wire messages (`passage.v1`) and database rows. Parsing a
+//! request into a row is also where it is validated: a row built here is valid.
+
+pub mod enums;
+pub mod market;
+pub mod member;
+
+use chrono::{DateTime, Utc};
+use prost_types::{FieldMask, Timestamp};
+
+use crate::error::{Error, Result};
+
+/// A database time as a protobuf `Timestamp`.
+pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
+    Timestamp {
+        seconds: time.timestamp(),
+        nanos: time.timestamp_subsec_nanos() as i32,
+    }
+}
+
+/// JSON array of strings, as stored.
+pub fn json_strings(values: &[String]) -> serde_json::Value {
+    serde_json::Value::from(values.to_vec())
+}
+
+/// Strings back from a stored JSON array; anything else reads as empty.
+pub fn strings_from_json(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The paths of an update mask, which must name at least one field; `*` names all.
+pub fn mask_paths(mask: Option<&FieldMask>) -> Result<Vec<String>> {
+    let paths: Vec<String> = mask.map(|m| m.paths.clone()).unwrap_or_default();
+    if paths.is_empty() {
+        return Err(Error::invalid(
+            "update_mask",
+            "must name the fields to change (use \"*\" for all)",
+        ));
+    }
+    Ok(paths)
+}
+
+/// Error for a mask path the resource does not have or that cannot be changed.
+pub fn unknown_path(path: &str, allowed: &[&str]) -> Error {
+    Error::invalid(
+        "update_mask",
+        format!(
+            "{path:?} is not a field that can be updated; use one of {}",
+            allowed.join(", ")
+        ),
+    )
+}

@@ -1,0 +1,62 @@
+//! The node's errors, and the one place that decides which gRPC code each becomes.
+
+use tonic::Status;
+
+/// Everything a node call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request names a field whose value is not acceptable.
+    #[error("{field}: {reason}")]
+    InvalidArgument { field: String, reason: String },
+    /// The thing asked for does not exist in this region.
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: String },
+    /// The request is valid but the thing is not in a state that allows it.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// The database failed; the detail is logged, never sent to the caller.
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// Serving failed (binding, TLS, transport).
+    #[error("transport error: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+impl Error {
+    /// A validation error for `field`.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// `kind` with this `id` does not exist.
+    pub fn not_found(kind: &'static str, id: impl ToString) -> Self {
+        Error::NotFound {
+            kind,
+            id: id.to_string(),
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::InvalidArgument { .. } => Status::invalid_argument(error.to_string()),
+            Error::NotFound { .. } => Status::not_found(error.to_string()),
+            Error::FailedPrecondition(message) => Status::failed_precondition(message),
+            Error::Database(db_error) => {
+                tracing::error!(error = %db_error, "database error");
+                Status::internal("internal storage error")
+            }
+            Error::Transport(transport_error) => {
+                tracing::error!(error = %transport_error, "transport error");
+                Status::internal("internal transport error")
+            }
+        }
+    }
+}
+
+/// Result of node operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

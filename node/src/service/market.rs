@@ -1,0 +1,213 @@
+//! `passage.v1.MarketService`: organisations and opportunities of this region.
+
+use chrono::Utc;
+use passage_proto::v1::{self, market_service_server::MarketService};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::NodeContext;
+use crate::convert::{self, enums, market::RowStamp};
+use crate::error::{Error, Result};
+use crate::store::{
+    PageRequest,
+    entity::{opportunity, organisation},
+    market::{self, OpportunityFilter},
+    rows,
+};
+use crate::validate;
+
+/// Serves `MarketService` from the node's database.
+pub struct MarketApi {
+    context: NodeContext,
+}
+
+impl MarketApi {
+    pub fn new(context: NodeContext) -> Self {
+        MarketApi { context }
+    }
+
+    /// An opportunity must belong to an organisation of this region.
+    async fn check_organisation(&self, field: &str, id: Uuid) -> Result<()> {
+        match rows::find::<organisation::Entity>(&self.context.db, id, "organisation").await {
+            Ok(_) => Ok(()),
+            Err(Error::NotFound { .. }) => Err(Error::invalid(
+                field,
+                format!("no organisation {id} in this region"),
+            )),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+fn new_stamp() -> RowStamp {
+    let now = Utc::now();
+    RowStamp {
+        id: Uuid::now_v7(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+#[tonic::async_trait]
+impl MarketService for MarketApi {
+    async fn create_organisation(
+        &self,
+        request: Request<v1::CreateOrganisationRequest>,
+    ) -> Result<Response<v1::Organisation>, Status> {
+        let wire = request
+            .into_inner()
+            .organisation
+            .ok_or_else(|| Error::invalid("organisation", "must be set"))?;
+        let row = convert::market::organisation_to_row(&wire, "organisation", new_stamp())?;
+        let saved = rows::insert::<organisation::Entity>(&self.context.db, row).await?;
+        Ok(Response::new(convert::market::organisation_to_wire(&saved)))
+    }
+
+    async fn get_organisation(
+        &self,
+        request: Request<v1::GetOrganisationRequest>,
+    ) -> Result<Response<v1::Organisation>, Status> {
+        let id = validate::id("id", &request.into_inner().id)?;
+        let row = rows::find::<organisation::Entity>(&self.context.db, id, "organisation").await?;
+        Ok(Response::new(convert::market::organisation_to_wire(&row)))
+    }
+
+    async fn list_organisations(
+        &self,
+        request: Request<v1::ListOrganisationsRequest>,
+    ) -> Result<Response<v1::ListOrganisationsResponse>, Status> {
+        let request = request.into_inner();
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let kind = enums::filter::<v1::OrganisationKind>("kind", request.kind)?;
+        let page = market::list_organisations(&self.context.db, page, kind.as_deref()).await?;
+        Ok(Response::new(v1::ListOrganisationsResponse {
+            next_page_token: page.next_page_token(),
+            organisations: page
+                .items
+                .iter()
+                .map(convert::market::organisation_to_wire)
+                .collect(),
+        }))
+    }
+
+    async fn update_organisation(
+        &self,
+        request: Request<v1::UpdateOrganisationRequest>,
+    ) -> Result<Response<v1::Organisation>, Status> {
+        let request = request.into_inner();
+        let incoming = request
+            .organisation
+            .ok_or_else(|| Error::invalid("organisation", "must be set"))?;
+        let id = validate::id("organisation.id", &incoming.id)?;
+        let paths = convert::mask_paths(request.update_mask.as_ref())?;
+        let saved =
+            rows::update::<organisation::Entity>(&self.context.db, id, "organisation", |row| {
+                let mut wire = convert::market::organisation_to_wire(&row);
+                convert::market::apply_organisation_mask(&mut wire, &incoming, &paths)?;
+                convert::market::organisation_to_row(
+                    &wire,
+                    "organisation",
+                    RowStamp {
+                        id: row.id,
+                        created_at: row.created_at,
+                        updated_at: Utc::now(),
+                    },
+                )
+            })
+            .await?;
+        Ok(Response::new(convert::market::organisation_to_wire(&saved)))
+    }
+
+    async fn create_opportunity(
+        &self,
+        request: Request<v1::CreateOpportunityRequest>,
+    ) -> Result<Response<v1::Opportunity>, Status> {
+        let wire = request
+            .into_inner()
+            .opportunity
+            .ok_or_else(|| Error::invalid("opportunity", "must be set"))?;
+        let row = convert::market::opportunity_to_row(&wire, "opportunity", new_stamp())?;
+        if row.status != "draft" {
+            return Err(Error::invalid(
+                "opportunity.status",
+                "a new opportunity starts as OPPORTUNITY_STATUS_DRAFT",
+            )
+            .into());
+        }
+        self.check_organisation("opportunity.organisation_id", row.organisation_id)
+            .await?;
+        let saved = rows::insert::<opportunity::Entity>(&self.context.db, row).await?;
+        Ok(Response::new(convert::market::opportunity_to_wire(&saved)))
+    }
+
+    async fn get_opportunity(
+        &self,
+        request: Request<v1::GetOpportunityRequest>,
+    ) -> Result<Response<v1::Opportunity>, Status> {
+        let id = validate::id("id", &request.into_inner().id)?;
+        let row = rows::find::<opportunity::Entity>(&self.context.db, id, "opportunity").await?;
+        Ok(Response::new(convert::market::opportunity_to_wire(&row)))
+    }
+
+    async fn list_opportunities(
+        &self,
+        request: Request<v1::ListOpportunitiesRequest>,
+    ) -> Result<Response<v1::ListOpportunitiesResponse>, Status> {
+        let request = request.into_inner();
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let filter = OpportunityFilter {
+            kind: enums::filter::<v1::OpportunityKind>("kind", request.kind)?,
+            sector: match request.sector.trim() {
+                "" => None,
+                sector => Some(validate::slug("sector", sector)?),
+            },
+            status: enums::filter::<v1::OpportunityStatus>("status", request.status)?,
+            organisation_id: match request.organisation_id.trim() {
+                "" => None,
+                id => Some(validate::id("organisation_id", id)?),
+            },
+        };
+        let page = market::list_opportunities(&self.context.db, page, &filter).await?;
+        Ok(Response::new(v1::ListOpportunitiesResponse {
+            next_page_token: page.next_page_token(),
+            opportunities: page
+                .items
+                .iter()
+                .map(convert::market::opportunity_to_wire)
+                .collect(),
+        }))
+    }
+
+    async fn update_opportunity(
+        &self,
+        request: Request<v1::UpdateOpportunityRequest>,
+    ) -> Result<Response<v1::Opportunity>, Status> {
+        let request = request.into_inner();
+        let incoming = request
+            .opportunity
+            .ok_or_else(|| Error::invalid("opportunity", "must be set"))?;
+        let id = validate::id("opportunity.id", &incoming.id)?;
+        let paths = convert::mask_paths(request.update_mask.as_ref())?;
+        let saved =
+            rows::update::<opportunity::Entity>(&self.context.db, id, "opportunity", |row| {
+                let mut wire = convert::market::opportunity_to_wire(&row);
+                convert::market::apply_opportunity_mask(&mut wire, &incoming, &paths)?;
+                let changed = convert::market::opportunity_to_row(
+                    &wire,
+                    "opportunity",
+                    RowStamp {
+                        id: row.id,
+                        created_at: row.created_at,
+                        updated_at: Utc::now(),
+                    },
+                )?;
+                convert::market::check_status_change(row.id, &row.status, &changed.status)?;
+                Ok(opportunity::Model {
+                    organisation_id: row.organisation_id,
+                    ..changed
+                })
+            })
+            .await?;
+        Ok(Response::new(convert::market::opportunity_to_wire(&saved)))
+    }
+}

@@ -1,0 +1,76 @@
+//! A node's settings, as read from `deploy/regions/<region>.toml`, then the
+//! `PASSAGE__…` environment, then command-line flags.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+/// Everything a regional node needs to start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSettings {
+    pub region: RegionSettings,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+}
+
+/// Which region this node serves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSettings {
+    /// Short slug, such as `amsterdam` or `washington-dc`.
+    pub slug: String,
+    /// Name shown to people, such as `Washington DC`.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code, which selects the labour-market rules.
+    pub country: String,
+}
+
+/// Where the node listens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+}
+
+/// The node's own database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://data/amsterdam.db?mode=rwc` or `postgres://user@host/db`.
+    pub url: String,
+    /// Pool size; SQLite files are best served by a small pool.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    8
+}
+
+impl NodeSettings {
+    /// Checks what serde cannot: the slug's shape.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if !passage_proto::is_region_slug(&self.region.slug) {
+            return Err((
+                "region.slug".into(),
+                format!(
+                    "{:?} is not a region slug (lowercase letters, digits and '-')",
+                    self.region.slug
+                ),
+            ));
+        }
+        if self.region.country.len() != 2
+            || !self.region.country.chars().all(|c| c.is_ascii_uppercase())
+        {
+            return Err((
+                "region.country".into(),
+                format!(
+                    "{:?} is not an ISO 3166-1 alpha-2 code such as NL or US",
+                    self.region.country
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+//! A member row: shared profile and region-local record together. Which columns may
+//! leave the region is decided in the sync code, never here.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "member")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub display_name: String,
+    pub home_region: String,
+    pub profession: String,
+    /// JSON array of sector slugs.
+    pub sectors: Json,
+    /// JSON array of skills.
+    pub skills: Json,
+    /// JSON array of ISO 639-1 codes.
+    pub languages: Json,
+    pub education_level: String,
+    pub experience_years: i32,
+    pub available_hours_per_week: i32,
+    pub share_across_regions: bool,
+    pub role: String,
+    pub residence_status: String,
+    pub asylum_application_date: Option<Date>,
+    /// JSON array of `{kind, valid_until}`.
+    pub permits: Json,
+    pub civic_integration: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,5 @@
+//! sea-orm entities of the node schema (`migrations/src/node/`).
+
+pub mod member;
+pub mod opportunity;
+pub mod organisation;

@@ -1,0 +1,36 @@
+//! Queries on members beyond find/update.
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::entity::member;
+use super::{Page, PageRequest, rows};
+use crate::error::{Error, Result};
+
+/// One page of members, optionally of one role.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    request: PageRequest,
+    role: Option<&str>,
+) -> Result<Page<member::Model>> {
+    let mut select = member::Entity::find();
+    if let Some(role) = role {
+        select = select.filter(member::Column::Role.eq(role));
+    }
+    rows::page(db, select, member::Column::Id, request, |m| m.id).await
+}
+
+/// Removes a member; `NotFound` when there is none with this id.
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    let result = member::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(Error::not_found("member", id));
+    }
+    Ok(())
+}
+
+/// How many members this region has.
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(member::Entity::find().count(db).await?)
+}

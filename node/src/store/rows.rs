@@ -1,0 +1,79 @@
+//! Reads and writes shared by every entity: find by id, keyset paging, and
+//! read-change-write inside one transaction.
+
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{Page, PageRequest};
+use crate::error::{Error, Result};
+
+/// The row of `E` with this id, or `NotFound` naming `kind`.
+pub async fn find<E>(db: &impl ConnectionTrait, id: Uuid, kind: &'static str) -> Result<E::Model>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    E::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found(kind, id))
+}
+
+/// One page of `select`, ordered by the UUIDv7 `id_column` (that is, by creation).
+pub async fn page<E, C>(
+    db: &impl ConnectionTrait,
+    mut select: Select<E>,
+    id_column: C,
+    request: PageRequest,
+    id: impl Fn(&E::Model) -> Uuid,
+) -> Result<Page<E::Model>>
+where
+    E: EntityTrait,
+    C: ColumnTrait,
+{
+    if let Some(after) = request.after {
+        select = select.filter(id_column.gt(after));
+    }
+    let rows = select
+        .order_by_asc(id_column)
+        .limit(request.size + 1)
+        .all(db)
+        .await?;
+    Ok(Page::from_rows(rows, request.size, id))
+}
+
+/// Reads the row, lets `change` produce its new value (or refuse), and writes it,
+/// all in one transaction: a refused change writes nothing.
+pub async fn update<E>(
+    db: &DatabaseConnection,
+    id: Uuid,
+    kind: &'static str,
+    change: impl FnOnce(E::Model) -> Result<E::Model> + Send,
+) -> Result<E::Model>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    let txn = db.begin().await?;
+    let current = find::<E>(&txn, id, kind).await?;
+    let changed = change(current)?;
+    let saved = changed.into_active_model().reset_all().update(&txn).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Writes a new row and returns it as stored.
+pub async fn insert<E>(db: &impl ConnectionTrait, row: E::Model) -> Result<E::Model>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    Ok(row.into_active_model().reset_all().insert(db).await?)
+}
