@@ -1,1 +1,79 @@
-//! placeholder
+//! The Passage gateway: routes client calls to the region they name, and (as the
+//! federation grows) holds the sync hub, the member directory and global statistics.
+//!
+//! The caller owns the socket and the shutdown signal ([`run`]).
+
+pub mod error;
+pub mod registry;
+pub mod route;
+pub mod settings;
+
+use std::future::Future;
+use std::time::Duration;
+
+use passage_migrations::GatewayMigrator;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+pub use error::{Error, Result};
+pub use settings::GatewaySettings;
+
+use route::{Forward, Market, Members, RegionRouter};
+
+/// Opens the database, registers the configured regions and serves the gateway on
+/// `listener` until `shutdown` completes.
+pub async fn run(
+    settings: GatewaySettings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    settings.validate()?;
+    let db = passage_migrations::connect::<GatewayMigrator>(
+        &settings.database.url,
+        settings.database.max_connections,
+    )
+    .await?;
+    registry::register(&db, &settings.regions).await?;
+    let router = RegionRouter::new(
+        &settings.regions,
+        Duration::from_millis(settings.server.connect_timeout_ms),
+    )?;
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_service_status(<Forward<Members> as tonic::server::NamedService>::NAME, tonic_health::ServingStatus::Serving)
+        .await;
+    health_reporter
+        .set_service_status(<Forward<Market> as tonic::server::NamedService>::NAME, tonic_health::ServingStatus::Serving)
+        .await;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(passage_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| Error::Settings {
+            field: "reflection".into(),
+            reason: e.to_string(),
+        })?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(passage_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| Error::Settings {
+            field: "reflection".into(),
+            reason: e.to_string(),
+        })?;
+
+    let regions: Vec<&str> = router.regions().map(|r| r.slug.as_str()).collect();
+    tracing::info!(address = ?listener.local_addr().ok(), ?regions, "gateway serving");
+    Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(Forward::<Members>::new(router.clone()))
+        .add_service(Forward::<Market>::new(router))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    tracing::info!("gateway stopped");
+    Ok(())
+}

@@ -7,3 +7,24 @@ mod node;
 pub use gateway::GatewayMigrator;
 pub use node::NodeMigrator;
 pub use sea_orm_migration::MigratorTrait;
+
+use sea_orm_migration::sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+};
+
+/// Opens a database (`sqlite://…?mode=rwc` or `postgres://…`) and brings it to the
+/// newest schema of migrator `M`.
+pub async fn connect<M: MigratorTrait>(
+    url: &str,
+    max_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.max_connections(max_connections).sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // Readers keep reading while a writer commits; the mode is kept in the file.
+        db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
+    }
+    M::up(&db, None).await?;
+    Ok(db)
+}

@@ -1,0 +1,53 @@
+//! The gateway's errors, and the one place that decides which gRPC code each becomes.
+
+use tonic::Status;
+
+/// Everything a gateway call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A call without the metadata key that names its region.
+    #[error("{key}: metadata key is required to route the call to a region")]
+    MissingRegion { key: &'static str },
+    /// A call for a region this gateway does not know.
+    #[error("{key}: unknown region {region:?}; known regions: {known}")]
+    UnknownRegion {
+        key: &'static str,
+        region: String,
+        known: String,
+    },
+    /// The region's node did not answer.
+    #[error("region {region} is unavailable: {reason}")]
+    RegionUnavailable { region: String, reason: String },
+    /// The gateway's settings are not usable.
+    #[error("{field}: {reason}")]
+    Settings { field: String, reason: String },
+    /// The database failed; the detail is logged, never sent to the caller.
+    #[error("database error: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// Serving failed (binding, TLS, transport).
+    #[error("transport error: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::MissingRegion { .. } | Error::UnknownRegion { .. } => {
+                Status::invalid_argument(error.to_string())
+            }
+            Error::RegionUnavailable { .. } => Status::unavailable(error.to_string()),
+            Error::Settings { .. } => Status::failed_precondition(error.to_string()),
+            Error::Database(db_error) => {
+                tracing::error!(error = %db_error, "database error");
+                Status::internal("internal storage error")
+            }
+            Error::Transport(transport_error) => {
+                tracing::error!(error = %transport_error, "transport error");
+                Status::internal("internal transport error")
+            }
+        }
+    }
+}
+
+/// Result of gateway operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

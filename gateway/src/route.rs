@@ -1,0 +1,173 @@
+//! Routing of client calls to the region they name. The gateway forwards the HTTP/2
+//! request as it came, without decoding or re-encoding the message, to the node of
+//! the region named by the `x-passage-region` metadata key.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use passage_proto::REGION_METADATA_KEY;
+use tonic::body::Body;
+use tonic::server::NamedService;
+use tonic::transport::{Channel, Endpoint};
+use tower::{Service, ServiceExt};
+
+use crate::error::{Error, Result};
+use crate::settings::RegionEntry;
+
+/// One region the gateway can route to.
+#[derive(Clone)]
+pub struct RegionRoute {
+    pub slug: String,
+    pub name: String,
+    pub endpoint: String,
+    channel: Channel,
+}
+
+/// The regions the gateway routes to, by slug.
+#[derive(Clone)]
+pub struct RegionRouter {
+    regions: Arc<BTreeMap<String, RegionRoute>>,
+}
+
+impl RegionRouter {
+    /// Prepares a lazily connecting channel to every region; a region that is down
+    /// does not stop the gateway from starting.
+    pub fn new(entries: &[RegionEntry], connect_timeout: Duration) -> Result<Self> {
+        let mut regions = BTreeMap::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let channel = Endpoint::from_shared(entry.endpoint.clone())
+                .map_err(|e| Error::Settings {
+                    field: format!("regions[{index}].endpoint"),
+                    reason: e.to_string(),
+                })?
+                .connect_timeout(connect_timeout)
+                .tcp_nodelay(true)
+                .connect_lazy();
+            regions.insert(
+                entry.slug.clone(),
+                RegionRoute {
+                    slug: entry.slug.clone(),
+                    name: entry.name.clone(),
+                    endpoint: entry.endpoint.clone(),
+                    channel,
+                },
+            );
+        }
+        Ok(RegionRouter {
+            regions: Arc::new(regions),
+        })
+    }
+
+    /// Every region, in slug order.
+    pub fn regions(&self) -> impl Iterator<Item = &RegionRoute> {
+        self.regions.values()
+    }
+
+    /// The region a call's metadata names.
+    pub fn region_for(&self, headers: &http::HeaderMap) -> Result<&RegionRoute> {
+        let value = headers
+            .get(REGION_METADATA_KEY)
+            .ok_or(Error::MissingRegion {
+                key: REGION_METADATA_KEY,
+            })?;
+        let slug = value.to_str().unwrap_or_default().trim();
+        if slug.is_empty() {
+            return Err(Error::MissingRegion {
+                key: REGION_METADATA_KEY,
+            });
+        }
+        self.regions.get(slug).ok_or_else(|| Error::UnknownRegion {
+            key: REGION_METADATA_KEY,
+            region: slug.chars().take(64).collect(),
+            known: self.regions.keys().cloned().collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// Sends the call to its region's node and returns the node's answer as it is.
+    async fn forward(self, request: http::Request<Body>) -> http::Response<Body> {
+        let region = match self.region_for(request.headers()) {
+            Ok(region) => region.clone(),
+            Err(error) => return tonic::Status::from(error).into_http(),
+        };
+        let path = request.uri().path().to_owned();
+        let mut channel = region.channel.clone();
+        let answer = match channel.ready().await {
+            Ok(ready) => ready.call(request).await,
+            Err(error) => Err(error),
+        };
+        match answer {
+            Ok(response) => response.map(Body::new),
+            Err(error) => {
+                tracing::warn!(region = %region.slug, %path, %error, "region unavailable");
+                tonic::Status::from(Error::RegionUnavailable {
+                    region: region.slug.clone(),
+                    reason: error.to_string(),
+                })
+                .into_http()
+            }
+        }
+    }
+}
+
+/// A service of `passage.v1` that the gateway forwards to regions.
+pub trait ForwardedService: Send + Sync + 'static {
+    const NAME: &'static str;
+}
+
+/// `passage.v1.MemberService`.
+pub struct Members;
+impl ForwardedService for Members {
+    const NAME: &'static str = passage_proto::v1::member_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.MarketService`.
+pub struct Market;
+impl ForwardedService for Market {
+    const NAME: &'static str = passage_proto::v1::market_service_server::SERVICE_NAME;
+}
+
+/// Forwards every call of service `S` through the [`RegionRouter`].
+pub struct Forward<S> {
+    router: RegionRouter,
+    service: PhantomData<fn() -> S>,
+}
+
+impl<S> Forward<S> {
+    pub fn new(router: RegionRouter) -> Self {
+        Forward {
+            router,
+            service: PhantomData,
+        }
+    }
+}
+
+impl<S> Clone for Forward<S> {
+    fn clone(&self) -> Self {
+        Forward::new(self.router.clone())
+    }
+}
+
+impl<S: ForwardedService> NamedService for Forward<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S> Service<http::Request<Body>> for Forward<S> {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let router = self.router.clone();
+        Box::pin(async move { Ok(router.forward(request).await) })
+    }
+}

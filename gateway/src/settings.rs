@@ -1,0 +1,97 @@
+//! The gateway's settings, as read from `deploy/gateway.toml`, then the
+//! `PASSAGE__…` environment, then command-line flags.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Everything the gateway needs to start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySettings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    /// The regions the gateway routes to.
+    #[serde(default)]
+    pub regions: Vec<RegionEntry>,
+}
+
+/// Where the gateway listens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// How long a routed call may take to reach a region's node.
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+}
+
+fn default_connect_timeout_ms() -> u64 {
+    2_000
+}
+
+/// The gateway's own database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://data/gateway.db?mode=rwc` or `postgres://user@host/db`.
+    pub url: String,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    8
+}
+
+/// One region in the registry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionEntry {
+    /// Short slug, such as `amsterdam`.
+    pub slug: String,
+    /// Name shown to people.
+    pub name: String,
+    /// The region node's gRPC endpoint, such as `http://127.0.0.1:50051`.
+    pub endpoint: String,
+}
+
+impl GatewaySettings {
+    /// Checks what serde cannot: slugs, endpoints, duplicates.
+    pub fn validate(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for (index, region) in self.regions.iter().enumerate() {
+            let field = |name: &str| format!("regions[{index}].{name}");
+            if !passage_proto::is_region_slug(&region.slug) {
+                return Err(Error::Settings {
+                    field: field("slug"),
+                    reason: format!(
+                        "{:?} is not a region slug (lowercase letters, digits and '-')",
+                        region.slug
+                    ),
+                });
+            }
+            if !seen.insert(region.slug.as_str()) {
+                return Err(Error::Settings {
+                    field: field("slug"),
+                    reason: format!("region {:?} is listed twice", region.slug),
+                });
+            }
+            if region.endpoint.parse::<http::Uri>().is_err()
+                || !(region.endpoint.starts_with("http://")
+                    || region.endpoint.starts_with("https://"))
+            {
+                return Err(Error::Settings {
+                    field: field("endpoint"),
+                    reason: format!(
+                        "{:?} is not an endpoint such as http://127.0.0.1:50051",
+                        region.endpoint
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
