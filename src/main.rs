@@ -1,1 +1,239 @@
-fn main() {}
+//! `passage`: one binary, many roles — a regional node, the gateway, the demo
+//! federation, and the operator's tools.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use passage::demo::{self, DemoOptions};
+use passage::settings_file::{self, SettingsError};
+use passage_gateway::GatewaySettings;
+use passage_migrations::{GatewayMigrator, NodeMigrator};
+use passage_node::NodeSettings;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "passage", version, about = "Federated community server for newcomer labour-market networks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a whole federation on this machine: gateway plus Amsterdam, Washington DC
+    /// and Miami, each with its own SQLite file and demo data.
+    Demo {
+        /// Where the SQLite files live; a second run reuses them.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// The gateway's port; the regions take the next three.
+        #[arg(long, default_value_t = 50050)]
+        port_base: u16,
+    },
+    /// Serve one region's node.
+    Node {
+        /// The region's settings, such as deploy/regions/amsterdam.toml.
+        #[arg(long)]
+        config: PathBuf,
+        /// Overrides `server.listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Overrides `database.url`.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Serve the gateway.
+    Gateway {
+        /// The gateway's settings, such as deploy/gateway.toml.
+        #[arg(long)]
+        config: PathBuf,
+        /// Overrides `server.listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Overrides `database.url`.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// Bring a node's or the gateway's database to the newest schema.
+    Migrate {
+        #[command(subcommand)]
+        target: MigrateTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum MigrateTarget {
+    /// A region node's database, from its settings file.
+    Node {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// The gateway's database, from its settings file.
+    Gateway {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("PASSAGE_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("warn,passage=info,passage_node=info,passage_gateway=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Demo {
+            data_dir,
+            port_base,
+        } => run_demo(DemoOptions {
+            data_dir,
+            port_base,
+        })
+        .await,
+        Command::Node {
+            config,
+            listen,
+            database_url,
+        } => {
+            let settings = node_settings(&config, listen, database_url)?;
+            let listener = tokio::net::TcpListener::bind(settings.server.listen)
+                .await
+                .with_context(|| format!("binding {}", settings.server.listen))?;
+            passage_node::run(settings, listener, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Gateway {
+            config,
+            listen,
+            database_url,
+        } => {
+            let settings = gateway_settings(&config, listen, database_url)?;
+            let listener = tokio::net::TcpListener::bind(settings.server.listen)
+                .await
+                .with_context(|| format!("binding {}", settings.server.listen))?;
+            passage_gateway::run(settings, listener, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Migrate { target } => migrate(target).await,
+    }
+}
+
+async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
+    let started = demo::start(&options).await?;
+    let federation = &started.federation;
+    println!("Passage demo federation (data in {})", options.data_dir.display());
+    println!("  gateway        {}", federation.gateway_endpoint());
+    for region in federation.regions() {
+        println!(
+            "  {:<14} {}",
+            region,
+            federation.node_endpoint(region).unwrap_or_default()
+        );
+    }
+    for report in &started.seeded {
+        if report.reused {
+            println!("  {}: reusing the data already in {}", report.region, options.data_dir.display());
+        } else {
+            println!(
+                "  {}: seeded {} members, {} organisations, {} opportunities",
+                report.region, report.members, report.organisations, report.opportunities
+            );
+        }
+    }
+    let gateway = federation.gateway_endpoint();
+    let host = gateway.trim_start_matches("http://");
+    println!("Try:");
+    println!("  grpcurl -plaintext {host} list");
+    println!(
+        "  grpcurl -plaintext -H 'x-passage-region: amsterdam' -d '{{\"page_size\": 3}}' {host} passage.v1.MemberService/ListMembers"
+    );
+    println!("ready");
+    shutdown_signal().await;
+    println!("stopping");
+    started.federation.shutdown().await
+}
+
+fn node_settings(
+    file: &Path,
+    listen: Option<SocketAddr>,
+    database_url: Option<String>,
+) -> Result<NodeSettings, SettingsError> {
+    let mut overrides = Vec::new();
+    if let Some(listen) = listen {
+        overrides.push(("server.listen", listen.to_string()));
+    }
+    if let Some(url) = database_url {
+        overrides.push(("database.url", url));
+    }
+    settings_file::load(
+        file,
+        &settings_file::process_environment(),
+        &overrides,
+        NodeSettings::validate,
+    )
+}
+
+fn gateway_settings(
+    file: &Path,
+    listen: Option<SocketAddr>,
+    database_url: Option<String>,
+) -> Result<GatewaySettings, SettingsError> {
+    let mut overrides = Vec::new();
+    if let Some(listen) = listen {
+        overrides.push(("server.listen", listen.to_string()));
+    }
+    if let Some(url) = database_url {
+        overrides.push(("database.url", url));
+    }
+    settings_file::load(
+        file,
+        &settings_file::process_environment(),
+        &overrides,
+        GatewaySettings::check,
+    )
+}
+
+async fn migrate(target: MigrateTarget) -> anyhow::Result<()> {
+    match target {
+        MigrateTarget::Node { config } => {
+            let settings = node_settings(&config, None, None)?;
+            passage_migrations::connect::<NodeMigrator>(&settings.database.url, 1).await?;
+            println!("region {}: schema up to date", settings.region.slug);
+        }
+        MigrateTarget::Gateway { config } => {
+            let settings = gateway_settings(&config, None, None)?;
+            passage_migrations::connect::<GatewayMigrator>(&settings.database.url, 1).await?;
+            println!("gateway: schema up to date");
+        }
+    }
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -59,6 +59,14 @@ pub struct RegionEntry {
 }
 
 impl GatewaySettings {
+    /// [`validate`](Self::validate) as (key, reason), for settings loaders.
+    pub fn check(&self) -> std::result::Result<(), (String, String)> {
+        self.validate().map_err(|error| match error {
+            Error::Settings { field, reason } => (field, reason),
+            other => (String::new(), other.to_string()),
+        })
+    }
+
     /// Checks what serde cannot: slugs, endpoints, duplicates.
     pub fn validate(&self) -> Result<()> {
         let mut seen = std::collections::HashSet::new();

@@ -1,0 +1,234 @@
+//! A whole federation in one process: the gateway and a node per region, each on
+//! its own socket and database. `passage demo` and the end-to-end tests start it;
+//! every listener is bound before any server starts, and start-up waits until every
+//! server's health check says SERVING.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use passage_gateway::GatewaySettings;
+use passage_node::NodeSettings;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+
+/// One region to start.
+#[derive(Debug, Clone)]
+pub struct RegionPlan {
+    pub slug: String,
+    pub name: String,
+    pub country: String,
+    pub database_url: String,
+    /// `127.0.0.1:0` for any free port.
+    pub listen: SocketAddr,
+}
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct FederationPlan {
+    pub gateway_listen: SocketAddr,
+    pub gateway_database_url: String,
+    pub regions: Vec<RegionPlan>,
+}
+
+/// A running server: where it listens and how to stop it.
+struct Running {
+    address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task.await.context("server task panicked")?
+    }
+}
+
+/// A started federation.
+pub struct Federation {
+    gateway: Running,
+    nodes: BTreeMap<String, Running>,
+}
+
+impl Federation {
+    /// Binds every listener, starts every server and waits until all are SERVING.
+    pub async fn start(plan: FederationPlan) -> anyhow::Result<Self> {
+        let mut node_listeners = Vec::new();
+        for region in &plan.regions {
+            let listener = TcpListener::bind(region.listen)
+                .await
+                .with_context(|| format!("binding {} for region {}", region.listen, region.slug))?;
+            node_listeners.push((region.clone(), listener));
+        }
+        let gateway_listener = TcpListener::bind(plan.gateway_listen)
+            .await
+            .with_context(|| format!("binding {} for the gateway", plan.gateway_listen))?;
+
+        let mut nodes = BTreeMap::new();
+        let mut gateway_regions = Vec::new();
+        for (region, listener) in node_listeners {
+            let address = listener.local_addr()?;
+            gateway_regions.push(passage_gateway::settings::RegionEntry {
+                slug: region.slug.clone(),
+                name: region.name.clone(),
+                endpoint: format!("http://{address}"),
+            });
+            let settings = NodeSettings {
+                region: passage_node::settings::RegionSettings {
+                    slug: region.slug.clone(),
+                    name: region.name.clone(),
+                    country: region.country.clone(),
+                },
+                server: passage_node::settings::ServerSettings { listen: address },
+                database: passage_node::settings::DatabaseSettings {
+                    url: region.database_url.clone(),
+                    max_connections: 8,
+                },
+            };
+            let (stop, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
+                passage_node::run(settings, listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .map_err(anyhow::Error::from)
+            });
+            nodes.insert(
+                region.slug.clone(),
+                Running {
+                    address,
+                    stop: Some(stop),
+                    task,
+                },
+            );
+        }
+
+        let gateway_address = gateway_listener.local_addr()?;
+        let settings = GatewaySettings {
+            server: passage_gateway::settings::ServerSettings {
+                listen: gateway_address,
+                connect_timeout_ms: 2_000,
+            },
+            database: passage_gateway::settings::DatabaseSettings {
+                url: plan.gateway_database_url.clone(),
+                max_connections: 8,
+            },
+            regions: gateway_regions,
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            passage_gateway::run(settings, gateway_listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .map_err(anyhow::Error::from)
+        });
+        let mut federation = Federation {
+            gateway: Running {
+                address: gateway_address,
+                stop: Some(stop),
+                task,
+            },
+            nodes,
+        };
+        if let Err(error) = federation.wait_until_serving(Duration::from_secs(60)).await {
+            return Err(federation.fail_with(error).await);
+        }
+        Ok(federation)
+    }
+
+    /// The gateway's endpoint, such as `http://127.0.0.1:50050`.
+    pub fn gateway_endpoint(&self) -> String {
+        format!("http://{}", self.gateway.address)
+    }
+
+    /// A region node's endpoint, if the region is running.
+    pub fn node_endpoint(&self, region: &str) -> Option<String> {
+        self.nodes
+            .get(region)
+            .map(|node| format!("http://{}", node.address))
+    }
+
+    /// The running regions' slugs.
+    pub fn regions(&self) -> impl Iterator<Item = &str> {
+        self.nodes.keys().map(String::as_str)
+    }
+
+    /// Stops one region's node, as an outage would.
+    pub async fn stop_region(&mut self, region: &str) -> anyhow::Result<()> {
+        match self.nodes.remove(region) {
+            Some(node) => node.stop().await,
+            None => bail!("region {region} is not running"),
+        }
+    }
+
+    /// Stops every server and waits for each to finish.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let mut first_error = self.gateway.stop().await.err();
+        for (_, node) in self.nodes {
+            if let Err(error) = node.stop().await {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn wait_until_serving(&mut self, limit: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut endpoints = vec![("gateway".to_owned(), self.gateway.address)];
+        endpoints.extend(self.nodes.iter().map(|(slug, node)| (slug.clone(), node.address)));
+        for (name, address) in endpoints {
+            loop {
+                if self.any_server_exited() {
+                    bail!("a server stopped while the federation was starting");
+                }
+                if is_serving(address).await {
+                    break;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    bail!("{name} at {address} did not report SERVING within {limit:?}");
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn any_server_exited(&self) -> bool {
+        self.gateway.task.is_finished() || self.nodes.values().any(|n| n.task.is_finished())
+    }
+
+    /// Stops everything after a failed start and returns the most telling error:
+    /// a server's own, else `error`.
+    async fn fail_with(self, error: anyhow::Error) -> anyhow::Error {
+        match self.shutdown().await {
+            Err(server_error) => server_error.context(error.to_string()),
+            Ok(()) => error,
+        }
+    }
+}
+
+/// Whether the gRPC server at `address` answers its overall health check SERVING.
+pub async fn is_serving(address: SocketAddr) -> bool {
+    let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .map(|e| e.connect_timeout(Duration::from_millis(500)))
+    else {
+        return false;
+    };
+    let Ok(channel) = channel.connect().await else {
+        return false;
+    };
+    HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .map(|response| response.into_inner().status == ServingStatus::Serving as i32)
+        .unwrap_or(false)
+}

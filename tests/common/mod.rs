@@ -1,0 +1,207 @@
+//! The end-to-end harness: a whole federation in this test process, on ports bound
+//! at 127.0.0.1:0, on SQLite files in a temporary folder or on fresh PostgreSQL
+//! databases (one per server, dropped afterwards).
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use passage::federation::{Federation, FederationPlan, RegionPlan};
+use passage_proto::v1::{
+    self, market_service_client::MarketServiceClient, member_service_client::MemberServiceClient,
+};
+use sea_orm::{ConnectionTrait, Database};
+use tonic::transport::Channel;
+
+/// Which database every server of the cluster uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// PostgreSQL server for tests; `.ci/run` makes sure it is running.
+pub fn postgres_admin_url() -> String {
+    std::env::var("PASSAGE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A federation of the gateway and the three demo regions, for one test.
+pub struct Cluster {
+    pub federation: Federation,
+    backend: Backend,
+    databases: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub async fn start(backend: Backend) -> Cluster {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber_init();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut databases = Vec::new();
+        let mut database_url = |name: &str| match backend {
+            Backend::Sqlite => format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join(format!("{name}.db")).display()
+            ),
+            Backend::Postgres => {
+                let database = format!("passage_test_{}_{}", name.replace('-', "_"), uuid::Uuid::now_v7().simple());
+                databases.push(database.clone());
+                let admin = postgres_admin_url();
+                let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
+                format!("{base}/{database}")
+            }
+        };
+        let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
+        let regions = passage::demo::REGIONS
+            .iter()
+            .map(|(slug, name, country)| RegionPlan {
+                slug: (*slug).to_owned(),
+                name: (*name).to_owned(),
+                country: (*country).to_owned(),
+                database_url: database_url(slug),
+                listen: localhost,
+            })
+            .collect();
+        let gateway_database_url = database_url("gateway");
+        if backend == Backend::Postgres {
+            let admin = Database::connect(postgres_admin_url())
+                .await
+                .expect("PostgreSQL must be running on 127.0.0.1:5432 (see .ci/run)");
+            for database in &databases {
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {database}"))
+                    .await
+                    .unwrap();
+            }
+        }
+        let federation = Federation::start(FederationPlan {
+            gateway_listen: localhost,
+            gateway_database_url,
+            regions,
+        })
+        .await
+        .unwrap();
+        Cluster {
+            federation,
+            backend,
+            databases,
+            _dir: dir,
+        }
+    }
+
+    /// A channel to the gateway.
+    pub async fn gateway(&self) -> Channel {
+        Channel::from_shared(self.federation.gateway_endpoint())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    /// A channel straight to a region's node.
+    pub async fn node(&self, region: &str) -> Channel {
+        Channel::from_shared(self.federation.node_endpoint(region).unwrap())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    pub async fn members_via_gateway(&self) -> MemberServiceClient<Channel> {
+        MemberServiceClient::new(self.gateway().await)
+    }
+
+    pub async fn market_via_gateway(&self) -> MarketServiceClient<Channel> {
+        MarketServiceClient::new(self.gateway().await)
+    }
+
+    /// Stops every server and drops the test's PostgreSQL databases.
+    pub async fn stop(self) {
+        self.federation.shutdown().await.unwrap();
+        if self.backend == Backend::Postgres {
+            let admin = Database::connect(postgres_admin_url()).await.unwrap();
+            for database in &self.databases {
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+fn tracing_subscriber_init() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing_subscriber::fmt()
+        .with_env_filter("info")
+        .with_test_writer()
+        .try_init()
+}
+
+/// A request routed by the gateway to `region`.
+pub fn to<T>(region: &str, message: T) -> tonic::Request<T> {
+    passage::demo::in_region(region, message).unwrap()
+}
+
+/// A newcomer as a chapter admin would register her.
+pub fn amira() -> v1::Member {
+    v1::Member {
+        profile: Some(v1::SharedProfile {
+            display_name: "Amira Haddad".into(),
+            profession: "civil engineer".into(),
+            sectors: vec!["construction".into(), "engineering".into()],
+            skills: vec!["AutoCAD".into(), "structural calculations".into()],
+            languages: vec!["ar".into(), "en".into(), "nl".into()],
+            education_level: v1::EducationLevel::Master as i32,
+            experience_years: 8,
+            available_hours_per_week: 24,
+            share_across_regions: true,
+            ..Default::default()
+        }),
+        regional: Some(v1::RegionalRecord {
+            role: v1::MemberRole::Newcomer as i32,
+            residence_status: v1::ResidenceStatus::StatusHolder as i32,
+            asylum_application_date: "2023-03-14".into(),
+            permits: vec![],
+            civic_integration: v1::CivicIntegration::InProgress as i32,
+        }),
+        ..Default::default()
+    }
+}
+
+/// Another member, with a different name.
+pub fn member_named(name: &str, role: v1::MemberRole) -> v1::Member {
+    let mut member = amira();
+    if let Some(profile) = member.profile.as_mut() {
+        profile.display_name = name.into();
+    }
+    if let Some(regional) = member.regional.as_mut() {
+        regional.role = role as i32;
+    }
+    member
+}
+
+/// Runs a scenario once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::common::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $scenario() {
+                    super::$scenario(super::common::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,348 @@
+//! A chapter admin registers, finds, pages through and corrects members — through
+//! the gateway, and straight at the node — on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, Cluster, amira, member_named, to};
+use passage_proto::v1::{self, member_service_client::MemberServiceClient};
+use prost_types::FieldMask;
+use tonic::Code;
+
+on_both_backends!(
+    a_member_created_in_amsterdam_reads_back_through_the_gateway_and_the_node,
+    the_member_list_pages_through_everyone_exactly_once,
+    an_update_changes_only_the_masked_fields,
+    bad_member_input_is_rejected_naming_the_field_and_nothing_is_written,
+    a_deleted_member_is_gone,
+);
+
+async fn a_member_created_in_amsterdam_reads_back_through_the_gateway_and_the_node(
+    backend: Backend,
+) {
+    let cluster = Cluster::start(backend).await;
+    let mut gateway = cluster.members_via_gateway().await;
+
+    let created = gateway
+        .create_member(to("amsterdam", v1::CreateMemberRequest {
+            member: Some(amira()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+
+    assert_eq!(uuid::Uuid::parse_str(&created.id).unwrap().get_version_num(), 7);
+    let profile = created.profile.clone().unwrap();
+    assert_eq!(profile.display_name, "Amira Haddad");
+    assert_eq!(profile.home_region, "amsterdam");
+    assert!(created.create_time.is_some());
+
+    let via_gateway = gateway
+        .get_member(to("amsterdam", v1::GetMemberRequest {
+            id: created.id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(via_gateway, created);
+
+    let mut node = MemberServiceClient::new(cluster.node("amsterdam").await);
+    let direct = node
+        .get_member(v1::GetMemberRequest {
+            id: created.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(direct, created);
+
+    // Miami holds its own members: Amira is not there.
+    let elsewhere = gateway
+        .get_member(to("miami", v1::GetMemberRequest {
+            id: created.id.clone(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(elsewhere.code(), Code::NotFound);
+    cluster.stop().await;
+}
+
+async fn the_member_list_pages_through_everyone_exactly_once(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut gateway = cluster.members_via_gateway().await;
+    let mut created = Vec::new();
+    for index in 0..7 {
+        let role = if index % 3 == 0 {
+            v1::MemberRole::Local
+        } else {
+            v1::MemberRole::Newcomer
+        };
+        let member = gateway
+            .create_member(to("washington-dc", v1::CreateMemberRequest {
+                member: Some(member_named(&format!("Member {index}"), role)),
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        created.push(member.id);
+    }
+
+    let mut seen = Vec::new();
+    let mut page_sizes = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = gateway
+            .list_members(to("washington-dc", v1::ListMembersRequest {
+                page_size: 3,
+                page_token: token.clone(),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        page_sizes.push(page.members.len());
+        seen.extend(page.members.into_iter().map(|m| m.id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(page_sizes, vec![3, 3, 1]);
+    assert_eq!(seen, created, "every member once, in order of registration");
+
+    let locals = gateway
+        .list_members(to("washington-dc", v1::ListMembersRequest {
+            role: v1::MemberRole::Local as i32,
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(locals.members.len(), 3);
+    assert!(locals.next_page_token.is_empty());
+
+    let forged = gateway
+        .list_members(to("washington-dc", v1::ListMembersRequest {
+            page_token: "not-a-token".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(forged.code(), Code::InvalidArgument);
+    assert!(forged.message().contains("page_token"), "{}", forged.message());
+    cluster.stop().await;
+}
+
+async fn an_update_changes_only_the_masked_fields(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut gateway = cluster.members_via_gateway().await;
+    let created = gateway
+        .create_member(to("amsterdam", v1::CreateMemberRequest {
+            member: Some(amira()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+
+    // The request carries other changes too; only the masked ones may land.
+    let mut change = amira();
+    change.id = created.id.clone();
+    let profile = change.profile.as_mut().unwrap();
+    profile.available_hours_per_week = 32;
+    profile.display_name = "Not This Name".into();
+    profile.skills = vec!["Revit".into()];
+    let regional = change.regional.as_mut().unwrap();
+    regional.civic_integration = v1::CivicIntegration::Completed as i32;
+    regional.residence_status = v1::ResidenceStatus::Other as i32;
+
+    let updated = gateway
+        .update_member(to("amsterdam", v1::UpdateMemberRequest {
+            member: Some(change),
+            update_mask: Some(FieldMask {
+                paths: vec![
+                    "profile.available_hours_per_week".into(),
+                    "regional.civic_integration".into(),
+                ],
+            }),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let mut expected = created.clone();
+    expected.profile.as_mut().unwrap().available_hours_per_week = 32;
+    expected.regional.as_mut().unwrap().civic_integration =
+        v1::CivicIntegration::Completed as i32;
+    expected.update_time = updated.update_time;
+    assert_eq!(updated, expected);
+
+    let reread = gateway
+        .get_member(to("amsterdam", v1::GetMemberRequest { id: created.id }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reread, updated);
+
+    let no_mask = gateway
+        .update_member(to("amsterdam", v1::UpdateMemberRequest {
+            member: Some(reread.clone()),
+            update_mask: None,
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(no_mask.code(), Code::InvalidArgument);
+    assert!(no_mask.message().contains("update_mask"));
+
+    let unknown_path = gateway
+        .update_member(to("amsterdam", v1::UpdateMemberRequest {
+            member: Some(reread),
+            update_mask: Some(FieldMask {
+                paths: vec!["profile.home_region".into()],
+            }),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown_path.code(), Code::InvalidArgument);
+    assert!(unknown_path.message().contains("profile.home_region"));
+    cluster.stop().await;
+}
+
+async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(
+    backend: Backend,
+) {
+    let cluster = Cluster::start(backend).await;
+    let mut gateway = cluster.members_via_gateway().await;
+    let existing = gateway
+        .create_member(to("miami", v1::CreateMemberRequest {
+            member: Some(amira()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let mut empty_name = amira();
+    empty_name.profile.as_mut().unwrap().display_name = "   ".into();
+    let mut unknown_status = amira();
+    unknown_status.regional.as_mut().unwrap().residence_status = 42;
+    let mut negative_hours = amira();
+    negative_hours.profile.as_mut().unwrap().available_hours_per_week = -5;
+    let mut bad_language = amira();
+    bad_language.profile.as_mut().unwrap().languages = vec!["Arabic".into()];
+    let mut future_application = amira();
+    future_application
+        .regional
+        .as_mut()
+        .unwrap()
+        .asylum_application_date = "2999-01-01".into();
+    let mut no_role = amira();
+    no_role.regional.as_mut().unwrap().role = 0;
+
+    let cases = [
+        (empty_name, "member.profile.display_name"),
+        (unknown_status, "member.regional.residence_status"),
+        (negative_hours, "member.profile.available_hours_per_week"),
+        (bad_language, "member.profile.languages[0]"),
+        (future_application, "member.regional.asylum_application_date"),
+        (no_role, "member.regional.role"),
+    ];
+    for (member, field) in cases {
+        let error = gateway
+            .create_member(to("miami", v1::CreateMemberRequest {
+                member: Some(member),
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), Code::InvalidArgument, "{field}");
+        assert!(
+            error.message().starts_with(field),
+            "expected {field} in {:?}",
+            error.message()
+        );
+    }
+
+    // A bad update is refused whole: the valid masked field does not land either.
+    let mut bad_update = existing.clone();
+    bad_update.profile.as_mut().unwrap().profession = "nurse".into();
+    bad_update.profile.as_mut().unwrap().experience_years = -1;
+    let error = gateway
+        .update_member(to("miami", v1::UpdateMemberRequest {
+            member: Some(bad_update),
+            update_mask: Some(FieldMask {
+                paths: vec![
+                    "profile.profession".into(),
+                    "profile.experience_years".into(),
+                ],
+            }),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Code::InvalidArgument);
+    assert!(error.message().contains("member.profile.experience_years"));
+
+    let unknown_region = gateway
+        .create_member(to("atlantis", v1::CreateMemberRequest {
+            member: Some(amira()),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown_region.code(), Code::InvalidArgument);
+    assert!(unknown_region.message().contains("x-passage-region"));
+    assert!(unknown_region.message().contains("atlantis"));
+
+    let without_region = gateway
+        .create_member(v1::CreateMemberRequest {
+            member: Some(amira()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(without_region.code(), Code::InvalidArgument);
+    assert!(without_region.message().contains("x-passage-region"));
+
+    let everyone = gateway
+        .list_members(to("miami", v1::ListMembersRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(everyone.members, vec![existing], "nothing else was written");
+    for region in ["amsterdam", "washington-dc"] {
+        let others = gateway
+            .list_members(to(region, v1::ListMembersRequest::default()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(others.members.is_empty(), "{region} got nothing");
+    }
+    cluster.stop().await;
+}
+
+async fn a_deleted_member_is_gone(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut gateway = cluster.members_via_gateway().await;
+    let created = gateway
+        .create_member(to("amsterdam", v1::CreateMemberRequest {
+            member: Some(amira()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    gateway
+        .delete_member(to("amsterdam", v1::DeleteMemberRequest {
+            id: created.id.clone(),
+        }))
+        .await
+        .unwrap();
+    let error = gateway
+        .get_member(to("amsterdam", v1::GetMemberRequest {
+            id: created.id.clone(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Code::NotFound);
+    let again = gateway
+        .delete_member(to("amsterdam", v1::DeleteMemberRequest { id: created.id }))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::NotFound);
+    cluster.stop().await;
+}
