@@ -13,7 +13,9 @@ use passage_node::NodeSettings;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
 
 /// One region to start.
 #[derive(Debug, Clone)]
@@ -182,7 +184,11 @@ impl Federation {
     async fn wait_until_serving(&mut self, limit: Duration) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + limit;
         let mut endpoints = vec![("gateway".to_owned(), self.gateway.address)];
-        endpoints.extend(self.nodes.iter().map(|(slug, node)| (slug.clone(), node.address)));
+        endpoints.extend(
+            self.nodes
+                .iter()
+                .map(|(slug, node)| (slug.clone(), node.address)),
+        );
         for (name, address) in endpoints {
             loop {
                 if self.any_server_exited() {

@@ -14,7 +14,11 @@ use passage_node::NodeSettings;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "passage", version, about = "Federated community server for newcomer labour-market networks")]
+#[command(
+    name = "passage",
+    version,
+    about = "Federated community server for newcomer labour-market networks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -80,21 +84,22 @@ enum MigrateTarget {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("PASSAGE_LOG")
-                .unwrap_or_else(|_| EnvFilter::new("warn,passage=info,passage_node=info,passage_gateway=info")),
-        )
+        .with_env_filter(EnvFilter::try_from_env("PASSAGE_LOG").unwrap_or_else(|_| {
+            EnvFilter::new("warn,passage=info,passage_node=info,passage_gateway=info")
+        }))
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
         Command::Demo {
             data_dir,
             port_base,
-        } => run_demo(DemoOptions {
-            data_dir,
-            port_base,
-        })
-        .await,
+        } => {
+            run_demo(DemoOptions {
+                data_dir,
+                port_base,
+            })
+            .await
+        }
         Command::Node {
             config,
             listen,
@@ -126,7 +131,10 @@ async fn main() -> anyhow::Result<()> {
 async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
     let started = demo::start(&options).await?;
     let federation = &started.federation;
-    println!("Passage demo federation (data in {})", options.data_dir.display());
+    println!(
+        "Passage demo federation (data in {})",
+        options.data_dir.display()
+    );
     println!("  gateway        {}", federation.gateway_endpoint());
     for region in federation.regions() {
         println!(
@@ -137,7 +145,11 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
     }
     for report in &started.seeded {
         if report.reused {
-            println!("  {}: reusing the data already in {}", report.region, options.data_dir.display());
+            println!(
+                "  {}: reusing the data already in {}",
+                report.region,
+                options.data_dir.display()
+            );
         } else {
             println!(
                 "  {}: seeded {} members, {} organisations, {} opportunities",

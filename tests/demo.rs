@@ -20,11 +20,14 @@ async fn count_members(channel: Channel, region: &str) -> (usize, BTreeSet<i32>,
     let (mut count, mut roles, mut statuses) = (0, BTreeSet::new(), BTreeSet::new());
     loop {
         let page = client
-            .list_members(to(region, v1::ListMembersRequest {
-                page_size: 100,
-                page_token: token,
-                ..Default::default()
-            }))
+            .list_members(to(
+                region,
+                v1::ListMembersRequest {
+                    page_size: 100,
+                    page_token: token,
+                    ..Default::default()
+                },
+            ))
             .await
             .unwrap()
             .into_inner();
@@ -43,10 +46,13 @@ async fn count_members(channel: Channel, region: &str) -> (usize, BTreeSet<i32>,
 
 async fn opportunity_kinds(channel: Channel, region: &str) -> (usize, BTreeSet<i32>) {
     let page = MarketServiceClient::new(channel)
-        .list_opportunities(to(region, v1::ListOpportunitiesRequest {
-            page_size: 500,
-            ..Default::default()
-        }))
+        .list_opportunities(to(
+            region,
+            v1::ListOpportunitiesRequest {
+                page_size: 500,
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -94,7 +100,11 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
     for ((region, _, _), expected) in demo::REGIONS.iter().zip(counts) {
         let (members, _, _) = count_members(channel.clone(), region).await;
         let (opportunities, _) = opportunity_kinds(channel.clone(), region).await;
-        assert_eq!((members, opportunities), expected, "{region} kept, not doubled");
+        assert_eq!(
+            (members, opportunities),
+            expected,
+            "{region} kept, not doubled"
+        );
     }
     second.federation.shutdown().await.unwrap();
 }

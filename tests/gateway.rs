@@ -21,20 +21,33 @@ async fn a_region_that_is_down_is_named_as_unavailable_while_others_keep_working
     cluster.federation.stop_region("miami").await.unwrap();
 
     let error = gateway
-        .create_member(to("miami", v1::CreateMemberRequest {
-            member: Some(amira()),
-        }))
+        .create_member(to(
+            "miami",
+            v1::CreateMemberRequest {
+                member: Some(amira()),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::Unavailable);
-    assert!(error.message().contains("region miami"), "{}", error.message());
+    assert!(
+        error.message().contains("region miami"),
+        "{}",
+        error.message()
+    );
 
     let amsterdam = gateway
-        .create_member(to("amsterdam", v1::CreateMemberRequest {
-            member: Some(amira()),
-        }))
+        .create_member(to(
+            "amsterdam",
+            v1::CreateMemberRequest {
+                member: Some(amira()),
+            },
+        ))
         .await;
-    assert!(amsterdam.is_ok(), "Amsterdam is unaffected by Miami's outage");
+    assert!(
+        amsterdam.is_ok(),
+        "Amsterdam is unaffected by Miami's outage"
+    );
     cluster.stop().await;
 }
 
@@ -61,7 +74,10 @@ async fn reflection_on_the_gateway_lists_every_passage_service() {
         "passage.v1.MarketService",
         "grpc.health.v1.Health",
     ] {
-        assert!(names.iter().any(|n| n == expected), "{expected} in {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
     }
     cluster.stop().await;
 }

@@ -46,9 +46,12 @@ fn opening(organisation_id: &str, kind: v1::OpportunityKind, sector: &str) -> v1
 
 async fn create_organisation(market: &mut MarketServiceClient<Channel>) -> v1::Organisation {
     market
-        .create_organisation(to("amsterdam", v1::CreateOrganisationRequest {
-            organisation: Some(bakery()),
-        }))
+        .create_organisation(to(
+            "amsterdam",
+            v1::CreateOrganisationRequest {
+                organisation: Some(bakery()),
+            },
+        ))
         .await
         .unwrap()
         .into_inner()
@@ -60,30 +63,34 @@ async fn set_status(
     status: v1::OpportunityStatus,
 ) -> Result<v1::Opportunity, tonic::Status> {
     market
-        .update_opportunity(to("amsterdam", v1::UpdateOpportunityRequest {
-            opportunity: Some(v1::Opportunity {
-                id: id.into(),
-                status: status as i32,
-                ..Default::default()
-            }),
-            update_mask: Some(FieldMask {
-                paths: vec!["status".into()],
-            }),
-        }))
+        .update_opportunity(to(
+            "amsterdam",
+            v1::UpdateOpportunityRequest {
+                opportunity: Some(v1::Opportunity {
+                    id: id.into(),
+                    status: status as i32,
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["status".into()],
+                }),
+            },
+        ))
         .await
         .map(tonic::Response::into_inner)
 }
 
-async fn an_organisation_offers_opportunities_found_by_kind_sector_and_status(
-    backend: Backend,
-) {
+async fn an_organisation_offers_opportunities_found_by_kind_sector_and_status(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut market = cluster.market_via_gateway().await;
     let organisation = create_organisation(&mut market).await;
     let fetched = market
-        .get_organisation(to("amsterdam", v1::GetOrganisationRequest {
-            id: organisation.id.clone(),
-        }))
+        .get_organisation(to(
+            "amsterdam",
+            v1::GetOrganisationRequest {
+                id: organisation.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -97,9 +104,12 @@ async fn an_organisation_offers_opportunities_found_by_kind_sector_and_status(
         (v1::OpportunityKind::Job, "retail"),
     ] {
         let opportunity = market
-            .create_opportunity(to("amsterdam", v1::CreateOpportunityRequest {
-                opportunity: Some(opening(&organisation.id, kind, sector)),
-            }))
+            .create_opportunity(to(
+                "amsterdam",
+                v1::CreateOpportunityRequest {
+                    opportunity: Some(opening(&organisation.id, kind, sector)),
+                },
+            ))
             .await
             .unwrap()
             .into_inner();
@@ -111,12 +121,15 @@ async fn an_organisation_offers_opportunities_found_by_kind_sector_and_status(
         .unwrap();
 
     let list = |kind: v1::OpportunityKind, sector: &str, status: v1::OpportunityStatus| {
-        to("amsterdam", v1::ListOpportunitiesRequest {
-            kind: kind as i32,
-            sector: sector.into(),
-            status: status as i32,
-            ..Default::default()
-        })
+        to(
+            "amsterdam",
+            v1::ListOpportunitiesRequest {
+                kind: kind as i32,
+                sector: sector.into(),
+                status: status as i32,
+                ..Default::default()
+            },
+        )
     };
     let ids = |response: v1::ListOpportunitiesResponse| -> Vec<String> {
         response.opportunities.into_iter().map(|o| o.id).collect()
@@ -130,7 +143,10 @@ async fn an_organisation_offers_opportunities_found_by_kind_sector_and_status(
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(ids(jobs), vec![created[0].id.clone(), created[3].id.clone()]);
+    assert_eq!(
+        ids(jobs),
+        vec![created[0].id.clone(), created[3].id.clone()]
+    );
     let retail = market
         .list_opportunities(list(
             v1::OpportunityKind::Unspecified,
@@ -140,7 +156,10 @@ async fn an_organisation_offers_opportunities_found_by_kind_sector_and_status(
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(ids(retail), vec![created[2].id.clone(), created[3].id.clone()]);
+    assert_eq!(
+        ids(retail),
+        vec![created[2].id.clone(), created[3].id.clone()]
+    );
     let in_review_jobs = market
         .list_opportunities(list(
             v1::OpportunityKind::Job,
@@ -153,10 +172,13 @@ async fn an_organisation_offers_opportunities_found_by_kind_sector_and_status(
     assert_eq!(ids(in_review_jobs), vec![created[0].id.clone()]);
 
     let employers = market
-        .list_organisations(to("amsterdam", v1::ListOrganisationsRequest {
-            kind: v1::OrganisationKind::Employer as i32,
-            ..Default::default()
-        }))
+        .list_organisations(to(
+            "amsterdam",
+            v1::ListOrganisationsRequest {
+                kind: v1::OrganisationKind::Employer as i32,
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -169,13 +191,16 @@ async fn an_opportunity_follows_its_life_cycle(backend: Backend) {
     let mut market = cluster.market_via_gateway().await;
     let organisation = create_organisation(&mut market).await;
     let draft = market
-        .create_opportunity(to("amsterdam", v1::CreateOpportunityRequest {
-            opportunity: Some(opening(
-                &organisation.id,
-                v1::OpportunityKind::LearnWork,
-                "hospitality",
-            )),
-        }))
+        .create_opportunity(to(
+            "amsterdam",
+            v1::CreateOpportunityRequest {
+                opportunity: Some(opening(
+                    &organisation.id,
+                    v1::OpportunityKind::LearnWork,
+                    "hospitality",
+                )),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -197,22 +222,28 @@ async fn an_opportunity_follows_its_life_cycle(backend: Backend) {
     assert_eq!(reopened.code(), Code::FailedPrecondition);
 
     let retitled = market
-        .update_opportunity(to("amsterdam", v1::UpdateOpportunityRequest {
-            opportunity: Some(v1::Opportunity {
-                id: draft.id.clone(),
-                title: "Bakery learn-work trajectory".into(),
-                hours_per_week: 0,
-                ..Default::default()
-            }),
-            update_mask: Some(FieldMask {
-                paths: vec!["title".into()],
-            }),
-        }))
+        .update_opportunity(to(
+            "amsterdam",
+            v1::UpdateOpportunityRequest {
+                opportunity: Some(v1::Opportunity {
+                    id: draft.id.clone(),
+                    title: "Bakery learn-work trajectory".into(),
+                    hours_per_week: 0,
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["title".into()],
+                }),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(retitled.title, "Bakery learn-work trajectory");
-    assert_eq!(retitled.hours_per_week, 20, "unmasked fields keep their value");
+    assert_eq!(
+        retitled.hours_per_week, 20,
+        "unmasked fields keep their value"
+    );
     cluster.stop().await;
 }
 
@@ -224,13 +255,20 @@ async fn bad_market_input_is_rejected_naming_the_field(backend: Backend) {
     let mut no_kind = bakery();
     no_kind.kind = 0;
     let error = market
-        .create_organisation(to("amsterdam", v1::CreateOrganisationRequest {
-            organisation: Some(no_kind),
-        }))
+        .create_organisation(to(
+            "amsterdam",
+            v1::CreateOrganisationRequest {
+                organisation: Some(no_kind),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
-    assert!(error.message().starts_with("organisation.kind"), "{}", error.message());
+    assert!(
+        error.message().starts_with("organisation.kind"),
+        "{}",
+        error.message()
+    );
 
     let mut too_many_hours = opening(&organisation.id, v1::OpportunityKind::Job, "retail");
     too_many_hours.hours_per_week = 90;
@@ -252,13 +290,20 @@ async fn bad_market_input_is_rejected_naming_the_field(backend: Backend) {
     ];
     for (opportunity, field) in cases {
         let error = market
-            .create_opportunity(to("amsterdam", v1::CreateOpportunityRequest {
-                opportunity: Some(opportunity),
-            }))
+            .create_opportunity(to(
+                "amsterdam",
+                v1::CreateOpportunityRequest {
+                    opportunity: Some(opportunity),
+                },
+            ))
             .await
             .unwrap_err();
         assert_eq!(error.code(), Code::InvalidArgument, "{field}");
-        assert!(error.message().starts_with(field), "{field}: {}", error.message());
+        assert!(
+            error.message().starts_with(field),
+            "{field}: {}",
+            error.message()
+        );
     }
     let none = market
         .list_opportunities(to("amsterdam", v1::ListOpportunitiesRequest::default()))

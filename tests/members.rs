@@ -25,23 +25,34 @@ async fn a_member_created_in_amsterdam_reads_back_through_the_gateway_and_the_no
     let mut gateway = cluster.members_via_gateway().await;
 
     let created = gateway
-        .create_member(to("amsterdam", v1::CreateMemberRequest {
-            member: Some(amira()),
-        }))
+        .create_member(to(
+            "amsterdam",
+            v1::CreateMemberRequest {
+                member: Some(amira()),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
 
-    assert_eq!(uuid::Uuid::parse_str(&created.id).unwrap().get_version_num(), 7);
+    assert_eq!(
+        uuid::Uuid::parse_str(&created.id)
+            .unwrap()
+            .get_version_num(),
+        7
+    );
     let profile = created.profile.clone().unwrap();
     assert_eq!(profile.display_name, "Amira Haddad");
     assert_eq!(profile.home_region, "amsterdam");
     assert!(created.create_time.is_some());
 
     let via_gateway = gateway
-        .get_member(to("amsterdam", v1::GetMemberRequest {
-            id: created.id.clone(),
-        }))
+        .get_member(to(
+            "amsterdam",
+            v1::GetMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -59,9 +70,12 @@ async fn a_member_created_in_amsterdam_reads_back_through_the_gateway_and_the_no
 
     // Miami holds its own members: Amira is not there.
     let elsewhere = gateway
-        .get_member(to("miami", v1::GetMemberRequest {
-            id: created.id.clone(),
-        }))
+        .get_member(to(
+            "miami",
+            v1::GetMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(elsewhere.code(), Code::NotFound);
@@ -79,9 +93,12 @@ async fn the_member_list_pages_through_everyone_exactly_once(backend: Backend) {
             v1::MemberRole::Newcomer
         };
         let member = gateway
-            .create_member(to("washington-dc", v1::CreateMemberRequest {
-                member: Some(member_named(&format!("Member {index}"), role)),
-            }))
+            .create_member(to(
+                "washington-dc",
+                v1::CreateMemberRequest {
+                    member: Some(member_named(&format!("Member {index}"), role)),
+                },
+            ))
             .await
             .unwrap()
             .into_inner();
@@ -93,11 +110,14 @@ async fn the_member_list_pages_through_everyone_exactly_once(backend: Backend) {
     let mut token = String::new();
     loop {
         let page = gateway
-            .list_members(to("washington-dc", v1::ListMembersRequest {
-                page_size: 3,
-                page_token: token.clone(),
-                ..Default::default()
-            }))
+            .list_members(to(
+                "washington-dc",
+                v1::ListMembersRequest {
+                    page_size: 3,
+                    page_token: token.clone(),
+                    ..Default::default()
+                },
+            ))
             .await
             .unwrap()
             .into_inner();
@@ -112,10 +132,13 @@ async fn the_member_list_pages_through_everyone_exactly_once(backend: Backend) {
     assert_eq!(seen, created, "every member once, in order of registration");
 
     let locals = gateway
-        .list_members(to("washington-dc", v1::ListMembersRequest {
-            role: v1::MemberRole::Local as i32,
-            ..Default::default()
-        }))
+        .list_members(to(
+            "washington-dc",
+            v1::ListMembersRequest {
+                role: v1::MemberRole::Local as i32,
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -123,14 +146,21 @@ async fn the_member_list_pages_through_everyone_exactly_once(backend: Backend) {
     assert!(locals.next_page_token.is_empty());
 
     let forged = gateway
-        .list_members(to("washington-dc", v1::ListMembersRequest {
-            page_token: "not-a-token".into(),
-            ..Default::default()
-        }))
+        .list_members(to(
+            "washington-dc",
+            v1::ListMembersRequest {
+                page_token: "not-a-token".into(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(forged.code(), Code::InvalidArgument);
-    assert!(forged.message().contains("page_token"), "{}", forged.message());
+    assert!(
+        forged.message().contains("page_token"),
+        "{}",
+        forged.message()
+    );
     cluster.stop().await;
 }
 
@@ -138,9 +168,12 @@ async fn an_update_changes_only_the_masked_fields(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut gateway = cluster.members_via_gateway().await;
     let created = gateway
-        .create_member(to("amsterdam", v1::CreateMemberRequest {
-            member: Some(amira()),
-        }))
+        .create_member(to(
+            "amsterdam",
+            v1::CreateMemberRequest {
+                member: Some(amira()),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -157,23 +190,25 @@ async fn an_update_changes_only_the_masked_fields(backend: Backend) {
     regional.residence_status = v1::ResidenceStatus::Other as i32;
 
     let updated = gateway
-        .update_member(to("amsterdam", v1::UpdateMemberRequest {
-            member: Some(change),
-            update_mask: Some(FieldMask {
-                paths: vec![
-                    "profile.available_hours_per_week".into(),
-                    "regional.civic_integration".into(),
-                ],
-            }),
-        }))
+        .update_member(to(
+            "amsterdam",
+            v1::UpdateMemberRequest {
+                member: Some(change),
+                update_mask: Some(FieldMask {
+                    paths: vec![
+                        "profile.available_hours_per_week".into(),
+                        "regional.civic_integration".into(),
+                    ],
+                }),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
 
     let mut expected = created.clone();
     expected.profile.as_mut().unwrap().available_hours_per_week = 32;
-    expected.regional.as_mut().unwrap().civic_integration =
-        v1::CivicIntegration::Completed as i32;
+    expected.regional.as_mut().unwrap().civic_integration = v1::CivicIntegration::Completed as i32;
     expected.update_time = updated.update_time;
     assert_eq!(updated, expected);
 
@@ -185,22 +220,28 @@ async fn an_update_changes_only_the_masked_fields(backend: Backend) {
     assert_eq!(reread, updated);
 
     let no_mask = gateway
-        .update_member(to("amsterdam", v1::UpdateMemberRequest {
-            member: Some(reread.clone()),
-            update_mask: None,
-        }))
+        .update_member(to(
+            "amsterdam",
+            v1::UpdateMemberRequest {
+                member: Some(reread.clone()),
+                update_mask: None,
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(no_mask.code(), Code::InvalidArgument);
     assert!(no_mask.message().contains("update_mask"));
 
     let unknown_path = gateway
-        .update_member(to("amsterdam", v1::UpdateMemberRequest {
-            member: Some(reread),
-            update_mask: Some(FieldMask {
-                paths: vec!["profile.home_region".into()],
-            }),
-        }))
+        .update_member(to(
+            "amsterdam",
+            v1::UpdateMemberRequest {
+                member: Some(reread),
+                update_mask: Some(FieldMask {
+                    paths: vec!["profile.home_region".into()],
+                }),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(unknown_path.code(), Code::InvalidArgument);
@@ -208,15 +249,16 @@ async fn an_update_changes_only_the_masked_fields(backend: Backend) {
     cluster.stop().await;
 }
 
-async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(
-    backend: Backend,
-) {
+async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut gateway = cluster.members_via_gateway().await;
     let existing = gateway
-        .create_member(to("miami", v1::CreateMemberRequest {
-            member: Some(amira()),
-        }))
+        .create_member(to(
+            "miami",
+            v1::CreateMemberRequest {
+                member: Some(amira()),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -226,7 +268,11 @@ async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(
     let mut unknown_status = amira();
     unknown_status.regional.as_mut().unwrap().residence_status = 42;
     let mut negative_hours = amira();
-    negative_hours.profile.as_mut().unwrap().available_hours_per_week = -5;
+    negative_hours
+        .profile
+        .as_mut()
+        .unwrap()
+        .available_hours_per_week = -5;
     let mut bad_language = amira();
     bad_language.profile.as_mut().unwrap().languages = vec!["Arabic".into()];
     let mut future_application = amira();
@@ -243,14 +289,20 @@ async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(
         (unknown_status, "member.regional.residence_status"),
         (negative_hours, "member.profile.available_hours_per_week"),
         (bad_language, "member.profile.languages[0]"),
-        (future_application, "member.regional.asylum_application_date"),
+        (
+            future_application,
+            "member.regional.asylum_application_date",
+        ),
         (no_role, "member.regional.role"),
     ];
     for (member, field) in cases {
         let error = gateway
-            .create_member(to("miami", v1::CreateMemberRequest {
-                member: Some(member),
-            }))
+            .create_member(to(
+                "miami",
+                v1::CreateMemberRequest {
+                    member: Some(member),
+                },
+            ))
             .await
             .unwrap_err();
         assert_eq!(error.code(), Code::InvalidArgument, "{field}");
@@ -266,24 +318,30 @@ async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(
     bad_update.profile.as_mut().unwrap().profession = "nurse".into();
     bad_update.profile.as_mut().unwrap().experience_years = -1;
     let error = gateway
-        .update_member(to("miami", v1::UpdateMemberRequest {
-            member: Some(bad_update),
-            update_mask: Some(FieldMask {
-                paths: vec![
-                    "profile.profession".into(),
-                    "profile.experience_years".into(),
-                ],
-            }),
-        }))
+        .update_member(to(
+            "miami",
+            v1::UpdateMemberRequest {
+                member: Some(bad_update),
+                update_mask: Some(FieldMask {
+                    paths: vec![
+                        "profile.profession".into(),
+                        "profile.experience_years".into(),
+                    ],
+                }),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
     assert!(error.message().contains("member.profile.experience_years"));
 
     let unknown_region = gateway
-        .create_member(to("atlantis", v1::CreateMemberRequest {
-            member: Some(amira()),
-        }))
+        .create_member(to(
+            "atlantis",
+            v1::CreateMemberRequest {
+                member: Some(amira()),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(unknown_region.code(), Code::InvalidArgument);
@@ -320,22 +378,31 @@ async fn a_deleted_member_is_gone(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut gateway = cluster.members_via_gateway().await;
     let created = gateway
-        .create_member(to("amsterdam", v1::CreateMemberRequest {
-            member: Some(amira()),
-        }))
+        .create_member(to(
+            "amsterdam",
+            v1::CreateMemberRequest {
+                member: Some(amira()),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
     gateway
-        .delete_member(to("amsterdam", v1::DeleteMemberRequest {
-            id: created.id.clone(),
-        }))
+        .delete_member(to(
+            "amsterdam",
+            v1::DeleteMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
         .await
         .unwrap();
     let error = gateway
-        .get_member(to("amsterdam", v1::GetMemberRequest {
-            id: created.id.clone(),
-        }))
+        .get_member(to(
+            "amsterdam",
+            v1::GetMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::NotFound);

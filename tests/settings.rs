@@ -71,8 +71,14 @@ fn the_environment_overrides_the_file_and_flags_override_both() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(&dir, "amsterdam.toml", GOOD_NODE);
     let environment = HashMap::from([
-        ("PASSAGE__DATABASE__URL".to_owned(), "postgres://passage@db/amsterdam".to_owned()),
-        ("PASSAGE__SERVER__LISTEN".to_owned(), "0.0.0.0:6000".to_owned()),
+        (
+            "PASSAGE__DATABASE__URL".to_owned(),
+            "postgres://passage@db/amsterdam".to_owned(),
+        ),
+        (
+            "PASSAGE__SERVER__LISTEN".to_owned(),
+            "0.0.0.0:6000".to_owned(),
+        ),
         ("UNRELATED".to_owned(), "ignored".to_owned()),
     ]);
     let settings: NodeSettings = load(
@@ -102,7 +108,11 @@ fn a_bad_value_names_the_file_line_and_key() {
 #[test]
 fn a_missing_key_a_typo_and_a_bad_slug_are_each_named() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = write(&dir, "missing.toml", &GOOD_NODE.replace("url = ", "# url = "));
+    let missing = write(
+        &dir,
+        "missing.toml",
+        &GOOD_NODE.replace("url = ", "# url = "),
+    );
     let error = load_node(&missing, &no_environment()).unwrap_err();
     assert!(error.contains("missing.toml"), "{error}");
     assert!(error.contains("url"), "{error}");
@@ -111,7 +121,11 @@ fn a_missing_key_a_typo_and_a_bad_slug_are_each_named() {
     let error = load_node(&typo, &no_environment()).unwrap_err();
     assert!(error.contains("lisen"), "{error}");
 
-    let slug = write(&dir, "slug.toml", &GOOD_NODE.replace("\"amsterdam\"", "\"Amsterdam Noord\""));
+    let slug = write(
+        &dir,
+        "slug.toml",
+        &GOOD_NODE.replace("\"amsterdam\"", "\"Amsterdam Noord\""),
+    );
     let error = load_node(&slug, &no_environment()).unwrap_err();
     assert!(error.contains("slug.toml:2"), "{error}");
     assert!(error.contains("region.slug"), "{error}");

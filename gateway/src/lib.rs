@@ -42,10 +42,16 @@ pub async fn run(
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
-        .set_service_status(<Forward<Members> as tonic::server::NamedService>::NAME, tonic_health::ServingStatus::Serving)
+        .set_service_status(
+            <Forward<Members> as tonic::server::NamedService>::NAME,
+            tonic_health::ServingStatus::Serving,
+        )
         .await;
     health_reporter
-        .set_service_status(<Forward<Market> as tonic::server::NamedService>::NAME, tonic_health::ServingStatus::Serving)
+        .set_service_status(
+            <Forward<Market> as tonic::server::NamedService>::NAME,
+            tonic_health::ServingStatus::Serving,
+        )
         .await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(passage_proto::FILE_DESCRIPTOR_SET)

@@ -107,7 +107,12 @@ pub fn optional_date(field: &str, value: &str) -> Result<Option<NaiveDate>> {
     }
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map(Some)
-        .map_err(|_| Error::invalid(field, format!("{value:?} is not a date of the form YYYY-MM-DD")))
+        .map_err(|_| {
+            Error::invalid(
+                field,
+                format!("{value:?} is not a date of the form YYYY-MM-DD"),
+            )
+        })
 }
 
 /// A UUID the caller must send.
@@ -122,11 +127,9 @@ pub fn id(field: &str, value: &str) -> Result<Uuid> {
 /// An optional web address.
 pub fn optional_url(field: &str, value: &str) -> Result<String> {
     let value = optional_text(field, value, 300)?;
-    if !value.is_empty() && !(value.starts_with("https://") || value.starts_with("http://")) {
-        return Err(Error::invalid(
-            field,
-            "must start with https:// or http://",
-        ));
+    let has_scheme = value.starts_with("https://") || value.starts_with("http://");
+    if !value.is_empty() && !has_scheme {
+        return Err(Error::invalid(field, "must start with https:// or http://"));
     }
     Ok(value)
 }

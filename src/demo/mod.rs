@@ -109,10 +109,13 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
     let mut members = MemberServiceClient::new(channel.clone());
     let mut market = MarketServiceClient::new(channel);
     let existing = members
-        .list_members(in_region(region, v1::ListMembersRequest {
-            page_size: 1,
-            ..Default::default()
-        })?)
+        .list_members(in_region(
+            region,
+            v1::ListMembersRequest {
+                page_size: 1,
+                ..Default::default()
+            },
+        )?)
         .await?
         .into_inner();
     if !existing.members.is_empty() {
@@ -134,9 +137,12 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
     let mut organisation_ids = Vec::new();
     for organisation in seed::organisations(region) {
         let created = market
-            .create_organisation(in_region(region, v1::CreateOrganisationRequest {
-                organisation: Some(organisation),
-            })?)
+            .create_organisation(in_region(
+                region,
+                v1::CreateOrganisationRequest {
+                    organisation: Some(organisation),
+                },
+            )?)
             .await?
             .into_inner();
         organisation_ids.push(created.id);
@@ -148,23 +154,29 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
         };
         opportunity.organisation_id = organisation_id.clone();
         let created = market
-            .create_opportunity(in_region(region, v1::CreateOpportunityRequest {
-                opportunity: Some(opportunity),
-            })?)
+            .create_opportunity(in_region(
+                region,
+                v1::CreateOpportunityRequest {
+                    opportunity: Some(opportunity),
+                },
+            )?)
             .await?
             .into_inner();
         for status in status_path(target) {
             market
-                .update_opportunity(in_region(region, v1::UpdateOpportunityRequest {
-                    opportunity: Some(v1::Opportunity {
-                        id: created.id.clone(),
-                        status: *status as i32,
-                        ..Default::default()
-                    }),
-                    update_mask: Some(prost_types::FieldMask {
-                        paths: vec!["status".into()],
-                    }),
-                })?)
+                .update_opportunity(in_region(
+                    region,
+                    v1::UpdateOpportunityRequest {
+                        opportunity: Some(v1::Opportunity {
+                            id: created.id.clone(),
+                            status: *status as i32,
+                            ..Default::default()
+                        }),
+                        update_mask: Some(prost_types::FieldMask {
+                            paths: vec!["status".into()],
+                        }),
+                    },
+                )?)
                 .await?;
         }
         report.opportunities += 1;
@@ -172,9 +184,12 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
     // Members last: their presence marks a region as seeded.
     for member in seed::members(region) {
         members
-            .create_member(in_region(region, v1::CreateMemberRequest {
-                member: Some(member),
-            })?)
+            .create_member(in_region(
+                region,
+                v1::CreateMemberRequest {
+                    member: Some(member),
+                },
+            )?)
             .await?;
         report.members += 1;
     }

@@ -47,10 +47,17 @@ impl Cluster {
                 dir.path().join(format!("{name}.db")).display()
             ),
             Backend::Postgres => {
-                let database = format!("passage_test_{}_{}", name.replace('-', "_"), uuid::Uuid::now_v7().simple());
+                let database = format!(
+                    "passage_test_{}_{}",
+                    name.replace('-', "_"),
+                    uuid::Uuid::now_v7().simple()
+                );
                 databases.push(database.clone());
                 let admin = postgres_admin_url();
-                let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .unwrap_or(&admin);
                 format!("{base}/{database}")
             }
         };

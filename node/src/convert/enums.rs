@@ -58,9 +58,8 @@ pub fn from_stored<E: WireEnum>(stored: &str) -> E {
 /// The wire value of `field`, which must be a known value and, when `required`, not
 /// the `_UNSPECIFIED` zero.
 pub fn parse<E: WireEnum>(field: &str, number: i32, required: bool) -> Result<E> {
-    let value = E::from_number(number).ok_or_else(|| {
-        Error::invalid(field, format!("{number} is not a known value"))
-    })?;
+    let value = E::from_number(number)
+        .ok_or_else(|| Error::invalid(field, format!("{number} is not a known value")))?;
     if required && value == E::default() {
         return Err(Error::invalid(
             field,
@@ -74,4 +73,38 @@ pub fn parse<E: WireEnum>(field: &str, number: i32, required: bool) -> Result<E>
 pub fn filter<E: WireEnum>(field: &str, number: i32) -> Result<Option<String>> {
     let value: E = parse(field, number, false)?;
     Ok((value != E::default()).then(|| stored(value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_read_back_as_the_same_value() {
+        for role in [
+            v1::MemberRole::Newcomer,
+            v1::MemberRole::Local,
+            v1::MemberRole::VolunteerCoach,
+        ] {
+            assert_eq!(from_stored::<v1::MemberRole>(&stored(role)), role);
+        }
+        assert_eq!(stored(v1::ResidenceStatus::AsylumSeeker), "asylum_seeker");
+        assert_eq!(
+            from_stored::<v1::OpportunityKind>("taster_internship"),
+            v1::OpportunityKind::TasterInternship
+        );
+    }
+
+    #[test]
+    fn a_required_enum_must_be_known_and_set() {
+        let unset = parse::<v1::MemberRole>("member.regional.role", 0, true).unwrap_err();
+        assert!(
+            unset
+                .to_string()
+                .starts_with("member.regional.role: must be set")
+        );
+        let unknown = parse::<v1::MemberRole>("member.regional.role", 17, false).unwrap_err();
+        assert!(unknown.to_string().contains("17 is not a known value"));
+        assert_eq!(filter::<v1::MemberRole>("role", 0).unwrap(), None);
+    }
 }

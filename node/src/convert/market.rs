@@ -42,7 +42,11 @@ pub fn organisation_to_row(
     Ok(organisation::Model {
         id: stamp.id,
         name: validate::required_text(&f("name"), &wire.name, 200)?,
-        kind: stored(enums::parse::<v1::OrganisationKind>(&f("kind"), wire.kind, true)?),
+        kind: stored(enums::parse::<v1::OrganisationKind>(
+            &f("kind"),
+            wire.kind,
+            true,
+        )?),
         sector: validate::slug(&f("sector"), &wire.sector)?,
         location: validate::optional_text(&f("location"), &wire.location, 120)?,
         website: validate::optional_url(&f("website"), &wire.website)?,
@@ -112,7 +116,11 @@ pub fn opportunity_to_row(
         organisation_id: validate::id(&f("organisation_id"), &wire.organisation_id)?,
         title: validate::required_text(&f("title"), &wire.title, 200)?,
         description: validate::optional_text(&f("description"), &wire.description, 5000)?,
-        kind: stored(enums::parse::<v1::OpportunityKind>(&f("kind"), wire.kind, true)?),
+        kind: stored(enums::parse::<v1::OpportunityKind>(
+            &f("kind"),
+            wire.kind,
+            true,
+        )?),
         sector: validate::slug(&f("sector"), &wire.sector)?,
         skills: json_strings(&validate::list(&f("skills"), &wire.skills, 50, |f, v| {
             validate::required_text(f, v, 60)
@@ -193,5 +201,33 @@ pub fn check_status_change(id: Uuid, from: &str, to: &str) -> Result<()> {
         Err(Error::FailedPrecondition(format!(
             "opportunity {id} cannot go from {from} to {to}"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opportunity_goes_through_review_before_it_is_published() {
+        let id = Uuid::now_v7();
+        for (from, to) in [
+            ("draft", "in_review"),
+            ("in_review", "published"),
+            ("in_review", "draft"),
+            ("published", "filled"),
+            ("filled", "published"),
+            ("published", "closed"),
+        ] {
+            assert!(check_status_change(id, from, to).is_ok(), "{from} → {to}");
+        }
+        for (from, to) in [
+            ("draft", "published"),
+            ("draft", "filled"),
+            ("closed", "published"),
+            ("closed", "draft"),
+        ] {
+            assert!(check_status_change(id, from, to).is_err(), "{from} → {to}");
+        }
     }
 }

@@ -34,8 +34,7 @@ pub fn to_wire(row: &member::Model) -> v1::Member {
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
             permits: permits_from_json(&row.permits),
-            civic_integration: from_stored::<v1::CivicIntegration>(&row.civic_integration)
-                as i32,
+            civic_integration: from_stored::<v1::CivicIntegration>(&row.civic_integration) as i32,
         }),
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
@@ -61,8 +60,10 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
     let p = |name: &str| format!("{prefix}.profile.{name}");
     let r = |name: &str| format!("{prefix}.regional.{name}");
 
-    let asylum_application_date =
-        validate::optional_date(&r("asylum_application_date"), &regional.asylum_application_date)?;
+    let asylum_application_date = validate::optional_date(
+        &r("asylum_application_date"),
+        &regional.asylum_application_date,
+    )?;
     if let Some(date) = asylum_application_date
         && date > identity.updated_at.date_naive()
     {
@@ -76,10 +77,18 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
         display_name: validate::required_text(&p("display_name"), &profile.display_name, 120)?,
         home_region: identity.home_region,
         profession: validate::optional_text(&p("profession"), &profile.profession, 120)?,
-        sectors: json_strings(&validate::list(&p("sectors"), &profile.sectors, 20, validate::slug)?),
-        skills: json_strings(&validate::list(&p("skills"), &profile.skills, 50, |f, v| {
-            validate::required_text(f, v, 60)
-        })?),
+        sectors: json_strings(&validate::list(
+            &p("sectors"),
+            &profile.sectors,
+            20,
+            validate::slug,
+        )?),
+        skills: json_strings(&validate::list(
+            &p("skills"),
+            &profile.skills,
+            50,
+            |f, v| validate::required_text(f, v, 60),
+        )?),
         languages: json_strings(&validate::list(
             &p("languages"),
             &profile.languages,
@@ -91,14 +100,22 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
             profile.education_level,
             false,
         )?),
-        experience_years: validate::in_range(&p("experience_years"), profile.experience_years, 0..=70)?,
+        experience_years: validate::in_range(
+            &p("experience_years"),
+            profile.experience_years,
+            0..=70,
+        )?,
         available_hours_per_week: validate::in_range(
             &p("available_hours_per_week"),
             profile.available_hours_per_week,
             0..=80,
         )?,
         share_across_regions: profile.share_across_regions,
-        role: stored(enums::parse::<v1::MemberRole>(&r("role"), regional.role, true)?),
+        role: stored(enums::parse::<v1::MemberRole>(
+            &r("role"),
+            regional.role,
+            true,
+        )?),
         residence_status: stored(enums::parse::<v1::ResidenceStatus>(
             &r("residence_status"),
             regional.residence_status,
@@ -123,8 +140,10 @@ fn permits_to_json(field: &str, permits: &[v1::Permit]) -> Result<serde_json::Va
     let mut stored = Vec::with_capacity(permits.len());
     for (index, permit) in permits.iter().enumerate() {
         let kind = validate::required_text(&format!("{field}[{index}].kind"), &permit.kind, 60)?;
-        let valid_until =
-            validate::optional_date(&format!("{field}[{index}].valid_until"), &permit.valid_until)?;
+        let valid_until = validate::optional_date(
+            &format!("{field}[{index}].valid_until"),
+            &permit.valid_until,
+        )?;
         stored.push(serde_json::json!({
             "kind": kind,
             "valid_until": valid_until.map(|d| d.format("%Y-%m-%d").to_string()),
@@ -140,7 +159,10 @@ fn permits_from_json(value: &serde_json::Value) -> Vec<v1::Permit> {
         .flatten()
         .map(|permit| v1::Permit {
             kind: permit["kind"].as_str().unwrap_or_default().to_owned(),
-            valid_until: permit["valid_until"].as_str().unwrap_or_default().to_owned(),
+            valid_until: permit["valid_until"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         })
         .collect()
 }
@@ -205,7 +227,9 @@ pub fn apply_mask(current: &mut v1::Member, incoming: &v1::Member, paths: &[Stri
             }
             "regional" => *regional = from_regional.clone(),
             "regional.role" => regional.role = from_regional.role,
-            "regional.residence_status" => regional.residence_status = from_regional.residence_status,
+            "regional.residence_status" => {
+                regional.residence_status = from_regional.residence_status
+            }
             "regional.asylum_application_date" => {
                 regional.asylum_application_date = from_regional.asylum_application_date.clone()
             }

@@ -4,8 +4,8 @@
 pub mod entity;
 pub mod market;
 pub mod members;
-pub mod rows;
 mod page;
+pub mod rows;
 
 pub use page::{Page, PageRequest};
 

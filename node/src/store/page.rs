@@ -82,3 +82,28 @@ fn decode_token(token: &str) -> Result<Uuid> {
             )
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_size_defaults_caps_and_refuses_negatives() {
+        assert_eq!(PageRequest::parse(0, "").unwrap().size, DEFAULT_PAGE_SIZE);
+        assert_eq!(PageRequest::parse(10_000, "").unwrap().size, MAX_PAGE_SIZE);
+        let negative = PageRequest::parse(-1, "").unwrap_err();
+        assert!(negative.to_string().starts_with("page_size"));
+    }
+
+    #[test]
+    fn a_token_continues_after_the_last_item_of_a_full_page() {
+        let ids: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+        let page = Page::from_rows(ids.clone(), 3, |id| *id);
+        assert_eq!(page.items, ids[..3]);
+        let next = PageRequest::parse(3, &page.next_page_token()).unwrap();
+        assert_eq!(next.after, Some(ids[2]));
+        let last = Page::from_rows(ids[..2].to_vec(), 3, |id| *id);
+        assert_eq!(last.next_page_token(), "");
+        assert!(PageRequest::parse(3, "p1.nonsense").is_err());
+    }
+}
