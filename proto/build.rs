@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 use prost::Message;
 
-const PROTOS: &[&str] = &["passage/v1/member.proto", "passage/v1/market.proto"];
+const PROTOS: &[&str] = &[
+    "passage/v1/member.proto",
+    "passage/v1/market.proto",
+    "passage/v1/federation.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {

@@ -72,6 +72,7 @@ impl Federation {
             .await
             .with_context(|| format!("binding {} for the gateway", plan.gateway_listen))?;
 
+        let gateway_address = gateway_listener.local_addr()?;
         let mut nodes = BTreeMap::new();
         let mut gateway_regions = Vec::new();
         for (region, listener) in node_listeners {
@@ -92,6 +93,9 @@ impl Federation {
                     url: region.database_url.clone(),
                     max_connections: 8,
                 },
+                gateway: Some(passage_node::settings::GatewayLink {
+                    endpoint: format!("http://{gateway_address}"),
+                }),
             };
             let (stop, stopped) = oneshot::channel::<()>();
             let task = tokio::spawn(async move {
@@ -111,7 +115,6 @@ impl Federation {
             );
         }
 
-        let gateway_address = gateway_listener.local_addr()?;
         let settings = GatewaySettings {
             server: passage_gateway::settings::ServerSettings {
                 listen: gateway_address,
@@ -122,6 +125,7 @@ impl Federation {
                 max_connections: 8,
             },
             regions: gateway_regions,
+            federation: passage_gateway::settings::FederationSettings { insecure: true },
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

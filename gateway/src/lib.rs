@@ -7,6 +7,7 @@ pub mod error;
 pub mod registry;
 pub mod route;
 pub mod settings;
+pub mod sync;
 
 use std::future::Future;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use tonic::transport::Server;
 pub use error::{Error, Result};
 pub use settings::GatewaySettings;
 
+use passage_proto::v1::federation_service_server::FederationServiceServer;
 use route::{Forward, Market, Members, RegionRouter};
 
 /// Opens the database, registers the configured regions and serves the gateway on
@@ -70,6 +72,21 @@ pub async fn run(
             reason: e.to_string(),
         })?;
 
+    let (closing, closing_seen) = tokio::sync::watch::channel(false);
+    let sync_hub = sync::SyncHub::new(
+        db.clone(),
+        settings.regions.iter().map(|r| r.slug.clone()),
+        settings.federation.insecure,
+        closing_seen,
+    )
+    .await?;
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing.send(true);
+    };
+    if settings.federation.insecure {
+        tracing::warn!("sync streams are plaintext and trust the region a node names (--insecure)");
+    }
     let regions: Vec<&str> = router.regions().map(|r| r.slug.as_str()).collect();
     tracing::info!(address = ?listener.local_addr().ok(), ?regions, "gateway serving");
     Server::builder()
@@ -78,6 +95,7 @@ pub async fn run(
         .add_service(reflection_v1alpha)
         .add_service(Forward::<Members>::new(router.clone()))
         .add_service(Forward::<Market>::new(router))
+        .add_service(FederationServiceServer::new(sync_hub))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     tracing::info!("gateway stopped");

@@ -16,6 +16,18 @@ pub struct GatewaySettings {
     /// The regions the gateway routes to.
     #[serde(default)]
     pub regions: Vec<RegionEntry>,
+    #[serde(default)]
+    pub federation: FederationSettings,
+}
+
+/// How nodes sync with the gateway.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationSettings {
+    /// Accept plaintext sync streams whose region is taken from the node's hello
+    /// instead of a client certificate. Only for a federation on one machine.
+    #[serde(default)]
+    pub insecure: bool,
 }
 
 /// Where the gateway listens.

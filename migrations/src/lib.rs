@@ -28,3 +28,17 @@ pub async fn connect<M: MigratorTrait>(
     M::up(&db, None).await?;
     Ok(db)
 }
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes waits for
+/// other writers instead of failing when one commits in between.
+pub async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<sea_orm_migration::sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm_migration::sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

@@ -5,6 +5,7 @@
 
 pub mod convert;
 pub mod error;
+pub mod federation;
 pub mod service;
 pub mod settings;
 pub mod store;
@@ -43,10 +44,17 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    let context = NodeContext {
-        db,
-        region: settings.region.slug.clone(),
-    };
+    let context = NodeContext::new(db, settings.region.slug.clone());
+    let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
+    let sync = settings.gateway.as_ref().map(|link| {
+        tokio::spawn(federation::client::run(
+            context.clone(),
+            link.endpoint.clone(),
+            async {
+                let _ = sync_stopped.await;
+            },
+        ))
+    });
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<MemberServiceServer<MemberApi>>()
@@ -75,6 +83,10 @@ pub async fn serve(
         .add_service(MarketServiceServer::new(MarketApi::new(context)))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
+    let _ = stop_sync.send(());
+    if let Some(sync) = sync {
+        let _ = sync.await;
+    }
     tracing::info!(region = %settings.region.slug, "node stopped");
     Ok(())
 }

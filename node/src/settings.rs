@@ -12,6 +12,17 @@ pub struct NodeSettings {
     pub region: RegionSettings,
     pub server: ServerSettings,
     pub database: DatabaseSettings,
+    /// The gateway this node syncs shared profiles with; none for a lone node.
+    #[serde(default)]
+    pub gateway: Option<GatewayLink>,
+}
+
+/// How the node reaches the gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayLink {
+    /// Such as `http://127.0.0.1:50050`.
+    pub endpoint: String,
 }
 
 /// Which region this node serves.

@@ -1,5 +1,9 @@
 //! Passage's wire protocol: the generated `passage.v1` types, clients and servers,
-//! and the file descriptor set that reflection serves.
+//! the file descriptor set that reflection serves, and the protocol's own rules —
+//! the hybrid logical clock and the merge of shared profiles.
+
+pub mod hlc;
+pub mod merge;
 
 /// Package `passage.v1`.
 pub mod v1 {

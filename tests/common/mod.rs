@@ -29,6 +29,8 @@ pub fn postgres_admin_url() -> String {
 /// A federation of the gateway and the three demo regions, for one test.
 pub struct Cluster {
     pub federation: Federation,
+    /// Database URL of the gateway and of each region, by name.
+    pub database_urls: std::collections::BTreeMap<String, String>,
     backend: Backend,
     databases: Vec<String>,
     _dir: tempfile::TempDir,
@@ -41,25 +43,30 @@ impl Cluster {
         }
         let dir = tempfile::tempdir().unwrap();
         let mut databases = Vec::new();
-        let mut database_url = |name: &str| match backend {
-            Backend::Sqlite => format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join(format!("{name}.db")).display()
-            ),
-            Backend::Postgres => {
-                let database = format!(
-                    "passage_test_{}_{}",
-                    name.replace('-', "_"),
-                    uuid::Uuid::now_v7().simple()
-                );
-                databases.push(database.clone());
-                let admin = postgres_admin_url();
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(base, _)| base)
-                    .unwrap_or(&admin);
-                format!("{base}/{database}")
-            }
+        let mut database_urls = std::collections::BTreeMap::new();
+        let mut database_url = |name: &str| {
+            let url = match backend {
+                Backend::Sqlite => format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join(format!("{name}.db")).display()
+                ),
+                Backend::Postgres => {
+                    let database = format!(
+                        "passage_test_{}_{}",
+                        name.replace('-', "_"),
+                        uuid::Uuid::now_v7().simple()
+                    );
+                    databases.push(database.clone());
+                    let admin = postgres_admin_url();
+                    let base = admin
+                        .rsplit_once('/')
+                        .map(|(base, _)| base)
+                        .unwrap_or(&admin);
+                    format!("{base}/{database}")
+                }
+            };
+            database_urls.insert(name.to_owned(), url.clone());
+            url
         };
         let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
         let regions = passage::demo::REGIONS
@@ -93,6 +100,7 @@ impl Cluster {
         .unwrap();
         Cluster {
             federation,
+            database_urls,
             backend,
             databases,
             _dir: dir,
@@ -145,6 +153,23 @@ fn tracing_subscriber_init() -> Result<(), Box<dyn std::error::Error + Send + Sy
         .with_env_filter("info")
         .with_test_writer()
         .try_init()
+}
+
+/// Polls `check` until it holds or ten seconds pass: for changes that travel
+/// between regions, which arrive in milliseconds but not at once.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting until {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// A request routed by the gateway to `region`.

@@ -1,8 +1,10 @@
-//! The gateway's schema: the registry of regions it routes to.
+//! The gateway's schema: the registry of regions it routes to, and the federation's
+//! change log, cursors and member directory.
 
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_region;
+mod m20261123_000002_create_change_log;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -10,7 +12,10 @@ pub struct GatewayMigrator;
 #[async_trait::async_trait]
 impl MigratorTrait for GatewayMigrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_region::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_region::Migration),
+            Box::new(m20261123_000002_create_change_log::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

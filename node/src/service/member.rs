@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::NodeContext;
 use crate::convert::{self, enums, member::RowIdentity};
 use crate::error::Error;
+use crate::federation::{publish, replica};
 use crate::store::{PageRequest, entity::member, members, rows};
 use crate::validate;
 
@@ -19,6 +20,13 @@ pub struct MemberApi {
 impl MemberApi {
     pub fn new(context: NodeContext) -> Self {
         MemberApi { context }
+    }
+
+    /// Wakes the sync stream after a commit that added to the outbox.
+    fn announce(&self, published: bool) {
+        if published {
+            self.context.outbox_ready.notify_one();
+        }
     }
 }
 
@@ -43,7 +51,17 @@ impl MemberService for MemberApi {
                 updated_at: now,
             },
         )?;
-        let saved = rows::insert::<member::Entity>(&self.context.db, row).await?;
+        let mut row = row;
+        let published = publish::restamp(None, &mut row, &self.context.clock, &self.context.region);
+        let txn = passage_migrations::begin_write(&self.context.db)
+            .await
+            .map_err(Error::from)?;
+        let saved = rows::insert::<member::Entity>(&txn, row).await?;
+        if let Some(state) = &published {
+            publish::enqueue(&txn, state).await?;
+        }
+        txn.commit().await.map_err(Error::from)?;
+        self.announce(published.is_some());
         tracing::info!(member_id = %saved.id, "member created");
         Ok(Response::new(convert::member::to_wire(&saved)))
     }
@@ -53,8 +71,14 @@ impl MemberService for MemberApi {
         request: Request<v1::GetMemberRequest>,
     ) -> Result<Response<v1::Member>, Status> {
         let id = validate::id("id", &request.into_inner().id)?;
-        let row = rows::find::<member::Entity>(&self.context.db, id, "member").await?;
-        Ok(Response::new(convert::member::to_wire(&row)))
+        match rows::find::<member::Entity>(&self.context.db, id, "member").await {
+            Ok(row) => Ok(Response::new(convert::member::to_wire(&row))),
+            Err(Error::NotFound { .. }) => replica::shared_member(&self.context.db, id)
+                .await?
+                .map(Response::new)
+                .ok_or_else(|| Error::not_found("member", id).into()),
+            Err(other) => Err(other.into()),
+        }
     }
 
     async fn update_member(
@@ -67,21 +91,37 @@ impl MemberService for MemberApi {
             .ok_or_else(|| Error::invalid("member", "must be set"))?;
         let id = validate::id("member.id", &incoming.id)?;
         let paths = convert::mask_paths(request.update_mask.as_ref())?;
-        let saved = rows::update::<member::Entity>(&self.context.db, id, "member", |row| {
+        let txn = passage_migrations::begin_write(&self.context.db)
+            .await
+            .map_err(Error::from)?;
+        let mut published = None;
+        let saved = rows::update_in::<member::Entity>(&txn, id, "member", |row| {
             let mut wire = convert::member::to_wire(&row);
             convert::member::apply_mask(&mut wire, &incoming, &paths)?;
-            convert::member::to_row(
+            let mut changed = convert::member::to_row(
                 &wire,
                 "member",
                 RowIdentity {
                     id: row.id,
-                    home_region: row.home_region,
+                    home_region: row.home_region.clone(),
                     created_at: row.created_at,
                     updated_at: Utc::now(),
                 },
-            )
+            )?;
+            published = publish::restamp(
+                Some(&row),
+                &mut changed,
+                &self.context.clock,
+                &self.context.region,
+            );
+            Ok(changed)
         })
         .await?;
+        if let Some(state) = &published {
+            publish::enqueue(&txn, state).await?;
+        }
+        txn.commit().await.map_err(Error::from)?;
+        self.announce(published.is_some());
         tracing::info!(member_id = %saved.id, fields = ?paths, "member updated");
         Ok(Response::new(convert::member::to_wire(&saved)))
     }
@@ -105,7 +145,17 @@ impl MemberService for MemberApi {
         request: Request<v1::DeleteMemberRequest>,
     ) -> Result<Response<()>, Status> {
         let id = validate::id("id", &request.into_inner().id)?;
-        members::delete(&self.context.db, id).await?;
+        let txn = passage_migrations::begin_write(&self.context.db)
+            .await
+            .map_err(Error::from)?;
+        let row = rows::find::<member::Entity>(&txn, id, "member").await?;
+        members::delete(&txn, id).await?;
+        let erasure = publish::erasure(&row, &self.context.clock, &self.context.region);
+        if let Some(state) = &erasure {
+            publish::enqueue(&txn, state).await?;
+        }
+        txn.commit().await.map_err(Error::from)?;
+        self.announce(erasure.is_some());
         tracing::info!(member_id = %id, "member deleted");
         Ok(Response::new(()))
     }

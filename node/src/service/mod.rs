@@ -7,7 +7,11 @@ mod member;
 pub use market::MarketApi;
 pub use member::MemberApi;
 
+use std::sync::Arc;
+
+use passage_proto::hlc::HlcClock;
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 
 /// What every service of a node shares.
 #[derive(Clone)]
@@ -15,4 +19,19 @@ pub struct NodeContext {
     pub db: DatabaseConnection,
     /// The region this node serves, as its slug.
     pub region: String,
+    /// Stamps shared-profile writes.
+    pub clock: Arc<HlcClock>,
+    /// Poked after a commit that added to the outbox.
+    pub outbox_ready: Arc<Notify>,
+}
+
+impl NodeContext {
+    pub fn new(db: DatabaseConnection, region: String) -> Self {
+        NodeContext {
+            db,
+            region,
+            clock: Arc::new(HlcClock::default()),
+            outbox_ready: Arc::new(Notify::new()),
+        }
+    }
 }

@@ -3,8 +3,8 @@
 
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-    TransactionTrait,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -60,12 +60,28 @@ where
     E::Model: IntoActiveModel<E::ActiveModel>,
     E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
 {
-    let txn = db.begin().await?;
-    let current = find::<E>(&txn, id, kind).await?;
-    let changed = change(current)?;
-    let saved = changed.into_active_model().reset_all().update(&txn).await?;
+    let txn = passage_migrations::begin_write(db).await?;
+    let saved = update_in::<E>(&txn, id, kind, change).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// [`update`] inside the caller's transaction.
+pub async fn update_in<E>(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    kind: &'static str,
+    change: impl FnOnce(E::Model) -> Result<E::Model> + Send,
+) -> Result<E::Model>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    let current = find::<E>(txn, id, kind).await?;
+    let changed = change(current)?;
+    Ok(changed.into_active_model().reset_all().update(txn).await?)
 }
 
 /// Writes a new row and returns it as stored.

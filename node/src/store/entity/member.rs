@@ -27,6 +27,8 @@ pub struct Model {
     /// JSON array of `{kind, valid_until}`.
     pub permits: Json,
     pub civic_integration: String,
+    /// JSON map of shared field → HLC of its last write (see `federation::publish`).
+    pub profile_stamps: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -3,3 +3,6 @@
 pub mod member;
 pub mod opportunity;
 pub mod organisation;
+pub mod outbox;
+pub mod remote_profile;
+pub mod sync_cursor;

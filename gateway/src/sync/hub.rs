@@ -1,0 +1,210 @@
+//! `passage.v1.FederationService/Sync`: one session per connected region.
+//!
+//! A session appends what the node sends (refusing changes for members whose home is
+//! another region), acknowledges each batch once it is committed, and streams the
+//! log to the node from the region's cursor. Sending waits for room in a small
+//! per-session channel, so a slow region holds back only its own session and never
+//! buffers more than a few batches.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use passage_proto::v1::{
+    self, Accepted, LogBatch, Refused, SyncFromGateway, SyncFromNode,
+    federation_service_server::FederationService, sync_from_gateway, sync_from_node,
+};
+use sea_orm::DatabaseConnection;
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::log::{self, Appended};
+use crate::error::Result;
+
+/// How many log entries go in one batch to a node.
+const LOG_BATCH: u64 = 500;
+/// Batches buffered per session before the session waits for the node.
+const SESSION_BUFFER: usize = 4;
+
+/// Serves the `Sync` streams of every region.
+#[derive(Clone)]
+pub struct SyncHub {
+    db: DatabaseConnection,
+    /// The newest log sequence; sessions wake up when it moves.
+    head: Arc<watch::Sender<i64>>,
+    regions: Arc<BTreeSet<String>>,
+    /// Accept a plaintext stream whose region is taken from its hello message.
+    insecure: bool,
+    /// Turns true when the gateway shuts down: every session ends, so that the
+    /// server's graceful shutdown is not held open by the nodes' streams.
+    closing: watch::Receiver<bool>,
+}
+
+impl SyncHub {
+    pub async fn new(
+        db: DatabaseConnection,
+        regions: impl IntoIterator<Item = String>,
+        insecure: bool,
+        closing: watch::Receiver<bool>,
+    ) -> Result<Self> {
+        let head = log::head(&db).await?;
+        Ok(SyncHub {
+            db,
+            head: Arc::new(watch::Sender::new(head)),
+            regions: Arc::new(regions.into_iter().collect()),
+            insecure,
+            closing,
+        })
+    }
+
+    /// The region a stream speaks for: from its hello, on an insecure gateway only.
+    async fn region_of(&self, inbound: &mut Streaming<SyncFromNode>) -> Result<String, Status> {
+        if !self.insecure {
+            return Err(Status::unauthenticated(
+                "sync needs a region's client certificate; this gateway runs without mTLS and without --insecure",
+            ));
+        }
+        let first = inbound
+            .message()
+            .await?
+            .and_then(|m| m.message)
+            .ok_or_else(|| Status::invalid_argument("hello: the first message must be a hello"))?;
+        let sync_from_node::Message::Hello(hello) = first else {
+            return Err(Status::invalid_argument(
+                "hello: the first message must be a hello",
+            ));
+        };
+        if !self.regions.contains(&hello.region) {
+            return Err(Status::permission_denied(format!(
+                "hello.region: {:?} is not a region of this federation",
+                hello.region
+            )));
+        }
+        Ok(hello.region)
+    }
+}
+
+#[tonic::async_trait]
+impl FederationService for SyncHub {
+    type SyncStream = ReceiverStream<Result<SyncFromGateway, Status>>;
+
+    async fn sync(
+        &self,
+        request: Request<Streaming<SyncFromNode>>,
+    ) -> Result<Response<Self::SyncStream>, Status> {
+        let mut inbound = request.into_inner();
+        let region = self.region_of(&mut inbound).await?;
+        let (outbound, stream) = mpsc::channel(SESSION_BUFFER);
+        let hub = self.clone();
+        tokio::spawn(async move {
+            tracing::info!(%region, "region connected");
+            match hub.session(&region, inbound, outbound).await {
+                Ok(()) => tracing::info!(%region, "region disconnected"),
+                Err(error) => tracing::warn!(%region, %error, "sync session ended"),
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(stream)))
+    }
+}
+
+fn reply(message: sync_from_gateway::Message) -> SyncFromGateway {
+    SyncFromGateway {
+        message: Some(message),
+    }
+}
+
+impl SyncHub {
+    async fn session(
+        &self,
+        region: &str,
+        mut inbound: Streaming<SyncFromNode>,
+        outbound: mpsc::Sender<Result<SyncFromGateway, Status>>,
+    ) -> Result<()> {
+        let mut sent = log::cursor(&self.db, region).await?;
+        log::advance_cursor(&self.db, region, sent).await?;
+        let mut head = self.head.subscribe();
+        let mut closing = self.closing.clone();
+        let mut replies: VecDeque<SyncFromGateway> = VecDeque::new();
+        let mut pending_log: Option<SyncFromGateway> = None;
+        loop {
+            if pending_log.is_none() {
+                let entries = log::entries_for(&self.db, region, sent, LOG_BATCH).await?;
+                if let Some(last) = entries.last() {
+                    sent = last.sequence as i64;
+                    pending_log =
+                        Some(reply(sync_from_gateway::Message::Log(LogBatch { entries })));
+                }
+            }
+            let has_output = !replies.is_empty() || pending_log.is_some();
+            tokio::select! {
+                permit = outbound.reserve(), if has_output => {
+                    let Ok(permit) = permit else { return Ok(()) };
+                    if let Some(next) = replies.pop_front().or_else(|| pending_log.take()) {
+                        permit.send(Ok(next));
+                    }
+                }
+                message = inbound.message() => {
+                    let Some(message) = message.map_err(|status| {
+                        crate::error::Error::RegionUnavailable {
+                            region: region.to_owned(),
+                            reason: status.message().to_owned(),
+                        }
+                    })? else {
+                        return Ok(());
+                    };
+                    self.handle(region, message, &mut replies).await?;
+                }
+                changed = closing.changed() => {
+                    if changed.is_err() || *closing.borrow() {
+                        return Ok(());
+                    }
+                }
+                changed = head.changed(), if pending_log.is_none() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    async fn handle(
+        &self,
+        region: &str,
+        message: SyncFromNode,
+        replies: &mut VecDeque<SyncFromGateway>,
+    ) -> Result<()> {
+        match message.message {
+            Some(sync_from_node::Message::Changes(batch)) => {
+                let results = log::append(&self.db, region, &batch.changes).await?;
+                let mut newest = None;
+                for result in results {
+                    match result {
+                        Appended::Accepted { sequence } => newest = Some(sequence),
+                        Appended::Refused { member_id, reason } => {
+                            tracing::warn!(%region, %member_id, %reason, "change refused");
+                            replies.push_back(reply(sync_from_gateway::Message::Refused(
+                                Refused { member_id, reason },
+                            )));
+                        }
+                    }
+                }
+                replies.push_back(reply(sync_from_gateway::Message::Accepted(Accepted {
+                    last_outbox_id: batch.last_outbox_id,
+                })));
+                if let Some(sequence) = newest {
+                    self.head.send_if_modified(|head| {
+                        let moved = sequence > *head;
+                        *head = (*head).max(sequence);
+                        moved
+                    });
+                }
+            }
+            Some(sync_from_node::Message::Applied(v1::Applied { sequence })) => {
+                log::advance_cursor(&self.db, region, sequence as i64).await?;
+            }
+            Some(sync_from_node::Message::Hello(_)) | None => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,212 @@
+//! The gateway's federation tables: the change log, region cursors and the member
+//! directory, with the queries the sync hub needs.
+
+use chrono::Utc;
+use prost::Message as _;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::OnConflict,
+};
+use uuid::Uuid;
+
+use passage_proto::v1::{LogEntry, ProfileState};
+
+use crate::error::Result;
+
+/// `change_log`: one row per accepted change, in sequence order.
+pub mod change_log {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "change_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub sequence: i64,
+        pub member_id: Uuid,
+        pub origin_region: String,
+        pub state: Vec<u8>,
+        pub appended_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `region_cursor`: how far each region has applied the log.
+pub mod region_cursor {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "region_cursor")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub region: String,
+        pub applied_sequence: i64,
+        pub last_seen: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `directory`: the home region of every member that was ever shared.
+pub mod directory {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "directory")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: Uuid,
+        pub home_region: String,
+        pub epoch: i64,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// What became of one change a region sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Appended {
+    Accepted {
+        sequence: i64,
+    },
+    /// The member's home is another region; nothing was written.
+    Refused {
+        member_id: String,
+        reason: String,
+    },
+}
+
+/// Appends the changes `region` sent, in one transaction: a change for a member whose
+/// home is another region is refused; a member seen for the first time gets `region`
+/// as home in the directory.
+pub async fn append(
+    db: &DatabaseConnection,
+    region: &str,
+    changes: &[ProfileState],
+) -> Result<Vec<Appended>> {
+    let txn = passage_migrations::begin_write(db).await?;
+    let mut results = Vec::with_capacity(changes.len());
+    let now = Utc::now();
+    for change in changes {
+        let Ok(member_id) = Uuid::try_parse(&change.member_id) else {
+            results.push(Appended::Refused {
+                member_id: change.member_id.clone(),
+                reason: "member_id is not a UUID".into(),
+            });
+            continue;
+        };
+        match directory::Entity::find_by_id(member_id).one(&txn).await? {
+            Some(entry) if entry.home_region != region => {
+                results.push(Appended::Refused {
+                    member_id: change.member_id.clone(),
+                    reason: format!(
+                        "member {member_id} belongs to region {}, not {region}",
+                        entry.home_region
+                    ),
+                });
+                continue;
+            }
+            Some(_) => {}
+            None => {
+                directory::Entity::insert(directory::ActiveModel {
+                    member_id: Set(member_id),
+                    home_region: Set(region.to_owned()),
+                    epoch: Set(1),
+                    updated_at: Set(now),
+                })
+                .exec(&txn)
+                .await?;
+            }
+        }
+        let row = change_log::Entity::insert(change_log::ActiveModel {
+            member_id: Set(member_id),
+            origin_region: Set(region.to_owned()),
+            state: Set(change.encode_to_vec()),
+            appended_at: Set(now),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+        results.push(Appended::Accepted {
+            sequence: row.last_insert_id,
+        });
+    }
+    txn.commit().await?;
+    Ok(results)
+}
+
+/// Up to `limit` log entries after `after` that did not come from `region`.
+pub async fn entries_for(
+    db: &impl ConnectionTrait,
+    region: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<LogEntry>> {
+    let rows = change_log::Entity::find()
+        .filter(change_log::Column::Sequence.gt(after))
+        .filter(change_log::Column::OriginRegion.ne(region))
+        .order_by_asc(change_log::Column::Sequence)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let state = ProfileState::decode(row.state.as_slice()).ok()?;
+            Some(LogEntry {
+                sequence: row.sequence as u64,
+                origin_region: row.origin_region,
+                state: Some(state),
+            })
+        })
+        .collect())
+}
+
+/// The newest sequence in the log (0 when empty).
+pub async fn head(db: &impl ConnectionTrait) -> Result<i64> {
+    let newest = change_log::Entity::find()
+        .order_by_desc(change_log::Column::Sequence)
+        .one(db)
+        .await?;
+    Ok(newest.map_or(0, |row| row.sequence))
+}
+
+/// Where `region` left off (0 for a region never seen).
+pub async fn cursor(db: &impl ConnectionTrait, region: &str) -> Result<i64> {
+    Ok(region_cursor::Entity::find_by_id(region.to_owned())
+        .one(db)
+        .await?
+        .map_or(0, |row| row.applied_sequence))
+}
+
+/// Records that `region` applied everything up to `sequence` (never moves back).
+pub async fn advance_cursor(db: &impl ConnectionTrait, region: &str, sequence: i64) -> Result<()> {
+    let current = cursor(db, region).await?;
+    let row = region_cursor::ActiveModel {
+        region: Set(region.to_owned()),
+        applied_sequence: Set(sequence.max(current)),
+        last_seen: Set(Some(Utc::now())),
+    };
+    region_cursor::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(region_cursor::Column::Region)
+                .update_columns([
+                    region_cursor::Column::AppliedSequence,
+                    region_cursor::Column::LastSeen,
+                ])
+                .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! The sync hub: every node holds one `Sync` stream to the gateway, pushes its
+//! members' profile changes into the durable change log, and receives every other
+//! region's changes from its own cursor.
+
+mod hub;
+pub mod log;
+
+pub use hub::SyncHub;

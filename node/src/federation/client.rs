@@ -1,0 +1,166 @@
+//! The node's `Sync` stream to the gateway: pushes the outbox in batches (one in
+//! flight, deleted once acknowledged), applies the log the gateway streams back and
+//! acknowledges it. Reconnects with exponential back-off and jitter.
+
+use std::future::Future;
+use std::time::Duration;
+
+use passage_proto::v1::{
+    self, ChangeBatch, NodeHello, ProfileState, SyncFromNode,
+    federation_service_client::FederationServiceClient, sync_from_gateway, sync_from_node,
+};
+use prost::Message;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Endpoint;
+
+use super::replica;
+use crate::error::{Error, Result};
+use crate::service::NodeContext;
+use crate::store::entity::outbox;
+
+/// Outbox rows sent in one batch.
+const OUTBOX_BATCH: u64 = 500;
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Keeps a `Sync` stream to `gateway` open until `shutdown` completes.
+pub async fn run(context: NodeContext, gateway: String, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    let mut failures: u32 = 0;
+    loop {
+        let session = session(&context, &gateway, &mut failures);
+        let outcome = tokio::select! {
+            outcome = session => outcome,
+            () = &mut shutdown => return,
+        };
+        match outcome {
+            Ok(()) => tracing::info!(%gateway, "sync stream closed by the gateway"),
+            Err(error) => {
+                tracing::warn!(%gateway, %error, attempt = failures, "sync stream failed")
+            }
+        }
+        failures = failures.saturating_add(1);
+        let delay = backoff(failures);
+        tracing::info!(%gateway, ?delay, "reconnecting to the gateway");
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = &mut shutdown => return,
+        }
+    }
+}
+
+/// 100 ms doubling up to 10 s, each scaled by a random factor in [0.5, 1.5).
+fn backoff(failures: u32) -> Duration {
+    let base = Duration::from_millis(100)
+        .saturating_mul(1 << failures.min(7))
+        .min(MAX_BACKOFF);
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+            % 1000,
+    );
+    base.mul_f64(0.5 + jitter as f64 / 1000.0)
+}
+
+fn to_gateway(message: sync_from_node::Message) -> SyncFromNode {
+    SyncFromNode {
+        message: Some(message),
+    }
+}
+
+async fn session(context: &NodeContext, gateway: &str, failures: &mut u32) -> Result<()> {
+    let channel = Endpoint::from_shared(gateway.to_owned())
+        .map_err(|e| Error::FailedPrecondition(format!("gateway endpoint {gateway:?}: {e}")))?
+        .connect_timeout(Duration::from_secs(2))
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let (outbound, outbound_stream) = mpsc::channel(4);
+    let hello = to_gateway(sync_from_node::Message::Hello(NodeHello {
+        region: context.region.clone(),
+    }));
+    let _ = outbound.send(hello).await;
+    let mut inbound = FederationServiceClient::new(channel)
+        .sync(ReceiverStream::new(outbound_stream))
+        .await
+        .map_err(|status| Error::FailedPrecondition(format!("gateway refused sync: {status}")))?
+        .into_inner();
+    *failures = 0;
+    tracing::info!(region = %context.region, %gateway, "sync stream open");
+
+    let mut in_flight: Option<i64> = None;
+    loop {
+        if in_flight.is_none() {
+            in_flight = send_outbox(context, &outbound).await?;
+        }
+        tokio::select! {
+            message = inbound.message() => {
+                let message = message.map_err(|status| {
+                    Error::FailedPrecondition(format!("sync stream: {status}"))
+                })?;
+                let Some(message) = message.and_then(|m| m.message) else {
+                    return Ok(());
+                };
+                match message {
+                    sync_from_gateway::Message::Accepted(accepted) => {
+                        outbox::Entity::delete_many()
+                            .filter(outbox::Column::Id.lte(accepted.last_outbox_id as i64))
+                            .exec(&context.db)
+                            .await?;
+                        in_flight = None;
+                    }
+                    sync_from_gateway::Message::Log(batch) => {
+                        let applied =
+                            replica::apply_batch(&context.db, &context.clock, &batch.entries)
+                                .await?;
+                        if let Some(sequence) = applied {
+                            let ack = sync_from_node::Message::Applied(v1::Applied { sequence });
+                            if outbound.send(to_gateway(ack)).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    sync_from_gateway::Message::Refused(refused) => {
+                        tracing::warn!(
+                            member_id = %refused.member_id,
+                            reason = %refused.reason,
+                            "gateway refused a change"
+                        );
+                    }
+                }
+            }
+            () = context.outbox_ready.notified(), if in_flight.is_none() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)), if in_flight.is_none() => {}
+        }
+    }
+}
+
+/// Sends the oldest outbox rows as one batch; returns the id of the last one sent.
+async fn send_outbox(
+    context: &NodeContext,
+    outbound: &mpsc::Sender<SyncFromNode>,
+) -> Result<Option<i64>> {
+    let rows = outbox::Entity::find()
+        .order_by_asc(outbox::Column::Id)
+        .limit(OUTBOX_BATCH)
+        .all(&context.db)
+        .await?;
+    let Some(last) = rows.last().map(|row| row.id) else {
+        return Ok(None);
+    };
+    let changes = rows
+        .iter()
+        .filter_map(|row| ProfileState::decode(row.state.as_slice()).ok())
+        .collect();
+    let batch = sync_from_node::Message::Changes(ChangeBatch {
+        last_outbox_id: last as u64,
+        changes,
+    });
+    if outbound.send(to_gateway(batch)).await.is_err() {
+        return Ok(None);
+    }
+    Ok(Some(last))
+}

@@ -1,0 +1,129 @@
+//! What a change to a member means for the federation. Every shared field carries the
+//! stamp of its last write; a change is published (as the member's whole shared
+//! state) into the outbox in the same transaction as the change itself, and only
+//! while the member consents to sharing.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use passage_proto::hlc::{Hlc, HlcClock};
+use passage_proto::merge::{SHARED_FIELDS, stamp};
+use passage_proto::v1::{ProfileState, SharedProfile};
+use prost::Message;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+
+use crate::convert;
+use crate::error::Result;
+use crate::store::entity::{member, outbox};
+
+/// Marks, among the stamps, that the member's profile has left the region at least
+/// once, so that an erasure must follow it.
+const PUBLISHED: &str = "~published";
+
+/// Per-field stamps of a member row (field name → HLC).
+fn stamps_of(row: &member::Model) -> BTreeMap<String, u64> {
+    serde_json::from_str(&row.profile_stamps).unwrap_or_default()
+}
+
+fn shared_profile(row: &member::Model) -> SharedProfile {
+    convert::member::to_wire(row).profile.unwrap_or_default()
+}
+
+fn field_differs(a: &SharedProfile, b: &SharedProfile, field: &str) -> bool {
+    let (mut only_a, mut only_b) = (SharedProfile::default(), SharedProfile::default());
+    passage_proto::merge::copy_field(a, &mut only_a, field);
+    passage_proto::merge::copy_field(b, &mut only_b, field);
+    only_a != only_b
+}
+
+/// Stamps the fields that `after` changes (all of them for a new member, or when
+/// consent is given again) and returns the state to publish, if any.
+pub fn restamp(
+    before: Option<&member::Model>,
+    after: &mut member::Model,
+    clock: &HlcClock,
+    region: &str,
+) -> Option<ProfileState> {
+    let now = clock.now();
+    let mut stamps = before.map(stamps_of).unwrap_or_default();
+    let new_profile = shared_profile(after);
+    let consent_before = before.is_some_and(|b| b.share_across_regions);
+    let consent_after = after.share_across_regions;
+    let restamp_all = before.is_none() || (consent_after && !consent_before);
+    let old_profile = before.map(shared_profile).unwrap_or_default();
+    for field in SHARED_FIELDS {
+        if restamp_all || field_differs(&old_profile, &new_profile, field) {
+            stamps.insert(field.to_owned(), now.as_u64());
+        }
+    }
+    let published = if consent_before && !consent_after {
+        // Withdrawn: every field cleared elsewhere, at one stamp.
+        for field in SHARED_FIELDS {
+            stamps.insert(field.to_owned(), now.as_u64());
+        }
+        Some(state_of(
+            &after.id.to_string(),
+            &SharedProfile::default(),
+            &stamps,
+            region,
+        ))
+    } else if consent_after {
+        stamps.insert(PUBLISHED.to_owned(), 1);
+        Some(state_of(
+            &after.id.to_string(),
+            &new_profile,
+            &stamps,
+            region,
+        ))
+    } else {
+        None
+    };
+    after.profile_stamps = serde_json::to_string(&stamps).unwrap_or_else(|_| "{}".into());
+    published
+}
+
+fn state_of(
+    member_id: &str,
+    profile: &SharedProfile,
+    stamps: &BTreeMap<String, u64>,
+    region: &str,
+) -> ProfileState {
+    ProfileState {
+        member_id: member_id.to_owned(),
+        profile: Some(profile.clone()),
+        stamps: SHARED_FIELDS
+            .iter()
+            .filter_map(|field| {
+                let hlc = stamps.get(*field)?;
+                Some(((*field).to_owned(), stamp(Hlc::from_u64(*hlc), region)))
+            })
+            .collect(),
+        erased: None,
+    }
+}
+
+/// The erasure tombstone for a deleted member, if their profile ever left the region.
+pub fn erasure(row: &member::Model, clock: &HlcClock, region: &str) -> Option<ProfileState> {
+    stamps_of(row)
+        .contains_key(PUBLISHED)
+        .then(|| ProfileState {
+            member_id: row.id.to_string(),
+            profile: None,
+            stamps: Default::default(),
+            erased: Some(stamp(clock.now(), region)),
+        })
+}
+
+/// Adds a state to the outbox; call inside the transaction of the change.
+pub async fn enqueue(db: &impl ConnectionTrait, state: &ProfileState) -> Result<()> {
+    let member_id = uuid::Uuid::try_parse(&state.member_id).unwrap_or_default();
+    outbox::Entity::insert(outbox::ActiveModel {
+        member_id: Set(member_id),
+        state: Set(state.encode_to_vec()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}

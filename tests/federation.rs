@@ -1,0 +1,321 @@
+//! Members who move between regions keep their profile: a shared profile created or
+//! edited in its home region reaches every other region through the gateway, only with
+//! the member's consent, never with region-local data, and an erasure reaches
+//! everywhere. Runs on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, Cluster, amira, eventually, member_named, to};
+use passage_proto::v1::{
+    self, ChangeBatch, NodeHello, ProfileState, SharedProfile, SyncFromNode,
+    federation_service_client::FederationServiceClient, member_service_client::MemberServiceClient,
+    sync_from_gateway, sync_from_node,
+};
+use prost_types::FieldMask;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use tonic::Code;
+use tonic::transport::Channel;
+
+on_both_backends!(
+    a_shared_profile_reaches_every_region_and_follows_edits,
+    without_consent_a_profile_stays_home_and_withdrawing_clears_it_elsewhere,
+    an_erasure_reaches_every_region,
+    the_gateway_holds_no_region_local_data,
+);
+
+async fn profile_in(
+    client: &mut MemberServiceClient<Channel>,
+    region: &str,
+    id: &str,
+) -> Option<v1::Member> {
+    client
+        .get_member(to(region, v1::GetMemberRequest { id: id.into() }))
+        .await
+        .ok()
+        .map(tonic::Response::into_inner)
+}
+
+async fn create(
+    client: &mut MemberServiceClient<Channel>,
+    region: &str,
+    member: v1::Member,
+) -> v1::Member {
+    client
+        .create_member(to(
+            region,
+            v1::CreateMemberRequest {
+                member: Some(member),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn a_shared_profile_reaches_every_region_and_follows_edits(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let created = create(&mut client, "amsterdam", amira()).await;
+
+    for region in ["washington-dc", "miami"] {
+        eventually(&format!("Amira's profile reaches {region}"), || {
+            let mut client = client.clone();
+            let id = created.id.clone();
+            async move { profile_in(&mut client, region, &id).await.is_some() }
+        })
+        .await;
+        let copy = profile_in(&mut client, region, &created.id).await.unwrap();
+        assert_eq!(
+            copy.profile, created.profile,
+            "{region} holds the same profile"
+        );
+        assert_eq!(copy.regional, None, "{region} holds nothing region-local");
+    }
+
+    let mut change = created.clone();
+    change.profile.as_mut().unwrap().skills = vec!["BIM".into(), "Revit".into()];
+    client
+        .update_member(to(
+            "amsterdam",
+            v1::UpdateMemberRequest {
+                member: Some(change),
+                update_mask: Some(FieldMask {
+                    paths: vec!["profile.skills".into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap();
+    eventually("the new skills reach Miami", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move {
+            profile_in(&mut client, "miami", &id)
+                .await
+                .and_then(|m| m.profile)
+                .is_some_and(|p| p.skills == ["BIM", "Revit"])
+        }
+    })
+    .await;
+    cluster.stop().await;
+}
+
+async fn without_consent_a_profile_stays_home_and_withdrawing_clears_it_elsewhere(
+    backend: Backend,
+) {
+    let cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let mut private = member_named("Private Person", v1::MemberRole::Newcomer);
+    private.profile.as_mut().unwrap().share_across_regions = false;
+    let private = create(&mut client, "amsterdam", private).await;
+    // A consenting member created afterwards: once it has arrived, so would have the
+    // private one, had it been sent.
+    let marker = create(&mut client, "amsterdam", amira()).await;
+    eventually("the marker reaches Miami", || {
+        let mut client = client.clone();
+        let id = marker.id.clone();
+        async move { profile_in(&mut client, "miami", &id).await.is_some() }
+    })
+    .await;
+    let status = client
+        .get_member(to(
+            "miami",
+            v1::GetMemberRequest {
+                id: private.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+
+    let mut withdraw = marker.clone();
+    withdraw.profile.as_mut().unwrap().share_across_regions = false;
+    client
+        .update_member(to(
+            "amsterdam",
+            v1::UpdateMemberRequest {
+                member: Some(withdraw),
+                update_mask: Some(FieldMask {
+                    paths: vec!["profile.share_across_regions".into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap();
+    eventually("Miami no longer shows the withdrawn profile", || {
+        let mut client = client.clone();
+        let id = marker.id.clone();
+        async move { profile_in(&mut client, "miami", &id).await.is_none() }
+    })
+    .await;
+    let miami = Database::connect(cluster.database_urls["miami"].as_str())
+        .await
+        .unwrap();
+    let rows = miami
+        .query_all_raw(Statement::from_string(
+            miami.get_database_backend(),
+            "SELECT state FROM remote_profile",
+        ))
+        .await
+        .unwrap();
+    for row in rows {
+        let state: Vec<u8> = row.try_get("", "state").unwrap();
+        let state = <ProfileState as prost::Message>::decode(state.as_slice()).unwrap();
+        let profile = state.profile.unwrap_or_default();
+        assert_eq!(
+            profile,
+            SharedProfile::default(),
+            "nothing of the profile is kept"
+        );
+    }
+    cluster.stop().await;
+}
+
+async fn an_erasure_reaches_every_region(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let created = create(&mut client, "miami", amira()).await;
+    eventually("the profile reaches Amsterdam", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move { profile_in(&mut client, "amsterdam", &id).await.is_some() }
+    })
+    .await;
+    client
+        .delete_member(to(
+            "miami",
+            v1::DeleteMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    for region in ["amsterdam", "washington-dc"] {
+        eventually(&format!("{region} erases the profile"), || {
+            let mut client = client.clone();
+            let id = created.id.clone();
+            async move { profile_in(&mut client, region, &id).await.is_none() }
+        })
+        .await;
+    }
+    cluster.stop().await;
+}
+
+async fn the_gateway_holds_no_region_local_data(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let mut member = amira();
+    let regional = member.regional.as_mut().unwrap();
+    regional.asylum_application_date = "2021-07-19".into();
+    regional.permits = vec![v1::Permit {
+        kind: "TWV-SECRET-PERMIT".into(),
+        valid_until: "2027-01-31".into(),
+    }];
+    let created = create(&mut client, "amsterdam", member).await;
+    eventually("the profile reaches Washington DC", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move {
+            profile_in(&mut client, "washington-dc", &id)
+                .await
+                .is_some()
+        }
+    })
+    .await;
+
+    let gateway = Database::connect(cluster.database_urls["gateway"].as_str())
+        .await
+        .unwrap();
+    let rows = gateway
+        .query_all_raw(Statement::from_string(
+            gateway.get_database_backend(),
+            "SELECT state FROM change_log",
+        ))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let bytes: Vec<u8> = row.try_get("", "state").unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in [
+            "2021-07-19",
+            "TWV-SECRET-PERMIT",
+            "2027-01-31",
+            "status_holder",
+        ] {
+            assert!(!text.contains(secret), "{secret} reached the gateway");
+        }
+        let state = <ProfileState as prost::Message>::decode(bytes.as_slice()).unwrap();
+        assert_eq!(state.member_id, created.id);
+    }
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_cannot_rewrite_another_regions_member() {
+    let cluster = Cluster::start(Backend::Sqlite).await;
+    let mut client = cluster.members_via_gateway().await;
+    let created = create(&mut client, "amsterdam", amira()).await;
+    eventually("the profile reaches Miami", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move { profile_in(&mut client, "miami", &id).await.is_some() }
+    })
+    .await;
+
+    // Miami's side of a sync stream tries to rename Amsterdam's member.
+    let mut forged = ProfileState {
+        member_id: created.id.clone(),
+        profile: Some(SharedProfile {
+            display_name: "Rewritten".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    forged.stamps.insert(
+        "display_name".into(),
+        v1::Stamp {
+            hlc: u64::MAX,
+            region: "miami".into(),
+        },
+    );
+    let messages = vec![
+        SyncFromNode {
+            message: Some(sync_from_node::Message::Hello(NodeHello {
+                region: "miami".into(),
+            })),
+        },
+        SyncFromNode {
+            message: Some(sync_from_node::Message::Changes(ChangeBatch {
+                last_outbox_id: 1,
+                changes: vec![forged],
+            })),
+        },
+    ];
+    let mut answers = FederationServiceClient::new(cluster.gateway().await)
+        .sync(tokio_stream::iter(messages))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut refused = None;
+    while let Some(answer) = answers.message().await.unwrap() {
+        if let Some(sync_from_gateway::Message::Refused(r)) = answer.message {
+            refused = Some(r);
+            break;
+        }
+    }
+    let refused = refused.expect("the gateway refuses the change");
+    assert!(
+        refused.reason.contains("belongs to region amsterdam"),
+        "{}",
+        refused.reason
+    );
+
+    let washington = profile_in(&mut client, "washington-dc", &created.id)
+        .await
+        .unwrap();
+    assert_eq!(washington.profile.unwrap().display_name, "Amira Haddad");
+    cluster.stop().await;
+}
