@@ -83,13 +83,20 @@ enum MigrateTarget {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // The demo prints what matters itself; servers log their work.
+    let default_filter = match cli.command {
+        Command::Demo { .. } => "warn",
+        _ => "warn,passage=info,passage_node=info,passage_gateway=info",
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("PASSAGE_LOG").unwrap_or_else(|_| {
-            EnvFilter::new("warn,passage=info,passage_node=info,passage_gateway=info")
-        }))
+        .with_env_filter(
+            EnvFilter::try_from_env("PASSAGE_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(default_filter)),
+        )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
+    match cli.command {
         Command::Demo {
             data_dir,
             port_base,
