@@ -13,6 +13,9 @@ use passage_node::NodeSettings;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+use crate::certs::CertDir;
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
@@ -34,6 +37,9 @@ pub struct FederationPlan {
     pub gateway_listen: SocketAddr,
     pub gateway_database_url: String,
     pub regions: Vec<RegionPlan>,
+    /// Certificates for mTLS between nodes and the gateway (and TLS for clients of
+    /// the gateway); `None` runs plaintext with an insecure sync hub.
+    pub tls: Option<CertDir>,
 }
 
 /// A running server: where it listens and how to stop it.
@@ -56,6 +62,7 @@ impl Running {
 pub struct Federation {
     gateway: Running,
     nodes: BTreeMap<String, Running>,
+    tls: Option<CertDir>,
 }
 
 impl Federation {
@@ -73,6 +80,7 @@ impl Federation {
             .with_context(|| format!("binding {} for the gateway", plan.gateway_listen))?;
 
         let gateway_address = gateway_listener.local_addr()?;
+        let scheme = if plan.tls.is_some() { "https" } else { "http" };
         let mut nodes = BTreeMap::new();
         let mut gateway_regions = Vec::new();
         for (region, listener) in node_listeners {
@@ -94,7 +102,15 @@ impl Federation {
                     max_connections: 8,
                 },
                 gateway: Some(passage_node::settings::GatewayLink {
-                    endpoint: format!("http://{gateway_address}"),
+                    endpoint: format!("{scheme}://{gateway_address}"),
+                    tls: plan.tls.as_ref().map(|dir| {
+                        let (ca, own) = (dir.ca(), dir.region(&region.slug));
+                        passage_node::settings::TlsFiles {
+                            ca_file: ca.cert,
+                            cert_file: own.cert,
+                            key_file: own.key,
+                        }
+                    }),
                 }),
             };
             let (stop, stopped) = oneshot::channel::<()>();
@@ -125,7 +141,17 @@ impl Federation {
                 max_connections: 8,
             },
             regions: gateway_regions,
-            federation: passage_gateway::settings::FederationSettings { insecure: true },
+            federation: passage_gateway::settings::FederationSettings {
+                insecure: plan.tls.is_none(),
+            },
+            tls: plan.tls.as_ref().map(|dir| {
+                let (ca, own) = (dir.ca(), dir.gateway());
+                passage_gateway::settings::TlsFiles {
+                    ca_file: ca.cert,
+                    cert_file: own.cert,
+                    key_file: own.key,
+                }
+            }),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -142,6 +168,7 @@ impl Federation {
                 task,
             },
             nodes,
+            tls: plan.tls,
         };
         if let Err(error) = federation.wait_until_serving(Duration::from_secs(60)).await {
             return Err(federation.fail_with(error).await);
@@ -149,9 +176,17 @@ impl Federation {
         Ok(federation)
     }
 
-    /// The gateway's endpoint, such as `http://127.0.0.1:50050`.
+    /// The gateway's endpoint, such as `https://127.0.0.1:50050`.
     pub fn gateway_endpoint(&self) -> String {
-        format!("http://{}", self.gateway.address)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.gateway.address)
+    }
+
+    /// A client channel to the gateway (trusting the federation CA under TLS).
+    pub async fn gateway_channel(&self) -> anyhow::Result<Channel> {
+        Ok(gateway_endpoint(self.gateway.address, self.tls.as_ref())?
+            .connect()
+            .await?)
     }
 
     /// A region node's endpoint, if the region is running.
@@ -187,22 +222,27 @@ impl Federation {
 
     async fn wait_until_serving(&mut self, limit: Duration) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + limit;
-        let mut endpoints = vec![("gateway".to_owned(), self.gateway.address)];
-        endpoints.extend(
-            self.nodes
-                .iter()
-                .map(|(slug, node)| (slug.clone(), node.address)),
-        );
-        for (name, address) in endpoints {
+        let mut endpoints = vec![(
+            "gateway".to_owned(),
+            gateway_endpoint(self.gateway.address, self.tls.as_ref())?,
+        )];
+        for (slug, node) in &self.nodes {
+            let endpoint = Endpoint::from_shared(format!("http://{}", node.address))?;
+            endpoints.push((slug.clone(), endpoint));
+        }
+        for (name, endpoint) in endpoints {
             loop {
                 if self.any_server_exited() {
                     bail!("a server stopped while the federation was starting");
                 }
-                if is_serving(address).await {
+                if is_serving(endpoint.clone()).await {
                     break;
                 }
                 if tokio::time::Instant::now() > deadline {
-                    bail!("{name} at {address} did not report SERVING within {limit:?}");
+                    bail!(
+                        "{name} at {} did not report SERVING within {limit:?}",
+                        endpoint.uri()
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
@@ -224,14 +264,30 @@ impl Federation {
     }
 }
 
-/// Whether the gRPC server at `address` answers its overall health check SERVING.
-pub async fn is_serving(address: SocketAddr) -> bool {
-    let Ok(channel) = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-        .map(|e| e.connect_timeout(Duration::from_millis(500)))
+/// An endpoint for the gateway at `address`, over TLS when `tls` is given.
+pub fn gateway_endpoint(address: SocketAddr, tls: Option<&CertDir>) -> anyhow::Result<Endpoint> {
+    match tls {
+        None => Ok(Endpoint::from_shared(format!("http://{address}"))?),
+        Some(dir) => {
+            let ca = std::fs::read(dir.ca().cert).context("reading the federation CA")?;
+            Ok(
+                Endpoint::from_shared(format!("https://{address}"))?.tls_config(
+                    ClientTlsConfig::new()
+                        .ca_certificate(Certificate::from_pem(ca))
+                        .domain_name(passage_proto::GATEWAY_TLS_NAME),
+                )?,
+            )
+        }
+    }
+}
+
+/// Whether the gRPC server at `endpoint` answers its overall health check SERVING.
+pub async fn is_serving(endpoint: Endpoint) -> bool {
+    let Ok(channel) = endpoint
+        .connect_timeout(Duration::from_millis(500))
+        .connect()
+        .await
     else {
-        return false;
-    };
-    let Ok(channel) = channel.connect().await else {
         return false;
     };
     HealthClient::new(channel)

@@ -60,10 +60,38 @@ enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Make the federation's certificate authority and its certificates.
+    Certs {
+        #[command(subcommand)]
+        action: CertsAction,
+    },
     /// Bring a node's or the gateway's database to the newest schema.
     Migrate {
         #[command(subcommand)]
         target: MigrateTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertsAction {
+    /// Create a new CA (ca.pem, ca.key) in DIR.
+    Init {
+        #[arg(long, default_value = "certs")]
+        dir: PathBuf,
+    },
+    /// Issue a region's client certificate, or the gateway's server certificate.
+    Issue {
+        #[arg(long, default_value = "certs")]
+        dir: PathBuf,
+        /// The region slug the certificate speaks for.
+        #[arg(long, conflicts_with = "gateway")]
+        region: Option<String>,
+        /// Issue the gateway's certificate instead.
+        #[arg(long)]
+        gateway: bool,
+        /// Extra names or addresses the gateway is reached by (with --gateway).
+        #[arg(long = "host")]
+        hosts: Vec<String>,
     },
 }
 
@@ -132,6 +160,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { target } => migrate(target).await,
+        Command::Certs { action } => certs(action),
     }
 }
 
@@ -230,6 +259,27 @@ async fn migrate(target: MigrateTarget) -> anyhow::Result<()> {
             println!("gateway: schema up to date");
         }
     }
+    Ok(())
+}
+
+fn certs(action: CertsAction) -> anyhow::Result<()> {
+    use passage::certs::{self, CertDir};
+    let files = match action {
+        CertsAction::Init { dir } => certs::init(&CertDir(dir))?,
+        CertsAction::Issue {
+            dir,
+            region: Some(region),
+            ..
+        } => certs::issue_region(&CertDir(dir), &region)?,
+        CertsAction::Issue {
+            dir,
+            gateway: true,
+            hosts,
+            ..
+        } => certs::issue_gateway(&CertDir(dir), &hosts)?,
+        CertsAction::Issue { .. } => anyhow::bail!("issue needs --region <slug> or --gateway"),
+    };
+    println!("wrote {} and {}", files.cert.display(), files.key.display());
     Ok(())
 }
 

@@ -69,11 +69,7 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
     };
 
     let first = demo::start(&options).await.unwrap();
-    let channel = Channel::from_shared(first.federation.gateway_endpoint())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = first.federation.gateway_channel().await.unwrap();
     let mut counts = Vec::new();
     for (region, _, _) in demo::REGIONS {
         let report = first.seeded.iter().find(|r| r.region == region).unwrap();
@@ -92,11 +88,7 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
 
     let second = demo::start(&options).await.unwrap();
     assert!(second.seeded.iter().all(|r| r.reused));
-    let channel = Channel::from_shared(second.federation.gateway_endpoint())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = second.federation.gateway_channel().await.unwrap();
     for ((region, _, _), expected) in demo::REGIONS.iter().zip(counts) {
         let (members, _, _) = count_members(channel.clone(), region).await;
         let (opportunities, _) = opportunity_kinds(channel.clone(), region).await;

@@ -319,3 +319,106 @@ async fn a_region_cannot_rewrite_another_regions_member() {
     assert_eq!(washington.profile.unwrap().display_name, "Amira Haddad");
     cluster.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_mtls_profiles_sync_and_a_stream_without_a_region_certificate_is_refused() {
+    let cluster = Cluster::start_secured(Backend::Sqlite).await;
+    let mut client = cluster.members_via_gateway().await;
+    let created = create(&mut client, "washington-dc", amira()).await;
+    eventually("the profile reaches Amsterdam over mTLS", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move { profile_in(&mut client, "amsterdam", &id).await.is_some() }
+    })
+    .await;
+
+    // A client with no region certificate claims to be Miami in its hello.
+    let hello = SyncFromNode {
+        message: Some(sync_from_node::Message::Hello(NodeHello {
+            region: "miami".into(),
+        })),
+    };
+    let refused = FederationServiceClient::new(cluster.gateway().await)
+        .sync(tokio_stream::iter(vec![hello]))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert!(
+        refused.message().contains("client certificate"),
+        "{}",
+        refused.message()
+    );
+
+    // Miami's own certificate, saying "amsterdam" in its hello, still speaks for
+    // Miami: it cannot rewrite Washington DC's member.
+    let certs = passage::certs::CertDir(
+        std::path::PathBuf::from(cluster.database_urls["gateway"].trim_start_matches("sqlite://"))
+            .parent()
+            .unwrap()
+            .join("certs"),
+    );
+    let miami = certs.region("miami");
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(
+            std::fs::read(certs.ca().cert).unwrap(),
+        ))
+        .identity(tonic::transport::Identity::from_pem(
+            std::fs::read(miami.cert).unwrap(),
+            std::fs::read(miami.key).unwrap(),
+        ))
+        .domain_name(passage_proto::GATEWAY_TLS_NAME);
+    let channel = tonic::transport::Endpoint::from_shared(cluster.federation.gateway_endpoint())
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut forged = ProfileState {
+        member_id: created.id.clone(),
+        profile: Some(SharedProfile {
+            display_name: "Rewritten".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    forged.stamps.insert(
+        "display_name".into(),
+        v1::Stamp {
+            hlc: u64::MAX,
+            region: "amsterdam".into(),
+        },
+    );
+    let messages = vec![
+        SyncFromNode {
+            message: Some(sync_from_node::Message::Hello(NodeHello {
+                region: "amsterdam".into(),
+            })),
+        },
+        SyncFromNode {
+            message: Some(sync_from_node::Message::Changes(ChangeBatch {
+                last_outbox_id: 1,
+                changes: vec![forged],
+            })),
+        },
+    ];
+    let mut answers = FederationServiceClient::new(channel)
+        .sync(tokio_stream::iter(messages))
+        .await
+        .unwrap()
+        .into_inner();
+    let refusal = loop {
+        let answer = answers.message().await.unwrap().expect("an answer");
+        if let Some(sync_from_gateway::Message::Refused(refused)) = answer.message {
+            break refused;
+        }
+    };
+    assert!(
+        refusal
+            .reason
+            .contains("belongs to region washington-dc, not miami"),
+        "{}",
+        refusal.reason
+    );
+    cluster.stop().await;
+}

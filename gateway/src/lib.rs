@@ -88,8 +88,12 @@ pub async fn run(
         tracing::warn!("sync streams are plaintext and trust the region a node names (--insecure)");
     }
     let regions: Vec<&str> = router.regions().map(|r| r.slug.as_str()).collect();
-    tracing::info!(address = ?listener.local_addr().ok(), ?regions, "gateway serving");
-    Server::builder()
+    tracing::info!(address = ?listener.local_addr().ok(), ?regions, tls = settings.tls.is_some(), "gateway serving");
+    let mut server = Server::builder();
+    if let Some(tls) = &settings.tls {
+        server = server.tls_config(tls_config(tls)?)?;
+    }
+    server
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -100,4 +104,22 @@ pub async fn run(
         .await?;
     tracing::info!("gateway stopped");
     Ok(())
+}
+
+/// Server TLS from the settings' PEM files: the gateway's identity, and the CA whose
+/// region certificates it accepts (optional for client calls, required to sync).
+fn tls_config(files: &settings::TlsFiles) -> Result<tonic::transport::ServerTlsConfig> {
+    let read = |field: &str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| Error::Settings {
+            field: format!("tls.{field}"),
+            reason: format!("cannot read {}: {e}", path.display()),
+        })
+    };
+    let ca = read("ca_file", &files.ca_file)?;
+    let cert = read("cert_file", &files.cert_file)?;
+    let key = read("key_file", &files.key_file)?;
+    Ok(tonic::transport::ServerTlsConfig::new()
+        .identity(tonic::transport::Identity::from_pem(cert, key))
+        .client_ca_root(tonic::transport::Certificate::from_pem(ca))
+        .client_auth_optional(true))
 }

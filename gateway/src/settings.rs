@@ -18,6 +18,21 @@ pub struct GatewaySettings {
     pub regions: Vec<RegionEntry>,
     #[serde(default)]
     pub federation: FederationSettings,
+    /// TLS for every connection to the gateway; nodes must present a region
+    /// certificate signed by `ca_file` to sync. Without it the gateway speaks plaintext.
+    #[serde(default)]
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM files for the gateway's TLS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The federation CA that signs region certificates.
+    pub ca_file: std::path::PathBuf,
+    /// The gateway's certificate (`passage certs issue --gateway`).
+    pub cert_file: std::path::PathBuf,
+    pub key_file: std::path::PathBuf,
 }
 
 /// How nodes sync with the gateway.

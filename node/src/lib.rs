@@ -49,7 +49,7 @@ pub async fn serve(
     let sync = settings.gateway.as_ref().map(|link| {
         tokio::spawn(federation::client::run(
             context.clone(),
-            link.endpoint.clone(),
+            link.clone(),
             async {
                 let _ = sync_stopped.await;
             },

@@ -21,8 +21,23 @@ pub struct NodeSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayLink {
-    /// Such as `http://127.0.0.1:50050`.
+    /// Such as `https://127.0.0.1:50050`.
     pub endpoint: String,
+    /// The node's region certificate for mTLS; plaintext without it (only against
+    /// a gateway started with `--insecure`).
+    #[serde(default)]
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM files for the node's side of mTLS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The federation CA that signed the gateway's certificate.
+    pub ca_file: std::path::PathBuf,
+    /// This region's certificate (`passage certs issue --region <slug>`).
+    pub cert_file: std::path::PathBuf,
+    pub key_file: std::path::PathBuf,
 }
 
 /// Which region this node serves.

@@ -28,3 +28,17 @@ pub fn is_region_slug(slug: &str) -> bool {
         && !slug.starts_with('-')
         && !slug.ends_with('-')
 }
+
+/// The name on the gateway's TLS certificate that nodes verify.
+pub const GATEWAY_TLS_NAME: &str = "gateway.passage";
+
+/// The name on a region's client certificate: `amsterdam.region.passage`.
+pub fn region_tls_name(region: &str) -> String {
+    format!("{region}.region.passage")
+}
+
+/// The region a certificate name stands for, if it is a region's name.
+pub fn region_from_tls_name(name: &str) -> Option<&str> {
+    name.strip_suffix(".region.passage")
+        .filter(|region| is_region_slug(region))
+}

@@ -13,6 +13,7 @@ use passage_proto::v1::{
 };
 use tonic::transport::Channel;
 
+use crate::certs::CertDir;
 use crate::federation::{Federation, FederationPlan, RegionPlan};
 
 /// The demo's regions: slug, name, country.
@@ -67,14 +68,18 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
             listen: port(index as u16 + 1)?,
         });
     }
+    let certs = CertDir(options.data_dir.join("certs"));
+    let slugs: Vec<&str> = REGIONS.iter().map(|(slug, _, _)| *slug).collect();
+    crate::certs::ensure_demo_certs(&certs, &slugs).context("making the demo's certificates")?;
     let federation = Federation::start(FederationPlan {
         gateway_listen: port(0)?,
         gateway_database_url: sqlite("gateway"),
         regions,
+        tls: Some(certs),
     })
     .await?;
-    let channel = Channel::from_shared(federation.gateway_endpoint())?
-        .connect()
+    let channel = federation
+        .gateway_channel()
         .await
         .context("connecting to the demo gateway")?;
     let mut seeded = Vec::new();

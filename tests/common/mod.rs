@@ -38,6 +38,15 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start(backend: Backend) -> Cluster {
+        Self::start_with(backend, false).await
+    }
+
+    /// A cluster whose nodes sync over mTLS with certificates from `passage certs`.
+    pub async fn start_secured(backend: Backend) -> Cluster {
+        Self::start_with(backend, true).await
+    }
+
+    async fn start_with(backend: Backend, secured: bool) -> Cluster {
         if std::env::var_os("TEST_LOG").is_some() {
             let _ = tracing_subscriber_init();
         }
@@ -95,6 +104,12 @@ impl Cluster {
             gateway_listen: localhost,
             gateway_database_url,
             regions,
+            tls: secured.then(|| {
+                let certs = passage::certs::CertDir(dir.path().join("certs"));
+                let slugs: Vec<&str> = passage::demo::REGIONS.iter().map(|r| r.0).collect();
+                passage::certs::ensure_demo_certs(&certs, &slugs).unwrap();
+                certs
+            }),
         })
         .await
         .unwrap();
@@ -109,11 +124,7 @@ impl Cluster {
 
     /// A channel to the gateway.
     pub async fn gateway(&self) -> Channel {
-        Channel::from_shared(self.federation.gateway_endpoint())
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
+        self.federation.gateway_channel().await.unwrap()
     }
 
     /// A channel straight to a region's node.

@@ -57,13 +57,13 @@ impl SyncHub {
         })
     }
 
-    /// The region a stream speaks for: from its hello, on an insecure gateway only.
-    async fn region_of(&self, inbound: &mut Streaming<SyncFromNode>) -> Result<String, Status> {
-        if !self.insecure {
-            return Err(Status::unauthenticated(
-                "sync needs a region's client certificate; this gateway runs without mTLS and without --insecure",
-            ));
-        }
+    /// The region a stream speaks for: from the client certificate; from the hello
+    /// only on an insecure gateway and a connection without a certificate.
+    async fn region_of(
+        &self,
+        certified: Option<String>,
+        inbound: &mut Streaming<SyncFromNode>,
+    ) -> Result<String, Status> {
         let first = inbound
             .message()
             .await?
@@ -74,14 +74,40 @@ impl SyncHub {
                 "hello: the first message must be a hello",
             ));
         };
-        if !self.regions.contains(&hello.region) {
+        let region = match certified {
+            Some(region) => region,
+            None if self.insecure => hello.region,
+            None => {
+                return Err(Status::unauthenticated(
+                    "sync needs a region's client certificate signed by the federation CA",
+                ));
+            }
+        };
+        if !self.regions.contains(&region) {
             return Err(Status::permission_denied(format!(
-                "hello.region: {:?} is not a region of this federation",
-                hello.region
+                "region {region:?} is not a region of this federation"
             )));
         }
-        Ok(hello.region)
+        Ok(region)
     }
+}
+
+/// The region named by the client certificate of a call, if it has one.
+fn certified_region<T>(request: &Request<T>) -> Option<String> {
+    let certificates = request.peer_certs()?;
+    let leaf = certificates.first()?;
+    let (_, certificate) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+    let names = certificate.subject_alternative_name().ok()??;
+    names
+        .value
+        .general_names
+        .iter()
+        .find_map(|name| match name {
+            x509_parser::extensions::GeneralName::DNSName(dns) => {
+                passage_proto::region_from_tls_name(dns).map(str::to_owned)
+            }
+            _ => None,
+        })
 }
 
 #[tonic::async_trait]
@@ -92,8 +118,9 @@ impl FederationService for SyncHub {
         &self,
         request: Request<Streaming<SyncFromNode>>,
     ) -> Result<Response<Self::SyncStream>, Status> {
+        let certified = certified_region(&request);
         let mut inbound = request.into_inner();
-        let region = self.region_of(&mut inbound).await?;
+        let region = self.region_of(certified, &mut inbound).await?;
         let (outbound, stream) = mpsc::channel(SESSION_BUFFER);
         let hub = self.clone();
         tokio::spawn(async move {

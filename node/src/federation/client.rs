@@ -13,23 +13,25 @@ use prost::Message;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::transport::Endpoint;
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
 use super::replica;
 use crate::error::{Error, Result};
 use crate::service::NodeContext;
+use crate::settings::{GatewayLink, TlsFiles};
 use crate::store::entity::outbox;
 
 /// Outbox rows sent in one batch.
 const OUTBOX_BATCH: u64 = 500;
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
-/// Keeps a `Sync` stream to `gateway` open until `shutdown` completes.
-pub async fn run(context: NodeContext, gateway: String, shutdown: impl Future<Output = ()>) {
+/// Keeps a `Sync` stream to the gateway open until `shutdown` completes.
+pub async fn run(context: NodeContext, link: GatewayLink, shutdown: impl Future<Output = ()>) {
+    let gateway = link.endpoint.clone();
     tokio::pin!(shutdown);
     let mut failures: u32 = 0;
     loop {
-        let session = session(&context, &gateway, &mut failures);
+        let session = session(&context, &link, &mut failures);
         let outcome = tokio::select! {
             outcome = session => outcome,
             () = &mut shutdown => return,
@@ -71,13 +73,16 @@ fn to_gateway(message: sync_from_node::Message) -> SyncFromNode {
     }
 }
 
-async fn session(context: &NodeContext, gateway: &str, failures: &mut u32) -> Result<()> {
-    let channel = Endpoint::from_shared(gateway.to_owned())
+async fn session(context: &NodeContext, link: &GatewayLink, failures: &mut u32) -> Result<()> {
+    let gateway = link.endpoint.as_str();
+    let mut endpoint = Endpoint::from_shared(gateway.to_owned())
         .map_err(|e| Error::FailedPrecondition(format!("gateway endpoint {gateway:?}: {e}")))?
         .connect_timeout(Duration::from_secs(2))
-        .tcp_nodelay(true)
-        .connect()
-        .await?;
+        .tcp_nodelay(true);
+    if let Some(tls) = &link.tls {
+        endpoint = endpoint.tls_config(client_tls(tls)?)?;
+    }
+    let channel = endpoint.connect().await?;
     let (outbound, outbound_stream) = mpsc::channel(4);
     let hello = to_gateway(sync_from_node::Message::Hello(NodeHello {
         region: context.region.clone(),
@@ -163,4 +168,23 @@ async fn send_outbox(
         return Ok(None);
     }
     Ok(Some(last))
+}
+
+/// The node's mTLS identity and the CA it trusts for the gateway.
+fn client_tls(files: &TlsFiles) -> Result<ClientTlsConfig> {
+    let read = |field: &str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| {
+            Error::FailedPrecondition(format!(
+                "gateway.tls.{field}: cannot read {}: {e}",
+                path.display()
+            ))
+        })
+    };
+    Ok(ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(read("ca_file", &files.ca_file)?))
+        .identity(Identity::from_pem(
+            read("cert_file", &files.cert_file)?,
+            read("key_file", &files.key_file)?,
+        ))
+        .domain_name(passage_proto::GATEWAY_TLS_NAME))
 }

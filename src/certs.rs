@@ -1,0 +1,191 @@
+//! `passage certs`: a federation's own certificate authority, and certificates for
+//! the gateway and each region. A region's certificate names it (SAN DNS
+//! `<region>.region.passage`), and that is the only place the gateway learns a
+//! node's region from.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::Datelike;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, date_time_ymd,
+};
+
+/// The name every node expects on the gateway's certificate.
+pub const GATEWAY_NAME: &str = passage_proto::GATEWAY_TLS_NAME;
+
+/// Files of one certificate and its key.
+#[derive(Debug, Clone)]
+pub struct CertFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Where `passage certs` keeps the CA and the issued certificates.
+#[derive(Debug, Clone)]
+pub struct CertDir(pub PathBuf);
+
+impl CertDir {
+    pub fn ca(&self) -> CertFiles {
+        self.files("ca")
+    }
+
+    pub fn gateway(&self) -> CertFiles {
+        self.files("gateway")
+    }
+
+    pub fn region(&self, region: &str) -> CertFiles {
+        self.files(&format!("region-{region}"))
+    }
+
+    fn files(&self, name: &str) -> CertFiles {
+        CertFiles {
+            cert: self.0.join(format!("{name}.pem")),
+            key: self.0.join(format!("{name}.key")),
+        }
+    }
+}
+
+fn ca_params() -> CertificateParams {
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, "Passage federation CA");
+    name.push(DnType::OrganizationName, "Passage");
+    params.distinguished_name = name;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params
+}
+
+fn valid_for_years(params: &mut CertificateParams, years: i32) {
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today.pred_opt().unwrap_or(today);
+    params.not_before = date_time_ymd(
+        yesterday.year(),
+        yesterday.month() as u8,
+        yesterday.day() as u8,
+    );
+    params.not_after = date_time_ymd(
+        today.year() + years,
+        today.month() as u8,
+        today.day().min(28) as u8,
+    );
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Creates the federation's CA in `dir`; refuses to replace an existing one.
+pub fn init(dir: &CertDir) -> anyhow::Result<CertFiles> {
+    let files = dir.ca();
+    if files.cert.exists() || files.key.exists() {
+        bail!(
+            "{} already holds a CA; remove it first to start a new federation",
+            dir.0.display()
+        );
+    }
+    std::fs::create_dir_all(&dir.0).with_context(|| format!("creating {}", dir.0.display()))?;
+    let key = KeyPair::generate()?;
+    let mut params = ca_params();
+    valid_for_years(&mut params, 10);
+    let cert = params.self_signed(&key)?;
+    std::fs::write(&files.cert, cert.pem())?;
+    write_private(&files.key, &key.serialize_pem())?;
+    Ok(files)
+}
+
+fn issuer(dir: &CertDir) -> anyhow::Result<Issuer<'static, KeyPair>> {
+    let files = dir.ca();
+    let key_pem = std::fs::read_to_string(&files.key).with_context(|| {
+        format!(
+            "reading the CA key {} (run `passage certs init`)",
+            files.key.display()
+        )
+    })?;
+    Ok(Issuer::new(ca_params(), KeyPair::from_pem(&key_pem)?))
+}
+
+fn issue(
+    dir: &CertDir,
+    files: CertFiles,
+    names: Vec<String>,
+    common_name: &str,
+    usage: Vec<ExtendedKeyUsagePurpose>,
+) -> anyhow::Result<CertFiles> {
+    let issuer = issuer(dir)?;
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(names)?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params.extended_key_usages = usage;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    valid_for_years(&mut params, 1);
+    let cert = params.signed_by(&key, &issuer)?;
+    std::fs::write(&files.cert, cert.pem())?;
+    write_private(&files.key, &key.serialize_pem())?;
+    Ok(files)
+}
+
+/// Issues the certificate a region's node presents to the gateway.
+pub fn issue_region(dir: &CertDir, region: &str) -> anyhow::Result<CertFiles> {
+    if !passage_proto::is_region_slug(region) {
+        bail!("--region: {region:?} is not a region slug (lowercase letters, digits and '-')");
+    }
+    issue(
+        dir,
+        dir.region(region),
+        vec![passage_proto::region_tls_name(region)],
+        region,
+        vec![ExtendedKeyUsagePurpose::ClientAuth],
+    )
+}
+
+/// Issues the gateway's server certificate, valid for `gateway.passage`, localhost
+/// and the extra `hosts` (names or IP addresses) it is reached by.
+pub fn issue_gateway(dir: &CertDir, hosts: &[String]) -> anyhow::Result<CertFiles> {
+    let mut names = vec![
+        GATEWAY_NAME.to_owned(),
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+    ];
+    names.extend(hosts.iter().cloned());
+    issue(
+        dir,
+        dir.gateway(),
+        names,
+        GATEWAY_NAME,
+        vec![ExtendedKeyUsagePurpose::ServerAuth],
+    )
+}
+
+/// Makes the CA and every certificate the demo needs, unless they are there already.
+pub fn ensure_demo_certs(dir: &CertDir, regions: &[&str]) -> anyhow::Result<()> {
+    if !dir.ca().cert.exists() {
+        init(dir)?;
+    }
+    if !dir.gateway().cert.exists() {
+        issue_gateway(dir, &[])?;
+    }
+    for region in regions {
+        if !dir.region(region).cert.exists() {
+            issue_region(dir, region)?;
+        }
+    }
+    Ok(())
+}
