@@ -1,6 +1,7 @@
 //! The `passage` command: one binary for every role (node, gateway, demo, migrate),
 //! and the in-process federation that the demo and the end-to-end tests start.
 
+pub mod admin;
 pub mod certs;
 pub mod demo;
 pub mod federation;

@@ -60,6 +60,17 @@ enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Read the federation's state off the gateway.
+    Admin {
+        /// The gateway's endpoint.
+        #[arg(long, default_value = "https://127.0.0.1:50050", global = true)]
+        gateway: String,
+        /// The federation CA, to trust the gateway's certificate over https.
+        #[arg(long, default_value = "data/certs/ca.pem", global = true)]
+        ca: PathBuf,
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Make the federation's certificate authority and its certificates.
     Certs {
         #[command(subcommand)]
@@ -70,6 +81,14 @@ enum Command {
         #[command(subcommand)]
         target: MigrateTarget,
     },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Per region: connected, last seen, cursor, backlog and lag.
+    Sync,
+    /// Every erasure, with the regions that confirmed it and those still pending.
+    Erasures,
 }
 
 #[derive(Subcommand)]
@@ -161,6 +180,19 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate { target } => migrate(target).await,
         Command::Certs { action } => certs(action),
+        Command::Admin {
+            gateway,
+            ca,
+            action,
+        } => {
+            let channel = admin_channel(&gateway, &ca).await?;
+            let table = match action {
+                AdminAction::Sync => passage::admin::sync_table(channel).await?,
+                AdminAction::Erasures => passage::admin::erasures_table(channel).await?,
+            };
+            print!("{table}");
+            Ok(())
+        }
     }
 }
 
@@ -194,11 +226,13 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
         }
     }
     let gateway = federation.gateway_endpoint();
-    let host = gateway.trim_start_matches("http://");
+    let host = gateway.trim_start_matches("https://");
+    let ca = options.data_dir.join("certs").join("ca.pem");
+    let ca = ca.display();
     println!("Try:");
-    println!("  grpcurl -plaintext {host} list");
+    println!("  grpcurl -cacert {ca} {host} list");
     println!(
-        "  grpcurl -plaintext -H 'x-passage-region: amsterdam' -d '{{\"page_size\": 3}}' {host} passage.v1.MemberService/ListMembers"
+        "  grpcurl -cacert {ca} -H 'x-passage-region: amsterdam' -d '{{\"page_size\": 3}}' {host} passage.v1.MemberService/ListMembers"
     );
     println!("ready");
     shutdown_signal().await;
@@ -260,6 +294,23 @@ async fn migrate(target: MigrateTarget) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn admin_channel(gateway: &str, ca: &Path) -> anyhow::Result<tonic::transport::Channel> {
+    let mut endpoint = tonic::transport::Endpoint::from_shared(gateway.to_owned())
+        .with_context(|| format!("--gateway {gateway:?}"))?;
+    if gateway.starts_with("https://") {
+        let ca = std::fs::read(ca).with_context(|| format!("reading --ca {}", ca.display()))?;
+        endpoint = endpoint.tls_config(
+            tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(ca))
+                .domain_name(passage_proto::GATEWAY_TLS_NAME),
+        )?;
+    }
+    endpoint
+        .connect()
+        .await
+        .with_context(|| format!("connecting to the gateway at {gateway}"))
 }
 
 fn certs(action: CertsAction) -> anyhow::Result<()> {

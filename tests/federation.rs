@@ -10,6 +10,7 @@ mod common;
 use common::{Backend, Cluster, amira, eventually, member_named, to};
 use passage_proto::v1::{
     self, ChangeBatch, NodeHello, ProfileState, SharedProfile, SyncFromNode,
+    federation_admin_service_client::FederationAdminServiceClient,
     federation_service_client::FederationServiceClient, member_service_client::MemberServiceClient,
     sync_from_gateway, sync_from_node,
 };
@@ -200,6 +201,66 @@ async fn an_erasure_reaches_every_region(backend: Backend) {
         })
         .await;
     }
+    for region in ["amsterdam", "washington-dc"] {
+        let stored = Database::connect(cluster.database_urls[region].as_str())
+            .await
+            .unwrap();
+        let rows = stored
+            .query_all_raw(Statement::from_string(
+                stored.get_database_backend(),
+                "SELECT state FROM remote_profile",
+            ))
+            .await
+            .unwrap();
+        for row in rows {
+            let bytes: Vec<u8> = row.try_get("", "state").unwrap();
+            let state = <ProfileState as prost::Message>::decode(bytes.as_slice()).unwrap();
+            assert!(
+                state.erased.is_some() && state.profile.is_none(),
+                "{region} keeps nothing"
+            );
+        }
+    }
+
+    // The operator sees the erasure confirmed by every region.
+    let mut admin = FederationAdminServiceClient::new(cluster.gateway().await);
+    eventually("every region confirms the erasure", || {
+        let mut admin = admin.clone();
+        async move {
+            let page = admin
+                .list_erasures(v1::ListErasuresRequest::default())
+                .await
+                .unwrap()
+                .into_inner();
+            page.erasures.len() == 1 && page.erasures[0].pending_regions.is_empty()
+        }
+    })
+    .await;
+    let erasure = admin
+        .list_erasures(v1::ListErasuresRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .erasures
+        .remove(0);
+    assert_eq!(erasure.member_id, created.id);
+    assert_eq!(erasure.home_region, "miami");
+    assert_eq!(
+        erasure.confirmed_regions,
+        ["amsterdam", "miami", "washington-dc"]
+    );
+    let table = passage::admin::erasures_table(cluster.gateway().await)
+        .await
+        .unwrap();
+    assert!(table.contains("none: erased everywhere"), "{table}");
+
+    let status = admin
+        .get_sync_status(v1::GetSyncStatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(status.regions.len(), 3);
+    assert!(status.regions.iter().all(|r| r.connected), "{status:?}");
     cluster.stop().await;
 }
 

@@ -20,6 +20,7 @@ use tonic::transport::Server;
 pub use error::{Error, Result};
 pub use settings::GatewaySettings;
 
+use passage_proto::v1::federation_admin_service_server::FederationAdminServiceServer;
 use passage_proto::v1::federation_service_server::FederationServiceServer;
 use route::{Forward, Market, Members, RegionRouter};
 
@@ -99,6 +100,9 @@ pub async fn run(
         .add_service(reflection_v1alpha)
         .add_service(Forward::<Members>::new(router.clone()))
         .add_service(Forward::<Market>::new(router))
+        .add_service(FederationAdminServiceServer::new(
+            sync::FederationAdmin::new(sync_hub.clone()),
+        ))
         .add_service(FederationServiceServer::new(sync_hub))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;

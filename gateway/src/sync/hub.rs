@@ -35,6 +35,9 @@ pub struct SyncHub {
     regions: Arc<BTreeSet<String>>,
     /// Accept a plaintext stream whose region is taken from its hello message.
     insecure: bool,
+    /// Regions with an open session, with how many (a reconnecting node may briefly
+    /// hold two).
+    connected: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
     /// Turns true when the gateway shuts down: every session ends, so that the
     /// server's graceful shutdown is not held open by the nodes' streams.
     closing: watch::Receiver<bool>,
@@ -53,8 +56,41 @@ impl SyncHub {
             head: Arc::new(watch::Sender::new(head)),
             regions: Arc::new(regions.into_iter().collect()),
             insecure,
+            connected: Default::default(),
             closing,
         })
+    }
+
+    /// The gateway's database.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Every region of the federation, in slug order.
+    pub fn regions(&self) -> Vec<String> {
+        self.regions.iter().cloned().collect()
+    }
+
+    /// Regions that hold a `Sync` stream now.
+    pub fn connected_regions(&self) -> BTreeSet<String> {
+        self.connected
+            .lock()
+            .map(|c| c.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn mark_connected(&self, region: &str, connected: bool) {
+        if let Ok(mut sessions) = self.connected.lock() {
+            let count = sessions.entry(region.to_owned()).or_default();
+            if connected {
+                *count += 1;
+            } else {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    sessions.remove(region);
+                }
+            }
+        }
     }
 
     /// The region a stream speaks for: from the client certificate; from the hello
@@ -125,7 +161,10 @@ impl FederationService for SyncHub {
         let hub = self.clone();
         tokio::spawn(async move {
             tracing::info!(%region, "region connected");
-            match hub.session(&region, inbound, outbound).await {
+            hub.mark_connected(&region, true);
+            let outcome = hub.session(&region, inbound, outbound).await;
+            hub.mark_connected(&region, false);
+            match outcome {
                 Ok(()) => tracing::info!(%region, "region disconnected"),
                 Err(error) => tracing::warn!(%region, %error, "sync session ended"),
             }

@@ -26,6 +26,8 @@ pub mod change_log {
         pub origin_region: String,
         pub state: Vec<u8>,
         pub appended_at: DateTimeUtc,
+        /// Whether the entry is an erasure tombstone.
+        pub erasure: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -133,6 +135,7 @@ pub async fn append(
             origin_region: Set(region.to_owned()),
             state: Set(change.encode_to_vec()),
             appended_at: Set(now),
+            erasure: Set(change.erased.is_some()),
             ..Default::default()
         })
         .exec(&txn)
@@ -209,4 +212,44 @@ pub async fn advance_cursor(db: &impl ConnectionTrait, region: &str, sequence: i
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// How far `region` is behind: entries from other regions after its cursor, and the
+/// time the oldest of them was appended.
+pub async fn backlog(
+    db: &impl ConnectionTrait,
+    region: &str,
+    cursor: i64,
+) -> Result<(u64, Option<chrono::DateTime<Utc>>)> {
+    use sea_orm::PaginatorTrait;
+    let pending = change_log::Entity::find()
+        .filter(change_log::Column::Sequence.gt(cursor))
+        .filter(change_log::Column::OriginRegion.ne(region));
+    let count = pending.clone().count(db).await?;
+    let oldest = pending
+        .order_by_asc(change_log::Column::Sequence)
+        .one(db)
+        .await?
+        .map(|row| row.appended_at);
+    Ok((count, oldest))
+}
+
+/// Every region's cursor row.
+pub async fn cursors(db: &impl ConnectionTrait) -> Result<Vec<region_cursor::Model>> {
+    Ok(region_cursor::Entity::find().all(db).await?)
+}
+
+/// One page of erasures, oldest first, after log sequence `after`.
+pub async fn erasures(
+    db: &impl ConnectionTrait,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<change_log::Model>> {
+    Ok(change_log::Entity::find()
+        .filter(change_log::Column::Erasure.eq(true))
+        .filter(change_log::Column::Sequence.gt(after))
+        .order_by_asc(change_log::Column::Sequence)
+        .limit(limit)
+        .all(db)
+        .await?)
 }

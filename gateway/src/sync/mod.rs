@@ -2,7 +2,9 @@
 //! members' profile changes into the durable change log, and receives every other
 //! region's changes from its own cursor.
 
+mod admin;
 mod hub;
 pub mod log;
 
+pub use admin::FederationAdmin;
 pub use hub::SyncHub;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_region;
 mod m20261123_000002_create_change_log;
+mod m20261123_000003_add_erasure_flag;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for GatewayMigrator {
         vec![
             Box::new(m20261123_000001_create_region::Migration),
             Box::new(m20261123_000002_create_change_log::Migration),
+            Box::new(m20261123_000003_add_erasure_flag::Migration),
         ]
     }
 
