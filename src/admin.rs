@@ -45,8 +45,8 @@ pub async fn erasures_table(channel: Channel) -> anyhow::Result<String> {
     let mut out = String::new();
     writeln!(
         out,
-        "{:<38} {:<14} {:<20} {:<30} {}",
-        "MEMBER", "HOME", "REQUESTED (UTC)", "CONFIRMED", "PENDING"
+        "{:<38} {:<14} {:<20} {:<30} PENDING",
+        "MEMBER", "HOME", "REQUESTED (UTC)", "CONFIRMED"
     )?;
     let mut token = String::new();
     loop {
