@@ -62,7 +62,26 @@ impl Running {
 pub struct Federation {
     gateway: Running,
     nodes: BTreeMap<String, Running>,
+    /// Every region's settings, to restart a stopped one as it was.
+    node_settings: BTreeMap<String, NodeSettings>,
     tls: Option<CertDir>,
+}
+
+fn spawn_node(settings: NodeSettings, listener: TcpListener) -> Running {
+    let address = settings.server.listen;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        passage_node::run(settings, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .map_err(anyhow::Error::from)
+    });
+    Running {
+        address,
+        stop: Some(stop),
+        task,
+    }
 }
 
 impl Federation {
@@ -82,6 +101,7 @@ impl Federation {
         let gateway_address = gateway_listener.local_addr()?;
         let scheme = if plan.tls.is_some() { "https" } else { "http" };
         let mut nodes = BTreeMap::new();
+        let mut node_settings = BTreeMap::new();
         let mut gateway_regions = Vec::new();
         for (region, listener) in node_listeners {
             let address = listener.local_addr()?;
@@ -113,22 +133,8 @@ impl Federation {
                     }),
                 }),
             };
-            let (stop, stopped) = oneshot::channel::<()>();
-            let task = tokio::spawn(async move {
-                passage_node::run(settings, listener, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .map_err(anyhow::Error::from)
-            });
-            nodes.insert(
-                region.slug.clone(),
-                Running {
-                    address,
-                    stop: Some(stop),
-                    task,
-                },
-            );
+            node_settings.insert(region.slug.clone(), settings.clone());
+            nodes.insert(region.slug.clone(), spawn_node(settings, listener));
         }
 
         let settings = GatewaySettings {
@@ -168,6 +174,7 @@ impl Federation {
                 task,
             },
             nodes,
+            node_settings,
             tls: plan.tls,
         };
         if let Err(error) = federation.wait_until_serving(Duration::from_secs(60)).await {
@@ -207,6 +214,34 @@ impl Federation {
             Some(node) => node.stop().await,
             None => bail!("region {region} is not running"),
         }
+    }
+
+    /// Starts a stopped region again, on its old address and database, and waits
+    /// until it is SERVING.
+    pub async fn restart_region(&mut self, region: &str) -> anyhow::Result<()> {
+        if self.nodes.contains_key(region) {
+            bail!("region {region} is running");
+        }
+        let settings = self
+            .node_settings
+            .get(region)
+            .with_context(|| format!("region {region} is not part of this federation"))?
+            .clone();
+        let address = settings.server.listen;
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding {address} for region {region}"))?;
+        self.nodes
+            .insert(region.to_owned(), spawn_node(settings, listener));
+        let endpoint = Endpoint::from_shared(format!("http://{address}"))?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !is_serving(endpoint.clone()).await {
+            if tokio::time::Instant::now() > deadline {
+                bail!("region {region} did not report SERVING after a restart");
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Ok(())
     }
 
     /// Stops every server and waits for each to finish.

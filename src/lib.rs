@@ -2,6 +2,7 @@
 //! and the in-process federation that the demo and the end-to-end tests start.
 
 pub mod admin;
+pub mod bench;
 pub mod certs;
 pub mod demo;
 pub mod federation;

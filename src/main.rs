@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Measure, and print the figures.
+    Bench {
+        #[command(subcommand)]
+        what: BenchTarget,
+    },
     /// Make the federation's certificate authority and its certificates.
     Certs {
         #[command(subcommand)]
@@ -80,6 +85,31 @@ enum Command {
     Migrate {
         #[command(subcommand)]
         target: MigrateTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchTarget {
+    /// Sync end to end: sustained rate, latency at a fixed rate, catch-up rate.
+    Sync {
+        /// Members Amsterdam shares (at least rate × seconds).
+        #[arg(long, default_value_t = 5_000)]
+        members: usize,
+        /// Changes for the sustained rate.
+        #[arg(long, default_value_t = 20_000)]
+        changes: usize,
+        /// Fixed rate for the latency measurement, changes per second.
+        #[arg(long, default_value_t = 1_000)]
+        rate: usize,
+        /// How long the fixed rate is held.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Changes Miami misses while it is down.
+        #[arg(long, default_value_t = 100_000)]
+        missed: usize,
+        /// Writes in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
     },
 }
 
@@ -133,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The demo prints what matters itself; servers log their work.
     let default_filter = match cli.command {
-        Command::Demo { .. } => "warn",
+        Command::Demo { .. } | Command::Bench { .. } => "warn",
         _ => "warn,passage=info,passage_node=info,passage_gateway=info",
     };
     tracing_subscriber::fmt()
@@ -180,6 +210,43 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate { target } => migrate(target).await,
         Command::Certs { action } => certs(action),
+        Command::Bench {
+            what:
+                BenchTarget::Sync {
+                    members,
+                    changes,
+                    rate,
+                    seconds,
+                    missed,
+                    concurrency,
+                },
+        } => {
+            let figures = passage::bench::sync::run(&passage::bench::sync::SyncBench {
+                members,
+                changes,
+                rate,
+                seconds,
+                missed,
+                concurrency,
+            })
+            .await?;
+            println!(
+                "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, one process)"
+            );
+            println!(
+                "  sustained: {:.0} changes/s applied end to end ({changes} changes)",
+                figures.sustained_per_second
+            );
+            println!(
+                "  latency at {rate}/s: p50 {:.1} ms, p99 {:.1} ms ({} samples)",
+                figures.latency_p50_ms, figures.latency_p99_ms, figures.latency_samples
+            );
+            println!(
+                "  catch-up: {:.0} changes/s ({missed} missed changes)",
+                figures.catch_up_per_second
+            );
+            Ok(())
+        }
         Command::Admin {
             gateway,
             ca,

@@ -8,9 +8,7 @@ pub use gateway::GatewayMigrator;
 pub use node::NodeMigrator;
 pub use sea_orm_migration::MigratorTrait;
 
-use sea_orm_migration::sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-};
+use sea_orm_migration::sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// Opens a database (`sqlite://…?mode=rwc` or `postgres://…`) and brings it to the
 /// newest schema of migrator `M`.
@@ -18,13 +16,24 @@ pub async fn connect<M: MigratorTrait>(
     url: &str,
     max_connections: u32,
 ) -> Result<DatabaseConnection, DbErr> {
+    use sea_orm_migration::sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
     let mut options = ConnectOptions::new(url.to_owned());
-    options.max_connections(max_connections).sqlx_logging(false);
+    options
+        .max_connections(max_connections)
+        .sqlx_logging(false)
+        // On every pooled SQLite connection: readers keep reading while a writer
+        // commits (WAL); a commit survives a crash of the process without waiting
+        // for the disk each time (NORMAL in WAL mode; a power cut may lose the last
+        // commits, never corrupt the file); foreign keys enforced; writers wait for
+        // each other instead of failing.
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(std::time::Duration::from_secs(5))
+        });
     let db = Database::connect(options).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        // Readers keep reading while a writer commits; the mode is kept in the file.
-        db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
-    }
     M::up(&db, None).await?;
     Ok(db)
 }

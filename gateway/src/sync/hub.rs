@@ -22,7 +22,7 @@ use super::log::{self, Appended};
 use crate::error::Result;
 
 /// How many log entries go in one batch to a node.
-const LOG_BATCH: u64 = 500;
+const LOG_BATCH: u64 = 2_000;
 /// Batches buffered per session before the session waits for the node.
 const SESSION_BUFFER: usize = 4;
 
@@ -216,6 +216,12 @@ impl SyncHub {
                             reason: status.message().to_owned(),
                         }
                     })? else {
+                        // The node closed its side: answer what it sent, then end.
+                        for pending in replies.drain(..) {
+                            if outbound.send(Ok(pending)).await.is_err() {
+                                break;
+                            }
+                        }
                         return Ok(());
                     };
                     self.handle(region, message, &mut replies).await?;
@@ -242,18 +248,14 @@ impl SyncHub {
     ) -> Result<()> {
         match message.message {
             Some(sync_from_node::Message::Changes(batch)) => {
-                let results = log::append(&self.db, region, &batch.changes).await?;
-                let mut newest = None;
-                for result in results {
-                    match result {
-                        Appended::Accepted { sequence } => newest = Some(sequence),
-                        Appended::Refused { member_id, reason } => {
-                            tracing::warn!(%region, %member_id, %reason, "change refused");
-                            replies.push_back(reply(sync_from_gateway::Message::Refused(
-                                Refused { member_id, reason },
-                            )));
-                        }
-                    }
+                let Appended { newest, refused } =
+                    log::append(&self.db, region, &batch.changes).await?;
+                for (member_id, reason) in refused {
+                    tracing::warn!(%region, %member_id, %reason, "change refused");
+                    replies.push_back(reply(sync_from_gateway::Message::Refused(Refused {
+                        member_id,
+                        reason,
+                    })));
                 }
                 replies.push_back(reply(sync_from_gateway::Message::Accepted(Accepted {
                     last_outbox_id: batch.last_outbox_id,

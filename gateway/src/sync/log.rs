@@ -75,17 +75,13 @@ pub mod directory {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// What became of one change a region sent.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Appended {
-    Accepted {
-        sequence: i64,
-    },
-    /// The member's home is another region; nothing was written.
-    Refused {
-        member_id: String,
-        reason: String,
-    },
+/// What became of a batch of changes a region sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Appended {
+    /// Log sequence of the last change appended, if any was.
+    pub newest: Option<i64>,
+    /// Changes refused, as (member id, reason); nothing of them was written.
+    pub refused: Vec<(String, String)>,
 }
 
 /// Appends the changes `region` sent, in one transaction: a change for a member whose
@@ -95,57 +91,77 @@ pub async fn append(
     db: &DatabaseConnection,
     region: &str,
     changes: &[ProfileState],
-) -> Result<Vec<Appended>> {
-    let txn = passage_migrations::begin_write(db).await?;
-    let mut results = Vec::with_capacity(changes.len());
-    let now = Utc::now();
+) -> Result<Appended> {
+    let mut outcome = Appended::default();
+    let mut parsed = Vec::with_capacity(changes.len());
     for change in changes {
-        let Ok(member_id) = Uuid::try_parse(&change.member_id) else {
-            results.push(Appended::Refused {
-                member_id: change.member_id.clone(),
-                reason: "member_id is not a UUID".into(),
-            });
-            continue;
-        };
-        match directory::Entity::find_by_id(member_id).one(&txn).await? {
-            Some(entry) if entry.home_region != region => {
-                results.push(Appended::Refused {
-                    member_id: change.member_id.clone(),
-                    reason: format!(
-                        "member {member_id} belongs to region {}, not {region}",
-                        entry.home_region
-                    ),
-                });
+        match Uuid::try_parse(&change.member_id) {
+            Ok(id) => parsed.push((id, change)),
+            Err(_) => outcome
+                .refused
+                .push((change.member_id.clone(), "member_id is not a UUID".into())),
+        }
+    }
+    if parsed.is_empty() {
+        return Ok(outcome);
+    }
+    let txn = passage_migrations::begin_write(db).await?;
+    let ids: Vec<Uuid> = parsed.iter().map(|(id, _)| *id).collect();
+    let mut homes: std::collections::HashMap<Uuid, String> = directory::Entity::find()
+        .filter(directory::Column::MemberId.is_in(ids))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|entry| (entry.member_id, entry.home_region))
+        .collect();
+    let now = Utc::now();
+    let mut new_homes = Vec::new();
+    let mut log_rows = Vec::with_capacity(parsed.len());
+    for (member_id, change) in parsed {
+        match homes.get(&member_id) {
+            Some(home) if home != region => {
+                outcome.refused.push((
+                    change.member_id.clone(),
+                    format!("member {member_id} belongs to region {home}, not {region}"),
+                ));
                 continue;
             }
             Some(_) => {}
             None => {
-                directory::Entity::insert(directory::ActiveModel {
+                homes.insert(member_id, region.to_owned());
+                new_homes.push(directory::ActiveModel {
                     member_id: Set(member_id),
                     home_region: Set(region.to_owned()),
                     epoch: Set(1),
                     updated_at: Set(now),
-                })
-                .exec(&txn)
-                .await?;
+                });
             }
         }
-        let row = change_log::Entity::insert(change_log::ActiveModel {
+        log_rows.push(change_log::ActiveModel {
             member_id: Set(member_id),
             origin_region: Set(region.to_owned()),
             state: Set(change.encode_to_vec()),
             appended_at: Set(now),
             erasure: Set(change.erased.is_some()),
             ..Default::default()
-        })
-        .exec(&txn)
-        .await?;
-        results.push(Appended::Accepted {
-            sequence: row.last_insert_id,
         });
     }
+    for chunk in new_homes.chunks(1000) {
+        directory::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    let appended = !log_rows.is_empty();
+    for chunk in log_rows.chunks(1000) {
+        change_log::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    if appended {
+        outcome.newest = Some(head(&txn).await?);
+    }
     txn.commit().await?;
-    Ok(results)
+    Ok(outcome)
 }
 
 /// Up to `limit` log entries after `after` that did not come from `region`.

@@ -7,8 +7,11 @@ use passage_proto::hlc::{Hlc, HlcClock};
 use passage_proto::merge::{is_shared, merge};
 use passage_proto::v1::{self, LogEntry, ProfileState};
 use prost::Message;
+use std::collections::{BTreeMap, BTreeSet};
+
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -20,6 +23,10 @@ pub const GATEWAY: &str = "gateway";
 
 /// Applies a batch of log entries and moves the cursor, in one transaction.
 /// Returns the sequence of the last entry.
+///
+/// The entries for one member are merged first (the merge is associative and
+/// commutative, so this is the same as applying them one by one), then every
+/// affected replica is read and written in one statement each.
 pub async fn apply_batch(
     db: &DatabaseConnection,
     clock: &HlcClock,
@@ -28,11 +35,26 @@ pub async fn apply_batch(
     let Some(last) = entries.last().map(|e| e.sequence) else {
         return Ok(None);
     };
-    let txn = passage_migrations::begin_write(db).await?;
+    let mut incoming: BTreeMap<Uuid, (String, ProfileState)> = BTreeMap::new();
     for entry in entries {
-        if let Some(state) = &entry.state {
-            apply(&txn, clock, &entry.origin_region, state).await?;
+        let Some(state) = &entry.state else { continue };
+        let Ok(member_id) = Uuid::try_parse(&state.member_id) else {
+            tracing::warn!(member_id = %state.member_id, "log entry with a malformed member id");
+            continue;
+        };
+        for stamp in state.stamps.values().chain(state.erased.iter()) {
+            clock.observe(Hlc::from_u64(stamp.hlc));
         }
+        let merged = match incoming.get(&member_id) {
+            Some((_, earlier)) => merge(earlier, state),
+            None => merge(state, state),
+        };
+        incoming.insert(member_id, (entry.origin_region.clone(), merged));
+    }
+    let txn = passage_migrations::begin_write(db).await?;
+    let ids: Vec<Uuid> = incoming.keys().copied().collect();
+    for chunk in ids.chunks(1000) {
+        apply_members(&txn, &incoming, chunk).await?;
     }
     let cursor = sync_cursor::ActiveModel {
         peer: Set(GATEWAY.to_owned()),
@@ -50,50 +72,63 @@ pub async fn apply_batch(
     Ok(Some(last))
 }
 
-async fn apply(
+async fn apply_members(
     db: &impl ConnectionTrait,
-    clock: &HlcClock,
-    origin_region: &str,
-    incoming: &ProfileState,
+    incoming: &BTreeMap<Uuid, (String, ProfileState)>,
+    ids: &[Uuid],
 ) -> Result<()> {
-    let Ok(member_id) = Uuid::try_parse(&incoming.member_id) else {
-        tracing::warn!(member_id = %incoming.member_id, "log entry with a malformed member id");
-        return Ok(());
-    };
-    for stamp in incoming.stamps.values().chain(incoming.erased.iter()) {
-        clock.observe(Hlc::from_u64(stamp.hlc));
-    }
-    if member::Entity::find_by_id(member_id)
-        .one(db)
+    // This region's own members: its own rows are the truth.
+    let local: BTreeSet<Uuid> = member::Entity::find()
+        .select_only()
+        .column(member::Column::Id)
+        .filter(member::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple::<Uuid>()
+        .all(db)
         .await?
-        .is_some()
-    {
-        // This region is the member's home: its own row is the truth.
+        .into_iter()
+        .collect();
+    let stored: BTreeMap<Uuid, ProfileState> = remote_profile::Entity::find()
+        .filter(remote_profile::Column::MemberId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some((
+                row.member_id,
+                ProfileState::decode(row.state.as_slice()).ok()?,
+            ))
+        })
+        .collect();
+    let now = Utc::now();
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        if local.contains(id) {
+            continue;
+        }
+        let Some((origin_region, state)) = incoming.get(id) else {
+            continue;
+        };
+        let merged = match stored.get(id) {
+            Some(existing) => merge(existing, state),
+            None => state.clone(),
+        };
+        let home_region = merged
+            .profile
+            .as_ref()
+            .map(|p| p.home_region.clone())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| origin_region.clone());
+        rows.push(remote_profile::ActiveModel {
+            member_id: Set(*id),
+            home_region: Set(home_region),
+            state: Set(merged.encode_to_vec()),
+            updated_at: Set(now),
+        });
+    }
+    if rows.is_empty() {
         return Ok(());
     }
-    let existing = remote_profile::Entity::find_by_id(member_id)
-        .one(db)
-        .await?;
-    let merged = match &existing {
-        Some(row) => match ProfileState::decode(row.state.as_slice()) {
-            Ok(stored) => merge(&stored, incoming),
-            Err(_) => merge(incoming, incoming),
-        },
-        None => merge(incoming, incoming),
-    };
-    let home_region = merged
-        .profile
-        .as_ref()
-        .map(|p| p.home_region.clone())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| origin_region.to_owned());
-    let row = remote_profile::ActiveModel {
-        member_id: Set(member_id),
-        home_region: Set(home_region),
-        state: Set(merged.encode_to_vec()),
-        updated_at: Set(Utc::now()),
-    };
-    remote_profile::Entity::insert(row)
+    remote_profile::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::column(remote_profile::Column::MemberId)
                 .update_columns([

@@ -1,0 +1,14 @@
+//! `passage bench …`: measurements that print their figures. Each starts what it
+//! measures in this process, on 127.0.0.1, and stops it afterwards.
+
+pub mod sync;
+
+/// The `q`-quantile (0..=1) of `values`, which are sorted here.
+pub fn quantile(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let index = ((values.len() - 1) as f64 * q).round() as usize;
+    values[index.min(values.len() - 1)]
+}

@@ -1,0 +1,318 @@
+//! `passage bench sync`: the federation's sync measured end to end on this machine —
+//! three regions and the gateway in one process, on SQLite with mTLS, as the demo
+//! runs. Amsterdam writes through the public API; Washington DC and Miami receive.
+//!
+//! - sustained rate: changes per second from the first write until both receivers
+//!   have applied the last;
+//! - propagation latency at a fixed rate: for each change, the time from its write
+//!   at the origin (its HLC stamp) to its apply at a receiver (the replica row's
+//!   `updated_at`), p50 and p99 over both receivers;
+//! - catch-up: Miami is stopped while Amsterdam writes, then restarted; changes
+//!   applied per second until it has caught up.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use passage_proto::v1::{
+    self, ProfileState, federation_admin_service_client::FederationAdminServiceClient,
+    member_service_client::MemberServiceClient,
+};
+use prost::Message;
+use sea_orm::{ConnectionTrait, Database, Statement};
+use tokio::sync::Semaphore;
+use tonic::transport::Channel;
+
+use super::quantile;
+use crate::certs::{CertDir, ensure_demo_certs};
+use crate::demo::{REGIONS, in_region, seed};
+use crate::federation::{Federation, FederationPlan, RegionPlan};
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct SyncBench {
+    /// Members Amsterdam shares; every change updates one of them.
+    pub members: usize,
+    /// Changes for the sustained rate.
+    pub changes: usize,
+    /// Fixed rate (changes per second) for the latency measurement…
+    pub rate: usize,
+    /// …held for this many seconds.
+    pub seconds: u64,
+    /// Changes Miami misses while it is down.
+    pub missed: usize,
+    /// Writes in flight at once.
+    pub concurrency: usize,
+}
+
+/// What was measured.
+#[derive(Debug, Clone)]
+pub struct SyncFigures {
+    pub sustained_per_second: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_samples: usize,
+    pub catch_up_per_second: f64,
+}
+
+const WRITER: &str = "amsterdam";
+const RECEIVERS: [&str; 2] = ["washington-dc", "miami"];
+
+/// Runs the benchmark and returns its figures.
+pub async fn run(bench: &SyncBench) -> anyhow::Result<SyncFigures> {
+    let dir = std::env::temp_dir().join(format!("passage-bench-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run_in(bench, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<SyncFigures> {
+    let certs = CertDir(dir.join("certs"));
+    let slugs: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
+    ensure_demo_certs(&certs, &slugs)?;
+    let url = |name: &str| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.join(format!("{name}.db")).display()
+        )
+    };
+    let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut federation = Federation::start(FederationPlan {
+        gateway_listen: localhost,
+        gateway_database_url: url("gateway"),
+        regions: REGIONS
+            .iter()
+            .map(|(slug, name, country)| RegionPlan {
+                slug: (*slug).to_owned(),
+                name: (*name).to_owned(),
+                country: (*country).to_owned(),
+                database_url: url(slug),
+                listen: localhost,
+            })
+            .collect(),
+        tls: Some(certs),
+    })
+    .await?;
+    let channel = federation.gateway_channel().await?;
+
+    eprintln!(
+        "bench sync: registering {} members in {WRITER}",
+        bench.members
+    );
+    let ids = register_members(&channel, bench.members, bench.concurrency).await?;
+    caught_up(&channel, &RECEIVERS).await?;
+
+    eprintln!("bench sync: {} changes as fast as they go", bench.changes);
+    let started = Instant::now();
+    write_changes(&channel, &ids, bench.changes, None, bench.concurrency, 1).await?;
+    caught_up(&channel, &RECEIVERS).await?;
+    let sustained_per_second = bench.changes as f64 / started.elapsed().as_secs_f64();
+
+    let paced = bench.rate * bench.seconds as usize;
+    if paced > ids.len() {
+        bail!("--members must be at least --rate × --seconds ({paced}) to time each change");
+    }
+    eprintln!("bench sync: {paced} changes at {} per second", bench.rate);
+    let since = chrono::Utc::now();
+    write_changes(
+        &channel,
+        &ids,
+        paced,
+        Some(bench.rate),
+        bench.concurrency * 4,
+        2,
+    )
+    .await?;
+    caught_up(&channel, &RECEIVERS).await?;
+    let mut latencies = Vec::new();
+    for receiver in RECEIVERS {
+        latencies.extend(latencies_since(&url(receiver), since).await?);
+    }
+    let latency_samples = latencies.len();
+
+    eprintln!("bench sync: miami misses {} changes", bench.missed);
+    federation.stop_region("miami").await?;
+    write_changes(&channel, &ids, bench.missed, None, bench.concurrency, 3).await?;
+    caught_up(&channel, &["washington-dc"]).await?;
+    let started = Instant::now();
+    federation.restart_region("miami").await?;
+    caught_up(&channel, &["miami"]).await?;
+    let catch_up_per_second = bench.missed as f64 / started.elapsed().as_secs_f64();
+
+    federation.shutdown().await?;
+    Ok(SyncFigures {
+        sustained_per_second,
+        latency_p50_ms: quantile(&mut latencies, 0.50),
+        latency_p99_ms: quantile(&mut latencies, 0.99),
+        latency_samples,
+        catch_up_per_second,
+    })
+}
+
+async fn register_members(
+    channel: &Channel,
+    count: usize,
+    concurrency: usize,
+) -> anyhow::Result<Arc<Vec<String>>> {
+    let template = seed::members(WRITER)
+        .into_iter()
+        .find(|m| m.profile.as_ref().is_some_and(|p| p.share_across_regions))
+        .context("the seed data has a consenting member")?;
+    let limit = Arc::new(Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..count {
+        let permit = limit.clone().acquire_owned().await?;
+        let mut client = MemberServiceClient::new(channel.clone());
+        let mut member = template.clone();
+        if let Some(profile) = member.profile.as_mut() {
+            profile.display_name = format!("Bench member {index}");
+        }
+        tasks.spawn(async move {
+            let _permit = permit;
+            let created = client
+                .create_member(in_region(
+                    WRITER,
+                    v1::CreateMemberRequest {
+                        member: Some(member),
+                    },
+                )?)
+                .await?
+                .into_inner();
+            anyhow::Ok((index, created.id))
+        });
+    }
+    let mut ids = vec![String::new(); count];
+    while let Some(done) = tasks.join_next().await {
+        let (index, id) = done??;
+        ids[index] = id;
+    }
+    Ok(Arc::new(ids))
+}
+
+/// Writes `count` changes (each a new value of one member's weekly hours), at most
+/// `concurrency` in flight, paced to `rate` per second when given.
+async fn write_changes(
+    channel: &Channel,
+    ids: &Arc<Vec<String>>,
+    count: usize,
+    rate: Option<usize>,
+    concurrency: usize,
+    round: i32,
+) -> anyhow::Result<()> {
+    let limit = Arc::new(Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    let started = tokio::time::Instant::now();
+    for index in 0..count {
+        if let Some(rate) = rate {
+            let due = started + Duration::from_secs_f64(index as f64 / rate as f64);
+            tokio::time::sleep_until(due).await;
+        }
+        let permit = limit.clone().acquire_owned().await?;
+        let mut client = MemberServiceClient::new(channel.clone());
+        let id = ids[index % ids.len()].clone();
+        let hours = 1 + ((index as i32 + round) % 40);
+        tasks.spawn(async move {
+            let _permit = permit;
+            client
+                .update_member(in_region(
+                    WRITER,
+                    v1::UpdateMemberRequest {
+                        member: Some(v1::Member {
+                            id,
+                            profile: Some(v1::SharedProfile {
+                                available_hours_per_week: hours,
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        }),
+                        update_mask: Some(prost_types::FieldMask {
+                            paths: vec!["profile.available_hours_per_week".into()],
+                        }),
+                    },
+                )?)
+                .await?;
+            anyhow::Ok(())
+        });
+        while let Some(done) = tasks.try_join_next() {
+            done??;
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+/// Waits until every change in the log has left its writer and `regions` have
+/// applied the whole log.
+async fn caught_up(channel: &Channel, regions: &[&str]) -> anyhow::Result<()> {
+    let mut admin = FederationAdminServiceClient::new(channel.clone());
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let mut last_head = u64::MAX;
+    loop {
+        let status = admin
+            .get_sync_status(v1::GetSyncStatusRequest {})
+            .await?
+            .into_inner();
+        let writer_done = outbox_settled(&status, last_head);
+        last_head = status.log_head;
+        let applied = status
+            .regions
+            .iter()
+            .filter(|r| regions.contains(&r.region.as_str()))
+            .all(|r| r.backlog == 0 && r.connected);
+        if writer_done && applied {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the federation did not catch up within 10 minutes: {status:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The writer's outbox is empty when the log head stopped moving between two looks
+/// and the writer itself is connected (its own changes never count as backlog).
+fn outbox_settled(status: &v1::GetSyncStatusResponse, previous_head: u64) -> bool {
+    status.log_head == previous_head
+        && status
+            .regions
+            .iter()
+            .any(|r| r.region == WRITER && r.connected)
+}
+
+/// Propagation latency (ms) of the newest change to every replica updated since
+/// `since` in the receiver at `url`.
+async fn latencies_since(
+    url: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<f64>> {
+    let db = Database::connect(url).await?;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT state, updated_at FROM remote_profile",
+        ))
+        .await?;
+    let mut latencies = Vec::new();
+    for row in rows {
+        let applied: chrono::DateTime<chrono::Utc> = row.try_get("", "updated_at")?;
+        if applied < since {
+            continue;
+        }
+        let bytes: Vec<u8> = row.try_get("", "state")?;
+        let state = ProfileState::decode(bytes.as_slice())?;
+        let written_ms = state
+            .stamps
+            .values()
+            .map(|s| passage_proto::hlc::Hlc::from_u64(s.hlc).millis())
+            .max()
+            .unwrap_or(0);
+        let applied_ms = applied.timestamp_millis() as f64
+            + f64::from(applied.timestamp_subsec_micros() % 1000) / 1000.0;
+        latencies.push(applied_ms - written_ms as f64);
+    }
+    db.close().await?;
+    Ok(latencies)
+}
