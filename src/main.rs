@@ -307,11 +307,13 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
     started.federation.shutdown().await
 }
 
-fn node_settings(
+/// Settings from `file`, the environment and the `--listen`/`--database-url` flags.
+fn load_settings<T: serde::de::DeserializeOwned>(
     file: &Path,
     listen: Option<SocketAddr>,
     database_url: Option<String>,
-) -> Result<NodeSettings, SettingsError> {
+    check: impl Fn(&T) -> Result<(), (String, String)>,
+) -> Result<T, SettingsError> {
     let mut overrides = Vec::new();
     if let Some(listen) = listen {
         overrides.push(("server.listen", listen.to_string()));
@@ -323,8 +325,16 @@ fn node_settings(
         file,
         &settings_file::process_environment(),
         &overrides,
-        NodeSettings::validate,
+        check,
     )
+}
+
+fn node_settings(
+    file: &Path,
+    listen: Option<SocketAddr>,
+    database_url: Option<String>,
+) -> Result<NodeSettings, SettingsError> {
+    load_settings(file, listen, database_url, NodeSettings::validate)
 }
 
 fn gateway_settings(
@@ -332,19 +342,7 @@ fn gateway_settings(
     listen: Option<SocketAddr>,
     database_url: Option<String>,
 ) -> Result<GatewaySettings, SettingsError> {
-    let mut overrides = Vec::new();
-    if let Some(listen) = listen {
-        overrides.push(("server.listen", listen.to_string()));
-    }
-    if let Some(url) = database_url {
-        overrides.push(("database.url", url));
-    }
-    settings_file::load(
-        file,
-        &settings_file::process_environment(),
-        &overrides,
-        GatewaySettings::check,
-    )
+    load_settings(file, listen, database_url, GatewaySettings::check)
 }
 
 async fn migrate(target: MigrateTarget) -> anyhow::Result<()> {

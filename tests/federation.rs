@@ -327,47 +327,11 @@ async fn a_region_cannot_rewrite_another_regions_member() {
     .await;
 
     // Miami's side of a sync stream tries to rename Amsterdam's member.
-    let mut forged = ProfileState {
-        member_id: created.id.clone(),
-        profile: Some(SharedProfile {
-            display_name: "Rewritten".into(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    forged.stamps.insert(
-        "display_name".into(),
-        v1::Stamp {
-            hlc: u64::MAX,
-            region: "miami".into(),
-        },
-    );
-    let messages = vec![
-        SyncFromNode {
-            message: Some(sync_from_node::Message::Hello(NodeHello {
-                region: "miami".into(),
-            })),
-        },
-        SyncFromNode {
-            message: Some(sync_from_node::Message::Changes(ChangeBatch {
-                last_outbox_id: 1,
-                changes: vec![forged],
-            })),
-        },
-    ];
-    let mut answers = FederationServiceClient::new(cluster.gateway().await)
-        .sync(tokio_stream::iter(messages))
-        .await
-        .unwrap()
-        .into_inner();
-    let mut refused = None;
-    while let Some(answer) = answers.message().await.unwrap() {
-        if let Some(sync_from_gateway::Message::Refused(r)) = answer.message {
-            refused = Some(r);
-            break;
-        }
-    }
-    let refused = refused.expect("the gateway refuses the change");
+    let refused = first_refusal(
+        cluster.gateway().await,
+        rename_attempt(&created.id, "miami"),
+    )
+    .await;
     assert!(
         refused.reason.contains("belongs to region amsterdam"),
         "{}",
@@ -435,8 +399,21 @@ async fn over_mtls_profiles_sync_and_a_stream_without_a_region_certificate_is_re
         .connect()
         .await
         .unwrap();
+    let refusal = first_refusal(channel, rename_attempt(&created.id, "amsterdam")).await;
+    assert!(
+        refusal
+            .reason
+            .contains("belongs to region washington-dc, not miami"),
+        "{}",
+        refusal.reason
+    );
+    cluster.stop().await;
+}
+
+/// A sync stream that says hello as `claimed_region` and renames `member_id`.
+fn rename_attempt(member_id: &str, claimed_region: &str) -> Vec<SyncFromNode> {
     let mut forged = ProfileState {
-        member_id: created.id.clone(),
+        member_id: member_id.to_owned(),
         profile: Some(SharedProfile {
             display_name: "Rewritten".into(),
             ..Default::default()
@@ -447,13 +424,13 @@ async fn over_mtls_profiles_sync_and_a_stream_without_a_region_certificate_is_re
         "display_name".into(),
         v1::Stamp {
             hlc: u64::MAX,
-            region: "amsterdam".into(),
+            region: claimed_region.to_owned(),
         },
     );
-    let messages = vec![
+    vec![
         SyncFromNode {
             message: Some(sync_from_node::Message::Hello(NodeHello {
-                region: "amsterdam".into(),
+                region: claimed_region.to_owned(),
             })),
         },
         SyncFromNode {
@@ -462,24 +439,20 @@ async fn over_mtls_profiles_sync_and_a_stream_without_a_region_certificate_is_re
                 changes: vec![forged],
             })),
         },
-    ];
+    ]
+}
+
+/// Sends `messages` on a sync stream and returns the gateway's first refusal.
+async fn first_refusal(channel: Channel, messages: Vec<SyncFromNode>) -> v1::Refused {
     let mut answers = FederationServiceClient::new(channel)
         .sync(tokio_stream::iter(messages))
         .await
         .unwrap()
         .into_inner();
-    let refusal = loop {
-        let answer = answers.message().await.unwrap().expect("an answer");
+    while let Some(answer) = answers.message().await.unwrap() {
         if let Some(sync_from_gateway::Message::Refused(refused)) = answer.message {
-            break refused;
+            return refused;
         }
-    };
-    assert!(
-        refusal
-            .reason
-            .contains("belongs to region washington-dc, not miami"),
-        "{}",
-        refusal.reason
-    );
-    cluster.stop().await;
+    }
+    panic!("the gateway accepted the change without refusing it");
 }

@@ -268,7 +268,7 @@ async fn caught_up(channel: &Channel, regions: &[&str]) -> anyhow::Result<()> {
         if Instant::now() > deadline {
             bail!("the federation did not catch up within 10 minutes: {status:?}");
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
