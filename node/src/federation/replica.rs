@@ -171,3 +171,13 @@ pub async fn stored_state(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<
         .await?
         .and_then(|row| ProfileState::decode(row.state.as_slice()).ok()))
 }
+
+/// The home region of another region's member this node holds a replica of, if it
+/// is not erased.
+pub async fn home_region(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<String>> {
+    let Some(row) = remote_profile::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let erased = ProfileState::decode(row.state.as_slice()).map_or(true, |s| s.erased.is_some());
+    Ok((!erased).then_some(row.home_region))
+}

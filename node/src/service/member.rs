@@ -22,6 +22,21 @@ impl MemberApi {
         MemberApi { context }
     }
 
+    /// A member this region holds only as another region's shared profile cannot be
+    /// changed here: only the home region writes it.
+    async fn not_home(&self, error: Error, id: Uuid) -> Error {
+        let Error::NotFound { .. } = error else {
+            return error;
+        };
+        match replica::home_region(&self.context.db, id).await {
+            Ok(Some(home)) => Error::FailedPrecondition(format!(
+                "member {id} belongs to region {home}; change it there"
+            )),
+            Ok(None) => error,
+            Err(lookup) => lookup,
+        }
+    }
+
     /// Wakes the sync stream after a commit that added to the outbox.
     fn announce(&self, published: bool) {
         if published {
@@ -116,7 +131,11 @@ impl MemberService for MemberApi {
             );
             Ok(changed)
         })
-        .await?;
+        .await;
+        let saved = match saved {
+            Ok(saved) => saved,
+            Err(error) => return Err(self.not_home(error, id).await.into()),
+        };
         if let Some(state) = &published {
             publish::enqueue(&txn, state).await?;
         }
@@ -148,7 +167,10 @@ impl MemberService for MemberApi {
         let txn = passage_migrations::begin_write(&self.context.db)
             .await
             .map_err(Error::from)?;
-        let row = rows::find::<member::Entity>(&txn, id, "member").await?;
+        let row = match rows::find::<member::Entity>(&txn, id, "member").await {
+            Ok(row) => row,
+            Err(error) => return Err(self.not_home(error, id).await.into()),
+        };
         members::delete(&txn, id).await?;
         let erasure = publish::erasure(&row, &self.context.clock, &self.context.region);
         if let Some(state) = &erasure {
