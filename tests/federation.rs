@@ -24,6 +24,7 @@ on_both_backends!(
     without_consent_a_profile_stays_home_and_withdrawing_clears_it_elsewhere,
     an_erasure_reaches_every_region,
     the_gateway_holds_no_region_local_data,
+    a_region_that_was_down_catches_up_from_its_cursor,
 );
 
 async fn profile_in(
@@ -455,4 +456,81 @@ async fn first_refusal(channel: Channel, messages: Vec<SyncFromNode>) -> v1::Ref
         }
     }
     panic!("the gateway accepted the change without refusing it");
+}
+
+async fn a_region_that_was_down_catches_up_from_its_cursor(backend: Backend) {
+    let mut cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let before = create(&mut client, "amsterdam", amira()).await;
+    eventually("the first profile reaches Miami", || {
+        let mut client = client.clone();
+        let id = before.id.clone();
+        async move { profile_in(&mut client, "miami", &id).await.is_some() }
+    })
+    .await;
+
+    cluster.federation.stop_region("miami").await.unwrap();
+    let mut while_away = Vec::new();
+    for index in 0..25 {
+        let member = member_named(
+            &format!("Joined while Miami was away {index}"),
+            v1::MemberRole::Newcomer,
+        );
+        while_away.push(create(&mut client, "amsterdam", member).await.id);
+    }
+    let mut renamed = before.clone();
+    renamed.profile.as_mut().unwrap().display_name = "Amira H.".into();
+    client
+        .update_member(to(
+            "amsterdam",
+            v1::UpdateMemberRequest {
+                member: Some(renamed),
+                update_mask: Some(FieldMask {
+                    paths: vec!["profile.display_name".into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap();
+
+    cluster.federation.restart_region("miami").await.unwrap();
+    eventually("Miami catches up on everything it missed", || {
+        let mut client = client.clone();
+        let ids = while_away.clone();
+        let first = before.id.clone();
+        async move {
+            for id in &ids {
+                if profile_in(&mut client, "miami", id).await.is_none() {
+                    return false;
+                }
+            }
+            profile_in(&mut client, "miami", &first)
+                .await
+                .and_then(|m| m.profile)
+                .is_some_and(|p| p.display_name == "Amira H.")
+        }
+    })
+    .await;
+
+    let admin = FederationAdminServiceClient::new(cluster.gateway().await);
+    eventually("Miami reports no backlog", || {
+        let mut admin = admin.clone();
+        async move {
+            let status = admin
+                .get_sync_status(v1::GetSyncStatusRequest {})
+                .await
+                .unwrap()
+                .into_inner();
+            status
+                .regions
+                .iter()
+                .any(|r| r.region == "miami" && r.connected && r.backlog == 0 && r.cursor > 0)
+        }
+    })
+    .await;
+    let _ = admin
+        .get_sync_status(v1::GetSyncStatusRequest {})
+        .await
+        .unwrap();
+    cluster.stop().await;
 }
