@@ -36,6 +36,8 @@ pub struct RegionPlan {
 pub struct FederationPlan {
     pub gateway_listen: SocketAddr,
     pub gateway_database_url: String,
+    /// Where the gateway serves Prometheus metrics (`127.0.0.1:0` for any port).
+    pub gateway_metrics_listen: Option<SocketAddr>,
     pub regions: Vec<RegionPlan>,
     /// Certificates for mTLS between nodes and the gateway (and TLS for clients of
     /// the gateway); `None` runs plaintext with an insecure sync hub.
@@ -61,6 +63,7 @@ impl Running {
 /// A started federation.
 pub struct Federation {
     gateway: Running,
+    metrics_address: Option<SocketAddr>,
     nodes: BTreeMap<String, Running>,
     /// Every region's settings, to restart a stopped one as it was.
     node_settings: BTreeMap<String, NodeSettings>,
@@ -98,6 +101,18 @@ impl Federation {
             .await
             .with_context(|| format!("binding {} for the gateway", plan.gateway_listen))?;
 
+        let metrics_listener = match plan.gateway_metrics_listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding {address} for the gateway's metrics"))?,
+            ),
+            None => None,
+        };
+        let metrics_address = match &metrics_listener {
+            Some(listener) => Some(listener.local_addr()?),
+            None => None,
+        };
         let gateway_address = gateway_listener.local_addr()?;
         let scheme = if plan.tls.is_some() { "https" } else { "http" };
         let mut nodes = BTreeMap::new();
@@ -140,6 +155,7 @@ impl Federation {
         let settings = GatewaySettings {
             server: passage_gateway::settings::ServerSettings {
                 listen: gateway_address,
+                metrics_listen: metrics_address,
                 connect_timeout_ms: 2_000,
             },
             database: passage_gateway::settings::DatabaseSettings {
@@ -161,13 +177,14 @@ impl Federation {
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            passage_gateway::run(settings, gateway_listener, async {
+            passage_gateway::run_with_metrics(settings, gateway_listener, metrics_listener, async {
                 let _ = stopped.await;
             })
             .await
             .map_err(anyhow::Error::from)
         });
         let mut federation = Federation {
+            metrics_address,
             gateway: Running {
                 address: gateway_address,
                 stop: Some(stop),
@@ -187,6 +204,12 @@ impl Federation {
     pub fn gateway_endpoint(&self) -> String {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         format!("{scheme}://{}", self.gateway.address)
+    }
+
+    /// Where the gateway serves Prometheus metrics, if it does.
+    pub fn metrics_endpoint(&self) -> Option<String> {
+        self.metrics_address
+            .map(|address| format!("http://{address}/metrics"))
     }
 
     /// A client channel to the gateway (trusting the federation CA under TLS).

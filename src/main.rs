@@ -271,6 +271,9 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
         options.data_dir.display()
     );
     println!("  gateway        {}", federation.gateway_endpoint());
+    if let Some(metrics) = federation.metrics_endpoint() {
+        println!("  metrics        {metrics}");
+    }
     for region in federation.regions() {
         println!(
             "  {:<14} {}",

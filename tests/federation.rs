@@ -262,6 +262,17 @@ async fn an_erasure_reaches_every_region(backend: Backend) {
         .into_inner();
     assert_eq!(status.regions.len(), 3);
     assert!(status.regions.iter().all(|r| r.connected), "{status:?}");
+
+    // The same figures as Prometheus metrics.
+    let metrics = scrape(&cluster.federation.metrics_endpoint().unwrap()).await;
+    for region in ["amsterdam", "miami", "washington-dc"] {
+        assert!(
+            metrics.contains(&format!("passage_sync_connected{{region=\"{region}\"}} 1")),
+            "{metrics}"
+        );
+        assert!(metrics.contains(&format!("passage_sync_backlog{{region=\"{region}\"}}")));
+    }
+    assert!(metrics.contains(&format!("passage_sync_log_head {}", status.log_head)));
     cluster.stop().await;
 }
 
@@ -529,4 +540,18 @@ async fn a_region_that_was_down_catches_up_from_its_cursor(backend: Backend) {
     })
     .await;
     cluster.stop().await;
+}
+
+/// GET a metrics page over plain HTTP/1.1 and return its body.
+async fn scrape(url: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response.split_once("\r\n\r\n").unwrap().1.to_owned()
 }

@@ -4,6 +4,7 @@
 //! The caller owns the socket and the shutdown signal ([`run`]).
 
 pub mod error;
+pub mod metrics;
 pub mod registry;
 pub mod route;
 pub mod settings;
@@ -25,10 +26,32 @@ use passage_proto::v1::federation_service_server::FederationServiceServer;
 use route::{Forward, Market, Members, RegionRouter};
 
 /// Opens the database, registers the configured regions and serves the gateway on
-/// `listener` until `shutdown` completes.
+/// `listener` (and its metrics on `server.metrics_listen`, when set) until
+/// `shutdown` completes.
 pub async fn run(
     settings: GatewaySettings,
     listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let metrics = match settings.server.metrics_listen {
+        Some(address) => Some(
+            TcpListener::bind(address)
+                .await
+                .map_err(|e| Error::Settings {
+                    field: "server.metrics_listen".into(),
+                    reason: format!("cannot bind {address}: {e}"),
+                })?,
+        ),
+        None => None,
+    };
+    run_with_metrics(settings, listener, metrics, shutdown).await
+}
+
+/// [`run`] with the metrics socket, if any, bound by the caller.
+pub async fn run_with_metrics(
+    settings: GatewaySettings,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     settings.validate()?;
@@ -81,6 +104,14 @@ pub async fn run(
         closing_seen,
     )
     .await?;
+    let metrics_task = metrics.map(|listener| {
+        tracing::info!(address = ?listener.local_addr().ok(), "metrics serving");
+        tokio::spawn(metrics::serve(
+            listener,
+            sync_hub.clone(),
+            closing.subscribe(),
+        ))
+    });
     let shutdown = async move {
         shutdown.await;
         let _ = closing.send(true);
@@ -106,6 +137,9 @@ pub async fn run(
         .add_service(FederationServiceServer::new(sync_hub))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
     tracing::info!("gateway stopped");
     Ok(())
 }

@@ -50,6 +50,9 @@ pub struct FederationSettings {
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
+    /// Where to serve Prometheus metrics over HTTP (`/metrics`); none when unset.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
     /// How long a routed call may take to reach a region's node.
     #[serde(default = "default_connect_timeout_ms")]
     pub connect_timeout_ms: u64,

@@ -81,6 +81,7 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
     let mut federation = Federation::start(FederationPlan {
         gateway_listen: localhost,
         gateway_database_url: url("gateway"),
+        gateway_metrics_listen: None,
         regions: REGIONS
             .iter()
             .map(|(slug, name, country)| RegionPlan {

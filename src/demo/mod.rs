@@ -74,6 +74,7 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
     let federation = Federation::start(FederationPlan {
         gateway_listen: port(0)?,
         gateway_database_url: sqlite("gateway"),
+        gateway_metrics_listen: Some(port(10)?),
         regions,
         tls: Some(certs),
     })

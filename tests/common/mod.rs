@@ -103,6 +103,7 @@ impl Cluster {
         let federation = Federation::start(FederationPlan {
             gateway_listen: localhost,
             gateway_database_url,
+            gateway_metrics_listen: Some(localhost),
             regions,
             tls: secured.then(|| {
                 let certs = passage::certs::CertDir(dir.path().join("certs"));

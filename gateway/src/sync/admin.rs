@@ -32,38 +32,43 @@ fn timestamp(time: chrono::DateTime<Utc>) -> prost_types::Timestamp {
 const DEFAULT_PAGE: i32 = 50;
 const MAX_PAGE: i32 = 500;
 
+/// Every region's connection, cursor, backlog and lag, as the hub sees them now.
+pub async fn sync_status(hub: &SyncHub) -> crate::error::Result<v1::GetSyncStatusResponse> {
+    let db = hub.db();
+    let cursors: BTreeMap<String, log::region_cursor::Model> = log::cursors(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.region.clone(), row))
+        .collect();
+    let connected = hub.connected_regions();
+    let now = Utc::now();
+    let mut regions = Vec::new();
+    for region in &hub.regions() {
+        let cursor = cursors.get(region);
+        let applied = cursor.map_or(0, |c| c.applied_sequence);
+        let (backlog, oldest) = log::backlog(db, region, applied).await?;
+        regions.push(v1::RegionSyncStatus {
+            region: region.clone(),
+            connected: connected.contains(region),
+            last_seen: cursor.and_then(|c| c.last_seen).map(timestamp),
+            cursor: applied as u64,
+            backlog,
+            lag_ms: oldest.map_or(0, |t| (now - t).num_milliseconds().max(0)),
+        });
+    }
+    Ok(v1::GetSyncStatusResponse {
+        log_head: log::head(db).await? as u64,
+        regions,
+    })
+}
+
 #[tonic::async_trait]
 impl FederationAdminService for FederationAdmin {
     async fn get_sync_status(
         &self,
         _: Request<v1::GetSyncStatusRequest>,
     ) -> Result<Response<v1::GetSyncStatusResponse>, Status> {
-        let db = self.hub.db();
-        let cursors: BTreeMap<String, log::region_cursor::Model> = log::cursors(db)
-            .await?
-            .into_iter()
-            .map(|row| (row.region.clone(), row))
-            .collect();
-        let connected = self.hub.connected_regions();
-        let now = Utc::now();
-        let mut regions = Vec::new();
-        for region in &self.hub.regions() {
-            let cursor = cursors.get(region);
-            let applied = cursor.map_or(0, |c| c.applied_sequence);
-            let (backlog, oldest) = log::backlog(db, region, applied).await?;
-            regions.push(v1::RegionSyncStatus {
-                region: region.clone(),
-                connected: connected.contains(region),
-                last_seen: cursor.and_then(|c| c.last_seen).map(timestamp),
-                cursor: applied as u64,
-                backlog,
-                lag_ms: oldest.map_or(0, |t| (now - t).num_milliseconds().max(0)),
-            });
-        }
-        Ok(Response::new(v1::GetSyncStatusResponse {
-            log_head: log::head(db).await? as u64,
-            regions,
-        }))
+        Ok(Response::new(sync_status(&self.hub).await?))
     }
 
     async fn list_erasures(

@@ -6,5 +6,5 @@ mod admin;
 mod hub;
 pub mod log;
 
-pub use admin::FederationAdmin;
+pub use admin::{FederationAdmin, sync_status};
 pub use hub::SyncHub;
