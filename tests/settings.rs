@@ -39,12 +39,17 @@ url = "sqlite://data/amsterdam.db?mode=rwc"
 #[test]
 fn every_shipped_region_and_the_gateway_load_and_agree_on_ports() {
     let mut node_endpoints = HashMap::new();
+    let mut gateway_links = Vec::new();
     for entry in std::fs::read_dir("deploy/regions").unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let settings = load_node(&path, &no_environment()).unwrap();
             let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
             assert_eq!(settings.region.slug, stem, "file named after its region");
+            let link = settings.gateway.as_ref().expect("every region syncs");
+            let tls = link.tls.as_ref().expect("over mTLS");
+            assert!(tls.cert_file.ends_with(format!("region-{stem}.pem")));
+            gateway_links.push(link.endpoint.clone());
             node_endpoints.insert(stem, format!("http://{}", settings.server.listen));
         }
     }
@@ -56,6 +61,12 @@ fn every_shipped_region_and_the_gateway_load_and_agree_on_ports() {
     )
     .unwrap();
     assert_eq!(gateway.regions.len(), node_endpoints.len());
+    assert!(gateway.tls.is_some(), "the gateway speaks TLS");
+    let gateway_endpoint = format!("https://{}", gateway.server.listen);
+    assert!(
+        gateway_links.iter().all(|link| *link == gateway_endpoint),
+        "{gateway_links:?}"
+    );
     for region in &gateway.regions {
         assert_eq!(
             Some(&region.endpoint),
