@@ -79,19 +79,8 @@ pub async fn run_with_metrics(
             tonic_health::ServingStatus::Serving,
         )
         .await;
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(passage_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| Error::Settings {
-            field: "reflection".into(),
-            reason: e.to_string(),
-        })?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(passage_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()
-        .map_err(|e| Error::Settings {
+    let (reflection_v1, reflection_v1alpha) =
+        passage_proto::reflection_services().map_err(|e| Error::Settings {
             field: "reflection".into(),
             reason: e.to_string(),
         })?;

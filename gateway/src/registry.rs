@@ -53,8 +53,3 @@ pub async fn register(db: &impl ConnectionTrait, regions: &[RegionEntry]) -> Res
     }
     Ok(())
 }
-
-/// Every region the registry holds.
-pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<region::Model>> {
-    Ok(region::Entity::find().all(db).await?)
-}

@@ -62,15 +62,7 @@ pub async fn serve(
     health_reporter
         .set_serving::<MarketServiceServer<MarketApi>>()
         .await;
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(passage_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| Error::FailedPrecondition(format!("reflection: {e}")))?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(passage_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1alpha()
+    let (reflection_v1, reflection_v1alpha) = passage_proto::reflection_services()
         .map_err(|e| Error::FailedPrecondition(format!("reflection: {e}")))?;
 
     let address = listener.local_addr().ok();

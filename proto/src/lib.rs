@@ -14,6 +14,28 @@ pub mod v1 {
 /// The encoded `FileDescriptorSet` of every Passage proto, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("passage_descriptor");
 
+/// gRPC reflection (v1 and v1alpha, for older clients) of every Passage service and
+/// of `grpc.health.v1`, as every Passage server offers it.
+#[allow(clippy::type_complexity)]
+pub fn reflection_services() -> Result<
+    (
+        tonic_reflection::server::v1::ServerReflectionServer<
+            impl tonic_reflection::server::v1::ServerReflection,
+        >,
+        tonic_reflection::server::v1alpha::ServerReflectionServer<
+            impl tonic_reflection::server::v1alpha::ServerReflection,
+        >,
+    ),
+    tonic_reflection::server::Error,
+> {
+    let configure = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    Ok((configure().build_v1()?, configure().build_v1alpha()?))
+}
+
 /// Metadata key that names the region a call through the gateway is for.
 pub const REGION_METADATA_KEY: &str = "x-passage-region";
 

@@ -101,13 +101,17 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
         "bench sync: registering {} members in {WRITER}",
         bench.members
     );
+    // Every change below updates a consenting member, so it adds exactly one entry
+    // to the gateway's log: the expected log head says when the writer is done.
+    let mut expected_head = bench.members as u64;
     let ids = register_members(&channel, bench.members, bench.concurrency).await?;
-    caught_up(&channel, &RECEIVERS).await?;
+    caught_up(&channel, &RECEIVERS, expected_head).await?;
 
     eprintln!("bench sync: {} changes as fast as they go", bench.changes);
     let started = Instant::now();
     write_changes(&channel, &ids, bench.changes, None, bench.concurrency, 1).await?;
-    caught_up(&channel, &RECEIVERS).await?;
+    expected_head += bench.changes as u64;
+    caught_up(&channel, &RECEIVERS, expected_head).await?;
     let sustained_per_second = bench.changes as f64 / started.elapsed().as_secs_f64();
 
     let paced = bench.rate * bench.seconds as usize;
@@ -125,7 +129,8 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
         2,
     )
     .await?;
-    caught_up(&channel, &RECEIVERS).await?;
+    expected_head += paced as u64;
+    caught_up(&channel, &RECEIVERS, expected_head).await?;
     let mut latencies = Vec::new();
     for receiver in RECEIVERS {
         latencies.extend(latencies_since(&url(receiver), since).await?);
@@ -135,10 +140,11 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
     eprintln!("bench sync: miami misses {} changes", bench.missed);
     federation.stop_region("miami").await?;
     write_changes(&channel, &ids, bench.missed, None, bench.concurrency, 3).await?;
-    caught_up(&channel, &["washington-dc"]).await?;
+    expected_head += bench.missed as u64;
+    caught_up(&channel, &["washington-dc"], expected_head).await?;
     let started = Instant::now();
     federation.restart_region("miami").await?;
-    caught_up(&channel, &["miami"]).await?;
+    caught_up(&channel, &["miami"], expected_head).await?;
     let catch_up_per_second = bench.missed as f64 / started.elapsed().as_secs_f64();
 
     federation.shutdown().await?;
@@ -245,25 +251,22 @@ async fn write_changes(
     Ok(())
 }
 
-/// Waits until every change in the log has left its writer and `regions` have
-/// applied the whole log.
-async fn caught_up(channel: &Channel, regions: &[&str]) -> anyhow::Result<()> {
+/// Waits until the log holds `expected_head` entries (every change has left the
+/// writer) and `regions` are connected with nothing left to apply.
+async fn caught_up(channel: &Channel, regions: &[&str], expected_head: u64) -> anyhow::Result<()> {
     let mut admin = FederationAdminServiceClient::new(channel.clone());
     let deadline = Instant::now() + Duration::from_secs(600);
-    let mut last_head = u64::MAX;
     loop {
         let status = admin
             .get_sync_status(v1::GetSyncStatusRequest {})
             .await?
             .into_inner();
-        let writer_done = outbox_settled(&status, last_head);
-        last_head = status.log_head;
         let applied = status
             .regions
             .iter()
             .filter(|r| regions.contains(&r.region.as_str()))
             .all(|r| r.backlog == 0 && r.connected);
-        if writer_done && applied {
+        if status.log_head >= expected_head && applied {
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -271,16 +274,6 @@ async fn caught_up(channel: &Channel, regions: &[&str]) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// The writer's outbox is empty when the log head stopped moving between two looks
-/// and the writer itself is connected (its own changes never count as backlog).
-fn outbox_settled(status: &v1::GetSyncStatusResponse, previous_head: u64) -> bool {
-    status.log_head == previous_head
-        && status
-            .regions
-            .iter()
-            .any(|r| r.region == WRITER && r.connected)
 }
 
 /// Propagation latency (ms) of the newest change to every replica updated since

@@ -181,7 +181,13 @@ pub async fn entries_for(
     Ok(rows
         .into_iter()
         .filter_map(|row| {
-            let state = ProfileState::decode(row.state.as_slice()).ok()?;
+            let state = match ProfileState::decode(row.state.as_slice()) {
+                Ok(state) => state,
+                Err(error) => {
+                    tracing::error!(sequence = row.sequence, %error, "undecodable log entry skipped");
+                    return None;
+                }
+            };
             Some(LogEntry {
                 sequence: row.sequence as u64,
                 origin_region: row.origin_region,

@@ -158,7 +158,13 @@ async fn send_outbox(
     };
     let changes = rows
         .iter()
-        .filter_map(|row| ProfileState::decode(row.state.as_slice()).ok())
+        .filter_map(|row| match ProfileState::decode(row.state.as_slice()) {
+            Ok(state) => Some(state),
+            Err(error) => {
+                tracing::error!(outbox_id = row.id, %error, "undecodable outbox row dropped");
+                None
+            }
+        })
         .collect();
     let batch = sync_from_node::Message::Changes(ChangeBatch {
         last_outbox_id: last as u64,

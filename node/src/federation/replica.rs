@@ -92,11 +92,13 @@ async fn apply_members(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|row| {
-            Some((
-                row.member_id,
-                ProfileState::decode(row.state.as_slice()).ok()?,
-            ))
+        .filter_map(|row| match ProfileState::decode(row.state.as_slice()) {
+            Ok(state) => Some((row.member_id, state)),
+            Err(error) => {
+                // Merging into nothing rebuilds the replica from what arrives now.
+                tracing::error!(member_id = %row.member_id, %error, "undecodable replica replaced");
+                None
+            }
         })
         .collect();
     let now = Utc::now();

@@ -28,9 +28,3 @@ pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
     }
     Ok(())
 }
-
-/// How many members this region has.
-pub async fn count(db: &impl ConnectionTrait) -> Result<u64> {
-    use sea_orm::PaginatorTrait;
-    Ok(member::Entity::find().count(db).await?)
-}
