@@ -18,6 +18,21 @@ pub enum Error {
     /// The region's node did not answer.
     #[error("region {region} is unavailable: {reason}")]
     RegionUnavailable { region: String, reason: String },
+    /// A request field is not acceptable.
+    #[error("{field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    /// What the request names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request cannot be carried out in the federation's present state.
+    #[error("{0}")]
+    Refused(String),
+    /// Another request for the same thing is under way.
+    #[error("{0}")]
+    InProgress(String),
+    /// A region did not answer in time; the request may still complete.
+    #[error("{0}")]
+    Timeout(String),
     /// The gateway's settings are not usable.
     #[error("{field}: {reason}")]
     Settings { field: String, reason: String },
@@ -35,6 +50,11 @@ impl From<Error> for Status {
             Error::MissingRegion { .. } | Error::UnknownRegion { .. } => {
                 Status::invalid_argument(error.to_string())
             }
+            Error::InvalidField { .. } => Status::invalid_argument(error.to_string()),
+            Error::NotFound(_) => Status::not_found(error.to_string()),
+            Error::Refused(_) => Status::failed_precondition(error.to_string()),
+            Error::InProgress(_) => Status::aborted(error.to_string()),
+            Error::Timeout(_) => Status::deadline_exceeded(error.to_string()),
             Error::RegionUnavailable { .. } => Status::unavailable(error.to_string()),
             Error::Settings { .. } => Status::failed_precondition(error.to_string()),
             Error::Database(db_error) => {

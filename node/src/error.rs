@@ -14,6 +14,10 @@ pub enum Error {
     /// The request is valid but the thing is not in a state that allows it.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// The gateway answered a federation request (such as a move) with an error;
+    /// its code and message pass through.
+    #[error("gateway: {}", .0.message())]
+    Gateway(Status),
     /// The database failed; the detail is logged, never sent to the caller.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -46,6 +50,7 @@ impl From<Error> for Status {
             Error::InvalidArgument { .. } => Status::invalid_argument(error.to_string()),
             Error::NotFound { .. } => Status::not_found(error.to_string()),
             Error::FailedPrecondition(message) => Status::failed_precondition(message),
+            Error::Gateway(ref status) => Status::new(status.code(), error.to_string()),
             Error::Database(db_error) => {
                 tracing::error!(error = %db_error, "database error");
                 Status::internal("internal storage error")

@@ -44,7 +44,10 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    let context = NodeContext::new(db, settings.region.slug.clone());
+    let mut context = NodeContext::new(db, settings.region.slug.clone());
+    if let Some(link) = &settings.gateway {
+        context.gateway = Some(federation::client::endpoint(link)?.connect_lazy());
+    }
     let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
     let sync = settings.gateway.as_ref().map(|link| {
         tokio::spawn(federation::client::run(

@@ -9,7 +9,7 @@ use passage_proto::v1::{self, federation_admin_service_server::FederationAdminSe
 use tonic::{Request, Response, Status};
 
 use super::hub::SyncHub;
-use super::log;
+use super::{log, moves};
 
 /// Serves the federation's figures from the gateway's database and live sessions.
 pub struct FederationAdmin {
@@ -76,22 +76,8 @@ impl FederationAdminService for FederationAdmin {
         request: Request<v1::ListErasuresRequest>,
     ) -> Result<Response<v1::ListErasuresResponse>, Status> {
         let request = request.into_inner();
-        let size = match request.page_size {
-            size if size < 0 => {
-                return Err(Status::invalid_argument("page_size: must not be negative"));
-            }
-            0 => DEFAULT_PAGE,
-            size => size.min(MAX_PAGE),
-        };
-        let after = match request.page_token.as_str() {
-            "" => 0,
-            token => token
-                .strip_prefix("e1.")
-                .and_then(|s| s.parse::<i64>().ok())
-                .ok_or_else(|| {
-                    Status::invalid_argument("page_token: not a token from a previous page")
-                })?,
-        };
+        let size = page_size(request.page_size)?;
+        let after = page_after(&request.page_token, "e1.")?;
         let db = self.hub.db();
         let rows = log::erasures(db, after, size as u64 + 1).await?;
         let cursors: BTreeMap<String, i64> = log::cursors(db)
@@ -126,5 +112,77 @@ impl FederationAdminService for FederationAdmin {
             erasures,
             next_page_token,
         }))
+    }
+
+    async fn list_transfers(
+        &self,
+        request: Request<v1::ListTransfersRequest>,
+    ) -> Result<Response<v1::ListTransfersResponse>, Status> {
+        let request = request.into_inner();
+        let size = page_size(request.page_size)?;
+        let member_id =
+            match request.member_id.as_str() {
+                "" => None,
+                id => Some(uuid::Uuid::try_parse(id).map_err(|_| {
+                    Status::invalid_argument(format!("member_id: not a UUID: {id:?}"))
+                })?),
+            };
+        let after = page_after(&request.page_token, "t1.")?;
+        let rows = moves::list(self.hub.db(), member_id, after, size as u64 + 1).await?;
+        let has_more = rows.len() > size as usize;
+        let rows = &rows[..rows.len().min(size as usize)];
+        let next_page_token = match (has_more, rows.last()) {
+            (true, Some(last)) => format!("t1.{}", last.id),
+            _ => String::new(),
+        };
+        Ok(Response::new(v1::ListTransfersResponse {
+            transfers: rows.iter().map(moves::to_wire).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn compact_log(
+        &self,
+        request: Request<v1::CompactLogRequest>,
+    ) -> Result<Response<v1::CompactLogResponse>, Status> {
+        let keep = request.into_inner().keep_seconds;
+        if keep < 0 {
+            return Err(Status::invalid_argument(format!(
+                "keep_seconds: must be at least 0, got {keep}"
+            )));
+        }
+        let older_than = Utc::now() - chrono::Duration::seconds(keep);
+        let regions = self.hub.regions();
+        let (through, removed) = self
+            .hub
+            .exclusive(log::compact(self.hub.db(), &regions, older_than))
+            .await?;
+        tracing::info!(through, removed, "log compacted");
+        Ok(Response::new(v1::CompactLogResponse {
+            compacted_through: through as u64,
+            removed_entries: removed,
+        }))
+    }
+}
+
+/// A page size from a request: the default for 0, at most `MAX_PAGE`.
+fn page_size(requested: i32) -> Result<i32, Status> {
+    match requested {
+        size if size < 0 => Err(Status::invalid_argument("page_size: must not be negative")),
+        0 => Ok(DEFAULT_PAGE),
+        size => Ok(size.min(MAX_PAGE)),
+    }
+}
+
+/// Where a page starts, from a `page_token` of the form `<prefix><number>`.
+fn page_after(token: &str, prefix: &str) -> Result<i64, Status> {
+    match token {
+        "" => Ok(0),
+        token => token
+            .strip_prefix(prefix)
+            .and_then(|s| s.parse::<i64>().ok())
+            .ok_or_else(|| {
+                Status::invalid_argument("page_token: not a token from a previous page")
+            }),
     }
 }

@@ -6,17 +6,19 @@
 //! per-session channel, so a slow region holds back only its own session and never
 //! buffers more than a few batches.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use passage_proto::v1::{
     self, Accepted, LogBatch, Refused, SyncFromGateway, SyncFromNode,
     federation_service_server::FederationService, sync_from_gateway, sync_from_node,
 };
 use sea_orm::DatabaseConnection;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
+use uuid::Uuid;
 
 use super::log::{self, Appended};
 use crate::error::Result;
@@ -41,6 +43,25 @@ pub struct SyncHub {
     /// Turns true when the gateway shuts down: every session ends, so that the
     /// server's graceful shutdown is not held open by the nodes' streams.
     closing: watch::Receiver<bool>,
+    /// Serialises appends, so that log sequences commit in order and a reader
+    /// never passes a sequence that commits later.
+    append_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Per connected region, the newest session's channel for messages the hub
+    /// itself sends (hand-overs), with the session's number.
+    controls: Arc<std::sync::Mutex<HashMap<String, SessionControl>>>,
+    sessions: Arc<AtomicU64>,
+    /// Hand-overs asked of a home region and not yet answered, by member.
+    pub(super) handoffs: Arc<std::sync::Mutex<HashMap<Uuid, PendingHandoff>>>,
+}
+
+/// The number of a region's newest session, and its channel for the hub's own
+/// messages.
+type SessionControl = (u64, mpsc::Sender<SyncFromGateway>);
+
+/// A move waiting for the old home region: the recorded request, and who waits.
+pub(super) struct PendingHandoff {
+    pub transfer_id: i64,
+    pub done: oneshot::Sender<Result<(), String>>,
 }
 
 impl SyncHub {
@@ -58,6 +79,10 @@ impl SyncHub {
             insecure,
             connected: Default::default(),
             closing,
+            append_lock: Default::default(),
+            controls: Default::default(),
+            sessions: Default::default(),
+            handoffs: Default::default(),
         })
     }
 
@@ -77,6 +102,39 @@ impl SyncHub {
             .lock()
             .map(|c| c.keys().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Whether `region` holds a `Sync` stream now.
+    pub fn is_connected(&self, region: &str) -> bool {
+        self.connected
+            .lock()
+            .map(|c| c.contains_key(region))
+            .unwrap_or(false)
+    }
+
+    /// Sends `message` on the newest session of `region`; false if it has none.
+    pub(super) async fn send_to(&self, region: &str, message: SyncFromGateway) -> bool {
+        let control = self
+            .controls
+            .lock()
+            .ok()
+            .and_then(|controls| controls.get(region).map(|(_, tx)| tx.clone()));
+        match control {
+            Some(control) => control.send(message).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Holds appends off while `f` runs (compaction).
+    pub(super) async fn exclusive<T>(&self, f: impl Future<Output = T>) -> T {
+        let _guard = self.append_lock.lock().await;
+        f.await
+    }
+
+    fn finish_handoff(&self, member_id: Uuid, outcome: Result<(), String>) -> Option<i64> {
+        let pending = self.handoffs.lock().ok()?.remove(&member_id)?;
+        let _ = pending.done.send(outcome);
+        Some(pending.transfer_id)
     }
 
     fn mark_connected(&self, region: &str, connected: bool) {
@@ -158,18 +216,46 @@ impl FederationService for SyncHub {
         let mut inbound = request.into_inner();
         let region = self.region_of(certified, &mut inbound).await?;
         let (outbound, stream) = mpsc::channel(SESSION_BUFFER);
+        let (control, controlled) = mpsc::channel(SESSION_BUFFER);
+        let number = self.sessions.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut controls) = self.controls.lock() {
+            controls.insert(region.clone(), (number, control));
+        }
         let hub = self.clone();
         tokio::spawn(async move {
             tracing::info!(%region, "region connected");
             hub.mark_connected(&region, true);
-            let outcome = hub.session(&region, inbound, outbound).await;
+            let outcome = hub.session(&region, inbound, outbound, controlled).await;
             hub.mark_connected(&region, false);
+            if let Ok(mut controls) = hub.controls.lock()
+                && controls.get(&region).is_some_and(|(n, _)| *n == number)
+            {
+                controls.remove(&region);
+            }
             match outcome {
                 Ok(()) => tracing::info!(%region, "region disconnected"),
                 Err(error) => tracing::warn!(%region, %error, "sync session ended"),
             }
         });
         Ok(Response::new(ReceiverStream::new(stream)))
+    }
+
+    async fn request_transfer(
+        &self,
+        request: Request<v1::RequestTransferRequest>,
+    ) -> Result<Response<v1::RequestTransferResponse>, Status> {
+        let certified = certified_region(&request);
+        let request = request.into_inner();
+        let region = match certified {
+            Some(region) => region,
+            None if self.insecure => request.region.clone(),
+            None => {
+                return Err(Status::unauthenticated(
+                    "a move needs a region's client certificate signed by the federation CA",
+                ));
+            }
+        };
+        Ok(Response::new(self.transfer(&region, &request).await?))
     }
 }
 
@@ -185,20 +271,50 @@ impl SyncHub {
         region: &str,
         mut inbound: Streaming<SyncFromNode>,
         outbound: mpsc::Sender<Result<SyncFromGateway, Status>>,
+        mut controlled: mpsc::Receiver<SyncFromGateway>,
     ) -> Result<()> {
         let mut sent = log::cursor(&self.db, region).await?;
         log::advance_cursor(&self.db, region, sent).await?;
+        // A region the compacted log cannot bring up to date, or a new one, starts
+        // from the latest state of every member, then follows the log from there.
+        let through = log::head(&self.db).await?;
+        let mut snapshot = (sent < log::compacted_through(&self.db).await?
+            || (sent == 0 && through > 0))
+            .then_some((None::<Uuid>, through));
+        if snapshot.is_some() {
+            tracing::info!(%region, cursor = sent, through, "sending a snapshot");
+        }
         let mut head = self.head.subscribe();
         let mut closing = self.closing.clone();
         let mut replies: VecDeque<SyncFromGateway> = VecDeque::new();
         let mut pending_log: Option<SyncFromGateway> = None;
         loop {
+            if pending_log.is_none()
+                && let Some((after, through)) = snapshot
+            {
+                let entries = log::snapshot_page(&self.db, region, after, LOG_BATCH).await?;
+                let last = entries
+                    .last()
+                    .and_then(|e| e.state.as_ref())
+                    .and_then(|s| Uuid::try_parse(&s.member_id).ok());
+                let done = (entries.len() as u64) < LOG_BATCH || last.is_none();
+                snapshot = (!done).then_some((last, through));
+                if done {
+                    sent = sent.max(through);
+                }
+                pending_log = Some(reply(sync_from_gateway::Message::Log(LogBatch {
+                    entries,
+                    snapshot_through: if done { through as u64 } else { 0 },
+                })));
+            }
             if pending_log.is_none() {
                 let entries = log::entries_for(&self.db, region, sent, LOG_BATCH).await?;
                 if let Some(last) = entries.last() {
                     sent = last.sequence as i64;
-                    pending_log =
-                        Some(reply(sync_from_gateway::Message::Log(LogBatch { entries })));
+                    pending_log = Some(reply(sync_from_gateway::Message::Log(LogBatch {
+                        entries,
+                        snapshot_through: 0,
+                    })));
                 }
             }
             let has_output = !replies.is_empty() || pending_log.is_some();
@@ -226,6 +342,7 @@ impl SyncHub {
                     };
                     self.handle(region, message, &mut replies).await?;
                 }
+                Some(control) = controlled.recv() => replies.push_back(control),
                 changed = closing.changed() => {
                     if changed.is_err() || *closing.borrow() {
                         return Ok(());
@@ -248,8 +365,18 @@ impl SyncHub {
     ) -> Result<()> {
         match message.message {
             Some(sync_from_node::Message::Changes(batch)) => {
-                let Appended { newest, refused } =
-                    log::append(&self.db, region, &batch.changes).await?;
+                let Appended {
+                    newest,
+                    refused,
+                    moved,
+                } = {
+                    let _guard = self.append_lock.lock().await;
+                    log::append(&self.db, region, &batch.changes, &self.regions).await?
+                };
+                for (member_id, home, epoch) in moved {
+                    tracing::info!(%member_id, from = %region, to = %home, epoch, "member moved");
+                    self.finish_handoff(member_id, Ok(()));
+                }
                 for (member_id, reason) in refused {
                     tracing::warn!(%region, %member_id, %reason, "change refused");
                     replies.push_back(reply(sync_from_gateway::Message::Refused(Refused {
@@ -270,6 +397,15 @@ impl SyncHub {
             }
             Some(sync_from_node::Message::Applied(v1::Applied { sequence })) => {
                 log::advance_cursor(&self.db, region, sequence as i64).await?;
+            }
+            Some(sync_from_node::Message::HandoffRefused(refused)) => {
+                tracing::warn!(%region, member_id = %refused.member_id, reason = %refused.reason, "hand-over refused");
+                if let Ok(member_id) = Uuid::try_parse(&refused.member_id)
+                    && let Some(transfer_id) =
+                        self.finish_handoff(member_id, Err(refused.reason.clone()))
+                {
+                    super::moves::fail(&self.db, transfer_id, &refused.reason).await?;
+                }
             }
             Some(sync_from_node::Message::Hello(_)) | None => {}
         }

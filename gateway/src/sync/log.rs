@@ -9,6 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use passage_proto::merge::merge;
 use passage_proto::v1::{LogEntry, ProfileState};
 
 use crate::error::Result;
@@ -55,7 +56,8 @@ pub mod region_cursor {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// `directory`: the home region of every member that was ever shared.
+/// `directory`: the home region of every member that was ever shared, the epoch of
+/// that home (one more for every move), and the merge of every change to the member.
 pub mod directory {
     use sea_orm::entity::prelude::*;
 
@@ -67,6 +69,8 @@ pub mod directory {
         pub home_region: String,
         pub epoch: i64,
         pub updated_at: DateTimeUtc,
+        /// An encoded `passage.v1.ProfileState`; unset for rows older than snapshots.
+        pub state: Option<Vec<u8>>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -82,15 +86,36 @@ pub struct Appended {
     pub newest: Option<i64>,
     /// Changes refused, as (member id, reason); nothing of them was written.
     pub refused: Vec<(String, String)>,
+    /// Members the sender handed over to another region: (member, new home, epoch).
+    pub moved: Vec<(Uuid, String, i64)>,
+}
+
+/// The region a change hands its member over to, if it names a home other than the
+/// sender's.
+fn handed_over_to<'a>(change: &'a ProfileState, sender: &str) -> Option<&'a str> {
+    if change.erased.is_some() || !change.stamps.contains_key("home_region") {
+        return None;
+    }
+    let home = change.profile.as_ref()?.home_region.as_str();
+    (!home.is_empty() && home != sender).then_some(home)
+}
+
+fn decode_state(bytes: Option<&[u8]>) -> ProfileState {
+    bytes
+        .and_then(|b| ProfileState::decode(b).ok())
+        .unwrap_or_default()
 }
 
 /// Appends the changes `region` sent, in one transaction: a change for a member whose
 /// home is another region is refused; a member seen for the first time gets `region`
-/// as home in the directory.
+/// as home in the directory; a change naming another home region moves the member
+/// there (new home and next epoch together); an erasure drops the member's earlier
+/// entries, so their profile no longer sits in the log.
 pub async fn append(
     db: &DatabaseConnection,
     region: &str,
     changes: &[ProfileState],
+    regions: &std::collections::BTreeSet<String>,
 ) -> Result<Appended> {
     let mut outcome = Appended::default();
     let mut parsed = Vec::with_capacity(changes.len());
@@ -106,37 +131,68 @@ pub async fn append(
         return Ok(outcome);
     }
     let txn = passage_migrations::begin_write(db).await?;
-    let ids: Vec<Uuid> = parsed.iter().map(|(id, _)| *id).collect();
-    let mut homes: std::collections::HashMap<Uuid, String> = directory::Entity::find()
-        .filter(directory::Column::MemberId.is_in(ids))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|entry| (entry.member_id, entry.home_region))
-        .collect();
-    let now = Utc::now();
-    let mut new_homes = Vec::new();
-    let mut log_rows = Vec::with_capacity(parsed.len());
-    for (member_id, change) in parsed {
-        match homes.get(&member_id) {
-            Some(home) if home != region => {
-                outcome.refused.push((
-                    change.member_id.clone(),
-                    format!("member {member_id} belongs to region {home}, not {region}"),
-                ));
-                continue;
-            }
-            Some(_) => {}
-            None => {
-                homes.insert(member_id, region.to_owned());
-                new_homes.push(directory::ActiveModel {
-                    member_id: Set(member_id),
-                    home_region: Set(region.to_owned()),
-                    epoch: Set(1),
-                    updated_at: Set(now),
-                });
-            }
+    let mut ids: Vec<Uuid> = parsed.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut entries: std::collections::HashMap<Uuid, directory::Model> = Default::default();
+    for chunk in ids.chunks(1000) {
+        for entry in directory::Entity::find()
+            .filter(directory::Column::MemberId.is_in(chunk.iter().copied()))
+            .all(&txn)
+            .await?
+        {
+            entries.insert(entry.member_id, entry);
         }
+    }
+    let now = Utc::now();
+    let mut touched = std::collections::BTreeMap::new();
+    let mut log_rows = Vec::with_capacity(parsed.len());
+    let mut erased = Vec::new();
+    for (member_id, change) in parsed {
+        let entry = entries
+            .entry(member_id)
+            .or_insert_with(|| directory::Model {
+                member_id,
+                home_region: region.to_owned(),
+                epoch: 1,
+                updated_at: now,
+                state: None,
+            });
+        if entry.home_region != region {
+            outcome.refused.push((
+                change.member_id.clone(),
+                format!(
+                    "member {member_id} belongs to region {}, not {region}",
+                    entry.home_region
+                ),
+            ));
+            continue;
+        }
+        let new_home = handed_over_to(change, region);
+        if let Some(home) = new_home
+            && !regions.contains(home)
+        {
+            outcome.refused.push((
+                change.member_id.clone(),
+                format!("profile.home_region: {home:?} is not a region of this federation"),
+            ));
+            continue;
+        }
+        let mut merged = merge(&decode_state(entry.state.as_deref()), change);
+        merged.member_id.clone_from(&change.member_id);
+        entry.state = Some(merged.encode_to_vec());
+        entry.updated_at = now;
+        if let Some(home) = new_home {
+            entry.home_region = home.to_owned();
+            entry.epoch += 1;
+            outcome
+                .moved
+                .push((member_id, home.to_owned(), entry.epoch));
+        }
+        if change.erased.is_some() {
+            erased.push(member_id);
+        }
+        touched.insert(member_id, entry.clone());
         log_rows.push(change_log::ActiveModel {
             member_id: Set(member_id),
             origin_region: Set(region.to_owned()),
@@ -146,8 +202,37 @@ pub async fn append(
             ..Default::default()
         });
     }
-    for chunk in new_homes.chunks(1000) {
+    if !erased.is_empty() {
+        // What the erased members' profiles were is of no use to anyone now: the
+        // tombstone dominates every one of those entries wherever it arrives.
+        change_log::Entity::delete_many()
+            .filter(change_log::Column::MemberId.is_in(erased))
+            .filter(change_log::Column::Erasure.eq(false))
+            .exec(&txn)
+            .await?;
+    }
+    let touched: Vec<directory::ActiveModel> = touched
+        .into_values()
+        .map(|entry| directory::ActiveModel {
+            member_id: Set(entry.member_id),
+            home_region: Set(entry.home_region),
+            epoch: Set(entry.epoch),
+            updated_at: Set(entry.updated_at),
+            state: Set(entry.state),
+        })
+        .collect();
+    for chunk in touched.chunks(1000) {
         directory::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(directory::Column::MemberId)
+                    .update_columns([
+                        directory::Column::HomeRegion,
+                        directory::Column::Epoch,
+                        directory::Column::UpdatedAt,
+                        directory::Column::State,
+                    ])
+                    .to_owned(),
+            )
             .exec(&txn)
             .await?;
     }
@@ -157,11 +242,136 @@ pub async fn append(
             .exec(&txn)
             .await?;
     }
+    for (member_id, home, epoch) in &outcome.moved {
+        super::moves::complete(&txn, *member_id, region, home, *epoch, now).await?;
+    }
     if appended {
         outcome.newest = Some(head(&txn).await?);
     }
     txn.commit().await?;
     Ok(outcome)
+}
+
+/// The directory entry of one member.
+pub async fn directory_entry(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+) -> Result<Option<(directory::Model, ProfileState)>> {
+    Ok(directory::Entity::find_by_id(member_id)
+        .one(db)
+        .await?
+        .map(|entry| {
+            let state = decode_state(entry.state.as_deref());
+            (entry, state)
+        }))
+}
+
+/// One page of the snapshot: the latest state of members after `after`, in id
+/// order, leaving out those whose home is `region` (it holds them itself).
+pub async fn snapshot_page(
+    db: &impl ConnectionTrait,
+    region: &str,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<LogEntry>> {
+    let mut select = directory::Entity::find()
+        .filter(directory::Column::HomeRegion.ne(region))
+        .filter(directory::Column::State.is_not_null())
+        .order_by_asc(directory::Column::MemberId)
+        .limit(limit);
+    if let Some(after) = after {
+        select = select.filter(directory::Column::MemberId.gt(after));
+    }
+    Ok(select
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|entry| LogEntry {
+            sequence: 0,
+            origin_region: entry.home_region,
+            state: Some(decode_state(entry.state.as_deref())),
+        })
+        .collect())
+}
+
+/// `log_compaction`: how far the log has been compacted (one row).
+pub mod log_compaction {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "log_compaction")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub compacted_through: i64,
+        pub compacted_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The sequence through which the log has been compacted (0 if never).
+pub async fn compacted_through(db: &impl ConnectionTrait) -> Result<i64> {
+    Ok(log_compaction::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .map_or(0, |row| row.compacted_through))
+}
+
+/// Drops entries every region of `regions` has applied, and entries appended before
+/// `older_than` whoever still needs them; erasure entries stay. Returns the new
+/// compaction point and how many entries went.
+pub async fn compact(
+    db: &DatabaseConnection,
+    regions: &[String],
+    older_than: chrono::DateTime<Utc>,
+) -> Result<(i64, u64)> {
+    let txn = passage_migrations::begin_write(db).await?;
+    let cursors: std::collections::BTreeMap<String, i64> = cursors(&txn)
+        .await?
+        .into_iter()
+        .map(|row| (row.region, row.applied_sequence))
+        .collect();
+    let applied_everywhere = regions
+        .iter()
+        .map(|region| cursors.get(region).copied().unwrap_or(0))
+        .min()
+        .unwrap_or(0);
+    let expired = change_log::Entity::find()
+        .filter(change_log::Column::AppendedAt.lt(older_than))
+        .order_by_desc(change_log::Column::Sequence)
+        .one(&txn)
+        .await?
+        .map_or(0, |row| row.sequence);
+    let through = applied_everywhere
+        .max(expired)
+        .max(compacted_through(&txn).await?);
+    let removed = change_log::Entity::delete_many()
+        .filter(change_log::Column::Sequence.lte(through))
+        .filter(change_log::Column::Erasure.eq(false))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    log_compaction::Entity::insert(log_compaction::ActiveModel {
+        id: Set(1),
+        compacted_through: Set(through),
+        compacted_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(log_compaction::Column::Id)
+            .update_columns([
+                log_compaction::Column::CompactedThrough,
+                log_compaction::Column::CompactedAt,
+            ])
+            .to_owned(),
+    )
+    .exec(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok((through, removed))
 }
 
 /// Up to `limit` log entries after `after` that did not come from `region`.
@@ -197,13 +407,16 @@ pub async fn entries_for(
         .collect())
 }
 
-/// The newest sequence in the log (0 when empty).
+/// The newest sequence in the log (0 when nothing was ever appended); compaction
+/// never moves it back.
 pub async fn head(db: &impl ConnectionTrait) -> Result<i64> {
     let newest = change_log::Entity::find()
         .order_by_desc(change_log::Column::Sequence)
         .one(db)
         .await?;
-    Ok(newest.map_or(0, |row| row.sequence))
+    Ok(newest
+        .map_or(0, |row| row.sequence)
+        .max(compacted_through(db).await?))
 }
 
 /// Where `region` left off (0 for a region never seen).

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_region;
 mod m20261123_000002_create_change_log;
 mod m20261123_000003_add_erasure_flag;
+mod m20261123_000004_moves_and_snapshots;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for GatewayMigrator {
             Box::new(m20261123_000001_create_region::Migration),
             Box::new(m20261123_000002_create_change_log::Migration),
             Box::new(m20261123_000003_add_erasure_flag::Migration),
+            Box::new(m20261123_000004_moves_and_snapshots::Migration),
         ]
     }
 

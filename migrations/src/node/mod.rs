@@ -6,6 +6,7 @@ mod m20261123_000001_create_member;
 mod m20261123_000002_create_organisation;
 mod m20261123_000003_create_opportunity;
 mod m20261123_000004_create_sync_tables;
+mod m20261123_000005_create_moves;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261123_000002_create_organisation::Migration),
             Box::new(m20261123_000003_create_opportunity::Migration),
             Box::new(m20261123_000004_create_sync_tables::Migration),
+            Box::new(m20261123_000005_create_moves::Migration),
         ]
     }
 

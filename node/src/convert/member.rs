@@ -57,8 +57,12 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
     let default_regional = v1::RegionalRecord::default();
     let profile = wire.profile.as_ref().unwrap_or(&default_profile);
     let regional = wire.regional.as_ref().unwrap_or(&default_regional);
-    let p = |name: &str| format!("{prefix}.profile.{name}");
-    let r = |name: &str| format!("{prefix}.regional.{name}");
+    let under = |part: &str, name: &str| match prefix {
+        "" => format!("{part}.{name}"),
+        prefix => format!("{prefix}.{part}.{name}"),
+    };
+    let p = |name: &str| under("profile", name);
+    let r = |name: &str| under("regional", name);
 
     let asylum_application_date = validate::optional_date(
         &r("asylum_application_date"),

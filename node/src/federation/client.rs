@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
-use super::replica;
+use super::{moves, replica};
 use crate::error::{Error, Result};
 use crate::service::NodeContext;
 use crate::settings::{GatewayLink, TlsFiles};
@@ -73,7 +73,8 @@ fn to_gateway(message: sync_from_node::Message) -> SyncFromNode {
     }
 }
 
-async fn session(context: &NodeContext, link: &GatewayLink, failures: &mut u32) -> Result<()> {
+/// The gateway's endpoint, with the node's mTLS identity when it has one.
+pub fn endpoint(link: &GatewayLink) -> Result<Endpoint> {
     let gateway = link.endpoint.as_str();
     let mut endpoint = Endpoint::from_shared(gateway.to_owned())
         .map_err(|e| Error::FailedPrecondition(format!("gateway endpoint {gateway:?}: {e}")))?
@@ -82,7 +83,12 @@ async fn session(context: &NodeContext, link: &GatewayLink, failures: &mut u32) 
     if let Some(tls) = &link.tls {
         endpoint = endpoint.tls_config(client_tls(tls)?)?;
     }
-    let channel = endpoint.connect().await?;
+    Ok(endpoint)
+}
+
+async fn session(context: &NodeContext, link: &GatewayLink, failures: &mut u32) -> Result<()> {
+    let gateway = link.endpoint.as_str();
+    let channel = endpoint(link)?.connect().await?;
     let (outbound, outbound_stream) = mpsc::channel(4);
     let hello = to_gateway(sync_from_node::Message::Hello(NodeHello {
         region: context.region.clone(),
@@ -118,12 +124,30 @@ async fn session(context: &NodeContext, link: &GatewayLink, failures: &mut u32) 
                         in_flight = None;
                     }
                     sync_from_gateway::Message::Log(batch) => {
-                        let applied =
-                            replica::apply_batch(&context.db, &context.clock, &batch.entries)
-                                .await?;
+                        let applied = replica::apply_batch(
+                            &context.db,
+                            &context.region,
+                            &context.clock,
+                            &batch,
+                        )
+                        .await?;
                         if let Some(sequence) = applied {
                             let ack = sync_from_node::Message::Applied(v1::Applied { sequence });
                             if outbound.send(to_gateway(ack)).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    sync_from_gateway::Message::Handoff(handoff) => {
+                        let outcome =
+                            moves::release(context, &handoff.member_id, &handoff.to_region).await?;
+                        if let Err(reason) = outcome {
+                            tracing::warn!(member_id = %handoff.member_id, %reason, "hand-over refused");
+                            let refused = sync_from_node::Message::HandoffRefused(v1::HandoffRefused {
+                                member_id: handoff.member_id,
+                                reason,
+                            });
+                            if outbound.send(to_gateway(refused)).await.is_err() {
                                 return Ok(());
                             }
                         }

@@ -18,7 +18,7 @@ use crate::store::entity::{member, outbox};
 
 /// Marks, among the stamps, that the member's profile has left the region at least
 /// once, so that an erasure must follow it.
-const PUBLISHED: &str = "~published";
+pub const PUBLISHED: &str = "~published";
 
 /// Per-field stamps of a member row (field name → HLC).
 fn stamps_of(row: &member::Model) -> BTreeMap<String, u64> {

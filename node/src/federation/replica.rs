@@ -5,7 +5,7 @@
 use chrono::Utc;
 use passage_proto::hlc::{Hlc, HlcClock};
 use passage_proto::merge::{is_shared, merge};
-use passage_proto::v1::{self, LogEntry, ProfileState};
+use passage_proto::v1::{self, ProfileState};
 use prost::Message;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,20 +21,26 @@ use crate::store::entity::{member, remote_profile, sync_cursor};
 /// The peer name of the gateway's log in `sync_cursor`.
 pub const GATEWAY: &str = "gateway";
 
-/// Applies a batch of log entries and moves the cursor, in one transaction.
-/// Returns the sequence of the last entry.
+/// Applies a batch of log entries (or a page of a snapshot) and moves the cursor, in
+/// one transaction. Returns the sequence the node has now applied through, if the
+/// batch moves it.
 ///
 /// The entries for one member are merged first (the merge is associative and
 /// commutative, so this is the same as applying them one by one), then every
 /// affected replica is read and written in one statement each.
 pub async fn apply_batch(
     db: &DatabaseConnection,
+    region: &str,
     clock: &HlcClock,
-    entries: &[LogEntry],
+    batch: &v1::LogBatch,
 ) -> Result<Option<u64>> {
-    let Some(last) = entries.last().map(|e| e.sequence) else {
-        return Ok(None);
-    };
+    let entries = &batch.entries;
+    let last = entries
+        .iter()
+        .map(|e| e.sequence)
+        .max()
+        .unwrap_or(0)
+        .max(batch.snapshot_through);
     let mut incoming: BTreeMap<Uuid, (String, ProfileState)> = BTreeMap::new();
     for entry in entries {
         let Some(state) = &entry.state else { continue };
@@ -54,26 +60,29 @@ pub async fn apply_batch(
     let txn = passage_migrations::begin_write(db).await?;
     let ids: Vec<Uuid> = incoming.keys().copied().collect();
     for chunk in ids.chunks(1000) {
-        apply_members(&txn, &incoming, chunk).await?;
+        apply_members(&txn, region, &incoming, chunk).await?;
     }
-    let cursor = sync_cursor::ActiveModel {
-        peer: Set(GATEWAY.to_owned()),
-        applied_sequence: Set(last as i64),
-    };
-    sync_cursor::Entity::insert(cursor)
-        .on_conflict(
-            OnConflict::column(sync_cursor::Column::Peer)
-                .update_column(sync_cursor::Column::AppliedSequence)
-                .to_owned(),
-        )
-        .exec(&txn)
-        .await?;
+    if last > 0 {
+        let cursor = sync_cursor::ActiveModel {
+            peer: Set(GATEWAY.to_owned()),
+            applied_sequence: Set(last as i64),
+        };
+        sync_cursor::Entity::insert(cursor)
+            .on_conflict(
+                OnConflict::column(sync_cursor::Column::Peer)
+                    .update_column(sync_cursor::Column::AppliedSequence)
+                    .to_owned(),
+            )
+            .exec(&txn)
+            .await?;
+    }
     txn.commit().await?;
-    Ok(Some(last))
+    Ok((last > 0).then_some(last))
 }
 
 async fn apply_members(
     db: &impl ConnectionTrait,
+    region: &str,
     incoming: &BTreeMap<Uuid, (String, ProfileState)>,
     ids: &[Uuid],
 ) -> Result<()> {
@@ -120,6 +129,12 @@ async fn apply_members(
             .map(|p| p.home_region.clone())
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| origin_region.clone());
+        if home_region == region
+            && merged.erased.is_none()
+            && super::moves::arrive(db, region, *id, &merged).await?
+        {
+            continue;
+        }
         rows.push(remote_profile::ActiveModel {
             member_id: Set(*id),
             home_region: Set(home_region),

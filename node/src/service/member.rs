@@ -1,14 +1,16 @@
 //! `passage.v1.MemberService`: members of this region.
 
 use chrono::Utc;
-use passage_proto::v1::{self, member_service_server::MemberService};
+use passage_proto::v1::{
+    self, federation_service_client::FederationServiceClient, member_service_server::MemberService,
+};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::NodeContext;
 use crate::convert::{self, enums, member::RowIdentity};
 use crate::error::Error;
-use crate::federation::{publish, replica};
+use crate::federation::{moves, publish, replica};
 use crate::store::{PageRequest, entity::member, members, rows};
 use crate::validate;
 
@@ -28,6 +30,15 @@ impl MemberApi {
         let Error::NotFound { .. } = error else {
             return error;
         };
+        match moves::moved_to(&self.context.db, id).await {
+            Ok(Some(to)) => {
+                return Error::FailedPrecondition(format!(
+                    "member {id} moved to {to}; change them there"
+                ));
+            }
+            Ok(None) => {}
+            Err(lookup) => return lookup,
+        }
         match replica::home_region(&self.context.db, id).await {
             Ok(Some(home)) => Error::FailedPrecondition(format!(
                 "member {id} belongs to region {home}; change it there"
@@ -180,5 +191,94 @@ impl MemberService for MemberApi {
         self.announce(erasure.is_some());
         tracing::info!(member_id = %id, "member deleted");
         Ok(Response::new(()))
+    }
+
+    async fn transfer_member(
+        &self,
+        request: Request<v1::TransferMemberRequest>,
+    ) -> Result<Response<v1::TransferMemberResponse>, Status> {
+        let request = request.into_inner();
+        let id = validate::id("member_id", &request.member_id)?;
+        let requested_by = validate::required_text("requested_by", &request.requested_by, 120)?;
+        let regional = request.regional.ok_or_else(|| {
+            Error::invalid(
+                "regional",
+                "must be set: the member's record in this region, taken at intake",
+            )
+        })?;
+        let region = &self.context.region;
+        if rows::find::<member::Entity>(&self.context.db, id, "member")
+            .await
+            .is_ok()
+        {
+            return Err(Error::FailedPrecondition(format!(
+                "member {id} already has {region} as home region"
+            ))
+            .into());
+        }
+        let Some(shared) = replica::shared_member(&self.context.db, id).await? else {
+            return Err(Error::not_found("member", id).into());
+        };
+        // The member as they will be here: their shared profile and this region's
+        // record. Checked now, so a bad record fails before anything moves.
+        let arriving = v1::Member {
+            regional: Some(regional.clone()),
+            ..shared
+        };
+        let now = Utc::now();
+        convert::member::to_row(
+            &arriving,
+            "",
+            RowIdentity {
+                id,
+                home_region: region.clone(),
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let gateway = self.context.gateway.clone().ok_or_else(|| {
+            Error::FailedPrecondition(format!(
+                "region {region} is not part of a federation; members cannot move here"
+            ))
+        })?;
+        moves::expect(&self.context.db, id, &regional, &requested_by).await?;
+        let answer = FederationServiceClient::new(gateway)
+            .request_transfer(v1::RequestTransferRequest {
+                member_id: id.to_string(),
+                requested_by: requested_by.clone(),
+                region: region.clone(),
+            })
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer.into_inner(),
+            Err(status) => {
+                // A move the old home may still hand over keeps its arrival.
+                if status.code() != tonic::Code::DeadlineExceeded {
+                    moves::forget(&self.context.db, id).await?;
+                }
+                return Err(Error::Gateway(status).into());
+            }
+        };
+        if let Some(state) = &answer.state {
+            let batch = v1::LogBatch {
+                entries: vec![v1::LogEntry {
+                    sequence: 0,
+                    origin_region: answer
+                        .transfer
+                        .as_ref()
+                        .map(|t| t.from_region.clone())
+                        .unwrap_or_default(),
+                    state: Some(state.clone()),
+                }],
+                snapshot_through: 0,
+            };
+            replica::apply_batch(&self.context.db, region, &self.context.clock, &batch).await?;
+        }
+        let member = rows::find::<member::Entity>(&self.context.db, id, "member").await?;
+        tracing::info!(member_id = %id, %requested_by, "member moved here");
+        Ok(Response::new(v1::TransferMemberResponse {
+            member: Some(convert::member::to_wire(&member)),
+            transfer: answer.transfer,
+        }))
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use passage_proto::hlc::HlcClock;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
+use tonic::transport::Channel;
 
 /// What every service of a node shares.
 #[derive(Clone)]
@@ -23,6 +24,9 @@ pub struct NodeContext {
     pub clock: Arc<HlcClock>,
     /// Poked after a commit that added to the outbox.
     pub outbox_ready: Arc<Notify>,
+    /// The gateway, for requests outside the `Sync` stream (moves); connected
+    /// lazily. None for a region outside any federation.
+    pub gateway: Option<Channel>,
 }
 
 impl NodeContext {
@@ -32,6 +36,7 @@ impl NodeContext {
             region,
             clock: Arc::new(HlcClock::default()),
             outbox_ready: Arc::new(Notify::new()),
+            gateway: None,
         }
     }
 }

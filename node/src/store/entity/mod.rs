@@ -1,5 +1,7 @@
 //! sea-orm entities of the node schema (`migrations/src/node/`).
 
+pub mod arrival;
+pub mod departure;
 pub mod member;
 pub mod opportunity;
 pub mod organisation;

@@ -1,0 +1,187 @@
+//! Members moving between home regions, as a node takes part.
+//!
+//! The region a member moves to records an `arrival` (with the region-local record
+//! taken at intake there) and asks the gateway. The old home region, asked on its
+//! `Sync` stream, hands the member over in one transaction: it publishes their
+//! profile naming the new home (after every change it made before, as the outbox
+//! keeps order), keeps that profile as a replica, deletes its region-local record
+//! and notes the `departure`, so that it answers later edits with "member moved to
+//! <region>". When the profile naming this region as home arrives, the new region
+//! makes the member its own, from the arrival.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use passage_proto::v1::{self, ProfileState, RegionalRecord};
+use prost::Message;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
+use uuid::Uuid;
+
+use super::publish;
+use crate::convert::{self, member::RowIdentity};
+use crate::error::Result;
+use crate::service::NodeContext;
+use crate::store::entity::{arrival, departure, member, remote_profile};
+use crate::store::rows;
+
+/// Hands a member of this region over to `to`. `Ok(Err(reason))` when the member
+/// cannot be handed over; nothing is changed then.
+pub async fn release(
+    context: &NodeContext,
+    member_id: &str,
+    to: &str,
+) -> Result<Result<(), String>> {
+    let Ok(id) = Uuid::try_parse(member_id) else {
+        return Ok(Err(format!("member_id {member_id:?} is not a UUID")));
+    };
+    if to == context.region {
+        return Ok(Err(format!("member {id} already has {to} as home region")));
+    }
+    let txn = passage_migrations::begin_write(&context.db).await?;
+    let Some(row) = member::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(Err(format!(
+            "member {id} is not a member of region {}",
+            context.region
+        )));
+    };
+    if !row.share_across_regions {
+        return Ok(Err(format!(
+            "member {id} does not share their profile across regions, so it cannot follow them to {to}"
+        )));
+    }
+    let mut leaving = row.clone();
+    leaving.home_region = to.to_owned();
+    leaving.updated_at = Utc::now();
+    let Some(state) = publish::restamp(Some(&row), &mut leaving, &context.clock, &context.region)
+    else {
+        return Ok(Err(format!("member {id} has no profile to hand over")));
+    };
+    let now = Utc::now();
+    remote_profile::Entity::insert(remote_profile::ActiveModel {
+        member_id: Set(id),
+        home_region: Set(to.to_owned()),
+        state: Set(state.encode_to_vec()),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(remote_profile::Column::MemberId)
+            .update_columns([
+                remote_profile::Column::HomeRegion,
+                remote_profile::Column::State,
+                remote_profile::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec(&txn)
+    .await?;
+    departure::Entity::insert(departure::ActiveModel {
+        member_id: Set(id),
+        moved_to: Set(to.to_owned()),
+        departed_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(departure::Column::MemberId)
+            .update_columns([departure::Column::MovedTo, departure::Column::DepartedAt])
+            .to_owned(),
+    )
+    .exec(&txn)
+    .await?;
+    crate::store::members::delete(&txn, id).await?;
+    publish::enqueue(&txn, &state).await?;
+    txn.commit().await?;
+    context.outbox_ready.notify_one();
+    tracing::info!(member_id = %id, to, "member handed over");
+    Ok(Ok(()))
+}
+
+/// Where a member whose home this region was has moved, if they have.
+pub async fn moved_to(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<String>> {
+    Ok(departure::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|row| row.moved_to))
+}
+
+/// Records that this region asked for the member to move here, with their
+/// region-local record from intake here.
+pub async fn expect(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    regional: &RegionalRecord,
+    requested_by: &str,
+) -> Result<()> {
+    arrival::Entity::insert(arrival::ActiveModel {
+        member_id: Set(id),
+        regional: Set(regional.encode_to_vec()),
+        requested_by: Set(requested_by.to_owned()),
+        requested_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(arrival::Column::MemberId)
+            .update_columns([
+                arrival::Column::Regional,
+                arrival::Column::RequestedBy,
+                arrival::Column::RequestedAt,
+            ])
+            .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets an arrival the gateway refused.
+pub async fn forget(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    arrival::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Makes a member whose profile names this region as home a member of this region,
+/// from the arrival this region recorded. Returns false (and keeps nothing) when
+/// there is no arrival: a move this region never asked for is not taken on.
+pub async fn arrive(
+    db: &impl ConnectionTrait,
+    region: &str,
+    id: Uuid,
+    state: &ProfileState,
+) -> Result<bool> {
+    let Some(expected) = arrival::Entity::find_by_id(id).one(db).await? else {
+        tracing::error!(member_id = %id, "profile names this region as home, but no move here was asked for");
+        return Ok(false);
+    };
+    let regional = RegionalRecord::decode(expected.regional.as_slice()).unwrap_or_default();
+    let now = Utc::now();
+    let wire = v1::Member {
+        id: id.to_string(),
+        profile: state.profile.clone(),
+        regional: Some(regional),
+        create_time: None,
+        update_time: None,
+    };
+    let identity = RowIdentity {
+        id,
+        home_region: region.to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut row = match convert::member::to_row(&wire, "", identity) {
+        Ok(row) => row,
+        Err(error) => {
+            tracing::error!(member_id = %id, %error, "arriving profile is not valid here");
+            return Ok(false);
+        }
+    };
+    let mut stamps: BTreeMap<String, u64> = state
+        .stamps
+        .iter()
+        .map(|(field, stamp)| (field.clone(), stamp.hlc))
+        .collect();
+    stamps.insert(publish::PUBLISHED.to_owned(), 1);
+    row.profile_stamps = serde_json::to_string(&stamps).unwrap_or_else(|_| "{}".into());
+    rows::insert::<member::Entity>(db, row).await?;
+    remote_profile::Entity::delete_by_id(id).exec(db).await?;
+    arrival::Entity::delete_by_id(id).exec(db).await?;
+    departure::Entity::delete_by_id(id).exec(db).await?;
+    tracing::info!(member_id = %id, requested_by = %expected.requested_by, "member arrived");
+    Ok(true)
+}

@@ -1,0 +1,455 @@
+//! Members move: Amira, at home in Amsterdam, moves to Washington DC. The DC chapter
+//! asks for her; Amsterdam hands her over with every edit it had made; DC becomes
+//! the only region that changes her; Amsterdam answers edits with "moved to
+//! washington-dc"; the move is recorded and she can move back. A region that was
+//! away while the log was compacted gets a snapshot instead. Runs on SQLite and
+//! PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, Cluster, amira, eventually, member_named, to};
+use passage_proto::v1::{
+    self, federation_admin_service_client::FederationAdminServiceClient,
+    member_service_client::MemberServiceClient,
+};
+use prost_types::FieldMask;
+use tonic::Code;
+use tonic::transport::Channel;
+
+on_both_backends!(
+    a_member_moves_to_another_region_and_back,
+    a_move_is_refused_with_a_reason,
+    a_region_behind_a_compacted_log_gets_a_snapshot,
+);
+
+async fn profile_in(
+    client: &mut MemberServiceClient<Channel>,
+    region: &str,
+    id: &str,
+) -> Option<v1::Member> {
+    client
+        .get_member(to(region, v1::GetMemberRequest { id: id.into() }))
+        .await
+        .ok()
+        .map(tonic::Response::into_inner)
+}
+
+async fn create(
+    client: &mut MemberServiceClient<Channel>,
+    region: &str,
+    member: v1::Member,
+) -> v1::Member {
+    client
+        .create_member(to(
+            region,
+            v1::CreateMemberRequest {
+                member: Some(member),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn set_skills(
+    client: &mut MemberServiceClient<Channel>,
+    region: &str,
+    member: &v1::Member,
+    skills: &[&str],
+) -> Result<v1::Member, tonic::Status> {
+    let mut change = member.clone();
+    change.profile.as_mut().unwrap().skills = skills.iter().map(|s| (*s).into()).collect();
+    client
+        .update_member(to(
+            region,
+            v1::UpdateMemberRequest {
+                member: Some(change),
+                update_mask: Some(FieldMask {
+                    paths: vec!["profile.skills".into()],
+                }),
+            },
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn intake(residence: v1::ResidenceStatus) -> v1::RegionalRecord {
+    v1::RegionalRecord {
+        role: v1::MemberRole::Newcomer as i32,
+        residence_status: residence as i32,
+        ..Default::default()
+    }
+}
+
+async fn transfer(
+    client: &mut MemberServiceClient<Channel>,
+    region: &str,
+    id: &str,
+    regional: Option<v1::RegionalRecord>,
+) -> Result<v1::TransferMemberResponse, tonic::Status> {
+    client
+        .transfer_member(to(
+            region,
+            v1::TransferMemberRequest {
+                member_id: id.into(),
+                regional,
+                requested_by: format!("chapter admin of {region}"),
+            },
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn until_in(client: &MemberServiceClient<Channel>, region: &'static str, id: &str) {
+    eventually(&format!("the profile reaches {region}"), || {
+        let mut client = client.clone();
+        let id = id.to_owned();
+        async move { profile_in(&mut client, region, &id).await.is_some() }
+    })
+    .await;
+}
+
+async fn a_member_moves_to_another_region_and_back(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let amira = create(&mut client, "amsterdam", amira()).await;
+    until_in(&client, "washington-dc", &amira.id).await;
+
+    // Amsterdam's last edit, acknowledged just before the move, must travel with her.
+    set_skills(&mut client, "amsterdam", &amira, &["BIM", "AutoCAD"])
+        .await
+        .unwrap();
+    let moved = transfer(
+        &mut client,
+        "washington-dc",
+        &amira.id,
+        Some(intake(v1::ResidenceStatus::AsylumSeeker)),
+    )
+    .await
+    .unwrap();
+    let member = moved.member.unwrap();
+    let profile = member.profile.clone().unwrap();
+    assert_eq!(profile.home_region, "washington-dc");
+    assert_eq!(
+        profile.skills,
+        ["BIM", "AutoCAD"],
+        "no acknowledged edit lost"
+    );
+    assert_eq!(
+        member.regional.as_ref().unwrap().residence_status,
+        v1::ResidenceStatus::AsylumSeeker as i32,
+        "DC keeps its own intake record"
+    );
+    let record = moved.transfer.unwrap();
+    assert_eq!(
+        (
+            record.from_region.as_str(),
+            record.to_region.as_str(),
+            record.epoch
+        ),
+        ("amsterdam", "washington-dc", 2)
+    );
+    assert_eq!(record.requested_by, "chapter admin of washington-dc");
+    assert!(record.completed_time.is_some());
+
+    // Amsterdam no longer changes her, and says where she went.
+    let refused = set_skills(&mut client, "amsterdam", &member, &["Stale"])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("moved to washington-dc"),
+        "{}",
+        refused.message()
+    );
+    let deleted = client
+        .delete_member(to(
+            "amsterdam",
+            v1::DeleteMemberRequest {
+                id: amira.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(deleted.code(), Code::FailedPrecondition);
+
+    // DC writes now, and every region follows, Amsterdam included.
+    set_skills(&mut client, "washington-dc", &member, &["BIM", "Revit"])
+        .await
+        .unwrap();
+    for region in ["amsterdam", "miami"] {
+        eventually(&format!("DC's edit reaches {region}"), || {
+            let mut client = client.clone();
+            let id = amira.id.clone();
+            async move {
+                profile_in(&mut client, region, &id)
+                    .await
+                    .and_then(|m| m.profile)
+                    .is_some_and(|p| {
+                        p.skills == ["BIM", "Revit"] && p.home_region == "washington-dc"
+                    })
+            }
+        })
+        .await;
+    }
+    let amsterdam_copy = profile_in(&mut client, "amsterdam", &amira.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        amsterdam_copy.regional, None,
+        "Amsterdam's region-local record went when she left"
+    );
+
+    // She moves back to Amsterdam.
+    let back = transfer(
+        &mut client,
+        "amsterdam",
+        &amira.id,
+        Some(intake(v1::ResidenceStatus::StatusHolder)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(back.transfer.unwrap().epoch, 3);
+    let home_again = back.member.unwrap();
+    assert_eq!(
+        home_again.profile.as_ref().unwrap().skills,
+        ["BIM", "Revit"]
+    );
+    set_skills(
+        &mut client,
+        "amsterdam",
+        &home_again,
+        &["BIM", "Revit", "Dutch B1"],
+    )
+    .await
+    .unwrap();
+    let refused = set_skills(&mut client, "washington-dc", &home_again, &["Stale"])
+        .await
+        .unwrap_err();
+    assert!(
+        refused.message().contains("moved to amsterdam"),
+        "{}",
+        refused.message()
+    );
+    eventually("Amsterdam's edit reaches DC", || {
+        let mut client = client.clone();
+        let id = amira.id.clone();
+        async move {
+            profile_in(&mut client, "washington-dc", &id)
+                .await
+                .and_then(|m| m.profile)
+                .is_some_and(|p| p.skills.len() == 3 && p.home_region == "amsterdam")
+        }
+    })
+    .await;
+
+    let mut admin = FederationAdminServiceClient::new(cluster.gateway().await);
+    let history = admin
+        .list_transfers(v1::ListTransfersRequest {
+            member_id: amira.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .transfers;
+    let moves: Vec<_> = history
+        .iter()
+        .map(|t| (t.from_region.as_str(), t.to_region.as_str(), t.epoch))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("amsterdam", "washington-dc", 2),
+            ("washington-dc", "amsterdam", 3)
+        ]
+    );
+    cluster.stop().await;
+}
+
+async fn a_move_is_refused_with_a_reason(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let amira = create(&mut client, "amsterdam", amira()).await;
+    until_in(&client, "miami", &amira.id).await;
+
+    let missing = transfer(&mut client, "miami", &amira.id, None)
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::InvalidArgument);
+    assert!(
+        missing.message().starts_with("regional"),
+        "{}",
+        missing.message()
+    );
+
+    let unspecified = transfer(&mut client, "miami", &amira.id, Some(Default::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(unspecified.code(), Code::InvalidArgument);
+    assert!(
+        unspecified.message().starts_with("regional.role"),
+        "{}",
+        unspecified.message()
+    );
+
+    let already_home = transfer(
+        &mut client,
+        "amsterdam",
+        &amira.id,
+        Some(intake(v1::ResidenceStatus::StatusHolder)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(already_home.code(), Code::FailedPrecondition);
+
+    // A member who does not share their profile is unknown to other regions.
+    let mut private = member_named("Private Person", v1::MemberRole::Newcomer);
+    private.profile.as_mut().unwrap().share_across_regions = false;
+    let private = create(&mut client, "amsterdam", private).await;
+    let unknown = transfer(
+        &mut client,
+        "miami",
+        &private.id,
+        Some(intake(v1::ResidenceStatus::Other)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+
+    // Amsterdam is away: the move waits for nobody and changes nothing.
+    let mut cluster = cluster;
+    cluster.federation.stop_region("amsterdam").await.unwrap();
+    let admin = FederationAdminServiceClient::new(cluster.gateway().await);
+    eventually("the gateway sees Amsterdam gone", || {
+        let mut admin = admin.clone();
+        async move {
+            admin
+                .get_sync_status(v1::GetSyncStatusRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .regions
+                .iter()
+                .any(|r| r.region == "amsterdam" && !r.connected)
+        }
+    })
+    .await;
+    let away = transfer(
+        &mut client,
+        "miami",
+        &amira.id,
+        Some(intake(v1::ResidenceStatus::Other)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(away.code(), Code::Unavailable, "{}", away.message());
+    assert!(away.message().contains("amsterdam"), "{}", away.message());
+    cluster
+        .federation
+        .restart_region("amsterdam")
+        .await
+        .unwrap();
+    let still_home = profile_in(&mut client, "amsterdam", &amira.id)
+        .await
+        .unwrap();
+    assert!(still_home.regional.is_some(), "Amsterdam still holds her");
+    cluster.stop().await;
+}
+
+async fn a_region_behind_a_compacted_log_gets_a_snapshot(backend: Backend) {
+    let mut cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let first = create(&mut client, "amsterdam", amira()).await;
+    until_in(&client, "miami", &first.id).await;
+
+    cluster.federation.stop_region("miami").await.unwrap();
+    let mut joined = Vec::new();
+    for index in 0..30 {
+        let member = member_named(&format!("Joined later {index}"), v1::MemberRole::Local);
+        joined.push(create(&mut client, "washington-dc", member).await);
+    }
+    let erased = joined.pop().unwrap();
+    client
+        .delete_member(to(
+            "washington-dc",
+            v1::DeleteMemberRequest {
+                id: erased.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    let renamed = set_skills(&mut client, "amsterdam", &first, &["Welding"])
+        .await
+        .unwrap();
+
+    let mut admin = FederationAdminServiceClient::new(cluster.gateway().await);
+    eventually("Amsterdam has applied everything", || {
+        let mut admin = admin.clone();
+        async move {
+            let status = admin
+                .get_sync_status(v1::GetSyncStatusRequest {})
+                .await
+                .unwrap()
+                .into_inner();
+            status
+                .regions
+                .iter()
+                .any(|r| r.region == "amsterdam" && r.backlog == 0 && r.cursor > 0)
+        }
+    })
+    .await;
+    let bad = admin
+        .compact_log(v1::CompactLogRequest { keep_seconds: -1 })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert!(bad.message().starts_with("keep_seconds"));
+    let compacted = admin
+        .compact_log(v1::CompactLogRequest { keep_seconds: 0 })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(compacted.removed_entries >= 30, "{compacted:?}");
+
+    cluster.federation.restart_region("miami").await.unwrap();
+    eventually("Miami rebuilds from the snapshot", || {
+        let mut client = client.clone();
+        let joined = joined.clone();
+        let first = first.id.clone();
+        async move {
+            for member in &joined {
+                if profile_in(&mut client, "miami", &member.id).await.is_none() {
+                    return false;
+                }
+            }
+            profile_in(&mut client, "miami", &first)
+                .await
+                .and_then(|m| m.profile)
+                .is_some_and(|p| p.skills == ["Welding"])
+        }
+    })
+    .await;
+    assert!(
+        profile_in(&mut client, "miami", &erased.id).await.is_none(),
+        "the erased member stays erased"
+    );
+    assert_eq!(renamed.profile.unwrap().skills, ["Welding"]);
+    eventually("Miami is past the compaction point", || {
+        let mut admin = admin.clone();
+        async move {
+            admin
+                .get_sync_status(v1::GetSyncStatusRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .regions
+                .iter()
+                .any(|r| r.region == "miami" && r.cursor >= compacted.compacted_through)
+        }
+    })
+    .await;
+    cluster.stop().await;
+}
