@@ -23,8 +23,10 @@ use uuid::Uuid;
 use super::log::{self, Appended};
 use crate::error::Result;
 
-/// How many log entries go in one batch to a node.
-const LOG_BATCH: u64 = 2_000;
+/// Log entries read for one batch to a node…
+const LOG_ROWS: u64 = 20_000;
+/// …merged into the states of at most this many members (and snapshot pages).
+const BATCH_MEMBERS: usize = 2_000;
 /// Batches buffered per session before the session waits for the node.
 const SESSION_BUFFER: usize = 4;
 
@@ -292,12 +294,13 @@ impl SyncHub {
             if pending_log.is_none()
                 && let Some((after, through)) = snapshot
             {
-                let entries = log::snapshot_page(&self.db, region, after, LOG_BATCH).await?;
+                let entries =
+                    log::snapshot_page(&self.db, region, after, BATCH_MEMBERS as u64).await?;
                 let last = entries
                     .last()
                     .and_then(|e| e.state.as_ref())
                     .and_then(|s| Uuid::try_parse(&s.member_id).ok());
-                let done = (entries.len() as u64) < LOG_BATCH || last.is_none();
+                let done = entries.len() < BATCH_MEMBERS || last.is_none();
                 snapshot = (!done).then_some((last, through));
                 if done {
                     sent = sent.max(through);
@@ -308,9 +311,10 @@ impl SyncHub {
                 })));
             }
             if pending_log.is_none() {
-                let entries = log::entries_for(&self.db, region, sent, LOG_BATCH).await?;
-                if let Some(last) = entries.last() {
-                    sent = last.sequence as i64;
+                let entries =
+                    log::entries_for(&self.db, region, sent, LOG_ROWS, BATCH_MEMBERS).await?;
+                if let Some(last) = entries.iter().map(|e| e.sequence).max() {
+                    sent = last as i64;
                     pending_log = Some(reply(sync_from_gateway::Message::Log(LogBatch {
                         entries,
                         snapshot_through: 0,

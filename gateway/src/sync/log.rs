@@ -374,37 +374,54 @@ pub async fn compact(
     Ok((through, removed))
 }
 
-/// Up to `limit` log entries after `after` that did not come from `region`.
+/// The next log entries after `after` that did not come from `region`: at most
+/// `max_rows` of them, merged per member (the merge is associative, so a node that
+/// applies the merged state ends where it would have applying each entry), for at
+/// most `max_members` members. Each entry carries the sequence of the member's last
+/// change in it; the highest is where the batch ends.
 pub async fn entries_for(
     db: &impl ConnectionTrait,
     region: &str,
     after: i64,
-    limit: u64,
+    max_rows: u64,
+    max_members: usize,
 ) -> Result<Vec<LogEntry>> {
     let rows = change_log::Entity::find()
         .filter(change_log::Column::Sequence.gt(after))
         .filter(change_log::Column::OriginRegion.ne(region))
         .order_by_asc(change_log::Column::Sequence)
-        .limit(limit)
+        .limit(max_rows)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            let state = match ProfileState::decode(row.state.as_slice()) {
-                Ok(state) => state,
-                Err(error) => {
-                    tracing::error!(sequence = row.sequence, %error, "undecodable log entry skipped");
-                    return None;
-                }
-            };
-            Some(LogEntry {
-                sequence: row.sequence as u64,
-                origin_region: row.origin_region,
-                state: Some(state),
-            })
-        })
-        .collect())
+    let mut entries: Vec<LogEntry> = Vec::new();
+    let mut index: std::collections::HashMap<Uuid, usize> = Default::default();
+    for row in rows {
+        let state = match ProfileState::decode(row.state.as_slice()) {
+            Ok(state) => state,
+            Err(error) => {
+                tracing::error!(sequence = row.sequence, %error, "undecodable log entry skipped");
+                continue;
+            }
+        };
+        match index.get(&row.member_id) {
+            Some(&at) => {
+                let entry = &mut entries[at];
+                entry.state = Some(merge(entry.state.as_ref().unwrap_or(&state), &state));
+                entry.sequence = row.sequence as u64;
+                entry.origin_region = row.origin_region;
+            }
+            None if entries.len() >= max_members => break,
+            None => {
+                index.insert(row.member_id, entries.len());
+                entries.push(LogEntry {
+                    sequence: row.sequence as u64,
+                    origin_region: row.origin_region,
+                    state: Some(state),
+                });
+            }
+        }
+    }
+    Ok(entries)
 }
 
 /// The newest sequence in the log (0 when nothing was ever appended); compaction

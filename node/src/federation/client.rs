@@ -22,7 +22,7 @@ use crate::settings::{GatewayLink, TlsFiles};
 use crate::store::entity::outbox;
 
 /// Outbox rows sent in one batch.
-const OUTBOX_BATCH: u64 = 500;
+const OUTBOX_BATCH: u64 = 2_000;
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Keeps a `Sync` stream to the gateway open until `shutdown` completes.
@@ -117,6 +117,7 @@ async fn session(context: &NodeContext, link: &GatewayLink, failures: &mut u32) 
                 };
                 match message {
                     sync_from_gateway::Message::Accepted(accepted) => {
+                        let _turn = context.write_turn().await;
                         outbox::Entity::delete_many()
                             .filter(outbox::Column::Id.lte(accepted.last_outbox_id as i64))
                             .exec(&context.db)
@@ -124,13 +125,7 @@ async fn session(context: &NodeContext, link: &GatewayLink, failures: &mut u32) 
                         in_flight = None;
                     }
                     sync_from_gateway::Message::Log(batch) => {
-                        let applied = replica::apply_batch(
-                            &context.db,
-                            &context.region,
-                            &context.clock,
-                            &batch,
-                        )
-                        .await?;
+                        let applied = replica::apply_batch(context, &batch).await?;
                         if let Some(sequence) = applied {
                             let ack = sync_from_node::Message::Applied(v1::Applied { sequence });
                             if outbound.send(to_gateway(ack)).await.is_err() {

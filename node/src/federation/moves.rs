@@ -37,7 +37,7 @@ pub async fn release(
     if to == context.region {
         return Ok(Err(format!("member {id} already has {to} as home region")));
     }
-    let txn = passage_migrations::begin_write(&context.db).await?;
+    let (_turn, txn) = context.begin_write().await?;
     let Some(row) = member::Entity::find_by_id(id).one(&txn).await? else {
         return Ok(Err(format!(
             "member {id} is not a member of region {}",

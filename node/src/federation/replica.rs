@@ -3,19 +3,20 @@
 //! of order changes nothing.
 
 use chrono::Utc;
-use passage_proto::hlc::{Hlc, HlcClock};
+use passage_proto::hlc::Hlc;
 use passage_proto::merge::{is_shared, merge};
 use passage_proto::v1::{self, ProfileState};
 use prost::Message;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::service::NodeContext;
 use crate::store::entity::{member, remote_profile, sync_cursor};
 
 /// The peer name of the gateway's log in `sync_cursor`.
@@ -28,12 +29,8 @@ pub const GATEWAY: &str = "gateway";
 /// The entries for one member are merged first (the merge is associative and
 /// commutative, so this is the same as applying them one by one), then every
 /// affected replica is read and written in one statement each.
-pub async fn apply_batch(
-    db: &DatabaseConnection,
-    region: &str,
-    clock: &HlcClock,
-    batch: &v1::LogBatch,
-) -> Result<Option<u64>> {
+pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<Option<u64>> {
+    let (region, clock) = (context.region.as_str(), &context.clock);
     let entries = &batch.entries;
     let last = entries
         .iter()
@@ -57,7 +54,7 @@ pub async fn apply_batch(
         };
         incoming.insert(member_id, (entry.origin_region.clone(), merged));
     }
-    let txn = passage_migrations::begin_write(db).await?;
+    let (_turn, txn) = context.begin_write().await?;
     let ids: Vec<Uuid> = incoming.keys().copied().collect();
     for chunk in ids.chunks(1000) {
         apply_members(&txn, region, &incoming, chunk).await?;

@@ -79,9 +79,7 @@ impl MemberService for MemberApi {
         )?;
         let mut row = row;
         let published = publish::restamp(None, &mut row, &self.context.clock, &self.context.region);
-        let txn = passage_migrations::begin_write(&self.context.db)
-            .await
-            .map_err(Error::from)?;
+        let (_turn, txn) = self.context.begin_write().await?;
         let saved = rows::insert::<member::Entity>(&txn, row).await?;
         if let Some(state) = &published {
             publish::enqueue(&txn, state).await?;
@@ -117,9 +115,7 @@ impl MemberService for MemberApi {
             .ok_or_else(|| Error::invalid("member", "must be set"))?;
         let id = validate::id("member.id", &incoming.id)?;
         let paths = convert::mask_paths(request.update_mask.as_ref())?;
-        let txn = passage_migrations::begin_write(&self.context.db)
-            .await
-            .map_err(Error::from)?;
+        let (_turn, txn) = self.context.begin_write().await?;
         let mut published = None;
         let saved = rows::update_in::<member::Entity>(&txn, id, "member", |row| {
             let mut wire = convert::member::to_wire(&row);
@@ -175,9 +171,7 @@ impl MemberService for MemberApi {
         request: Request<v1::DeleteMemberRequest>,
     ) -> Result<Response<()>, Status> {
         let id = validate::id("id", &request.into_inner().id)?;
-        let txn = passage_migrations::begin_write(&self.context.db)
-            .await
-            .map_err(Error::from)?;
+        let (_turn, txn) = self.context.begin_write().await?;
         let row = match rows::find::<member::Entity>(&txn, id, "member").await {
             Ok(row) => row,
             Err(error) => return Err(self.not_home(error, id).await.into()),
@@ -241,7 +235,10 @@ impl MemberService for MemberApi {
                 "region {region} is not part of a federation; members cannot move here"
             ))
         })?;
-        moves::expect(&self.context.db, id, &regional, &requested_by).await?;
+        {
+            let _turn = self.context.write_turn().await;
+            moves::expect(&self.context.db, id, &regional, &requested_by).await?;
+        }
         let answer = FederationServiceClient::new(gateway)
             .request_transfer(v1::RequestTransferRequest {
                 member_id: id.to_string(),
@@ -254,6 +251,7 @@ impl MemberService for MemberApi {
             Err(status) => {
                 // A move the old home may still hand over keeps its arrival.
                 if status.code() != tonic::Code::DeadlineExceeded {
+                    let _turn = self.context.write_turn().await;
                     moves::forget(&self.context.db, id).await?;
                 }
                 return Err(Error::Gateway(status).into());
@@ -272,7 +270,7 @@ impl MemberService for MemberApi {
                 }],
                 snapshot_through: 0,
             };
-            replica::apply_batch(&self.context.db, region, &self.context.clock, &batch).await?;
+            replica::apply_batch(&self.context, &batch).await?;
         }
         let member = rows::find::<member::Entity>(&self.context.db, id, "member").await?;
         tracing::info!(member_id = %id, %requested_by, "member moved here");

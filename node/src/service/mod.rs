@@ -10,8 +10,8 @@ pub use member::MemberApi;
 use std::sync::Arc;
 
 use passage_proto::hlc::HlcClock;
-use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 use tonic::transport::Channel;
 
 /// What every service of a node shares.
@@ -27,6 +27,28 @@ pub struct NodeContext {
     /// The gateway, for requests outside the `Sync` stream (moves); connected
     /// lazily. None for a region outside any federation.
     pub gateway: Option<Channel>,
+    /// Member and federation writes take turns here rather than in the database:
+    /// SQLite makes a writer that finds the database locked sleep and retry, which
+    /// costs milliseconds per write under load.
+    write_turn: Arc<Mutex<()>>,
+}
+
+/// Held while a write transaction is open; the next writer waits for it.
+pub type WriteTurn = OwnedMutexGuard<()>;
+
+impl NodeContext {
+    /// Waits for this node's turn to write, then starts the write transaction.
+    /// Keep the turn until the transaction is committed or dropped.
+    pub async fn begin_write(&self) -> crate::Result<(WriteTurn, DatabaseTransaction)> {
+        let turn = self.write_turn.clone().lock_owned().await;
+        let txn = passage_migrations::begin_write(&self.db).await?;
+        Ok((turn, txn))
+    }
+
+    /// Waits for this node's turn to write a single statement.
+    pub async fn write_turn(&self) -> WriteTurn {
+        self.write_turn.clone().lock_owned().await
+    }
 }
 
 impl NodeContext {
@@ -37,6 +59,7 @@ impl NodeContext {
             clock: Arc::new(HlcClock::default()),
             outbox_ready: Arc::new(Notify::new()),
             gateway: None,
+            write_turn: Arc::new(Mutex::new(())),
         }
     }
 }
