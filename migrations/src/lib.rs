@@ -32,6 +32,11 @@ pub async fn connect<M: MigratorTrait>(
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(std::time::Duration::from_secs(5))
+                // Pages are read from a memory map and cached per connection,
+                // rather than copied in with a system call each time a connection
+                // finds that another one has written.
+                .pragma("mmap_size", "268435456")
+                .pragma("cache_size", "-16384")
         });
     let db = Database::connect(options).await?;
     M::up(&db, None).await?;

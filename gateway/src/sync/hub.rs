@@ -45,9 +45,10 @@ pub struct SyncHub {
     /// Turns true when the gateway shuts down: every session ends, so that the
     /// server's graceful shutdown is not held open by the nodes' streams.
     closing: watch::Receiver<bool>,
-    /// Serialises appends, so that log sequences commit in order and a reader
-    /// never passes a sequence that commits later.
-    append_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The gateway's writers take turns here: appends then commit their sequences
+    /// in order (a reader never passes a sequence that commits later), and SQLite
+    /// never makes a writer sleep and retry on its lock.
+    write_turn: Arc<tokio::sync::Mutex<()>>,
     /// Per connected region, the newest session's channel for messages the hub
     /// itself sends (hand-overs), with the session's number.
     controls: Arc<std::sync::Mutex<HashMap<String, SessionControl>>>,
@@ -81,7 +82,7 @@ impl SyncHub {
             insecure,
             connected: Default::default(),
             closing,
-            append_lock: Default::default(),
+            write_turn: Default::default(),
             controls: Default::default(),
             sessions: Default::default(),
             handoffs: Default::default(),
@@ -127,9 +128,9 @@ impl SyncHub {
         }
     }
 
-    /// Holds appends off while `f` runs (compaction).
+    /// Runs the write `f` in the gateway's turn (see `write_turn`).
     pub(super) async fn exclusive<T>(&self, f: impl Future<Output = T>) -> T {
-        let _guard = self.append_lock.lock().await;
+        let _turn = self.write_turn.lock().await;
         f.await
     }
 
@@ -276,7 +277,8 @@ impl SyncHub {
         mut controlled: mpsc::Receiver<SyncFromGateway>,
     ) -> Result<()> {
         let mut sent = log::cursor(&self.db, region).await?;
-        log::advance_cursor(&self.db, region, sent).await?;
+        self.exclusive(log::advance_cursor(&self.db, region, sent))
+            .await?;
         // A region the compacted log cannot bring up to date, or a new one, starts
         // from the latest state of every member, then follows the log from there.
         let through = log::head(&self.db).await?;
@@ -373,10 +375,9 @@ impl SyncHub {
                     newest,
                     refused,
                     moved,
-                } = {
-                    let _guard = self.append_lock.lock().await;
-                    log::append(&self.db, region, &batch.changes, &self.regions).await?
-                };
+                } = self
+                    .exclusive(log::append(&self.db, region, &batch.changes, &self.regions))
+                    .await?;
                 for (member_id, home, epoch) in moved {
                     tracing::info!(%member_id, from = %region, to = %home, epoch, "member moved");
                     self.finish_handoff(member_id, Ok(()));
@@ -400,7 +401,8 @@ impl SyncHub {
                 }
             }
             Some(sync_from_node::Message::Applied(v1::Applied { sequence })) => {
-                log::advance_cursor(&self.db, region, sequence as i64).await?;
+                self.exclusive(log::advance_cursor(&self.db, region, sequence as i64))
+                    .await?;
             }
             Some(sync_from_node::Message::HandoffRefused(refused)) => {
                 tracing::warn!(%region, member_id = %refused.member_id, reason = %refused.reason, "hand-over refused");
@@ -408,7 +410,8 @@ impl SyncHub {
                     && let Some(transfer_id) =
                         self.finish_handoff(member_id, Err(refused.reason.clone()))
                 {
-                    super::moves::fail(&self.db, transfer_id, &refused.reason).await?;
+                    self.exclusive(super::moves::fail(&self.db, transfer_id, &refused.reason))
+                        .await?;
                 }
             }
             Some(sync_from_node::Message::Hello(_)) | None => {}

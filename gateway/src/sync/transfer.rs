@@ -82,14 +82,22 @@ impl SyncHub {
                 },
             );
         }
-        let transfer_id =
-            match moves::request(self.db(), member_id, &from, region, requested_by).await {
-                Ok(id) => id,
-                Err(error) => {
-                    self.abandon(member_id);
-                    return Err(error);
-                }
-            };
+        let transfer_id = match self
+            .exclusive(moves::request(
+                self.db(),
+                member_id,
+                &from,
+                region,
+                requested_by,
+            ))
+            .await
+        {
+            Ok(id) => id,
+            Err(error) => {
+                self.abandon(member_id);
+                return Err(error);
+            }
+        };
         if let Some(pending) = self
             .handoffs
             .lock()
@@ -108,7 +116,8 @@ impl SyncHub {
         if !self.send_to(&from, handoff).await {
             self.abandon(member_id);
             let reason = format!("home region {from} disconnected before the hand-over");
-            moves::fail(self.db(), transfer_id, &reason).await?;
+            self.exclusive(moves::fail(self.db(), transfer_id, &reason))
+                .await?;
             return Err(Error::RegionUnavailable {
                 region: from,
                 reason,
