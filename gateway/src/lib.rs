@@ -110,7 +110,12 @@ pub async fn run_with_metrics(
     }
     let regions: Vec<&str> = router.regions().map(|r| r.slug.as_str()).collect();
     tracing::info!(address = ?listener.local_addr().ok(), ?regions, tls = settings.tls.is_some(), "gateway serving");
-    let mut server = Server::builder();
+    // Keep-alive pings find a sync stream whose connection died without a word
+    // (a NAT or firewall that forgot it): the session ends, the region shows as
+    // disconnected, and the node reconnects.
+    let mut server = Server::builder()
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(5)))
+        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(5)));
     if let Some(tls) = &settings.tls {
         server = server.tls_config(tls_config(tls)?)?;
     }

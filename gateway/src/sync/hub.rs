@@ -277,6 +277,8 @@ impl SyncHub {
         mut controlled: mpsc::Receiver<SyncFromGateway>,
     ) -> Result<()> {
         let mut sent = log::cursor(&self.db, region).await?;
+        // What the node has acknowledged as applied; the persisted cursor.
+        let mut acked = sent;
         self.exclusive(log::advance_cursor(&self.db, region, sent))
             .await?;
         // A region the compacted log cannot bring up to date, or a new one, starts
@@ -313,6 +315,8 @@ impl SyncHub {
                 })));
             }
             if pending_log.is_none() {
+                // Read before the log: everything up to it is committed.
+                let known_head = *head.borrow_and_update();
                 let entries =
                     log::entries_for(&self.db, region, sent, LOG_ROWS, BATCH_MEMBERS).await?;
                 if let Some(last) = entries.iter().map(|e| e.sequence).max() {
@@ -321,6 +325,18 @@ impl SyncHub {
                         entries,
                         snapshot_through: 0,
                     })));
+                } else if known_head > sent {
+                    // Only the region's own changes since what was sent: nothing
+                    // to apply there. Once the node has applied everything sent,
+                    // it is up to date through the head (a cursor that never moves
+                    // would make every backlog count scan the whole log).
+                    let all_applied = acked >= sent;
+                    sent = known_head;
+                    if all_applied {
+                        acked = sent;
+                        self.exclusive(log::advance_cursor(&self.db, region, sent))
+                            .await?;
+                    }
                 }
             }
             let has_output = !replies.is_empty() || pending_log.is_some();
@@ -346,7 +362,9 @@ impl SyncHub {
                         }
                         return Ok(());
                     };
-                    self.handle(region, message, &mut replies).await?;
+                    if let Some(applied) = self.handle(region, message, &mut replies).await? {
+                        acked = acked.max(applied);
+                    }
                 }
                 Some(control) = controlled.recv() => replies.push_back(control),
                 changed = closing.changed() => {
@@ -368,7 +386,7 @@ impl SyncHub {
         region: &str,
         message: SyncFromNode,
         replies: &mut VecDeque<SyncFromGateway>,
-    ) -> Result<()> {
+    ) -> Result<Option<i64>> {
         match message.message {
             Some(sync_from_node::Message::Changes(batch)) => {
                 let Appended {
@@ -403,6 +421,7 @@ impl SyncHub {
             Some(sync_from_node::Message::Applied(v1::Applied { sequence })) => {
                 self.exclusive(log::advance_cursor(&self.db, region, sequence as i64))
                     .await?;
+                return Ok(Some(sequence as i64));
             }
             Some(sync_from_node::Message::HandoffRefused(refused)) => {
                 tracing::warn!(%region, member_id = %refused.member_id, reason = %refused.reason, "hand-over refused");
@@ -416,6 +435,6 @@ impl SyncHub {
             }
             Some(sync_from_node::Message::Hello(_)) | None => {}
         }
-        Ok(())
+        Ok(None)
     }
 }

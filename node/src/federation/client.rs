@@ -79,7 +79,12 @@ pub fn endpoint(link: &GatewayLink) -> Result<Endpoint> {
     let mut endpoint = Endpoint::from_shared(gateway.to_owned())
         .map_err(|e| Error::FailedPrecondition(format!("gateway endpoint {gateway:?}: {e}")))?
         .connect_timeout(Duration::from_secs(2))
-        .tcp_nodelay(true);
+        .tcp_nodelay(true)
+        // A stream whose connection died silently fails within ten seconds
+        // instead of waiting for TCP to give up.
+        .http2_keep_alive_interval(Duration::from_secs(5))
+        .keep_alive_timeout(Duration::from_secs(5))
+        .keep_alive_while_idle(true);
     if let Some(tls) = &link.tls {
         endpoint = endpoint.tls_config(client_tls(tls)?)?;
     }
