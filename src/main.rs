@@ -119,6 +119,18 @@ enum AdminAction {
     Sync,
     /// Every erasure, with the regions that confirmed it and those still pending.
     Erasures,
+    /// Every move of a member between home regions: who asked, when, from, to.
+    Transfers {
+        /// Only this member's moves.
+        #[arg(long)]
+        member: Option<String>,
+    },
+    /// Drop log entries every region has applied, and entries older than
+    /// --keep-hours (a region behind them gets a snapshot when it reconnects).
+    Compact {
+        #[arg(long, default_value_t = 168)]
+        keep_hours: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -256,6 +268,12 @@ async fn main() -> anyhow::Result<()> {
             let table = match action {
                 AdminAction::Sync => passage::admin::sync_table(channel).await?,
                 AdminAction::Erasures => passage::admin::erasures_table(channel).await?,
+                AdminAction::Transfers { member } => {
+                    passage::admin::transfers_table(channel, member).await?
+                }
+                AdminAction::Compact { keep_hours } => {
+                    passage::admin::compact(channel, keep_hours).await?
+                }
             };
             print!("{table}");
             Ok(())

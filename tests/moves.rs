@@ -352,6 +352,20 @@ async fn a_move_is_refused_with_a_reason(backend: Backend) {
         .restart_region("amsterdam")
         .await
         .unwrap();
+    eventually("the gateway shows Amsterdam reconnected", || {
+        let mut admin = admin.clone();
+        async move {
+            admin
+                .get_sync_status(v1::GetSyncStatusRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .regions
+                .iter()
+                .any(|r| r.region == "amsterdam" && r.connected && r.streams_opened >= 2)
+        }
+    })
+    .await;
     let still_home = profile_in(&mut client, "amsterdam", &amira.id)
         .await
         .unwrap();

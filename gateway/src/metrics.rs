@@ -45,7 +45,7 @@ pub fn render(status: &passage_proto::v1::GetSyncStatusResponse) -> String {
     let _ = writeln!(out, "# TYPE passage_sync_log_head gauge");
     let _ = writeln!(out, "passage_sync_log_head {}", status.log_head);
     type Figure = fn(&passage_proto::v1::RegionSyncStatus) -> f64;
-    let per_region: [(&str, &str, Figure); 5] = [
+    let per_region: [(&str, &str, Figure); 6] = [
         (
             "passage_sync_connected",
             "Whether the region holds a Sync stream (1) or not (0).",
@@ -70,6 +70,11 @@ pub fn render(status: &passage_proto::v1::GetSyncStatusResponse) -> String {
             "passage_sync_last_seen_timestamp_seconds",
             "When the region last connected or acknowledged.",
             |r| r.last_seen.as_ref().map_or(0.0, |t| t.seconds as f64),
+        ),
+        (
+            "passage_sync_streams_opened",
+            "Sync streams the region opened since the gateway started (reconnects + 1).",
+            |r| r.streams_opened as f64,
         ),
     ];
     for (name, help, figure) in per_region {

@@ -54,6 +54,7 @@ pub async fn sync_status(hub: &SyncHub) -> crate::error::Result<v1::GetSyncStatu
             cursor: applied as u64,
             backlog,
             lag_ms: oldest.map_or(0, |t| (now - t).num_milliseconds().max(0)),
+            streams_opened: hub.streams_opened(region),
         });
     }
     Ok(v1::GetSyncStatusResponse {

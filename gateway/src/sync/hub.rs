@@ -26,7 +26,7 @@ use crate::error::Result;
 /// Log entries read for one batch to a node…
 const LOG_ROWS: u64 = 20_000;
 /// …merged into the states of at most this many members (and snapshot pages).
-const BATCH_MEMBERS: usize = 2_000;
+const BATCH_MEMBERS: usize = 5_000;
 /// Batches buffered per session before the session waits for the node.
 const SESSION_BUFFER: usize = 4;
 
@@ -53,6 +53,8 @@ pub struct SyncHub {
     /// itself sends (hand-overs), with the session's number.
     controls: Arc<std::sync::Mutex<HashMap<String, SessionControl>>>,
     sessions: Arc<AtomicU64>,
+    /// Streams each region has opened since the gateway started.
+    opened: Arc<std::sync::Mutex<HashMap<String, u64>>>,
     /// Hand-overs asked of a home region and not yet answered, by member.
     pub(super) handoffs: Arc<std::sync::Mutex<HashMap<Uuid, PendingHandoff>>>,
 }
@@ -85,6 +87,7 @@ impl SyncHub {
             write_turn: Default::default(),
             controls: Default::default(),
             sessions: Default::default(),
+            opened: Default::default(),
             handoffs: Default::default(),
         })
     }
@@ -105,6 +108,15 @@ impl SyncHub {
             .lock()
             .map(|c| c.keys().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Streams `region` has opened since the gateway started.
+    pub fn streams_opened(&self, region: &str) -> u64 {
+        self.opened
+            .lock()
+            .ok()
+            .and_then(|opened| opened.get(region).copied())
+            .unwrap_or(0)
     }
 
     /// Whether `region` holds a `Sync` stream now.
@@ -223,6 +235,9 @@ impl FederationService for SyncHub {
         let number = self.sessions.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut controls) = self.controls.lock() {
             controls.insert(region.clone(), (number, control));
+        }
+        if let Ok(mut opened) = self.opened.lock() {
+            *opened.entry(region.clone()).or_default() += 1;
         }
         let hub = self.clone();
         tokio::spawn(async move {
