@@ -13,6 +13,9 @@ use passage_migrations::{GatewayMigrator, NodeMigrator};
 use passage_node::NodeSettings;
 use tracing_subscriber::EnvFilter;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "passage",
@@ -110,6 +113,10 @@ enum BenchTarget {
         /// Writes in flight at once.
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+        /// Where Amsterdam's writes enter: through the gateway (TLS, routed, as
+        /// clients call) or straight at Amsterdam's node.
+        #[arg(long, value_enum, default_value_t = passage::bench::sync::WritesVia::Gateway)]
+        writes_via: passage::bench::sync::WritesVia,
     },
 }
 
@@ -231,6 +238,7 @@ async fn main() -> anyhow::Result<()> {
                     seconds,
                     missed,
                     concurrency,
+                    writes_via,
                 },
         } => {
             let figures = passage::bench::sync::run(&passage::bench::sync::SyncBench {
@@ -240,10 +248,13 @@ async fn main() -> anyhow::Result<()> {
                 seconds,
                 missed,
                 concurrency,
+                writes_via,
             })
             .await?;
             println!(
-                "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, one process)"
+                "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, one process; \
+                 writes via the {})",
+                writes_via.describe()
             );
             println!(
                 "  sustained: {:.0} changes/s applied end to end ({changes} changes)",

@@ -43,6 +43,27 @@ pub struct SyncBench {
     pub missed: usize,
     /// Writes in flight at once.
     pub concurrency: usize,
+    /// Where the writes enter.
+    pub writes_via: WritesVia,
+}
+
+/// Where the writing region's changes enter the federation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WritesVia {
+    /// Through the gateway, over TLS, routed by `x-passage-region`, as clients call.
+    Gateway,
+    /// Straight at the writing region's node, as a chapter's own tools on its host
+    /// would: the sync pipeline's rate without the gateway's routing in front.
+    Node,
+}
+
+impl WritesVia {
+    pub fn describe(self) -> &'static str {
+        match self {
+            WritesVia::Gateway => "gateway",
+            WritesVia::Node => "writing region's node",
+        }
+    }
 }
 
 /// What was measured.
@@ -96,6 +117,18 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
     })
     .await?;
     let channel = federation.gateway_channel().await?;
+    let writes = match bench.writes_via {
+        WritesVia::Gateway => channel.clone(),
+        WritesVia::Node => {
+            let endpoint = federation
+                .node_endpoint(WRITER)
+                .context("the writing region runs")?;
+            tonic::transport::Endpoint::from_shared(endpoint)?
+                .tcp_nodelay(true)
+                .connect()
+                .await?
+        }
+    };
 
     eprintln!(
         "bench sync: registering {} members in {WRITER}",
@@ -104,12 +137,12 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
     // Every change below updates a consenting member, so it adds exactly one entry
     // to the gateway's log: the expected log head says when the writer is done.
     let mut expected_head = bench.members as u64;
-    let ids = register_members(&channel, bench.members, bench.concurrency).await?;
+    let ids = register_members(&writes, bench.members, bench.concurrency).await?;
     caught_up(&channel, &RECEIVERS, expected_head).await?;
 
     eprintln!("bench sync: {} changes as fast as they go", bench.changes);
     let started = Instant::now();
-    write_changes(&channel, &ids, bench.changes, None, bench.concurrency, 1).await?;
+    write_changes(&writes, &ids, bench.changes, None, bench.concurrency, 1).await?;
     expected_head += bench.changes as u64;
     caught_up(&channel, &RECEIVERS, expected_head).await?;
     let sustained_per_second = bench.changes as f64 / started.elapsed().as_secs_f64();
@@ -121,7 +154,7 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
     eprintln!("bench sync: {paced} changes at {} per second", bench.rate);
     let since = chrono::Utc::now();
     write_changes(
-        &channel,
+        &writes,
         &ids,
         paced,
         Some(bench.rate),
@@ -139,7 +172,7 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
 
     eprintln!("bench sync: miami misses {} changes", bench.missed);
     federation.stop_region("miami").await?;
-    write_changes(&channel, &ids, bench.missed, None, bench.concurrency, 3).await?;
+    write_changes(&writes, &ids, bench.missed, None, bench.concurrency, 3).await?;
     expected_head += bench.missed as u64;
     caught_up(&channel, &["washington-dc"], expected_head).await?;
     let started = Instant::now();
