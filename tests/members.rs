@@ -16,6 +16,7 @@ on_both_backends!(
     an_update_changes_only_the_masked_fields,
     bad_member_input_is_rejected_naming_the_field_and_nothing_is_written,
     a_deleted_member_is_gone,
+    updates_made_at_the_same_time_each_stand_or_fall_on_their_own,
 );
 
 async fn a_member_created_in_amsterdam_reads_back_through_the_gateway_and_the_node(
@@ -412,5 +413,82 @@ async fn a_deleted_member_is_gone(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(again.code(), Code::NotFound);
+    cluster.stop().await;
+}
+
+/// Two chapter admins correct many members at once (the node commits concurrent
+/// updates together); one of them types an impossible number of hours. Only that
+/// update is refused; every other one is saved.
+async fn updates_made_at_the_same_time_each_stand_or_fall_on_their_own(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut gateway = cluster.members_via_gateway().await;
+    let mut ids = Vec::new();
+    for index in 0..40 {
+        let member = member_named(&format!("Member {index}"), v1::MemberRole::Newcomer);
+        let created = gateway
+            .create_member(to(
+                "amsterdam",
+                v1::CreateMemberRequest {
+                    member: Some(member),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        ids.push(created.id);
+    }
+    let mut calls = tokio::task::JoinSet::new();
+    for (index, id) in ids.iter().enumerate() {
+        let mut client = gateway.clone();
+        let id = id.clone();
+        let hours = if index == 17 { 500 } else { index as i32 + 1 };
+        calls.spawn(async move {
+            let outcome = client
+                .update_member(to(
+                    "amsterdam",
+                    v1::UpdateMemberRequest {
+                        member: Some(v1::Member {
+                            id: id.clone(),
+                            profile: Some(v1::SharedProfile {
+                                available_hours_per_week: hours,
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        }),
+                        update_mask: Some(FieldMask {
+                            paths: vec!["profile.available_hours_per_week".into()],
+                        }),
+                    },
+                ))
+                .await;
+            (index, id, outcome)
+        });
+    }
+    while let Some(done) = calls.join_next().await {
+        let (index, id, outcome) = done.unwrap();
+        let stored = gateway
+            .get_member(to("amsterdam", v1::GetMemberRequest { id }))
+            .await
+            .unwrap()
+            .into_inner()
+            .profile
+            .unwrap()
+            .available_hours_per_week;
+        if index == 17 {
+            let refused = outcome.unwrap_err();
+            assert_eq!(refused.code(), Code::InvalidArgument);
+            assert!(
+                refused
+                    .message()
+                    .starts_with("member.profile.available_hours_per_week"),
+                "{}",
+                refused.message()
+            );
+            assert_ne!(stored, 500, "the refused update wrote nothing");
+        } else {
+            outcome.unwrap();
+            assert_eq!(stored, index as i32 + 1, "member {index} saved");
+        }
+    }
     cluster.stop().await;
 }

@@ -127,3 +127,20 @@ pub async fn enqueue(db: &impl ConnectionTrait, state: &ProfileState) -> Result<
     .await?;
     Ok(())
 }
+
+/// Adds states to the outbox in one statement, in order; call inside the
+/// transaction of the changes.
+pub async fn enqueue_all(db: &impl ConnectionTrait, states: &[ProfileState]) -> Result<()> {
+    if states.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows = states.iter().map(|state| outbox::ActiveModel {
+        member_id: Set(uuid::Uuid::try_parse(&state.member_id).unwrap_or_default()),
+        state: Set(state.encode_to_vec()),
+        created_at: Set(now),
+        ..Default::default()
+    });
+    outbox::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
+}

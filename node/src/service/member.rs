@@ -7,7 +7,7 @@ use passage_proto::v1::{
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::NodeContext;
+use super::{NodeContext, member_updates};
 use crate::convert::{self, enums, member::RowIdentity};
 use crate::error::Error;
 use crate::federation::{moves, publish, replica};
@@ -17,11 +17,16 @@ use crate::validate;
 /// Serves `MemberService` from the node's database.
 pub struct MemberApi {
     context: NodeContext,
+    /// Updates are applied together, a transaction per batch (group commit).
+    updates: tokio::sync::mpsc::Sender<member_updates::Update>,
 }
 
 impl MemberApi {
+    /// Serves members; must be called inside a Tokio runtime (it starts the task
+    /// that applies updates).
     pub fn new(context: NodeContext) -> Self {
-        MemberApi { context }
+        let updates = member_updates::start(context.clone());
+        MemberApi { context, updates }
     }
 
     /// A member this region holds only as another region's shared profile cannot be
@@ -115,39 +120,19 @@ impl MemberService for MemberApi {
             .ok_or_else(|| Error::invalid("member", "must be set"))?;
         let id = validate::id("member.id", &incoming.id)?;
         let paths = convert::mask_paths(request.update_mask.as_ref())?;
-        let (_turn, txn) = self.context.begin_write().await?;
-        let mut published = None;
-        let saved = rows::update_in::<member::Entity>(&txn, id, "member", |row| {
-            let mut wire = convert::member::to_wire(&row);
-            convert::member::apply_mask(&mut wire, &incoming, &paths)?;
-            let mut changed = convert::member::to_row(
-                &wire,
-                "member",
-                RowIdentity {
-                    id: row.id,
-                    home_region: row.home_region.clone(),
-                    created_at: row.created_at,
-                    updated_at: Utc::now(),
-                },
-            )?;
-            published = publish::restamp(
-                Some(&row),
-                &mut changed,
-                &self.context.clock,
-                &self.context.region,
-            );
-            Ok(changed)
-        })
-        .await;
-        let saved = match saved {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let queued = self.updates.send(member_updates::Update {
+            id,
+            incoming,
+            paths: paths.clone(),
+            done,
+        });
+        let unavailable = || Status::unavailable("the node is shutting down; try again");
+        queued.await.map_err(|_| unavailable())?;
+        let saved = match answer.await.map_err(|_| unavailable())? {
             Ok(saved) => saved,
             Err(error) => return Err(self.not_home(error, id).await.into()),
         };
-        if let Some(state) = &published {
-            publish::enqueue(&txn, state).await?;
-        }
-        txn.commit().await.map_err(Error::from)?;
-        self.announce(published.is_some());
         tracing::info!(member_id = %saved.id, fields = ?paths, "member updated");
         Ok(Response::new(convert::member::to_wire(&saved)))
     }

@@ -3,6 +3,7 @@
 
 mod market;
 mod member;
+mod member_updates;
 
 pub use market::MarketApi;
 pub use member::MemberApi;

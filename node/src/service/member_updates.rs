@@ -1,0 +1,133 @@
+//! Group commit for member updates. Concurrent `UpdateMember` calls queue here; one
+//! task takes whatever has queued (up to [`MAX_BATCH`]) and applies it in one
+//! transaction: the members are read in one statement, each is changed and checked,
+//! written, and the profiles to publish go to the outbox in one statement. A call
+//! that fails its checks writes nothing and gets its own error; the others commit.
+//! Each call is answered only after the commit.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use passage_proto::v1;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::NodeContext;
+use crate::convert::{self, member::RowIdentity};
+use crate::error::{Error, Result};
+use crate::federation::publish;
+use crate::store::entity::member;
+
+/// Most updates applied in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// One `UpdateMember` call waiting for its turn.
+pub struct Update {
+    pub id: Uuid,
+    pub incoming: v1::Member,
+    pub paths: Vec<String>,
+    pub done: oneshot::Sender<Result<member::Model>>,
+}
+
+/// Starts the task that applies queued updates; it ends when every sender is gone.
+pub fn start(context: NodeContext) -> mpsc::Sender<Update> {
+    let (queue, mut queued) = mpsc::channel::<Update>(MAX_BATCH * 4);
+    tokio::spawn(async move {
+        while let Some(first) = queued.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match queued.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            apply(&context, batch).await;
+        }
+    });
+    queue
+}
+
+async fn apply(context: &NodeContext, batch: Vec<Update>) {
+    let (answers, requests): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .map(|update| (update.done, (update.id, update.incoming, update.paths)))
+        .unzip();
+    match write(context, &requests).await {
+        Ok(outcomes) => {
+            for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                let _ = answer.send(outcome);
+            }
+        }
+        Err(error) => {
+            // The transaction did not commit: nothing of the batch was written.
+            let reason = error.to_string();
+            for answer in answers {
+                let _ = answer.send(Err(Error::Database(sea_orm::DbErr::Custom(reason.clone()))));
+            }
+        }
+    }
+}
+
+/// The changed row and the profile state to publish, or why the update is refused.
+fn plan(
+    context: &NodeContext,
+    row: &member::Model,
+    incoming: &v1::Member,
+    paths: &[String],
+) -> Result<(member::Model, Option<v1::ProfileState>)> {
+    let mut wire = convert::member::to_wire(row);
+    convert::member::apply_mask(&mut wire, incoming, paths)?;
+    let mut changed = convert::member::to_row(
+        &wire,
+        "member",
+        RowIdentity {
+            id: row.id,
+            home_region: row.home_region.clone(),
+            created_at: row.created_at,
+            updated_at: Utc::now(),
+        },
+    )?;
+    let published = publish::restamp(Some(row), &mut changed, &context.clock, &context.region);
+    Ok((changed, published))
+}
+
+async fn write(
+    context: &NodeContext,
+    requests: &[(Uuid, v1::Member, Vec<String>)],
+) -> Result<Vec<Result<member::Model>>> {
+    let (_turn, txn) = context.begin_write().await?;
+    let ids: Vec<Uuid> = requests.iter().map(|(id, _, _)| *id).collect();
+    let mut rows: HashMap<Uuid, member::Model> = member::Entity::find()
+        .filter(member::Column::Id.is_in(ids))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let mut outcomes = Vec::with_capacity(requests.len());
+    let mut published = Vec::new();
+    for (id, incoming, paths) in requests {
+        let Some(row) = rows.get(id) else {
+            outcomes.push(Err(Error::not_found("member", id)));
+            continue;
+        };
+        let (changed, state) = match plan(context, row, incoming, paths) {
+            Ok(planned) => planned,
+            Err(refused) => {
+                outcomes.push(Err(refused));
+                continue;
+            }
+        };
+        let saved = changed.into_active_model().reset_all().update(&txn).await?;
+        rows.insert(*id, saved.clone());
+        published.extend(state);
+        outcomes.push(Ok(saved));
+    }
+    publish::enqueue_all(&txn, &published).await?;
+    txn.commit().await?;
+    if !published.is_empty() {
+        context.outbox_ready.notify_one();
+    }
+    Ok(outcomes)
+}
