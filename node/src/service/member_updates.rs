@@ -1,15 +1,18 @@
 //! Group commit for member updates. Concurrent `UpdateMember` calls queue here; one
 //! task takes whatever has queued (up to [`MAX_BATCH`]) and applies it in one
 //! transaction: the members are read in one statement, each is changed and checked,
-//! written, and the profiles to publish go to the outbox in one statement. A call
+//! the changed ones are written in one statement (an upsert of existing rows), and
+//! the profiles to publish go to the outbox in one statement. A call
 //! that fails its checks writes nothing and gets its own error; the others commit.
 //! Each call is answered only after the commit.
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use passage_proto::v1;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, sea_query::OnConflict,
+};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -21,6 +24,27 @@ use crate::store::entity::member;
 
 /// Most updates applied in one transaction.
 const MAX_BATCH: usize = 256;
+
+/// What an update may change: everything but the id, the home region and the
+/// creation time.
+const UPDATED_COLUMNS: [member::Column; 16] = [
+    member::Column::DisplayName,
+    member::Column::Profession,
+    member::Column::Sectors,
+    member::Column::Skills,
+    member::Column::Languages,
+    member::Column::EducationLevel,
+    member::Column::ExperienceYears,
+    member::Column::AvailableHoursPerWeek,
+    member::Column::ShareAcrossRegions,
+    member::Column::Role,
+    member::Column::ResidenceStatus,
+    member::Column::AsylumApplicationDate,
+    member::Column::Permits,
+    member::Column::CivicIntegration,
+    member::Column::ProfileStamps,
+    member::Column::UpdatedAt,
+];
 
 /// One `UpdateMember` call waiting for its turn.
 pub struct Update {
@@ -85,7 +109,9 @@ fn plan(
             id: row.id,
             home_region: row.home_region.clone(),
             created_at: row.created_at,
-            updated_at: Utc::now(),
+            // As precise as every backend stores it, so the answer is what a read
+            // returns (the row is not read back after the write).
+            updated_at: Utc::now().trunc_subsecs(6),
         },
     )?;
     let published = publish::restamp(Some(row), &mut changed, &context.clock, &context.region);
@@ -107,6 +133,7 @@ async fn write(
         .collect();
     let mut outcomes = Vec::with_capacity(requests.len());
     let mut published = Vec::new();
+    let mut changed_ids = Vec::new();
     for (id, incoming, paths) in requests {
         let Some(row) = rows.get(id) else {
             outcomes.push(Err(Error::not_found("member", id)));
@@ -119,10 +146,28 @@ async fn write(
                 continue;
             }
         };
-        let saved = changed.into_active_model().reset_all().update(&txn).await?;
-        rows.insert(*id, saved.clone());
+        rows.insert(*id, changed.clone());
+        changed_ids.push(*id);
         published.extend(state);
-        outcomes.push(Ok(saved));
+        outcomes.push(Ok(changed));
+    }
+    // Every changed member written in one statement, each as last changed.
+    changed_ids.sort_unstable();
+    changed_ids.dedup();
+    let changed_rows: Vec<member::ActiveModel> = changed_ids
+        .iter()
+        .filter_map(|id| rows.get(id))
+        .map(|row| row.clone().into_active_model().reset_all())
+        .collect();
+    for chunk in changed_rows.chunks(64) {
+        member::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(member::Column::Id)
+                    .update_columns(UPDATED_COLUMNS)
+                    .to_owned(),
+            )
+            .exec(&txn)
+            .await?;
     }
     publish::enqueue_all(&txn, &published).await?;
     txn.commit().await?;
