@@ -153,11 +153,7 @@ impl FederationAdminService for FederationAdmin {
             )));
         }
         let older_than = Utc::now() - chrono::Duration::seconds(keep);
-        let regions = self.hub.regions();
-        let (through, removed) = self
-            .hub
-            .exclusive(log::compact(self.hub.db(), &regions, older_than))
-            .await?;
+        let (through, removed) = self.hub.compact(older_than).await?;
         tracing::info!(through, removed, "log compacted");
         Ok(Response::new(v1::CompactLogResponse {
             compacted_through: through as u64,

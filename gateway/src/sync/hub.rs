@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use passage_proto::v1::{
     self, Accepted, LogBatch, Refused, SyncFromGateway, SyncFromNode,
@@ -53,6 +53,9 @@ pub struct SyncHub {
     /// itself sends (hand-overs), with the session's number.
     controls: Arc<std::sync::Mutex<HashMap<String, SessionControl>>>,
     sessions: Arc<AtomicU64>,
+    /// The sequence the log is compacted through: a session whose region is behind
+    /// it switches to a snapshot.
+    compacted: Arc<AtomicI64>,
     /// Streams each region has opened since the gateway started.
     opened: Arc<std::sync::Mutex<HashMap<String, u64>>>,
     /// Hand-overs asked of a home region and not yet answered, by member.
@@ -77,6 +80,7 @@ impl SyncHub {
         closing: watch::Receiver<bool>,
     ) -> Result<Self> {
         let head = log::head(&db).await?;
+        let compacted = log::compacted_through(&db).await?;
         Ok(SyncHub {
             db,
             head: Arc::new(watch::Sender::new(head)),
@@ -87,6 +91,7 @@ impl SyncHub {
             write_turn: Default::default(),
             controls: Default::default(),
             sessions: Default::default(),
+            compacted: Arc::new(AtomicI64::new(compacted)),
             opened: Default::default(),
             handoffs: Default::default(),
         })
@@ -138,6 +143,17 @@ impl SyncHub {
             Some(control) => control.send(message).await.is_ok(),
             None => false,
         }
+    }
+
+    /// Compacts the log (see `log::compact`); sessions behind the new compaction
+    /// point switch to a snapshot.
+    pub async fn compact(&self, older_than: chrono::DateTime<chrono::Utc>) -> Result<(i64, u64)> {
+        let regions = self.regions();
+        let (through, removed) = self
+            .exclusive(log::compact(&self.db, &regions, older_than))
+            .await?;
+        self.compacted.fetch_max(through, Ordering::SeqCst);
+        Ok((through, removed))
     }
 
     /// Runs the write `f` in the gateway's turn (see `write_turn`).
@@ -299,17 +315,23 @@ impl SyncHub {
         // A region the compacted log cannot bring up to date, or a new one, starts
         // from the latest state of every member, then follows the log from there.
         let through = log::head(&self.db).await?;
-        let mut snapshot = (sent < log::compacted_through(&self.db).await?
-            || (sent == 0 && through > 0))
-            .then_some((None::<Uuid>, through));
-        if snapshot.is_some() {
-            tracing::info!(%region, cursor = sent, through, "sending a snapshot");
-        }
+        let mut snapshot = (sent == 0 && through > 0).then_some((None::<Uuid>, through));
         let mut head = self.head.subscribe();
         let mut closing = self.closing.clone();
         let mut replies: VecDeque<SyncFromGateway> = VecDeque::new();
         let mut pending_log: Option<SyncFromGateway> = None;
         loop {
+            if snapshot.is_none()
+                && pending_log.is_none()
+                && sent < self.compacted.load(Ordering::SeqCst)
+            {
+                // Compacted past what this region was sent (at connection, or while
+                // it lagged): the entries it misses are gone, their result is not.
+                snapshot = Some((None, log::head(&self.db).await?));
+            }
+            if let (Some((None, through)), None) = (snapshot, &pending_log) {
+                tracing::info!(%region, cursor = sent, through, "sending a snapshot");
+            }
             if pending_log.is_none()
                 && let Some((after, through)) = snapshot
             {
