@@ -7,12 +7,11 @@
 
 mod common;
 
-use common::{Backend, Cluster, amira, eventually, member_named, to};
+use common::{Backend, Cluster, amira, create, eventually, member_named, profile_in, to};
 use passage_proto::v1::{
     self, ChangeBatch, NodeHello, ProfileState, SharedProfile, SyncFromNode,
     federation_admin_service_client::FederationAdminServiceClient,
-    federation_service_client::FederationServiceClient, member_service_client::MemberServiceClient,
-    sync_from_gateway, sync_from_node,
+    federation_service_client::FederationServiceClient, sync_from_gateway, sync_from_node,
 };
 use prost_types::FieldMask;
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -26,35 +25,6 @@ on_both_backends!(
     the_gateway_holds_no_region_local_data,
     a_region_that_was_down_catches_up_from_its_cursor,
 );
-
-async fn profile_in(
-    client: &mut MemberServiceClient<Channel>,
-    region: &str,
-    id: &str,
-) -> Option<v1::Member> {
-    client
-        .get_member(to(region, v1::GetMemberRequest { id: id.into() }))
-        .await
-        .ok()
-        .map(tonic::Response::into_inner)
-}
-
-async fn create(
-    client: &mut MemberServiceClient<Channel>,
-    region: &str,
-    member: v1::Member,
-) -> v1::Member {
-    client
-        .create_member(to(
-            region,
-            v1::CreateMemberRequest {
-                member: Some(member),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-}
 
 async fn a_shared_profile_reaches_every_region_and_follows_edits(backend: Backend) {
     let cluster = Cluster::start(backend).await;

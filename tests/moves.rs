@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Backend, Cluster, amira, eventually, member_named, to};
+use common::{Backend, Cluster, amira, create, eventually, member_named, profile_in, to};
 use passage_proto::v1::{
     self, federation_admin_service_client::FederationAdminServiceClient,
     member_service_client::MemberServiceClient,
@@ -23,35 +23,6 @@ on_both_backends!(
     a_move_is_refused_with_a_reason,
     a_region_behind_a_compacted_log_gets_a_snapshot,
 );
-
-async fn profile_in(
-    client: &mut MemberServiceClient<Channel>,
-    region: &str,
-    id: &str,
-) -> Option<v1::Member> {
-    client
-        .get_member(to(region, v1::GetMemberRequest { id: id.into() }))
-        .await
-        .ok()
-        .map(tonic::Response::into_inner)
-}
-
-async fn create(
-    client: &mut MemberServiceClient<Channel>,
-    region: &str,
-    member: v1::Member,
-) -> v1::Member {
-    client
-        .create_member(to(
-            region,
-            v1::CreateMemberRequest {
-                member: Some(member),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-}
 
 async fn set_skills(
     client: &mut MemberServiceClient<Channel>,

@@ -249,3 +249,34 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The member as `region` holds them, if it holds them.
+pub async fn profile_in(
+    client: &mut MemberServiceClient<Channel>,
+    region: &str,
+    id: &str,
+) -> Option<v1::Member> {
+    client
+        .get_member(to(region, v1::GetMemberRequest { id: id.into() }))
+        .await
+        .ok()
+        .map(tonic::Response::into_inner)
+}
+
+/// Registers `member` in `region`.
+pub async fn create(
+    client: &mut MemberServiceClient<Channel>,
+    region: &str,
+    member: v1::Member,
+) -> v1::Member {
+    client
+        .create_member(to(
+            region,
+            v1::CreateMemberRequest {
+                member: Some(member),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
