@@ -66,8 +66,8 @@ where
     Ok(saved)
 }
 
-/// [`update`] inside the caller's transaction.
-pub async fn update_in<E>(
+/// [`update`] inside its transaction.
+async fn update_in<E>(
     txn: &DatabaseTransaction,
     id: Uuid,
     kind: &'static str,
