@@ -186,14 +186,15 @@ impl MemberService for MemberApi {
             )
         })?;
         let region = &self.context.region;
-        if rows::find::<member::Entity>(&self.context.db, id, "member")
-            .await
-            .is_ok()
-        {
-            return Err(Error::FailedPrecondition(format!(
-                "member {id} already has {region} as home region"
-            ))
-            .into());
+        match rows::find::<member::Entity>(&self.context.db, id, "member").await {
+            Ok(_) => {
+                return Err(Error::FailedPrecondition(format!(
+                    "member {id} already has {region} as home region"
+                ))
+                .into());
+            }
+            Err(Error::NotFound { .. }) => {}
+            Err(other) => return Err(other.into()),
         }
         let Some(shared) = replica::shared_member(&self.context.db, id).await? else {
             return Err(Error::not_found("member", id).into());
