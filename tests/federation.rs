@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{Backend, Cluster, amira, create, eventually, member_named, profile_in, to};
+use common::{
+    Backend, Cluster, amira, create, eventually, member_named, profile_in, to, until_region_status,
+};
 use passage_proto::v1::{
     self, ChangeBatch, NodeHello, ProfileState, SharedProfile, SyncFromNode,
     federation_admin_service_client::FederationAdminServiceClient,
@@ -494,20 +496,9 @@ async fn a_region_that_was_down_catches_up_from_its_cursor(backend: Backend) {
     })
     .await;
 
-    let admin = FederationAdminServiceClient::new(cluster.gateway().await);
-    eventually("Miami reports no backlog", || {
-        let mut admin = admin.clone();
-        async move {
-            let status = admin
-                .get_sync_status(v1::GetSyncStatusRequest {})
-                .await
-                .unwrap()
-                .into_inner();
-            status
-                .regions
-                .iter()
-                .any(|r| r.region == "miami" && r.connected && r.backlog == 0 && r.cursor > 0)
-        }
+    let gateway = cluster.gateway().await;
+    until_region_status(&gateway, "miami", "Miami reports no backlog", |r| {
+        r.connected && r.backlog == 0 && r.cursor > 0
     })
     .await;
     cluster.stop().await;

@@ -9,7 +9,9 @@
 
 mod common;
 
-use common::{Backend, Cluster, amira, create, eventually, member_named, profile_in, to};
+use common::{
+    Backend, Cluster, amira, create, eventually, member_named, profile_in, to, until_region_status,
+};
 use passage_proto::v1::{
     self, federation_admin_service_client::FederationAdminServiceClient,
     member_service_client::MemberServiceClient,
@@ -293,20 +295,13 @@ async fn a_move_is_refused_with_a_reason(backend: Backend) {
     // Amsterdam is away: the move waits for nobody and changes nothing.
     let mut cluster = cluster;
     cluster.federation.stop_region("amsterdam").await.unwrap();
-    let admin = FederationAdminServiceClient::new(cluster.gateway().await);
-    eventually("the gateway sees Amsterdam gone", || {
-        let mut admin = admin.clone();
-        async move {
-            admin
-                .get_sync_status(v1::GetSyncStatusRequest {})
-                .await
-                .unwrap()
-                .into_inner()
-                .regions
-                .iter()
-                .any(|r| r.region == "amsterdam" && !r.connected)
-        }
-    })
+    let gateway = cluster.gateway().await;
+    until_region_status(
+        &gateway,
+        "amsterdam",
+        "the gateway sees Amsterdam gone",
+        |r| !r.connected,
+    )
     .await;
     let away = transfer(
         &mut client,
@@ -323,19 +318,12 @@ async fn a_move_is_refused_with_a_reason(backend: Backend) {
         .restart_region("amsterdam")
         .await
         .unwrap();
-    eventually("the gateway shows Amsterdam reconnected", || {
-        let mut admin = admin.clone();
-        async move {
-            admin
-                .get_sync_status(v1::GetSyncStatusRequest {})
-                .await
-                .unwrap()
-                .into_inner()
-                .regions
-                .iter()
-                .any(|r| r.region == "amsterdam" && r.connected && r.streams_opened >= 2)
-        }
-    })
+    until_region_status(
+        &gateway,
+        "amsterdam",
+        "the gateway shows Amsterdam reconnected",
+        |r| r.connected && r.streams_opened >= 2,
+    )
     .await;
     let still_home = profile_in(&mut client, "amsterdam", &amira.id)
         .await
@@ -370,21 +358,14 @@ async fn a_region_behind_a_compacted_log_gets_a_snapshot(backend: Backend) {
         .await
         .unwrap();
 
-    let mut admin = FederationAdminServiceClient::new(cluster.gateway().await);
-    eventually("Amsterdam has applied everything", || {
-        let mut admin = admin.clone();
-        async move {
-            let status = admin
-                .get_sync_status(v1::GetSyncStatusRequest {})
-                .await
-                .unwrap()
-                .into_inner();
-            status
-                .regions
-                .iter()
-                .any(|r| r.region == "amsterdam" && r.backlog == 0 && r.cursor > 0)
-        }
-    })
+    let gateway = cluster.gateway().await;
+    let mut admin = FederationAdminServiceClient::new(gateway.clone());
+    until_region_status(
+        &gateway,
+        "amsterdam",
+        "Amsterdam has applied everything",
+        |r| r.backlog == 0 && r.cursor > 0,
+    )
     .await;
     let bad = admin
         .compact_log(v1::CompactLogRequest { keep_seconds: -1 })
@@ -422,19 +403,12 @@ async fn a_region_behind_a_compacted_log_gets_a_snapshot(backend: Backend) {
         "the erased member stays erased"
     );
     assert_eq!(renamed.profile.unwrap().skills, ["Welding"]);
-    eventually("Miami is past the compaction point", || {
-        let mut admin = admin.clone();
-        async move {
-            admin
-                .get_sync_status(v1::GetSyncStatusRequest {})
-                .await
-                .unwrap()
-                .into_inner()
-                .regions
-                .iter()
-                .any(|r| r.region == "miami" && r.cursor >= compacted.compacted_through)
-        }
-    })
+    until_region_status(
+        &gateway,
+        "miami",
+        "Miami is past the compaction point",
+        |r| r.cursor >= compacted.compacted_through,
+    )
     .await;
     cluster.stop().await;
 }

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 
 use passage::federation::{Federation, FederationPlan, RegionPlan};
 use passage_proto::v1::{
-    self, market_service_client::MarketServiceClient, member_service_client::MemberServiceClient,
+    self, federation_admin_service_client::FederationAdminServiceClient,
+    market_service_client::MarketServiceClient, member_service_client::MemberServiceClient,
 };
 use sea_orm::{ConnectionTrait, Database};
 use tonic::transport::Channel;
@@ -182,6 +183,31 @@ where
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// Waits until the gateway reports `region`'s sync status as `check` wants it.
+pub async fn until_region_status(
+    gateway: &Channel,
+    region: &str,
+    what: &str,
+    check: impl Fn(&v1::RegionSyncStatus) -> bool,
+) {
+    let admin = FederationAdminServiceClient::new(gateway.clone());
+    let check = &check;
+    eventually(what, || {
+        let mut admin = admin.clone();
+        async move {
+            admin
+                .get_sync_status(v1::GetSyncStatusRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .regions
+                .iter()
+                .any(|status| status.region == region && check(status))
+        }
+    })
+    .await;
 }
 
 /// A request routed by the gateway to `region`.
