@@ -23,7 +23,6 @@ pub async fn connect<M: MigratorTrait>(
         .sqlx_logging(false)
         // A connection is checked with a round trip only after it sat idle a while,
         // not before every use (which doubled the round trips of short queries).
-        .test_before_acquire(false)
         .test_before_acquire_if_idle_for(std::time::Duration::from_secs(30))
         // On every pooled SQLite connection: readers keep reading while a writer
         // commits (WAL); a commit survives a crash of the process without waiting

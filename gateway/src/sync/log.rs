@@ -246,7 +246,7 @@ pub async fn append(
         super::moves::complete(&txn, *member_id, region, home, *epoch, now).await?;
     }
     if appended {
-        outcome.newest = Some(head(&txn).await?);
+        outcome.newest = Some(newest_entry(&txn).await?);
     }
     txn.commit().await?;
     Ok(outcome)
@@ -427,13 +427,16 @@ pub async fn entries_for(
 /// The newest sequence in the log (0 when nothing was ever appended); compaction
 /// never moves it back.
 pub async fn head(db: &impl ConnectionTrait) -> Result<i64> {
+    Ok(newest_entry(db).await?.max(compacted_through(db).await?))
+}
+
+/// The sequence of the newest entry the log holds (0 when it holds none).
+async fn newest_entry(db: &impl ConnectionTrait) -> Result<i64> {
     let newest = change_log::Entity::find()
         .order_by_desc(change_log::Column::Sequence)
         .one(db)
         .await?;
-    Ok(newest
-        .map_or(0, |row| row.sequence)
-        .max(compacted_through(db).await?))
+    Ok(newest.map_or(0, |row| row.sequence))
 }
 
 /// Where `region` left off (0 for a region never seen).
