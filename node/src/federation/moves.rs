@@ -149,7 +149,13 @@ pub async fn arrive(
         tracing::error!(member_id = %id, "profile names this region as home, but no move here was asked for");
         return Ok(false);
     };
-    let regional = RegionalRecord::decode(expected.regional.as_slice()).unwrap_or_default();
+    let regional = match RegionalRecord::decode(expected.regional.as_slice()) {
+        Ok(regional) => regional,
+        Err(error) => {
+            tracing::error!(member_id = %id, %error, "undecodable intake record; the move is not taken on");
+            return Ok(false);
+        }
+    };
     let now = Utc::now();
     let wire = v1::Member {
         id: id.to_string(),
