@@ -9,6 +9,9 @@ const PROTOS: &[&str] = &[
     "passage/v1/member.proto",
     "passage/v1/market.proto",
     "passage/v1/federation.proto",
+    "passage/v1/review.proto",
+    "passage/v1/buddy.proto",
+    "passage/v1/rules.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

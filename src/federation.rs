@@ -29,6 +29,8 @@ pub struct RegionPlan {
     pub database_url: String,
     /// `127.0.0.1:0` for any free port.
     pub listen: SocketAddr,
+    /// The region's labour-market rules file; none: no rule denies anything.
+    pub rules_file: Option<std::path::PathBuf>,
 }
 
 /// What to start.
@@ -147,6 +149,11 @@ impl Federation {
                         }
                     }),
                 }),
+                rules: region
+                    .rules_file
+                    .clone()
+                    .map(|file| passage_node::settings::RulesSettings { file }),
+                review: Default::default(),
             };
             node_settings.insert(region.slug.clone(), settings.clone());
             nodes.insert(region.slug.clone(), spawn_node(settings, listener));

@@ -6,4 +6,5 @@ pub mod bench;
 pub mod certs;
 pub mod demo;
 pub mod federation;
+pub mod rules_cli;
 pub mod settings_file;

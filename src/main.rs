@@ -84,6 +84,11 @@ enum Command {
         #[command(subcommand)]
         action: CertsAction,
     },
+    /// Check a region's labour-market rules file, or run its test cases.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
     /// Bring a node's or the gateway's database to the newest schema.
     Migrate {
         #[command(subcommand)]
@@ -164,6 +169,15 @@ enum CertsAction {
 }
 
 #[derive(Subcommand)]
+enum RulesAction {
+    /// Compile every rule's expression and check every field it names.
+    Check { file: PathBuf },
+    /// Run the file's test cases and print a pass/fail table; fails when a case
+    /// fails or a rule fires in no case.
+    Test { file: PathBuf },
+}
+
+#[derive(Subcommand)]
 enum MigrateTarget {
     /// A region node's database, from its settings file.
     Node {
@@ -182,7 +196,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The demo prints what matters itself; servers log their work.
     let default_filter = match cli.command {
-        Command::Demo { .. } | Command::Bench { .. } => "warn",
+        Command::Demo { .. } | Command::Bench { .. } | Command::Rules { .. } => "warn",
         _ => "warn,passage=info,passage_node=info,passage_gateway=info",
     };
     tracing_subscriber::fmt()
@@ -228,6 +242,22 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { target } => migrate(target).await,
+        Command::Rules {
+            action: RulesAction::Check { file },
+        } => {
+            print!("{}", passage::rules_cli::check(&file)?);
+            Ok(())
+        }
+        Command::Rules {
+            action: RulesAction::Test { file },
+        } => {
+            let (table, passed) = passage::rules_cli::test(&file)?;
+            print!("{table}");
+            if !passed {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Certs { action } => certs(action),
         Command::Bench {
             what:
@@ -366,7 +396,10 @@ fn node_settings(
     listen: Option<SocketAddr>,
     database_url: Option<String>,
 ) -> Result<NodeSettings, SettingsError> {
-    load_settings(file, listen, database_url, NodeSettings::validate)
+    let mut settings: NodeSettings =
+        load_settings(file, listen, database_url, NodeSettings::validate)?;
+    settings.resolve_paths(file);
+    Ok(settings)
 }
 
 fn gateway_settings(

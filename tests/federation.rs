@@ -258,6 +258,9 @@ async fn the_gateway_holds_no_region_local_data(backend: Backend) {
         kind: "TWV-SECRET-PERMIT".into(),
         valid_until: "2027-01-31".into(),
     }];
+    regional.nationality = "ER".into();
+    regional.in_reception_centre = true;
+    regional.asylum_clock_stopped_days = 17;
     let created = create(&mut client, "amsterdam", member).await;
     eventually("the profile reaches Washington DC", || {
         let mut client = client.clone();
@@ -269,6 +272,10 @@ async fn the_gateway_holds_no_region_local_data(backend: Backend) {
         }
     })
     .await;
+    let replica = profile_in(&mut client, "washington-dc", &created.id)
+        .await
+        .unwrap();
+    assert_eq!(replica.regional, None, "Washington DC holds no region-local record");
 
     let gateway = Database::connect(cluster.database_urls["gateway"].as_str())
         .await
@@ -293,8 +300,18 @@ async fn the_gateway_holds_no_region_local_data(backend: Backend) {
         ] {
             assert!(!text.contains(secret), "{secret} reached the gateway");
         }
+        // Her nationality: two letters could turn up by chance in binary, so look
+        // for them as an encoded protobuf string (length 2, then "ER").
+        assert!(
+            !bytes.windows(3).any(|w| w == [2, b'E', b'R']),
+            "her nationality reached the gateway"
+        );
         let state = <ProfileState as prost::Message>::decode(bytes.as_slice()).unwrap();
         assert_eq!(state.member_id, created.id);
+        assert!(
+            !format!("{state:?}").contains("\"ER\""),
+            "her nationality reached the gateway: {state:?}"
+        );
     }
     cluster.stop().await;
 }

@@ -72,6 +72,8 @@ async fn reflection_on_the_gateway_lists_every_passage_service() {
     for expected in [
         "passage.v1.MemberService",
         "passage.v1.MarketService",
+        "passage.v1.ReviewService",
+        "passage.v1.BuddyService",
         "grpc.health.v1.Health",
     ] {
         assert!(

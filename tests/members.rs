@@ -17,6 +17,7 @@ on_both_backends!(
     bad_member_input_is_rejected_naming_the_field_and_nothing_is_written,
     a_deleted_member_is_gone,
     updates_made_at_the_same_time_each_stand_or_fall_on_their_own,
+    a_chapter_admin_records_an_asylum_seekers_nationality_and_reception_centre,
 );
 
 async fn a_member_created_in_amsterdam_reads_back_through_the_gateway_and_the_node(
@@ -285,6 +286,20 @@ async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(ba
         .asylum_application_date = "2999-01-01".into();
     let mut no_role = amira();
     no_role.regional.as_mut().unwrap().role = 0;
+    let mut country_name = amira();
+    country_name.regional.as_mut().unwrap().nationality = "Syria".into();
+    let mut unknown_country = amira();
+    unknown_country.regional.as_mut().unwrap().nationality = "QQ".into();
+    let mut too_many_buddies = member_named("Sanne de Vries", v1::MemberRole::Local);
+    too_many_buddies.regional.as_mut().unwrap().buddy_capacity = 11;
+    // Her clock cannot have stopped for longer than she has been waiting.
+    let mut clock_stopped_too_long = amira();
+    let regional = clock_stopped_too_long.regional.as_mut().unwrap();
+    regional.residence_status = v1::ResidenceStatus::AsylumSeeker as i32;
+    regional.asylum_application_date = (chrono::Utc::now().date_naive() - chrono::Days::new(10))
+        .format("%Y-%m-%d")
+        .to_string();
+    regional.asylum_clock_stopped_days = 30;
 
     let cases = [
         (empty_name, "member.profile.display_name"),
@@ -296,6 +311,13 @@ async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(ba
             "member.regional.asylum_application_date",
         ),
         (no_role, "member.regional.role"),
+        (country_name, "member.regional.nationality"),
+        (unknown_country, "member.regional.nationality"),
+        (too_many_buddies, "member.regional.buddy_capacity"),
+        (
+            clock_stopped_too_long,
+            "member.regional.asylum_clock_stopped_days",
+        ),
     ];
     for (member, field) in cases {
         let error = gateway
@@ -313,6 +335,13 @@ async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(ba
             "expected {field} in {:?}",
             error.message()
         );
+        if error.message().contains("\"Syria\"") {
+            assert_eq!(
+                error.message(),
+                "member.regional.nationality: must be an ISO 3166-1 alpha-2 code such as SY, \
+                 got \"Syria\""
+            );
+        }
     }
 
     // A bad update is refused whole: the valid masked field does not land either.
@@ -490,5 +519,128 @@ async fn updates_made_at_the_same_time_each_stand_or_fall_on_their_own(backend: 
             assert_eq!(stored, index as i32 + 1, "member {index} saved");
         }
     }
+    cluster.stop().await;
+}
+
+/// A chapter admin in Amsterdam registers Senait, an Eritrean asylum seeker who lives
+/// in a reception centre (typing her nationality in lower case), reads her record
+/// back through the gateway and from the node, and later notes that she has moved
+/// out; nothing else about her changes.
+async fn a_chapter_admin_records_an_asylum_seekers_nationality_and_reception_centre(
+    backend: Backend,
+) {
+    let cluster = Cluster::start(backend).await;
+    let mut gateway = cluster.members_via_gateway().await;
+    let mut senait = member_named("Senait Tesfay", v1::MemberRole::Newcomer);
+    let regional = senait.regional.as_mut().unwrap();
+    regional.residence_status = v1::ResidenceStatus::AsylumSeeker as i32;
+    regional.asylum_application_date = "2025-09-15".into();
+    regional.civic_integration = v1::CivicIntegration::None as i32;
+    regional.nationality = "er".into();
+    regional.in_reception_centre = true;
+    let created = gateway
+        .create_member(to(
+            "amsterdam",
+            v1::CreateMemberRequest {
+                member: Some(senait),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let regional = created.regional.clone().unwrap();
+    assert_eq!(regional.nationality, "ER", "stored upper case");
+    assert!(regional.in_reception_centre);
+    assert!(!regional.safe_country_national);
+    assert_eq!(regional.asylum_clock_stopped_days, 0);
+    assert_eq!(regional.buddy_capacity, 0);
+
+    let read = gateway
+        .get_member(to(
+            "amsterdam",
+            v1::GetMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read, created);
+    let direct = MemberServiceClient::new(cluster.node("amsterdam").await)
+        .get_member(v1::GetMemberRequest {
+            id: created.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(direct, created);
+
+    // She moves out of the reception centre; the request's other values (no
+    // nationality) are not masked and do not land.
+    let moved_out = gateway
+        .update_member(to(
+            "amsterdam",
+            v1::UpdateMemberRequest {
+                member: Some(v1::Member {
+                    id: created.id.clone(),
+                    regional: Some(v1::RegionalRecord {
+                        in_reception_centre: false,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["regional.in_reception_centre".into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut expected = created.clone();
+    expected.regional.as_mut().unwrap().in_reception_centre = false;
+    expected.update_time = moved_out.update_time;
+    assert_eq!(moved_out, expected);
+
+    // A local who buddies two newcomers at a time.
+    let mut sanne = member_named("Sanne de Vries", v1::MemberRole::Local);
+    let regional = sanne.regional.as_mut().unwrap();
+    regional.residence_status = v1::ResidenceStatus::CitizenOrResident as i32;
+    regional.asylum_application_date = String::new();
+    regional.nationality = "NL".into();
+    regional.buddy_capacity = 2;
+    let sanne = gateway
+        .create_member(to(
+            "amsterdam",
+            v1::CreateMemberRequest {
+                member: Some(sanne),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let updated = gateway
+        .update_member(to(
+            "amsterdam",
+            v1::UpdateMemberRequest {
+                member: Some(v1::Member {
+                    id: sanne.id.clone(),
+                    regional: Some(v1::RegionalRecord {
+                        buddy_capacity: 3,
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["regional.buddy_capacity".into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let regional = updated.regional.unwrap();
+    assert_eq!(regional.buddy_capacity, 3);
+    assert_eq!(regional.nationality, "NL");
     cluster.stop().await;
 }

@@ -23,7 +23,7 @@ pub use settings::GatewaySettings;
 
 use passage_proto::v1::federation_admin_service_server::FederationAdminServiceServer;
 use passage_proto::v1::federation_service_server::FederationServiceServer;
-use route::{Forward, Market, Members, RegionRouter};
+use route::{Buddies, Forward, Market, Matches, Members, RegionRouter, Reviews, Rules};
 
 /// Opens the database, registers the configured regions and serves the gateway on
 /// `listener` (and its metrics on `server.metrics_listen`, when set) until
@@ -79,6 +79,16 @@ pub async fn run_with_metrics(
             tonic_health::ServingStatus::Serving,
         )
         .await;
+    for forwarded in [
+        <Forward<Reviews> as tonic::server::NamedService>::NAME,
+        <Forward<Buddies> as tonic::server::NamedService>::NAME,
+        <Forward<Rules> as tonic::server::NamedService>::NAME,
+        <Forward<Matches> as tonic::server::NamedService>::NAME,
+    ] {
+        health_reporter
+            .set_service_status(forwarded, tonic_health::ServingStatus::Serving)
+            .await;
+    }
     let (reflection_v1, reflection_v1alpha) =
         passage_proto::reflection_services().map_err(|e| Error::Settings {
             field: "reflection".into(),
@@ -124,6 +134,10 @@ pub async fn run_with_metrics(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(Forward::<Members>::new(router.clone()))
+        .add_service(Forward::<Reviews>::new(router.clone()))
+        .add_service(Forward::<Buddies>::new(router.clone()))
+        .add_service(Forward::<Rules>::new(router.clone()))
+        .add_service(Forward::<Matches>::new(router.clone()))
         .add_service(Forward::<Market>::new(router))
         .add_service(FederationAdminServiceServer::new(
             sync::FederationAdmin::new(sync_hub.clone()),

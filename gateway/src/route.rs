@@ -132,6 +132,30 @@ impl ForwardedService for Market {
     const NAME: &'static str = passage_proto::v1::market_service_server::SERVICE_NAME;
 }
 
+/// `passage.v1.ReviewService`.
+pub struct Reviews;
+impl ForwardedService for Reviews {
+    const NAME: &'static str = passage_proto::v1::review_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.BuddyService`.
+pub struct Buddies;
+impl ForwardedService for Buddies {
+    const NAME: &'static str = passage_proto::v1::buddy_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.RulesService`.
+pub struct Rules;
+impl ForwardedService for Rules {
+    const NAME: &'static str = passage_proto::v1::rules_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.MatchService`.
+pub struct Matches;
+impl ForwardedService for Matches {
+    const NAME: &'static str = passage_proto::v1::match_service_server::SERVICE_NAME;
+}
+
 /// Forwards every call of service `S` through the [`RegionRouter`].
 pub struct Forward<S> {
     router: RegionRouter,

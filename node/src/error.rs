@@ -14,10 +14,17 @@ pub enum Error {
     /// The request is valid but the thing is not in a state that allows it.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// What the request would create exists already (a second review by the same
+    /// reviewer in one round).
+    #[error("{0}")]
+    AlreadyExists(String),
     /// The gateway answered a federation request (such as a move) with an error;
     /// its code and message pass through.
     #[error("gateway: {}", .0.message())]
     Gateway(Status),
+    /// The region's rules file cannot be used (start-up, reload).
+    #[error("{0}")]
+    Rules(#[from] crate::rules::RulesError),
     /// The database failed; the detail is logged, never sent to the caller.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -50,6 +57,8 @@ impl From<Error> for Status {
             Error::InvalidArgument { .. } => Status::invalid_argument(error.to_string()),
             Error::NotFound { .. } => Status::not_found(error.to_string()),
             Error::FailedPrecondition(message) => Status::failed_precondition(message),
+            Error::Rules(rules) => Status::failed_precondition(rules.to_string()),
+            Error::AlreadyExists(message) => Status::already_exists(message),
             Error::Gateway(ref status) => Status::new(status.code(), error.to_string()),
             Error::Database(db_error) => {
                 tracing::error!(error = %db_error, "database error");

@@ -6,6 +6,9 @@
 pub mod convert;
 pub mod error;
 pub mod federation;
+pub mod matching;
+pub mod review_policy;
+pub mod rules;
 pub mod service;
 pub mod settings;
 pub mod store;
@@ -25,6 +28,13 @@ pub use error::{Error, Result};
 pub use settings::NodeSettings;
 
 use service::{MarketApi, MemberApi, NodeContext};
+use passage_proto::v1::{
+    buddy_service_server::BuddyServiceServer, review_service_server::ReviewServiceServer,
+};
+use passage_proto::v1::{
+    match_service_server::MatchServiceServer, rules_service_server::RulesServiceServer,
+};
+use service::{BuddyApi, MatchApi, ReviewApi, RulesApi};
 
 /// Opens the node's database (applying migrations) and serves the node on
 /// `listener` until `shutdown` completes.
@@ -45,6 +55,21 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     let mut context = NodeContext::new(db, settings.region.slug.clone());
+    context.review_policy = settings.review;
+    if let Some(rules) = &settings.rules {
+        let loaded = rules::ActiveRules::load(&rules.file, &settings.region.slug)?;
+        let current = loaded.current();
+        tracing::info!(
+            region = %settings.region.slug,
+            file = %current.path,
+            rules = current.rules.len(),
+            cases = current.cases.len(),
+            "labour-market rules loaded; every case passes"
+        );
+        context.rules = std::sync::Arc::new(loaded);
+    }
+    context.catalogue = std::sync::Arc::new(matching::Catalogue::load(&context.db).await?);
+    let reload_on_hangup = tokio::spawn(rules_reload_on_hangup(context.rules.clone()));
     if let Some(link) = &settings.gateway {
         context.gateway = Some(federation::client::endpoint(link)?.connect_lazy());
     }
@@ -65,6 +90,18 @@ pub async fn serve(
     health_reporter
         .set_serving::<MarketServiceServer<MarketApi>>()
         .await;
+    health_reporter
+        .set_serving::<ReviewServiceServer<ReviewApi>>()
+        .await;
+    health_reporter
+        .set_serving::<BuddyServiceServer<BuddyApi>>()
+        .await;
+    health_reporter
+        .set_serving::<RulesServiceServer<RulesApi>>()
+        .await;
+    health_reporter
+        .set_serving::<MatchServiceServer<MatchApi>>()
+        .await;
     let (reflection_v1, reflection_v1alpha) = passage_proto::reflection_services()
         .map_err(|e| Error::FailedPrecondition(format!("reflection: {e}")))?;
 
@@ -75,13 +112,53 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(MemberServiceServer::new(MemberApi::new(context.clone())))
+        .add_service(ReviewServiceServer::new(ReviewApi::new(context.clone())))
+        .add_service(BuddyServiceServer::new(BuddyApi::new(context.clone())))
+        .add_service(RulesServiceServer::new(RulesApi::new(context.clone())))
+        .add_service(MatchServiceServer::new(MatchApi::new(context.clone())))
         .add_service(MarketServiceServer::new(MarketApi::new(context)))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
+    reload_on_hangup.abort();
     let _ = stop_sync.send(());
     if let Some(sync) = sync {
         let _ = sync.await;
     }
     tracing::info!(region = %settings.region.slug, "node stopped");
     Ok(())
+}
+
+/// Reloads the rules on every SIGHUP; a bad file is logged and the old rules stay.
+async fn rules_reload_on_hangup(rules: std::sync::Arc<rules::ActiveRules>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; reload rules with RulesService.Reload");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            if rules.path().is_none() {
+                continue;
+            }
+            let active = rules.clone();
+            match tokio::task::spawn_blocking(move || active.reload()).await {
+                Ok(Ok(current)) => tracing::info!(
+                    file = %current.path,
+                    version = %current.version,
+                    rules = current.rules.len(),
+                    "SIGHUP: rules reloaded"
+                ),
+                Ok(Err(error)) => tracing::error!(
+                    %error,
+                    "SIGHUP: the new rules were refused; the old ones stay in force"
+                ),
+                Err(error) => tracing::error!(%error, "SIGHUP: reloading the rules failed"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = rules;
+    }
 }

@@ -15,6 +15,21 @@ pub struct NodeSettings {
     /// The gateway this node syncs shared profiles with; none for a lone node.
     #[serde(default)]
     pub gateway: Option<GatewayLink>,
+    /// The region's labour-market rules; without them no rule denies anything.
+    #[serde(default)]
+    pub rules: Option<RulesSettings>,
+    /// Community review of new opportunities.
+    #[serde(default)]
+    pub review: crate::review_policy::ReviewPolicy,
+}
+
+/// Where the region's labour-market rules are (docs/rules.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSettings {
+    /// The rules file; a relative path is taken from the settings file's folder
+    /// (see [`NodeSettings::resolve_paths`]).
+    pub file: std::path::PathBuf,
 }
 
 /// How the node reaches the gateway.
@@ -75,6 +90,17 @@ fn default_max_connections() -> u32 {
 }
 
 impl NodeSettings {
+    /// Takes a relative rules file path from the folder of the settings file it was
+    /// written in, so `file = "amsterdam.rules.toml"` works from any directory.
+    pub fn resolve_paths(&mut self, settings_file: &std::path::Path) {
+        if let Some(rules) = &mut self.rules
+            && rules.file.is_relative()
+            && let Some(folder) = settings_file.parent()
+        {
+            rules.file = folder.join(&rules.file);
+        }
+    }
+
     /// Checks what serde cannot: the slug's shape.
     pub fn validate(&self) -> Result<(), (String, String)> {
         if !passage_proto::is_region_slug(&self.region.slug) {
@@ -97,6 +123,6 @@ impl NodeSettings {
                 ),
             ));
         }
-        Ok(())
+        self.review.validate()
     }
 }

@@ -85,7 +85,10 @@ pub fn language(field: &str, value: &str) -> Result<String> {
 }
 
 /// A whole number within `range`.
-pub fn in_range(field: &str, value: i32, range: std::ops::RangeInclusive<i32>) -> Result<i32> {
+pub fn in_range<T>(field: &str, value: T, range: std::ops::RangeInclusive<T>) -> Result<T>
+where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
     if !range.contains(&value) {
         return Err(Error::invalid(
             field,
@@ -97,6 +100,43 @@ pub fn in_range(field: &str, value: i32, range: std::ops::RangeInclusive<i32>) -
         ));
     }
     Ok(value)
+}
+
+/// The officially assigned ISO 3166-1 alpha-2 codes, and `XK` (Kosovo), which is
+/// user-assigned but what the EU and many national authorities use.
+const COUNTRY_CODES: &str = "\
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ \
+    BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ \
+    CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ \
+    DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR \
+    GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY \
+    HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP \
+    KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY \
+    MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ \
+    NA NC NE NF NG NI NL NO NP NR NU NZ OM \
+    PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW \
+    SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ \
+    TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ \
+    VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW";
+
+/// An optional country as an ISO 3166-1 alpha-2 code (`SY`, `er`), returned upper
+/// case; empty stays empty.
+pub fn optional_country(field: &str, value: &str) -> Result<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let code = trimmed.to_ascii_uppercase();
+    let known = code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && COUNTRY_CODES.split_ascii_whitespace().any(|known| known == code);
+    if !known {
+        return Err(Error::invalid(
+            field,
+            format!("must be an ISO 3166-1 alpha-2 code such as SY, got {trimmed:?}"),
+        ));
+    }
+    Ok(code)
 }
 
 /// An optional `YYYY-MM-DD` date.
@@ -132,4 +172,40 @@ pub fn optional_url(field: &str, value: &str) -> Result<String> {
         return Err(Error::invalid(field, "must start with https:// or http://"));
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_country_is_a_known_two_letter_code_stored_upper_case() {
+        assert_eq!(optional_country("n", "SY").unwrap(), "SY");
+        assert_eq!(optional_country("n", " er ").unwrap(), "ER");
+        assert_eq!(optional_country("n", "xk").unwrap(), "XK");
+        assert_eq!(optional_country("n", "").unwrap(), "");
+        let codes: std::collections::BTreeSet<&str> =
+            COUNTRY_CODES.split_ascii_whitespace().collect();
+        assert_eq!(codes.len(), 250, "249 assigned codes and XK, each once");
+        assert_eq!(COUNTRY_CODES.split_ascii_whitespace().count(), 250);
+        for bad in ["Syria", "SYR", "S", "QQ", "ZZ", "É1", "S\u{0}"] {
+            let error = optional_country("member.regional.nationality", bad).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "member.regional.nationality: must be an ISO 3166-1 alpha-2 code such as SY, got {bad:?}"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn a_range_check_names_the_bounds_for_wide_numbers_too() {
+        assert_eq!(in_range("w", 1471_i64, 0..=10_000_000).unwrap(), 1471);
+        let error = in_range("w", 10_000_001_i64, 0..=10_000_000).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "w: must be between 0 and 10000000, got 10000001"
+        );
+    }
 }

@@ -111,6 +111,7 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
                 country: (*country).to_owned(),
                 database_url: url(slug),
                 listen: localhost,
+                rules_file: None,
             })
             .collect(),
         tls: Some(certs),

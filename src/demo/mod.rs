@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use passage_proto::v1::{
     self, market_service_client::MarketServiceClient, member_service_client::MemberServiceClient,
+    review_service_client::ReviewServiceClient,
 };
 use tonic::transport::Channel;
 
@@ -66,6 +67,7 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
             country: (*country).to_owned(),
             database_url: sqlite(slug),
             listen: port(index as u16 + 1)?,
+            rules_file: Some(shipped_rules_in(&options.data_dir, slug)?),
         });
     }
     let certs = CertDir(options.data_dir.join("certs"));
@@ -113,7 +115,8 @@ pub fn in_region<T>(region: &str, message: T) -> anyhow::Result<tonic::Request<T
 /// Fills `region` with demo data unless it already has some.
 async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedReport> {
     let mut members = MemberServiceClient::new(channel.clone());
-    let mut market = MarketServiceClient::new(channel);
+    let mut market = MarketServiceClient::new(channel.clone());
+    let mut review = ReviewServiceClient::new(channel);
     let existing = members
         .list_members(in_region(
             region,
@@ -141,6 +144,9 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
         opportunities: 0,
     };
     let mut organisation_ids = Vec::new();
+    // Opportunities to publish by community review once the region has newcomers,
+    // and whether each is then filled.
+    let mut to_publish = Vec::new();
     for organisation in seed::organisations(region) {
         let created = market
             .create_organisation(in_region(
@@ -168,48 +174,135 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
             )?)
             .await?
             .into_inner();
-        for status in status_path(target) {
-            market
-                .update_opportunity(in_region(
+        use v1::OpportunityStatus::*;
+        if matches!(target, InReview | Published | Filled) {
+            review
+                .submit_for_review(in_region(
                     region,
-                    v1::UpdateOpportunityRequest {
-                        opportunity: Some(v1::Opportunity {
-                            id: created.id.clone(),
-                            status: *status as i32,
-                            ..Default::default()
-                        }),
-                        update_mask: Some(prost_types::FieldMask {
-                            paths: vec!["status".into()],
-                        }),
+                    v1::SubmitForReviewRequest {
+                        opportunity_id: created.id.clone(),
                     },
                 )?)
                 .await?;
         }
+        match target {
+            Published => to_publish.push((created.id, false)),
+            Filled => to_publish.push((created.id, true)),
+            Closed => set_status(&mut market, region, &created.id, Closed).await?,
+            Unspecified | Draft | InReview => {}
+        }
         report.opportunities += 1;
     }
-    // Members last: their presence marks a region as seeded.
+    // Members next: their presence marks a region as seeded.
+    let mut newcomers = Vec::new();
     for member in seed::members(region) {
-        members
+        let created = members
             .create_member(in_region(
                 region,
                 v1::CreateMemberRequest {
                     member: Some(member),
                 },
             )?)
-            .await?;
+            .await?
+            .into_inner();
+        if created.regional.as_ref().map(|r| r.role) == Some(v1::MemberRole::Newcomer as i32) {
+            newcomers.push(created.id);
+        }
         report.members += 1;
+    }
+    // Then the region's newcomers review: as many approve each opportunity as the
+    // region's policy asks, which publishes it; some are filled since.
+    let policy = review
+        .get_review_policy(in_region(region, v1::GetReviewPolicyRequest {})?)
+        .await?
+        .into_inner();
+    let approvals = usize::try_from(policy.approvals_to_publish).unwrap_or(0);
+    if newcomers.len() < approvals {
+        return Ok(report);
+    }
+    for (index, (id, filled)) in to_publish.into_iter().enumerate() {
+        for turn in 0..approvals {
+            let reviewer = &newcomers[(index + turn) % newcomers.len()];
+            review
+                .review_opportunity(in_region(
+                    region,
+                    v1::ReviewOpportunityRequest {
+                        opportunity_id: id.clone(),
+                        reviewer_member_id: reviewer.clone(),
+                        verdict: v1::ReviewVerdict::Approve as i32,
+                        comment: APPROVALS[(index + turn) % APPROVALS.len()].to_owned(),
+                    },
+                )?)
+                .await?;
+        }
+        if filled {
+            set_status(&mut market, region, &id, v1::OpportunityStatus::Filled).await?;
+        }
     }
     Ok(report)
 }
 
-/// The status changes that take a new (draft) opportunity to `target`.
-fn status_path(target: v1::OpportunityStatus) -> &'static [v1::OpportunityStatus] {
-    use v1::OpportunityStatus::*;
-    match target {
-        Unspecified | Draft => &[],
-        InReview => &[InReview],
-        Published => &[InReview, Published],
-        Filled => &[InReview, Published, Filled],
-        Closed => &[Closed],
+/// What newcomers say when they approve an opportunity.
+const APPROVALS: [&str; 4] = [
+    "Clear about the hours and the language asked for.",
+    "",
+    "Fits around language classes; fair for a first job here.",
+    "The contact person is named, good.",
+];
+
+/// Moves an opportunity to `status` by hand (filled, closed).
+async fn set_status(
+    market: &mut MarketServiceClient<Channel>,
+    region: &str,
+    id: &str,
+    status: v1::OpportunityStatus,
+) -> anyhow::Result<()> {
+    market
+        .update_opportunity(in_region(
+            region,
+            v1::UpdateOpportunityRequest {
+                opportunity: Some(v1::Opportunity {
+                    id: id.to_owned(),
+                    status: status as i32,
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["status".into()],
+                }),
+            },
+        )?)
+        .await?;
+    Ok(())
+}
+
+/// The labour-market rules each shipped region starts with (deploy/regions/).
+pub const SHIPPED_RULES: &[(&str, &str)] = &[
+    (
+        "amsterdam",
+        include_str!("../../deploy/regions/amsterdam.rules.toml"),
+    ),
+    (
+        "washington-dc",
+        include_str!("../../deploy/regions/washington-dc.rules.toml"),
+    ),
+    ("miami", include_str!("../../deploy/regions/miami.rules.toml")),
+    ("berlin", include_str!("../../deploy/regions/berlin.rules.toml")),
+];
+
+/// The demo region's rules file in `data_dir/rules/`, written from the shipped one
+/// the first time: a chapter admin edits it there and reloads (SIGHUP or
+/// `RulesService.Reload`), and a second run keeps the edits.
+fn shipped_rules_in(data_dir: &std::path::Path, slug: &str) -> anyhow::Result<std::path::PathBuf> {
+    let (_, text) = SHIPPED_RULES
+        .iter()
+        .find(|(region, _)| *region == slug)
+        .with_context(|| format!("no shipped rules for region {slug}"))?;
+    let folder = data_dir.join("rules");
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("creating {}", folder.display()))?;
+    let path = folder.join(format!("{slug}.rules.toml"));
+    if !path.exists() {
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
+    Ok(path)
 }

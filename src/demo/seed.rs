@@ -16,8 +16,9 @@ use passage_proto::v1::{
     OrganisationKind, ResidenceStatus,
 };
 
-/// Members of a region: 40 newcomers, locals and volunteer coaches, of every role
-/// and residence status, with the region's permits and civic-integration states.
+/// Members of a region: about 40 newcomers, locals and volunteer coaches, of every
+/// role and residence status, with the region's permits, civic-integration states,
+/// nationalities and reception, and the buddy capacity of its locals.
 pub fn members(region: &str) -> Vec<v1::Member> {
     let region = Region::new(region);
     let mut rng = Rng::new(&region.slug, 1);
@@ -70,7 +71,7 @@ pub fn organisations(region: &str) -> Vec<v1::Organisation> {
         .collect()
 }
 
-/// Opportunities for a region: 36 of every kind, each with the index of the
+/// Opportunities for a region: 37 of every kind, each with the index of the
 /// organisation in [`organisations`] that offers it and the status it should reach.
 /// `organisation_id` is empty and `status` unset: new opportunities start in DRAFT.
 pub fn opportunities(region: &str) -> Vec<(usize, v1::Opportunity, v1::OpportunityStatus)> {
@@ -119,6 +120,13 @@ struct Chapter {
     /// The main languages of the region's newcomers.
     community_languages: &'static [&'static str],
     locals: Names,
+    /// The nationality of the region's locals (ISO 3166-1 alpha-2); empty: unknown.
+    local_nationality: &'static str,
+    /// Countries of origin the region's authorities list as safe (ISO 3166-1
+    /// alpha-2): their nationals' asylum claims take a faster track.
+    safe_countries: &'static [&'static str],
+    /// The statutory minimum hourly wage, in cents of the region's currency.
+    minimum_wage_cents: i64,
     cohorts: &'static [Cohort],
     /// One organisation per slot ([`CARE`] to [`LANGUAGE_SCHOOL`]), in slot order.
     organisations: &'static [OrganisationSpec],
@@ -346,6 +354,8 @@ struct Names {
 
 /// A country of origin: names and languages.
 struct Origin {
+    /// ISO 3166-1 alpha-2.
+    country: &'static str,
     names: Names,
     /// The first is always spoken, the others often.
     languages: &'static [&'static str],
@@ -392,6 +402,11 @@ struct Standing {
     applied: Option<Day>,
     permits: Vec<v1::Permit>,
     civic: CivicIntegration,
+    nationality: &'static str,
+    safe_country: bool,
+    reception_centre: bool,
+    clock_stopped_days: i32,
+    buddy_capacity: i32,
 }
 
 fn member(person: Person, standing: Standing) -> v1::Member {
@@ -417,6 +432,11 @@ fn member(person: Person, standing: Standing) -> v1::Member {
                 .unwrap_or_default(),
             permits: standing.permits,
             civic_integration: standing.civic as i32,
+            nationality: standing.nationality.to_owned(),
+            safe_country_national: standing.safe_country,
+            in_reception_centre: standing.reception_centre,
+            asylum_clock_stopped_days: standing.clock_stopped_days,
+            buddy_capacity: standing.buddy_capacity,
         }),
         ..Default::default()
     }
@@ -449,12 +469,18 @@ fn newcomer(
         experience: rng.range(profession.experience.0, profession.experience.1),
         hours: newcomer_hours(civic, can_work, rng),
     };
+    let nationality = cohort.origin.country;
     let standing = Standing {
         role: MemberRole::Newcomer,
         status,
         applied,
+        safe_country: region.chapter.safe_countries.contains(&nationality),
+        reception_centre: in_reception_centre(country, status, applied, rng),
+        clock_stopped_days: clock_stopped_days(country, status, applied, &permits, rng),
         permits,
         civic,
+        nationality,
+        buddy_capacity: 0,
     };
     Some(member(person, standing))
 }
@@ -485,6 +511,11 @@ fn peer_coach(region: &Region, rng: &mut Rng, book: &mut NameBook) -> Option<v1:
         applied,
         permits: permits(country, status, applied, rng),
         civic,
+        nationality: origin.country,
+        safe_country: region.chapter.safe_countries.contains(&origin.country),
+        reception_centre: false,
+        clock_stopped_days: 0,
+        buddy_capacity: 0,
     };
     Some(member(person, standing))
 }
@@ -515,12 +546,23 @@ fn resident(
         experience: rng.range(profession.experience.0, profession.experience.1),
         hours: rng.range(hours.0, hours.1),
     };
+    // Locals buddy one to three newcomers at a time; coaches coach instead.
+    let buddy_capacity = if role == MemberRole::Local {
+        rng.range(1, 3)
+    } else {
+        0
+    };
     let standing = Standing {
         role,
         status: ResidenceStatus::CitizenOrResident,
         applied: None,
         permits: Vec::new(),
         civic: CivicIntegration::Exempt,
+        nationality: region.chapter.local_nationality,
+        safe_country: false,
+        reception_centre: false,
+        clock_stopped_days: 0,
+        buddy_capacity,
     };
     Some(member(person, standing))
 }
@@ -742,6 +784,50 @@ fn status_holder_civic(applied: Option<Day>, rng: &mut Rng) -> CivicIntegration 
     }
 }
 
+/// Whether a newcomer lives in a reception centre: most asylum seekers in Europe do,
+/// and so do many recent status holders still waiting for a home; the US has none.
+fn in_reception_centre(
+    country: Country,
+    status: ResidenceStatus,
+    applied: Option<Day>,
+    rng: &mut Rng,
+) -> bool {
+    match status {
+        _ if country == Country::UnitedStates => false,
+        ResidenceStatus::AsylumSeeker => rng.chance(85),
+        ResidenceStatus::StatusHolder => {
+            applied.is_some_and(|day| day.year >= 2025) && rng.chance(50)
+        }
+        _ => false,
+    }
+}
+
+/// Days a US asylum applicant's own delays (a rescheduled interview, late evidence)
+/// stopped the EAD clock: what keeps some past the waiting period without an EAD,
+/// and a few days for some who got theirs. Only for applications well past the
+/// waiting period, so they never exceed the days since the application.
+fn clock_stopped_days(
+    country: Country,
+    status: ResidenceStatus,
+    applied: Option<Day>,
+    permits: &[v1::Permit],
+    rng: &mut Rng,
+) -> i32 {
+    if country != Country::UnitedStates
+        || status != ResidenceStatus::AsylumSeeker
+        || !past_work_clock(applied)
+    {
+        return 0;
+    }
+    if permits.is_empty() {
+        rng.range(45, 150)
+    } else if applied.is_some_and(|day| day.year <= 2025) && rng.chance(25) {
+        rng.range(5, 30)
+    } else {
+        0
+    }
+}
+
 /// Hours a week: civic integration leaves 16 to 24, waiting for a permit means
 /// volunteering a few hours.
 fn newcomer_hours(civic: CivicIntegration, can_work: bool, rng: &mut Rng) -> i32 {
@@ -888,6 +974,11 @@ struct OpportunitySpec {
     languages: Langs,
     hours: i32,
     paid: bool,
+    /// The gross hourly wage as a percentage of the region's minimum wage (never
+    /// below 100 for paid work); 0 for unpaid work.
+    wage: i64,
+    /// Done as self-employed: a freelancer who invoices the organisation.
+    self_employed: bool,
     /// Empty: the organisation's location.
     location: &'static str,
 }
@@ -915,8 +1006,20 @@ fn opportunity(region: &Region, spec: &OpportunitySpec) -> v1::Opportunity {
         hours_per_week: spec.hours,
         paid: spec.paid,
         location,
+        self_employment: spec.self_employed,
+        hourly_wage_cents: hourly_wage_cents(region, spec),
         ..Default::default()
     }
+}
+
+/// The spec's share of the region's minimum wage, rounded up to 5 cents; 0 when
+/// the work is unpaid.
+fn hourly_wage_cents(region: &Region, spec: &OpportunitySpec) -> i64 {
+    if !spec.paid {
+        return 0;
+    }
+    let cents = region.chapter.minimum_wage_cents * spec.wage / 100;
+    (cents + 4) / 5 * 5
 }
 
 fn opportunity_languages(region: &Region, langs: Langs) -> Vec<String> {
@@ -1502,6 +1605,7 @@ static BUDDY_SKILLS: &[&str] = &[
 // Tables: countries of origin
 
 static SYRIA: Origin = Origin {
+    country: "SY",
     names: Names {
         first: &[
             "Rami", "Lina", "Omar", "Rasha", "Khaled", "Nour", "Yousef", "Hiba", "Mazen", "Dima",
@@ -1521,6 +1625,7 @@ static SYRIA: Origin = Origin {
 };
 
 static ERITREA: Origin = Origin {
+    country: "ER",
     names: Names {
         first: &[
             "Senait", "Yonas", "Filmon", "Helen", "Semhar", "Dawit", "Mehret", "Abel", "Luwam",
@@ -1541,6 +1646,7 @@ static ERITREA: Origin = Origin {
 };
 
 static AFGHANISTAN: Origin = Origin {
+    country: "AF",
     names: Names {
         first: &[
             "Farid", "Mariam", "Hamid", "Zarghona", "Najib", "Fereshta", "Wahid", "Shabnam",
@@ -1554,6 +1660,7 @@ static AFGHANISTAN: Origin = Origin {
 };
 
 static UKRAINE: Origin = Origin {
+    country: "UA",
     names: Names {
         first: &[
             "Olena",
@@ -1582,6 +1689,7 @@ static UKRAINE: Origin = Origin {
 };
 
 static IRAN: Origin = Origin {
+    country: "IR",
     names: Names {
         first: &[
             "Reza", "Niloofar", "Babak", "Shirin", "Arash", "Maryam", "Kaveh", "Parisa",
@@ -1594,6 +1702,7 @@ static IRAN: Origin = Origin {
 };
 
 static SOMALIA: Origin = Origin {
+    country: "SO",
     names: Names {
         first: &[
             "Hodan",
@@ -1620,6 +1729,7 @@ static SOMALIA: Origin = Origin {
 };
 
 static VENEZUELA: Origin = Origin {
+    country: "VE",
     names: Names {
         first: &[
             "Andreína",
@@ -1648,6 +1758,7 @@ static VENEZUELA: Origin = Origin {
 };
 
 static HAITI: Origin = Origin {
+    country: "HT",
     names: Names {
         first: &[
             "Widline",
@@ -1676,6 +1787,7 @@ static HAITI: Origin = Origin {
 };
 
 static CUBA: Origin = Origin {
+    country: "CU",
     names: Names {
         first: &[
             "Yunior", "Yanelis", "Osmany", "Dayana", "Yoandri", "Lisandra", "Alexei", "Yamilé",
@@ -1696,6 +1808,7 @@ static CUBA: Origin = Origin {
 };
 
 static TURKEY: Origin = Origin {
+    country: "TR",
     names: Names {
         first: &[
             "Elif", "Mehmet", "Zeynep", "Emre", "Ayşe", "Burak", "Selin", "Kerem",
@@ -1708,6 +1821,7 @@ static TURKEY: Origin = Origin {
 };
 
 static YEMEN: Origin = Origin {
+    country: "YE",
     names: Names {
         first: &[
             "Abdullah", "Amal", "Fuad", "Samira", "Nabil", "Huda", "Tariq", "Arwa",
@@ -1727,6 +1841,7 @@ static YEMEN: Origin = Origin {
 };
 
 static ETHIOPIA: Origin = Origin {
+    country: "ET",
     names: Names {
         first: &[
             "Selamawit",
@@ -1746,6 +1861,7 @@ static ETHIOPIA: Origin = Origin {
 };
 
 static EL_SALVADOR: Origin = Origin {
+    country: "SV",
     names: Names {
         first: &[
             "Jorge", "Karla", "Wilfredo", "Yesenia", "Mauricio", "Roxana", "Nelson", "Marisol",
@@ -1765,6 +1881,7 @@ static EL_SALVADOR: Origin = Origin {
 };
 
 static NICARAGUA: Origin = Origin {
+    country: "NI",
     names: Names {
         first: &[
             "Danilo", "Ivania", "Ernesto", "Xiomara", "Félix", "Scarleth", "Álvaro", "Rosibel",
@@ -1784,6 +1901,7 @@ static NICARAGUA: Origin = Origin {
 };
 
 static COLOMBIA: Origin = Origin {
+    country: "CO",
     names: Names {
         first: &[
             "Andrés",
@@ -1810,6 +1928,7 @@ static COLOMBIA: Origin = Origin {
 };
 
 static SUDAN: Origin = Origin {
+    country: "SD",
     names: Names {
         first: &[
             "Mohamed", "Amna", "Osman", "Rawan", "Hamza", "Malaz", "Elfatih", "Tasneem",
@@ -1819,6 +1938,48 @@ static SUDAN: Origin = Origin {
         ],
     },
     languages: &["ar"],
+};
+
+static MOROCCO: Origin = Origin {
+    country: "MA",
+    names: Names {
+        first: &[
+            "Youssef", "Fatima", "Hamza", "Khadija", "Mehdi", "Salma", "Ayoub", "Imane", "Anass",
+            "Zineb",
+        ],
+        last: &[
+            "El Idrissi",
+            "Benali",
+            "Bouzid",
+            "Ouahbi",
+            "Tahiri",
+            "Chraibi",
+            "Lahlou",
+            "Bennani",
+        ],
+    },
+    languages: &["ar", "fr"],
+};
+
+static GEORGIA: Origin = Origin {
+    country: "GE",
+    names: Names {
+        first: &[
+            "Giorgi", "Nino", "Levan", "Tamar", "Davit", "Mariam", "Irakli", "Ana", "Luka",
+            "Salome",
+        ],
+        last: &[
+            "Beridze",
+            "Kapanadze",
+            "Gelashvili",
+            "Maisuradze",
+            "Lomidze",
+            "Tsiklauri",
+            "Javakhishvili",
+            "Kvaratskhelia",
+        ],
+    },
+    languages: &["ka", "ru"],
 };
 
 // ---------------------------------------------------------------------------------
@@ -1857,6 +2018,13 @@ static AMSTERDAM: Chapter = Chapter {
             "Kok",
         ],
     },
+    local_nationality: "NL",
+    // The Dutch list of safe countries of origin (a selection).
+    safe_countries: &[
+        "AL", "BA", "DZ", "GE", "GH", "IN", "MA", "ME", "MK", "MN", "RS", "SN", "TN", "XK",
+    ],
+    // Wettelijk minimumloon from 1 January 2026: €14.71 an hour.
+    minimum_wage_cents: 1471,
     cohorts: &[
         cohort(&SYRIA, ResidenceStatus::StatusHolder, 5),
         cohort(&SYRIA, ResidenceStatus::AsylumSeeker, 1),
@@ -1871,6 +2039,8 @@ static AMSTERDAM: Chapter = Chapter {
         cohort(&TURKEY, ResidenceStatus::StatusHolder, 1),
         cohort(&SOMALIA, ResidenceStatus::StatusHolder, 1),
         cohort(&YEMEN, ResidenceStatus::AsylumSeeker, 1),
+        cohort(&MOROCCO, ResidenceStatus::AsylumSeeker, 1),
+        cohort(&GEORGIA, ResidenceStatus::AsylumSeeker, 1),
     ],
     organisations: &[
         org(
@@ -1993,6 +2163,11 @@ static WASHINGTON_DC: Chapter = Chapter {
             "Washington",
         ],
     },
+    local_nationality: "US",
+    // The US keeps no list of safe countries of origin.
+    safe_countries: &[],
+    // District of Columbia minimum wage from 1 July 2025: $17.95 an hour.
+    minimum_wage_cents: 1795,
     cohorts: &[
         cohort(&AFGHANISTAN, ResidenceStatus::StatusHolder, 6),
         cohort(&AFGHANISTAN, ResidenceStatus::AsylumSeeker, 2),
@@ -2140,6 +2315,10 @@ static MIAMI: Chapter = Chapter {
             "Reyes",
         ],
     },
+    local_nationality: "US",
+    safe_countries: &[],
+    // Florida minimum wage from 30 September 2025: $14.00 an hour.
+    minimum_wage_cents: 1400,
     cohorts: &[
         cohort(&VENEZUELA, ResidenceStatus::AsylumSeeker, 4),
         cohort(&VENEZUELA, ResidenceStatus::TemporaryProtection, 4),
@@ -2275,6 +2454,10 @@ static GENERIC: Chapter = Chapter {
             "Costa",
         ],
     },
+    local_nationality: "",
+    safe_countries: &[],
+    // A stand-in: a real region's minimum wage comes with its own chapter data.
+    minimum_wage_cents: 1400,
     cohorts: &[
         cohort(&SYRIA, ResidenceStatus::StatusHolder, 4),
         cohort(&SYRIA, ResidenceStatus::AsylumSeeker, 1),
@@ -2396,6 +2579,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 24,
         paid: true,
+        wage: 115,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2414,6 +2599,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 38,
         paid: true,
+        wage: 130,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2428,6 +2615,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::English,
         hours: 36,
         paid: true,
+        wage: 175,
+        self_employed: false,
         location: "Hybrid, {city}",
     },
     OpportunitySpec {
@@ -2442,6 +2631,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 32,
         paid: true,
+        wage: 112,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2455,6 +2646,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalCommunity,
         hours: 32,
         paid: true,
+        wage: 104,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2469,6 +2662,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 40,
         paid: true,
+        wage: 115,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2482,6 +2677,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 20,
         paid: true,
+        wage: 102,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2500,6 +2697,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 40,
         paid: true,
+        wage: 140,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2514,6 +2713,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalCommunity,
         hours: 32,
         paid: true,
+        wage: 150,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2528,6 +2729,29 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 28,
         paid: true,
+        wage: 120,
+        self_employed: false,
+        location: "",
+    },
+    OpportunitySpec {
+        organisation: CARE,
+        kind: OpportunityKind::Job,
+        title: "Freelance community interpreter",
+        description: "Interpret between patients and staff at appointments in our clinics \
+                      and care homes, on site or by phone, at short notice. You work as a \
+                      freelancer and invoice the hours you interpret; we help you register \
+                      your business and pay for a medical-terminology course.",
+        sector: "healthcare",
+        skills: &[
+            "community interpreting",
+            "consecutive interpreting",
+            "cultural mediation",
+        ],
+        languages: Langs::LocalCommunity,
+        hours: 12,
+        paid: true,
+        wage: 200,
+        self_employed: true,
         location: "",
     },
     // Internships
@@ -2543,6 +2767,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 32,
         paid: true,
+        wage: 100,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2557,6 +2783,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::English,
         hours: 32,
         paid: true,
+        wage: 105,
+        self_employed: false,
         location: "Hybrid, {city}",
     },
     OpportunitySpec {
@@ -2571,6 +2799,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalCommunity,
         hours: 24,
         paid: true,
+        wage: 100,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2584,6 +2814,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 24,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2602,6 +2834,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 36,
         paid: true,
+        wage: 110,
+        self_employed: false,
         location: "",
     },
     // Taster internships
@@ -2616,6 +2850,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 20,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2630,6 +2866,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 16,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2643,6 +2881,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 12,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2656,6 +2896,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalCommunity,
         hours: 16,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2670,6 +2912,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 6,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     // Volunteering
@@ -2684,6 +2928,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 2,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2697,6 +2943,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalCommunity,
         hours: 6,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2711,6 +2959,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 4,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2725,6 +2975,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalCommunity,
         hours: 6,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2738,6 +2990,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 4,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2751,6 +3005,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 4,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2764,6 +3020,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 4,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
     // Learning-work trajectories
@@ -2779,6 +3037,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 32,
         paid: true,
+        wage: 105,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2797,6 +3057,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::Local,
         hours: 36,
         paid: true,
+        wage: 105,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2810,6 +3072,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalCommunity,
         hours: 32,
         paid: true,
+        wage: 102,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2828,6 +3092,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 36,
         paid: true,
+        wage: 105,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2845,6 +3111,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 28,
         paid: true,
+        wage: 102,
+        self_employed: false,
         location: "",
     },
     // Projects
@@ -2860,6 +3128,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalCommunity,
         hours: 4,
         paid: true,
+        wage: 150,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2874,6 +3144,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::EnglishCommunity,
         hours: 8,
         paid: true,
+        wage: 190,
+        self_employed: true,
         location: "Remote",
     },
     OpportunitySpec {
@@ -2892,6 +3164,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalEnglish,
         hours: 6,
         paid: true,
+        wage: 160,
+        self_employed: false,
         location: "",
     },
     OpportunitySpec {
@@ -2906,6 +3180,8 @@ static OPPORTUNITIES: &[OpportunitySpec] = &[
         languages: Langs::LocalCommunity,
         hours: 4,
         paid: false,
+        wage: 0,
+        self_employed: false,
         location: "",
     },
 ];
@@ -2969,6 +3245,16 @@ mod tests {
                     assert!(!permit.kind.is_empty());
                     assert!(permit.valid_until.is_empty() || permit.valid_until.len() == 10);
                 }
+                let nationality = &regional.nationality;
+                assert!(
+                    nationality.is_empty()
+                        || (nationality.len() == 2
+                            && nationality.bytes().all(|b| b.is_ascii_uppercase())),
+                    "{name}: {nationality}"
+                );
+                assert!((0..=150).contains(&regional.asylum_clock_stopped_days));
+                assert!(regional.asylum_clock_stopped_days == 0 || date.as_str() <= "2026-04-30");
+                assert!((0..=10).contains(&regional.buddy_capacity));
                 roles.insert(regional.role);
                 statuses.insert(regional.residence_status);
                 sharing += usize::from(profile.share_across_regions);
@@ -3022,7 +3308,86 @@ mod tests {
                 assert!(opportunity.languages.iter().all(|l| is_language(l)));
                 assert!((1..=60).contains(&opportunity.hours_per_week));
                 assert!(!opportunity.location.is_empty());
+                let minimum = Region::new(region).chapter.minimum_wage_cents;
+                if opportunity.paid {
+                    assert!(opportunity.hourly_wage_cents >= minimum, "{title} in {region}");
+                } else {
+                    assert_eq!(opportunity.hourly_wage_cents, 0, "{title}");
+                    assert!(!opportunity.self_employment, "{title}");
+                }
             }
+            let freelance = opportunities
+                .iter()
+                .filter(|(_, o, _)| o.self_employment)
+                .count();
+            assert_eq!(freelance, 2, "{region}");
+        }
+    }
+
+    #[test]
+    fn paid_work_pays_at_least_the_local_minimum_wage() {
+        let wages = |region: &str| -> Vec<i64> {
+            opportunities(region)
+                .into_iter()
+                .filter(|(_, o, _)| o.paid)
+                .map(|(_, o, _)| o.hourly_wage_cents)
+                .collect()
+        };
+        for (region, minimum) in [("amsterdam", 1471), ("washington-dc", 1795), ("miami", 1400)] {
+            let wages = wages(region);
+            assert!(!wages.is_empty());
+            assert!(wages.iter().all(|&cents| cents >= minimum), "{region}: {wages:?}");
+            assert!(wages.iter().all(|&cents| cents % 5 == 0), "{region}: {wages:?}");
+        }
+    }
+
+    #[test]
+    fn members_carry_the_facts_the_labour_market_rules_read() {
+        for region in REGIONS {
+            for member in members(region) {
+                let regional = member.regional.expect("regional");
+                let role = MemberRole::try_from(regional.role).expect("role");
+                let status = ResidenceStatus::try_from(regional.residence_status).expect("status");
+                if role == MemberRole::Newcomer {
+                    assert!(!regional.nationality.is_empty(), "every newcomer's nationality");
+                }
+                assert_eq!(
+                    regional.buddy_capacity > 0,
+                    role == MemberRole::Local,
+                    "locals buddy 1 to 3 newcomers"
+                );
+                assert!(regional.buddy_capacity <= 3);
+                if status != ResidenceStatus::AsylumSeeker {
+                    assert_eq!(regional.asylum_clock_stopped_days, 0);
+                }
+            }
+        }
+        let amsterdam = members("amsterdam");
+        let regional = |member: &v1::Member| member.regional.clone().expect("regional");
+        let safe: Vec<String> = amsterdam
+            .iter()
+            .map(regional)
+            .filter(|r| r.safe_country_national)
+            .map(|r| r.nationality)
+            .collect();
+        assert_eq!(safe.len(), 2, "{safe:?}");
+        assert!(safe.contains(&"MA".to_owned()) && safe.contains(&"GE".to_owned()));
+        let in_reception = amsterdam
+            .iter()
+            .map(regional)
+            .filter(|r| r.in_reception_centre)
+            .count();
+        assert!(in_reception >= 3, "{in_reception} in a reception centre");
+        for region in ["washington-dc", "miami"] {
+            let members = members(region);
+            assert!(members.iter().map(regional).all(|r| !r.in_reception_centre));
+            assert!(members.iter().map(regional).all(|r| !r.safe_country_national));
+            let clock_stopped = members
+                .iter()
+                .map(regional)
+                .filter(|r| r.asylum_clock_stopped_days > 0)
+                .count();
+            assert!(clock_stopped >= 1, "{region}: some asylum clocks stopped");
         }
     }
 

@@ -87,6 +87,7 @@ impl Cluster {
                 country: (*country).to_owned(),
                 database_url: database_url(slug),
                 listen: localhost,
+                rules_file: Some(shipped_rules(slug)),
             })
             .collect();
         let gateway_database_url = database_url("gateway");
@@ -236,6 +237,7 @@ pub fn amira() -> v1::Member {
             asylum_application_date: "2023-03-14".into(),
             permits: vec![],
             civic_integration: v1::CivicIntegration::InProgress as i32,
+            ..Default::default()
         }),
         ..Default::default()
     }
@@ -305,4 +307,11 @@ pub async fn create(
         .await
         .unwrap()
         .into_inner()
+}
+
+/// The rules file a region ships with (deploy/regions/<slug>.rules.toml).
+pub fn shipped_rules(slug: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy/regions")
+        .join(format!("{slug}.rules.toml"))
 }

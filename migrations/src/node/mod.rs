@@ -7,6 +7,8 @@ mod m20261123_000002_create_organisation;
 mod m20261123_000003_create_opportunity;
 mod m20261123_000004_create_sync_tables;
 mod m20261123_000005_create_moves;
+mod m20261124_000006_add_rule_facts;
+mod m20261124_000007_create_reviews_and_buddies;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -20,6 +22,8 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261123_000003_create_opportunity::Migration),
             Box::new(m20261123_000004_create_sync_tables::Migration),
             Box::new(m20261123_000005_create_moves::Migration),
+            Box::new(m20261124_000006_add_rule_facts::Migration),
+            Box::new(m20261124_000007_create_reviews_and_buddies::Migration),
         ]
     }
 

@@ -38,6 +38,8 @@ wire_enum! {
     v1::OrganisationKind => "ORGANISATION_KIND_",
     v1::OpportunityKind => "OPPORTUNITY_KIND_",
     v1::OpportunityStatus => "OPPORTUNITY_STATUS_",
+    v1::ReviewVerdict => "REVIEW_VERDICT_",
+    v1::BuddyPairStatus => "BUDDY_PAIR_STATUS_",
 }
 
 /// The stored name of a value: `MEMBER_ROLE_NEWCOMER` → `newcomer`.
@@ -89,6 +91,11 @@ mod tests {
             assert_eq!(from_stored::<v1::MemberRole>(&stored(role)), role);
         }
         assert_eq!(stored(v1::ResidenceStatus::AsylumSeeker), "asylum_seeker");
+        assert_eq!(stored(v1::ResidenceStatus::Tolerated), "tolerated");
+        assert_eq!(
+            from_stored::<v1::ResidenceStatus>("tolerated"),
+            v1::ResidenceStatus::Tolerated
+        );
         assert_eq!(
             from_stored::<v1::OpportunityKind>("taster_internship"),
             v1::OpportunityKind::TasterInternship

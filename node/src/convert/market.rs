@@ -99,6 +99,8 @@ pub fn opportunity_to_wire(row: &opportunity::Model) -> v1::Opportunity {
         status: from_stored::<v1::OpportunityStatus>(&row.status) as i32,
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
+        self_employment: row.self_employment,
+        hourly_wage_cents: row.hourly_wage_cents,
     }
 }
 
@@ -111,6 +113,21 @@ pub fn opportunity_to_row(
 ) -> Result<opportunity::Model> {
     let f = |name: &str| format!("{prefix}.{name}");
     let status = enums::parse::<v1::OpportunityStatus>(&f("status"), wire.status, false)?;
+    let hourly_wage_cents = validate::in_range(
+        &f("hourly_wage_cents"),
+        wire.hourly_wage_cents,
+        // 100,000.00 an hour: anything above is a typo.
+        0..=10_000_000,
+    )?;
+    if !wire.paid && hourly_wage_cents != 0 {
+        return Err(Error::invalid(
+            f("hourly_wage_cents"),
+            format!(
+                "must be 0 when {} is false (an unpaid opportunity has no wage), got {hourly_wage_cents}",
+                f("paid")
+            ),
+        ));
+    }
     Ok(opportunity::Model {
         id: stamp.id,
         organisation_id: validate::id(&f("organisation_id"), &wire.organisation_id)?,
@@ -134,6 +151,8 @@ pub fn opportunity_to_row(
         hours_per_week: validate::in_range(&f("hours_per_week"), wire.hours_per_week, 1..=60)?,
         paid: wire.paid,
         location: validate::optional_text(&f("location"), &wire.location, 120)?,
+        self_employment: wire.self_employment,
+        hourly_wage_cents,
         status: stored(if status == v1::OpportunityStatus::Unspecified {
             v1::OpportunityStatus::Draft
         } else {
@@ -156,6 +175,8 @@ pub const OPPORTUNITY_UPDATABLE: &[&str] = &[
     "paid",
     "location",
     "status",
+    "self_employment",
+    "hourly_wage_cents",
 ];
 
 pub fn apply_opportunity_mask(
@@ -173,6 +194,8 @@ pub fn apply_opportunity_mask(
             "languages" => current.languages = incoming.languages.clone(),
             "hours_per_week" => current.hours_per_week = incoming.hours_per_week,
             "paid" => current.paid = incoming.paid,
+            "self_employment" => current.self_employment = incoming.self_employment,
+            "hourly_wage_cents" => current.hourly_wage_cents = incoming.hourly_wage_cents,
             "location" => current.location = incoming.location.clone(),
             "status" => current.status = incoming.status,
             other => return Err(unknown_path(other, OPPORTUNITY_UPDATABLE)),
@@ -181,27 +204,76 @@ pub fn apply_opportunity_mask(
     Ok(())
 }
 
-/// Whether an opportunity may go from `from` to `to`:
-/// draft → in review → published → filled, and closed from anywhere but closed;
-/// a reviewer may send it back to draft, and a filled one may reopen.
-pub fn check_status_change(id: Uuid, from: &str, to: &str) -> Result<()> {
+/// Whether `UpdateOpportunity` may move an opportunity from `from` to `to`: a
+/// published one to filled and a filled one back (reopened), one in review back to
+/// draft, and any but a closed one to closed. Into review and from review to
+/// published it moves only through community review (`ReviewService`), which
+/// publishes it after `approvals_to_publish` approvals.
+pub fn check_status_change(id: Uuid, from: &str, to: &str, approvals_to_publish: i32) -> Result<()> {
     let allowed = from == to
         || matches!(
             (from, to),
-            ("draft", "in_review")
-                | ("in_review", "draft")
-                | ("in_review", "published")
+            ("in_review", "draft")
                 | ("published", "filled")
                 | ("filled", "published")
                 | ("draft" | "in_review" | "published" | "filled", "closed")
         );
     if allowed {
-        Ok(())
-    } else {
-        Err(Error::FailedPrecondition(format!(
-            "opportunity {id} cannot go from {from} to {to}"
-        )))
+        return Ok(());
     }
+    let how = match (from, to) {
+        ("draft", "in_review") => {
+            "; submit it for community review with ReviewService.SubmitForReview".to_owned()
+        }
+        ("draft", "published") => format!(
+            ": it is published by community review ({approvals_to_publish} approvals); \
+             submit it with ReviewService.SubmitForReview"
+        ),
+        ("in_review", "published") => format!(
+            ": it is published by community review ({approvals_to_publish} approvals) \
+             through ReviewService.ReviewOpportunity"
+        ),
+        _ => String::new(),
+    };
+    Err(Error::FailedPrecondition(format!(
+        "opportunity {id} cannot go from {from} to {to}{how}"
+    )))
+}
+
+/// What the community reviewed is what goes out: an update may change an
+/// opportunity's content (every field but its status) only while it is a draft.
+/// `current` is the stored opportunity, `incoming` and `paths` the update.
+pub fn check_content_change(
+    id: Uuid,
+    status: &str,
+    current: &v1::Opportunity,
+    incoming: &v1::Opportunity,
+    paths: &[String],
+) -> Result<()> {
+    if status == "draft" {
+        return Ok(());
+    }
+    let mut changed = Vec::new();
+    for path in paths {
+        let mut probe = current.clone();
+        apply_opportunity_mask(&mut probe, incoming, std::slice::from_ref(path))?;
+        probe.status = current.status;
+        if probe != *current {
+            changed.push(path.as_str());
+        }
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let next = if status == "in_review" {
+        "; send it back to draft first"
+    } else {
+        ", before community review"
+    };
+    Err(Error::FailedPrecondition(format!(
+        "opportunity {id} is {status}: {} can change only while it is a draft{next}",
+        changed.join(", ")
+    )))
 }
 
 #[cfg(test)]
@@ -209,17 +281,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_opportunity_goes_through_review_before_it_is_published() {
+    fn only_community_review_puts_an_opportunity_in_review_and_publishes_it() {
         let id = Uuid::now_v7();
         for (from, to) in [
-            ("draft", "in_review"),
-            ("in_review", "published"),
             ("in_review", "draft"),
             ("published", "filled"),
             ("filled", "published"),
             ("published", "closed"),
+            ("draft", "closed"),
         ] {
-            assert!(check_status_change(id, from, to).is_ok(), "{from} → {to}");
+            assert!(check_status_change(id, from, to, 2).is_ok(), "{from} → {to}");
         }
         for (from, to) in [
             ("draft", "published"),
@@ -227,7 +298,60 @@ mod tests {
             ("closed", "published"),
             ("closed", "draft"),
         ] {
-            assert!(check_status_change(id, from, to).is_err(), "{from} → {to}");
+            assert!(check_status_change(id, from, to, 2).is_err(), "{from} → {to}");
         }
+        let submit = check_status_change(id, "draft", "in_review", 2).unwrap_err();
+        assert!(
+            submit.to_string().contains("ReviewService.SubmitForReview"),
+            "{submit}"
+        );
+        let publish = check_status_change(id, "in_review", "published", 3).unwrap_err();
+        assert!(
+            publish
+                .to_string()
+                .contains("published by community review (3 approvals)"),
+            "{publish}"
+        );
+    }
+
+    #[test]
+    fn content_changes_only_in_draft() {
+        let id = Uuid::now_v7();
+        let current = v1::Opportunity {
+            title: "Baker's assistant".into(),
+            hours_per_week: 20,
+            status: v1::OpportunityStatus::InReview as i32,
+            ..Default::default()
+        };
+        let incoming = v1::Opportunity {
+            title: "Head baker".into(),
+            hours_per_week: 20,
+            status: v1::OpportunityStatus::Draft as i32,
+            ..Default::default()
+        };
+        let paths = |p: &[&str]| p.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
+        assert!(
+            check_content_change(id, "draft", &current, &incoming, &paths(&["title"])).is_ok()
+        );
+        assert!(
+            check_content_change(
+                id,
+                "in_review",
+                &current,
+                &incoming,
+                &paths(&["status", "hours_per_week"])
+            )
+            .is_ok(),
+            "a status change, and a field set to what it is, change no content"
+        );
+        let refused =
+            check_content_change(id, "in_review", &current, &incoming, &paths(&["title"]))
+                .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("in_review: title can change only while it is a draft"),
+            "{refused}"
+        );
     }
 }

@@ -35,6 +35,11 @@ pub fn to_wire(row: &member::Model) -> v1::Member {
                 .unwrap_or_default(),
             permits: permits_from_json(&row.permits),
             civic_integration: from_stored::<v1::CivicIntegration>(&row.civic_integration) as i32,
+            nationality: row.nationality.clone(),
+            safe_country_national: row.safe_country_national,
+            in_reception_centre: row.in_reception_centre,
+            asylum_clock_stopped_days: row.asylum_clock_stopped_days,
+            buddy_capacity: row.buddy_capacity,
         }),
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
@@ -75,6 +80,23 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
             r("asylum_application_date"),
             "must not be in the future",
         ));
+    }
+    let asylum_clock_stopped_days = validate::in_range(
+        &r("asylum_clock_stopped_days"),
+        regional.asylum_clock_stopped_days,
+        0..=3650,
+    )?;
+    if let Some(date) = asylum_application_date {
+        let days_since = (identity.updated_at.date_naive() - date).num_days();
+        if i64::from(asylum_clock_stopped_days) > days_since {
+            return Err(Error::invalid(
+                r("asylum_clock_stopped_days"),
+                format!(
+                    "must not be more than the {days_since} days since the asylum application \
+                     date ({date}), got {asylum_clock_stopped_days}"
+                ),
+            ));
+        }
     }
     Ok(member::Model {
         id: identity.id,
@@ -132,6 +154,11 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
             regional.civic_integration,
             false,
         )?),
+        nationality: validate::optional_country(&r("nationality"), &regional.nationality)?,
+        safe_country_national: regional.safe_country_national,
+        in_reception_centre: regional.in_reception_centre,
+        asylum_clock_stopped_days,
+        buddy_capacity: validate::in_range(&r("buddy_capacity"), regional.buddy_capacity, 0..=10)?,
         profile_stamps: "{}".to_owned(),
         created_at: identity.created_at,
         updated_at: identity.updated_at,
@@ -157,7 +184,7 @@ fn permits_to_json(field: &str, permits: &[v1::Permit]) -> Result<serde_json::Va
     Ok(serde_json::Value::Array(stored))
 }
 
-fn permits_from_json(value: &serde_json::Value) -> Vec<v1::Permit> {
+pub fn permits_from_json(value: &serde_json::Value) -> Vec<v1::Permit> {
     value
         .as_array()
         .into_iter()
@@ -191,6 +218,11 @@ pub const UPDATABLE: &[&str] = &[
     "regional.asylum_application_date",
     "regional.permits",
     "regional.civic_integration",
+    "regional.nationality",
+    "regional.safe_country_national",
+    "regional.in_reception_centre",
+    "regional.asylum_clock_stopped_days",
+    "regional.buddy_capacity",
 ];
 
 /// Copies the masked fields of `incoming` onto `current`; the rest stays as it was.
@@ -242,8 +274,154 @@ pub fn apply_mask(current: &mut v1::Member, incoming: &v1::Member, paths: &[Stri
             "regional.civic_integration" => {
                 regional.civic_integration = from_regional.civic_integration
             }
+            "regional.nationality" => regional.nationality = from_regional.nationality.clone(),
+            "regional.safe_country_national" => {
+                regional.safe_country_national = from_regional.safe_country_national
+            }
+            "regional.in_reception_centre" => {
+                regional.in_reception_centre = from_regional.in_reception_centre
+            }
+            "regional.asylum_clock_stopped_days" => {
+                regional.asylum_clock_stopped_days = from_regional.asylum_clock_stopped_days
+            }
+            "regional.buddy_capacity" => regional.buddy_capacity = from_regional.buddy_capacity,
             other => return Err(unknown_path(other, UPDATABLE)),
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn on(day: &str) -> RowIdentity {
+        let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+        let time = Utc.from_utc_datetime(&date.and_hms_opt(12, 0, 0).unwrap());
+        RowIdentity {
+            id: Uuid::now_v7(),
+            home_region: "washington-dc".into(),
+            created_at: time,
+            updated_at: time,
+        }
+    }
+
+    fn applicant(applied: &str, stopped_days: i32) -> v1::Member {
+        v1::Member {
+            profile: Some(v1::SharedProfile {
+                display_name: "Yonas Tesfay".into(),
+                ..Default::default()
+            }),
+            regional: Some(v1::RegionalRecord {
+                role: v1::MemberRole::Newcomer as i32,
+                residence_status: v1::ResidenceStatus::AsylumSeeker as i32,
+                asylum_application_date: applied.into(),
+                nationality: "er".into(),
+                in_reception_centre: true,
+                asylum_clock_stopped_days: stopped_days,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_rule_facts_are_stored_and_read_back_with_the_nationality_upper_case() {
+        let row = to_row(&applicant("2026-07-20", 12), "member", on("2026-11-24")).unwrap();
+        assert_eq!(row.nationality, "ER");
+        assert!(row.in_reception_centre && !row.safe_country_national);
+        assert_eq!(row.asylum_clock_stopped_days, 12);
+        let regional = to_wire(&row).regional.unwrap();
+        assert_eq!(regional.nationality, "ER");
+        assert!(regional.in_reception_centre);
+        assert_eq!(regional.asylum_clock_stopped_days, 12);
+        assert_eq!(regional.buddy_capacity, 0);
+    }
+
+    #[test]
+    fn the_clock_cannot_have_stopped_longer_than_the_application_is_old() {
+        // 2026-07-20 to 2026-11-24 is 127 days.
+        assert!(to_row(&applicant("2026-07-20", 127), "member", on("2026-11-24")).is_ok());
+        let error = to_row(&applicant("2026-07-20", 128), "member", on("2026-11-24")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "member.regional.asylum_clock_stopped_days: must not be more than the 127 days \
+             since the asylum application date (2026-07-20), got 128"
+        );
+        // Without an application date only the range applies.
+        assert!(to_row(&applicant("", 400), "member", on("2026-11-24")).is_ok());
+        for (days, field) in [
+            (-1, "member.regional.asylum_clock_stopped_days"),
+            (3651, "member.regional.asylum_clock_stopped_days"),
+        ] {
+            let error = to_row(&applicant("", days), "member", on("2026-11-24")).unwrap_err();
+            assert!(error.to_string().starts_with(field), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_buddy_takes_at_most_ten_newcomers_and_a_nationality_is_a_country_code() {
+        let mut local = applicant("", 0);
+        let regional = local.regional.as_mut().unwrap();
+        regional.role = v1::MemberRole::Local as i32;
+        regional.residence_status = v1::ResidenceStatus::CitizenOrResident as i32;
+        regional.buddy_capacity = 3;
+        assert_eq!(
+            to_row(&local, "", on("2026-11-24")).unwrap().buddy_capacity,
+            3
+        );
+        local.regional.as_mut().unwrap().buddy_capacity = 11;
+        let error = to_row(&local, "", on("2026-11-24")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("regional.buddy_capacity: must be between 0 and 10"),
+            "{error}"
+        );
+        local.regional.as_mut().unwrap().buddy_capacity = 0;
+        local.regional.as_mut().unwrap().nationality = "Syria".into();
+        let error = to_row(&local, "member", on("2026-11-24")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "member.regional.nationality: must be an ISO 3166-1 alpha-2 code such as SY, got \"Syria\""
+        );
+    }
+
+    #[test]
+    fn the_new_fields_can_be_masked_one_by_one() {
+        let mut current = to_wire(&to_row(&applicant("", 0), "", on("2026-11-24")).unwrap());
+        let mut incoming = applicant("", 30);
+        let regional = incoming.regional.as_mut().unwrap();
+        regional.nationality = "AF".into();
+        regional.safe_country_national = true;
+        regional.in_reception_centre = false;
+        regional.buddy_capacity = 2;
+        apply_mask(
+            &mut current,
+            &incoming,
+            &["regional.nationality".into(), "regional.buddy_capacity".into()],
+        )
+        .unwrap();
+        let regional = current.regional.as_ref().unwrap();
+        assert_eq!(regional.nationality, "AF");
+        assert_eq!(regional.buddy_capacity, 2);
+        assert!(regional.in_reception_centre, "not masked, kept");
+        assert!(!regional.safe_country_national, "not masked, kept");
+        assert_eq!(regional.asylum_clock_stopped_days, 0, "not masked, kept");
+        apply_mask(
+            &mut current,
+            &incoming,
+            &[
+                "regional.safe_country_national".into(),
+                "regional.in_reception_centre".into(),
+                "regional.asylum_clock_stopped_days".into(),
+            ],
+        )
+        .unwrap();
+        let regional = current.regional.as_ref().unwrap();
+        assert!(regional.safe_country_national && !regional.in_reception_centre);
+        assert_eq!(regional.asylum_clock_stopped_days, 30);
+    }
 }

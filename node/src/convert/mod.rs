@@ -1,9 +1,11 @@
 //! Conversions between wire messages (`passage.v1`) and database rows. Parsing a
 //! request into a row is also where it is validated: a row built here is valid.
 
+pub mod buddies;
 pub mod enums;
 pub mod market;
 pub mod member;
+pub mod review;
 
 use chrono::{DateTime, Utc};
 use prost_types::{FieldMask, Timestamp};

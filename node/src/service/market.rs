@@ -115,6 +115,11 @@ impl MarketService for MarketApi {
                 )
             })
             .await?;
+        // The organisation's kind is part of what rules read of its opportunities.
+        self.context
+            .catalogue
+            .refresh_organisation(&self.context.db, saved.id)
+            .await?;
         Ok(Response::new(convert::market::organisation_to_wire(&saved)))
     }
 
@@ -188,9 +193,17 @@ impl MarketService for MarketApi {
             .ok_or_else(|| Error::invalid("opportunity", "must be set"))?;
         let id = validate::id("opportunity.id", &incoming.id)?;
         let paths = convert::mask_paths(request.update_mask.as_ref())?;
+        let approvals_to_publish = self.context.review_policy.approvals_to_publish;
         let saved =
             rows::update::<opportunity::Entity>(&self.context.db, id, "opportunity", |row| {
                 let mut wire = convert::market::opportunity_to_wire(&row);
+                convert::market::check_content_change(
+                    row.id,
+                    &row.status,
+                    &wire,
+                    &incoming,
+                    &paths,
+                )?;
                 convert::market::apply_opportunity_mask(&mut wire, &incoming, &paths)?;
                 let changed = convert::market::opportunity_to_row(
                     &wire,
@@ -201,12 +214,22 @@ impl MarketService for MarketApi {
                         updated_at: Utc::now(),
                     },
                 )?;
-                convert::market::check_status_change(row.id, &row.status, &changed.status)?;
+                convert::market::check_status_change(
+                    row.id,
+                    &row.status,
+                    &changed.status,
+                    approvals_to_publish,
+                )?;
                 Ok(opportunity::Model {
                     organisation_id: row.organisation_id,
                     ..changed
                 })
             })
+            .await?;
+        // Matching reads published opportunities from memory: follow the change.
+        self.context
+            .catalogue
+            .refresh(&self.context.db, &[saved.id])
             .await?;
         Ok(Response::new(convert::market::opportunity_to_wire(&saved)))
     }

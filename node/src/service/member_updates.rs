@@ -27,7 +27,7 @@ const MAX_BATCH: usize = 256;
 
 /// What an update may change: everything but the id, the home region and the
 /// creation time.
-const UPDATED_COLUMNS: [member::Column; 16] = [
+const UPDATED_COLUMNS: [member::Column; 21] = [
     member::Column::DisplayName,
     member::Column::Profession,
     member::Column::Sectors,
@@ -42,6 +42,11 @@ const UPDATED_COLUMNS: [member::Column; 16] = [
     member::Column::AsylumApplicationDate,
     member::Column::Permits,
     member::Column::CivicIntegration,
+    member::Column::Nationality,
+    member::Column::SafeCountryNational,
+    member::Column::InReceptionCentre,
+    member::Column::AsylumClockStoppedDays,
+    member::Column::BuddyCapacity,
     member::Column::ProfileStamps,
     member::Column::UpdatedAt,
 ];

@@ -1,12 +1,21 @@
 //! The node's gRPC services, one file each; handlers validate, call the store and
 //! convert, nothing more.
 
+mod buddies;
+mod buddy_proposal;
 mod market;
+mod matching;
 mod member;
 mod member_updates;
+mod review;
+mod rules;
 
+pub use buddies::BuddyApi;
 pub use market::MarketApi;
 pub use member::MemberApi;
+pub use matching::MatchApi;
+pub use review::ReviewApi;
+pub use rules::{RulesApi, decision_to_wire};
 
 use std::sync::Arc;
 
@@ -14,6 +23,10 @@ use passage_proto::hlc::HlcClock;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 use tonic::transport::Channel;
+
+use crate::matching::Catalogue;
+use crate::review_policy::ReviewPolicy;
+use crate::rules::ActiveRules;
 
 /// What every service of a node shares.
 #[derive(Clone)]
@@ -28,6 +41,14 @@ pub struct NodeContext {
     /// The gateway, for requests outside the `Sync` stream (moves); connected
     /// lazily. None for a region outside any federation.
     pub gateway: Option<Channel>,
+    /// How many community approvals publish an opportunity, and rejections close
+    /// it (settings `[review]`).
+    pub review_policy: ReviewPolicy,
+    /// The region's labour-market rules, swapped whole on reload.
+    pub rules: Arc<ActiveRules>,
+    /// The published opportunities, in memory for matching; refreshed after every
+    /// write that can change what is published.
+    pub catalogue: Arc<Catalogue>,
     /// Member and federation writes take turns here rather than in the database:
     /// SQLite makes a writer that finds the database locked sleep and retry, which
     /// costs milliseconds per write under load.
@@ -54,12 +75,16 @@ impl NodeContext {
 
 impl NodeContext {
     pub fn new(db: DatabaseConnection, region: String) -> Self {
+        let rules = Arc::new(ActiveRules::none(&region));
         NodeContext {
             db,
             region,
             clock: Arc::new(HlcClock::default()),
             outbox_ready: Arc::new(Notify::new()),
             gateway: None,
+            review_policy: ReviewPolicy::default(),
+            rules,
+            catalogue: Arc::new(Catalogue::default()),
             write_turn: Arc::new(Mutex::new(())),
         }
     }

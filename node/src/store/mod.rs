@@ -1,10 +1,12 @@
 //! The node's storage: sea-orm entities and the queries the services need. Works the
 //! same on SQLite (embedded default) and PostgreSQL (production).
 
+pub mod buddies;
 pub mod entity;
 pub mod market;
 pub mod members;
 mod page;
+pub mod review;
 pub mod rows;
 
 pub use page::{Page, PageRequest};

@@ -27,6 +27,13 @@ pub struct Model {
     /// JSON array of `{kind, valid_until}`.
     pub permits: Json,
     pub civic_integration: String,
+    /// ISO 3166-1 alpha-2, upper case; empty when not recorded.
+    pub nationality: String,
+    pub safe_country_national: bool,
+    pub in_reception_centre: bool,
+    pub asylum_clock_stopped_days: i32,
+    /// How many newcomers a local can buddy at once; 0 = not a buddy.
+    pub buddy_capacity: i32,
     /// JSON map of shared field → HLC of its last write (see `federation::publish`).
     pub profile_stamps: String,
     pub created_at: DateTimeUtc,

@@ -21,6 +21,9 @@ pub struct Model {
     pub paid: bool,
     pub location: String,
     pub status: String,
+    pub self_employment: bool,
+    /// Gross, in cents of the region's currency; 0 = not given.
+    pub hourly_wage_cents: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,0 +1,424 @@
+//! Reading a rules file: TOML with a `[[rule]]` table per rule and a `[[case]]` per
+//! test case. Every mistake is reported with the file, the line and the rule id.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use cel::Env;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::cases::{Case, Expectation};
+use super::expression;
+use super::facts::{MemberFacts, OpportunityFacts, PermitFact};
+use super::{Effect, Rule, RuleSet};
+
+/// A rules file that cannot be used, and where.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}: {}{message}", rule.as_ref().map(|r| format!("rule {r}: ")).unwrap_or_default())]
+pub struct RulesError {
+    pub file: String,
+    pub line: usize,
+    pub rule: Option<String>,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    region: Spanned<String>,
+    country: Spanned<String>,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default, rename = "rule")]
+    rules: Vec<Spanned<RawRule>>,
+    #[serde(default, rename = "case")]
+    cases: Vec<Spanned<RawCase>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    description: String,
+    source: Spanned<String>,
+    effective_from: Spanned<String>,
+    #[serde(default)]
+    effective_until: Option<Spanned<String>>,
+    when: Spanned<String>,
+    effect: Spanned<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    condition: Option<String>,
+    #[serde(default)]
+    hours: Option<Spanned<i64>>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: String,
+    date: Spanned<String>,
+    #[serde(default)]
+    member: MemberFacts,
+    #[serde(default)]
+    opportunity: OpportunityFacts,
+    expect: Spanned<RawExpect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    eligible: bool,
+    fired: Vec<String>,
+    #[serde(default)]
+    hours_cap: Option<i32>,
+}
+
+/// Line numbers of byte offsets in one text.
+struct Lines<'t> {
+    text: &'t str,
+}
+
+impl Lines<'_> {
+    fn of(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn of_span(&self, span: Range<usize>) -> usize {
+        self.of(span.start)
+    }
+}
+
+/// Reads, compiles and checks the rules file at `path` (its cases are not run here;
+/// see [`super::cases::run`]).
+pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| RulesError {
+        file: file.clone(),
+        line: 0,
+        rule: None,
+        message: format!("cannot read the rules file: {error}"),
+    })?;
+    parse(&file, &text)
+}
+
+/// Compiles and checks the rules in `text`, read from `file`.
+pub fn parse(file: &str, text: &str) -> Result<RuleSet, RulesError> {
+    let lines = Lines { text };
+    let error = |line: usize, rule: Option<&str>, message: String| RulesError {
+        file: file.to_owned(),
+        line,
+        rule: rule.map(str::to_owned),
+        message,
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|span| lines.of_span(span)).unwrap_or(0);
+        error(line, None, e.message().to_owned())
+    })?;
+    if !passage_proto::is_region_slug(raw.region.get_ref()) {
+        return Err(error(
+            lines.of_span(raw.region.span()),
+            None,
+            format!("region: {:?} is not a region slug", raw.region.get_ref()),
+        ));
+    }
+    let country = raw.country.get_ref();
+    if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(error(
+            lines.of_span(raw.country.span()),
+            None,
+            format!("country: {country:?} is not an ISO 3166-1 alpha-2 code such as NL"),
+        ));
+    }
+
+    let env = Arc::new(Env::stdlib());
+    let mut rules = Vec::with_capacity(raw.rules.len());
+    let mut ids = HashSet::new();
+    for raw_rule in &raw.rules {
+        let rule = compile_rule(raw_rule.get_ref(), &env, &lines)
+            .map_err(|(line, id, message)| error(line, id.as_deref(), message))?;
+        if !ids.insert(rule.id.clone()) {
+            return Err(error(
+                rule.line,
+                Some(&rule.id),
+                "the id is used by another rule of this file".into(),
+            ));
+        }
+        rules.push(rule);
+    }
+
+    let mut cases = Vec::with_capacity(raw.cases.len());
+    for raw_case in &raw.cases {
+        let line = lines.of_span(raw_case.span());
+        let case = raw_case.get_ref();
+        let case_error = |line: usize, message: String| {
+            error(line, None, format!("case {:?}: {message}", case.name))
+        };
+        let date = NaiveDate::parse_from_str(case.date.get_ref(), "%Y-%m-%d").map_err(|_| {
+            case_error(
+                lines.of_span(case.date.span()),
+                format!("date: {:?} is not a date (YYYY-MM-DD)", case.date.get_ref()),
+            )
+        })?;
+        case.member.check().map_err(|m| case_error(line, m))?;
+        case.opportunity.check().map_err(|m| case_error(line, m))?;
+        let expect = case.expect.get_ref();
+        for id in &expect.fired {
+            if !ids.contains(id) {
+                return Err(case_error(
+                    lines.of_span(case.expect.span()),
+                    format!("expect.fired: no rule {id:?} in this file"),
+                ));
+            }
+        }
+        cases.push(Case {
+            name: case.name.clone(),
+            line,
+            date,
+            member: case.member.clone(),
+            opportunity: case.opportunity.clone(),
+            expect: Expectation {
+                eligible: expect.eligible,
+                fired: expect.fired.clone(),
+                hours_cap: expect.hours_cap,
+            },
+        });
+    }
+
+    let set = RuleSet {
+        region: raw.region.get_ref().clone(),
+        country: country.clone(),
+        currency: raw.currency,
+        description: raw.description,
+        rules,
+        cases,
+        path: file.to_owned(),
+        version: fingerprint(text),
+        env,
+    };
+    dry_run(&set).map_err(|e| error(e.line, Some(&e.rule), e.message))?;
+    Ok(set)
+}
+
+type RuleProblem = (usize, Option<String>, String);
+
+fn compile_rule(raw: &RawRule, env: &Arc<Env>, lines: &Lines) -> Result<Rule, RuleProblem> {
+    let id = raw.id.get_ref().trim().to_owned();
+    let line = lines.of_span(raw.id.span());
+    let problem = |line: usize, message: String| (line, Some(id.clone()), message);
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err((
+            line,
+            None,
+            format!("id: {id:?} must be kebab-case (a-z, 0-9, '-')"),
+        ));
+    }
+    if raw.source.get_ref().trim().is_empty() {
+        return Err(problem(
+            lines.of_span(raw.source.span()),
+            "source: every rule names its source".into(),
+        ));
+    }
+    let date = |field: &str, value: &Spanned<String>| {
+        NaiveDate::parse_from_str(value.get_ref(), "%Y-%m-%d").map_err(|_| {
+            problem(
+                lines.of_span(value.span()),
+                format!("{field}: {:?} is not a date (YYYY-MM-DD)", value.get_ref()),
+            )
+        })
+    };
+    let effective_from = date("effective_from", &raw.effective_from)?;
+    let effective_until = match &raw.effective_until {
+        Some(until) => Some(date("effective_until", until)?),
+        None => None,
+    };
+    if let Some(until) = effective_until
+        && until < effective_from
+    {
+        return Err(problem(
+            lines.of_span(raw.effective_from.span()),
+            "effective_until is before effective_from".into(),
+        ));
+    }
+    let effect_line = lines.of_span(raw.effect.span());
+    let text = |field: &str, value: &Option<String>| match value {
+        Some(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+        _ => Err(problem(
+            effect_line,
+            format!(
+                "effect {:?} needs a non-empty `{field}`",
+                raw.effect.get_ref()
+            ),
+        )),
+    };
+    let effect = match raw.effect.get_ref().as_str() {
+        "deny" => Effect::Deny {
+            reason: text("reason", &raw.reason)?,
+        },
+        "require" => Effect::Require {
+            condition: text("condition", &raw.condition)?,
+        },
+        "warn" => Effect::Warn {
+            message: text("message", &raw.message)?,
+        },
+        "cap_hours" => match &raw.hours {
+            Some(hours) if (0..=80).contains(hours.get_ref()) => Effect::CapHours {
+                hours: *hours.get_ref() as i32,
+            },
+            Some(hours) => {
+                return Err(problem(
+                    lines.of_span(hours.span()),
+                    format!("hours: must be between 0 and 80, got {}", hours.get_ref()),
+                ));
+            }
+            None => {
+                return Err(problem(
+                    effect_line,
+                    "effect \"cap_hours\" needs `hours`".into(),
+                ));
+            }
+        },
+        other => {
+            return Err(problem(
+                effect_line,
+                format!("effect: {other:?} is not one of deny, require, cap_hours, warn"),
+            ));
+        }
+    };
+
+    // The line where the expression's text starts: a multi-line string's first
+    // line break right after its opening quotes is not part of it.
+    let when_span = raw.when.span();
+    let opening = &lines.text[when_span.start.min(lines.text.len())..];
+    let when_line = lines.of(when_span.start)
+        + usize::from(opening.starts_with("'''\n") || opening.starts_with("\"\"\"\n"));
+    let source = raw.when.get_ref();
+    let line_in_when = |offset: Option<u32>| {
+        offset
+            .map(|offset| {
+                source
+                    .chars()
+                    .take(offset as usize)
+                    .filter(|c| *c == '\n')
+                    .count()
+            })
+            .unwrap_or(0)
+            + when_line
+    };
+    let program = env.compile(source).map_err(|errors| {
+        let first = errors.errors.first();
+        let line = first
+            .map(|e| when_line + usize::try_from(e.pos.0 - 1).unwrap_or(0))
+            .unwrap_or(when_line);
+        let message = first.map(|e| e.msg.clone()).unwrap_or_default();
+        problem(line, format!("when: does not compile: {message}"))
+    })?;
+    expression::analyse(&program)
+        .map_err(|unknown| problem(line_in_when(unknown.offset), format!("when: {}", unknown.message)))?;
+    let (mut member_parts, mut opportunity_parts) = (Vec::new(), Vec::new());
+    let mut opportunity_fields = std::collections::BTreeSet::new();
+    for part in expression::conjuncts(program.expression()) {
+        let part_reads = expression::reads_of(&program, &part);
+        if part_reads.reads_opportunity() {
+            if part_reads.whole_opportunity {
+                opportunity_fields.extend(0..super::facts::OPPORTUNITY_FIELDS.len());
+            }
+            opportunity_fields.extend(part_reads.opportunity_fields.iter().copied());
+            opportunity_parts.push(part);
+        } else {
+            member_parts.push(part);
+        }
+    }
+    Ok(Rule {
+        id,
+        description: raw.description.trim().to_owned(),
+        source: raw.source.get_ref().trim().to_owned(),
+        effective_from,
+        effective_until,
+        when: source.trim().to_owned(),
+        effect,
+        line,
+        program,
+        member_parts,
+        opportunity_parts,
+        opportunity_fields: opportunity_fields.into_iter().collect(),
+    })
+}
+
+/// Evaluates every rule once against empty facts and once against full ones, so a
+/// type mistake (`opportunity.hours_per_week > 20.5`) is found when the file is
+/// checked. (A rule may still fail on facts no dry run shows; evaluation then
+/// reports it with its id and line.)
+fn dry_run(set: &RuleSet) -> Result<(), super::EvaluationError> {
+    let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    let full_member = MemberFacts {
+        residence_status: "asylum_seeker".into(),
+        asylum_application_date: NaiveDate::from_ymd_opt(2025, 6, 1),
+        asylum_clock_stopped_days: 10,
+        permits: vec![PermitFact {
+            kind: "twv".into(),
+            valid_until: NaiveDate::from_ymd_opt(2026, 2, 1),
+        }],
+        civic_integration: "in_progress".into(),
+        nationality: "SY".into(),
+        profession: "nurse".into(),
+        sectors: vec!["healthcare".into()],
+        skills: vec!["care".into()],
+        languages: vec!["ar".into(), "en".into()],
+        available_hours_per_week: 24,
+        experience_years: 5,
+        ..MemberFacts::default()
+    };
+    let full_opportunity = OpportunityFacts {
+        kind: "job".into(),
+        paid: true,
+        hours_per_week: 32,
+        sector: "healthcare".into(),
+        hourly_wage: 15.5,
+        ..OpportunityFacts::default()
+    };
+    let empty_opportunity = OpportunityFacts {
+        kind: "volunteer".into(),
+        ..OpportunityFacts::default()
+    };
+    for (member, opportunity) in [
+        (&MemberFacts::default(), &empty_opportunity),
+        (&full_member, &full_opportunity),
+    ] {
+        let member_value = member.to_value(today);
+        let opportunity_value = opportunity.to_value();
+        let context = set.context(&member_value, Some(&opportunity_value), today);
+        for rule in &set.rules {
+            super::truth(rule, rule.program.execute(&context))?;
+        }
+    }
+    Ok(())
+}
+
+/// A short, stable fingerprint of a file's text (FNV-1a, 64 bits).
+fn fingerprint(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}

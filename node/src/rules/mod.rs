@@ -1,0 +1,333 @@
+//! A region's labour-market rules: data in a rules file (docs/rules.md), each rule a
+//! CEL condition over `member` and `opportunity` with an effect — deny, require a
+//! condition, cap the hours, or warn — and the dates it is in force. A decision says
+//! whether the member may take the opportunity and which rules fired, and why.
+
+pub mod active;
+pub mod cases;
+mod expression;
+pub mod facts;
+pub mod file;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel::{Context, Env, IdedExpr, Program, Value};
+use chrono::NaiveDate;
+
+pub use active::ActiveRules;
+pub use facts::{MemberFacts, OpportunityFacts, PermitFact};
+pub use file::RulesError;
+
+/// What a rule does when it fires.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// The member may not take the opportunity.
+    Deny { reason: String },
+    /// Allowed if this condition is met (by the employer, the member, …).
+    Require { condition: String },
+    /// At most this many hours a week.
+    CapHours { hours: i32 },
+    /// Allowed, but somebody must act.
+    Warn { message: String },
+}
+
+impl Effect {
+    /// The effect's name in a rules file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Effect::Deny { .. } => "deny",
+            Effect::Require { .. } => "require",
+            Effect::CapHours { .. } => "cap_hours",
+            Effect::Warn { .. } => "warn",
+        }
+    }
+
+    /// What a person reads when the rule fires.
+    pub fn explanation(&self) -> String {
+        match self {
+            Effect::Deny { reason } => reason.clone(),
+            Effect::Require { condition } => condition.clone(),
+            Effect::CapHours { hours } => format!("at most {hours} hours a week"),
+            Effect::Warn { message } => message.clone(),
+        }
+    }
+}
+
+/// One rule of a region.
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub source: String,
+    pub effective_from: NaiveDate,
+    pub effective_until: Option<NaiveDate>,
+    /// The `when` expression as written.
+    pub when: String,
+    pub effect: Effect,
+    /// Line of the rule's `id` in its file.
+    pub line: usize,
+    program: Program,
+    /// Top-level `&&` parts that read only `member` and `today`…
+    member_parts: Vec<IdedExpr>,
+    /// …and those that read `opportunity`.
+    opportunity_parts: Vec<IdedExpr>,
+    /// Indices of the opportunity fields the latter read (all of them when they
+    /// use `opportunity` as a whole).
+    opportunity_fields: Vec<usize>,
+}
+
+impl Rule {
+    /// Whether the rule is in force on `date`.
+    pub fn in_force(&self, date: NaiveDate) -> bool {
+        self.effective_from <= date && self.effective_until.is_none_or(|until| date <= until)
+    }
+}
+
+/// A rules file, compiled and checked.
+pub struct RuleSet {
+    pub region: String,
+    pub country: String,
+    pub currency: String,
+    pub description: String,
+    pub rules: Vec<Rule>,
+    pub cases: Vec<cases::Case>,
+    /// Where it was read from.
+    pub path: String,
+    /// A short fingerprint of the file's text, to tell versions apart.
+    pub version: String,
+    env: Arc<Env>,
+}
+
+/// A rule that fired, by its index in [`RuleSet::rules`].
+pub type FiredIndex = usize;
+
+/// The decision for one member and one opportunity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// No `deny` fired.
+    pub eligible: bool,
+    /// The lowest `cap_hours` that fired.
+    pub hours_cap: Option<i32>,
+    /// Every rule that fired, in file order.
+    pub fired: Vec<FiredIndex>,
+}
+
+/// A rule that could not be evaluated (a wrong type, a missing key): a mistake in
+/// the rules file that its checks did not catch.
+#[derive(Debug, thiserror::Error)]
+#[error("rule {rule} (line {line}) could not be evaluated: {message}")]
+pub struct EvaluationError {
+    pub rule: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl RuleSet {
+    /// The rules of a region without a rules file: none, so nothing is denied.
+    pub fn empty(region: &str) -> Self {
+        RuleSet {
+            region: region.to_owned(),
+            country: String::new(),
+            currency: String::new(),
+            description: "no rules file".into(),
+            rules: Vec::new(),
+            cases: Vec::new(),
+            path: String::new(),
+            version: String::new(),
+            env: Arc::new(Env::stdlib()),
+        }
+    }
+
+    /// The rule at `index` of a decision.
+    pub fn rule(&self, index: FiredIndex) -> &Rule {
+        &self.rules[index]
+    }
+
+    fn context(&self, member: &Value, opportunity: Option<&Value>, today: NaiveDate) -> Context<'_, '_> {
+        let mut context = Context::with_env(self.env.clone());
+        context.add_variable_from_value("member", member.clone());
+        if let Some(opportunity) = opportunity {
+            context.add_variable_from_value("opportunity", opportunity.clone());
+        }
+        context.add_variable_from_value("today", today.format("%Y-%m-%d").to_string());
+        context
+    }
+
+    /// The decision for `member` and `opportunity` on `date`: every rule in force is
+    /// evaluated.
+    pub fn evaluate(
+        &self,
+        member: &MemberFacts,
+        opportunity: &OpportunityFacts,
+        date: NaiveDate,
+    ) -> Result<Decision, EvaluationError> {
+        let member_value = member.to_value(date);
+        let opportunity_value = opportunity.to_value();
+        let context = self.context(&member_value, Some(&opportunity_value), date);
+        let mut fired = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.in_force(date) && truth(rule, rule.program.execute(&context))? {
+                fired.push(index);
+            }
+        }
+        Ok(self.decide(fired))
+    }
+
+    fn decide(&self, fired: Vec<FiredIndex>) -> Decision {
+        let mut eligible = true;
+        let mut hours_cap: Option<i32> = None;
+        for index in &fired {
+            match self.rules[*index].effect {
+                Effect::Deny { .. } => eligible = false,
+                Effect::CapHours { hours } => {
+                    hours_cap = Some(hours_cap.map_or(hours, |cap| cap.min(hours)));
+                }
+                Effect::Require { .. } | Effect::Warn { .. } => {}
+            }
+        }
+        Decision {
+            eligible,
+            hours_cap,
+            fired,
+        }
+    }
+
+    /// Prepares decisions for one member against many opportunities: the parts of
+    /// each rule about the member alone are evaluated once here, and the rules they
+    /// rule out are never evaluated again for this member.
+    pub fn for_member(
+        &self,
+        member: &MemberFacts,
+        date: NaiveDate,
+    ) -> Result<MemberRules<'_>, EvaluationError> {
+        let member_value = member.to_value(date);
+        let context = self.context(&member_value, None, date);
+        let mut candidates = Vec::new();
+        let mut evaluations = 0u64;
+        for (index, rule) in self.rules.iter().enumerate() {
+            if !rule.in_force(date) {
+                continue;
+            }
+            let mut possible = true;
+            for part in &rule.member_parts {
+                evaluations += 1;
+                if !truth(rule, context.resolve(part))? {
+                    possible = false;
+                    break;
+                }
+            }
+            if possible {
+                candidates.push(Candidate {
+                    index,
+                    memo: HashMap::new(),
+                });
+            }
+        }
+        Ok(MemberRules {
+            rules: self,
+            member_value,
+            date,
+            candidates,
+            evaluations,
+        })
+    }
+}
+
+/// One rule still possible for a member, with its outcome per combination of the
+/// opportunity fields it reads.
+struct Candidate {
+    index: usize,
+    memo: HashMap<Vec<FieldKey>, bool>,
+}
+
+/// An opportunity field's value as a memo key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FieldKey {
+    Text(String),
+    Number(i64),
+    Flag(bool),
+    Wage(u64),
+}
+
+fn field_key(opportunity: &OpportunityFacts, field: usize) -> FieldKey {
+    match field {
+        0 => FieldKey::Text(opportunity.kind.clone()),
+        1 => FieldKey::Flag(opportunity.paid),
+        2 => FieldKey::Number(opportunity.hours_per_week),
+        3 => FieldKey::Text(opportunity.sector.clone()),
+        4 => FieldKey::Flag(opportunity.self_employment),
+        5 => FieldKey::Wage(opportunity.hourly_wage.to_bits()),
+        _ => FieldKey::Text(opportunity.organisation_kind.clone()),
+    }
+}
+
+/// Decisions for one member, prepared by [`RuleSet::for_member`].
+pub struct MemberRules<'r> {
+    rules: &'r RuleSet,
+    member_value: Value,
+    date: NaiveDate,
+    candidates: Vec<Candidate>,
+    /// CEL evaluations run so far for this member.
+    pub evaluations: u64,
+}
+
+impl MemberRules<'_> {
+    /// The decision for this member and `opportunity`; the same as
+    /// [`RuleSet::evaluate`], computed once per combination of the fields each rule
+    /// reads.
+    pub fn decide(&mut self, opportunity: &OpportunityFacts) -> Result<Decision, EvaluationError> {
+        let mut fired = Vec::new();
+        let mut context = None;
+        for candidate in &mut self.candidates {
+            let rule = &self.rules.rules[candidate.index];
+            if rule.opportunity_parts.is_empty() {
+                fired.push(candidate.index);
+                continue;
+            }
+            let key: Vec<FieldKey> = rule
+                .opportunity_fields
+                .iter()
+                .map(|field| field_key(opportunity, *field))
+                .collect();
+            let outcome = match candidate.memo.get(&key) {
+                Some(outcome) => *outcome,
+                None => {
+                    let context = context.get_or_insert_with(|| {
+                        let value = opportunity.to_value();
+                        self.rules.context(&self.member_value, Some(&value), self.date)
+                    });
+                    let mut outcome = true;
+                    for part in &rule.opportunity_parts {
+                        self.evaluations += 1;
+                        if !truth(rule, context.resolve(part))? {
+                            outcome = false;
+                            break;
+                        }
+                    }
+                    candidate.memo.insert(key, outcome);
+                    outcome
+                }
+            };
+            if outcome {
+                fired.push(candidate.index);
+            }
+        }
+        Ok(self.rules.decide(fired))
+    }
+}
+
+fn truth(rule: &Rule, result: cel::ResolveResult) -> Result<bool, EvaluationError> {
+    match result {
+        Ok(Value::Bool(value)) => Ok(value),
+        Ok(other) => Err(EvaluationError {
+            rule: rule.id.clone(),
+            line: rule.line,
+            message: format!("`when` must be true or false, got {other:?}"),
+        }),
+        Err(error) => Err(EvaluationError {
+            rule: rule.id.clone(),
+            line: rule.line,
+            message: error.to_string(),
+        }),
+    }
+}

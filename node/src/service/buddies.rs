@@ -1,0 +1,220 @@
+//! `passage.v1.BuddyService`: buddy pairs of this region, proposed by the node and
+//! confirmed, declined or ended by a chapter admin.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use passage_proto::v1::{self, buddy_service_server::BuddyService};
+use sea_orm::{ConnectionTrait, EntityTrait};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::NodeContext;
+use super::buddy_proposal::{self, Buddy, Candidate};
+use crate::convert::{self, enums, json_strings, strings_from_json};
+use crate::error::{Error, Result};
+use crate::federation::moves;
+use crate::store::{
+    PageRequest, buddies,
+    entity::{buddy_pair, member},
+    rows,
+};
+use crate::validate;
+
+/// Pairs a proposal makes when the caller asks for no particular number.
+const DEFAULT_MAX_PAIRS: usize = 50;
+/// The most pairs one proposal makes, whatever the caller asks for.
+const MAX_PAIRS: usize = 500;
+
+/// Serves `BuddyService` from the node's database.
+pub struct BuddyApi {
+    context: NodeContext,
+}
+
+impl BuddyApi {
+    pub fn new(context: NodeContext) -> Self {
+        BuddyApi { context }
+    }
+
+    /// Reads the pair, checks it is in status `from` (for doing `what`), and moves
+    /// it to `to`, in one transaction.
+    async fn transition(
+        &self,
+        id: Uuid,
+        from: &str,
+        to: &str,
+        what: &str,
+        end_reason: Option<String>,
+    ) -> Result<buddy_pair::Model> {
+        let (_turn, txn) = self.context.begin_write().await?;
+        let row = rows::find::<buddy_pair::Entity>(&txn, id, "buddy pair").await?;
+        if row.status != from {
+            let article = if from.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            return Err(Error::FailedPrecondition(format!(
+                "buddy pair {id} is {}; only {article} {from} pair can be {what}",
+                row.status
+            )));
+        }
+        if to == "active" {
+            for member_id in [row.newcomer_member_id, row.local_member_id] {
+                check_still_here(&txn, &self.context.region, member_id).await?;
+            }
+        }
+        let saved = buddies::set_status(&txn, row, to, end_reason, Utc::now()).await?;
+        txn.commit().await?;
+        tracing::info!(pair_id = %id, status = to, "buddy pair {what}");
+        Ok(saved)
+    }
+}
+
+/// A pair can only become active while both members are members of this region.
+async fn check_still_here(db: &impl ConnectionTrait, region: &str, id: Uuid) -> Result<()> {
+    if member::Entity::find_by_id(id).one(db).await?.is_some() {
+        return Ok(());
+    }
+    Err(Error::FailedPrecondition(
+        match moves::moved_to(db, id).await? {
+            Some(to) => format!("member {id} moved to {to}; decline this pair"),
+            None => format!("member {id} is no longer a member of {region}; decline this pair"),
+        },
+    ))
+}
+
+fn candidate(row: &member::Model) -> Candidate {
+    Candidate::new(
+        row.id,
+        &row.profession,
+        strings_from_json(&row.sectors),
+        strings_from_json(&row.languages),
+    )
+}
+
+#[tonic::async_trait]
+impl BuddyService for BuddyApi {
+    async fn propose_buddy_pairs(
+        &self,
+        request: Request<v1::ProposeBuddyPairsRequest>,
+    ) -> Result<Response<v1::ProposeBuddyPairsResponse>, Status> {
+        let max_pairs = match request.into_inner().max_pairs {
+            n if n < 0 => return Err(Error::invalid("max_pairs", "must not be negative").into()),
+            0 => DEFAULT_MAX_PAIRS,
+            n => (n as usize).min(MAX_PAIRS),
+        };
+        let (_turn, txn) = self.context.begin_write().await?;
+        let pairs = buddies::all(&txn).await?;
+        let paired_before: HashSet<(Uuid, Uuid)> = pairs
+            .iter()
+            .map(|p| (p.newcomer_member_id, p.local_member_id))
+            .collect();
+        let mut taken: HashSet<Uuid> = HashSet::new();
+        let mut load: HashMap<Uuid, u32> = HashMap::new();
+        for pair in pairs
+            .iter()
+            .filter(|p| buddies::HOLDING.contains(&p.status.as_str()))
+        {
+            taken.insert(pair.newcomer_member_id);
+            *load.entry(pair.local_member_id).or_default() += 1;
+        }
+        let members =
+            buddies::members_with_roles(&txn, &["newcomer", "local", "volunteer_coach"]).await?;
+        let newcomers: Vec<Candidate> = members
+            .iter()
+            .filter(|m| m.role == "newcomer" && !taken.contains(&m.id))
+            .map(candidate)
+            .collect();
+        let mut locals: Vec<Buddy> = members
+            .iter()
+            .filter(|m| m.role != "newcomer")
+            .filter_map(|m| {
+                let capacity = u32::try_from(m.buddy_capacity).unwrap_or(0);
+                let room = capacity.saturating_sub(load.get(&m.id).copied().unwrap_or(0));
+                (room > 0).then(|| Buddy {
+                    candidate: candidate(m),
+                    room,
+                })
+            })
+            .collect();
+        let proposals = buddy_proposal::propose(&newcomers, &mut locals, &paired_before, max_pairs);
+        let now = Utc::now();
+        let rows: Vec<buddy_pair::Model> = proposals
+            .into_iter()
+            .map(|proposal| buddy_pair::Model {
+                id: Uuid::now_v7(),
+                newcomer_member_id: proposal.newcomer,
+                local_member_id: proposal.local,
+                status: "proposed".into(),
+                reasons: json_strings(&proposal.reasons),
+                end_reason: String::new(),
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        buddies::insert_all(&txn, rows.clone()).await?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(proposed = rows.len(), "buddy pairs proposed");
+        Ok(Response::new(v1::ProposeBuddyPairsResponse {
+            pairs: rows.iter().map(convert::buddies::pair_to_wire).collect(),
+        }))
+    }
+
+    async fn confirm_buddy_pair(
+        &self,
+        request: Request<v1::ConfirmBuddyPairRequest>,
+    ) -> Result<Response<v1::BuddyPair>, Status> {
+        let id = validate::id("id", &request.into_inner().id)?;
+        let saved = self
+            .transition(id, "proposed", "active", "confirmed", None)
+            .await?;
+        Ok(Response::new(convert::buddies::pair_to_wire(&saved)))
+    }
+
+    async fn decline_buddy_pair(
+        &self,
+        request: Request<v1::DeclineBuddyPairRequest>,
+    ) -> Result<Response<v1::BuddyPair>, Status> {
+        let id = validate::id("id", &request.into_inner().id)?;
+        let saved = self
+            .transition(id, "proposed", "declined", "declined", None)
+            .await?;
+        Ok(Response::new(convert::buddies::pair_to_wire(&saved)))
+    }
+
+    async fn end_buddy_pair(
+        &self,
+        request: Request<v1::EndBuddyPairRequest>,
+    ) -> Result<Response<v1::BuddyPair>, Status> {
+        let request = request.into_inner();
+        let id = validate::id("id", &request.id)?;
+        let reason = validate::required_text("reason", &request.reason, 500)?;
+        let saved = self
+            .transition(id, "active", "ended", "ended", Some(reason))
+            .await?;
+        Ok(Response::new(convert::buddies::pair_to_wire(&saved)))
+    }
+
+    async fn list_buddy_pairs(
+        &self,
+        request: Request<v1::ListBuddyPairsRequest>,
+    ) -> Result<Response<v1::ListBuddyPairsResponse>, Status> {
+        let request = request.into_inner();
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let status = enums::filter::<v1::BuddyPairStatus>("status", request.status)?;
+        let member_id = match request.member_id.trim() {
+            "" => None,
+            id => Some(validate::id("member_id", id)?),
+        };
+        let page = buddies::list(&self.context.db, page, status.as_deref(), member_id).await?;
+        Ok(Response::new(v1::ListBuddyPairsResponse {
+            next_page_token: page.next_page_token(),
+            pairs: page
+                .items
+                .iter()
+                .map(convert::buddies::pair_to_wire)
+                .collect(),
+        }))
+    }
+}

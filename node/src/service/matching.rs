@@ -1,0 +1,207 @@
+//! `passage.v1.MatchService`: published opportunities a member may take under the
+//! region's rules, best first, and the reverse for an organisation.
+
+use std::collections::HashMap;
+
+use passage_proto::v1::{self, match_service_server::MatchService};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use tonic::{Request, Response, Status};
+
+use super::NodeContext;
+use super::rules::{decision_date, decision_to_wire, member_facts, opportunity_facts};
+use crate::convert::{self, strings_from_json};
+use crate::error::{Error, Result};
+use crate::matching::{self, rank::Fit};
+use crate::rules::MemberFacts;
+use crate::store::entity::{member, opportunity};
+
+/// Matches when a request names no page size, and the most it may ask for.
+const DEFAULT_MATCHES: usize = 20;
+const MAX_MATCHES: usize = 100;
+
+/// Serves `MatchService` from the node's catalogue and rules.
+pub struct MatchApi {
+    context: NodeContext,
+}
+
+impl MatchApi {
+    pub fn new(context: NodeContext) -> Self {
+        MatchApi { context }
+    }
+}
+
+fn page_size(requested: i32) -> Result<usize> {
+    match requested {
+        0 => Ok(DEFAULT_MATCHES),
+        n if n < 0 => Err(Error::invalid(
+            "page_size",
+            format!("must not be negative, got {n}"),
+        )),
+        n => Ok((n as usize).min(MAX_MATCHES)),
+    }
+}
+
+/// How a member and an opportunity fit, with words as strings (for reasons).
+fn fit<'a>(
+    member: &'a MemberFacts,
+    skills: &'a [String],
+    sector: &'a String,
+    languages: &'a [String],
+    hours: i32,
+    hours_cap: Option<i32>,
+) -> Fit<'a, String> {
+    Fit {
+        member_skills: &member.skills,
+        member_sectors: &member.sectors,
+        member_languages: &member.languages,
+        member_hours: i32::try_from(member.available_hours_per_week).unwrap_or(0),
+        skills,
+        sector,
+        languages,
+        hours,
+        hours_cap,
+    }
+}
+
+/// Lower-cased, as rules and the catalogue compare words.
+fn lower(words: Vec<String>) -> Vec<String> {
+    words.into_iter().map(|w| w.trim().to_lowercase()).collect()
+}
+
+#[tonic::async_trait]
+impl MatchService for MatchApi {
+    async fn match_opportunities(
+        &self,
+        request: Request<v1::MatchOpportunitiesRequest>,
+    ) -> Result<Response<v1::MatchOpportunitiesResponse>, Status> {
+        let request = request.into_inner();
+        let limit = page_size(request.page_size)?;
+        let date = decision_date("date", &request.date)?;
+        let (_, mut member) = member_facts(&self.context, "member_id", &request.member_id).await?;
+        member.skills = lower(std::mem::take(&mut member.skills));
+        member.sectors = lower(std::mem::take(&mut member.sectors));
+        member.languages = lower(std::mem::take(&mut member.languages));
+        let rules = self.context.rules.current();
+        let catalogue = self.context.catalogue.clone();
+        let (decided_with, facts) = (rules.clone(), member.clone());
+        let found = tokio::task::spawn_blocking(move || {
+            let listing = catalogue.read();
+            matching::opportunities_for(&decided_with, &listing, &facts, date, limit)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("matching: {e}")))?
+        .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
+
+        let ids: Vec<uuid::Uuid> = found.best.iter().map(|r| r.id).collect();
+        let mut rows: HashMap<uuid::Uuid, opportunity::Model> = opportunity::Entity::find()
+            .filter(opportunity::Column::Id.is_in(ids))
+            .all(&self.context.db)
+            .await
+            .map_err(Error::from)?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        let mut matches = Vec::with_capacity(found.best.len());
+        for ranked in &found.best {
+            // Unpublished since it was ranked: it is no longer offered.
+            let Some(row) = rows.remove(&ranked.id) else {
+                continue;
+            };
+            let skills = lower(strings_from_json(&row.skills));
+            let languages = lower(strings_from_json(&row.languages));
+            let sector = row.sector.to_lowercase();
+            let reasons = fit(
+                &member,
+                &skills,
+                &sector,
+                &languages,
+                row.hours_per_week,
+                ranked.decision.hours_cap,
+            )
+            .reasons();
+            matches.push(v1::OpportunityMatch {
+                opportunity: Some(convert::market::opportunity_to_wire(&row)),
+                score: ranked.score,
+                reasons,
+                decision: Some(decision_to_wire(&rules, &ranked.decision, date)),
+            });
+        }
+        Ok(Response::new(v1::MatchOpportunitiesResponse {
+            matches,
+            considered: i32::try_from(found.considered).unwrap_or(i32::MAX),
+            eligible: i32::try_from(found.eligible).unwrap_or(i32::MAX),
+        }))
+    }
+
+    async fn match_members(
+        &self,
+        request: Request<v1::MatchMembersRequest>,
+    ) -> Result<Response<v1::MatchMembersResponse>, Status> {
+        let request = request.into_inner();
+        let limit = page_size(request.page_size)?;
+        let date = decision_date("date", &request.date)?;
+        let (row, opportunity) =
+            opportunity_facts(&self.context, "opportunity_id", &request.opportunity_id).await?;
+        if row.status != "published" {
+            return Err(Error::FailedPrecondition(format!(
+                "opportunity {} is {}: only published opportunities are matched",
+                row.id, row.status
+            ))
+            .into());
+        }
+        let newcomers = member::Entity::find()
+            .filter(member::Column::Role.eq("newcomer"))
+            .all(&self.context.db)
+            .await
+            .map_err(Error::from)?;
+        let rules = self.context.rules.current();
+        let skills = lower(strings_from_json(&row.skills));
+        let languages = lower(strings_from_json(&row.languages));
+        let sector = row.sector.to_lowercase();
+        let mut ranked = Vec::new();
+        for candidate in &newcomers {
+            let mut facts = MemberFacts::from_row(candidate);
+            facts.skills = lower(std::mem::take(&mut facts.skills));
+            facts.sectors = lower(std::mem::take(&mut facts.sectors));
+            facts.languages = lower(std::mem::take(&mut facts.languages));
+            let decision = rules
+                .evaluate(&facts, &opportunity, date)
+                .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
+            if !decision.eligible {
+                continue;
+            }
+            let fit = fit(
+                &facts,
+                &skills,
+                &sector,
+                &languages,
+                row.hours_per_week,
+                decision.hours_cap,
+            );
+            ranked.push((fit.score(), fit.reasons(), candidate, decision));
+        }
+        let eligible = ranked.len();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.2.id.cmp(&a.2.id)));
+        ranked.truncate(limit);
+        let matches = ranked
+            .into_iter()
+            .map(|(score, reasons, candidate, decision)| {
+                let wire = decision_to_wire(&rules, &decision, date);
+                v1::MemberMatch {
+                    member_id: candidate.id.to_string(),
+                    display_name: candidate.display_name.clone(),
+                    profession: candidate.profession.clone(),
+                    score,
+                    reasons,
+                    hours_cap: wire.hours_cap,
+                    conditions: wire.conditions,
+                }
+            })
+            .collect();
+        Ok(Response::new(v1::MatchMembersResponse {
+            matches,
+            considered: i32::try_from(newcomers.len()).unwrap_or(i32::MAX),
+            eligible: i32::try_from(eligible).unwrap_or(i32::MAX),
+        }))
+    }
+}

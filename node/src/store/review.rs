@@ -1,0 +1,111 @@
+//! Community review: the round each opportunity is in, and the reviews of it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use super::entity::{opportunity, opportunity_review, opportunity_review_round};
+use super::{Page, PageRequest, rows};
+use crate::error::Result;
+
+/// The opportunity's current review round; 0 when it was never submitted.
+pub async fn current_round(db: &impl ConnectionTrait, opportunity_id: Uuid) -> Result<i32> {
+    Ok(opportunity_review_round::Entity::find_by_id(opportunity_id)
+        .one(db)
+        .await?
+        .map_or(0, |row| row.round))
+}
+
+/// Starts the opportunity's next review round and returns its number (1 for the
+/// first submission).
+pub async fn start_round(
+    db: &impl ConnectionTrait,
+    opportunity_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<i32> {
+    let existing = opportunity_review_round::Entity::find_by_id(opportunity_id)
+        .one(db)
+        .await?;
+    let round = match existing {
+        Some(row) => {
+            let round = row.round + 1;
+            let mut active = row.into_active_model();
+            active.round = Set(round);
+            active.submitted_at = Set(now);
+            active.update(db).await?;
+            round
+        }
+        None => {
+            opportunity_review_round::ActiveModel {
+                opportunity_id: Set(opportunity_id),
+                round: Set(1),
+                submitted_at: Set(now),
+            }
+            .insert(db)
+            .await?;
+            1
+        }
+    };
+    Ok(round)
+}
+
+/// Sets an opportunity's status (and update time), and nothing else.
+pub async fn set_status(
+    db: &impl ConnectionTrait,
+    row: opportunity::Model,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<opportunity::Model> {
+    let mut active = row.into_active_model();
+    active.status = Set(status.to_owned());
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+/// The review `reviewer` gave the opportunity in `round`, if any.
+pub async fn find_review(
+    db: &impl ConnectionTrait,
+    opportunity_id: Uuid,
+    round: i32,
+    reviewer: Uuid,
+) -> Result<Option<opportunity_review::Model>> {
+    Ok(opportunity_review::Entity::find()
+        .filter(opportunity_review::Column::OpportunityId.eq(opportunity_id))
+        .filter(opportunity_review::Column::Round.eq(round))
+        .filter(opportunity_review::Column::ReviewerMemberId.eq(reviewer))
+        .one(db)
+        .await?)
+}
+
+/// How many reviews of the opportunity in `round` gave `verdict` (stored name).
+pub async fn count_verdicts(
+    db: &impl ConnectionTrait,
+    opportunity_id: Uuid,
+    round: i32,
+    verdict: &str,
+) -> Result<u64> {
+    Ok(opportunity_review::Entity::find()
+        .filter(opportunity_review::Column::OpportunityId.eq(opportunity_id))
+        .filter(opportunity_review::Column::Round.eq(round))
+        .filter(opportunity_review::Column::Verdict.eq(verdict))
+        .count(db)
+        .await?)
+}
+
+/// One page of the opportunity's reviews, oldest first, optionally of one round.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    request: PageRequest,
+    opportunity_id: Uuid,
+    round: Option<i32>,
+) -> Result<Page<opportunity_review::Model>> {
+    let mut select = opportunity_review::Entity::find()
+        .filter(opportunity_review::Column::OpportunityId.eq(opportunity_id));
+    if let Some(round) = round {
+        select = select.filter(opportunity_review::Column::Round.eq(round));
+    }
+    rows::page(db, select, opportunity_review::Column::Id, request, |r| r.id).await
+}
