@@ -98,6 +98,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchTarget {
+    /// Matching: one member against a region's published opportunities with the
+    /// full Amsterdam rule set, through a node's MatchService.
+    Match {
+        /// Published opportunities in the region.
+        #[arg(long, default_value_t = 100_000)]
+        opportunities: usize,
+        /// Calls timed.
+        #[arg(long, default_value_t = 300)]
+        calls: usize,
+    },
     /// Sync end to end: sustained rate, latency at a fixed rate, catch-up rate.
     Sync {
         /// Members Amsterdam shares (at least rate × seconds).
@@ -115,9 +125,13 @@ enum BenchTarget {
         /// Changes Miami misses while it is down.
         #[arg(long, default_value_t = 100_000)]
         missed: usize,
-        /// Writes in flight at once.
+        /// Calls in flight at once.
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+        /// Changes per call for the sustained rate: 1 sends single UpdateMember
+        /// calls, more send BatchUpdateMembers calls of that many.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
         /// Where Amsterdam's writes enter: through the gateway (TLS, routed, as
         /// clients call) or straight at Amsterdam's node.
         #[arg(long, value_enum, default_value_t = passage::bench::sync::WritesVia::Gateway)]
@@ -268,6 +282,7 @@ async fn main() -> anyhow::Result<()> {
                     seconds,
                     missed,
                     concurrency,
+                    batch,
                     writes_via,
                 },
         } => {
@@ -278,25 +293,68 @@ async fn main() -> anyhow::Result<()> {
                 seconds,
                 missed,
                 concurrency,
+                batch,
                 writes_via,
             })
             .await?;
             println!(
                 "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, one process; \
-                 writes via the {})",
-                writes_via.describe()
+                 writes via the {}, {})",
+                writes_via.describe(),
+                if batch > 1 {
+                    format!("{batch} changes per BatchUpdateMembers call")
+                } else {
+                    "one UpdateMember call per change".to_owned()
+                }
             );
             println!(
                 "  sustained: {:.0} changes/s applied end to end ({changes} changes)",
                 figures.sustained_per_second
             );
             println!(
-                "  latency at {rate}/s: p50 {:.1} ms, p99 {:.1} ms ({} samples)",
+                "  latency at {rate}/s (single UpdateMember calls): p50 {:.1} ms, p99 {:.1} ms ({} samples)",
                 figures.latency_p50_ms, figures.latency_p99_ms, figures.latency_samples
             );
             println!(
                 "  catch-up: {:.0} changes/s ({missed} missed changes)",
                 figures.catch_up_per_second
+            );
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchTarget::Match {
+                    opportunities,
+                    calls,
+                },
+        } => {
+            let figures = passage::bench::matching::run(&passage::bench::matching::MatchBench {
+                opportunities,
+                calls,
+            })
+            .await?;
+            println!(
+                "passage bench match (one member against {opportunities} published \
+                 opportunities, Amsterdam's {} rules in force, SQLite node, gRPC, one process)",
+                figures.rules
+            );
+            println!(
+                "  latency: p50 {:.1} ms, p99 {:.1} ms ({} calls; {} opportunities eligible for the last)",
+                figures.p50_ms, figures.p99_ms, figures.calls, figures.eligible
+            );
+            println!(
+                "  rule evaluations: {:.0} CEL evaluations/s run, {:.0} per match \
+                 (rules are decided once per member and per kind of opportunity)",
+                figures.evaluations_per_second, figures.evaluations_per_call
+            );
+            println!(
+                "  rule evaluations without the memo: {:.0}/s (every rule in force, for each \
+                 member and opportunity pair)",
+                figures.unmemoised_evaluations_per_second
+            );
+            println!(
+                "  decisions: {:.0} (opportunity × rule) decisions/s covered by a match",
+                figures.decisions_per_second
             );
             Ok(())
         }

@@ -265,9 +265,7 @@ async fn a_nurse_who_speaks_arabic_is_proposed_to_an_arabic_speaking_local_nurse
     assert_eq!(second.len(), 1, "{second:?}");
     assert_eq!(couple(&second[0]), (hadi.as_str(), fatima.as_str()));
 
-    let fatimas = chapter
-        .list(BuddyPairStatus::Unspecified, &fatima)
-        .await;
+    let fatimas = chapter.list(BuddyPairStatus::Unspecified, &fatima).await;
     assert_eq!(fatimas.len(), 2);
     assert_eq!(
         chapter.list(BuddyPairStatus::Proposed, &amal).await.len(),
@@ -386,7 +384,10 @@ async fn a_pair_whose_newcomer_left_cannot_be_confirmed(backend: Backend) {
     let proposed = chapter.propose().await;
     chapter
         .members
-        .delete_member(to("amsterdam", v1::DeleteMemberRequest { id: amal.clone() }))
+        .delete_member(to(
+            "amsterdam",
+            v1::DeleteMemberRequest { id: amal.clone() },
+        ))
         .await
         .unwrap();
     refused(

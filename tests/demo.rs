@@ -44,7 +44,7 @@ async fn count_members(channel: Channel, region: &str) -> (usize, BTreeSet<i32>,
     }
 }
 
-async fn opportunity_kinds(channel: Channel, region: &str) -> (usize, BTreeSet<i32>) {
+async fn opportunity_kinds(channel: Channel, region: &str) -> (usize, BTreeSet<i32>, usize) {
     let page = MarketServiceClient::new(channel)
         .list_opportunities(to(
             region,
@@ -57,7 +57,12 @@ async fn opportunity_kinds(channel: Channel, region: &str) -> (usize, BTreeSet<i
         .unwrap()
         .into_inner();
     let kinds = page.opportunities.iter().map(|o| o.kind).collect();
-    (page.opportunities.len(), kinds)
+    let published = page
+        .opportunities
+        .iter()
+        .filter(|o| o.status == v1::OpportunityStatus::Published as i32)
+        .count();
+    (page.opportunities.len(), kinds, published)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,8 +84,12 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
         assert_eq!(members, report.members);
         assert_eq!(roles.len(), 3, "{region}: every role");
         assert!(statuses.len() >= 3, "{region}: several residence statuses");
-        let (opportunities, kinds) = opportunity_kinds(channel.clone(), region).await;
+        let (opportunities, kinds, published) = opportunity_kinds(channel.clone(), region).await;
         assert!(opportunities >= 24, "{region}: dozens of opportunities");
+        assert!(
+            published >= opportunities / 3,
+            "{region}: newcomers' reviews published many, got {published} of {opportunities}"
+        );
         assert_eq!(kinds.len(), 6, "{region}: every kind of opportunity");
         counts.push((members, opportunities));
     }
@@ -91,7 +100,7 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
     let channel = second.federation.gateway_channel().await.unwrap();
     for ((region, _, _), expected) in demo::REGIONS.iter().zip(counts) {
         let (members, _, _) = count_members(channel.clone(), region).await;
-        let (opportunities, _) = opportunity_kinds(channel.clone(), region).await;
+        let (opportunities, _, _) = opportunity_kinds(channel.clone(), region).await;
         assert_eq!(
             (members, opportunities),
             expected,

@@ -275,7 +275,10 @@ async fn the_gateway_holds_no_region_local_data(backend: Backend) {
     let replica = profile_in(&mut client, "washington-dc", &created.id)
         .await
         .unwrap();
-    assert_eq!(replica.regional, None, "Washington DC holds no region-local record");
+    assert_eq!(
+        replica.regional, None,
+        "Washington DC holds no region-local record"
+    );
 
     let gateway = Database::connect(cluster.database_urls["gateway"].as_str())
         .await

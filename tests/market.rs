@@ -384,8 +384,11 @@ async fn bad_market_input_is_rejected_naming_the_field(backend: Backend) {
     bad_sector.title = "Shop assistant".into();
     let mut unknown_kind = opening(&organisation.id, v1::OpportunityKind::Job, "retail");
     unknown_kind.kind = 99;
-    let mut unpaid_with_wage =
-        opening(&organisation.id, v1::OpportunityKind::Volunteer, "hospitality");
+    let mut unpaid_with_wage = opening(
+        &organisation.id,
+        v1::OpportunityKind::Volunteer,
+        "hospitality",
+    );
     unpaid_with_wage.paid = false;
     unpaid_with_wage.hourly_wage_cents = 1500;
     let mut negative_wage = opening(&organisation.id, v1::OpportunityKind::Job, "retail");
@@ -503,11 +506,17 @@ async fn a_freelance_opportunity_and_its_wage_are_kept_and_changed_by_mask(backe
         .unwrap_err();
     assert_eq!(unpaid.code(), Code::InvalidArgument);
     assert!(
-        unpaid.message().starts_with("opportunity.hourly_wage_cents"),
+        unpaid
+            .message()
+            .starts_with("opportunity.hourly_wage_cents"),
         "{}",
         unpaid.message()
     );
-    assert!(unpaid.message().contains("opportunity.paid"), "{}", unpaid.message());
+    assert!(
+        unpaid.message().contains("opportunity.paid"),
+        "{}",
+        unpaid.message()
+    );
     let unchanged = market
         .get_opportunity(to(
             "amsterdam",

@@ -247,7 +247,11 @@ async fn an_employers_internship_is_published_after_two_newcomers_approve_it(bac
         .await
         .unwrap();
     assert_eq!(
-        (first.round, first.verdict, first.reviewer_member_id.as_str()),
+        (
+            first.round,
+            first.verdict,
+            first.reviewer_member_id.as_str()
+        ),
         (1, Approve as i32, samira.as_str())
     );
     assert_eq!(
@@ -401,7 +405,9 @@ async fn a_local_cannot_review(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
     let newcomer = chapter.newcomer("Samira Yousef").await;
-    let local = chapter.member("Joost de Vries", v1::MemberRole::Local).await;
+    let local = chapter
+        .member("Joost de Vries", v1::MemberRole::Local)
+        .await;
     let coach = chapter
         .member("Els Bakker", v1::MemberRole::VolunteerCoach)
         .await;

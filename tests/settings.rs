@@ -42,8 +42,22 @@ fn every_shipped_region_and_the_gateway_load_and_agree_on_ports() {
     let mut gateway_links = Vec::new();
     for entry in std::fs::read_dir("deploy/regions").unwrap() {
         let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.ends_with(".rules.toml") {
+            // A region's labour-market rules, next to its settings.
+            let rules = passage_node::rules::active::load_checked(
+                &path,
+                name.trim_end_matches(".rules.toml"),
+            )
+            .unwrap();
+            assert!(!rules.rules.is_empty());
+            continue;
+        }
         if path.extension().is_some_and(|e| e == "toml") {
-            let settings = load_node(&path, &no_environment()).unwrap();
+            let mut settings = load_node(&path, &no_environment()).unwrap();
+            settings.resolve_paths(&path);
+            let rules = settings.rules.as_ref().expect("every region has its rules");
+            assert!(rules.file.exists(), "{}", rules.file.display());
             let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
             assert_eq!(settings.region.slug, stem, "file named after its region");
             let link = settings.gateway.as_ref().expect("every region syncs");

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use passage_migrations::GatewayMigrator;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 pub use error::{Error, Result};
@@ -143,7 +142,7 @@ pub async fn run_with_metrics(
             sync::FederationAdmin::new(sync_hub.clone()),
         ))
         .add_service(FederationServiceServer::new(sync_hub))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;
     if let Some(task) = metrics_task {
         let _ = task.await;

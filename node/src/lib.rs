@@ -21,13 +21,11 @@ use passage_proto::v1::{
 };
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 pub use error::{Error, Result};
 pub use settings::NodeSettings;
 
-use service::{MarketApi, MemberApi, NodeContext};
 use passage_proto::v1::{
     buddy_service_server::BuddyServiceServer, review_service_server::ReviewServiceServer,
 };
@@ -35,6 +33,7 @@ use passage_proto::v1::{
     match_service_server::MatchServiceServer, rules_service_server::RulesServiceServer,
 };
 use service::{BuddyApi, MatchApi, ReviewApi, RulesApi};
+use service::{MarketApi, MemberApi, NodeContext};
 
 /// Opens the node's database (applying migrations) and serves the node on
 /// `listener` until `shutdown` completes.
@@ -117,7 +116,7 @@ pub async fn serve(
         .add_service(RulesServiceServer::new(RulesApi::new(context.clone())))
         .add_service(MatchServiceServer::new(MatchApi::new(context.clone())))
         .add_service(MarketServiceServer::new(MarketApi::new(context)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;
     reload_on_hangup.abort();
     let _ = stop_sync.send(());

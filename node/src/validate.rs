@@ -129,7 +129,9 @@ pub fn optional_country(field: &str, value: &str) -> Result<String> {
     let code = trimmed.to_ascii_uppercase();
     let known = code.len() == 2
         && code.bytes().all(|b| b.is_ascii_uppercase())
-        && COUNTRY_CODES.split_ascii_whitespace().any(|known| known == code);
+        && COUNTRY_CODES
+            .split_ascii_whitespace()
+            .any(|known| known == code);
     if !known {
         return Err(Error::invalid(
             field,

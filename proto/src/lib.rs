@@ -64,3 +64,17 @@ pub fn region_from_tls_name(name: &str) -> Option<&str> {
     name.strip_suffix(".region.passage")
         .filter(|region| is_region_slug(region))
 }
+
+/// The connections a server accepts on `listener`, with Nagle's algorithm off: a
+/// response larger than one packet would otherwise wait for the client's delayed
+/// acknowledgement (about 40 ms) before its last part is sent.
+pub fn accept_without_delay(
+    listener: tokio::net::TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use tokio_stream::StreamExt;
+    tokio_stream::wrappers::TcpListenerStream::new(listener).map(|accepted| {
+        let stream = accepted?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    })
+}

@@ -1,6 +1,7 @@
 //! `passage bench …`: measurements that print their figures. Each starts what it
 //! measures in this process, on 127.0.0.1, and stops it afterwards.
 
+pub mod matching;
 pub mod sync;
 
 /// The `q`-quantile (0..=1) of `values`, which are sorted here.

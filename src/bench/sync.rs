@@ -43,6 +43,10 @@ pub struct SyncBench {
     pub missed: usize,
     /// Writes in flight at once.
     pub concurrency: usize,
+    /// Changes per call for the sustained rate and the missed changes: 1 sends
+    /// each as its own `UpdateMember`; more send `BatchUpdateMembers` calls, as a
+    /// chapter's import does. The fixed-rate latency always sends single updates.
+    pub batch: usize,
     /// Where the writes enter.
     pub writes_via: WritesVia,
 }
@@ -143,7 +147,16 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
 
     eprintln!("bench sync: {} changes as fast as they go", bench.changes);
     let started = Instant::now();
-    write_changes(&writes, &ids, bench.changes, None, bench.concurrency, 1).await?;
+    write_changes(
+        &writes,
+        &ids,
+        bench.changes,
+        None,
+        bench.concurrency,
+        bench.batch,
+        1,
+    )
+    .await?;
     expected_head += bench.changes as u64;
     caught_up(&channel, &RECEIVERS, expected_head).await?;
     let sustained_per_second = bench.changes as f64 / started.elapsed().as_secs_f64();
@@ -160,6 +173,7 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
         paced,
         Some(bench.rate),
         bench.concurrency * 4,
+        1,
         2,
     )
     .await?;
@@ -173,7 +187,16 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
 
     eprintln!("bench sync: miami misses {} changes", bench.missed);
     federation.stop_region("miami").await?;
-    write_changes(&writes, &ids, bench.missed, None, bench.concurrency, 3).await?;
+    write_changes(
+        &writes,
+        &ids,
+        bench.missed,
+        None,
+        bench.concurrency,
+        bench.batch,
+        3,
+    )
+    .await?;
     expected_head += bench.missed as u64;
     caught_up(&channel, &["washington-dc"], expected_head).await?;
     let started = Instant::now();
@@ -232,47 +255,47 @@ async fn register_members(
 }
 
 /// Writes `count` changes (each a new value of one member's weekly hours), at most
-/// `concurrency` in flight, paced to `rate` per second when given.
+/// `concurrency` calls in flight, `batch` changes a call, paced to `rate` changes
+/// per second when given.
 async fn write_changes(
     channel: &Channel,
     ids: &Arc<Vec<String>>,
     count: usize,
     rate: Option<usize>,
     concurrency: usize,
+    batch: usize,
     round: i32,
 ) -> anyhow::Result<()> {
+    let batch = batch.max(1);
     let limit = Arc::new(Semaphore::new(concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     let started = tokio::time::Instant::now();
-    for index in 0..count {
+    let mut index = 0;
+    while index < count {
         if let Some(rate) = rate {
             let due = started + Duration::from_secs_f64(index as f64 / rate as f64);
             tokio::time::sleep_until(due).await;
         }
         let permit = limit.clone().acquire_owned().await?;
         let mut client = MemberServiceClient::new(channel.clone());
-        let id = ids[index % ids.len()].clone();
-        let hours = 1 + ((index as i32 + round) % 40);
+        let end = (index + batch).min(count);
+        let requests: Vec<v1::UpdateMemberRequest> = (index..end)
+            .map(|change| hours_change(&ids[change % ids.len()], change, round))
+            .collect();
+        index = end;
         tasks.spawn(async move {
             let _permit = permit;
-            client
-                .update_member(in_region(
-                    WRITER,
-                    v1::UpdateMemberRequest {
-                        member: Some(v1::Member {
-                            id,
-                            profile: Some(v1::SharedProfile {
-                                available_hours_per_week: hours,
-                                ..Default::default()
-                            }),
-                            ..Default::default()
-                        }),
-                        update_mask: Some(prost_types::FieldMask {
-                            paths: vec!["profile.available_hours_per_week".into()],
-                        }),
-                    },
-                )?)
-                .await?;
+            if requests.len() == 1 {
+                let request = requests.into_iter().next().context("one request")?;
+                client.update_member(in_region(WRITER, request)?).await?;
+            } else {
+                client
+                    .batch_update_members(in_region(
+                        WRITER,
+                        v1::BatchUpdateMembersRequest { requests },
+                    )?)
+                    .await?;
+            }
             anyhow::Ok(())
         });
         while let Some(done) = tasks.try_join_next() {
@@ -283,6 +306,24 @@ async fn write_changes(
         done??;
     }
     Ok(())
+}
+
+/// The `index`th change: member `id`'s weekly hours set to a new value.
+fn hours_change(id: &str, index: usize, round: i32) -> v1::UpdateMemberRequest {
+    let hours = 1 + ((index as i32 + round) % 40);
+    v1::UpdateMemberRequest {
+        member: Some(v1::Member {
+            id: id.to_owned(),
+            profile: Some(v1::SharedProfile {
+                available_hours_per_week: hours,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["profile.available_hours_per_week".into()],
+        }),
+    }
 }
 
 /// Waits until the log holds `expected_head` entries (every change has left the

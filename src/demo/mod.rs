@@ -285,8 +285,14 @@ pub const SHIPPED_RULES: &[(&str, &str)] = &[
         "washington-dc",
         include_str!("../../deploy/regions/washington-dc.rules.toml"),
     ),
-    ("miami", include_str!("../../deploy/regions/miami.rules.toml")),
-    ("berlin", include_str!("../../deploy/regions/berlin.rules.toml")),
+    (
+        "miami",
+        include_str!("../../deploy/regions/miami.rules.toml"),
+    ),
+    (
+        "berlin",
+        include_str!("../../deploy/regions/berlin.rules.toml"),
+    ),
 ];
 
 /// The demo region's rules file in `data_dir/rules/`, written from the shipped one
@@ -298,8 +304,7 @@ fn shipped_rules_in(data_dir: &std::path::Path, slug: &str) -> anyhow::Result<st
         .find(|(region, _)| *region == slug)
         .with_context(|| format!("no shipped rules for region {slug}"))?;
     let folder = data_dir.join("rules");
-    std::fs::create_dir_all(&folder)
-        .with_context(|| format!("creating {}", folder.display()))?;
+    std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
     let path = folder.join(format!("{slug}.rules.toml"));
     if !path.exists() {
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;

@@ -3310,7 +3310,10 @@ mod tests {
                 assert!(!opportunity.location.is_empty());
                 let minimum = Region::new(region).chapter.minimum_wage_cents;
                 if opportunity.paid {
-                    assert!(opportunity.hourly_wage_cents >= minimum, "{title} in {region}");
+                    assert!(
+                        opportunity.hourly_wage_cents >= minimum,
+                        "{title} in {region}"
+                    );
                 } else {
                     assert_eq!(opportunity.hourly_wage_cents, 0, "{title}");
                     assert!(!opportunity.self_employment, "{title}");
@@ -3333,11 +3336,21 @@ mod tests {
                 .map(|(_, o, _)| o.hourly_wage_cents)
                 .collect()
         };
-        for (region, minimum) in [("amsterdam", 1471), ("washington-dc", 1795), ("miami", 1400)] {
+        for (region, minimum) in [
+            ("amsterdam", 1471),
+            ("washington-dc", 1795),
+            ("miami", 1400),
+        ] {
             let wages = wages(region);
             assert!(!wages.is_empty());
-            assert!(wages.iter().all(|&cents| cents >= minimum), "{region}: {wages:?}");
-            assert!(wages.iter().all(|&cents| cents % 5 == 0), "{region}: {wages:?}");
+            assert!(
+                wages.iter().all(|&cents| cents >= minimum),
+                "{region}: {wages:?}"
+            );
+            assert!(
+                wages.iter().all(|&cents| cents % 5 == 0),
+                "{region}: {wages:?}"
+            );
         }
     }
 
@@ -3349,7 +3362,10 @@ mod tests {
                 let role = MemberRole::try_from(regional.role).expect("role");
                 let status = ResidenceStatus::try_from(regional.residence_status).expect("status");
                 if role == MemberRole::Newcomer {
-                    assert!(!regional.nationality.is_empty(), "every newcomer's nationality");
+                    assert!(
+                        !regional.nationality.is_empty(),
+                        "every newcomer's nationality"
+                    );
                 }
                 assert_eq!(
                     regional.buddy_capacity > 0,
@@ -3381,7 +3397,12 @@ mod tests {
         for region in ["washington-dc", "miami"] {
             let members = members(region);
             assert!(members.iter().map(regional).all(|r| !r.in_reception_centre));
-            assert!(members.iter().map(regional).all(|r| !r.safe_country_national));
+            assert!(
+                members
+                    .iter()
+                    .map(regional)
+                    .all(|r| !r.safe_country_national)
+            );
             let clock_stopped = members
                 .iter()
                 .map(regional)

@@ -87,7 +87,7 @@ impl Cluster {
                 country: (*country).to_owned(),
                 database_url: database_url(slug),
                 listen: localhost,
-                rules_file: Some(shipped_rules(slug)),
+                rules_file: Some(rules_copy(dir.path(), slug)),
             })
             .collect();
         let gateway_database_url = database_url("gateway");
@@ -307,6 +307,21 @@ pub async fn create(
         .await
         .unwrap()
         .into_inner()
+}
+
+/// A copy of the region's shipped rules in the test's folder, which a test may
+/// edit and reload ([`Cluster::rules_file`]).
+fn rules_copy(dir: &std::path::Path, slug: &str) -> std::path::PathBuf {
+    let copy = dir.join(format!("{slug}.rules.toml"));
+    std::fs::copy(shipped_rules(slug), &copy).unwrap();
+    copy
+}
+
+impl Cluster {
+    /// The rules file the region's node reads (a copy of the shipped one).
+    pub fn rules_file(&self, slug: &str) -> std::path::PathBuf {
+        self._dir.path().join(format!("{slug}.rules.toml"))
+    }
 }
 
 /// The rules file a region ships with (deploy/regions/<slug>.rules.toml).

@@ -44,12 +44,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (table, column) in columns() {
             manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .add_column(column)
-                        .to_owned(),
-                )
+                .alter_table(Table::alter().table(table).add_column(column).to_owned())
                 .await?;
         }
         Ok(())

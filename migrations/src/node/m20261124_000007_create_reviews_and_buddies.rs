@@ -119,7 +119,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["buddy_pair", "opportunity_review", "opportunity_review_round"] {
+        for table in [
+            "buddy_pair",
+            "opportunity_review",
+            "opportunity_review_round",
+        ] {
             manager
                 .drop_table(Table::drop().table(table).to_owned())
                 .await?;

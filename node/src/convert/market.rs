@@ -209,7 +209,12 @@ pub fn apply_opportunity_mask(
 /// draft, and any but a closed one to closed. Into review and from review to
 /// published it moves only through community review (`ReviewService`), which
 /// publishes it after `approvals_to_publish` approvals.
-pub fn check_status_change(id: Uuid, from: &str, to: &str, approvals_to_publish: i32) -> Result<()> {
+pub fn check_status_change(
+    id: Uuid,
+    from: &str,
+    to: &str,
+    approvals_to_publish: i32,
+) -> Result<()> {
     let allowed = from == to
         || matches!(
             (from, to),
@@ -290,7 +295,10 @@ mod tests {
             ("published", "closed"),
             ("draft", "closed"),
         ] {
-            assert!(check_status_change(id, from, to, 2).is_ok(), "{from} → {to}");
+            assert!(
+                check_status_change(id, from, to, 2).is_ok(),
+                "{from} → {to}"
+            );
         }
         for (from, to) in [
             ("draft", "published"),
@@ -298,7 +306,10 @@ mod tests {
             ("closed", "published"),
             ("closed", "draft"),
         ] {
-            assert!(check_status_change(id, from, to, 2).is_err(), "{from} → {to}");
+            assert!(
+                check_status_change(id, from, to, 2).is_err(),
+                "{from} → {to}"
+            );
         }
         let submit = check_status_change(id, "draft", "in_review", 2).unwrap_err();
         assert!(
@@ -330,9 +341,7 @@ mod tests {
             ..Default::default()
         };
         let paths = |p: &[&str]| p.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
-        assert!(
-            check_content_change(id, "draft", &current, &incoming, &paths(&["title"])).is_ok()
-        );
+        assert!(check_content_change(id, "draft", &current, &incoming, &paths(&["title"])).is_ok());
         assert!(
             check_content_change(
                 id,

@@ -401,7 +401,10 @@ mod tests {
         apply_mask(
             &mut current,
             &incoming,
-            &["regional.nationality".into(), "regional.buddy_capacity".into()],
+            &[
+                "regional.nationality".into(),
+                "regional.buddy_capacity".into(),
+            ],
         )
         .unwrap();
         let regional = current.regional.as_ref().unwrap();

@@ -3,9 +3,10 @@
 //! take longer than deciding. Every write that can change what is published calls
 //! [`Catalogue::refresh`] after its commit, so the catalogue follows the database.
 //!
-//! Opportunities that look the same to the rules (kind, paid, hours, sector,
-//! self-employment, wage, organisation kind) share a *class*: a member's rules are
-//! decided once per class, not once per opportunity.
+//! What rules read of each opportunity (kind, paid, hours, sector,
+//! self-employment, wage, organisation kind) is kept as small interned ids, so a
+//! member's rules are decided once per combination of the values each rule reads,
+//! not once per opportunity.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -15,41 +16,98 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::rules::OpportunityFacts;
+use crate::rules::facts::OPPORTUNITY_FIELDS;
 use crate::store::entity::{opportunity, organisation};
 
-/// A published opportunity as matching sees it; words are interned.
+/// A published opportunity as matching sees it; words and rule facts are interned.
 #[derive(Debug, Clone)]
 pub struct Listed {
     pub id: Uuid,
-    pub class: u32,
+    /// What the rules read of it: per field of [`OPPORTUNITY_FIELDS`], the id of
+    /// its value in [`Listing::facts`].
+    pub facts: [u32; FIELDS],
     pub sector: u32,
     pub skills: Box<[u32]>,
     pub languages: Box<[u32]>,
     pub hours_per_week: i32,
 }
 
-/// What the rules read of an opportunity, as a key.
+/// How many opportunity fields rules read.
+pub const FIELDS: usize = OPPORTUNITY_FIELDS.len();
+
+/// One value of an opportunity field that rules read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct ClassKey {
-    kind: String,
-    paid: bool,
-    hours_per_week: i64,
-    sector: String,
-    self_employment: bool,
-    wage_bits: u64,
-    organisation_kind: String,
+pub enum FactValue {
+    Text(String),
+    Number(i64),
+    Flag(bool),
+    /// An hourly wage, by its bits.
+    Wage(u64),
 }
 
-impl ClassKey {
-    fn of(facts: &OpportunityFacts) -> Self {
-        ClassKey {
-            kind: facts.kind.clone(),
-            paid: facts.paid,
-            hours_per_week: facts.hours_per_week,
-            sector: facts.sector.clone(),
-            self_employment: facts.self_employment,
-            wage_bits: facts.hourly_wage.to_bits(),
-            organisation_kind: facts.organisation_kind.clone(),
+/// The values each rule-read field takes across the catalogue, interned.
+#[derive(Debug, Default)]
+pub struct FactValues {
+    values: [Vec<FactValue>; FIELDS],
+    ids: [HashMap<FactValue, u32>; FIELDS],
+}
+
+impl FactValues {
+    fn intern(&mut self, field: usize, value: FactValue) -> u32 {
+        if let Some(id) = self.ids[field].get(&value) {
+            return *id;
+        }
+        let id = self.values[field].len() as u32;
+        self.ids[field].insert(value.clone(), id);
+        self.values[field].push(value);
+        id
+    }
+
+    fn intern_all(&mut self, facts: &OpportunityFacts) -> [u32; FIELDS] {
+        [
+            self.intern(0, FactValue::Text(facts.kind.clone())),
+            self.intern(1, FactValue::Flag(facts.paid)),
+            self.intern(2, FactValue::Number(facts.hours_per_week)),
+            self.intern(3, FactValue::Text(facts.sector.clone())),
+            self.intern(4, FactValue::Flag(facts.self_employment)),
+            self.intern(5, FactValue::Wage(facts.hourly_wage.to_bits())),
+            self.intern(6, FactValue::Text(facts.organisation_kind.clone())),
+        ]
+    }
+
+    /// How many values `field` takes.
+    pub fn cardinality(&self, field: usize) -> usize {
+        self.values[field].len()
+    }
+
+    /// The facts an opportunity with these value ids has.
+    pub fn facts(&self, ids: &[u32; FIELDS]) -> OpportunityFacts {
+        let text = |field: usize| match self.values[field].get(ids[field] as usize) {
+            Some(FactValue::Text(text)) => text.clone(),
+            _ => String::new(),
+        };
+        let number = |field: usize| match self.values[field].get(ids[field] as usize) {
+            Some(FactValue::Number(n)) => *n,
+            _ => 0,
+        };
+        let flag = |field: usize| {
+            matches!(
+                self.values[field].get(ids[field] as usize),
+                Some(FactValue::Flag(true))
+            )
+        };
+        let wage = match self.values[5].get(ids[5] as usize) {
+            Some(FactValue::Wage(bits)) => f64::from_bits(*bits),
+            _ => 0.0,
+        };
+        OpportunityFacts {
+            kind: text(0),
+            paid: flag(1),
+            hours_per_week: number(2),
+            sector: text(3),
+            self_employment: flag(4),
+            hourly_wage: wage,
+            organisation_kind: text(6),
         }
     }
 }
@@ -79,7 +137,10 @@ impl Words {
     }
 
     pub fn word(&self, id: u32) -> &str {
-        self.words.get(id as usize).map(String::as_str).unwrap_or("")
+        self.words
+            .get(id as usize)
+            .map(String::as_str)
+            .unwrap_or("")
     }
 }
 
@@ -88,28 +149,17 @@ impl Words {
 pub struct Listing {
     pub opportunities: Vec<Listed>,
     by_id: HashMap<Uuid, usize>,
-    pub classes: Vec<OpportunityFacts>,
-    class_ids: HashMap<ClassKey, u32>,
+    pub facts: FactValues,
     pub words: Words,
 }
 
 impl Listing {
     fn upsert(&mut self, row: &opportunity::Model, organisation_kind: &str) {
         let facts = OpportunityFacts::from_row(row, organisation_kind);
-        let key = ClassKey::of(&facts);
-        let class = match self.class_ids.get(&key) {
-            Some(class) => *class,
-            None => {
-                let class = self.classes.len() as u32;
-                self.classes.push(facts);
-                self.class_ids.insert(key, class);
-                class
-            }
-        };
         let strings = crate::convert::strings_from_json;
         let listed = Listed {
             id: row.id,
-            class,
+            facts: self.facts.intern_all(&facts),
             sector: self.words.intern(&row.sector),
             skills: strings(&row.skills)
                 .iter()

@@ -4,12 +4,14 @@
 pub mod catalogue;
 pub mod rank;
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 pub use catalogue::Catalogue;
 
-use crate::rules::{Decision, EvaluationError, MemberFacts, RuleSet};
+use crate::rules::{Decision, Effect, EvaluationError, MemberFacts, RuleSet};
 use catalogue::Listing;
 use rank::Fit;
 
@@ -34,6 +36,11 @@ pub struct OpportunityMatches {
 
 /// The `limit` best published opportunities in `listing` that the rules allow
 /// `member` on `date`, best first (ties: the newest first).
+///
+/// Only the rules that can still fire for this member and that deny or cap hours
+/// matter for the ranking; each is decided once per combination of the
+/// opportunity values it reads ([`Memo`]), and the full decision, with every rule
+/// that fired, is made for the opportunities returned.
 pub fn opportunities_for(
     rules: &RuleSet,
     listing: &Listing,
@@ -42,11 +49,21 @@ pub fn opportunities_for(
     limit: usize,
 ) -> Result<OpportunityMatches, EvaluationError> {
     let mut prepared = rules.for_member(member, date)?;
-    let decisions = listing
-        .classes
+    let mut deciding: Vec<(Limit, Memo)> = prepared
+        .possible()
         .iter()
-        .map(|class| prepared.decide(class))
-        .collect::<Result<Vec<_>, _>>()?;
+        .filter_map(|rule| {
+            let limit = match rule.effect {
+                Effect::Deny { .. } => Limit::Deny,
+                Effect::CapHours { hours } => Limit::Cap(*hours),
+                Effect::Require { .. } | Effect::Warn { .. } => return None,
+            };
+            Some((
+                limit,
+                Memo::new(rule.index, rule.opportunity_fields, &listing.facts),
+            ))
+        })
+        .collect();
     let ids = |words: &[String]| -> Vec<u32> {
         words.iter().filter_map(|w| listing.words.find(w)).collect()
     };
@@ -57,10 +74,26 @@ pub fn opportunities_for(
     );
     let hours = i32::try_from(member.available_hours_per_week).unwrap_or(0);
     let mut scored: Vec<(f64, usize)> = Vec::new();
-    for (index, listed) in listing.opportunities.iter().enumerate() {
-        let decision = &decisions[listed.class as usize];
-        if !decision.eligible {
-            continue;
+    'opportunities: for (index, listed) in listing.opportunities.iter().enumerate() {
+        let mut hours_cap: Option<i32> = None;
+        for (limit, memo) in &mut deciding {
+            let fires = match memo.get(&listed.facts) {
+                Some(fires) => fires,
+                None => {
+                    let facts = listing.facts.facts(&listed.facts);
+                    let fires = prepared.fires(memo.rule, &facts)?;
+                    memo.set(&listed.facts, fires);
+                    fires
+                }
+            };
+            if fires {
+                match limit {
+                    Limit::Deny => continue 'opportunities,
+                    Limit::Cap(hours) => {
+                        hours_cap = Some(hours_cap.map_or(*hours, |cap| cap.min(*hours)));
+                    }
+                }
+            }
         }
         let fit = Fit {
             member_skills: &skills,
@@ -71,7 +104,7 @@ pub fn opportunities_for(
             sector: &listed.sector,
             languages: &listed.languages,
             hours: listed.hours_per_week,
-            hours_cap: decision.hours_cap,
+            hours_cap,
         };
         scored.push((fit.score(), index));
     }
@@ -88,21 +121,118 @@ pub fn opportunities_for(
         scored.truncate(limit);
     }
     scored.sort_by(order);
-    let best = scored
-        .into_iter()
-        .map(|(score, index)| {
-            let listed = &listing.opportunities[index];
-            Ranked {
-                id: listed.id,
-                score,
-                decision: decisions[listed.class as usize].clone(),
-            }
-        })
-        .collect();
+    let mut best = Vec::with_capacity(scored.len());
+    for (score, index) in scored {
+        let listed = &listing.opportunities[index];
+        best.push(Ranked {
+            id: listed.id,
+            score,
+            decision: prepared.decide(&listing.facts.facts(&listed.facts))?,
+        });
+    }
     Ok(OpportunityMatches {
         best,
         considered: listing.opportunities.len(),
         eligible,
         evaluations: prepared.evaluations,
     })
+}
+
+/// What a rule that fires does to the ranking.
+enum Limit {
+    Deny,
+    Cap(i32),
+}
+
+/// Most cells a dense memo may have; past it a rule's outcomes are kept by key.
+const DENSE_CELLS: usize = 1 << 22;
+
+/// One rule's outcome per combination of the opportunity values it reads: a
+/// table indexed by the values' interned ids when it is small, else a map.
+struct Memo {
+    rule: usize,
+    fields: Vec<usize>,
+    kind: MemoKind,
+}
+
+enum MemoKind {
+    /// The rule reads nothing of the opportunity: it always fires.
+    Always,
+    /// 0 = not decided yet, 1 = does not fire, 2 = fires.
+    Dense {
+        strides: Vec<usize>,
+        cells: Vec<u8>,
+    },
+    Sparse(HashMap<Vec<u32>, bool>),
+}
+
+impl Memo {
+    fn new(rule: usize, fields: &[usize], values: &catalogue::FactValues) -> Self {
+        if fields.is_empty() {
+            return Memo {
+                rule,
+                fields: Vec::new(),
+                kind: MemoKind::Always,
+            };
+        }
+        let mut strides = Vec::with_capacity(fields.len());
+        let mut size: usize = 1;
+        for field in fields {
+            strides.push(size);
+            size = size.saturating_mul(values.cardinality(*field).max(1));
+        }
+        let kind = if size <= DENSE_CELLS {
+            MemoKind::Dense {
+                strides,
+                cells: vec![0; size],
+            }
+        } else {
+            MemoKind::Sparse(HashMap::new())
+        };
+        Memo {
+            rule,
+            fields: fields.to_vec(),
+            kind,
+        }
+    }
+
+    fn cell(fields: &[usize], strides: &[usize], ids: &[u32; catalogue::FIELDS]) -> usize {
+        fields
+            .iter()
+            .zip(strides)
+            .map(|(field, stride)| ids[*field] as usize * stride)
+            .sum()
+    }
+
+    fn get(&self, ids: &[u32; catalogue::FIELDS]) -> Option<bool> {
+        match &self.kind {
+            MemoKind::Always => Some(true),
+            MemoKind::Dense { strides, cells } => {
+                match cells.get(Self::cell(&self.fields, strides, ids)) {
+                    Some(1) => Some(false),
+                    Some(2) => Some(true),
+                    _ => None,
+                }
+            }
+            MemoKind::Sparse(map) => {
+                let key: Vec<u32> = self.fields.iter().map(|f| ids[*f]).collect();
+                map.get(&key).copied()
+            }
+        }
+    }
+
+    fn set(&mut self, ids: &[u32; catalogue::FIELDS], fires: bool) {
+        match &mut self.kind {
+            MemoKind::Always => {}
+            MemoKind::Dense { strides, cells } => {
+                let cell = Self::cell(&self.fields, strides, ids);
+                if let Some(slot) = cells.get_mut(cell) {
+                    *slot = if fires { 2 } else { 1 };
+                }
+            }
+            MemoKind::Sparse(map) => {
+                map.insert(self.fields.iter().map(|f| ids[*f]).collect(), fires);
+            }
+        }
+    }
 }

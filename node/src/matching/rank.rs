@@ -51,8 +51,7 @@ impl<W: PartialEq> Fit<'_, W> {
 
     /// The hours the member would work: the opportunity's, within the cap.
     fn hours_asked(&self) -> i32 {
-        self.hours_cap
-            .map_or(self.hours, |cap| cap.min(self.hours))
+        self.hours_cap.map_or(self.hours, |cap| cap.min(self.hours))
     }
 
     fn hours_fit(&self) -> f64 {
@@ -171,7 +170,11 @@ mod tests {
         };
         assert!(nursing.score() > 0.99);
         assert!(warehouse.score() < 0.2);
-        assert!(nursing.reasons().contains(&"1 of 1 skills: patient care".to_string()));
+        assert!(
+            nursing
+                .reasons()
+                .contains(&"1 of 1 skills: patient care".to_string())
+        );
     }
 
     #[test]

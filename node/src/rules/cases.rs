@@ -78,7 +78,8 @@ impl CaseReport {
             return Some(RulesError {
                 file: self.file.clone(),
                 line: outcome.line,
-                rule: (!outcome.rules_at_fault.is_empty()).then(|| outcome.rules_at_fault.join(", ")),
+                rule: (!outcome.rules_at_fault.is_empty())
+                    .then(|| outcome.rules_at_fault.join(", ")),
                 message: format!(
                     "case {:?} fails: {} ({} of {} cases fail)",
                     outcome.name,
@@ -108,7 +109,11 @@ impl CaseReport {
             .max()
             .unwrap_or(4)
             .clamp(4, 72);
-        let _ = writeln!(out, "{:<6} {:>5}  {:<width$}  detail", "result", "line", "case");
+        let _ = writeln!(
+            out,
+            "{:<6} {:>5}  {:<width$}  detail",
+            "result", "line", "case"
+        );
         for outcome in &self.outcomes {
             let name: String = outcome.name.chars().take(width).collect();
             let verdict = if outcome.passed() { "pass" } else { "FAIL" };

@@ -75,7 +75,10 @@ fn collect_conjuncts(expression: &IdedExpr, parts: &mut Vec<IdedExpr>) {
 fn unknown(program: &Program, node: &IdedExpr, message: String) -> UnknownName {
     UnknownName {
         message,
-        offset: program.source_info().offset_for(node.id).map(|(start, _)| start),
+        offset: program
+            .source_info()
+            .offset_for(node.id)
+            .map(|(start, _)| start),
     }
 }
 

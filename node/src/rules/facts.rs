@@ -20,7 +20,8 @@ pub const RESIDENCE_STATUSES: &[&str] = &[
     "unspecified",
 ];
 /// The values of `civic_integration`.
-pub const CIVIC_INTEGRATION: &[&str] = &["none", "in_progress", "completed", "exempt", "unspecified"];
+pub const CIVIC_INTEGRATION: &[&str] =
+    &["none", "in_progress", "completed", "exempt", "unspecified"];
 /// The values of an opportunity's `kind`.
 pub const OPPORTUNITY_KINDS: &[&str] = &[
     "job",
@@ -31,7 +32,13 @@ pub const OPPORTUNITY_KINDS: &[&str] = &[
     "project",
 ];
 /// The values of `organisation_kind`.
-pub const ORGANISATION_KINDS: &[&str] = &["employer", "ngo", "municipality", "education", "unspecified"];
+pub const ORGANISATION_KINDS: &[&str] = &[
+    "employer",
+    "ngo",
+    "municipality",
+    "education",
+    "unspecified",
+];
 
 /// The fields of `member` a rule may name.
 pub const MEMBER_FIELDS: &[&str] = &[

@@ -331,8 +331,12 @@ fn compile_rule(raw: &RawRule, env: &Arc<Env>, lines: &Lines) -> Result<Rule, Ru
         let message = first.map(|e| e.msg.clone()).unwrap_or_default();
         problem(line, format!("when: does not compile: {message}"))
     })?;
-    expression::analyse(&program)
-        .map_err(|unknown| problem(line_in_when(unknown.offset), format!("when: {}", unknown.message)))?;
+    expression::analyse(&program).map_err(|unknown| {
+        problem(
+            line_in_when(unknown.offset),
+            format!("when: {}", unknown.message),
+        )
+    })?;
     let (mut member_parts, mut opportunity_parts) = (Vec::new(), Vec::new());
     let mut opportunity_fields = std::collections::BTreeSet::new();
     for part in expression::conjuncts(program.expression()) {

@@ -143,7 +143,12 @@ impl RuleSet {
         &self.rules[index]
     }
 
-    fn context(&self, member: &Value, opportunity: Option<&Value>, today: NaiveDate) -> Context<'_, '_> {
+    fn context(
+        &self,
+        member: &Value,
+        opportunity: Option<&Value>,
+        today: NaiveDate,
+    ) -> Context<'_, '_> {
         let mut context = Context::with_env(self.env.clone());
         context.add_variable_from_value("member", member.clone());
         if let Some(opportunity) = opportunity {
@@ -271,7 +276,61 @@ pub struct MemberRules<'r> {
     pub evaluations: u64,
 }
 
+/// A rule still possible for a member, as matching sees it.
+pub struct Possible<'a> {
+    /// Its index in [`RuleSet::rules`].
+    pub index: usize,
+    /// What it does when it fires.
+    pub effect: &'a Effect,
+    /// Indices into [`facts::OPPORTUNITY_FIELDS`] of what it reads of an
+    /// opportunity; it fires for every opportunity when it reads none.
+    pub opportunity_fields: &'a [usize],
+}
+
 impl MemberRules<'_> {
+    /// The rules that may still fire for this member, in file order.
+    pub fn possible(&self) -> Vec<Possible<'_>> {
+        self.candidates
+            .iter()
+            .map(|candidate| {
+                let rule = &self.rules.rules[candidate.index];
+                Possible {
+                    index: candidate.index,
+                    effect: &rule.effect,
+                    opportunity_fields: if rule.opportunity_parts.is_empty() {
+                        &[]
+                    } else {
+                        &rule.opportunity_fields
+                    },
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the possible rule `index` fires for `opportunity` (no memo: the
+    /// caller keeps its own, keyed by the rule's opportunity fields).
+    pub fn fires(
+        &mut self,
+        index: usize,
+        opportunity: &OpportunityFacts,
+    ) -> Result<bool, EvaluationError> {
+        let rule = &self.rules.rules[index];
+        if rule.opportunity_parts.is_empty() {
+            return Ok(true);
+        }
+        let value = opportunity.to_value();
+        let context = self
+            .rules
+            .context(&self.member_value, Some(&value), self.date);
+        for part in &rule.opportunity_parts {
+            self.evaluations += 1;
+            if !truth(rule, context.resolve(part))? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// The decision for this member and `opportunity`; the same as
     /// [`RuleSet::evaluate`], computed once per combination of the fields each rule
     /// reads.
@@ -294,7 +353,8 @@ impl MemberRules<'_> {
                 None => {
                     let context = context.get_or_insert_with(|| {
                         let value = opportunity.to_value();
-                        self.rules.context(&self.member_value, Some(&value), self.date)
+                        self.rules
+                            .context(&self.member_value, Some(&value), self.date)
                     });
                     let mut outcome = true;
                     for part in &rule.opportunity_parts {

@@ -154,13 +154,21 @@ mod tests {
         let same_sectors = person("carer", &["healthcare", "elderly-care"], &["ar", "en"]);
         let nurse = person(" nurse ", &[], &["ar"]);
         let mut locals = vec![buddy(&same_sectors, 1), buddy(&nurse, 1)];
-        let proposals = propose(std::slice::from_ref(&newcomer), &mut locals, &HashSet::new(), 10);
+        let proposals = propose(
+            std::slice::from_ref(&newcomer),
+            &mut locals,
+            &HashSet::new(),
+            10,
+        );
         assert_eq!(
             proposals,
             vec![Proposal {
                 newcomer: newcomer.id,
                 local: nurse.id,
-                reasons: vec!["same profession: nurse".into(), "shared language: ar".into()],
+                reasons: vec![
+                    "same profession: nurse".into(),
+                    "shared language: ar".into()
+                ],
             }]
         );
         assert_eq!(locals[1].room, 0);
@@ -186,7 +194,10 @@ mod tests {
         let newcomers = [first, second.clone(), third];
         let proposals = propose(&newcomers, &mut locals, &before, 10);
         assert_eq!(proposals.len(), 1);
-        assert_eq!(proposals[0].newcomer, second.id, "the first was paired before");
+        assert_eq!(
+            proposals[0].newcomer, second.id,
+            "the first was paired before"
+        );
 
         let mut roomy = vec![buddy(&local, 5)];
         assert_eq!(propose(&newcomers, &mut roomy, &before, 1).len(), 1);

@@ -74,10 +74,12 @@ impl MatchService for MatchApi {
         &self,
         request: Request<v1::MatchOpportunitiesRequest>,
     ) -> Result<Response<v1::MatchOpportunitiesResponse>, Status> {
+        let started = std::time::Instant::now();
         let request = request.into_inner();
         let limit = page_size(request.page_size)?;
         let date = decision_date("date", &request.date)?;
         let (_, mut member) = member_facts(&self.context, "member_id", &request.member_id).await?;
+        let read_member = started.elapsed();
         member.skills = lower(std::mem::take(&mut member.skills));
         member.sectors = lower(std::mem::take(&mut member.sectors));
         member.languages = lower(std::mem::take(&mut member.languages));
@@ -91,6 +93,7 @@ impl MatchService for MatchApi {
         .await
         .map_err(|e| Status::internal(format!("matching: {e}")))?
         .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
+        let ranked = started.elapsed();
 
         let ids: Vec<uuid::Uuid> = found.best.iter().map(|r| r.id).collect();
         let mut rows: HashMap<uuid::Uuid, opportunity::Model> = opportunity::Entity::find()
@@ -126,6 +129,14 @@ impl MatchService for MatchApi {
                 decision: Some(decision_to_wire(&rules, &ranked.decision, date)),
             });
         }
+        tracing::debug!(
+            read_member_ms = read_member.as_secs_f64() * 1e3,
+            ranked_ms = ranked.as_secs_f64() * 1e3,
+            total_ms = started.elapsed().as_secs_f64() * 1e3,
+            considered = found.considered,
+            evaluations = found.evaluations,
+            "opportunities matched"
+        );
         Ok(Response::new(v1::MatchOpportunitiesResponse {
             matches,
             considered: i32::try_from(found.considered).unwrap_or(i32::MAX),

@@ -122,19 +122,71 @@ impl MemberService for MemberApi {
         let paths = convert::mask_paths(request.update_mask.as_ref())?;
         let (done, answer) = tokio::sync::oneshot::channel();
         let queued = self.updates.send(member_updates::Update {
-            id,
-            incoming,
-            paths: paths.clone(),
+            changes: vec![member_updates::Change {
+                id,
+                incoming,
+                paths: paths.clone(),
+            }],
             done,
         });
         let unavailable = || Status::unavailable("the node is shutting down; try again");
         queued.await.map_err(|_| unavailable())?;
         let saved = match answer.await.map_err(|_| unavailable())? {
-            Ok(saved) => saved,
-            Err(error) => return Err(self.not_home(error, id).await.into()),
+            Ok(mut saved) => saved
+                .pop()
+                .ok_or_else(|| Status::internal("no member saved"))?,
+            Err((_, error)) => return Err(self.not_home(error, id).await.into()),
         };
         tracing::info!(member_id = %saved.id, fields = ?paths, "member updated");
         Ok(Response::new(convert::member::to_wire(&saved)))
+    }
+
+    async fn batch_update_members(
+        &self,
+        request: Request<v1::BatchUpdateMembersRequest>,
+    ) -> Result<Response<v1::BatchUpdateMembersResponse>, Status> {
+        let requests = request.into_inner().requests;
+        if requests.is_empty() || requests.len() > MAX_BATCH_UPDATES {
+            return Err(Error::invalid(
+                "requests",
+                format!(
+                    "must hold 1 to {MAX_BATCH_UPDATES} updates, got {}",
+                    requests.len()
+                ),
+            )
+            .into());
+        }
+        let mut changes = Vec::with_capacity(requests.len());
+        for (index, request) in requests.into_iter().enumerate() {
+            let field = |name: &str| format!("requests[{index}].{name}");
+            let incoming = request
+                .member
+                .ok_or_else(|| Error::invalid(field("member"), "must be set"))?;
+            let id = validate::id(&field("member.id"), &incoming.id)?;
+            let paths = convert::mask_paths(request.update_mask.as_ref())
+                .map_err(|error| within(&format!("requests[{index}]"), error))?;
+            changes.push(member_updates::Change {
+                id,
+                incoming,
+                paths,
+            });
+        }
+        let ids: Vec<Uuid> = changes.iter().map(|change| change.id).collect();
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let queued = self.updates.send(member_updates::Update { changes, done });
+        let unavailable = || Status::unavailable("the node is shutting down; try again");
+        queued.await.map_err(|_| unavailable())?;
+        let saved = match answer.await.map_err(|_| unavailable())? {
+            Ok(saved) => saved,
+            Err((index, error)) => {
+                let error = self.not_home(error, ids[index]).await;
+                return Err(within(&format!("requests[{index}]"), error).into());
+            }
+        };
+        tracing::info!(members = saved.len(), "members updated in one batch");
+        Ok(Response::new(v1::BatchUpdateMembersResponse {
+            members: saved.iter().map(convert::member::to_wire).collect(),
+        }))
     }
 
     async fn list_members(
@@ -264,5 +316,23 @@ impl MemberService for MemberApi {
             member: Some(convert::member::to_wire(&member)),
             transfer: answer.transfer,
         }))
+    }
+}
+
+/// Most updates in one `BatchUpdateMembers` call.
+const MAX_BATCH_UPDATES: usize = 1_000;
+
+/// `error` of the request at `prefix` (such as `requests[3]`) of a batch: a field
+/// is named under it, other errors say it first.
+fn within(prefix: &str, error: Error) -> Error {
+    match error {
+        Error::InvalidArgument { field, reason } => Error::InvalidArgument {
+            field: format!("{prefix}.{field}"),
+            reason,
+        },
+        Error::FailedPrecondition(message) => {
+            Error::FailedPrecondition(format!("{prefix}: {message}"))
+        }
+        other => other,
     }
 }

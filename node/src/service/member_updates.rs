@@ -1,9 +1,10 @@
-//! Group commit for member updates. Concurrent `UpdateMember` calls queue here; one
-//! task takes whatever has queued (up to [`MAX_BATCH`]) and applies it in one
-//! transaction: the members are read in one statement, each is changed and checked,
+//! Group commit for member updates. Concurrent `UpdateMember` and
+//! `BatchUpdateMembers` calls queue here; one task takes whatever has queued (up to
+//! [`MAX_BATCH`] changes) and applies it in one transaction: the members are read in one statement, each is changed and checked,
 //! the changed ones are written in one statement (an upsert of existing rows), and
 //! the profiles to publish go to the outbox in one statement. A call
-//! that fails its checks writes nothing and gets its own error; the others commit.
+//! that fails its checks writes nothing (a batch: none of its changes) and gets its
+//! own error; the others commit.
 //! Each call is answered only after the commit.
 
 use std::collections::HashMap;
@@ -51,12 +52,21 @@ const UPDATED_COLUMNS: [member::Column; 21] = [
     member::Column::UpdatedAt,
 ];
 
-/// One `UpdateMember` call waiting for its turn.
-pub struct Update {
+/// One change of one member.
+pub struct Change {
     pub id: Uuid,
     pub incoming: v1::Member,
     pub paths: Vec<String>,
-    pub done: oneshot::Sender<Result<member::Model>>,
+}
+
+/// Why a group of changes was refused: the index of the change at fault, and why.
+pub type Refusal = (usize, Error);
+
+/// One `UpdateMember` (one change) or `BatchUpdateMembers` call (several, all or
+/// none) waiting for its turn.
+pub struct Update {
+    pub changes: Vec<Change>,
+    pub done: oneshot::Sender<std::result::Result<Vec<member::Model>, Refusal>>,
 }
 
 /// Starts the task that applies queued updates; it ends when every sender is gone.
@@ -64,10 +74,14 @@ pub fn start(context: NodeContext) -> mpsc::Sender<Update> {
     let (queue, mut queued) = mpsc::channel::<Update>(MAX_BATCH * 4);
     tokio::spawn(async move {
         while let Some(first) = queued.recv().await {
+            let mut changes = first.changes.len();
             let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
+            while changes < MAX_BATCH {
                 match queued.try_recv() {
-                    Ok(next) => batch.push(next),
+                    Ok(next) => {
+                        changes += next.changes.len();
+                        batch.push(next);
+                    }
                     Err(_) => break,
                 }
             }
@@ -78,11 +92,11 @@ pub fn start(context: NodeContext) -> mpsc::Sender<Update> {
 }
 
 async fn apply(context: &NodeContext, batch: Vec<Update>) {
-    let (answers, requests): (Vec<_>, Vec<_>) = batch
+    let (answers, groups): (Vec<_>, Vec<_>) = batch
         .into_iter()
-        .map(|update| (update.done, (update.id, update.incoming, update.paths)))
+        .map(|update| (update.done, update.changes))
         .unzip();
-    match write(context, &requests).await {
+    match write(context, &groups).await {
         Ok(outcomes) => {
             for (answer, outcome) in answers.into_iter().zip(outcomes) {
                 let _ = answer.send(outcome);
@@ -92,7 +106,10 @@ async fn apply(context: &NodeContext, batch: Vec<Update>) {
             // The transaction did not commit: nothing of the batch was written.
             let reason = error.to_string();
             for answer in answers {
-                let _ = answer.send(Err(Error::Database(sea_orm::DbErr::Custom(reason.clone()))));
+                let _ = answer.send(Err((
+                    0,
+                    Error::Database(sea_orm::DbErr::Custom(reason.clone())),
+                )));
             }
         }
     }
@@ -123,12 +140,14 @@ fn plan(
     Ok((changed, published))
 }
 
+/// Applies every group in one transaction; a group whose change is refused
+/// writes none of its changes, and the others still commit.
 async fn write(
     context: &NodeContext,
-    requests: &[(Uuid, v1::Member, Vec<String>)],
-) -> Result<Vec<Result<member::Model>>> {
+    groups: &[Vec<Change>],
+) -> Result<Vec<std::result::Result<Vec<member::Model>, Refusal>>> {
     let (_turn, txn) = context.begin_write().await?;
-    let ids: Vec<Uuid> = requests.iter().map(|(id, _, _)| *id).collect();
+    let ids: Vec<Uuid> = groups.iter().flatten().map(|change| change.id).collect();
     let mut rows: HashMap<Uuid, member::Model> = member::Entity::find()
         .filter(member::Column::Id.is_in(ids))
         .all(&txn)
@@ -136,25 +155,43 @@ async fn write(
         .into_iter()
         .map(|row| (row.id, row))
         .collect();
-    let mut outcomes = Vec::with_capacity(requests.len());
+    let mut outcomes = Vec::with_capacity(groups.len());
     let mut published = Vec::new();
     let mut changed_ids = Vec::new();
-    for (id, incoming, paths) in requests {
-        let Some(row) = rows.get(id) else {
-            outcomes.push(Err(Error::not_found("member", id)));
-            continue;
-        };
-        let (changed, state) = match plan(context, row, incoming, paths) {
-            Ok(planned) => planned,
-            Err(refused) => {
-                outcomes.push(Err(refused));
-                continue;
+    for group in groups {
+        // The group's changes, seen by its later changes but kept apart from
+        // `rows` until every one of them is accepted.
+        let mut staged: HashMap<Uuid, member::Model> = HashMap::new();
+        let mut states = Vec::new();
+        let mut saved = Vec::with_capacity(group.len());
+        let mut refused = None;
+        for (index, change) in group.iter().enumerate() {
+            let Some(row) = staged.get(&change.id).or_else(|| rows.get(&change.id)) else {
+                refused = Some((index, Error::not_found("member", change.id)));
+                break;
+            };
+            match plan(context, row, &change.incoming, &change.paths) {
+                Ok((changed, state)) => {
+                    staged.insert(change.id, changed.clone());
+                    states.extend(state);
+                    saved.push(changed);
+                }
+                Err(error) => {
+                    refused = Some((index, error));
+                    break;
+                }
             }
-        };
-        rows.insert(*id, changed.clone());
-        changed_ids.push(*id);
-        published.extend(state);
-        outcomes.push(Ok(changed));
+        }
+        if let Some(refusal) = refused {
+            outcomes.push(Err(refusal));
+            continue;
+        }
+        for (id, row) in staged {
+            changed_ids.push(id);
+            rows.insert(id, row);
+        }
+        published.extend(states);
+        outcomes.push(Ok(saved));
     }
     // Every changed member written in one statement, each as last changed.
     changed_ids.sort_unstable();

@@ -12,8 +12,8 @@ mod rules;
 
 pub use buddies::BuddyApi;
 pub use market::MarketApi;
-pub use member::MemberApi;
 pub use matching::MatchApi;
+pub use member::MemberApi;
 pub use review::ReviewApi;
 pub use rules::{RulesApi, decision_to_wire};
 

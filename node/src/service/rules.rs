@@ -49,17 +49,14 @@ pub(crate) async fn opportunity_facts(
 ) -> Result<(opportunity::Model, OpportunityFacts)> {
     let id = validate::id(field, id)?;
     let row = rows::find::<opportunity::Entity>(&context.db, id, "opportunity").await?;
-    let kind = match rows::find::<organisation::Entity>(
-        &context.db,
-        row.organisation_id,
-        "organisation",
-    )
-    .await
-    {
-        Ok(organisation) => organisation.kind,
-        Err(Error::NotFound { .. }) => "unspecified".to_owned(),
-        Err(other) => return Err(other),
-    };
+    let kind =
+        match rows::find::<organisation::Entity>(&context.db, row.organisation_id, "organisation")
+            .await
+        {
+            Ok(organisation) => organisation.kind,
+            Err(Error::NotFound { .. }) => "unspecified".to_owned(),
+            Err(other) => return Err(other),
+        };
     let facts = OpportunityFacts::from_row(&row, &kind);
     Ok((row, facts))
 }

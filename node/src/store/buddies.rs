@@ -66,8 +66,8 @@ pub async fn insert_all(db: &impl ConnectionTrait, pairs: Vec<buddy_pair::Model>
             .into_iter()
             .map(|pair| pair.into_active_model().reset_all()),
     )
-        .exec(db)
-        .await?;
+    .exec(db)
+    .await?;
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 
@@ -107,5 +107,8 @@ pub async fn list(
     if let Some(round) = round {
         select = select.filter(opportunity_review::Column::Round.eq(round));
     }
-    rows::page(db, select, opportunity_review::Column::Id, request, |r| r.id).await
+    rows::page(db, select, opportunity_review::Column::Id, request, |r| {
+        r.id
+    })
+    .await
 }
