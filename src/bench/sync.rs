@@ -157,6 +157,10 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
         1,
     )
     .await?;
+    eprintln!(
+        "bench sync: the writer was answered for every change after {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     expected_head += bench.changes as u64;
     caught_up(&channel, &RECEIVERS, expected_head).await?;
     let sustained_per_second = bench.changes as f64 / started.elapsed().as_secs_f64();

@@ -55,6 +55,7 @@ impl Effect {
 }
 
 /// One rule of a region.
+#[derive(Debug)]
 pub struct Rule {
     pub id: String,
     pub description: String,
@@ -96,6 +97,18 @@ pub struct RuleSet {
     /// A short fingerprint of the file's text, to tell versions apart.
     pub version: String,
     env: Arc<Env>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("region", &self.region)
+            .field("path", &self.path)
+            .field("version", &self.version)
+            .field("rules", &self.rules.len())
+            .field("cases", &self.cases.len())
+            .finish()
+    }
 }
 
 /// A rule that fired, by its index in [`RuleSet::rules`].

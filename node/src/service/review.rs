@@ -170,6 +170,13 @@ impl ReviewService for ReviewApi {
             review::set_status(&txn, row, status, now).await?;
         }
         txn.commit().await.map_err(Error::from)?;
+        if status.is_some() {
+            // Published (or no longer): matching's catalogue follows.
+            self.context
+                .catalogue
+                .refresh(&self.context.db, &[opportunity_id])
+                .await?;
+        }
         tracing::info!(
             %opportunity_id, %reviewer, round, verdict = %saved.verdict, ?outcome,
             "opportunity reviewed"
