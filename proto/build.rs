@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "passage/v1/review.proto",
     "passage/v1/buddy.proto",
     "passage/v1/rules.proto",
+    "passage/v1/stats.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -189,6 +189,20 @@ enum RulesAction {
     /// Run the file's test cases and print a pass/fail table; fails when a case
     /// fails or a rule fires in no case.
     Test { file: PathBuf },
+    /// Decide for one person and one opportunity, and explain every rule that fired.
+    Explain {
+        file: PathBuf,
+        /// The day to decide for (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+        /// The person, as inside a case's `member = { … }`, e.g.
+        /// 'residence_status = "asylum_seeker", asylum_application_date = "2026-03-10"'.
+        #[arg(long)]
+        member: String,
+        /// The opportunity, as inside a case's `opportunity = { … }`.
+        #[arg(long)]
+        opportunity: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -260,6 +274,21 @@ async fn main() -> anyhow::Result<()> {
             action: RulesAction::Check { file },
         } => {
             print!("{}", passage::rules_cli::check(&file)?);
+            Ok(())
+        }
+        Command::Rules {
+            action:
+                RulesAction::Explain {
+                    file,
+                    date,
+                    member,
+                    opportunity,
+                },
+        } => {
+            print!(
+                "{}",
+                passage::rules_cli::explain(&file, &date, &member, &opportunity)?
+            );
             Ok(())
         }
         Command::Rules {

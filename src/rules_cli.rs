@@ -34,3 +34,63 @@ pub fn test(path: &Path) -> anyhow::Result<(String, bool)> {
     let report = cases::run(&rules);
     Ok((report.table(), report.all_passed()))
 }
+
+/// The decision of the rules file for one person and one opportunity, given as
+/// the inside of a case's `member = { … }` and `opportunity = { … }` tables: what
+/// a chapter admin tries before a rule goes live.
+pub fn explain(path: &Path, date: &str, member: &str, opportunity: &str) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use passage_node::rules::{MemberFacts, OpportunityFacts};
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Question {
+        member: MemberFacts,
+        opportunity: OpportunityFacts,
+    }
+    let rules = file::load(path)?;
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .with_context(|| format!("--date {date:?}: not a date (YYYY-MM-DD)"))?;
+    let question: Question = toml::from_str(&format!(
+        "member = {{ {member} }}\nopportunity = {{ {opportunity} }}\n"
+    ))
+    .context("--member / --opportunity: fields as in a rules file's case (docs/rules.md)")?;
+    question
+        .member
+        .check()
+        .map_err(|m| anyhow::anyhow!("--member: {m}"))?;
+    question
+        .opportunity
+        .check()
+        .map_err(|m| anyhow::anyhow!("--opportunity: {m}"))?;
+    let decision = rules.evaluate(&question.member, &question.opportunity, date)?;
+    let mut out = format!(
+        "{} ({}), {}: {}",
+        rules.region,
+        rules.country,
+        date,
+        if decision.eligible {
+            "eligible"
+        } else {
+            "NOT eligible"
+        }
+    );
+    if let Some(cap) = decision.hours_cap {
+        out.push_str(&format!(", at most {cap} hours a week"));
+    }
+    out.push('\n');
+    for index in &decision.fired {
+        let rule = rules.rule(*index);
+        out.push_str(&format!(
+            "  {:<9} {}\n            {}\n            source: {}\n",
+            rule.effect.name(),
+            rule.id,
+            rule.effect.explanation(),
+            rule.source
+        ));
+    }
+    if decision.fired.is_empty() {
+        out.push_str("  no rule fired\n");
+    }
+    Ok(out)
+}

@@ -539,3 +539,29 @@ fn matching_decides_exactly_as_a_single_evaluation_does() {
         }
     }
 }
+
+#[test]
+fn a_chapter_admin_tries_a_decision_before_the_rules_go_live() {
+    let member = r#"residence_status = "asylum_seeker", asylum_application_date = "2026-03-10""#;
+    let job = r#"kind = "job", paid = true, hours_per_week = 32, hourly_wage = 18.0"#;
+    let amsterdam =
+        rules_cli::explain(&shipped_rules("amsterdam"), DECISION_DAY, member, job).unwrap();
+    assert!(
+        amsterdam.starts_with("amsterdam (NL), 2026-11-24: eligible"),
+        "{amsterdam}"
+    );
+    assert!(amsterdam.contains("nl-asylum-employer-needs-twv"));
+    let miami = rules_cli::explain(&shipped_rules("miami"), DECISION_DAY, member, job).unwrap();
+    assert!(
+        miami.starts_with("miami (US), 2026-11-24: NOT eligible"),
+        "{miami}"
+    );
+    let typo = rules_cli::explain(
+        &shipped_rules("miami"),
+        DECISION_DAY,
+        r#"residence = "asylum_seeker""#,
+        job,
+    )
+    .unwrap_err();
+    assert!(format!("{typo:#}").contains("residence"), "{typo:#}");
+}
