@@ -395,7 +395,7 @@ async fn a_bad_rules_file_is_refused_on_reload_and_the_old_rules_stay_in_force(b
 
     // She fixes it and adds a rule of the region's own, with its case.
     let edited = format!(
-        "{good}\n[[rule]]\nid = \"ams-night-shifts-warning\"\ndescription = \"Amsterdam's own: night shifts need a word with the coach.\"\nsource = \"Amsterdam chapter, 2026\"\neffective_from = \"2026-01-01\"\nwhen = 'opportunity.hours_per_week > 38'\neffect = \"warn\"\nmessage = \"Long weeks: talk it through with the job coach first.\"\n\n[[case]]\nname = \"a local on a 40-hour week gets the coach's warning\"\ndate = \"2026-11-24\"\nmember = {{ role = \"local\", residence_status = \"citizen_or_resident\" }}\nopportunity = {{ kind = \"job\", paid = true, hours_per_week = 40, hourly_wage = 20.0 }}\nexpect = {{ eligible = true, fired = [\"ams-night-shifts-warning\"] }}\n"
+        "{good}\n[[rule]]\nid = \"ams-night-shifts-warning\"\ndescription = \"Amsterdam's own: night shifts need a word with the coach.\"\nsource = \"Amsterdam chapter, 2026\"\neffective_from = \"2026-01-01\"\nwhen = 'opportunity.sector == \"night-logistics\"'\neffect = \"warn\"\nmessage = \"Long weeks: talk it through with the job coach first.\"\n\n[[case]]\nname = \"a local on a 40-hour week gets the coach's warning\"\ndate = \"2026-11-24\"\nmember = {{ role = \"local\", residence_status = \"citizen_or_resident\" }}\nopportunity = {{ kind = \"job\", paid = true, hours_per_week = 40, hourly_wage = 20.0, sector = \"night-logistics\" }}\nexpect = {{ eligible = true, fired = [\"ams-night-shifts-warning\"] }}\n"
     );
     std::fs::write(&path, edited).unwrap();
     let reloaded = rules

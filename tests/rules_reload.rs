@@ -128,7 +128,7 @@ async fn a_node_takes_edited_rules_on_sighup_and_keeps_its_rules_when_the_edit_i
 
     // She adds a rule of Amsterdam's own, with its case, and sends SIGHUP.
     let edited = format!(
-        "{shipped}\n[[rule]]\nid = \"ams-long-weeks\"\ndescription = \"Amsterdam's own: long weeks are talked through with the job coach.\"\nsource = \"Amsterdam chapter, 2026\"\neffective_from = \"2026-01-01\"\nwhen = 'opportunity.hours_per_week > 38'\neffect = \"warn\"\nmessage = \"Talk a long week through with the job coach first.\"\n\n[[case]]\nname = \"a local on a 40-hour week\"\ndate = \"2026-11-24\"\nmember = {{ role = \"local\", residence_status = \"citizen_or_resident\" }}\nopportunity = {{ kind = \"job\", paid = true, hours_per_week = 40, hourly_wage = 20.0 }}\nexpect = {{ eligible = true, fired = [\"ams-long-weeks\"] }}\n"
+        "{shipped}\n[[rule]]\nid = \"ams-long-weeks\"\ndescription = \"Amsterdam's own: long weeks are talked through with the job coach.\"\nsource = \"Amsterdam chapter, 2026\"\neffective_from = \"2026-01-01\"\nwhen = 'opportunity.sector == \"night-logistics\"'\neffect = \"warn\"\nmessage = \"Talk a long week through with the job coach first.\"\n\n[[case]]\nname = \"a local on a 40-hour week\"\ndate = \"2026-11-24\"\nmember = {{ role = \"local\", residence_status = \"citizen_or_resident\" }}\nopportunity = {{ kind = \"job\", paid = true, hours_per_week = 40, hourly_wage = 20.0, sector = \"night-logistics\" }}\nexpect = {{ eligible = true, fired = [\"ams-long-weeks\"] }}\n"
     );
     std::fs::write(&rules_file, &edited).unwrap();
     hang_up(&child);

@@ -28,8 +28,8 @@ pub struct Expectation {
     pub eligible: bool,
     /// Exactly the rules that fire, in any order.
     pub fired: Vec<String>,
-    /// The lowest hours cap; `Some(0)` or `None` when no cap fires… `None` does not
-    /// check it.
+    /// The lowest hours cap the case expects (0: no cap fires); `None` leaves the cap
+    /// unchecked.
     pub hours_cap: Option<i32>,
 }
 
