@@ -13,6 +13,11 @@ const PROTOS: &[&str] = &[
     "passage/v1/buddy.proto",
     "passage/v1/rules.proto",
     "passage/v1/stats.proto",
+    "passage/v1/community.proto",
+    "passage/v1/coaching.proto",
+    "passage/v1/casework.proto",
+    "passage/v1/placement.proto",
+    "passage/v1/helpdesk.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,8 +1,12 @@
-//! `passage admin …`: what an operator reads off the gateway, printed as tables.
+//! `passage admin …`: what an operator reads off the gateway, printed as tables
+//! (and the central statistics, also as JSON).
 
 use std::fmt::Write as _;
 
-use passage_proto::v1::{self, federation_admin_service_client::FederationAdminServiceClient};
+use passage_proto::v1::{
+    self, federation_admin_service_client::FederationAdminServiceClient,
+    global_stats_service_client::GlobalStatsServiceClient,
+};
 use tonic::transport::Channel;
 
 /// `passage admin sync`: per region, connected or not, last seen, cursor, backlog, lag.
@@ -151,4 +155,178 @@ pub async fn compact(channel: Channel, keep_hours: u32) -> anyhow::Result<String
         "log compacted through sequence {}: {} entries removed\n",
         done.compacted_through, done.removed_entries
     ))
+}
+
+/// `passage admin stats`: the published statistics, as tables (suppressed counts
+/// as `<10`, regions that did not answer marked with the time of their figures) or,
+/// with `json`, as the JSON the dashboard serves.
+pub async fn stats_report(
+    channel: Channel,
+    request: v1::GetGlobalStatsRequest,
+    json: bool,
+) -> anyhow::Result<String> {
+    let stats = GlobalStatsServiceClient::new(channel)
+        .get_global_stats(request)
+        .await?
+        .into_inner();
+    if json {
+        let mut out = serde_json::to_string_pretty(&passage_gateway::stats::stats_json(&stats))?;
+        out.push('\n');
+        return Ok(out);
+    }
+    stats_tables(&stats)
+}
+
+/// The published statistics as terminal tables.
+pub fn stats_tables(stats: &v1::GlobalStats) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let (from, to) = stats
+        .months
+        .as_ref()
+        .map(|m| (m.from_month.as_str(), m.to_month.as_str()))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "statistics {from} to {to}, computed {} UTC; counts below {} shown as <{}{}",
+        utc(stats.computed_time),
+        stats.threshold,
+        stats.threshold,
+        if stats.rounding > 1 {
+            format!(
+                "; published counts rounded to multiples of {}",
+                stats.rounding
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<16} {:<9} {:<20} NOTE",
+        "REGION", "ANSWERED", "FIGURES (UTC)"
+    )?;
+    for answer in &stats.regions {
+        let note = match (answer.answered, answer.stale) {
+            (true, _) => String::new(),
+            (false, true) => format!("last good figures; {}", answer.reason),
+            (false, false) => format!("no figures; {}", answer.reason),
+        };
+        writeln!(
+            out,
+            "{:<16} {:<9} {:<20} {note}",
+            answer.region,
+            if answer.answered { "yes" } else { "NO" },
+            utc(answer.figures_time),
+        )?;
+    }
+    let stale: std::collections::BTreeMap<&str, String> = stats
+        .regions
+        .iter()
+        .filter(|a| a.stale)
+        .map(|a| (a.region.as_str(), utc(a.figures_time)))
+        .collect();
+    let label = |region: &str| match stale.get(region) {
+        Some(time) => format!("{region} (as of {time})"),
+        None => region.to_owned(),
+    };
+    let shown = |cell: Option<&v1::PublishedCell>| match cell {
+        Some(cell) if cell.suppressed => format!("<{}", stats.threshold),
+        Some(cell) => cell.value.to_string(),
+        None => "-".to_owned(),
+    };
+
+    // Monthly tables with one category (members joined) print as one table with
+    // a column per month; other monthly tables print per month that saw anything.
+    let mut printed_wide: Vec<&str> = Vec::new();
+    for table in &stats.tables {
+        let total = table.total.as_ref();
+        let categories: Vec<&str> = total
+            .map(|t| t.cells.iter().map(|c| c.category.as_str()).collect())
+            .unwrap_or_default();
+        if !table.month.is_empty() && categories.len() == 1 {
+            if printed_wide.contains(&table.table.as_str()) {
+                continue;
+            }
+            printed_wide.push(&table.table);
+            let months: Vec<&v1::PublishedTable> = stats
+                .tables
+                .iter()
+                .filter(|t| t.table == table.table)
+                .collect();
+            writeln!(out)?;
+            writeln!(out, "{} ({}), by month", table.table, categories[0])?;
+            let mut header = format!("{:<40}", "REGION");
+            for month in &months {
+                write!(header, " {:>8}", month.month)?;
+            }
+            writeln!(out, "{header}")?;
+            let mut regions: Vec<&str> = table.rows.iter().map(|r| r.region.as_str()).collect();
+            regions.push("total");
+            for region in regions {
+                let mut line = format!("{:<40}", label(region));
+                for month in &months {
+                    let row = if region == "total" {
+                        month.total.as_ref()
+                    } else {
+                        month.rows.iter().find(|r| r.region == region)
+                    };
+                    write!(line, " {:>8}", shown(row.and_then(|r| r.cells.first())))?;
+                }
+                writeln!(out, "{line}")?;
+            }
+            continue;
+        }
+        let nothing = total
+            .and_then(|t| t.row_total.as_ref())
+            .is_some_and(|c| !c.suppressed && c.value == 0);
+        if !table.month.is_empty() && nothing {
+            continue;
+        }
+        writeln!(out)?;
+        if table.month.is_empty() {
+            writeln!(out, "{}", table.table)?;
+        } else {
+            writeln!(out, "{}, {}", table.table, table.month)?;
+        }
+        let width = categories.iter().map(|c| c.len()).max().unwrap_or(0).max(7);
+        let mut header = format!("{:<40}", "REGION");
+        for category in &categories {
+            write!(header, " {category:>width$}")?;
+        }
+        write!(header, " {:>width$}", "TOTAL")?;
+        writeln!(out, "{header}")?;
+        for row in table.rows.iter().chain(total) {
+            let mut line = format!("{:<40}", label(&row.region));
+            for cell in &row.cells {
+                write!(line, " {:>width$}", shown(Some(cell)))?;
+            }
+            write!(line, " {:>width$}", shown(row.row_total.as_ref()))?;
+            writeln!(out, "{line}")?;
+        }
+    }
+    let reviewed: Vec<&v1::RegionMedian> = stats.medians.iter().collect();
+    if !reviewed.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "median hours from submission to publication (review_hours)"
+        )?;
+        writeln!(out, "{:<40} {:<8} {:>8}", "REGION", "MONTH", "HOURS")?;
+        for median in reviewed {
+            let value = if median.suppressed {
+                format!("<{} rec.", stats.threshold)
+            } else {
+                format!("{:.1}", median.median)
+            };
+            writeln!(
+                out,
+                "{:<40} {:<8} {:>8}",
+                label(&median.region),
+                median.month,
+                value
+            )?;
+        }
+    }
+    Ok(out)
 }

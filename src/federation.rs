@@ -31,6 +31,8 @@ pub struct RegionPlan {
     pub listen: SocketAddr,
     /// The region's labour-market rules file; none: no rule denies anything.
     pub rules_file: Option<std::path::PathBuf>,
+    /// Where the node serves Prometheus metrics (`127.0.0.1:0` for any port).
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// What to start.
@@ -72,11 +74,15 @@ pub struct Federation {
     tls: Option<CertDir>,
 }
 
-fn spawn_node(settings: NodeSettings, listener: TcpListener) -> Running {
+fn spawn_node(
+    settings: NodeSettings,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+) -> Running {
     let address = settings.server.listen;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        passage_node::run(settings, listener, async {
+        passage_node::run_with_metrics(settings, listener, metrics, async {
             let _ = stopped.await;
         })
         .await
@@ -122,6 +128,11 @@ impl Federation {
         let mut gateway_regions = Vec::new();
         for (region, listener) in node_listeners {
             let address = listener.local_addr()?;
+            let metrics = bind_optional(region.metrics_listen, &region.slug).await?;
+            let metrics_listen = match &metrics {
+                Some(listener) => Some(listener.local_addr()?),
+                None => None,
+            };
             gateway_regions.push(passage_gateway::settings::RegionEntry {
                 slug: region.slug.clone(),
                 name: region.name.clone(),
@@ -133,7 +144,10 @@ impl Federation {
                     name: region.name.clone(),
                     country: region.country.clone(),
                 },
-                server: passage_node::settings::ServerSettings { listen: address },
+                server: passage_node::settings::ServerSettings {
+                    listen: address,
+                    metrics_listen,
+                },
                 database: passage_node::settings::DatabaseSettings {
                     url: region.database_url.clone(),
                     max_connections: 8,
@@ -154,9 +168,10 @@ impl Federation {
                     .clone()
                     .map(|file| passage_node::settings::RulesSettings { file }),
                 review: Default::default(),
+                limits: Default::default(),
             };
             node_settings.insert(region.slug.clone(), settings.clone());
-            nodes.insert(region.slug.clone(), spawn_node(settings, listener));
+            nodes.insert(region.slug.clone(), spawn_node(settings, listener, metrics));
         }
 
         let settings = GatewaySettings {
@@ -181,6 +196,8 @@ impl Federation {
                     key_file: own.key,
                 }
             }),
+            stats: Default::default(),
+            limits: Default::default(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -233,6 +250,14 @@ impl Federation {
             .map(|node| format!("http://{}", node.address))
     }
 
+    /// Where a region's node serves Prometheus metrics, if it does.
+    pub fn node_metrics_endpoint(&self, region: &str) -> Option<String> {
+        self.node_settings
+            .get(region)
+            .and_then(|settings| settings.server.metrics_listen)
+            .map(|address| format!("http://{address}/metrics"))
+    }
+
     /// The running regions' slugs.
     pub fn regions(&self) -> impl Iterator<Item = &str> {
         self.nodes.keys().map(String::as_str)
@@ -261,8 +286,9 @@ impl Federation {
         let listener = TcpListener::bind(address)
             .await
             .with_context(|| format!("binding {address} for region {region}"))?;
+        let metrics = bind_optional(settings.server.metrics_listen, region).await?;
         self.nodes
-            .insert(region.to_owned(), spawn_node(settings, listener));
+            .insert(region.to_owned(), spawn_node(settings, listener, metrics));
         let endpoint = Endpoint::from_shared(format!("http://{address}"))?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while !is_serving(endpoint.clone()).await {
@@ -329,6 +355,19 @@ impl Federation {
     }
 }
 
+/// Binds a region node's metrics socket, when it has one.
+async fn bind_optional(
+    address: Option<SocketAddr>,
+    region: &str,
+) -> anyhow::Result<Option<TcpListener>> {
+    match address {
+        Some(address) => Ok(Some(TcpListener::bind(address).await.with_context(
+            || format!("binding {address} for region {region}'s metrics"),
+        )?)),
+        None => Ok(None),
+    }
+}
+
 /// An endpoint for the gateway at `address`, over TLS when `tls` is given.
 pub fn gateway_endpoint(address: SocketAddr, tls: Option<&CertDir>) -> anyhow::Result<Endpoint> {
     match tls {
@@ -355,6 +394,11 @@ pub async fn is_serving(endpoint: Endpoint) -> bool {
     else {
         return false;
     };
+    channel_is_serving(channel).await
+}
+
+/// Whether the server behind `channel` answers the gRPC health check with SERVING.
+pub async fn channel_is_serving(channel: tonic::transport::Channel) -> bool {
     HealthClient::new(channel)
         .check(HealthCheckRequest {
             service: String::new(),

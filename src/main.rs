@@ -89,6 +89,17 @@ enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Ask a node or the gateway whether it is serving (gRPC health), for probes:
+    /// exits 0 when SERVING, 1 otherwise.
+    Health {
+        /// Such as http://127.0.0.1:50051 (a node) or https://127.0.0.1:50050 (the
+        /// gateway, with --ca).
+        #[arg(long, default_value = "https://127.0.0.1:50050")]
+        endpoint: String,
+        /// The federation CA, to trust the gateway's certificate over https.
+        #[arg(long, default_value = "data/certs/ca.pem")]
+        ca: PathBuf,
+    },
     /// Bring a node's or the gateway's database to the newest schema.
     Migrate {
         #[command(subcommand)]
@@ -98,6 +109,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchTarget {
+    /// Central statistics: the gateway asking many regions at once.
+    Stats {
+        /// Regions, each a node on its own SQLite file.
+        #[arg(long, default_value_t = 50)]
+        regions: usize,
+        /// Members in each region.
+        #[arg(long, default_value_t = 300)]
+        members: usize,
+        /// GetGlobalStats calls timed.
+        #[arg(long, default_value_t = 200)]
+        calls: usize,
+    },
     /// Matching: one member against a region's published opportunities with the
     /// full Amsterdam rule set, through a node's MatchService.
     Match {
@@ -156,6 +179,21 @@ enum AdminAction {
     Compact {
         #[arg(long, default_value_t = 168)]
         keep_hours: u32,
+    },
+    /// The central statistics every region reports, with small counts suppressed.
+    Stats {
+        /// Only this region (repeat for several); every region by default.
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Print the statistics as JSON (as the dashboard serves them).
+        #[arg(long)]
+        json: bool,
+        /// First month, YYYY-MM (with --to; the last 12 months by default).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last month, YYYY-MM.
+        #[arg(long)]
+        to: Option<String>,
     },
 }
 
@@ -224,7 +262,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The demo prints what matters itself; servers log their work.
     let default_filter = match cli.command {
-        Command::Demo { .. } | Command::Bench { .. } | Command::Rules { .. } => "warn",
+        Command::Demo { .. }
+        | Command::Bench { .. }
+        | Command::Rules { .. }
+        | Command::Health { .. } => "warn",
         _ => "warn,passage=info,passage_node=info,passage_gateway=info",
     };
     tracing_subscriber::fmt()
@@ -270,6 +311,18 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { target } => migrate(target).await,
+        Command::Health { endpoint, ca } => {
+            let channel = admin_channel(&endpoint, &ca).await?;
+            let serving = passage::federation::channel_is_serving(channel).await;
+            println!(
+                "{endpoint}: {}",
+                if serving { "SERVING" } else { "NOT SERVING" }
+            );
+            if !serving {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Rules {
             action: RulesAction::Check { file },
         } => {
@@ -352,6 +405,35 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench {
             what:
+                BenchTarget::Stats {
+                    regions,
+                    members,
+                    calls,
+                },
+        } => {
+            let figures = passage::bench::stats::run(&passage::bench::stats::StatsBench {
+                regions,
+                members,
+                calls,
+            })
+            .await?;
+            println!(
+                "passage bench stats ({regions} regions, each a node on SQLite with {members} \
+                 members; one gateway asking every region at once; one process)"
+            );
+            println!("  start-up: {:.1} s", figures.startup_seconds);
+            println!(
+                "  GetGlobalStats: p50 {:.1} ms, p99 {:.1} ms ({} calls, {} tables each)",
+                figures.p50_ms, figures.p99_ms, figures.calls, figures.tables
+            );
+            println!(
+                "  regions answered: {} of {regions} in every call ({} calls with a region missing)",
+                figures.regions_answered, figures.calls_with_a_region_missing
+            );
+            Ok(())
+        }
+        Command::Bench {
+            what:
                 BenchTarget::Match {
                     opportunities,
                     calls,
@@ -402,6 +484,21 @@ async fn main() -> anyhow::Result<()> {
                 AdminAction::Compact { keep_hours } => {
                     passage::admin::compact(channel, keep_hours).await?
                 }
+                AdminAction::Stats {
+                    regions,
+                    json,
+                    from,
+                    to,
+                } => {
+                    let request = passage_proto::v1::GetGlobalStatsRequest {
+                        months: Some(passage_proto::v1::MonthRange {
+                            from_month: from.unwrap_or_default(),
+                            to_month: to.unwrap_or_default(),
+                        }),
+                        regions,
+                    };
+                    passage::admin::stats_report(channel, request, json).await?
+                }
             };
             print!("{table}");
             Ok(())
@@ -419,6 +516,7 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
     println!("  gateway        {}", federation.gateway_endpoint());
     if let Some(metrics) = federation.metrics_endpoint() {
         println!("  metrics        {metrics}");
+        println!("  dashboard      {}", metrics.trim_end_matches("metrics"));
     }
     for region in federation.regions() {
         println!(

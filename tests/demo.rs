@@ -65,6 +65,98 @@ async fn opportunity_kinds(channel: Channel, region: &str) -> (usize, BTreeSet<i
     (page.opportunities.len(), kinds, published)
 }
 
+/// The region's community life: its groups and events, checked for what the demo
+/// promises (coffee and expert groups with members and attended meetings; a fair
+/// with presentations, a full training with a waiting list, attendance recorded).
+/// Returns how many groups and events there are.
+async fn community_life(channel: Channel, region: &str) -> (usize, usize) {
+    use passage_proto::v1::{
+        event_service_client::EventServiceClient, group_service_client::GroupServiceClient,
+    };
+    let mut groups = GroupServiceClient::new(channel.clone());
+    let all_groups = groups
+        .list_groups(to(region, v1::ListGroupsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .groups;
+    let kinds: BTreeSet<i32> = all_groups.iter().map(|g| g.kind).collect();
+    assert_eq!(kinds.len(), 2, "{region}: coffee and expert groups");
+    let mut attended = 0;
+    for group in &all_groups {
+        let meetings = groups
+            .list_meetings(to(
+                region,
+                v1::ListMeetingsRequest {
+                    group_id: group.id.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .meetings;
+        attended += meetings.iter().map(|m| m.attendee_count).sum::<i32>();
+    }
+    assert!(
+        all_groups.iter().all(|g| g.member_count > 0),
+        "{region}: every group has members"
+    );
+    assert!(attended > 0, "{region}: meetings were attended");
+    let mut events = EventServiceClient::new(channel);
+    let all_events = events
+        .list_events(to(region, v1::ListEventsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    let fair = all_events
+        .iter()
+        .find(|e| e.kind == v1::EventKind::OpportunityFair as i32)
+        .expect("an opportunity fair");
+    let presented = events
+        .list_fair_presentations(to(
+            region,
+            v1::ListFairPresentationsRequest {
+                event_id: fair.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .presentations;
+    assert!(
+        !presented.is_empty(),
+        "{region}: employers present at the fair"
+    );
+    assert!(
+        all_events
+            .iter()
+            .any(|e| e.registered_count == e.capacity && e.waitlisted_count > 0),
+        "{region}: a full event with a waiting list"
+    );
+    let training = all_events
+        .iter()
+        .find(|e| e.kind == v1::EventKind::Training as i32 && e.registered_count < e.capacity)
+        .expect("the training under way");
+    let came = events
+        .list_event_registrations(to(
+            region,
+            v1::ListEventRegistrationsRequest {
+                event_id: training.id.clone(),
+                status: v1::RegistrationStatus::Attended as i32,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .registrations;
+    assert!(!came.is_empty(), "{region}: attendance at the training");
+    (all_groups.len(), all_events.len())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
     let dir = tempfile::tempdir().unwrap();
@@ -76,6 +168,7 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
     let first = demo::start(&options).await.unwrap();
     let channel = first.federation.gateway_channel().await.unwrap();
     let mut counts = Vec::new();
+    let mut communities = Vec::new();
     for (region, _, _) in demo::REGIONS {
         let report = first.seeded.iter().find(|r| r.region == region).unwrap();
         assert!(!report.reused);
@@ -91,6 +184,8 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
             "{region}: newcomers' reviews published many, got {published} of {opportunities}"
         );
         assert_eq!(kinds.len(), 6, "{region}: every kind of opportunity");
+        let community = community_life(channel.clone(), region).await;
+        communities.push(community);
         counts.push((members, opportunities));
     }
     first.federation.shutdown().await.unwrap();
@@ -105,6 +200,13 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
             (members, opportunities),
             expected,
             "{region} kept, not doubled"
+        );
+    }
+    for ((region, _, _), expected) in demo::REGIONS.iter().zip(communities) {
+        assert_eq!(
+            community_life(channel.clone(), region).await,
+            expected,
+            "{region}: groups and events kept, not doubled"
         );
     }
     second.federation.shutdown().await.unwrap();

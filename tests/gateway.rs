@@ -74,6 +74,11 @@ async fn reflection_on_the_gateway_lists_every_passage_service() {
         "passage.v1.MarketService",
         "passage.v1.ReviewService",
         "passage.v1.BuddyService",
+        "passage.v1.CoachingService",
+        "passage.v1.ExpertPoolService",
+        "passage.v1.CaseService",
+        "passage.v1.PlacementService",
+        "passage.v1.HelpdeskService",
         "grpc.health.v1.Health",
     ] {
         assert!(

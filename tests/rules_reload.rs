@@ -144,7 +144,11 @@ async fn a_node_takes_edited_rules_on_sighup_and_keeps_its_rules_when_the_edit_i
     };
 
     // A bad edit: SIGHUP is refused, the node keeps its rules and goes on serving.
-    std::fs::write(&rules_file, edited.replacen(WAITING_PERIOD, "member.months <", 1)).unwrap();
+    std::fs::write(
+        &rules_file,
+        edited.replacen(WAITING_PERIOD, "member.months <", 1),
+    )
+    .unwrap();
     hang_up(&child);
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(version(&endpoint).await, (second, count + 1));

@@ -21,6 +21,10 @@ pub enum Error {
     /// A request field is not acceptable.
     #[error("{field}: {reason}")]
     InvalidField { field: &'static str, reason: String },
+    /// A request field is not acceptable, at a path built from the request
+    /// (`months.from_month`, `regions[1]`).
+    #[error("{field}: {reason}")]
+    InvalidPath { field: String, reason: String },
     /// What the request names does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -50,7 +54,9 @@ impl From<Error> for Status {
             Error::MissingRegion { .. } | Error::UnknownRegion { .. } => {
                 Status::invalid_argument(error.to_string())
             }
-            Error::InvalidField { .. } => Status::invalid_argument(error.to_string()),
+            Error::InvalidField { .. } | Error::InvalidPath { .. } => {
+                Status::invalid_argument(error.to_string())
+            }
             Error::NotFound(_) => Status::not_found(error.to_string()),
             Error::Refused(_) => Status::failed_precondition(error.to_string()),
             Error::InProgress(_) => Status::aborted(error.to_string()),

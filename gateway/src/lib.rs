@@ -3,11 +3,13 @@
 //!
 //! The caller owns the socket and the shutdown signal ([`run`]).
 
+pub mod dashboard;
 pub mod error;
 pub mod metrics;
 pub mod registry;
 pub mod route;
 pub mod settings;
+pub mod stats;
 pub mod sync;
 
 use std::future::Future;
@@ -22,7 +24,11 @@ pub use settings::GatewaySettings;
 
 use passage_proto::v1::federation_admin_service_server::FederationAdminServiceServer;
 use passage_proto::v1::federation_service_server::FederationServiceServer;
+use passage_proto::v1::global_stats_service_server::GlobalStatsServiceServer;
 use route::{Buddies, Forward, Market, Matches, Members, RegionRouter, Reviews, Rules};
+use route::{Cases, Coaching, ExpertPool};
+use route::{Events, Groups};
+use route::{Helpdesk, Placements};
 
 /// Opens the database, registers the configured regions and serves the gateway on
 /// `listener` (and its metrics on `server.metrics_listen`, when set) until
@@ -64,6 +70,8 @@ pub async fn run_with_metrics(
         &settings.regions,
         Duration::from_millis(settings.server.connect_timeout_ms),
     )?;
+    // Central statistics: the gRPC service below, and whatever serves them over HTTP.
+    let statistician = stats::Statistician::new(router.clone(), settings.stats.clone());
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
@@ -83,6 +91,14 @@ pub async fn run_with_metrics(
         <Forward<Buddies> as tonic::server::NamedService>::NAME,
         <Forward<Rules> as tonic::server::NamedService>::NAME,
         <Forward<Matches> as tonic::server::NamedService>::NAME,
+        <Forward<Coaching> as tonic::server::NamedService>::NAME,
+        <Forward<ExpertPool> as tonic::server::NamedService>::NAME,
+        <Forward<Cases> as tonic::server::NamedService>::NAME,
+        <Forward<Groups> as tonic::server::NamedService>::NAME,
+        <Forward<Events> as tonic::server::NamedService>::NAME,
+        <Forward<Placements> as tonic::server::NamedService>::NAME,
+        <Forward<Helpdesk> as tonic::server::NamedService>::NAME,
+        passage_proto::v1::global_stats_service_server::SERVICE_NAME,
     ] {
         health_reporter
             .set_service_status(forwarded, tonic_health::ServingStatus::Serving)
@@ -102,13 +118,15 @@ pub async fn run_with_metrics(
         closing_seen,
     )
     .await?;
+    let calls = passage_proto::call_metrics::CallMetrics::new();
     let metrics_task = metrics.map(|listener| {
-        tracing::info!(address = ?listener.local_addr().ok(), "metrics serving");
-        tokio::spawn(metrics::serve(
-            listener,
-            sync_hub.clone(),
-            closing.subscribe(),
-        ))
+        tracing::info!(address = ?listener.local_addr().ok(), "metrics and dashboard serving");
+        let observed = metrics::Observed {
+            hub: sync_hub.clone(),
+            calls: calls.clone(),
+            statistician: statistician.clone(),
+        };
+        tokio::spawn(metrics::serve(listener, observed, closing.subscribe()))
     });
     let shutdown = async move {
         shutdown.await;
@@ -129,6 +147,8 @@ pub async fn run_with_metrics(
         server = server.tls_config(tls_config(tls)?)?;
     }
     server
+        .layer(calls.layer())
+        .layer(passage_proto::limits::Limits::new(settings.limits).layer())
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -137,10 +157,18 @@ pub async fn run_with_metrics(
         .add_service(Forward::<Buddies>::new(router.clone()))
         .add_service(Forward::<Rules>::new(router.clone()))
         .add_service(Forward::<Matches>::new(router.clone()))
+        .add_service(Forward::<Coaching>::new(router.clone()))
+        .add_service(Forward::<ExpertPool>::new(router.clone()))
+        .add_service(Forward::<Cases>::new(router.clone()))
+        .add_service(Forward::<Groups>::new(router.clone()))
+        .add_service(Forward::<Events>::new(router.clone()))
+        .add_service(Forward::<Placements>::new(router.clone()))
+        .add_service(Forward::<Helpdesk>::new(router.clone()))
         .add_service(Forward::<Market>::new(router))
         .add_service(FederationAdminServiceServer::new(
             sync::FederationAdmin::new(sync_hub.clone()),
         ))
+        .add_service(GlobalStatsServiceServer::new(statistician))
         .add_service(FederationServiceServer::new(sync_hub))
         .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;

@@ -1,20 +1,35 @@
-//! Prometheus metrics of the gateway, served over HTTP at `/metrics`: the same
-//! figures as `passage admin sync`, per region, read fresh at every scrape.
+//! Prometheus metrics of the gateway, served over HTTP at `/metrics` (with the
+//! dashboard, [`crate::dashboard`], on the same listener): the gRPC calls the
+//! gateway answered ([`passage_proto::call_metrics`]), and the same figures as
+//! `passage admin sync`, per region, read fresh at every scrape.
 
 use std::fmt::Write as _;
 
 use axum::{Router, extract::State, http::StatusCode, routing::get};
+use passage_proto::call_metrics::CallMetrics;
 use tokio::net::TcpListener;
 
 use crate::sync::{SyncHub, sync_status};
 
-/// Serves `/metrics` on `listener` until `closing` turns true.
+/// What the gateway's HTTP listener reads from.
+#[derive(Clone)]
+pub struct Observed {
+    pub hub: SyncHub,
+    pub calls: CallMetrics,
+    /// The central statistics, which the dashboard shows.
+    pub statistician: crate::stats::Statistician,
+}
+
+/// Serves `/metrics` and the dashboard on `listener` until `closing` turns true.
 pub async fn serve(
     listener: TcpListener,
-    hub: SyncHub,
+    observed: Observed,
     mut closing: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let app = Router::new().route("/metrics", get(scrape)).with_state(hub);
+    let app = Router::new()
+        .route("/metrics", get(scrape))
+        .merge(crate::dashboard::routes())
+        .with_state(observed);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = closing.wait_for(|closing| *closing).await;
@@ -22,9 +37,13 @@ pub async fn serve(
         .await
 }
 
-async fn scrape(State(hub): State<SyncHub>) -> (StatusCode, String) {
-    match sync_status(&hub).await {
-        Ok(status) => (StatusCode::OK, render(&status)),
+async fn scrape(State(observed): State<Observed>) -> (StatusCode, String) {
+    match sync_status(&observed.hub).await {
+        Ok(status) => {
+            let mut out = observed.calls.render();
+            out.push_str(&render(&status));
+            (StatusCode::OK, out)
+        }
         Err(error) => {
             tracing::error!(%error, "metrics scrape failed");
             (

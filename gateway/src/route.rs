@@ -29,6 +29,14 @@ pub struct RegionRoute {
     channel: Channel,
 }
 
+impl RegionRoute {
+    /// The lazily connecting channel to the region's node, for the gateway's own
+    /// calls to it (statistics).
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+}
+
 /// The regions the gateway routes to, by slug.
 #[derive(Clone)]
 pub struct RegionRouter {
@@ -67,6 +75,11 @@ impl RegionRouter {
     /// Every region, in slug order.
     pub fn regions(&self) -> impl Iterator<Item = &RegionRoute> {
         self.regions.values()
+    }
+
+    /// The region with this slug, if the gateway routes to it.
+    pub fn region(&self, slug: &str) -> Option<&RegionRoute> {
+        self.regions.get(slug)
     }
 
     /// The region a call's metadata names.
@@ -154,6 +167,48 @@ impl ForwardedService for Rules {
 pub struct Matches;
 impl ForwardedService for Matches {
     const NAME: &'static str = passage_proto::v1::match_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.GroupService`.
+pub struct Groups;
+impl ForwardedService for Groups {
+    const NAME: &'static str = passage_proto::v1::group_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.EventService`.
+pub struct Events;
+impl ForwardedService for Events {
+    const NAME: &'static str = passage_proto::v1::event_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.CoachingService`.
+pub struct Coaching;
+impl ForwardedService for Coaching {
+    const NAME: &'static str = passage_proto::v1::coaching_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.ExpertPoolService`.
+pub struct ExpertPool;
+impl ForwardedService for ExpertPool {
+    const NAME: &'static str = passage_proto::v1::expert_pool_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.CaseService`.
+pub struct Cases;
+impl ForwardedService for Cases {
+    const NAME: &'static str = passage_proto::v1::case_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.PlacementService`.
+pub struct Placements;
+impl ForwardedService for Placements {
+    const NAME: &'static str = passage_proto::v1::placement_service_server::SERVICE_NAME;
+}
+
+/// `passage.v1.HelpdeskService`.
+pub struct Helpdesk;
+impl ForwardedService for Helpdesk {
+    const NAME: &'static str = passage_proto::v1::helpdesk_service_server::SERVICE_NAME;
 }
 
 /// Forwards every call of service `S` through the [`RegionRouter`].

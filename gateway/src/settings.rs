@@ -22,6 +22,66 @@ pub struct GatewaySettings {
     /// certificate signed by `ca_file` to sync. Without it the gateway speaks plaintext.
     #[serde(default)]
     pub tls: Option<TlsFiles>,
+    /// How the central statistics are gathered and protected (`[stats]`).
+    #[serde(default)]
+    pub stats: StatsSettings,
+    /// Calls in flight, calls per caller, time per call (`[limits]`).
+    #[serde(default)]
+    pub limits: passage_proto::limits::LimitSettings,
+}
+
+/// The `[stats]` section; every key is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatsSettings {
+    /// How long the gateway waits for a region's figures before it uses the
+    /// region's last good ones, in milliseconds (10 to 60,000; default 2,000).
+    pub deadline_ms: u64,
+    /// Counts from 1 to `threshold - 1` are suppressed (2 to 1,000; default 10).
+    pub threshold: i64,
+    /// 0: publish exact counts; 5: round every published count to a multiple of 5.
+    pub rounding: i64,
+}
+
+impl Default for StatsSettings {
+    fn default() -> Self {
+        StatsSettings {
+            deadline_ms: 2_000,
+            threshold: 10,
+            rounding: 0,
+        }
+    }
+}
+
+impl StatsSettings {
+    /// Checks the ranges, naming the key as the settings file spells it.
+    pub fn validate(&self) -> Result<()> {
+        let refuse = |field: &str, reason: String| {
+            Err(Error::Settings {
+                field: format!("stats.{field}"),
+                reason,
+            })
+        };
+        if !(10..=60_000).contains(&self.deadline_ms) {
+            return refuse(
+                "deadline_ms",
+                format!("must be between 10 and 60000, got {}", self.deadline_ms),
+            );
+        }
+        if !(2..=1_000).contains(&self.threshold) {
+            return refuse(
+                "threshold",
+                format!("must be between 2 and 1000, got {}", self.threshold),
+            );
+        }
+        if ![0, 5].contains(&self.rounding) {
+            return refuse(
+                "rounding",
+                format!("must be 0 (exact) or 5, got {}", self.rounding),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// PEM files for the gateway's TLS.
@@ -99,6 +159,10 @@ impl GatewaySettings {
 
     /// Checks what serde cannot: slugs, endpoints, duplicates.
     pub fn validate(&self) -> Result<()> {
+        self.stats.validate()?;
+        self.limits
+            .validate()
+            .map_err(|(field, reason)| Error::Settings { field, reason })?;
         let mut seen = std::collections::HashSet::new();
         for (index, region) in self.regions.iter().enumerate() {
             let field = |name: &str| format!("regions[{index}].{name}");

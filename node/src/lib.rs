@@ -7,6 +7,7 @@ pub mod convert;
 pub mod error;
 pub mod federation;
 pub mod matching;
+pub mod metrics;
 pub mod review_policy;
 pub mod rules;
 pub mod service;
@@ -26,13 +27,28 @@ use tonic::transport::Server;
 pub use error::{Error, Result};
 pub use settings::NodeSettings;
 
+use passage_proto::v1::region_stats_service_server::RegionStatsServiceServer;
 use passage_proto::v1::{
     buddy_service_server::BuddyServiceServer, review_service_server::ReviewServiceServer,
 };
 use passage_proto::v1::{
+    case_service_server::CaseServiceServer, coaching_service_server::CoachingServiceServer,
+    expert_pool_service_server::ExpertPoolServiceServer,
+};
+use passage_proto::v1::{
+    event_service_server::EventServiceServer, group_service_server::GroupServiceServer,
+};
+use passage_proto::v1::{
+    helpdesk_service_server::HelpdeskServiceServer,
+    placement_service_server::PlacementServiceServer,
+};
+use passage_proto::v1::{
     match_service_server::MatchServiceServer, rules_service_server::RulesServiceServer,
 };
-use service::{BuddyApi, MatchApi, ReviewApi, RulesApi};
+use service::{BuddyApi, MatchApi, RegionStatsApi, ReviewApi, RulesApi};
+use service::{CaseApi, CoachingApi, ExpertPoolApi};
+use service::{EventApi, GroupApi};
+use service::{HelpdeskApi, PlacementApi};
 use service::{MarketApi, MemberApi, NodeContext};
 
 /// Opens the node's database (applying migrations) and serves the node on
@@ -42,15 +58,49 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    let db = store::connect(&settings.database.url, settings.database.max_connections).await?;
-    serve(settings, db, listener, shutdown).await
+    let metrics = bind_metrics(&settings).await?;
+    run_with_metrics(settings, listener, metrics, shutdown).await
 }
 
-/// Serves the node with an already open, migrated database.
+/// [`run`] with the metrics socket, if any, bound by the caller.
+pub async fn run_with_metrics(
+    settings: NodeSettings,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let db = store::connect(&settings.database.url, settings.database.max_connections).await?;
+    serve_with_metrics(settings, db, listener, metrics, shutdown).await
+}
+
+/// Serves the node with an already open, migrated database (and its metrics on
+/// `server.metrics_listen`, when set).
 pub async fn serve(
     settings: NodeSettings,
     db: DatabaseConnection,
     listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let metrics = bind_metrics(&settings).await?;
+    serve_with_metrics(settings, db, listener, metrics, shutdown).await
+}
+
+/// Binds `server.metrics_listen`, when set.
+async fn bind_metrics(settings: &NodeSettings) -> Result<Option<TcpListener>> {
+    match settings.server.metrics_listen {
+        Some(address) => TcpListener::bind(address).await.map(Some).map_err(|e| {
+            Error::FailedPrecondition(format!("server.metrics_listen: cannot bind {address}: {e}"))
+        }),
+        None => Ok(None),
+    }
+}
+
+/// [`serve`] with the metrics socket, if any, bound by the caller.
+pub async fn serve_with_metrics(
+    settings: NodeSettings,
+    db: DatabaseConnection,
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     let mut context = NodeContext::new(db, settings.region.slug.clone());
@@ -101,12 +151,55 @@ pub async fn serve(
     health_reporter
         .set_serving::<MatchServiceServer<MatchApi>>()
         .await;
+    health_reporter
+        .set_serving::<CoachingServiceServer<CoachingApi>>()
+        .await;
+    health_reporter
+        .set_serving::<ExpertPoolServiceServer<ExpertPoolApi>>()
+        .await;
+    health_reporter
+        .set_serving::<CaseServiceServer<CaseApi>>()
+        .await;
+    health_reporter
+        .set_serving::<RegionStatsServiceServer<RegionStatsApi>>()
+        .await;
+    health_reporter
+        .set_serving::<GroupServiceServer<GroupApi>>()
+        .await;
+    health_reporter
+        .set_serving::<EventServiceServer<EventApi>>()
+        .await;
+    health_reporter
+        .set_serving::<PlacementServiceServer<PlacementApi>>()
+        .await;
+    health_reporter
+        .set_serving::<HelpdeskServiceServer<HelpdeskApi>>()
+        .await;
     let (reflection_v1, reflection_v1alpha) = passage_proto::reflection_services()
         .map_err(|e| Error::FailedPrecondition(format!("reflection: {e}")))?;
+
+    let calls = passage_proto::call_metrics::CallMetrics::new();
+    let (closing, closing_seen) = tokio::sync::watch::channel(false);
+    let metrics_task = metrics.map(|listener| {
+        tracing::info!(address = ?listener.local_addr().ok(), "node metrics serving");
+        tokio::spawn(metrics::serve(
+            listener,
+            context.db.clone(),
+            settings.region.slug.clone(),
+            calls.clone(),
+            closing_seen,
+        ))
+    });
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing.send(true);
+    };
 
     let address = listener.local_addr().ok();
     tracing::info!(region = %settings.region.slug, ?address, "node serving");
     Server::builder()
+        .layer(calls.layer())
+        .layer(passage_proto::limits::Limits::new(settings.limits).layer())
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -115,10 +208,31 @@ pub async fn serve(
         .add_service(BuddyServiceServer::new(BuddyApi::new(context.clone())))
         .add_service(RulesServiceServer::new(RulesApi::new(context.clone())))
         .add_service(MatchServiceServer::new(MatchApi::new(context.clone())))
+        .add_service(CoachingServiceServer::new(CoachingApi::new(
+            context.clone(),
+        )))
+        .add_service(ExpertPoolServiceServer::new(ExpertPoolApi::new(
+            context.clone(),
+        )))
+        .add_service(CaseServiceServer::new(CaseApi::new(context.clone())))
+        .add_service(GroupServiceServer::new(GroupApi::new(context.clone())))
+        .add_service(EventServiceServer::new(EventApi::new(context.clone())))
+        .add_service(PlacementServiceServer::new(PlacementApi::new(
+            context.clone(),
+        )))
+        .add_service(HelpdeskServiceServer::new(HelpdeskApi::new(
+            context.clone(),
+        )))
+        .add_service(RegionStatsServiceServer::new(RegionStatsApi::new(
+            context.clone(),
+        )))
         .add_service(MarketServiceServer::new(MarketApi::new(context)))
         .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;
     reload_on_hangup.abort();
+    if let Some(task) = metrics_task {
+        let _ = task.await;
+    }
     let _ = stop_sync.send(());
     if let Some(sync) = sync {
         let _ = sync.await;

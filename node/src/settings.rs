@@ -21,6 +21,9 @@ pub struct NodeSettings {
     /// Community review of new opportunities.
     #[serde(default)]
     pub review: crate::review_policy::ReviewPolicy,
+    /// Calls in flight, calls per caller, time per call, message size (`[limits]`).
+    #[serde(default)]
+    pub limits: passage_proto::limits::LimitSettings,
 }
 
 /// Where the region's labour-market rules are (docs/rules.md).
@@ -72,6 +75,10 @@ pub struct RegionSettings {
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
+    /// Where the node serves Prometheus metrics over HTTP (`/metrics`: its calls,
+    /// its outbox backlog and its sync cursor); none: it does not.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// The node's own database.
@@ -123,6 +130,7 @@ impl NodeSettings {
                 ),
             ));
         }
-        self.review.validate()
+        self.review.validate()?;
+        self.limits.validate()
     }
 }

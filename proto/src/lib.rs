@@ -2,8 +2,11 @@
 //! the file descriptor set that reflection serves, and the protocol's own rules —
 //! the hybrid logical clock and the merge of shared profiles.
 
+pub mod call_metrics;
 pub mod hlc;
+pub mod limits;
 pub mod merge;
+pub mod months;
 
 /// Package `passage.v1`.
 pub mod v1 {

@@ -163,7 +163,10 @@ async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<Mat
             name: "Amsterdam".into(),
             country: "NL".into(),
         },
-        server: passage_node::settings::ServerSettings { listen: address },
+        server: passage_node::settings::ServerSettings {
+            listen: address,
+            metrics_listen: None,
+        },
         database: DatabaseSettings {
             url: url.clone(),
             max_connections: 4,
@@ -173,6 +176,7 @@ async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<Mat
             file: rules_file.clone(),
         }),
         review: Default::default(),
+        limits: Default::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let node = tokio::spawn(passage_node::serve(settings, db, listener, async {

@@ -116,6 +116,7 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
                 database_url: url(slug),
                 listen: localhost,
                 rules_file: None,
+                metrics_listen: None,
             })
             .collect(),
         tls: Some(certs),

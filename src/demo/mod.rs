@@ -2,6 +2,9 @@
 //! Amsterdam, Washington DC and Miami nodes, each with its own SQLite file — filled
 //! with believable data through the public API, as a chapter would fill it.
 
+pub mod coaching;
+pub mod community;
+pub mod placements;
 pub mod seed;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -68,6 +71,7 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
             database_url: sqlite(slug),
             listen: port(index as u16 + 1)?,
             rules_file: Some(shipped_rules_in(&options.data_dir, slug)?),
+            metrics_listen: Some(port(index as u16 + 11)?),
         });
     }
     let certs = CertDir(options.data_dir.join("certs"));
@@ -88,6 +92,11 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
     let mut seeded = Vec::new();
     for (slug, _, _) in REGIONS {
         seeded.push(seed_region(channel.clone(), slug).await?);
+        if seeded.last().is_some_and(|report| !report.reused) {
+            coaching::seed(channel.clone(), slug).await?;
+            community::seed(channel.clone(), slug).await?;
+            placements::seed(channel.clone(), slug).await?;
+        }
     }
     Ok(DemoFederation { federation, seeded })
 }

@@ -88,6 +88,7 @@ impl Cluster {
                 database_url: database_url(slug),
                 listen: localhost,
                 rules_file: Some(rules_copy(dir.path(), slug)),
+                metrics_listen: Some(localhost),
             })
             .collect();
         let gateway_database_url = database_url("gateway");
@@ -329,4 +330,22 @@ pub fn shipped_rules(slug: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("deploy/regions")
         .join(format!("{slug}.rules.toml"))
+}
+
+/// GETs `url` (plain HTTP/1.1, such as a metrics or dashboard page) and returns the
+/// body of its 200 answer.
+pub async fn http_get(url: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!("GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200"),
+        "GET {url}: {response}"
+    );
+    response.split_once("\r\n\r\n").unwrap().1.to_owned()
 }

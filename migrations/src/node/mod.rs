@@ -9,6 +9,9 @@ mod m20261123_000004_create_sync_tables;
 mod m20261123_000005_create_moves;
 mod m20261124_000006_add_rule_facts;
 mod m20261124_000007_create_reviews_and_buddies;
+mod m20261124_000008_create_groups_and_events;
+mod m20261124_000009_create_coaching_and_cases;
+mod m20261124_000010_create_placements_and_helpdesk;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -24,6 +27,9 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261123_000005_create_moves::Migration),
             Box::new(m20261124_000006_add_rule_facts::Migration),
             Box::new(m20261124_000007_create_reviews_and_buddies::Migration),
+            Box::new(m20261124_000008_create_groups_and_events::Migration),
+            Box::new(m20261124_000009_create_coaching_and_cases::Migration),
+            Box::new(m20261124_000010_create_placements_and_helpdesk::Migration),
         ]
     }
 

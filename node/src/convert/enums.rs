@@ -40,6 +40,18 @@ wire_enum! {
     v1::OpportunityStatus => "OPPORTUNITY_STATUS_",
     v1::ReviewVerdict => "REVIEW_VERDICT_",
     v1::BuddyPairStatus => "BUDDY_PAIR_STATUS_",
+    v1::CoachingComponent => "COACHING_COMPONENT_",
+    v1::CoachingOutcome => "COACHING_OUTCOME_",
+    v1::CohortPhase => "COHORT_PHASE_",
+    v1::CaseStatus => "CASE_STATUS_",
+    v1::GroupKind => "GROUP_KIND_",
+    v1::EventKind => "EVENT_KIND_",
+    v1::RegistrationStatus => "REGISTRATION_STATUS_",
+    v1::ApplicationStage => "APPLICATION_STAGE_",
+    v1::PlacementKind => "PLACEMENT_KIND_",
+    v1::PlacementEndReason => "PLACEMENT_END_REASON_",
+    v1::PlacementState => "PLACEMENT_STATE_",
+    v1::QuestionStatus => "QUESTION_STATUS_",
 }
 
 /// The stored name of a value: `MEMBER_ROLE_NEWCOMER` → `newcomer`.

@@ -2,9 +2,15 @@
 //! request into a row is also where it is validated: a row built here is valid.
 
 pub mod buddies;
+pub mod casework;
+pub mod coaching;
 pub mod enums;
+pub mod events;
+pub mod groups;
+pub mod helpdesk;
 pub mod market;
 pub mod member;
+pub mod placements;
 pub mod review;
 
 use chrono::{DateTime, Utc};
@@ -18,6 +24,24 @@ pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
         seconds: time.timestamp(),
         nanos: time.timestamp_subsec_nanos() as i32,
     }
+}
+
+/// A time the request must carry, as a database time; `field` names it.
+pub fn required_time(field: &str, value: Option<&Timestamp>) -> Result<DateTime<Utc>> {
+    let value = value.ok_or_else(|| Error::invalid(field, "must be set"))?;
+    u32::try_from(value.nanos)
+        .ok()
+        .and_then(|nanos| DateTime::from_timestamp(value.seconds, nanos))
+        .filter(|time| (2000..=2200).contains(&chrono::Datelike::year(time)))
+        .ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!(
+                    "{}s {}ns is not a time between the years 2000 and 2200",
+                    value.seconds, value.nanos
+                ),
+            )
+        })
 }
 
 /// JSON array of strings, as stored.

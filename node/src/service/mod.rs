@@ -3,19 +3,38 @@
 
 mod buddies;
 mod buddy_proposal;
+mod cases;
+mod coaching;
+mod events;
+mod expert_pool;
+mod groups;
+mod helpdesk;
+mod knowledge_base;
 mod market;
 mod matching;
 mod member;
 mod member_updates;
+mod placements;
+mod region_member;
+mod retention;
 mod review;
 mod rules;
+mod stats;
 
 pub use buddies::BuddyApi;
+pub use cases::CaseApi;
+pub use coaching::CoachingApi;
+pub use events::EventApi;
+pub use expert_pool::ExpertPoolApi;
+pub use groups::GroupApi;
+pub use helpdesk::HelpdeskApi;
 pub use market::MarketApi;
 pub use matching::MatchApi;
 pub use member::MemberApi;
+pub use placements::PlacementApi;
 pub use review::ReviewApi;
 pub use rules::{RulesApi, decision_to_wire};
+pub use stats::{RegionStatsApi, residence_class};
 
 use std::sync::Arc;
 

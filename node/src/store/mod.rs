@@ -1,13 +1,21 @@
 //! The node's storage: sea-orm entities and the queries the services need. Works the
 //! same on SQLite (embedded default) and PostgreSQL (production).
 
+pub mod article_index;
 pub mod buddies;
+pub mod casework;
+pub mod coaching;
 pub mod entity;
+pub mod events;
+pub mod groups;
+pub mod helpdesk;
 pub mod market;
 pub mod members;
 mod page;
+pub mod placements;
 pub mod review;
 pub mod rows;
+pub mod stats;
 
 pub use page::{Page, PageRequest};
 

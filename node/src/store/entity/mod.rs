@@ -1,13 +1,37 @@
 //! sea-orm entities of the node schema (`migrations/src/node/`).
 
+pub mod application;
 pub mod arrival;
+pub mod article;
+pub mod article_term;
+pub mod article_translation;
 pub mod buddy_pair;
+pub mod case_file;
+pub mod case_next_step;
+pub mod case_note;
+pub mod coaching_attendance;
+pub mod coaching_cohort;
+pub mod coaching_enrolment;
+pub mod coaching_programme;
+pub mod coaching_session;
+pub mod community_event;
+pub mod community_group;
 pub mod departure;
+pub mod event_registration;
+pub mod expert;
+pub mod expert_topic;
+pub mod fair_presentation;
+pub mod group_meeting;
+pub mod group_membership;
+pub mod helpdesk_answerer;
+pub mod helpdesk_question;
+pub mod meeting_attendance;
 pub mod member;
 pub mod opportunity;
 pub mod opportunity_review;
 pub mod opportunity_review_round;
 pub mod organisation;
 pub mod outbox;
+pub mod placement;
 pub mod remote_profile;
 pub mod sync_cursor;

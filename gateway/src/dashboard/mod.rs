@@ -1,0 +1,152 @@
+//! The central team's dashboard, on the gateway's HTTP listener next to
+//! `/metrics`: `/` is one self-contained page (inline CSS, JS and SVG charts; it
+//! needs no internet), which reads `/api/stats` (the published, suppressed
+//! statistics of every region, as `passage admin stats --json` shows them) and
+//! `/api/sync` (every region's sync status) every ten seconds.
+
+use axum::{
+    Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde_json::json;
+
+use crate::metrics::Observed;
+use crate::sync::sync_status;
+
+/// The page, served as it is.
+const PAGE: &str = include_str!("page.html");
+
+/// The dashboard's routes.
+pub fn routes() -> Router<Observed> {
+    Router::new()
+        .route("/", get(page))
+        .route("/api/stats", get(stats))
+        .route("/api/sync", get(sync))
+}
+
+async fn page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        PAGE,
+    )
+        .into_response()
+}
+
+/// The statistics of the last twelve months, every region.
+async fn stats(State(observed): State<Observed>) -> Response {
+    let request = passage_proto::v1::GetGlobalStatsRequest::default();
+    match observed.statistician.global(&request).await {
+        Ok(stats) => json_response(&crate::stats::stats_json(&stats)),
+        Err(error) => {
+            tracing::error!(%error, "dashboard: reading the statistics failed");
+            unavailable("statistics unavailable")
+        }
+    }
+}
+
+/// Every region's sync status: connected, cursor, backlog and lag.
+async fn sync(State(observed): State<Observed>) -> Response {
+    match sync_status(&observed.hub).await {
+        Ok(status) => json_response(&sync_json(&status)),
+        Err(error) => {
+            tracing::error!(%error, "dashboard: reading the sync status failed");
+            unavailable("sync status unavailable")
+        }
+    }
+}
+
+/// The JSON of a sync status, as the page reads it.
+pub fn sync_json(status: &passage_proto::v1::GetSyncStatusResponse) -> serde_json::Value {
+    let regions: Vec<serde_json::Value> = status
+        .regions
+        .iter()
+        .map(|region| {
+            json!({
+                "region": region.region,
+                "connected": region.connected,
+                "cursor": region.cursor,
+                "backlog": region.backlog,
+                "lag_seconds": region.lag_ms as f64 / 1000.0,
+                "last_seen": region.last_seen.as_ref().and_then(|t| {
+                    chrono::DateTime::from_timestamp(t.seconds, 0).map(|t| t.to_rfc3339())
+                }),
+            })
+        })
+        .collect();
+    json!({ "log_head": status.log_head, "regions": regions })
+}
+
+fn json_response(value: &serde_json::Value) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+fn unavailable(what: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({ "error": what }).to_string(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use passage_proto::v1;
+
+    #[test]
+    fn the_sync_json_names_every_region_with_its_lag_in_seconds() {
+        let value = sync_json(&v1::GetSyncStatusResponse {
+            log_head: 9,
+            regions: vec![v1::RegionSyncStatus {
+                region: "miami".into(),
+                connected: false,
+                last_seen: Some(prost_types::Timestamp {
+                    seconds: 1_700_000_000,
+                    nanos: 0,
+                }),
+                cursor: 7,
+                backlog: 2,
+                lag_ms: 1500,
+                streams_opened: 1,
+            }],
+        });
+        assert_eq!(
+            value,
+            json!({"log_head": 9, "regions": [{
+                "region": "miami", "connected": false, "cursor": 7, "backlog": 2,
+                "lag_seconds": 1.5, "last_seen": "2023-11-14T22:13:20+00:00"}]})
+        );
+    }
+
+    #[test]
+    fn the_page_is_self_contained() {
+        // Nothing loaded from elsewhere: no stylesheets, scripts, fonts or images.
+        for external in [
+            "<link",
+            "<script src",
+            "@import",
+            "url(",
+            "<img",
+            "@font-face",
+        ] {
+            assert!(!PAGE.contains(external), "the page loads {external}");
+        }
+        assert!(PAGE.contains("/api/stats") && PAGE.contains("/api/sync"));
+    }
+}

@@ -1,0 +1,138 @@
+//! From every region's exact figures to the published tables: one grid per table
+//! and month, suppressed as a whole (`suppression::publish`), and each region's
+//! medians shown only when taken over enough records.
+
+use std::collections::HashMap;
+
+use passage_proto::v1;
+
+use super::suppression::{self, Disclosure};
+
+/// The figures of one region that go into the tables (fresh or its last good ones).
+pub struct RegionFigures<'a> {
+    pub region: &'a str,
+    pub stats: &'a v1::RegionStats,
+}
+
+/// Every table of `regions`' figures, in the order the first region lists them,
+/// snapshot tables first as nodes send them, then one table per month.
+pub fn tables(
+    regions: &[RegionFigures<'_>],
+    threshold: i64,
+    rounding: i64,
+) -> Vec<v1::PublishedTable> {
+    // (table, month) in first-seen order, with their categories in first-seen order.
+    let mut grids: Vec<((String, String), Vec<String>)> = Vec::new();
+    for figures in regions {
+        for count in &figures.stats.counts {
+            let key = (count.table.clone(), count.month.clone());
+            let index = match grids.iter().position(|(k, _)| *k == key) {
+                Some(index) => index,
+                None => {
+                    grids.push((key, Vec::new()));
+                    grids.len() - 1
+                }
+            };
+            let categories = &mut grids[index].1;
+            if !categories.contains(&count.category) {
+                categories.push(count.category.clone());
+            }
+        }
+    }
+    let values: Vec<HashMap<(&str, &str, &str), i64>> = regions
+        .iter()
+        .map(|figures| {
+            let mut values = HashMap::new();
+            for c in &figures.stats.counts {
+                *values
+                    .entry((c.table.as_str(), c.month.as_str(), c.category.as_str()))
+                    .or_insert(0) += c.value.max(0);
+            }
+            values
+        })
+        .collect();
+    grids
+        .into_iter()
+        .map(|((table, month), categories)| {
+            let cells: Vec<Vec<i64>> = values
+                .iter()
+                .map(|values| {
+                    categories
+                        .iter()
+                        .map(|category| {
+                            values
+                                .get(&(table.as_str(), month.as_str(), category.as_str()))
+                                .copied()
+                                .unwrap_or(0)
+                        })
+                        .collect()
+                })
+                .collect();
+            let shown = suppression::publish(&cells, categories.len(), threshold, rounding);
+            table_to_wire(&table, &month, regions, &categories, &shown)
+        })
+        .collect()
+}
+
+fn cell(category: &str, month: &str, shown: Option<i64>) -> v1::PublishedCell {
+    v1::PublishedCell {
+        category: category.into(),
+        month: month.into(),
+        value: shown.unwrap_or(0),
+        suppressed: shown.is_none(),
+    }
+}
+
+fn table_to_wire(
+    table: &str,
+    month: &str,
+    regions: &[RegionFigures<'_>],
+    categories: &[String],
+    shown: &Disclosure,
+) -> v1::PublishedTable {
+    let row = |region: &str, cells: &[Option<i64>], total: Option<i64>| v1::RegionRow {
+        region: region.into(),
+        cells: categories
+            .iter()
+            .zip(cells)
+            .map(|(category, value)| cell(category, month, *value))
+            .collect(),
+        row_total: Some(cell("", month, total)),
+    };
+    v1::PublishedTable {
+        table: table.into(),
+        month: month.into(),
+        rows: regions
+            .iter()
+            .enumerate()
+            .map(|(index, figures)| {
+                row(figures.region, &shown.cells[index], shown.row_totals[index])
+            })
+            .collect(),
+        total: Some(row("total", &shown.column_totals, shown.total)),
+    }
+}
+
+/// Every region's medians; one over fewer than `threshold` records is suppressed.
+/// Shown to a tenth of an hour.
+pub fn medians(regions: &[RegionFigures<'_>], threshold: i64) -> Vec<v1::RegionMedian> {
+    regions
+        .iter()
+        .flat_map(|figures| {
+            figures.stats.medians.iter().map(move |median| {
+                let shown = suppression::median_publishable(median.records, threshold);
+                v1::RegionMedian {
+                    region: figures.region.into(),
+                    table: median.table.clone(),
+                    month: median.month.clone(),
+                    median: if shown {
+                        (median.median * 10.0).round() / 10.0
+                    } else {
+                        0.0
+                    },
+                    suppressed: !shown,
+                }
+            })
+        })
+        .collect()
+}

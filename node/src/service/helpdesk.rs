@@ -1,0 +1,355 @@
+//! `passage.v1.HelpdeskService`: questions in any language, routed to the
+//! answerers ("superlocals") who speak it, and answered; the knowledge base built
+//! from the answers is in `knowledge_base.rs`.
+
+use chrono::Utc;
+use passage_proto::v1::{self, helpdesk_service_server::HelpdeskService};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::{NodeContext, knowledge_base, region_member::member_here};
+use crate::convert::helpdesk::{answerer_to_wire, question_to_wire};
+use crate::convert::{enums, json_strings};
+use crate::error::{Error, Result};
+use crate::store::entity::{helpdesk_answerer, helpdesk_question};
+use crate::store::helpdesk::{self as store, QuestionFilter};
+use crate::store::{PageRequest, rows};
+use crate::validate;
+
+/// Longest question or answer, in characters.
+const MAX_TEXT: usize = 4000;
+/// Longest topic, in characters.
+const MAX_TOPIC: usize = 100;
+/// Most languages one answerer registers.
+const MAX_LANGUAGES: usize = 20;
+
+/// Serves `HelpdeskService` from the node's database.
+pub struct HelpdeskApi {
+    context: NodeContext,
+}
+
+impl HelpdeskApi {
+    pub fn new(context: NodeContext) -> Self {
+        HelpdeskApi { context }
+    }
+}
+
+/// Routes a question to the answerer who speaks its language and has the fewest
+/// open questions (the earliest registered on a tie), or leaves it UNROUTED.
+async fn route(
+    db: &impl ConnectionTrait,
+    question: helpdesk_question::Model,
+) -> Result<helpdesk_question::Model> {
+    let answerers = store::answerers(db).await?;
+    let counts = store::open_counts(db).await?;
+    let chosen = answerers
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| store::speaks(a, &question.language))
+        .min_by_key(|(order, a)| (counts.get(&a.member_id).copied().unwrap_or(0), *order))
+        .map(|(_, a)| a.member_id);
+    let mut active = question.into_active_model();
+    active.status = Set(if chosen.is_some() {
+        "routed"
+    } else {
+        "unrouted"
+    }
+    .to_owned());
+    active.answerer_member_id = Set(chosen);
+    Ok(active.update(db).await?)
+}
+
+fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        validate::id(field, value).map(Some)
+    }
+}
+
+#[tonic::async_trait]
+impl HelpdeskService for HelpdeskApi {
+    async fn register_answerer(
+        &self,
+        request: Request<v1::RegisterAnswererRequest>,
+    ) -> Result<Response<v1::Answerer>, Status> {
+        let request = request.into_inner();
+        let member_id = validate::id("member_id", &request.member_id)?;
+        let languages = validate::list(
+            "languages",
+            &request.languages,
+            MAX_LANGUAGES,
+            validate::language,
+        )?;
+        if languages.is_empty() {
+            return Err(Error::invalid("languages", "must name at least one language").into());
+        }
+        let (_turn, txn) = self.context.begin_write().await?;
+        member_here(
+            &txn,
+            &self.context.region,
+            "member_id",
+            member_id,
+            "answer its helpdesk questions",
+        )
+        .await?;
+        let saved = match helpdesk_answerer::Entity::find_by_id(member_id)
+            .one(&txn)
+            .await
+            .map_err(Error::from)?
+        {
+            Some(existing) => {
+                let mut active = existing.into_active_model();
+                active.languages = Set(json_strings(&languages));
+                active.update(&txn).await.map_err(Error::from)?
+            }
+            None => {
+                rows::insert::<helpdesk_answerer::Entity>(
+                    &txn,
+                    helpdesk_answerer::Model {
+                        member_id,
+                        languages: json_strings(&languages),
+                        registered_at: Utc::now(),
+                    },
+                )
+                .await?
+            }
+        };
+        // Questions that waited for someone who speaks their language.
+        let waiting =
+            store::questions_with_status(&txn, "unrouted", None, Some(&languages)).await?;
+        let routed = waiting.len();
+        for question in waiting {
+            route(&txn, question).await?;
+        }
+        let open = store::open_counts(&txn).await?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(%member_id, ?languages, routed, "helpdesk answerer registered");
+        Ok(Response::new(answerer_to_wire(
+            &saved,
+            open.get(&member_id).copied().unwrap_or(0),
+        )))
+    }
+
+    async fn unregister_answerer(
+        &self,
+        request: Request<v1::UnregisterAnswererRequest>,
+    ) -> Result<Response<v1::UnregisterAnswererResponse>, Status> {
+        let member_id = validate::id("member_id", &request.into_inner().member_id)?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        let deleted = helpdesk_answerer::Entity::delete_by_id(member_id)
+            .exec(&txn)
+            .await
+            .map_err(Error::from)?;
+        if deleted.rows_affected == 0 {
+            return Err(Error::not_found("answerer", member_id).into());
+        }
+        let open = store::questions_with_status(&txn, "routed", Some(member_id), None).await?;
+        let mut rerouted = Vec::with_capacity(open.len());
+        for question in open {
+            rerouted.push(question_to_wire(&route(&txn, question).await?));
+        }
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(%member_id, rerouted = rerouted.len(), "helpdesk answerer unregistered");
+        Ok(Response::new(v1::UnregisterAnswererResponse { rerouted }))
+    }
+
+    async fn list_answerers(
+        &self,
+        request: Request<v1::ListAnswerersRequest>,
+    ) -> Result<Response<v1::ListAnswerersResponse>, Status> {
+        let request = request.into_inner();
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let language = if request.language.trim().is_empty() {
+            None
+        } else {
+            Some(validate::language("language", &request.language)?)
+        };
+        let page = store::list_answerers(&self.context.db, page, language.as_deref()).await?;
+        let open = store::open_counts(&self.context.db).await?;
+        Ok(Response::new(v1::ListAnswerersResponse {
+            next_page_token: page.next_page_token(),
+            answerers: page
+                .items
+                .iter()
+                .map(|a| answerer_to_wire(a, open.get(&a.member_id).copied().unwrap_or(0)))
+                .collect(),
+        }))
+    }
+
+    async fn ask_question(
+        &self,
+        request: Request<v1::AskQuestionRequest>,
+    ) -> Result<Response<v1::Question>, Status> {
+        let request = request.into_inner();
+        let asker = validate::id("asker_member_id", &request.asker_member_id)?;
+        let language = validate::language("language", &request.language)?;
+        let topic = validate::required_text("topic", &request.topic, MAX_TOPIC)?;
+        let text = validate::required_text("text", &request.text, MAX_TEXT)?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        member_here(
+            &txn,
+            &self.context.region,
+            "asker_member_id",
+            asker,
+            "ask its helpdesk",
+        )
+        .await?;
+        let asked = rows::insert::<helpdesk_question::Entity>(
+            &txn,
+            helpdesk_question::Model {
+                id: Uuid::now_v7(),
+                asker_member_id: asker,
+                language,
+                topic,
+                text,
+                status: "unrouted".into(),
+                answerer_member_id: None,
+                answer: String::new(),
+                article_id: None,
+                created_at: Utc::now(),
+                answered_at: None,
+            },
+        )
+        .await?;
+        let routed = route(&txn, asked).await?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(
+            question_id = %routed.id, language = %routed.language, status = %routed.status,
+            answerer = ?routed.answerer_member_id, "helpdesk question asked"
+        );
+        Ok(Response::new(question_to_wire(&routed)))
+    }
+
+    async fn get_question(
+        &self,
+        request: Request<v1::GetQuestionRequest>,
+    ) -> Result<Response<v1::Question>, Status> {
+        let id = validate::id("id", &request.into_inner().id)?;
+        let row = rows::find::<helpdesk_question::Entity>(&self.context.db, id, "question").await?;
+        Ok(Response::new(question_to_wire(&row)))
+    }
+
+    async fn list_questions(
+        &self,
+        request: Request<v1::ListQuestionsRequest>,
+    ) -> Result<Response<v1::ListQuestionsResponse>, Status> {
+        let request = request.into_inner();
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let filter = QuestionFilter {
+            status: enums::filter::<v1::QuestionStatus>("status", request.status)?,
+            language: if request.language.trim().is_empty() {
+                None
+            } else {
+                Some(validate::language("language", &request.language)?)
+            },
+            answerer_member_id: optional_id("answerer_member_id", &request.answerer_member_id)?,
+            asker_member_id: optional_id("asker_member_id", &request.asker_member_id)?,
+        };
+        let page = store::list_questions(&self.context.db, page, &filter).await?;
+        Ok(Response::new(v1::ListQuestionsResponse {
+            next_page_token: page.next_page_token(),
+            questions: page.items.iter().map(question_to_wire).collect(),
+        }))
+    }
+
+    async fn answer_question(
+        &self,
+        request: Request<v1::AnswerQuestionRequest>,
+    ) -> Result<Response<v1::Question>, Status> {
+        let request = request.into_inner();
+        let id = validate::id("id", &request.id)?;
+        let answerer = validate::id("answerer_member_id", &request.answerer_member_id)?;
+        let answer = validate::required_text("answer", &request.answer, MAX_TEXT)?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        let row = rows::find::<helpdesk_question::Entity>(&txn, id, "question").await?;
+        if row.status != "routed" {
+            return Err(Error::FailedPrecondition(format!(
+                "question {id} is {}; only a routed question is answered",
+                row.status
+            ))
+            .into());
+        }
+        if row.answerer_member_id != Some(answerer) {
+            return Err(Error::FailedPrecondition(format!(
+                "question {id} is routed to member {}; only they answer it",
+                row.answerer_member_id
+                    .map(|a| a.to_string())
+                    .unwrap_or_default()
+            ))
+            .into());
+        }
+        let mut active = row.into_active_model();
+        active.status = Set("answered".into());
+        active.answer = Set(answer);
+        active.answered_at = Set(Some(Utc::now()));
+        let saved = active.update(&txn).await.map_err(Error::from)?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(question_id = %id, %answerer, "helpdesk question answered");
+        Ok(Response::new(question_to_wire(&saved)))
+    }
+
+    async fn create_article(
+        &self,
+        request: Request<v1::CreateArticleRequest>,
+    ) -> Result<Response<v1::Article>, Status> {
+        Ok(Response::new(
+            knowledge_base::create_article(&self.context, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_article(
+        &self,
+        request: Request<v1::GetArticleRequest>,
+    ) -> Result<Response<v1::Article>, Status> {
+        Ok(Response::new(
+            knowledge_base::get_article(&self.context, &request.into_inner().id).await?,
+        ))
+    }
+
+    async fn set_translation(
+        &self,
+        request: Request<v1::SetTranslationRequest>,
+    ) -> Result<Response<v1::Article>, Status> {
+        Ok(Response::new(
+            knowledge_base::set_translation(&self.context, request.into_inner()).await?,
+        ))
+    }
+
+    async fn mark_reviewed(
+        &self,
+        request: Request<v1::MarkReviewedRequest>,
+    ) -> Result<Response<v1::Article>, Status> {
+        Ok(Response::new(
+            knowledge_base::mark_reviewed(&self.context, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_articles(
+        &self,
+        request: Request<v1::ListArticlesRequest>,
+    ) -> Result<Response<v1::ListArticlesResponse>, Status> {
+        Ok(Response::new(
+            knowledge_base::list_articles(&self.context, request.into_inner()).await?,
+        ))
+    }
+
+    async fn search_articles(
+        &self,
+        request: Request<v1::SearchArticlesRequest>,
+    ) -> Result<Response<v1::SearchArticlesResponse>, Status> {
+        Ok(Response::new(
+            knowledge_base::search_articles(&self.context, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_stale_articles(
+        &self,
+        request: Request<v1::ListStaleArticlesRequest>,
+    ) -> Result<Response<v1::ListArticlesResponse>, Status> {
+        Ok(Response::new(
+            knowledge_base::list_stale_articles(&self.context, request.into_inner()).await?,
+        ))
+    }
+}

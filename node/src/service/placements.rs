@@ -1,0 +1,679 @@
+//! `passage.v1.PlacementService`: applications under the region's labour-market
+//! rules, their stages, the placements they become, and retention.
+
+use chrono::{Datelike, Months, NaiveDate, Utc};
+use passage_proto::v1::{self, placement_service_server::PlacementService};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use super::region_member::member_here;
+use super::{NodeContext, decision_to_wire, retention};
+use crate::convert::{self, enums, json_strings, placements::placement_kind};
+use crate::error::{Error, Result};
+use crate::rules::{MemberFacts, OpportunityFacts};
+use crate::store::placements::{self as store, ApplicationFilter, OPEN_STAGES, PlacementFilter};
+use crate::store::{
+    PageRequest,
+    entity::{application, opportunity, organisation, placement},
+    review, rows,
+};
+use crate::validate;
+
+/// Longest motivation, in characters.
+const MAX_MOTIVATION: usize = 2000;
+/// Longest note on a rejection, a withdrawal or an end.
+const MAX_NOTE: usize = 500;
+/// How many months a retention request without a range covers.
+const DEFAULT_RETENTION_MONTHS: u32 = 24;
+/// The longest retention range, in months.
+const MAX_RETENTION_MONTHS: u32 = 120;
+
+/// Serves `PlacementService` from the node's database and rules.
+pub struct PlacementApi {
+    context: NodeContext,
+}
+
+impl PlacementApi {
+    pub fn new(context: NodeContext) -> Self {
+        PlacementApi { context }
+    }
+}
+
+/// The stage an open application moves to next, by the organisation.
+fn next_stage(stage: &str) -> Option<&'static str> {
+    match stage {
+        "applied" => Some("screening"),
+        "screening" => Some("interview"),
+        "interview" => Some("offer"),
+        _ => None,
+    }
+}
+
+/// Refuses a move of an application at `stage` with what it could do instead.
+fn wrong_move(id: Uuid, stage: &str, asked: &str) -> Error {
+    if !OPEN_STAGES.contains(&stage) {
+        return Error::FailedPrecondition(format!(
+            "application {id} is at stage {stage} and can no longer move (asked: {asked})"
+        ));
+    }
+    let next = match stage {
+        "offer" => "accepted (AcceptApplication), rejected or withdrawn".to_owned(),
+        other => format!(
+            "{}, rejected or withdrawn",
+            next_stage(other).unwrap_or("rejected")
+        ),
+    };
+    Error::FailedPrecondition(format!(
+        "application {id} is at stage {stage}: it can move to {next}, not {asked}"
+    ))
+}
+
+/// Sets an application's stage (and note), and its update time.
+async fn set_stage(
+    db: &impl ConnectionTrait,
+    row: application::Model,
+    stage: &str,
+    note: Option<String>,
+) -> Result<application::Model> {
+    let mut active = row.into_active_model();
+    active.stage = Set(stage.to_owned());
+    if let Some(note) = note {
+        active.stage_note = Set(note);
+    }
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
+/// The first day of a `YYYY-MM` month.
+fn month(field: &str, text: &str) -> Result<NaiveDate> {
+    let text = text.trim();
+    let well_formed = text.len() == 7
+        && text
+            .char_indices()
+            .all(|(i, c)| if i == 4 { c == '-' } else { c.is_ascii_digit() });
+    well_formed
+        .then(|| NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!("{text:?} is not a month of the form YYYY-MM"),
+            )
+        })
+}
+
+/// The months a retention request covers: first day of the first, first day of
+/// the last.
+fn retention_range(
+    request: &v1::GetRetentionRequest,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate)> {
+    let (from, to) = match (request.from_month.trim(), request.to_month.trim()) {
+        ("", "") => {
+            let this_month = today - chrono::Days::new(u64::from(today.day0()));
+            let first = this_month
+                .checked_sub_months(Months::new(DEFAULT_RETENTION_MONTHS - 1))
+                .unwrap_or(this_month);
+            (first, this_month)
+        }
+        ("", _) => {
+            return Err(Error::invalid(
+                "from_month",
+                "must be set when to_month is (leave both empty for the last 24 months)",
+            ));
+        }
+        (_, "") => {
+            return Err(Error::invalid(
+                "to_month",
+                "must be set when from_month is (leave both empty for the last 24 months)",
+            ));
+        }
+        (from, to) => (month("from_month", from)?, month("to_month", to)?),
+    };
+    if from > to {
+        return Err(Error::invalid("from_month", "must not be after to_month"));
+    }
+    if from
+        .checked_add_months(Months::new(MAX_RETENTION_MONTHS))
+        .is_some_and(|limit| to >= limit)
+    {
+        return Err(Error::invalid(
+            "to_month",
+            format!("the range may cover at most {MAX_RETENTION_MONTHS} months"),
+        ));
+    }
+    Ok((from, to))
+}
+
+fn figures_to_wire(kind: v1::PlacementKind, figures: &retention::Figures) -> v1::RetentionFigures {
+    v1::RetentionFigures {
+        kind: kind as i32,
+        started: i32::try_from(figures.started).unwrap_or(i32::MAX),
+        marks: figures
+            .marks
+            .iter()
+            .map(|mark| v1::RetentionMark {
+                months: i32::try_from(mark.months).unwrap_or(i32::MAX),
+                due: i32::try_from(mark.due).unwrap_or(i32::MAX),
+                retained: i32::try_from(mark.retained).unwrap_or(i32::MAX),
+                rate: mark.rate(),
+            })
+            .collect(),
+    }
+}
+
+#[tonic::async_trait]
+impl PlacementService for PlacementApi {
+    async fn apply(
+        &self,
+        request: Request<v1::ApplyRequest>,
+    ) -> Result<Response<v1::Application>, Status> {
+        let request = request.into_inner();
+        let member_id = validate::id("member_id", &request.member_id)?;
+        let opportunity_id = validate::id("opportunity_id", &request.opportunity_id)?;
+        let motivation =
+            validate::optional_text("motivation", &request.motivation, MAX_MOTIVATION)?;
+        let region = &self.context.region;
+        let today = Utc::now().date_naive();
+
+        let (_turn, txn) = self.context.begin_write().await?;
+        let member = member_here(
+            &txn,
+            region,
+            "member_id",
+            member_id,
+            "apply to its opportunities",
+        )
+        .await?;
+        let opportunity =
+            rows::find::<opportunity::Entity>(&txn, opportunity_id, "opportunity").await?;
+        if opportunity.status != "published" {
+            return Err(Error::FailedPrecondition(format!(
+                "opportunity {opportunity_id} is {}; only a published opportunity takes applications",
+                opportunity.status.replace('_', " ")
+            ))
+            .into());
+        }
+        if let Some(open) = store::open_application(&txn, member_id, opportunity_id).await? {
+            return Err(Error::AlreadyExists(format!(
+                "member {member_id} already has an open application {} (stage {}) to opportunity {opportunity_id}",
+                open.id, open.stage
+            ))
+            .into());
+        }
+        let organisation_kind = organisation::Entity::find_by_id(opportunity.organisation_id)
+            .one(&txn)
+            .await
+            .map_err(Error::from)?
+            .map_or_else(|| "unspecified".to_owned(), |o| o.kind);
+        let rules = self.context.rules.current();
+        let decision = rules
+            .evaluate(
+                &MemberFacts::from_row(&member),
+                &OpportunityFacts::from_row(&opportunity, &organisation_kind),
+                today,
+            )
+            .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
+        let decided = decision_to_wire(&rules, &decision, today);
+        if !decided.eligible {
+            let reasons: Vec<String> = decided
+                .fired
+                .iter()
+                .filter(|fired| fired.effect == v1::RuleEffect::Deny as i32)
+                .map(|fired| format!("{} [{}]", fired.explanation, fired.rule_id))
+                .collect();
+            return Err(Error::FailedPrecondition(format!(
+                "the labour-market rules of {region} do not allow member {member_id} to take opportunity {opportunity_id}: {}",
+                reasons.join("; ")
+            ))
+            .into());
+        }
+        let now = Utc::now();
+        let rule_ids: Vec<String> = decided.fired.iter().map(|f| f.rule_id.clone()).collect();
+        let saved = rows::insert::<application::Entity>(
+            &txn,
+            application::Model {
+                id: Uuid::now_v7(),
+                member_id,
+                opportunity_id,
+                stage: "applied".into(),
+                motivation,
+                conditions: json_strings(&decided.conditions),
+                warnings: json_strings(&decided.warnings),
+                rule_ids: json_strings(&rule_ids),
+                hours_cap: decided.hours_cap,
+                rules_version: decided.rules_version.clone(),
+                evaluated_on: today,
+                stage_note: String::new(),
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(application_id = %saved.id, %member_id, %opportunity_id, rules = ?rule_ids, "application made");
+        Ok(Response::new(convert::placements::application_to_wire(
+            &saved, None,
+        )))
+    }
+
+    async fn get_application(
+        &self,
+        request: Request<v1::GetApplicationRequest>,
+    ) -> Result<Response<v1::Application>, Status> {
+        let id = validate::id("id", &request.into_inner().id)?;
+        let row = rows::find::<application::Entity>(&self.context.db, id, "application").await?;
+        let placement = store::placement_of(&self.context.db, id).await?;
+        Ok(Response::new(convert::placements::application_to_wire(
+            &row,
+            placement.map(|p| p.id),
+        )))
+    }
+
+    async fn move_application(
+        &self,
+        request: Request<v1::MoveApplicationRequest>,
+    ) -> Result<Response<v1::Application>, Status> {
+        let request = request.into_inner();
+        let id = validate::id("id", &request.id)?;
+        let target = enums::parse::<v1::ApplicationStage>("stage", request.stage, true)?;
+        let note = validate::optional_text("note", &request.note, MAX_NOTE)?;
+        match target {
+            v1::ApplicationStage::Accepted => {
+                return Err(Error::invalid(
+                    "stage",
+                    "ACCEPTED needs a start date: use AcceptApplication",
+                )
+                .into());
+            }
+            v1::ApplicationStage::Withdrawn => {
+                return Err(Error::invalid(
+                    "stage",
+                    "only the member withdraws: use WithdrawApplication",
+                )
+                .into());
+            }
+            v1::ApplicationStage::Applied => {
+                return Err(
+                    Error::invalid("stage", "an application never moves back to APPLIED").into(),
+                );
+            }
+            _ => {}
+        }
+        let target = enums::stored(target);
+        let (_turn, txn) = self.context.begin_write().await?;
+        let row = rows::find::<application::Entity>(&txn, id, "application").await?;
+        let allowed = if target == "rejected" {
+            OPEN_STAGES.contains(&row.stage.as_str())
+        } else {
+            next_stage(&row.stage) == Some(target.as_str())
+        };
+        if !allowed {
+            return Err(wrong_move(id, &row.stage, &target).into());
+        }
+        let saved = set_stage(&txn, row, &target, (target == "rejected").then_some(note)).await?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(application_id = %id, stage = %target, "application moved");
+        Ok(Response::new(convert::placements::application_to_wire(
+            &saved, None,
+        )))
+    }
+
+    async fn withdraw_application(
+        &self,
+        request: Request<v1::WithdrawApplicationRequest>,
+    ) -> Result<Response<v1::Application>, Status> {
+        let request = request.into_inner();
+        let id = validate::id("id", &request.id)?;
+        let member_id = validate::id("member_id", &request.member_id)?;
+        let note = validate::optional_text("note", &request.note, MAX_NOTE)?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        let row = rows::find::<application::Entity>(&txn, id, "application").await?;
+        if row.member_id != member_id {
+            return Err(Error::FailedPrecondition(format!(
+                "application {id} is member {}'s; only the member who applied withdraws it",
+                row.member_id
+            ))
+            .into());
+        }
+        if !OPEN_STAGES.contains(&row.stage.as_str()) {
+            return Err(wrong_move(id, &row.stage, "withdrawn").into());
+        }
+        let saved = set_stage(&txn, row, "withdrawn", Some(note)).await?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(application_id = %id, "application withdrawn");
+        Ok(Response::new(convert::placements::application_to_wire(
+            &saved, None,
+        )))
+    }
+
+    async fn accept_application(
+        &self,
+        request: Request<v1::AcceptApplicationRequest>,
+    ) -> Result<Response<v1::AcceptApplicationResponse>, Status> {
+        let request = request.into_inner();
+        let id = validate::id("id", &request.id)?;
+        let today = Utc::now().date_naive();
+        let start =
+            validate::optional_date("start_date", &request.start_date)?.ok_or_else(|| {
+                Error::invalid("start_date", "must be set: the placement's first day")
+            })?;
+        let latest = today.checked_add_months(Months::new(12)).unwrap_or(today);
+        let earliest = today.checked_sub_months(Months::new(120)).unwrap_or(today);
+        if start > latest || start < earliest {
+            return Err(Error::invalid(
+                "start_date",
+                format!("must be within ten years back and one year ahead of today ({today}), got {start}"),
+            )
+            .into());
+        }
+
+        let (_turn, txn) = self.context.begin_write().await?;
+        let row = rows::find::<application::Entity>(&txn, id, "application").await?;
+        if row.stage != "offer" {
+            return Err(wrong_move(id, &row.stage, "accepted").into());
+        }
+        let opportunity =
+            rows::find::<opportunity::Entity>(&txn, row.opportunity_id, "opportunity").await?;
+        let kind = placement_kind(&opportunity.kind).ok_or_else(|| {
+            Error::FailedPrecondition(format!(
+                "opportunity {} has kind {}, which no placement kind matches",
+                opportunity.id, opportunity.kind
+            ))
+        })?;
+        let opportunity_id = opportunity.id;
+        let organisation_id = opportunity.organisation_id;
+        let filled = request.fill_opportunity;
+        if filled {
+            if opportunity.status != "published" {
+                return Err(Error::FailedPrecondition(format!(
+                    "opportunity {opportunity_id} is {}; only a published opportunity can be filled",
+                    opportunity.status.replace('_', " ")
+                ))
+                .into());
+            }
+            review::set_status(&txn, opportunity, "filled", Utc::now()).await?;
+        }
+        let member_id = row.member_id;
+        let accepted = set_stage(&txn, row, "accepted", None).await?;
+        let now = Utc::now();
+        let placement = rows::insert::<placement::Entity>(
+            &txn,
+            placement::Model {
+                id: Uuid::now_v7(),
+                application_id: id,
+                member_id,
+                opportunity_id,
+                organisation_id,
+                kind: kind.to_owned(),
+                start_date: start,
+                end_date: None,
+                end_reason: String::new(),
+                end_note: String::new(),
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        txn.commit().await.map_err(Error::from)?;
+        if filled {
+            self.context
+                .catalogue
+                .refresh(&self.context.db, &[opportunity_id])
+                .await?;
+        }
+        tracing::info!(application_id = %id, placement_id = %placement.id, kind, %start, filled, "application accepted");
+        Ok(Response::new(v1::AcceptApplicationResponse {
+            application: Some(convert::placements::application_to_wire(
+                &accepted,
+                Some(placement.id),
+            )),
+            placement: Some(convert::placements::placement_to_wire(&placement)),
+        }))
+    }
+
+    async fn list_applications(
+        &self,
+        request: Request<v1::ListApplicationsRequest>,
+    ) -> Result<Response<v1::ListApplicationsResponse>, Status> {
+        let request = request.into_inner();
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let optional_id = |field: &str, value: &str| -> Result<Option<Uuid>> {
+            if value.trim().is_empty() {
+                Ok(None)
+            } else {
+                validate::id(field, value).map(Some)
+            }
+        };
+        let filter = ApplicationFilter {
+            member_id: optional_id("member_id", &request.member_id)?,
+            opportunity_id: optional_id("opportunity_id", &request.opportunity_id)?,
+            stage: enums::filter::<v1::ApplicationStage>("stage", request.stage)?,
+        };
+        let page = store::list_applications(&self.context.db, page, &filter).await?;
+        let accepted: Vec<Uuid> = page
+            .items
+            .iter()
+            .filter(|a| a.stage == "accepted")
+            .map(|a| a.id)
+            .collect();
+        let placements = store::placements_of(&self.context.db, &accepted).await?;
+        let placement_of = |id: Uuid| {
+            placements
+                .iter()
+                .find(|p| p.application_id == id)
+                .map(|p| p.id)
+        };
+        Ok(Response::new(v1::ListApplicationsResponse {
+            next_page_token: page.next_page_token(),
+            applications: page
+                .items
+                .iter()
+                .map(|a| convert::placements::application_to_wire(a, placement_of(a.id)))
+                .collect(),
+        }))
+    }
+
+    async fn get_placement(
+        &self,
+        request: Request<v1::GetPlacementRequest>,
+    ) -> Result<Response<v1::Placement>, Status> {
+        let id = validate::id("id", &request.into_inner().id)?;
+        let row = rows::find::<placement::Entity>(&self.context.db, id, "placement").await?;
+        Ok(Response::new(convert::placements::placement_to_wire(&row)))
+    }
+
+    async fn end_placement(
+        &self,
+        request: Request<v1::EndPlacementRequest>,
+    ) -> Result<Response<v1::Placement>, Status> {
+        let request = request.into_inner();
+        let id = validate::id("id", &request.id)?;
+        let end = validate::optional_date("end_date", &request.end_date)?
+            .ok_or_else(|| Error::invalid("end_date", "must be set: the placement's last day"))?;
+        let reason = enums::parse::<v1::PlacementEndReason>("reason", request.reason, true)?;
+        let note = if reason == v1::PlacementEndReason::Other {
+            validate::required_text("note", &request.note, MAX_NOTE).map_err(
+                |error| match error {
+                    Error::InvalidArgument { field, reason } if reason == "must not be empty" => {
+                        Error::invalid(field, "must say why when the reason is OTHER")
+                    }
+                    other => other,
+                },
+            )?
+        } else {
+            validate::optional_text("note", &request.note, MAX_NOTE)?
+        };
+        let today = Utc::now().date_naive();
+        if end > today {
+            return Err(Error::invalid(
+                "end_date",
+                format!("must not be after today ({today}), got {end}"),
+            )
+            .into());
+        }
+        let (_turn, txn) = self.context.begin_write().await?;
+        let row = rows::find::<placement::Entity>(&txn, id, "placement").await?;
+        if let Some(ended) = row.end_date {
+            return Err(Error::FailedPrecondition(format!(
+                "placement {id} already ended on {ended} ({})",
+                row.end_reason.replace('_', " ")
+            ))
+            .into());
+        }
+        if end < row.start_date {
+            return Err(Error::invalid(
+                "end_date",
+                format!(
+                    "must be on or after the start date {}, got {end}",
+                    row.start_date
+                ),
+            )
+            .into());
+        }
+        let mut active = row.into_active_model();
+        active.end_date = Set(Some(end));
+        active.end_reason = Set(enums::stored(reason));
+        active.end_note = Set(note);
+        active.updated_at = Set(Utc::now());
+        let saved = active.update(&txn).await.map_err(Error::from)?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(placement_id = %id, %end, reason = %saved.end_reason, "placement ended");
+        Ok(Response::new(convert::placements::placement_to_wire(
+            &saved,
+        )))
+    }
+
+    async fn list_placements(
+        &self,
+        request: Request<v1::ListPlacementsRequest>,
+    ) -> Result<Response<v1::ListPlacementsResponse>, Status> {
+        let request = request.into_inner();
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let member_id = if request.member_id.trim().is_empty() {
+            None
+        } else {
+            Some(validate::id("member_id", &request.member_id)?)
+        };
+        let state = enums::parse::<v1::PlacementState>("state", request.state, false)?;
+        let filter = PlacementFilter {
+            member_id,
+            active: match state {
+                v1::PlacementState::Unspecified => None,
+                v1::PlacementState::Active => Some(true),
+                v1::PlacementState::Ended => Some(false),
+            },
+            kind: enums::filter::<v1::PlacementKind>("kind", request.kind)?,
+        };
+        let page = store::list_placements(&self.context.db, page, &filter).await?;
+        Ok(Response::new(v1::ListPlacementsResponse {
+            next_page_token: page.next_page_token(),
+            placements: page
+                .items
+                .iter()
+                .map(convert::placements::placement_to_wire)
+                .collect(),
+        }))
+    }
+
+    async fn get_retention(
+        &self,
+        request: Request<v1::GetRetentionRequest>,
+    ) -> Result<Response<v1::Retention>, Status> {
+        let request = request.into_inner();
+        let today = Utc::now().date_naive();
+        let (from, to) = retention_range(&request, today)?;
+        let last_day = to
+            .checked_add_months(Months::new(1))
+            .and_then(|next| next.pred_opt())
+            .unwrap_or(to);
+        let stays: Vec<retention::Stay> = store::started_between(&self.context.db, from, last_day)
+            .await?
+            .into_iter()
+            .map(|p| retention::Stay {
+                kind: p.kind,
+                start: p.start_date,
+                end: p.end_date,
+            })
+            .collect();
+        let (all, by_kind) = retention::retention(&stays, today);
+        let kinds = [
+            v1::PlacementKind::PaidJob,
+            v1::PlacementKind::Internship,
+            v1::PlacementKind::Volunteering,
+            v1::PlacementKind::LearnWork,
+            v1::PlacementKind::Project,
+        ];
+        Ok(Response::new(v1::Retention {
+            from_month: from.format("%Y-%m").to_string(),
+            to_month: to.format("%Y-%m").to_string(),
+            computed_on: convert::placements::day(today),
+            all: Some(figures_to_wire(v1::PlacementKind::Unspecified, &all)),
+            by_kind: kinds
+                .into_iter()
+                .filter_map(|kind| {
+                    by_kind
+                        .get(&enums::stored(kind))
+                        .map(|figures| figures_to_wire(kind, figures))
+                })
+                .collect(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_is_yyyy_mm_and_the_range_defaults_to_24_months() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let (from, to) = retention_range(&v1::GetRetentionRequest::default(), today).unwrap();
+        assert_eq!(
+            (from.to_string().as_str(), to.to_string().as_str()),
+            ("2024-12-01", "2026-11-01")
+        );
+        for bad in ["2026-13", "2026-1", "26-11", "2026/11", "2026-11-01"] {
+            let error = month("from_month", bad).unwrap_err();
+            assert!(
+                error.to_string().starts_with("from_month: "),
+                "{bad}: {error}"
+            );
+        }
+        let one_sided = v1::GetRetentionRequest {
+            from_month: "2026-01".into(),
+            to_month: String::new(),
+        };
+        assert!(
+            retention_range(&one_sided, today)
+                .unwrap_err()
+                .to_string()
+                .starts_with("to_month")
+        );
+        let backwards = v1::GetRetentionRequest {
+            from_month: "2026-05".into(),
+            to_month: "2026-01".into(),
+        };
+        assert!(retention_range(&backwards, today).is_err());
+    }
+
+    #[test]
+    fn an_application_moves_one_stage_at_a_time() {
+        assert_eq!(next_stage("applied"), Some("screening"));
+        assert_eq!(next_stage("interview"), Some("offer"));
+        assert_eq!(next_stage("offer"), None);
+        let id = Uuid::now_v7();
+        let error = wrong_move(id, "applied", "offer").to_string();
+        assert!(
+            error.contains("at stage applied: it can move to screening"),
+            "{error}"
+        );
+        let closed = wrong_move(id, "rejected", "screening").to_string();
+        assert!(
+            closed.contains("at stage rejected and can no longer move"),
+            "{closed}"
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! The check that a member named in a region-local record (a participant, an
+//! expert, a case's subject) is a member of this region.
+
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::federation::{moves, replica};
+use crate::store::entity::member;
+
+/// The member `id` as this region holds them: `NotFound` when no one has this id
+/// here, `FailedPrecondition` naming `field` and where they are when they moved
+/// away or belong to another region (`what` says what only members of the region
+/// may do).
+pub async fn member_here(
+    db: &impl ConnectionTrait,
+    region: &str,
+    field: &str,
+    id: Uuid,
+    what: &str,
+) -> Result<member::Model> {
+    if let Some(row) = member::Entity::find_by_id(id).one(db).await? {
+        return Ok(row);
+    }
+    if let Some(to) = moves::moved_to(db, id).await? {
+        return Err(Error::FailedPrecondition(format!(
+            "{field}: member {id} moved to {to}; only members of {region} {what}"
+        )));
+    }
+    if let Some(home) = replica::home_region(db, id).await? {
+        return Err(Error::FailedPrecondition(format!(
+            "{field}: member {id} belongs to region {home}; only members of {region} {what}"
+        )));
+    }
+    Err(Error::not_found("member", id))
+}

@@ -1,0 +1,150 @@
+//! Retention at 3, 6 and 12 months, derived from placements: of the placements
+//! whose mark (start date plus the months) has passed, how many had not ended
+//! before it. A placement whose mark is still to come is not counted at that mark,
+//! so a recent placement neither helps nor hurts the figure.
+
+use std::collections::BTreeMap;
+
+use chrono::{Months, NaiveDate};
+
+/// The marks retention is measured at, in months after the start.
+pub const MARKS: [u32; 3] = [3, 6, 12];
+
+/// A placement as retention sees it.
+#[derive(Debug, Clone)]
+pub struct Stay {
+    pub kind: String,
+    pub start: NaiveDate,
+    /// The last day; `None` while still going.
+    pub end: Option<NaiveDate>,
+}
+
+/// Retention at one mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MarkFigure {
+    pub months: u32,
+    /// Placements whose mark has passed (on or before today).
+    pub due: u32,
+    /// Of those, the ones still going at the mark.
+    pub retained: u32,
+}
+
+impl MarkFigure {
+    /// retained / due; 0 when none is due.
+    pub fn rate(&self) -> f64 {
+        if self.due == 0 {
+            0.0
+        } else {
+            f64::from(self.retained) / f64::from(self.due)
+        }
+    }
+}
+
+/// Retention of a group of placements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Figures {
+    pub started: u32,
+    pub marks: [MarkFigure; 3],
+}
+
+impl Default for Figures {
+    fn default() -> Self {
+        Figures {
+            started: 0,
+            marks: MARKS.map(|months| MarkFigure {
+                months,
+                ..MarkFigure::default()
+            }),
+        }
+    }
+}
+
+impl Figures {
+    fn add(&mut self, stay: &Stay, today: NaiveDate) {
+        self.started += 1;
+        for mark in &mut self.marks {
+            let Some(at) = stay.start.checked_add_months(Months::new(mark.months)) else {
+                continue;
+            };
+            if at > today {
+                continue;
+            }
+            mark.due += 1;
+            if stay.end.is_none_or(|end| end >= at) {
+                mark.retained += 1;
+            }
+        }
+    }
+}
+
+/// Retention of all `stays` together, and per kind (by stored kind name).
+pub fn retention(stays: &[Stay], today: NaiveDate) -> (Figures, BTreeMap<String, Figures>) {
+    let mut all = Figures::default();
+    let mut by_kind: BTreeMap<String, Figures> = BTreeMap::new();
+    for stay in stays {
+        all.add(stay, today);
+        by_kind
+            .entry(stay.kind.clone())
+            .or_default()
+            .add(stay, today);
+    }
+    (all, by_kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn stay(kind: &str, start: &str, end: Option<&str>) -> Stay {
+        Stay {
+            kind: kind.into(),
+            start: day(start),
+            end: end.map(day),
+        }
+    }
+
+    #[test]
+    fn a_mark_counts_only_once_it_has_passed_and_an_end_on_the_mark_still_counts() {
+        let today = day("2026-11-24");
+        let stays = [
+            // 13 months ago, still going: retained at every mark.
+            stay("paid_job", "2025-10-20", None),
+            // Ended after 4 months: retained at 3, not at 6 or 12.
+            stay("paid_job", "2025-09-01", Some("2026-01-05")),
+            // Ended exactly on its 3-month mark: retained at 3.
+            stay("volunteering", "2026-05-10", Some("2026-08-10")),
+            // Started last month: no mark has passed, counted nowhere but started.
+            stay("internship", "2026-10-15", None),
+        ];
+        let (all, by_kind) = retention(&stays, today);
+        assert_eq!(all.started, 4);
+        let [three, six, twelve] = all.marks;
+        assert_eq!((three.due, three.retained), (3, 3));
+        assert_eq!((six.due, six.retained), (3, 1));
+        assert_eq!((twelve.due, twelve.retained), (2, 1));
+        assert!((twelve.rate() - 0.5).abs() < 1e-9);
+        let internship = &by_kind["internship"];
+        assert_eq!(internship.started, 1);
+        assert!(
+            internship
+                .marks
+                .iter()
+                .all(|m| m.due == 0 && m.rate() == 0.0)
+        );
+        assert_eq!(by_kind["paid_job"].marks[1].retained, 1);
+    }
+
+    #[test]
+    fn a_mark_at_the_end_of_a_short_month_falls_on_its_last_day() {
+        // 30 Nov + 3 months = 28 Feb (not 2 March): due on that day.
+        let stays = [stay("project", "2025-11-30", None)];
+        let (all, _) = retention(&stays, day("2026-02-28"));
+        assert_eq!(all.marks[0].due, 1);
+        let (before, _) = retention(&stays, day("2026-02-27"));
+        assert_eq!(before.marks[0].due, 0);
+    }
+}

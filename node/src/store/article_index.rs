@@ -1,0 +1,222 @@
+//! The knowledge base's full-text index, kept in the node's own tables so it works
+//! the same on SQLite and PostgreSQL: every translation's title and body are cut
+//! into terms (lower case, split on anything that is not a letter or digit in any
+//! script, common words of the language left out, no stemming), and each term is
+//! stored with its article, language and weight. A search looks up its terms and
+//! keeps the articles that have all of them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::entity::article_term;
+use crate::error::Result;
+
+/// How much a term in the title counts against one in the body.
+const TITLE_WEIGHT: i32 = 3;
+/// Longer "words" (a pasted link, a long number) are not indexed.
+const MAX_TERM_CHARS: usize = 64;
+
+/// Common words left out of the index and of queries, per language.
+fn stop_words(language: &str) -> &'static [&'static str] {
+    match language {
+        "nl" => &[
+            "de", "het", "een", "en", "of", "in", "op", "te", "van", "voor", "met", "aan", "bij",
+            "is", "zijn", "was", "ik", "je", "jij", "u", "hij", "zij", "ze", "we", "wij", "dat",
+            "die", "dit", "deze", "er", "niet", "ook", "als", "om", "naar", "hoe", "wat", "wie",
+            "waar", "kan", "mag", "moet", "heb", "heeft", "hebben", "mijn", "uw", "wordt", "door",
+            "dan", "nog", "al", "maar", "wel", "geen", "over", "tot", "uit", "s",
+        ],
+        "en" => &[
+            "a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "with", "by",
+            "from", "is", "are", "was", "be", "been", "i", "you", "he", "she", "it", "we", "they",
+            "my", "your", "this", "that", "these", "those", "there", "not", "no", "do", "does",
+            "can", "may", "must", "how", "what", "who", "where", "when", "if", "as", "but", "so",
+            "have", "has", "s", "t",
+        ],
+        "ar" => &[
+            "في", "من", "على", "إلى", "الى", "عن", "مع", "و", "أو", "او", "هل", "ما", "ماذا",
+            "كيف", "هذا", "هذه", "ذلك", "التي", "الذي", "أن", "ان", "إن", "لا", "لم", "هو", "هي",
+            "أنا", "انا", "نحن", "كان", "يمكن", "أي", "اي",
+        ],
+        "es" => &[
+            "el", "la", "los", "las", "un", "una", "y", "o", "de", "del", "en", "a", "al", "por",
+            "para", "con", "que", "es", "son", "se", "no", "mi", "su", "como", "qué", "cómo",
+            "puedo", "lo", "le", "me",
+        ],
+        "uk" => &[
+            "і",
+            "й",
+            "та",
+            "або",
+            "в",
+            "у",
+            "на",
+            "з",
+            "із",
+            "до",
+            "від",
+            "для",
+            "що",
+            "як",
+            "це",
+            "чи",
+            "не",
+            "я",
+            "ви",
+            "ми",
+            "він",
+            "вона",
+            "вони",
+            "мій",
+            "можна",
+            "є",
+        ],
+        _ => &[],
+    }
+}
+
+/// Marks that sit on a letter without changing the word (Arabic vowel signs and
+/// the tatweel, combining accents of decomposed text): left out, not split on.
+fn is_ignored_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{0640}' | '\u{064B}'..='\u{065F}' | '\u{0670}')
+}
+
+/// The terms of `text` in `language`, in order, repeats kept.
+pub fn terms(language: &str, text: &str) -> Vec<String> {
+    let stop = stop_words(language);
+    let mut terms = Vec::new();
+    let mut word = String::new();
+    let mut flush = |word: &mut String| {
+        if !word.is_empty() {
+            let term = std::mem::take(word);
+            if term.chars().count() <= MAX_TERM_CHARS && !stop.contains(&term.as_str()) {
+                terms.push(term);
+            }
+        }
+    };
+    for c in text.chars() {
+        if is_ignored_mark(c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        } else {
+            flush(&mut word);
+        }
+    }
+    flush(&mut word);
+    terms
+}
+
+/// Each term of a translation with its weight: how often it occurs, a title
+/// occurrence counting [`TITLE_WEIGHT`] times.
+pub fn weights(language: &str, title: &str, body: &str) -> BTreeMap<String, i32> {
+    let mut weights = BTreeMap::new();
+    for term in terms(language, title) {
+        *weights.entry(term).or_insert(0) += TITLE_WEIGHT;
+    }
+    for term in terms(language, body) {
+        *weights.entry(term).or_insert(0) += 1;
+    }
+    weights
+}
+
+/// Replaces the index entries of the article's translation in `language`.
+pub async fn reindex(
+    db: &impl ConnectionTrait,
+    article_id: Uuid,
+    language: &str,
+    title: &str,
+    body: &str,
+) -> Result<()> {
+    article_term::Entity::delete_many()
+        .filter(article_term::Column::ArticleId.eq(article_id))
+        .filter(article_term::Column::Language.eq(language))
+        .exec(db)
+        .await?;
+    let entries: Vec<article_term::ActiveModel> = weights(language, title, body)
+        .into_iter()
+        .map(|(term, weight)| article_term::ActiveModel {
+            article_id: sea_orm::ActiveValue::Set(article_id),
+            language: sea_orm::ActiveValue::Set(language.to_owned()),
+            term: sea_orm::ActiveValue::Set(term),
+            weight: sea_orm::ActiveValue::Set(weight),
+        })
+        .collect();
+    // A statement per few hundred entries keeps under every database's limit on
+    // bound parameters.
+    for chunk in entries.chunks(200) {
+        article_term::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Articles whose translation in `language` has every one of `terms`, with their
+/// score (the sum of the terms' weights), best first, then oldest first.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    language: &str,
+    terms: &BTreeSet<String>,
+) -> Result<Vec<(Uuid, i32)>> {
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let entries = article_term::Entity::find()
+        .filter(article_term::Column::Language.eq(language))
+        .filter(article_term::Column::Term.is_in(terms.iter().cloned()))
+        .all(db)
+        .await?;
+    let mut found: HashMap<Uuid, (usize, i32)> = HashMap::new();
+    for entry in entries {
+        let (matched, score) = found.entry(entry.article_id).or_insert((0, 0));
+        *matched += 1;
+        *score += entry.weight;
+    }
+    let mut results: Vec<(Uuid, i32)> = found
+        .into_iter()
+        .filter(|(_, (matched, _))| *matched == terms.len())
+        .map(|(id, (_, score))| (id, score))
+        .collect();
+    results.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_are_lower_case_words_of_any_script_without_common_words() {
+        assert_eq!(
+            terms("nl", "Hoe vind ik een HUISARTS in Amsterdam-Oost?"),
+            ["vind", "huisarts", "amsterdam", "oost"]
+        );
+        assert_eq!(
+            terms("en", "How do I register with a GP?"),
+            ["register", "gp"]
+        );
+        // Arabic with vowel signs reads as the same word without them.
+        assert_eq!(terms("ar", "كيف أسجّل في البلدية"), ["أسجل", "البلدية"]);
+        assert_eq!(
+            terms("uk", "Як отримати BSN-номер?"),
+            ["отримати", "bsn", "номер"]
+        );
+        assert_eq!(
+            terms("ht", "Kijan mwen ka jwenn travay"),
+            ["kijan", "mwen", "ka", "jwenn", "travay"]
+        );
+    }
+
+    #[test]
+    fn a_title_word_weighs_more_than_a_body_word() {
+        let weights = weights("en", "Work permit", "A work permit is not needed for work.");
+        assert_eq!(weights["work"], 3 + 2);
+        assert_eq!(weights["permit"], 3 + 1);
+        assert_eq!(weights["needed"], 1);
+        assert!(!weights.contains_key("is"));
+    }
+}

@@ -1,0 +1,38 @@
+//! A member's application to an opportunity, with the rules decision it was
+//! allowed under.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "application")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub member_id: Uuid,
+    pub opportunity_id: Uuid,
+    /// `applied`, `screening`, `interview`, `offer`, `accepted`, `rejected` or
+    /// `withdrawn`.
+    pub stage: String,
+    #[sea_orm(column_type = "Text")]
+    pub motivation: String,
+    /// JSON array of the decision's conditions.
+    pub conditions: Json,
+    /// JSON array of the decision's warnings.
+    pub warnings: Json,
+    /// JSON array of the ids of every rule that fired.
+    pub rule_ids: Json,
+    /// 0 = no cap.
+    pub hours_cap: i32,
+    pub rules_version: String,
+    pub evaluated_on: Date,
+    /// Why it was rejected or withdrawn.
+    #[sea_orm(column_type = "Text")]
+    pub stage_note: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

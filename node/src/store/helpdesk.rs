@@ -1,0 +1,197 @@
+//! Helpdesk answerers and questions, and knowledge-base articles with their
+//! translations.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Query,
+};
+use uuid::Uuid;
+
+use super::entity::{article, article_translation, helpdesk_answerer, helpdesk_question};
+use super::{Page, PageRequest, rows};
+use crate::convert::strings_from_json;
+use crate::error::Result;
+
+/// Every answerer, earliest registered first.
+pub async fn answerers(db: &impl ConnectionTrait) -> Result<Vec<helpdesk_answerer::Model>> {
+    Ok(helpdesk_answerer::Entity::find()
+        .order_by_asc(helpdesk_answerer::Column::RegisteredAt)
+        .order_by_asc(helpdesk_answerer::Column::MemberId)
+        .all(db)
+        .await?)
+}
+
+/// One page of answerers by member id, optionally only those who speak `language`.
+/// Answerers are few (tens), so the language is checked here rather than in SQL.
+pub async fn list_answerers(
+    db: &impl ConnectionTrait,
+    request: PageRequest,
+    language: Option<&str>,
+) -> Result<Page<helpdesk_answerer::Model>> {
+    let mut select = helpdesk_answerer::Entity::find();
+    if let Some(after) = request.after {
+        select = select.filter(helpdesk_answerer::Column::MemberId.gt(after));
+    }
+    let rows: Vec<helpdesk_answerer::Model> = select
+        .order_by_asc(helpdesk_answerer::Column::MemberId)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|a| language.is_none_or(|l| speaks(a, l)))
+        .take(usize::try_from(request.size + 1).unwrap_or(usize::MAX))
+        .collect();
+    Ok(Page::from_rows(rows, request.size, |a| a.member_id))
+}
+
+/// Whether the answerer answers in `language`.
+pub fn speaks(answerer: &helpdesk_answerer::Model, language: &str) -> bool {
+    strings_from_json(&answerer.languages)
+        .iter()
+        .any(|l| l == language)
+}
+
+/// How many routed, unanswered questions each answerer has.
+pub async fn open_counts(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, u64>> {
+    let assigned: Vec<Option<Uuid>> = helpdesk_question::Entity::find()
+        .select_only()
+        .column(helpdesk_question::Column::AnswererMemberId)
+        .filter(helpdesk_question::Column::Status.eq("routed"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts = HashMap::new();
+    for id in assigned.into_iter().flatten() {
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// Questions with `status`, optionally only those assigned to `answerer` or in
+/// one of `languages`, oldest first.
+pub async fn questions_with_status(
+    db: &impl ConnectionTrait,
+    status: &str,
+    answerer: Option<Uuid>,
+    languages: Option<&[String]>,
+) -> Result<Vec<helpdesk_question::Model>> {
+    let mut select =
+        helpdesk_question::Entity::find().filter(helpdesk_question::Column::Status.eq(status));
+    if let Some(id) = answerer {
+        select = select.filter(helpdesk_question::Column::AnswererMemberId.eq(id));
+    }
+    if let Some(languages) = languages {
+        select =
+            select.filter(helpdesk_question::Column::Language.is_in(languages.iter().cloned()));
+    }
+    Ok(select
+        .order_by_asc(helpdesk_question::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Which questions a list asks for; `None` means any.
+#[derive(Debug, Default, Clone)]
+pub struct QuestionFilter {
+    pub status: Option<String>,
+    pub language: Option<String>,
+    pub answerer_member_id: Option<Uuid>,
+    pub asker_member_id: Option<Uuid>,
+}
+
+/// One page of questions matching `filter`, oldest first.
+pub async fn list_questions(
+    db: &impl ConnectionTrait,
+    request: PageRequest,
+    filter: &QuestionFilter,
+) -> Result<Page<helpdesk_question::Model>> {
+    let mut select = helpdesk_question::Entity::find();
+    if let Some(status) = &filter.status {
+        select = select.filter(helpdesk_question::Column::Status.eq(status.as_str()));
+    }
+    if let Some(language) = &filter.language {
+        select = select.filter(helpdesk_question::Column::Language.eq(language.as_str()));
+    }
+    if let Some(id) = filter.answerer_member_id {
+        select = select.filter(helpdesk_question::Column::AnswererMemberId.eq(id));
+    }
+    if let Some(id) = filter.asker_member_id {
+        select = select.filter(helpdesk_question::Column::AskerMemberId.eq(id));
+    }
+    rows::page(db, select, helpdesk_question::Column::Id, request, |q| q.id).await
+}
+
+/// The translations of these articles, by language within each.
+pub async fn translations(
+    db: &impl ConnectionTrait,
+    article_ids: &[Uuid],
+) -> Result<Vec<article_translation::Model>> {
+    if article_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(article_translation::Entity::find()
+        .filter(article_translation::Column::ArticleId.is_in(article_ids.iter().copied()))
+        .order_by_asc(article_translation::Column::ArticleId)
+        .order_by_asc(article_translation::Column::Language)
+        .all(db)
+        .await?)
+}
+
+/// The article's translation in `language`, if it has one.
+pub async fn translation(
+    db: &impl ConnectionTrait,
+    article_id: Uuid,
+    language: &str,
+) -> Result<Option<article_translation::Model>> {
+    Ok(
+        article_translation::Entity::find_by_id((article_id, language.to_owned()))
+            .one(db)
+            .await?,
+    )
+}
+
+/// The articles with these ids, in no particular order.
+pub async fn articles(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<article::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(article::Entity::find()
+        .filter(article::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// Which articles a list asks for.
+#[derive(Debug, Default, Clone)]
+pub struct ArticleFilter {
+    /// Only those with a translation in this language.
+    pub language: Option<String>,
+    /// Only those last reviewed on or before this day.
+    pub reviewed_on_or_before: Option<NaiveDate>,
+}
+
+/// One page of articles matching `filter`, oldest first.
+pub async fn list_articles(
+    db: &impl ConnectionTrait,
+    request: PageRequest,
+    filter: &ArticleFilter,
+) -> Result<Page<article::Model>> {
+    let mut select = article::Entity::find();
+    if let Some(language) = &filter.language {
+        select = select.filter(
+            article::Column::Id.in_subquery(
+                Query::select()
+                    .column(article_translation::Column::ArticleId)
+                    .from(article_translation::Entity)
+                    .and_where(article_translation::Column::Language.eq(language.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(day) = filter.reviewed_on_or_before {
+        select = select.filter(article::Column::LastReviewedOn.lte(day));
+    }
+    rows::page(db, select, article::Column::Id, request, |a| a.id).await
+}

@@ -1,0 +1,123 @@
+//! Applications and placements: the queries their service needs beyond
+//! find/insert.
+
+use chrono::NaiveDate;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use super::entity::{application, placement};
+use super::{Page, PageRequest, rows};
+use crate::error::Result;
+
+/// Stages of an application that is still open.
+pub const OPEN_STAGES: [&str; 4] = ["applied", "screening", "interview", "offer"];
+
+/// The member's open application to the opportunity, if any.
+pub async fn open_application(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+    opportunity_id: Uuid,
+) -> Result<Option<application::Model>> {
+    Ok(application::Entity::find()
+        .filter(application::Column::MemberId.eq(member_id))
+        .filter(application::Column::OpportunityId.eq(opportunity_id))
+        .filter(application::Column::Stage.is_in(OPEN_STAGES))
+        .one(db)
+        .await?)
+}
+
+/// Which applications a list asks for; `None` means any.
+#[derive(Debug, Default, Clone)]
+pub struct ApplicationFilter {
+    pub member_id: Option<Uuid>,
+    pub opportunity_id: Option<Uuid>,
+    pub stage: Option<String>,
+}
+
+/// One page of applications matching `filter`, oldest first.
+pub async fn list_applications(
+    db: &impl ConnectionTrait,
+    request: PageRequest,
+    filter: &ApplicationFilter,
+) -> Result<Page<application::Model>> {
+    let mut select = application::Entity::find();
+    if let Some(id) = filter.member_id {
+        select = select.filter(application::Column::MemberId.eq(id));
+    }
+    if let Some(id) = filter.opportunity_id {
+        select = select.filter(application::Column::OpportunityId.eq(id));
+    }
+    if let Some(stage) = &filter.stage {
+        select = select.filter(application::Column::Stage.eq(stage.as_str()));
+    }
+    rows::page(db, select, application::Column::Id, request, |a| a.id).await
+}
+
+/// The placement an application became, if it did.
+pub async fn placement_of(
+    db: &impl ConnectionTrait,
+    application_id: Uuid,
+) -> Result<Option<placement::Model>> {
+    Ok(placement::Entity::find()
+        .filter(placement::Column::ApplicationId.eq(application_id))
+        .one(db)
+        .await?)
+}
+
+/// The placements the applications became, by application id.
+pub async fn placements_of(
+    db: &impl ConnectionTrait,
+    application_ids: &[Uuid],
+) -> Result<Vec<placement::Model>> {
+    if application_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(placement::Entity::find()
+        .filter(placement::Column::ApplicationId.is_in(application_ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// Which placements a list asks for; `None` means any.
+#[derive(Debug, Default, Clone)]
+pub struct PlacementFilter {
+    pub member_id: Option<Uuid>,
+    /// `Some(true)`: only active ones; `Some(false)`: only ended ones.
+    pub active: Option<bool>,
+    pub kind: Option<String>,
+}
+
+/// One page of placements matching `filter`, oldest first.
+pub async fn list_placements(
+    db: &impl ConnectionTrait,
+    request: PageRequest,
+    filter: &PlacementFilter,
+) -> Result<Page<placement::Model>> {
+    let mut select = placement::Entity::find();
+    if let Some(id) = filter.member_id {
+        select = select.filter(placement::Column::MemberId.eq(id));
+    }
+    match filter.active {
+        Some(true) => select = select.filter(placement::Column::EndDate.is_null()),
+        Some(false) => select = select.filter(placement::Column::EndDate.is_not_null()),
+        None => {}
+    }
+    if let Some(kind) = &filter.kind {
+        select = select.filter(placement::Column::Kind.eq(kind.as_str()));
+    }
+    rows::page(db, select, placement::Column::Id, request, |p| p.id).await
+}
+
+/// Every placement that started between `first` and `last`, both included.
+pub async fn started_between(
+    db: &impl ConnectionTrait,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<placement::Model>> {
+    Ok(placement::Entity::find()
+        .filter(placement::Column::StartDate.gte(first))
+        .filter(placement::Column::StartDate.lte(last))
+        .order_by_asc(placement::Column::Id)
+        .all(db)
+        .await?)
+}

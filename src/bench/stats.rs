@@ -1,0 +1,398 @@
+//! `passage bench stats`: the central statistics across many regions. Starts
+//! `regions` real nodes (each on its own SQLite file, with `members` members,
+//! opportunities, reviews and buddy pairs written straight into its database) and a
+//! gateway routing to all of them, then times `GlobalStatsService.GetGlobalStats`
+//! through the gateway: every region asked at once, every table suppressed.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use passage_node::NodeSettings;
+use passage_node::store::entity::{
+    buddy_pair, member, opportunity, opportunity_review, opportunity_review_round, organisation,
+};
+use passage_proto::v1::{self, global_stats_service_client::GlobalStatsServiceClient};
+use sea_orm::{DatabaseConnection, EntityTrait, IntoActiveModel};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::quantile;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct StatsBench {
+    pub regions: usize,
+    /// Members in each region.
+    pub members: usize,
+    /// Calls timed (after a few to warm up).
+    pub calls: usize,
+}
+
+/// What was measured.
+#[derive(Debug, Clone)]
+pub struct StatsFigures {
+    pub startup_seconds: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub calls: usize,
+    /// Published tables in each answer.
+    pub tables: usize,
+    /// Regions that answered in the call that had the fewest.
+    pub regions_answered: usize,
+    pub calls_with_a_region_missing: usize,
+}
+
+const ROLES: &[&str] = &[
+    "newcomer",
+    "newcomer",
+    "newcomer",
+    "local",
+    "volunteer_coach",
+];
+const STATUSES: &[&str] = &[
+    "asylum_seeker",
+    "status_holder",
+    "status_holder",
+    "temporary_protection",
+    "tolerated",
+    "citizen_or_resident",
+    "other",
+];
+const CIVIC: &[&str] = &["none", "in_progress", "completed", "exempt", "unspecified"];
+const KINDS: &[&str] = &[
+    "job",
+    "internship",
+    "taster_internship",
+    "volunteer",
+    "learn_work",
+    "project",
+];
+const OPPORTUNITY_STATUSES: &[&str] = &["draft", "in_review", "published", "filled", "closed"];
+const VERDICTS: &[&str] = &["approve", "approve", "request_changes", "reject"];
+const PAIR_STATUSES: &[&str] = &["proposed", "active", "active", "declined", "ended"];
+
+/// A small deterministic generator, so every run measures the same regions.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+
+    /// A time within the last `days` days.
+    fn recent(&mut self, now: DateTime<Utc>, days: u64) -> DateTime<Utc> {
+        now - chrono::Duration::seconds((self.next() % (days * 86_400)) as i64)
+    }
+}
+
+struct Node {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<passage_node::Result<()>>,
+}
+
+/// Runs the benchmark and returns its figures.
+pub async fn run(bench: &StatsBench) -> anyhow::Result<StatsFigures> {
+    let dir = std::env::temp_dir().join(format!("passage-bench-stats-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run_in(bench, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<StatsFigures> {
+    let started = Instant::now();
+    let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
+    // Regions are seeded and started a few at a time: SQLite files, migrations and
+    // seeding are disk-bound.
+    let mut nodes = Vec::new();
+    let mut endpoints = Vec::new();
+    let mut preparing = tokio::task::JoinSet::new();
+    for index in 0..bench.regions {
+        let slug = format!("region-{index:02}");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.join(format!("{slug}.db")).display()
+        );
+        let members = bench.members;
+        preparing.spawn(async move {
+            let db = passage_node::store::connect(&url, 4).await?;
+            seed(&db, members, index as u64 + 1).await?;
+            anyhow::Ok((slug, url, db))
+        });
+        if preparing.len() >= 4 {
+            let (slug, url, db) = preparing.join_next().await.context("seeding")???;
+            nodes.push(start_node(slug, url, db, &mut endpoints).await?);
+        }
+    }
+    while let Some(prepared) = preparing.join_next().await {
+        let (slug, url, db) = prepared??;
+        nodes.push(start_node(slug, url, db, &mut endpoints).await?);
+    }
+    endpoints.sort();
+
+    let gateway_listener = TcpListener::bind(localhost).await?;
+    let gateway_address = gateway_listener.local_addr()?;
+    // Built from the settings' own keys, as a settings file would give them, so
+    // every section left out takes its defaults.
+    let regions: Vec<serde_json::Value> = endpoints
+        .iter()
+        .map(|(slug, endpoint)| serde_json::json!({"slug": slug, "name": slug, "endpoint": endpoint}))
+        .collect();
+    let settings: passage_gateway::GatewaySettings = serde_json::from_value(serde_json::json!({
+        "server": {"listen": gateway_address.to_string()},
+        "database": {
+            "url": format!("sqlite://{}?mode=rwc", dir.join("gateway.db").display()),
+            "max_connections": 4,
+        },
+        "regions": regions,
+        "federation": {"insecure": true},
+    }))?;
+    let (stop_gateway, gateway_stopped) = oneshot::channel::<()>();
+    let gateway = tokio::spawn(passage_gateway::run_with_metrics(
+        settings,
+        gateway_listener,
+        None,
+        async {
+            let _ = gateway_stopped.await;
+        },
+    ));
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{gateway_address}"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !crate::federation::is_serving(endpoint.clone()).await {
+        anyhow::ensure!(Instant::now() < deadline, "the gateway did not start");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let startup_seconds = started.elapsed().as_secs_f64();
+
+    let mut client = GlobalStatsServiceClient::new(endpoint.connect().await?);
+    let request = v1::GetGlobalStatsRequest::default();
+    for _ in 0..5 {
+        client.get_global_stats(request.clone()).await?;
+    }
+    let mut latencies = Vec::with_capacity(bench.calls);
+    let mut fewest_answered = usize::MAX;
+    let mut calls_with_a_region_missing = 0;
+    let mut tables = 0;
+    for _ in 0..bench.calls {
+        let began = Instant::now();
+        let stats = client.get_global_stats(request.clone()).await?.into_inner();
+        latencies.push(began.elapsed().as_secs_f64() * 1000.0);
+        let answered = stats.regions.iter().filter(|r| r.answered).count();
+        fewest_answered = fewest_answered.min(answered);
+        if answered < bench.regions {
+            calls_with_a_region_missing += 1;
+        }
+        tables = stats.tables.len();
+    }
+
+    let _ = stop_gateway.send(());
+    gateway.await??;
+    for node in nodes {
+        let _ = node.stop.send(());
+        node.task.await??;
+    }
+    Ok(StatsFigures {
+        startup_seconds,
+        p50_ms: quantile(&mut latencies, 0.5),
+        p99_ms: quantile(&mut latencies, 0.99),
+        calls: bench.calls,
+        tables,
+        regions_answered: fewest_answered,
+        calls_with_a_region_missing,
+    })
+}
+
+async fn start_node(
+    slug: String,
+    url: String,
+    db: DatabaseConnection,
+    endpoints: &mut Vec<(String, String)>,
+) -> anyhow::Result<Node> {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let address = listener.local_addr()?;
+    endpoints.push((slug.clone(), format!("http://{address}")));
+    let settings: NodeSettings = serde_json::from_value(serde_json::json!({
+        "region": {"slug": slug, "name": slug, "country": "NL"},
+        "server": {"listen": address.to_string()},
+        "database": {"url": url, "max_connections": 4},
+    }))?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(passage_node::serve(settings, db, listener, async {
+        let _ = stopped.await;
+    }));
+    Ok(Node { stop, task })
+}
+
+/// Writes a region's members (joined over the last year), an organisation's
+/// opportunities, their reviews and buddy pairs straight into its database.
+async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Result<()> {
+    let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
+    let now = Utc::now();
+    let rows: Vec<member::Model> = (0..members)
+        .map(|index| {
+            let created = dice.recent(now, 365);
+            member::Model {
+                id: Uuid::now_v7(),
+                display_name: format!("Member {index}"),
+                home_region: String::new(),
+                profession: "nurse".into(),
+                sectors: serde_json::json!(["healthcare"]),
+                skills: serde_json::json!([]),
+                languages: serde_json::json!(["en"]),
+                education_level: "secondary".into(),
+                experience_years: 3,
+                available_hours_per_week: 24,
+                share_across_regions: false,
+                role: dice.pick(ROLES).into(),
+                residence_status: dice.pick(STATUSES).into(),
+                asylum_application_date: None,
+                permits: serde_json::json!([]),
+                civic_integration: dice.pick(CIVIC).into(),
+                nationality: String::new(),
+                safe_country_national: false,
+                in_reception_centre: false,
+                asylum_clock_stopped_days: 0,
+                buddy_capacity: 0,
+                profile_stamps: "{}".into(),
+                created_at: created,
+                updated_at: created,
+            }
+        })
+        .collect();
+    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+    for chunk in rows.chunks(500) {
+        member::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec(db)
+        .await?;
+    }
+    let organisation_id = Uuid::now_v7();
+    organisation::Entity::insert(
+        organisation::Model {
+            id: organisation_id,
+            name: "Bench employer".into(),
+            kind: "employer".into(),
+            sector: "healthcare".into(),
+            location: String::new(),
+            website: String::new(),
+            created_at: now,
+            updated_at: now,
+        }
+        .into_active_model(),
+    )
+    .exec(db)
+    .await?;
+    let opportunities: Vec<opportunity::Model> = (0..members / 5)
+        .map(|index| {
+            let created = dice.recent(now, 365);
+            opportunity::Model {
+                id: Uuid::now_v7(),
+                organisation_id,
+                title: format!("Opportunity {index}"),
+                description: String::new(),
+                kind: dice.pick(KINDS).into(),
+                sector: "healthcare".into(),
+                skills: serde_json::json!([]),
+                languages: serde_json::json!(["en"]),
+                hours_per_week: 24,
+                paid: true,
+                location: String::new(),
+                status: dice.pick(OPPORTUNITY_STATUSES).into(),
+                self_employment: false,
+                hourly_wage_cents: 0,
+                created_at: created,
+                updated_at: created,
+            }
+        })
+        .collect();
+    let mut rounds = Vec::new();
+    let mut reviews = Vec::new();
+    for opportunity in &opportunities {
+        let submitted = opportunity.created_at + chrono::Duration::hours(1);
+        rounds.push(opportunity_review_round::Model {
+            opportunity_id: opportunity.id,
+            round: 1,
+            submitted_at: submitted,
+        });
+        let first_reviewer = dice.next() as usize;
+        for n in 0..3u64 {
+            reviews.push(opportunity_review::Model {
+                id: Uuid::now_v7(),
+                opportunity_id: opportunity.id,
+                reviewer_member_id: ids[(first_reviewer + n as usize) % ids.len()],
+                verdict: dice.pick(VERDICTS).into(),
+                comment: String::new(),
+                round: 1,
+                created_at: submitted + chrono::Duration::hours((n * 7 + dice.next() % 48) as i64),
+            });
+        }
+    }
+    let pairs: Vec<buddy_pair::Model> = (0..members / 10)
+        .map(|index| buddy_pair::Model {
+            id: Uuid::now_v7(),
+            newcomer_member_id: ids[index * 2],
+            local_member_id: ids[index * 2 + 1],
+            status: dice.pick(PAIR_STATUSES).into(),
+            reasons: serde_json::json!(["shared language: en"]),
+            end_reason: String::new(),
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    for chunk in opportunities.chunks(500) {
+        opportunity::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec(db)
+        .await?;
+    }
+    for chunk in rounds.chunks(500) {
+        opportunity_review_round::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec(db)
+        .await?;
+    }
+    for chunk in reviews.chunks(500) {
+        opportunity_review::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec(db)
+        .await?;
+    }
+    for chunk in pairs.chunks(500) {
+        buddy_pair::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}

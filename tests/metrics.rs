@@ -1,0 +1,165 @@
+//! The gateway and every node count their gRPC calls for Prometheus: per method,
+//! how many arrived, how many failed and with which code, and how long they took;
+//! a node's page adds its outbox backlog and sync cursor. Runs on SQLite and
+//! PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, Cluster, amira, create, http_get, to};
+use passage_proto::v1;
+use tonic::Code;
+
+on_both_backends!(a_chapter_admins_calls_show_in_the_gateways_and_the_nodes_metrics);
+
+const CREATE_MEMBER: &str = "/passage.v1.MemberService/CreateMember";
+
+/// The value of the sample `series` (name and labels, as written) on a metrics page.
+fn sample(page: &str, series: &str) -> Option<f64> {
+    page.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map(|value| value.parse().unwrap())
+}
+
+async fn a_chapter_admins_calls_show_in_the_gateways_and_the_nodes_metrics(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut members = cluster.members_via_gateway().await;
+
+    // The Amsterdam chapter admin registers Amira, then a member whose hours do not
+    // add up, which the node refuses.
+    create(&mut members, "amsterdam", amira()).await;
+    let mut overworked = amira();
+    overworked
+        .profile
+        .as_mut()
+        .unwrap()
+        .available_hours_per_week = -5;
+    let refused = members
+        .create_member(to(
+            "amsterdam",
+            v1::CreateMemberRequest {
+                member: Some(overworked),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+
+    // The gateway counted both calls, the refusal by its code, and timed both.
+    let gateway = http_get(&cluster.federation.metrics_endpoint().unwrap()).await;
+    for (series, value) in [
+        (
+            format!("passage_grpc_requests_total{{method=\"{CREATE_MEMBER}\"}}"),
+            2.0,
+        ),
+        (
+            format!(
+                "passage_grpc_errors_total{{method=\"{CREATE_MEMBER}\",code=\"INVALID_ARGUMENT\"}}"
+            ),
+            1.0,
+        ),
+        (
+            format!(
+                "passage_grpc_request_duration_seconds_bucket{{method=\"{CREATE_MEMBER}\",le=\"+Inf\"}}"
+            ),
+            2.0,
+        ),
+        (
+            format!("passage_grpc_request_duration_seconds_count{{method=\"{CREATE_MEMBER}\"}}"),
+            2.0,
+        ),
+    ] {
+        assert_eq!(
+            sample(&gateway, &series),
+            Some(value),
+            "{series} in\n{gateway}"
+        );
+    }
+    assert!(gateway.contains("# TYPE passage_grpc_request_duration_seconds histogram"));
+    assert!(
+        gateway.contains(&format!(
+            "passage_grpc_request_duration_seconds_bucket{{method=\"{CREATE_MEMBER}\",le=\"0.001\"}}"
+        )),
+        "{gateway}"
+    );
+    assert_eq!(
+        sample(
+            &gateway,
+            &format!("passage_grpc_errors_total{{method=\"{CREATE_MEMBER}\",code=\"OK\"}}")
+        ),
+        None,
+        "a call that succeeded is not an error"
+    );
+    // Each region's sync stream is a call too, counted as it opens; the sync
+    // figures are still there.
+    let streams = sample(
+        &gateway,
+        "passage_grpc_requests_total{method=\"/passage.v1.FederationService/Sync\"}",
+    )
+    .unwrap();
+    assert!(streams >= 3.0, "{gateway}");
+    assert!(gateway.contains("passage_sync_connected{region=\"amsterdam\"} 1"));
+
+    // Amsterdam's node answered the same two calls the gateway forwarded to it.
+    let amsterdam = http_get(
+        &cluster
+            .federation
+            .node_metrics_endpoint("amsterdam")
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        sample(
+            &amsterdam,
+            &format!("passage_grpc_requests_total{{method=\"{CREATE_MEMBER}\"}}")
+        ),
+        Some(2.0),
+        "{amsterdam}"
+    );
+    assert_eq!(
+        sample(
+            &amsterdam,
+            &format!(
+                "passage_grpc_errors_total{{method=\"{CREATE_MEMBER}\",code=\"INVALID_ARGUMENT\"}}"
+            )
+        ),
+        Some(1.0),
+        "{amsterdam}"
+    );
+    assert_eq!(
+        sample(
+            &amsterdam,
+            &format!("passage_grpc_request_duration_seconds_count{{method=\"{CREATE_MEMBER}\"}}")
+        ),
+        Some(2.0),
+        "{amsterdam}"
+    );
+    // Its side of the sync: what waits in its outbox, and how far it has applied
+    // the gateway's log.
+    assert!(
+        sample(
+            &amsterdam,
+            "passage_node_outbox_backlog{region=\"amsterdam\"}"
+        )
+        .is_some(),
+        "{amsterdam}"
+    );
+    assert!(
+        sample(&amsterdam, "passage_node_sync_cursor{region=\"amsterdam\"}").is_some(),
+        "{amsterdam}"
+    );
+    // Miami saw none of it.
+    let miami = http_get(&cluster.federation.node_metrics_endpoint("miami").unwrap()).await;
+    assert_eq!(
+        sample(
+            &miami,
+            &format!("passage_grpc_requests_total{{method=\"{CREATE_MEMBER}\"}}")
+        ),
+        None,
+        "{miami}"
+    );
+    assert!(miami.contains("passage_node_outbox_backlog{region=\"miami\"} "));
+
+    cluster.stop().await;
+}
