@@ -78,14 +78,46 @@ pub fn residence_class(status: &str) -> &'static str {
     }
 }
 
-/// Serves `RegionStatsService` from the node's database.
+/// How long a region keeps the figures it counted for a month range and answers
+/// with them: the central team's figures are at most this old (`computed_time`
+/// says when they were counted), and a gateway fanning out to many regions every
+/// few seconds does not make each count everything again.
+pub const FIGURES_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Serves `RegionStatsService` from the node's database, keeping what it counted
+/// for [`FIGURES_KEPT_FOR`].
 pub struct RegionStatsApi {
     context: NodeContext,
+    kept: std::sync::Mutex<BTreeMap<String, (std::time::Instant, v1::RegionStats)>>,
 }
 
 impl RegionStatsApi {
     pub fn new(context: NodeContext) -> Self {
-        RegionStatsApi { context }
+        RegionStatsApi {
+            context,
+            kept: std::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The figures for `span`: those kept when they are recent enough, else counted
+    /// now (and kept).
+    pub async fn kept_figures(&self, span: MonthSpan) -> Result<v1::RegionStats> {
+        let key = format!("{}..{}", span.from, span.to);
+        let lock = || {
+            self.kept
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((counted, figures)) = lock().get(&key)
+            && counted.elapsed() < FIGURES_KEPT_FOR
+        {
+            return Ok(figures.clone());
+        }
+        let figures = self.figures(span).await?;
+        let mut kept = lock();
+        kept.retain(|_, (counted, _)| counted.elapsed() < FIGURES_KEPT_FOR);
+        kept.insert(key, (std::time::Instant::now(), figures.clone()));
+        Ok(figures)
     }
 
     /// The region's figures for `span`.
@@ -346,7 +378,7 @@ impl RegionStatsService for RegionStatsApi {
         let request = request.into_inner();
         let span = MonthSpan::parse("months", request.months.as_ref(), current_month()?)
             .map_err(|e| Error::invalid(e.field, e.reason))?;
-        Ok(Response::new(self.figures(span).await?))
+        Ok(Response::new(self.kept_figures(span).await?))
     }
 }
 
