@@ -367,6 +367,18 @@ async fn a_region_behind_a_compacted_log_gets_a_snapshot(backend: Backend) {
         |r| r.backlog == 0 && r.cursor > 0,
     )
     .await;
+    // Amsterdam's own change is in the log once another region has it.
+    eventually("Washington DC has Amsterdam's change", || {
+        let mut client = client.clone();
+        let first = first.id.clone();
+        async move {
+            profile_in(&mut client, "washington-dc", &first)
+                .await
+                .and_then(|m| m.profile)
+                .is_some_and(|p| p.skills.iter().any(|s| s == "Welding"))
+        }
+    })
+    .await;
     let bad = admin
         .compact_log(v1::CompactLogRequest { keep_seconds: -1 })
         .await

@@ -125,7 +125,7 @@ impl CallMetrics {
             let methods = self.methods.read().unwrap_or_else(PoisonError::into_inner);
             let mut methods: Vec<_> = methods
                 .iter()
-                .map(|(path, figures)| (path.clone(), figures.clone()))
+                .map(|(path, figures)| (label_value(path), figures.clone()))
                 .collect();
             methods.sort_by(|a, b| a.0.cmp(&b.0));
             methods
@@ -338,6 +338,21 @@ impl<B: Body> Body for MeteredBody<B> {
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
     }
+}
+
+/// `text` as a Prometheus label value: backslash, double quote and line feed
+/// escaped, so a client's odd request path cannot break the exposition.
+fn label_value(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '"' => escaped.push_str("\\\""),
+            '\n' => escaped.push_str("\\n"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
 }
 
 #[cfg(test)]

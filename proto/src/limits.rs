@@ -5,11 +5,10 @@
 //! - at most `max_concurrent_calls` calls in flight; a call past that is shed at
 //!   once with `UNAVAILABLE` ("overloaded, retry later") instead of queueing;
 //! - at most `calls_per_second` per caller, with bursts up to `burst` (a token
-//!   bucket per caller); past that `RESOURCE_EXHAUSTED`. The caller is the bearer
-//!   token of the call when it has one, else the address it connects from (behind
-//!   the gateway a node sees every client as the gateway, so a node's own limit is
-//!   set higher than the gateway's); at most [`MAX_CALLERS`] callers are tracked,
-//!   the idlest forgotten first;
+//!   bucket per caller); past that `RESOURCE_EXHAUSTED`. The caller is the address
+//!   it connects from (behind the gateway a node sees every client as the gateway,
+//!   so a node's own limit is set higher than the gateway's); at most
+//!   [`MAX_CALLERS`] callers are tracked, the idlest forgotten first;
 //! - a call that has not produced its answer within `call_timeout_ms` ends with
 //!   `DEADLINE_EXCEEDED`.
 //!
@@ -186,17 +185,10 @@ impl Limits {
     }
 }
 
-/// Who a call comes from, for its rate: its bearer token (hashed, never kept
-/// as is) or its peer address.
+/// Who a call comes from, for its rate: the address it connects from. (A bearer
+/// token is not used until tokens are checked: a client could send a new one with
+/// every call and never run out.)
 fn caller<B>(request: &http::Request<B>) -> String {
-    if let Some(token) = request.headers().get(http::header::AUTHORIZATION) {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in token.as_bytes() {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        return format!("token:{hash:016x}");
-    }
     let extensions = request.extensions();
     let address: Option<IpAddr> = extensions
         .get::<tonic::transport::server::TcpConnectInfo>()
@@ -332,12 +324,16 @@ mod tests {
         }
     }
 
-    fn call_to(path: &str, token: &str) -> http::Request<()> {
-        http::Request::builder()
-            .uri(path)
-            .header("authorization", token)
-            .body(())
-            .unwrap()
+    /// A call to `path` from the client at 10.0.0.`client`.
+    fn call_to(path: &str, client: u8) -> http::Request<()> {
+        let mut request = http::Request::builder().uri(path).body(()).unwrap();
+        request
+            .extensions_mut()
+            .insert(tonic::transport::server::TcpConnectInfo {
+                local_addr: None,
+                remote_addr: Some(std::net::SocketAddr::from(([10, 0, 0, client], 40_000))),
+            });
+        request
     }
 
     fn code<B>(response: &http::Response<B>) -> Option<&str> {
@@ -364,29 +360,24 @@ mod tests {
         });
         let path = "/passage.v1.MemberService/ListMembers";
         for _ in 0..3 {
-            let answer = service
-                .clone()
-                .oneshot(call_to(path, "Bearer a"))
-                .await
-                .unwrap();
+            let answer = service.clone().oneshot(call_to(path, 1)).await.unwrap();
             assert_eq!(code(&answer), None, "within the burst");
         }
-        let refused = service
-            .clone()
-            .oneshot(call_to(path, "Bearer a"))
-            .await
-            .unwrap();
+        let refused = service.clone().oneshot(call_to(path, 1)).await.unwrap();
         assert_eq!(code(&refused), Some("8"), "RESOURCE_EXHAUSTED");
-        // Another caller has a bucket of its own.
-        let other = service
-            .clone()
-            .oneshot(call_to(path, "Bearer b"))
-            .await
-            .unwrap();
+        let mut with_a_token = call_to(path, 1);
+        with_a_token.headers_mut().insert(
+            "authorization",
+            http::HeaderValue::from_static("Bearer made-up"),
+        );
+        let still = service.clone().oneshot(with_a_token).await.unwrap();
+        assert_eq!(code(&still), Some("8"), "a made-up token is no new caller");
+        // Another client has a bucket of its own.
+        let other = service.clone().oneshot(call_to(path, 2)).await.unwrap();
         assert_eq!(code(&other), None);
         let health = service
             .clone()
-            .oneshot(call_to("/grpc.health.v1.Health/Check", "Bearer a"))
+            .oneshot(call_to("/grpc.health.v1.Health/Check", 1))
             .await
             .unwrap();
         assert_eq!(code(&health), None);
@@ -407,11 +398,7 @@ mod tests {
         let path = "/passage.v1.MatchService/MatchOpportunities";
         let mut calls = Vec::new();
         for n in 0..5 {
-            calls.push(tokio::spawn(
-                service
-                    .clone()
-                    .oneshot(call_to(path, &format!("Bearer {n}"))),
-            ));
+            calls.push(tokio::spawn(service.clone().oneshot(call_to(path, n))));
         }
         let mut codes = Vec::new();
         for call in calls {

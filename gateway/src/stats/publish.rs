@@ -51,28 +51,75 @@ pub fn tables(
             values
         })
         .collect();
+    let grid_cells = |table: &str, month: &str, categories: &[String]| -> Vec<Vec<i64>> {
+        values
+            .iter()
+            .map(|values| {
+                categories
+                    .iter()
+                    .map(|category| {
+                        values
+                            .get(&(table, month, category.as_str()))
+                            .copied()
+                            .unwrap_or(0)
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    // Tables that count the same records by other categories share their totals
+    // and are protected together.
+    let mut shown: Vec<Option<Disclosure>> = vec![None; grids.len()];
+    for group in LINKED {
+        let members: Vec<usize> = grids
+            .iter()
+            .enumerate()
+            .filter(|(_, ((table, _), _))| group.contains(&table.as_str()))
+            .map(|(index, _)| index)
+            .collect();
+        if members.len() < 2 {
+            continue;
+        }
+        let tables: Vec<(Vec<Vec<i64>>, usize)> = members
+            .iter()
+            .map(|index| {
+                let ((table, month), categories) = &grids[*index];
+                (grid_cells(table, month, categories), categories.len())
+            })
+            .collect();
+        for (index, disclosure) in members
+            .iter()
+            .zip(suppression::publish_linked(&tables, threshold, rounding))
+        {
+            shown[*index] = Some(disclosure);
+        }
+    }
     grids
-        .into_iter()
-        .map(|((table, month), categories)| {
-            let cells: Vec<Vec<i64>> = values
-                .iter()
-                .map(|values| {
-                    categories
-                        .iter()
-                        .map(|category| {
-                            values
-                                .get(&(table.as_str(), month.as_str(), category.as_str()))
-                                .copied()
-                                .unwrap_or(0)
-                        })
-                        .collect()
-                })
-                .collect();
-            let shown = suppression::publish(&cells, categories.len(), threshold, rounding);
-            table_to_wire(&table, &month, regions, &categories, &shown)
+        .iter()
+        .zip(shown)
+        .map(|(((table, month), categories), linked)| {
+            let shown = linked.unwrap_or_else(|| {
+                suppression::publish(
+                    &grid_cells(table, month, categories),
+                    categories.len(),
+                    threshold,
+                    rounding,
+                )
+            });
+            table_to_wire(table, month, regions, categories, &shown)
         })
         .collect()
 }
+
+/// Tables that count the same records (and so share every region's total).
+const LINKED: [&[&str]; 2] = [
+    &[
+        "members_by_role",
+        "members_by_residence_class",
+        "members_by_civic_integration",
+    ],
+    &["opportunities_by_kind", "opportunities_by_status"],
+];
 
 fn cell(category: &str, month: &str, shown: Option<i64>) -> v1::PublishedCell {
     v1::PublishedCell {

@@ -248,6 +248,60 @@ pub fn publish(cells: &[Vec<i64>], columns: usize, threshold: i64, rounding: i64
     table.disclosure(rounding)
 }
 
+/// Publishes tables that count the same things by different categories (members by
+/// role, by residence class, by civic integration): they share each region's total
+/// and the grand total, so a total hidden in one must be hidden in all, or another
+/// table would hand the attacker the value. Each table is protected as by
+/// [`publish`]; then every shared total hidden in any of them is hidden in all, and
+/// the tables are protected again, until nothing changes. `tables` are (cells,
+/// columns), with the same regions in the same order.
+pub fn publish_linked(
+    tables: &[(Vec<Vec<i64>>, usize)],
+    threshold: i64,
+    rounding: i64,
+) -> Vec<Disclosure> {
+    let mut extended: Vec<Extended> = tables
+        .iter()
+        .map(|(cells, columns)| {
+            let mut table = Extended::new(cells, *columns);
+            table.suppress_small(threshold);
+            table
+        })
+        .collect();
+    loop {
+        for table in &mut extended {
+            while table.protect_a_lone_entry() || table.protect_a_bridge() {}
+        }
+        let height = extended.first().map_or(0, Extended::height);
+        let mut changed = false;
+        for r in 0..height {
+            let hidden_somewhere = extended.iter().any(|t| {
+                t.hidden
+                    .get(r)
+                    .and_then(|row| row.last())
+                    .copied()
+                    .unwrap_or(false)
+            });
+            if !hidden_somewhere {
+                continue;
+            }
+            for table in &mut extended {
+                let last = table.width() - 1;
+                if let Some(total) = table.hidden.get_mut(r).and_then(|row| row.get_mut(last))
+                    && !*total
+                {
+                    *total = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    extended.iter().map(|t| t.disclosure(rounding)).collect()
+}
+
 impl Extended {
     /// Primary suppression.
     fn suppress_small(&mut self, threshold: i64) {
@@ -576,6 +630,44 @@ mod tests {
             let published = publish(&cells, columns, 10, 0);
             check_consistent(&cells, columns, 10, &published);
             prop_assert_eq!(attack(&published), vec![]);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Members by role and members by residence class share every region's
+        /// total: an attacker who takes the totals one table publishes and puts
+        /// them into the other must still recover nothing.
+        #[test]
+        fn tables_that_share_totals_do_not_give_each_other_away(
+            (cells, columns) in small_tables(),
+            split in proptest::collection::vec(0i64..=100, 6),
+        ) {
+            let other: Vec<Vec<i64>> = cells
+                .iter()
+                .enumerate()
+                .map(|(r, row)| {
+                    let sum: i64 = row.iter().sum();
+                    let part = sum * split[r % split.len()] / 100;
+                    vec![part, sum - part]
+                })
+                .collect();
+            let shown = publish_linked(&[(cells.clone(), columns), (other.clone(), 2)], 10, 0);
+            check_consistent(&cells, columns, 10, &shown[0]);
+            check_consistent(&other, 2, 10, &shown[1]);
+            for (mine, theirs) in [(&shown[0], &shown[1]), (&shown[1], &shown[0])] {
+                let mut helped = mine.clone();
+                for (r, total) in helped.row_totals.iter_mut().enumerate() {
+                    if total.is_none() {
+                        *total = theirs.row_totals[r];
+                    }
+                }
+                if helped.total.is_none() {
+                    helped.total = theirs.total;
+                }
+                prop_assert_eq!(attack(&helped), vec![]);
+            }
         }
     }
 }

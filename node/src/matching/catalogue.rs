@@ -195,6 +195,9 @@ impl Listing {
 #[derive(Debug, Default)]
 pub struct Catalogue {
     listing: RwLock<Listing>,
+    /// Set when following a committed write failed: the next match reads every
+    /// published opportunity again.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 impl Catalogue {
@@ -215,12 +218,54 @@ impl Catalogue {
         }
         Ok(Catalogue {
             listing: RwLock::new(listing),
+            stale: Default::default(),
         })
+    }
+
+    /// Follows a committed write to the opportunities `ids`. The write stands
+    /// whatever happens here: when reading them fails, the catalogue is marked
+    /// stale and read whole before the next match.
+    pub async fn follow(&self, db: &impl ConnectionTrait, ids: &[Uuid]) {
+        if let Err(error) = self.refresh(db, ids).await {
+            self.mark_stale(&error);
+        }
+    }
+
+    /// Follows a committed change of `organisation`'s kind (see [`Self::follow`]).
+    pub async fn follow_organisation(&self, db: &impl ConnectionTrait, organisation: Uuid) {
+        if let Err(error) = self.refresh_organisation(db, organisation).await {
+            self.mark_stale(&error);
+        }
+    }
+
+    fn mark_stale(&self, error: &crate::Error) {
+        tracing::error!(%error, "matching's catalogue could not follow a write; it is read again before the next match");
+        self.stale.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Reads every published opportunity again when following a write failed.
+    pub async fn reload_if_stale(&self, db: &impl ConnectionTrait) -> Result<()> {
+        if self.stale.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            match Catalogue::load(db).await {
+                Ok(fresh) => {
+                    let listing = match fresh.listing.into_inner() {
+                        Ok(listing) => listing,
+                        Err(poisoned) => poisoned.into_inner(),
+                    };
+                    *self.write() = listing;
+                }
+                Err(error) => {
+                    self.stale.store(true, std::sync::atomic::Ordering::SeqCst);
+                    return Err(error);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reads the opportunities `ids` again after a write: published ones are
     /// listed as they are now, others leave the catalogue.
-    pub async fn refresh(&self, db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
+    async fn refresh(&self, db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<()> {
         let rows = opportunity::Entity::find()
             .filter(opportunity::Column::Id.is_in(ids.iter().copied()))
             .all(db)
@@ -244,7 +289,7 @@ impl Catalogue {
     }
 
     /// Reads again every published opportunity of `organisation` (its kind changed).
-    pub async fn refresh_organisation(
+    async fn refresh_organisation(
         &self,
         db: &impl ConnectionTrait,
         organisation: Uuid,
@@ -286,6 +331,7 @@ impl Catalogue {
         }
         Catalogue {
             listing: RwLock::new(listing),
+            stale: Default::default(),
         }
     }
 }

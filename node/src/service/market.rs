@@ -118,8 +118,8 @@ impl MarketService for MarketApi {
         // The organisation's kind is part of what rules read of its opportunities.
         self.context
             .catalogue
-            .refresh_organisation(&self.context.db, saved.id)
-            .await?;
+            .follow_organisation(&self.context.db, saved.id)
+            .await;
         Ok(Response::new(convert::market::organisation_to_wire(&saved)))
     }
 
@@ -229,8 +229,8 @@ impl MarketService for MarketApi {
         // Matching reads published opportunities from memory: follow the change.
         self.context
             .catalogue
-            .refresh(&self.context.db, &[saved.id])
-            .await?;
+            .follow(&self.context.db, &[saved.id])
+            .await;
         Ok(Response::new(convert::market::opportunity_to_wire(&saved)))
     }
 }

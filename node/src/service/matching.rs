@@ -83,6 +83,10 @@ impl MatchService for MatchApi {
         member.skills = lower(std::mem::take(&mut member.skills));
         member.sectors = lower(std::mem::take(&mut member.sectors));
         member.languages = lower(std::mem::take(&mut member.languages));
+        self.context
+            .catalogue
+            .reload_if_stale(&self.context.db)
+            .await?;
         let rules = self.context.rules.current();
         let catalogue = self.context.catalogue.clone();
         let (decided_with, facts) = (rules.clone(), member.clone());
@@ -98,6 +102,7 @@ impl MatchService for MatchApi {
         let ids: Vec<uuid::Uuid> = found.best.iter().map(|r| r.id).collect();
         let mut rows: HashMap<uuid::Uuid, opportunity::Model> = opportunity::Entity::find()
             .filter(opportunity::Column::Id.is_in(ids))
+            .filter(opportunity::Column::Status.eq("published"))
             .all(&self.context.db)
             .await
             .map_err(Error::from)?
@@ -181,32 +186,39 @@ impl MatchService for MatchApi {
             if !decision.eligible {
                 continue;
             }
-            let fit = fit(
+            // Ranked within the hours the rules allow, explained without them: a
+            // cap would tell the organisation something of the member's status.
+            let score = fit(
                 &facts,
                 &skills,
                 &sector,
                 &languages,
                 row.hours_per_week,
                 decision.hours_cap,
-            );
-            ranked.push((fit.score(), fit.reasons(), candidate, decision));
+            )
+            .score();
+            let reasons = fit(
+                &facts,
+                &skills,
+                &sector,
+                &languages,
+                row.hours_per_week,
+                None,
+            )
+            .reasons();
+            ranked.push((score, reasons, candidate));
         }
         let eligible = ranked.len();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.2.id.cmp(&a.2.id)));
         ranked.truncate(limit);
         let matches = ranked
             .into_iter()
-            .map(|(score, reasons, candidate, decision)| {
-                let wire = decision_to_wire(&rules, &decision, date);
-                v1::MemberMatch {
-                    member_id: candidate.id.to_string(),
-                    display_name: candidate.display_name.clone(),
-                    profession: candidate.profession.clone(),
-                    score,
-                    reasons,
-                    hours_cap: wire.hours_cap,
-                    conditions: wire.conditions,
-                }
+            .map(|(score, reasons, candidate)| v1::MemberMatch {
+                member_id: candidate.id.to_string(),
+                display_name: candidate.display_name.clone(),
+                profession: candidate.profession.clone(),
+                score,
+                reasons,
             })
             .collect();
         Ok(Response::new(v1::MatchMembersResponse {

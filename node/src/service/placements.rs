@@ -253,7 +253,9 @@ impl PlacementService for PlacementApi {
         )
         .await?;
         txn.commit().await.map_err(Error::from)?;
-        tracing::info!(application_id = %saved.id, %member_id, %opportunity_id, rules = ?rule_ids, "application made");
+        // The rules that fired say something of the member's status: they are kept
+        // with the application, never logged.
+        tracing::info!(application_id = %saved.id, %opportunity_id, "application made");
         Ok(Response::new(convert::placements::application_to_wire(
             &saved, None,
         )))
@@ -421,8 +423,8 @@ impl PlacementService for PlacementApi {
         if filled {
             self.context
                 .catalogue
-                .refresh(&self.context.db, &[opportunity_id])
-                .await?;
+                .follow(&self.context.db, &[opportunity_id])
+                .await;
         }
         tracing::info!(application_id = %id, placement_id = %placement.id, kind, %start, filled, "application accepted");
         Ok(Response::new(v1::AcceptApplicationResponse {

@@ -174,8 +174,8 @@ impl ReviewService for ReviewApi {
             // Published (or no longer): matching's catalogue follows.
             self.context
                 .catalogue
-                .refresh(&self.context.db, &[opportunity_id])
-                .await?;
+                .follow(&self.context.db, &[opportunity_id])
+                .await;
         }
         tracing::info!(
             %opportunity_id, %reviewer, round, verdict = %saved.verdict, ?outcome,

@@ -221,7 +221,16 @@ pub async fn applications_by_stage(db: &impl ConnectionTrait) -> Result<Vec<(Str
 /// Coaching participants by their recorded outcome (stored name; `unspecified`
 /// while none is recorded).
 pub async fn cohort_outcomes(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>> {
-    count_by::<coaching_enrolment::Entity>(db, coaching_enrolment::Column::Outcome).await
+    let counted =
+        count_by::<coaching_enrolment::Entity>(db, coaching_enrolment::Column::Outcome).await?;
+    // An enrolment without an outcome yet stores it empty.
+    Ok(counted
+        .into_iter()
+        .map(|(outcome, n)| match outcome.as_str() {
+            "" => ("unspecified".to_owned(), n),
+            _ => (outcome, n),
+        })
+        .collect())
 }
 
 /// Every placement: member, kind, first and last day.
