@@ -18,6 +18,7 @@ use tonic::transport::Channel;
 
 on_both_backends!(
     an_arabic_question_is_routed_to_the_arabic_speaking_superlocal,
+    a_superlocal_who_leaves_passage_hands_her_questions_back,
     an_answered_question_becomes_an_article_found_in_dutch_but_not_in_english,
     an_article_not_reviewed_in_200_days_is_stale_at_180,
 );
@@ -503,5 +504,38 @@ async fn an_article_not_reviewed_in_200_days_is_stale_at_180(backend: Backend) {
         .unwrap_err();
     assert_eq!(future.code(), Code::InvalidArgument);
     assert!(future.message().starts_with("reviewed_on"), "{future:?}");
+    desk.cluster.stop().await;
+}
+
+async fn a_superlocal_who_leaves_passage_hands_her_questions_back(backend: Backend) {
+    let mut desk = Helpdesk::open(backend).await;
+    let samir = desk.superlocal("Samir Aziz", &["ar", "nl"]).await;
+    let asker = desk.member("Yara Khalil", v1::MemberRole::Newcomer).await;
+    let question = desk
+        .ask(&asker, "ar", "كيف أسجل عنواني في البلدية؟")
+        .await
+        .unwrap();
+    assert_eq!(question.answerer_member_id, samir);
+
+    // Samir asks the chapter to delete his membership: nobody else speaks Arabic,
+    // so his open question waits again, and new ones are not routed to him.
+    desk.members
+        .delete_member(to(REGION, v1::DeleteMemberRequest { id: samir.clone() }))
+        .await
+        .unwrap();
+    let waiting = desk.questions(v1::QuestionStatus::Unrouted).await;
+    assert_eq!(
+        waiting.iter().map(|q| q.id.as_str()).collect::<Vec<_>>(),
+        [question.id.as_str()]
+    );
+    let next = desk
+        .ask(&asker, "ar", "هل أحتاج إلى تصريح عمل؟")
+        .await
+        .unwrap();
+    assert_eq!(next.status, v1::QuestionStatus::Unrouted as i32);
+
+    // A new Arabic-speaking superlocal takes both.
+    let lina = desk.member("Lina Haile", v1::MemberRole::Local).await;
+    assert_eq!(desk.register(&lina, &["ar"]).await.open_questions, 2);
     desk.cluster.stop().await;
 }

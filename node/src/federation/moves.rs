@@ -87,6 +87,7 @@ pub async fn release(
     .exec(&txn)
     .await?;
     crate::store::members::delete(&txn, id).await?;
+    crate::service::member_leaves(&txn, id).await?;
     publish::enqueue(&txn, &state).await?;
     txn.commit().await?;
     context.outbox_ready.notify_one();

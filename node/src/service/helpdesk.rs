@@ -35,6 +35,27 @@ impl HelpdeskApi {
     }
 }
 
+/// Takes `member_id` off the answerers and routes their open questions again (to
+/// another speaker, or back to UNROUTED); `None` when they were no answerer. Also
+/// run when a member is deleted or moves away, in the same transaction.
+pub(crate) async fn withdraw_answerer(
+    db: &impl ConnectionTrait,
+    member_id: uuid::Uuid,
+) -> Result<Option<Vec<helpdesk_question::Model>>> {
+    let deleted = helpdesk_answerer::Entity::delete_by_id(member_id)
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Ok(None);
+    }
+    let open = store::questions_with_status(db, "routed", Some(member_id), None).await?;
+    let mut rerouted = Vec::with_capacity(open.len());
+    for question in open {
+        rerouted.push(route(db, question).await?);
+    }
+    Ok(Some(rerouted))
+}
+
 /// Routes a question to the answerer who speaks its language and has the fewest
 /// open questions (the earliest registered on a tie), or leaves it UNROUTED.
 async fn route(
@@ -138,18 +159,10 @@ impl HelpdeskService for HelpdeskApi {
     ) -> Result<Response<v1::UnregisterAnswererResponse>, Status> {
         let member_id = validate::id("member_id", &request.into_inner().member_id)?;
         let (_turn, txn) = self.context.begin_write().await?;
-        let deleted = helpdesk_answerer::Entity::delete_by_id(member_id)
-            .exec(&txn)
-            .await
-            .map_err(Error::from)?;
-        if deleted.rows_affected == 0 {
+        let Some(rerouted) = withdraw_answerer(&txn, member_id).await? else {
             return Err(Error::not_found("answerer", member_id).into());
-        }
-        let open = store::questions_with_status(&txn, "routed", Some(member_id), None).await?;
-        let mut rerouted = Vec::with_capacity(open.len());
-        for question in open {
-            rerouted.push(question_to_wire(&route(&txn, question).await?));
-        }
+        };
+        let rerouted: Vec<_> = rerouted.iter().map(question_to_wire).collect();
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%member_id, rerouted = rerouted.len(), "helpdesk answerer unregistered");
         Ok(Response::new(v1::UnregisterAnswererResponse { rerouted }))

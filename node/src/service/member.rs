@@ -214,6 +214,7 @@ impl MemberService for MemberApi {
             Err(error) => return Err(self.not_home(error, id).await.into()),
         };
         members::delete(&txn, id).await?;
+        super::member_leaves(&txn, id).await?;
         let erasure = publish::erasure(&row, &self.context.clock, &self.context.region);
         if let Some(state) = &erasure {
             publish::enqueue(&txn, state).await?;

@@ -32,6 +32,7 @@ pub use market::MarketApi;
 pub use matching::MatchApi;
 pub use member::MemberApi;
 pub use placements::PlacementApi;
+pub(crate) use region_member::member_leaves;
 pub use review::ReviewApi;
 pub use rules::{RulesApi, decision_to_wire};
 pub use stats::{RegionStatsApi, residence_class};
