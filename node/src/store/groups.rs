@@ -44,23 +44,38 @@ pub async fn by_ids(
         .collect())
 }
 
-/// How many members each of these groups has; a group without any is absent.
-pub async fn member_counts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
+/// How many rows of `E` name each of `ids` in `key`; an id without any is absent.
+async fn counts_by<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    key: E::Column,
+    counted: E::Column,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, i64>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let column = group_membership::Column::GroupId;
-    Ok(group_membership::Entity::find()
+    Ok(E::find()
         .select_only()
-        .column(column)
-        .column_as(Expr::col(group_membership::Column::Id).count(), "count")
-        .filter(column.is_in(ids.iter().copied()))
-        .group_by(column)
+        .column(key)
+        .column_as(Expr::col(counted).count(), "count")
+        .filter(key.is_in(ids.iter().copied()))
+        .group_by(key)
         .into_tuple::<(Uuid, i64)>()
         .all(db)
         .await?
         .into_iter()
         .collect())
+}
+
+/// How many members each of these groups has; a group without any is absent.
+pub async fn member_counts(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
+    counts_by::<group_membership::Entity>(
+        db,
+        group_membership::Column::GroupId,
+        group_membership::Column::Id,
+        ids,
+    )
+    .await
 }
 
 /// The member's membership of the group, if they are in it.
@@ -142,21 +157,13 @@ pub async fn attendee_counts(
     db: &impl ConnectionTrait,
     meeting_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, i64>> {
-    if meeting_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let column = meeting_attendance::Column::MeetingId;
-    Ok(meeting_attendance::Entity::find()
-        .select_only()
-        .column(column)
-        .column_as(Expr::col(meeting_attendance::Column::Id).count(), "count")
-        .filter(column.is_in(meeting_ids.iter().copied()))
-        .group_by(column)
-        .into_tuple::<(Uuid, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
+    counts_by::<meeting_attendance::Entity>(
+        db,
+        meeting_attendance::Column::MeetingId,
+        meeting_attendance::Column::Id,
+        meeting_ids,
+    )
+    .await
 }
 
 /// Which of `member_ids` are recorded as having come to the meeting already.
