@@ -18,6 +18,7 @@ const PROTOS: &[&str] = &[
     "passage/v1/casework.proto",
     "passage/v1/placement.proto",
     "passage/v1/helpdesk.proto",
+    "passage/v1/audit.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

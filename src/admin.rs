@@ -7,10 +7,47 @@ use passage_proto::v1::{
     self, federation_admin_service_client::FederationAdminServiceClient,
     global_stats_service_client::GlobalStatsServiceClient,
 };
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
+/// A channel to the gateway whose every call carries the operator's (or
+/// analyst's) bearer token.
+pub type GatewayLink = InterceptedService<Channel, Bearer>;
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bearer(<token>)")
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// `channel`, with `token` on every call.
+pub fn link(channel: Channel, token: &str) -> anyhow::Result<GatewayLink> {
+    let mut value: tonic::metadata::MetadataValue<tonic::metadata::Ascii> =
+        format!("Bearer {}", token.trim())
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--token: not a token (printable ASCII only)"))?;
+    value.set_sensitive(true);
+    Ok(InterceptedService::new(channel, Bearer(value)))
+}
+
 /// `passage admin sync`: per region, connected or not, last seen, cursor, backlog, lag.
-pub async fn sync_table(channel: Channel) -> anyhow::Result<String> {
+pub async fn sync_table(channel: GatewayLink) -> anyhow::Result<String> {
     let status = FederationAdminServiceClient::new(channel)
         .get_sync_status(v1::GetSyncStatusRequest {})
         .await?
@@ -45,7 +82,7 @@ pub async fn sync_table(channel: Channel) -> anyhow::Result<String> {
 
 /// `passage admin erasures`: every erasure, with the regions that confirmed it and
 /// those still pending.
-pub async fn erasures_table(channel: Channel) -> anyhow::Result<String> {
+pub async fn erasures_table(channel: GatewayLink) -> anyhow::Result<String> {
     let mut client = FederationAdminServiceClient::new(channel);
     let mut out = String::new();
     writeln!(
@@ -98,7 +135,7 @@ fn utc(time: Option<prost_types::Timestamp>) -> String {
 
 /// `passage admin transfers`: every move of a member between home regions.
 pub async fn transfers_table(
-    channel: Channel,
+    channel: GatewayLink,
     member_id: Option<String>,
 ) -> anyhow::Result<String> {
     let mut client = FederationAdminServiceClient::new(channel);
@@ -144,7 +181,7 @@ pub async fn transfers_table(
 
 /// `passage admin compact`: drops log entries every region has applied, and those
 /// older than `keep_hours`.
-pub async fn compact(channel: Channel, keep_hours: u32) -> anyhow::Result<String> {
+pub async fn compact(channel: GatewayLink, keep_hours: u32) -> anyhow::Result<String> {
     let done = FederationAdminServiceClient::new(channel)
         .compact_log(v1::CompactLogRequest {
             keep_seconds: i64::from(keep_hours) * 3600,
@@ -161,7 +198,7 @@ pub async fn compact(channel: Channel, keep_hours: u32) -> anyhow::Result<String
 /// as `<10`, regions that did not answer marked with the time of their figures) or,
 /// with `json`, as the JSON the dashboard serves.
 pub async fn stats_report(
-    channel: Channel,
+    channel: GatewayLink,
     request: v1::GetGlobalStatsRequest,
     json: bool,
 ) -> anyhow::Result<String> {

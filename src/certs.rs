@@ -39,6 +39,17 @@ impl CertDir {
         self.files(&format!("region-{region}"))
     }
 
+    /// The federation's caller key, which the gateway seals callers with.
+    pub fn caller_key(&self) -> PathBuf {
+        self.0.join("caller.key")
+    }
+
+    /// A region's caller key, derived from [`CertDir::caller_key`]: its node
+    /// opens the gateway's seals with it.
+    pub fn region_caller_key(&self, region: &str) -> PathBuf {
+        self.0.join(format!("{region}.caller.key"))
+    }
+
     fn files(&self, name: &str) -> CertFiles {
         CertFiles {
             cert: self.0.join(format!("{name}.pem")),
@@ -103,7 +114,34 @@ pub fn init(dir: &CertDir) -> anyhow::Result<CertFiles> {
     let cert = params.self_signed(&key)?;
     std::fs::write(&files.cert, cert.pem())?;
     write_private(&files.key, &key.serialize_pem())?;
+    ensure_caller_key(dir)?;
     Ok(files)
+}
+
+/// Makes the federation's caller key unless it is there.
+pub fn ensure_caller_key(dir: &CertDir) -> anyhow::Result<()> {
+    let path = dir.caller_key();
+    if !path.exists() {
+        std::fs::create_dir_all(&dir.0).with_context(|| format!("creating {}", dir.0.display()))?;
+        let key = passage_proto::access::new_key_text().map_err(anyhow::Error::msg)?;
+        write_private(&path, &format!("{key}\n"))?;
+    }
+    Ok(())
+}
+
+/// Writes region `region`'s caller key, derived from the federation's.
+pub fn issue_region_caller_key(dir: &CertDir, region: &str) -> anyhow::Result<PathBuf> {
+    let master = passage_proto::access::read_key_file(&dir.caller_key())
+        .map_err(anyhow::Error::msg)
+        .context("the federation's caller key (run `passage certs init`)")?;
+    let path = dir.region_caller_key(region);
+    let key = passage_proto::access::region_key(&master, region);
+    write_private(&path, &format!("{}\n", hex_text(&key)))?;
+    Ok(path)
+}
+
+fn hex_text(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn issuer(dir: &CertDir) -> anyhow::Result<Issuer<'static, KeyPair>> {
@@ -147,13 +185,15 @@ pub fn issue_region(dir: &CertDir, region: &str) -> anyhow::Result<CertFiles> {
     if !passage_proto::is_region_slug(region) {
         bail!("--region: {region:?} is not a region slug (lowercase letters, digits and '-')");
     }
-    issue(
+    let files = issue(
         dir,
         dir.region(region),
         vec![passage_proto::region_tls_name(region)],
         region,
         vec![ExtendedKeyUsagePurpose::ClientAuth],
-    )
+    )?;
+    issue_region_caller_key(dir, region)?;
+    Ok(files)
 }
 
 /// Issues the gateway's server certificate, valid for `gateway.passage`, localhost
@@ -179,12 +219,16 @@ pub fn ensure_demo_certs(dir: &CertDir, regions: &[&str]) -> anyhow::Result<()> 
     if !dir.ca().cert.exists() {
         init(dir)?;
     }
+    ensure_caller_key(dir)?;
     if !dir.gateway().cert.exists() {
         issue_gateway(dir, &[])?;
     }
     for region in regions {
         if !dir.region(region).cert.exists() {
             issue_region(dir, region)?;
+        }
+        if !dir.region_caller_key(region).exists() {
+            issue_region_caller_key(dir, region)?;
         }
     }
     Ok(())

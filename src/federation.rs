@@ -46,6 +46,12 @@ pub struct FederationPlan {
     /// Certificates for mTLS between nodes and the gateway (and TLS for clients of
     /// the gateway); `None` runs plaintext with an insecure sync hub.
     pub tls: Option<CertDir>,
+    /// Where the caller keys are (`caller.key` and `<region>.caller.key`); made
+    /// there when missing.
+    pub keys: CertDir,
+    /// Whether the gateway is given this process's demo tokens
+    /// ([`crate::credentials::demo`]): for the demo, the benchmarks and the tests.
+    pub demo_credentials: bool,
 }
 
 /// A running server: where it listens and how to stop it.
@@ -122,6 +128,16 @@ impl Federation {
             None => None,
         };
         let gateway_address = gateway_listener.local_addr()?;
+        crate::certs::ensure_caller_key(&plan.keys)?;
+        for region in &plan.regions {
+            if !plan.keys.region_caller_key(&region.slug).exists() {
+                crate::certs::issue_region_caller_key(&plan.keys, &region.slug)?;
+            }
+        }
+        if plan.demo_credentials {
+            let slugs: Vec<String> = plan.regions.iter().map(|r| r.slug.clone()).collect();
+            give_demo_tokens(&plan.gateway_database_url, &slugs).await?;
+        }
         let scheme = if plan.tls.is_some() { "https" } else { "http" };
         let mut nodes = BTreeMap::new();
         let mut node_settings = BTreeMap::new();
@@ -169,6 +185,9 @@ impl Federation {
                     .map(|file| passage_node::settings::RulesSettings { file }),
                 review: Default::default(),
                 limits: Default::default(),
+                auth: passage_node::settings::AuthSettings {
+                    gateway_key_file: plan.keys.region_caller_key(&region.slug),
+                },
             };
             node_settings.insert(region.slug.clone(), settings.clone());
             nodes.insert(region.slug.clone(), spawn_node(settings, listener, metrics));
@@ -198,6 +217,9 @@ impl Federation {
             }),
             stats: Default::default(),
             limits: Default::default(),
+            auth: passage_gateway::settings::AuthSettings {
+                caller_key_file: plan.keys.caller_key(),
+            },
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -406,4 +428,39 @@ pub async fn channel_is_serving(channel: tonic::transport::Channel) -> bool {
         .await
         .map(|response| response.into_inner().status == ServingStatus::Serving as i32)
         .unwrap_or(false)
+}
+
+/// Gives the gateway at `database_url` this process's demo tokens, for `regions`
+/// (each valid for a week; tokens it holds already are kept).
+pub async fn give_demo_tokens(database_url: &str, regions: &[String]) -> anyhow::Result<()> {
+    use passage_gateway::tokens::{TokenGrant, TokenStore, access_token};
+    use sea_orm::EntityTrait;
+    let db = passage_migrations::connect::<passage_migrations::GatewayMigrator>(database_url, 1)
+        .await
+        .context("opening the gateway's database to give it the demo tokens")?;
+    let store = TokenStore::new(db.clone());
+    for (token, role, region) in crate::credentials::demo().grants(regions) {
+        let id = token.get(4..20).unwrap_or_default().to_owned();
+        if access_token::Entity::find_by_id(id)
+            .one(&db)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let label = match &region {
+            Some(region) => format!("demo {role} of {region}"),
+            None => format!("demo {role}"),
+        };
+        let grant = TokenGrant {
+            role,
+            region,
+            member_id: None,
+            label,
+            expires_at: chrono::Utc::now() + chrono::Duration::days(7),
+        };
+        store.import(&token, grant, regions).await?;
+    }
+    db.close().await?;
+    Ok(())
 }

@@ -4,7 +4,9 @@
 pub mod admin;
 pub mod bench;
 pub mod certs;
+pub mod credentials;
 pub mod demo;
 pub mod federation;
 pub mod rules_cli;
 pub mod settings_file;
+pub mod token_cli;

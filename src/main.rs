@@ -71,6 +71,10 @@ enum Command {
         /// The federation CA, to trust the gateway's certificate over https.
         #[arg(long, default_value = "data/certs/ca.pem", global = true)]
         ca: PathBuf,
+        /// Your bearer token (an operator's; a central analyst's for `stats`).
+        /// Better from the environment than on the command line.
+        #[arg(long, env = "PASSAGE_TOKEN", hide_env_values = true, global = true)]
+        token: Option<String>,
         #[command(subcommand)]
         action: AdminAction,
     },
@@ -163,7 +167,49 @@ enum BenchTarget {
 }
 
 #[derive(Subcommand)]
+enum TokenAction {
+    /// Make a token and print it, once.
+    Create {
+        /// The gateway's settings file (its database holds the tokens).
+        #[arg(long, default_value = "deploy/gateway.toml")]
+        config: PathBuf,
+        /// member, chapter_admin, central_analyst or operator.
+        #[arg(long)]
+        role: String,
+        /// The region of a member or chapter admin.
+        #[arg(long)]
+        region: Option<String>,
+        /// The member a member token speaks for (their id).
+        #[arg(long)]
+        member: Option<String>,
+        /// Who holds it, such as "Amira, Amsterdam chapter".
+        #[arg(long)]
+        label: String,
+        /// How long it lives: 30d, 12h (at most 366d).
+        #[arg(long, default_value = "90d")]
+        expires_in: String,
+    },
+    /// Revoke a token by its id; it stops working at once.
+    Revoke {
+        #[arg(long, default_value = "deploy/gateway.toml")]
+        config: PathBuf,
+        /// The token's id (from `create` or `list`).
+        id: String,
+    },
+    /// Every token: id, role, region, member, expiry, state, label (never secrets).
+    List {
+        #[arg(long, default_value = "deploy/gateway.toml")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum AdminAction {
+    /// Bearer tokens, on the gateway's host (against its database).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Per region: connected, last seen, cursor, backlog and lag.
     Sync,
     /// Every erasure, with the regions that confirmed it and those still pending.
@@ -475,12 +521,53 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin {
+            action: AdminAction::Token { action },
+            ..
+        } => {
+            use passage::token_cli;
+            let printed = match action {
+                TokenAction::Create {
+                    config,
+                    role,
+                    region,
+                    member,
+                    label,
+                    expires_in,
+                } => {
+                    let settings = gateway_settings(&config, None, None)?;
+                    let request = token_cli::TokenRequest {
+                        role,
+                        region,
+                        member,
+                        label,
+                        expires_in,
+                    };
+                    token_cli::create(&settings, request).await?
+                }
+                TokenAction::Revoke { config, id } => {
+                    token_cli::revoke(&gateway_settings(&config, None, None)?, &id).await?
+                }
+                TokenAction::List { config } => {
+                    token_cli::list(&gateway_settings(&config, None, None)?).await?
+                }
+            };
+            print!("{printed}");
+            Ok(())
+        }
+        Command::Admin {
             gateway,
             ca,
+            token,
             action,
         } => {
-            let channel = admin_channel(&gateway, &ca).await?;
+            let token = token.context(
+                "--token (or PASSAGE_TOKEN): the gateway answers only callers with a token",
+            )?;
+            let channel = passage::admin::link(admin_channel(&gateway, &ca).await?, &token)?;
             let table = match action {
+                AdminAction::Token { .. } => {
+                    anyhow::bail!("token commands run against the database")
+                }
                 AdminAction::Sync => passage::admin::sync_table(channel).await?,
                 AdminAction::Erasures => passage::admin::erasures_table(channel).await?,
                 AdminAction::Transfers { member } => {

@@ -42,6 +42,7 @@ use std::time::Duration;
 
 use common::Backend;
 use passage::certs::CertDir;
+use passage::credentials::{SealedChannel, SealedChapterAdmin};
 use passage_proto::merge::{SHARED_FIELDS, copy_field, is_shared};
 use passage_proto::v1::{
     self, Applied, ChangeBatch, LogBatch, LogEntry, ProfileState, SharedProfile, SyncFromGateway,
@@ -60,7 +61,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity, Server};
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity, Server};
 use tonic::{Code, Request, Response, Status, Streaming};
 
 on_both_backends!(
@@ -409,6 +410,13 @@ impl Federation {
             );
         }
 
+        // The demo's tokens, as an operator would make them with `passage admin
+        // token create`.
+        let regions: Vec<String> = REGIONS.iter().map(|r| (*r).to_owned()).collect();
+        passage::federation::give_demo_tokens(&database_urls["gateway"], &regions)
+            .await
+            .unwrap();
+
         let links = REGIONS
             .iter()
             .map(|region| ((*region).to_owned(), SyncLink::Tls(gateway_address)))
@@ -458,6 +466,10 @@ impl Federation {
             quoted(&gateway.cert),
             quoted(&gateway.key)
         );
+        text += &format!(
+            "\n[auth]\ncaller_key_file = {}\n",
+            quoted(&self.certs.caller_key())
+        );
         std::fs::write(self.config_path("gateway"), text).unwrap();
 
         for (slug, name, country) in passage::demo::REGIONS {
@@ -465,6 +477,10 @@ impl Federation {
                 "[region]\nslug = \"{slug}\"\nname = \"{name}\"\ncountry = \"{country}\"\n\n\
                  [server]\nlisten = \"{}\"\n\n[database]\nurl = \"{}\"\nmax_connections = 8\n",
                 self.node_addresses[slug], self.database_urls[slug]
+            );
+            text += &format!(
+                "\n[auth]\ngateway_key_file = {}\n",
+                quoted(&self.certs.region_caller_key(slug))
             );
             match self.links[slug] {
                 SyncLink::Tls(address) => {
@@ -570,13 +586,18 @@ impl Federation {
     }
 
     /// A chapter admin's client, straight to a region's node.
-    fn member_client(&self, region: &str) -> MemberServiceClient<Channel> {
+    /// A chapter admin's client of `region`'s node, its calls sealed as the
+    /// gateway seals them.
+    fn member_client(&self, region: &str) -> MemberServiceClient<SealedChannel> {
         let channel = Endpoint::from_shared(format!("http://{}", self.node_addresses[region]))
             .unwrap()
             .connect_timeout(ms(1_000))
             .timeout(Duration::from_secs(30))
             .connect_lazy();
-        MemberServiceClient::new(channel)
+        let admin =
+            SealedChapterAdmin::from_key_file(region, &self.certs.region_caller_key(region))
+                .unwrap();
+        MemberServiceClient::new(SealedChannel::new(channel, admin))
     }
 
     async fn sync_status(&self) -> Result<v1::GetSyncStatusResponse, String> {
@@ -588,7 +609,7 @@ impl Federation {
                 .await
                 .map_err(|e| format!("gateway: {e}"))?;
         FederationAdminServiceClient::new(channel)
-            .get_sync_status(v1::GetSyncStatusRequest {})
+            .get_sync_status(common::operator(v1::GetSyncStatusRequest {}))
             .await
             .map(Response::into_inner)
             .map_err(|e| format!("gateway: {e}"))
@@ -927,7 +948,7 @@ impl Tally {
 /// members one call at a time, and remembers what the node acknowledged.
 struct Admin {
     region: &'static str,
-    client: MemberServiceClient<Channel>,
+    client: MemberServiceClient<SealedChannel>,
     rng: Rng,
     serial: u64,
     members: Vec<Tracked>,

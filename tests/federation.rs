@@ -201,7 +201,7 @@ async fn an_erasure_reaches_every_region(backend: Backend) {
         let mut admin = admin.clone();
         async move {
             let page = admin
-                .list_erasures(v1::ListErasuresRequest::default())
+                .list_erasures(common::operator(v1::ListErasuresRequest::default()))
                 .await
                 .unwrap()
                 .into_inner();
@@ -210,7 +210,7 @@ async fn an_erasure_reaches_every_region(backend: Backend) {
     })
     .await;
     let erasure = admin
-        .list_erasures(v1::ListErasuresRequest::default())
+        .list_erasures(common::operator(v1::ListErasuresRequest::default()))
         .await
         .unwrap()
         .into_inner()
@@ -222,13 +222,19 @@ async fn an_erasure_reaches_every_region(backend: Backend) {
         erasure.confirmed_regions,
         ["amsterdam", "miami", "washington-dc"]
     );
-    let table = passage::admin::erasures_table(cluster.gateway().await)
-        .await
-        .unwrap();
+    let table = passage::admin::erasures_table(
+        passage::admin::link(
+            cluster.gateway().await,
+            passage::credentials::demo().operator(),
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(table.contains("none: erased everywhere"), "{table}");
 
     let status = admin
-        .get_sync_status(v1::GetSyncStatusRequest {})
+        .get_sync_status(common::operator(v1::GetSyncStatusRequest {}))
         .await
         .unwrap()
         .into_inner();

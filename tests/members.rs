@@ -62,9 +62,12 @@ async fn a_member_created_in_amsterdam_reads_back_through_the_gateway_and_the_no
 
     let mut node = MemberServiceClient::new(cluster.node("amsterdam").await);
     let direct = node
-        .get_member(v1::GetMemberRequest {
-            id: created.id.clone(),
-        })
+        .get_member(cluster.sealed("amsterdam").request(
+            "/passage.v1.MemberService/GetMember",
+            v1::GetMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -373,25 +376,32 @@ async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(ba
     assert_eq!(error.code(), Code::InvalidArgument);
     assert!(error.message().contains("member.profile.experience_years"));
 
-    let unknown_region = gateway
-        .create_member(to(
-            "atlantis",
-            v1::CreateMemberRequest {
-                member: Some(amira()),
-            },
-        ))
-        .await
-        .unwrap_err();
+    // Amsterdam's chapter admin names a region the federation does not have.
+    let mut to_atlantis = to(
+        "amsterdam",
+        v1::CreateMemberRequest {
+            member: Some(amira()),
+        },
+    );
+    to_atlantis.metadata_mut().insert(
+        passage_proto::REGION_METADATA_KEY,
+        "atlantis".parse().unwrap(),
+    );
+    let unknown_region = gateway.create_member(to_atlantis).await.unwrap_err();
     assert_eq!(unknown_region.code(), Code::InvalidArgument);
     assert!(unknown_region.message().contains("x-passage-region"));
     assert!(unknown_region.message().contains("atlantis"));
 
-    let without_region = gateway
-        .create_member(v1::CreateMemberRequest {
+    let mut without_region = to(
+        "amsterdam",
+        v1::CreateMemberRequest {
             member: Some(amira()),
-        })
-        .await
-        .unwrap_err();
+        },
+    );
+    without_region
+        .metadata_mut()
+        .remove(passage_proto::REGION_METADATA_KEY);
+    let without_region = gateway.create_member(without_region).await.unwrap_err();
     assert_eq!(without_region.code(), Code::InvalidArgument);
     assert!(without_region.message().contains("x-passage-region"));
 
@@ -574,9 +584,12 @@ async fn a_chapter_admin_records_an_asylum_seekers_nationality_and_reception_cen
         .into_inner();
     assert_eq!(read, created);
     let direct = MemberServiceClient::new(cluster.node("amsterdam").await)
-        .get_member(v1::GetMemberRequest {
-            id: created.id.clone(),
-        })
+        .get_member(cluster.sealed("amsterdam").request(
+            "/passage.v1.MemberService/GetMember",
+            v1::GetMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();

@@ -220,10 +220,10 @@ async fn a_member_moves_to_another_region_and_back(backend: Backend) {
 
     let mut admin = FederationAdminServiceClient::new(cluster.gateway().await);
     let history = admin
-        .list_transfers(v1::ListTransfersRequest {
+        .list_transfers(common::operator(v1::ListTransfersRequest {
             member_id: amira.id.clone(),
             ..Default::default()
-        })
+        }))
         .await
         .unwrap()
         .into_inner()
@@ -380,13 +380,13 @@ async fn a_region_behind_a_compacted_log_gets_a_snapshot(backend: Backend) {
     })
     .await;
     let bad = admin
-        .compact_log(v1::CompactLogRequest { keep_seconds: -1 })
+        .compact_log(common::operator(v1::CompactLogRequest { keep_seconds: -1 }))
         .await
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert!(bad.message().starts_with("keep_seconds"));
     let compacted = admin
-        .compact_log(v1::CompactLogRequest { keep_seconds: 0 })
+        .compact_log(common::operator(v1::CompactLogRequest { keep_seconds: 0 }))
         .await
         .unwrap()
         .into_inner();

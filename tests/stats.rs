@@ -93,7 +93,7 @@ fn internship(organisation_id: &str, index: usize) -> v1::Opportunity {
 
 async fn global(cluster: &Cluster, request: v1::GetGlobalStatsRequest) -> v1::GlobalStats {
     GlobalStatsServiceClient::new(cluster.gateway().await)
-        .get_global_stats(request)
+        .get_global_stats(common::analyst(request))
         .await
         .unwrap()
         .into_inner()
@@ -283,7 +283,10 @@ async fn a_node_counts_its_own_members_reviews_and_review_time_exactly(backend: 
     }
 
     let exact = RegionStatsServiceClient::new(cluster.node("amsterdam").await)
-        .get_region_stats(v1::GetRegionStatsRequest::default())
+        .get_region_stats(cluster.sealed("amsterdam").request(
+            "/passage.v1.RegionStatsService/GetRegionStats",
+            v1::GetRegionStatsRequest::default(),
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -410,7 +413,7 @@ async fn a_bad_month_or_region_is_refused_naming_the_field(backend: Backend) {
         regions: regions.iter().map(|r| (*r).to_owned()).collect(),
     };
     let error = client
-        .get_global_stats(refused("2026-13", "2026-12", &[]))
+        .get_global_stats(common::analyst(refused("2026-13", "2026-12", &[])))
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
@@ -419,7 +422,7 @@ async fn a_bad_month_or_region_is_refused_naming_the_field(backend: Backend) {
         "months.from_month: \"2026-13\" is not a month (YYYY-MM)"
     );
     let error = client
-        .get_global_stats(refused("2026-06", "2026-01", &[]))
+        .get_global_stats(common::analyst(refused("2026-06", "2026-01", &[])))
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
@@ -429,7 +432,7 @@ async fn a_bad_month_or_region_is_refused_naming_the_field(backend: Backend) {
         error.message()
     );
     let error = client
-        .get_global_stats(refused("2010-01", "2026-01", &[]))
+        .get_global_stats(common::analyst(refused("2010-01", "2026-01", &[])))
         .await
         .unwrap_err();
     assert!(
@@ -438,7 +441,7 @@ async fn a_bad_month_or_region_is_refused_naming_the_field(backend: Backend) {
         error.message()
     );
     let error = client
-        .get_global_stats(refused("", "", &["amsterdam", "berlin"]))
+        .get_global_stats(common::analyst(refused("", "", &["amsterdam", "berlin"])))
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
@@ -452,12 +455,15 @@ async fn a_bad_month_or_region_is_refused_naming_the_field(backend: Backend) {
 
     // The node refuses the same way when asked directly.
     let error = RegionStatsServiceClient::new(cluster.node("miami").await)
-        .get_region_stats(v1::GetRegionStatsRequest {
-            months: Some(v1::MonthRange {
-                from_month: "2026-13".into(),
-                to_month: "2026-12".into(),
-            }),
-        })
+        .get_region_stats(cluster.sealed("miami").request(
+            "/passage.v1.RegionStatsService/GetRegionStats",
+            v1::GetRegionStatsRequest {
+                months: Some(v1::MonthRange {
+                    from_month: "2026-13".into(),
+                    to_month: "2026-12".into(),
+                }),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
@@ -468,7 +474,7 @@ async fn a_bad_month_or_region_is_refused_naming_the_field(backend: Backend) {
 
     // Only the regions asked for.
     let one = client
-        .get_global_stats(refused("", "", &["miami"]))
+        .get_global_stats(common::analyst(refused("", "", &["miami"])))
         .await
         .unwrap()
         .into_inner();

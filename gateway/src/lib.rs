@@ -3,6 +3,7 @@
 //!
 //! The caller owns the socket and the shutdown signal ([`run`]).
 
+pub mod access;
 pub mod dashboard;
 pub mod error;
 pub mod metrics;
@@ -11,6 +12,7 @@ pub mod route;
 pub mod settings;
 pub mod stats;
 pub mod sync;
+pub mod tokens;
 
 use std::future::Future;
 use std::time::Duration;
@@ -66,10 +68,19 @@ pub async fn run_with_metrics(
     )
     .await?;
     registry::register(&db, &settings.regions).await?;
+    let caller_key =
+        passage_proto::access::read_key_file(&settings.auth.caller_key_file).map_err(|reason| {
+            Error::Settings {
+                field: "auth.caller_key_file".into(),
+                reason,
+            }
+        })?;
     let router = RegionRouter::new(
         &settings.regions,
         Duration::from_millis(settings.server.connect_timeout_ms),
+        &caller_key,
     )?;
+    let gate = access::TokenGate::new(db.clone(), router.seals());
     // Central statistics: the gRPC service below, and whatever serves them over HTTP.
     let statistician = stats::Statistician::new(router.clone(), settings.stats.clone());
 
@@ -149,6 +160,7 @@ pub async fn run_with_metrics(
     server
         .layer(calls.layer())
         .layer(passage_proto::limits::Limits::new(settings.limits).layer())
+        .layer(passage_proto::access::AccessLayer::new(gate))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -27,6 +27,8 @@ pub struct RegionRoute {
     pub name: String,
     pub endpoint: String,
     channel: Channel,
+    /// Seals the caller of each call passed on to the region's node.
+    seal: passage_proto::access::CallerSeal,
 }
 
 impl RegionRoute {
@@ -34,6 +36,25 @@ impl RegionRoute {
     /// calls to it (statistics).
     pub fn channel(&self) -> Channel {
         self.channel.clone()
+    }
+
+    /// Seals the gateway itself as the caller of its own call of `path` to the
+    /// region's node (statistics).
+    pub fn seal_own_call<T>(&self, request: &mut tonic::Request<T>, path: &str) {
+        let gateway = passage_proto::access::Caller {
+            role: passage_proto::access::Role::Gateway,
+            region: Some(self.slug.clone()),
+            member_id: None,
+            token_id: "gateway".into(),
+        };
+        let mut headers = std::mem::take(request.metadata_mut()).into_headers();
+        self.seal.seal(
+            &gateway,
+            path,
+            passage_proto::access::now_ms(),
+            &mut headers,
+        );
+        *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(headers);
     }
 }
 
@@ -46,7 +67,11 @@ pub struct RegionRouter {
 impl RegionRouter {
     /// Prepares a lazily connecting channel to every region; a region that is down
     /// does not stop the gateway from starting.
-    pub fn new(entries: &[RegionEntry], connect_timeout: Duration) -> Result<Self> {
+    pub fn new(
+        entries: &[RegionEntry],
+        connect_timeout: Duration,
+        caller_key: &[u8],
+    ) -> Result<Self> {
         let mut regions = BTreeMap::new();
         for (index, entry) in entries.iter().enumerate() {
             let channel = Endpoint::from_shared(entry.endpoint.clone())
@@ -64,12 +89,23 @@ impl RegionRouter {
                     name: entry.name.clone(),
                     endpoint: entry.endpoint.clone(),
                     channel,
+                    seal: passage_proto::access::CallerSeal::new(
+                        passage_proto::access::region_key(caller_key, &entry.slug),
+                    ),
                 },
             );
         }
         Ok(RegionRouter {
             regions: Arc::new(regions),
         })
+    }
+
+    /// Every region's seal, by slug, for the access layer.
+    pub fn seals(&self) -> BTreeMap<String, passage_proto::access::CallerSeal> {
+        self.regions
+            .iter()
+            .map(|(slug, route)| (slug.clone(), route.seal.clone()))
+            .collect()
     }
 
     /// Every region, in slug order.

@@ -28,6 +28,20 @@ pub struct GatewaySettings {
     /// Calls in flight, calls per caller, time per call (`[limits]`).
     #[serde(default)]
     pub limits: passage_proto::limits::LimitSettings,
+    /// How callers are checked and passed on to the regions (`[auth]`).
+    pub auth: AuthSettings,
+}
+
+/// The `[auth]` section: callers present bearer tokens (kept in the gateway's
+/// database, made with `passage admin token create`); the gateway passes each
+/// caller on to a region's node sealed with that region's key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The federation's caller key, 64 hexadecimal characters (`passage certs
+    /// init` writes `caller.key`); each region's key is derived from it
+    /// (`passage certs issue --region` writes `<region>.caller.key`).
+    pub caller_key_file: std::path::PathBuf,
 }
 
 /// The `[stats]` section; every key is optional.

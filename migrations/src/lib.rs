@@ -59,3 +59,39 @@ pub async fn begin_write(
     })
     .await
 }
+
+/// The `audit_entry` table, the same on the gateway and on every node: one row per
+/// audited call (who, what, when, about what, with what outcome), newest found by
+/// time.
+async fn audit_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Result<(), DbErr> {
+    use sea_orm_migration::{prelude::*, schema::*};
+    manager
+        .create_table(
+            Table::create()
+                .table("audit_entry")
+                .col(uuid("id").primary_key())
+                .col(timestamp_with_time_zone("at"))
+                .col(string("caller_role"))
+                .col(string("caller_region"))
+                .col(string("caller_member_id"))
+                .col(string("token_id"))
+                .col(string("method"))
+                .col(string("subject"))
+                .col(string("outcome"))
+                .to_owned(),
+        )
+        .await?;
+    for (name, columns) in [
+        ("audit_entry_at_idx", &["at"][..]),
+        ("audit_entry_subject_idx", &["subject", "at"][..]),
+        ("audit_entry_token_idx", &["token_id", "at"][..]),
+    ] {
+        let mut index = Index::create();
+        index.name(name).table("audit_entry");
+        for column in columns {
+            index.col(*column);
+        }
+        manager.create_index(index.to_owned()).await?;
+    }
+    Ok(())
+}

@@ -3,6 +3,8 @@
 //! The caller owns the socket and the shutdown signal ([`run`]), so one process can
 //! hold a whole federation for tests and the demo.
 
+pub mod access;
+pub mod audit;
 pub mod convert;
 pub mod error;
 pub mod federation;
@@ -27,6 +29,7 @@ use tonic::transport::Server;
 pub use error::{Error, Result};
 pub use settings::NodeSettings;
 
+use passage_proto::v1::audit_service_server::AuditServiceServer;
 use passage_proto::v1::region_stats_service_server::RegionStatsServiceServer;
 use passage_proto::v1::{
     buddy_service_server::BuddyServiceServer, review_service_server::ReviewServiceServer,
@@ -45,7 +48,7 @@ use passage_proto::v1::{
 use passage_proto::v1::{
     match_service_server::MatchServiceServer, rules_service_server::RulesServiceServer,
 };
-use service::{BuddyApi, MatchApi, RegionStatsApi, ReviewApi, RulesApi};
+use service::{AuditApi, BuddyApi, MatchApi, RegionStatsApi, ReviewApi, RulesApi};
 use service::{CaseApi, CoachingApi, ExpertPoolApi};
 use service::{EventApi, GroupApi};
 use service::{HelpdeskApi, PlacementApi};
@@ -103,6 +106,14 @@ pub async fn serve_with_metrics(
     metrics: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
+    let region_key = passage_proto::access::read_key_file(&settings.auth.gateway_key_file)
+        .map_err(|reason| Error::invalid("auth.gateway_key_file", reason))?;
+    let (audit_trail, audit_writer) = audit::AuditTrail::start(db.clone());
+    let gate = access::SealGate::new(
+        settings.region.slug.clone(),
+        passage_proto::access::CallerSeal::new(region_key),
+        audit_trail,
+    );
     let mut context = NodeContext::new(db, settings.region.slug.clone());
     context.review_policy = settings.review;
     if let Some(rules) = &settings.rules {
@@ -175,6 +186,9 @@ pub async fn serve_with_metrics(
     health_reporter
         .set_serving::<HelpdeskServiceServer<HelpdeskApi>>()
         .await;
+    health_reporter
+        .set_serving::<AuditServiceServer<AuditApi>>()
+        .await;
     let (reflection_v1, reflection_v1alpha) = passage_proto::reflection_services()
         .map_err(|e| Error::FailedPrecondition(format!("reflection: {e}")))?;
 
@@ -200,6 +214,7 @@ pub async fn serve_with_metrics(
     Server::builder()
         .layer(calls.layer())
         .layer(passage_proto::limits::Limits::new(settings.limits).layer())
+        .layer(passage_proto::access::AccessLayer::new(gate))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -226,10 +241,14 @@ pub async fn serve_with_metrics(
         .add_service(RegionStatsServiceServer::new(RegionStatsApi::new(
             context.clone(),
         )))
+        .add_service(AuditServiceServer::new(AuditApi::new(context.clone())))
         .add_service(MarketServiceServer::new(MarketApi::new(context)))
         .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;
     reload_on_hangup.abort();
+    // Every clone of the audit trail went with the server: the writer stores
+    // what is queued and ends.
+    let _ = audit_writer.await;
     if let Some(task) = metrics_task {
         let _ = task.await;
     }

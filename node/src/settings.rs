@@ -24,6 +24,19 @@ pub struct NodeSettings {
     /// Calls in flight, calls per caller, time per call, message size (`[limits]`).
     #[serde(default)]
     pub limits: passage_proto::limits::LimitSettings,
+    /// How the node checks who calls it (`[auth]`).
+    pub auth: AuthSettings,
+}
+
+/// The `[auth]` section: the node takes calls only from the gateway, which seals
+/// each caller with this region's key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// This region's caller key, 64 hexadecimal characters (`passage certs issue
+    /// --region <slug>` writes `<slug>.caller.key`, derived from the gateway's
+    /// `caller.key`).
+    pub gateway_key_file: std::path::PathBuf,
 }
 
 /// Where the region's labour-market rules are (docs/rules.md).

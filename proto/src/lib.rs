@@ -2,6 +2,7 @@
 //! the file descriptor set that reflection serves, and the protocol's own rules —
 //! the hybrid logical clock and the merge of shared profiles.
 
+pub mod access;
 pub mod call_metrics;
 pub mod hlc;
 pub mod limits;

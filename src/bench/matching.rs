@@ -157,6 +157,10 @@ async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<Mat
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let address = listener.local_addr()?;
+    let admin = crate::credentials::SealedChapterAdmin::new(
+        "amsterdam",
+        &dir.join("amsterdam.caller.key"),
+    )?;
     let settings = NodeSettings {
         region: RegionSettings {
             slug: "amsterdam".into(),
@@ -177,6 +181,9 @@ async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<Mat
         }),
         review: Default::default(),
         limits: Default::default(),
+        auth: passage_node::settings::AuthSettings {
+            gateway_key_file: dir.join("amsterdam.caller.key"),
+        },
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let node = tokio::spawn(passage_node::serve(settings, db, listener, async {
@@ -215,28 +222,31 @@ async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<Mat
         ),
     ] {
         let member = members
-            .create_member(v1::CreateMemberRequest {
-                member: Some(v1::Member {
-                    profile: Some(v1::SharedProfile {
-                        display_name: name.into(),
-                        profession: "welder".into(),
-                        sectors: vec!["construction".into(), "manufacturing".into()],
-                        skills: vec!["welding".into(), "metalwork".into(), "autocad".into()],
-                        languages: vec!["en".into(), "nl".into(), "ar".into()],
-                        available_hours_per_week: 32,
+            .create_member(admin.request(
+                "/passage.v1.MemberService/CreateMember",
+                v1::CreateMemberRequest {
+                    member: Some(v1::Member {
+                        profile: Some(v1::SharedProfile {
+                            display_name: name.into(),
+                            profession: "welder".into(),
+                            sectors: vec!["construction".into(), "manufacturing".into()],
+                            skills: vec!["welding".into(), "metalwork".into(), "autocad".into()],
+                            languages: vec!["en".into(), "nl".into(), "ar".into()],
+                            available_hours_per_week: 32,
+                            ..Default::default()
+                        }),
+                        regional: Some(v1::RegionalRecord {
+                            role: v1::MemberRole::Newcomer as i32,
+                            residence_status: status as i32,
+                            asylum_application_date: "2026-03-10".into(),
+                            civic_integration: civic as i32,
+                            nationality: "UA".into(),
+                            ..Default::default()
+                        }),
                         ..Default::default()
                     }),
-                    regional: Some(v1::RegionalRecord {
-                        role: v1::MemberRole::Newcomer as i32,
-                        residence_status: status as i32,
-                        asylum_application_date: "2026-03-10".into(),
-                        civic_integration: civic as i32,
-                        nationality: "UA".into(),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-            })
+                },
+            ))
             .await?
             .into_inner();
         ids.push(member.id);
@@ -254,11 +264,14 @@ async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<Mat
         let member_id = ids[call % ids.len()].clone();
         let started = Instant::now();
         let found = client
-            .match_opportunities(v1::MatchOpportunitiesRequest {
-                member_id,
-                page_size: 20,
-                date: String::new(),
-            })
+            .match_opportunities(admin.request(
+                "/passage.v1.MatchService/MatchOpportunities",
+                v1::MatchOpportunitiesRequest {
+                    member_id,
+                    page_size: 20,
+                    date: String::new(),
+                },
+            ))
             .await?
             .into_inner();
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;

@@ -115,6 +115,9 @@ pub async fn run(bench: &StatsBench) -> anyhow::Result<StatsFigures> {
 async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<StatsFigures> {
     let started = Instant::now();
     let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
+    let keys = crate::certs::CertDir(dir.join("keys"));
+    std::fs::create_dir_all(&keys.0)?;
+    crate::certs::ensure_caller_key(&keys)?;
     // Regions are seeded and started a few at a time: SQLite files, migrations and
     // seeding are disk-bound.
     let mut nodes = Vec::new();
@@ -134,12 +137,12 @@ async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<Sta
         });
         if preparing.len() >= 4 {
             let (slug, url, db) = preparing.join_next().await.context("seeding")???;
-            nodes.push(start_node(slug, url, db, &mut endpoints).await?);
+            nodes.push(start_node(slug, url, db, &keys, &mut endpoints).await?);
         }
     }
     while let Some(prepared) = preparing.join_next().await {
         let (slug, url, db) = prepared??;
-        nodes.push(start_node(slug, url, db, &mut endpoints).await?);
+        nodes.push(start_node(slug, url, db, &keys, &mut endpoints).await?);
     }
     endpoints.sort();
 
@@ -159,7 +162,14 @@ async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<Sta
         },
         "regions": regions,
         "federation": {"insecure": true},
+        "auth": {"caller_key_file": keys.caller_key()},
     }))?;
+    let slugs: Vec<String> = endpoints.iter().map(|(slug, _)| slug.clone()).collect();
+    crate::federation::give_demo_tokens(
+        &format!("sqlite://{}?mode=rwc", dir.join("gateway.db").display()),
+        &slugs,
+    )
+    .await?;
     let (stop_gateway, gateway_stopped) = oneshot::channel::<()>();
     let gateway = tokio::spawn(passage_gateway::run_with_metrics(
         settings,
@@ -179,13 +189,14 @@ async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<Sta
 
     let mut client = GlobalStatsServiceClient::new(endpoint.connect().await?);
     let request = v1::GetGlobalStatsRequest::default();
+    let ask = || crate::credentials::as_analyst(request.clone());
     // The first call finds every region counting from its database; the next ones
     // get the figures regions keep for a few seconds (`FIGURES_KEPT_FOR`).
     let began = Instant::now();
-    client.get_global_stats(request.clone()).await?;
+    client.get_global_stats(ask()?).await?;
     let first_call_ms = began.elapsed().as_secs_f64() * 1000.0;
     for _ in 0..4 {
-        client.get_global_stats(request.clone()).await?;
+        client.get_global_stats(ask()?).await?;
     }
     let mut latencies = Vec::with_capacity(bench.calls);
     let mut fewest_answered = usize::MAX;
@@ -193,7 +204,7 @@ async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<Sta
     let mut tables = 0;
     for _ in 0..bench.calls {
         let began = Instant::now();
-        let stats = client.get_global_stats(request.clone()).await?.into_inner();
+        let stats = client.get_global_stats(ask()?).await?.into_inner();
         latencies.push(began.elapsed().as_secs_f64() * 1000.0);
         let answered = stats.regions.iter().filter(|r| r.answered).count();
         fewest_answered = fewest_answered.min(answered);
@@ -225,8 +236,10 @@ async fn start_node(
     slug: String,
     url: String,
     db: DatabaseConnection,
+    keys: &crate::certs::CertDir,
     endpoints: &mut Vec<(String, String)>,
 ) -> anyhow::Result<Node> {
+    let key_file = crate::certs::issue_region_caller_key(keys, &slug)?;
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let address = listener.local_addr()?;
     endpoints.push((slug.clone(), format!("http://{address}")));
@@ -234,6 +247,7 @@ async fn start_node(
         "region": {"slug": slug, "name": slug, "country": "NL"},
         "server": {"listen": address.to_string()},
         "database": {"url": url, "max_connections": 4},
+        "auth": {"gateway_key_file": key_file},
     }))?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(passage_node::serve(settings, db, listener, async {

@@ -119,7 +119,9 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
                 metrics_listen: None,
             })
             .collect(),
+        keys: certs.clone(),
         tls: Some(certs),
+        demo_credentials: true,
     })
     .await?;
     let channel = federation.gateway_channel().await?;

@@ -82,7 +82,9 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
         gateway_database_url: sqlite("gateway"),
         gateway_metrics_listen: Some(port(10)?),
         regions,
+        keys: certs.clone(),
         tls: Some(certs),
+        demo_credentials: true,
     })
     .await?;
     let channel = federation
@@ -112,13 +114,13 @@ pub struct SeedReport {
     pub opportunities: usize,
 }
 
-/// A request for `region`, routed by the gateway.
+/// A request for `region`, routed by the gateway, as its demo chapter admin sends it.
 pub fn in_region<T>(region: &str, message: T) -> anyhow::Result<tonic::Request<T>> {
     let mut request = tonic::Request::new(message);
     request
         .metadata_mut()
         .insert(passage_proto::REGION_METADATA_KEY, region.parse()?);
-    Ok(request)
+    crate::credentials::bearer(request, &crate::credentials::demo().chapter_admin(region))
 }
 
 /// Fills `region` with demo data unless it already has some.

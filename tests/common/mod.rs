@@ -114,6 +114,8 @@ impl Cluster {
                 passage::certs::ensure_demo_certs(&certs, &slugs).unwrap();
                 certs
             }),
+            keys: passage::certs::CertDir(dir.path().join("keys")),
+            demo_credentials: true,
         })
         .await
         .unwrap();
@@ -129,6 +131,17 @@ impl Cluster {
     /// A channel to the gateway.
     pub async fn gateway(&self) -> Channel {
         self.federation.gateway_channel().await.unwrap()
+    }
+
+    /// Requests sealed as the gateway seals a chapter admin's calls to `region`'s
+    /// node, for tests that call a node directly.
+    pub fn sealed(&self, region: &str) -> passage::credentials::SealedChapterAdmin {
+        let keys = passage::certs::CertDir(self._dir.path().join("keys"));
+        passage::credentials::SealedChapterAdmin::from_key_file(
+            region,
+            &keys.region_caller_key(region),
+        )
+        .unwrap()
     }
 
     /// A channel straight to a region's node.
@@ -200,7 +213,7 @@ pub async fn until_region_status(
         let mut admin = admin.clone();
         async move {
             admin
-                .get_sync_status(v1::GetSyncStatusRequest {})
+                .get_sync_status(operator(v1::GetSyncStatusRequest {}))
                 .await
                 .unwrap()
                 .into_inner()
@@ -212,7 +225,17 @@ pub async fn until_region_status(
     .await;
 }
 
-/// A request routed by the gateway to `region`.
+/// A request as the demo's operator sends it (federation administration).
+pub fn operator<T>(message: T) -> tonic::Request<T> {
+    passage::credentials::as_operator(message).unwrap()
+}
+
+/// A request as the demo's central analyst sends it (global statistics).
+pub fn analyst<T>(message: T) -> tonic::Request<T> {
+    passage::credentials::as_analyst(message).unwrap()
+}
+
+/// A request routed by the gateway to `region`, as its chapter admin sends it.
 pub fn to<T>(region: &str, message: T) -> tonic::Request<T> {
     passage::demo::in_region(region, message).unwrap()
 }

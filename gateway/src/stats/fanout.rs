@@ -66,6 +66,10 @@ async fn ask_region(
         months: Some(span.to_wire()),
     });
     request.set_timeout(deadline);
+    region.seal_own_call(
+        &mut request,
+        "/passage.v1.RegionStatsService/GetRegionStats",
+    );
     let answer = tokio::time::timeout(deadline, client.get_region_stats(request)).await;
     let figures = match answer {
         Err(_) => {

@@ -1,5 +1,5 @@
 //! The gateway's schema: the registry of regions it routes to, and the federation's
-//! change log, cursors and member directory.
+//! change log, cursors and member directory, access tokens and the audit log.
 
 use sea_orm_migration::prelude::*;
 
@@ -7,6 +7,7 @@ mod m20261123_000001_create_region;
 mod m20261123_000002_create_change_log;
 mod m20261123_000003_add_erasure_flag;
 mod m20261123_000004_moves_and_snapshots;
+mod m20261124_000005_access_tokens_and_audit;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for GatewayMigrator {
             Box::new(m20261123_000002_create_change_log::Migration),
             Box::new(m20261123_000003_add_erasure_flag::Migration),
             Box::new(m20261123_000004_moves_and_snapshots::Migration),
+            Box::new(m20261124_000005_access_tokens_and_audit::Migration),
         ]
     }
 

@@ -12,6 +12,7 @@ mod m20261124_000007_create_reviews_and_buddies;
 mod m20261124_000008_create_groups_and_events;
 mod m20261124_000009_create_coaching_and_cases;
 mod m20261124_000010_create_placements_and_helpdesk;
+mod m20261124_000011_create_audit_entry;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261124_000008_create_groups_and_events::Migration),
             Box::new(m20261124_000009_create_coaching_and_cases::Migration),
             Box::new(m20261124_000010_create_placements_and_helpdesk::Migration),
+            Box::new(m20261124_000011_create_audit_entry::Migration),
         ]
     }
 

@@ -75,6 +75,8 @@ impl MatchService for MatchApi {
         request: Request<v1::MatchOpportunitiesRequest>,
     ) -> Result<Response<v1::MatchOpportunitiesResponse>, Status> {
         let started = std::time::Instant::now();
+        let member_id = crate::validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, member_id)?;
         let request = request.into_inner();
         let limit = page_size(request.page_size)?;
         let date = decision_date("date", &request.date)?;

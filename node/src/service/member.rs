@@ -99,7 +99,8 @@ impl MemberService for MemberApi {
         &self,
         request: Request<v1::GetMemberRequest>,
     ) -> Result<Response<v1::Member>, Status> {
-        let id = validate::id("id", &request.into_inner().id)?;
+        let id = validate::id("id", &request.get_ref().id)?;
+        crate::access::acts_for(&request, id)?;
         match rows::find::<member::Entity>(&self.context.db, id, "member").await {
             Ok(row) => Ok(Response::new(convert::member::to_wire(&row))),
             Err(Error::NotFound { .. }) => replica::shared_member(&self.context.db, id)
@@ -114,12 +115,16 @@ impl MemberService for MemberApi {
         &self,
         request: Request<v1::UpdateMemberRequest>,
     ) -> Result<Response<v1::Member>, Status> {
+        let limited_to = crate::access::member_limit(&request)?;
         let request = request.into_inner();
         let incoming = request
             .member
             .ok_or_else(|| Error::invalid("member", "must be set"))?;
         let id = validate::id("member.id", &incoming.id)?;
         let paths = convert::mask_paths(request.update_mask.as_ref())?;
+        if let Some(own) = limited_to {
+            member_may_change(own, id, &paths)?;
+        }
         let (done, answer) = tokio::sync::oneshot::channel();
         let queued = self.updates.send(member_updates::Update {
             changes: vec![member_updates::Change {
@@ -335,5 +340,26 @@ fn within(prefix: &str, error: Error) -> Error {
             Error::FailedPrecondition(format!("{prefix}: {message}"))
         }
         other => other,
+    }
+}
+
+/// What a member may change of themself: their shared profile. Their residence
+/// status, permits and the other regional facts the rules read are recorded by
+/// the chapter admin.
+fn member_may_change(own: Uuid, id: Uuid, paths: &[String]) -> Result<(), Status> {
+    if own != id {
+        return Err(Status::permission_denied(
+            "a member may only act on their own profile and applications",
+        ));
+    }
+    match paths
+        .iter()
+        .find(|path| !(path.as_str() == "profile" || path.starts_with("profile.")))
+    {
+        Some(path) => Err(Status::permission_denied(format!(
+            "update_mask: a member may change their profile only, not {path:?}; \
+             the chapter admin records residence status and permits"
+        ))),
+        None => Ok(()),
     }
 }

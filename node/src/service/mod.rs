@@ -1,6 +1,7 @@
 //! The node's gRPC services, one file each; handlers validate, call the store and
 //! convert, nothing more.
 
+mod audit;
 mod buddies;
 mod buddy_proposal;
 mod cases;
@@ -21,6 +22,7 @@ mod review;
 mod rules;
 mod stats;
 
+pub use audit::AuditApi;
 pub use buddies::BuddyApi;
 pub use cases::CaseApi;
 pub use coaching::CoachingApi;

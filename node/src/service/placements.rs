@@ -170,8 +170,9 @@ impl PlacementService for PlacementApi {
         &self,
         request: Request<v1::ApplyRequest>,
     ) -> Result<Response<v1::Application>, Status> {
+        let member_id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, member_id)?;
         let request = request.into_inner();
-        let member_id = validate::id("member_id", &request.member_id)?;
         let opportunity_id = validate::id("opportunity_id", &request.opportunity_id)?;
         let motivation =
             validate::optional_text("motivation", &request.motivation, MAX_MOTIVATION)?;
@@ -265,8 +266,9 @@ impl PlacementService for PlacementApi {
         &self,
         request: Request<v1::GetApplicationRequest>,
     ) -> Result<Response<v1::Application>, Status> {
-        let id = validate::id("id", &request.into_inner().id)?;
+        let id = validate::id("id", &request.get_ref().id)?;
         let row = rows::find::<application::Entity>(&self.context.db, id, "application").await?;
+        crate::access::acts_for(&request, row.member_id)?;
         let placement = store::placement_of(&self.context.db, id).await?;
         Ok(Response::new(convert::placements::application_to_wire(
             &row,
@@ -327,9 +329,10 @@ impl PlacementService for PlacementApi {
         &self,
         request: Request<v1::WithdrawApplicationRequest>,
     ) -> Result<Response<v1::Application>, Status> {
+        let member_id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, member_id)?;
         let request = request.into_inner();
         let id = validate::id("id", &request.id)?;
-        let member_id = validate::id("member_id", &request.member_id)?;
         let note = validate::optional_text("note", &request.note, MAX_NOTE)?;
         let (_turn, txn) = self.context.begin_write().await?;
         let row = rows::find::<application::Entity>(&txn, id, "application").await?;
@@ -440,6 +443,7 @@ impl PlacementService for PlacementApi {
         &self,
         request: Request<v1::ListApplicationsRequest>,
     ) -> Result<Response<v1::ListApplicationsResponse>, Status> {
+        let limited_to = crate::access::member_limit(&request)?;
         let request = request.into_inner();
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let optional_id = |field: &str, value: &str| -> Result<Option<Uuid>> {
@@ -449,8 +453,19 @@ impl PlacementService for PlacementApi {
                 validate::id(field, value).map(Some)
             }
         };
+        let asked_for = optional_id("member_id", &request.member_id)?;
+        let member_id = match (limited_to, asked_for) {
+            (None, asked_for) => asked_for,
+            (Some(own), None) => Some(own),
+            (Some(own), Some(asked_for)) if own == asked_for => Some(own),
+            (Some(_), Some(_)) => {
+                return Err(Status::permission_denied(
+                    "member_id: a member may only list their own applications",
+                ));
+            }
+        };
         let filter = ApplicationFilter {
-            member_id: optional_id("member_id", &request.member_id)?,
+            member_id,
             opportunity_id: optional_id("opportunity_id", &request.opportunity_id)?,
             stage: enums::filter::<v1::ApplicationStage>("stage", request.stage)?,
         };

@@ -1,0 +1,162 @@
+//! The gateway's side of access control: callers are known by their bearer token
+//! ([`TokenStore`]), a call for a region is passed on with the caller sealed for
+//! that region's node, and the operators' actions are written to the gateway's
+//! audit log. The policy itself is `passage_proto::access`.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use passage_proto::REGION_METADATA_KEY;
+use passage_proto::access::{
+    AuditRecord, CALLER_HEADER, Caller, CallerSeal, Gatekeeper, SEAL_HEADER,
+};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+
+use crate::tokens::TokenStore;
+
+/// The `audit_entry` table of the gateway.
+pub mod audit_entry {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_entry")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub at: DateTimeUtc,
+        pub caller_role: String,
+        pub caller_region: String,
+        pub caller_member_id: String,
+        pub token_id: String,
+        pub method: String,
+        pub subject: String,
+        pub outcome: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Writes one record to the gateway's audit log; a failure to write is logged
+/// loudly (the call it describes has been answered already).
+pub async fn record(db: &DatabaseConnection, record: AuditRecord) {
+    let caller = record.caller.as_ref();
+    let row = audit_entry::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        at: Set(Utc
+            .timestamp_millis_opt(record.at_ms)
+            .single()
+            .unwrap_or_else(Utc::now)),
+        caller_role: Set(caller.map(|c| c.role.to_string()).unwrap_or_default()),
+        caller_region: Set(caller.and_then(|c| c.region.clone()).unwrap_or_default()),
+        caller_member_id: Set(caller.and_then(|c| c.member_id.clone()).unwrap_or_default()),
+        token_id: Set(caller.map(|c| c.token_id.clone()).unwrap_or_default()),
+        method: Set(record.method),
+        subject: Set(record.subject.unwrap_or_default()),
+        outcome: Set(record.outcome),
+    };
+    if let Err(error) = audit_entry::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+    {
+        tracing::error!(%error, "the gateway's audit log could not be written");
+    }
+}
+
+/// Identifies callers by bearer token and seals them for the region's node.
+#[derive(Clone)]
+pub struct TokenGate {
+    tokens: TokenStore,
+    db: DatabaseConnection,
+    /// Each region's seal, by slug.
+    seals: Arc<std::collections::BTreeMap<String, CallerSeal>>,
+}
+
+impl TokenGate {
+    pub fn new(
+        db: DatabaseConnection,
+        seals: std::collections::BTreeMap<String, CallerSeal>,
+    ) -> Self {
+        TokenGate {
+            tokens: TokenStore::new(db.clone()),
+            db,
+            seals: Arc::new(seals),
+        }
+    }
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl Gatekeeper for TokenGate {
+    fn identify(
+        &self,
+        headers: &http::HeaderMap,
+        _path: &str,
+    ) -> BoxFuture<Result<Option<Caller>, tonic::Status>> {
+        let presented = headers.get(http::header::AUTHORIZATION).map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .map(|token| token.trim().to_owned())
+        });
+        let tokens = self.tokens.clone();
+        Box::pin(async move {
+            match presented {
+                None => Ok(None),
+                Some(None) => Err(tonic::Status::unauthenticated(
+                    "authorization: expected `Bearer <token>`",
+                )),
+                Some(Some(token)) => tokens.caller(&token).await.map(Some),
+            }
+        })
+    }
+
+    fn region_of(&self, headers: &http::HeaderMap) -> Result<Option<String>, tonic::Status> {
+        let Some(region) = headers
+            .get(REGION_METADATA_KEY)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+        else {
+            return Ok(None);
+        };
+        if self.seals.contains_key(&region) {
+            return Ok(Some(region));
+        }
+        Err(crate::Error::UnknownRegion {
+            key: REGION_METADATA_KEY,
+            region: region.chars().take(64).collect(),
+            known: self.seals.keys().cloned().collect::<Vec<_>>().join(", "),
+        }
+        .into())
+    }
+
+    fn pass_on(
+        &self,
+        caller: Option<&Caller>,
+        region: Option<&str>,
+        path: &str,
+        headers: &mut http::HeaderMap,
+    ) {
+        // The token stays at the gateway, and no client's own idea of a caller
+        // travels on: only the gateway's seal does.
+        headers.remove(http::header::AUTHORIZATION);
+        headers.remove(CALLER_HEADER);
+        headers.remove(SEAL_HEADER);
+        if let (Some(caller), Some(seal)) = (caller, region.and_then(|r| self.seals.get(r))) {
+            seal.seal(caller, path, passage_proto::access::now_ms(), headers);
+        }
+    }
+
+    fn audits(&self, path: &str) -> bool {
+        path.starts_with("/passage.v1.FederationAdminService/")
+    }
+
+    fn audit(&self, record: AuditRecord) -> BoxFuture<()> {
+        let db = self.db.clone();
+        Box::pin(async move { self::record(&db, record).await })
+    }
+}

@@ -1,0 +1,125 @@
+//! The node's side of access control: a caller is whoever the gateway sealed
+//! into the call with this region's key (`passage_proto::access::CallerSeal`);
+//! the shared policy decides, and the calls that touch the region's personal data
+//! or change anything go to the audit log.
+
+use passage_proto::access::{AuditRecord, Caller, CallerSeal, Gatekeeper};
+
+use crate::audit::AuditTrail;
+
+/// Reads of what is public in a region (its market, events, groups, articles,
+/// programmes and rules) and the gateway's counting: not written to the audit
+/// log. Every other call is.
+const NOT_AUDITED: [&str; 21] = [
+    "/passage.v1.MarketService/GetOrganisation",
+    "/passage.v1.MarketService/ListOrganisations",
+    "/passage.v1.MarketService/GetOpportunity",
+    "/passage.v1.MarketService/ListOpportunities",
+    "/passage.v1.RulesService/ListRules",
+    "/passage.v1.ReviewService/GetReviewPolicy",
+    "/passage.v1.HelpdeskService/GetArticle",
+    "/passage.v1.HelpdeskService/ListArticles",
+    "/passage.v1.HelpdeskService/SearchArticles",
+    "/passage.v1.HelpdeskService/ListStaleArticles",
+    "/passage.v1.CoachingService/GetProgramme",
+    "/passage.v1.CoachingService/ListProgrammes",
+    "/passage.v1.EventService/GetEvent",
+    "/passage.v1.EventService/ListEvents",
+    "/passage.v1.EventService/ListFairPresentations",
+    "/passage.v1.GroupService/GetGroup",
+    "/passage.v1.GroupService/ListGroups",
+    "/passage.v1.GroupService/ListMeetings",
+    "/passage.v1.RegionStatsService/GetRegionStats",
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+];
+
+/// Identifies callers by the gateway's seal for this region.
+#[derive(Clone)]
+pub struct SealGate {
+    region: String,
+    seal: CallerSeal,
+    trail: AuditTrail,
+}
+
+impl SealGate {
+    pub fn new(region: String, seal: CallerSeal, trail: AuditTrail) -> Self {
+        SealGate {
+            region,
+            seal,
+            trail,
+        }
+    }
+}
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
+impl Gatekeeper for SealGate {
+    fn identify(
+        &self,
+        headers: &http::HeaderMap,
+        path: &str,
+    ) -> BoxFuture<Result<Option<Caller>, tonic::Status>> {
+        let opened = self
+            .seal
+            .open(headers, path, passage_proto::access::now_ms())
+            .map_err(|refusal| {
+                tonic::Status::unauthenticated(format!(
+                    "{}; a region's node takes calls only through the gateway",
+                    refusal.message()
+                ))
+            });
+        Box::pin(async move {
+            match opened {
+                Ok(None) => Err(tonic::Status::unauthenticated(
+                    "no caller identity: call the gateway with `authorization: Bearer <token>`; \
+                     a region's node takes calls only through it",
+                )),
+                other => other,
+            }
+        })
+    }
+
+    fn region_of(&self, _headers: &http::HeaderMap) -> Result<Option<String>, tonic::Status> {
+        Ok(Some(self.region.clone()))
+    }
+
+    fn pass_on(
+        &self,
+        _caller: Option<&Caller>,
+        _region: Option<&str>,
+        _path: &str,
+        _headers: &mut http::HeaderMap,
+    ) {
+    }
+
+    fn audits(&self, path: &str) -> bool {
+        !path.starts_with("/grpc.") && !NOT_AUDITED.contains(&path)
+    }
+
+    fn audit(&self, record: AuditRecord) -> BoxFuture<()> {
+        let trail = self.trail.clone();
+        Box::pin(async move { trail.record(record).await })
+    }
+}
+
+/// Checks that the caller of `request` may act for member `member`: a chapter
+/// admin for any member of the region, a member only for themself.
+pub fn acts_for<T>(request: &tonic::Request<T>, member: uuid::Uuid) -> Result<(), tonic::Status> {
+    Caller::of(request)?.may_act_for(&member.to_string())
+}
+
+/// The member a member's call is limited to; `None` for a chapter admin, who sees
+/// every member of the region.
+pub fn member_limit<T>(request: &tonic::Request<T>) -> Result<Option<uuid::Uuid>, tonic::Status> {
+    let caller = Caller::of(request)?;
+    match caller.role {
+        passage_proto::access::Role::Member => caller
+            .member_id
+            .as_deref()
+            .and_then(|id| uuid::Uuid::try_parse(id).ok())
+            .map(Some)
+            .ok_or_else(|| tonic::Status::permission_denied("the member token names no member")),
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,142 @@
+//! The region's audit log: the access layer hands every audited call to an
+//! [`AuditTrail`], whose writer task stores them in batches in `audit_entry`; the
+//! chapter admin reads them with `AuditService.ListAuditEntries`.
+//!
+//! A full queue makes callers wait (back-pressure) rather than drop entries; when
+//! the server stops, the writer stores what is queued before it ends.
+
+use chrono::{TimeZone, Utc};
+use passage_proto::access::AuditRecord;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::store::{Page, PageRequest};
+
+/// The `audit_entry` table.
+pub mod audit_entry {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_entry")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub at: DateTimeUtc,
+        pub caller_role: String,
+        pub caller_region: String,
+        pub caller_member_id: String,
+        pub token_id: String,
+        pub method: String,
+        pub subject: String,
+        pub outcome: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// Entries queued for the writer at most; past that, callers wait.
+const QUEUE: usize = 4_096;
+/// Entries stored in one statement at most.
+const BATCH: usize = 500;
+
+/// Where the access layer sends audited calls.
+#[derive(Clone)]
+pub struct AuditTrail {
+    queue: mpsc::Sender<AuditRecord>,
+}
+
+impl AuditTrail {
+    /// Starts the writer on `db`; it ends once every trail is dropped and the
+    /// queue is stored.
+    pub fn start(db: DatabaseConnection) -> (AuditTrail, tokio::task::JoinHandle<()>) {
+        let (queue, queued) = mpsc::channel(QUEUE);
+        let writer = tokio::spawn(write_entries(db, queued));
+        (AuditTrail { queue }, writer)
+    }
+
+    /// Queues one record (waiting while the queue is full).
+    pub async fn record(&self, record: AuditRecord) {
+        if self.queue.send(record).await.is_err() {
+            tracing::error!("the audit log writer has stopped; an entry was not stored");
+        }
+    }
+}
+
+fn to_row(record: AuditRecord) -> audit_entry::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    let caller = record.caller.as_ref();
+    audit_entry::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        at: Set(Utc
+            .timestamp_millis_opt(record.at_ms)
+            .single()
+            .unwrap_or_else(Utc::now)),
+        caller_role: Set(caller.map(|c| c.role.to_string()).unwrap_or_default()),
+        caller_region: Set(caller.and_then(|c| c.region.clone()).unwrap_or_default()),
+        caller_member_id: Set(caller.and_then(|c| c.member_id.clone()).unwrap_or_default()),
+        token_id: Set(caller.map(|c| c.token_id.clone()).unwrap_or_default()),
+        method: Set(record.method),
+        subject: Set(record.subject.unwrap_or_default()),
+        outcome: Set(record.outcome),
+    }
+}
+
+async fn write_entries(db: DatabaseConnection, mut queued: mpsc::Receiver<AuditRecord>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while queued.recv_many(&mut batch, BATCH).await > 0 {
+        let rows: Vec<_> = batch.drain(..).map(to_row).collect();
+        let count = rows.len();
+        let mut attempt = 0;
+        loop {
+            match audit_entry::Entity::insert_many(rows.clone())
+                .exec_without_returning(&db)
+                .await
+            {
+                Ok(_) => break,
+                Err(error) if attempt < 5 => {
+                    attempt += 1;
+                    tracing::warn!(%error, attempt, "storing audit entries failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, count, "audit entries could not be stored");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// What a chapter admin asks of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub subject: Option<String>,
+    pub token_id: Option<String>,
+}
+
+/// One page of the audit log, newest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    page: PageRequest,
+    query: AuditQuery,
+) -> Result<Page<audit_entry::Model>> {
+    let mut select = audit_entry::Entity::find()
+        .order_by_desc(audit_entry::Column::Id)
+        .limit(page.size + 1);
+    if let Some(after) = page.after {
+        select = select.filter(audit_entry::Column::Id.lt(after));
+    }
+    if let Some(subject) = query.subject {
+        select = select.filter(audit_entry::Column::Subject.eq(subject));
+    }
+    if let Some(token_id) = query.token_id {
+        select = select.filter(audit_entry::Column::TokenId.eq(token_id));
+    }
+    let rows = select.all(db).await?;
+    Ok(Page::from_rows(rows, page.size, |row| row.id))
+}

@@ -1,0 +1,192 @@
+//! Tokens for the demo, the benchmarks and the end-to-end tests: an operator, a
+//! central analyst and a chapter admin for each region, made fresh (random) once
+//! per process and given to every federation the process starts
+//! ([`crate::federation::FederationPlan::demo_credentials`]). A real gateway never
+//! holds them: its tokens are made with `passage admin token create`.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use passage_proto::access::Role;
+
+/// The demo's tokens.
+#[derive(Debug, Default)]
+pub struct DemoCredentials {
+    operator: String,
+    central_analyst: String,
+    chapter_admins: Mutex<BTreeMap<String, String>>,
+}
+
+fn new_token() -> anyhow::Result<String> {
+    let secret = passage_proto::access::new_key_text().map_err(anyhow::Error::msg)?;
+    let id = passage_proto::access::new_key_text().map_err(anyhow::Error::msg)?;
+    Ok(format!("psg_{}_{secret}", &id[..16]))
+}
+
+/// This process's demo tokens.
+pub fn demo() -> &'static DemoCredentials {
+    static CREDENTIALS: OnceLock<DemoCredentials> = OnceLock::new();
+    CREDENTIALS.get_or_init(|| DemoCredentials {
+        operator: new_token().unwrap_or_default(),
+        central_analyst: new_token().unwrap_or_default(),
+        chapter_admins: Mutex::default(),
+    })
+}
+
+impl DemoCredentials {
+    /// The operator's token.
+    pub fn operator(&self) -> &str {
+        &self.operator
+    }
+
+    /// The central analyst's token.
+    pub fn central_analyst(&self) -> &str {
+        &self.central_analyst
+    }
+
+    /// The chapter admin token of `region` (made on first use).
+    pub fn chapter_admin(&self, region: &str) -> String {
+        let mut admins = self
+            .chapter_admins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        admins
+            .entry(region.to_owned())
+            .or_insert_with(|| new_token().unwrap_or_default())
+            .clone()
+    }
+
+    /// Every token a federation of `regions` is given, with its role and region.
+    pub fn grants(&self, regions: &[String]) -> Vec<(String, Role, Option<String>)> {
+        let mut grants = vec![
+            (self.operator.clone(), Role::Operator, None),
+            (self.central_analyst.clone(), Role::CentralAnalyst, None),
+        ];
+        for region in regions {
+            grants.push((
+                self.chapter_admin(region),
+                Role::ChapterAdmin,
+                Some(region.clone()),
+            ));
+        }
+        grants
+    }
+}
+
+/// Adds `authorization: Bearer <token>` to `request`.
+pub fn bearer<T>(mut request: tonic::Request<T>, token: &str) -> anyhow::Result<tonic::Request<T>> {
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+    Ok(request)
+}
+
+/// `message` as the demo's operator sends it.
+pub fn as_operator<T>(message: T) -> anyhow::Result<tonic::Request<T>> {
+    bearer(tonic::Request::new(message), demo().operator())
+}
+
+/// `message` as the demo's central analyst sends it.
+pub fn as_analyst<T>(message: T) -> anyhow::Result<tonic::Request<T>> {
+    bearer(tonic::Request::new(message), demo().central_analyst())
+}
+
+/// Calls straight to a region's node, sealed as the gateway would seal them, for
+/// benchmarks that measure a node alone. Writes the region's key file.
+pub struct SealedChapterAdmin {
+    seal: passage_proto::access::CallerSeal,
+    caller: passage_proto::access::Caller,
+}
+
+impl SealedChapterAdmin {
+    /// A chapter admin of `region`, with a fresh key written to `key_file` for the
+    /// node's `[auth] gateway_key_file`.
+    pub fn new(region: &str, key_file: &std::path::Path) -> anyhow::Result<Self> {
+        let key = passage_proto::access::new_key_text().map_err(anyhow::Error::msg)?;
+        std::fs::write(key_file, format!("{key}\n"))?;
+        let key = passage_proto::access::read_key_file(key_file).map_err(anyhow::Error::msg)?;
+        Ok(SealedChapterAdmin {
+            seal: passage_proto::access::CallerSeal::new(key),
+            caller: passage_proto::access::Caller {
+                role: Role::ChapterAdmin,
+                region: Some(region.to_owned()),
+                member_id: None,
+                token_id: "bench".into(),
+            },
+        })
+    }
+
+    /// A chapter admin of `region`, sealed with the key in `key_file` (the one the
+    /// region's node reads).
+    pub fn from_key_file(region: &str, key_file: &std::path::Path) -> anyhow::Result<Self> {
+        let key = passage_proto::access::read_key_file(key_file).map_err(anyhow::Error::msg)?;
+        Ok(SealedChapterAdmin {
+            seal: passage_proto::access::CallerSeal::new(key),
+            caller: passage_proto::access::Caller {
+                role: Role::ChapterAdmin,
+                region: Some(region.to_owned()),
+                member_id: None,
+                token_id: "test".into(),
+            },
+        })
+    }
+
+    /// `message` for the method at `path`, sealed.
+    pub fn request<T>(&self, path: &str, message: T) -> tonic::Request<T> {
+        let mut headers = http::HeaderMap::new();
+        self.seal.seal(
+            &self.caller,
+            path,
+            passage_proto::access::now_ms(),
+            &mut headers,
+        );
+        tonic::Request::from_parts(
+            tonic::metadata::MetadataMap::from_headers(headers),
+            Default::default(),
+            message,
+        )
+    }
+}
+
+/// A channel to a region's node whose every call is sealed as a chapter admin's
+/// (the way the gateway passes one on), for tests that call nodes directly.
+#[derive(Clone)]
+pub struct SealedChannel {
+    channel: tonic::transport::Channel,
+    admin: std::sync::Arc<SealedChapterAdmin>,
+}
+
+impl SealedChannel {
+    pub fn new(channel: tonic::transport::Channel, admin: SealedChapterAdmin) -> Self {
+        SealedChannel {
+            channel,
+            admin: std::sync::Arc::new(admin),
+        }
+    }
+}
+
+impl tower::Service<http::Request<tonic::body::Body>> for SealedChannel {
+    type Response = http::Response<tonic::body::Body>;
+    type Error = tonic::transport::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        tower::Service::poll_ready(&mut self.channel, cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<tonic::body::Body>) -> Self::Future {
+        let path = request.uri().path().to_owned();
+        self.admin.seal.seal(
+            &self.admin.caller,
+            &path,
+            passage_proto::access::now_ms(),
+            request.headers_mut(),
+        );
+        Box::pin(tower::Service::call(&mut self.channel, request))
+    }
+}

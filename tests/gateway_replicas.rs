@@ -1,0 +1,326 @@
+//! Several gateway replicas on one PostgreSQL database, as the Kubernetes deployment
+//! runs them: a profile Amsterdam's node sends through one replica reaches Miami,
+//! whose sync stream is held by another replica, and when Amsterdam and Washington DC
+//! send through different replicas at the same time, every profile reaches Miami, in
+//! sequence order.
+//!
+//! Each replica is the gateway's sync hub served on its own port with its own
+//! connection pool; the regions' nodes are played by plain sync streams.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use passage_gateway::sync::SyncHub;
+use passage_migrations::GatewayMigrator;
+use passage_proto::v1::{
+    self, ChangeBatch, NodeHello, ProfileState, SharedProfile, SyncFromGateway, SyncFromNode,
+    federation_service_client::FederationServiceClient,
+    federation_service_server::FederationServiceServer, sync_from_gateway, sync_from_node,
+};
+use sea_orm::{ConnectionTrait, Database};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::Streaming;
+use tonic::transport::{Channel, Server};
+
+/// A fresh PostgreSQL database for one test, dropped by [`drop_database`].
+async fn fresh_database() -> (String, String) {
+    let admin_url = common::postgres_admin_url();
+    let name = format!("passage_test_replicas_{}", uuid::Uuid::now_v7().simple());
+    let admin = Database::connect(admin_url.as_str())
+        .await
+        .expect("PostgreSQL must be running on 127.0.0.1:5432 (see .ci/run)");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    (format!("{base}/{name}"), name)
+}
+
+async fn drop_database(name: &str) {
+    let admin = Database::connect(common::postgres_admin_url())
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+/// One gateway replica: its sync hub on its own port and its own pool.
+struct Replica {
+    endpoint: String,
+    closing: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Replica {
+    async fn start(database_url: &str) -> Replica {
+        let db = passage_migrations::connect::<GatewayMigrator>(database_url, 5)
+            .await
+            .unwrap();
+        let (closing, closing_seen) = watch::channel(false);
+        let regions = passage::demo::REGIONS.iter().map(|r| r.0.to_owned());
+        // Insecure: the streams below name their region in the hello, as a node
+        // without a certificate may only on an insecure gateway.
+        let hub = SyncHub::new(db, regions, true, closing_seen.clone())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let mut stop = closing_seen;
+        let server = tokio::spawn(async move {
+            Server::builder()
+                .add_service(FederationServiceServer::new(hub))
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                    let _ = stop.wait_for(|closing| *closing).await;
+                })
+                .await
+                .unwrap();
+        });
+        Replica {
+            endpoint,
+            closing,
+            server,
+        }
+    }
+
+    async fn stop(self) {
+        let _ = self.closing.send(true);
+        self.server.await.unwrap();
+    }
+}
+
+/// A region's sync stream, as its node holds it.
+struct RegionStream {
+    outbound: mpsc::Sender<SyncFromNode>,
+    inbound: Streaming<SyncFromGateway>,
+    next_outbox_id: u64,
+}
+
+impl RegionStream {
+    async fn open(gateway: String, region: &str) -> RegionStream {
+        let (outbound, requests) = mpsc::channel(16);
+        outbound
+            .send(SyncFromNode {
+                message: Some(sync_from_node::Message::Hello(NodeHello {
+                    region: region.to_owned(),
+                })),
+            })
+            .await
+            .unwrap();
+        let channel = Channel::from_shared(gateway)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let inbound = FederationServiceClient::new(channel)
+            .sync(ReceiverStream::new(requests))
+            .await
+            .unwrap()
+            .into_inner();
+        RegionStream {
+            outbound,
+            inbound,
+            next_outbox_id: 1,
+        }
+    }
+
+    /// Sends the shared profiles of `names` (new members of this region) and waits
+    /// until the gateway accepted them; returns their member ids.
+    async fn share(&mut self, region: &str, names: &[String]) -> Vec<String> {
+        let changes: Vec<ProfileState> = names.iter().map(|n| new_profile(region, n)).collect();
+        let ids = changes.iter().map(|c| c.member_id.clone()).collect();
+        let last_outbox_id = self.next_outbox_id;
+        self.next_outbox_id += 1;
+        self.outbound
+            .send(SyncFromNode {
+                message: Some(sync_from_node::Message::Changes(ChangeBatch {
+                    last_outbox_id,
+                    changes,
+                })),
+            })
+            .await
+            .unwrap();
+        loop {
+            match self.inbound.message().await.unwrap().unwrap().message {
+                Some(sync_from_gateway::Message::Accepted(accepted))
+                    if accepted.last_outbox_id == last_outbox_id =>
+                {
+                    return ids;
+                }
+                Some(sync_from_gateway::Message::Refused(refused)) => {
+                    panic!("{region}'s change was refused: {}", refused.reason)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads the log batches the gateway sends until every member of `expected`
+    /// arrived (or ten seconds pass); returns the sequences in the order received.
+    async fn receive(&mut self, expected: &BTreeSet<String>, what: &str) -> Vec<u64> {
+        let mut arrived = BTreeSet::new();
+        let mut sequences = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !expected.is_subset(&arrived) {
+            let message = tokio::time::timeout_at(deadline, self.inbound.message())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "timed out waiting until {what}: {} of {} arrived",
+                        expected.intersection(&arrived).count(),
+                        expected.len()
+                    )
+                })
+                .unwrap()
+                .unwrap();
+            if let Some(sync_from_gateway::Message::Log(batch)) = message.message {
+                for entry in batch.entries {
+                    sequences.push(entry.sequence);
+                    arrived.insert(entry.state.unwrap_or_default().member_id);
+                }
+            }
+        }
+        sequences
+    }
+}
+
+/// Waits for every chapter's task and returns what each sent.
+async fn futures_join<T>(tasks: impl IntoIterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+/// The shared profile of a new member of `region`, as its node would send it.
+fn new_profile(region: &str, name: &str) -> ProfileState {
+    let mut state = ProfileState {
+        member_id: uuid::Uuid::now_v7().to_string(),
+        profile: Some(SharedProfile {
+            display_name: name.to_owned(),
+            profession: "civil engineer".into(),
+            share_across_regions: true,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    for field in ["display_name", "profession", "share_across_regions"] {
+        state.stamps.insert(
+            field.into(),
+            v1::Stamp {
+                hlc: 1,
+                region: region.to_owned(),
+            },
+        );
+    }
+    state
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_sent_through_one_replica_reaches_a_region_on_another() {
+    let (url, database) = fresh_database().await;
+    let first = Replica::start(&url).await;
+    let second = Replica::start(&url).await;
+
+    // Miami's node holds its stream on the second replica and has caught up with
+    // what Washington DC shared there: its session now waits for the log to move.
+    let mut miami = RegionStream::open(second.endpoint.clone(), "miami").await;
+    let mut washington = RegionStream::open(second.endpoint.clone(), "washington-dc").await;
+    let earlier = washington
+        .share("washington-dc", &["Dawit Bekele".to_owned()])
+        .await;
+    miami
+        .receive(
+            &earlier.into_iter().collect(),
+            "Dawit's profile reaches Miami",
+        )
+        .await;
+
+    // Amsterdam's node is on the first replica; the second learns of the append
+    // only from the database.
+    let mut amsterdam = RegionStream::open(first.endpoint.clone(), "amsterdam").await;
+    let amira = amsterdam
+        .share("amsterdam", &["Amira Haddad".to_owned()])
+        .await;
+    miami
+        .receive(
+            &amira.into_iter().collect(),
+            "Amira's profile, sent through the first replica, reaches Miami on the second",
+        )
+        .await;
+
+    first.stop().await;
+    second.stop().await;
+    drop_database(&database).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_sent_through_two_replicas_at_once_all_reach_miami_in_order() {
+    let (url, database) = fresh_database().await;
+    let first = Replica::start(&url).await;
+    let second = Replica::start(&url).await;
+    // Miami's node, on the first replica, has caught up with a profile Washington DC
+    // shared there before: its session follows the log from here.
+    let mut miami = RegionStream::open(first.endpoint.clone(), "miami").await;
+    let earlier = RegionStream::open(first.endpoint.clone(), "washington-dc")
+        .await
+        .share("washington-dc", &["Dawit Bekele".to_owned()])
+        .await;
+    miami
+        .receive(
+            &earlier.into_iter().collect(),
+            "Dawit's profile reaches Miami",
+        )
+        .await;
+
+    // Both chapters register newcomers at the same time, each through both
+    // replicas (as a node that reconnects may land on either): the appends
+    // interleave on the database.
+    let chapter = |gateway: &Replica, region: &'static str| {
+        let gateway = gateway.endpoint.clone();
+        tokio::spawn(async move {
+            let mut stream = RegionStream::open(gateway, region).await;
+            let mut ids = Vec::new();
+            for batch in 0..50 {
+                let names: Vec<String> = (0..2)
+                    .map(|n| format!("Newcomer {n} of batch {batch} in {region}"))
+                    .collect();
+                ids.extend(stream.share(region, &names).await);
+            }
+            ids
+        })
+    };
+    let chapters = [
+        chapter(&first, "amsterdam"),
+        chapter(&second, "amsterdam"),
+        chapter(&first, "washington-dc"),
+        chapter(&second, "washington-dc"),
+    ];
+    let mut expected = BTreeSet::new();
+    for ids in futures_join(chapters).await {
+        expected.extend(ids);
+    }
+    assert_eq!(expected.len(), 400);
+
+    let sequences = miami
+        .receive(&expected, "every newcomer's profile reaches Miami")
+        .await;
+    assert!(
+        sequences.windows(2).all(|pair| pair[0] < pair[1]),
+        "Miami receives the log in sequence order: {sequences:?}"
+    );
+
+    first.stop().await;
+    second.stop().await;
+    drop_database(&database).await;
+}
