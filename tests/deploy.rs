@@ -1,7 +1,9 @@
 //! Everything in `deploy/` agrees with itself: the container gateway routes to the
 //! regions the compose file runs, on the ports their settings listen on; every
 //! region's settings load with the environment compose gives them; the systemd units
-//! and the Dockerfile point at files that exist.
+//! and the Dockerfile point at files that exist; the Kubernetes manifests parse, carry
+//! settings that load, and wire each region's Service, ports, probes, rules and
+//! secrets to what those settings say.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,6 +13,7 @@ use std::path::Path;
 use passage::settings_file::load;
 use passage_gateway::GatewaySettings;
 use passage_node::NodeSettings;
+use serde::Deserialize as _;
 use serde_yaml::Value;
 
 fn deploy(path: &str) -> std::path::PathBuf {
@@ -137,4 +140,429 @@ fn the_systemd_units_and_the_dockerfile_name_what_exists() {
         assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(copied).is_dir());
     }
     assert!(deploy("RUNBOOK.md").exists());
+}
+
+/// Every document of every manifest in deploy/kubernetes, with its file's name.
+fn kubernetes() -> Vec<(String, Value)> {
+    let mut files: Vec<_> = std::fs::read_dir(deploy("kubernetes"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    let mut documents = Vec::new();
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.ends_with(".yaml"),
+            "deploy/kubernetes/{name} is not a .yaml manifest"
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        for document in serde_yaml::Deserializer::from_str(&text) {
+            let value = Value::deserialize(document)
+                .unwrap_or_else(|e| panic!("deploy/kubernetes/{name} is not YAML: {e}"));
+            documents.push((name.clone(), value));
+        }
+    }
+    documents
+}
+
+/// The one object of `kind` named `name`.
+fn object<'a>(documents: &'a [(String, Value)], kind: &str, name: &str) -> &'a Value {
+    let found: Vec<&Value> = documents
+        .iter()
+        .map(|(_, doc)| doc)
+        .filter(|doc| doc["kind"].as_str() == Some(kind))
+        .filter(|doc| doc["metadata"]["name"].as_str() == Some(name))
+        .collect();
+    assert_eq!(found.len(), 1, "deploy/kubernetes holds one {kind} {name}");
+    found[0]
+}
+
+/// A container's port named `name`.
+fn container_port(container: &Value, name: &str) -> u64 {
+    container["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|port| port["name"].as_str() == Some(name))
+        .and_then(|port| port["containerPort"].as_u64())
+        .unwrap_or_else(|| panic!("{} has no port {name}", text(&container["name"])))
+}
+
+/// A Service's port named `name`.
+fn service_port(service: &Value, name: &str) -> u64 {
+    service["spec"]["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|port| port["name"].as_str() == Some(name))
+        .and_then(|port| port["port"].as_u64())
+        .unwrap_or_else(|| {
+            panic!(
+                "Service {} has no port {name}",
+                text(&service["metadata"]["name"])
+            )
+        })
+}
+
+/// Writes the files of a ConfigMap into `dir`, as the pod sees them mounted.
+fn mount_config_map(config_map: &Value, dir: &Path) {
+    for (file, content) in config_map["data"].as_mapping().unwrap() {
+        std::fs::write(dir.join(text(file)), content.as_str().unwrap()).unwrap();
+    }
+}
+
+/// The keys of the Secret `name` in the template of the Secrets.
+fn secret_files(documents: &[(String, Value)], name: &str) -> Vec<String> {
+    object(documents, "Secret", name)["stringData"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(text)
+        .collect()
+}
+
+/// What a pod's one container runs, and the checks every Passage container passes:
+/// the config it names is mounted from `config_map`, its certificates come from a
+/// Secret at the image's working directory, and it runs as a non-root user on a
+/// read-only root filesystem with resource requests and limits.
+fn passage_container<'a>(pod: &'a Value, config_map: &str, secret: &str) -> &'a Value {
+    let what = text(&pod["metadata"]["labels"]["app.kubernetes.io/name"]);
+    let containers = pod["spec"]["containers"].as_sequence().unwrap();
+    assert_eq!(containers.len(), 1, "{what}: one container");
+    let container = &containers[0];
+    assert!(
+        text(&container["image"]).starts_with("passage"),
+        "{what}: the image of deploy/Dockerfile"
+    );
+    let args: Vec<String> = container["args"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(args[1], "--config", "{what}: {args:?}");
+    let (folder, _) = args[2].rsplit_once('/').unwrap();
+    let mounted = |path: &str| {
+        let mount = container["volumeMounts"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|mount| mount["mountPath"].as_str() == Some(path))
+            .unwrap_or_else(|| panic!("{what}: nothing mounted at {path}"));
+        assert_eq!(
+            mount["readOnly"].as_bool(),
+            Some(true),
+            "{what}: {path} is read-only"
+        );
+        let name = mount["name"].as_str().unwrap();
+        pod["spec"]["volumes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|volume| volume["name"].as_str() == Some(name))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        mounted(folder)["configMap"]["name"].as_str(),
+        Some(config_map)
+    );
+    // The Dockerfile's WORKDIR: settings name certificates and keys as certs/….
+    assert_eq!(
+        mounted("/var/lib/passage/certs")["secret"]["secretName"].as_str(),
+        Some(secret)
+    );
+    let security = &container["securityContext"];
+    assert_eq!(
+        security["runAsNonRoot"].as_bool(),
+        Some(true),
+        "{what}: runs as non-root"
+    );
+    assert_eq!(
+        security["readOnlyRootFilesystem"].as_bool(),
+        Some(true),
+        "{what}: read-only root"
+    );
+    assert_eq!(
+        security["allowPrivilegeEscalation"].as_bool(),
+        Some(false),
+        "{what}"
+    );
+    // The Dockerfile's `passage` user.
+    assert_eq!(
+        pod["spec"]["securityContext"]["runAsUser"].as_u64(),
+        Some(10001),
+        "{what}"
+    );
+    for bound in ["requests", "limits"] {
+        for resource in ["cpu", "memory"] {
+            assert!(
+                !container["resources"][bound][resource].is_null(),
+                "{what}: resources.{bound}.{resource}"
+            );
+        }
+    }
+    let database = container["env"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|env| env["name"].as_str() == Some("PASSAGE__DATABASE__URL"))
+        .unwrap_or_else(|| panic!("{what}: the database URL comes from the environment"));
+    assert_eq!(
+        database["valueFrom"]["secretKeyRef"]["key"].as_str(),
+        Some("url"),
+        "{what}: from a Secret"
+    );
+    container
+}
+
+/// The file a settings path names inside the certificates' Secret, if it is there.
+fn in_certs(path: &Path) -> String {
+    path.strip_prefix("certs")
+        .unwrap_or_else(|_| panic!("{} is not under certs/", path.display()))
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn every_kubernetes_manifest_parses_and_the_secrets_stay_out_of_them() {
+    let documents = kubernetes();
+    let mut applied: Vec<String> = Vec::new();
+    for (file, document) in &documents {
+        let kind = document["kind"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{file}: a document without kind"));
+        if kind == "Kustomization" {
+            applied = document["resources"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(text)
+                .collect();
+            continue;
+        }
+        assert!(
+            document["apiVersion"].as_str().is_some(),
+            "{file}: {kind} without apiVersion"
+        );
+        let name = text(&document["metadata"]["name"]);
+        if kind != "Namespace" {
+            assert_eq!(
+                document["metadata"]["namespace"].as_str(),
+                Some("passage"),
+                "{file}: {kind} {name}"
+            );
+        }
+        if kind == "Secret" {
+            assert_eq!(
+                file, "secrets.template.yaml",
+                "Secret {name} sits in {file}"
+            );
+            for (key, value) in document["stringData"].as_mapping().unwrap() {
+                assert!(
+                    text(value).starts_with("placeholder:"),
+                    "Secret {name}: {} holds a placeholder, never a real key",
+                    text(key)
+                );
+            }
+        }
+    }
+    let mut files: Vec<String> = documents.iter().map(|(file, _)| file.clone()).collect();
+    files.dedup();
+    for file in &files {
+        let expected = !matches!(
+            file.as_str(),
+            "kustomization.yaml" | "secrets.template.yaml"
+        );
+        assert_eq!(
+            applied.contains(file),
+            expected,
+            "kustomization.yaml and {file}"
+        );
+    }
+}
+
+#[test]
+fn the_kubernetes_federation_agrees_with_the_settings_it_runs() {
+    let documents = kubernetes();
+    let dir = tempfile::tempdir().unwrap();
+    let no_environment = HashMap::new();
+
+    // The gateway: three replicas, its settings from its ConfigMap.
+    let deployment = object(&documents, "Deployment", "gateway");
+    assert_eq!(deployment["spec"]["replicas"].as_u64(), Some(3));
+    let pod = &deployment["spec"]["template"];
+    let container = passage_container(pod, "gateway-config", "gateway-certs");
+    let gateway_dir = dir.path().join("gateway");
+    std::fs::create_dir(&gateway_dir).unwrap();
+    mount_config_map(
+        object(&documents, "ConfigMap", "gateway-config"),
+        &gateway_dir,
+    );
+    let gateway: GatewaySettings = load(
+        &gateway_dir.join("gateway.toml"),
+        &no_environment,
+        &[],
+        GatewaySettings::check,
+    )
+    .unwrap();
+    let grpc = u64::from(gateway.server.listen.port());
+    assert!(
+        gateway.server.listen.ip().is_unspecified(),
+        "listens beyond the pod"
+    );
+    assert_eq!(container_port(container, "grpc"), grpc);
+    assert_eq!(
+        container_port(container, "metrics"),
+        u64::from(gateway.server.metrics_listen.unwrap().port())
+    );
+    let service = object(&documents, "Service", "gateway");
+    assert_eq!(service_port(service, "grpc"), 50050);
+    assert_eq!(service_port(service, "metrics"), 50060);
+    for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+        let command: Vec<String> = container[probe]["exec"]["command"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("gateway: no {probe}"))
+            .iter()
+            .map(text)
+            .collect();
+        assert_eq!(command[..2], ["passage", "health"], "gateway {probe}");
+        assert!(
+            command.contains(&format!("https://127.0.0.1:{grpc}")),
+            "the gateway's {probe} asks its gRPC port over TLS: {command:?}"
+        );
+    }
+    let tls = gateway
+        .tls
+        .as_ref()
+        .expect("clients reach the gateway over TLS");
+    let gateway_secret = secret_files(&documents, "gateway-certs");
+    for path in [
+        &tls.ca_file,
+        &tls.cert_file,
+        &tls.key_file,
+        &gateway.auth.caller_key_file,
+    ] {
+        assert!(
+            gateway_secret.contains(&in_certs(path)),
+            "gateway-certs holds {}",
+            path.display()
+        );
+    }
+    assert!(gateway.database.url.contains("@gateway-db/"));
+    assert!(
+        !object(&documents, "StatefulSet", "gateway-db")["spec"]["volumeClaimTemplates"].is_null()
+    );
+
+    // Every region the gateway routes to: its Service, node and database.
+    assert_eq!(gateway.regions.len(), 3);
+    for region in &gateway.regions {
+        let slug = &region.slug;
+        let (host, port) = region
+            .endpoint
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split_once(':'))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{slug}: endpoint {} is not http://service:port",
+                    region.endpoint
+                )
+            });
+        let port: u64 = port.parse().unwrap();
+        let service = object(&documents, "Service", host);
+        assert_eq!(
+            service["spec"]["clusterIP"].as_str(),
+            Some("None"),
+            "{host} is headless"
+        );
+        assert_eq!(
+            service_port(service, "grpc"),
+            port,
+            "Service {host} serves the endpoint's port"
+        );
+        let node = object(&documents, "StatefulSet", slug);
+        assert_eq!(
+            node["spec"]["serviceName"].as_str(),
+            Some(host),
+            "{slug} is reached by {host}"
+        );
+        assert_eq!(
+            node["spec"]["replicas"].as_u64(),
+            Some(1),
+            "one node per region"
+        );
+        let pod = &node["spec"]["template"];
+        assert_eq!(
+            service["spec"]["selector"], pod["metadata"]["labels"],
+            "Service {host} selects the {slug} node"
+        );
+        let container = passage_container(pod, &format!("{slug}-config"), &format!("{slug}-certs"));
+        assert_eq!(container_port(container, "grpc"), port);
+        for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+            assert_eq!(
+                container[probe]["grpc"]["port"].as_u64(),
+                Some(port),
+                "{slug}: {probe} asks grpc.health.v1.Health on the gRPC port"
+            );
+        }
+
+        let region_dir = dir.path().join(slug);
+        std::fs::create_dir(&region_dir).unwrap();
+        mount_config_map(
+            object(&documents, "ConfigMap", &format!("{slug}-config")),
+            &region_dir,
+        );
+        let config = region_dir.join("node.toml");
+        let mut settings: NodeSettings =
+            load(&config, &no_environment, &[], NodeSettings::validate).unwrap();
+        assert_eq!(&settings.region.slug, slug);
+        assert_eq!(
+            u64::from(settings.server.listen.port()),
+            port,
+            "{slug} listens where the gateway calls"
+        );
+        assert!(
+            settings.server.listen.ip().is_unspecified(),
+            "{slug} listens beyond the pod"
+        );
+        assert_eq!(
+            container_port(container, "metrics"),
+            u64::from(settings.server.metrics_listen.unwrap().port())
+        );
+        let link = settings.gateway.as_ref().unwrap();
+        assert_eq!(link.endpoint, format!("https://gateway:{grpc}"));
+        let link_tls = link.tls.as_ref().expect("syncs over mTLS");
+        let region_secret = secret_files(&documents, &format!("{slug}-certs"));
+        for path in [
+            &link_tls.ca_file,
+            &link_tls.cert_file,
+            &link_tls.key_file,
+            &settings.auth.gateway_key_file,
+        ] {
+            assert!(
+                region_secret.contains(&in_certs(path)),
+                "{slug}-certs holds {}",
+                path.display()
+            );
+        }
+        settings.resolve_paths(&config);
+        let rules = settings.rules.unwrap().file;
+        assert_eq!(
+            std::fs::read_to_string(&rules).unwrap(),
+            std::fs::read_to_string(deploy(&format!("regions/{slug}.rules.toml"))).unwrap(),
+            "{slug} runs the rules shipped in deploy/regions"
+        );
+        let database = format!("{slug}-db");
+        assert!(
+            settings.database.url.contains(&format!("@{database}/")),
+            "{slug} uses its own database"
+        );
+        let database_set = object(&documents, "StatefulSet", &database);
+        assert!(
+            !database_set["spec"]["volumeClaimTemplates"].is_null(),
+            "{database} keeps its data on a volume"
+        );
+        object(&documents, "Service", &database);
+    }
 }

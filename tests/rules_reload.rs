@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use passage::credentials::SealedChapterAdmin;
 use passage_proto::v1::{self, rules_service_client::RulesServiceClient};
 use tonic::transport::Endpoint;
 
@@ -31,8 +32,12 @@ url = "sqlite://{}?mode=rwc"
 
 [rules]
 file = "amsterdam.rules.toml"
+
+[auth]
+gateway_key_file = "{}"
 "#,
-            dir.join("amsterdam.db").display()
+            dir.join("amsterdam.db").display(),
+            dir.join("amsterdam.caller.key").display()
         ),
     )
     .unwrap();
@@ -71,10 +76,15 @@ fn hang_up(child: &tokio::process::Child) {
     assert!(status.success());
 }
 
-async fn version(endpoint: &Endpoint) -> (String, usize) {
+/// The rules version and count the node serves, asked as the gateway passes on
+/// the chapter admin's call.
+async fn version(endpoint: &Endpoint, admin: &SealedChapterAdmin) -> (String, usize) {
     let channel = endpoint.connect().await.unwrap();
     let listed = RulesServiceClient::new(channel)
-        .list_rules(v1::ListRulesRequest::default())
+        .list_rules(admin.request(
+            "/passage.v1.RulesService/ListRules",
+            v1::ListRulesRequest::default(),
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -86,6 +96,8 @@ async fn a_node_takes_edited_rules_on_sighup_and_keeps_its_rules_when_the_edit_i
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let config = settings(dir.path(), port);
+    let admin =
+        SealedChapterAdmin::new("amsterdam", &dir.path().join("amsterdam.caller.key")).unwrap();
     let rules_file = dir.path().join("amsterdam.rules.toml");
     let shipped = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/regions/amsterdam.rules.toml"),
@@ -124,7 +136,7 @@ async fn a_node_takes_edited_rules_on_sighup_and_keeps_its_rules_when_the_edit_i
         assert!(Instant::now() < deadline, "the node did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (first, count) = version(&endpoint).await;
+    let (first, count) = version(&endpoint, &admin).await;
 
     // She adds a rule of Amsterdam's own, with its case, and sends SIGHUP.
     let edited = format!(
@@ -134,7 +146,7 @@ async fn a_node_takes_edited_rules_on_sighup_and_keeps_its_rules_when_the_edit_i
     hang_up(&child);
     let deadline = Instant::now() + Duration::from_secs(20);
     let second = loop {
-        let (now, rules) = version(&endpoint).await;
+        let (now, rules) = version(&endpoint, &admin).await;
         if now != first {
             assert_eq!(rules, count + 1);
             break now;
@@ -151,6 +163,6 @@ async fn a_node_takes_edited_rules_on_sighup_and_keeps_its_rules_when_the_edit_i
     .unwrap();
     hang_up(&child);
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assert_eq!(version(&endpoint).await, (second, count + 1));
+    assert_eq!(version(&endpoint, &admin).await, (second, count + 1));
     drop(child);
 }

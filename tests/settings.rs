@@ -34,6 +34,9 @@ listen = "127.0.0.1:50051"
 
 [database]
 url = "sqlite://data/amsterdam.db?mode=rwc"
+
+[auth]
+gateway_key_file = "certs/amsterdam.caller.key"
 "#;
 
 #[test]

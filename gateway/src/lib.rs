@@ -27,8 +27,8 @@ pub use settings::GatewaySettings;
 use passage_proto::v1::federation_admin_service_server::FederationAdminServiceServer;
 use passage_proto::v1::federation_service_server::FederationServiceServer;
 use passage_proto::v1::global_stats_service_server::GlobalStatsServiceServer;
+use route::{Audit, Cases, Coaching, ExpertPool};
 use route::{Buddies, Forward, Market, Matches, Members, RegionRouter, Reviews, Rules};
-use route::{Cases, Coaching, ExpertPool};
 use route::{Events, Groups};
 use route::{Helpdesk, Placements};
 
@@ -109,6 +109,7 @@ pub async fn run_with_metrics(
         <Forward<Events> as tonic::server::NamedService>::NAME,
         <Forward<Placements> as tonic::server::NamedService>::NAME,
         <Forward<Helpdesk> as tonic::server::NamedService>::NAME,
+        <Forward<Audit> as tonic::server::NamedService>::NAME,
         passage_proto::v1::global_stats_service_server::SERVICE_NAME,
     ] {
         health_reporter
@@ -148,6 +149,10 @@ pub async fn run_with_metrics(
     }
     let regions: Vec<&str> = router.regions().map(|r| r.slug.as_str()).collect();
     tracing::info!(address = ?listener.local_addr().ok(), ?regions, tls = settings.tls.is_some(), "gateway serving");
+    // The gateway's own services decode requests up to `[limits]
+    // max_message_bytes`; forwarded calls pass through as a stream of bytes and
+    // the region's node applies its own limit.
+    let max_message_bytes = settings.limits.max_message_bytes;
     // Keep-alive pings find a sync stream whose connection died without a word
     // (a NAT or firewall that forgot it): the session ends, the region shows as
     // disconnected, and the node reconnects.
@@ -176,12 +181,19 @@ pub async fn run_with_metrics(
         .add_service(Forward::<Events>::new(router.clone()))
         .add_service(Forward::<Placements>::new(router.clone()))
         .add_service(Forward::<Helpdesk>::new(router.clone()))
+        .add_service(Forward::<Audit>::new(router.clone()))
         .add_service(Forward::<Market>::new(router))
-        .add_service(FederationAdminServiceServer::new(
-            sync::FederationAdmin::new(sync_hub.clone()),
-        ))
-        .add_service(GlobalStatsServiceServer::new(statistician))
-        .add_service(FederationServiceServer::new(sync_hub))
+        .add_service(
+            FederationAdminServiceServer::new(sync::FederationAdmin::new(sync_hub.clone()))
+                .max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            GlobalStatsServiceServer::new(statistician)
+                .max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            FederationServiceServer::new(sync_hub).max_decoding_message_size(max_message_bytes),
+        )
         .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;
     if let Some(task) = metrics_task {

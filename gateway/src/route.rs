@@ -229,6 +229,12 @@ impl ForwardedService for ExpertPool {
     const NAME: &'static str = passage_proto::v1::expert_pool_service_server::SERVICE_NAME;
 }
 
+/// `passage.v1.AuditService`: a region's audit log, for its chapter admin.
+pub struct Audit;
+impl ForwardedService for Audit {
+    const NAME: &'static str = passage_proto::v1::audit_service_server::SERVICE_NAME;
+}
+
 /// `passage.v1.CaseService`.
 pub struct Cases;
 impl ForwardedService for Cases {

@@ -211,6 +211,14 @@ pub async fn serve_with_metrics(
 
     let address = listener.local_addr().ok();
     tracing::info!(region = %settings.region.slug, ?address, "node serving");
+    // Every service decodes requests up to `[limits] max_message_bytes`; a larger
+    // one is refused before it is read into memory.
+    let max_message_bytes = settings.limits.max_message_bytes;
+    macro_rules! sized {
+        ($server:ident, $api:expr) => {
+            $server::new($api).max_decoding_message_size(max_message_bytes)
+        };
+    }
     Server::builder()
         .layer(calls.layer())
         .layer(passage_proto::limits::Limits::new(settings.limits).layer())
@@ -218,31 +226,36 @@ pub async fn serve_with_metrics(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(MemberServiceServer::new(MemberApi::new(context.clone())))
-        .add_service(ReviewServiceServer::new(ReviewApi::new(context.clone())))
-        .add_service(BuddyServiceServer::new(BuddyApi::new(context.clone())))
-        .add_service(RulesServiceServer::new(RulesApi::new(context.clone())))
-        .add_service(MatchServiceServer::new(MatchApi::new(context.clone())))
-        .add_service(CoachingServiceServer::new(CoachingApi::new(
-            context.clone(),
-        )))
-        .add_service(ExpertPoolServiceServer::new(ExpertPoolApi::new(
-            context.clone(),
-        )))
-        .add_service(CaseServiceServer::new(CaseApi::new(context.clone())))
-        .add_service(GroupServiceServer::new(GroupApi::new(context.clone())))
-        .add_service(EventServiceServer::new(EventApi::new(context.clone())))
-        .add_service(PlacementServiceServer::new(PlacementApi::new(
-            context.clone(),
-        )))
-        .add_service(HelpdeskServiceServer::new(HelpdeskApi::new(
-            context.clone(),
-        )))
-        .add_service(RegionStatsServiceServer::new(RegionStatsApi::new(
-            context.clone(),
-        )))
-        .add_service(AuditServiceServer::new(AuditApi::new(context.clone())))
-        .add_service(MarketServiceServer::new(MarketApi::new(context)))
+        .add_service(sized!(MemberServiceServer, MemberApi::new(context.clone())))
+        .add_service(sized!(ReviewServiceServer, ReviewApi::new(context.clone())))
+        .add_service(sized!(BuddyServiceServer, BuddyApi::new(context.clone())))
+        .add_service(sized!(RulesServiceServer, RulesApi::new(context.clone())))
+        .add_service(sized!(MatchServiceServer, MatchApi::new(context.clone())))
+        .add_service(sized!(
+            CoachingServiceServer,
+            CoachingApi::new(context.clone(),)
+        ))
+        .add_service(sized!(
+            ExpertPoolServiceServer,
+            ExpertPoolApi::new(context.clone(),)
+        ))
+        .add_service(sized!(CaseServiceServer, CaseApi::new(context.clone())))
+        .add_service(sized!(GroupServiceServer, GroupApi::new(context.clone())))
+        .add_service(sized!(EventServiceServer, EventApi::new(context.clone())))
+        .add_service(sized!(
+            PlacementServiceServer,
+            PlacementApi::new(context.clone(),)
+        ))
+        .add_service(sized!(
+            HelpdeskServiceServer,
+            HelpdeskApi::new(context.clone(),)
+        ))
+        .add_service(sized!(
+            RegionStatsServiceServer,
+            RegionStatsApi::new(context.clone(),)
+        ))
+        .add_service(sized!(AuditServiceServer, AuditApi::new(context.clone())))
+        .add_service(sized!(MarketServiceServer, MarketApi::new(context)))
         .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;
     reload_on_hangup.abort();

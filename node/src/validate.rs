@@ -6,6 +6,21 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
+/// The most characters of a refused value that its refusal quotes.
+const QUOTED_CHARS: usize = 40;
+
+/// A refused value as its refusal quotes it: in quotes, escaped, and cut short when
+/// long — the refusal travels back in a response header, which most clients take
+/// only up to 16 KiB.
+pub fn quoted(value: &str) -> String {
+    let length = value.chars().count();
+    if length <= QUOTED_CHARS {
+        return format!("{value:?}");
+    }
+    let start: String = value.chars().take(QUOTED_CHARS).collect();
+    format!("{start:?}… ({length} characters)")
+}
+
 /// A required, trimmed text of 1 to `max` characters.
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String> {
     let trimmed = value.trim();
@@ -42,7 +57,10 @@ pub fn slug(field: &str, value: &str) -> Result<String> {
     if !ok {
         return Err(Error::invalid(
             field,
-            format!("{value:?} is not a slug (lowercase letters, digits and '-', at most 60)"),
+            format!(
+                "{} is not a slug (lowercase letters, digits and '-', at most 60)",
+                quoted(value)
+            ),
         ));
     }
     Ok(value.to_owned())
@@ -78,7 +96,10 @@ pub fn language(field: &str, value: &str) -> Result<String> {
     if !ok {
         return Err(Error::invalid(
             field,
-            format!("{value:?} is not an ISO 639-1 language code such as \"nl\" or \"ar\""),
+            format!(
+                "{} is not an ISO 639-1 language code such as \"nl\" or \"ar\"",
+                quoted(value)
+            ),
         ));
     }
     Ok(value.to_owned())
@@ -135,7 +156,10 @@ pub fn optional_country(field: &str, value: &str) -> Result<String> {
     if !known {
         return Err(Error::invalid(
             field,
-            format!("must be an ISO 3166-1 alpha-2 code such as SY, got {trimmed:?}"),
+            format!(
+                "must be an ISO 3166-1 alpha-2 code such as SY, got {}",
+                quoted(trimmed)
+            ),
         ));
     }
     Ok(code)
@@ -152,7 +176,7 @@ pub fn optional_date(field: &str, value: &str) -> Result<Option<NaiveDate>> {
         .map_err(|_| {
             Error::invalid(
                 field,
-                format!("{value:?} is not a date of the form YYYY-MM-DD"),
+                format!("{} is not a date of the form YYYY-MM-DD", quoted(value)),
             )
         })
 }
@@ -163,7 +187,7 @@ pub fn id(field: &str, value: &str) -> Result<Uuid> {
         return Err(Error::invalid(field, "must not be empty"));
     }
     Uuid::try_parse(value.trim())
-        .map_err(|_| Error::invalid(field, format!("{value:?} is not a UUID")))
+        .map_err(|_| Error::invalid(field, format!("{} is not a UUID", quoted(value))))
 }
 
 /// An optional web address.
@@ -199,6 +223,17 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn a_refusal_quotes_a_long_value_only_in_part() {
+        let sent = "0190c3a4-".repeat(2000);
+        let error = id("member_id", &sent).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "member_id: \"0190c3a4-0190c3a4-0190c3a4-0190c3a4-0190\"… (18000 characters) is not a UUID"
+        );
+        assert_eq!(quoted("nl\u{0}"), "\"nl\\0\"");
     }
 
     #[test]

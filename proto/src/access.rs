@@ -515,7 +515,31 @@ fn outcome_of<B>(response: &http::Response<B>) -> String {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<i32>().ok())
         .unwrap_or(0);
-    format!("{:?}", tonic::Code::from(code))
+    code_name(tonic::Code::from(code)).to_owned()
+}
+
+/// A status code's name as the gRPC specification spells it: `PERMISSION_DENIED`.
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code;
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
 }
 
 impl<S, G, RequestBody, ResponseBody> tower::Service<http::Request<RequestBody>> for Guarded<S, G>
@@ -584,7 +608,7 @@ where
                             at_ms,
                             caller,
                             method,
-                            outcome: format!("{:?}", refusal.code()),
+                            outcome: code_name(refusal.code()).to_owned(),
                             subject: None,
                         })
                         .await;

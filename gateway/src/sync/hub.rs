@@ -5,6 +5,10 @@
 //! log to the node from the region's cursor. Sending waits for room in a small
 //! per-session channel, so a slow region holds back only its own session and never
 //! buffers more than a few batches.
+//!
+//! Several gateway replicas may share one PostgreSQL database: their appends take
+//! turns on an advisory lock (`log::append`), and every hub reads the log head a few
+//! times a second, so its sessions also wake for changes another replica appended.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -29,6 +33,9 @@ const LOG_ROWS: u64 = 20_000;
 const BATCH_MEMBERS: usize = 5_000;
 /// Batches buffered per session before the session waits for the node.
 const SESSION_BUFFER: usize = 4;
+/// How often a hub reads the log head, to learn of changes other gateway replicas
+/// appended (its own appends wake its sessions at once).
+const HEAD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Serves the `Sync` streams of every region.
 #[derive(Clone)]
@@ -47,7 +54,8 @@ pub struct SyncHub {
     closing: watch::Receiver<bool>,
     /// The gateway's writers take turns here: appends then commit their sequences
     /// in order (a reader never passes a sequence that commits later), and SQLite
-    /// never makes a writer sleep and retry on its lock.
+    /// never makes a writer sleep and retry on its lock. Across replicas on one
+    /// PostgreSQL database the log's advisory lock does the same (`log::append`).
     write_turn: Arc<tokio::sync::Mutex<()>>,
     /// Per connected region, the newest session's channel for messages the hub
     /// itself sends (hand-overs), with the session's number.
@@ -81,7 +89,7 @@ impl SyncHub {
     ) -> Result<Self> {
         let head = log::head(&db).await?;
         let compacted = log::compacted_through(&db).await?;
-        Ok(SyncHub {
+        let hub = SyncHub {
             db,
             head: Arc::new(watch::Sender::new(head)),
             regions: Arc::new(regions.into_iter().collect()),
@@ -94,7 +102,60 @@ impl SyncHub {
             compacted: Arc::new(AtomicI64::new(compacted)),
             opened: Default::default(),
             handoffs: Default::default(),
-        })
+        };
+        hub.follow_other_replicas();
+        Ok(hub)
+    }
+
+    /// Reads the log head and compaction point every `HEAD_POLL` and announces what
+    /// moved, so sessions wake for changes other gateway replicas appended and switch
+    /// to a snapshot when another replica compacted past them. Stops when the gateway
+    /// closes or the hub is gone.
+    fn follow_other_replicas(&self) {
+        let db = self.db.clone();
+        let head = Arc::downgrade(&self.head);
+        let compacted = Arc::downgrade(&self.compacted);
+        let mut closing = self.closing.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(HEAD_POLL);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = false;
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    changed = closing.changed() => {
+                        if changed.is_err() || *closing.borrow() {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+                let (Some(head), Some(compacted)) = (head.upgrade(), compacted.upgrade()) else {
+                    return;
+                };
+                let read = async {
+                    let through = log::compacted_through(&db).await?;
+                    Ok::<_, crate::Error>((log::head(&db).await?, through))
+                };
+                match read.await {
+                    Ok((newest, through)) => {
+                        failing = false;
+                        compacted.fetch_max(through, Ordering::SeqCst);
+                        head.send_if_modified(|known| {
+                            let moved = newest > *known;
+                            *known = (*known).max(newest);
+                            moved
+                        });
+                    }
+                    // Once per outage: the sessions' own reads report the rest.
+                    Err(error) if !failing => {
+                        failing = true;
+                        tracing::warn!(%error, "cannot read the change log head");
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
     }
 
     /// The gateway's database.

@@ -4,8 +4,8 @@
 use chrono::Utc;
 use prost::Message as _;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -79,6 +79,24 @@ pub mod directory {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The PostgreSQL advisory lock every gateway replica on one database takes to write
+/// the log ("passage" and 1, as one 64-bit key).
+const LOG_WRITE_LOCK: i64 = 0x7061_7373_6167_6501;
+
+/// Opens a write transaction on the log and waits for its turn among every gateway
+/// replica on the database: on PostgreSQL a transaction-scoped advisory lock, held
+/// until commit or rollback, so appends commit their sequences in the order they got
+/// them (a session that sent sequence N never finds a smaller one commit after). A
+/// SQLite database has a single writer already, and a single gateway.
+async fn begin_log_write(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    let txn = passage_migrations::begin_write(db).await?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({LOG_WRITE_LOCK})"))
+            .await?;
+    }
+    Ok(txn)
+}
+
 /// What became of a batch of changes a region sent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Appended {
@@ -110,7 +128,8 @@ fn decode_state(bytes: Option<&[u8]>) -> ProfileState {
 /// home is another region is refused; a member seen for the first time gets `region`
 /// as home in the directory; a change naming another home region moves the member
 /// there (new home and next epoch together); an erasure drops the member's earlier
-/// entries, so their profile no longer sits in the log.
+/// entries, so their profile no longer sits in the log. Appends of every gateway
+/// replica on the database take turns (see `begin_log_write`).
 pub async fn append(
     db: &DatabaseConnection,
     region: &str,
@@ -130,7 +149,7 @@ pub async fn append(
     if parsed.is_empty() {
         return Ok(outcome);
     }
-    let txn = passage_migrations::begin_write(db).await?;
+    let txn = begin_log_write(db).await?;
     let mut ids: Vec<Uuid> = parsed.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -329,7 +348,7 @@ pub async fn compact(
     regions: &[String],
     older_than: chrono::DateTime<Utc>,
 ) -> Result<(i64, u64)> {
-    let txn = passage_migrations::begin_write(db).await?;
+    let txn = begin_log_write(db).await?;
     let cursors: std::collections::BTreeMap<String, i64> = cursors(&txn)
         .await?
         .into_iter()

@@ -79,7 +79,8 @@ pub fn unknown_path(path: &str, allowed: &[&str]) -> Error {
     Error::invalid(
         "update_mask",
         format!(
-            "{path:?} is not a field that can be updated; use one of {}",
+            "{} is not a field that can be updated; use one of {}",
+            crate::validate::quoted(path),
             allowed.join(", ")
         ),
     )

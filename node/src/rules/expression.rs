@@ -54,6 +54,38 @@ pub fn reads_of(program: &Program, part: &IdedExpr) -> Reads {
     reads
 }
 
+/// How many levels deep `expression` nests: what evaluating it recurses through.
+pub fn depth(expression: &IdedExpr) -> usize {
+    let children: Vec<&IdedExpr> = match &expression.expr {
+        Expr::Select(select) => vec![&select.operand],
+        Expr::Call(call) => call
+            .target
+            .as_deref()
+            .into_iter()
+            .chain(&call.args)
+            .collect(),
+        Expr::Comprehension(comprehension) => vec![
+            &comprehension.iter_range,
+            &comprehension.accu_init,
+            &comprehension.loop_cond,
+            &comprehension.loop_step,
+            &comprehension.result,
+        ],
+        Expr::List(list) => list.elements.iter().collect(),
+        Expr::Map(map) => map.entries.iter().flat_map(entry_parts).collect(),
+        Expr::Struct(structure) => structure.entries.iter().flat_map(entry_parts).collect(),
+        _ => Vec::new(),
+    };
+    1 + children.into_iter().map(depth).max().unwrap_or(0)
+}
+
+fn entry_parts(entry: &cel::common::ast::IdedEntryExpr) -> Vec<&IdedExpr> {
+    match &entry.expr {
+        EntryExpr::StructField(field) => vec![&field.value],
+        EntryExpr::MapEntry(entry) => vec![&entry.key, &entry.value],
+    }
+}
+
 /// The top-level `a && b && …` parts of `expression` (itself when it is no `&&`).
 pub fn conjuncts(expression: &IdedExpr) -> Vec<IdedExpr> {
     let mut parts = Vec::new();

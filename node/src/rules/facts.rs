@@ -230,7 +230,9 @@ impl MemberFacts {
             days_since_asylum_application: days_since,
             months_since_asylum_application: months_since,
             asylum_clock_stopped_days: self.asylum_clock_stopped_days,
-            asylum_clock_days: (days_since - self.asylum_clock_stopped_days).max(0),
+            asylum_clock_days: days_since
+                .saturating_sub(self.asylum_clock_stopped_days)
+                .max(0),
             permits: self
                 .permits
                 .iter()

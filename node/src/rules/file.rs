@@ -101,23 +101,121 @@ impl Lines<'_> {
     fn of_span(&self, span: Range<usize>) -> usize {
         self.of(span.start)
     }
+
+    /// The key a TOML mistake at `offset` is about, when its line is a `key = value`
+    /// line: that key, or `key.inner` for a key of an inline table before `offset`
+    /// (`expect.fired`).
+    fn key_at(&self, offset: usize) -> Option<String> {
+        let mut end = offset.min(self.text.len());
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let start = self.text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| end + i);
+        let line = self.text[start..line_end].trim_start();
+        let before = &self.text[start..end];
+        let is_key = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.';
+        let first_len = line.find(|c: char| !is_key(c))?;
+        let first = &line[..first_len];
+        let after_first = line[first_len..].trim_start();
+        if first.is_empty() || !after_first.starts_with('=') || after_first.starts_with("==") {
+            return None;
+        }
+        // The last `inner =` outside quotes, before `offset`.
+        let mut last = first;
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        for (index, c) in before.char_indices() {
+            match quote {
+                Some(_) if escaped => escaped = false,
+                Some('"') if c == '\\' => escaped = true,
+                Some(open) if c == open => quote = None,
+                Some(_) => {}
+                None if c == '"' || c == '\'' => quote = Some(c),
+                None if c == '#' => break,
+                None if c == '=' => {
+                    let key_end = before[..index].trim_end();
+                    let key_start = key_end.rfind(|c: char| !is_key(c)).map_or(0, |i| i + 1);
+                    if key_start < key_end.len() {
+                        last = &key_end[key_start..];
+                    }
+                }
+                None => {}
+            }
+        }
+        Some(if last == first {
+            first.to_owned()
+        } else {
+            format!("{first}.{last}")
+        })
+    }
 }
 
 /// Reads, compiles and checks the rules file at `path` (its cases are not run here;
 /// see [`super::cases::run`]).
 pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| RulesError {
+    let bytes = std::fs::read(path).map_err(|error| RulesError {
         file: file.clone(),
         line: 0,
         rule: None,
         message: format!("cannot read the rules file: {error}"),
     })?;
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+        RulesError {
+            file: file.clone(),
+            line,
+            rule: None,
+            message: format!("byte {column} of the line is not UTF-8; save the file as UTF-8"),
+        }
+    })?;
     parse(&file, &text)
 }
 
+/// Stack for checking a file. Compiling a CEL expression recurses once per level of
+/// nesting with large frames (in debug builds over 100 KiB a level of brackets), so
+/// a file is checked on a thread of its own with room for the deepest `when` that
+/// [`MAX_WHEN_BRACKETS`] and [`MAX_WHEN_CHARS`] allow (under 32 MiB in a debug
+/// build), whichever thread asks (a tokio worker reloading the rules has 2 MiB).
+const CHECK_STACK_BYTES: usize = 64 << 20;
+
+/// The longest `when`, in characters (the shipped files' longest is under 500).
+pub const MAX_WHEN_CHARS: usize = 2000;
+
+/// The most opening brackets — `(`, `[`, `{` — in a `when` (the shipped files have
+/// at most 5).
+pub const MAX_WHEN_BRACKETS: usize = 64;
+
+/// The deepest a `when` may nest once compiled: evaluating it recurses once a level
+/// (in debug builds some 40 KiB a level), on whichever thread decides. At this depth
+/// it needs under 1 MiB.
+pub const MAX_WHEN_DEPTH: usize = 16;
+
 /// Compiles and checks the rules in `text`, read from `file`.
 pub fn parse(file: &str, text: &str) -> Result<RuleSet, RulesError> {
+    std::thread::scope(|scope| {
+        let checking = std::thread::Builder::new()
+            .name("rules-check".into())
+            .stack_size(CHECK_STACK_BYTES)
+            .spawn_scoped(scope, || parse_here(file, text))
+            .map_err(|error| RulesError {
+                file: file.to_owned(),
+                line: 0,
+                rule: None,
+                message: format!("cannot start checking the rules file: {error}"),
+            })?;
+        checking
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+fn parse_here(file: &str, text: &str) -> Result<RuleSet, RulesError> {
     let lines = Lines { text };
     let error = |line: usize, rule: Option<&str>, message: String| RulesError {
         file: file.to_owned(),
@@ -127,7 +225,14 @@ pub fn parse(file: &str, text: &str) -> Result<RuleSet, RulesError> {
     };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|span| lines.of_span(span)).unwrap_or(0);
-        error(line, None, e.message().to_owned())
+        let key = e.span().and_then(|span| lines.key_at(span.start));
+        let message = match key {
+            Some(key) if !e.message().contains(&format!("`{key}`")) => {
+                format!("{key}: {}", e.message())
+            }
+            _ => e.message().to_owned(),
+        };
+        error(line, None, message)
     })?;
     if !passage_proto::is_region_slug(raw.region.get_ref()) {
         return Err(error(
@@ -311,6 +416,7 @@ fn compile_rule(raw: &RawRule, env: &Arc<Env>, lines: &Lines) -> Result<Rule, Ru
     let when_line = lines.of(when_span.start)
         + usize::from(opening.starts_with("'''\n") || opening.starts_with("\"\"\"\n"));
     let source = raw.when.get_ref();
+    check_size(source).map_err(|message| problem(when_line, format!("when: {message}")))?;
     let line_in_when = |offset: Option<u32>| {
         offset
             .map(|offset| {
@@ -331,6 +437,15 @@ fn compile_rule(raw: &RawRule, env: &Arc<Env>, lines: &Lines) -> Result<Rule, Ru
         let message = first.map(|e| e.msg.clone()).unwrap_or_default();
         problem(line, format!("when: does not compile: {message}"))
     })?;
+    let depth = expression::depth(program.expression());
+    if depth > MAX_WHEN_DEPTH {
+        return Err(problem(
+            when_line,
+            format!(
+                "when: nests {depth} levels deep, at most {MAX_WHEN_DEPTH}; split the rule in two"
+            ),
+        ));
+    }
     expression::analyse(&program).map_err(|unknown| {
         problem(
             line_in_when(unknown.offset),
@@ -360,11 +475,35 @@ fn compile_rule(raw: &RawRule, env: &Arc<Env>, lines: &Lines) -> Result<Rule, Ru
         when: source.trim().to_owned(),
         effect,
         line,
+        when_line,
         program,
         member_parts,
         opportunity_parts,
         opportunity_fields: opportunity_fields.into_iter().collect(),
     })
+}
+
+/// Whether `when` is small enough to compile and evaluate safely: at most
+/// [`MAX_WHEN_CHARS`] characters and [`MAX_WHEN_BRACKETS`] opening brackets, which
+/// bounds how deep it nests (brackets in string literals count too: counting them
+/// never lets a deeper expression through).
+fn check_size(when: &str) -> Result<(), String> {
+    let length = when.chars().count();
+    if length > MAX_WHEN_CHARS {
+        return Err(format!(
+            "is {length} characters long, at most {MAX_WHEN_CHARS}; split the rule in two"
+        ));
+    }
+    let brackets = when
+        .chars()
+        .filter(|c| matches!(c, '(' | '[' | '{'))
+        .count();
+    if brackets > MAX_WHEN_BRACKETS {
+        return Err(format!(
+            "has {brackets} opening brackets, at most {MAX_WHEN_BRACKETS}; split the rule in two"
+        ));
+    }
+    Ok(())
 }
 
 /// Evaluates every rule once against empty facts and once against full ones, so a
@@ -411,7 +550,12 @@ fn dry_run(set: &RuleSet) -> Result<(), super::EvaluationError> {
         let opportunity_value = opportunity.to_value();
         let context = set.context(&member_value, Some(&opportunity_value), today);
         for rule in &set.rules {
-            super::truth(rule, rule.program.execute(&context))?;
+            super::truth(rule, rule.program.execute(&context)).map_err(|error| {
+                super::EvaluationError {
+                    line: rule.when_line,
+                    ..error
+                }
+            })?;
         }
     }
     Ok(())

@@ -67,6 +67,8 @@ pub struct Rule {
     pub effect: Effect,
     /// Line of the rule's `id` in its file.
     pub line: usize,
+    /// Line where its `when` expression starts.
+    when_line: usize,
     program: Program,
     /// Top-level `&&` parts that read only `member` and `today`…
     member_parts: Vec<IdedExpr>,
@@ -395,12 +397,12 @@ fn truth(rule: &Rule, result: cel::ResolveResult) -> Result<bool, EvaluationErro
         Ok(other) => Err(EvaluationError {
             rule: rule.id.clone(),
             line: rule.line,
-            message: format!("`when` must be true or false, got {other:?}"),
+            message: format!("when: must be true or false, got {other:?}"),
         }),
         Err(error) => Err(EvaluationError {
             rule: rule.id.clone(),
             line: rule.line,
-            message: error.to_string(),
+            message: format!("when: {error}"),
         }),
     }
 }

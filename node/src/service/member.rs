@@ -1,6 +1,7 @@
 //! `passage.v1.MemberService`: members of this region.
 
 use chrono::Utc;
+use passage_proto::access::with_subject;
 use passage_proto::v1::{
     self, federation_service_client::FederationServiceClient, member_service_server::MemberService,
 };
@@ -92,7 +93,10 @@ impl MemberService for MemberApi {
         txn.commit().await.map_err(Error::from)?;
         self.announce(published.is_some());
         tracing::info!(member_id = %saved.id, "member created");
-        Ok(Response::new(convert::member::to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(convert::member::to_wire(&saved)),
+            saved.id.to_string(),
+        ))
     }
 
     async fn get_member(
@@ -101,14 +105,14 @@ impl MemberService for MemberApi {
     ) -> Result<Response<v1::Member>, Status> {
         let id = validate::id("id", &request.get_ref().id)?;
         crate::access::acts_for(&request, id)?;
-        match rows::find::<member::Entity>(&self.context.db, id, "member").await {
-            Ok(row) => Ok(Response::new(convert::member::to_wire(&row))),
+        let found = match rows::find::<member::Entity>(&self.context.db, id, "member").await {
+            Ok(row) => convert::member::to_wire(&row),
             Err(Error::NotFound { .. }) => replica::shared_member(&self.context.db, id)
                 .await?
-                .map(Response::new)
-                .ok_or_else(|| Error::not_found("member", id).into()),
-            Err(other) => Err(other.into()),
-        }
+                .ok_or_else(|| Error::not_found("member", id))?,
+            Err(other) => return Err(other.into()),
+        };
+        Ok(with_subject(Response::new(found), id.to_string()))
     }
 
     async fn update_member(
@@ -143,7 +147,10 @@ impl MemberService for MemberApi {
             Err((_, error)) => return Err(self.not_home(error, id).await.into()),
         };
         tracing::info!(member_id = %saved.id, fields = ?paths, "member updated");
-        Ok(Response::new(convert::member::to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(convert::member::to_wire(&saved)),
+            id.to_string(),
+        ))
     }
 
     async fn batch_update_members(
@@ -227,7 +234,7 @@ impl MemberService for MemberApi {
         txn.commit().await.map_err(Error::from)?;
         self.announce(erasure.is_some());
         tracing::info!(member_id = %id, "member deleted");
-        Ok(Response::new(()))
+        Ok(with_subject(Response::new(()), id.to_string()))
     }
 
     async fn transfer_member(
@@ -318,10 +325,13 @@ impl MemberService for MemberApi {
         }
         let member = rows::find::<member::Entity>(&self.context.db, id, "member").await?;
         tracing::info!(member_id = %id, %requested_by, "member moved here");
-        Ok(Response::new(v1::TransferMemberResponse {
-            member: Some(convert::member::to_wire(&member)),
-            transfer: answer.transfer,
-        }))
+        Ok(with_subject(
+            Response::new(v1::TransferMemberResponse {
+                member: Some(convert::member::to_wire(&member)),
+                transfer: answer.transfer,
+            }),
+            id.to_string(),
+        ))
     }
 }
 

@@ -1,0 +1,714 @@
+//! Who may call what. The authorisation matrix: every RPC of every Passage service,
+//! called by every kind of caller — no token, a member, Amsterdam's chapter admin,
+//! Miami's chapter admin calling Amsterdam, the central analyst, the operator, an
+//! expired, a revoked and a made-up token — through the gateway, and straight at
+//! Amsterdam's node with a token or with another region's seal. The expected
+//! outcome of each cell comes from the table below, written from the roles as the
+//! chapter admins and the central team know them; the test checks the table covers
+//! every method the API has.
+//!
+//! Then the stories around it: a member reads and changes only their own profile
+//! and applications, a revoked token stops working at once, the chapter admin reads
+//! who looked at a member's record in the audit log, and no token ever reaches a
+//! log line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use common::{Backend, Cluster, amira, create, to};
+use passage_gateway::tokens::{TokenGrant, TokenStore};
+use passage_proto::access::Role;
+use passage_proto::v1::{
+    self, audit_service_client::AuditServiceClient, member_service_client::MemberServiceClient,
+    placement_service_client::PlacementServiceClient,
+};
+use prost::Message;
+use tonic::Code;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::transport::Channel;
+
+/// What a call gets from the access layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// The layer let it through; the service answered (OK or its own error).
+    Admitted,
+    /// `UNAUTHENTICATED`: no caller could be established.
+    Unauthenticated,
+    /// `PERMISSION_DENIED`: a known caller who may not make this call.
+    Denied,
+}
+use Outcome::{Admitted, Denied, Unauthenticated};
+
+/// Who a service is for, as the people running Passage describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// One region's data and rules: its chapter admin.
+    Chapter,
+    /// The federation's machinery: the operator.
+    Operators,
+    /// Aggregate figures: the central analyst (and the operator).
+    CentralTeam,
+    /// A region's exact counts: the gateway, or that region's chapter admin.
+    RegionCounts,
+    /// Nodes over mTLS only, never a token holder.
+    RegionNodes,
+}
+
+/// Every service and who it is for.
+const SERVICES: [(&str, Audience); 19] = [
+    ("passage.v1.MemberService", Audience::Chapter),
+    ("passage.v1.MarketService", Audience::Chapter),
+    ("passage.v1.ReviewService", Audience::Chapter),
+    ("passage.v1.BuddyService", Audience::Chapter),
+    ("passage.v1.RulesService", Audience::Chapter),
+    ("passage.v1.MatchService", Audience::Chapter),
+    ("passage.v1.GroupService", Audience::Chapter),
+    ("passage.v1.EventService", Audience::Chapter),
+    ("passage.v1.CoachingService", Audience::Chapter),
+    ("passage.v1.ExpertPoolService", Audience::Chapter),
+    ("passage.v1.CaseService", Audience::Chapter),
+    ("passage.v1.PlacementService", Audience::Chapter),
+    ("passage.v1.HelpdeskService", Audience::Chapter),
+    ("passage.v1.AuditService", Audience::Chapter),
+    ("passage.v1.FederationAdminService", Audience::Operators),
+    ("passage.v1.GlobalStatsService", Audience::CentralTeam),
+    ("passage.v1.RegionStatsService", Audience::RegionCounts),
+    ("passage.v1.FederationService", Audience::RegionNodes),
+    ("grpc.health.v1.Health", Audience::Chapter),
+];
+
+/// What a member may do for themself: their profile, their matches, their
+/// applications.
+const MEMBER_OWN: [&str; 7] = [
+    "passage.v1.MemberService/GetMember",
+    "passage.v1.MemberService/UpdateMember",
+    "passage.v1.MatchService/MatchOpportunities",
+    "passage.v1.PlacementService/Apply",
+    "passage.v1.PlacementService/GetApplication",
+    "passage.v1.PlacementService/WithdrawApplication",
+    "passage.v1.PlacementService/ListApplications",
+];
+
+/// The callers of the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    NoToken,
+    Member,
+    AmsterdamAdmin,
+    MiamiAdminInAmsterdam,
+    CentralAnalyst,
+    Operator,
+    ExpiredToken,
+    RevokedToken,
+    MadeUpToken,
+    /// Amsterdam's chapter admin token, sent straight to Amsterdam's node.
+    TokenAtTheNode,
+    /// A chapter admin sealed with Miami's key, sent to Amsterdam's node.
+    MiamiSealAtAmsterdam,
+}
+
+const EVERYONE: [Who; 11] = [
+    Who::NoToken,
+    Who::Member,
+    Who::AmsterdamAdmin,
+    Who::MiamiAdminInAmsterdam,
+    Who::CentralAnalyst,
+    Who::Operator,
+    Who::ExpiredToken,
+    Who::RevokedToken,
+    Who::MadeUpToken,
+    Who::TokenAtTheNode,
+    Who::MiamiSealAtAmsterdam,
+];
+
+/// The expected outcome of `who` calling `method` of `service`.
+fn expected(service: &str, method: &str, who: Who) -> Outcome {
+    let audience = SERVICES
+        .iter()
+        .find(|(name, _)| *name == service)
+        .map(|(_, audience)| *audience)
+        .unwrap_or_else(|| panic!("{service} is missing from the table"));
+    if service == "grpc.health.v1.Health" {
+        return Admitted; // probes need no token
+    }
+    match who {
+        // A node serves no sync hub: the layer passes the call on to UNIMPLEMENTED.
+        Who::TokenAtTheNode | Who::MiamiSealAtAmsterdam if audience == Audience::RegionNodes => {
+            Admitted
+        }
+        Who::NoToken
+        | Who::ExpiredToken
+        | Who::RevokedToken
+        | Who::MadeUpToken
+        | Who::TokenAtTheNode
+        | Who::MiamiSealAtAmsterdam => Unauthenticated,
+        // A token opens no node's sync stream or move: the region certificate does.
+        _ if audience == Audience::RegionNodes => Unauthenticated,
+        Who::Member => {
+            if MEMBER_OWN.contains(&format!("{service}/{method}").as_str()) {
+                Admitted
+            } else {
+                Denied
+            }
+        }
+        Who::AmsterdamAdmin => match audience {
+            Audience::Chapter | Audience::RegionCounts => Admitted,
+            _ => Denied,
+        },
+        Who::MiamiAdminInAmsterdam => Denied,
+        Who::CentralAnalyst => match audience {
+            Audience::CentralTeam => Admitted,
+            _ => Denied,
+        },
+        Who::Operator => match audience {
+            Audience::Operators | Audience::CentralTeam => Admitted,
+            _ => Denied,
+        },
+    }
+}
+
+/// Sends and receives message bytes as they are: every request of the matrix is
+/// the empty message, which every request type decodes.
+#[derive(Debug, Clone, Copy, Default)]
+struct RawBytes;
+
+impl Codec for RawBytes {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawBytes;
+    type Decoder = RawBytes;
+    fn encoder(&mut self) -> RawBytes {
+        RawBytes
+    }
+    fn decoder(&mut self) -> RawBytes {
+        RawBytes
+    }
+}
+
+impl Encoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(dst, &item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, tonic::Status> {
+        let remaining = bytes::Buf::remaining(src);
+        Ok(Some(bytes::Buf::copy_to_bytes(src, remaining).to_vec()))
+    }
+}
+
+/// Every method of the API: service, method, and whether the client streams.
+fn every_method() -> Vec<(String, String, bool)> {
+    let files = prost_types::FileDescriptorSet::decode(passage_proto::FILE_DESCRIPTOR_SET).unwrap();
+    let mut methods = Vec::new();
+    for file in &files.file {
+        for service in &file.service {
+            for method in &service.method {
+                methods.push((
+                    format!("{}.{}", file.package(), service.name()),
+                    method.name().to_owned(),
+                    method.client_streaming(),
+                ));
+            }
+        }
+    }
+    methods.push(("grpc.health.v1.Health".into(), "Check".into(), false));
+    methods
+}
+
+/// The outcome class of a call's status.
+fn outcome_of(result: Result<(), tonic::Status>) -> (Outcome, String) {
+    match result {
+        Ok(()) => (Admitted, "OK".into()),
+        Err(status) => {
+            let outcome = match status.code() {
+                Code::Unauthenticated => Unauthenticated,
+                Code::PermissionDenied => Denied,
+                _ => Admitted,
+            };
+            (
+                outcome,
+                format!("{:?}: {}", status.code(), status.message()),
+            )
+        }
+    }
+}
+
+/// Makes one call with an empty message and returns how it came back.
+async fn call(
+    channel: Channel,
+    path: &str,
+    streaming: bool,
+    metadata: &[(&'static str, String)],
+) -> Result<(), tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let path = http::uri::PathAndQuery::from_str(path).unwrap();
+    fn fill<T>(request: &mut tonic::Request<T>, metadata: &[(&'static str, String)]) {
+        for (key, value) in metadata {
+            request.metadata_mut().insert(*key, value.parse().unwrap());
+        }
+    }
+    if streaming {
+        // The sync stream opens with a node's hello.
+        let hello = v1::SyncFromNode {
+            message: Some(v1::sync_from_node::Message::Hello(v1::NodeHello {
+                region: "amsterdam".into(),
+            })),
+        };
+        let mut request = tonic::Request::new(tokio_stream::iter(vec![hello.encode_to_vec()]));
+        fill(&mut request, metadata);
+        let mut answers = grpc.streaming(request, path, RawBytes).await?.into_inner();
+        answers.message().await?;
+        Ok(())
+    } else {
+        let mut request = tonic::Request::new(Vec::new());
+        fill(&mut request, metadata);
+        grpc.unary(request, path, RawBytes).await.map(|_| ())
+    }
+}
+
+/// The tokens of the matrix's callers.
+struct Callers {
+    tokens: BTreeMap<Who, String>,
+}
+
+async fn token_store(cluster: &Cluster) -> TokenStore {
+    let db = passage_migrations::connect::<passage_migrations::GatewayMigrator>(
+        &cluster.database_urls["gateway"],
+        1,
+    )
+    .await
+    .unwrap();
+    TokenStore::new(db)
+}
+
+fn regions() -> Vec<String> {
+    passage::demo::REGIONS
+        .iter()
+        .map(|r| r.0.to_owned())
+        .collect()
+}
+
+fn grant(role: Role, region: Option<&str>, member: Option<&str>) -> TokenGrant {
+    TokenGrant {
+        role,
+        region: region.map(str::to_owned),
+        member_id: member.map(str::to_owned),
+        label: format!("{role} in the authorisation matrix"),
+        expires_at: chrono::Utc::now() + chrono::Duration::days(1),
+    }
+}
+
+/// Registers Amira in Amsterdam and makes every caller's token.
+async fn callers(cluster: &Cluster) -> Callers {
+    let mut members = MemberServiceClient::new(cluster.gateway().await);
+    let member = create(&mut members, "amsterdam", amira()).await;
+    let store = token_store(cluster).await;
+    let demo = passage::credentials::demo();
+    let mut tokens = BTreeMap::new();
+    tokens.insert(
+        Who::Member,
+        store
+            .issue(
+                grant(Role::Member, Some("amsterdam"), Some(&member.id)),
+                &regions(),
+            )
+            .await
+            .unwrap()
+            .token,
+    );
+    tokens.insert(Who::AmsterdamAdmin, demo.chapter_admin("amsterdam"));
+    tokens.insert(Who::TokenAtTheNode, demo.chapter_admin("amsterdam"));
+    tokens.insert(Who::MiamiAdminInAmsterdam, demo.chapter_admin("miami"));
+    tokens.insert(Who::CentralAnalyst, demo.central_analyst().to_owned());
+    tokens.insert(Who::Operator, demo.operator().to_owned());
+    let mut soon = grant(Role::ChapterAdmin, Some("amsterdam"), None);
+    soon.expires_at = chrono::Utc::now() + chrono::Duration::milliseconds(500);
+    tokens.insert(
+        Who::ExpiredToken,
+        store.issue(soon, &regions()).await.unwrap().token,
+    );
+    let revoked = store
+        .issue(
+            grant(Role::ChapterAdmin, Some("amsterdam"), None),
+            &regions(),
+        )
+        .await
+        .unwrap();
+    store.revoke(&revoked.id).await.unwrap();
+    tokens.insert(Who::RevokedToken, revoked.token);
+    tokens.insert(
+        Who::MadeUpToken,
+        format!("psg_{}_{}", "0".repeat(16), "1".repeat(64)),
+    );
+    // Let the short-lived token expire.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    Callers { tokens }
+}
+
+async fn the_authorisation_matrix_holds_for_every_rpc_and_caller(backend: Backend) {
+    let cluster = Cluster::start_secured(backend).await;
+    let callers = callers(&cluster).await;
+    let gateway = cluster.gateway().await;
+    let node = cluster.node("amsterdam").await;
+    let miami_seal = cluster.sealed("miami");
+
+    let methods = every_method();
+    assert!(methods.len() > 100, "only {} methods found", methods.len());
+    let mut wrong = Vec::new();
+    let mut cells = 0;
+    for (service, method, streaming) in &methods {
+        let path = format!("/{service}/{method}");
+        for who in EVERYONE {
+            let want = expected(service, method, who);
+            let mut metadata = vec![(passage_proto::REGION_METADATA_KEY, "amsterdam".to_owned())];
+            if let Some(token) = callers.tokens.get(&who) {
+                metadata.push(("authorization", format!("Bearer {token}")));
+            }
+            let result = match who {
+                Who::TokenAtTheNode => call(node.clone(), &path, *streaming, &metadata).await,
+                Who::MiamiSealAtAmsterdam => {
+                    let sealed = miami_seal.request(&path, ());
+                    let mut seal_metadata = Vec::new();
+                    for key in [
+                        passage_proto::access::CALLER_HEADER,
+                        passage_proto::access::SEAL_HEADER,
+                    ] {
+                        let value = sealed.metadata().get(key).unwrap().to_str().unwrap();
+                        seal_metadata.push((key, value.to_owned()));
+                    }
+                    call(node.clone(), &path, *streaming, &seal_metadata).await
+                }
+                _ => call(gateway.clone(), &path, *streaming, &metadata).await,
+            };
+            let (got, detail) = outcome_of(result);
+            cells += 1;
+            if got != want {
+                wrong.push(format!(
+                    "{path} by {who:?}: expected {want:?}, got {detail}"
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {cells} cells disagree:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    cluster.stop().await;
+}
+
+/// A member's own token: her profile, her applications, nothing of anyone else.
+async fn a_member_sees_and_changes_only_her_own_record(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut admin_members = MemberServiceClient::new(cluster.gateway().await);
+    let amira = create(&mut admin_members, "amsterdam", amira()).await;
+    let yusuf = create(
+        &mut admin_members,
+        "amsterdam",
+        common::member_named("Yusuf Rahimi", v1::MemberRole::Newcomer),
+    )
+    .await;
+    let store = token_store(&cluster).await;
+    let token = store
+        .issue(
+            grant(Role::Member, Some("amsterdam"), Some(&amira.id)),
+            &regions(),
+        )
+        .await
+        .unwrap()
+        .token;
+    fn with_token<T>(token: &str, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert(
+            passage_proto::REGION_METADATA_KEY,
+            "amsterdam".parse().unwrap(),
+        );
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+    }
+    let mut members = MemberServiceClient::new(cluster.gateway().await);
+
+    // Her own profile, with what the chapter admin recorded about her.
+    let own = members
+        .get_member(with_token(
+            &token,
+            v1::GetMemberRequest {
+                id: amira.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own, amira);
+    // Not Yusuf's.
+    let other = members
+        .get_member(with_token(
+            &token,
+            v1::GetMemberRequest {
+                id: yusuf.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(other.code(), Code::PermissionDenied);
+
+    // She adds a skill to her profile…
+    let mut changed = amira.clone();
+    if let Some(profile) = changed.profile.as_mut() {
+        profile.skills.push("BIM".into());
+    }
+    let updated = members
+        .update_member(with_token(
+            &token,
+            v1::UpdateMemberRequest {
+                member: Some(changed.clone()),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["profile.skills".into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(updated.profile.unwrap().skills.contains(&"BIM".to_owned()));
+    // …but cannot record her own residence status: the rules read it.
+    let status = members
+        .update_member(with_token(
+            &token,
+            v1::UpdateMemberRequest {
+                member: Some(changed),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["regional.residence_status".into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(status.message().contains("regional.residence_status"));
+
+    // Her applications are hers alone.
+    let mut placements = PlacementServiceClient::new(cluster.gateway().await);
+    let listed = placements
+        .list_applications(with_token(&token, v1::ListApplicationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.applications.is_empty());
+    let others = placements
+        .list_applications(with_token(
+            &token,
+            v1::ListApplicationsRequest {
+                member_id: yusuf.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(others.code(), Code::PermissionDenied);
+    let apply_for_yusuf = placements
+        .apply(with_token(
+            &token,
+            v1::ApplyRequest {
+                member_id: yusuf.id.clone(),
+                opportunity_id: uuid::Uuid::now_v7().to_string(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(apply_for_yusuf.code(), Code::PermissionDenied);
+    cluster.stop().await;
+}
+
+/// A chapter admin's laptop is stolen: the operator revokes her token and it stops
+/// working with the next call; the audit log shows what it was used for.
+async fn a_revoked_token_stops_at_once_and_the_audit_log_shows_its_use(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let store = token_store(&cluster).await;
+    let laptop = store
+        .issue(
+            grant(Role::ChapterAdmin, Some("amsterdam"), None),
+            &regions(),
+        )
+        .await
+        .unwrap();
+    let with_laptop = |message: v1::GetMemberRequest| {
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert(
+            passage_proto::REGION_METADATA_KEY,
+            "amsterdam".parse().unwrap(),
+        );
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", laptop.token).parse().unwrap(),
+        );
+        request
+    };
+    let mut members = MemberServiceClient::new(cluster.gateway().await);
+    let amira = create(&mut members, "amsterdam", amira()).await;
+    members
+        .get_member(with_laptop(v1::GetMemberRequest {
+            id: amira.id.clone(),
+        }))
+        .await
+        .unwrap();
+
+    store.revoke(&laptop.id).await.unwrap();
+    let refused = members
+        .get_member(with_laptop(v1::GetMemberRequest {
+            id: amira.id.clone(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert!(
+        refused.message().contains("revoked"),
+        "{}",
+        refused.message()
+    );
+    assert!(!refused.message().contains(&laptop.token));
+
+    // The chapter admin (with her new token) reads what the laptop's token did.
+    let audit = AuditServiceClient::new(cluster.gateway().await);
+    let entries_of_laptop = || {
+        let mut audit = audit.clone();
+        let laptop_id = laptop.id.clone();
+        async move {
+            audit
+                .list_audit_entries(to(
+                    "amsterdam",
+                    v1::ListAuditEntriesRequest {
+                        token_id: laptop_id,
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+                .entries
+        }
+    };
+    common::eventually("the audit log holds the laptop's read", || async {
+        !entries_of_laptop().await.is_empty()
+    })
+    .await;
+    let entries = entries_of_laptop().await;
+    let read = &entries[0];
+    assert_eq!(read.method, "passage.v1.MemberService/GetMember");
+    assert_eq!(read.caller_role, "chapter_admin");
+    assert_eq!(read.caller_region, "amsterdam");
+    assert_eq!(read.subject, amira.id);
+    assert_eq!(read.outcome, "OK");
+    assert!(read.time.is_some());
+
+    // Everything about Amira, whoever asked.
+    let about_amira = audit
+        .clone()
+        .list_audit_entries(to(
+            "amsterdam",
+            v1::ListAuditEntriesRequest {
+                subject: amira.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let methods: Vec<&str> = about_amira.iter().map(|e| e.method.as_str()).collect();
+    assert!(
+        methods.contains(&"passage.v1.MemberService/CreateMember"),
+        "{methods:?}"
+    );
+    assert!(methods.contains(&"passage.v1.MemberService/GetMember"));
+    cluster.stop().await;
+}
+
+/// Every line the servers log while tokens are used and refused, at debug level:
+/// no token and no seal appears in any of them.
+#[test]
+fn tokens_and_seals_never_reach_the_logs() {
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("debug")
+        .with_writer(move || writer.clone())
+        .finish();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    // For the whole process: the servers' tasks run on the runtime's worker threads.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let secrets = {
+        runtime.block_on(async {
+            let cluster = Cluster::start(Backend::Sqlite).await;
+            let callers = callers(&cluster).await;
+            let gateway = cluster.gateway().await;
+            let mut secrets = Vec::new();
+            for token in callers.tokens.values() {
+                for path in [
+                    "/passage.v1.MemberService/GetMember",
+                    "/passage.v1.CaseService/ListCases",
+                    "/passage.v1.GlobalStatsService/GetGlobalStats",
+                ] {
+                    let metadata = vec![
+                        (passage_proto::REGION_METADATA_KEY, "amsterdam".to_owned()),
+                        ("authorization", format!("Bearer {token}")),
+                    ];
+                    let _ = call(gateway.clone(), path, false, &metadata).await;
+                }
+                secrets.push(token.rsplit('_').next().unwrap().to_owned());
+            }
+            cluster.stop().await;
+            secrets
+        })
+    };
+    let logged = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    assert!(
+        logged.lines().count() > 10,
+        "the servers logged too little to judge:\n{logged}"
+    );
+    for secret in secrets {
+        assert!(!logged.contains(&secret), "a token's secret was logged");
+    }
+    assert!(!logged.contains(passage_proto::access::SEAL_HEADER));
+    assert!(!logged.to_lowercase().contains("bearer "));
+}
+
+on_both_backends!(
+    the_authorisation_matrix_holds_for_every_rpc_and_caller,
+    a_member_sees_and_changes_only_her_own_record,
+    a_revoked_token_stops_at_once_and_the_audit_log_shows_its_use,
+);
