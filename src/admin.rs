@@ -367,3 +367,64 @@ pub fn stats_tables(stats: &v1::GlobalStats) -> anyhow::Result<String> {
     }
     Ok(out)
 }
+
+/// `passage admin audit --region <slug>`: the region's audit log, newest first (the
+/// region's chapter admin's token), optionally about one member or one token.
+pub async fn audit_table(
+    channel: GatewayLink,
+    region: &str,
+    subject: Option<String>,
+    token_id: Option<String>,
+    limit: usize,
+) -> anyhow::Result<String> {
+    let mut client =
+        passage_proto::v1::audit_service_client::AuditServiceClient::new(channel);
+    let mut out = String::new();
+    writeln!(
+        out,
+        "{:<24} {:<16} {:<14} {:<17} {:<46} {:<20} SUBJECT",
+        "TIME (UTC)", "ROLE", "REGION", "TOKEN", "METHOD", "OUTCOME"
+    )?;
+    let mut page_token = String::new();
+    let mut shown = 0;
+    while shown < limit {
+        let mut request = tonic::Request::new(v1::ListAuditEntriesRequest {
+            page_size: (limit - shown).min(500) as i32,
+            page_token: page_token.clone(),
+            subject: subject.clone().unwrap_or_default(),
+            token_id: token_id.clone().unwrap_or_default(),
+        });
+        request
+            .metadata_mut()
+            .insert(passage_proto::REGION_METADATA_KEY, region.parse()?);
+        let page = client.list_audit_entries(request).await?.into_inner();
+        for entry in &page.entries {
+            let time = entry
+                .time
+                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string())
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{:<24} {:<16} {:<14} {:<17} {:<46} {:<20} {}",
+                time,
+                or_dash(&entry.caller_role),
+                or_dash(&entry.caller_region),
+                or_dash(&entry.token_id),
+                entry.method,
+                entry.outcome,
+                or_dash(&entry.subject)
+            )?;
+        }
+        shown += page.entries.len();
+        if page.next_page_token.is_empty() || page.entries.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    Ok(out)
+}
+
+fn or_dash(text: &str) -> &str {
+    if text.is_empty() { "-" } else { text }
+}

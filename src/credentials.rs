@@ -190,3 +190,31 @@ impl tower::Service<http::Request<tonic::body::Body>> for SealedChannel {
         Box::pin(tower::Service::call(&mut self.channel, request))
     }
 }
+
+/// Writes the demo's tokens to `path` as shell variables (`AMSTERDAM_TOKEN=…`,
+/// `OPERATOR_TOKEN`, `ANALYST_TOKEN`, and `PASSAGE_TOKEN` for `passage admin`), readable
+/// by its owner only, for `. data/tokens.env` before calling the demo.
+pub fn write_demo_token_file(path: &std::path::Path, regions: &[&str]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let demo = demo();
+    let mut text = String::from(
+        "# The demo's tokens (new each time the demo starts; valid for a week).\n",
+    );
+    text += &format!("export OPERATOR_TOKEN={}\n", demo.operator());
+    text += &format!("export ANALYST_TOKEN={}\n", demo.central_analyst());
+    text += &format!("export PASSAGE_TOKEN={}\n", demo.operator());
+    for region in regions {
+        let name = region.to_uppercase().replace('-', "_");
+        text += &format!("export {name}_TOKEN={}\n", demo.chapter_admin(region));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}

@@ -226,6 +226,21 @@ enum AdminAction {
         #[arg(long, default_value_t = 168)]
         keep_hours: u32,
     },
+    /// A region's audit log, newest first (with that region's chapter admin token).
+    Audit {
+        /// The region whose log to read.
+        #[arg(long)]
+        region: String,
+        /// Only calls about this member (or other subject).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only calls made with this token id.
+        #[arg(long)]
+        token_id: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// The central statistics every region reports, with small counts suppressed.
     Stats {
         /// Only this region (repeat for several); every region by default.
@@ -576,6 +591,12 @@ async fn main() -> anyhow::Result<()> {
                 AdminAction::Compact { keep_hours } => {
                     passage::admin::compact(channel, keep_hours).await?
                 }
+                AdminAction::Audit {
+                    region,
+                    subject,
+                    token_id,
+                    limit,
+                } => passage::admin::audit_table(channel, &region, subject, token_id, limit).await?,
                 AdminAction::Stats {
                     regions,
                     json,
@@ -631,14 +652,22 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
             );
         }
     }
+    let token_file = options.data_dir.join("tokens.env");
+    let regions: Vec<&str> = federation.regions().collect();
+    passage::credentials::write_demo_token_file(&token_file, &regions)?;
+    println!(
+        "  tokens         {} (chapter admins, operator, central analyst)",
+        token_file.display()
+    );
     let gateway = federation.gateway_endpoint();
     let host = gateway.trim_start_matches("https://");
     let ca = options.data_dir.join("certs").join("ca.pem");
     let ca = ca.display();
     println!("Try:");
+    println!("  . {}", token_file.display());
     println!("  grpcurl -cacert {ca} {host} list");
     println!(
-        "  grpcurl -cacert {ca} -H 'x-passage-region: amsterdam' -d '{{\"page_size\": 3}}' {host} passage.v1.MemberService/ListMembers"
+        "  grpcurl -cacert {ca} -H \"authorization: Bearer $AMSTERDAM_TOKEN\" -H 'x-passage-region: amsterdam' -d '{{\"page_size\": 3}}' {host} passage.v1.MemberService/ListMembers"
     );
     println!("ready");
     shutdown_signal().await;
