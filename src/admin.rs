@@ -377,8 +377,7 @@ pub async fn audit_table(
     token_id: Option<String>,
     limit: usize,
 ) -> anyhow::Result<String> {
-    let mut client =
-        passage_proto::v1::audit_service_client::AuditServiceClient::new(channel);
+    let mut client = passage_proto::v1::audit_service_client::AuditServiceClient::new(channel);
     let mut out = String::new();
     writeln!(
         out,

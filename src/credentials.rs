@@ -197,9 +197,8 @@ impl tower::Service<http::Request<tonic::body::Body>> for SealedChannel {
 pub fn write_demo_token_file(path: &std::path::Path, regions: &[&str]) -> anyhow::Result<()> {
     use std::io::Write as _;
     let demo = demo();
-    let mut text = String::from(
-        "# The demo's tokens (new each time the demo starts; valid for a week).\n",
-    );
+    let mut text =
+        String::from("# The demo's tokens (new each time the demo starts; valid for a week).\n");
     text += &format!("export OPERATOR_TOKEN={}\n", demo.operator());
     text += &format!("export ANALYST_TOKEN={}\n", demo.central_analyst());
     text += &format!("export PASSAGE_TOKEN={}\n", demo.operator());

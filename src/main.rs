@@ -596,7 +596,9 @@ async fn main() -> anyhow::Result<()> {
                     subject,
                     token_id,
                     limit,
-                } => passage::admin::audit_table(channel, &region, subject, token_id, limit).await?,
+                } => {
+                    passage::admin::audit_table(channel, &region, subject, token_id, limit).await?
+                }
                 AdminAction::Stats {
                     regions,
                     json,

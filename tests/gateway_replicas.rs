@@ -2,7 +2,8 @@
 //! runs them: a profile Amsterdam's node sends through one replica reaches Miami,
 //! whose sync stream is held by another replica, and when Amsterdam and Washington DC
 //! send through different replicas at the same time, every profile reaches Miami, in
-//! sequence order.
+//! sequence order. A member moves between regions whose streams are held by
+//! different replicas: the hand-over travels through the database.
 //!
 //! Each replica is the gateway's sync hub served on its own port with its own
 //! connection pool; the regions' nodes are played by plain sync streams.
@@ -138,6 +139,13 @@ impl RegionStream {
     async fn share(&mut self, region: &str, names: &[String]) -> Vec<String> {
         let changes: Vec<ProfileState> = names.iter().map(|n| new_profile(region, n)).collect();
         let ids = changes.iter().map(|c| c.member_id.clone()).collect();
+        self.send(region, changes).await;
+        ids
+    }
+
+    /// Sends `changes` from this region's outbox and waits until the gateway
+    /// accepted them.
+    async fn send(&mut self, region: &str, changes: Vec<ProfileState>) {
         let last_outbox_id = self.next_outbox_id;
         self.next_outbox_id += 1;
         self.outbound
@@ -154,12 +162,28 @@ impl RegionStream {
                 Some(sync_from_gateway::Message::Accepted(accepted))
                     if accepted.last_outbox_id == last_outbox_id =>
                 {
-                    return ids;
+                    return;
                 }
                 Some(sync_from_gateway::Message::Refused(refused)) => {
                     panic!("{region}'s change was refused: {}", refused.reason)
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Reads what the gateway sends until it asks this region to hand a member over
+    /// (or ten seconds pass).
+    async fn handoff(&mut self, what: &str) -> v1::Handoff {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.inbound.message())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting until {what}"))
+                .unwrap()
+                .unwrap();
+            if let Some(sync_from_gateway::Message::Handoff(handoff)) = message.message {
+                return handoff;
             }
         }
     }
@@ -319,6 +343,137 @@ async fn profiles_sent_through_two_replicas_at_once_all_reach_miami_in_order() {
         sequences.windows(2).all(|pair| pair[0] < pair[1]),
         "Miami receives the log in sequence order: {sequences:?}"
     );
+
+    first.stop().await;
+    second.stop().await;
+    drop_database(&database).await;
+}
+
+/// Asks `gateway` to move `member_id` to `region`, as that region's node does.
+fn request_transfer(
+    gateway: &Replica,
+    region: &'static str,
+    member_id: &str,
+) -> tokio::task::JoinHandle<Result<v1::RequestTransferResponse, tonic::Status>> {
+    let gateway = gateway.endpoint.clone();
+    let request = v1::RequestTransferRequest {
+        member_id: member_id.to_owned(),
+        requested_by: format!("chapter admin of {region}"),
+        region: region.to_owned(),
+    };
+    tokio::spawn(async move {
+        let channel = Channel::from_shared(gateway)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        FederationServiceClient::new(channel)
+            .request_transfer(request)
+            .await
+            .map(tonic::Response::into_inner)
+    })
+}
+
+/// The change a home region publishes when it hands `member_id` over to `to`: the
+/// profile naming its new home.
+fn handed_over(from: &str, member_id: &str, name: &str, to: &str) -> ProfileState {
+    let mut state = new_profile(from, name);
+    state.member_id = member_id.to_owned();
+    if let Some(profile) = state.profile.as_mut() {
+        profile.home_region = to.to_owned();
+    }
+    for stamp in state.stamps.values_mut() {
+        stamp.hlc = 2;
+    }
+    state.stamps.insert(
+        "home_region".into(),
+        v1::Stamp {
+            hlc: 2,
+            region: from.to_owned(),
+        },
+    );
+    state
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_moves_to_a_region_whose_stream_is_on_another_replica() {
+    let (url, database) = fresh_database().await;
+    let first = Replica::start(&url).await;
+    let second = Replica::start(&url).await;
+
+    // Amira's home is Amsterdam, whose node holds its stream on the first replica;
+    // Miami's node is on the second.
+    let mut amsterdam = RegionStream::open(first.endpoint.clone(), "amsterdam").await;
+    let _miami = RegionStream::open(second.endpoint.clone(), "miami").await;
+    let amira = amsterdam
+        .share("amsterdam", &["Amira Haddad".to_owned()])
+        .await
+        .remove(0);
+
+    // Miami asks the second replica for her; the first sends Amsterdam the
+    // hand-over, and Amsterdam refuses it: the refusal reaches Miami with
+    // Amsterdam's reason.
+    let asked = request_transfer(&second, "miami", &amira);
+    let handoff = amsterdam
+        .handoff("Amsterdam is asked to hand Amira over")
+        .await;
+    assert_eq!(
+        (handoff.member_id.as_str(), handoff.to_region.as_str()),
+        (amira.as_str(), "miami")
+    );
+    let reason = format!("member {amira} has an open appointment with the Amsterdam chapter");
+    amsterdam
+        .outbound
+        .send(SyncFromNode {
+            message: Some(sync_from_node::Message::HandoffRefused(
+                v1::HandoffRefused {
+                    member_id: amira.clone(),
+                    reason: reason.clone(),
+                },
+            )),
+        })
+        .await
+        .unwrap();
+    let refused = asked.await.unwrap().unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert_eq!(refused.message(), reason);
+
+    // Miami asks again; this time Amsterdam hands her over, publishing her profile
+    // naming Miami through the first replica, and the second answers Miami with
+    // the completed move.
+    let asked = request_transfer(&second, "miami", &amira);
+    let handoff = amsterdam
+        .handoff("Amsterdam is asked again to hand Amira over")
+        .await;
+    assert_eq!(handoff.to_region, "miami");
+    amsterdam
+        .send(
+            "amsterdam",
+            vec![handed_over("amsterdam", &amira, "Amira Haddad", "miami")],
+        )
+        .await;
+    let moved = asked.await.unwrap().unwrap();
+    let record = moved.transfer.unwrap();
+    assert_eq!(
+        (
+            record.member_id.as_str(),
+            record.from_region.as_str(),
+            record.to_region.as_str(),
+            record.epoch
+        ),
+        (amira.as_str(), "amsterdam", "miami", 2)
+    );
+    assert_eq!(record.requested_by, "chapter admin of miami");
+    assert!(record.completed_time.is_some());
+    assert_eq!(moved.state.unwrap().profile.unwrap().home_region, "miami");
+
+    // Amsterdam was asked once per request, not once per replica or per poll.
+    let again = tokio::time::timeout(
+        Duration::from_secs(1),
+        amsterdam.handoff("a second hand-over"),
+    )
+    .await;
+    assert!(again.is_err(), "Amsterdam was asked twice: {again:?}");
 
     first.stop().await;
     second.stop().await;

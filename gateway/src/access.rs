@@ -5,59 +5,19 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use passage_migrations::audit::audit_entry;
 use passage_proto::REGION_METADATA_KEY;
 use passage_proto::access::{
     AuditRecord, CALLER_HEADER, Caller, CallerSeal, Gatekeeper, SEAL_HEADER,
 };
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::tokens::TokenStore;
-
-/// The `audit_entry` table of the gateway.
-pub mod audit_entry {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_entry")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub at: DateTimeUtc,
-        pub caller_role: String,
-        pub caller_region: String,
-        pub caller_member_id: String,
-        pub token_id: String,
-        pub method: String,
-        pub subject: String,
-        pub outcome: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 /// Writes one record to the gateway's audit log; a failure to write is logged
 /// loudly (the call it describes has been answered already).
 pub async fn record(db: &DatabaseConnection, record: AuditRecord) {
-    let caller = record.caller.as_ref();
-    let row = audit_entry::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        at: Set(Utc
-            .timestamp_millis_opt(record.at_ms)
-            .single()
-            .unwrap_or_else(Utc::now)),
-        caller_role: Set(caller.map(|c| c.role.to_string()).unwrap_or_default()),
-        caller_region: Set(caller.and_then(|c| c.region.clone()).unwrap_or_default()),
-        caller_member_id: Set(caller.and_then(|c| c.member_id.clone()).unwrap_or_default()),
-        token_id: Set(caller.map(|c| c.token_id.clone()).unwrap_or_default()),
-        method: Set(record.method),
-        subject: Set(record.subject.unwrap_or_default()),
-        outcome: Set(record.outcome),
-    };
-    if let Err(error) = audit_entry::Entity::insert(row)
+    if let Err(error) = audit_entry::Entity::insert(passage_migrations::audit::row(record))
         .exec_without_returning(db)
         .await
     {

@@ -104,23 +104,12 @@ impl TokenStore {
         });
         let id = random_hex(8)?;
         let secret = random_hex(32)?;
-        access_token::Entity::insert(access_token::ActiveModel {
-            id: Set(id.clone()),
-            secret_hash: Set(hash(&secret)),
-            role: Set(grant.role.as_str().to_owned()),
-            region: Set(grant.region),
-            member_id: Set(grant.member_id),
-            label: Set(grant.label),
-            created_at: Set(Utc::now()),
-            expires_at: Set(grant.expires_at),
-            revoked_at: Set(None),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
+        let expires_at = grant.expires_at;
+        self.keep(&id, &secret, grant).await?;
         Ok(IssuedToken {
             token: format!("{PREFIX}{id}_{secret}"),
             id,
-            expires_at: grant.expires_at,
+            expires_at,
         })
     }
 
@@ -151,6 +140,11 @@ impl TokenStore {
                 reason: "not a Passage token (psg_<16 hex>_<64 hex>)".into(),
             });
         };
+        self.keep(id, secret, grant).await
+    }
+
+    /// Stores token `id` with the hash of `secret`, for `grant`.
+    async fn keep(&self, id: &str, secret: &str, grant: TokenGrant) -> Result<()> {
         access_token::Entity::insert(access_token::ActiveModel {
             id: Set(id.to_owned()),
             secret_hash: Set(hash(secret)),

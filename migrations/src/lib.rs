@@ -1,6 +1,7 @@
 //! Schema migrations for Passage. The node and the gateway each have their own
 //! database and their own migrator; the schema changes only through these files.
 
+pub mod audit;
 mod gateway;
 mod node;
 

@@ -5,39 +5,14 @@
 //! A full queue makes callers wait (back-pressure) rather than drop entries; when
 //! the server stops, the writer stores what is queued before it ends.
 
-use chrono::{TimeZone, Utc};
 use passage_proto::access::AuditRecord;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::mpsc;
-use uuid::Uuid;
 
 use crate::error::Result;
 use crate::store::{Page, PageRequest};
 
-/// The `audit_entry` table.
-pub mod audit_entry {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-    #[sea_orm(table_name = "audit_entry")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub at: DateTimeUtc,
-        pub caller_role: String,
-        pub caller_region: String,
-        pub caller_member_id: String,
-        pub token_id: String,
-        pub method: String,
-        pub subject: String,
-        pub outcome: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+pub use passage_migrations::audit::audit_entry;
 
 /// Entries queued for the writer at most; past that, callers wait.
 const QUEUE: usize = 4_096;
@@ -67,29 +42,13 @@ impl AuditTrail {
     }
 }
 
-fn to_row(record: AuditRecord) -> audit_entry::ActiveModel {
-    use sea_orm::ActiveValue::Set;
-    let caller = record.caller.as_ref();
-    audit_entry::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        at: Set(Utc
-            .timestamp_millis_opt(record.at_ms)
-            .single()
-            .unwrap_or_else(Utc::now)),
-        caller_role: Set(caller.map(|c| c.role.to_string()).unwrap_or_default()),
-        caller_region: Set(caller.and_then(|c| c.region.clone()).unwrap_or_default()),
-        caller_member_id: Set(caller.and_then(|c| c.member_id.clone()).unwrap_or_default()),
-        token_id: Set(caller.map(|c| c.token_id.clone()).unwrap_or_default()),
-        method: Set(record.method),
-        subject: Set(record.subject.unwrap_or_default()),
-        outcome: Set(record.outcome),
-    }
-}
-
 async fn write_entries(db: DatabaseConnection, mut queued: mpsc::Receiver<AuditRecord>) {
     let mut batch = Vec::with_capacity(BATCH);
     while queued.recv_many(&mut batch, BATCH).await > 0 {
-        let rows: Vec<_> = batch.drain(..).map(to_row).collect();
+        let rows: Vec<_> = batch
+            .drain(..)
+            .map(passage_migrations::audit::row)
+            .collect();
         let count = rows.len();
         let mut attempt = 0;
         loop {

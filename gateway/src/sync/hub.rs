@@ -9,6 +9,9 @@
 //! Several gateway replicas may share one PostgreSQL database: their appends take
 //! turns on an advisory lock (`log::append`), and every hub reads the log head a few
 //! times a second, so its sessions also wake for changes another replica appended.
+//! Moves go through the database too (`transfer`): a move request is recorded
+//! there, and whichever replica holds the old home region's stream sends the
+//! hand-over.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -19,7 +22,7 @@ use passage_proto::v1::{
     federation_service_server::FederationService, sync_from_gateway, sync_from_node,
 };
 use sea_orm::DatabaseConnection;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
@@ -51,34 +54,29 @@ pub struct SyncHub {
     connected: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
     /// Turns true when the gateway shuts down: every session ends, so that the
     /// server's graceful shutdown is not held open by the nodes' streams.
-    closing: watch::Receiver<bool>,
+    pub(super) closing: watch::Receiver<bool>,
     /// The gateway's writers take turns here: appends then commit their sequences
     /// in order (a reader never passes a sequence that commits later), and SQLite
     /// never makes a writer sleep and retry on its lock. Across replicas on one
     /// PostgreSQL database the log's advisory lock does the same (`log::append`).
-    write_turn: Arc<tokio::sync::Mutex<()>>,
+    pub(super) write_turn: Arc<tokio::sync::Mutex<()>>,
     /// Per connected region, the newest session's channel for messages the hub
     /// itself sends (hand-overs), with the session's number.
-    controls: Arc<std::sync::Mutex<HashMap<String, SessionControl>>>,
+    pub(super) controls: Arc<std::sync::Mutex<HashMap<String, SessionControl>>>,
     sessions: Arc<AtomicU64>,
     /// The sequence the log is compacted through: a session whose region is behind
     /// it switches to a snapshot.
     compacted: Arc<AtomicI64>,
     /// Streams each region has opened since the gateway started.
     opened: Arc<std::sync::Mutex<HashMap<String, u64>>>,
-    /// Hand-overs asked of a home region and not yet answered, by member.
-    pub(super) handoffs: Arc<std::sync::Mutex<HashMap<Uuid, PendingHandoff>>>,
+    /// Woken when this replica records a move's outcome (the handed-over change
+    /// appended, or a refusal), so a move waiting here reads its request at once.
+    pub(super) moves_changed: Arc<Notify>,
 }
 
 /// The number of a region's newest session, and its channel for the hub's own
 /// messages.
 type SessionControl = (u64, mpsc::Sender<SyncFromGateway>);
-
-/// A move waiting for the old home region: the recorded request, and who waits.
-pub(super) struct PendingHandoff {
-    pub transfer_id: i64,
-    pub done: oneshot::Sender<Result<(), String>>,
-}
 
 impl SyncHub {
     pub async fn new(
@@ -101,9 +99,10 @@ impl SyncHub {
             sessions: Default::default(),
             compacted: Arc::new(AtomicI64::new(compacted)),
             opened: Default::default(),
-            handoffs: Default::default(),
+            moves_changed: Default::default(),
         };
         hub.follow_other_replicas();
+        hub.hand_over_for_other_replicas();
         Ok(hub)
     }
 
@@ -193,17 +192,13 @@ impl SyncHub {
             .unwrap_or(false)
     }
 
-    /// Sends `message` on the newest session of `region`; false if it has none.
-    pub(super) async fn send_to(&self, region: &str, message: SyncFromGateway) -> bool {
-        let control = self
-            .controls
+    /// The channel for the hub's own messages on the newest session of `region`, if
+    /// this replica holds one.
+    pub(super) fn control_of(&self, region: &str) -> Option<mpsc::Sender<SyncFromGateway>> {
+        self.controls
             .lock()
             .ok()
-            .and_then(|controls| controls.get(region).map(|(_, tx)| tx.clone()));
-        match control {
-            Some(control) => control.send(message).await.is_ok(),
-            None => false,
-        }
+            .and_then(|controls| controls.get(region).map(|(_, tx)| tx.clone()))
     }
 
     /// Compacts the log (see `log::compact`); sessions behind the new compaction
@@ -221,12 +216,6 @@ impl SyncHub {
     pub(super) async fn exclusive<T>(&self, f: impl Future<Output = T>) -> T {
         let _turn = self.write_turn.lock().await;
         f.await
-    }
-
-    fn finish_handoff(&self, member_id: Uuid, outcome: Result<(), String>) -> Option<i64> {
-        let pending = self.handoffs.lock().ok()?.remove(&member_id)?;
-        let _ = pending.done.send(outcome);
-        Some(pending.transfer_id)
     }
 
     fn mark_connected(&self, region: &str, connected: bool) {
@@ -494,9 +483,11 @@ impl SyncHub {
                 } = self
                     .exclusive(log::append(&self.db, region, &batch.changes, &self.regions))
                     .await?;
-                for (member_id, home, epoch) in moved {
+                for (member_id, home, epoch) in &moved {
                     tracing::info!(%member_id, from = %region, to = %home, epoch, "member moved");
-                    self.finish_handoff(member_id, Ok(()));
+                }
+                if !moved.is_empty() {
+                    self.moves_changed.notify_waiters();
                 }
                 for (member_id, reason) in refused {
                     tracing::warn!(%region, %member_id, %reason, "change refused");
@@ -523,12 +514,17 @@ impl SyncHub {
             }
             Some(sync_from_node::Message::HandoffRefused(refused)) => {
                 tracing::warn!(%region, member_id = %refused.member_id, reason = %refused.reason, "hand-over refused");
-                if let Ok(member_id) = Uuid::try_parse(&refused.member_id)
-                    && let Some(transfer_id) =
-                        self.finish_handoff(member_id, Err(refused.reason.clone()))
-                {
-                    self.exclusive(super::moves::fail(&self.db, transfer_id, &refused.reason))
-                        .await?;
+                // The refusal answers the request wherever it was made: the replica
+                // waiting for it reads it from the request's row.
+                if let Ok(member_id) = Uuid::try_parse(&refused.member_id) {
+                    self.exclusive(super::moves::refuse(
+                        &self.db,
+                        member_id,
+                        region,
+                        &refused.reason,
+                    ))
+                    .await?;
+                    self.moves_changed.notify_waiters();
                 }
             }
             Some(sync_from_node::Message::Hello(_)) | None => {}

@@ -8,6 +8,7 @@ mod m20261123_000002_create_change_log;
 mod m20261123_000003_add_erasure_flag;
 mod m20261123_000004_moves_and_snapshots;
 mod m20261124_000005_access_tokens_and_audit;
+mod m20261124_000006_handoff_sent;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for GatewayMigrator {
             Box::new(m20261123_000003_add_erasure_flag::Migration),
             Box::new(m20261123_000004_moves_and_snapshots::Migration),
             Box::new(m20261124_000005_access_tokens_and_audit::Migration),
+            Box::new(m20261124_000006_handoff_sent::Migration),
         ]
     }
 
