@@ -59,7 +59,11 @@ impl Gatekeeper for TokenGate {
             value
                 .to_str()
                 .ok()
-                .and_then(|value| value.strip_prefix("Bearer "))
+                .and_then(|value| {
+                    // The scheme's name is case-insensitive (RFC 9110 §11.1).
+                    let (scheme, token) = value.split_once(' ')?;
+                    scheme.eq_ignore_ascii_case("bearer").then_some(token)
+                })
                 .map(|token| token.trim().to_owned())
         });
         let tokens = self.tokens.clone();
