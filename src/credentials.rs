@@ -149,18 +149,28 @@ impl SealedChapterAdmin {
 }
 
 /// A channel to a region's node whose every call is sealed as a chapter admin's
-/// (the way the gateway passes one on), for tests that call nodes directly.
+/// (the way the gateway passes one on), for tests and benchmarks that call nodes
+/// directly; or, made with [`SealedChannel::as_is`], a channel whose calls go as
+/// they are (to the gateway, with their bearer token).
 #[derive(Clone)]
 pub struct SealedChannel {
     channel: tonic::transport::Channel,
-    admin: std::sync::Arc<SealedChapterAdmin>,
+    admin: Option<std::sync::Arc<SealedChapterAdmin>>,
 }
 
 impl SealedChannel {
     pub fn new(channel: tonic::transport::Channel, admin: SealedChapterAdmin) -> Self {
         SealedChannel {
             channel,
-            admin: std::sync::Arc::new(admin),
+            admin: Some(std::sync::Arc::new(admin)),
+        }
+    }
+
+    /// Calls go on `channel` unsealed.
+    pub fn as_is(channel: tonic::transport::Channel) -> Self {
+        SealedChannel {
+            channel,
+            admin: None,
         }
     }
 }
@@ -180,13 +190,15 @@ impl tower::Service<http::Request<tonic::body::Body>> for SealedChannel {
     }
 
     fn call(&mut self, mut request: http::Request<tonic::body::Body>) -> Self::Future {
-        let path = request.uri().path().to_owned();
-        self.admin.seal.seal(
-            &self.admin.caller,
-            &path,
-            passage_proto::access::now_ms(),
-            request.headers_mut(),
-        );
+        if let Some(admin) = &self.admin {
+            let path = request.uri().path().to_owned();
+            admin.seal.seal(
+                &admin.caller,
+                &path,
+                passage_proto::access::now_ms(),
+                request.headers_mut(),
+            );
+        }
         Box::pin(tower::Service::call(&mut self.channel, request))
     }
 }

@@ -23,6 +23,8 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use tokio::sync::Semaphore;
 use tonic::transport::Channel;
 
+use crate::credentials::{SealedChannel, SealedChapterAdmin};
+
 use super::quantile;
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::{REGIONS, in_region, seed};
@@ -120,21 +122,25 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
             })
             .collect(),
         keys: certs.clone(),
-        tls: Some(certs),
+        tls: Some(certs.clone()),
         demo_credentials: true,
     })
     .await?;
     let channel = federation.gateway_channel().await?;
     let writes = match bench.writes_via {
-        WritesVia::Gateway => channel.clone(),
+        WritesVia::Gateway => SealedChannel::as_is(channel.clone()),
         WritesVia::Node => {
             let endpoint = federation
                 .node_endpoint(WRITER)
                 .context("the writing region runs")?;
-            tonic::transport::Endpoint::from_shared(endpoint)?
+            let node = tonic::transport::Endpoint::from_shared(endpoint)?
                 .tcp_nodelay(true)
                 .connect()
-                .await?
+                .await?;
+            // Sealed as the gateway seals the chapter admin's calls.
+            let admin =
+                SealedChapterAdmin::from_key_file(WRITER, &certs.region_caller_key(WRITER))?;
+            SealedChannel::new(node, admin)
         }
     };
 
@@ -222,7 +228,7 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
 }
 
 async fn register_members(
-    channel: &Channel,
+    channel: &SealedChannel,
     count: usize,
     concurrency: usize,
 ) -> anyhow::Result<Arc<Vec<String>>> {
@@ -265,7 +271,7 @@ async fn register_members(
 /// `concurrency` calls in flight, `batch` changes a call, paced to `rate` changes
 /// per second when given.
 async fn write_changes(
-    channel: &Channel,
+    channel: &SealedChannel,
     ids: &Arc<Vec<String>>,
     count: usize,
     rate: Option<usize>,
@@ -340,7 +346,7 @@ async fn caught_up(channel: &Channel, regions: &[&str], expected_head: u64) -> a
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let status = admin
-            .get_sync_status(v1::GetSyncStatusRequest {})
+            .get_sync_status(crate::credentials::as_operator(v1::GetSyncStatusRequest {})?)
             .await?
             .into_inner();
         let applied = status

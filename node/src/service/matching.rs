@@ -102,13 +102,15 @@ impl MatchService for MatchApi {
         let ranked = started.elapsed();
 
         let ids: Vec<uuid::Uuid> = found.best.iter().map(|r| r.id).collect();
+        // Read by id alone, so the primary key finds them: with `status` in the
+        // query SQLite walks the status index over every published opportunity.
         let mut rows: HashMap<uuid::Uuid, opportunity::Model> = opportunity::Entity::find()
             .filter(opportunity::Column::Id.is_in(ids))
-            .filter(opportunity::Column::Status.eq("published"))
             .all(&self.context.db)
             .await
             .map_err(Error::from)?
             .into_iter()
+            .filter(|row| row.status == "published")
             .map(|row| (row.id, row))
             .collect();
         let mut matches = Vec::with_capacity(found.best.len());
