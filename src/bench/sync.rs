@@ -346,7 +346,9 @@ async fn caught_up(channel: &Channel, regions: &[&str], expected_head: u64) -> a
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let status = admin
-            .get_sync_status(crate::credentials::as_operator(v1::GetSyncStatusRequest {})?)
+            .get_sync_status(crate::credentials::as_operator(
+                v1::GetSyncStatusRequest {},
+            )?)
             .await?
             .into_inner();
         let applied = status
