@@ -24,8 +24,8 @@ use common::{Backend, Cluster, amira, create, to};
 use passage_gateway::tokens::{TokenGrant, TokenStore};
 use passage_proto::access::Role;
 use passage_proto::v1::{
-    self, audit_service_client::AuditServiceClient, member_service_client::MemberServiceClient,
-    placement_service_client::PlacementServiceClient,
+    self, audit_service_client::AuditServiceClient, case_service_client::CaseServiceClient,
+    member_service_client::MemberServiceClient, placement_service_client::PlacementServiceClient,
 };
 use prost::Message;
 use tonic::Code;
@@ -643,6 +643,92 @@ async fn a_revoked_token_stops_at_once_and_the_audit_log_shows_its_use(backend: 
     cluster.stop().await;
 }
 
+/// Amira asks the chapter who has looked at her case. The chapter admin opened it
+/// and read its notes; the audit log, asked about Amira, shows both calls.
+async fn the_audit_log_shows_who_opened_and_read_amiras_case(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut members = MemberServiceClient::new(cluster.gateway().await);
+    let amira = create(&mut members, "amsterdam", amira()).await;
+    let mut cases = CaseServiceClient::new(cluster.gateway().await);
+    let case = cases
+        .open_case(to(
+            "amsterdam",
+            v1::OpenCaseRequest {
+                r#case: Some(v1::Case {
+                    subject: Some(v1::case::Subject::MemberId(amira.id.clone())),
+                    title: "Housing after the asylum centre".into(),
+                    caseworker: "Sanne Visser".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    cases
+        .list_case_notes(to(
+            "amsterdam",
+            v1::ListCaseNotesRequest {
+                case_id: case.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap();
+
+    let audit = AuditServiceClient::new(cluster.gateway().await);
+    let about_amira = || {
+        let mut audit = audit.clone();
+        let amira_id = amira.id.clone();
+        async move {
+            audit
+                .list_audit_entries(to(
+                    "amsterdam",
+                    v1::ListAuditEntriesRequest {
+                        subject: amira_id,
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+                .entries
+        }
+    };
+    let case_calls = |entries: &[v1::AuditEntry]| -> Vec<String> {
+        entries
+            .iter()
+            .filter(|e| e.method.starts_with("passage.v1.CaseService/"))
+            .map(|e| e.method.clone())
+            .collect()
+    };
+    common::eventually(
+        "the audit log holds both calls about Amira's case",
+        || async { case_calls(&about_amira().await).len() >= 2 },
+    )
+    .await;
+    let entries = about_amira().await;
+    let mut methods = case_calls(&entries);
+    methods.sort();
+    assert_eq!(
+        methods,
+        [
+            "passage.v1.CaseService/ListCaseNotes",
+            "passage.v1.CaseService/OpenCase"
+        ]
+    );
+    for entry in entries
+        .iter()
+        .filter(|e| e.method.starts_with("passage.v1.CaseService/"))
+    {
+        assert_eq!(entry.subject, amira.id);
+        assert_eq!(entry.caller_role, "chapter_admin");
+        assert_eq!(entry.caller_region, "amsterdam");
+        assert_eq!(entry.outcome, "OK");
+    }
+    cluster.stop().await;
+}
+
 /// Every line the servers log while tokens are used and refused, at debug level:
 /// no token and no seal appears in any of them.
 #[test]
@@ -711,4 +797,5 @@ on_both_backends!(
     the_authorisation_matrix_holds_for_every_rpc_and_caller,
     a_member_sees_and_changes_only_her_own_record,
     a_revoked_token_stops_at_once_and_the_audit_log_shows_its_use,
+    the_audit_log_shows_who_opened_and_read_amiras_case,
 );

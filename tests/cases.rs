@@ -21,6 +21,7 @@ use tonic::transport::Channel;
 on_both_backends!(
     a_caseworker_opens_a_case_for_a_household_adds_a_note_and_a_next_step_and_closes_it,
     a_case_note_never_leaves_the_region,
+    a_deleted_member_takes_her_cases_and_their_notes_with_her,
     the_expert_pool_is_listed_by_topic,
 );
 
@@ -532,5 +533,62 @@ async fn the_expert_pool_is_listed_by_topic(backend: Backend) {
         matches!(elsewhere.code(), Code::NotFound | Code::FailedPrecondition),
         "{elsewhere:?}"
     );
+    cluster.stop().await;
+}
+
+/// Amira asks to be forgotten: the chapter admin deletes her, and her case, its
+/// notes and its next steps go with her — not one row of the region's database
+/// still holds what the caseworker wrote.
+async fn a_deleted_member_takes_her_cases_and_their_notes_with_her(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let created = create(&mut chapter.members, "amsterdam", amira()).await;
+    let case = chapter
+        .open_case(v1::Case {
+            subject: Some(v1::case::Subject::MemberId(created.id.clone())),
+            title: "Debts from the asylum period".into(),
+            caseworker: "Sanne Visser".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let secret = "ERASE-ME-41c2: owes the municipality for two months of rent";
+    chapter.note(&case, secret).await.unwrap();
+
+    chapter
+        .members
+        .delete_member(to(
+            "amsterdam",
+            v1::DeleteMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+
+    let gone = chapter
+        .cases
+        .get_case(to(
+            "amsterdam",
+            v1::GetCaseRequest {
+                id: case.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code(), Code::NotFound);
+    let region = Database::connect(cluster.database_urls["amsterdam"].as_str())
+        .await
+        .unwrap();
+    for table in ["case_file", "case_note", "case_next_step"] {
+        let rows = region
+            .query_all_raw(Statement::from_string(
+                region.get_database_backend(),
+                format!("SELECT * FROM {table}"),
+            ))
+            .await
+            .unwrap();
+        assert!(rows.is_empty(), "{table} still holds {} rows", rows.len());
+    }
     cluster.stop().await;
 }

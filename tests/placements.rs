@@ -21,6 +21,7 @@ on_both_backends!(
     an_asylum_seeker_four_months_after_applying_may_volunteer_but_not_take_a_paid_job,
     an_offer_is_accepted_with_a_start_date_and_the_placement_ends_with_a_reason,
     retention_counts_only_placements_whose_mark_has_passed,
+    a_deleted_members_placement_still_counts_but_names_no_one,
 );
 
 const REGION: &str = "amsterdam";
@@ -657,5 +658,64 @@ async fn retention_counts_only_placements_whose_mark_has_passed(backend: Backend
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert!(bad.message().starts_with("from_month"), "{bad:?}");
+    chapter.cluster.stop().await;
+}
+
+/// Amira, placed two months ago, asks to be forgotten. Her application and her
+/// placement still count in Amsterdam's figures, but no longer lead to her: they
+/// carry an id that names no one, and her motivation is gone.
+async fn a_deleted_members_placement_still_counts_but_names_no_one(backend: Backend) {
+    let mut chapter = Chapter::open(backend).await;
+    let job = chapter.published("Care assistant", false).await;
+    let amira = chapter.member("Amira Haddad", |_| {}).await;
+    let placement = chapter.place(&amira, &job, months_ago(2)).await;
+
+    chapter
+        .members
+        .delete_member(to(REGION, v1::DeleteMemberRequest { id: amira.clone() }))
+        .await
+        .unwrap();
+
+    let hers = chapter
+        .placements
+        .list_applications(to(
+            REGION,
+            v1::ListApplicationsRequest {
+                member_id: amira.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .applications;
+    assert!(hers.is_empty(), "{hers:?}");
+    let kept = chapter
+        .placements
+        .get_placement(to(
+            REGION,
+            v1::GetPlacementRequest {
+                id: placement.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(kept.member_id, amira);
+    assert_eq!(kept.opportunity_id, job);
+    assert_eq!(kept.start_date, placement.start_date);
+    let application = chapter
+        .placements
+        .get_application(to(
+            REGION,
+            v1::GetApplicationRequest {
+                id: placement.application_id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(application.member_id, kept.member_id);
+    assert_eq!(application.motivation, "");
     chapter.cluster.stop().await;
 }

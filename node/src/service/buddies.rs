@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, buddy_service_server::BuddyService};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use tonic::{Request, Response, Status};
@@ -169,7 +170,10 @@ impl BuddyService for BuddyApi {
         let saved = self
             .transition(id, "proposed", "active", "confirmed", None)
             .await?;
-        Ok(Response::new(convert::buddies::pair_to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(convert::buddies::pair_to_wire(&saved)),
+            id.to_string(),
+        ))
     }
 
     async fn decline_buddy_pair(
@@ -180,7 +184,10 @@ impl BuddyService for BuddyApi {
         let saved = self
             .transition(id, "proposed", "declined", "declined", None)
             .await?;
-        Ok(Response::new(convert::buddies::pair_to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(convert::buddies::pair_to_wire(&saved)),
+            id.to_string(),
+        ))
     }
 
     async fn end_buddy_pair(
@@ -193,7 +200,10 @@ impl BuddyService for BuddyApi {
         let saved = self
             .transition(id, "active", "ended", "ended", Some(reason))
             .await?;
-        Ok(Response::new(convert::buddies::pair_to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(convert::buddies::pair_to_wire(&saved)),
+            id.to_string(),
+        ))
     }
 
     async fn list_buddy_pairs(
@@ -208,13 +218,17 @@ impl BuddyService for BuddyApi {
             id => Some(validate::id("member_id", id)?),
         };
         let page = buddies::list(&self.context.db, page, status.as_deref(), member_id).await?;
-        Ok(Response::new(v1::ListBuddyPairsResponse {
+        let response = Response::new(v1::ListBuddyPairsResponse {
             next_page_token: page.next_page_token(),
             pairs: page
                 .items
                 .iter()
                 .map(convert::buddies::pair_to_wire)
                 .collect(),
-        }))
+        });
+        Ok(match member_id {
+            Some(member_id) => with_subject(response, member_id.to_string()),
+            None => response,
+        })
     }
 }

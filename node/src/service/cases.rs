@@ -3,6 +3,7 @@
 //! notes are never synced and never reach the gateway's database.
 
 use chrono::Utc;
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, case_service_server::CaseService};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel};
 use tonic::{Request, Response, Status};
@@ -40,6 +41,12 @@ async fn open_case(db: &impl ConnectionTrait, id: Uuid, what: &str) -> Result<ca
         )));
     }
     Ok(case)
+}
+
+/// What the audit log names a call about this case for: the member it follows,
+/// or — for a household case without a main member — the case itself.
+fn audit_subject(case: &case_file::Model) -> String {
+    case.member_id.unwrap_or(case.id).to_string()
 }
 
 async fn case_view(db: &impl ConnectionTrait, case: &case_file::Model) -> Result<v1::Case> {
@@ -81,7 +88,10 @@ impl CaseService for CaseApi {
         let saved = rows::insert::<case_file::Entity>(&txn, row).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(case_id = %saved.id, household, "case opened");
-        Ok(Response::new(wire::case_to_wire(&saved, 0)))
+        Ok(with_subject(
+            Response::new(wire::case_to_wire(&saved, 0)),
+            audit_subject(&saved),
+        ))
     }
 
     async fn get_case(
@@ -90,7 +100,10 @@ impl CaseService for CaseApi {
     ) -> Result<Response<v1::Case>, Status> {
         let id = validate::id("id", &request.into_inner().id)?;
         let case = rows::find::<case_file::Entity>(&self.context.db, id, "case").await?;
-        Ok(Response::new(case_view(&self.context.db, &case).await?))
+        Ok(with_subject(
+            Response::new(case_view(&self.context.db, &case).await?),
+            audit_subject(&case),
+        ))
     }
 
     async fn list_cases(
@@ -122,6 +135,7 @@ impl CaseService for CaseApi {
             validate::optional_text("resolution", &request.resolution, wire::MAX_RESOLUTION)?;
         let (_turn, txn) = self.context.begin_write().await?;
         let case = open_case(&txn, id, "it cannot be closed again").await?;
+        let subject = audit_subject(&case);
         if let Some(step) = casework::first_open_next_step(&txn, id).await? {
             let open = casework::open_next_steps(&txn, id).await?;
             return Err(Error::FailedPrecondition(format!(
@@ -137,7 +151,10 @@ impl CaseService for CaseApi {
         let saved = active.update(&txn).await.map_err(Error::from)?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(case_id = %id, "case closed");
-        Ok(Response::new(wire::case_to_wire(&saved, 0)))
+        Ok(with_subject(
+            Response::new(wire::case_to_wire(&saved, 0)),
+            subject,
+        ))
     }
 
     async fn add_case_note(
@@ -148,12 +165,15 @@ impl CaseService for CaseApi {
         let case_id = validate::id("case_id", &request.case_id)?;
         let row = wire::note_from_wire(case_id, &request.author, &request.text, Utc::now())?;
         let (_turn, txn) = self.context.begin_write().await?;
-        open_case(&txn, case_id, "notes are added to open cases only").await?;
+        let case = open_case(&txn, case_id, "notes are added to open cases only").await?;
         let saved = rows::insert::<case_note::Entity>(&txn, row).await?;
         txn.commit().await.map_err(Error::from)?;
         // The note's text is never logged: it stays in this region's database.
         tracing::info!(%case_id, note_id = %saved.id, "case note added");
-        Ok(Response::new(wire::note_to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(wire::note_to_wire(&saved)),
+            audit_subject(&case),
+        ))
     }
 
     async fn list_case_notes(
@@ -164,12 +184,15 @@ impl CaseService for CaseApi {
         let case_id = validate::id("case_id", &request.case_id)?;
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let db = &self.context.db;
-        rows::find::<case_file::Entity>(db, case_id, "case").await?;
+        let case = rows::find::<case_file::Entity>(db, case_id, "case").await?;
         let page = casework::list_notes(db, page, case_id).await?;
-        Ok(Response::new(v1::ListCaseNotesResponse {
-            next_page_token: page.next_page_token(),
-            notes: page.items.iter().map(wire::note_to_wire).collect(),
-        }))
+        Ok(with_subject(
+            Response::new(v1::ListCaseNotesResponse {
+                next_page_token: page.next_page_token(),
+                notes: page.items.iter().map(wire::note_to_wire).collect(),
+            }),
+            audit_subject(&case),
+        ))
     }
 
     async fn add_next_step(
@@ -181,7 +204,7 @@ impl CaseService for CaseApi {
         let text = validate::required_text("text", &request.text, wire::MAX_NEXT_STEP)?;
         let due_on = required_date("due_on", &request.due_on)?;
         let (_turn, txn) = self.context.begin_write().await?;
-        open_case(&txn, case_id, "next steps are added to open cases only").await?;
+        let case = open_case(&txn, case_id, "next steps are added to open cases only").await?;
         let saved = rows::insert::<case_next_step::Entity>(
             &txn,
             case_next_step::Model {
@@ -197,7 +220,10 @@ impl CaseService for CaseApi {
         .await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%case_id, step_id = %saved.id, %due_on, "next step added");
-        Ok(Response::new(wire::next_step_to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(wire::next_step_to_wire(&saved)),
+            audit_subject(&case),
+        ))
     }
 
     async fn set_next_step_done(
@@ -208,14 +234,17 @@ impl CaseService for CaseApi {
         let id = validate::id("id", &request.id)?;
         let (_turn, txn) = self.context.begin_write().await?;
         let step = rows::find::<case_next_step::Entity>(&txn, id, "next step").await?;
-        open_case(&txn, step.case_id, "next steps change on open cases only").await?;
+        let case = open_case(&txn, step.case_id, "next steps change on open cases only").await?;
         let mut active = step.into_active_model();
         active.done = Set(request.done);
         active.done_at = Set(request.done.then(Utc::now));
         let saved = active.update(&txn).await.map_err(Error::from)?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(step_id = %id, done = request.done, "next step marked");
-        Ok(Response::new(wire::next_step_to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(wire::next_step_to_wire(&saved)),
+            audit_subject(&case),
+        ))
     }
 
     async fn list_next_steps(
@@ -226,11 +255,14 @@ impl CaseService for CaseApi {
         let case_id = validate::id("case_id", &request.case_id)?;
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let db = &self.context.db;
-        rows::find::<case_file::Entity>(db, case_id, "case").await?;
+        let case = rows::find::<case_file::Entity>(db, case_id, "case").await?;
         let page = casework::list_next_steps(db, page, case_id).await?;
-        Ok(Response::new(v1::ListNextStepsResponse {
-            next_page_token: page.next_page_token(),
-            steps: page.items.iter().map(wire::next_step_to_wire).collect(),
-        }))
+        Ok(with_subject(
+            Response::new(v1::ListNextStepsResponse {
+                next_page_token: page.next_page_token(),
+                steps: page.items.iter().map(wire::next_step_to_wire).collect(),
+            }),
+            audit_subject(&case),
+        ))
     }
 }

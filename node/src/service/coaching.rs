@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use chrono::{NaiveDate, Utc};
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, coaching_service_server::CoachingService};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel};
 use tonic::{Request, Response, Status};
@@ -272,7 +273,7 @@ impl CoachingService for CoachingApi {
         tracing::info!(%cohort_id, %member_id, "participant enrolled");
         let mut view = participants_view(&self.context.db, &programme, cohort_id, &[saved]).await?;
         view.pop()
-            .map(Response::new)
+            .map(|participant| with_subject(Response::new(participant), member_id.to_string()))
             .ok_or_else(|| Error::not_found("participant", member_id).into())
     }
 
@@ -443,7 +444,7 @@ impl CoachingService for CoachingApi {
         tracing::info!(%cohort_id, %member_id, outcome = %saved.outcome, "participant outcome recorded");
         let mut view = participants_view(&self.context.db, &programme, cohort_id, &[saved]).await?;
         view.pop()
-            .map(Response::new)
+            .map(|participant| with_subject(Response::new(participant), member_id.to_string()))
             .ok_or_else(|| Error::not_found("participant", member_id).into())
     }
 

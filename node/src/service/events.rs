@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, event_service_server::EventService};
 use sea_orm::ConnectionTrait;
 use tonic::{Request, Response, Status};
@@ -319,7 +320,7 @@ impl EventService for EventApi {
         let answer = registration_to_wire(&txn, &saved).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%event_id, %member_id, status, "member registered for event");
-        Ok(Response::new(answer))
+        Ok(with_subject(Response::new(answer), member_id.to_string()))
     }
 
     async fn cancel_event_registration(
@@ -364,12 +365,15 @@ impl EventService for EventApi {
             promoted = ?promoted.as_ref().map(|p| p.member_id),
             "event registration cancelled"
         );
-        Ok(Response::new(v1::CancelEventRegistrationResponse {
-            cancelled: Some(convert::events::registration_to_wire(&cancelled, 0)),
-            promoted: promoted
-                .as_ref()
-                .map(|row| convert::events::registration_to_wire(row, 0)),
-        }))
+        Ok(with_subject(
+            Response::new(v1::CancelEventRegistrationResponse {
+                cancelled: Some(convert::events::registration_to_wire(&cancelled, 0)),
+                promoted: promoted
+                    .as_ref()
+                    .map(|row| convert::events::registration_to_wire(row, 0)),
+            }),
+            member_id.to_string(),
+        ))
     }
 
     async fn record_event_attendance(
@@ -422,9 +426,10 @@ impl EventService for EventApi {
             events::set_status(&txn, registration, &enums::stored(mark), Utc::now()).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%event_id, %member_id, status = %saved.status, "event attendance recorded");
-        Ok(Response::new(convert::events::registration_to_wire(
-            &saved, 0,
-        )))
+        Ok(with_subject(
+            Response::new(convert::events::registration_to_wire(&saved, 0)),
+            member_id.to_string(),
+        ))
     }
 
     async fn list_event_registrations(

@@ -3,6 +3,7 @@
 //! OpenEmbassy's expert pool does.
 
 use chrono::Utc;
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, expert_pool_service_server::ExpertPoolService};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -66,11 +67,14 @@ impl ExpertPoolService for ExpertPoolApi {
         casework::set_topics(&txn, saved.id, &topics).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%member_id, topics = topics.len(), "member joined the expert pool");
-        Ok(Response::new(wire::expert_to_wire(
-            &saved,
-            Some(&member.display_name),
-            &topics,
-        )))
+        Ok(with_subject(
+            Response::new(wire::expert_to_wire(
+                &saved,
+                Some(&member.display_name),
+                &topics,
+            )),
+            member_id.to_string(),
+        ))
     }
 
     async fn set_expert_topics(
@@ -87,11 +91,14 @@ impl ExpertPoolService for ExpertPoolApi {
         casework::set_topics(&txn, expert.id, &topics).await?;
         let names = casework::display_names(&txn, &[member_id]).await?;
         txn.commit().await.map_err(Error::from)?;
-        Ok(Response::new(wire::expert_to_wire(
-            &expert,
-            names.get(&member_id),
-            &topics,
-        )))
+        Ok(with_subject(
+            Response::new(wire::expert_to_wire(
+                &expert,
+                names.get(&member_id),
+                &topics,
+            )),
+            member_id.to_string(),
+        ))
     }
 
     async fn leave_expert_pool(
@@ -106,7 +113,7 @@ impl ExpertPoolService for ExpertPoolApi {
         casework::remove_expert(&txn, expert.id).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%member_id, "member left the expert pool");
-        Ok(Response::new(()))
+        Ok(with_subject(Response::new(()), member_id.to_string()))
     }
 
     async fn list_experts(

@@ -2,6 +2,7 @@
 //! groups of this region, who is in them, their meetings and who came.
 
 use chrono::Utc;
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, group_service_server::GroupService};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use tonic::{Request, Response, Status};
@@ -170,7 +171,10 @@ impl GroupService for GroupApi {
         .await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%group_id, %member_id, "member joined group");
-        Ok(Response::new(convert::groups::membership_to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(convert::groups::membership_to_wire(&saved)),
+            member_id.to_string(),
+        ))
     }
 
     async fn leave_group(
@@ -190,7 +194,7 @@ impl GroupService for GroupApi {
         }
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%group_id, %member_id, "member left group");
-        Ok(Response::new(()))
+        Ok(with_subject(Response::new(()), member_id.to_string()))
     }
 
     async fn list_group_members(
@@ -226,10 +230,13 @@ impl GroupService for GroupApi {
         let found = groups::by_ids(db, &ids).await?;
         let in_order: Vec<community_group::Model> =
             ids.iter().filter_map(|id| found.get(id).cloned()).collect();
-        Ok(Response::new(v1::ListMemberGroupsResponse {
-            next_page_token: page.next_page_token(),
-            groups: groups_to_wire(db, &in_order).await?,
-        }))
+        Ok(with_subject(
+            Response::new(v1::ListMemberGroupsResponse {
+                next_page_token: page.next_page_token(),
+                groups: groups_to_wire(db, &in_order).await?,
+            }),
+            member_id.to_string(),
+        ))
     }
 
     async fn schedule_meeting(

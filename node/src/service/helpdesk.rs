@@ -3,6 +3,7 @@
 //! from the answers is in `knowledge_base.rs`.
 
 use chrono::Utc;
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, helpdesk_service_server::HelpdeskService};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 use tonic::{Request, Response, Status};
@@ -147,10 +148,13 @@ impl HelpdeskService for HelpdeskApi {
         let open = store::open_counts(&txn).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%member_id, ?languages, routed, "helpdesk answerer registered");
-        Ok(Response::new(answerer_to_wire(
-            &saved,
-            open.get(&member_id).copied().unwrap_or(0),
-        )))
+        Ok(with_subject(
+            Response::new(answerer_to_wire(
+                &saved,
+                open.get(&member_id).copied().unwrap_or(0),
+            )),
+            member_id.to_string(),
+        ))
     }
 
     async fn unregister_answerer(
@@ -165,7 +169,10 @@ impl HelpdeskService for HelpdeskApi {
         let rerouted: Vec<_> = rerouted.iter().map(question_to_wire).collect();
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%member_id, rerouted = rerouted.len(), "helpdesk answerer unregistered");
-        Ok(Response::new(v1::UnregisterAnswererResponse { rerouted }))
+        Ok(with_subject(
+            Response::new(v1::UnregisterAnswererResponse { rerouted }),
+            member_id.to_string(),
+        ))
     }
 
     async fn list_answerers(
@@ -232,7 +239,10 @@ impl HelpdeskService for HelpdeskApi {
             question_id = %routed.id, language = %routed.language, status = %routed.status,
             answerer = ?routed.answerer_member_id, "helpdesk question asked"
         );
-        Ok(Response::new(question_to_wire(&routed)))
+        Ok(with_subject(
+            Response::new(question_to_wire(&routed)),
+            asker.to_string(),
+        ))
     }
 
     async fn get_question(
@@ -241,7 +251,10 @@ impl HelpdeskService for HelpdeskApi {
     ) -> Result<Response<v1::Question>, Status> {
         let id = validate::id("id", &request.into_inner().id)?;
         let row = rows::find::<helpdesk_question::Entity>(&self.context.db, id, "question").await?;
-        Ok(Response::new(question_to_wire(&row)))
+        Ok(with_subject(
+            Response::new(question_to_wire(&row)),
+            row.asker_member_id.to_string(),
+        ))
     }
 
     async fn list_questions(
@@ -261,10 +274,14 @@ impl HelpdeskService for HelpdeskApi {
             asker_member_id: optional_id("asker_member_id", &request.asker_member_id)?,
         };
         let page = store::list_questions(&self.context.db, page, &filter).await?;
-        Ok(Response::new(v1::ListQuestionsResponse {
+        let response = Response::new(v1::ListQuestionsResponse {
             next_page_token: page.next_page_token(),
             questions: page.items.iter().map(question_to_wire).collect(),
-        }))
+        });
+        Ok(match filter.asker_member_id {
+            Some(asker) => with_subject(response, asker.to_string()),
+            None => response,
+        })
     }
 
     async fn answer_question(
@@ -300,7 +317,10 @@ impl HelpdeskService for HelpdeskApi {
         let saved = active.update(&txn).await.map_err(Error::from)?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(question_id = %id, %answerer, "helpdesk question answered");
-        Ok(Response::new(question_to_wire(&saved)))
+        Ok(with_subject(
+            Response::new(question_to_wire(&saved)),
+            saved.asker_member_id.to_string(),
+        ))
     }
 
     async fn create_article(

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, match_service_server::MatchService};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tonic::{Request, Response, Status};
@@ -146,11 +147,14 @@ impl MatchService for MatchApi {
             evaluations = found.evaluations,
             "opportunities matched"
         );
-        Ok(Response::new(v1::MatchOpportunitiesResponse {
-            matches,
-            considered: i32::try_from(found.considered).unwrap_or(i32::MAX),
-            eligible: i32::try_from(found.eligible).unwrap_or(i32::MAX),
-        }))
+        Ok(with_subject(
+            Response::new(v1::MatchOpportunitiesResponse {
+                matches,
+                considered: i32::try_from(found.considered).unwrap_or(i32::MAX),
+                eligible: i32::try_from(found.eligible).unwrap_or(i32::MAX),
+            }),
+            member_id.to_string(),
+        ))
     }
 
     async fn match_members(

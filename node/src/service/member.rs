@@ -227,13 +227,21 @@ impl MemberService for MemberApi {
         };
         members::delete(&txn, id).await?;
         super::member_leaves(&txn, id).await?;
+        let erased = crate::store::erasure::erase_member_records(&txn, id).await?;
         let erasure = publish::erasure(&row, &self.context.clock, &self.context.region);
         if let Some(state) = &erasure {
             publish::enqueue(&txn, state).await?;
         }
         txn.commit().await.map_err(Error::from)?;
         self.announce(erasure.is_some());
-        tracing::info!(member_id = %id, "member deleted");
+        tracing::info!(
+            member_id = %id,
+            cases = erased.cases,
+            questions = erased.questions,
+            applications_unlinked = erased.applications_unlinked,
+            other_records = erased.other_records,
+            "member deleted and their region-local records erased"
+        );
         Ok(with_subject(Response::new(()), id.to_string()))
     }
 

@@ -2,6 +2,7 @@
 //! rules, their stages, the placements they become, and retention.
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, placement_service_server::PlacementService};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 
@@ -257,9 +258,10 @@ impl PlacementService for PlacementApi {
         // The rules that fired say something of the member's status: they are kept
         // with the application, never logged.
         tracing::info!(application_id = %saved.id, %opportunity_id, "application made");
-        Ok(Response::new(convert::placements::application_to_wire(
-            &saved, None,
-        )))
+        Ok(with_subject(
+            Response::new(convert::placements::application_to_wire(&saved, None)),
+            member_id.to_string(),
+        ))
     }
 
     async fn get_application(
@@ -270,10 +272,13 @@ impl PlacementService for PlacementApi {
         let row = rows::find::<application::Entity>(&self.context.db, id, "application").await?;
         crate::access::acts_for(&request, row.member_id)?;
         let placement = store::placement_of(&self.context.db, id).await?;
-        Ok(Response::new(convert::placements::application_to_wire(
-            &row,
-            placement.map(|p| p.id),
-        )))
+        Ok(with_subject(
+            Response::new(convert::placements::application_to_wire(
+                &row,
+                placement.map(|p| p.id),
+            )),
+            row.member_id.to_string(),
+        ))
     }
 
     async fn move_application(
@@ -320,9 +325,10 @@ impl PlacementService for PlacementApi {
         let saved = set_stage(&txn, row, &target, (target == "rejected").then_some(note)).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(application_id = %id, stage = %target, "application moved");
-        Ok(Response::new(convert::placements::application_to_wire(
-            &saved, None,
-        )))
+        Ok(with_subject(
+            Response::new(convert::placements::application_to_wire(&saved, None)),
+            saved.member_id.to_string(),
+        ))
     }
 
     async fn withdraw_application(
@@ -349,9 +355,10 @@ impl PlacementService for PlacementApi {
         let saved = set_stage(&txn, row, "withdrawn", Some(note)).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(application_id = %id, "application withdrawn");
-        Ok(Response::new(convert::placements::application_to_wire(
-            &saved, None,
-        )))
+        Ok(with_subject(
+            Response::new(convert::placements::application_to_wire(&saved, None)),
+            member_id.to_string(),
+        ))
     }
 
     async fn accept_application(
@@ -430,13 +437,16 @@ impl PlacementService for PlacementApi {
                 .await;
         }
         tracing::info!(application_id = %id, placement_id = %placement.id, kind, %start, filled, "application accepted");
-        Ok(Response::new(v1::AcceptApplicationResponse {
-            application: Some(convert::placements::application_to_wire(
-                &accepted,
-                Some(placement.id),
-            )),
-            placement: Some(convert::placements::placement_to_wire(&placement)),
-        }))
+        Ok(with_subject(
+            Response::new(v1::AcceptApplicationResponse {
+                application: Some(convert::placements::application_to_wire(
+                    &accepted,
+                    Some(placement.id),
+                )),
+                placement: Some(convert::placements::placement_to_wire(&placement)),
+            }),
+            member_id.to_string(),
+        ))
     }
 
     async fn list_applications(
@@ -483,14 +493,18 @@ impl PlacementService for PlacementApi {
                 .find(|p| p.application_id == id)
                 .map(|p| p.id)
         };
-        Ok(Response::new(v1::ListApplicationsResponse {
+        let response = Response::new(v1::ListApplicationsResponse {
             next_page_token: page.next_page_token(),
             applications: page
                 .items
                 .iter()
                 .map(|a| convert::placements::application_to_wire(a, placement_of(a.id)))
                 .collect(),
-        }))
+        });
+        Ok(match filter.member_id {
+            Some(member_id) => with_subject(response, member_id.to_string()),
+            None => response,
+        })
     }
 
     async fn get_placement(
@@ -499,7 +513,10 @@ impl PlacementService for PlacementApi {
     ) -> Result<Response<v1::Placement>, Status> {
         let id = validate::id("id", &request.into_inner().id)?;
         let row = rows::find::<placement::Entity>(&self.context.db, id, "placement").await?;
-        Ok(Response::new(convert::placements::placement_to_wire(&row)))
+        Ok(with_subject(
+            Response::new(convert::placements::placement_to_wire(&row)),
+            row.member_id.to_string(),
+        ))
     }
 
     async fn end_placement(
@@ -558,9 +575,10 @@ impl PlacementService for PlacementApi {
         let saved = active.update(&txn).await.map_err(Error::from)?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(placement_id = %id, %end, reason = %saved.end_reason, "placement ended");
-        Ok(Response::new(convert::placements::placement_to_wire(
-            &saved,
-        )))
+        Ok(with_subject(
+            Response::new(convert::placements::placement_to_wire(&saved)),
+            saved.member_id.to_string(),
+        ))
     }
 
     async fn list_placements(
@@ -585,14 +603,18 @@ impl PlacementService for PlacementApi {
             kind: enums::filter::<v1::PlacementKind>("kind", request.kind)?,
         };
         let page = store::list_placements(&self.context.db, page, &filter).await?;
-        Ok(Response::new(v1::ListPlacementsResponse {
+        let response = Response::new(v1::ListPlacementsResponse {
             next_page_token: page.next_page_token(),
             placements: page
                 .items
                 .iter()
                 .map(convert::placements::placement_to_wire)
                 .collect(),
-        }))
+        });
+        Ok(match filter.member_id {
+            Some(member_id) => with_subject(response, member_id.to_string()),
+            None => response,
+        })
     }
 
     async fn get_retention(

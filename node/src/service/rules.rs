@@ -2,6 +2,7 @@
 //! rules in force, and reloading them.
 
 use chrono::{NaiveDate, Utc};
+use passage_proto::access::with_subject;
 use passage_proto::v1::{self, rules_service_server::RulesService};
 use tonic::{Request, Response, Status};
 
@@ -123,14 +124,17 @@ impl RulesService for RulesApi {
     ) -> Result<Response<v1::Decision>, Status> {
         let request = request.into_inner();
         let date = decision_date("date", &request.date)?;
-        let (_, member) = member_facts(&self.context, "member_id", &request.member_id).await?;
+        let (row, member) = member_facts(&self.context, "member_id", &request.member_id).await?;
         let (_, opportunity) =
             opportunity_facts(&self.context, "opportunity_id", &request.opportunity_id).await?;
         let rules = self.context.rules.current();
         let decision = rules
             .evaluate(&member, &opportunity, date)
             .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
-        Ok(Response::new(decision_to_wire(&rules, &decision, date)))
+        Ok(with_subject(
+            Response::new(decision_to_wire(&rules, &decision, date)),
+            row.id.to_string(),
+        ))
     }
 
     async fn list_rules(

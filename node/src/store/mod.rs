@@ -6,6 +6,7 @@ pub mod buddies;
 pub mod casework;
 pub mod coaching;
 pub mod entity;
+pub mod erasure;
 pub mod events;
 pub mod groups;
 pub mod helpdesk;
