@@ -22,6 +22,7 @@ on_both_backends!(
     an_offer_is_accepted_with_a_start_date_and_the_placement_ends_with_a_reason,
     retention_counts_only_placements_whose_mark_has_passed,
     a_deleted_members_placement_still_counts_but_names_no_one,
+    a_placement_cannot_start_on_a_day_the_rules_forbid_the_work,
 );
 
 const REGION: &str = "amsterdam";
@@ -717,5 +718,49 @@ async fn a_deleted_members_placement_still_counts_but_names_no_one(backend: Back
         .into_inner();
     assert_eq!(application.member_id, kept.member_id);
     assert_eq!(application.motivation, "");
+    chapter.cluster.stop().await;
+}
+
+/// Yusuf applied for asylum eight months ago: he may take a paid job now, and his
+/// application went through. The employer wants to record that he started three
+/// months ago — when he was five months into the procedure and could not yet work
+/// for pay. The chapter is told which rule stands in the way; a start from today
+/// is accepted.
+async fn a_placement_cannot_start_on_a_day_the_rules_forbid_the_work(backend: Backend) {
+    let mut chapter = Chapter::open(backend).await;
+    let yusuf = chapter
+        .member("Yusuf Rahimi", |regional| {
+            regional.residence_status = v1::ResidenceStatus::AsylumSeeker as i32;
+            regional.asylum_application_date = day(months_ago(8));
+            regional.civic_integration = v1::CivicIntegration::None as i32;
+        })
+        .await;
+    let job = chapter.published("Care assistant", false).await;
+    let application = chapter.apply(&yusuf, &job).await.unwrap();
+    for stage in [
+        v1::ApplicationStage::Screening,
+        v1::ApplicationStage::Interview,
+        v1::ApplicationStage::Offer,
+    ] {
+        chapter.move_to(&application.id, stage).await.unwrap();
+    }
+
+    let backdated = chapter
+        .accept(&application.id, &day(months_ago(3)), false)
+        .await
+        .unwrap_err();
+    assert_eq!(backdated.code(), Code::FailedPrecondition, "{backdated:?}");
+    assert!(
+        backdated
+            .message()
+            .contains("[nl-asylum-paid-work-waiting-period]")
+            && backdated.message().contains("starting"),
+        "{backdated:?}"
+    );
+    let placed = chapter
+        .accept(&application.id, &day(today()), false)
+        .await
+        .unwrap();
+    assert_eq!(placed.placement.unwrap().start_date, day(today()));
     chapter.cluster.stop().await;
 }

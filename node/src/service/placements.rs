@@ -165,6 +165,49 @@ fn figures_to_wire(kind: v1::PlacementKind, figures: &retention::Figures) -> v1:
     }
 }
 
+impl PlacementApi {
+    /// The region's rules on `member` taking `opportunity` on `date`; a refusal
+    /// naming every rule that denies it (`when` says when, for a later date).
+    async fn rules_allow(
+        &self,
+        db: &impl ConnectionTrait,
+        member: &crate::store::entity::member::Model,
+        opportunity: &opportunity::Model,
+        date: NaiveDate,
+        when: &str,
+    ) -> Result<v1::Decision> {
+        let organisation_kind = organisation::Entity::find_by_id(opportunity.organisation_id)
+            .one(db)
+            .await?
+            .map_or_else(|| "unspecified".to_owned(), |o| o.kind);
+        let rules = self.context.rules.current();
+        let decision = rules
+            .evaluate(
+                &MemberFacts::from_row(member),
+                &OpportunityFacts::from_row(opportunity, &organisation_kind),
+                date,
+            )
+            .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
+        let decided = decision_to_wire(&rules, &decision, date);
+        if !decided.eligible {
+            let reasons: Vec<String> = decided
+                .fired
+                .iter()
+                .filter(|fired| fired.effect == v1::RuleEffect::Deny as i32)
+                .map(|fired| format!("{} [{}]", fired.explanation, fired.rule_id))
+                .collect();
+            return Err(Error::FailedPrecondition(format!(
+                "the labour-market rules of {} do not allow member {} to take opportunity {}{when}: {}",
+                self.context.region,
+                member.id,
+                opportunity.id,
+                reasons.join("; ")
+            )));
+        }
+        Ok(decided)
+    }
+}
+
 #[tonic::async_trait]
 impl PlacementService for PlacementApi {
     async fn apply(
@@ -205,33 +248,9 @@ impl PlacementService for PlacementApi {
             ))
             .into());
         }
-        let organisation_kind = organisation::Entity::find_by_id(opportunity.organisation_id)
-            .one(&txn)
-            .await
-            .map_err(Error::from)?
-            .map_or_else(|| "unspecified".to_owned(), |o| o.kind);
-        let rules = self.context.rules.current();
-        let decision = rules
-            .evaluate(
-                &MemberFacts::from_row(&member),
-                &OpportunityFacts::from_row(&opportunity, &organisation_kind),
-                today,
-            )
-            .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
-        let decided = decision_to_wire(&rules, &decision, today);
-        if !decided.eligible {
-            let reasons: Vec<String> = decided
-                .fired
-                .iter()
-                .filter(|fired| fired.effect == v1::RuleEffect::Deny as i32)
-                .map(|fired| format!("{} [{}]", fired.explanation, fired.rule_id))
-                .collect();
-            return Err(Error::FailedPrecondition(format!(
-                "the labour-market rules of {region} do not allow member {member_id} to take opportunity {opportunity_id}: {}",
-                reasons.join("; ")
-            ))
-            .into());
-        }
+        let decided = self
+            .rules_allow(&txn, &member, &opportunity, today, "")
+            .await?;
         let now = Utc::now();
         let rule_ids: Vec<String> = decided.fired.iter().map(|f| f.rule_id.clone()).collect();
         let saved = rows::insert::<application::Entity>(
@@ -389,6 +408,25 @@ impl PlacementService for PlacementApi {
         }
         let opportunity =
             rows::find::<opportunity::Entity>(&txn, row.opportunity_id, "opportunity").await?;
+        // The member must still live here, and the rules must allow the work on
+        // its first day: a permit may have run out, or a rule come into force,
+        // since the application.
+        let member = member_here(
+            &txn,
+            &self.context.region,
+            "id",
+            row.member_id,
+            "start a placement",
+        )
+        .await?;
+        self.rules_allow(
+            &txn,
+            &member,
+            &opportunity,
+            start,
+            &format!(" starting {start}"),
+        )
+        .await?;
         let kind = placement_kind(&opportunity.kind).ok_or_else(|| {
             Error::FailedPrecondition(format!(
                 "opportunity {} has kind {}, which no placement kind matches",
