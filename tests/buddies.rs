@@ -19,7 +19,7 @@ on_both_backends!(
     a_nurse_who_speaks_arabic_is_proposed_to_an_arabic_speaking_local_nurse_within_her_capacity,
     a_declined_pair_is_not_proposed_again,
     an_active_pair_ends_with_a_reason,
-    a_pair_whose_newcomer_left_cannot_be_confirmed,
+    a_pair_goes_with_a_newcomer_who_asks_to_be_forgotten,
 );
 
 /// A member of Amsterdam as a chapter admin registers them for buddying.
@@ -376,12 +376,13 @@ async fn an_active_pair_ends_with_a_reason(backend: Backend) {
     cluster.stop().await;
 }
 
-async fn a_pair_whose_newcomer_left_cannot_be_confirmed(backend: Backend) {
+async fn a_pair_goes_with_a_newcomer_who_asks_to_be_forgotten(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
     let amal = chapter.amal().await;
-    chapter.fatima().await;
+    let fatima = chapter.fatima().await;
     let proposed = chapter.propose().await;
+    // Amal asks to be forgotten: the proposal naming her goes with her.
     chapter
         .members
         .delete_member(to(
@@ -392,10 +393,15 @@ async fn a_pair_whose_newcomer_left_cannot_be_confirmed(backend: Backend) {
         .unwrap();
     refused(
         chapter.confirm(&proposed[0].id).await,
-        Code::FailedPrecondition,
-        &format!("member {amal} is no longer a member of amsterdam"),
+        Code::NotFound,
+        &format!("buddy pair {} not found", proposed[0].id),
     );
-    let declined = chapter.decline(&proposed[0].id).await.unwrap();
-    assert_eq!(declined.status, BuddyPairStatus::Declined as i32);
+    assert!(
+        chapter
+            .list(BuddyPairStatus::Unspecified, &fatima)
+            .await
+            .is_empty(),
+        "Fatima's list still shows a pair with Amal"
+    );
     cluster.stop().await;
 }
