@@ -83,10 +83,11 @@ const SERVICES: [(&str, Audience); 19] = [
 ];
 
 /// What a member may do for themself: their profile, their matches, their
-/// applications.
-const MEMBER_OWN: [&str; 7] = [
+/// applications, and asking another region to take them in when they move.
+const MEMBER_OWN: [&str; 8] = [
     "passage.v1.MemberService/GetMember",
     "passage.v1.MemberService/UpdateMember",
+    "passage.v1.MemberService/TransferMember",
     "passage.v1.MatchService/MatchOpportunities",
     "passage.v1.PlacementService/Apply",
     "passage.v1.PlacementService/GetApplication",
@@ -793,9 +794,77 @@ fn tokens_and_seals_never_reach_the_logs() {
     assert!(!logged.to_lowercase().contains("bearer "));
 }
 
+/// Amira moves from Amsterdam to Miami and asks Miami herself, with her own
+/// (Amsterdam) token: Miami takes her in. She cannot ask for Yusuf.
+async fn a_member_asks_her_new_region_to_take_her_in(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut admin_members = MemberServiceClient::new(cluster.gateway().await);
+    let amira = create(&mut admin_members, "amsterdam", amira()).await;
+    let yusuf = create(
+        &mut admin_members,
+        "amsterdam",
+        common::member_named("Yusuf Rahimi", v1::MemberRole::Newcomer),
+    )
+    .await;
+    for id in [&amira.id, &yusuf.id] {
+        common::eventually("her shared profile reaches Miami", || {
+            let mut members = admin_members.clone();
+            let id = id.clone();
+            async move {
+                common::profile_in(&mut members, "miami", &id)
+                    .await
+                    .is_some()
+            }
+        })
+        .await;
+    }
+    let token = token_store(&cluster)
+        .await
+        .issue(
+            grant(Role::Member, Some("amsterdam"), Some(&amira.id)),
+            &regions(),
+        )
+        .await
+        .unwrap()
+        .token;
+    let ask_miami = |member_id: &str| {
+        let mut request = tonic::Request::new(v1::TransferMemberRequest {
+            member_id: member_id.to_owned(),
+            requested_by: "the member herself".into(),
+            regional: amira.regional.clone(),
+        });
+        request
+            .metadata_mut()
+            .insert(passage_proto::REGION_METADATA_KEY, "miami".parse().unwrap());
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+    };
+    let mut members = MemberServiceClient::new(cluster.gateway().await);
+    let for_yusuf = members
+        .transfer_member(ask_miami(&yusuf.id))
+        .await
+        .unwrap_err();
+    assert_eq!(for_yusuf.code(), Code::PermissionDenied, "{for_yusuf:?}");
+    let moved = members
+        .transfer_member(ask_miami(&amira.id))
+        .await
+        .unwrap()
+        .into_inner();
+    let transfer = moved.transfer.unwrap();
+    assert_eq!(
+        (transfer.from_region.as_str(), transfer.to_region.as_str()),
+        ("amsterdam", "miami")
+    );
+    assert_eq!(transfer.requested_by, "the member herself");
+    cluster.stop().await;
+}
+
 on_both_backends!(
     the_authorisation_matrix_holds_for_every_rpc_and_caller,
     a_member_sees_and_changes_only_her_own_record,
     a_revoked_token_stops_at_once_and_the_audit_log_shows_its_use,
     the_audit_log_shows_who_opened_and_read_amiras_case,
+    a_member_asks_her_new_region_to_take_her_in,
 );

@@ -158,6 +158,11 @@ pub enum Policy {
     /// The chapter admin of the region, or a member of it acting for themself
     /// (the handler checks that it is themself, with [`Caller::may_act_for`]).
     MemberSelf,
+    /// Moving home: the chapter admin of the new region (the one the call is for),
+    /// or a member asking that region to take them in — a member of the region they
+    /// leave, so their token names that one (the handler checks it is themself and
+    /// that the region is their home).
+    MemberMoving,
 }
 
 impl Policy {
@@ -165,7 +170,10 @@ impl Policy {
     pub fn is_regional(self) -> bool {
         matches!(
             self,
-            Policy::RegionFigures | Policy::ChapterAdmin | Policy::MemberSelf
+            Policy::RegionFigures
+                | Policy::ChapterAdmin
+                | Policy::MemberSelf
+                | Policy::MemberMoving
         )
     }
 
@@ -178,7 +186,9 @@ impl Policy {
             Policy::Statistics => matches!(role, Role::CentralAnalyst | Role::Operator),
             Policy::RegionFigures => matches!(role, Role::Gateway | Role::ChapterAdmin),
             Policy::ChapterAdmin => role == Role::ChapterAdmin,
-            Policy::MemberSelf => matches!(role, Role::ChapterAdmin | Role::Member),
+            Policy::MemberSelf | Policy::MemberMoving => {
+                matches!(role, Role::ChapterAdmin | Role::Member)
+            }
         }
     }
 }
@@ -221,6 +231,9 @@ pub fn policy(path: &str) -> Option<Policy> {
     if MEMBER_SELF.contains(&path) {
         return Some(Policy::MemberSelf);
     }
+    if path == "/passage.v1.MemberService/TransferMember" {
+        return Some(Policy::MemberMoving);
+    }
     match service {
         "grpc.health.v1.Health"
         | "grpc.reflection.v1.ServerReflection"
@@ -257,7 +270,10 @@ pub fn authorise(
                 crate::REGION_METADATA_KEY
             )));
         };
-        if caller.region.as_deref() != Some(region) {
+        // A member asks another region to take them in: their token is their
+        // present region's.
+        let moving_in = policy == Policy::MemberMoving && caller.role == Role::Member;
+        if !moving_in && caller.region.as_deref() != Some(region) {
             return Err(tonic::Status::permission_denied(format!(
                 "{} may not call {method} in region {region}",
                 caller.describe()

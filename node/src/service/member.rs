@@ -32,6 +32,29 @@ impl MemberApi {
 
     /// A member this region holds only as another region's shared profile cannot be
     /// changed here: only the home region writes it.
+    /// A member asking this region to take them in moves only themself, from the
+    /// region their token is for, which must be their home.
+    async fn member_may_move(
+        &self,
+        caller: &passage_proto::access::Caller,
+        id: Uuid,
+    ) -> Result<(), Status> {
+        if caller.member_id.as_deref() != Some(id.to_string().as_str()) {
+            return Err(Status::permission_denied(
+                "member_id: a member may only ask to move themself",
+            ));
+        }
+        let home = replica::home_region(&self.context.db, id).await?;
+        if home.is_some() && home.as_deref() != caller.region.as_deref() {
+            return Err(Status::permission_denied(format!(
+                "the member's token is for region {}, but their home is {}",
+                caller.region.as_deref().unwrap_or("none"),
+                home.as_deref().unwrap_or("unknown")
+            )));
+        }
+        Ok(())
+    }
+
     async fn not_home(&self, error: Error, id: Uuid) -> Error {
         let Error::NotFound { .. } = error else {
             return error;
@@ -249,8 +272,12 @@ impl MemberService for MemberApi {
         &self,
         request: Request<v1::TransferMemberRequest>,
     ) -> Result<Response<v1::TransferMemberResponse>, Status> {
+        let caller = passage_proto::access::Caller::of(&request)?.clone();
         let request = request.into_inner();
         let id = validate::id("member_id", &request.member_id)?;
+        if caller.role == passage_proto::access::Role::Member {
+            self.member_may_move(&caller, id).await?;
+        }
         let requested_by = validate::required_text("requested_by", &request.requested_by, 120)?;
         let regional = request.regional.ok_or_else(|| {
             Error::invalid(
