@@ -314,6 +314,20 @@ fn grant(role: Role, region: Option<&str>, member: Option<&str>) -> TokenGrant {
     }
 }
 
+/// Amsterdam's audit log as its chapter admin reads it.
+async fn audit_entries(
+    audit: &AuditServiceClient<Channel>,
+    request: v1::ListAuditEntriesRequest,
+) -> Vec<v1::AuditEntry> {
+    audit
+        .clone()
+        .list_audit_entries(to("amsterdam", request))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+}
+
 /// Registers Amira in Amsterdam and makes every caller's token.
 async fn callers(cluster: &Cluster) -> Callers {
     let mut members = MemberServiceClient::new(cluster.gateway().await);
@@ -591,22 +605,13 @@ async fn a_revoked_token_stops_at_once_and_the_audit_log_shows_its_use(backend: 
     // The chapter admin (with her new token) reads what the laptop's token did.
     let audit = AuditServiceClient::new(cluster.gateway().await);
     let entries_of_laptop = || {
-        let mut audit = audit.clone();
-        let laptop_id = laptop.id.clone();
-        async move {
-            audit
-                .list_audit_entries(to(
-                    "amsterdam",
-                    v1::ListAuditEntriesRequest {
-                        token_id: laptop_id,
-                        ..Default::default()
-                    },
-                ))
-                .await
-                .unwrap()
-                .into_inner()
-                .entries
-        }
+        audit_entries(
+            &audit,
+            v1::ListAuditEntriesRequest {
+                token_id: laptop.id.clone(),
+                ..Default::default()
+            },
+        )
     };
     common::eventually("the audit log holds the laptop's read", || async {
         !entries_of_laptop().await.is_empty()
@@ -622,19 +627,14 @@ async fn a_revoked_token_stops_at_once_and_the_audit_log_shows_its_use(backend: 
     assert!(read.time.is_some());
 
     // Everything about Amira, whoever asked.
-    let about_amira = audit
-        .clone()
-        .list_audit_entries(to(
-            "amsterdam",
-            v1::ListAuditEntriesRequest {
-                subject: amira.id.clone(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .entries;
+    let about_amira = audit_entries(
+        &audit,
+        v1::ListAuditEntriesRequest {
+            subject: amira.id.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
     let methods: Vec<&str> = about_amira.iter().map(|e| e.method.as_str()).collect();
     assert!(
         methods.contains(&"passage.v1.MemberService/CreateMember"),
@@ -679,22 +679,13 @@ async fn the_audit_log_shows_who_opened_and_read_amiras_case(backend: Backend) {
 
     let audit = AuditServiceClient::new(cluster.gateway().await);
     let about_amira = || {
-        let mut audit = audit.clone();
-        let amira_id = amira.id.clone();
-        async move {
-            audit
-                .list_audit_entries(to(
-                    "amsterdam",
-                    v1::ListAuditEntriesRequest {
-                        subject: amira_id,
-                        ..Default::default()
-                    },
-                ))
-                .await
-                .unwrap()
-                .into_inner()
-                .entries
-        }
+        audit_entries(
+            &audit,
+            v1::ListAuditEntriesRequest {
+                subject: amira.id.clone(),
+                ..Default::default()
+            },
+        )
     };
     let case_calls = |entries: &[v1::AuditEntry]| -> Vec<String> {
         entries

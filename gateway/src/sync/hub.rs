@@ -114,47 +114,29 @@ impl SyncHub {
         let db = self.db.clone();
         let head = Arc::downgrade(&self.head);
         let compacted = Arc::downgrade(&self.compacted);
-        let mut closing = self.closing.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(HEAD_POLL);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut failing = false;
-            loop {
-                tokio::select! {
-                    _ = ticks.tick() => {}
-                    changed = closing.changed() => {
-                        if changed.is_err() || *closing.borrow() {
-                            return;
-                        }
-                        continue;
-                    }
-                }
-                let (Some(head), Some(compacted)) = (head.upgrade(), compacted.upgrade()) else {
-                    return;
-                };
-                let read = async {
-                    let through = log::compacted_through(&db).await?;
-                    Ok::<_, crate::Error>((log::head(&db).await?, through))
-                };
-                match read.await {
-                    Ok((newest, through)) => {
-                        failing = false;
+        poll_until_closed(
+            HEAD_POLL,
+            self.closing.clone(),
+            "the change log head",
+            move || {
+                let (db, head, compacted) = (db.clone(), head.upgrade(), compacted.upgrade());
+                async move {
+                    let (head, compacted) = (head?, compacted?);
+                    let read = async {
+                        let through = log::compacted_through(&db).await?;
+                        Ok::<_, crate::Error>((log::head(&db).await?, through))
+                    };
+                    Some(read.await.map(|(newest, through)| {
                         compacted.fetch_max(through, Ordering::SeqCst);
                         head.send_if_modified(|known| {
                             let moved = newest > *known;
                             *known = (*known).max(newest);
                             moved
                         });
-                    }
-                    // Once per outage: the sessions' own reads report the rest.
-                    Err(error) if !failing => {
-                        failing = true;
-                        tracing::warn!(%error, "cannot read the change log head");
-                    }
-                    Err(_) => {}
+                    }))
                 }
-            }
-        });
+            },
+        );
     }
 
     /// The gateway's database.
@@ -531,4 +513,43 @@ impl SyncHub {
         }
         Ok(None)
     }
+}
+
+/// Runs `step` every `period` until the gateway closes or `step` answers `None`
+/// (its hub is gone). A step that fails is logged once per outage, as failing to
+/// read `what`: the sessions' own reads and waiting callers report the rest.
+pub(super) fn poll_until_closed<F, Fut>(
+    period: std::time::Duration,
+    mut closing: watch::Receiver<bool>,
+    what: &'static str,
+    mut step: F,
+) where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<crate::Result<()>>> + Send,
+{
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                changed = closing.changed() => {
+                    if changed.is_err() || *closing.borrow() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            match step().await {
+                None => return,
+                Some(Ok(())) => failing = false,
+                Some(Err(error)) if !failing => {
+                    failing = true;
+                    tracing::warn!(%error, "cannot read {what}");
+                }
+                Some(Err(_)) => {}
+            }
+        }
+    });
 }

@@ -232,47 +232,29 @@ impl SyncHub {
         let db = self.db().clone();
         let controls = Arc::downgrade(&self.controls);
         let write_turn = self.write_turn.clone();
-        let mut closing = self.closing.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(HANDOFF_POLL);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut failing = false;
-            loop {
-                tokio::select! {
-                    _ = ticks.tick() => {}
-                    changed = closing.changed() => {
-                        if changed.is_err() || *closing.borrow() {
-                            return;
-                        }
-                        continue;
+        super::hub::poll_until_closed(
+            HANDOFF_POLL,
+            self.closing.clone(),
+            "the requested moves",
+            move || {
+                let (db, write_turn, controls) =
+                    (db.clone(), write_turn.clone(), controls.upgrade());
+                async move {
+                    let held: HashMap<String, mpsc::Sender<SyncFromGateway>> = controls?
+                        .lock()
+                        .map(|controls| {
+                            controls
+                                .iter()
+                                .map(|(region, (_, control))| (region.clone(), control.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if held.is_empty() {
+                        return Some(Ok(()));
                     }
+                    Some(offer_requested_handoffs(&db, &write_turn, &held).await)
                 }
-                let Some(controls) = controls.upgrade() else {
-                    return;
-                };
-                let held: HashMap<String, mpsc::Sender<SyncFromGateway>> = controls
-                    .lock()
-                    .map(|controls| {
-                        controls
-                            .iter()
-                            .map(|(region, (_, control))| (region.clone(), control.clone()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                drop(controls);
-                if held.is_empty() {
-                    continue;
-                }
-                match offer_requested_handoffs(&db, &write_turn, &held).await {
-                    Ok(()) => failing = false,
-                    // Once per outage: a waiting move answers its caller.
-                    Err(error) if !failing => {
-                        failing = true;
-                        tracing::warn!(%error, "cannot read the requested moves");
-                    }
-                    Err(_) => {}
-                }
-            }
-        });
+            },
+        );
     }
 }
