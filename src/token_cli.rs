@@ -10,6 +10,7 @@ use chrono::{Duration, Utc};
 use passage_gateway::GatewaySettings;
 use passage_gateway::tokens::{TokenGrant, TokenStore};
 use passage_proto::access::{AuditRecord, Caller, Role};
+use sea_orm::DatabaseConnection;
 
 /// The longest a token may live.
 pub const MAX_LIFETIME_DAYS: i64 = 366;
@@ -43,14 +44,11 @@ pub fn lifetime(text: &str) -> anyhow::Result<Duration> {
     Ok(lifetime)
 }
 
-async fn store(settings: &GatewaySettings) -> anyhow::Result<TokenStore> {
-    let db = passage_migrations::connect::<passage_migrations::GatewayMigrator>(
-        &settings.database.url,
-        1,
-    )
-    .await
-    .context("opening the gateway's database (database.url)")?;
-    Ok(TokenStore::new(db))
+/// The gateway's database, which holds the tokens and the gateway's audit log.
+async fn open(settings: &GatewaySettings) -> anyhow::Result<DatabaseConnection> {
+    passage_migrations::connect::<passage_migrations::GatewayMigrator>(&settings.database.url, 1)
+        .await
+        .context("opening the gateway's database (database.url)")
 }
 
 fn regions(settings: &GatewaySettings) -> Vec<String> {
@@ -67,14 +65,10 @@ fn local_operator() -> Caller {
     }
 }
 
-async fn audit(settings: &GatewaySettings, method: &str, subject: &str) -> anyhow::Result<()> {
-    let db = passage_migrations::connect::<passage_migrations::GatewayMigrator>(
-        &settings.database.url,
-        1,
-    )
-    .await?;
+/// Writes what the local operator did to the gateway's audit log.
+async fn audit(db: &DatabaseConnection, method: &str, subject: &str) {
     passage_gateway::access::record(
-        &db,
+        db,
         AuditRecord {
             at_ms: passage_proto::access::now_ms(),
             caller: Some(local_operator()),
@@ -84,7 +78,6 @@ async fn audit(settings: &GatewaySettings, method: &str, subject: &str) -> anyho
         },
     )
     .await;
-    Ok(())
 }
 
 /// `passage admin token create`: prints the new token, once.
@@ -104,12 +97,12 @@ pub async fn create(settings: &GatewaySettings, request: TokenRequest) -> anyhow
         label: request.label,
         expires_at: Utc::now() + lifetime(&request.expires_in)?,
     };
-    let issued = store(settings)
-        .await?
+    let db = open(settings).await?;
+    let issued = TokenStore::new(db.clone())
         .issue(grant, &regions(settings))
         .await
         .map_err(|e| anyhow::anyhow!("--{e}"))?;
-    audit(settings, "passage admin token create", &issued.id).await?;
+    audit(&db, "passage admin token create", &issued.id).await;
     let mut out = String::new();
     writeln!(out, "token id: {}", issued.id)?;
     writeln!(
@@ -127,12 +120,12 @@ pub async fn create(settings: &GatewaySettings, request: TokenRequest) -> anyhow
 
 /// `passage admin token revoke <id>`.
 pub async fn revoke(settings: &GatewaySettings, id: &str) -> anyhow::Result<String> {
-    let revoked = store(settings)
-        .await?
+    let db = open(settings).await?;
+    let revoked = TokenStore::new(db.clone())
         .revoke(id.trim())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    audit(settings, "passage admin token revoke", &revoked.id).await?;
+    audit(&db, "passage admin token revoke", &revoked.id).await;
     Ok(format!(
         "token {} ({}) revoked; it stops working at once\n",
         revoked.id, revoked.label
@@ -141,7 +134,7 @@ pub async fn revoke(settings: &GatewaySettings, id: &str) -> anyhow::Result<Stri
 
 /// `passage admin token list`: every token, without secrets.
 pub async fn list(settings: &GatewaySettings) -> anyhow::Result<String> {
-    let tokens = store(settings).await?.list().await?;
+    let tokens = TokenStore::new(open(settings).await?).list().await?;
     let now = Utc::now();
     let mut out = String::new();
     writeln!(

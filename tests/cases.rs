@@ -58,6 +58,21 @@ impl Chapter {
             .map(tonic::Response::into_inner)
     }
 
+    /// Sanne opens a case about the member's debts and writes `note` in it.
+    async fn debts_case(&mut self, member_id: &str, note: &str) -> v1::Case {
+        let case = self
+            .open_case(v1::Case {
+                subject: Some(v1::case::Subject::MemberId(member_id.to_owned())),
+                title: "Debts from the asylum period".into(),
+                caseworker: "Sanne Visser".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        self.note(&case, note).await.unwrap();
+        case
+    }
+
     async fn note(&mut self, case: &v1::Case, text: &str) -> Result<v1::CaseNote, tonic::Status> {
         self.cases
             .add_case_note(to(
@@ -272,17 +287,8 @@ async fn a_case_note_never_leaves_the_region(backend: Backend) {
     let mut chapter = Chapter::open(&cluster).await;
     // Amira shares her profile with every region.
     let created = create(&mut chapter.members, "amsterdam", amira()).await;
-    let case = chapter
-        .open_case(v1::Case {
-            subject: Some(v1::case::Subject::MemberId(created.id.clone())),
-            title: "Debts from the asylum period".into(),
-            caseworker: "Sanne Visser".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
     let secret = "CONFIDENTIAL-NOTE-7f3a: owes the municipality for two months of rent";
-    chapter.note(&case, secret).await.unwrap();
+    let case = chapter.debts_case(&created.id, secret).await;
 
     // Her profile changes after the note, and the change reaches Washington DC:
     // everything Amsterdam sent before it has gone through the gateway too.
@@ -543,17 +549,8 @@ async fn a_deleted_member_takes_her_cases_and_their_notes_with_her(backend: Back
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
     let created = create(&mut chapter.members, "amsterdam", amira()).await;
-    let case = chapter
-        .open_case(v1::Case {
-            subject: Some(v1::case::Subject::MemberId(created.id.clone())),
-            title: "Debts from the asylum period".into(),
-            caseworker: "Sanne Visser".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
     let secret = "ERASE-ME-41c2: owes the municipality for two months of rent";
-    chapter.note(&case, secret).await.unwrap();
+    let case = chapter.debts_case(&created.id, secret).await;
 
     chapter
         .members

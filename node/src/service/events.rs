@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::NodeContext;
-use super::groups::member_here;
+use super::region_member::member_here;
 use crate::convert::{self, enums};
 use crate::error::{Error, Result};
 use crate::store::{
@@ -280,6 +280,7 @@ impl EventService for EventApi {
         member_here(
             &txn,
             &self.context.region,
+            "member_id",
             member_id,
             "register for its events",
         )

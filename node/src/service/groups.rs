@@ -4,17 +4,17 @@
 use chrono::Utc;
 use passage_proto::access::with_subject;
 use passage_proto::v1::{self, group_service_server::GroupService};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::NodeContext;
+use super::region_member::member_here;
 use crate::convert::{self, enums};
 use crate::error::{Error, Result};
-use crate::federation::{moves, replica};
 use crate::store::{
     PageRequest,
-    entity::{community_group, group_meeting, group_membership, meeting_attendance, member},
+    entity::{community_group, group_meeting, group_membership, meeting_attendance},
     groups, rows,
 };
 use crate::validate;
@@ -31,31 +31,6 @@ impl GroupApi {
     pub fn new(context: NodeContext) -> Self {
         GroupApi { context }
     }
-}
-
-/// The member must be a member of `region` to take part in its community life
-/// (`doing`: "join its groups"): `NotFound` when no one has this id here,
-/// `FailedPrecondition` saying why when the id belongs to someone elsewhere.
-pub(super) async fn member_here(
-    db: &impl ConnectionTrait,
-    region: &str,
-    id: Uuid,
-    doing: &str,
-) -> Result<member::Model> {
-    if let Some(row) = member::Entity::find_by_id(id).one(db).await? {
-        return Ok(row);
-    }
-    if let Some(to) = moves::moved_to(db, id).await? {
-        return Err(Error::FailedPrecondition(format!(
-            "member {id} moved to {to}; only members of {region} {doing}"
-        )));
-    }
-    if let Some(home) = replica::home_region(db, id).await? {
-        return Err(Error::FailedPrecondition(format!(
-            "member {id} belongs to region {home}; only members of {region} {doing}"
-        )));
-    }
-    Err(Error::not_found("member", id))
 }
 
 /// Groups on the wire, each with its member count.
@@ -148,7 +123,14 @@ impl GroupService for GroupApi {
         let member_id = validate::id("member_id", &request.member_id)?;
         let (_turn, txn) = self.context.begin_write().await?;
         let group = rows::find::<community_group::Entity>(&txn, group_id, "group").await?;
-        member_here(&txn, &self.context.region, member_id, "join its groups").await?;
+        member_here(
+            &txn,
+            &self.context.region,
+            "member_id",
+            member_id,
+            "join its groups",
+        )
+        .await?;
         if groups::membership(&txn, group_id, member_id)
             .await?
             .is_some()
@@ -224,7 +206,14 @@ impl GroupService for GroupApi {
         let member_id = validate::id("member_id", &request.member_id)?;
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let db = &self.context.db;
-        member_here(db, &self.context.region, member_id, "are in its groups").await?;
+        member_here(
+            db,
+            &self.context.region,
+            "member_id",
+            member_id,
+            "are in its groups",
+        )
+        .await?;
         let page = groups::list_memberships_of(db, page, member_id).await?;
         let ids: Vec<Uuid> = page.items.iter().map(|m| m.group_id).collect();
         let found = groups::by_ids(db, &ids).await?;
