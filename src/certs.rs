@@ -123,7 +123,7 @@ pub fn ensure_caller_key(dir: &CertDir) -> anyhow::Result<()> {
     let path = dir.caller_key();
     if !path.exists() {
         std::fs::create_dir_all(&dir.0).with_context(|| format!("creating {}", dir.0.display()))?;
-        let key = passage_proto::access::new_key_text().map_err(anyhow::Error::msg)?;
+        let key = passage_server::access::new_key_text().map_err(anyhow::Error::msg)?;
         write_private(&path, &format!("{key}\n"))?;
     }
     Ok(())
@@ -131,11 +131,11 @@ pub fn ensure_caller_key(dir: &CertDir) -> anyhow::Result<()> {
 
 /// Writes region `region`'s caller key, derived from the federation's.
 pub fn issue_region_caller_key(dir: &CertDir, region: &str) -> anyhow::Result<PathBuf> {
-    let master = passage_proto::access::read_key_file(&dir.caller_key())
+    let master = passage_server::access::read_key_file(&dir.caller_key())
         .map_err(anyhow::Error::msg)
         .context("the federation's caller key (run `passage certs init`)")?;
     let path = dir.region_caller_key(region);
-    let key = passage_proto::access::region_key(&master, region);
+    let key = passage_server::access::region_key(&master, region);
     write_private(&path, &format!("{}\n", hex_text(&key)))?;
     Ok(path)
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use passage_proto::access::Role;
+use passage_server::access::Role;
 
 /// The demo's tokens.
 #[derive(Debug, Default)]
@@ -18,8 +18,8 @@ pub struct DemoCredentials {
 }
 
 fn new_token() -> anyhow::Result<String> {
-    let secret = passage_proto::access::new_key_text().map_err(anyhow::Error::msg)?;
-    let id = passage_proto::access::new_key_text().map_err(anyhow::Error::msg)?;
+    let secret = passage_server::access::new_key_text().map_err(anyhow::Error::msg)?;
+    let id = passage_server::access::new_key_text().map_err(anyhow::Error::msg)?;
     Ok(format!("psg_{}_{secret}", &id[..16]))
 }
 
@@ -94,20 +94,20 @@ pub fn as_analyst<T>(message: T) -> anyhow::Result<tonic::Request<T>> {
 /// Calls straight to a region's node, sealed as the gateway would seal them, for
 /// benchmarks that measure a node alone. Writes the region's key file.
 pub struct SealedChapterAdmin {
-    seal: passage_proto::access::CallerSeal,
-    caller: passage_proto::access::Caller,
+    seal: passage_server::access::CallerSeal,
+    caller: passage_server::access::Caller,
 }
 
 impl SealedChapterAdmin {
     /// A chapter admin of `region`, with a fresh key written to `key_file` for the
     /// node's `[auth] gateway_key_file`.
     pub fn new(region: &str, key_file: &std::path::Path) -> anyhow::Result<Self> {
-        let key = passage_proto::access::new_key_text().map_err(anyhow::Error::msg)?;
+        let key = passage_server::access::new_key_text().map_err(anyhow::Error::msg)?;
         std::fs::write(key_file, format!("{key}\n"))?;
-        let key = passage_proto::access::read_key_file(key_file).map_err(anyhow::Error::msg)?;
+        let key = passage_server::access::read_key_file(key_file).map_err(anyhow::Error::msg)?;
         Ok(SealedChapterAdmin {
-            seal: passage_proto::access::CallerSeal::new(key),
-            caller: passage_proto::access::Caller {
+            seal: passage_server::access::CallerSeal::new(key),
+            caller: passage_server::access::Caller {
                 role: Role::ChapterAdmin,
                 region: Some(region.to_owned()),
                 member_id: None,
@@ -119,10 +119,10 @@ impl SealedChapterAdmin {
     /// A chapter admin of `region`, sealed with the key in `key_file` (the one the
     /// region's node reads).
     pub fn from_key_file(region: &str, key_file: &std::path::Path) -> anyhow::Result<Self> {
-        let key = passage_proto::access::read_key_file(key_file).map_err(anyhow::Error::msg)?;
+        let key = passage_server::access::read_key_file(key_file).map_err(anyhow::Error::msg)?;
         Ok(SealedChapterAdmin {
-            seal: passage_proto::access::CallerSeal::new(key),
-            caller: passage_proto::access::Caller {
+            seal: passage_server::access::CallerSeal::new(key),
+            caller: passage_server::access::Caller {
                 role: Role::ChapterAdmin,
                 region: Some(region.to_owned()),
                 member_id: None,
@@ -137,7 +137,7 @@ impl SealedChapterAdmin {
         self.seal.seal(
             &self.caller,
             path,
-            passage_proto::access::now_ms(),
+            passage_server::access::now_ms(),
             &mut headers,
         );
         tonic::Request::from_parts(
@@ -195,7 +195,7 @@ impl tower::Service<http::Request<tonic::body::Body>> for SealedChannel {
             admin.seal.seal(
                 &admin.caller,
                 &path,
-                passage_proto::access::now_ms(),
+                passage_server::access::now_ms(),
                 request.headers_mut(),
             );
         }

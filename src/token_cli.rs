@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::{Duration, Utc};
 use passage_gateway::GatewaySettings;
 use passage_gateway::tokens::{TokenGrant, TokenStore};
-use passage_proto::access::{AuditRecord, Caller, Role};
+use passage_server::access::{AuditRecord, Caller, Role};
 use sea_orm::DatabaseConnection;
 
 /// The longest a token may live.
@@ -70,7 +70,7 @@ async fn audit(db: &DatabaseConnection, method: &str, subject: &str) {
     passage_gateway::access::record(
         db,
         AuditRecord {
-            at_ms: passage_proto::access::now_ms(),
+            at_ms: passage_server::access::now_ms(),
             caller: Some(local_operator()),
             method: method.into(),
             outcome: "OK".into(),

@@ -22,11 +22,11 @@ use std::sync::{Arc, Mutex};
 
 use common::{Backend, Cluster, amira, create, to};
 use passage_gateway::tokens::{TokenGrant, TokenStore};
-use passage_proto::access::Role;
 use passage_proto::v1::{
     self, audit_service_client::AuditServiceClient, case_service_client::CaseServiceClient,
     member_service_client::MemberServiceClient, placement_service_client::PlacementServiceClient,
 };
+use passage_server::access::Role;
 use prost::Message;
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -400,8 +400,8 @@ async fn the_authorisation_matrix_holds_for_every_rpc_and_caller(backend: Backen
                     let sealed = miami_seal.request(&path, ());
                     let mut seal_metadata = Vec::new();
                     for key in [
-                        passage_proto::access::CALLER_HEADER,
-                        passage_proto::access::SEAL_HEADER,
+                        passage_server::access::CALLER_HEADER,
+                        passage_server::access::SEAL_HEADER,
                     ] {
                         let value = sealed.metadata().get(key).unwrap().to_str().unwrap();
                         seal_metadata.push((key, value.to_owned()));
@@ -781,7 +781,7 @@ fn tokens_and_seals_never_reach_the_logs() {
     for secret in secrets {
         assert!(!logged.contains(&secret), "a token's secret was logged");
     }
-    assert!(!logged.contains(passage_proto::access::SEAL_HEADER));
+    assert!(!logged.contains(passage_server::access::SEAL_HEADER));
     assert!(!logged.to_lowercase().contains("bearer "));
 }
 

@@ -1,13 +1,13 @@
 //! The gateway's side of access control: callers are known by their bearer token
 //! ([`TokenStore`]), a call for a region is passed on with the caller sealed for
 //! that region's node, and the operators' actions are written to the gateway's
-//! audit log. The policy itself is `passage_proto::access`.
+//! audit log. The policy itself is `passage_server::access`.
 
 use std::sync::Arc;
 
 use passage_migrations::audit::audit_entry;
 use passage_proto::REGION_METADATA_KEY;
-use passage_proto::access::{
+use passage_server::access::{
     AuditRecord, CALLER_HEADER, Caller, CallerSeal, Gatekeeper, SEAL_HEADER,
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -111,7 +111,7 @@ impl Gatekeeper for TokenGate {
         headers.remove(CALLER_HEADER);
         headers.remove(SEAL_HEADER);
         if let (Some(caller), Some(seal)) = (caller, region.and_then(|r| self.seals.get(r))) {
-            seal.seal(caller, path, passage_proto::access::now_ms(), headers);
+            seal.seal(caller, path, passage_server::access::now_ms(), headers);
         }
     }
 

@@ -15,6 +15,15 @@ pub enum Error {
         region: String,
         known: String,
     },
+    /// The caller could not be identified (no certificate, no credential).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The gateway cannot answer now (its database, tokens); the caller may retry.
+    #[error("{0}")]
+    Unavailable(String),
     /// The region's node did not answer.
     #[error("region {region} is unavailable: {reason}")]
     RegionUnavailable { region: String, reason: String },
@@ -58,6 +67,9 @@ impl From<Error> for Status {
                 Status::invalid_argument(error.to_string())
             }
             Error::NotFound(_) => Status::not_found(error.to_string()),
+            Error::Unauthenticated(message) => Status::unauthenticated(message),
+            Error::PermissionDenied(message) => Status::permission_denied(message),
+            Error::Unavailable(message) => Status::unavailable(message),
             Error::Refused(_) => Status::failed_precondition(error.to_string()),
             Error::InProgress(_) => Status::aborted(error.to_string()),
             Error::Timeout(_) => Status::deadline_exceeded(error.to_string()),

@@ -6,7 +6,9 @@
 pub mod access;
 pub mod dashboard;
 pub mod error;
+pub mod http;
 pub mod metrics;
+pub mod observed;
 pub mod registry;
 pub mod route;
 pub mod settings;
@@ -68,12 +70,10 @@ pub async fn run_with_metrics(
     )
     .await?;
     registry::register(&db, &settings.regions).await?;
-    let caller_key =
-        passage_proto::access::read_key_file(&settings.auth.caller_key_file).map_err(|reason| {
-            Error::Settings {
-                field: "auth.caller_key_file".into(),
-                reason,
-            }
+    let caller_key = passage_server::access::read_key_file(&settings.auth.caller_key_file)
+        .map_err(|reason| Error::Settings {
+            field: "auth.caller_key_file".into(),
+            reason,
         })?;
     let router = RegionRouter::new(
         &settings.regions,
@@ -130,15 +130,15 @@ pub async fn run_with_metrics(
         closing_seen,
     )
     .await?;
-    let calls = passage_proto::call_metrics::CallMetrics::new();
+    let calls = passage_server::call_metrics::CallMetrics::new();
     let metrics_task = metrics.map(|listener| {
         tracing::info!(address = ?listener.local_addr().ok(), "metrics and dashboard serving");
-        let observed = metrics::Observed {
+        let observed = observed::Observed {
             hub: sync_hub.clone(),
             calls: calls.clone(),
             statistician: statistician.clone(),
         };
-        tokio::spawn(metrics::serve(listener, observed, closing.subscribe()))
+        tokio::spawn(http::serve(listener, observed, closing.subscribe()))
     });
     let shutdown = async move {
         shutdown.await;
@@ -164,8 +164,8 @@ pub async fn run_with_metrics(
     }
     server
         .layer(calls.layer())
-        .layer(passage_proto::limits::Limits::new(settings.limits).layer())
-        .layer(passage_proto::access::AccessLayer::new(gate))
+        .layer(passage_server::limits::Limits::new(settings.limits).layer())
+        .layer(passage_server::access::AccessLayer::new(gate))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -1,40 +1,18 @@
-//! Prometheus metrics of the gateway, served over HTTP at `/metrics` (with the
-//! dashboard, [`crate::dashboard`], on the same listener): the gRPC calls the
-//! gateway answered ([`passage_proto::call_metrics`]), and the same figures as
+//! Prometheus metrics of the gateway, served over HTTP at `/metrics` (the
+//! listener is [`crate::http`]): the gRPC calls the
+//! gateway answered ([`passage_server::call_metrics`]), and the same figures as
 //! `passage admin sync`, per region, read fresh at every scrape.
 
 use std::fmt::Write as _;
 
 use axum::{Router, extract::State, http::StatusCode, routing::get};
-use passage_proto::call_metrics::CallMetrics;
-use tokio::net::TcpListener;
 
-use crate::sync::{SyncHub, sync_status};
+use crate::observed::Observed;
+use crate::sync::sync_status;
 
-/// What the gateway's HTTP listener reads from.
-#[derive(Clone)]
-pub struct Observed {
-    pub hub: SyncHub,
-    pub calls: CallMetrics,
-    /// The central statistics, which the dashboard shows.
-    pub statistician: crate::stats::Statistician,
-}
-
-/// Serves `/metrics` and the dashboard on `listener` until `closing` turns true.
-pub async fn serve(
-    listener: TcpListener,
-    observed: Observed,
-    mut closing: tokio::sync::watch::Receiver<bool>,
-) -> std::io::Result<()> {
-    let app = Router::new()
-        .route("/metrics", get(scrape))
-        .merge(crate::dashboard::routes())
-        .with_state(observed);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = closing.wait_for(|closing| *closing).await;
-        })
-        .await
+/// The `/metrics` route of the gateway's HTTP listener.
+pub fn routes() -> Router<Observed> {
+    Router::new().route("/metrics", get(scrape))
 }
 
 async fn scrape(State(observed): State<Observed>) -> (StatusCode, String) {

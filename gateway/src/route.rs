@@ -28,7 +28,7 @@ pub struct RegionRoute {
     pub endpoint: String,
     channel: Channel,
     /// Seals the caller of each call passed on to the region's node.
-    seal: passage_proto::access::CallerSeal,
+    seal: passage_server::access::CallerSeal,
 }
 
 impl RegionRoute {
@@ -41,8 +41,8 @@ impl RegionRoute {
     /// Seals the gateway itself as the caller of its own call of `path` to the
     /// region's node (statistics).
     pub fn seal_own_call<T>(&self, request: &mut tonic::Request<T>, path: &str) {
-        let gateway = passage_proto::access::Caller {
-            role: passage_proto::access::Role::Gateway,
+        let gateway = passage_server::access::Caller {
+            role: passage_server::access::Role::Gateway,
             region: Some(self.slug.clone()),
             member_id: None,
             token_id: "gateway".into(),
@@ -51,7 +51,7 @@ impl RegionRoute {
         self.seal.seal(
             &gateway,
             path,
-            passage_proto::access::now_ms(),
+            passage_server::access::now_ms(),
             &mut headers,
         );
         *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(headers);
@@ -89,8 +89,8 @@ impl RegionRouter {
                     name: entry.name.clone(),
                     endpoint: entry.endpoint.clone(),
                     channel,
-                    seal: passage_proto::access::CallerSeal::new(
-                        passage_proto::access::region_key(caller_key, &entry.slug),
+                    seal: passage_server::access::CallerSeal::new(
+                        passage_server::access::region_key(caller_key, &entry.slug),
                     ),
                 },
             );
@@ -101,7 +101,7 @@ impl RegionRouter {
     }
 
     /// Every region's seal, by slug, for the access layer.
-    pub fn seals(&self) -> BTreeMap<String, passage_proto::access::CallerSeal> {
+    pub fn seals(&self) -> BTreeMap<String, passage_server::access::CallerSeal> {
         self.regions
             .iter()
             .map(|(slug, route)| (slug.clone(), route.seal.clone()))

@@ -27,7 +27,7 @@ pub struct GatewaySettings {
     pub stats: StatsSettings,
     /// Calls in flight, calls per caller, time per call (`[limits]`).
     #[serde(default)]
-    pub limits: passage_proto::limits::LimitSettings,
+    pub limits: passage_server::limits::LimitSettings,
     /// How callers are checked and passed on to the regions (`[auth]`).
     pub auth: AuthSettings,
 }

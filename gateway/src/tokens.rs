@@ -9,7 +9,7 @@
 //! and to one member for member tokens; it expires.
 
 use chrono::{DateTime, Utc};
-use passage_proto::access::{Caller, Role};
+use passage_server::access::{Caller, Role};
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -195,7 +195,7 @@ impl TokenStore {
     /// The caller a presented token stands for, or why it is refused (always
     /// `UNAUTHENTICATED`, and never with the secret in the message).
     pub async fn caller(&self, presented: &str) -> std::result::Result<Caller, tonic::Status> {
-        let refused = |why: String| tonic::Status::unauthenticated(why);
+        let refused = |why: String| tonic::Status::from(Error::Unauthenticated(why));
         let Some((id, secret)) = presented
             .strip_prefix(PREFIX)
             .and_then(|rest| rest.split_once('_'))
@@ -212,7 +212,9 @@ impl TokenStore {
             .await
             .map_err(|error| {
                 tracing::error!(%error, "database error while checking a token");
-                tonic::Status::unavailable("tokens cannot be checked right now; retry")
+                tonic::Status::from(Error::Unavailable(
+                    "tokens cannot be checked right now; retry".into(),
+                ))
             })?;
         let Some(token) = token else {
             return Err(refused(format!("token {id} is not known")));

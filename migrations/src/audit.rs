@@ -1,7 +1,7 @@
 //! The `audit_entry` table, the same on the gateway and on every node, and how one
 //! record of the access layer becomes a row of it.
 
-use passage_proto::access::AuditRecord;
+use passage_server::access::AuditRecord;
 use sea_orm::ActiveValue::Set;
 
 /// The `audit_entry` table.

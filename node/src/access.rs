@@ -1,9 +1,9 @@
 //! The node's side of access control: a caller is whoever the gateway sealed
-//! into the call with this region's key (`passage_proto::access::CallerSeal`);
+//! into the call with this region's key (`passage_server::access::CallerSeal`);
 //! the shared policy decides, and the calls that touch the region's personal data
 //! or change anything go to the audit log.
 
-use passage_proto::access::{AuditRecord, Caller, CallerSeal, Gatekeeper};
+use passage_server::access::{AuditRecord, Caller, CallerSeal, Gatekeeper};
 
 use crate::audit::AuditTrail;
 
@@ -62,7 +62,7 @@ impl Gatekeeper for SealGate {
     ) -> BoxFuture<Result<Option<Caller>, tonic::Status>> {
         let opened = self
             .seal
-            .open(headers, path, passage_proto::access::now_ms())
+            .open(headers, path, passage_server::access::now_ms())
             .map_err(|refusal| {
                 tonic::Status::unauthenticated(format!(
                     "{}; a region's node takes calls only through the gateway",
@@ -114,7 +114,7 @@ pub fn acts_for<T>(request: &tonic::Request<T>, member: uuid::Uuid) -> Result<()
 pub fn member_limit<T>(request: &tonic::Request<T>) -> Result<Option<uuid::Uuid>, tonic::Status> {
     let caller = Caller::of(request)?;
     match caller.role {
-        passage_proto::access::Role::Member => caller
+        passage_server::access::Role::Member => caller
             .member_id
             .as_deref()
             .and_then(|id| uuid::Uuid::try_parse(id).ok())

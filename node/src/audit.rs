@@ -5,7 +5,7 @@
 //! A full queue makes callers wait (back-pressure) rather than drop entries; when
 //! the server stops, the writer stores what is queued before it ends.
 
-use passage_proto::access::AuditRecord;
+use passage_server::access::AuditRecord;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::mpsc;
 

@@ -18,13 +18,26 @@ pub enum Error {
     /// reviewer in one round).
     #[error("{0}")]
     AlreadyExists(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The caller could not be identified.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The node cannot answer now (shutting down, overloaded); the caller may retry.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something that cannot happen did; the detail is logged, never sent.
+    #[error("{0}")]
+    Internal(String),
     /// The gateway answered a federation request (such as a move) with an error;
     /// its code and message pass through.
     #[error("gateway: {}", .0.message())]
     Gateway(Status),
-    /// The region's rules file cannot be used (start-up, reload).
+    /// The region's rules file cannot be used (start-up, reload): the rules
+    /// error's own message, which names the file, line and rule.
     #[error("{0}")]
-    Rules(#[from] crate::rules::RulesError),
+    Rules(String),
     /// The database failed; the detail is logged, never sent to the caller.
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -57,8 +70,15 @@ impl From<Error> for Status {
             Error::InvalidArgument { .. } => Status::invalid_argument(error.to_string()),
             Error::NotFound { .. } => Status::not_found(error.to_string()),
             Error::FailedPrecondition(message) => Status::failed_precondition(message),
-            Error::Rules(rules) => Status::failed_precondition(rules.to_string()),
+            Error::Rules(message) => Status::failed_precondition(message),
             Error::AlreadyExists(message) => Status::already_exists(message),
+            Error::PermissionDenied(message) => Status::permission_denied(message),
+            Error::Unauthenticated(message) => Status::unauthenticated(message),
+            Error::Unavailable(message) => Status::unavailable(message),
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                Status::internal("internal error")
+            }
             Error::Gateway(ref status) => Status::new(status.code(), error.to_string()),
             Error::Database(db_error) => {
                 tracing::error!(error = %db_error, "database error");

@@ -5,11 +5,15 @@
 
 pub mod access;
 pub mod audit;
+pub mod context;
 pub mod convert;
 pub mod error;
 pub mod federation;
+pub mod knowledge_base;
 pub mod matching;
+pub mod membership;
 pub mod metrics;
+pub mod retention;
 pub mod review_policy;
 pub mod rules;
 pub mod service;
@@ -29,6 +33,7 @@ use tonic::transport::Server;
 pub use error::{Error, Result};
 pub use settings::NodeSettings;
 
+use context::NodeContext;
 use passage_proto::v1::audit_service_server::AuditServiceServer;
 use passage_proto::v1::region_stats_service_server::RegionStatsServiceServer;
 use passage_proto::v1::{
@@ -52,7 +57,7 @@ use service::{AuditApi, BuddyApi, MatchApi, RegionStatsApi, ReviewApi, RulesApi}
 use service::{CaseApi, CoachingApi, ExpertPoolApi};
 use service::{EventApi, GroupApi};
 use service::{HelpdeskApi, PlacementApi};
-use service::{MarketApi, MemberApi, NodeContext};
+use service::{MarketApi, MemberApi};
 
 /// Opens the node's database (applying migrations) and serves the node on
 /// `listener` until `shutdown` completes.
@@ -106,12 +111,12 @@ pub async fn serve_with_metrics(
     metrics: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    let region_key = passage_proto::access::read_key_file(&settings.auth.gateway_key_file)
+    let region_key = passage_server::access::read_key_file(&settings.auth.gateway_key_file)
         .map_err(|reason| Error::invalid("auth.gateway_key_file", reason))?;
     let (audit_trail, audit_writer) = audit::AuditTrail::start(db.clone());
     let gate = access::SealGate::new(
         settings.region.slug.clone(),
-        passage_proto::access::CallerSeal::new(region_key),
+        passage_server::access::CallerSeal::new(region_key),
         audit_trail,
     );
     let mut context = NodeContext::new(db, settings.region.slug.clone());
@@ -192,7 +197,7 @@ pub async fn serve_with_metrics(
     let (reflection_v1, reflection_v1alpha) = passage_proto::reflection_services()
         .map_err(|e| Error::FailedPrecondition(format!("reflection: {e}")))?;
 
-    let calls = passage_proto::call_metrics::CallMetrics::new();
+    let calls = passage_server::call_metrics::CallMetrics::new();
     let (closing, closing_seen) = tokio::sync::watch::channel(false);
     let metrics_task = metrics.map(|listener| {
         tracing::info!(address = ?listener.local_addr().ok(), "node metrics serving");
@@ -221,8 +226,8 @@ pub async fn serve_with_metrics(
     }
     Server::builder()
         .layer(calls.layer())
-        .layer(passage_proto::limits::Limits::new(settings.limits).layer())
-        .layer(passage_proto::access::AccessLayer::new(gate))
+        .layer(passage_server::limits::Limits::new(settings.limits).layer())
+        .layer(passage_server::access::AccessLayer::new(gate))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -1,5 +1,5 @@
 //! Prometheus metrics of a node, served over HTTP at `/metrics` on
-//! `server.metrics_listen`: its gRPC calls ([`passage_proto::call_metrics`]) and its
+//! `server.metrics_listen`: its gRPC calls ([`passage_server::call_metrics`]) and its
 //! side of the sync — the outbox rows the gateway has not acknowledged yet, the age
 //! of the oldest, and how far the node has applied the gateway's log — read fresh
 //! at every scrape.
@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use chrono::Utc;
-use passage_proto::call_metrics::CallMetrics;
+use passage_server::call_metrics::CallMetrics;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 use tokio::net::TcpListener;
 

@@ -23,7 +23,7 @@ pub struct NodeSettings {
     pub review: crate::review_policy::ReviewPolicy,
     /// Calls in flight, calls per caller, time per call, message size (`[limits]`).
     #[serde(default)]
-    pub limits: passage_proto::limits::LimitSettings,
+    pub limits: passage_server::limits::LimitSettings,
     /// How the node checks who calls it (`[auth]`).
     pub auth: AuthSettings,
 }

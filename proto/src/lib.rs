@@ -1,11 +1,9 @@
 //! Passage's wire protocol: the generated `passage.v1` types, clients and servers,
 //! the file descriptor set that reflection serves, and the protocol's own rules —
-//! the hybrid logical clock and the merge of shared profiles.
+//! the hybrid logical clock, the merge of shared profiles and calendar months. The
+//! tower layers the servers share live in `passage-server`.
 
-pub mod access;
-pub mod call_metrics;
 pub mod hlc;
-pub mod limits;
 pub mod merge;
 pub mod months;
 

@@ -13,7 +13,7 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::metrics::Observed;
+use crate::observed::Observed;
 use crate::sync::sync_status;
 
 /// The page, served as it is.

@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 
 use super::hub::SyncHub;
 use super::{log, moves};
+use crate::error::Error;
 
 /// Serves the federation's figures from the gateway's database and live sessions.
 pub struct FederationAdmin {
@@ -121,13 +122,13 @@ impl FederationAdminService for FederationAdmin {
     ) -> Result<Response<v1::ListTransfersResponse>, Status> {
         let request = request.into_inner();
         let size = page_size(request.page_size)?;
-        let member_id =
-            match request.member_id.as_str() {
-                "" => None,
-                id => Some(uuid::Uuid::try_parse(id).map_err(|_| {
-                    Status::invalid_argument(format!("member_id: not a UUID: {id:?}"))
-                })?),
-            };
+        let member_id = match request.member_id.as_str() {
+            "" => None,
+            id => Some(uuid::Uuid::try_parse(id).map_err(|_| Error::InvalidField {
+                field: "member_id",
+                reason: format!("not a UUID: {id:?}"),
+            })?),
+        };
         let after = page_after(&request.page_token, "t1.")?;
         let rows = moves::list(self.hub.db(), member_id, after, size as u64 + 1).await?;
         let has_more = rows.len() > size as usize;
@@ -148,9 +149,11 @@ impl FederationAdminService for FederationAdmin {
     ) -> Result<Response<v1::CompactLogResponse>, Status> {
         let keep = request.into_inner().keep_seconds;
         if keep < 0 {
-            return Err(Status::invalid_argument(format!(
-                "keep_seconds: must be at least 0, got {keep}"
-            )));
+            return Err(Error::InvalidField {
+                field: "keep_seconds",
+                reason: format!("must be at least 0, got {keep}"),
+            }
+            .into());
         }
         let older_than = Utc::now() - chrono::Duration::seconds(keep);
         let (through, removed) = self.hub.compact(older_than).await?;
@@ -163,23 +166,27 @@ impl FederationAdminService for FederationAdmin {
 }
 
 /// A page size from a request: the default for 0, at most `MAX_PAGE`.
-fn page_size(requested: i32) -> Result<i32, Status> {
+fn page_size(requested: i32) -> Result<i32, Error> {
     match requested {
-        size if size < 0 => Err(Status::invalid_argument("page_size: must not be negative")),
+        size if size < 0 => Err(Error::InvalidField {
+            field: "page_size",
+            reason: "must not be negative".into(),
+        }),
         0 => Ok(DEFAULT_PAGE),
         size => Ok(size.min(MAX_PAGE)),
     }
 }
 
 /// Where a page starts, from a `page_token` of the form `<prefix><number>`.
-fn page_after(token: &str, prefix: &str) -> Result<i64, Status> {
+fn page_after(token: &str, prefix: &str) -> Result<i64, Error> {
     match token {
         "" => Ok(0),
         token => token
             .strip_prefix(prefix)
             .and_then(|s| s.parse::<i64>().ok())
-            .ok_or_else(|| {
-                Status::invalid_argument("page_token: not a token from a previous page")
+            .ok_or_else(|| Error::InvalidField {
+                field: "page_token",
+                reason: "not a token from a previous page".into(),
             }),
     }
 }

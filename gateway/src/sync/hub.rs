@@ -28,7 +28,7 @@ use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
 use super::log::{self, Appended};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Log entries read for one batch to a node…
 const LOG_ROWS: u64 = 20_000;
@@ -225,25 +225,32 @@ impl SyncHub {
             .message()
             .await?
             .and_then(|m| m.message)
-            .ok_or_else(|| Status::invalid_argument("hello: the first message must be a hello"))?;
+            .ok_or_else(|| Error::InvalidField {
+                field: "hello",
+                reason: "the first message must be a hello".into(),
+            })?;
         let sync_from_node::Message::Hello(hello) = first else {
-            return Err(Status::invalid_argument(
-                "hello: the first message must be a hello",
-            ));
+            return Err(Error::InvalidField {
+                field: "hello",
+                reason: "the first message must be a hello".into(),
+            }
+            .into());
         };
         let region = match certified {
             Some(region) => region,
             None if self.insecure => hello.region,
             None => {
-                return Err(Status::unauthenticated(
-                    "sync needs a region's client certificate signed by the federation CA",
-                ));
+                return Err(Error::Unauthenticated(
+                    "sync needs a region's client certificate signed by the federation CA".into(),
+                )
+                .into());
             }
         };
         if !self.regions.contains(&region) {
-            return Err(Status::permission_denied(format!(
+            return Err(Error::PermissionDenied(format!(
                 "region {region:?} is not a region of this federation"
-            )));
+            ))
+            .into());
         }
         Ok(region)
     }
@@ -316,9 +323,10 @@ impl FederationService for SyncHub {
             Some(region) => region,
             None if self.insecure => request.region.clone(),
             None => {
-                return Err(Status::unauthenticated(
-                    "a move needs a region's client certificate signed by the federation CA",
-                ));
+                return Err(Error::Unauthenticated(
+                    "a move needs a region's client certificate signed by the federation CA".into(),
+                )
+                .into());
             }
         };
         Ok(Response::new(self.transfer(&region, &request).await?))

@@ -118,10 +118,17 @@ fn handed_over_to<'a>(change: &'a ProfileState, sender: &str) -> Option<&'a str>
     (!home.is_empty() && home != sender).then_some(home)
 }
 
+/// A stored state; none stored reads as the empty state. A stored state that does
+/// not decode (a corrupt row) is logged and read as empty too, so the incoming
+/// change replaces it.
 fn decode_state(bytes: Option<&[u8]>) -> ProfileState {
-    bytes
-        .and_then(|b| ProfileState::decode(b).ok())
-        .unwrap_or_default()
+    let Some(bytes) = bytes else {
+        return ProfileState::default();
+    };
+    ProfileState::decode(bytes).unwrap_or_else(|error| {
+        tracing::error!(%error, "a stored profile state does not decode; read as empty");
+        ProfileState::default()
+    })
 }
 
 /// Appends the changes `region` sent, in one transaction: a change for a member whose

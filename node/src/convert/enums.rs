@@ -64,9 +64,17 @@ pub fn stored<E: WireEnum>(value: E) -> String {
 }
 
 /// The value a stored name stands for; a name this build does not know reads as
-/// unspecified rather than failing the whole read.
+/// unspecified rather than failing the whole read, and is logged as an error (a
+/// corrupt row, or a value written by a newer build).
 pub fn from_stored<E: WireEnum>(stored: &str) -> E {
-    E::from_name(&format!("{}{}", E::PREFIX, stored.to_ascii_uppercase())).unwrap_or_default()
+    E::from_name(&format!("{}{}", E::PREFIX, stored.to_ascii_uppercase())).unwrap_or_else(|| {
+        tracing::error!(
+            stored,
+            kind = E::PREFIX,
+            "a stored value names no known enum value; read as unspecified"
+        );
+        E::default()
+    })
 }
 
 /// The wire value of `field`, which must be a known value and, when `required`, not

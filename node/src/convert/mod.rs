@@ -16,6 +16,8 @@ pub mod review;
 use chrono::{DateTime, Utc};
 use prost_types::{FieldMask, Timestamp};
 
+pub use crate::store::strings_from_json;
+
 use crate::error::{Error, Result};
 
 /// A database time as a protobuf `Timestamp`.
@@ -47,19 +49,6 @@ pub fn required_time(field: &str, value: Option<&Timestamp>) -> Result<DateTime<
 /// JSON array of strings, as stored.
 pub fn json_strings(values: &[String]) -> serde_json::Value {
     serde_json::Value::from(values.to_vec())
-}
-
-/// Strings back from a stored JSON array; anything else reads as empty.
-pub fn strings_from_json(value: &serde_json::Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The paths of an update mask, which must name at least one field; `*` names all.

@@ -16,8 +16,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
 use super::{moves, replica};
+use crate::context::NodeContext;
 use crate::error::{Error, Result};
-use crate::service::NodeContext;
 use crate::settings::{GatewayLink, TlsFiles};
 use crate::store::entity::outbox;
 

@@ -18,9 +18,9 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConfl
 use uuid::Uuid;
 
 use super::publish;
+use crate::context::NodeContext;
 use crate::convert::{self, member::RowIdentity};
 use crate::error::Result;
-use crate::service::NodeContext;
 use crate::store::entity::{arrival, departure, member, remote_profile};
 use crate::store::rows;
 
@@ -87,7 +87,7 @@ pub async fn release(
     .exec(&txn)
     .await?;
     crate::store::members::delete(&txn, id).await?;
-    crate::service::member_leaves(&txn, id).await?;
+    crate::store::members::member_leaves(&txn, id).await?;
     publish::enqueue(&txn, &state).await?;
     txn.commit().await?;
     context.outbox_ready.notify_one();

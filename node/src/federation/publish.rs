@@ -21,8 +21,29 @@ use crate::store::entity::{member, outbox};
 pub const PUBLISHED: &str = "~published";
 
 /// Per-field stamps of a member row (field name → HLC).
+/// Stamps that cannot be read (a corrupt row) are logged and read as none, so the
+/// next edit of each field wins over them.
 fn stamps_of(row: &member::Model) -> BTreeMap<String, u64> {
-    serde_json::from_str(&row.profile_stamps).unwrap_or_default()
+    serde_json::from_str(&row.profile_stamps).unwrap_or_else(|error| {
+        tracing::error!(
+            member_id = %row.id,
+            %error,
+            "stored profile stamps are unreadable; read as none"
+        );
+        BTreeMap::new()
+    })
+}
+
+/// The member id of a state this node made; a state with an unreadable id (which
+/// the node never makes) is logged and stored under the nil id.
+fn member_id_of(state: &ProfileState) -> uuid::Uuid {
+    uuid::Uuid::try_parse(&state.member_id).unwrap_or_else(|_| {
+        tracing::error!(
+            member_id = %state.member_id,
+            "a profile state to publish has an unreadable member id; stored under the nil id"
+        );
+        uuid::Uuid::nil()
+    })
 }
 
 fn shared_profile(row: &member::Model) -> SharedProfile {
@@ -116,9 +137,8 @@ pub fn erasure(row: &member::Model, clock: &HlcClock, region: &str) -> Option<Pr
 
 /// Adds a state to the outbox; call inside the transaction of the change.
 pub async fn enqueue(db: &impl ConnectionTrait, state: &ProfileState) -> Result<()> {
-    let member_id = uuid::Uuid::try_parse(&state.member_id).unwrap_or_default();
     outbox::Entity::insert(outbox::ActiveModel {
-        member_id: Set(member_id),
+        member_id: Set(member_id_of(state)),
         state: Set(state.encode_to_vec()),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -136,7 +156,7 @@ pub async fn enqueue_all(db: &impl ConnectionTrait, states: &[ProfileState]) -> 
     }
     let now = Utc::now();
     let rows = states.iter().map(|state| outbox::ActiveModel {
-        member_id: Set(uuid::Uuid::try_parse(&state.member_id).unwrap_or_default()),
+        member_id: Set(member_id_of(state)),
         state: Set(state.encode_to_vec()),
         created_at: Set(now),
         ..Default::default()

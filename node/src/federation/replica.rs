@@ -15,8 +15,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::context::NodeContext;
 use crate::error::Result;
-use crate::service::NodeContext;
 use crate::store::entity::{member, remote_profile, sync_cursor};
 
 /// The peer name of the gateway's log in `sync_cursor`.

@@ -1,6 +1,7 @@
 //! Matching within a region's rules: published opportunities for a member, ranked
 //! by how well they fit ([`rank`]), among those the rules allow.
 
+pub mod buddies;
 pub mod catalogue;
 pub mod rank;
 

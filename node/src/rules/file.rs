@@ -26,6 +26,12 @@ pub struct RulesError {
     pub message: String,
 }
 
+impl From<RulesError> for crate::error::Error {
+    fn from(error: RulesError) -> Self {
+        crate::error::Error::Rules(error.to_string())
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {

@@ -4,8 +4,8 @@
 use passage_proto::v1::{self, audit_service_server::AuditService};
 use tonic::{Request, Response, Status};
 
-use super::NodeContext;
 use crate::audit::{self, AuditQuery};
+use crate::context::NodeContext;
 use crate::convert;
 use crate::error::Error;
 use crate::store::PageRequest;

@@ -4,17 +4,17 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, buddy_service_server::BuddyService};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use passage_server::access::with_subject;
+use sea_orm::ConnectionTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::NodeContext;
-use super::buddy_proposal::{self, Buddy, Candidate};
+use crate::context::NodeContext;
 use crate::convert::{self, enums, json_strings, strings_from_json};
 use crate::error::{Error, Result};
-use crate::federation::moves;
+use crate::matching::buddies::{self as buddy_proposal, Buddy, Candidate};
+use crate::membership::{self, Presence};
 use crate::store::{
     PageRequest, buddies,
     entity::{buddy_pair, member},
@@ -74,15 +74,15 @@ impl BuddyApi {
 
 /// A pair can only become active while both members are members of this region.
 async fn check_still_here(db: &impl ConnectionTrait, region: &str, id: Uuid) -> Result<()> {
-    if member::Entity::find_by_id(id).one(db).await?.is_some() {
-        return Ok(());
+    match membership::presence(db, id).await? {
+        Presence::Here(_) => Ok(()),
+        Presence::Unknown => Err(Error::FailedPrecondition(format!(
+            "member {id} is no longer a member of {region}; decline this pair"
+        ))),
+        elsewhere => Err(elsewhere
+            .refusal("", id, "decline this pair")
+            .unwrap_or_else(|| Error::not_found("member", id))),
     }
-    Err(Error::FailedPrecondition(
-        match moves::moved_to(db, id).await? {
-            Some(to) => format!("member {id} moved to {to}; decline this pair"),
-            None => format!("member {id} is no longer a member of {region}; decline this pair"),
-        },
-    ))
 }
 
 fn candidate(row: &member::Model) -> Candidate {

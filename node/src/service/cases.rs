@@ -3,16 +3,16 @@
 //! notes are never synced and never reach the gateway's database.
 
 use chrono::Utc;
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, case_service_server::CaseService};
+use passage_server::access::with_subject;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::NodeContext;
-use super::region_member::member_here;
+use crate::context::NodeContext;
 use crate::convert::{casework as wire, coaching::required_date, enums};
 use crate::error::{Error, Result};
+use crate::membership::member_here;
 use crate::store::{
     PageRequest, casework,
     entity::{case_file, case_next_step, case_note},

@@ -6,16 +6,16 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use chrono::{NaiveDate, Utc};
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, coaching_service_server::CoachingService};
+use passage_server::access::with_subject;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::NodeContext;
-use super::region_member::member_here;
+use crate::context::NodeContext;
 use crate::convert::{self, coaching as wire, enums};
 use crate::error::{Error, Result};
+use crate::membership::member_here;
 use crate::store::{
     PageRequest, casework, coaching,
     entity::{coaching_cohort, coaching_enrolment, coaching_programme, coaching_session},

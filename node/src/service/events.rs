@@ -5,16 +5,16 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, event_service_server::EventService};
+use passage_server::access::with_subject;
 use sea_orm::ConnectionTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::NodeContext;
-use super::region_member::member_here;
+use crate::context::NodeContext;
 use crate::convert::{self, enums};
 use crate::error::{Error, Result};
+use crate::membership::member_here;
 use crate::store::{
     PageRequest,
     entity::{community_event, event_registration, fair_presentation, opportunity, organisation},

@@ -3,15 +3,15 @@
 //! OpenEmbassy's expert pool does.
 
 use chrono::Utc;
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, expert_pool_service_server::ExpertPoolService};
+use passage_server::access::with_subject;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::NodeContext;
-use super::region_member::member_here;
+use crate::context::NodeContext;
 use crate::convert::casework as wire;
 use crate::error::{Error, Result};
+use crate::membership::member_here;
 use crate::store::{PageRequest, casework, entity::expert, rows};
 use crate::validate;
 

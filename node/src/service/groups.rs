@@ -2,16 +2,16 @@
 //! groups of this region, who is in them, their meetings and who came.
 
 use chrono::Utc;
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, group_service_server::GroupService};
+use passage_server::access::with_subject;
 use sea_orm::ConnectionTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::NodeContext;
-use super::region_member::member_here;
+use crate::context::NodeContext;
 use crate::convert::{self, enums};
 use crate::error::{Error, Result};
+use crate::membership::member_here;
 use crate::store::{
     PageRequest,
     entity::{community_group, group_meeting, group_membership, meeting_attendance},

@@ -3,16 +3,18 @@
 //! from the answers is in `knowledge_base.rs`.
 
 use chrono::Utc;
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, helpdesk_service_server::HelpdeskService};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+use passage_server::access::with_subject;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{NodeContext, knowledge_base, region_member::member_here};
+use crate::context::NodeContext;
 use crate::convert::helpdesk::{answerer_to_wire, question_to_wire};
 use crate::convert::{enums, json_strings};
 use crate::error::{Error, Result};
+use crate::knowledge_base;
+use crate::membership::member_here;
 use crate::store::entity::{helpdesk_answerer, helpdesk_question};
 use crate::store::helpdesk::{self as store, QuestionFilter};
 use crate::store::{PageRequest, rows};
@@ -34,52 +36,6 @@ impl HelpdeskApi {
     pub fn new(context: NodeContext) -> Self {
         HelpdeskApi { context }
     }
-}
-
-/// Takes `member_id` off the answerers and routes their open questions again (to
-/// another speaker, or back to UNROUTED); `None` when they were no answerer. Also
-/// run when a member is deleted or moves away, in the same transaction.
-pub(crate) async fn withdraw_answerer(
-    db: &impl ConnectionTrait,
-    member_id: uuid::Uuid,
-) -> Result<Option<Vec<helpdesk_question::Model>>> {
-    let deleted = helpdesk_answerer::Entity::delete_by_id(member_id)
-        .exec(db)
-        .await?;
-    if deleted.rows_affected == 0 {
-        return Ok(None);
-    }
-    let open = store::questions_with_status(db, "routed", Some(member_id), None).await?;
-    let mut rerouted = Vec::with_capacity(open.len());
-    for question in open {
-        rerouted.push(route(db, question).await?);
-    }
-    Ok(Some(rerouted))
-}
-
-/// Routes a question to the answerer who speaks its language and has the fewest
-/// open questions (the earliest registered on a tie), or leaves it UNROUTED.
-async fn route(
-    db: &impl ConnectionTrait,
-    question: helpdesk_question::Model,
-) -> Result<helpdesk_question::Model> {
-    let answerers = store::answerers(db).await?;
-    let counts = store::open_counts(db).await?;
-    let chosen = answerers
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| store::speaks(a, &question.language))
-        .min_by_key(|(order, a)| (counts.get(&a.member_id).copied().unwrap_or(0), *order))
-        .map(|(_, a)| a.member_id);
-    let mut active = question.into_active_model();
-    active.status = Set(if chosen.is_some() {
-        "routed"
-    } else {
-        "unrouted"
-    }
-    .to_owned());
-    active.answerer_member_id = Set(chosen);
-    Ok(active.update(db).await?)
 }
 
 fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>> {
@@ -143,7 +99,7 @@ impl HelpdeskService for HelpdeskApi {
             store::questions_with_status(&txn, "unrouted", None, Some(&languages)).await?;
         let routed = waiting.len();
         for question in waiting {
-            route(&txn, question).await?;
+            store::route(&txn, question).await?;
         }
         let open = store::open_counts(&txn).await?;
         txn.commit().await.map_err(Error::from)?;
@@ -163,7 +119,7 @@ impl HelpdeskService for HelpdeskApi {
     ) -> Result<Response<v1::UnregisterAnswererResponse>, Status> {
         let member_id = validate::id("member_id", &request.into_inner().member_id)?;
         let (_turn, txn) = self.context.begin_write().await?;
-        let Some(rerouted) = withdraw_answerer(&txn, member_id).await? else {
+        let Some(rerouted) = store::withdraw_answerer(&txn, member_id).await? else {
             return Err(Error::not_found("answerer", member_id).into());
         };
         let rerouted: Vec<_> = rerouted.iter().map(question_to_wire).collect();
@@ -233,7 +189,7 @@ impl HelpdeskService for HelpdeskApi {
             },
         )
         .await?;
-        let routed = route(&txn, asked).await?;
+        let routed = store::route(&txn, asked).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(
             question_id = %routed.id, language = %routed.language, status = %routed.status,

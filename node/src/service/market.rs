@@ -5,7 +5,7 @@ use passage_proto::v1::{self, market_service_server::MarketService};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::NodeContext;
+use crate::context::NodeContext;
 use crate::convert::{self, enums, market::RowStamp};
 use crate::error::{Error, Result};
 use crate::store::{
@@ -100,21 +100,23 @@ impl MarketService for MarketApi {
             .ok_or_else(|| Error::invalid("organisation", "must be set"))?;
         let id = validate::id("organisation.id", &incoming.id)?;
         let paths = convert::mask_paths(request.update_mask.as_ref())?;
-        let saved =
-            rows::update::<organisation::Entity>(&self.context.db, id, "organisation", |row| {
-                let mut wire = convert::market::organisation_to_wire(&row);
-                convert::market::apply_organisation_mask(&mut wire, &incoming, &paths)?;
-                convert::market::organisation_to_row(
-                    &wire,
-                    "organisation",
-                    RowStamp {
-                        id: row.id,
-                        created_at: row.created_at,
-                        updated_at: Utc::now(),
-                    },
-                )
-            })
-            .await?;
+        let (turn, txn) = self.context.begin_write().await?;
+        let saved = rows::update::<organisation::Entity>(&txn, id, "organisation", |row| {
+            let mut wire = convert::market::organisation_to_wire(&row);
+            convert::market::apply_organisation_mask(&mut wire, &incoming, &paths)?;
+            convert::market::organisation_to_row(
+                &wire,
+                "organisation",
+                RowStamp {
+                    id: row.id,
+                    created_at: row.created_at,
+                    updated_at: Utc::now(),
+                },
+            )
+        })
+        .await?;
+        txn.commit().await.map_err(Error::from)?;
+        drop(turn);
         // The organisation's kind is part of what rules read of its opportunities.
         self.context
             .catalogue
@@ -194,38 +196,34 @@ impl MarketService for MarketApi {
         let id = validate::id("opportunity.id", &incoming.id)?;
         let paths = convert::mask_paths(request.update_mask.as_ref())?;
         let approvals_to_publish = self.context.review_policy.approvals_to_publish;
-        let saved =
-            rows::update::<opportunity::Entity>(&self.context.db, id, "opportunity", |row| {
-                let mut wire = convert::market::opportunity_to_wire(&row);
-                convert::market::check_content_change(
-                    row.id,
-                    &row.status,
-                    &wire,
-                    &incoming,
-                    &paths,
-                )?;
-                convert::market::apply_opportunity_mask(&mut wire, &incoming, &paths)?;
-                let changed = convert::market::opportunity_to_row(
-                    &wire,
-                    "opportunity",
-                    RowStamp {
-                        id: row.id,
-                        created_at: row.created_at,
-                        updated_at: Utc::now(),
-                    },
-                )?;
-                convert::market::check_status_change(
-                    row.id,
-                    &row.status,
-                    &changed.status,
-                    approvals_to_publish,
-                )?;
-                Ok(opportunity::Model {
-                    organisation_id: row.organisation_id,
-                    ..changed
-                })
+        let (turn, txn) = self.context.begin_write().await?;
+        let saved = rows::update::<opportunity::Entity>(&txn, id, "opportunity", |row| {
+            let mut wire = convert::market::opportunity_to_wire(&row);
+            convert::market::check_content_change(row.id, &row.status, &wire, &incoming, &paths)?;
+            convert::market::apply_opportunity_mask(&mut wire, &incoming, &paths)?;
+            let changed = convert::market::opportunity_to_row(
+                &wire,
+                "opportunity",
+                RowStamp {
+                    id: row.id,
+                    created_at: row.created_at,
+                    updated_at: Utc::now(),
+                },
+            )?;
+            convert::market::check_status_change(
+                row.id,
+                &row.status,
+                &changed.status,
+                approvals_to_publish,
+            )?;
+            Ok(opportunity::Model {
+                organisation_id: row.organisation_id,
+                ..changed
             })
-            .await?;
+        })
+        .await?;
+        txn.commit().await.map_err(Error::from)?;
+        drop(turn);
         // Matching reads published opportunities from memory: follow the change.
         self.context
             .catalogue

@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, match_service_server::MatchService};
+use passage_server::access::with_subject;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tonic::{Request, Response, Status};
 
-use super::NodeContext;
 use super::rules::{decision_date, decision_to_wire, member_facts, opportunity_facts};
+use crate::context::NodeContext;
 use crate::convert::{self, strings_from_json};
 use crate::error::{Error, Result};
 use crate::matching::{self, rank::Fit};
@@ -98,7 +98,7 @@ impl MatchService for MatchApi {
             matching::opportunities_for(&decided_with, &listing, &facts, date, limit)
         })
         .await
-        .map_err(|e| Status::internal(format!("matching: {e}")))?
+        .map_err(|e| Error::Internal(format!("matching: {e}")))?
         .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
         let ranked = started.elapsed();
 

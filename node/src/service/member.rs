@@ -1,17 +1,18 @@
 //! `passage.v1.MemberService`: members of this region.
 
 use chrono::Utc;
-use passage_proto::access::with_subject;
 use passage_proto::v1::{
     self, federation_service_client::FederationServiceClient, member_service_server::MemberService,
 };
+use passage_server::access::with_subject;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::{NodeContext, member_updates};
+use crate::context::NodeContext;
 use crate::convert::{self, enums, member::RowIdentity};
 use crate::error::Error;
 use crate::federation::{moves, publish, replica};
+use crate::membership::{self, Presence, updates as member_updates};
 use crate::store::{PageRequest, entity::member, members, rows};
 use crate::validate;
 
@@ -36,17 +37,17 @@ impl MemberApi {
     /// region their token is for, which must be their home.
     async fn member_may_move(
         &self,
-        caller: &passage_proto::access::Caller,
+        caller: &passage_server::access::Caller,
         id: Uuid,
-    ) -> Result<(), Status> {
+    ) -> Result<(), Error> {
         if caller.member_id.as_deref() != Some(id.to_string().as_str()) {
-            return Err(Status::permission_denied(
-                "member_id: a member may only ask to move themself",
+            return Err(Error::PermissionDenied(
+                "member_id: a member may only ask to move themself".into(),
             ));
         }
         let home = replica::home_region(&self.context.db, id).await?;
         if home.is_some() && home.as_deref() != caller.region.as_deref() {
-            return Err(Status::permission_denied(format!(
+            return Err(Error::PermissionDenied(format!(
                 "the member's token is for region {}, but their home is {}",
                 caller.region.as_deref().unwrap_or("none"),
                 home.as_deref().unwrap_or("unknown")
@@ -55,24 +56,16 @@ impl MemberApi {
         Ok(())
     }
 
+    /// A member this region does not hold: where they are instead, when known.
     async fn not_home(&self, error: Error, id: Uuid) -> Error {
         let Error::NotFound { .. } = error else {
             return error;
         };
-        match moves::moved_to(&self.context.db, id).await {
-            Ok(Some(to)) => {
-                return Error::FailedPrecondition(format!(
-                    "member {id} moved to {to}; change them there"
-                ));
-            }
-            Ok(None) => {}
-            Err(lookup) => return lookup,
-        }
-        match replica::home_region(&self.context.db, id).await {
-            Ok(Some(home)) => Error::FailedPrecondition(format!(
-                "member {id} belongs to region {home}; change it there"
-            )),
-            Ok(None) => error,
+        match membership::presence(&self.context.db, id).await {
+            Ok(Presence::Here(_) | Presence::Unknown) => error,
+            Ok(elsewhere) => elsewhere
+                .refusal("", id, "change them there")
+                .unwrap_or(error),
             Err(lookup) => lookup,
         }
     }
@@ -161,12 +154,12 @@ impl MemberService for MemberApi {
             }],
             done,
         });
-        let unavailable = || Status::unavailable("the node is shutting down; try again");
+        let unavailable = || Error::Unavailable("the node is shutting down; try again".into());
         queued.await.map_err(|_| unavailable())?;
         let saved = match answer.await.map_err(|_| unavailable())? {
             Ok(mut saved) => saved
                 .pop()
-                .ok_or_else(|| Status::internal("no member saved"))?,
+                .ok_or_else(|| Error::Internal("no member saved".into()))?,
             Err((_, error)) => return Err(self.not_home(error, id).await.into()),
         };
         tracing::info!(member_id = %saved.id, fields = ?paths, "member updated");
@@ -209,7 +202,7 @@ impl MemberService for MemberApi {
         let ids: Vec<Uuid> = changes.iter().map(|change| change.id).collect();
         let (done, answer) = tokio::sync::oneshot::channel();
         let queued = self.updates.send(member_updates::Update { changes, done });
-        let unavailable = || Status::unavailable("the node is shutting down; try again");
+        let unavailable = || Error::Unavailable("the node is shutting down; try again".into());
         queued.await.map_err(|_| unavailable())?;
         let saved = match answer.await.map_err(|_| unavailable())? {
             Ok(saved) => saved,
@@ -249,7 +242,7 @@ impl MemberService for MemberApi {
             Err(error) => return Err(self.not_home(error, id).await.into()),
         };
         members::delete(&txn, id).await?;
-        super::member_leaves(&txn, id).await?;
+        members::member_leaves(&txn, id).await?;
         let erased = crate::store::erasure::erase_member_records(&txn, id).await?;
         let erasure = publish::erasure(&row, &self.context.clock, &self.context.region);
         if let Some(state) = &erasure {
@@ -272,10 +265,10 @@ impl MemberService for MemberApi {
         &self,
         request: Request<v1::TransferMemberRequest>,
     ) -> Result<Response<v1::TransferMemberResponse>, Status> {
-        let caller = passage_proto::access::Caller::of(&request)?.clone();
+        let caller = passage_server::access::Caller::of(&request)?.clone();
         let request = request.into_inner();
         let id = validate::id("member_id", &request.member_id)?;
-        if caller.role == passage_proto::access::Role::Member {
+        if caller.role == passage_server::access::Role::Member {
             self.member_may_move(&caller, id).await?;
         }
         let requested_by = validate::required_text("requested_by", &request.requested_by, 120)?;
@@ -391,17 +384,17 @@ fn within(prefix: &str, error: Error) -> Error {
 /// What a member may change of themself: their shared profile. Their residence
 /// status, permits and the other regional facts the rules read are recorded by
 /// the chapter admin.
-fn member_may_change(own: Uuid, id: Uuid, paths: &[String]) -> Result<(), Status> {
+fn member_may_change(own: Uuid, id: Uuid, paths: &[String]) -> Result<(), Error> {
     if own != id {
-        return Err(Status::permission_denied(
-            "a member may only act on their own profile and applications",
+        return Err(Error::PermissionDenied(
+            "a member may only act on their own profile and applications".into(),
         ));
     }
     match paths
         .iter()
         .find(|path| !(path.as_str() == "profile" || path.starts_with("profile.")))
     {
-        Some(path) => Err(Status::permission_denied(format!(
+        Some(path) => Err(Error::PermissionDenied(format!(
             "update_mask: a member may change their profile only, not {path:?}; \
              the chapter admin records residence status and permits"
         ))),

@@ -3,21 +3,16 @@
 
 mod audit;
 mod buddies;
-mod buddy_proposal;
 mod cases;
 mod coaching;
 mod events;
 mod expert_pool;
 mod groups;
 mod helpdesk;
-mod knowledge_base;
 mod market;
 mod matching;
 mod member;
-mod member_updates;
 mod placements;
-mod region_member;
-mod retention;
 mod review;
 mod rules;
 mod stats;
@@ -34,80 +29,6 @@ pub use market::MarketApi;
 pub use matching::MatchApi;
 pub use member::MemberApi;
 pub use placements::PlacementApi;
-pub(crate) use region_member::member_leaves;
 pub use review::ReviewApi;
 pub use rules::{RulesApi, decision_to_wire};
 pub use stats::{RegionStatsApi, residence_class};
-
-use std::sync::Arc;
-
-use passage_proto::hlc::HlcClock;
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
-use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
-use tonic::transport::Channel;
-
-use crate::matching::Catalogue;
-use crate::review_policy::ReviewPolicy;
-use crate::rules::ActiveRules;
-
-/// What every service of a node shares.
-#[derive(Clone)]
-pub struct NodeContext {
-    pub db: DatabaseConnection,
-    /// The region this node serves, as its slug.
-    pub region: String,
-    /// Stamps shared-profile writes.
-    pub clock: Arc<HlcClock>,
-    /// Poked after a commit that added to the outbox.
-    pub outbox_ready: Arc<Notify>,
-    /// The gateway, for requests outside the `Sync` stream (moves); connected
-    /// lazily. None for a region outside any federation.
-    pub gateway: Option<Channel>,
-    /// How many community approvals publish an opportunity, and rejections close
-    /// it (settings `[review]`).
-    pub review_policy: ReviewPolicy,
-    /// The region's labour-market rules, swapped whole on reload.
-    pub rules: Arc<ActiveRules>,
-    /// The published opportunities, in memory for matching; refreshed after every
-    /// write that can change what is published.
-    pub catalogue: Arc<Catalogue>,
-    /// Member and federation writes take turns here rather than in the database:
-    /// SQLite makes a writer that finds the database locked sleep and retry, which
-    /// costs milliseconds per write under load.
-    write_turn: Arc<Mutex<()>>,
-}
-
-/// Held while a write transaction is open; the next writer waits for it.
-pub type WriteTurn = OwnedMutexGuard<()>;
-
-impl NodeContext {
-    /// Waits for this node's turn to write, then starts the write transaction.
-    /// Keep the turn until the transaction is committed or dropped.
-    pub async fn begin_write(&self) -> crate::Result<(WriteTurn, DatabaseTransaction)> {
-        let turn = self.write_turn.clone().lock_owned().await;
-        let txn = passage_migrations::begin_write(&self.db).await?;
-        Ok((turn, txn))
-    }
-
-    /// Waits for this node's turn to write a single statement.
-    pub async fn write_turn(&self) -> WriteTurn {
-        self.write_turn.clone().lock_owned().await
-    }
-}
-
-impl NodeContext {
-    pub fn new(db: DatabaseConnection, region: String) -> Self {
-        let rules = Arc::new(ActiveRules::none(&region));
-        NodeContext {
-            db,
-            region,
-            clock: Arc::new(HlcClock::default()),
-            outbox_ready: Arc::new(Notify::new()),
-            gateway: None,
-            review_policy: ReviewPolicy::default(),
-            rules,
-            catalogue: Arc::new(Catalogue::default()),
-            write_turn: Arc::new(Mutex::new(())),
-        }
-    }
-}

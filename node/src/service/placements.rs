@@ -2,17 +2,19 @@
 //! rules, their stages, the placements they become, and retention.
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, placement_service_server::PlacementService};
+use passage_server::access::with_subject;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::region_member::member_here;
-use super::{NodeContext, decision_to_wire, retention};
+use super::decision_to_wire;
+use crate::context::NodeContext;
 use crate::convert::{self, enums, json_strings, placements::placement_kind};
 use crate::error::{Error, Result};
+use crate::membership::member_here;
+use crate::retention;
 use crate::rules::{MemberFacts, OpportunityFacts};
 use crate::store::placements::{self as store, ApplicationFilter, OPEN_STAGES, PlacementFilter};
 use crate::store::{
@@ -507,9 +509,10 @@ impl PlacementService for PlacementApi {
             (Some(own), None) => Some(own),
             (Some(own), Some(asked_for)) if own == asked_for => Some(own),
             (Some(_), Some(_)) => {
-                return Err(Status::permission_denied(
-                    "member_id: a member may only list their own applications",
-                ));
+                return Err(Error::PermissionDenied(
+                    "member_id: a member may only list their own applications".into(),
+                )
+                .into());
             }
         };
         let filter = ApplicationFilter {

@@ -3,18 +3,18 @@
 
 use chrono::Utc;
 use passage_proto::v1::{self, review_service_server::ReviewService};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use super::NodeContext;
+use crate::context::NodeContext;
 use crate::convert::{self, enums};
 use crate::error::{Error, Result};
-use crate::federation::{moves, replica};
+use crate::membership::{self, Presence};
 use crate::review_policy::{Outcome, Verdict};
 use crate::store::{
     PageRequest,
-    entity::{member, opportunity, opportunity_review},
+    entity::{opportunity, opportunity_review},
     review, rows,
 };
 use crate::validate;
@@ -36,18 +36,15 @@ impl ReviewApi {
 /// The reviewer must be a newcomer of `region`: `NotFound` when no one has this id
 /// here, `FailedPrecondition` saying why when someone does but may not review.
 async fn check_reviewer(db: &impl ConnectionTrait, region: &str, id: Uuid) -> Result<()> {
-    let Some(row) = member::Entity::find_by_id(id).one(db).await? else {
-        if let Some(to) = moves::moved_to(db, id).await? {
-            return Err(Error::FailedPrecondition(format!(
-                "member {id} moved to {to}; only members of {region} review its opportunities"
-            )));
-        }
-        if let Some(home) = replica::home_region(db, id).await? {
-            return Err(Error::FailedPrecondition(format!(
-                "member {id} belongs to region {home}; only members of {region} review its opportunities"
-            )));
-        }
-        return Err(Error::not_found("member", id));
+    let presence = membership::presence(db, id).await?;
+    let Presence::Here(row) = presence else {
+        return Err(presence
+            .refusal(
+                "",
+                id,
+                &format!("only members of {region} review its opportunities"),
+            )
+            .unwrap_or_else(|| Error::not_found("member", id)));
     };
     if row.role != "newcomer" {
         return Err(Error::FailedPrecondition(format!(

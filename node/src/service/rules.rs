@@ -2,11 +2,11 @@
 //! rules in force, and reloading them.
 
 use chrono::{NaiveDate, Utc};
-use passage_proto::access::with_subject;
 use passage_proto::v1::{self, rules_service_server::RulesService};
+use passage_server::access::with_subject;
 use tonic::{Request, Response, Status};
 
-use super::NodeContext;
+use crate::context::NodeContext;
 use crate::convert::timestamp;
 use crate::error::{Error, Result};
 use crate::rules::{Decision, Effect, MemberFacts, OpportunityFacts, Rule, RuleSet};
@@ -167,7 +167,7 @@ impl RulesService for RulesApi {
         let active = self.context.rules.clone();
         let reloaded = tokio::task::spawn_blocking(move || active.reload())
             .await
-            .map_err(|e| Status::internal(format!("reloading the rules: {e}")))?;
+            .map_err(|e| Error::Internal(format!("reloading the rules: {e}")))?;
         let rules = reloaded.map_err(|error| {
             tracing::warn!(%error, "rules reload refused; the old rules stay in force");
             Error::FailedPrecondition(format!(

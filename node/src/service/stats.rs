@@ -9,7 +9,7 @@ use passage_proto::months::{Month, MonthSpan};
 use passage_proto::v1::{self, region_stats_service_server::RegionStatsService};
 use tonic::{Request, Response, Status};
 
-use super::NodeContext;
+use crate::context::NodeContext;
 use crate::convert;
 use crate::error::{Error, Result};
 use crate::store::stats;
@@ -268,7 +268,7 @@ impl RegionStatsApi {
 struct PlacementFigures {
     started: BTreeMap<(Month, String), i64>,
     days_to_first: BTreeMap<Month, Vec<f64>>,
-    in_span: Vec<super::retention::Stay>,
+    in_span: Vec<crate::retention::Stay>,
 }
 
 impl PlacementFigures {
@@ -293,7 +293,7 @@ impl PlacementFigures {
             *earliest = (*earliest).min(*start);
             if let Some(month) = month_of_day(*start).filter(|m| span.contains(*m)) {
                 *started.entry((month, kind.clone())).or_insert(0) += 1;
-                in_span.push(super::retention::Stay {
+                in_span.push(crate::retention::Stay {
                     kind: kind.clone(),
                     start: *start,
                     end: *end,
@@ -320,7 +320,7 @@ impl PlacementFigures {
     /// Retention at 3, 6 and 12 months of the placements started in the span: per
     /// mark, (retained, ended before).
     fn retention(&self, today: chrono::NaiveDate) -> Vec<(u32, Vec<(String, i64)>)> {
-        let (all, _) = super::retention::retention(&self.in_span, today);
+        let (all, _) = crate::retention::retention(&self.in_span, today);
         all.marks
             .iter()
             .map(|mark| {

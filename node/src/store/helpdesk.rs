@@ -5,14 +5,14 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Query,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
 };
 use uuid::Uuid;
 
 use super::entity::{article, article_translation, helpdesk_answerer, helpdesk_question};
+use super::strings_from_json;
 use super::{Page, PageRequest, rows};
-use crate::convert::strings_from_json;
 use crate::error::Result;
 
 /// Every answerer, earliest registered first.
@@ -194,4 +194,50 @@ pub async fn list_articles(
         select = select.filter(article::Column::LastReviewedOn.lte(day));
     }
     rows::page(db, select, article::Column::Id, request, |a| a.id).await
+}
+
+/// Takes `member_id` off the answerers and routes their open questions again (to
+/// another speaker, or back to UNROUTED); `None` when they were no answerer. Also
+/// run when a member is deleted or moves away, in the same transaction.
+pub async fn withdraw_answerer(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+) -> Result<Option<Vec<helpdesk_question::Model>>> {
+    let deleted = helpdesk_answerer::Entity::delete_by_id(member_id)
+        .exec(db)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Ok(None);
+    }
+    let open = questions_with_status(db, "routed", Some(member_id), None).await?;
+    let mut rerouted = Vec::with_capacity(open.len());
+    for question in open {
+        rerouted.push(route(db, question).await?);
+    }
+    Ok(Some(rerouted))
+}
+
+/// Routes a question to the answerer who speaks its language and has the fewest
+/// open questions (the earliest registered on a tie), or leaves it UNROUTED.
+pub async fn route(
+    db: &impl ConnectionTrait,
+    question: helpdesk_question::Model,
+) -> Result<helpdesk_question::Model> {
+    let answerers = answerers(db).await?;
+    let counts = open_counts(db).await?;
+    let chosen = answerers
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| speaks(a, &question.language))
+        .min_by_key(|(order, a)| (counts.get(&a.member_id).copied().unwrap_or(0), *order))
+        .map(|(_, a)| a.member_id);
+    let mut active = question.into_active_model();
+    active.status = Set(if chosen.is_some() {
+        "routed"
+    } else {
+        "unrouted"
+    }
+    .to_owned());
+    active.answerer_member_id = Set(chosen);
+    Ok(active.update(db).await?)
 }

@@ -28,3 +28,14 @@ pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
     }
     Ok(())
 }
+
+/// What a member leaves behind in the region's roles when they are deleted or move
+/// away, undone in the same transaction: they answer no more helpdesk questions
+/// (their open ones are routed again) and leave the expert pool.
+pub async fn member_leaves(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    super::helpdesk::withdraw_answerer(db, id).await?;
+    if let Some(expert) = super::casework::expert_of(db, id).await? {
+        super::casework::remove_expert(db, expert.id).await?;
+    }
+    Ok(())
+}

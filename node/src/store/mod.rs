@@ -29,3 +29,16 @@ use crate::error::Result;
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection> {
     Ok(passage_migrations::connect::<NodeMigrator>(url, max_connections).await?)
 }
+
+/// Strings back from a stored JSON array; anything else reads as empty.
+pub fn strings_from_json(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,10 +1,9 @@
 //! Reads and writes shared by every entity: find by id, keyset paging, and
-//! read-change-write inside one transaction.
+//! read-change-write inside the caller's write transaction.
 
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -47,27 +46,9 @@ where
 }
 
 /// Reads the row, lets `change` produce its new value (or refuse), and writes it,
-/// all in one transaction: a refused change writes nothing.
+/// inside the caller's write transaction (`NodeContext::begin_write`, the one way
+/// a node opens one): a refused change writes nothing once the caller drops it.
 pub async fn update<E>(
-    db: &DatabaseConnection,
-    id: Uuid,
-    kind: &'static str,
-    change: impl FnOnce(E::Model) -> Result<E::Model> + Send,
-) -> Result<E::Model>
-where
-    E: EntityTrait,
-    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
-    E::Model: IntoActiveModel<E::ActiveModel>,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
-{
-    let txn = passage_migrations::begin_write(db).await?;
-    let saved = update_in::<E>(&txn, id, kind, change).await?;
-    txn.commit().await?;
-    Ok(saved)
-}
-
-/// [`update`] inside its transaction.
-async fn update_in<E>(
     txn: &DatabaseTransaction,
     id: Uuid,
     kind: &'static str,

@@ -17,7 +17,7 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::NodeContext;
+use crate::context::NodeContext;
 use crate::convert::{self, member::RowIdentity};
 use crate::error::{Error, Result};
 use crate::federation::publish;

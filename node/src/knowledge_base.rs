@@ -10,7 +10,7 @@ use passage_proto::v1;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel};
 use uuid::Uuid;
 
-use super::NodeContext;
+use crate::context::NodeContext;
 use crate::convert::helpdesk::article_to_wire;
 use crate::error::{Error, Result};
 use crate::store::entity::{article, article_translation, helpdesk_question};

@@ -1,0 +1,26 @@
+//! The gateway's HTTP listener (`server.metrics_listen`): Prometheus metrics at
+//! `/metrics` ([`crate::metrics`]) and the central team's dashboard
+//! ([`crate::dashboard`]).
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::observed::Observed;
+use crate::{dashboard, metrics};
+
+/// Serves `/metrics` and the dashboard on `listener` until `closing` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    observed: Observed,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .merge(metrics::routes())
+        .merge(dashboard::routes())
+        .with_state(observed);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = closing.wait_for(|closing| *closing).await;
+        })
+        .await
+}

@@ -1,0 +1,194 @@
+//! The policy table: who may call each RPC of Passage, and the check of one caller
+//! against it for the region a call is for.
+
+use super::{Caller, Role};
+
+/// Who may call an RPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Anyone, without a token: health checks and reflection (the API's shape,
+    /// which is public).
+    Open,
+    /// A region's node over mTLS, checked by the sync hub against its certificate.
+    RegionCertificate,
+    /// Operators: the federation's sync state and log.
+    Operator,
+    /// The central team's aggregate statistics (central analysts and operators).
+    Statistics,
+    /// A region's counted figures: the gateway, or that region's chapter admin.
+    RegionFigures,
+    /// The chapter admin of the region the call is for.
+    ChapterAdmin,
+    /// The chapter admin of the region, or a member of it acting for themself
+    /// (the handler checks that it is themself, with [`Caller::may_act_for`]).
+    MemberSelf,
+    /// Moving home: the chapter admin of the new region (the one the call is for),
+    /// or a member asking that region to take them in — a member of the region they
+    /// leave, so their token names that one (the handler checks it is themself and
+    /// that the region is their home).
+    MemberMoving,
+}
+
+impl Policy {
+    /// Whether calls under this policy are about one region's data.
+    pub fn is_regional(self) -> bool {
+        matches!(
+            self,
+            Policy::RegionFigures
+                | Policy::ChapterAdmin
+                | Policy::MemberSelf
+                | Policy::MemberMoving
+        )
+    }
+
+    /// The roles the policy admits (regional roles only for their own region).
+    pub fn admits(self, role: Role) -> bool {
+        match self {
+            Policy::Open => true,
+            Policy::RegionCertificate => false,
+            Policy::Operator => role == Role::Operator,
+            Policy::Statistics => matches!(role, Role::CentralAnalyst | Role::Operator),
+            Policy::RegionFigures => matches!(role, Role::Gateway | Role::ChapterAdmin),
+            Policy::ChapterAdmin => role == Role::ChapterAdmin,
+            Policy::MemberSelf | Policy::MemberMoving => {
+                matches!(role, Role::ChapterAdmin | Role::Member)
+            }
+        }
+    }
+}
+
+/// Methods a member may call for themself.
+const MEMBER_SELF: [&str; 7] = [
+    "/passage.v1.MemberService/GetMember",
+    "/passage.v1.MemberService/UpdateMember",
+    "/passage.v1.MatchService/MatchOpportunities",
+    "/passage.v1.PlacementService/Apply",
+    "/passage.v1.PlacementService/GetApplication",
+    "/passage.v1.PlacementService/WithdrawApplication",
+    "/passage.v1.PlacementService/ListApplications",
+];
+
+/// Services whose every method is one region's business: its chapter admin's.
+const REGIONAL_SERVICES: [&str; 13] = [
+    "passage.v1.MemberService",
+    "passage.v1.MarketService",
+    "passage.v1.ReviewService",
+    "passage.v1.BuddyService",
+    "passage.v1.RulesService",
+    "passage.v1.MatchService",
+    "passage.v1.GroupService",
+    "passage.v1.EventService",
+    "passage.v1.CoachingService",
+    "passage.v1.ExpertPoolService",
+    "passage.v1.CaseService",
+    "passage.v1.PlacementService",
+    "passage.v1.HelpdeskService",
+];
+
+/// The policy of the method at `path` (`/package.Service/Method`); `None` for a
+/// path that names no method of Passage, which is refused.
+pub fn policy(path: &str) -> Option<Policy> {
+    let (service, method) = path.strip_prefix('/')?.split_once('/')?;
+    if method.is_empty() || method.contains('/') {
+        return None;
+    }
+    if MEMBER_SELF.contains(&path) {
+        return Some(Policy::MemberSelf);
+    }
+    if path == "/passage.v1.MemberService/TransferMember" {
+        return Some(Policy::MemberMoving);
+    }
+    match service {
+        "grpc.health.v1.Health"
+        | "grpc.reflection.v1.ServerReflection"
+        | "grpc.reflection.v1alpha.ServerReflection" => Some(Policy::Open),
+        "passage.v1.FederationService" => Some(Policy::RegionCertificate),
+        "passage.v1.FederationAdminService" => Some(Policy::Operator),
+        "passage.v1.GlobalStatsService" => Some(Policy::Statistics),
+        "passage.v1.RegionStatsService" => Some(Policy::RegionFigures),
+        "passage.v1.AuditService" => Some(Policy::ChapterAdmin),
+        service if REGIONAL_SERVICES.contains(&service) => Some(Policy::ChapterAdmin),
+        _ => None,
+    }
+}
+
+/// Checks `caller` against the policy of `path`, for a call about `region` (the
+/// region the gateway routes it to, or the node's own).
+pub fn authorise(
+    caller: &Caller,
+    policy: Policy,
+    path: &str,
+    region: Option<&str>,
+) -> Result<(), tonic::Status> {
+    let method = path.trim_start_matches('/');
+    if !policy.admits(caller.role) {
+        return Err(tonic::Status::permission_denied(format!(
+            "{} may not call {method}",
+            caller.describe()
+        )));
+    }
+    if policy.is_regional() {
+        let Some(region) = region else {
+            return Err(tonic::Status::invalid_argument(format!(
+                "{}: missing; name the region the call is for",
+                passage_proto::REGION_METADATA_KEY
+            )));
+        };
+        // A member asks another region to take them in: their token is their
+        // present region's.
+        let moving_in = policy == Policy::MemberMoving && caller.role == Role::Member;
+        if !moving_in && caller.region.as_deref() != Some(region) {
+            return Err(tonic::Status::permission_denied(format!(
+                "{} may not call {method} in region {region}",
+                caller.describe()
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn amsterdam_admin() -> Caller {
+        Caller {
+            role: Role::ChapterAdmin,
+            region: Some("amsterdam".into()),
+            member_id: None,
+            token_id: "0011223344556677".into(),
+        }
+    }
+
+    #[test]
+    fn every_service_has_a_policy_and_unknown_paths_have_none() {
+        use prost::Message;
+        let files = prost_types::FileDescriptorSet::decode(passage_proto::FILE_DESCRIPTOR_SET)
+            .expect("descriptors");
+        for file in &files.file {
+            for service in &file.service {
+                for method in &service.method {
+                    let path = format!("/{}.{}/{}", file.package(), service.name(), method.name());
+                    assert!(policy(&path).is_some(), "{path} has no policy");
+                }
+            }
+        }
+        assert_eq!(policy("/passage.v1.Unknown/Method"), None);
+        assert_eq!(policy("/passage.v1.MemberService/"), None);
+        assert_eq!(policy("no-slash"), None);
+    }
+
+    #[test]
+    fn a_chapter_admin_is_held_to_their_region() {
+        let admin = amsterdam_admin();
+        let path = "/passage.v1.CaseService/ListCases";
+        assert!(authorise(&admin, Policy::ChapterAdmin, path, Some("amsterdam")).is_ok());
+        let elsewhere = authorise(&admin, Policy::ChapterAdmin, path, Some("miami")).unwrap_err();
+        assert_eq!(elsewhere.code(), tonic::Code::PermissionDenied);
+        assert!(elsewhere.message().contains("region miami"));
+        let stats = authorise(&admin, Policy::Statistics, "/x.Y/Z", None).unwrap_err();
+        assert_eq!(stats.code(), tonic::Code::PermissionDenied);
+    }
+}

@@ -1,0 +1,8 @@
+//! The tower layers every Passage server puts in front of its gRPC services — the
+//! gateway, each region's node, and the web app for what it shares: who may call
+//! what ([`access`]: the policy table, the sealed caller, the layer), the limits on
+//! calls ([`limits`]) and the call metrics ([`call_metrics`]).
+
+pub mod access;
+pub mod call_metrics;
+pub mod limits;
