@@ -178,6 +178,7 @@ impl Federation {
                             key_file: own.key,
                         }
                     }),
+                    max_clock_skew_ms: passage_proto::hlc::DEFAULT_MAX_SKEW_MS,
                 }),
                 rules: region
                     .rules_file
@@ -206,6 +207,7 @@ impl Federation {
             regions: gateway_regions,
             federation: passage_gateway::settings::FederationSettings {
                 insecure: plan.tls.is_none(),
+                ..Default::default()
             },
             tls: plan.tls.as_ref().map(|dir| {
                 let (ca, own) = (dir.ca(), dir.gateway());
@@ -433,7 +435,8 @@ pub async fn channel_is_serving(channel: tonic::transport::Channel) -> bool {
 /// Gives the gateway at `database_url` this process's demo tokens, for `regions`
 /// (each valid for a week; tokens it holds already are kept).
 pub async fn give_demo_tokens(database_url: &str, regions: &[String]) -> anyhow::Result<()> {
-    use passage_gateway::tokens::{TokenGrant, TokenStore, access_token};
+    use passage_gateway::store::entity::access_token;
+    use passage_gateway::tokens::{TokenGrant, TokenStore};
     use sea_orm::EntityTrait;
     let db = passage_migrations::connect::<passage_migrations::GatewayMigrator>(database_url, 1)
         .await

@@ -357,6 +357,70 @@ async fn a_region_cannot_rewrite_another_regions_member() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_far_future_stamp_is_refused_and_a_later_consent_withdrawal_still_reaches_every_region() {
+    let cluster = Cluster::start(Backend::Sqlite).await;
+    let mut client = cluster.members_via_gateway().await;
+    let created = create(&mut client, "miami", amira()).await;
+    eventually("the profile reaches Amsterdam", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move { profile_in(&mut client, "amsterdam", &id).await.is_some() }
+    })
+    .await;
+
+    // A rogue (or broken) Miami sends an edit of its own member stamped at the very
+    // end of time: had it been taken, no later edit could ever win over it.
+    let refused = first_refusal(
+        cluster.gateway().await,
+        rename_attempt(&created.id, "miami"),
+    )
+    .await;
+    assert!(
+        refused.reason.contains("stamps.display_name") && refused.reason.contains("allowed skew"),
+        "{}",
+        refused.reason
+    );
+
+    // The member withdraws consent: every other region lets go of the profile.
+    let mut withdraw = created.clone();
+    withdraw.profile.as_mut().unwrap().share_across_regions = false;
+    client
+        .update_member(to(
+            "miami",
+            v1::UpdateMemberRequest {
+                member: Some(withdraw),
+                update_mask: Some(FieldMask {
+                    paths: vec!["profile.share_across_regions".into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap();
+    for region in ["amsterdam", "washington-dc"] {
+        eventually(
+            &format!("{region} lets go of the withdrawn profile"),
+            || {
+                let mut client = client.clone();
+                let id = created.id.clone();
+                async move { profile_in(&mut client, region, &id).await.is_none() }
+            },
+        )
+        .await;
+    }
+    let washington = client
+        .get_member(to(
+            "washington-dc",
+            v1::GetMemberRequest {
+                id: created.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(washington.code(), Code::NotFound);
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_mtls_profiles_sync_and_a_stream_without_a_region_certificate_is_refused() {
     let cluster = Cluster::start_secured(Backend::Sqlite).await;
     let mut client = cluster.members_via_gateway().await;

@@ -13,6 +13,7 @@ pub mod registry;
 pub mod route;
 pub mod settings;
 pub mod stats;
+pub mod store;
 pub mod sync;
 pub mod tokens;
 
@@ -129,7 +130,8 @@ pub async fn run_with_metrics(
         settings.federation.insecure,
         closing_seen,
     )
-    .await?;
+    .await?
+    .with_max_clock_skew(settings.federation.max_clock_skew_ms);
     let calls = passage_server::call_metrics::CallMetrics::new();
     let metrics_task = metrics.map(|listener| {
         tracing::info!(address = ?listener.local_addr().ok(), "metrics and dashboard serving");

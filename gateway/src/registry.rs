@@ -5,27 +5,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConfl
 
 use crate::error::Result;
 use crate::settings::RegionEntry;
-
-/// The `region` table.
-pub mod region {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-    #[sea_orm(table_name = "region")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub slug: String,
-        pub name: String,
-        pub endpoint: String,
-        pub registered_at: DateTimeUtc,
-        pub updated_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+use crate::store::entity::region;
 
 /// Records every configured region; a region seen before keeps its registration time.
 pub async fn register(db: &impl ConnectionTrait, regions: &[RegionEntry]) -> Result<()> {

@@ -110,13 +110,30 @@ pub struct TlsFiles {
 }
 
 /// How nodes sync with the gateway.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FederationSettings {
     /// Accept plaintext sync streams whose region is taken from the node's hello
     /// instead of a client certificate. Only for a federation on one machine.
     #[serde(default)]
     pub insecure: bool,
+    /// How far (milliseconds) a change's stamps may lie beyond the gateway's clock;
+    /// a change stamped further ahead is refused by name. Five minutes unless set.
+    #[serde(default = "default_max_clock_skew_ms")]
+    pub max_clock_skew_ms: u64,
+}
+
+fn default_max_clock_skew_ms() -> u64 {
+    passage_proto::hlc::DEFAULT_MAX_SKEW_MS
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        FederationSettings {
+            insecure: false,
+            max_clock_skew_ms: default_max_clock_skew_ms(),
+        }
+    }
 }
 
 /// Where the gateway listens.

@@ -4,6 +4,7 @@
 //! hold a whole federation for tests and the demo.
 
 pub mod access;
+pub mod application_stages;
 pub mod audit;
 pub mod context;
 pub mod convert;
@@ -121,6 +122,12 @@ pub async fn serve_with_metrics(
     );
     let mut context = NodeContext::new(db, settings.region.slug.clone());
     context.review_policy = settings.review;
+    if let Some(link) = &settings.gateway {
+        context.clock = std::sync::Arc::new(passage_proto::hlc::HlcClock::with_max_skew(
+            link.max_clock_skew_ms,
+        ));
+    }
+    federation::publish::seed_clock(&context.db, &context.clock).await?;
     if let Some(rules) = &settings.rules {
         let loaded = rules::ActiveRules::load(&rules.file, &settings.region.slug)?;
         let current = loaded.current();

@@ -1,11 +1,15 @@
 //! Retention at 3, 6 and 12 months, derived from placements: of the placements
 //! whose mark (start date plus the months) has passed, how many had not ended
 //! before it. A placement whose mark is still to come is not counted at that mark,
-//! so a recent placement neither helps nor hurts the figure.
+//! so a recent placement neither helps nor hurts the figure. Also the months a
+//! retention request covers (`requested_range`).
 
 use std::collections::BTreeMap;
 
-use chrono::{Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
+use passage_proto::v1;
+
+use crate::error::{Error, Result};
 
 /// The marks retention is measured at, in months after the start.
 pub const MARKS: [u32; 3] = [3, 6, 12];
@@ -91,9 +95,107 @@ pub fn retention(stays: &[Stay], today: NaiveDate) -> (Figures, BTreeMap<String,
     (all, by_kind)
 }
 
+/// How many months a retention request without a range covers.
+const DEFAULT_RETENTION_MONTHS: u32 = 24;
+/// The longest retention range, in months.
+const MAX_RETENTION_MONTHS: u32 = 120;
+
+/// The first day of a `YYYY-MM` month.
+fn month(field: &str, text: &str) -> Result<NaiveDate> {
+    let text = text.trim();
+    let well_formed = text.len() == 7
+        && text
+            .char_indices()
+            .all(|(i, c)| if i == 4 { c == '-' } else { c.is_ascii_digit() });
+    well_formed
+        .then(|| NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| {
+            Error::invalid(
+                field,
+                format!("{text:?} is not a month of the form YYYY-MM"),
+            )
+        })
+}
+
+/// The months a retention request covers: first day of the first, first day of
+/// the last.
+pub fn requested_range(
+    request: &v1::GetRetentionRequest,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate)> {
+    let (from, to) = match (request.from_month.trim(), request.to_month.trim()) {
+        ("", "") => {
+            let this_month = today - chrono::Days::new(u64::from(today.day0()));
+            let first = this_month
+                .checked_sub_months(Months::new(DEFAULT_RETENTION_MONTHS - 1))
+                .unwrap_or(this_month);
+            (first, this_month)
+        }
+        ("", _) => {
+            return Err(Error::invalid(
+                "from_month",
+                "must be set when to_month is (leave both empty for the last 24 months)",
+            ));
+        }
+        (_, "") => {
+            return Err(Error::invalid(
+                "to_month",
+                "must be set when from_month is (leave both empty for the last 24 months)",
+            ));
+        }
+        (from, to) => (month("from_month", from)?, month("to_month", to)?),
+    };
+    if from > to {
+        return Err(Error::invalid("from_month", "must not be after to_month"));
+    }
+    if from
+        .checked_add_months(Months::new(MAX_RETENTION_MONTHS))
+        .is_some_and(|limit| to >= limit)
+    {
+        return Err(Error::invalid(
+            "to_month",
+            format!("the range may cover at most {MAX_RETENTION_MONTHS} months"),
+        ));
+    }
+    Ok((from, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_month_is_yyyy_mm_and_the_range_defaults_to_24_months() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let (from, to) = requested_range(&v1::GetRetentionRequest::default(), today).unwrap();
+        assert_eq!(
+            (from.to_string().as_str(), to.to_string().as_str()),
+            ("2024-12-01", "2026-11-01")
+        );
+        for bad in ["2026-13", "2026-1", "26-11", "2026/11", "2026-11-01"] {
+            let error = month("from_month", bad).unwrap_err();
+            assert!(
+                error.to_string().starts_with("from_month: "),
+                "{bad}: {error}"
+            );
+        }
+        let one_sided = v1::GetRetentionRequest {
+            from_month: "2026-01".into(),
+            to_month: String::new(),
+        };
+        assert!(
+            requested_range(&one_sided, today)
+                .unwrap_err()
+                .to_string()
+                .starts_with("to_month")
+        );
+        let backwards = v1::GetRetentionRequest {
+            from_month: "2026-05".into(),
+            to_month: "2026-01".into(),
+        };
+        assert!(requested_range(&backwards, today).is_err());
+    }
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()

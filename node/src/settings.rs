@@ -58,6 +58,15 @@ pub struct GatewayLink {
     /// a gateway started with `--insecure`).
     #[serde(default)]
     pub tls: Option<TlsFiles>,
+    /// How far (milliseconds) a stamp that arrives from the gateway may lie beyond
+    /// this node's clock; an entry stamped further ahead is refused. Five minutes
+    /// unless set.
+    #[serde(default = "default_max_clock_skew_ms")]
+    pub max_clock_skew_ms: u64,
+}
+
+fn default_max_clock_skew_ms() -> u64 {
+    passage_proto::hlc::DEFAULT_MAX_SKEW_MS
 }
 
 /// PEM files for the node's side of mTLS.

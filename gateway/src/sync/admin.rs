@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 use super::hub::SyncHub;
 use super::{log, moves};
 use crate::error::Error;
+use crate::store::entity::region_cursor;
 
 /// Serves the federation's figures from the gateway's database and live sessions.
 pub struct FederationAdmin {
@@ -36,7 +37,7 @@ const MAX_PAGE: i32 = 500;
 /// Every region's connection, cursor, backlog and lag, as the hub sees them now.
 pub async fn sync_status(hub: &SyncHub) -> crate::error::Result<v1::GetSyncStatusResponse> {
     let db = hub.db();
-    let cursors: BTreeMap<String, log::region_cursor::Model> = log::cursors(db)
+    let cursors: BTreeMap<String, region_cursor::Model> = log::cursors(db)
         .await?
         .into_iter()
         .map(|row| (row.region.clone(), row))

@@ -49,6 +49,9 @@ pub struct SyncHub {
     regions: Arc<BTreeSet<String>>,
     /// Accept a plaintext stream whose region is taken from its hello message.
     insecure: bool,
+    /// How far beyond the gateway's clock a change's stamps may lie
+    /// (`federation.max_clock_skew_ms`).
+    max_clock_skew_ms: u64,
     /// Regions with an open session, with how many (a reconnecting node may briefly
     /// hold two).
     connected: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
@@ -92,6 +95,7 @@ impl SyncHub {
             head: Arc::new(watch::Sender::new(head)),
             regions: Arc::new(regions.into_iter().collect()),
             insecure,
+            max_clock_skew_ms: passage_proto::hlc::DEFAULT_MAX_SKEW_MS,
             connected: Default::default(),
             closing,
             write_turn: Default::default(),
@@ -104,6 +108,13 @@ impl SyncHub {
         hub.follow_other_replicas();
         hub.hand_over_for_other_replicas();
         Ok(hub)
+    }
+
+    /// Refuses changes stamped more than `max_clock_skew_ms` beyond the gateway's
+    /// clock (default five minutes).
+    pub fn with_max_clock_skew(mut self, max_clock_skew_ms: u64) -> Self {
+        self.max_clock_skew_ms = max_clock_skew_ms;
+        self
     }
 
     /// Reads the log head and compaction point every `HEAD_POLL` and announces what
@@ -471,7 +482,13 @@ impl SyncHub {
                     refused,
                     moved,
                 } = self
-                    .exclusive(log::append(&self.db, region, &batch.changes, &self.regions))
+                    .exclusive(log::append(
+                        &self.db,
+                        region,
+                        &batch.changes,
+                        &self.regions,
+                        self.max_clock_skew_ms,
+                    ))
                     .await?;
                 for (member_id, home, epoch) in &moved {
                     tracing::info!(%member_id, from = %region, to = %home, epoch, "member moved");

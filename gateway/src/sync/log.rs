@@ -13,71 +13,7 @@ use passage_proto::merge::merge;
 use passage_proto::v1::{LogEntry, ProfileState};
 
 use crate::error::Result;
-
-/// `change_log`: one row per accepted change, in sequence order.
-pub mod change_log {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-    #[sea_orm(table_name = "change_log")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub sequence: i64,
-        pub member_id: Uuid,
-        pub origin_region: String,
-        pub state: Vec<u8>,
-        pub appended_at: DateTimeUtc,
-        /// Whether the entry is an erasure tombstone.
-        pub erasure: bool,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// `region_cursor`: how far each region has applied the log.
-pub mod region_cursor {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-    #[sea_orm(table_name = "region_cursor")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub region: String,
-        pub applied_sequence: i64,
-        pub last_seen: Option<DateTimeUtc>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// `directory`: the home region of every member that was ever shared, the epoch of
-/// that home (one more for every move), and the merge of every change to the member.
-pub mod directory {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-    #[sea_orm(table_name = "directory")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub member_id: Uuid,
-        pub home_region: String,
-        pub epoch: i64,
-        pub updated_at: DateTimeUtc,
-        /// An encoded `passage.v1.ProfileState`; unset for rows older than snapshots.
-        pub state: Option<Vec<u8>>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+use crate::store::entity::{change_log, directory, log_compaction, region_cursor};
 
 /// The PostgreSQL advisory lock every gateway replica on one database takes to write
 /// the log ("passage" and 1, as one 64-bit key).
@@ -132,7 +68,9 @@ fn decode_state(bytes: Option<&[u8]>) -> ProfileState {
 }
 
 /// Appends the changes `region` sent, in one transaction: a change for a member whose
-/// home is another region is refused; a member seen for the first time gets `region`
+/// home is another region is refused, and so is one stamped further than
+/// `max_clock_skew_ms` beyond the gateway's clock (a rogue or broken clock must not
+/// make every later edit lose); a member seen for the first time gets `region`
 /// as home in the directory; a change naming another home region moves the member
 /// there (new home and next epoch together); an erasure drops the member's earlier
 /// entries, so their profile no longer sits in the log. Appends of every gateway
@@ -142,8 +80,10 @@ pub async fn append(
     region: &str,
     changes: &[ProfileState],
     regions: &std::collections::BTreeSet<String>,
+    max_clock_skew_ms: u64,
 ) -> Result<Appended> {
     let mut outcome = Appended::default();
+    let wall_millis = passage_proto::hlc::wall_millis();
     let mut parsed = Vec::with_capacity(changes.len());
     for change in changes {
         match Uuid::try_parse(&change.member_id) {
@@ -192,6 +132,14 @@ pub async fn append(
                     entry.home_region
                 ),
             ));
+            continue;
+        }
+        if let Some((field, refused)) =
+            passage_proto::hlc::future_stamp_in(change, wall_millis, max_clock_skew_ms)
+        {
+            outcome
+                .refused
+                .push((change.member_id.clone(), format!("{field}: {refused}")));
             continue;
         }
         let new_home = handed_over_to(change, region);
@@ -318,25 +266,6 @@ pub async fn snapshot_page(
             state: Some(decode_state(entry.state.as_deref())),
         })
         .collect())
-}
-
-/// `log_compaction`: how far the log has been compacted (one row).
-pub mod log_compaction {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-    #[sea_orm(table_name = "log_compaction")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: i32,
-        pub compacted_through: i64,
-        pub compacted_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
 }
 
 /// The sequence through which the log has been compacted (0 if never).

@@ -28,6 +28,7 @@ use uuid::Uuid;
 use super::hub::SyncHub;
 use super::{log, moves};
 use crate::error::{Error, Result};
+use crate::store::entity::member_transfer;
 
 /// How long a move waits for the old home region to hand the member over.
 const HANDOFF_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,7 +65,7 @@ async fn offer_handoff(
     db: &DatabaseConnection,
     write_turn: &tokio::sync::Mutex<()>,
     control: &mpsc::Sender<SyncFromGateway>,
-    transfer: &moves::member_transfer::Model,
+    transfer: &member_transfer::Model,
 ) -> Result<bool> {
     let Ok(permit) = control.try_reserve() else {
         return Ok(false);
@@ -181,7 +182,7 @@ impl SyncHub {
         transfer_id: i64,
         member_id: Uuid,
         from: &str,
-    ) -> Result<moves::member_transfer::Model> {
+    ) -> Result<member_transfer::Model> {
         let started = tokio::time::Instant::now();
         loop {
             // Listen before reading, so an outcome recorded in between still wakes.

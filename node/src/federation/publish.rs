@@ -57,6 +57,42 @@ fn field_differs(a: &SharedProfile, b: &SharedProfile, field: &str) -> bool {
     only_a != only_b
 }
 
+/// Starts `clock` after the newest stamp of this region's members, so that no edit
+/// after a restart is stamped below one before it. A stored stamp beyond the wall
+/// clock plus the allowed skew (left by a broken clock) is not followed: it is
+/// reported, and the next edit of that field is stamped above it anyway
+/// ([`restamp`]).
+pub async fn seed_clock(db: &impl ConnectionTrait, clock: &HlcClock) -> Result<()> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(uuid::Uuid, String)> = member::Entity::find()
+        .select_only()
+        .column(member::Column::Id)
+        .column(member::Column::ProfileStamps)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut refused = 0usize;
+    for (id, stamps) in rows {
+        let stamps: BTreeMap<String, u64> = serde_json::from_str(&stamps).unwrap_or_default();
+        let beyond = clock.seed(stamps.values().map(|hlc| Hlc::from_u64(*hlc)));
+        if let Some(first) = beyond.first() {
+            refused += beyond.len();
+            tracing::error!(
+                member_id = %id,
+                stamp_millis = first.millis(),
+                "a stored stamp lies beyond the clock plus the allowed skew; not followed"
+            );
+        }
+    }
+    if refused > 0 {
+        tracing::error!(
+            refused,
+            "stored stamps beyond the clock were left out of its start"
+        );
+    }
+    Ok(())
+}
+
 /// Stamps the fields that `after` changes (all of them for a new member, or when
 /// consent is given again) and returns the state to publish, if any.
 pub fn restamp(
@@ -65,8 +101,15 @@ pub fn restamp(
     clock: &HlcClock,
     region: &str,
 ) -> Option<ProfileState> {
-    let now = clock.now();
     let mut stamps = before.map(stamps_of).unwrap_or_default();
+    // Never below a field's present stamp, even one left by a clock that ran ahead.
+    let present = stamps
+        .iter()
+        .filter(|(field, _)| field.as_str() != PUBLISHED)
+        .map(|(_, hlc)| *hlc)
+        .max()
+        .unwrap_or(0);
+    let now = clock.now_after(Hlc::from_u64(present));
     let new_profile = shared_profile(after);
     let consent_before = before.is_some_and(|b| b.share_across_regions);
     let consent_after = after.share_across_regions;

@@ -45,8 +45,24 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
             tracing::warn!(member_id = %state.member_id, "log entry with a malformed member id");
             continue;
         };
+        if let Some((field, refused)) = passage_proto::hlc::future_stamp_in(
+            state,
+            passage_proto::hlc::wall_millis(),
+            clock.max_skew_ms(),
+        ) {
+            tracing::error!(
+                %member_id,
+                origin = %entry.origin_region,
+                sequence = entry.sequence,
+                %field,
+                %refused,
+                "log entry refused: stamped beyond this node's clock"
+            );
+            continue;
+        }
         for stamp in state.stamps.values().chain(state.erased.iter()) {
-            clock.observe(Hlc::from_u64(stamp.hlc));
+            // Checked just above: every stamp is within the skew.
+            let _ = clock.observe(Hlc::from_u64(stamp.hlc));
         }
         let merged = match incoming.get(&member_id) {
             Some((_, earlier)) => merge(earlier, state),

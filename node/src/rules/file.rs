@@ -11,10 +11,10 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::RuleSet;
 use super::cases::{Case, Expectation};
-use super::expression;
+use super::compile::compile_rule;
 use super::facts::{MemberFacts, OpportunityFacts, PermitFact};
-use super::{Effect, Rule, RuleSet};
 
 /// A rules file that cannot be used, and where.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -49,23 +49,23 @@ struct RawFile {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawRule {
-    id: Spanned<String>,
-    description: String,
-    source: Spanned<String>,
-    effective_from: Spanned<String>,
+pub(super) struct RawRule {
+    pub(super) id: Spanned<String>,
+    pub(super) description: String,
+    pub(super) source: Spanned<String>,
+    pub(super) effective_from: Spanned<String>,
     #[serde(default)]
-    effective_until: Option<Spanned<String>>,
-    when: Spanned<String>,
-    effect: Spanned<String>,
+    pub(super) effective_until: Option<Spanned<String>>,
+    pub(super) when: Spanned<String>,
+    pub(super) effect: Spanned<String>,
     #[serde(default)]
-    reason: Option<String>,
+    pub(super) reason: Option<String>,
     #[serde(default)]
-    condition: Option<String>,
+    pub(super) condition: Option<String>,
     #[serde(default)]
-    hours: Option<Spanned<i64>>,
+    pub(super) hours: Option<Spanned<i64>>,
     #[serde(default)]
-    message: Option<String>,
+    pub(super) message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -90,12 +90,12 @@ struct RawExpect {
 }
 
 /// Line numbers of byte offsets in one text.
-struct Lines<'t> {
-    text: &'t str,
+pub(super) struct Lines<'t> {
+    pub(super) text: &'t str,
 }
 
 impl Lines<'_> {
-    fn of(&self, offset: usize) -> usize {
+    pub(super) fn of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         self.text.as_bytes()[..end]
             .iter()
@@ -104,7 +104,7 @@ impl Lines<'_> {
             + 1
     }
 
-    fn of_span(&self, span: Range<usize>) -> usize {
+    pub(super) fn of_span(&self, span: Range<usize>) -> usize {
         self.of(span.start)
     }
 
@@ -323,193 +323,6 @@ fn parse_here(file: &str, text: &str) -> Result<RuleSet, RulesError> {
     };
     dry_run(&set).map_err(|e| error(e.line, Some(&e.rule), e.message))?;
     Ok(set)
-}
-
-type RuleProblem = (usize, Option<String>, String);
-
-fn compile_rule(raw: &RawRule, env: &Arc<Env>, lines: &Lines) -> Result<Rule, RuleProblem> {
-    let id = raw.id.get_ref().trim().to_owned();
-    let line = lines.of_span(raw.id.span());
-    let problem = |line: usize, message: String| (line, Some(id.clone()), message);
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Err((
-            line,
-            None,
-            format!("id: {id:?} must be kebab-case (a-z, 0-9, '-')"),
-        ));
-    }
-    if raw.source.get_ref().trim().is_empty() {
-        return Err(problem(
-            lines.of_span(raw.source.span()),
-            "source: every rule names its source".into(),
-        ));
-    }
-    let date = |field: &str, value: &Spanned<String>| {
-        NaiveDate::parse_from_str(value.get_ref(), "%Y-%m-%d").map_err(|_| {
-            problem(
-                lines.of_span(value.span()),
-                format!("{field}: {:?} is not a date (YYYY-MM-DD)", value.get_ref()),
-            )
-        })
-    };
-    let effective_from = date("effective_from", &raw.effective_from)?;
-    let effective_until = match &raw.effective_until {
-        Some(until) => Some(date("effective_until", until)?),
-        None => None,
-    };
-    if let Some(until) = effective_until
-        && until < effective_from
-    {
-        return Err(problem(
-            lines.of_span(raw.effective_from.span()),
-            "effective_until is before effective_from".into(),
-        ));
-    }
-    let effect_line = lines.of_span(raw.effect.span());
-    let text = |field: &str, value: &Option<String>| match value {
-        Some(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
-        _ => Err(problem(
-            effect_line,
-            format!(
-                "effect {:?} needs a non-empty `{field}`",
-                raw.effect.get_ref()
-            ),
-        )),
-    };
-    let effect = match raw.effect.get_ref().as_str() {
-        "deny" => Effect::Deny {
-            reason: text("reason", &raw.reason)?,
-        },
-        "require" => Effect::Require {
-            condition: text("condition", &raw.condition)?,
-        },
-        "warn" => Effect::Warn {
-            message: text("message", &raw.message)?,
-        },
-        "cap_hours" => match &raw.hours {
-            Some(hours) if (0..=80).contains(hours.get_ref()) => Effect::CapHours {
-                hours: *hours.get_ref() as i32,
-            },
-            Some(hours) => {
-                return Err(problem(
-                    lines.of_span(hours.span()),
-                    format!("hours: must be between 0 and 80, got {}", hours.get_ref()),
-                ));
-            }
-            None => {
-                return Err(problem(
-                    effect_line,
-                    "effect \"cap_hours\" needs `hours`".into(),
-                ));
-            }
-        },
-        other => {
-            return Err(problem(
-                effect_line,
-                format!("effect: {other:?} is not one of deny, require, cap_hours, warn"),
-            ));
-        }
-    };
-
-    // The line where the expression's text starts: a multi-line string's first
-    // line break right after its opening quotes is not part of it.
-    let when_span = raw.when.span();
-    let opening = &lines.text[when_span.start.min(lines.text.len())..];
-    let when_line = lines.of(when_span.start)
-        + usize::from(opening.starts_with("'''\n") || opening.starts_with("\"\"\"\n"));
-    let source = raw.when.get_ref();
-    check_size(source).map_err(|message| problem(when_line, format!("when: {message}")))?;
-    let line_in_when = |offset: Option<u32>| {
-        offset
-            .map(|offset| {
-                source
-                    .chars()
-                    .take(offset as usize)
-                    .filter(|c| *c == '\n')
-                    .count()
-            })
-            .unwrap_or(0)
-            + when_line
-    };
-    let program = env.compile(source).map_err(|errors| {
-        let first = errors.errors.first();
-        let line = first
-            .map(|e| when_line + usize::try_from(e.pos.0 - 1).unwrap_or(0))
-            .unwrap_or(when_line);
-        let message = first.map(|e| e.msg.clone()).unwrap_or_default();
-        problem(line, format!("when: does not compile: {message}"))
-    })?;
-    let depth = expression::depth(program.expression());
-    if depth > MAX_WHEN_DEPTH {
-        return Err(problem(
-            when_line,
-            format!(
-                "when: nests {depth} levels deep, at most {MAX_WHEN_DEPTH}; split the rule in two"
-            ),
-        ));
-    }
-    expression::analyse(&program).map_err(|unknown| {
-        problem(
-            line_in_when(unknown.offset),
-            format!("when: {}", unknown.message),
-        )
-    })?;
-    let (mut member_parts, mut opportunity_parts) = (Vec::new(), Vec::new());
-    let mut opportunity_fields = std::collections::BTreeSet::new();
-    for part in expression::conjuncts(program.expression()) {
-        let part_reads = expression::reads_of(&program, &part);
-        if part_reads.reads_opportunity() {
-            if part_reads.whole_opportunity {
-                opportunity_fields.extend(0..super::facts::OPPORTUNITY_FIELDS.len());
-            }
-            opportunity_fields.extend(part_reads.opportunity_fields.iter().copied());
-            opportunity_parts.push(part);
-        } else {
-            member_parts.push(part);
-        }
-    }
-    Ok(Rule {
-        id,
-        description: raw.description.trim().to_owned(),
-        source: raw.source.get_ref().trim().to_owned(),
-        effective_from,
-        effective_until,
-        when: source.trim().to_owned(),
-        effect,
-        line,
-        when_line,
-        program,
-        member_parts,
-        opportunity_parts,
-        opportunity_fields: opportunity_fields.into_iter().collect(),
-    })
-}
-
-/// Whether `when` is small enough to compile and evaluate safely: at most
-/// [`MAX_WHEN_CHARS`] characters and [`MAX_WHEN_BRACKETS`] opening brackets, which
-/// bounds how deep it nests (brackets in string literals count too: counting them
-/// never lets a deeper expression through).
-fn check_size(when: &str) -> Result<(), String> {
-    let length = when.chars().count();
-    if length > MAX_WHEN_CHARS {
-        return Err(format!(
-            "is {length} characters long, at most {MAX_WHEN_CHARS}; split the rule in two"
-        ));
-    }
-    let brackets = when
-        .chars()
-        .filter(|c| matches!(c, '(' | '[' | '{'))
-        .count();
-    if brackets > MAX_WHEN_BRACKETS {
-        return Err(format!(
-            "has {brackets} opening brackets, at most {MAX_WHEN_BRACKETS}; split the rule in two"
-        ));
-    }
-    Ok(())
 }
 
 /// Evaluates every rule once against empty facts and once against full ones, so a

@@ -5,6 +5,7 @@
 
 pub mod active;
 pub mod cases;
+mod compile;
 mod expression;
 pub mod facts;
 pub mod file;

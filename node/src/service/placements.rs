@@ -1,7 +1,7 @@
 //! `passage.v1.PlacementService`: applications under the region's labour-market
 //! rules, their stages, the placements they become, and retention.
 
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::{Months, NaiveDate, Utc};
 use passage_proto::v1::{self, placement_service_server::PlacementService};
 use passage_server::access::with_subject;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
@@ -10,13 +10,14 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use super::decision_to_wire;
+use crate::application_stages as stages;
 use crate::context::NodeContext;
 use crate::convert::{self, enums, json_strings, placements::placement_kind};
 use crate::error::{Error, Result};
 use crate::membership::member_here;
 use crate::retention;
 use crate::rules::{MemberFacts, OpportunityFacts};
-use crate::store::placements::{self as store, ApplicationFilter, OPEN_STAGES, PlacementFilter};
+use crate::store::placements::{self as store, ApplicationFilter, PlacementFilter};
 use crate::store::{
     PageRequest,
     entity::{application, opportunity, organisation, placement},
@@ -28,10 +29,6 @@ use crate::validate;
 const MAX_MOTIVATION: usize = 2000;
 /// Longest note on a rejection, a withdrawal or an end.
 const MAX_NOTE: usize = 500;
-/// How many months a retention request without a range covers.
-const DEFAULT_RETENTION_MONTHS: u32 = 24;
-/// The longest retention range, in months.
-const MAX_RETENTION_MONTHS: u32 = 120;
 
 /// Serves `PlacementService` from the node's database and rules.
 pub struct PlacementApi {
@@ -42,112 +39,6 @@ impl PlacementApi {
     pub fn new(context: NodeContext) -> Self {
         PlacementApi { context }
     }
-}
-
-/// The stage an open application moves to next, by the organisation.
-fn next_stage(stage: &str) -> Option<&'static str> {
-    match stage {
-        "applied" => Some("screening"),
-        "screening" => Some("interview"),
-        "interview" => Some("offer"),
-        _ => None,
-    }
-}
-
-/// Refuses a move of an application at `stage` with what it could do instead.
-fn wrong_move(id: Uuid, stage: &str, asked: &str) -> Error {
-    if !OPEN_STAGES.contains(&stage) {
-        return Error::FailedPrecondition(format!(
-            "application {id} is at stage {stage} and can no longer move (asked: {asked})"
-        ));
-    }
-    let next = match stage {
-        "offer" => "accepted (AcceptApplication), rejected or withdrawn".to_owned(),
-        other => format!(
-            "{}, rejected or withdrawn",
-            next_stage(other).unwrap_or("rejected")
-        ),
-    };
-    Error::FailedPrecondition(format!(
-        "application {id} is at stage {stage}: it can move to {next}, not {asked}"
-    ))
-}
-
-/// Sets an application's stage (and note), and its update time.
-async fn set_stage(
-    db: &impl ConnectionTrait,
-    row: application::Model,
-    stage: &str,
-    note: Option<String>,
-) -> Result<application::Model> {
-    let mut active = row.into_active_model();
-    active.stage = Set(stage.to_owned());
-    if let Some(note) = note {
-        active.stage_note = Set(note);
-    }
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
-}
-
-/// The first day of a `YYYY-MM` month.
-fn month(field: &str, text: &str) -> Result<NaiveDate> {
-    let text = text.trim();
-    let well_formed = text.len() == 7
-        && text
-            .char_indices()
-            .all(|(i, c)| if i == 4 { c == '-' } else { c.is_ascii_digit() });
-    well_formed
-        .then(|| NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok())
-        .flatten()
-        .ok_or_else(|| {
-            Error::invalid(
-                field,
-                format!("{text:?} is not a month of the form YYYY-MM"),
-            )
-        })
-}
-
-/// The months a retention request covers: first day of the first, first day of
-/// the last.
-fn retention_range(
-    request: &v1::GetRetentionRequest,
-    today: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate)> {
-    let (from, to) = match (request.from_month.trim(), request.to_month.trim()) {
-        ("", "") => {
-            let this_month = today - chrono::Days::new(u64::from(today.day0()));
-            let first = this_month
-                .checked_sub_months(Months::new(DEFAULT_RETENTION_MONTHS - 1))
-                .unwrap_or(this_month);
-            (first, this_month)
-        }
-        ("", _) => {
-            return Err(Error::invalid(
-                "from_month",
-                "must be set when to_month is (leave both empty for the last 24 months)",
-            ));
-        }
-        (_, "") => {
-            return Err(Error::invalid(
-                "to_month",
-                "must be set when from_month is (leave both empty for the last 24 months)",
-            ));
-        }
-        (from, to) => (month("from_month", from)?, month("to_month", to)?),
-    };
-    if from > to {
-        return Err(Error::invalid("from_month", "must not be after to_month"));
-    }
-    if from
-        .checked_add_months(Months::new(MAX_RETENTION_MONTHS))
-        .is_some_and(|limit| to >= limit)
-    {
-        return Err(Error::invalid(
-            "to_month",
-            format!("the range may cover at most {MAX_RETENTION_MONTHS} months"),
-        ));
-    }
-    Ok((from, to))
 }
 
 fn figures_to_wire(kind: v1::PlacementKind, figures: &retention::Figures) -> v1::RetentionFigures {
@@ -335,15 +226,9 @@ impl PlacementService for PlacementApi {
         let target = enums::stored(target);
         let (_turn, txn) = self.context.begin_write().await?;
         let row = rows::find::<application::Entity>(&txn, id, "application").await?;
-        let allowed = if target == "rejected" {
-            OPEN_STAGES.contains(&row.stage.as_str())
-        } else {
-            next_stage(&row.stage) == Some(target.as_str())
-        };
-        if !allowed {
-            return Err(wrong_move(id, &row.stage, &target).into());
-        }
-        let saved = set_stage(&txn, row, &target, (target == "rejected").then_some(note)).await?;
+        stages::check_move(id, &row.stage, &target)?;
+        let saved =
+            stages::set_stage(&txn, row, &target, (target == "rejected").then_some(note)).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(application_id = %id, stage = %target, "application moved");
         Ok(with_subject(
@@ -370,10 +255,8 @@ impl PlacementService for PlacementApi {
             ))
             .into());
         }
-        if !OPEN_STAGES.contains(&row.stage.as_str()) {
-            return Err(wrong_move(id, &row.stage, "withdrawn").into());
-        }
-        let saved = set_stage(&txn, row, "withdrawn", Some(note)).await?;
+        stages::check_move(id, &row.stage, "withdrawn")?;
+        let saved = stages::set_stage(&txn, row, "withdrawn", Some(note)).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(application_id = %id, "application withdrawn");
         Ok(with_subject(
@@ -405,9 +288,7 @@ impl PlacementService for PlacementApi {
 
         let (_turn, txn) = self.context.begin_write().await?;
         let row = rows::find::<application::Entity>(&txn, id, "application").await?;
-        if row.stage != "offer" {
-            return Err(wrong_move(id, &row.stage, "accepted").into());
-        }
+        stages::check_move(id, &row.stage, "accepted")?;
         let opportunity =
             rows::find::<opportunity::Entity>(&txn, row.opportunity_id, "opportunity").await?;
         // The member must still live here, and the rules must allow the work on
@@ -449,7 +330,7 @@ impl PlacementService for PlacementApi {
             review::set_status(&txn, opportunity, "filled", Utc::now()).await?;
         }
         let member_id = row.member_id;
-        let accepted = set_stage(&txn, row, "accepted", None).await?;
+        let accepted = stages::set_stage(&txn, row, "accepted", None).await?;
         let now = Utc::now();
         let placement = rows::insert::<placement::Entity>(
             &txn,
@@ -664,7 +545,7 @@ impl PlacementService for PlacementApi {
     ) -> Result<Response<v1::Retention>, Status> {
         let request = request.into_inner();
         let today = Utc::now().date_naive();
-        let (from, to) = retention_range(&request, today)?;
+        let (from, to) = retention::requested_range(&request, today)?;
         let last_day = to
             .checked_add_months(Months::new(1))
             .and_then(|next| next.pred_opt())
@@ -700,60 +581,5 @@ impl PlacementService for PlacementApi {
                 })
                 .collect(),
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_month_is_yyyy_mm_and_the_range_defaults_to_24_months() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-        let (from, to) = retention_range(&v1::GetRetentionRequest::default(), today).unwrap();
-        assert_eq!(
-            (from.to_string().as_str(), to.to_string().as_str()),
-            ("2024-12-01", "2026-11-01")
-        );
-        for bad in ["2026-13", "2026-1", "26-11", "2026/11", "2026-11-01"] {
-            let error = month("from_month", bad).unwrap_err();
-            assert!(
-                error.to_string().starts_with("from_month: "),
-                "{bad}: {error}"
-            );
-        }
-        let one_sided = v1::GetRetentionRequest {
-            from_month: "2026-01".into(),
-            to_month: String::new(),
-        };
-        assert!(
-            retention_range(&one_sided, today)
-                .unwrap_err()
-                .to_string()
-                .starts_with("to_month")
-        );
-        let backwards = v1::GetRetentionRequest {
-            from_month: "2026-05".into(),
-            to_month: "2026-01".into(),
-        };
-        assert!(retention_range(&backwards, today).is_err());
-    }
-
-    #[test]
-    fn an_application_moves_one_stage_at_a_time() {
-        assert_eq!(next_stage("applied"), Some("screening"));
-        assert_eq!(next_stage("interview"), Some("offer"));
-        assert_eq!(next_stage("offer"), None);
-        let id = Uuid::now_v7();
-        let error = wrong_move(id, "applied", "offer").to_string();
-        assert!(
-            error.contains("at stage applied: it can move to screening"),
-            "{error}"
-        );
-        let closed = wrong_move(id, "rejected", "screening").to_string();
-        assert!(
-            closed.contains("at stage rejected and can no longer move"),
-            "{closed}"
-        );
     }
 }

@@ -1,0 +1,9 @@
+//! The gateway's tables (the schema is made by `passage-migrations`).
+
+pub mod access_token;
+pub mod change_log;
+pub mod directory;
+pub mod log_compaction;
+pub mod member_transfer;
+pub mod region;
+pub mod region_cursor;
