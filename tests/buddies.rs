@@ -6,14 +6,11 @@
 
 mod common;
 
-use common::{Backend, Cluster, create, to};
-use passage_proto::v1::{
-    self, BuddyPairStatus, MemberRole, buddy_service_client::BuddyServiceClient,
-    member_service_client::MemberServiceClient,
-};
+use common::chapter::{Chapter, refused};
+use common::{Backend, Cluster, to};
+use passage_proto::v1::{self, BuddyPairStatus, MemberRole};
 use prost_types::FieldMask;
 use tonic::Code;
-use tonic::transport::Channel;
 
 on_both_backends!(
     a_nurse_who_speaks_arabic_is_proposed_to_an_arabic_speaking_local_nurse_within_her_capacity,
@@ -55,27 +52,11 @@ fn person(
     }
 }
 
-struct Chapter {
-    members: MemberServiceClient<Channel>,
-    buddies: BuddyServiceClient<Channel>,
-}
-
+/// The chapter's buddy pairing, and the two members every story here starts with.
 impl Chapter {
-    async fn open(cluster: &Cluster) -> Chapter {
-        let gateway = cluster.gateway().await;
-        Chapter {
-            members: MemberServiceClient::new(gateway.clone()),
-            buddies: BuddyServiceClient::new(gateway),
-        }
-    }
-
-    async fn register(&mut self, member: v1::Member) -> String {
-        create(&mut self.members, "amsterdam", member).await.id
-    }
-
     /// Amal: a nurse from Syria who speaks Arabic and English.
     async fn amal(&mut self) -> String {
-        self.register(person(
+        self.register_member(person(
             "Amal Darwish",
             MemberRole::Newcomer,
             "nurse",
@@ -88,7 +69,7 @@ impl Chapter {
 
     /// Fatima: a local nurse who speaks Dutch and Arabic, buddy to one at a time.
     async fn fatima(&mut self) -> String {
-        self.register(person(
+        self.register_member(person(
             "Fatima el Amrani",
             MemberRole::Local,
             "Nurse",
@@ -158,16 +139,6 @@ impl Chapter {
     }
 }
 
-fn refused(result: Result<v1::BuddyPair, tonic::Status>, code: Code, says: &str) {
-    let error = result.unwrap_err();
-    assert_eq!(error.code(), code, "{}", error.message());
-    assert!(
-        error.message().contains(says),
-        "{:?} should say {says:?}",
-        error.message()
-    );
-}
-
 fn couple(pair: &v1::BuddyPair) -> (&str, &str) {
     (&pair.newcomer_member_id, &pair.local_member_id)
 }
@@ -182,7 +153,7 @@ async fn a_nurse_who_speaks_arabic_is_proposed_to_an_arabic_speaking_local_nurse
     // A nurse without a language in common, a baker who speaks Arabic, and an
     // Arabic-speaking nurse who has no room for a buddy: none of them fits.
     chapter
-        .register(person(
+        .register_member(person(
             "Jan Visser",
             MemberRole::Local,
             "nurse",
@@ -192,7 +163,7 @@ async fn a_nurse_who_speaks_arabic_is_proposed_to_an_arabic_speaking_local_nurse
         ))
         .await;
     chapter
-        .register(person(
+        .register_member(person(
             "Karim Benali",
             MemberRole::Local,
             "baker",
@@ -202,7 +173,7 @@ async fn a_nurse_who_speaks_arabic_is_proposed_to_an_arabic_speaking_local_nurse
         ))
         .await;
     chapter
-        .register(person(
+        .register_member(person(
             "Noor Haddad",
             MemberRole::VolunteerCoach,
             "nurse",
@@ -229,7 +200,7 @@ async fn a_nurse_who_speaks_arabic_is_proposed_to_an_arabic_speaking_local_nurse
     // A second Arabic-speaking nurse arrives: Fatima's one place is taken, and
     // Amal, who has a proposed pair, is not proposed twice.
     let hadi = chapter
-        .register(person(
+        .register_member(person(
             "Hadi Mansour",
             MemberRole::Newcomer,
             "nurse",
@@ -281,7 +252,7 @@ async fn a_declined_pair_is_not_proposed_again(backend: Backend) {
     let fatima = chapter.fatima().await;
     // A care worker in healthcare who speaks Arabic: a fit, but a weaker one.
     let salma = chapter
-        .register(person(
+        .register_member(person(
             "Salma Idrissi",
             MemberRole::Local,
             "care worker",

@@ -7,16 +7,12 @@
 
 mod common;
 
-use common::{Backend, Cluster, amira, create, eventually, member_named, profile_in, to};
-use passage_proto::v1::{
-    self, CaseStatus, case_service_client::CaseServiceClient,
-    expert_pool_service_client::ExpertPoolServiceClient,
-    member_service_client::MemberServiceClient,
-};
+use common::chapter::Chapter;
+use common::{Backend, Cluster, amira, create, eventually, profile_in, to};
+use passage_proto::v1::{self, CaseStatus};
 use prost_types::FieldMask;
 use sea_orm::{ConnectionTrait, Database, Statement};
 use tonic::Code;
-use tonic::transport::Channel;
 
 on_both_backends!(
     a_caseworker_opens_a_case_for_a_household_adds_a_note_and_a_next_step_and_closes_it,
@@ -25,32 +21,8 @@ on_both_backends!(
     the_expert_pool_is_listed_by_topic,
 );
 
-struct Chapter {
-    members: MemberServiceClient<Channel>,
-    cases: CaseServiceClient<Channel>,
-    experts: ExpertPoolServiceClient<Channel>,
-}
-
+/// The chapter's casework: Sanne Visser, caseworker, follows the cases.
 impl Chapter {
-    async fn open(cluster: &Cluster) -> Chapter {
-        let gateway = cluster.gateway().await;
-        Chapter {
-            members: MemberServiceClient::new(gateway.clone()),
-            cases: CaseServiceClient::new(gateway.clone()),
-            experts: ExpertPoolServiceClient::new(gateway),
-        }
-    }
-
-    async fn member(&mut self, name: &str) -> String {
-        create(
-            &mut self.members,
-            "amsterdam",
-            member_named(name, v1::MemberRole::Newcomer),
-        )
-        .await
-        .id
-    }
-
     async fn open_case(&mut self, case: v1::Case) -> Result<v1::Case, tonic::Status> {
         self.cases
             .open_case(to("amsterdam", v1::OpenCaseRequest { r#case: Some(case) }))
@@ -124,8 +96,8 @@ async fn a_caseworker_opens_a_case_for_a_household_adds_a_note_and_a_next_step_a
 ) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
-    let father = chapter.member("Karim Hassan").await;
-    let daughter = chapter.member("Layla Hassan").await;
+    let father = chapter.newcomer("Karim Hassan").await;
+    let daughter = chapter.newcomer("Layla Hassan").await;
     let case = chapter
         .open_case(v1::Case {
             subject: Some(v1::case::Subject::Household(v1::Household {
@@ -415,7 +387,7 @@ async fn the_expert_pool_is_listed_by_topic(backend: Backend) {
         ("Bashir Ahmadi", &["diploma-recognition"][..]),
         ("Mariam Tesfay", &["housing", "job-applications"][..]),
     ] {
-        let id = chapter.member(name).await;
+        let id = chapter.newcomer(name).await;
         let expert = chapter
             .experts
             .join_expert_pool(to(
@@ -518,18 +490,13 @@ async fn the_expert_pool_is_listed_by_topic(backend: Backend) {
     assert!(bad.message().starts_with("topics[0]:"), "{}", bad.message());
 
     // A member of another region is not in Amsterdam's pool.
-    let miami = create(
-        &mut chapter.members,
-        "miami",
-        member_named("Jean-Baptiste Pierre", v1::MemberRole::Newcomer),
-    )
-    .await;
+    let miami = chapter.newcomer_in("miami", "Jean-Baptiste Pierre").await;
     let elsewhere = chapter
         .experts
         .join_expert_pool(to(
             "amsterdam",
             v1::JoinExpertPoolRequest {
-                member_id: miami.id,
+                member_id: miami,
                 topics: strings(&["housing"]),
             },
         ))

@@ -8,13 +8,13 @@
 mod common;
 
 use chrono::{Datelike, Days, Months, NaiveDate, Utc};
-use common::{Backend, Cluster, create, member_named, to};
+use common::chapter::Chapter;
+use common::{Backend, Cluster, to};
 use passage_proto::v1::{
     self, CoachingComponent, CoachingOutcome, CohortPhase,
-    coaching_service_client::CoachingServiceClient, member_service_client::MemberServiceClient,
+    coaching_service_client::CoachingServiceClient,
 };
 use tonic::Code;
-use tonic::transport::Channel;
 
 on_both_backends!(
     the_2026_cohort_fills_up_at_its_capacity,
@@ -138,17 +138,10 @@ async fn the_demo_fills_amsterdams_coaching_programme_expert_pool_and_cases() {
 }
 
 /// The Amsterdam chapter running Refugee on Board through the gateway.
-struct Chapter {
-    members: MemberServiceClient<Channel>,
-    coaching: CoachingServiceClient<Channel>,
-    programme: v1::CoachingProgramme,
-}
-
 impl Chapter {
-    async fn open(cluster: &Cluster) -> Chapter {
-        let gateway = cluster.gateway().await;
-        let mut coaching = CoachingServiceClient::new(gateway.clone());
-        let programme = coaching
+    /// The chapter sets up its Refugee on Board programme.
+    async fn refugee_on_board(&mut self) -> v1::CoachingProgramme {
+        self.coaching
             .create_programme(to(
                 "amsterdam",
                 v1::CreateProgrammeRequest {
@@ -169,26 +162,13 @@ impl Chapter {
             ))
             .await
             .unwrap()
-            .into_inner();
-        Chapter {
-            members: MemberServiceClient::new(gateway),
-            coaching,
-            programme,
-        }
+            .into_inner()
     }
 
-    async fn newcomer(&mut self, name: &str) -> String {
-        create(
-            &mut self.members,
-            "amsterdam",
-            member_named(name, v1::MemberRole::Newcomer),
-        )
-        .await
-        .id
-    }
-
+    /// A cohort of the programme.
     async fn cohort(
         &mut self,
+        programme: &v1::CoachingProgramme,
         starts_on: NaiveDate,
         ends_on: NaiveDate,
         capacity: i32,
@@ -198,7 +178,7 @@ impl Chapter {
                 "amsterdam",
                 v1::CreateCohortRequest {
                     cohort: Some(v1::Cohort {
-                        programme_id: self.programme.id.clone(),
+                        programme_id: programme.id.clone(),
                         year: starts_on.year(),
                         starts_on: starts_on.to_string(),
                         ends_on: ends_on.to_string(),
@@ -329,8 +309,9 @@ fn today() -> NaiveDate {
 async fn the_2026_cohort_fills_up_at_its_capacity(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
+    let programme = chapter.refugee_on_board().await;
     let cohort = chapter
-        .cohort(day("2026-01-12"), day("2026-12-18"), 3)
+        .cohort(&programme, day("2026-01-12"), day("2026-12-18"), 3)
         .await;
     assert_eq!(cohort.year, 2026);
     assert_eq!(cohort.capacity, 3);
@@ -363,15 +344,9 @@ async fn the_2026_cohort_fills_up_at_its_capacity(backend: Backend) {
 
     // Cohorts are for newcomers; a local volunteers in other ways.
     let next_year = chapter
-        .cohort(day("2027-01-11"), day("2027-12-17"), 25)
+        .cohort(&programme, day("2027-01-11"), day("2027-12-17"), 25)
         .await;
-    let local = create(
-        &mut chapter.members,
-        "amsterdam",
-        member_named("Joost Bakker", v1::MemberRole::Local),
-    )
-    .await
-    .id;
+    let local = chapter.local("Joost Bakker").await;
     let refused = chapter.enrol(&next_year, &local).await.unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition);
     assert!(
@@ -387,7 +362,7 @@ async fn the_2026_cohort_fills_up_at_its_capacity(backend: Backend) {
             "amsterdam",
             v1::CreateCohortRequest {
                 cohort: Some(v1::Cohort {
-                    programme_id: chapter.programme.id.clone(),
+                    programme_id: programme.id.clone(),
                     year: 2026,
                     starts_on: "2026-03-02".into(),
                     ends_on: "2026-12-18".into(),
@@ -405,7 +380,7 @@ async fn the_2026_cohort_fills_up_at_its_capacity(backend: Backend) {
             "amsterdam",
             v1::CreateCohortRequest {
                 cohort: Some(v1::Cohort {
-                    programme_id: chapter.programme.id.clone(),
+                    programme_id: programme.id.clone(),
                     year: 2028,
                     starts_on: "2028-01-10".into(),
                     ends_on: "2028-12-15".into(),
@@ -465,8 +440,9 @@ async fn a_participant_who_attended_every_mandatory_component_completes_the_prog
 ) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
+    let programme = chapter.refugee_on_board().await;
     let cohort = chapter
-        .cohort(day("2026-01-12"), day("2026-12-18"), 25)
+        .cohort(&programme, day("2026-01-12"), day("2026-12-18"), 25)
         .await;
     let hana = chapter.newcomer("Hana Yousef").await;
     let omar = chapter.newcomer("Omar Sharif Noori").await;
@@ -653,11 +629,15 @@ async fn after_the_cohort_ends_outcomes_are_recorded_and_the_report_counts_them_
 ) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
+    let programme = chapter.refugee_on_board().await;
     // Last year's cohort ended a month ago; this year's runs until next month.
     let ended = today() - Days::new(30);
-    let past = chapter.cohort(ended - Months::new(11), ended, 25).await;
+    let past = chapter
+        .cohort(&programme, ended - Months::new(11), ended, 25)
+        .await;
     let running = chapter
         .cohort(
+            &programme,
             (ended - Months::new(11)) + Months::new(12),
             ended + Months::new(12),
             25,

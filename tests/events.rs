@@ -8,15 +8,10 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
-
-use common::{Backend, Cluster, create, member_named, to};
-use passage_proto::v1::{
-    self, event_service_client::EventServiceClient, market_service_client::MarketServiceClient,
-    member_service_client::MemberServiceClient, review_service_client::ReviewServiceClient,
-};
+use common::chapter::{Chapter, employer, in_minutes, refused};
+use common::{Backend, Cluster, to};
+use passage_proto::v1;
 use tonic::Code;
-use tonic::transport::Channel;
 
 on_both_backends!(
     the_kansenbeurs_fills_up_the_third_registrant_of_a_two_seat_fair_waits_and_moves_up_when_someone_cancels,
@@ -26,35 +21,8 @@ on_both_backends!(
 
 use v1::RegistrationStatus::{Attended, Cancelled, NoShow, Registered, Waitlisted};
 
-/// The Amsterdam chapter's clients, through the gateway.
-struct Chapter {
-    events: EventServiceClient<Channel>,
-    members: MemberServiceClient<Channel>,
-    market: MarketServiceClient<Channel>,
-    review: ReviewServiceClient<Channel>,
-}
-
+/// The chapter's events: fairs, information sessions and trainings.
 impl Chapter {
-    async fn open(cluster: &Cluster) -> Chapter {
-        let gateway = cluster.gateway().await;
-        Chapter {
-            events: EventServiceClient::new(gateway.clone()),
-            members: MemberServiceClient::new(gateway.clone()),
-            market: MarketServiceClient::new(gateway.clone()),
-            review: ReviewServiceClient::new(gateway),
-        }
-    }
-
-    async fn newcomer(&mut self, name: &str) -> String {
-        create(
-            &mut self.members,
-            "amsterdam",
-            member_named(name, v1::MemberRole::Newcomer),
-        )
-        .await
-        .id
-    }
-
     async fn try_create(&mut self, event: v1::Event) -> Result<v1::Event, tonic::Status> {
         self.events
             .create_event(to(
@@ -149,78 +117,6 @@ impl Chapter {
             .collect()
     }
 
-    async fn organisation(&mut self, name: &str) -> String {
-        self.market
-            .create_organisation(to(
-                "amsterdam",
-                v1::CreateOrganisationRequest {
-                    organisation: Some(v1::Organisation {
-                        name: name.into(),
-                        kind: v1::OrganisationKind::Employer as i32,
-                        sector: "logistics".into(),
-                        location: "Amsterdam-Westpoort".into(),
-                        ..Default::default()
-                    }),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .id
-    }
-
-    async fn draft(&mut self, organisation: &str, title: &str) -> String {
-        self.market
-            .create_opportunity(to(
-                "amsterdam",
-                v1::CreateOpportunityRequest {
-                    opportunity: Some(v1::Opportunity {
-                        organisation_id: organisation.into(),
-                        title: title.into(),
-                        kind: v1::OpportunityKind::Job as i32,
-                        sector: "logistics".into(),
-                        languages: vec!["nl".into(), "en".into()],
-                        hours_per_week: 32,
-                        paid: true,
-                        hourly_wage_cents: 1580,
-                        location: "Amsterdam-Westpoort".into(),
-                        ..Default::default()
-                    }),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .id
-    }
-
-    /// Community review publishes it: two newcomers approve.
-    async fn publish(&mut self, opportunity: &str, reviewers: &[&str]) {
-        self.review
-            .submit_for_review(to(
-                "amsterdam",
-                v1::SubmitForReviewRequest {
-                    opportunity_id: opportunity.into(),
-                },
-            ))
-            .await
-            .unwrap();
-        for reviewer in reviewers {
-            self.review
-                .review_opportunity(to(
-                    "amsterdam",
-                    v1::ReviewOpportunityRequest {
-                        opportunity_id: opportunity.into(),
-                        reviewer_member_id: (*reviewer).into(),
-                        verdict: v1::ReviewVerdict::Approve as i32,
-                        comment: String::new(),
-                    },
-                ))
-                .await
-                .unwrap();
-        }
-    }
-
     async fn present(
         &mut self,
         event: &str,
@@ -241,15 +137,29 @@ impl Chapter {
     }
 }
 
-/// A time `minutes` from now (negative: ago).
-fn in_minutes(minutes: i64) -> prost_types::Timestamp {
-    let offset = Duration::from_secs(minutes.unsigned_abs() * 60);
-    let time = if minutes < 0 {
-        SystemTime::now() - offset
-    } else {
-        SystemTime::now() + offset
-    };
-    prost_types::Timestamp::from(time)
+/// An employer in logistics in Amsterdam-Westpoort.
+fn logistics_employer(name: &str) -> v1::Organisation {
+    v1::Organisation {
+        sector: "logistics".into(),
+        location: "Amsterdam-Westpoort".into(),
+        ..employer(name)
+    }
+}
+
+/// A job in logistics at `organisation` (32 h/week at €15.80), in Dutch or English.
+fn logistics_job(organisation: &str, title: &str) -> v1::Opportunity {
+    v1::Opportunity {
+        organisation_id: organisation.into(),
+        title: title.into(),
+        kind: v1::OpportunityKind::Job as i32,
+        sector: "logistics".into(),
+        languages: vec!["nl".into(), "en".into()],
+        hours_per_week: 32,
+        paid: true,
+        hourly_wage_cents: 1580,
+        location: "Amsterdam-Westpoort".into(),
+        ..Default::default()
+    }
 }
 
 /// The kansenbeurs in Amsterdam-Oost, three weeks from now, for two hours.
@@ -265,16 +175,6 @@ fn kansenbeurs(capacity: i32) -> v1::Event {
         languages: vec!["nl".into(), "en".into(), "ar".into()],
         ..Default::default()
     }
-}
-
-fn refused(result: Result<impl std::fmt::Debug, tonic::Status>, code: Code, says: &str) {
-    let error = result.unwrap_err();
-    assert_eq!(error.code(), code, "{}", error.message());
-    assert!(
-        error.message().contains(says),
-        "{:?} should say {says:?}",
-        error.message()
-    );
 }
 
 async fn the_kansenbeurs_fills_up_the_third_registrant_of_a_two_seat_fair_waits_and_moves_up_when_someone_cancels(
@@ -388,14 +288,25 @@ async fn an_employer_presents_its_published_opportunities_at_the_fair_not_anothe
     let mut chapter = Chapter::open(&cluster).await;
     let samira = chapter.newcomer("Samira Yousef").await;
     let tesfay = chapter.newcomer("Tesfay Gebre").await;
-    let warehouse = chapter.organisation("Distributiecentrum Westpoort").await;
-    let bakery = chapter.organisation("Bakkerij Oost").await;
-    let order_picker = chapter.draft(&warehouse, "Order picker").await;
-    let forklift = chapter
-        .draft(&warehouse, "Forklift driver (training included)")
+    let warehouse = chapter
+        .organisation(logistics_employer("Distributiecentrum Westpoort"))
         .await;
-    let still_a_draft = chapter.draft(&warehouse, "Shift lead").await;
-    let bakers_job = chapter.draft(&bakery, "Baker's assistant").await;
+    let bakery = chapter
+        .organisation(logistics_employer("Bakkerij Oost"))
+        .await;
+    let order_picker = chapter
+        .draft(logistics_job(&warehouse, "Order picker"))
+        .await;
+    let forklift = chapter
+        .draft(logistics_job(
+            &warehouse,
+            "Forklift driver (training included)",
+        ))
+        .await;
+    let still_a_draft = chapter.draft(logistics_job(&warehouse, "Shift lead")).await;
+    let bakers_job = chapter
+        .draft(logistics_job(&bakery, "Baker's assistant"))
+        .await;
     for opportunity in [&order_picker, &forklift, &bakers_job] {
         chapter.publish(opportunity, &[&samira, &tesfay]).await;
     }

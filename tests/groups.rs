@@ -7,14 +7,10 @@
 
 mod common;
 
-use std::time::{Duration, SystemTime};
-
-use common::{Backend, Cluster, create, eventually, member_named, profile_in, to};
-use passage_proto::v1::{
-    self, group_service_client::GroupServiceClient, member_service_client::MemberServiceClient,
-};
+use common::chapter::{Chapter, in_minutes, refused};
+use common::{Backend, Cluster, to};
+use passage_proto::v1;
 use tonic::Code;
-use tonic::transport::Channel;
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
@@ -24,27 +20,8 @@ on_both_backends!(
     an_ict_expert_group_needs_a_sector,
 );
 
-/// The Amsterdam chapter's clients, through the gateway.
-struct Chapter {
-    groups: GroupServiceClient<Channel>,
-    members: MemberServiceClient<Channel>,
-}
-
+/// The chapter's groups: coffee groups and expert groups, their meetings.
 impl Chapter {
-    async fn open(cluster: &Cluster) -> Chapter {
-        let gateway = cluster.gateway().await;
-        Chapter {
-            groups: GroupServiceClient::new(gateway.clone()),
-            members: MemberServiceClient::new(gateway),
-        }
-    }
-
-    async fn member(&mut self, name: &str, role: v1::MemberRole) -> String {
-        create(&mut self.members, "amsterdam", member_named(name, role))
-            .await
-            .id
-    }
-
     async fn try_create(&mut self, group: v1::Group) -> Result<v1::Group, tonic::Status> {
         self.groups
             .create_group(to(
@@ -141,17 +118,6 @@ impl Chapter {
     }
 }
 
-/// A time `minutes` from now (negative: ago).
-fn in_minutes(minutes: i64) -> prost_types::Timestamp {
-    let offset = Duration::from_secs(minutes.unsigned_abs() * 60);
-    let time = if minutes < 0 {
-        SystemTime::now() - offset
-    } else {
-        SystemTime::now() + offset
-    };
-    prost_types::Timestamp::from(time)
-}
-
 fn coffee_group_oost() -> v1::Group {
     v1::Group {
         kind: v1::GroupKind::Coffee as i32,
@@ -174,16 +140,6 @@ fn ict_expert_group() -> v1::Group {
     }
 }
 
-fn refused(result: Result<impl std::fmt::Debug, tonic::Status>, code: Code, says: &str) {
-    let error = result.unwrap_err();
-    assert_eq!(error.code(), code, "{}", error.message());
-    assert!(
-        error.message().contains(says),
-        "{:?} should say {says:?}",
-        error.message()
-    );
-}
-
 async fn a_newcomer_joins_the_oost_coffee_group_attends_its_meeting_and_sees_the_group_in_her_profile_view(
     backend: Backend,
 ) {
@@ -199,13 +155,9 @@ async fn a_newcomer_joins_the_oost_coffee_group_attends_its_meeting_and_sees_the
         })
         .await
         .unwrap();
-    let amira = chapter
-        .member("Amira Haddad", v1::MemberRole::Newcomer)
-        .await;
-    let sanne = chapter
-        .member("Sanne de Vries", v1::MemberRole::Local)
-        .await;
-    let joost = chapter.member("Joost Bakker", v1::MemberRole::Local).await;
+    let amira = chapter.newcomer("Amira Haddad").await;
+    let sanne = chapter.local("Sanne de Vries").await;
+    let joost = chapter.local("Joost Bakker").await;
 
     let joined = chapter.join(&oost.id, &amira).await.unwrap();
     assert_eq!(
@@ -227,20 +179,8 @@ async fn a_newcomer_joins_the_oost_coffee_group_attends_its_meeting_and_sees_the
     );
     // A newcomer of Miami, whose shared profile Amsterdam holds, joins Miami's
     // groups, not Amsterdam's.
-    let miami = create(
-        &mut chapter.members,
-        "miami",
-        member_named("Jean-Baptiste Pierre", v1::MemberRole::Newcomer),
-    )
-    .await
-    .id;
-    let members = chapter.members.clone();
-    eventually("Amsterdam holds the Miami newcomer's profile", || {
-        let mut members = members.clone();
-        let id = miami.clone();
-        async move { profile_in(&mut members, "amsterdam", &id).await.is_some() }
-    })
-    .await;
+    let miami = chapter.newcomer_in("miami", "Jean-Baptiste Pierre").await;
+    chapter.until_amsterdam_holds(&miami).await;
     refused(
         chapter.join(&oost.id, &miami).await,
         Code::FailedPrecondition,

@@ -14,7 +14,7 @@ mod common;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
-use common::{amira, member_named, to};
+use common::{amira, chapter, to};
 use passage::certs::CertDir;
 use passage::credentials::{SealedChannel, SealedChapterAdmin};
 use passage_proto::v1::{self, member_service_client::MemberServiceClient};
@@ -155,9 +155,10 @@ async fn members_of(node: &Server, keys: &CertDir) -> MemberServiceClient<Sealed
     MemberServiceClient::new(SealedChannel::new(node.channel().await, admin))
 }
 
+/// A newcomer's registration ([`chapter::newcomer`]).
 fn newcomer(name: &str) -> v1::CreateMemberRequest {
     v1::CreateMemberRequest {
-        member: Some(member_named(name, v1::MemberRole::Newcomer)),
+        member: Some(chapter::newcomer(name)),
     }
 }
 

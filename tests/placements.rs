@@ -9,13 +9,10 @@
 mod common;
 
 use chrono::{Months, NaiveDate, Utc};
-use common::{Backend, Cluster, create, member_named, to};
-use passage_proto::v1::{
-    self, market_service_client::MarketServiceClient, member_service_client::MemberServiceClient,
-    placement_service_client::PlacementServiceClient, review_service_client::ReviewServiceClient,
-};
+use common::chapter::{Chapter, employer, newcomer, ngo};
+use common::{Backend, Cluster, to};
+use passage_proto::v1;
 use tonic::Code;
-use tonic::transport::Channel;
 
 on_both_backends!(
     an_asylum_seeker_four_months_after_applying_may_volunteer_but_not_take_a_paid_job,
@@ -39,151 +36,68 @@ fn months_ago(months: u32) -> NaiveDate {
     today().checked_sub_months(Months::new(months)).unwrap()
 }
 
-/// The Amsterdam chapter's view through the gateway, with an employer and a
-/// volunteer organisation.
-struct Chapter {
-    cluster: Cluster,
-    members: MemberServiceClient<Channel>,
-    market: MarketServiceClient<Channel>,
-    review: ReviewServiceClient<Channel>,
-    placements: PlacementServiceClient<Channel>,
+/// Amsterdam's organisations in care, which every story here starts with.
+struct Care {
     employer: String,
     ngo: String,
-    reviewers: usize,
 }
 
+impl Care {
+    /// The chapter registers an employer and a volunteer organisation.
+    async fn open(chapter: &mut Chapter) -> Care {
+        Care {
+            employer: chapter.organisation(employer("Zorggroep Amstel")).await,
+            ngo: chapter.organisation(ngo("Buurthuis De Meeuw")).await,
+        }
+    }
+
+    /// A paid job at the employer: 32 h/week at €16.50.
+    fn job(&self, title: &str) -> v1::Opportunity {
+        v1::Opportunity {
+            organisation_id: self.employer.clone(),
+            title: title.into(),
+            description: "Care assistant on the geriatric ward.".into(),
+            kind: v1::OpportunityKind::Job as i32,
+            sector: "healthcare".into(),
+            languages: vec!["nl".into()],
+            hours_per_week: 32,
+            paid: true,
+            hourly_wage_cents: 1_650,
+            location: "Amsterdam-Oost".into(),
+            ..Default::default()
+        }
+    }
+
+    /// An unpaid volunteer role at the volunteer organisation.
+    fn volunteering(&self, title: &str) -> v1::Opportunity {
+        v1::Opportunity {
+            organisation_id: self.ngo.clone(),
+            title: title.into(),
+            description: "Welcoming visitors and making coffee at the community centre.".into(),
+            kind: v1::OpportunityKind::Volunteer as i32,
+            sector: "healthcare".into(),
+            languages: vec!["nl".into(), "ar".into()],
+            hours_per_week: 6,
+            paid: false,
+            location: "Amsterdam-Oost".into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// The chapter follows applications and placements.
 impl Chapter {
-    async fn open(backend: Backend) -> Chapter {
-        let cluster = Cluster::start(backend).await;
-        let gateway = cluster.gateway().await;
-        let market = MarketServiceClient::new(gateway.clone());
-        let organisation = |name: &str, kind: v1::OrganisationKind| {
-            let request = to(
-                REGION,
-                v1::CreateOrganisationRequest {
-                    organisation: Some(v1::Organisation {
-                        name: name.into(),
-                        kind: kind as i32,
-                        sector: "healthcare".into(),
-                        location: "Amsterdam-Oost".into(),
-                        ..Default::default()
-                    }),
-                },
-            );
-            let mut market = market.clone();
-            async move {
-                market
-                    .create_organisation(request)
-                    .await
-                    .unwrap()
-                    .into_inner()
-                    .id
-            }
-        };
-        let employer = organisation("Zorggroep Amstel", v1::OrganisationKind::Employer).await;
-        let ngo = organisation("Buurthuis De Meeuw", v1::OrganisationKind::Ngo).await;
-        Chapter {
-            members: MemberServiceClient::new(gateway.clone()),
-            review: ReviewServiceClient::new(gateway.clone()),
-            placements: PlacementServiceClient::new(gateway),
-            market,
-            cluster,
-            employer,
-            ngo,
-            reviewers: 0,
-        }
-    }
-
-    /// A paid job (32 h/week at €16.50) or, with `volunteer`, an unpaid volunteer
-    /// role; left as a draft.
-    async fn draft(&mut self, title: &str, volunteer: bool) -> String {
-        let opportunity = if volunteer {
-            v1::Opportunity {
-                organisation_id: self.ngo.clone(),
-                title: title.into(),
-                description: "Welcoming visitors and making coffee at the community centre.".into(),
-                kind: v1::OpportunityKind::Volunteer as i32,
-                sector: "healthcare".into(),
-                languages: vec!["nl".into(), "ar".into()],
-                hours_per_week: 6,
-                paid: false,
-                location: "Amsterdam-Oost".into(),
-                ..Default::default()
-            }
-        } else {
-            v1::Opportunity {
-                organisation_id: self.employer.clone(),
-                title: title.into(),
-                description: "Care assistant on the geriatric ward.".into(),
-                kind: v1::OpportunityKind::Job as i32,
-                sector: "healthcare".into(),
-                languages: vec!["nl".into()],
-                hours_per_week: 32,
-                paid: true,
-                hourly_wage_cents: 1_650,
-                location: "Amsterdam-Oost".into(),
-                ..Default::default()
-            }
-        };
-        self.market
-            .create_opportunity(to(
-                REGION,
-                v1::CreateOpportunityRequest {
-                    opportunity: Some(opportunity),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .id
-    }
-
-    /// A draft published by community review, as the region's policy asks.
-    async fn published(&mut self, title: &str, volunteer: bool) -> String {
-        let id = self.draft(title, volunteer).await;
-        self.review
-            .submit_for_review(to(
-                REGION,
-                v1::SubmitForReviewRequest {
-                    opportunity_id: id.clone(),
-                },
-            ))
-            .await
-            .unwrap();
-        let policy = self
-            .review
-            .get_review_policy(to(REGION, v1::GetReviewPolicyRequest {}))
-            .await
-            .unwrap()
-            .into_inner();
-        for _ in 0..policy.approvals_to_publish {
-            self.reviewers += 1;
-            let reviewer = self
-                .member(&format!("Reviewer {}", self.reviewers), |_| {})
-                .await;
-            self.review
-                .review_opportunity(to(
-                    REGION,
-                    v1::ReviewOpportunityRequest {
-                        opportunity_id: id.clone(),
-                        reviewer_member_id: reviewer,
-                        verdict: v1::ReviewVerdict::Approve as i32,
-                        comment: String::new(),
-                    },
-                ))
-                .await
-                .unwrap();
-        }
-        id
-    }
-
-    /// A newcomer of Amsterdam (a status holder in civic integration unless
-    /// `change` says otherwise).
-    async fn member(&mut self, name: &str, change: impl FnOnce(&mut v1::RegionalRecord)) -> String {
-        let mut member = member_named(name, v1::MemberRole::Newcomer);
+    /// A newcomer of Amsterdam who keeps her profile in the region (a status
+    /// holder in civic integration unless `change` says otherwise).
+    async fn applicant(
+        &mut self,
+        name: &str,
+        change: impl FnOnce(&mut v1::RegionalRecord),
+    ) -> String {
+        let mut member = newcomer(name);
         member.profile.as_mut().unwrap().share_across_regions = false;
         change(member.regional.as_mut().unwrap());
-        create(&mut self.members, REGION, member).await.id
+        self.register_member(member).await
     }
 
     async fn apply(
@@ -277,34 +191,26 @@ impl Chapter {
             .placement
             .unwrap()
     }
-
-    async fn opportunity_status(&mut self, id: &str) -> v1::OpportunityStatus {
-        let opportunity = self
-            .market
-            .get_opportunity(to(REGION, v1::GetOpportunityRequest { id: id.into() }))
-            .await
-            .unwrap()
-            .into_inner();
-        v1::OpportunityStatus::try_from(opportunity.status).unwrap()
-    }
 }
 
 async fn an_asylum_seeker_four_months_after_applying_may_volunteer_but_not_take_a_paid_job(
     backend: Backend,
 ) {
-    let mut chapter = Chapter::open(backend).await;
+    let cluster = Cluster::start(backend).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let care = Care::open(&mut chapter).await;
     let hana = chapter
-        .member("Hana Tesfaye", |regional| {
+        .applicant("Hana Tesfaye", |regional| {
             regional.residence_status = v1::ResidenceStatus::AsylumSeeker as i32;
             regional.asylum_application_date = day(months_ago(4));
             regional.civic_integration = v1::CivicIntegration::None as i32;
         })
         .await;
-    let job = chapter.published("Care assistant", false).await;
+    let job = chapter.published(care.job("Care assistant")).await;
     let volunteering = chapter
-        .published("Host at the community centre", true)
+        .published(care.volunteering("Host at the community centre"))
         .await;
-    let draft = chapter.draft("Kitchen help", true).await;
+    let draft = chapter.draft(care.volunteering("Kitchen help")).await;
 
     // Paid work waits until six months after the asylum application.
     let refused = chapter.apply(&hana, &job).await.unwrap_err();
@@ -367,16 +273,18 @@ async fn an_asylum_seeker_four_months_after_applying_may_volunteer_but_not_take_
     let nobody = chapter.apply("not-an-id", &job).await.unwrap_err();
     assert_eq!(nobody.code(), Code::InvalidArgument);
     assert!(nobody.message().starts_with("member_id"), "{nobody:?}");
-    chapter.cluster.stop().await;
+    cluster.stop().await;
 }
 
 async fn an_offer_is_accepted_with_a_start_date_and_the_placement_ends_with_a_reason(
     backend: Backend,
 ) {
-    let mut chapter = Chapter::open(backend).await;
-    let job = chapter.published("Care assistant", false).await;
+    let cluster = Cluster::start(backend).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let care = Care::open(&mut chapter).await;
+    let job = chapter.published(care.job("Care assistant")).await;
     // Amira is a status holder in civic integration: Amsterdam caps her hours.
-    let amira = chapter.member("Amira Haddad", |_| {}).await;
+    let amira = chapter.applicant("Amira Haddad", |_| {}).await;
     let application = chapter.apply(&amira, &job).await.unwrap();
     assert_eq!(application.hours_cap, 24, "{application:?}");
     assert!(
@@ -448,7 +356,7 @@ async fn an_offer_is_accepted_with_a_start_date_and_the_placement_ends_with_a_re
     );
 
     // A second hire fills the last place.
-    let bilal = chapter.member("Bilal Nouri", |_| {}).await;
+    let bilal = chapter.applicant("Bilal Nouri", |_| {}).await;
     let second = chapter.apply(&bilal, &job).await.unwrap();
     for stage in [
         v1::ApplicationStage::Screening,
@@ -521,9 +429,9 @@ async fn an_offer_is_accepted_with_a_start_date_and_the_placement_ends_with_a_re
     assert!(list(v1::PlacementState::Active).await.is_empty());
 
     // A member withdraws her own application, and only she can.
-    let chen = chapter.member("Chen Wei", |_| {}).await;
+    let chen = chapter.applicant("Chen Wei", |_| {}).await;
     let volunteering = chapter
-        .published("Host at the community centre", true)
+        .published(care.volunteering("Host at the community centre"))
         .await;
     let hers = chapter.apply(&chen, &volunteering).await.unwrap();
     let by_other = chapter
@@ -554,23 +462,25 @@ async fn an_offer_is_accepted_with_a_start_date_and_the_placement_ends_with_a_re
         .into_inner();
     assert_eq!(withdrawn.stage, v1::ApplicationStage::Withdrawn as i32);
     assert_eq!(withdrawn.stage_note, "Found a place closer to home.");
-    chapter.cluster.stop().await;
+    cluster.stop().await;
 }
 
 async fn retention_counts_only_placements_whose_mark_has_passed(backend: Backend) {
-    let mut chapter = Chapter::open(backend).await;
-    let job = chapter.published("Care assistant", false).await;
+    let cluster = Cluster::start(backend).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let care = Care::open(&mut chapter).await;
+    let job = chapter.published(care.job("Care assistant")).await;
     let volunteering = chapter
-        .published("Host at the community centre", true)
+        .published(care.volunteering("Host at the community centre"))
         .await;
     let newcomer = |n: usize| format!("Newcomer {n}");
 
     // Thirteen months in and still working: retained at 3, 6 and 12 months.
-    let member = chapter.member(&newcomer(1), |_| {}).await;
+    let member = chapter.applicant(&newcomer(1), |_| {}).await;
     chapter.place(&member, &job, months_ago(13)).await;
     // Started eight months ago, left after four: retained at 3, not at 6; its
     // 12-month mark is still to come.
-    let member = chapter.member(&newcomer(2), |_| {}).await;
+    let member = chapter.applicant(&newcomer(2), |_| {}).await;
     let start = months_ago(8);
     let left = chapter.place(&member, &job, start).await;
     chapter
@@ -582,10 +492,10 @@ async fn retention_counts_only_placements_whose_mark_has_passed(backend: Backend
         .await
         .unwrap();
     // Started last month: no mark has passed yet.
-    let member = chapter.member(&newcomer(3), |_| {}).await;
+    let member = chapter.applicant(&newcomer(3), |_| {}).await;
     chapter.place(&member, &job, months_ago(1)).await;
     // Volunteered a month, seven months ago: not retained at 3 or 6.
-    let member = chapter.member(&newcomer(4), |_| {}).await;
+    let member = chapter.applicant(&newcomer(4), |_| {}).await;
     let start = months_ago(7);
     let short = chapter.place(&member, &volunteering, start).await;
     chapter
@@ -597,7 +507,7 @@ async fn retention_counts_only_placements_whose_mark_has_passed(backend: Backend
         .await
         .unwrap();
     // Started twenty months ago: before the range asked for.
-    let member = chapter.member(&newcomer(5), |_| {}).await;
+    let member = chapter.applicant(&newcomer(5), |_| {}).await;
     chapter.place(&member, &job, months_ago(20)).await;
 
     let retention = chapter
@@ -659,16 +569,18 @@ async fn retention_counts_only_placements_whose_mark_has_passed(backend: Backend
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert!(bad.message().starts_with("from_month"), "{bad:?}");
-    chapter.cluster.stop().await;
+    cluster.stop().await;
 }
 
 /// Amira, placed two months ago, asks to be forgotten. Her application and her
 /// placement still count in Amsterdam's figures, but no longer lead to her: they
 /// carry an id that names no one, and her motivation is gone.
 async fn a_deleted_members_placement_still_counts_but_names_no_one(backend: Backend) {
-    let mut chapter = Chapter::open(backend).await;
-    let job = chapter.published("Care assistant", false).await;
-    let amira = chapter.member("Amira Haddad", |_| {}).await;
+    let cluster = Cluster::start(backend).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let care = Care::open(&mut chapter).await;
+    let job = chapter.published(care.job("Care assistant")).await;
+    let amira = chapter.applicant("Amira Haddad", |_| {}).await;
     let placement = chapter.place(&amira, &job, months_ago(2)).await;
 
     chapter
@@ -718,7 +630,7 @@ async fn a_deleted_members_placement_still_counts_but_names_no_one(backend: Back
         .into_inner();
     assert_eq!(application.member_id, kept.member_id);
     assert_eq!(application.motivation, "");
-    chapter.cluster.stop().await;
+    cluster.stop().await;
 }
 
 /// Yusuf applied for asylum eight months ago: he may take a paid job now, and his
@@ -727,15 +639,17 @@ async fn a_deleted_members_placement_still_counts_but_names_no_one(backend: Back
 /// for pay. The chapter is told which rule stands in the way; a start from today
 /// is accepted.
 async fn a_placement_cannot_start_on_a_day_the_rules_forbid_the_work(backend: Backend) {
-    let mut chapter = Chapter::open(backend).await;
+    let cluster = Cluster::start(backend).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let care = Care::open(&mut chapter).await;
     let yusuf = chapter
-        .member("Yusuf Rahimi", |regional| {
+        .applicant("Yusuf Rahimi", |regional| {
             regional.residence_status = v1::ResidenceStatus::AsylumSeeker as i32;
             regional.asylum_application_date = day(months_ago(8));
             regional.civic_integration = v1::CivicIntegration::None as i32;
         })
         .await;
-    let job = chapter.published("Care assistant", false).await;
+    let job = chapter.published(care.job("Care assistant")).await;
     let application = chapter.apply(&yusuf, &job).await.unwrap();
     for stage in [
         v1::ApplicationStage::Screening,
@@ -762,5 +676,5 @@ async fn a_placement_cannot_start_on_a_day_the_rules_forbid_the_work(backend: Ba
         .await
         .unwrap();
     assert_eq!(placed.placement.unwrap().start_date, day(today()));
-    chapter.cluster.stop().await;
+    cluster.stop().await;
 }

@@ -7,14 +7,11 @@
 
 mod common;
 
-use common::{Backend, Cluster, create, eventually, member_named, profile_in, to};
-use passage_proto::v1::{
-    self, market_service_client::MarketServiceClient, member_service_client::MemberServiceClient,
-    review_service_client::ReviewServiceClient,
-};
+use common::chapter::{Chapter, employer, refused};
+use common::{Backend, Cluster, to};
+use passage_proto::v1;
 use prost_types::FieldMask;
 use tonic::Code;
-use tonic::transport::Channel;
 
 on_both_backends!(
     an_employers_internship_is_published_after_two_newcomers_approve_it,
@@ -23,92 +20,34 @@ on_both_backends!(
     two_rejections_close_it,
 );
 
-/// What every story starts with: the gateway's clients, an employer with an
-/// internship in draft, and newcomers of Amsterdam.
-struct Chapter {
-    market: MarketServiceClient<Channel>,
-    members: MemberServiceClient<Channel>,
-    review: ReviewServiceClient<Channel>,
-    internship: v1::Opportunity,
-}
-
+/// Community review of an employer's internship, as the chapter follows it.
 impl Chapter {
-    async fn open(cluster: &Cluster) -> Chapter {
-        let gateway = cluster.gateway().await;
-        let mut market = MarketServiceClient::new(gateway.clone());
-        let employer = market
-            .create_organisation(to(
-                "amsterdam",
-                v1::CreateOrganisationRequest {
-                    organisation: Some(v1::Organisation {
-                        name: "Zorggroep Amstel".into(),
-                        kind: v1::OrganisationKind::Employer as i32,
-                        sector: "healthcare".into(),
-                        location: "Amsterdam-Oost".into(),
-                        ..Default::default()
-                    }),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        let internship = market
-            .create_opportunity(to(
-                "amsterdam",
-                v1::CreateOpportunityRequest {
-                    opportunity: Some(v1::Opportunity {
-                        organisation_id: employer.id,
-                        title: "Internship on the geriatric ward".into(),
-                        description: "Three months alongside our nurses.".into(),
-                        kind: v1::OpportunityKind::Internship as i32,
-                        sector: "healthcare".into(),
-                        languages: vec!["nl".into()],
-                        hours_per_week: 24,
-                        paid: true,
-                        location: "Amsterdam-Oost".into(),
-                        ..Default::default()
-                    }),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        Chapter {
-            market,
-            members: MemberServiceClient::new(gateway.clone()),
-            review: ReviewServiceClient::new(gateway),
-            internship,
-        }
+    /// What every story starts with: an employer with an internship in draft; the
+    /// internship's id.
+    async fn internship(&mut self) -> String {
+        let employer = self.organisation(employer("Zorggroep Amstel")).await;
+        self.draft(v1::Opportunity {
+            organisation_id: employer,
+            title: "Internship on the geriatric ward".into(),
+            description: "Three months alongside our nurses.".into(),
+            kind: v1::OpportunityKind::Internship as i32,
+            sector: "healthcare".into(),
+            languages: vec!["nl".into()],
+            hours_per_week: 24,
+            paid: true,
+            location: "Amsterdam-Oost".into(),
+            ..Default::default()
+        })
+        .await
     }
 
-    async fn member(&mut self, name: &str, role: v1::MemberRole) -> String {
-        create(&mut self.members, "amsterdam", member_named(name, role))
-            .await
-            .id
-    }
-
-    async fn newcomer(&mut self, name: &str) -> String {
-        self.member(name, v1::MemberRole::Newcomer).await
-    }
-
-    async fn try_submit(&mut self) -> Result<v1::Opportunity, tonic::Status> {
-        self.review
-            .submit_for_review(to(
-                "amsterdam",
-                v1::SubmitForReviewRequest {
-                    opportunity_id: self.internship.id.clone(),
-                },
-            ))
-            .await
-            .map(tonic::Response::into_inner)
-    }
-
-    async fn submit(&mut self) -> v1::Opportunity {
-        self.try_submit().await.unwrap()
+    async fn submit(&mut self, internship: &str) -> v1::Opportunity {
+        self.submit_for_review(internship).await.unwrap()
     }
 
     async fn review(
         &mut self,
+        internship: &str,
         reviewer: &str,
         verdict: v1::ReviewVerdict,
         comment: &str,
@@ -117,7 +56,7 @@ impl Chapter {
             .review_opportunity(to(
                 "amsterdam",
                 v1::ReviewOpportunityRequest {
-                    opportunity_id: self.internship.id.clone(),
+                    opportunity_id: internship.into(),
                     reviewer_member_id: reviewer.into(),
                     verdict: verdict as i32,
                     comment: comment.into(),
@@ -127,24 +66,10 @@ impl Chapter {
             .map(tonic::Response::into_inner)
     }
 
-    async fn status(&mut self) -> v1::OpportunityStatus {
-        let opportunity = self
-            .market
-            .get_opportunity(to(
-                "amsterdam",
-                v1::GetOpportunityRequest {
-                    id: self.internship.id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        v1::OpportunityStatus::try_from(opportunity.status).unwrap()
-    }
-
     /// UpdateOpportunity of the masked fields of `change`.
     async fn update(
         &mut self,
+        internship: &str,
         change: v1::Opportunity,
         paths: &[&str],
     ) -> Result<v1::Opportunity, tonic::Status> {
@@ -153,7 +78,7 @@ impl Chapter {
                 "amsterdam",
                 v1::UpdateOpportunityRequest {
                     opportunity: Some(v1::Opportunity {
-                        id: self.internship.id.clone(),
+                        id: internship.into(),
                         ..change
                     }),
                     update_mask: Some(FieldMask {
@@ -167,9 +92,11 @@ impl Chapter {
 
     async fn set_status(
         &mut self,
+        internship: &str,
         status: v1::OpportunityStatus,
     ) -> Result<v1::Opportunity, tonic::Status> {
         self.update(
+            internship,
             v1::Opportunity {
                 status: status as i32,
                 ..Default::default()
@@ -179,12 +106,12 @@ impl Chapter {
         .await
     }
 
-    async fn reviews(&mut self, round: i32) -> Vec<v1::OpportunityReview> {
+    async fn reviews(&mut self, internship: &str, round: i32) -> Vec<v1::OpportunityReview> {
         self.review
             .list_opportunity_reviews(to(
                 "amsterdam",
                 v1::ListOpportunityReviewsRequest {
-                    opportunity_id: self.internship.id.clone(),
+                    opportunity_id: internship.into(),
                     round,
                     ..Default::default()
                 },
@@ -196,22 +123,13 @@ impl Chapter {
     }
 }
 
-fn refused(result: Result<impl std::fmt::Debug, tonic::Status>, code: Code, says: &str) {
-    let error = result.unwrap_err();
-    assert_eq!(error.code(), code, "{}", error.message());
-    assert!(
-        error.message().contains(says),
-        "{:?} should say {says:?}",
-        error.message()
-    );
-}
-
 use v1::OpportunityStatus::{Closed, Draft, InReview, Published};
 use v1::ReviewVerdict::{Approve, Reject, RequestChanges};
 
 async fn an_employers_internship_is_published_after_two_newcomers_approve_it(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
+    let internship = chapter.internship().await;
     let policy = chapter
         .review
         .get_review_policy(to("amsterdam", v1::GetReviewPolicyRequest {}))
@@ -226,24 +144,24 @@ async fn an_employers_internship_is_published_after_two_newcomers_approve_it(bac
     let tesfay = chapter.newcomer("Tesfay Gebre").await;
 
     refused(
-        chapter.set_status(InReview).await,
+        chapter.set_status(&internship, InReview).await,
         Code::FailedPrecondition,
         "ReviewService.SubmitForReview",
     );
     refused(
-        chapter.set_status(Published).await,
+        chapter.set_status(&internship, Published).await,
         Code::FailedPrecondition,
         "draft to published",
     );
-    assert_eq!(chapter.submit().await.status, InReview as i32);
+    assert_eq!(chapter.submit(&internship).await.status, InReview as i32);
     refused(
-        chapter.try_submit().await,
+        chapter.submit_for_review(&internship).await,
         Code::FailedPrecondition,
         "is in_review; only a draft can be submitted",
     );
 
     let first = chapter
-        .review(&samira, Approve, "Clear hours, fair pay.")
+        .review(&internship, &samira, Approve, "Clear hours, fair pay.")
         .await
         .unwrap();
     assert_eq!(
@@ -255,23 +173,24 @@ async fn an_employers_internship_is_published_after_two_newcomers_approve_it(bac
         (1, Approve as i32, samira.as_str())
     );
     assert_eq!(
-        chapter.status().await,
+        chapter.opportunity_status(&internship).await,
         InReview,
         "one approval is not enough"
     );
     refused(
-        chapter.review(&samira, Approve, "").await,
+        chapter.review(&internship, &samira, Approve, "").await,
         Code::AlreadyExists,
         "already reviewed",
     );
     refused(
-        chapter.set_status(Published).await,
+        chapter.set_status(&internship, Published).await,
         Code::FailedPrecondition,
         "published by community review (2 approvals)",
     );
     refused(
         chapter
             .update(
+                &internship,
                 v1::Opportunity {
                     title: "Unpaid internship".into(),
                     ..Default::default()
@@ -283,8 +202,11 @@ async fn an_employers_internship_is_published_after_two_newcomers_approve_it(bac
         "title can change only while it is a draft",
     );
 
-    chapter.review(&tesfay, Approve, "").await.unwrap();
-    assert_eq!(chapter.status().await, Published);
+    chapter
+        .review(&internship, &tesfay, Approve, "")
+        .await
+        .unwrap();
+    assert_eq!(chapter.opportunity_status(&internship).await, Published);
     let published = chapter
         .market
         .list_opportunities(to(
@@ -301,7 +223,7 @@ async fn an_employers_internship_is_published_after_two_newcomers_approve_it(bac
     assert_eq!(published.len(), 1);
     assert_eq!(published[0].title, "Internship on the geriatric ward");
 
-    let reviews = chapter.reviews(0).await;
+    let reviews = chapter.reviews(&internship, 0).await;
     let reviewers: Vec<&str> = reviews
         .iter()
         .map(|r| r.reviewer_member_id.as_str())
@@ -311,21 +233,25 @@ async fn an_employers_internship_is_published_after_two_newcomers_approve_it(bac
 
     let late = chapter.newcomer("Olena Shevchenko").await;
     refused(
-        chapter.review(&late, Approve, "").await,
+        chapter.review(&internship, &late, Approve, "").await,
         Code::FailedPrecondition,
         "is published, not in review",
     );
     // Filled and reopened by the employer, as before community review.
     assert_eq!(
         chapter
-            .set_status(v1::OpportunityStatus::Filled)
+            .set_status(&internship, v1::OpportunityStatus::Filled)
             .await
             .unwrap()
             .status,
         v1::OpportunityStatus::Filled as i32
     );
     assert_eq!(
-        chapter.set_status(Published).await.unwrap().status,
+        chapter
+            .set_status(&internship, Published)
+            .await
+            .unwrap()
+            .status,
         Published as i32
     );
     cluster.stop().await;
@@ -336,19 +262,26 @@ async fn a_newcomer_asks_for_changes_the_employer_revises_and_the_second_round_p
 ) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
+    let internship = chapter.internship().await;
     let samira = chapter.newcomer("Samira Yousef").await;
     let tesfay = chapter.newcomer("Tesfay Gebre").await;
     let olena = chapter.newcomer("Olena Shevchenko").await;
 
-    chapter.submit().await;
-    chapter.review(&samira, Approve, "").await.unwrap();
+    chapter.submit(&internship).await;
+    chapter
+        .review(&internship, &samira, Approve, "")
+        .await
+        .unwrap();
     refused(
-        chapter.review(&tesfay, RequestChanges, "  ").await,
+        chapter
+            .review(&internship, &tesfay, RequestChanges, "  ")
+            .await,
         Code::InvalidArgument,
         "comment: must say what to change",
     );
     let changes = chapter
         .review(
+            &internship,
             &tesfay,
             RequestChanges,
             "Say that Dutch at B1 is enough, and that there is a buddy on the ward.",
@@ -357,13 +290,14 @@ async fn a_newcomer_asks_for_changes_the_employer_revises_and_the_second_round_p
         .unwrap();
     assert_eq!(changes.round, 1);
     assert_eq!(
-        chapter.status().await,
+        chapter.opportunity_status(&internship).await,
         Draft,
         "sent back at once for revision"
     );
 
     let revised = chapter
         .update(
+            &internship,
             v1::Opportunity {
                 description: "Three months alongside our nurses. Dutch at B1 is enough; \
                               a colleague on the ward is your buddy."
@@ -376,23 +310,26 @@ async fn a_newcomer_asks_for_changes_the_employer_revises_and_the_second_round_p
         .unwrap();
     assert!(revised.description.contains("B1"));
 
-    assert_eq!(chapter.submit().await.status, InReview as i32);
-    let second = chapter.review(&olena, Approve, "").await.unwrap();
+    assert_eq!(chapter.submit(&internship).await.status, InReview as i32);
+    let second = chapter
+        .review(&internship, &olena, Approve, "")
+        .await
+        .unwrap();
     assert_eq!(second.round, 2);
     assert_eq!(
-        chapter.status().await,
+        chapter.opportunity_status(&internship).await,
         InReview,
         "Samira's approval of the first version does not count for the second"
     );
     chapter
-        .review(&samira, Approve, "Much clearer now.")
+        .review(&internship, &samira, Approve, "Much clearer now.")
         .await
         .unwrap();
-    assert_eq!(chapter.status().await, Published);
+    assert_eq!(chapter.opportunity_status(&internship).await, Published);
 
-    assert_eq!(chapter.reviews(0).await.len(), 4);
+    assert_eq!(chapter.reviews(&internship, 0).await.len(), 4);
     let round_two: Vec<String> = chapter
-        .reviews(2)
+        .reviews(&internship, 2)
         .await
         .into_iter()
         .map(|r| r.reviewer_member_id)
@@ -404,45 +341,46 @@ async fn a_newcomer_asks_for_changes_the_employer_revises_and_the_second_round_p
 async fn a_local_cannot_review(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
+    let internship = chapter.internship().await;
     let newcomer = chapter.newcomer("Samira Yousef").await;
-    let local = chapter
-        .member("Joost de Vries", v1::MemberRole::Local)
-        .await;
+    let local = chapter.local("Joost de Vries").await;
     let coach = chapter
         .member("Els Bakker", v1::MemberRole::VolunteerCoach)
         .await;
 
     refused(
-        chapter.review(&newcomer, Approve, "").await,
+        chapter.review(&internship, &newcomer, Approve, "").await,
         Code::FailedPrecondition,
         "is draft, not in review",
     );
-    chapter.submit().await;
+    chapter.submit(&internship).await;
     refused(
-        chapter.review(&local, Approve, "").await,
+        chapter.review(&internship, &local, Approve, "").await,
         Code::FailedPrecondition,
         "is a local, not a newcomer",
     );
     refused(
-        chapter.review(&coach, Reject, "Too many hours").await,
+        chapter
+            .review(&internship, &coach, Reject, "Too many hours")
+            .await,
         Code::FailedPrecondition,
         "is a volunteer coach, not a newcomer",
     );
     refused(
         chapter
-            .review(&uuid::Uuid::now_v7().to_string(), Approve, "")
+            .review(&internship, &uuid::Uuid::now_v7().to_string(), Approve, "")
             .await,
         Code::NotFound,
         "member",
     );
     refused(
-        chapter.review("someone", Approve, "").await,
+        chapter.review(&internship, "someone", Approve, "").await,
         Code::InvalidArgument,
         "reviewer_member_id",
     );
     refused(
         chapter
-            .review(&newcomer, v1::ReviewVerdict::Unspecified, "")
+            .review(&internship, &newcomer, v1::ReviewVerdict::Unspecified, "")
             .await,
         Code::InvalidArgument,
         "verdict",
@@ -450,60 +388,57 @@ async fn a_local_cannot_review(backend: Backend) {
 
     // A newcomer of Miami, whose shared profile Amsterdam holds, is not one of
     // Amsterdam's reviewers.
-    let miami = create(
-        &mut chapter.members,
-        "miami",
-        member_named("Jean-Baptiste Pierre", v1::MemberRole::Newcomer),
-    )
-    .await
-    .id;
-    let members = chapter.members.clone();
-    eventually("Amsterdam holds the Miami newcomer's profile", || {
-        let mut members = members.clone();
-        let id = miami.clone();
-        async move { profile_in(&mut members, "amsterdam", &id).await.is_some() }
-    })
-    .await;
+    let miami = chapter.newcomer_in("miami", "Jean-Baptiste Pierre").await;
+    chapter.until_amsterdam_holds(&miami).await;
     refused(
-        chapter.review(&miami, Approve, "").await,
+        chapter.review(&internship, &miami, Approve, "").await,
         Code::FailedPrecondition,
         "belongs to region miami",
     );
 
-    assert!(chapter.reviews(0).await.is_empty(), "nothing was recorded");
-    assert_eq!(chapter.status().await, InReview);
+    assert!(
+        chapter.reviews(&internship, 0).await.is_empty(),
+        "nothing was recorded"
+    );
+    assert_eq!(chapter.opportunity_status(&internship).await, InReview);
     cluster.stop().await;
 }
 
 async fn two_rejections_close_it(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
+    let internship = chapter.internship().await;
     let samira = chapter.newcomer("Samira Yousef").await;
     let tesfay = chapter.newcomer("Tesfay Gebre").await;
 
-    chapter.submit().await;
+    chapter.submit(&internship).await;
     refused(
-        chapter.review(&samira, Reject, "").await,
+        chapter.review(&internship, &samira, Reject, "").await,
         Code::InvalidArgument,
         "comment",
     );
     chapter
-        .review(&samira, Reject, "Unpaid work presented as an internship.")
+        .review(
+            &internship,
+            &samira,
+            Reject,
+            "Unpaid work presented as an internship.",
+        )
         .await
         .unwrap();
-    assert_eq!(chapter.status().await, InReview);
+    assert_eq!(chapter.opportunity_status(&internship).await, InReview);
     chapter
-        .review(&tesfay, Reject, "No supervision is described.")
+        .review(&internship, &tesfay, Reject, "No supervision is described.")
         .await
         .unwrap();
-    assert_eq!(chapter.status().await, Closed);
+    assert_eq!(chapter.opportunity_status(&internship).await, Closed);
     refused(
-        chapter.set_status(Published).await,
+        chapter.set_status(&internship, Published).await,
         Code::FailedPrecondition,
         "closed to published",
     );
     refused(
-        chapter.try_submit().await,
+        chapter.submit_for_review(&internship).await,
         Code::FailedPrecondition,
         "is closed",
     );

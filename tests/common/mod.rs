@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod chapter;
+
 use std::net::SocketAddr;
 
 use passage::federation::{Federation, FederationPlan, RegionPlan};
