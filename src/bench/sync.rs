@@ -232,7 +232,7 @@ async fn register_members(
     count: usize,
     concurrency: usize,
 ) -> anyhow::Result<Arc<Vec<String>>> {
-    let template = seed::members(WRITER)
+    let template = seed::members(WRITER)?
         .into_iter()
         .find(|m| m.profile.as_ref().is_some_and(|p| p.share_across_regions))
         .context("the seed data has a consenting member")?;
