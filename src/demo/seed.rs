@@ -19,9 +19,9 @@ const ORGANISATIONS: &str = include_str!("sheets/organisations.csv");
 /// `src/demo/sheets/opportunities.csv`.
 const OPPORTUNITIES: &str = include_str!("sheets/opportunities.csv");
 
-/// The rows of one of the demo's files that belong to `region`, in file order, each
-/// with its line.
-fn rows_of<T: SheetRow>(
+/// The rows of one of the demo's files (`src/demo/sheets/<file>`) that belong to
+/// `region`, in file order, each with its line.
+pub(super) fn rows_of<T: SheetRow>(
     file: &str,
     text: &str,
     region: &str,

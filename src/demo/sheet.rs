@@ -14,8 +14,8 @@ use std::fmt;
 
 use passage_proto::v1;
 use passage_proto::v1::{
-    CivicIntegration, EducationLevel, MemberRole, OpportunityKind, OpportunityStatus,
-    OrganisationKind, ResidenceStatus,
+    CivicIntegration, EducationLevel, EventKind, GroupKind, MemberRole, OpportunityKind,
+    OpportunityStatus, OrganisationKind, ResidenceStatus,
 };
 use serde::de::value::StrDeserializer;
 use serde::de::{DeserializeOwned, Error as _};
@@ -443,6 +443,8 @@ choices! {
     OrganisationKind => "ORGANISATION_KIND_", "kind of organisation";
     OpportunityKind => "OPPORTUNITY_KIND_", "kind of opportunity";
     OpportunityStatus => "OPPORTUNITY_STATUS_", "opportunity status";
+    GroupKind => "GROUP_KIND_", "kind of group";
+    EventKind => "EVENT_KIND_", "kind of event";
 }
 
 /// The name a choice is written as in a sheet; empty for the unset value.
@@ -479,7 +481,7 @@ pub fn parse_choice<E: Choice>(cell: &str) -> Result<E, String> {
     ))
 }
 
-fn choice<'de, D: Deserializer<'de>, E: Choice>(deserializer: D) -> Result<E, D::Error> {
+pub fn choice<'de, D: Deserializer<'de>, E: Choice>(deserializer: D) -> Result<E, D::Error> {
     let cell = String::deserialize(deserializer)?;
     parse_choice(&cell).map_err(D::Error::custom)
 }
@@ -493,16 +495,18 @@ pub fn parse_list(cell: &str) -> Vec<String> {
         .collect()
 }
 
-fn list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+pub fn list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     Ok(parse_list(&String::deserialize(deserializer)?))
 }
 
 /// A whole number; empty is 0.
-fn number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+pub fn number<'de, D: Deserializer<'de>, N: std::str::FromStr + Default>(
+    deserializer: D,
+) -> Result<N, D::Error> {
     let cell = String::deserialize(deserializer)?;
     let cell = cell.trim();
     if cell.is_empty() {
-        return Ok(0);
+        return Ok(N::default());
     }
     cell.parse()
         .map_err(|_| D::Error::custom(format!("`{cell}` is not a whole number")))
@@ -517,7 +521,7 @@ pub fn parse_yes_no(cell: &str) -> Result<bool, String> {
     }
 }
 
-fn yes_no<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+pub fn yes_no<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     parse_yes_no(&String::deserialize(deserializer)?).map_err(D::Error::custom)
 }
 
@@ -533,7 +537,7 @@ pub fn parse_date(cell: &str) -> Result<String, String> {
     }
 }
 
-fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     parse_date(&String::deserialize(deserializer)?).map_err(D::Error::custom)
 }
 
@@ -564,7 +568,7 @@ pub fn permit_text(permit: &v1::Permit) -> String {
     }
 }
 
-fn permits<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<v1::Permit>, D::Error> {
+pub fn permits<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<v1::Permit>, D::Error> {
     parse_permits(&String::deserialize(deserializer)?).map_err(D::Error::custom)
 }
 
@@ -598,7 +602,7 @@ pub fn money_text(cents: i64) -> String {
     }
 }
 
-fn money<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+pub fn money<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     parse_money(&String::deserialize(deserializer)?).map_err(D::Error::custom)
 }
 
