@@ -4,6 +4,7 @@
 //! gateway routing to all of them, then times `GlobalStatsService.GetGlobalStats`
 //! through the gateway: every region asked at once, every table suppressed.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -32,9 +33,11 @@ pub struct StatsBench {
     pub calls: usize,
 }
 
-/// What was measured.
+/// What was measured, and with which settings; prints itself as the command's
+/// report.
 #[derive(Debug, Clone)]
 pub struct StatsFigures {
+    pub bench: StatsBench,
     /// The first call, while every region counts its figures from its database.
     pub first_call_ms: f64,
     pub startup_seconds: f64,
@@ -46,6 +49,36 @@ pub struct StatsFigures {
     /// Regions that answered in the call that had the fewest.
     pub regions_answered: usize,
     pub calls_with_a_region_missing: usize,
+}
+
+impl fmt::Display for StatsFigures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let StatsBench {
+            regions, members, ..
+        } = &self.bench;
+        writeln!(
+            f,
+            "passage bench stats ({regions} regions, each a node on SQLite with {members} \
+             members; one gateway asking every region at once; one process)"
+        )?;
+        writeln!(f, "  start-up: {:.1} s", self.startup_seconds)?;
+        writeln!(
+            f,
+            "  first call, every region counting from its database: {:.1} ms",
+            self.first_call_ms
+        )?;
+        writeln!(
+            f,
+            "  GetGlobalStats: p50 {:.1} ms, p99 {:.1} ms ({} calls, {} tables each; regions \
+             answer with figures they counted at most 5 s before)",
+            self.p50_ms, self.p99_ms, self.calls, self.tables
+        )?;
+        writeln!(
+            f,
+            "  regions answered: {} of {regions} in every call ({} calls with a region missing)",
+            self.regions_answered, self.calls_with_a_region_missing
+        )
+    }
 }
 
 const ROLES: &[&str] = &[
@@ -221,6 +254,7 @@ async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<Sta
         node.task.await??;
     }
     Ok(StatsFigures {
+        bench: bench.clone(),
         startup_seconds,
         first_call_ms,
         p50_ms: quantile(&mut latencies, 0.5),
@@ -417,4 +451,38 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_figures_print_as_the_readme_shows_them() {
+        let figures = StatsFigures {
+            bench: StatsBench {
+                regions: 50,
+                members: 300,
+                calls: 200,
+            },
+            first_call_ms: 181.9,
+            startup_seconds: 2.6,
+            p50_ms: 16.0,
+            p99_ms: 21.5,
+            calls: 200,
+            tables: 59,
+            regions_answered: 50,
+            calls_with_a_region_missing: 0,
+        };
+        assert_eq!(
+            figures.to_string(),
+            "passage bench stats (50 regions, each a node on SQLite with 300 members; one \
+             gateway asking every region at once; one process)\n  \
+             start-up: 2.6 s\n  \
+             first call, every region counting from its database: 181.9 ms\n  \
+             GetGlobalStats: p50 16.0 ms, p99 21.5 ms (200 calls, 59 tables each; regions \
+             answer with figures they counted at most 5 s before)\n  \
+             regions answered: 50 of 50 in every call (0 calls with a region missing)\n"
+        );
+    }
 }

@@ -10,6 +10,7 @@
 //! - catch-up: Miami is stopped while Amsterdam writes, then restarted; changes
 //!   applied per second until it has caught up.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -72,14 +73,55 @@ impl WritesVia {
     }
 }
 
-/// What was measured.
+/// What was measured, and with which settings; prints itself as the command's
+/// report.
 #[derive(Debug, Clone)]
 pub struct SyncFigures {
+    pub bench: SyncBench,
     pub sustained_per_second: f64,
     pub latency_p50_ms: f64,
     pub latency_p99_ms: f64,
     pub latency_samples: usize,
     pub catch_up_per_second: f64,
+}
+
+impl fmt::Display for SyncFigures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let SyncBench {
+            changes,
+            rate,
+            missed,
+            batch,
+            writes_via,
+            ..
+        } = &self.bench;
+        writeln!(
+            f,
+            "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, one process; \
+             writes via the {}, {})",
+            writes_via.describe(),
+            if *batch > 1 {
+                format!("{batch} changes per BatchUpdateMembers call")
+            } else {
+                "one UpdateMember call per change".to_owned()
+            }
+        )?;
+        writeln!(
+            f,
+            "  sustained: {:.0} changes/s applied end to end ({changes} changes)",
+            self.sustained_per_second
+        )?;
+        writeln!(
+            f,
+            "  latency at {rate}/s (single UpdateMember calls): p50 {:.1} ms, p99 {:.1} ms ({} samples)",
+            self.latency_p50_ms, self.latency_p99_ms, self.latency_samples
+        )?;
+        writeln!(
+            f,
+            "  catch-up: {:.0} changes/s ({missed} missed changes)",
+            self.catch_up_per_second
+        )
+    }
 }
 
 const WRITER: &str = "amsterdam";
@@ -219,6 +261,7 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
 
     federation.shutdown().await?;
     Ok(SyncFigures {
+        bench: bench.clone(),
         sustained_per_second,
         latency_p50_ms: quantile(&mut latencies, 0.50),
         latency_p99_ms: quantile(&mut latencies, 0.99),
@@ -232,7 +275,7 @@ async fn register_members(
     count: usize,
     concurrency: usize,
 ) -> anyhow::Result<Arc<Vec<String>>> {
-    let template = seed::members(WRITER)
+    let template = seed::members(WRITER)?
         .into_iter()
         .find(|m| m.profile.as_ref().is_some_and(|p| p.share_across_regions))
         .context("the seed data has a consenting member")?;
@@ -401,4 +444,50 @@ async fn latencies_since(
     }
     db.close().await?;
     Ok(latencies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bench(batch: usize, writes_via: WritesVia) -> SyncBench {
+        SyncBench {
+            members: 5_000,
+            changes: 20_000,
+            rate: 1_000,
+            seconds: 5,
+            missed: 100_000,
+            concurrency: 32,
+            batch,
+            writes_via,
+        }
+    }
+
+    #[test]
+    fn the_figures_print_as_the_readme_shows_them() {
+        let figures = SyncFigures {
+            bench: bench(100, WritesVia::Gateway),
+            sustained_per_second: 6401.2,
+            latency_p50_ms: 7.5,
+            latency_p99_ms: 25.8,
+            latency_samples: 10_000,
+            catch_up_per_second: 63_839.4,
+        };
+        assert_eq!(
+            figures.to_string(),
+            "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, one process; \
+             writes via the gateway, 100 changes per BatchUpdateMembers call)\n  \
+             sustained: 6401 changes/s applied end to end (20000 changes)\n  \
+             latency at 1000/s (single UpdateMember calls): p50 7.5 ms, p99 25.8 ms (10000 samples)\n  \
+             catch-up: 63839 changes/s (100000 missed changes)\n"
+        );
+        let single = SyncFigures {
+            bench: bench(1, WritesVia::Node),
+            ..figures
+        };
+        assert!(single.to_string().starts_with(
+            "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, one process; \
+             writes via the writing region's node, one UpdateMember call per change)\n"
+        ));
+    }
 }

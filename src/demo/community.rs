@@ -5,7 +5,8 @@
 //! about the right to work, a training that is full with a waiting list, and one
 //! under way with attendance recorded. Built through the public API from the
 //! members, organisations and opportunities the seed created; everyone and
-//! everything here is fictional.
+//! everything here is fictional. The groups and events themselves are rows of
+//! `src/demo/sheets/groups.csv` and `events.csv`, read like the seed's sheets.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,83 @@ use passage_proto::v1::{
 };
 use tonic::transport::Channel;
 
+use serde::Deserialize;
+
 use super::in_region;
+use super::seed::rows_of;
+use super::sheet::{self, SheetRow};
+
+/// `src/demo/sheets/groups.csv`.
+const GROUPS: &str = include_str!("sheets/groups.csv");
+/// `src/demo/sheets/events.csv`.
+const EVENTS: &str = include_str!("sheets/events.csv");
+
+/// A group of a region, with the topics of its two past meetings and the next.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct GroupRow {
+    region: String,
+    #[serde(deserialize_with = "sheet::choice")]
+    kind: GroupKind,
+    name: String,
+    description: String,
+    /// An expert group's sector; empty for a coffee group.
+    sector: String,
+    #[serde(deserialize_with = "sheet::list")]
+    languages: Vec<String>,
+    meeting_place: String,
+    #[serde(deserialize_with = "sheet::list")]
+    meeting_topics: Vec<String>,
+}
+
+impl SheetRow for GroupRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "region",
+        "kind",
+        "name",
+        "description",
+        "sector",
+        "languages",
+        "meeting_place",
+        "meeting_topics",
+    ];
+}
+
+/// An event of a region; days from today (negative: started before today), the
+/// local hour it starts, how many hours it lasts.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct EventRow {
+    region: String,
+    #[serde(deserialize_with = "sheet::choice")]
+    kind: EventKind,
+    title: String,
+    description: String,
+    #[serde(deserialize_with = "sheet::number")]
+    days_from_today: i64,
+    #[serde(deserialize_with = "sheet::number")]
+    local_hour: u32,
+    #[serde(deserialize_with = "sheet::number")]
+    hours: i64,
+    place: String,
+    #[serde(deserialize_with = "sheet::number")]
+    capacity: i32,
+    #[serde(deserialize_with = "sheet::list")]
+    languages: Vec<String>,
+}
+
+impl SheetRow for EventRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "region",
+        "kind",
+        "title",
+        "description",
+        "days_from_today",
+        "local_hour",
+        "hours",
+        "place",
+        "capacity",
+        "languages",
+    ];
+}
 
 /// Most members a demo group gets.
 const GROUP_SIZE: usize = 12;
@@ -33,44 +110,19 @@ struct Person {
     languages: Vec<String>,
 }
 
-/// A group of a region, with the topics of its two past meetings and the next.
-struct GroupPlan {
-    kind: GroupKind,
-    name: &'static str,
-    description: &'static str,
-    sector: &'static str,
-    languages: &'static [&'static str],
-    place: &'static str,
-    topics: [&'static str; 3],
-}
-
-/// An event of a region; days from today (negative: started before today), the
-/// local hour it starts, how many hours it lasts.
-struct EventPlan {
-    kind: EventKind,
-    title: &'static str,
-    description: &'static str,
-    days_from_today: i64,
-    local_hour: u32,
-    hours: i64,
-    place: &'static str,
-    capacity: i32,
-    languages: &'static [&'static str],
-}
-
 /// Everything a region's community life is made of.
 struct Plan {
     /// Hours the region's clock is ahead of UTC (in November).
     utc_offset: i64,
-    groups: &'static [GroupPlan],
+    groups: Vec<GroupRow>,
     /// In order: the fair, the information session, the training that fills up,
     /// the training under way.
-    events: [EventPlan; 4],
+    events: Vec<EventRow>,
 }
 
 /// Fills `region` with groups, meetings, events and registrations.
 pub async fn seed(channel: Channel, region: &str) -> anyhow::Result<()> {
-    let plan = plan(region);
+    let plan = plan(region)?;
     let people = own_members(&mut MemberServiceClient::new(channel.clone()), region).await?;
     let mut groups = GroupServiceClient::new(channel.clone());
     for (index, group) in plan.groups.iter().enumerate() {
@@ -171,7 +223,7 @@ async fn seed_group(
     groups: &mut GroupServiceClient<Channel>,
     region: &str,
     plan: &Plan,
-    spec: &GroupPlan,
+    spec: &GroupRow,
     index: usize,
     people: &[Person],
 ) -> anyhow::Result<()> {
@@ -181,11 +233,11 @@ async fn seed_group(
             v1::CreateGroupRequest {
                 group: Some(v1::Group {
                     kind: spec.kind as i32,
-                    name: spec.name.into(),
-                    description: spec.description.into(),
-                    sector: spec.sector.into(),
-                    languages: spec.languages.iter().map(|l| (*l).to_owned()).collect(),
-                    meeting_place: spec.place.into(),
+                    name: spec.name.clone(),
+                    description: spec.description.clone(),
+                    sector: spec.sector.clone(),
+                    languages: spec.languages.clone(),
+                    meeting_place: spec.meeting_place.clone(),
                     ..Default::default()
                 }),
             },
@@ -200,7 +252,7 @@ async fn seed_group(
     let members: Vec<&Person> = match spec.kind {
         GroupKind::Expert => people
             .iter()
-            .filter(|p| p.sectors.iter().any(|s| s == spec.sector))
+            .filter(|p| p.sectors.contains(&spec.sector))
             .take(GROUP_SIZE)
             .collect(),
         // Coffee groups share out the people who speak their languages.
@@ -223,7 +275,11 @@ async fn seed_group(
             )?)
             .await?;
     }
-    for (turn, (days, topic)) in [-21, -7, 7].into_iter().zip(spec.topics).enumerate() {
+    for (turn, (days, topic)) in [-21, -7, 7]
+        .into_iter()
+        .zip(&spec.meeting_topics)
+        .enumerate()
+    {
         let meeting = groups
             .schedule_meeting(in_region(
                 region,
@@ -231,7 +287,7 @@ async fn seed_group(
                     meeting: Some(v1::GroupMeeting {
                         group_id: group.id.clone(),
                         start_time: Some(at(plan, days, 18)),
-                        topic: topic.into(),
+                        topic: topic.clone(),
                         ..Default::default()
                     }),
                 },
@@ -351,20 +407,20 @@ async fn own_members(
     }
 }
 
-fn event_message(plan: &Plan, event: &EventPlan) -> v1::Event {
+fn event_message(plan: &Plan, event: &EventRow) -> v1::Event {
     v1::Event {
         kind: event.kind as i32,
-        title: event.title.into(),
-        description: event.description.into(),
+        title: event.title.clone(),
+        description: event.description.clone(),
         start_time: Some(at(plan, event.days_from_today, event.local_hour)),
         end_time: Some(at(
             plan,
             event.days_from_today,
             event.local_hour + u32::try_from(event.hours).unwrap_or(1),
         )),
-        place: event.place.into(),
+        place: event.place.clone(),
         capacity: event.capacity,
-        languages: event.languages.iter().map(|l| (*l).to_owned()).collect(),
+        languages: event.languages.clone(),
         ..Default::default()
     }
 }
@@ -381,410 +437,63 @@ fn at(plan: &Plan, days: i64, local_hour: u32) -> prost_types::Timestamp {
     }
 }
 
-fn plan(region: &str) -> Plan {
-    match region {
-        "amsterdam" => AMSTERDAM,
-        "washington-dc" => WASHINGTON_DC,
-        "miami" => MIAMI,
-        _ => ELSEWHERE,
+/// The region's groups and events from the demo's sheets: each group with its three
+/// meeting topics, and the four events in their order.
+fn plan(region: &str) -> anyhow::Result<Plan> {
+    let utc_offset = match region {
+        "amsterdam" => 1,
+        "washington-dc" | "miami" => -5,
+        _ => 0,
+    };
+    let groups = rows_of("groups.csv", GROUPS, region, |row: &GroupRow| &row.region)?;
+    for (line, group) in &groups {
+        if group.meeting_topics.len() != 3 {
+            return Err(sheet::SheetError::new(
+                "src/demo/sheets/groups.csv",
+                *line,
+                "meeting_topics",
+                "three topics: the two past meetings' and the next one's",
+            )
+            .into());
+        }
     }
+    let events = rows_of("events.csv", EVENTS, region, |row: &EventRow| &row.region)?;
+    anyhow::ensure!(
+        events.len() == 4 || (events.is_empty() && groups.is_empty()),
+        "src/demo/sheets/events.csv: {region} has {} events; the demo plans four \
+         (the fair, the information session, the training that fills up, the training \
+         under way)",
+        events.len()
+    );
+    Ok(Plan {
+        utc_offset,
+        groups: groups.into_iter().map(|(_, row)| row).collect(),
+        events: events.into_iter().map(|(_, row)| row).collect(),
+    })
 }
 
-const AMSTERDAM: Plan = Plan {
-    utc_offset: 1,
-    groups: &[
-        GroupPlan {
-            kind: GroupKind::Coffee,
-            name: "Koffiegroep Amsterdam-Oost",
-            description: "Every other week: coffee with people of your own profession, Dutch practice and tips about work in Oost.",
-            sector: "",
-            languages: &["nl", "ar", "ti"],
-            place: "OBA Javaplein, Javaplein 2, Amsterdam-Oost",
-            topics: [
-                "Kennismaken: who are we, what did we do before?",
-                "Your CV the Dutch way",
-                "Visiting the Dappermarkt entrepreneurs",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Coffee,
-            name: "Koffiegroep Zuidoost",
-            description: "Coffee and conversation in Zuidoost; locals and newcomers, every profession welcome.",
-            sector: "",
-            languages: &["nl", "en", "ti"],
-            place: "Bijlmer Parktheater, café, Anton de Komplein 240",
-            topics: [
-                "Volunteering during inburgering: what counts?",
-                "Stories from the first job",
-                "Networking without a network",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Expert,
-            name: "Expertgroep ICT",
-            description: "Developers, testers and system administrators: Dutch tech jobs, certificates and getting your diploma valued.",
-            sector: "it",
-            languages: &["en", "nl"],
-            place: "Startup Village, Science Park 608",
-            topics: [
-                "Diploma evaluation at Nuffic/IDW",
-                "Mock technical interviews",
-                "Cloud certificates: which are worth it?",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Expert,
-            name: "Expertgroep Zorg",
-            description: "Nurses, doctors and carers: BIG registration, language requirements and working in Dutch care.",
-            sector: "healthcare",
-            languages: &["nl", "ar"],
-            place: "OLVG Oost, ontmoetingsruimte, Oosterpark 9",
-            topics: [
-                "The BIG registration route, step by step",
-                "Medical Dutch: practising handovers",
-                "Traineeships in elderly care",
-            ],
-        },
-    ],
-    events: [
-        EventPlan {
-            kind: EventKind::OpportunityFair,
-            title: "Kansenbeurs Amsterdam-Oost",
-            description: "Employers and volunteer organisations present their vacancies, internships and volunteer work; newcomers tell what they can bring.",
-            days_from_today: 14,
-            local_hour: 13,
-            hours: 4,
-            place: "Studio K, Timorplein 62, Amsterdam",
-            capacity: 150,
-            languages: &["nl", "en", "ar", "ti"],
-        },
-        EventPlan {
-            kind: EventKind::InformationSession,
-            title: "Informatiebijeenkomst: werken met een verblijfsvergunning",
-            description: "What your residence permit allows, when an employer needs a TWV, and how work and inburgering fit together.",
-            days_from_today: 5,
-            local_hour: 19,
-            hours: 2,
-            place: "Stadsloket Oost, Oranje-Vrijstaatplein 2",
-            capacity: 40,
-            languages: &["nl", "ar", "ti"],
-        },
-        EventPlan {
-            kind: EventKind::Training,
-            title: "Training: solliciteren in Nederland",
-            description: "A small group: your CV, your motivation letter and a practice interview with a recruiter.",
-            days_from_today: 10,
-            local_hour: 10,
-            hours: 3,
-            place: "Buurthuis Oost, Pretoriusstraat 43",
-            capacity: 6,
-            languages: &["nl"],
-        },
-        EventPlan {
-            kind: EventKind::Training,
-            title: "Digitale vaardigheden voor werk (week 1)",
-            description: "DigiD, e-mail, online applications and video calls, every morning for a week.",
-            days_from_today: -2,
-            local_hour: 9,
-            hours: 24 * 6,
-            place: "OBA Oosterdok, Oosterdokskade 143",
-            capacity: 12,
-            languages: &["nl", "en"],
-        },
-    ],
-};
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-const WASHINGTON_DC: Plan = Plan {
-    utc_offset: -5,
-    groups: &[
-        GroupPlan {
-            kind: GroupKind::Coffee,
-            name: "Coffee & Careers Columbia Heights",
-            description: "Newcomers and DC locals of the same trade meet over coffee: work, English practice, the city.",
-            sector: "",
-            languages: &["en", "es"],
-            place: "Mount Pleasant Library, 3160 16th St NW",
-            topics: [
-                "Introductions: what we did back home",
-                "Reading a US job posting",
-                "Informational interviews: how to ask",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Coffee,
-            name: "Dari & Pashto Coffee Circle",
-            description: "Coffee for Afghan newcomers and their neighbours, in Dari, Pashto and English.",
-            sector: "",
-            languages: &["fa", "ps", "en"],
-            place: "Shepherd Park Library, 7420 Georgia Ave NW",
-            topics: [
-                "Your EAD: what comes next",
-                "First jobs that use your skills",
-                "Driving licences and commuting",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Expert,
-            name: "DC Tech Expert Group",
-            description: "IT professionals: US certifications, federal contractors, and résumés for tech recruiters.",
-            sector: "it",
-            languages: &["en"],
-            place: "MLK Jr. Memorial Library, Labs, 901 G St NW",
-            topics: [
-                "Security clearances and who can get them",
-                "CompTIA or cloud: where to start",
-                "Portfolio reviews",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Expert,
-            name: "Healthcare Professionals DC",
-            description: "Doctors, nurses and pharmacists: licensing in DC, Maryland and Virginia, and bridge jobs in care.",
-            sector: "healthcare",
-            languages: &["en", "fa"],
-            place: "Unity Health Care, community room, 1220 12th St SE",
-            topics: [
-                "Foreign-trained nurses: the NCLEX route",
-                "Medical interpreting as a first job",
-                "Community health worker certificates",
-            ],
-        },
-    ],
-    events: [
-        EventPlan {
-            kind: EventKind::OpportunityFair,
-            title: "Opportunity Fair: Jobs and Volunteering for New Americans",
-            description: "Employers and nonprofits of the District present jobs, internships and volunteer roles open to refugees and asylees.",
-            days_from_today: 14,
-            local_hour: 12,
-            hours: 4,
-            place: "MLK Jr. Memorial Library, Great Hall, 901 G St NW",
-            capacity: 150,
-            languages: &["en", "es", "fa"],
-        },
-        EventPlan {
-            kind: EventKind::InformationSession,
-            title: "Information session: your EAD and the right to work",
-            description: "Who may work when, the asylum EAD clock, renewals, and what an employer may ask for (Form I-9).",
-            days_from_today: 5,
-            local_hour: 18,
-            hours: 2,
-            place: "Columbia Heights Community Center, 1480 Girard St NW",
-            capacity: 40,
-            languages: &["en", "es", "fa", "ps"],
-        },
-        EventPlan {
-            kind: EventKind::Training,
-            title: "Interview skills workshop",
-            description: "A small group: telling your story in a US interview, with practice rounds and feedback.",
-            days_from_today: 10,
-            local_hour: 10,
-            hours: 3,
-            place: "Mount Pleasant Library, meeting room",
-            capacity: 6,
-            languages: &["en"],
-        },
-        EventPlan {
-            kind: EventKind::Training,
-            title: "Digital skills for work (week 1)",
-            description: "Email, online applications, Login.gov and video interviews, every morning for a week.",
-            days_from_today: -2,
-            local_hour: 9,
-            hours: 24 * 6,
-            place: "MLK Jr. Memorial Library, Digital Commons",
-            capacity: 12,
-            languages: &["en", "es"],
-        },
-    ],
-};
-
-const MIAMI: Plan = Plan {
-    utc_offset: -5,
-    groups: &[
-        GroupPlan {
-            kind: GroupKind::Coffee,
-            name: "Café con Empleo — Little Havana",
-            description: "Cafecito y conversación: recién llegados y vecinos del mismo oficio, en español e inglés.",
-            sector: "",
-            languages: &["es", "en"],
-            place: "Little Havana Branch Library, 1200 SW 1st St",
-            topics: [
-                "Presentaciones: ¿qué hacías en tu país?",
-                "Tu currículum en formato americano",
-                "Trabajos de temporada en hoteles",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Coffee,
-            name: "Kafe Kominote — Little Haiti",
-            description: "Kafe ak konvèsasyon pou nouvo arivan ak vwazen yo: travay, angle, lavi nan Miami.",
-            sector: "",
-            languages: &["ht", "fr", "en"],
-            place: "Little Haiti Cultural Complex, 212 NE 59th Terrace",
-            topics: [
-                "Prezantasyon: ki travay ou te fè ann Ayiti?",
-                "TPS ak otorizasyon travay",
-                "Jwenn premye travay ou",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Expert,
-            name: "Healthcare Expert Group Miami",
-            description: "Nurses, doctors and home health aides: Florida licensing, CNA and HHA certificates, bilingual care jobs.",
-            sector: "healthcare",
-            languages: &["en", "es", "ht"],
-            place: "Jackson Memorial, education center, 1611 NW 12th Ave",
-            topics: [
-                "From nurse abroad to CNA: the fast track",
-                "Medical English and Spanish",
-                "Home health agencies that hire newcomers",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Expert,
-            name: "Tech Expert Group Miami",
-            description: "Developers and IT technicians: Miami's tech scene, bootcamps and bilingual support jobs.",
-            sector: "it",
-            languages: &["en", "es"],
-            place: "The LAB Miami, 400 NW 26th St",
-            topics: [
-                "Help desk jobs as a way in",
-                "Bootcamps: which ones are worth it",
-                "Portfolio night",
-            ],
-        },
-    ],
-    events: [
-        EventPlan {
-            kind: EventKind::OpportunityFair,
-            title: "Feria de Oportunidades / Opportunity Fair Miami",
-            description: "Employers and community organisations present jobs, internships and volunteer roles; bring your résumé.",
-            days_from_today: 14,
-            local_hour: 11,
-            hours: 4,
-            place: "Miami Dade College, Wolfson Campus, 300 NE 2nd Ave",
-            capacity: 150,
-            languages: &["en", "es", "ht"],
-        },
-        EventPlan {
-            kind: EventKind::InformationSession,
-            title: "Sesyon enfòmasyon: TPS, EAD ak dwa pou travay",
-            description: "Information session in Haitian Creole and Spanish: TPS, parole and asylum EADs, renewals and what employers may ask.",
-            days_from_today: 5,
-            local_hour: 18,
-            hours: 2,
-            place: "Little Haiti Cultural Complex, auditorium",
-            capacity: 40,
-            languages: &["ht", "es", "en"],
-        },
-        EventPlan {
-            kind: EventKind::Training,
-            title: "Taller de entrevistas / Interview workshop",
-            description: "A small group: practice interviews in English for hospitality and healthcare jobs.",
-            days_from_today: 10,
-            local_hour: 10,
-            hours: 3,
-            place: "Little Havana Branch Library, meeting room",
-            capacity: 6,
-            languages: &["es", "en"],
-        },
-        EventPlan {
-            kind: EventKind::Training,
-            title: "Digital skills for work (week 1)",
-            description: "Email, online applications and video interviews, every morning for a week.",
-            days_from_today: -2,
-            local_hour: 9,
-            hours: 24 * 6,
-            place: "Miami-Dade Main Library, 101 W Flagler St",
-            capacity: 12,
-            languages: &["en", "es", "ht"],
-        },
-    ],
-};
-
-const ELSEWHERE: Plan = Plan {
-    utc_offset: 0,
-    groups: &[
-        GroupPlan {
-            kind: GroupKind::Coffee,
-            name: "Newcomers' coffee group",
-            description: "Coffee with people of your own profession: work, language practice and the city.",
-            sector: "",
-            languages: &["en", "ar", "uk"],
-            place: "Central library, café",
-            topics: [
-                "Introductions",
-                "Your CV for this country",
-                "Visiting local employers",
-            ],
-        },
-        GroupPlan {
-            kind: GroupKind::Expert,
-            name: "ICT expert group",
-            description: "IT professionals: certificates, diplomas and the local tech market.",
-            sector: "it",
-            languages: &["en"],
-            place: "Central library, lab",
-            topics: ["Diploma recognition", "Mock interviews", "Portfolio night"],
-        },
-        GroupPlan {
-            kind: GroupKind::Expert,
-            name: "Healthcare expert group",
-            description: "Care professionals: registration, language requirements and bridge jobs.",
-            sector: "healthcare",
-            languages: &["en"],
-            place: "City hospital, meeting room",
-            topics: [
-                "Registration routes",
-                "Medical language",
-                "Traineeships in care",
-            ],
-        },
-    ],
-    events: [
-        EventPlan {
-            kind: EventKind::OpportunityFair,
-            title: "Opportunity fair",
-            description: "Employers and volunteer organisations present their opportunities.",
-            days_from_today: 14,
-            local_hour: 13,
-            hours: 4,
-            place: "City hall, main hall",
-            capacity: 150,
-            languages: &["en"],
-        },
-        EventPlan {
-            kind: EventKind::InformationSession,
-            title: "Information session: your right to work",
-            description: "What your status allows, work permits and what an employer needs to do.",
-            days_from_today: 5,
-            local_hour: 18,
-            hours: 2,
-            place: "City hall, room 2",
-            capacity: 40,
-            languages: &["en"],
-        },
-        EventPlan {
-            kind: EventKind::Training,
-            title: "Interview training",
-            description: "A small group practising job interviews.",
-            days_from_today: 10,
-            local_hour: 10,
-            hours: 3,
-            place: "Community centre",
-            capacity: 6,
-            languages: &["en"],
-        },
-        EventPlan {
-            kind: EventKind::Training,
-            title: "Digital skills for work (week 1)",
-            description: "Email, online applications and video calls, every morning for a week.",
-            days_from_today: -2,
-            local_hour: 9,
-            hours: 24 * 6,
-            place: "Central library",
-            capacity: 12,
-            languages: &["en"],
-        },
-    ],
-};
+    #[test]
+    fn every_demo_region_has_its_groups_and_four_events() {
+        for (region, _, _) in crate::demo::REGIONS {
+            let plan = plan(region).unwrap();
+            assert_eq!(plan.groups.len(), 4, "{region}");
+            let kinds: Vec<EventKind> = plan.events.iter().map(|e| e.kind).collect();
+            assert_eq!(
+                kinds,
+                [
+                    EventKind::OpportunityFair,
+                    EventKind::InformationSession,
+                    EventKind::Training,
+                    EventKind::Training
+                ],
+                "{region}"
+            );
+        }
+        let elsewhere = plan("rotterdam").unwrap();
+        assert!(elsewhere.groups.is_empty() && elsewhere.events.is_empty());
+    }
+}

@@ -6,6 +6,7 @@ pub mod coaching;
 pub mod community;
 pub mod placements;
 pub mod seed;
+pub mod sheet;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -158,7 +159,7 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
     // Opportunities to publish by community review once the region has newcomers,
     // and whether each is then filled.
     let mut to_publish = Vec::new();
-    for organisation in seed::organisations(region) {
+    for organisation in seed::organisations(region)? {
         let created = market
             .create_organisation(in_region(
                 region,
@@ -171,7 +172,7 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
         organisation_ids.push(created.id);
         report.organisations += 1;
     }
-    for (organisation_index, mut opportunity, target) in seed::opportunities(region) {
+    for (organisation_index, mut opportunity, target) in seed::opportunities(region)? {
         let Some(organisation_id) = organisation_ids.get(organisation_index) else {
             continue;
         };
@@ -206,7 +207,7 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
     }
     // Members next: their presence marks a region as seeded.
     let mut newcomers = Vec::new();
-    for member in seed::members(region) {
+    for member in seed::members(region)? {
         let created = members
             .create_member(in_region(
                 region,
