@@ -88,14 +88,31 @@ fn valid_for_years(params: &mut CertificateParams, years: i32) {
     );
 }
 
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
-    std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))?;
+/// Writes a private key: the file is created readable by its owner only (mode
+/// 0600) before a byte of the key is in it, never written first and narrowed
+/// after; an existing file is narrowed before it is overwritten.
+pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
-    Ok(())
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        // `mode` applies only when the file is created.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("narrowing {} to its owner", path.display()))?;
+    }
+    file.write_all(contents.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Creates the federation's CA in `dir`; refuses to replace an existing one.
@@ -232,4 +249,32 @@ pub fn ensure_demo_certs(dir: &CertDir, regions: &[&str]) -> anyhow::Result<()> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_is_only_ever_readable_by_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh.key");
+        write_private(&fresh, "secret\n").unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_to_string(&fresh).unwrap(), "secret\n");
+
+        // A key file someone left world-readable is narrowed before it is rewritten.
+        let loose = dir.path().join("loose.key");
+        std::fs::write(&loose, "old").unwrap();
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&loose, "new secret\n").unwrap();
+        let mode = std::fs::metadata(&loose).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_to_string(&loose).unwrap(), "new secret\n");
+    }
 }

@@ -61,6 +61,31 @@ fn config_of(service: &Value) -> std::path::PathBuf {
     deploy(relative)
 }
 
+/// The files of `deploy/certs/` a compose service mounts, as its settings name them
+/// (`certs/…`, under the image's working directory); each one by itself, under its
+/// own name, read-only.
+fn mounted_key_files(service: &Value) -> std::collections::BTreeSet<String> {
+    let mut files = std::collections::BTreeSet::new();
+    for volume in service["volumes"].as_sequence().into_iter().flatten() {
+        let volume = text(volume);
+        let parts: Vec<&str> = volume.split(':').collect();
+        let [source, target, "ro"] = parts[..] else {
+            panic!("{volume}: mount certificates and keys read-only, one file each");
+        };
+        let name = source
+            .strip_prefix("./certs/")
+            .unwrap_or_else(|| panic!("{volume}: not a file of deploy/certs"));
+        assert!(
+            !name.is_empty() && !name.contains('/'),
+            "{volume}: one file, not a folder"
+        );
+        assert_ne!(name, "ca.key", "the CA's key never goes to a service");
+        assert_eq!(target, format!("/var/lib/passage/certs/{name}"), "{volume}");
+        files.insert(format!("certs/{name}"));
+    }
+    files
+}
+
 #[test]
 fn the_compose_federation_agrees_with_the_settings_it_runs() {
     let compose = compose();
@@ -74,6 +99,19 @@ fn the_compose_federation_agrees_with_the_settings_it_runs() {
     )
     .unwrap();
     assert!(gateway.tls.is_some(), "clients reach the gateway over TLS");
+    let gateway_tls = gateway.tls.as_ref().unwrap();
+    assert_eq!(
+        mounted_key_files(gateway_service),
+        [
+            &gateway_tls.ca_file,
+            &gateway_tls.cert_file,
+            &gateway_tls.key_file,
+            &gateway.auth.caller_key_file,
+        ]
+        .map(|path| path.display().to_string())
+        .into(),
+        "the gateway gets its own certificate and keys, and nothing else"
+    );
     assert!(
         text(&gateway_service["ports"][0])
             .starts_with(&format!("{}:", gateway.server.listen.port()))
@@ -102,6 +140,20 @@ fn the_compose_federation_agrees_with_the_settings_it_runs() {
             format!("https://gateway:{}", gateway.server.listen.port())
         );
         assert!(link.tls.is_some(), "syncs over mTLS");
+        let tls = link.tls.as_ref().unwrap();
+        assert_eq!(
+            mounted_key_files(service),
+            [
+                &tls.ca_file,
+                &tls.cert_file,
+                &tls.key_file,
+                &settings.auth.gateway_key_file,
+            ]
+            .map(|path| path.display().to_string())
+            .into(),
+            "{} gets its own certificate and keys, and nothing else",
+            region.slug
+        );
         assert!(settings.database.url.starts_with("postgres://"));
         let database = format!("{}-db", region.slug);
         assert!(
@@ -565,4 +617,27 @@ fn the_kubernetes_federation_agrees_with_the_settings_it_runs() {
         );
         object(&documents, "Service", &database);
     }
+}
+
+/// What `docker build` sends from the repository never holds the demo's data or a
+/// key or certificate made for a deployment.
+#[test]
+fn the_docker_build_context_leaves_data_and_keys_out() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ignored = std::fs::read_to_string(root.join(".dockerignore")).unwrap();
+    let patterns: Vec<&str> = ignored
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    for needed in ["data/", "deploy/certs/", "**/*.key", "**/*.pem", "**/*.db"] {
+        assert!(
+            patterns.contains(&needed),
+            ".dockerignore does not leave out {needed}"
+        );
+    }
+    assert!(
+        !patterns.iter().any(|p| p.starts_with('!')),
+        ".dockerignore lets nothing back in"
+    );
 }

@@ -147,6 +147,62 @@ async fn without_consent_a_profile_stays_home_and_withdrawing_clears_it_elsewher
     cluster.stop().await;
 }
 
+/// A member who withdraws consent leaves the gateway too: no entry of the log and
+/// no state in the directory still holds what their profile said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawn_consent_purges_the_members_earlier_entries_from_the_gateways_log() {
+    let cluster = Cluster::start(Backend::Sqlite).await;
+    let mut client = cluster.members_via_gateway().await;
+    let created = create(&mut client, "amsterdam", amira()).await;
+    let mut renamed = created.clone();
+    renamed.profile.as_mut().unwrap().display_name = "Amira H. Haddad".into();
+    let mut withdrawn = renamed.clone();
+    withdrawn.profile.as_mut().unwrap().share_across_regions = false;
+    for (member, path) in [
+        (renamed, "profile.display_name"),
+        (withdrawn, "profile.share_across_regions"),
+    ] {
+        client
+            .update_member(to(
+                "amsterdam",
+                v1::UpdateMemberRequest {
+                    member: Some(member),
+                    update_mask: Some(FieldMask {
+                        paths: vec![path.into()],
+                    }),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+    eventually("Miami lets go of the withdrawn profile", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move { profile_in(&mut client, "miami", &id).await.is_none() }
+    })
+    .await;
+
+    let gateway = Database::connect(cluster.database_urls["gateway"].as_str())
+        .await
+        .unwrap();
+    let rows = gateway
+        .query_all_raw(Statement::from_string(
+            gateway.get_database_backend(),
+            "SELECT state FROM change_log UNION ALL SELECT state FROM directory",
+        ))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty(), "the withdrawal itself is in the log");
+    for row in rows {
+        let bytes: Vec<u8> = row.try_get("", "state").unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("Amira"),
+            "the withdrawn profile is still in the gateway"
+        );
+    }
+    cluster.stop().await;
+}
+
 async fn an_erasure_reaches_every_region(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut client = cluster.members_via_gateway().await;
@@ -448,6 +504,16 @@ async fn over_mtls_profiles_sync_and_a_stream_without_a_region_certificate_is_re
         "{}",
         refused.message()
     );
+    // One that sends nothing at all is refused before any message, not kept open.
+    let silent = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        FederationServiceClient::new(cluster.gateway().await)
+            .sync(tokio_stream::pending::<SyncFromNode>()),
+    )
+    .await
+    .expect("refused at once, without waiting for a hello")
+    .unwrap_err();
+    assert_eq!(silent.code(), Code::Unauthenticated);
 
     // Miami's own certificate, saying "amsterdam" in its hello, still speaks for
     // Miami: it cannot rewrite Washington DC's member.
@@ -482,6 +548,24 @@ async fn over_mtls_profiles_sync_and_a_stream_without_a_region_certificate_is_re
         "{}",
         refusal.reason
     );
+    cluster.stop().await;
+}
+
+/// A sync stream that never says hello is closed after a few seconds rather than
+/// held open (the gateway here is the insecure kind, which waits for the hello).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_stream_without_a_hello_is_closed() {
+    let cluster = Cluster::start(Backend::Sqlite).await;
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        FederationServiceClient::new(cluster.gateway().await)
+            .sync(tokio_stream::pending::<SyncFromNode>()),
+    )
+    .await
+    .expect("the gateway closes a stream that says nothing")
+    .unwrap_err();
+    assert_eq!(closed.code(), Code::InvalidArgument);
+    assert!(closed.message().contains("no hello within"), "{closed:?}");
     cluster.stop().await;
 }
 

@@ -466,3 +466,32 @@ async fn a_call_to_a_hung_region_times_out_at_the_gateway_and_frees_its_place() 
     silence.abort();
     node.stop().await;
 }
+
+/// `federation.insecure` takes a sync stream's region from its hello: a gateway
+/// that other machines can reach refuses to start with it, naming the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insecure_gateway_refuses_to_listen_beyond_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind(("0.0.0.0", 0)).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("gateway.db").display()
+    );
+    let settings: passage_gateway::GatewaySettings = serde_json::from_value(json!({
+        "server": {"listen": address.to_string(), "connect_timeout_ms": 10_000},
+        "database": {"url": database_url, "max_connections": 4},
+        "regions": [{"slug": "amsterdam", "name": "Amsterdam", "endpoint": "http://127.0.0.1:9"}],
+        "federation": {"insecure": true},
+        "auth": {"caller_key_file": dir.path().join("caller.key")},
+    }))
+    .unwrap();
+    let refused = passage_gateway::run(settings, listener, async {})
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("federation.insecure") && refused.contains("loopback"),
+        "{refused}"
+    );
+}

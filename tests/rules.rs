@@ -348,6 +348,74 @@ async fn matching_offers_only_published_opportunities_the_rules_allow_with_reaso
     cluster.stop().await;
 }
 
+/// An organisation matching members for its job learns nothing of their residence:
+/// two newcomers who differ only in residence status — one a status holder whose
+/// civic integration the rules give an hours cap, one a resident — get the same
+/// score, the same reasons and the same counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organisation_sees_the_same_match_whatever_a_members_residence_status() {
+    let cluster = Cluster::start(Backend::Sqlite).await;
+    let gateway = cluster.gateway().await;
+    let mut members = MemberServiceClient::new(gateway.clone());
+    let mut market = MarketServiceClient::new(gateway.clone());
+    let mut matching = MatchServiceClient::new(gateway);
+    let job = offer(&mut market, "amsterdam", employer("Werf Noord"), |org| {
+        welding_job(org, 1_800)
+    })
+    .await;
+    publish(&cluster, "amsterdam", &job.id).await;
+
+    let mut seen = Vec::new();
+    for status in [
+        v1::ResidenceStatus::StatusHolder,
+        v1::ResidenceStatus::CitizenOrResident,
+    ] {
+        let mut member = yusuf();
+        let regional = member.regional.as_mut().unwrap();
+        regional.residence_status = status as i32;
+        regional.asylum_application_date = String::new();
+        regional.civic_integration = v1::CivicIntegration::InProgress as i32;
+        let created = create(&mut members, "amsterdam", member).await;
+        let found = matching
+            .match_members(to(
+                "amsterdam",
+                v1::MatchMembersRequest {
+                    opportunity_id: job.id.clone(),
+                    page_size: 0,
+                    date: DECISION_DAY.into(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        let matched = found
+            .matches
+            .iter()
+            .find(|m| m.member_id == created.id)
+            .unwrap_or_else(|| panic!("{status:?} may take the job: {found:?}"));
+        seen.push((
+            matched.score,
+            matched.reasons.clone(),
+            found.considered,
+            found.eligible,
+        ));
+        members
+            .delete_member(to(
+                "amsterdam",
+                v1::DeleteMemberRequest {
+                    id: created.id.clone(),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        seen[0], seen[1],
+        "the match told the organisation something"
+    );
+    cluster.stop().await;
+}
+
 async fn a_bad_rules_file_is_refused_on_reload_and_the_old_rules_stay_in_force(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut rules = RulesServiceClient::new(cluster.gateway().await);

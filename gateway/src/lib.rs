@@ -57,6 +57,32 @@ pub async fn run(
     run_with_metrics(settings, listener, metrics, shutdown).await
 }
 
+/// `federation.insecure` takes a sync stream's region from its hello: only for a
+/// federation on one machine, so the gateway refuses to start with it on a listener
+/// other machines can reach.
+fn refuse_insecure_beyond_loopback(
+    settings: &GatewaySettings,
+    listener: &TcpListener,
+) -> Result<()> {
+    if !settings.federation.insecure {
+        return Ok(());
+    }
+    let address = listener.local_addr().map_err(|e| Error::Settings {
+        field: "server.listen".into(),
+        reason: format!("cannot read the listener's address: {e}"),
+    })?;
+    if address.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(Error::Settings {
+        field: "federation.insecure".into(),
+        reason: format!(
+            "true is only allowed on a loopback listener (127.0.0.1, ::1), not {address}: \
+             give the nodes region certificates (`passage certs`) instead"
+        ),
+    })
+}
+
 /// [`run`] with the metrics socket, if any, bound by the caller.
 pub async fn run_with_metrics(
     settings: GatewaySettings,
@@ -65,6 +91,7 @@ pub async fn run_with_metrics(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     settings.validate()?;
+    refuse_insecure_beyond_loopback(&settings, &listener)?;
     let db = passage_migrations::connect::<GatewayMigrator>(
         &settings.database.url,
         settings.database.max_connections,

@@ -40,6 +40,9 @@ const SESSION_BUFFER: usize = 4;
 /// appended (its own appends wake its sessions at once).
 const HEAD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// How long a new `Sync` stream may take to say hello before it is closed.
+pub const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves the `Sync` streams of every region.
 #[derive(Clone)]
 pub struct SyncHub {
@@ -226,15 +229,29 @@ impl SyncHub {
     }
 
     /// The region a stream speaks for: from the client certificate; from the hello
-    /// only on an insecure gateway and a connection without a certificate.
+    /// only on an insecure gateway and a connection without a certificate. A stream
+    /// without a region certificate is refused before any of its messages is read,
+    /// and one that sends no hello within [`HELLO_TIMEOUT`] is closed.
     async fn region_of(
         &self,
         certified: Option<String>,
         inbound: &mut Streaming<SyncFromNode>,
     ) -> Result<String, Status> {
-        let first = inbound
-            .message()
-            .await?
+        if certified.is_none() && !self.insecure {
+            return Err(Error::Unauthenticated(
+                "sync needs a region's client certificate signed by the federation CA".into(),
+            )
+            .into());
+        }
+        let first = tokio::time::timeout(HELLO_TIMEOUT, inbound.message())
+            .await
+            .map_err(|_| Error::InvalidField {
+                field: "hello",
+                reason: format!(
+                    "no hello within {} s of opening the stream",
+                    HELLO_TIMEOUT.as_secs()
+                ),
+            })??
             .and_then(|m| m.message)
             .ok_or_else(|| Error::InvalidField {
                 field: "hello",
@@ -247,16 +264,7 @@ impl SyncHub {
             }
             .into());
         };
-        let region = match certified {
-            Some(region) => region,
-            None if self.insecure => hello.region,
-            None => {
-                return Err(Error::Unauthenticated(
-                    "sync needs a region's client certificate signed by the federation CA".into(),
-                )
-                .into());
-            }
-        };
+        let region = certified.unwrap_or(hello.region);
         if !self.regions.contains(&region) {
             return Err(Error::PermissionDenied(format!(
                 "region {region:?} is not a region of this federation"

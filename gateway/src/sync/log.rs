@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use passage_proto::merge::merge;
-use passage_proto::v1::{LogEntry, ProfileState};
+use passage_proto::v1::{LogEntry, ProfileState, SharedProfile};
 
 use crate::error::Result;
 use crate::store::entity::{change_log, directory, log_compaction, region_cursor};
@@ -72,8 +72,9 @@ fn decode_state(bytes: Option<&[u8]>) -> ProfileState {
 /// `max_clock_skew_ms` beyond the gateway's clock (a rogue or broken clock must not
 /// make every later edit lose); a member seen for the first time gets `region`
 /// as home in the directory; a change naming another home region moves the member
-/// there (new home and next epoch together); an erasure drops the member's earlier
-/// entries, so their profile no longer sits in the log. Appends of every gateway
+/// there (new home and next epoch together); an erasure, or a withdrawal of
+/// consent, drops the member's earlier entries, so their profile no longer sits in
+/// the log. Appends of every gateway
 /// replica on the database take turns (see `begin_log_write`).
 pub async fn append(
     db: &DatabaseConnection,
@@ -163,8 +164,16 @@ pub async fn append(
                 .moved
                 .push((member_id, home.to_owned(), entry.epoch));
         }
-        if change.erased.is_some() {
+        // An erasure, or a withdrawal of consent (the member's shared state now says
+        // nothing): what the member's profile was is of no use to anyone now, and
+        // the new entry dominates every earlier one wherever it arrives.
+        let withdrawn = merged.profile.clone().unwrap_or_default() == SharedProfile::default();
+        if change.erased.is_some() || withdrawn {
             erased.push(member_id);
+            log_rows.retain(|row: &change_log::ActiveModel| {
+                !matches!(row.member_id, Set(id) if id == member_id)
+                    || matches!(row.erasure, Set(true))
+            });
         }
         touched.insert(member_id, entry.clone());
         log_rows.push(change_log::ActiveModel {
@@ -177,8 +186,7 @@ pub async fn append(
         });
     }
     if !erased.is_empty() {
-        // What the erased members' profiles were is of no use to anyone now: the
-        // tombstone dominates every one of those entries wherever it arrives.
+        // The erased and withdrawn members' earlier entries go; tombstones stay.
         change_log::Entity::delete_many()
             .filter(change_log::Column::MemberId.is_in(erased))
             .filter(change_log::Column::Erasure.eq(false))

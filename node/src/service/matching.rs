@@ -194,26 +194,19 @@ impl MatchService for MatchApi {
             if !decision.eligible {
                 continue;
             }
-            // Ranked within the hours the rules allow, explained without them: a
-            // cap would tell the organisation something of the member's status.
-            let score = fit(
-                &facts,
-                &skills,
-                &sector,
-                &languages,
-                row.hours_per_week,
-                decision.hours_cap,
-            )
-            .score();
-            let reasons = fit(
+            // Ranked and explained as if no rule had capped the hours or set a
+            // condition: what the rules decide about a member follows from their
+            // residence status, which the organisation must not learn, not even as
+            // a lower score or a different order.
+            let fit = fit(
                 &facts,
                 &skills,
                 &sector,
                 &languages,
                 row.hours_per_week,
                 None,
-            )
-            .reasons();
+            );
+            let (score, reasons) = (fit.score(), fit.reasons());
             ranked.push((score, reasons, candidate));
         }
         let eligible = ranked.len();
