@@ -569,6 +569,97 @@ async fn a_sync_stream_without_a_hello_is_closed() {
     cluster.stop().await;
 }
 
+/// One enormous change cannot stop sync: Miami's stream sends a 4 MiB profile; the
+/// gateway refuses that change by name, the stream goes on, and every region keeps
+/// syncing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_four_mebibyte_profile_is_refused_by_name_and_sync_goes_on() {
+    use tokio_stream::StreamExt as _;
+    let cluster = Cluster::start(Backend::Sqlite).await;
+    let mut client = cluster.members_via_gateway().await;
+    let created = create(&mut client, "miami", amira()).await;
+    let mut huge = ProfileState {
+        member_id: created.id.clone(),
+        profile: Some(SharedProfile {
+            display_name: "x".repeat(4 << 20),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    huge.stamps.insert(
+        "display_name".into(),
+        v1::Stamp {
+            hlc: passage_proto::hlc::Hlc::new(passage_proto::hlc::wall_millis(), 0).as_u64(),
+            region: "miami".into(),
+        },
+    );
+    let messages = vec![
+        SyncFromNode {
+            message: Some(sync_from_node::Message::Hello(NodeHello {
+                region: "miami".into(),
+            })),
+        },
+        SyncFromNode {
+            message: Some(sync_from_node::Message::Changes(ChangeBatch {
+                last_outbox_id: 1,
+                changes: vec![huge],
+            })),
+        },
+    ];
+    let mut answers = FederationServiceClient::new(cluster.gateway().await)
+        .sync(tokio_stream::iter(messages).chain(tokio_stream::pending()))
+        .await
+        .unwrap()
+        .into_inner();
+    let (mut refused, mut accepted) = (None, false);
+    while refused.is_none() || !accepted {
+        match answers.message().await.unwrap().and_then(|a| a.message) {
+            Some(sync_from_gateway::Message::Refused(refusal)) => refused = Some(refusal),
+            Some(sync_from_gateway::Message::Accepted(_)) => accepted = true,
+            Some(_) => {}
+            None => panic!("the stream ended"),
+        }
+    }
+    let refused = refused.unwrap();
+    assert_eq!(refused.member_id, created.id);
+    assert!(
+        refused.reason.starts_with("change: ") && refused.reason.contains("at most 65536"),
+        "{}",
+        refused.reason
+    );
+    drop(answers);
+
+    // Every region syncs on: Amsterdam's new member reaches Washington DC, and Miami's
+    // own stream still carries her edits.
+    let later = create(
+        &mut client,
+        "amsterdam",
+        member_named("Later Arrival", v1::MemberRole::Local),
+    )
+    .await;
+    eventually("Amsterdam's member reaches Washington DC", || {
+        let mut client = client.clone();
+        let id = later.id.clone();
+        async move {
+            profile_in(&mut client, "washington-dc", &id)
+                .await
+                .is_some()
+        }
+    })
+    .await;
+    eventually("Miami's member is in Amsterdam as she is", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move {
+            profile_in(&mut client, "amsterdam", &id)
+                .await
+                .is_some_and(|m| m.profile.unwrap().display_name == "Amira Haddad")
+        }
+    })
+    .await;
+    cluster.stop().await;
+}
+
 /// A sync stream that says hello as `claimed_region` and renames `member_id`.
 fn rename_attempt(member_id: &str, claimed_region: &str) -> Vec<SyncFromNode> {
     let mut forged = ProfileState {

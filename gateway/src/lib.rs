@@ -221,7 +221,11 @@ pub async fn run_with_metrics(
                 .max_decoding_message_size(max_message_bytes),
         )
         .add_service(
-            FederationServiceServer::new(sync_hub).max_decoding_message_size(max_message_bytes),
+            // A sync batch is bounded by bytes on both sides
+            // (`passage_proto::bounds`), under what the stream decodes.
+            FederationServiceServer::new(sync_hub)
+                .max_decoding_message_size(passage_proto::bounds::SYNC_MESSAGE_BYTES)
+                .max_encoding_message_size(passage_proto::bounds::SYNC_MESSAGE_BYTES),
         )
         .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;

@@ -3,6 +3,7 @@
 //! the hybrid logical clock, the merge of shared profiles and calendar months. The
 //! tower layers the servers share live in `passage-server`.
 
+pub mod bounds;
 pub mod hlc;
 pub mod merge;
 pub mod months;

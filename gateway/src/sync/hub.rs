@@ -40,6 +40,8 @@ const SESSION_BUFFER: usize = 4;
 /// appended (its own appends wake its sessions at once).
 const HEAD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
+use passage_proto::bounds::SYNC_BATCH_BYTES;
+
 /// How long a new `Sync` stream may take to say hello before it is closed.
 pub const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -394,13 +396,19 @@ impl SyncHub {
             if pending_log.is_none()
                 && let Some((after, through)) = snapshot
             {
-                let entries =
-                    log::snapshot_page(&self.db, region, after, BATCH_MEMBERS as u64).await?;
+                let (entries, full) = log::snapshot_page(
+                    &self.db,
+                    region,
+                    after,
+                    BATCH_MEMBERS as u64,
+                    SYNC_BATCH_BYTES,
+                )
+                .await?;
                 let last = entries
                     .last()
                     .and_then(|e| e.state.as_ref())
                     .and_then(|s| Uuid::try_parse(&s.member_id).ok());
-                let done = entries.len() < BATCH_MEMBERS || last.is_none();
+                let done = !full || last.is_none();
                 snapshot = (!done).then_some((last, through));
                 if done {
                     sent = sent.max(through);
@@ -413,8 +421,15 @@ impl SyncHub {
             if pending_log.is_none() {
                 // Read before the log: everything up to it is committed.
                 let known_head = *head.borrow_and_update();
-                let entries =
-                    log::entries_for(&self.db, region, sent, LOG_ROWS, BATCH_MEMBERS).await?;
+                let entries = log::entries_for(
+                    &self.db,
+                    region,
+                    sent,
+                    LOG_ROWS,
+                    BATCH_MEMBERS,
+                    SYNC_BATCH_BYTES,
+                )
+                .await?;
                 if let Some(last) = entries.iter().map(|e| e.sequence).max() {
                     sent = last as i64;
                     pending_log = Some(reply(sync_from_gateway::Message::Log(LogBatch {

@@ -67,8 +67,9 @@ fn decode_state(bytes: Option<&[u8]>) -> ProfileState {
     })
 }
 
-/// Appends the changes `region` sent, in one transaction: a change for a member whose
-/// home is another region is refused, and so is one stamped further than
+/// Appends the changes `region` sent, in one transaction: a change larger than the
+/// federation carries (`passage_proto::bounds`) is refused naming what is too big;
+/// a change for a member whose home is another region is refused, and so is one stamped further than
 /// `max_clock_skew_ms` beyond the gateway's clock (a rogue or broken clock must not
 /// make every later edit lose); a member seen for the first time gets `region`
 /// as home in the directory; a change naming another home region moves the member
@@ -87,11 +88,16 @@ pub async fn append(
     let wall_millis = passage_proto::hlc::wall_millis();
     let mut parsed = Vec::with_capacity(changes.len());
     for change in changes {
+        let named: String = change.member_id.chars().take(36).collect();
+        if let Some(why) = passage_proto::bounds::oversized(change, change.encoded_len()) {
+            outcome.refused.push((named, why));
+            continue;
+        }
         match Uuid::try_parse(&change.member_id) {
             Ok(id) => parsed.push((id, change)),
             Err(_) => outcome
                 .refused
-                .push((change.member_id.clone(), "member_id is not a UUID".into())),
+                .push((named, "member_id is not a UUID".into())),
         }
     }
     if parsed.is_empty() {
@@ -249,13 +255,16 @@ pub async fn directory_entry(
 }
 
 /// One page of the snapshot: the latest state of members after `after`, in id
-/// order, leaving out those whose home is `region` (it holds them itself).
+/// order, leaving out those whose home is `region` (it holds them itself); at most
+/// `limit` members and about `max_bytes` of states (at least one). The flag says
+/// whether the page is full, so that more may follow.
 pub async fn snapshot_page(
     db: &impl ConnectionTrait,
     region: &str,
     after: Option<Uuid>,
     limit: u64,
-) -> Result<Vec<LogEntry>> {
+    max_bytes: usize,
+) -> Result<(Vec<LogEntry>, bool)> {
     let mut select = directory::Entity::find()
         .filter(directory::Column::HomeRegion.ne(region))
         .filter(directory::Column::State.is_not_null())
@@ -264,16 +273,24 @@ pub async fn snapshot_page(
     if let Some(after) = after {
         select = select.filter(directory::Column::MemberId.gt(after));
     }
-    Ok(select
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|entry| LogEntry {
+    let rows = select.all(db).await?;
+    let mut full = rows.len() as u64 >= limit;
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut bytes = 0usize;
+    for entry in rows {
+        let size = entry.state.as_ref().map_or(0, Vec::len);
+        if !entries.is_empty() && bytes + size > max_bytes {
+            full = true;
+            break;
+        }
+        bytes += size;
+        entries.push(LogEntry {
             sequence: 0,
             origin_region: entry.home_region,
             state: Some(decode_state(entry.state.as_deref())),
-        })
-        .collect())
+        });
+    }
+    Ok((entries, full))
 }
 
 /// The sequence through which the log has been compacted (0 if never).
@@ -340,7 +357,8 @@ pub async fn compact(
 /// The next log entries after `after` that did not come from `region`: at most
 /// `max_rows` of them, merged per member (the merge is associative, so a node that
 /// applies the merged state ends where it would have applying each entry), for at
-/// most `max_members` members. Each entry carries the sequence of the member's last
+/// most `max_members` members and about `max_bytes` of states (at least one entry).
+/// Each entry carries the sequence of the member's last
 /// change in it; the highest is where the batch ends.
 pub async fn entries_for(
     db: &impl ConnectionTrait,
@@ -348,6 +366,7 @@ pub async fn entries_for(
     after: i64,
     max_rows: u64,
     max_members: usize,
+    max_bytes: usize,
 ) -> Result<Vec<LogEntry>> {
     let rows = change_log::Entity::find()
         .filter(change_log::Column::Sequence.gt(after))
@@ -358,7 +377,13 @@ pub async fn entries_for(
         .await?;
     let mut entries: Vec<LogEntry> = Vec::new();
     let mut index: std::collections::HashMap<Uuid, usize> = Default::default();
+    let mut bytes = 0usize;
     for row in rows {
+        // Rows in sequence order: stopping before one leaves out only later ones.
+        if bytes > 0 && bytes + row.state.len() > max_bytes {
+            break;
+        }
+        bytes += row.state.len();
         let state = match ProfileState::decode(row.state.as_slice()) {
             Ok(state) => state,
             Err(error) => {

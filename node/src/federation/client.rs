@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use passage_proto::bounds::{MAX_CHANGE_BYTES, SYNC_BATCH_BYTES};
 use passage_proto::v1::{
     self, ChangeBatch, NodeHello, ProfileState, SyncFromNode,
     federation_service_client::FederationServiceClient, sync_from_gateway, sync_from_node,
@@ -100,6 +101,8 @@ async fn session(context: &NodeContext, link: &GatewayLink, failures: &mut u32) 
     }));
     let _ = outbound.send(hello).await;
     let mut inbound = FederationServiceClient::new(channel)
+        .max_decoding_message_size(passage_proto::bounds::SYNC_MESSAGE_BYTES)
+        .max_encoding_message_size(passage_proto::bounds::SYNC_MESSAGE_BYTES)
         .sync(ReceiverStream::new(outbound_stream))
         .await
         .map_err(|status| Error::FailedPrecondition(format!("gateway refused sync: {status}")))?
@@ -177,19 +180,36 @@ async fn send_outbox(
         .limit(OUTBOX_BATCH)
         .all(&context.db)
         .await?;
-    let Some(last) = rows.last().map(|row| row.id) else {
-        return Ok(None);
-    };
-    let changes = rows
-        .iter()
-        .filter_map(|row| match ProfileState::decode(row.state.as_slice()) {
-            Ok(state) => Some(state),
+    // At most a batch's worth of bytes (always at least one row): the rows after
+    // the last one taken wait for the next batch.
+    let mut last = None;
+    let mut bytes = 0usize;
+    let mut changes = Vec::new();
+    for row in &rows {
+        if last.is_some() && bytes + row.state.len() > SYNC_BATCH_BYTES {
+            break;
+        }
+        last = Some(row.id);
+        bytes += row.state.len();
+        if row.state.len() > MAX_CHANGE_BYTES {
+            // The gateway would refuse it; a home node's validation never makes one.
+            tracing::error!(
+                outbox_id = row.id,
+                bytes = row.state.len(),
+                "outbox row larger than the federation carries dropped"
+            );
+            continue;
+        }
+        match ProfileState::decode(row.state.as_slice()) {
+            Ok(state) => changes.push(state),
             Err(error) => {
                 tracing::error!(outbox_id = row.id, %error, "undecodable outbox row dropped");
-                None
             }
-        })
-        .collect();
+        }
+    }
+    let Some(last) = last else {
+        return Ok(None);
+    };
     let batch = sync_from_node::Message::Changes(ChangeBatch {
         last_outbox_id: last as u64,
         changes,
