@@ -200,6 +200,19 @@ pub enum AdminAction {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Stop trusting a region certificate (its key leaked, the node was retired):
+    /// its sync stream is closed within a second on every gateway replica and no new
+    /// one is accepted. On the gateway's host (against its database).
+    RevokeCertificate {
+        #[arg(long, default_value = "deploy/gateway.toml")]
+        config: PathBuf,
+        /// The certificate's serial number, as `passage certs issue` printed it.
+        #[arg(long)]
+        serial: String,
+        /// Why, for the record.
+        #[arg(long)]
+        reason: String,
+    },
     /// Per region: connected, last seen, cursor, backlog and lag.
     Sync,
     /// Every erasure, with the regions that confirmed it and those still pending.

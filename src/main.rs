@@ -180,6 +180,22 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin {
+            action:
+                AdminAction::RevokeCertificate {
+                    config,
+                    serial,
+                    reason,
+                },
+            ..
+        } => {
+            let settings = gateway_settings(&config, None, None)?;
+            print!(
+                "{}",
+                passage::token_cli::revoke_certificate(&settings, &serial, &reason).await?
+            );
+            Ok(())
+        }
+        Command::Admin {
             action: AdminAction::Token { action },
             ..
         } => {
@@ -224,8 +240,8 @@ async fn main() -> anyhow::Result<()> {
             )?;
             let channel = passage::admin::link(admin_channel(&gateway, &ca).await?, &token)?;
             let table = match action {
-                AdminAction::Token { .. } => {
-                    anyhow::bail!("token commands run against the database")
+                AdminAction::Token { .. } | AdminAction::RevokeCertificate { .. } => {
+                    anyhow::bail!("token and certificate commands run against the database")
                 }
                 AdminAction::Sync => passage::admin::sync_table(channel).await?,
                 AdminAction::Erasures => passage::admin::erasures_table(channel).await?,
@@ -413,6 +429,11 @@ fn certs(action: CertsAction) -> anyhow::Result<()> {
         CertsAction::Issue { .. } => anyhow::bail!("issue needs --region <slug> or --gateway"),
     };
     println!("wrote {} and {}", files.cert.display(), files.key.display());
+    let pem = std::fs::read(&files.cert)?;
+    if let Some(serial) = passage_gateway::revocations::serial_of_pem(&pem) {
+        // What `passage admin certs revoke` takes, should the key ever leak.
+        println!("serial {serial}");
+    }
     Ok(())
 }
 

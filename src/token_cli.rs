@@ -1,4 +1,5 @@
-//! `passage admin token …`: make, list and revoke bearer tokens, on the gateway's
+//! `passage admin token …` and `passage admin revoke-certificate`: make, list and
+//! revoke bearer tokens, and stop trusting a region certificate, on the gateway's
 //! host, against the gateway's own database (read from its settings file). The
 //! first operator token can only be made this way; a token's secret is printed once
 //! and never stored.
@@ -130,6 +131,31 @@ pub async fn revoke(settings: &GatewaySettings, id: &str) -> anyhow::Result<Stri
         "token {} ({}) revoked; it stops working at once\n",
         revoked.id, revoked.label
     ))
+}
+
+/// `passage admin revoke-certificate`: a region certificate is no longer trusted.
+pub async fn revoke_certificate(
+    settings: &GatewaySettings,
+    serial: &str,
+    reason: &str,
+) -> anyhow::Result<String> {
+    let serial = passage_gateway::revocations::normalise(serial)
+        .map_err(|reason| anyhow::anyhow!("--serial: {reason}"))?;
+    if reason.trim().is_empty() {
+        anyhow::bail!("--reason: say why the certificate is revoked, for the record");
+    }
+    let db = open(settings).await?;
+    let new = passage_gateway::revocations::revoke(&db, &serial, reason.trim())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    audit(&db, "passage admin revoke-certificate", &serial).await;
+    Ok(if new {
+        format!(
+            "certificate {serial} revoked; its sync stream closes within a second and no new one is accepted\n"
+        )
+    } else {
+        format!("certificate {serial} was revoked already\n")
+    })
 }
 
 /// `passage admin token list`: every token, without secrets.

@@ -551,6 +551,74 @@ async fn over_mtls_profiles_sync_and_a_stream_without_a_region_certificate_is_re
     cluster.stop().await;
 }
 
+/// A region's key leaked: the operator revokes Miami's certificate. Miami's open
+/// sync stream is closed, a new one with that certificate is refused, and the other
+/// regions sync on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_region_certificate_closes_its_stream_and_is_refused() {
+    let cluster = Cluster::start_secured(Backend::Sqlite).await;
+    let gateway = cluster.gateway().await;
+    until_region_status(&gateway, "miami", "Miami is connected", |s| s.connected).await;
+    let certs = passage::certs::CertDir(
+        std::path::PathBuf::from(cluster.database_urls["gateway"].trim_start_matches("sqlite://"))
+            .parent()
+            .unwrap()
+            .join("certs"),
+    );
+    let miami = certs.region("miami");
+    let serial =
+        passage_gateway::revocations::serial_of_pem(&std::fs::read(&miami.cert).unwrap()).unwrap();
+    let db = Database::connect(cluster.database_urls["gateway"].as_str())
+        .await
+        .unwrap();
+    assert!(
+        passage_gateway::revocations::revoke(&db, &serial, "the Miami node's key leaked")
+            .await
+            .unwrap()
+    );
+    until_region_status(&gateway, "miami", "Miami's stream is closed", |s| {
+        !s.connected
+    })
+    .await;
+
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(
+            std::fs::read(certs.ca().cert).unwrap(),
+        ))
+        .identity(tonic::transport::Identity::from_pem(
+            std::fs::read(&miami.cert).unwrap(),
+            std::fs::read(&miami.key).unwrap(),
+        ))
+        .domain_name(passage_proto::GATEWAY_TLS_NAME);
+    let channel = tonic::transport::Endpoint::from_shared(cluster.federation.gateway_endpoint())
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let refused = FederationServiceClient::new(channel)
+        .sync(tokio_stream::pending::<SyncFromNode>())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert!(refused.message().contains("revoked"), "{refused:?}");
+
+    let mut client = cluster.members_via_gateway().await;
+    let created = create(&mut client, "amsterdam", amira()).await;
+    eventually("Amsterdam's member still reaches Washington DC", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move {
+            profile_in(&mut client, "washington-dc", &id)
+                .await
+                .is_some()
+        }
+    })
+    .await;
+    cluster.stop().await;
+}
+
 /// A sync stream that never says hello is closed after a few seconds rather than
 /// held open (the gateway here is the insecure kind, which waits for the hello).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

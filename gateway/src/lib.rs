@@ -10,6 +10,7 @@ pub mod http;
 pub mod metrics;
 pub mod observed;
 pub mod registry;
+pub mod revocations;
 pub mod route;
 pub mod settings;
 pub mod stats;
@@ -98,6 +99,7 @@ pub async fn run_with_metrics(
     )
     .await?;
     registry::register(&db, &settings.regions).await?;
+    revocations::register(&db, &settings.federation.revoked_serials).await?;
     let caller_key = passage_server::access::read_key_file(&settings.auth.caller_key_file)
         .map_err(|reason| Error::Settings {
             field: "auth.caller_key_file".into(),

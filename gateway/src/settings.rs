@@ -121,6 +121,10 @@ pub struct FederationSettings {
     /// a change stamped further ahead is refused by name. Five minutes unless set.
     #[serde(default = "default_max_clock_skew_ms")]
     pub max_clock_skew_ms: u64,
+    /// Serial numbers of region certificates no longer trusted (hexadecimal, as
+    /// `passage certs issue` prints them): their streams are refused and closed.
+    #[serde(default)]
+    pub revoked_serials: Vec<String>,
 }
 
 fn default_max_clock_skew_ms() -> u64 {
@@ -132,6 +136,7 @@ impl Default for FederationSettings {
         FederationSettings {
             insecure: false,
             max_clock_skew_ms: default_max_clock_skew_ms(),
+            revoked_serials: Vec::new(),
         }
     }
 }

@@ -77,6 +77,9 @@ pub struct SyncHub {
     compacted: Arc<AtomicI64>,
     /// Streams each region has opened since the gateway started.
     opened: Arc<std::sync::Mutex<HashMap<String, u64>>>,
+    /// The revoked region certificates' serials, read every `REVOCATION_POLL`: a
+    /// session whose certificate is revoked ends.
+    revoked: Arc<watch::Sender<BTreeSet<String>>>,
     /// Woken when this replica records a move's outcome (the handed-over change
     /// appended, or a refusal), so a move waiting here reads its request at once.
     pub(super) moves_changed: Arc<Notify>,
@@ -95,6 +98,7 @@ impl SyncHub {
     ) -> Result<Self> {
         let head = log::head(&db).await?;
         let compacted = log::compacted_through(&db).await?;
+        let revoked = crate::revocations::revoked(&db).await?;
         let hub = SyncHub {
             db,
             head: Arc::new(watch::Sender::new(head)),
@@ -109,8 +113,10 @@ impl SyncHub {
             compacted: Arc::new(AtomicI64::new(compacted)),
             opened: Default::default(),
             moves_changed: Default::default(),
+            revoked: Arc::new(watch::Sender::new(revoked)),
         };
         hub.follow_other_replicas();
+        hub.follow_revocations();
         hub.hand_over_for_other_replicas();
         Ok(hub)
     }
@@ -153,6 +159,45 @@ impl SyncHub {
                 }
             },
         );
+    }
+
+    /// Reads the revoked certificates every `REVOCATION_POLL`, so that every
+    /// replica closes the streams of a certificate revoked anywhere.
+    fn follow_revocations(&self) {
+        let db = self.db.clone();
+        let revoked = Arc::downgrade(&self.revoked);
+        poll_until_closed(
+            crate::revocations::REVOCATION_POLL,
+            self.closing.clone(),
+            "the revoked certificates",
+            move || {
+                let (db, revoked) = (db.clone(), revoked.upgrade());
+                async move {
+                    let revoked = revoked?;
+                    Some(crate::revocations::revoked(&db).await.map(|now| {
+                        revoked.send_if_modified(|known| {
+                            let changed = *known != now;
+                            *known = now;
+                            changed
+                        });
+                    }))
+                }
+            },
+        );
+    }
+
+    /// Refuses a region certificate that was revoked.
+    async fn check_not_revoked(&self, serial: Option<&str>) -> Result<(), Status> {
+        let Some(serial) = serial else {
+            return Ok(());
+        };
+        if crate::revocations::is_revoked(&self.db, serial).await? {
+            return Err(Error::Unauthenticated(format!(
+                "the region certificate with serial {serial} was revoked"
+            ))
+            .into());
+        }
+        Ok(())
     }
 
     /// The gateway's database.
@@ -278,6 +323,12 @@ impl SyncHub {
 }
 
 /// The region named by the client certificate of a call, if it has one.
+/// The serial number of the client certificate a call came with, normalised.
+fn certified_serial<T>(request: &Request<T>) -> Option<String> {
+    let certificates = request.peer_certs()?;
+    crate::revocations::serial_of(certificates.first()?.as_ref())
+}
+
 fn certified_region<T>(request: &Request<T>) -> Option<String> {
     let certificates = request.peer_certs()?;
     let leaf = certificates.first()?;
@@ -304,6 +355,8 @@ impl FederationService for SyncHub {
         request: Request<Streaming<SyncFromNode>>,
     ) -> Result<Response<Self::SyncStream>, Status> {
         let certified = certified_region(&request);
+        let serial = certified_serial(&request);
+        self.check_not_revoked(serial.as_deref()).await?;
         let mut inbound = request.into_inner();
         let region = self.region_of(certified, &mut inbound).await?;
         let (outbound, stream) = mpsc::channel(SESSION_BUFFER);
@@ -319,7 +372,9 @@ impl FederationService for SyncHub {
         tokio::spawn(async move {
             tracing::info!(%region, "region connected");
             hub.mark_connected(&region, true);
-            let outcome = hub.session(&region, inbound, outbound, controlled).await;
+            let outcome = hub
+                .session(&region, serial.as_deref(), inbound, outbound, controlled)
+                .await;
             hub.mark_connected(&region, false);
             if let Ok(mut controls) = hub.controls.lock()
                 && controls.get(&region).is_some_and(|(n, _)| *n == number)
@@ -339,6 +394,8 @@ impl FederationService for SyncHub {
         request: Request<v1::RequestTransferRequest>,
     ) -> Result<Response<v1::RequestTransferResponse>, Status> {
         let certified = certified_region(&request);
+        self.check_not_revoked(certified_serial(&request).as_deref())
+            .await?;
         let request = request.into_inner();
         let region = match certified {
             Some(region) => region,
@@ -364,6 +421,7 @@ impl SyncHub {
     async fn session(
         &self,
         region: &str,
+        serial: Option<&str>,
         mut inbound: Streaming<SyncFromNode>,
         outbound: mpsc::Sender<Result<SyncFromGateway, Status>>,
         mut controlled: mpsc::Receiver<SyncFromGateway>,
@@ -379,6 +437,7 @@ impl SyncHub {
         let mut snapshot = (sent == 0 && through > 0).then_some((None::<Uuid>, through));
         let mut head = self.head.subscribe();
         let mut closing = self.closing.clone();
+        let mut revoked = self.revoked.subscribe();
         let mut replies: VecDeque<SyncFromGateway> = VecDeque::new();
         let mut pending_log: Option<SyncFromGateway> = None;
         loop {
@@ -485,6 +544,18 @@ impl SyncHub {
                 }
                 changed = head.changed(), if pending_log.is_none() => {
                     if changed.is_err() {
+                        return Ok(());
+                    }
+                }
+                changed = revoked.changed(), if serial.is_some() => {
+                    let now_revoked = serial.is_some_and(|s| revoked.borrow_and_update().contains(s));
+                    if changed.is_err() || now_revoked {
+                        let refusal = Error::Unauthenticated(format!(
+                            "the region certificate with serial {} was revoked",
+                            serial.unwrap_or_default()
+                        ));
+                        tracing::warn!(%region, serial = serial.unwrap_or_default(), "revoked certificate: stream closed");
+                        let _ = outbound.send(Err(Status::from(refusal))).await;
                         return Ok(());
                     }
                 }

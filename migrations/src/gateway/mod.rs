@@ -1,5 +1,6 @@
 //! The gateway's schema: the registry of regions it routes to, and the federation's
-//! change log, cursors and member directory, access tokens and the audit log.
+//! change log, cursors and member directory, access tokens and the audit log, and
+//! the region certificates it no longer trusts.
 
 use sea_orm_migration::prelude::*;
 
@@ -9,6 +10,7 @@ mod m20261123_000003_add_erasure_flag;
 mod m20261123_000004_moves_and_snapshots;
 mod m20261124_000005_access_tokens_and_audit;
 mod m20261124_000006_handoff_sent;
+mod m20261202_000007_revoked_certificates;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -23,6 +25,7 @@ impl MigratorTrait for GatewayMigrator {
             Box::new(m20261123_000004_moves_and_snapshots::Migration),
             Box::new(m20261124_000005_access_tokens_and_audit::Migration),
             Box::new(m20261124_000006_handoff_sent::Migration),
+            Box::new(m20261202_000007_revoked_certificates::Migration),
         ]
     }
 

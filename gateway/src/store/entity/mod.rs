@@ -7,3 +7,4 @@ pub mod log_compaction;
 pub mod member_transfer;
 pub mod region;
 pub mod region_cursor;
+pub mod revoked_certificate;
