@@ -131,13 +131,16 @@ impl SealedChapterAdmin {
         })
     }
 
-    /// `message` for the method at `path`, sealed.
-    pub fn request<T>(&self, path: &str, message: T) -> tonic::Request<T> {
+    /// `message` for the method at `path` (a unary call), sealed for its body.
+    pub fn request<T: prost::Message>(&self, path: &str, message: T) -> tonic::Request<T> {
+        let body =
+            passage_server::access::body_digest(&passage_server::access::unary_body(&message));
         let mut headers = http::HeaderMap::new();
         self.seal.seal(
             &self.caller,
             path,
             passage_server::access::now_ms(),
+            &body,
             &mut headers,
         );
         tonic::Request::from_parts(
@@ -189,17 +192,36 @@ impl tower::Service<http::Request<tonic::body::Body>> for SealedChannel {
         tower::Service::poll_ready(&mut self.channel, cx)
     }
 
-    fn call(&mut self, mut request: http::Request<tonic::body::Body>) -> Self::Future {
-        if let Some(admin) = &self.admin {
-            let path = request.uri().path().to_owned();
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        let Some(admin) = self.admin.clone() else {
+            return Box::pin(tower::Service::call(&mut self.channel, request));
+        };
+        // The seal binds the body: read it first (a unary call's is small). The
+        // channel that was polled ready answers; a fresh clone waits for the next.
+        let fresh = self.channel.clone();
+        let mut channel = std::mem::replace(&mut self.channel, fresh);
+        Box::pin(async move {
+            use http_body_util::BodyExt as _;
+            let (mut parts, body) = request.into_parts();
+            let bytes = match body.collect().await {
+                Ok(collected) => collected.to_bytes(),
+                // An unreadable body goes unsealed: the node refuses the call.
+                Err(_) => bytes::Bytes::new(),
+            };
+            let path = parts.uri.path().to_owned();
             admin.seal.seal(
                 &admin.caller,
                 &path,
                 passage_server::access::now_ms(),
-                request.headers_mut(),
+                &passage_server::access::body_digest(&bytes),
+                &mut parts.headers,
             );
-        }
-        Box::pin(tower::Service::call(&mut self.channel, request))
+            let request = http::Request::from_parts(
+                parts,
+                tonic::body::Body::new(http_body_util::Full::new(bytes)),
+            );
+            tower::Service::call(&mut channel, request).await
+        })
     }
 }
 

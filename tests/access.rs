@@ -859,3 +859,49 @@ on_both_backends!(
     the_audit_log_shows_who_opened_and_read_amiras_case,
     a_member_asks_her_new_region_to_take_her_in,
 );
+
+/// Someone on the network between the gateway and Amsterdam's node captures a
+/// sealed call — a chapter admin reading Amira's record — and tries to use it: with
+/// another body (another member's record) it is refused, and sent again as it was it
+/// is refused too. The original call goes through once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captured_seal_opens_for_no_other_body_and_only_once() {
+    let cluster = Cluster::start(Backend::Sqlite).await;
+    let mut members = MemberServiceClient::new(cluster.gateway().await);
+    let amira = create(&mut members, "amsterdam", amira()).await;
+    let yusuf = create(
+        &mut members,
+        "amsterdam",
+        common::member_named("Yusuf Rahimi", v1::MemberRole::Newcomer),
+    )
+    .await;
+    let path = "/passage.v1.MemberService/GetMember";
+    let captured = cluster.sealed("amsterdam").request(
+        path,
+        v1::GetMemberRequest {
+            id: amira.id.clone(),
+        },
+    );
+    let mut node = MemberServiceClient::new(cluster.node("amsterdam").await);
+    let with_body = |id: &str| {
+        tonic::Request::from_parts(
+            captured.metadata().clone(),
+            Default::default(),
+            v1::GetMemberRequest { id: id.to_owned() },
+        )
+    };
+
+    let other_body = node.get_member(with_body(&yusuf.id)).await.unwrap_err();
+    assert_eq!(other_body.code(), Code::Unauthenticated);
+    assert!(
+        other_body.message().contains("another request body"),
+        "{other_body:?}"
+    );
+
+    let original = node.get_member(with_body(&amira.id)).await.unwrap();
+    assert_eq!(original.into_inner().id, amira.id);
+    let replayed = node.get_member(with_body(&amira.id)).await.unwrap_err();
+    assert_eq!(replayed.code(), Code::Unauthenticated);
+    assert!(replayed.message().contains("used before"), "{replayed:?}");
+    cluster.stop().await;
+}

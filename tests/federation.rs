@@ -174,6 +174,18 @@ async fn withdrawn_consent_purges_the_members_earlier_entries_from_the_gateways_
             ))
             .await
             .unwrap();
+        if path == "profile.display_name" {
+            eventually("Miami holds the renamed profile", || {
+                let mut client = client.clone();
+                let id = created.id.clone();
+                async move {
+                    profile_in(&mut client, "miami", &id)
+                        .await
+                        .is_some_and(|m| m.profile.unwrap().display_name == "Amira H. Haddad")
+                }
+            })
+            .await;
+        }
     }
     eventually("Miami lets go of the withdrawn profile", || {
         let mut client = client.clone();
@@ -417,12 +429,14 @@ async fn a_far_future_stamp_is_refused_and_a_later_consent_withdrawal_still_reac
     let cluster = Cluster::start(Backend::Sqlite).await;
     let mut client = cluster.members_via_gateway().await;
     let created = create(&mut client, "miami", amira()).await;
-    eventually("the profile reaches Amsterdam", || {
-        let mut client = client.clone();
-        let id = created.id.clone();
-        async move { profile_in(&mut client, "amsterdam", &id).await.is_some() }
-    })
-    .await;
+    for region in ["amsterdam", "washington-dc"] {
+        eventually(&format!("the profile reaches {region}"), || {
+            let mut client = client.clone();
+            let id = created.id.clone();
+            async move { profile_in(&mut client, region, &id).await.is_some() }
+        })
+        .await;
+    }
 
     // A rogue (or broken) Miami sends an edit of its own member stamped at the very
     // end of time: had it been taken, no later edit could ever win over it.

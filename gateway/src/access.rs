@@ -8,7 +8,7 @@ use std::sync::Arc;
 use passage_migrations::audit::audit_entry;
 use passage_proto::REGION_METADATA_KEY;
 use passage_server::access::{
-    AuditRecord, CALLER_HEADER, Caller, CallerSeal, Gatekeeper, SEAL_HEADER,
+    AuditRecord, BodyDigest, CALLER_HEADER, Caller, CallerSeal, Gatekeeper, SEAL_HEADER,
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 
@@ -54,6 +54,7 @@ impl Gatekeeper for TokenGate {
         &self,
         headers: &http::HeaderMap,
         _path: &str,
+        _body: &BodyDigest,
     ) -> BoxFuture<Result<Option<Caller>, tonic::Status>> {
         let presented = headers.get(http::header::AUTHORIZATION).map(|value| {
             value
@@ -103,6 +104,7 @@ impl Gatekeeper for TokenGate {
         caller: Option<&Caller>,
         region: Option<&str>,
         path: &str,
+        body: &BodyDigest,
         headers: &mut http::HeaderMap,
     ) {
         // The token stays at the gateway, and no client's own idea of a caller
@@ -111,7 +113,13 @@ impl Gatekeeper for TokenGate {
         headers.remove(CALLER_HEADER);
         headers.remove(SEAL_HEADER);
         if let (Some(caller), Some(seal)) = (caller, region.and_then(|r| self.seals.get(r))) {
-            seal.seal(caller, path, passage_server::access::now_ms(), headers);
+            seal.seal(
+                caller,
+                path,
+                passage_server::access::now_ms(),
+                body,
+                headers,
+            );
         }
     }
 

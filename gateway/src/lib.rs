@@ -196,7 +196,10 @@ pub async fn run_with_metrics(
     server
         .layer(calls.layer())
         .layer(passage_server::limits::Limits::new(settings.limits).layer())
-        .layer(passage_server::access::AccessLayer::new(gate))
+        .layer(
+            passage_server::access::AccessLayer::new(gate)
+                .with_max_message_bytes(settings.limits.max_message_bytes),
+        )
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

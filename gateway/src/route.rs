@@ -40,18 +40,22 @@ impl RegionRoute {
 
     /// Seals the gateway itself as the caller of its own call of `path` to the
     /// region's node (statistics).
-    pub fn seal_own_call<T>(&self, request: &mut tonic::Request<T>, path: &str) {
+    pub fn seal_own_call<T: prost::Message>(&self, request: &mut tonic::Request<T>, path: &str) {
         let gateway = passage_server::access::Caller {
             role: passage_server::access::Role::Gateway,
             region: Some(self.slug.clone()),
             member_id: None,
             token_id: "gateway".into(),
         };
+        let body = passage_server::access::body_digest(&passage_server::access::unary_body(
+            request.get_ref(),
+        ));
         let mut headers = std::mem::take(request.metadata_mut()).into_headers();
         self.seal.seal(
             &gateway,
             path,
             passage_server::access::now_ms(),
+            &body,
             &mut headers,
         );
         *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(headers);

@@ -3,7 +3,9 @@
 //! the shared policy decides, and the calls that touch the region's personal data
 //! or change anything go to the audit log.
 
-use passage_server::access::{AuditRecord, Caller, CallerSeal, Gatekeeper};
+use std::sync::Arc;
+
+use passage_server::access::{AuditRecord, BodyDigest, Caller, CallerSeal, Gatekeeper, SeenNonces};
 
 use crate::audit::AuditTrail;
 
@@ -40,6 +42,8 @@ pub struct SealGate {
     region: String,
     seal: CallerSeal,
     trail: AuditTrail,
+    /// The nonces of the seals opened since the node started: each opens once.
+    nonces: Arc<SeenNonces>,
 }
 
 impl SealGate {
@@ -48,6 +52,7 @@ impl SealGate {
             region,
             seal,
             trail,
+            nonces: Arc::new(SeenNonces::since(passage_server::access::now_ms())),
         }
     }
 }
@@ -59,10 +64,19 @@ impl Gatekeeper for SealGate {
         &self,
         headers: &http::HeaderMap,
         path: &str,
+        body: &BodyDigest,
     ) -> BoxFuture<Result<Option<Caller>, tonic::Status>> {
+        let now = passage_server::access::now_ms();
         let opened = self
             .seal
-            .open(headers, path, passage_server::access::now_ms())
+            .open(headers, path, now, body)
+            .and_then(|sealed| match sealed {
+                Some(sealed) => {
+                    self.nonces.admit(&sealed, now)?;
+                    Ok(Some(sealed.caller))
+                }
+                None => Ok(None),
+            })
             .map_err(|refusal| {
                 tonic::Status::unauthenticated(format!(
                     "{}; a region's node takes calls only through the gateway",
@@ -89,6 +103,7 @@ impl Gatekeeper for SealGate {
         _caller: Option<&Caller>,
         _region: Option<&str>,
         _path: &str,
+        _body: &BodyDigest,
         _headers: &mut http::HeaderMap,
     ) {
     }

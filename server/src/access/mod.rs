@@ -4,10 +4,11 @@
 //! A client presents a bearer token to the gateway. The gateway looks the token up
 //! (see `passage_gateway::tokens`), checks the call against [`policy`], and passes
 //! the caller on to the region's node as a *sealed identity*: two headers holding
-//! the caller and an HMAC-SHA256 over the caller, the method and the time, made with
-//! a key only the gateway and that region hold ([`CallerSeal`]). The node checks the
-//! seal and the same policy again, so a client that reaches a node directly, or
-//! copies a seal onto another method or region, is refused. Handlers read the
+//! the caller and an HMAC-SHA256 over the caller, the method, the time, a nonce and
+//! the request body's digest, made with a key only the gateway and that region hold
+//! ([`CallerSeal`]). The node checks the seal, that its nonce is new, and the same
+//! policy again, so a client that reaches a node directly, or copies a seal onto
+//! another method, region or body, or replays it, is refused. Handlers read the
 //! [`Caller`] from the request's extensions for what the policy cannot see, such as
 //! whether a member asks for their own profile.
 //!
@@ -22,10 +23,11 @@ pub mod layer;
 pub mod policy;
 pub mod seal;
 
-pub use layer::{AccessLayer, Gatekeeper, Guarded};
+pub use layer::{AccessLayer, DEFAULT_MAX_BODY_BYTES, Gatekeeper, Guarded};
 pub use policy::{Policy, authorise, policy};
 pub use seal::{
-    CALLER_HEADER, CallerSeal, SEAL_HEADER, SEAL_WINDOW_MS, new_key_text, read_key_file, region_key,
+    BodyDigest, CALLER_HEADER, CallerSeal, SEAL_HEADER, SEAL_WINDOW_MS, Sealed, SeenNonces,
+    body_digest, new_key_text, read_key_file, region_key, unary_body,
 };
 
 /// What a caller is, as a token says.

@@ -1,6 +1,9 @@
 //! The sealed caller identity: how the gateway tells a region's node who is
-//! calling — the caller and an HMAC-SHA256 over the caller, the method and the time,
-//! with a key only the gateway and that region hold — and the key files it uses.
+//! calling — the caller and an HMAC-SHA256 over the caller, the method, the time, a
+//! one-time nonce and a digest of the request's body, with a key only the gateway
+//! and that region hold — and the key files it uses. A captured seal opens for no
+//! other method, region or body, and (the node remembers the nonces it has seen
+//! within the window) not a second time.
 
 use hmac::{KeyInit, Mac};
 
@@ -75,21 +78,36 @@ impl CallerSeal {
 
     fn mac(&self, path: &str, identity: &str) -> Option<HmacSha256> {
         let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
-        mac.update(b"passage caller v1\n");
+        mac.update(b"passage caller v2\n");
         mac.update(path.as_bytes());
         mac.update(b"\n");
         mac.update(identity.as_bytes());
         Some(mac)
     }
 
-    /// Puts `caller`, sealed for a call of `path` at `now_ms`, into `headers`.
-    pub fn seal(&self, caller: &Caller, path: &str, now_ms: i64, headers: &mut http::HeaderMap) {
+    /// Puts `caller`, sealed for a call of `path` at `now_ms` whose request body has
+    /// the digest `body` ([`body_digest`]), with a fresh nonce, into `headers`.
+    pub fn seal(
+        &self,
+        caller: &Caller,
+        path: &str,
+        now_ms: i64,
+        body: &BodyDigest,
+        headers: &mut http::HeaderMap,
+    ) {
+        let mut nonce = [0u8; 16];
+        if getrandom::fill(&mut nonce).is_err() {
+            // Without randomness no seal is made; the node refuses the call.
+            return;
+        }
         let identity = format!(
-            "{};{};{};{};{now_ms}",
+            "{};{};{};{};{now_ms};{};{}",
             caller.role,
             caller.region.as_deref().unwrap_or_default(),
             caller.member_id.as_deref().unwrap_or_default(),
             caller.token_id,
+            hex::encode(nonce),
+            hex::encode(body.0),
         );
         let Some(mac) = self.mac(path, &identity) else {
             return;
@@ -101,14 +119,17 @@ impl CallerSeal {
         }
     }
 
-    /// The caller sealed into `headers` for a call of `path`, if the seal holds and
-    /// is recent; `Ok(None)` when the call carries no identity at all.
+    /// What `headers` seal for a call of `path` whose body has the digest `body`,
+    /// if the seal holds and is recent; `Ok(None)` when the call carries no
+    /// identity at all. Whether the nonce was seen before is for the caller to
+    /// check ([`Sealed::nonce`]).
     pub fn open(
         &self,
         headers: &http::HeaderMap,
         path: &str,
         now_ms: i64,
-    ) -> Result<Option<Caller>, tonic::Status> {
+        body: &BodyDigest,
+    ) -> Result<Option<Sealed>, tonic::Status> {
         let refused = |why: &str| tonic::Status::unauthenticated(format!("caller identity {why}"));
         let (Some(identity), Some(seal)) = (headers.get(CALLER_HEADER), headers.get(SEAL_HEADER))
         else {
@@ -128,7 +149,7 @@ impl CallerSeal {
         mac.verify_slice(&seal)
             .map_err(|_| refused("has a seal this region's key did not make"))?;
         let fields: Vec<&str> = identity.split(';').collect();
-        let [role, region, member, token, sealed_at] = fields[..] else {
+        let [role, region, member, token, sealed_at, nonce, digest] = fields[..] else {
             return Err(refused("has the wrong number of fields"));
         };
         let role = Role::parse(role).ok_or_else(|| refused("names no known role"))?;
@@ -140,13 +161,111 @@ impl CallerSeal {
                 "is too old (or the clocks of gateway and node differ by more than a minute)",
             ));
         }
+        if digest != hex::encode(body.0) {
+            return Err(refused("was sealed for another request body"));
+        }
+        if nonce.len() != 32 {
+            return Err(refused("has no one-time nonce"));
+        }
         let some = |text: &str| (!text.is_empty()).then(|| text.to_owned());
-        Ok(Some(Caller {
-            role,
-            region: some(region),
-            member_id: some(member),
-            token_id: token.to_owned(),
+        Ok(Some(Sealed {
+            caller: Caller {
+                role,
+                region: some(region),
+                member_id: some(member),
+                token_id: token.to_owned(),
+            },
+            nonce: nonce.to_owned(),
+            sealed_at_ms: sealed_at,
         }))
+    }
+}
+
+/// A seal that opened: the caller, and what makes it single-use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub caller: Caller,
+    /// The one-time nonce (32 hexadecimal characters).
+    pub nonce: String,
+    /// When the gateway sealed it, in milliseconds since the Unix epoch.
+    pub sealed_at_ms: i64,
+}
+
+/// The SHA-256 digest of a request's body as it travels (the gRPC frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyDigest(pub [u8; 32]);
+
+/// The digest of a request body.
+pub fn body_digest(body: &[u8]) -> BodyDigest {
+    use sha2::Digest as _;
+    BodyDigest(sha2::Sha256::digest(body).into())
+}
+
+/// The body of a unary gRPC call carrying `message`, uncompressed: a zero flag
+/// byte, the length in four bytes, the encoded message — what tonic sends.
+pub fn unary_body(message: &impl prost::Message) -> Vec<u8> {
+    let encoded = message.encode_to_vec();
+    let mut body = Vec::with_capacity(encoded.len() + 5);
+    body.push(0);
+    body.extend_from_slice(
+        &u32::try_from(encoded.len())
+            .unwrap_or(u32::MAX)
+            .to_be_bytes(),
+    );
+    body.extend_from_slice(&encoded);
+    body
+}
+
+/// Remembers the nonces of the seals a node opened within the window, so that no
+/// seal opens twice; and refuses seals made before the node started, whose nonces
+/// it cannot know.
+#[derive(Debug)]
+pub struct SeenNonces {
+    started_ms: i64,
+    seen: std::sync::Mutex<NonceMemory>,
+}
+
+/// The nonces seen, and the order they were seen in (with when), to forget the
+/// oldest once they are past the window.
+type NonceMemory = (
+    std::collections::HashSet<String>,
+    std::collections::VecDeque<(i64, String)>,
+);
+
+impl SeenNonces {
+    /// Nonces seen since `started_ms`.
+    pub fn since(started_ms: i64) -> Self {
+        SeenNonces {
+            started_ms,
+            seen: Default::default(),
+        }
+    }
+
+    /// Takes note of `sealed`'s nonce at `now_ms`; refuses a seal made before the
+    /// node started or whose nonce was seen.
+    pub fn admit(&self, sealed: &Sealed, now_ms: i64) -> Result<(), tonic::Status> {
+        let refused = |why: &str| tonic::Status::unauthenticated(format!("caller identity {why}"));
+        if sealed.sealed_at_ms < self.started_ms {
+            return Err(refused("was sealed before this node started"));
+        }
+        let mut guard = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (set, order) = &mut *guard;
+        while order
+            .front()
+            .is_some_and(|(at, _)| *at < now_ms - 2 * SEAL_WINDOW_MS)
+        {
+            if let Some((_, old)) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        if !set.insert(sealed.nonce.clone()) {
+            return Err(refused("was used before: a seal opens once"));
+        }
+        order.push_back((now_ms, sealed.nonce.clone()));
+        Ok(())
     }
 }
 
@@ -172,22 +291,43 @@ mod tests {
         let miami = CallerSeal::new(region_key(&master, "miami"));
         let path = "/passage.v1.CaseService/ListCases";
         let mut headers = http::HeaderMap::new();
-        amsterdam.seal(&amsterdam_admin(), path, 1_000_000, &mut headers);
+        let body = body_digest(b"a body");
+        amsterdam.seal(&amsterdam_admin(), path, 1_000_000, &body, &mut headers);
 
-        let opened = amsterdam.open(&headers, path, 1_000_500).unwrap();
-        assert_eq!(opened, Some(amsterdam_admin()));
+        let opened = amsterdam
+            .open(&headers, path, 1_000_500, &body)
+            .unwrap()
+            .unwrap();
+        assert_eq!(opened.caller, amsterdam_admin());
+        // Another body under the same seal: refused.
+        let other = amsterdam
+            .open(&headers, path, 1_000_500, &body_digest(b"another body"))
+            .unwrap_err();
+        assert!(
+            other.message().contains("another request body"),
+            "{other:?}"
+        );
+        // The same seal twice: the second time refused by the node's memory.
+        let nonces = SeenNonces::since(999_000);
+        assert!(nonces.admit(&opened, 1_000_500).is_ok());
+        let replayed = nonces.admit(&opened, 1_000_600).unwrap_err();
+        assert!(replayed.message().contains("used before"), "{replayed:?}");
+        // A node started after the seal was made refuses it.
+        let restarted = SeenNonces::since(1_000_100);
+        assert!(restarted.admit(&opened, 1_000_500).is_err());
         // Another region's key, another method, a late arrival: refused.
-        assert!(miami.open(&headers, path, 1_000_500).is_err());
+        assert!(miami.open(&headers, path, 1_000_500, &body).is_err());
         assert!(
             amsterdam
                 .open(
                     &headers,
                     "/passage.v1.MemberService/DeleteMember",
-                    1_000_500
+                    1_000_500,
+                    &body
                 )
                 .is_err()
         );
-        let late = amsterdam.open(&headers, path, 1_000_000 + SEAL_WINDOW_MS + 1);
+        let late = amsterdam.open(&headers, path, 1_000_000 + SEAL_WINDOW_MS + 1, &body);
         assert_eq!(late.unwrap_err().code(), tonic::Code::Unauthenticated);
         // A caller who edits the identity (a member posing as a chapter admin).
         let forged = headers
@@ -197,11 +337,11 @@ mod tests {
             .unwrap()
             .replace("chapter_admin", "operator");
         headers.insert(CALLER_HEADER, forged.parse().unwrap());
-        assert!(amsterdam.open(&headers, path, 1_000_500).is_err());
+        assert!(amsterdam.open(&headers, path, 1_000_500, &body).is_err());
         // No identity at all is not an error here: the layer asks for a token.
         assert_eq!(
             amsterdam
-                .open(&http::HeaderMap::new(), path, 1_000_500)
+                .open(&http::HeaderMap::new(), path, 1_000_500, &body)
                 .unwrap(),
             None
         );
