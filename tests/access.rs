@@ -57,10 +57,12 @@ enum Audience {
     RegionCounts,
     /// Nodes over mTLS only, never a token holder.
     RegionNodes,
+    /// The member themself, and nobody else: confirming their own move.
+    TheMemberOnly,
 }
 
 /// Every service and who it is for.
-const SERVICES: [(&str, Audience); 19] = [
+const SERVICES: [(&str, Audience); 20] = [
     ("passage.v1.MemberService", Audience::Chapter),
     ("passage.v1.MarketService", Audience::Chapter),
     ("passage.v1.ReviewService", Audience::Chapter),
@@ -79,6 +81,7 @@ const SERVICES: [(&str, Audience); 19] = [
     ("passage.v1.GlobalStatsService", Audience::CentralTeam),
     ("passage.v1.RegionStatsService", Audience::RegionCounts),
     ("passage.v1.FederationService", Audience::RegionNodes),
+    ("passage.v1.MoveService", Audience::TheMemberOnly),
     ("grpc.health.v1.Health", Audience::Chapter),
 ];
 
@@ -151,7 +154,9 @@ fn expected(service: &str, method: &str, who: Who) -> Outcome {
         // A token opens no node's sync stream or move: the region certificate does.
         _ if audience == Audience::RegionNodes => Unauthenticated,
         Who::Member => {
-            if MEMBER_OWN.contains(&format!("{service}/{method}").as_str()) {
+            if audience == Audience::TheMemberOnly
+                || MEMBER_OWN.contains(&format!("{service}/{method}").as_str())
+            {
                 Admitted
             } else {
                 Denied
@@ -838,6 +843,10 @@ async fn a_member_asks_her_new_region_to_take_her_in(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(for_yusuf.code(), Code::PermissionDenied, "{for_yusuf:?}");
+    cluster
+        .member_confirms_move("amsterdam", &amira.id, "miami")
+        .await
+        .unwrap();
     let moved = members
         .transfer_member(ask_miami(&amira.id))
         .await

@@ -349,6 +349,20 @@ async fn profiles_sent_through_two_replicas_at_once_all_reach_miami_in_order() {
     drop_database(&database).await;
 }
 
+/// The member's own confirmation of her move to `region`, as the gateway records it
+/// when she confirms with her own credential.
+async fn member_confirms(url: &str, member_id: &str, region: &str) {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    passage_gateway::sync::confirm::confirm(
+        &db,
+        uuid::Uuid::try_parse(member_id).unwrap(),
+        region,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+}
+
 /// Asks `gateway` to move `member_id` to `region`, as that region's node does.
 fn request_transfer(
     gateway: &Replica,
@@ -413,6 +427,7 @@ async fn a_member_moves_to_a_region_whose_stream_is_on_another_replica() {
     // Miami asks the second replica for her; the first sends Amsterdam the
     // hand-over, and Amsterdam refuses it: the refusal reaches Miami with
     // Amsterdam's reason.
+    member_confirms(&url, &amira, "miami").await;
     let asked = request_transfer(&second, "miami", &amira);
     let handoff = amsterdam
         .handoff("Amsterdam is asked to hand Amira over")
@@ -441,6 +456,7 @@ async fn a_member_moves_to_a_region_whose_stream_is_on_another_replica() {
     // Miami asks again; this time Amsterdam hands her over, publishing her profile
     // naming Miami through the first replica, and the second answers Miami with
     // the completed move.
+    member_confirms(&url, &amira, "miami").await;
     let asked = request_transfer(&second, "miami", &amira);
     let handoff = amsterdam
         .handoff("Amsterdam is asked again to hand Amira over")

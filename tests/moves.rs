@@ -14,13 +14,15 @@ use common::{
 };
 use passage_proto::v1::{
     self, federation_admin_service_client::FederationAdminServiceClient,
-    member_service_client::MemberServiceClient,
+    federation_service_client::FederationServiceClient, member_service_client::MemberServiceClient,
+    move_service_client::MoveServiceClient,
 };
 use prost_types::FieldMask;
 use tonic::Code;
 use tonic::transport::Channel;
 
 on_both_backends!(
+    a_move_needs_the_members_own_confirmation,
     a_member_moves_to_another_region_and_back,
     a_move_is_refused_with_a_reason,
     a_region_behind_a_compacted_log_gets_a_snapshot,
@@ -92,6 +94,11 @@ async fn a_member_moves_to_another_region_and_back(backend: Backend) {
 
     // Amsterdam's last edit, acknowledged just before the move, must travel with her.
     set_skills(&mut client, "amsterdam", &amira, &["BIM", "AutoCAD"])
+        .await
+        .unwrap();
+    // She confirms the move herself, then the DC chapter takes her in.
+    cluster
+        .member_confirms_move("amsterdam", &amira.id, "washington-dc")
         .await
         .unwrap();
     let moved = transfer(
@@ -175,7 +182,11 @@ async fn a_member_moves_to_another_region_and_back(backend: Backend) {
         "Amsterdam's region-local record went when she left"
     );
 
-    // She moves back to Amsterdam.
+    // She moves back to Amsterdam: a new move, confirmed anew.
+    cluster
+        .member_confirms_move("washington-dc", &amira.id, "amsterdam")
+        .await
+        .unwrap();
     let back = transfer(
         &mut client,
         "amsterdam",
@@ -242,6 +253,93 @@ async fn a_member_moves_to_another_region_and_back(backend: Backend) {
     cluster.stop().await;
 }
 
+/// Nobody moves a member but the member. The Miami chapter asks to take Amira in
+/// on its own: refused. Miami's node, asking the gateway directly: refused. A
+/// chapter admin cannot confirm for her. Once she confirms, Miami takes her in —
+/// and her confirmation is used up.
+async fn a_move_needs_the_members_own_confirmation(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let amira = create(&mut client, "amsterdam", amira()).await;
+    until_in(&client, "miami", &amira.id).await;
+
+    let asked_alone = transfer(
+        &mut client,
+        "miami",
+        &amira.id,
+        Some(intake(v1::ResidenceStatus::StatusHolder)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        asked_alone.code(),
+        Code::PermissionDenied,
+        "{asked_alone:?}"
+    );
+    assert!(
+        asked_alone
+            .message()
+            .contains("has not confirmed a move to miami"),
+        "{asked_alone:?}"
+    );
+
+    // Miami's side of the federation asks the gateway itself.
+    let forged = FederationServiceClient::new(cluster.gateway().await)
+        .request_transfer(v1::RequestTransferRequest {
+            member_id: amira.id.clone(),
+            requested_by: "miami's node".into(),
+            region: "miami".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(forged.code(), Code::PermissionDenied, "{forged:?}");
+
+    // Amsterdam's chapter admin cannot confirm on her behalf.
+    let on_her_behalf = MoveServiceClient::new(cluster.gateway().await)
+        .confirm_move(to(
+            "amsterdam",
+            v1::ConfirmMoveRequest {
+                destination_region: "miami".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(on_her_behalf.code(), Code::PermissionDenied);
+    let still_home = profile_in(&mut client, "amsterdam", &amira.id)
+        .await
+        .unwrap();
+    assert!(still_home.regional.is_some(), "Amsterdam still holds her");
+
+    let confirmed = cluster
+        .member_confirms_move("amsterdam", &amira.id, "miami")
+        .await
+        .unwrap();
+    assert_eq!(confirmed.destination_region, "miami");
+    let moved = transfer(
+        &mut client,
+        "miami",
+        &amira.id,
+        Some(intake(v1::ResidenceStatus::StatusHolder)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.member.unwrap().profile.unwrap().home_region, "miami");
+    let again = transfer(
+        &mut client,
+        "washington-dc",
+        &amira.id,
+        Some(intake(v1::ResidenceStatus::StatusHolder)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        again.code(),
+        Code::PermissionDenied,
+        "her confirmation was used"
+    );
+    cluster.stop().await;
+}
+
 async fn a_move_is_refused_with_a_reason(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut client = cluster.members_via_gateway().await;
@@ -303,6 +401,10 @@ async fn a_move_is_refused_with_a_reason(backend: Backend) {
         |r| !r.connected,
     )
     .await;
+    cluster
+        .member_confirms_move("amsterdam", &amira.id, "miami")
+        .await
+        .unwrap();
     let away = transfer(
         &mut client,
         "miami",

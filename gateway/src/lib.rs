@@ -31,6 +31,7 @@ pub use settings::GatewaySettings;
 use passage_proto::v1::federation_admin_service_server::FederationAdminServiceServer;
 use passage_proto::v1::federation_service_server::FederationServiceServer;
 use passage_proto::v1::global_stats_service_server::GlobalStatsServiceServer;
+use passage_proto::v1::move_service_server::MoveServiceServer;
 use route::{Audit, Cases, Coaching, ExpertPool};
 use route::{Buddies, Forward, Market, Matches, Members, RegionRouter, Reviews, Rules};
 use route::{Events, Groups};
@@ -146,6 +147,9 @@ pub async fn run_with_metrics(
             .set_service_status(forwarded, tonic_health::ServingStatus::Serving)
             .await;
     }
+    health_reporter
+        .set_serving::<MoveServiceServer<sync::MoveConfirmations>>()
+        .await;
     let (reflection_v1, reflection_v1alpha) =
         passage_proto::reflection_services().map_err(|e| Error::Settings {
             field: "reflection".into(),
@@ -219,6 +223,10 @@ pub async fn run_with_metrics(
         .add_service(Forward::<Market>::new(router))
         .add_service(
             FederationAdminServiceServer::new(sync::FederationAdmin::new(sync_hub.clone()))
+                .max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            MoveServiceServer::new(sync::MoveConfirmations::new(sync_hub.clone()))
                 .max_decoding_message_size(max_message_bytes),
         )
         .add_service(

@@ -155,6 +155,58 @@ impl Cluster {
             .unwrap()
     }
 
+    /// A member's own token, for their home `region`, as the gateway issues one.
+    pub async fn member_token(&self, region: &str, member_id: &str) -> String {
+        let db = passage_migrations::connect::<passage_migrations::GatewayMigrator>(
+            &self.database_urls["gateway"],
+            1,
+        )
+        .await
+        .unwrap();
+        let regions: Vec<String> = passage::demo::REGIONS
+            .iter()
+            .map(|r| r.0.to_owned())
+            .collect();
+        passage_gateway::tokens::TokenStore::new(db)
+            .issue(
+                passage_gateway::tokens::TokenGrant {
+                    role: passage_server::access::Role::Member,
+                    region: Some(region.to_owned()),
+                    member_id: Some(member_id.to_owned()),
+                    label: format!("member {member_id}'s own token"),
+                    expires_at: chrono::Utc::now() + chrono::Duration::days(1),
+                },
+                &regions,
+            )
+            .await
+            .unwrap()
+            .token
+    }
+
+    /// The member (at home in `home`) confirms, with their own token, that they move
+    /// to `destination`.
+    pub async fn member_confirms_move(
+        &self,
+        home: &str,
+        member_id: &str,
+        destination: &str,
+    ) -> Result<v1::ConfirmMoveResponse, tonic::Status> {
+        let token = self.member_token(home, member_id).await;
+        let mut request = to(
+            home,
+            v1::ConfirmMoveRequest {
+                destination_region: destination.to_owned(),
+            },
+        );
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        passage_proto::v1::move_service_client::MoveServiceClient::new(self.gateway().await)
+            .confirm_move(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     pub async fn members_via_gateway(&self) -> MemberServiceClient<Channel> {
         MemberServiceClient::new(self.gateway().await)
     }

@@ -4,10 +4,12 @@
 //! on the same streams.
 
 mod admin;
+pub mod confirm;
 mod hub;
 pub mod log;
 pub mod moves;
 mod transfer;
 
 pub use admin::{FederationAdmin, sync_status};
+pub use confirm::MoveConfirmations;
 pub use hub::SyncHub;

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::entity::member_transfer;
 
 use member_transfer::{Column, Entity, Model};
@@ -72,6 +72,13 @@ pub async fn request(
         .await?;
     if under_way.is_some() {
         return Ok(None);
+    }
+    // Nobody moves a member but the member: their own confirmation, used once.
+    if !super::confirm::take(&txn, member_id, to, Utc::now()).await? {
+        return Err(Error::PermissionDenied(format!(
+            "member {member_id} has not confirmed a move to {to}: the member confirms it \
+             with their own credential (MoveService.ConfirmMove) before the move is asked for"
+        )));
     }
     let row = Entity::insert(member_transfer::ActiveModel {
         member_id: Set(member_id),

@@ -27,6 +27,9 @@ pub enum Policy {
     /// leave, so their token names that one (the handler checks it is themself and
     /// that the region is their home).
     MemberMoving,
+    /// A member of the region acting for themself at the gateway, and no one else:
+    /// confirming their own move.
+    MemberOnly,
 }
 
 impl Policy {
@@ -38,6 +41,7 @@ impl Policy {
                 | Policy::ChapterAdmin
                 | Policy::MemberSelf
                 | Policy::MemberMoving
+                | Policy::MemberOnly
         )
     }
 
@@ -53,6 +57,7 @@ impl Policy {
             Policy::MemberSelf | Policy::MemberMoving => {
                 matches!(role, Role::ChapterAdmin | Role::Member)
             }
+            Policy::MemberOnly => role == Role::Member,
         }
     }
 }
@@ -103,6 +108,7 @@ pub fn policy(path: &str) -> Option<Policy> {
         | "grpc.reflection.v1.ServerReflection"
         | "grpc.reflection.v1alpha.ServerReflection" => Some(Policy::Open),
         "passage.v1.FederationService" => Some(Policy::RegionCertificate),
+        "passage.v1.MoveService" => Some(Policy::MemberOnly),
         "passage.v1.FederationAdminService" => Some(Policy::Operator),
         "passage.v1.GlobalStatsService" => Some(Policy::Statistics),
         "passage.v1.RegionStatsService" => Some(Policy::RegionFigures),

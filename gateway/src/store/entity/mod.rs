@@ -5,6 +5,7 @@ pub mod change_log;
 pub mod directory;
 pub mod log_compaction;
 pub mod member_transfer;
+pub mod move_confirmation;
 pub mod region;
 pub mod region_cursor;
 pub mod revoked_certificate;
