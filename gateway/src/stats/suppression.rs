@@ -502,6 +502,10 @@ pub fn publish_linked(
         .collect()
 }
 
+/// A way to cover an entry of linked tables: what it costs, the partner total,
+/// and the entries to hide (table, entry).
+type Choice = (i64, usize, Vec<(usize, Entry)>);
+
 /// Tables with the same rows and the same row totals.
 struct Linked {
     tables: Vec<Extended>,
@@ -741,7 +745,8 @@ impl Linked {
             return self.tables[k].hide_smallest_near(entry) | self.share();
         }
         let column = table.column_vertex(c);
-        let mut best: Option<(i64, usize, Vec<(usize, Entry)>)> = None;
+        // (cost, partner, what to hide: table and entry)
+        let mut best: Option<Choice> = None;
         for b in (0..self.height()).filter(|b| *b != a && Some(*b) != attacker) {
             if self.total_value(b) == 0 {
                 continue;
