@@ -22,6 +22,7 @@ on_both_backends!(
     a_node_counts_its_own_members_reviews_and_review_time_exactly,
     a_region_that_is_down_is_marked_and_its_last_good_figures_stand_in,
     a_bad_month_or_region_is_refused_naming_the_field,
+    two_ranges_of_months_differ_by_whole_months_only,
 );
 
 /// Registers `count` members of `role` in `region`.
@@ -480,6 +481,64 @@ async fn a_bad_month_or_region_is_refused_naming_the_field(backend: Backend) {
         .into_inner();
     assert_eq!(one.regions.len(), 1);
     assert_eq!(table(&one, "members_by_role", "").rows.len(), 1);
+    cluster.stop().await;
+}
+
+/// The review's second finding: retention for January to June, less retention for
+/// January to May, was June's retention, small counts and all. Every month now
+/// stands on its own: a month's table is the same in every answer it is part of,
+/// and no table is a total over the months asked.
+async fn two_ranges_of_months_differ_by_whole_months_only(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    three_chapters(&cluster).await;
+    let range = |from: &str, to: &str| v1::GetGlobalStatsRequest {
+        months: Some(v1::MonthRange {
+            from_month: from.into(),
+            to_month: to.into(),
+        }),
+        regions: vec![],
+    };
+    let to_june = global(&cluster, range("2025-01", "2025-06")).await;
+    let to_may = global(&cluster, range("2025-01", "2025-05")).await;
+    for stats in [&to_june, &to_may] {
+        for name in [
+            "retention_3_months",
+            "retention_6_months",
+            "retention_12_months",
+        ] {
+            assert!(
+                stats
+                    .tables
+                    .iter()
+                    .all(|t| t.table != name || !t.month.is_empty()),
+                "{name} is published as a total over the months asked"
+            );
+        }
+    }
+    for month in ["2025-01", "2025-03", "2025-05"] {
+        assert_eq!(
+            table(&to_june, "retention_3_months", month),
+            table(&to_may, "retention_3_months", month),
+            "{month} is published differently in the two answers"
+        );
+    }
+    table(&to_june, "retention_12_months", "2025-06");
+    assert!(
+        to_may.tables.iter().all(|t| t.month != "2025-06"),
+        "June is in the answer for January to May"
+    );
+    // Whatever does not depend on the months asked is the same in both.
+    for published in to_june.tables.iter().filter(|t| t.month.is_empty()) {
+        assert_eq!(
+            Some(published),
+            to_may
+                .tables
+                .iter()
+                .find(|t| t.table == published.table && t.month.is_empty()),
+            "{} differs between the two ranges",
+            published.table
+        );
+    }
     cluster.stop().await;
 }
 

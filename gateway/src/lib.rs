@@ -113,7 +113,8 @@ pub async fn run_with_metrics(
     )?;
     let gate = access::TokenGate::new(db.clone(), router.seals());
     // Central statistics: the gRPC service below, and whatever serves them over HTTP.
-    let statistician = stats::Statistician::new(router.clone(), settings.stats.clone());
+    let statistician =
+        stats::Statistician::new(router.clone(), settings.stats.clone(), gate.clone());
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter

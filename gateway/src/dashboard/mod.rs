@@ -3,11 +3,18 @@
 //! needs no internet), which reads `/api/stats` (the published, suppressed
 //! statistics of every region, as `passage admin stats --json` shows them) and
 //! `/api/sync` (every region's sync status) every ten seconds.
+//!
+//! The page itself is open (it holds no figures); both `/api/…` answers need a
+//! bearer token of a central analyst or an operator, checked against the
+//! gateway's token store exactly as a gRPC call to `GlobalStatsService` is
+//! ([`crate::stats::Statistician::admit`]): 401 without a usable token, 403 for
+//! another role. The page asks for the token in a form, keeps it in the tab's
+//! `sessionStorage` and sends it as `Authorization: Bearer`.
 
 use axum::{
     Router,
     extract::State,
-    http::{StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -39,7 +46,10 @@ async fn page() -> Response {
 }
 
 /// The statistics of the last twelve months, every region.
-async fn stats(State(observed): State<Observed>) -> Response {
+async fn stats(State(observed): State<Observed>, headers: HeaderMap) -> Response {
+    if let Err(refused) = admitted(&observed, &headers).await {
+        return refused;
+    }
     let request = passage_proto::v1::GetGlobalStatsRequest::default();
     match observed.statistician.global(&request).await {
         Ok(stats) => json_response(&crate::stats::stats_json(&stats)),
@@ -51,7 +61,10 @@ async fn stats(State(observed): State<Observed>) -> Response {
 }
 
 /// Every region's sync status: connected, cursor, backlog and lag.
-async fn sync(State(observed): State<Observed>) -> Response {
+async fn sync(State(observed): State<Observed>, headers: HeaderMap) -> Response {
+    if let Err(refused) = admitted(&observed, &headers).await {
+        return refused;
+    }
     match sync_status(&observed.hub).await {
         Ok(status) => json_response(&sync_json(&status)),
         Err(error) => {
@@ -80,6 +93,31 @@ pub fn sync_json(status: &passage_proto::v1::GetSyncStatusResponse) -> serde_jso
         })
         .collect();
     json!({ "log_head": status.log_head, "regions": regions })
+}
+
+/// Whether the caller may read the dashboard's figures; the refusal as the
+/// response to send: 401 (with `WWW-Authenticate: Bearer`) or 403, naming why.
+async fn admitted(observed: &Observed, headers: &HeaderMap) -> Result<(), Response> {
+    let status = match observed.statistician.admit(headers).await {
+        Ok(_) => return Ok(()),
+        Err(status) => status,
+    };
+    let code = match status.code() {
+        tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+        tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let body = json!({ "error": status.message() }).to_string();
+    Err((
+        code,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::WWW_AUTHENTICATE, "Bearer"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 fn json_response(value: &serde_json::Value) -> Response {

@@ -22,8 +22,10 @@ use std::time::Duration;
 use chrono::{Datelike, Utc};
 use passage_proto::months::{Month, MonthSpan};
 use passage_proto::v1::{self, global_stats_service_server::GlobalStatsService};
+use passage_server::access::{self, Caller, Gatekeeper};
 use tonic::{Request, Response, Status};
 
+use crate::access::TokenGate;
 use crate::error::{Error, Result};
 use crate::route::{RegionRoute, RegionRouter};
 use crate::settings::StatsSettings;
@@ -41,16 +43,21 @@ pub struct Statistician {
 struct Inner {
     router: RegionRouter,
     settings: StatsSettings,
+    /// Who may read the figures over HTTP: checked as the gRPC calls are.
+    gate: TokenGate,
     /// Per region, its latest answer for each month range asked lately, newest last.
     last_good: Mutex<HashMap<String, Vec<(MonthSpan, v1::RegionStats)>>>,
 }
 
 impl Statistician {
-    pub fn new(router: RegionRouter, settings: StatsSettings) -> Self {
+    /// `gate` is the gateway's token gate, the one in front of its gRPC services:
+    /// the dashboard checks its callers against it ([`Statistician::admit`]).
+    pub fn new(router: RegionRouter, settings: StatsSettings, gate: TokenGate) -> Self {
         Statistician {
             inner: Arc::new(Inner {
                 router,
                 settings,
+                gate,
                 last_good: Mutex::new(HashMap::new()),
             }),
         }
@@ -59,6 +66,30 @@ impl Statistician {
     /// The `[stats]` settings in force (threshold, rounding, deadline).
     pub fn settings(&self) -> &StatsSettings {
         &self.inner.settings
+    }
+
+    /// Whether the bearer token in `headers` may read the published statistics,
+    /// checked exactly as a gRPC call to `GlobalStatsService` is: the token must be
+    /// known, unexpired and unrevoked, and held by a central analyst or an
+    /// operator. The refusal is `UNAUTHENTICATED` without a usable token and
+    /// `PERMISSION_DENIED` for another role.
+    pub async fn admit(&self, headers: &http::HeaderMap) -> std::result::Result<Caller, Status> {
+        let path = "/passage.v1.GlobalStatsService/GetGlobalStats";
+        let caller = self
+            .inner
+            .gate
+            .identify(headers, path)
+            .await?
+            .ok_or_else(|| {
+                Status::unauthenticated(
+                    "authorization: sign in with `Authorization: Bearer <token>`, \
+                     the token of a central analyst or an operator",
+                )
+            })?;
+        let policy = access::policy(path)
+            .ok_or_else(|| Status::internal("no access policy for the statistics"))?;
+        access::authorise(&caller, policy, path, None)?;
+        Ok(caller)
     }
 
     /// The published statistics `request` asks for. Fails only on a bad request
