@@ -24,6 +24,9 @@ pub enum Error {
     /// The gateway cannot answer now (its database, tokens); the caller may retry.
     #[error("{0}")]
     Unavailable(String),
+    /// Something that cannot happen did; the detail is logged, never sent.
+    #[error("{0}")]
+    Internal(String),
     /// The region's node did not answer.
     #[error("region {region} is unavailable: {reason}")]
     RegionUnavailable { region: String, reason: String },
@@ -70,6 +73,10 @@ impl From<Error> for Status {
             Error::Unauthenticated(message) => Status::unauthenticated(message),
             Error::PermissionDenied(message) => Status::permission_denied(message),
             Error::Unavailable(message) => Status::unavailable(message),
+            Error::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                Status::internal("internal error")
+            }
             Error::Refused(_) => Status::failed_precondition(error.to_string()),
             Error::InProgress(_) => Status::aborted(error.to_string()),
             Error::Timeout(_) => Status::deadline_exceeded(error.to_string()),

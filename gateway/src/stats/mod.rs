@@ -78,16 +78,20 @@ impl Statistician {
         let caller = self
             .inner
             .gate
-            .identify(headers, path)
+            .identify(headers, path, &access::body_digest(b""))
             .await?
             .ok_or_else(|| {
-                Status::unauthenticated(
+                Status::from(crate::Error::Unauthenticated(
                     "authorization: sign in with `Authorization: Bearer <token>`, \
-                     the token of a central analyst or an operator",
-                )
+                     the token of a central analyst or an operator"
+                        .into(),
+                ))
             })?;
-        let policy = access::policy(path)
-            .ok_or_else(|| Status::internal("no access policy for the statistics"))?;
+        let policy = access::policy(path).ok_or_else(|| {
+            Status::from(crate::Error::Internal(
+                "no access policy for the statistics".into(),
+            ))
+        })?;
         access::authorise(&caller, policy, path, None)?;
         Ok(caller)
     }
