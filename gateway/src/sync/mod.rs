@@ -4,6 +4,7 @@
 //! on the same streams.
 
 mod admin;
+pub mod erasure;
 mod hub;
 pub mod log;
 pub mod moves;
