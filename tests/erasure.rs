@@ -30,6 +30,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statemen
 on_both_backends!(
     a_member_who_moved_is_erased_in_her_old_home_too,
     a_deleted_reviewer_and_coach_leave_reviews_and_sessions_naming_no_one,
+    a_region_that_kept_an_erased_members_case_erases_it_when_it_starts,
 );
 
 // -- The story -------------------------------------------------------------------
@@ -364,6 +365,101 @@ async fn a_deleted_reviewer_and_coach_leave_reviews_and_sessions_naming_no_one(b
             > 0,
         "the audit log keeps the entries, under a pseudonym"
     );
+    cluster.stop().await;
+}
+
+/// Before this version, a region applied an erasure's tombstone to the shared
+/// profile only: Lucía's old home Miami kept her case after Amsterdam erased her,
+/// and the tombstone is not sent again. When Miami's node starts with this
+/// version, it finds the tombstone and erases the case.
+async fn a_region_that_kept_an_erased_members_case_erases_it_when_it_starts(backend: Backend) {
+    use passage_node::store::entity::remote_profile;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+    let cluster = Cluster::start(backend).await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let lucia = chapter.newcomer_in("miami", "Lucía Fernández").await;
+    let mut cases = CaseServiceClient::new(gateway.clone());
+    let case = cases
+        .open_case(to(
+            "miami",
+            v1::OpenCaseRequest {
+                r#case: Some(v1::Case {
+                    subject: Some(v1::case::Subject::MemberId(lucia.clone())),
+                    title: "Asylum interview".into(),
+                    caseworker: "Dana Ruiz".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    cases
+        .add_case_note(to(
+            "miami",
+            v1::AddCaseNoteRequest {
+                case_id: case.id.clone(),
+                author: "Dana Ruiz".into(),
+                text: "Interview on 12 March.".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    chapter.until_amsterdam_holds(&lucia).await;
+    chapter
+        .members
+        .transfer_member(to(
+            "amsterdam",
+            v1::TransferMemberRequest {
+                member_id: lucia.clone(),
+                regional: Some(v1::RegionalRecord {
+                    role: v1::MemberRole::Newcomer as i32,
+                    residence_status: v1::ResidenceStatus::AsylumSeeker as i32,
+                    ..Default::default()
+                }),
+                requested_by: "chapter admin of amsterdam".into(),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // What an older Miami node left: the tombstone in its replica, the case kept.
+    let miami = connect(&cluster, "miami").await;
+    let id = uuid::Uuid::parse_str(&lucia).unwrap();
+    let tombstone = v1::ProfileState {
+        member_id: lucia.clone(),
+        profile: None,
+        stamps: Default::default(),
+        erased: Some(v1::Stamp {
+            hlc: (Utc::now().timestamp_millis() as u64) << 16,
+            region: "amsterdam".into(),
+        }),
+    };
+    remote_profile::ActiveModel {
+        member_id: Set(id),
+        state: Set(tombstone.encode_to_vec()),
+        ..Default::default()
+    }
+    .update(&miami)
+    .await
+    .unwrap();
+    assert_eq!(count(&miami, "SELECT COUNT(*) FROM case_note").await, 1);
+
+    // Miami's node starts with this version.
+    let context = passage_node::context::NodeContext::new(miami.clone(), "miami".into());
+    let erased = passage_node::federation::replica::erase_leftovers(&context)
+        .await
+        .unwrap();
+    assert_eq!(erased, 1);
+    assert_eq!(holding(&miami, &lucia).await, Vec::<String>::new());
+    assert_eq!(count(&miami, "SELECT COUNT(*) FROM case_note").await, 0);
+    // Starting again finds nothing more to erase.
+    let again = passage_node::federation::replica::erase_leftovers(&context)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
     cluster.stop().await;
 }
 

@@ -17,8 +17,8 @@ use prost::Message;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -117,6 +117,60 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
         crate::store::erasure::scrub(&context.db).await;
     }
     Ok((last > 0).then_some(last))
+}
+
+/// At start-up: erases what this region still holds of members whose tombstone it
+/// applied before a tombstone erased region-local records (a node before issue
+/// 13 only merged it into the replica). Reads every replica once and erases, in
+/// one transaction, only the members a record still names. Returns how many.
+pub async fn erase_leftovers(context: &NodeContext) -> Result<usize> {
+    let mut tombstoned = Vec::new();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut page = remote_profile::Entity::find()
+            .order_by_asc(remote_profile::Column::MemberId)
+            .limit(1000);
+        if let Some(after) = after {
+            page = page.filter(remote_profile::Column::MemberId.gt(after));
+        }
+        let rows = page.all(&context.db).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.member_id);
+        tombstoned.extend(rows.iter().filter_map(|row| {
+            ProfileState::decode(row.state.as_slice())
+                .is_ok_and(|state| state.erased.is_some())
+                .then_some(row.member_id)
+        }));
+    }
+    let mut named = BTreeSet::new();
+    for chunk in tombstoned.chunks(500) {
+        named.extend(crate::store::erasure::still_named(&context.db, chunk).await?);
+        // A member at home here again is never erased by a replica's tombstone.
+        let here: Vec<Uuid> = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .filter(member::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(&context.db)
+            .await?;
+        for id in here {
+            named.remove(&id);
+        }
+    }
+    if named.is_empty() {
+        return Ok(0);
+    }
+    let (_turn, txn) = context.begin_write().await?;
+    for id in &named {
+        crate::store::erasure::erase_member_records(&txn, *id).await?;
+    }
+    txn.commit().await?;
+    crate::store::erasure::scrub(&context.db).await;
+    tracing::warn!(
+        members = named.len(),
+        "erased records this region still held of members erased earlier"
+    );
+    Ok(named.len())
 }
 
 /// Merges the incoming states of `ids` into the replicas; returns the members

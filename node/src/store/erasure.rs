@@ -328,6 +328,105 @@ pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result
     Ok(erased)
 }
 
+/// Those of `ids` whom a record of this region still names (by the member-id
+/// columns of [`COVERED`], and the audit log), read with one query per column.
+pub async fn still_named(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::BTreeSet<Uuid>> {
+    use crate::store::entity::{expert, helpdesk_answerer};
+    let mut named = std::collections::BTreeSet::new();
+    if ids.is_empty() {
+        return Ok(named);
+    }
+    named.extend(named_in::<case_file::Entity>(db, case_file::Column::MemberId, ids).await?);
+    named.extend(
+        named_in::<helpdesk_question::Entity>(db, helpdesk_question::Column::AskerMemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<helpdesk_question::Entity>(db, helpdesk_question::Column::AnswererMemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<event_registration::Entity>(db, event_registration::Column::MemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<group_membership::Entity>(db, group_membership::Column::MemberId, ids).await?,
+    );
+    named.extend(
+        named_in::<meeting_attendance::Entity>(db, meeting_attendance::Column::MemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<coaching_attendance::Entity>(db, coaching_attendance::Column::MemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<coaching_enrolment::Entity>(db, coaching_enrolment::Column::MemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<coaching_session::Entity>(db, coaching_session::Column::CoachMemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<buddy_pair::Entity>(db, buddy_pair::Column::NewcomerMemberId, ids).await?,
+    );
+    named.extend(named_in::<buddy_pair::Entity>(db, buddy_pair::Column::LocalMemberId, ids).await?);
+    named.extend(
+        named_in::<opportunity_review::Entity>(
+            db,
+            opportunity_review::Column::ReviewerMemberId,
+            ids,
+        )
+        .await?,
+    );
+    named.extend(named_in::<application::Entity>(db, application::Column::MemberId, ids).await?);
+    named.extend(named_in::<placement::Entity>(db, placement::Column::MemberId, ids).await?);
+    named.extend(named_in::<expert::Entity>(db, expert::Column::MemberId, ids).await?);
+    named.extend(
+        named_in::<helpdesk_answerer::Entity>(db, helpdesk_answerer::Column::MemberId, ids).await?,
+    );
+    named.extend(named_in::<arrival::Entity>(db, arrival::Column::MemberId, ids).await?);
+    named.extend(named_in::<departure::Entity>(db, departure::Column::MemberId, ids).await?);
+    named.extend(named_in::<outbox::Entity>(db, outbox::Column::MemberId, ids).await?);
+    let texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    use passage_migrations::audit::audit_entry;
+    for column in [
+        audit_entry::Column::Subject,
+        audit_entry::Column::CallerMemberId,
+    ] {
+        let found: Vec<String> = audit_entry::Entity::find()
+            .select_only()
+            .column(column)
+            .filter(column.is_in(texts.iter().cloned()))
+            .distinct()
+            .into_tuple()
+            .all(db)
+            .await?;
+        named.extend(found.iter().filter_map(|id| Uuid::try_parse(id).ok()));
+    }
+    Ok(named)
+}
+
+/// The distinct values of `column` among `ids`.
+async fn named_in<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>> {
+    Ok(E::find()
+        .select_only()
+        .column(column)
+        .filter(column.is_in(ids.iter().copied()))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// Takes member `id` out of the households whose cases list her among others.
 async fn leave_households(db: &impl ConnectionTrait, id: Uuid) -> Result<u64> {
     let needle = id.to_string();
