@@ -48,3 +48,47 @@ pub fn row(record: AuditRecord) -> audit_entry::ActiveModel {
         outcome: Set(record.outcome),
     }
 }
+
+/// The columns of `audit_entry` that can name a member, and what an erasure does
+/// to each (the erasure coverage lists of node and gateway include these).
+pub const MEMBER_COLUMNS: [&str; 2] = ["caller_member_id", "subject"];
+
+/// Replaces member `member_id` in the audit log — as the caller, or in what a call
+/// was about — by one pseudonym, `erased:` and 12 random hex digits, made anew
+/// for this erasure: entries about the same person still read as one person, but
+/// nothing (not even the member id, which the erasure ledger keeps) leads back
+/// to her. Returns how many entries changed; call inside the erasure's
+/// transaction.
+pub async fn pseudonymise(
+    db: &impl sea_orm::ConnectionTrait,
+    member_id: &str,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    if member_id.is_empty() {
+        return Ok(0);
+    }
+    let pseudonym = pseudonym();
+    let callers = audit_entry::Entity::update_many()
+        .col_expr(
+            audit_entry::Column::CallerMemberId,
+            Expr::value(pseudonym.clone()),
+        )
+        .filter(audit_entry::Column::CallerMemberId.eq(member_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let subjects = audit_entry::Entity::update_many()
+        .col_expr(audit_entry::Column::Subject, Expr::value(pseudonym))
+        .filter(audit_entry::Column::Subject.eq(member_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(callers + subjects)
+}
+
+/// `erased:` and 48 random bits in hex (the random tail of a UUIDv7).
+fn pseudonym() -> String {
+    let random = uuid::Uuid::now_v7().simple().to_string();
+    format!("erased:{}", &random[20..])
+}

@@ -29,10 +29,12 @@ pub async fn connect<M: MigratorTrait>(
         // commits (WAL); a commit survives a crash of the process without waiting
         // for the disk each time (NORMAL in WAL mode; a power cut may lose the last
         // commits, never corrupt the file); foreign keys enforced; writers wait for
-        // each other instead of failing.
+        // each other instead of failing; deleted content overwritten with zeros
+        // (secure_delete), so an erased member's words do not stay in free pages.
         .map_sqlx_sqlite_opts(|sqlite| {
             sqlite
                 .journal_mode(SqliteJournalMode::Wal)
+                .pragma("secure_delete", "ON")
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(std::time::Duration::from_secs(5))
@@ -59,6 +61,33 @@ pub async fn begin_write(
         ..Default::default()
     })
     .await
+}
+
+/// Makes what an erasure just deleted unreadable in the database's files, after
+/// its transaction committed. On SQLite (opened with `secure_delete`, so the
+/// database file holds zeros where the rows were) the write-ahead log still holds
+/// the pages as they were before: it is checkpointed into the database and
+/// truncated to nothing (`wal_checkpoint(TRUNCATE)`, which waits for readers up to
+/// the busy timeout). Returns whether the log was emptied; on PostgreSQL it does
+/// nothing and returns true — there the operator vacuums (deploy/RUNBOOK.md).
+pub async fn scrub_after_erasure(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(true);
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        ))
+        .await?;
+    // One row: busy (1 when a reader or writer kept it from finishing), frames in
+    // the log, frames checkpointed.
+    let busy: i32 = match &row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 0,
+    };
+    Ok(busy == 0)
 }
 
 /// The `audit_entry` table, the same on the gateway and on every node: one row per

@@ -4,6 +4,11 @@
 //!
 //! A full queue makes callers wait (back-pressure) rather than drop entries; when
 //! the server stops, the writer stores what is queued before it ends.
+//!
+//! An erased member's id does not stay in the log: `DeleteMember` pseudonymises
+//! the entries already stored, in its transaction; entries of calls that were
+//! still queued then, and the `DeleteMember` entry itself (queued once the call
+//! answered), are pseudonymised by the writer right after it stored them.
 
 use passage_server::access::AuditRecord;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -45,6 +50,13 @@ impl AuditTrail {
 async fn write_entries(db: DatabaseConnection, mut queued: mpsc::Receiver<AuditRecord>) {
     let mut batch = Vec::with_capacity(BATCH);
     while queued.recv_many(&mut batch, BATCH).await > 0 {
+        let erased: Vec<String> = batch
+            .iter()
+            .filter(|record| {
+                record.outcome == "OK" && record.method.ends_with("MemberService/DeleteMember")
+            })
+            .filter_map(|record| record.subject.clone())
+            .collect();
         let rows: Vec<_> = batch
             .drain(..)
             .map(passage_migrations::audit::row)
@@ -66,6 +78,11 @@ async fn write_entries(db: DatabaseConnection, mut queued: mpsc::Receiver<AuditR
                     tracing::error!(%error, count, "audit entries could not be stored");
                     break;
                 }
+            }
+        }
+        for member_id in &erased {
+            if let Err(error) = passage_migrations::audit::pseudonymise(&db, member_id).await {
+                tracing::error!(%error, "an erased member's audit entries kept their id");
             }
         }
     }

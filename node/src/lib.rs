@@ -128,6 +128,7 @@ pub async fn serve_with_metrics(
         ));
     }
     federation::publish::seed_clock(&context.db, &context.clock).await?;
+    federation::replica::erase_leftovers(&context).await?;
     if let Some(rules) = &settings.rules {
         let loaded = rules::ActiveRules::load(&rules.file, &settings.region.slug)?;
         let current = loaded.current();

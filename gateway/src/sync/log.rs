@@ -75,7 +75,8 @@ fn decode_state(bytes: Option<&[u8]>) -> ProfileState {
 /// as home in the directory; a change naming another home region moves the member
 /// there (new home and next epoch together); an erasure, or a withdrawal of
 /// consent, drops the member's earlier entries, so their profile no longer sits in
-/// the log. Appends of every gateway
+/// the log; an erasure also erases the member's tokens, moves and audit entries
+/// (`sync::erasure`). Appends of every gateway
 /// replica on the database take turns (see `begin_log_write`).
 pub async fn append(
     db: &DatabaseConnection,
@@ -121,6 +122,7 @@ pub async fn append(
     let mut touched = std::collections::BTreeMap::new();
     let mut log_rows = Vec::with_capacity(parsed.len());
     let mut erased = Vec::new();
+    let mut tombstoned = Vec::new();
     for (member_id, change) in parsed {
         let entry = entries
             .entry(member_id)
@@ -174,6 +176,9 @@ pub async fn append(
         // nothing): what the member's profile was is of no use to anyone now, and
         // the new entry dominates every earlier one wherever it arrives.
         let withdrawn = merged.profile.clone().unwrap_or_default() == SharedProfile::default();
+        if change.erased.is_some() {
+            tombstoned.push(member_id);
+        }
         if change.erased.is_some() || withdrawn {
             erased.push(member_id);
             log_rows.retain(|row: &change_log::ActiveModel| {
@@ -198,6 +203,9 @@ pub async fn append(
             .filter(change_log::Column::Erasure.eq(false))
             .exec(&txn)
             .await?;
+    }
+    for member_id in &tombstoned {
+        super::erasure::erase_member(&txn, *member_id).await?;
     }
     let touched: Vec<directory::ActiveModel> = touched
         .into_values()
@@ -237,6 +245,19 @@ pub async fn append(
         outcome.newest = Some(newest_entry(&txn).await?);
     }
     txn.commit().await?;
+    if !tombstoned.is_empty() {
+        // The append has committed: a checkpoint that fails is reported, not returned.
+        match passage_migrations::scrub_after_erasure(db).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                "after an erasure the write-ahead log could not be emptied (a reader held it); \
+                 the erased profile's old pages stay in it until the next checkpoint"
+            ),
+            Err(error) => {
+                tracing::error!(%error, "emptying the write-ahead log after an erasure failed")
+            }
+        }
+    }
     Ok(outcome)
 }
 

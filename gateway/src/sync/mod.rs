@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod confirm;
+pub mod erasure;
 mod hub;
 pub mod log;
 pub mod moves;

@@ -1,6 +1,13 @@
 //! Other regions' shared profiles, as this node holds them: each entry of the
 //! gateway's log is merged into the stored state, so applying an entry twice or out
 //! of order changes nothing.
+//!
+//! An erasure's tombstone also erases every region-local record this region still
+//! holds of the member (`store::erasure`) — as the old home of a member who moved
+//! away, it may hold her cases and notes — in the same transaction that moves the
+//! cursor. So the gateway's "this region applied the log through the tombstone"
+//! is "this region has erased her": the erasure ledger counts a region as
+//! confirmed on exactly that.
 
 use chrono::Utc;
 use passage_proto::hlc::Hlc;
@@ -10,8 +17,8 @@ use prost::Message;
 use std::collections::{BTreeMap, BTreeSet};
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -72,8 +79,24 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
     }
     let (_turn, txn) = context.begin_write().await?;
     let ids: Vec<Uuid> = incoming.keys().copied().collect();
+    let mut erased = Vec::new();
     for chunk in ids.chunks(1000) {
-        apply_members(&txn, region, &incoming, chunk).await?;
+        erased.extend(apply_members(&txn, region, &incoming, chunk).await?);
+    }
+    for id in &erased {
+        let records = crate::store::erasure::erase_member_records(&txn, *id).await?;
+        if records.any() {
+            tracing::info!(
+                member_id = %id,
+                cases = records.cases,
+                questions = records.questions,
+                applications_unlinked = records.applications_unlinked,
+                reviews_unlinked = records.reviews_unlinked,
+                audit_entries = records.audit_entries,
+                other_records = records.other_records,
+                "erasure from the log: this region's records of the member erased"
+            );
+        }
     }
     if last > 0 {
         let cursor = sync_cursor::ActiveModel {
@@ -90,15 +113,74 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
             .await?;
     }
     txn.commit().await?;
+    if !erased.is_empty() {
+        crate::store::erasure::scrub(&context.db).await;
+    }
     Ok((last > 0).then_some(last))
 }
 
+/// At start-up: erases what this region still holds of members whose tombstone it
+/// applied before a tombstone erased region-local records (a node before issue
+/// 13 only merged it into the replica). Reads every replica once and erases, in
+/// one transaction, only the members a record still names. Returns how many.
+pub async fn erase_leftovers(context: &NodeContext) -> Result<usize> {
+    let mut tombstoned = Vec::new();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut page = remote_profile::Entity::find()
+            .order_by_asc(remote_profile::Column::MemberId)
+            .limit(1000);
+        if let Some(after) = after {
+            page = page.filter(remote_profile::Column::MemberId.gt(after));
+        }
+        let rows = page.all(&context.db).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.member_id);
+        tombstoned.extend(rows.iter().filter_map(|row| {
+            ProfileState::decode(row.state.as_slice())
+                .is_ok_and(|state| state.erased.is_some())
+                .then_some(row.member_id)
+        }));
+    }
+    let mut named = BTreeSet::new();
+    for chunk in tombstoned.chunks(500) {
+        named.extend(crate::store::erasure::still_named(&context.db, chunk).await?);
+        // A member at home here again is never erased by a replica's tombstone.
+        let here: Vec<Uuid> = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .filter(member::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(&context.db)
+            .await?;
+        for id in here {
+            named.remove(&id);
+        }
+    }
+    if named.is_empty() {
+        return Ok(0);
+    }
+    let (_turn, txn) = context.begin_write().await?;
+    for id in &named {
+        crate::store::erasure::erase_member_records(&txn, *id).await?;
+    }
+    txn.commit().await?;
+    crate::store::erasure::scrub(&context.db).await;
+    tracing::warn!(
+        members = named.len(),
+        "erased records this region still held of members erased earlier"
+    );
+    Ok(named.len())
+}
+
+/// Merges the incoming states of `ids` into the replicas; returns the members
+/// whose incoming state is an erasure (other regions' members only).
 async fn apply_members(
     db: &impl ConnectionTrait,
     region: &str,
     incoming: &BTreeMap<Uuid, (String, ProfileState)>,
     ids: &[Uuid],
-) -> Result<()> {
+) -> Result<Vec<Uuid>> {
     // This region's own members: its own rows are the truth.
     let local: BTreeSet<Uuid> = member::Entity::find()
         .select_only()
@@ -125,6 +207,7 @@ async fn apply_members(
         .collect();
     let now = Utc::now();
     let mut rows = Vec::with_capacity(ids.len());
+    let mut erased = Vec::new();
     for id in ids {
         if local.contains(id) {
             continue;
@@ -132,6 +215,9 @@ async fn apply_members(
         let Some((origin_region, state)) = incoming.get(id) else {
             continue;
         };
+        if state.erased.is_some() {
+            erased.push(*id);
+        }
         let merged = match stored.get(id) {
             Some(existing) => merge(existing, state),
             None => state.clone(),
@@ -156,7 +242,7 @@ async fn apply_members(
         });
     }
     if rows.is_empty() {
-        return Ok(());
+        return Ok(erased);
     }
     remote_profile::Entity::insert_many(rows)
         .on_conflict(
@@ -170,7 +256,7 @@ async fn apply_members(
         )
         .exec(db)
         .await?;
-    Ok(())
+    Ok(erased)
 }
 
 /// The shared profile of another region's member, if this node holds one the member

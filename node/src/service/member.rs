@@ -236,25 +236,29 @@ impl MemberService for MemberApi {
         request: Request<v1::DeleteMemberRequest>,
     ) -> Result<Response<()>, Status> {
         let id = validate::id("id", &request.into_inner().id)?;
-        let (_turn, txn) = self.context.begin_write().await?;
+        let (turn, txn) = self.context.begin_write().await?;
         let row = match rows::find::<member::Entity>(&txn, id, "member").await {
             Ok(row) => row,
             Err(error) => return Err(self.not_home(error, id).await.into()),
         };
         members::delete(&txn, id).await?;
-        members::member_leaves(&txn, id).await?;
         let erased = crate::store::erasure::erase_member_records(&txn, id).await?;
         let erasure = publish::erasure(&row, &self.context.clock, &self.context.region);
         if let Some(state) = &erasure {
             publish::enqueue(&txn, state).await?;
         }
         txn.commit().await.map_err(Error::from)?;
+        // Still in the write turn, so no write of this node keeps the log busy.
+        crate::store::erasure::scrub(&self.context.db).await;
+        drop(turn);
         self.announce(erasure.is_some());
         tracing::info!(
             member_id = %id,
             cases = erased.cases,
             questions = erased.questions,
             applications_unlinked = erased.applications_unlinked,
+            reviews_unlinked = erased.reviews_unlinked,
+            audit_entries = erased.audit_entries,
             other_records = erased.other_records,
             "member deleted and their region-local records erased"
         );

@@ -1,12 +1,27 @@
-//! What a region erases of a member when they are deleted (the right to erasure),
-//! beyond the member row and the shared profile: their cases with every note and
-//! next step, their helpdesk questions, registrations, group and meeting records,
-//! coaching enrolments and attendance, and buddy pairs. Applications and placements
-//! stay for the region's figures (placements, retention) but are unlinked: each
-//! gets a new random member id that names no one, and the free text the member or
-//! the chapter wrote about them (motivation, stage and end notes) is cleared.
+//! What a region erases of a member (the right to erasure), in one transaction:
+//! every record of the region that names them or holds their words. The home
+//! region erases when the chapter deletes the member (`DeleteMember`); every other
+//! region — the old home of a member who moved away above all — erases when the
+//! erasure's tombstone arrives from the gateway's log (`federation::replica`).
 //!
-//! A household case that lists the member among others stays with the household.
+//! [`COVERED`] lists every column that names a member or holds their words, with
+//! what erasure does to it; `tests/erasure.rs` reads the schema of a freshly
+//! migrated database and fails on a column that names a member (by the rule of
+//! [`names_a_person`]) and is not in the list, so a table added later is covered
+//! or the test says so.
+//!
+//! Cases with every note and next step, helpdesk questions, registrations, group,
+//! meeting and coaching records, buddy pairs, the expert pool, the helpdesk
+//! answerers, a pending arrival and a departure note are deleted. Applications,
+//! placements and reviews stay for the region's figures but are unlinked: each
+//! gets a new random member id that names no one, and the words the member or the
+//! chapter wrote about them (motivation, stage and end notes, a review's comment)
+//! are cleared. A coaching session they gave keeps its date and topic, without
+//! the coach. A household case that lists the member among others stays with the
+//! household, without her. The audit log keeps its entries, with the member's id
+//! replaced by a pseudonym. The shared profile becomes the tombstone: the member
+//! id and the erasure's stamp, nothing else (`remote_profile`, `outbox`), so that
+//! no write arriving later brings the profile back.
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
@@ -14,10 +29,115 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::store::entity::{
-    application, buddy_pair, case_file, case_next_step, case_note, coaching_attendance,
-    coaching_enrolment, event_registration, group_membership, helpdesk_question,
-    meeting_attendance, placement,
+    application, arrival, buddy_pair, case_file, case_next_step, case_note, coaching_attendance,
+    coaching_enrolment, coaching_session, departure, event_registration, group_membership,
+    helpdesk_question, meeting_attendance, opportunity_review, outbox, placement,
 };
+
+/// What erasure does to a column that names a member or holds their words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// The rows naming the member are deleted.
+    Deleted,
+    /// The rows stay for the figures; the member id is replaced by a new random id
+    /// that names no one.
+    Unlinked,
+    /// The value is emptied (set to null or to the empty string) in the rows about
+    /// the member.
+    Cleared,
+    /// The member's id is taken out of the list; the row stays.
+    RemovedFromList,
+    /// The member's id is replaced by a pseudonym that leads back to no one
+    /// (`passage_migrations::audit::pseudonymise`).
+    Pseudonymised,
+    /// The row keeps the member id and the erasure's stamp, nothing else: the
+    /// tombstone that keeps a later-arriving write from bringing the data back.
+    Tombstone,
+    /// The name matches the rule, but the column names no person (a role, a
+    /// region).
+    NotAPerson,
+}
+
+/// Every column of the node's schema that names a member or holds a member's
+/// words, and what erasure does to it. `tests/erasure.rs` compares it with the
+/// schema.
+pub const COVERED: &[(&str, &str, Coverage)] = &[
+    ("member", "id", Coverage::Deleted),
+    ("outbox", "member_id", Coverage::Tombstone),
+    ("remote_profile", "member_id", Coverage::Tombstone),
+    ("arrival", "member_id", Coverage::Deleted),
+    ("departure", "member_id", Coverage::Deleted),
+    (
+        "opportunity_review",
+        "reviewer_member_id",
+        Coverage::Unlinked,
+    ),
+    ("opportunity_review", "comment", Coverage::Cleared),
+    ("buddy_pair", "newcomer_member_id", Coverage::Deleted),
+    ("buddy_pair", "local_member_id", Coverage::Deleted),
+    ("group_membership", "member_id", Coverage::Deleted),
+    ("meeting_attendance", "member_id", Coverage::Deleted),
+    ("event_registration", "member_id", Coverage::Deleted),
+    ("coaching_enrolment", "member_id", Coverage::Deleted),
+    ("coaching_session", "coach_member_id", Coverage::Cleared),
+    ("coaching_session", "coach_name", Coverage::Cleared),
+    ("coaching_attendance", "member_id", Coverage::Deleted),
+    ("expert", "member_id", Coverage::Deleted),
+    ("case_file", "member_id", Coverage::Deleted),
+    (
+        "case_file",
+        "household_member_ids",
+        Coverage::RemovedFromList,
+    ),
+    ("case_note", "text", Coverage::Deleted),
+    ("case_next_step", "text", Coverage::Deleted),
+    ("application", "member_id", Coverage::Unlinked),
+    ("application", "motivation", Coverage::Cleared),
+    ("application", "stage_note", Coverage::Cleared),
+    ("placement", "member_id", Coverage::Unlinked),
+    ("placement", "end_note", Coverage::Cleared),
+    ("helpdesk_answerer", "member_id", Coverage::Deleted),
+    ("helpdesk_question", "asker_member_id", Coverage::Deleted),
+    ("helpdesk_question", "answerer_member_id", Coverage::Cleared),
+    ("audit_entry", "caller_member_id", Coverage::Pseudonymised),
+    ("audit_entry", "subject", Coverage::Pseudonymised),
+    ("audit_entry", "caller_role", Coverage::NotAPerson),
+    ("audit_entry", "caller_region", Coverage::NotAPerson),
+];
+
+/// The files a node writes, beside its database's name (`miami.db`): the
+/// database, SQLite's write-ahead log and its shared-memory index. `secure_delete`
+/// zeros what an erasure deletes in the database, [`scrub`] empties the log, and
+/// the index holds page numbers, no row. A node writes no other file (its rules
+/// file and keys it only reads); `tests/erasure.rs` fails on any other file in
+/// the data folder.
+pub const DATA_FILE_SUFFIXES: [&str; 3] = ["", "-wal", "-shm"];
+
+/// The rule by which a column names a person (node and gateway alike): its name
+/// contains `member`, `person`, `user` or `account`, or begins with `subject`,
+/// `caller`, `coach`, `reviewer`, `asker` or `answerer`. Every such column must be
+/// in the coverage list; so must every table whose name says it keeps people's
+/// sign-ins (`session`, `account`, `credential`, `login`, `token`, `user`),
+/// through at least one column.
+pub fn names_a_person(column: &str) -> bool {
+    let column = column.to_ascii_lowercase();
+    ["member", "person", "user", "account"]
+        .iter()
+        .any(|word| column.contains(word))
+        || [
+            "subject", "caller", "coach", "reviewer", "asker", "answerer",
+        ]
+        .iter()
+        .any(|start| column.starts_with(start))
+}
+
+/// Whether a table's name says it keeps people's sign-ins or accounts.
+pub fn keeps_sign_ins(table: &str) -> bool {
+    let table = table.to_ascii_lowercase();
+    ["session", "account", "credential", "login", "token", "user"]
+        .iter()
+        .any(|word| table.contains(word))
+}
 
 /// How many records of each kind an erasure removed or unlinked.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +145,25 @@ pub struct Erased {
     pub cases: u64,
     pub questions: u64,
     pub applications_unlinked: u64,
+    pub reviews_unlinked: u64,
+    pub audit_entries: u64,
     pub other_records: u64,
 }
 
-/// Erases member `id`'s region-local records, inside the caller's transaction.
+impl Erased {
+    /// Whether the erasure found anything to erase.
+    pub fn any(&self) -> bool {
+        *self != Erased::default()
+    }
+}
+
+/// Erases member `id`'s region-local records, inside the caller's transaction:
+/// everything [`COVERED`] says, except the member row (the caller deletes it when
+/// the member is at home here) and the tombstone (the caller writes it).
+/// Erasing twice erases nothing more.
 pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result<Erased> {
     let mut erased = Erased::default();
+    crate::store::members::member_leaves(db, id).await?;
 
     let cases: Vec<Uuid> = case_file::Entity::find()
         .select_only()
@@ -54,6 +187,7 @@ pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result
             .await?
             .rows_affected;
     }
+    erased.other_records += leave_households(db, id).await?;
 
     erased.questions = helpdesk_question::Entity::delete_many()
         .filter(helpdesk_question::Column::AskerMemberId.eq(id))
@@ -61,14 +195,15 @@ pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result
         .await?
         .rows_affected;
     // Answers they gave stay with the question, no longer naming them.
-    helpdesk_question::Entity::update_many()
+    erased.other_records += helpdesk_question::Entity::update_many()
         .col_expr(
             helpdesk_question::Column::AnswererMemberId,
             Expr::value(Option::<Uuid>::None),
         )
         .filter(helpdesk_question::Column::AnswererMemberId.eq(id))
         .exec(db)
-        .await?;
+        .await?
+        .rows_affected;
 
     let mut other = 0;
     other += event_registration::Entity::delete_many()
@@ -96,6 +231,17 @@ pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result
         .exec(db)
         .await?
         .rows_affected;
+    // Sessions they coached keep their date and topic, without the coach.
+    other += coaching_session::Entity::update_many()
+        .col_expr(
+            coaching_session::Column::CoachMemberId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(coaching_session::Column::CoachName, Expr::value(""))
+        .filter(coaching_session::Column::CoachMemberId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
     other += buddy_pair::Entity::delete_many()
         .filter(
             Condition::any()
@@ -105,7 +251,45 @@ pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result
         .exec(db)
         .await?
         .rows_affected;
-    erased.other_records = other;
+    other += arrival::Entity::delete_many()
+        .filter(arrival::Column::MemberId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    other += departure::Entity::delete_many()
+        .filter(departure::Column::MemberId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    // Their profile as it was, waiting to be sent: the tombstone supersedes it.
+    other += outbox::Entity::delete_many()
+        .filter(outbox::Column::MemberId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    erased.other_records += other;
+
+    // Each review they gave counts still (one per reviewer and round), under its
+    // own id that names no one, without the comment.
+    let reviews: Vec<Uuid> = opportunity_review::Entity::find()
+        .select_only()
+        .column(opportunity_review::Column::Id)
+        .filter(opportunity_review::Column::ReviewerMemberId.eq(id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for review_id in &reviews {
+        opportunity_review::Entity::update_many()
+            .col_expr(
+                opportunity_review::Column::ReviewerMemberId,
+                Expr::value(Uuid::now_v7()),
+            )
+            .col_expr(opportunity_review::Column::Comment, Expr::value(""))
+            .filter(opportunity_review::Column::Id.eq(*review_id))
+            .exec(db)
+            .await?;
+    }
+    erased.reviews_unlinked = reviews.len() as u64;
 
     // Each application (and its placement) gets its own id that names no one.
     let applications: Vec<Uuid> = application::Entity::find()
@@ -131,6 +315,171 @@ pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result
             .exec(db)
             .await?;
     }
+    // A placement without its application (none is made so today) goes nameless too.
+    placement::Entity::update_many()
+        .col_expr(placement::Column::MemberId, Expr::value(Uuid::now_v7()))
+        .col_expr(placement::Column::EndNote, Expr::value(""))
+        .filter(placement::Column::MemberId.eq(id))
+        .exec(db)
+        .await?;
     erased.applications_unlinked = applications.len() as u64;
+
+    erased.audit_entries = passage_migrations::audit::pseudonymise(db, &id.to_string()).await?;
     Ok(erased)
+}
+
+/// Those of `ids` whom a record of this region still names (by the member-id
+/// columns of [`COVERED`], and the audit log), read with one query per column.
+pub async fn still_named(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::BTreeSet<Uuid>> {
+    use crate::store::entity::{expert, helpdesk_answerer};
+    let mut named = std::collections::BTreeSet::new();
+    if ids.is_empty() {
+        return Ok(named);
+    }
+    named.extend(named_in::<case_file::Entity>(db, case_file::Column::MemberId, ids).await?);
+    named.extend(
+        named_in::<helpdesk_question::Entity>(db, helpdesk_question::Column::AskerMemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<helpdesk_question::Entity>(db, helpdesk_question::Column::AnswererMemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<event_registration::Entity>(db, event_registration::Column::MemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<group_membership::Entity>(db, group_membership::Column::MemberId, ids).await?,
+    );
+    named.extend(
+        named_in::<meeting_attendance::Entity>(db, meeting_attendance::Column::MemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<coaching_attendance::Entity>(db, coaching_attendance::Column::MemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<coaching_enrolment::Entity>(db, coaching_enrolment::Column::MemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<coaching_session::Entity>(db, coaching_session::Column::CoachMemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<buddy_pair::Entity>(db, buddy_pair::Column::NewcomerMemberId, ids).await?,
+    );
+    named.extend(named_in::<buddy_pair::Entity>(db, buddy_pair::Column::LocalMemberId, ids).await?);
+    named.extend(
+        named_in::<opportunity_review::Entity>(
+            db,
+            opportunity_review::Column::ReviewerMemberId,
+            ids,
+        )
+        .await?,
+    );
+    named.extend(named_in::<application::Entity>(db, application::Column::MemberId, ids).await?);
+    named.extend(named_in::<placement::Entity>(db, placement::Column::MemberId, ids).await?);
+    named.extend(named_in::<expert::Entity>(db, expert::Column::MemberId, ids).await?);
+    named.extend(
+        named_in::<helpdesk_answerer::Entity>(db, helpdesk_answerer::Column::MemberId, ids).await?,
+    );
+    named.extend(named_in::<arrival::Entity>(db, arrival::Column::MemberId, ids).await?);
+    named.extend(named_in::<departure::Entity>(db, departure::Column::MemberId, ids).await?);
+    named.extend(named_in::<outbox::Entity>(db, outbox::Column::MemberId, ids).await?);
+    let texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    use passage_migrations::audit::audit_entry;
+    for column in [
+        audit_entry::Column::Subject,
+        audit_entry::Column::CallerMemberId,
+    ] {
+        let found: Vec<String> = audit_entry::Entity::find()
+            .select_only()
+            .column(column)
+            .filter(column.is_in(texts.iter().cloned()))
+            .distinct()
+            .into_tuple()
+            .all(db)
+            .await?;
+        named.extend(found.iter().filter_map(|id| Uuid::try_parse(id).ok()));
+    }
+    Ok(named)
+}
+
+/// The distinct values of `column` among `ids`.
+async fn named_in<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>> {
+    Ok(E::find()
+        .select_only()
+        .column(column)
+        .filter(column.is_in(ids.iter().copied()))
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Takes member `id` out of the households whose cases list her among others.
+async fn leave_households(db: &impl ConnectionTrait, id: Uuid) -> Result<u64> {
+    let needle = id.to_string();
+    let households: Vec<(Uuid, serde_json::Value)> = case_file::Entity::find()
+        .select_only()
+        .column(case_file::Column::Id)
+        .column(case_file::Column::HouseholdMemberIds)
+        .filter(case_file::Column::IsHousehold.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut changed = 0;
+    for (case_id, listed) in households {
+        let Some(list) = listed.as_array() else {
+            continue;
+        };
+        if !list
+            .iter()
+            .any(|value| value.as_str() == Some(needle.as_str()))
+        {
+            continue;
+        }
+        let kept: Vec<serde_json::Value> = list
+            .iter()
+            .filter(|value| value.as_str() != Some(needle.as_str()))
+            .cloned()
+            .collect();
+        case_file::Entity::update_many()
+            .col_expr(
+                case_file::Column::HouseholdMemberIds,
+                Expr::value(serde_json::Value::Array(kept)),
+            )
+            .filter(case_file::Column::Id.eq(case_id))
+            .exec(db)
+            .await?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+/// After an erasure committed: makes the deleted bytes unreadable in the
+/// database's files (`passage_migrations::scrub_after_erasure`). A failure is
+/// logged, not returned — the erasure itself has committed — and the next
+/// erasure, or SQLite's own checkpoints, finish the work.
+pub async fn scrub(db: &sea_orm::DatabaseConnection) {
+    match passage_migrations::scrub_after_erasure(db).await {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            "after an erasure the write-ahead log could not be emptied (a reader held it); \
+             the erased rows' old pages stay in it until the next checkpoint"
+        ),
+        Err(error) => {
+            tracing::error!(%error, "emptying the write-ahead log after an erasure failed")
+        }
+    }
 }
