@@ -203,19 +203,22 @@ impl tower::Service<http::Request<tonic::body::Body>> for SealedChannel {
         Box::pin(async move {
             use http_body_util::BodyExt as _;
             let (mut parts, body) = request.into_parts();
+            // A body that cannot be read goes on empty and unsealed: the node
+            // refuses it for want of a caller, rather than acting on an empty request.
             let bytes = match body.collect().await {
-                Ok(collected) => collected.to_bytes(),
-                // An unreadable body goes unsealed: the node refuses the call.
+                Ok(collected) => {
+                    let bytes = collected.to_bytes();
+                    admin.seal.seal(
+                        &admin.caller,
+                        parts.uri.path(),
+                        passage_server::access::now_ms(),
+                        &passage_server::access::body_digest(&bytes),
+                        &mut parts.headers,
+                    );
+                    bytes
+                }
                 Err(_) => bytes::Bytes::new(),
             };
-            let path = parts.uri.path().to_owned();
-            admin.seal.seal(
-                &admin.caller,
-                &path,
-                passage_server::access::now_ms(),
-                &passage_server::access::body_digest(&bytes),
-                &mut parts.headers,
-            );
             let request = http::Request::from_parts(
                 parts,
                 tonic::body::Body::new(http_body_util::Full::new(bytes)),

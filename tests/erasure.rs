@@ -26,6 +26,7 @@ use passage_proto::v1::{
 };
 use prost::Message;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use tonic::transport::Channel;
 
 on_both_backends!(
     a_member_who_moved_is_erased_in_her_old_home_too,
@@ -46,33 +47,12 @@ async fn a_member_who_moved_is_erased_in_her_old_home_too(backend: Backend) {
     let mut chapter = Chapter::open(&cluster).await;
     let lucia = chapter.newcomer_in("miami", "Lucía Fernández").await;
 
-    let mut cases = CaseServiceClient::new(gateway.clone());
-    let case = cases
-        .open_case(to(
-            "miami",
-            v1::OpenCaseRequest {
-                r#case: Some(v1::Case {
-                    subject: Some(v1::case::Subject::MemberId(lucia.clone())),
-                    title: "Asylum interview".into(),
-                    caseworker: "Dana Ruiz".into(),
-                    ..Default::default()
-                }),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    cases
-        .add_case_note(to(
-            "miami",
-            v1::AddCaseNoteRequest {
-                case_id: case.id.clone(),
-                author: "Dana Ruiz".into(),
-                text: "Interview on 12 March; she fears being sent back.".into(),
-            },
-        ))
-        .await
-        .unwrap();
+    miami_case_with_note(
+        &gateway,
+        &lucia,
+        "Interview on 12 March; she fears being sent back.",
+    )
+    .await;
     HelpdeskServiceClient::new(gateway.clone())
         .ask_question(to(
             "miami",
@@ -118,27 +98,7 @@ async fn a_member_who_moved_is_erased_in_her_old_home_too(backend: Backend) {
         .unwrap();
 
     // She moves to Amsterdam: Amsterdam asks for her with its own intake record.
-    chapter.until_amsterdam_holds(&lucia).await;
-    cluster
-        .member_confirms_move("miami", &lucia, "amsterdam")
-        .await
-        .unwrap();
-    chapter
-        .members
-        .transfer_member(to(
-            "amsterdam",
-            v1::TransferMemberRequest {
-                member_id: lucia.clone(),
-                regional: Some(v1::RegionalRecord {
-                    role: v1::MemberRole::Newcomer as i32,
-                    residence_status: v1::ResidenceStatus::AsylumSeeker as i32,
-                    ..Default::default()
-                }),
-                requested_by: "chapter admin of amsterdam".into(),
-            },
-        ))
-        .await
-        .unwrap();
+    moves_to_amsterdam(&cluster, &mut chapter, &lucia).await;
     let miami = connect(&cluster, "miami").await;
     assert!(
         count(&miami, "SELECT COUNT(*) FROM case_note").await == 1,
@@ -384,54 +344,8 @@ async fn a_region_that_kept_an_erased_members_case_erases_it_when_it_starts(back
     let gateway = cluster.gateway().await;
     let mut chapter = Chapter::open(&cluster).await;
     let lucia = chapter.newcomer_in("miami", "Lucía Fernández").await;
-    let mut cases = CaseServiceClient::new(gateway.clone());
-    let case = cases
-        .open_case(to(
-            "miami",
-            v1::OpenCaseRequest {
-                r#case: Some(v1::Case {
-                    subject: Some(v1::case::Subject::MemberId(lucia.clone())),
-                    title: "Asylum interview".into(),
-                    caseworker: "Dana Ruiz".into(),
-                    ..Default::default()
-                }),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    cases
-        .add_case_note(to(
-            "miami",
-            v1::AddCaseNoteRequest {
-                case_id: case.id.clone(),
-                author: "Dana Ruiz".into(),
-                text: "Interview on 12 March.".into(),
-            },
-        ))
-        .await
-        .unwrap();
-    chapter.until_amsterdam_holds(&lucia).await;
-    cluster
-        .member_confirms_move("miami", &lucia, "amsterdam")
-        .await
-        .unwrap();
-    chapter
-        .members
-        .transfer_member(to(
-            "amsterdam",
-            v1::TransferMemberRequest {
-                member_id: lucia.clone(),
-                regional: Some(v1::RegionalRecord {
-                    role: v1::MemberRole::Newcomer as i32,
-                    residence_status: v1::ResidenceStatus::AsylumSeeker as i32,
-                    ..Default::default()
-                }),
-                requested_by: "chapter admin of amsterdam".into(),
-            },
-        ))
-        .await
-        .unwrap();
+    miami_case_with_note(&gateway, &lucia, "Interview on 12 March.").await;
+    moves_to_amsterdam(&cluster, &mut chapter, &lucia).await;
 
     // What an older Miami node left: the tombstone in its replica, the case kept.
     let miami = connect(&cluster, "miami").await;
@@ -844,4 +758,61 @@ fn files_holding(folder: &std::path::Path, prefix: &str, words: &str) -> Vec<Str
         }
     }
     found
+}
+
+/// The Miami chapter opens a case about `member` and writes `note` in it.
+async fn miami_case_with_note(gateway: &Channel, member: &str, note: &str) {
+    let mut cases = CaseServiceClient::new(gateway.clone());
+    let case = cases
+        .open_case(to(
+            "miami",
+            v1::OpenCaseRequest {
+                r#case: Some(v1::Case {
+                    subject: Some(v1::case::Subject::MemberId(member.to_owned())),
+                    title: "Asylum interview".into(),
+                    caseworker: "Dana Ruiz".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    cases
+        .add_case_note(to(
+            "miami",
+            v1::AddCaseNoteRequest {
+                case_id: case.id.clone(),
+                author: "Dana Ruiz".into(),
+                text: note.into(),
+            },
+        ))
+        .await
+        .unwrap();
+}
+
+/// `member`, at home in Miami, confirms her move to Amsterdam, and Amsterdam takes
+/// her in with its own intake record.
+async fn moves_to_amsterdam(cluster: &Cluster, chapter: &mut Chapter, member: &str) {
+    chapter.until_amsterdam_holds(member).await;
+    cluster
+        .member_confirms_move("miami", member, "amsterdam")
+        .await
+        .unwrap();
+    chapter
+        .members
+        .transfer_member(to(
+            "amsterdam",
+            v1::TransferMemberRequest {
+                member_id: member.to_owned(),
+                regional: Some(v1::RegionalRecord {
+                    role: v1::MemberRole::Newcomer as i32,
+                    residence_status: v1::ResidenceStatus::AsylumSeeker as i32,
+                    ..Default::default()
+                }),
+                requested_by: "chapter admin of amsterdam".into(),
+            },
+        ))
+        .await
+        .unwrap();
 }

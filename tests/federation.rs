@@ -13,7 +13,8 @@ use common::{
 use passage_proto::v1::{
     self, ChangeBatch, NodeHello, ProfileState, SharedProfile, SyncFromNode,
     federation_admin_service_client::FederationAdminServiceClient,
-    federation_service_client::FederationServiceClient, sync_from_gateway, sync_from_node,
+    federation_service_client::FederationServiceClient, member_service_client::MemberServiceClient,
+    sync_from_gateway, sync_from_node,
 };
 use prost_types::FieldMask;
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -50,18 +51,7 @@ async fn a_shared_profile_reaches_every_region_and_follows_edits(backend: Backen
 
     let mut change = created.clone();
     change.profile.as_mut().unwrap().skills = vec!["BIM".into(), "Revit".into()];
-    client
-        .update_member(to(
-            "amsterdam",
-            v1::UpdateMemberRequest {
-                member: Some(change),
-                update_mask: Some(FieldMask {
-                    paths: vec!["profile.skills".into()],
-                }),
-            },
-        ))
-        .await
-        .unwrap();
+    edit(&mut client, "amsterdam", change, "profile.skills").await;
     eventually("the new skills reach Miami", || {
         let mut client = client.clone();
         let id = created.id.clone();
@@ -106,18 +96,13 @@ async fn without_consent_a_profile_stays_home_and_withdrawing_clears_it_elsewher
 
     let mut withdraw = marker.clone();
     withdraw.profile.as_mut().unwrap().share_across_regions = false;
-    client
-        .update_member(to(
-            "amsterdam",
-            v1::UpdateMemberRequest {
-                member: Some(withdraw),
-                update_mask: Some(FieldMask {
-                    paths: vec!["profile.share_across_regions".into()],
-                }),
-            },
-        ))
-        .await
-        .unwrap();
+    edit(
+        &mut client,
+        "amsterdam",
+        withdraw,
+        "profile.share_across_regions",
+    )
+    .await;
     eventually("Miami no longer shows the withdrawn profile", || {
         let mut client = client.clone();
         let id = marker.id.clone();
@@ -158,35 +143,24 @@ async fn withdrawn_consent_purges_the_members_earlier_entries_from_the_gateways_
     renamed.profile.as_mut().unwrap().display_name = "Amira H. Haddad".into();
     let mut withdrawn = renamed.clone();
     withdrawn.profile.as_mut().unwrap().share_across_regions = false;
-    for (member, path) in [
-        (renamed, "profile.display_name"),
-        (withdrawn, "profile.share_across_regions"),
-    ] {
-        client
-            .update_member(to(
-                "amsterdam",
-                v1::UpdateMemberRequest {
-                    member: Some(member),
-                    update_mask: Some(FieldMask {
-                        paths: vec![path.into()],
-                    }),
-                },
-            ))
-            .await
-            .unwrap();
-        if path == "profile.display_name" {
-            eventually("Miami holds the renamed profile", || {
-                let mut client = client.clone();
-                let id = created.id.clone();
-                async move {
-                    profile_in(&mut client, "miami", &id)
-                        .await
-                        .is_some_and(|m| m.profile.unwrap().display_name == "Amira H. Haddad")
-                }
-            })
-            .await;
+    edit(&mut client, "amsterdam", renamed, "profile.display_name").await;
+    eventually("Miami holds the renamed profile", || {
+        let mut client = client.clone();
+        let id = created.id.clone();
+        async move {
+            profile_in(&mut client, "miami", &id)
+                .await
+                .is_some_and(|m| m.profile.unwrap().display_name == "Amira H. Haddad")
         }
-    }
+    })
+    .await;
+    edit(
+        &mut client,
+        "amsterdam",
+        withdrawn,
+        "profile.share_across_regions",
+    )
+    .await;
     eventually("Miami lets go of the withdrawn profile", || {
         let mut client = client.clone();
         let id = created.id.clone();
@@ -454,18 +428,13 @@ async fn a_far_future_stamp_is_refused_and_a_later_consent_withdrawal_still_reac
     // The member withdraws consent: every other region lets go of the profile.
     let mut withdraw = created.clone();
     withdraw.profile.as_mut().unwrap().share_across_regions = false;
-    client
-        .update_member(to(
-            "miami",
-            v1::UpdateMemberRequest {
-                member: Some(withdraw),
-                update_mask: Some(FieldMask {
-                    paths: vec!["profile.share_across_regions".into()],
-                }),
-            },
-        ))
-        .await
-        .unwrap();
+    edit(
+        &mut client,
+        "miami",
+        withdraw,
+        "profile.share_across_regions",
+    )
+    .await;
     for region in ["amsterdam", "washington-dc"] {
         eventually(
             &format!("{region} lets go of the withdrawn profile"),
@@ -742,6 +711,28 @@ async fn a_four_mebibyte_profile_is_refused_by_name_and_sync_goes_on() {
     cluster.stop().await;
 }
 
+/// The chapter admin of `region` changes the field at `path` of `member` to the
+/// value `member` holds.
+async fn edit(
+    client: &mut MemberServiceClient<Channel>,
+    region: &str,
+    member: v1::Member,
+    path: &str,
+) {
+    client
+        .update_member(to(
+            region,
+            v1::UpdateMemberRequest {
+                member: Some(member),
+                update_mask: Some(FieldMask {
+                    paths: vec![path.into()],
+                }),
+            },
+        ))
+        .await
+        .unwrap();
+}
+
 /// A sync stream that says hello as `claimed_region` and renames `member_id`.
 fn rename_attempt(member_id: &str, claimed_region: &str) -> Vec<SyncFromNode> {
     let mut forged = ProfileState {
@@ -811,18 +802,7 @@ async fn a_region_that_was_down_catches_up_from_its_cursor(backend: Backend) {
     }
     let mut renamed = before.clone();
     renamed.profile.as_mut().unwrap().display_name = "Amira H.".into();
-    client
-        .update_member(to(
-            "amsterdam",
-            v1::UpdateMemberRequest {
-                member: Some(renamed),
-                update_mask: Some(FieldMask {
-                    paths: vec!["profile.display_name".into()],
-                }),
-            },
-        ))
-        .await
-        .unwrap();
+    edit(&mut client, "amsterdam", renamed, "profile.display_name").await;
 
     cluster.federation.restart_region("miami").await.unwrap();
     eventually("Miami catches up on everything it missed", || {

@@ -24,7 +24,7 @@ impl FederationAdmin {
     }
 }
 
-fn timestamp(time: chrono::DateTime<Utc>) -> prost_types::Timestamp {
+pub(super) fn timestamp(time: chrono::DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: time.timestamp(),
         nanos: time.timestamp_subsec_nanos() as i32,

@@ -77,11 +77,7 @@ impl MoveConfirmations {
         MoveConfirmations { hub }
     }
 
-    async fn confirm_move(
-        &self,
-        caller: &Caller,
-        destination: &str,
-    ) -> Result<v1::ConfirmMoveResponse> {
+    async fn record(&self, caller: &Caller, destination: &str) -> Result<v1::ConfirmMoveResponse> {
         if caller.role != Role::Member {
             return Err(Error::PermissionDenied(
                 "only the member themself confirms their move".into(),
@@ -122,10 +118,7 @@ impl MoveConfirmations {
         Ok(v1::ConfirmMoveResponse {
             member_id: member_id.to_string(),
             destination_region: destination.to_owned(),
-            expires_at: Some(prost_types::Timestamp {
-                seconds: expires_at.timestamp(),
-                nanos: 0,
-            }),
+            expires_at: Some(super::admin::timestamp(expires_at)),
         })
     }
 }
@@ -138,8 +131,6 @@ impl MoveService for MoveConfirmations {
     ) -> std::result::Result<Response<v1::ConfirmMoveResponse>, Status> {
         let caller = Caller::of(&request)?.clone();
         let destination = request.into_inner().destination_region;
-        Ok(Response::new(
-            MoveConfirmations::confirm_move(self, &caller, &destination).await?,
-        ))
+        Ok(Response::new(self.record(&caller, &destination).await?))
     }
 }

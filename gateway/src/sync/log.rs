@@ -175,7 +175,10 @@ pub async fn append(
         // An erasure, or a withdrawal of consent (the member's shared state now says
         // nothing): what the member's profile was is of no use to anyone now, and
         // the new entry dominates every earlier one wherever it arrives.
-        let withdrawn = merged.profile.clone().unwrap_or_default() == SharedProfile::default();
+        let withdrawn = merged
+            .profile
+            .as_ref()
+            .is_none_or(|profile| *profile == SharedProfile::default());
         if change.erased.is_some() {
             tombstoned.push(member_id);
         }

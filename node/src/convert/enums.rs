@@ -63,10 +63,14 @@ pub fn stored<E: WireEnum>(value: E) -> String {
         .to_ascii_lowercase()
 }
 
-/// The value a stored name stands for; a name this build does not know reads as
-/// unspecified rather than failing the whole read, and is logged as an error (a
-/// corrupt row, or a value written by a newer build).
+/// The value a stored name stands for; nothing stored (a value not yet recorded,
+/// such as a coaching outcome) is unspecified. A name this build does not know
+/// reads as unspecified rather than failing the whole read, and is logged as an
+/// error (a corrupt row, or a value written by a newer build).
 pub fn from_stored<E: WireEnum>(stored: &str) -> E {
+    if stored.is_empty() {
+        return E::default();
+    }
     E::from_name(&format!("{}{}", E::PREFIX, stored.to_ascii_uppercase())).unwrap_or_else(|| {
         tracing::error!(
             stored,

@@ -24,9 +24,13 @@ pub const PUBLISHED: &str = "~published";
 /// Stamps that cannot be read (a corrupt row) are logged and read as none, so the
 /// next edit of each field wins over them.
 fn stamps_of(row: &member::Model) -> BTreeMap<String, u64> {
-    serde_json::from_str(&row.profile_stamps).unwrap_or_else(|error| {
+    read_stamps(row.id, &row.profile_stamps)
+}
+
+fn read_stamps(member_id: uuid::Uuid, stored: &str) -> BTreeMap<String, u64> {
+    serde_json::from_str(stored).unwrap_or_else(|error| {
         tracing::error!(
-            member_id = %row.id,
+            %member_id,
             %error,
             "stored profile stamps are unreadable; read as none"
         );
@@ -73,7 +77,7 @@ pub async fn seed_clock(db: &impl ConnectionTrait, clock: &HlcClock) -> Result<(
         .await?;
     let mut refused = 0usize;
     for (id, stamps) in rows {
-        let stamps: BTreeMap<String, u64> = serde_json::from_str(&stamps).unwrap_or_default();
+        let stamps = read_stamps(id, &stamps);
         let beyond = clock.seed(stamps.values().map(|hlc| Hlc::from_u64(*hlc)));
         if let Some(first) = beyond.first() {
             refused += beyond.len();

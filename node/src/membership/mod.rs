@@ -12,11 +12,9 @@ use crate::error::{Error, Result};
 use crate::federation::{moves, replica};
 use crate::store::entity::member;
 
-/// Where a member id stands, as this region knows it.
-#[derive(Debug, Clone)]
-pub enum Presence {
-    /// A member of this region, with their row.
-    Here(Box<member::Model>),
+/// Why a member id is not a member of this region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Absence {
     /// Was a member here and moved to the region named.
     MovedTo(String),
     /// Another region's member, whose shared profile this region holds.
@@ -25,41 +23,43 @@ pub enum Presence {
     Unknown,
 }
 
-impl Presence {
+impl Absence {
     /// The refusal for a member who is not here: where they are, then `then` (what
     /// follows for the caller); `field`, when not empty, names the request field
-    /// that held the id. `None` for a member who is here.
-    pub fn refusal(&self, field: &str, id: Uuid, then: &str) -> Option<Error> {
+    /// that held the id. An unknown member is `NotFound`.
+    pub fn refusal(&self, field: &str, id: Uuid, then: &str) -> Error {
         let prefix = if field.is_empty() {
             String::new()
         } else {
             format!("{field}: ")
         };
         match self {
-            Presence::Here(_) => None,
-            Presence::MovedTo(to) => Some(Error::FailedPrecondition(format!(
-                "{prefix}member {id} moved to {to}; {then}"
-            ))),
-            Presence::Elsewhere(home) => Some(Error::FailedPrecondition(format!(
+            Absence::MovedTo(to) => {
+                Error::FailedPrecondition(format!("{prefix}member {id} moved to {to}; {then}"))
+            }
+            Absence::Elsewhere(home) => Error::FailedPrecondition(format!(
                 "{prefix}member {id} belongs to region {home}; {then}"
-            ))),
-            Presence::Unknown => Some(Error::not_found("member", id)),
+            )),
+            Absence::Unknown => Error::not_found("member", id),
         }
     }
 }
 
-/// Where member `id` stands in this region.
-pub async fn presence(db: &impl ConnectionTrait, id: Uuid) -> Result<Presence> {
+/// Member `id` as this region holds them, or why they are not here.
+pub async fn presence(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<std::result::Result<member::Model, Absence>> {
     if let Some(row) = member::Entity::find_by_id(id).one(db).await? {
-        return Ok(Presence::Here(Box::new(row)));
+        return Ok(Ok(row));
     }
     if let Some(to) = moves::moved_to(db, id).await? {
-        return Ok(Presence::MovedTo(to));
+        return Ok(Err(Absence::MovedTo(to)));
     }
     if let Some(home) = replica::home_region(db, id).await? {
-        return Ok(Presence::Elsewhere(home));
+        return Ok(Err(Absence::Elsewhere(home)));
     }
-    Ok(Presence::Unknown)
+    Ok(Err(Absence::Unknown))
 }
 
 /// The member `id` as this region holds them, for a region-local record that
@@ -74,10 +74,7 @@ pub async fn member_here(
     id: Uuid,
     what: &str,
 ) -> Result<member::Model> {
-    match presence(db, id).await? {
-        Presence::Here(row) => Ok(*row),
-        elsewhere => Err(elsewhere
-            .refusal(field, id, &format!("only members of {region} {what}"))
-            .unwrap_or_else(|| Error::not_found("member", id))),
-    }
+    presence(db, id)
+        .await?
+        .map_err(|absence| absence.refusal(field, id, &format!("only members of {region} {what}")))
 }

@@ -14,7 +14,7 @@ use crate::context::NodeContext;
 use crate::convert::{self, enums, json_strings, strings_from_json};
 use crate::error::{Error, Result};
 use crate::matching::buddies::{self as buddy_proposal, Buddy, Candidate};
-use crate::membership::{self, Presence};
+use crate::membership::{self, Absence};
 use crate::store::{
     PageRequest, buddies,
     entity::{buddy_pair, member},
@@ -75,13 +75,11 @@ impl BuddyApi {
 /// A pair can only become active while both members are members of this region.
 async fn check_still_here(db: &impl ConnectionTrait, region: &str, id: Uuid) -> Result<()> {
     match membership::presence(db, id).await? {
-        Presence::Here(_) => Ok(()),
-        Presence::Unknown => Err(Error::FailedPrecondition(format!(
+        Ok(_) => Ok(()),
+        Err(Absence::Unknown) => Err(Error::FailedPrecondition(format!(
             "member {id} is no longer a member of {region}; decline this pair"
         ))),
-        elsewhere => Err(elsewhere
-            .refusal("", id, "decline this pair")
-            .unwrap_or_else(|| Error::not_found("member", id))),
+        Err(absence) => Err(absence.refusal("", id, "decline this pair")),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::context::NodeContext;
 use crate::convert::{self, enums, member::RowIdentity};
 use crate::error::Error;
 use crate::federation::{moves, publish, replica};
-use crate::membership::{self, Presence, updates as member_updates};
+use crate::membership::{self, Absence, updates as member_updates};
 use crate::store::{PageRequest, entity::member, members, rows};
 use crate::validate;
 
@@ -62,10 +62,8 @@ impl MemberApi {
             return error;
         };
         match membership::presence(&self.context.db, id).await {
-            Ok(Presence::Here(_) | Presence::Unknown) => error,
-            Ok(elsewhere) => elsewhere
-                .refusal("", id, "change them there")
-                .unwrap_or(error),
+            Ok(Ok(_) | Err(Absence::Unknown)) => error,
+            Ok(Err(absence)) => absence.refusal("", id, "change them there"),
             Err(lookup) => lookup,
         }
     }

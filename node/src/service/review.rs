@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::context::NodeContext;
 use crate::convert::{self, enums};
 use crate::error::{Error, Result};
-use crate::membership::{self, Presence};
+use crate::membership;
 use crate::review_policy::{Outcome, Verdict};
 use crate::store::{
     PageRequest,
@@ -36,16 +36,13 @@ impl ReviewApi {
 /// The reviewer must be a newcomer of `region`: `NotFound` when no one has this id
 /// here, `FailedPrecondition` saying why when someone does but may not review.
 async fn check_reviewer(db: &impl ConnectionTrait, region: &str, id: Uuid) -> Result<()> {
-    let presence = membership::presence(db, id).await?;
-    let Presence::Here(row) = presence else {
-        return Err(presence
-            .refusal(
-                "",
-                id,
-                &format!("only members of {region} review its opportunities"),
-            )
-            .unwrap_or_else(|| Error::not_found("member", id)));
-    };
+    let row = membership::presence(db, id).await?.map_err(|absence| {
+        absence.refusal(
+            "",
+            id,
+            &format!("only members of {region} review its opportunities"),
+        )
+    })?;
     if row.role != "newcomer" {
         return Err(Error::FailedPrecondition(format!(
             "member {id} is a {}, not a newcomer; only newcomers review opportunities",

@@ -155,7 +155,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<tonic::body::Body>) -> Self::Future {
         // The ready service answers this call; a fresh clone waits for the next.
         let fresh = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, fresh);
@@ -171,7 +171,6 @@ where
                 ))
                 .into_http());
             };
-            let mut request = request;
             if matches!(policy, Policy::Open | Policy::RegionCertificate) {
                 let unread = body_digest(b"");
                 gatekeeper.pass_on(None, None, &path, &unread, request.headers_mut());
