@@ -1,7 +1,10 @@
 //! `passage certs`: a federation's own certificate authority, and certificates for
 //! the gateway and each region. A region's certificate names it (SAN DNS
 //! `<region>.region.passage`), and that is the only place the gateway learns a
-//! node's region from.
+//! node's region from. Each certificate serves both ways: a node presents its
+//! region's certificate to the gateway when it syncs and serves its own port with it;
+//! the gateway serves with its certificate and presents it to each node it calls, and
+//! a node answers no one else.
 
 use std::path::{Path, PathBuf};
 
@@ -207,7 +210,7 @@ pub fn issue_region(dir: &CertDir, region: &str) -> anyhow::Result<CertFiles> {
         dir.region(region),
         vec![passage_proto::region_tls_name(region)],
         region,
-        vec![ExtendedKeyUsagePurpose::ClientAuth],
+        BOTH_WAYS.to_vec(),
     )?;
     issue_region_caller_key(dir, region)?;
     Ok(files)
@@ -222,12 +225,30 @@ pub fn issue_gateway(dir: &CertDir, hosts: &[String]) -> anyhow::Result<CertFile
         "127.0.0.1".to_owned(),
     ];
     names.extend(hosts.iter().cloned());
-    issue(
-        dir,
-        dir.gateway(),
-        names,
-        GATEWAY_NAME,
-        vec![ExtendedKeyUsagePurpose::ServerAuth],
+    issue(dir, dir.gateway(), names, GATEWAY_NAME, BOTH_WAYS.to_vec())
+}
+
+/// What every federation certificate is for: serving a port and calling one.
+const BOTH_WAYS: [ExtendedKeyUsagePurpose; 2] = [
+    ExtendedKeyUsagePurpose::ServerAuth,
+    ExtendedKeyUsagePurpose::ClientAuth,
+];
+
+/// Whether the certificate in `path` may both serve and call (older demo
+/// certificates were for one side only and are issued again).
+fn serves_both_ways(path: &Path) -> bool {
+    let Ok(pem) = std::fs::read(path) else {
+        return false;
+    };
+    let Ok((_, pem)) = x509_parser::pem::parse_x509_pem(&pem) else {
+        return false;
+    };
+    let Ok(certificate) = pem.parse_x509() else {
+        return false;
+    };
+    matches!(
+        certificate.extended_key_usage(),
+        Ok(Some(usage)) if usage.value.server_auth && usage.value.client_auth
     )
 }
 
@@ -237,11 +258,11 @@ pub fn ensure_demo_certs(dir: &CertDir, regions: &[&str]) -> anyhow::Result<()> 
         init(dir)?;
     }
     ensure_caller_key(dir)?;
-    if !dir.gateway().cert.exists() {
+    if !serves_both_ways(&dir.gateway().cert) {
         issue_gateway(dir, &[])?;
     }
     for region in regions {
-        if !dir.region(region).cert.exists() {
+        if !serves_both_ways(&dir.region(region).cert) {
             issue_region(dir, region)?;
         }
         if !dir.region_caller_key(region).exists() {

@@ -86,13 +86,24 @@ pub enum Command {
     /// Ask a node or the gateway whether it is serving (gRPC health), for probes:
     /// exits 0 when SERVING, 1 otherwise.
     Health {
-        /// Such as http://127.0.0.1:50051 (a node) or https://127.0.0.1:50050 (the
-        /// gateway, with --ca).
+        /// Such as https://127.0.0.1:50050 (the gateway, with --ca) or
+        /// https://127.0.0.1:50051 (a node, with --region, --cert and --key).
         #[arg(long, default_value = "https://127.0.0.1:50050")]
         endpoint: String,
-        /// The federation CA, to trust the gateway's certificate over https.
+        /// The federation CA, to trust the server's certificate over https.
         #[arg(long, default_value = "data/certs/ca.pem")]
         ca: PathBuf,
+        /// Ask a region's node (https only: nodes serve mutual TLS): the region
+        /// whose certificate the node must show. Needs --cert and --key.
+        #[arg(long, requires_all = ["cert", "key"])]
+        region: Option<String>,
+        /// A federation certificate to show the node, such as the node's own
+        /// (certs/region-amsterdam.pem): a node answers health checks from any.
+        #[arg(long, requires = "region")]
+        cert: Option<PathBuf>,
+        /// The key of --cert.
+        #[arg(long, requires = "region")]
+        key: Option<PathBuf>,
     },
     /// Bring a node's or the gateway's database to the newest schema.
     Migrate {

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
-use crate::certs::CertDir;
+use crate::certs::{CertDir, CertFiles};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
@@ -152,7 +152,7 @@ impl Federation {
             gateway_regions.push(passage_gateway::settings::RegionEntry {
                 slug: region.slug.clone(),
                 name: region.name.clone(),
-                endpoint: format!("http://{address}"),
+                endpoint: format!("{scheme}://{address}"),
             });
             let settings = NodeSettings {
                 region: passage_node::settings::RegionSettings {
@@ -267,11 +267,34 @@ impl Federation {
             .await?)
     }
 
-    /// A region node's endpoint, if the region is running.
+    /// A region node's address as a URI (https under TLS), if the region is running.
     pub fn node_endpoint(&self, region: &str) -> Option<String> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         self.nodes
             .get(region)
-            .map(|node| format!("http://{}", node.address))
+            .map(|node| format!("{scheme}://{}", node.address))
+    }
+
+    /// An endpoint for calling a region's node as the gateway does: under TLS, with
+    /// the gateway's certificate (the only one a node answers).
+    pub fn node_client_endpoint(&self, region: &str) -> anyhow::Result<Endpoint> {
+        let identity = self.tls.as_ref().map(CertDir::gateway);
+        self.node_endpoint_showing(region, identity.as_ref())
+    }
+
+    /// An endpoint for calling a region's node showing `identity` under TLS (none:
+    /// no client certificate), as a test calls it pretending to be someone else.
+    pub fn node_endpoint_showing(
+        &self,
+        region: &str,
+        identity: Option<&CertFiles>,
+    ) -> anyhow::Result<Endpoint> {
+        let node = self
+            .nodes
+            .get(region)
+            .with_context(|| format!("region {region} is not running"))?;
+        let ca = self.tls.as_ref().map(|dir| dir.ca().cert);
+        node_endpoint(&node.address.to_string(), region, ca.as_deref(), identity)
     }
 
     /// Where a region's node serves Prometheus metrics, if it does.
@@ -313,7 +336,7 @@ impl Federation {
         let metrics = bind_optional(settings.server.metrics_listen, region).await?;
         self.nodes
             .insert(region.to_owned(), spawn_node(settings, listener, metrics));
-        let endpoint = Endpoint::from_shared(format!("http://{address}"))?;
+        let endpoint = self.node_client_endpoint(region)?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while !is_serving(endpoint.clone()).await {
             if tokio::time::Instant::now() > deadline {
@@ -341,9 +364,8 @@ impl Federation {
             "gateway".to_owned(),
             gateway_endpoint(self.gateway.address, self.tls.as_ref())?,
         )];
-        for (slug, node) in &self.nodes {
-            let endpoint = Endpoint::from_shared(format!("http://{}", node.address))?;
-            endpoints.push((slug.clone(), endpoint));
+        for slug in self.nodes.keys() {
+            endpoints.push((slug.clone(), self.node_client_endpoint(slug)?));
         }
         for (name, endpoint) in endpoints {
             loop {
@@ -407,6 +429,32 @@ pub fn gateway_endpoint(address: SocketAddr, tls: Option<&CertDir>) -> anyhow::R
             )
         }
     }
+}
+
+/// An endpoint for `region`'s node at `address` (host:port): over mutual TLS when
+/// the federation CA `ca` is given (expecting the region's own certificate, showing
+/// `identity` if any), else plaintext.
+pub fn node_endpoint(
+    address: &str,
+    region: &str,
+    ca: Option<&std::path::Path>,
+    identity: Option<&CertFiles>,
+) -> anyhow::Result<Endpoint> {
+    let Some(ca) = ca else {
+        return Ok(Endpoint::from_shared(format!("http://{address}"))?);
+    };
+    let ca = std::fs::read(ca).with_context(|| format!("reading the CA {}", ca.display()))?;
+    let mut config = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .domain_name(passage_proto::region_tls_name(region));
+    if let Some(identity) = identity {
+        let cert = std::fs::read(&identity.cert)
+            .with_context(|| format!("reading {}", identity.cert.display()))?;
+        let key = std::fs::read(&identity.key)
+            .with_context(|| format!("reading {}", identity.key.display()))?;
+        config = config.identity(tonic::transport::Identity::from_pem(cert, key));
+    }
+    Ok(Endpoint::from_shared(format!("https://{address}"))?.tls_config(config)?)
 }
 
 /// Whether the gRPC server at `endpoint` answers its overall health check SERVING.

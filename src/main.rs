@@ -76,8 +76,19 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate { target } => migrate(target).await,
-        Command::Health { endpoint, ca } => {
-            let channel = admin_channel(&endpoint, &ca).await?;
+        Command::Health {
+            endpoint,
+            ca,
+            region,
+            cert,
+            key,
+        } => {
+            let channel = match (region, cert, key) {
+                (Some(region), Some(cert), Some(key)) => {
+                    node_health_channel(&endpoint, &ca, &region, &cert, &key).await?
+                }
+                _ => admin_channel(&endpoint, &ca).await?,
+            };
             let serving = passage::federation::channel_is_serving(channel).await;
             println!(
                 "{endpoint}: {}",
@@ -409,6 +420,32 @@ async fn admin_channel(gateway: &str, ca: &Path) -> anyhow::Result<tonic::transp
         .connect()
         .await
         .with_context(|| format!("connecting to the gateway at {gateway}"))
+}
+
+/// A channel to a region's node at `endpoint` over mutual TLS, showing `cert`.
+async fn node_health_channel(
+    endpoint: &str,
+    ca: &Path,
+    region: &str,
+    cert: &Path,
+    key: &Path,
+) -> anyhow::Result<tonic::transport::Channel> {
+    let Some(address) = endpoint.strip_prefix("https://") else {
+        anyhow::bail!("--endpoint {endpoint:?}: a node serves https only");
+    };
+    let identity = passage::certs::CertFiles {
+        cert: cert.to_path_buf(),
+        key: key.to_path_buf(),
+    };
+    passage::federation::node_endpoint(
+        address.trim_end_matches('/'),
+        region,
+        Some(ca),
+        Some(&identity),
+    )?
+    .connect()
+    .await
+    .with_context(|| format!("connecting to region {region}'s node at {endpoint}"))
 }
 
 fn certs(action: CertsAction) -> anyhow::Result<()> {

@@ -914,3 +914,97 @@ async fn a_captured_seal_opens_for_no_other_body_and_only_once() {
     assert!(replayed.message().contains("used before"), "{replayed:?}");
     cluster.stop().await;
 }
+
+/// Amsterdam's node, in a federation with certificates (as the demo runs), answers
+/// only the gateway. Miami's node holds a certificate of the same CA but is refused,
+/// naming the certificate it showed; a caller without a certificate and a plaintext
+/// caller do not get a word out of it. A health probe may show the node's own
+/// certificate; a chapter admin's call passed on by the gateway still goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_gateway_reaches_a_regions_node() {
+    let cluster = Cluster::start_secured(Backend::Sqlite).await;
+    let mut members = MemberServiceClient::new(cluster.gateway().await);
+    let amira = create(&mut members, "amsterdam", amira()).await;
+    let certs = cluster.certs();
+    let read_amira = |sealed: &passage::credentials::SealedChapterAdmin| {
+        sealed.request(
+            "/passage.v1.MemberService/GetMember",
+            v1::GetMemberRequest {
+                id: amira.id.clone(),
+            },
+        )
+    };
+
+    // Miami's node, with Miami's certificate and even Amsterdam's caller key.
+    let as_miami = cluster
+        .federation
+        .node_endpoint_showing("amsterdam", Some(&certs.region("miami")))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let refused = MemberServiceClient::new(as_miami.clone())
+        .get_member(read_amira(&cluster.sealed("amsterdam")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(
+        refused.message().contains("gateway.passage")
+            && refused.message().contains("miami.region.passage"),
+        "{refused:?}"
+    );
+
+    // No certificate: the handshake itself fails, so no call is answered.
+    let anonymous = match cluster
+        .federation
+        .node_endpoint_showing("amsterdam", None)
+        .unwrap()
+        .connect()
+        .await
+    {
+        Ok(channel) => MemberServiceClient::new(channel)
+            .get_member(read_amira(&cluster.sealed("amsterdam")))
+            .await
+            .map(|_| ()),
+        Err(error) => Err(tonic::Status::unavailable(error.to_string())),
+    };
+    assert!(
+        anonymous.is_err(),
+        "a caller without a certificate was answered"
+    );
+
+    // Plaintext: the node speaks TLS only.
+    let address = cluster
+        .federation
+        .node_endpoint("amsterdam")
+        .unwrap()
+        .replace("https://", "http://");
+    let plaintext = match tonic::transport::Endpoint::from_shared(address)
+        .unwrap()
+        .connect()
+        .await
+    {
+        Ok(channel) => MemberServiceClient::new(channel)
+            .get_member(read_amira(&cluster.sealed("amsterdam")))
+            .await
+            .map(|_| ()),
+        Err(error) => Err(tonic::Status::unavailable(error.to_string())),
+    };
+    assert!(plaintext.is_err(), "a plaintext caller was answered");
+
+    // A probe with the node's own certificate learns it serves, and nothing else.
+    let probe = cluster
+        .federation
+        .node_endpoint_showing("amsterdam", Some(&certs.region("amsterdam")))
+        .unwrap();
+    assert!(passage::federation::is_serving(probe).await);
+
+    // The gateway's certificate, with the gateway's seal, is answered.
+    let through = MemberServiceClient::new(cluster.node("amsterdam").await)
+        .get_member(read_amira(&cluster.sealed("amsterdam")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(through.id, amira.id);
+    cluster.stop().await;
+}

@@ -126,8 +126,8 @@ fn the_compose_federation_agrees_with_the_settings_it_runs() {
         assert_eq!(settings.region.slug, region.slug);
         assert_eq!(
             region.endpoint,
-            format!("http://{}:{}", region.slug, settings.server.listen.port()),
-            "the gateway reaches {} where it listens",
+            format!("https://{}:{}", region.slug, settings.server.listen.port()),
+            "the gateway reaches {} where it listens, over mutual TLS",
             region.slug
         );
         assert!(
@@ -513,11 +513,11 @@ fn the_kubernetes_federation_agrees_with_the_settings_it_runs() {
         let slug = &region.slug;
         let (host, port) = region
             .endpoint
-            .strip_prefix("http://")
+            .strip_prefix("https://")
             .and_then(|rest| rest.split_once(':'))
             .unwrap_or_else(|| {
                 panic!(
-                    "{slug}: endpoint {} is not http://service:port",
+                    "{slug}: endpoint {} is not https://service:port",
                     region.endpoint
                 )
             });
@@ -552,10 +552,18 @@ fn the_kubernetes_federation_agrees_with_the_settings_it_runs() {
         let container = passage_container(pod, &format!("{slug}-config"), &format!("{slug}-certs"));
         assert_eq!(container_port(container, "grpc"), port);
         for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
-            assert_eq!(
-                container[probe]["grpc"]["port"].as_u64(),
-                Some(port),
-                "{slug}: {probe} asks grpc.health.v1.Health on the gRPC port"
+            let command: Vec<String> = container[probe]["exec"]["command"]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{slug}: no {probe} command"))
+                .iter()
+                .map(text)
+                .collect();
+            assert_eq!(command[..2], ["passage", "health"], "{slug} {probe}");
+            assert!(
+                command.contains(&format!("https://127.0.0.1:{port}"))
+                    && command.contains(slug)
+                    && command.contains(&format!("certs/region-{slug}.pem")),
+                "{slug}: {probe} asks the gRPC port over mutual TLS with the node's own certificate: {command:?}"
             );
         }
 

@@ -67,7 +67,7 @@ fn every_shipped_region_and_the_gateway_load_and_agree_on_ports() {
             let tls = link.tls.as_ref().expect("over mTLS");
             assert!(tls.cert_file.ends_with(format!("region-{stem}.pem")));
             gateway_links.push(link.endpoint.clone());
-            node_endpoints.insert(stem, format!("http://{}", settings.server.listen));
+            node_endpoints.insert(stem, format!("https://{}", settings.server.listen));
         }
     }
     let gateway: GatewaySettings = load(
@@ -105,19 +105,36 @@ fn the_environment_overrides_the_file_and_flags_override_both() {
         ),
         (
             "PASSAGE__SERVER__LISTEN".to_owned(),
-            "0.0.0.0:6000".to_owned(),
+            "127.0.0.1:6000".to_owned(),
         ),
         ("UNRELATED".to_owned(), "ignored".to_owned()),
     ]);
     let settings: NodeSettings = load(
         &path,
         &environment,
-        &[("server.listen", "0.0.0.0:7000".to_owned())],
+        &[("server.listen", "127.0.0.1:7000".to_owned())],
         NodeSettings::validate,
     )
     .unwrap();
     assert_eq!(settings.database.url, "postgres://passage@db/amsterdam");
     assert_eq!(settings.server.listen.port(), 7000);
+}
+
+/// A node without a region certificate would answer anyone in plaintext: it may
+/// only listen on this machine's loopback address.
+#[test]
+fn a_node_without_certificates_listens_on_loopback_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "amsterdam.toml", GOOD_NODE);
+    let error = load::<NodeSettings>(
+        &path,
+        &no_environment(),
+        &[("server.listen", "0.0.0.0:7000".to_owned())],
+        NodeSettings::validate,
+    )
+    .unwrap_err();
+    assert_eq!(error.key.as_deref(), Some("server.listen"), "{error:?}");
+    assert!(error.message.contains("mutual TLS"), "{error:?}");
 }
 
 #[test]

@@ -110,6 +110,7 @@ pub async fn run_with_metrics(
         &settings.regions,
         Duration::from_millis(settings.server.connect_timeout_ms),
         &caller_key,
+        settings.tls.as_ref(),
     )?;
     let gate = access::TokenGate::new(db.clone(), router.seals());
     // Central statistics: the gRPC service below, and whatever serves them over HTTP.
@@ -253,17 +254,9 @@ pub async fn run_with_metrics(
 /// Server TLS from the settings' PEM files: the gateway's identity, and the CA whose
 /// region certificates it accepts (optional for client calls, required to sync).
 fn tls_config(files: &settings::TlsFiles) -> Result<tonic::transport::ServerTlsConfig> {
-    let read = |field: &str, path: &std::path::Path| {
-        std::fs::read(path).map_err(|e| Error::Settings {
-            field: format!("tls.{field}"),
-            reason: format!("cannot read {}: {e}", path.display()),
-        })
-    };
-    let ca = read("ca_file", &files.ca_file)?;
-    let cert = read("cert_file", &files.cert_file)?;
-    let key = read("key_file", &files.key_file)?;
+    let pem = files.read()?;
     Ok(tonic::transport::ServerTlsConfig::new()
-        .identity(tonic::transport::Identity::from_pem(cert, key))
-        .client_ca_root(tonic::transport::Certificate::from_pem(ca))
+        .identity(tonic::transport::Identity::from_pem(pem.cert, pem.key))
+        .client_ca_root(tonic::transport::Certificate::from_pem(pem.ca))
         .client_auth_optional(true))
 }

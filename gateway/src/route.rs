@@ -14,11 +14,11 @@ use std::time::Duration;
 use passage_proto::REGION_METADATA_KEY;
 use tonic::body::Body;
 use tonic::server::NamedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tower::{Service, ServiceExt};
 
 use crate::error::{Error, Result};
-use crate::settings::RegionEntry;
+use crate::settings::{RegionEntry, TlsFiles};
 
 /// One region the gateway can route to.
 #[derive(Clone)]
@@ -62,6 +62,32 @@ impl RegionRoute {
     }
 }
 
+/// The gateway's side of the mutual TLS to nodes: the federation CA that signed
+/// every region's certificate, and the gateway's own certificate to show.
+struct GatewayTls {
+    ca: Certificate,
+    identity: Identity,
+}
+
+impl GatewayTls {
+    fn read(files: &TlsFiles) -> Result<Self> {
+        let pem = files.read()?;
+        Ok(GatewayTls {
+            ca: Certificate::from_pem(pem.ca),
+            identity: Identity::from_pem(pem.cert, pem.key),
+        })
+    }
+
+    /// The client side of a call to `region`'s node, which must show the region's
+    /// own certificate (`<region>.region.passage`) whatever address it is reached at.
+    fn to_node(&self, region: &str) -> ClientTlsConfig {
+        ClientTlsConfig::new()
+            .ca_certificate(self.ca.clone())
+            .identity(self.identity.clone())
+            .domain_name(passage_proto::region_tls_name(region))
+    }
+}
+
 /// The regions the gateway routes to, by slug.
 #[derive(Clone)]
 pub struct RegionRouter {
@@ -71,21 +97,34 @@ pub struct RegionRouter {
 impl RegionRouter {
     /// Prepares a lazily connecting channel to every region; a region that is down
     /// does not stop the gateway from starting.
+    /// With `tls`, every node is called over mutual TLS: the gateway shows its own
+    /// certificate and expects the node's region certificate.
     pub fn new(
         entries: &[RegionEntry],
         connect_timeout: Duration,
         caller_key: &[u8],
+        tls: Option<&TlsFiles>,
     ) -> Result<Self> {
+        let gateway_tls = tls.map(GatewayTls::read).transpose()?;
         let mut regions = BTreeMap::new();
         for (index, entry) in entries.iter().enumerate() {
-            let channel = Endpoint::from_shared(entry.endpoint.clone())
+            let field = format!("regions[{index}].endpoint");
+            let mut endpoint = Endpoint::from_shared(entry.endpoint.clone())
                 .map_err(|e| Error::Settings {
-                    field: format!("regions[{index}].endpoint"),
+                    field: field.clone(),
                     reason: e.to_string(),
                 })?
                 .connect_timeout(connect_timeout)
-                .tcp_nodelay(true)
-                .connect_lazy();
+                .tcp_nodelay(true);
+            if let Some(gateway_tls) = &gateway_tls {
+                endpoint = endpoint
+                    .tls_config(gateway_tls.to_node(&entry.slug))
+                    .map_err(|e| Error::Settings {
+                        field,
+                        reason: format!("mutual TLS to the node: {e}"),
+                    })?;
+            }
+            let channel = endpoint.connect_lazy();
             regions.insert(
                 entry.slug.clone(),
                 RegionRoute {

@@ -109,6 +109,30 @@ pub struct TlsFiles {
     pub key_file: std::path::PathBuf,
 }
 
+/// The PEM contents of [`TlsFiles`].
+pub struct TlsPem {
+    pub ca: Vec<u8>,
+    pub cert: Vec<u8>,
+    pub key: Vec<u8>,
+}
+
+impl TlsFiles {
+    /// Reads the three files; a file that cannot be read is named by its key.
+    pub fn read(&self) -> Result<TlsPem> {
+        let read = |field: &str, path: &std::path::Path| {
+            std::fs::read(path).map_err(|e| Error::Settings {
+                field: format!("tls.{field}"),
+                reason: format!("cannot read {}: {e}", path.display()),
+            })
+        };
+        Ok(TlsPem {
+            ca: read("ca_file", &self.ca_file)?,
+            cert: read("cert_file", &self.cert_file)?,
+            key: read("key_file", &self.key_file)?,
+        })
+    }
+}
+
 /// How nodes sync with the gateway.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -180,7 +204,8 @@ pub struct RegionEntry {
     pub slug: String,
     /// Name shown to people.
     pub name: String,
-    /// The region node's gRPC endpoint, such as `http://127.0.0.1:50051`.
+    /// The region node's gRPC endpoint, such as `https://127.0.0.1:50051` (https
+    /// with [tls]: the gateway calls it over mutual TLS with its own certificate).
     pub endpoint: String,
 }
 
@@ -224,9 +249,34 @@ impl GatewaySettings {
                 return Err(Error::Settings {
                     field: field("endpoint"),
                     reason: format!(
-                        "{:?} is not an endpoint such as http://127.0.0.1:50051",
+                        "{:?} is not an endpoint such as https://127.0.0.1:50051",
                         region.endpoint
                     ),
+                });
+            }
+            // With certificates the gateway calls every node over mutual TLS; without
+            // them it has no certificate to show, so it speaks plaintext.
+            let scheme = if self.tls.is_some() {
+                "https://"
+            } else {
+                "http://"
+            };
+            if !region.endpoint.starts_with(scheme) {
+                return Err(Error::Settings {
+                    field: field("endpoint"),
+                    reason: if self.tls.is_some() {
+                        format!(
+                            "{:?} must start with https://: the gateway calls nodes over \
+                             mutual TLS with its certificate ([tls]), and nodes answer nothing else",
+                            region.endpoint
+                        )
+                    } else {
+                        format!(
+                            "{:?} must start with http:// without [tls]: the gateway has no \
+                             certificate to show a node",
+                            region.endpoint
+                        )
+                    },
                 });
             }
         }

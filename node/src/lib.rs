@@ -18,6 +18,7 @@ pub mod retention;
 pub mod review_policy;
 pub mod rules;
 pub mod service;
+pub mod serving;
 pub mod settings;
 pub mod store;
 pub mod validate;
@@ -232,8 +233,23 @@ pub async fn serve_with_metrics(
             $server::new($api).max_decoding_message_size(max_message_bytes)
         };
     }
-    Server::builder()
+    let tls = serving::tls(&settings)?;
+    let mut server = Server::builder();
+    if let Some(tls) = tls {
+        server = server.tls_config(tls)?;
+    }
+    // Over TLS, only the gateway's certificate gets past this layer; plaintext is
+    // only ever served on a loopback address (`NodeSettings::validate`).
+    let only_the_gateway = settings
+        .gateway
+        .as_ref()
+        .and_then(|link| link.tls.as_ref())
+        .is_some();
+    server
         .layer(calls.layer())
+        .layer(tower::util::option_layer(only_the_gateway.then(|| {
+            passage_server::peer::PeerNameLayer::new(passage_proto::GATEWAY_TLS_NAME)
+        })))
         .layer(passage_server::limits::Limits::new(settings.limits).layer())
         .layer(
             passage_server::access::AccessLayer::new(gate)

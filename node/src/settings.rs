@@ -54,8 +54,10 @@ pub struct RulesSettings {
 pub struct GatewayLink {
     /// Such as `https://127.0.0.1:50050`.
     pub endpoint: String,
-    /// The node's region certificate for mTLS; plaintext without it (only against
-    /// a gateway started with `--insecure`).
+    /// The node's region certificate for mTLS, both to sync with the gateway and to
+    /// serve its own port (answering only the gateway's certificate); plaintext
+    /// without it, only on a loopback address and against a gateway started with
+    /// `--insecure`.
     #[serde(default)]
     pub tls: Option<TlsFiles>,
     /// How far (milliseconds) a stamp that arrives from the gateway may lie beyond
@@ -149,6 +151,18 @@ impl NodeSettings {
                 format!(
                     "{:?} is not an ISO 3166-1 alpha-2 code such as NL or US",
                     self.region.country
+                ),
+            ));
+        }
+        let over_tls = self.gateway.as_ref().is_some_and(|link| link.tls.is_some());
+        if !over_tls && !self.server.listen.ip().is_loopback() {
+            return Err((
+                "server.listen".into(),
+                format!(
+                    "{} is not a loopback address, and a node serves anything else only over \
+                     mutual TLS: give [gateway] tls (ca_file, cert_file, key_file: the \
+                     region's certificate from `passage certs issue --region {}`)",
+                    self.server.listen, self.region.slug
                 ),
             ));
         }

@@ -1,8 +1,10 @@
 //! The tower layers every Passage server puts in front of its gRPC services — the
 //! gateway, each region's node, and the web app for what it shares: who may call
 //! what ([`access`]: the policy table, the sealed caller, the layer), the limits on
-//! calls ([`limits`]) and the call metrics ([`call_metrics`]).
+//! calls ([`limits`]), the call metrics ([`call_metrics`]) and the peer a node
+//! answers ([`peer`]).
 
 pub mod access;
 pub mod call_metrics;
 pub mod limits;
+pub mod peer;

@@ -146,9 +146,16 @@ impl Cluster {
         .unwrap()
     }
 
-    /// A channel straight to a region's node.
+    /// The federation's certificates (a cluster started secured has them).
+    pub fn certs(&self) -> passage::certs::CertDir {
+        passage::certs::CertDir(self._dir.path().join("certs"))
+    }
+
+    /// A channel straight to a region's node, as the gateway has one (under TLS
+    /// with the gateway's certificate, the only one a node answers).
     pub async fn node(&self, region: &str) -> Channel {
-        Channel::from_shared(self.federation.node_endpoint(region).unwrap())
+        self.federation
+            .node_client_endpoint(region)
             .unwrap()
             .connect()
             .await
