@@ -98,12 +98,23 @@ async fn a_member_who_moved_is_erased_in_her_old_home_too(backend: Backend) {
         .unwrap();
 
     // She moves to Amsterdam: Amsterdam asks for her with its own intake record.
+    // Once Amsterdam has her, Miami erases what its chapter held about her; only
+    // the note that she moved (and its audit log) stays.
     moves_to_amsterdam(&cluster, &mut chapter, &lucia).await;
     let miami = connect(&cluster, "miami").await;
-    assert!(
-        count(&miami, "SELECT COUNT(*) FROM case_note").await == 1,
-        "the move leaves her case with the Miami chapter"
+    until_arrival_confirmed(&miami, &lucia).await;
+    assert_eq!(
+        count(&miami, "SELECT COUNT(*) FROM case_note").await,
+        0,
+        "once Amsterdam has her, Miami's chapter holds her case no more"
     );
+    for table in ["case_file", "helpdesk_question", "event_registration"] {
+        assert_eq!(
+            count(&miami, &format!("SELECT COUNT(*) FROM {table}")).await,
+            0,
+            "Miami's {table} still holds her record after she arrived in Amsterdam"
+        );
+    }
 
     // Amsterdam deletes her at her request.
     chapter
@@ -345,10 +356,14 @@ async fn a_region_that_kept_an_erased_members_case_erases_it_when_it_starts(back
     let mut chapter = Chapter::open(&cluster).await;
     let lucia = chapter.newcomer_in("miami", "Lucía Fernández").await;
     miami_case_with_note(&gateway, &lucia, "Interview on 12 March.").await;
-    moves_to_amsterdam(&cluster, &mut chapter, &lucia).await;
-
-    // What an older Miami node left: the tombstone in its replica, the case kept.
     let miami = connect(&cluster, "miami").await;
+    let kept = kept_cases(&miami).await;
+    moves_to_amsterdam(&cluster, &mut chapter, &lucia).await;
+    until_arrival_confirmed(&miami, &lucia).await;
+
+    // What an older Miami node left: the tombstone in its replica, the case kept
+    // (it erased nothing when a member moved away).
+    restore_cases(&miami, kept).await;
     let id = uuid::Uuid::parse_str(&lucia).unwrap();
     let tombstone = v1::ProfileState {
         member_id: lucia.clone(),
@@ -358,6 +373,7 @@ async fn a_region_that_kept_an_erased_members_case_erases_it_when_it_starts(back
             hlc: (Utc::now().timestamp_millis() as u64) << 16,
             region: "amsterdam".into(),
         }),
+        ..Default::default()
     };
     remote_profile::ActiveModel {
         member_id: Set(id),
@@ -789,6 +805,64 @@ async fn miami_case_with_note(gateway: &Channel, member: &str, note: &str) {
         ))
         .await
         .unwrap();
+}
+
+/// Waits until `member`'s new home has confirmed her arrival to her old home `db`.
+async fn until_arrival_confirmed(db: &DatabaseConnection, member: &str) {
+    use passage_node::store::entity::departure;
+    use sea_orm::EntityTrait;
+    let id = uuid::Uuid::parse_str(member).unwrap();
+    eventually(
+        "the new home confirms her arrival to the old home",
+        || async move {
+            departure::Entity::find_by_id(id)
+                .one(db)
+                .await
+                .unwrap()
+                .is_some_and(|departed| departed.arrived_at.is_some())
+        },
+    )
+    .await;
+}
+
+/// The cases and their notes a region holds, as rows.
+async fn kept_cases(
+    db: &DatabaseConnection,
+) -> (
+    Vec<passage_node::store::entity::case_file::Model>,
+    Vec<passage_node::store::entity::case_note::Model>,
+) {
+    use passage_node::store::entity::{case_file, case_note};
+    use sea_orm::EntityTrait;
+    (
+        case_file::Entity::find().all(db).await.unwrap(),
+        case_note::Entity::find().all(db).await.unwrap(),
+    )
+}
+
+/// Puts cases and notes back, as a node that erased nothing would have kept them.
+async fn restore_cases(
+    db: &DatabaseConnection,
+    (cases, notes): (
+        Vec<passage_node::store::entity::case_file::Model>,
+        Vec<passage_node::store::entity::case_note::Model>,
+    ),
+) {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel};
+    for case in cases {
+        case.into_active_model()
+            .reset_all()
+            .insert(db)
+            .await
+            .unwrap();
+    }
+    for note in notes {
+        note.into_active_model()
+            .reset_all()
+            .insert(db)
+            .await
+            .unwrap();
+    }
 }
 
 /// `member`, at home in Miami, confirms her move to Amsterdam, and Amsterdam takes

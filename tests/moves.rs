@@ -17,6 +17,7 @@ use passage_proto::v1::{
     federation_service_client::FederationServiceClient, member_service_client::MemberServiceClient,
     move_service_client::MoveServiceClient,
 };
+use prost::Message;
 use prost_types::FieldMask;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -26,6 +27,8 @@ on_both_backends!(
     a_member_moves_to_another_region_and_back,
     a_move_is_refused_with_a_reason,
     a_region_behind_a_compacted_log_gets_a_snapshot,
+    the_old_home_holds_her_until_the_new_home_has_her,
+    a_member_who_never_shared_moves_too,
 );
 
 async fn set_skills(
@@ -376,19 +379,39 @@ async fn a_move_is_refused_with_a_reason(backend: Backend) {
     .unwrap_err();
     assert_eq!(already_home.code(), Code::FailedPrecondition);
 
-    // A member who does not share their profile is unknown to other regions.
+    // A member who does not share their profile is in the gateway's directory too
+    // (her home, nothing else): without her own confirmation she is not moved.
     let mut private = member_named("Private Person", v1::MemberRole::Newcomer);
     private.profile.as_mut().unwrap().share_across_regions = false;
     let private = create(&mut client, "amsterdam", private).await;
-    let unknown = transfer(
+    eventually(
+        "the directory knows her home and wants her own word",
+        || {
+            let (mut client, id) = (client.clone(), private.id.clone());
+            async move {
+                let refused = transfer(
+                    &mut client,
+                    "miami",
+                    &id,
+                    Some(intake(v1::ResidenceStatus::Other)),
+                )
+                .await
+                .unwrap_err();
+                refused.code() == Code::PermissionDenied
+                    && refused.message().contains("has not confirmed a move")
+            }
+        },
+    )
+    .await;
+    let never_heard_of = transfer(
         &mut client,
         "miami",
-        &private.id,
+        &uuid::Uuid::now_v7().to_string(),
         Some(intake(v1::ResidenceStatus::Other)),
     )
     .await
     .unwrap_err();
-    assert_eq!(unknown.code(), Code::NotFound);
+    assert_eq!(never_heard_of.code(), Code::NotFound, "{never_heard_of:?}");
 
     // Amsterdam is away: the move waits for nobody and changes nothing.
     let mut cluster = cluster;
@@ -524,5 +547,292 @@ async fn a_region_behind_a_compacted_log_gets_a_snapshot(backend: Backend) {
         |r| r.cursor >= compacted.compacted_through,
     )
     .await;
+    cluster.stop().await;
+}
+
+async fn connect(cluster: &Cluster, region: &str) -> sea_orm::DatabaseConnection {
+    sea_orm::Database::connect(cluster.database_urls[region].as_str())
+        .await
+        .unwrap()
+}
+
+/// How many of `member`'s case notes a region's database holds.
+async fn case_notes_of(db: &sea_orm::DatabaseConnection, member: &str) -> usize {
+    use passage_node::store::entity::{case_file, case_note};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let id = uuid::Uuid::parse_str(member).unwrap();
+    let cases: Vec<uuid::Uuid> = case_file::Entity::find()
+        .filter(case_file::Column::MemberId.eq(id))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|case| case.id)
+        .collect();
+    case_note::Entity::find()
+        .filter(case_note::Column::CaseId.is_in(cases))
+        .all(db)
+        .await
+        .unwrap()
+        .len()
+}
+
+/// A case with a caseworker's note about `member`, in `region`.
+async fn case_with_note(cluster: &Cluster, region: &str, member: &str, note: &str) {
+    use passage_proto::v1::case_service_client::CaseServiceClient;
+    let mut cases = CaseServiceClient::new(cluster.gateway().await);
+    let case = cases
+        .open_case(to(
+            region,
+            v1::OpenCaseRequest {
+                r#case: Some(v1::Case {
+                    subject: Some(v1::case::Subject::MemberId(member.to_owned())),
+                    title: "Asylum interview".into(),
+                    caseworker: "Sanne de Vries".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    cases
+        .add_case_note(to(
+            region,
+            v1::AddCaseNoteRequest {
+                case_id: case.id,
+                author: "Sanne de Vries".into(),
+                text: note.into(),
+            },
+        ))
+        .await
+        .unwrap();
+}
+
+/// The departure a region keeps of `member`, if any.
+async fn departure_of(
+    db: &sea_orm::DatabaseConnection,
+    member: &str,
+) -> Option<passage_node::store::entity::departure::Model> {
+    use sea_orm::EntityTrait;
+    passage_node::store::entity::departure::Entity::find_by_id(
+        uuid::Uuid::parse_str(member).unwrap(),
+    )
+    .one(db)
+    .await
+    .unwrap()
+}
+
+/// Amira confirms her move to Miami, and Miami's node records her arrival with its
+/// intake record and asks the gateway — then crashes before the hand-over reaches
+/// it. Amsterdam has handed her over, and the directory names Miami, but
+/// Amsterdam still holds her record and her case: she is in no danger of being in
+/// no region. When Miami is back it takes her on from its cursor and tells
+/// Amsterdam, which only then lets go of her case.
+async fn the_old_home_holds_her_until_the_new_home_has_her(backend: Backend) {
+    let mut cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let amira = create(&mut client, "amsterdam", amira()).await;
+    until_in(&client, "miami", &amira.id).await;
+    case_with_note(
+        &cluster,
+        "amsterdam",
+        &amira.id,
+        "Interview at the IND on 3 March.",
+    )
+    .await;
+    cluster
+        .member_confirms_move("amsterdam", &amira.id, "miami")
+        .await
+        .unwrap();
+
+    // Miami records her arrival, asks, and crashes before the hand-over arrives.
+    cluster.federation.stop_region("miami").await.unwrap();
+    let miami_db = connect(&cluster, "miami").await;
+    passage_node::federation::moves::expect(
+        &miami_db,
+        uuid::Uuid::parse_str(&amira.id).unwrap(),
+        &intake(v1::ResidenceStatus::StatusHolder),
+        "chapter admin of miami",
+    )
+    .await
+    .unwrap();
+    let handed_over = FederationServiceClient::new(cluster.gateway().await)
+        .request_transfer(v1::RequestTransferRequest {
+            member_id: amira.id.clone(),
+            requested_by: "chapter admin of miami".into(),
+            region: "miami".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let transfer = handed_over.transfer.unwrap();
+    assert_eq!(
+        (transfer.from_region.as_str(), transfer.to_region.as_str()),
+        ("amsterdam", "miami")
+    );
+
+    // Handed over, not arrived: Amsterdam keeps her record and her case.
+    let amsterdam_db = connect(&cluster, "amsterdam").await;
+    let departed = departure_of(&amsterdam_db, &amira.id).await.unwrap();
+    assert_eq!(departed.moved_to, "miami");
+    assert!(departed.arrived_at.is_none());
+    let kept = v1::Member::decode(departed.kept_record.as_deref().unwrap()).unwrap();
+    assert_eq!(kept.profile.unwrap().display_name, "Amira Haddad");
+    assert!(kept.regional.is_some(), "her record as Amsterdam held it");
+    assert_eq!(case_notes_of(&amsterdam_db, &amira.id).await, 1);
+    let edit = set_skills(&mut client, "amsterdam", &amira, &["pharmacy"])
+        .await
+        .unwrap_err();
+    assert!(
+        edit.message().contains("moved to miami"),
+        "Amsterdam no longer changes her: {edit:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        case_notes_of(&amsterdam_db, &amira.id).await,
+        1,
+        "nobody has confirmed her arrival: Amsterdam keeps her case"
+    );
+
+    // Miami is back: it takes her on, and Amsterdam lets go of her case.
+    cluster.federation.restart_region("miami").await.unwrap();
+    eventually("Miami holds Amira with its intake record", || {
+        let (mut client, id) = (client.clone(), amira.id.clone());
+        async move {
+            profile_in(&mut client, "miami", &id)
+                .await
+                .and_then(|member| member.regional)
+                .is_some_and(|regional| {
+                    regional.residence_status == v1::ResidenceStatus::StatusHolder as i32
+                })
+        }
+    })
+    .await;
+    eventually("Amsterdam hears she arrived", || {
+        let (db, id) = (amsterdam_db.clone(), amira.id.clone());
+        async move {
+            departure_of(&db, &id)
+                .await
+                .is_some_and(|departed| departed.arrived_at.is_some())
+        }
+    })
+    .await;
+    assert_eq!(case_notes_of(&amsterdam_db, &amira.id).await, 0);
+    let departed = departure_of(&amsterdam_db, &amira.id).await.unwrap();
+    assert!(departed.kept_record.is_none(), "her old record is let go");
+    let edit = set_skills(&mut client, "amsterdam", &amira, &["pharmacy"])
+        .await
+        .unwrap_err();
+    assert!(edit.message().contains("moved to miami"), "{edit:?}");
+    cluster.stop().await;
+}
+
+/// Yara never shared her profile beyond Amsterdam. The directory knows only her
+/// home, so she can move to Miami too: with her own confirmation, her profile goes
+/// to Miami alone with the hand-over. Washington DC never sees it, the gateway
+/// keeps no copy once she arrived, and Amsterdam lets go of her case.
+async fn a_member_who_never_shared_moves_too(backend: Backend) {
+    use passage_gateway::store::entity::{change_log, directory};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let mut yara = member_named("Yara Saleh", v1::MemberRole::Newcomer);
+    yara.profile.as_mut().unwrap().share_across_regions = false;
+    yara.profile.as_mut().unwrap().profession = "pharmacist".into();
+    let yara = create(&mut client, "amsterdam", yara).await;
+    case_with_note(
+        &cluster,
+        "amsterdam",
+        &yara.id,
+        "Diploma evaluation at Nuffic.",
+    )
+    .await;
+    let id = uuid::Uuid::parse_str(&yara.id).unwrap();
+    let gateway_db = connect(&cluster, "gateway").await;
+    eventually("the directory knows Yara's home", || {
+        let db = gateway_db.clone();
+        async move {
+            directory::Entity::find_by_id(id)
+                .one(&db)
+                .await
+                .unwrap()
+                .is_some_and(|entry| entry.home_region == "amsterdam" && entry.state.is_none())
+        }
+    })
+    .await;
+
+    cluster
+        .member_confirms_move("amsterdam", &yara.id, "miami")
+        .await
+        .unwrap();
+    let moved = transfer(
+        &mut client,
+        "miami",
+        &yara.id,
+        Some(intake(v1::ResidenceStatus::AsylumSeeker)),
+    )
+    .await
+    .unwrap();
+    let member = moved.member.unwrap();
+    let profile = member.profile.unwrap();
+    assert_eq!(profile.display_name, "Yara Saleh");
+    assert_eq!(profile.profession, "pharmacist");
+    assert!(!profile.share_across_regions, "her choice travels with her");
+    assert_eq!(
+        member.regional.unwrap().residence_status,
+        v1::ResidenceStatus::AsylumSeeker as i32
+    );
+
+    // Amsterdam hears she arrived and lets go of her case.
+    let amsterdam_db = connect(&cluster, "amsterdam").await;
+    eventually("Amsterdam hears Yara arrived", || {
+        let (db, id) = (amsterdam_db.clone(), yara.id.clone());
+        async move {
+            departure_of(&db, &id)
+                .await
+                .is_some_and(|departed| departed.arrived_at.is_some())
+        }
+    })
+    .await;
+    assert_eq!(case_notes_of(&amsterdam_db, &yara.id).await, 0);
+
+    // Nobody else holds her profile: not Washington DC, not Amsterdam's replicas,
+    // not the gateway's log or directory.
+    for region in ["washington-dc", "amsterdam"] {
+        let db = connect(&cluster, region).await;
+        let replica = passage_node::store::entity::remote_profile::Entity::find_by_id(id)
+            .one(&db)
+            .await
+            .unwrap();
+        assert!(replica.is_none(), "{region} holds a copy of her profile");
+    }
+    eventually("the gateway's log keeps nothing of her profile", || {
+        let db = gateway_db.clone();
+        async move {
+            change_log::Entity::find()
+                .filter(change_log::Column::MemberId.eq(id))
+                .all(&db)
+                .await
+                .unwrap()
+                .iter()
+                .all(|row| {
+                    v1::ProfileState::decode(row.state.as_slice())
+                        .unwrap()
+                        .profile
+                        .is_none()
+                })
+        }
+    })
+    .await;
+    let entry = directory::Entity::find_by_id(id)
+        .one(&gateway_db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.home_region, "miami");
+    assert_eq!(entry.epoch, 2);
+    assert!(entry.state.is_none(), "the directory keeps her home only");
     cluster.stop().await;
 }

@@ -146,6 +146,8 @@ pub async fn serve_with_metrics(
     let reload_on_hangup = tokio::spawn(rules_reload_on_hangup(context.rules.clone()));
     if let Some(link) = &settings.gateway {
         context.gateway = Some(federation::client::endpoint(link)?.connect_lazy());
+        // The gateway's directory knows the home of every member, sharing or not.
+        federation::publish::announce_unlisted(&context).await?;
     }
     let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
     let sync = settings.gateway.as_ref().map(|link| {

@@ -78,6 +78,7 @@ pub fn merge(a: &ProfileState, b: &ProfileState) -> ProfileState {
             profile: None,
             stamps: Default::default(),
             erased,
+            ..Default::default()
         };
     }
     let empty = SharedProfile::default();
@@ -90,6 +91,7 @@ pub fn merge(a: &ProfileState, b: &ProfileState) -> ProfileState {
         profile: Some(SharedProfile::default()),
         stamps: Default::default(),
         erased: None,
+        ..Default::default()
     };
     let profile = merged.profile.get_or_insert_with(Default::default);
     for field in SHARED_FIELDS {

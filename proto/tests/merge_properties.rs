@@ -74,6 +74,7 @@ impl Writer {
                 .map(|f| ((*f).to_owned(), at.clone()))
                 .collect(),
             erased: None,
+            ..Default::default()
         }
     }
 
@@ -94,6 +95,7 @@ impl Writer {
                     profile: Some(profile),
                     stamps: [(name.to_owned(), at)].into(),
                     erased: None,
+                    ..Default::default()
                 })
             }
             Op::Withdraw { .. } if self.consent => {
@@ -111,6 +113,7 @@ impl Writer {
                 profile: None,
                 stamps: Default::default(),
                 erased: Some(stamp(self.clock.now_at(wall), self.region)),
+                ..Default::default()
             }),
             _ => None,
         }

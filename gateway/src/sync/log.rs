@@ -123,7 +123,9 @@ pub async fn append(
     let mut log_rows = Vec::with_capacity(parsed.len());
     let mut erased = Vec::new();
     let mut tombstoned = Vec::new();
+    let mut delivered_here = Vec::new();
     for (member_id, change) in parsed {
+        let first_seen = !entries.contains_key(&member_id);
         let entry = entries
             .entry(member_id)
             .or_insert_with(|| directory::Model {
@@ -143,6 +145,15 @@ pub async fn append(
             ));
             continue;
         }
+        // The home speaks for the member: what was handed to it privately arrived.
+        delivered_here.push(member_id);
+        if change.listing {
+            // The directory learns the member's home; nothing is logged or kept.
+            if first_seen {
+                touched.insert(member_id, entry.clone());
+            }
+            continue;
+        }
         if let Some((field, refused)) =
             passage_proto::hlc::future_stamp_in(change, wall_millis, max_clock_skew_ms)
         {
@@ -159,6 +170,38 @@ pub async fn append(
                 change.member_id.clone(),
                 format!("profile.home_region: {home:?} is not a region of this federation"),
             ));
+            continue;
+        }
+        let recipient = (!change.deliver_only_to.is_empty()).then_some(&change.deliver_only_to);
+        if let Some(recipient) = recipient {
+            if !regions.contains(recipient.as_str()) || recipient == region {
+                outcome.refused.push((
+                    change.member_id.clone(),
+                    format!(
+                        "deliver_only_to: {recipient:?} is not another region of this federation"
+                    ),
+                ));
+                continue;
+            }
+            // For one region only: the directory keeps nothing of it but the move.
+            if let Some(home) = new_home {
+                entry.home_region = home.to_owned();
+                entry.epoch += 1;
+                entry.updated_at = now;
+                outcome
+                    .moved
+                    .push((member_id, home.to_owned(), entry.epoch));
+                touched.insert(member_id, entry.clone());
+            }
+            log_rows.push(change_log::ActiveModel {
+                member_id: Set(member_id),
+                origin_region: Set(region.to_owned()),
+                state: Set(change.encode_to_vec()),
+                appended_at: Set(now),
+                erasure: Set(false),
+                recipient: Set(Some(recipient.clone())),
+                ..Default::default()
+            });
             continue;
         }
         let mut merged = merge(&decode_state(entry.state.as_deref()), change);
@@ -196,8 +239,18 @@ pub async fn append(
             state: Set(change.encode_to_vec()),
             appended_at: Set(now),
             erasure: Set(change.erased.is_some()),
+            recipient: Set(None),
             ..Default::default()
         });
+    }
+    // What was handed over privately to this region has arrived: the member's
+    // profile is no longer kept in the log for them.
+    for chunk in delivered_here.chunks(1000) {
+        change_log::Entity::delete_many()
+            .filter(change_log::Column::MemberId.is_in(chunk.iter().copied()))
+            .filter(change_log::Column::Recipient.eq(region))
+            .exec(&txn)
+            .await?;
     }
     if !erased.is_empty() {
         // The erased and withdrawn members' earlier entries go; tombstones stay.
@@ -378,6 +431,13 @@ pub async fn compact(
     Ok((through, removed))
 }
 
+/// The log entries a region is given: those for every region, and those for it alone.
+fn for_region(region: &str) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(change_log::Column::Recipient.is_null())
+        .add(change_log::Column::Recipient.eq(region))
+}
+
 /// The next log entries after `after` that did not come from `region`: at most
 /// `max_rows` of them, merged per member (the merge is associative, so a node that
 /// applies the merged state ends where it would have applying each entry), for at
@@ -395,6 +455,7 @@ pub async fn entries_for(
     let rows = change_log::Entity::find()
         .filter(change_log::Column::Sequence.gt(after))
         .filter(change_log::Column::OriginRegion.ne(region))
+        .filter(for_region(region))
         .order_by_asc(change_log::Column::Sequence)
         .limit(max_rows)
         .all(db)
@@ -491,7 +552,8 @@ pub async fn backlog(
     use sea_orm::PaginatorTrait;
     let pending = change_log::Entity::find()
         .filter(change_log::Column::Sequence.gt(cursor))
-        .filter(change_log::Column::OriginRegion.ne(region));
+        .filter(change_log::Column::OriginRegion.ne(region))
+        .filter(for_region(region));
     let count = pending.clone().count(db).await?;
     let oldest = pending
         .order_by_asc(change_log::Column::Sequence)

@@ -128,7 +128,7 @@ impl SyncHub {
         }
         let Some((entry, state)) = log::directory_entry(self.db(), member_id).await? else {
             return Err(Error::NotFound(format!(
-                "member {member_id} has never been shared across regions"
+                "member {member_id} is not known to the federation's directory"
             )));
         };
         if state.erased.is_some() {
@@ -164,8 +164,11 @@ impl SyncHub {
             offer_handoff(self.db(), &self.write_turn, &control, &transfer).await?;
         }
         let transfer = self.await_handover(transfer_id, member_id, &from).await?;
+        // The profile as the directory keeps it, for a member who shares it; one who
+        // does not is handed to the new home privately, on its stream.
         let state = log::directory_entry(self.db(), member_id)
             .await?
+            .filter(|(entry, _)| entry.state.is_some())
             .map(|(_, state)| state);
         Ok(v1::RequestTransferResponse {
             transfer: Some(moves::to_wire(&transfer)),

@@ -12,6 +12,7 @@ mod m20261124_000005_access_tokens_and_audit;
 mod m20261124_000006_handoff_sent;
 mod m20261202_000007_revoked_certificates;
 mod m20261202_000008_move_confirmations;
+mod m20261204_000009_private_deliveries;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for GatewayMigrator {
             Box::new(m20261124_000006_handoff_sent::Migration),
             Box::new(m20261202_000007_revoked_certificates::Migration),
             Box::new(m20261202_000008_move_confirmations::Migration),
+            Box::new(m20261204_000009_private_deliveries::Migration),
         ]
     }
 

@@ -20,6 +20,65 @@ use crate::store::entity::{member, outbox};
 /// once, so that an erasure must follow it.
 pub const PUBLISHED: &str = "~published";
 
+/// Marks, among the stamps, that the gateway's directory knows this region as the
+/// member's home (from a listing notice or a published profile); an erasure must
+/// reach the directory too.
+pub const LISTED: &str = "~listed";
+
+/// Whether a stamp key is one of the node's marks rather than a shared field.
+fn is_mark(key: &str) -> bool {
+    key.starts_with('~')
+}
+
+/// The notice that tells the gateway's directory this region is the member's home,
+/// without anything of their profile (for a member who does not share).
+pub fn listing(member_id: uuid::Uuid) -> ProfileState {
+    ProfileState {
+        member_id: member_id.to_string(),
+        listing: true,
+        ..Default::default()
+    }
+}
+
+/// Whether a state carries nothing but its addressing: no profile, no stamp, no
+/// erasure (a listing notice, or a new home's confirmation of an arrival).
+pub fn is_bare_notice(state: &ProfileState) -> bool {
+    state.profile.is_none() && state.stamps.is_empty() && state.erased.is_none()
+}
+
+/// The new home's confirmation to the old home `from` that the member arrived.
+pub fn arrival_notice(member_id: uuid::Uuid, from: &str) -> ProfileState {
+    ProfileState {
+        member_id: member_id.to_string(),
+        deliver_only_to: from.to_owned(),
+        ..Default::default()
+    }
+}
+
+/// The hand-over of a member who does not share their profile: the whole profile,
+/// naming `to` as home with every field stamped now, for `to` alone.
+pub fn private_hand_over(
+    leaving: &member::Model,
+    clock: &HlcClock,
+    region: &str,
+    to: &str,
+) -> ProfileState {
+    let now = clock.now().as_u64();
+    let stamps: BTreeMap<String, u64> = SHARED_FIELDS
+        .iter()
+        .map(|field| ((*field).to_owned(), now))
+        .collect();
+    ProfileState {
+        deliver_only_to: to.to_owned(),
+        ..state_of(
+            &leaving.id.to_string(),
+            &shared_profile(leaving),
+            &stamps,
+            region,
+        )
+    }
+}
+
 /// Per-field stamps of a member row (field name → HLC).
 /// Stamps that cannot be read (a corrupt row) are logged and read as none, so the
 /// next edit of each field wins over them.
@@ -109,7 +168,7 @@ pub fn restamp(
     // Never below a field's present stamp, even one left by a clock that ran ahead.
     let present = stamps
         .iter()
-        .filter(|(field, _)| field.as_str() != PUBLISHED)
+        .filter(|(field, _)| !is_mark(field))
         .map(|(_, hlc)| *hlc)
         .max()
         .unwrap_or(0);
@@ -143,11 +202,77 @@ pub fn restamp(
             &stamps,
             region,
         ))
+    } else if !stamps.contains_key(LISTED) {
+        // Not shared, and the directory does not know the member yet.
+        Some(listing(after.id))
     } else {
         None
     };
+    stamps.insert(LISTED.to_owned(), 1);
     after.profile_stamps = serde_json::to_string(&stamps).unwrap_or_else(|_| "{}".into());
     published
+}
+
+/// At start-up: lists in the gateway's directory every member of this region it
+/// does not know yet (members made before the directory knew every home), in one
+/// transaction per thousand. Returns how many notices were queued.
+pub async fn announce_unlisted(context: &crate::context::NodeContext) -> Result<usize> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut announced = 0;
+    let mut after: Option<uuid::Uuid> = None;
+    loop {
+        let mut page = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .column(member::Column::ProfileStamps)
+            .order_by_asc(member::Column::Id)
+            .limit(1000);
+        if let Some(after) = after {
+            page = page.filter(member::Column::Id.gt(after));
+        }
+        let rows: Vec<(uuid::Uuid, String)> = page.into_tuple().all(&context.db).await?;
+        let Some((last, _)) = rows.last() else {
+            break;
+        };
+        after = Some(*last);
+        let unlisted: Vec<(uuid::Uuid, BTreeMap<String, u64>)> = rows
+            .into_iter()
+            .map(|(id, stored)| (id, read_stamps(id, &stored)))
+            .filter(|(_, stamps)| !stamps.contains_key(LISTED))
+            .collect();
+        if unlisted.is_empty() {
+            continue;
+        }
+        let (_turn, txn) = context.begin_write().await?;
+        let mut notices = Vec::new();
+        for (id, mut stamps) in unlisted {
+            if !stamps.contains_key(PUBLISHED) {
+                notices.push(listing(id));
+            }
+            stamps.insert(LISTED.to_owned(), 1);
+            member::Entity::update_many()
+                .col_expr(
+                    member::Column::ProfileStamps,
+                    sea_orm::sea_query::Expr::value(
+                        serde_json::to_string(&stamps).unwrap_or_else(|_| "{}".into()),
+                    ),
+                )
+                .filter(member::Column::Id.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+        enqueue_all(&txn, &notices).await?;
+        txn.commit().await?;
+        announced += notices.len();
+    }
+    if announced > 0 {
+        context.outbox_ready.notify_one();
+        tracing::info!(
+            members = announced,
+            "members who do not share listed in the gateway's directory"
+        );
+    }
+    Ok(announced)
 }
 
 fn state_of(
@@ -167,19 +292,21 @@ fn state_of(
             })
             .collect(),
         erased: None,
+        ..Default::default()
     }
 }
 
-/// The erasure tombstone for a deleted member, if their profile ever left the region.
+/// The erasure tombstone for a deleted member, if their profile ever left the region
+/// or the gateway's directory knows them.
 pub fn erasure(row: &member::Model, clock: &HlcClock, region: &str) -> Option<ProfileState> {
-    stamps_of(row)
-        .contains_key(PUBLISHED)
-        .then(|| ProfileState {
-            member_id: row.id.to_string(),
-            profile: None,
-            stamps: Default::default(),
-            erased: Some(stamp(clock.now(), region)),
-        })
+    let stamps = stamps_of(row);
+    (stamps.contains_key(PUBLISHED) || stamps.contains_key(LISTED)).then(|| ProfileState {
+        member_id: row.id.to_string(),
+        profile: None,
+        stamps: Default::default(),
+        erased: Some(stamp(clock.now(), region)),
+        ..Default::default()
+    })
 }
 
 /// Adds a state to the outbox; call inside the transaction of the change.

@@ -46,12 +46,37 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
         .unwrap_or(0)
         .max(batch.snapshot_through);
     let mut incoming: BTreeMap<Uuid, (String, ProfileState)> = BTreeMap::new();
+    // Which regions spoke about each member in this batch: the new home speaking
+    // confirms an arrival to the old home (`moves::confirm_arrivals`).
+    let mut spoken: BTreeMap<Uuid, BTreeSet<String>> = BTreeMap::new();
+    // Members handed over to this region privately (they do not share): never kept
+    // as a replica if the arrival fails.
+    let mut private = BTreeSet::new();
     for entry in entries {
         let Some(state) = &entry.state else { continue };
         let Ok(member_id) = Uuid::try_parse(&state.member_id) else {
             tracing::warn!(member_id = %state.member_id, "log entry with a malformed member id");
             continue;
         };
+        if !state.deliver_only_to.is_empty() {
+            if state.deliver_only_to != region {
+                tracing::error!(
+                    %member_id,
+                    recipient = %state.deliver_only_to,
+                    "a change meant for another region reached this one; ignored"
+                );
+                continue;
+            }
+            private.insert(member_id);
+        }
+        spoken
+            .entry(member_id)
+            .or_default()
+            .insert(entry.origin_region.clone());
+        if super::publish::is_bare_notice(state) {
+            // Addressing only (an arrival confirmed): nothing to merge.
+            continue;
+        }
         if let Some((field, refused)) = passage_proto::hlc::future_stamp_in(
             state,
             passage_proto::hlc::wall_millis(),
@@ -80,11 +105,20 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
     let (_turn, txn) = context.begin_write().await?;
     let ids: Vec<Uuid> = incoming.keys().copied().collect();
     let mut erased = Vec::new();
+    let mut arrived = false;
     for chunk in ids.chunks(1000) {
-        erased.extend(apply_members(&txn, region, &incoming, chunk).await?);
+        let applied = apply_members(&txn, region, &incoming, &private, chunk).await?;
+        erased.extend(applied.erased);
+        arrived |= applied.arrived;
     }
+    let confirmed = super::moves::confirm_arrivals(&txn, &spoken).await?;
     for id in &erased {
-        let records = crate::store::erasure::erase_member_records(&txn, *id).await?;
+        let records = crate::store::erasure::erase_member_records(
+            &txn,
+            *id,
+            crate::store::erasure::Reason::Erasure,
+        )
+        .await?;
         if records.any() {
             tracing::info!(
                 member_id = %id,
@@ -113,7 +147,11 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
             .await?;
     }
     txn.commit().await?;
-    if !erased.is_empty() {
+    if arrived {
+        // Each arrival queued its confirmation to the old home.
+        context.outbox_ready.notify_one();
+    }
+    if !erased.is_empty() || !confirmed.is_empty() {
         crate::store::erasure::scrub(&context.db).await;
     }
     Ok((last > 0).then_some(last))
@@ -162,7 +200,12 @@ pub async fn erase_leftovers(context: &NodeContext) -> Result<usize> {
     }
     let (_turn, txn) = context.begin_write().await?;
     for id in &named {
-        crate::store::erasure::erase_member_records(&txn, *id).await?;
+        crate::store::erasure::erase_member_records(
+            &txn,
+            *id,
+            crate::store::erasure::Reason::Erasure,
+        )
+        .await?;
     }
     txn.commit().await?;
     crate::store::erasure::scrub(&context.db).await;
@@ -173,14 +216,24 @@ pub async fn erase_leftovers(context: &NodeContext) -> Result<usize> {
     Ok(named.len())
 }
 
-/// Merges the incoming states of `ids` into the replicas; returns the members
-/// whose incoming state is an erasure (other regions' members only).
+/// What merging a batch into the replicas did.
+#[derive(Default)]
+struct Applied {
+    /// Members whose incoming state is an erasure (other regions' members only).
+    erased: Vec<Uuid>,
+    /// Whether a member arrived here (and a confirmation was queued).
+    arrived: bool,
+}
+
+/// Merges the incoming states of `ids` into the replicas, and takes on the members
+/// handed over to this region.
 async fn apply_members(
     db: &impl ConnectionTrait,
     region: &str,
     incoming: &BTreeMap<Uuid, (String, ProfileState)>,
+    private: &BTreeSet<Uuid>,
     ids: &[Uuid],
-) -> Result<Vec<Uuid>> {
+) -> Result<Applied> {
     // This region's own members: its own rows are the truth.
     let local: BTreeSet<Uuid> = member::Entity::find()
         .select_only()
@@ -207,7 +260,7 @@ async fn apply_members(
         .collect();
     let now = Utc::now();
     let mut rows = Vec::with_capacity(ids.len());
-    let mut erased = Vec::new();
+    let mut applied = Applied::default();
     for id in ids {
         if local.contains(id) {
             continue;
@@ -216,7 +269,7 @@ async fn apply_members(
             continue;
         };
         if state.erased.is_some() {
-            erased.push(*id);
+            applied.erased.push(*id);
         }
         let merged = match stored.get(id) {
             Some(existing) => merge(existing, state),
@@ -228,11 +281,15 @@ async fn apply_members(
             .map(|p| p.home_region.clone())
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| origin_region.clone());
-        if home_region == region
-            && merged.erased.is_none()
-            && super::moves::arrive(db, region, *id, &merged).await?
-        {
-            continue;
+        if home_region == region && merged.erased.is_none() {
+            if super::moves::arrive(db, region, *id, &merged, origin_region).await? {
+                applied.arrived = true;
+                continue;
+            }
+            if private.contains(id) {
+                // Not taken on, and not shared: nothing of them is kept here.
+                continue;
+            }
         }
         rows.push(remote_profile::ActiveModel {
             member_id: Set(*id),
@@ -242,7 +299,7 @@ async fn apply_members(
         });
     }
     if rows.is_empty() {
-        return Ok(erased);
+        return Ok(applied);
     }
     remote_profile::Entity::insert_many(rows)
         .on_conflict(
@@ -256,7 +313,7 @@ async fn apply_members(
         )
         .exec(db)
         .await?;
-    Ok(erased)
+    Ok(applied)
 }
 
 /// The shared profile of another region's member, if this node holds one the member

@@ -56,6 +56,30 @@ impl MemberApi {
         Ok(())
     }
 
+    /// The member who was just handed over to this region, once they are here: a
+    /// member who shares arrives with the gateway's answer, one who does not with
+    /// the private hand-over on the sync stream, which is waited for (10 s).
+    async fn arrived(&self, id: Uuid) -> Result<member::Model, Error> {
+        let deadline = tokio::time::Instant::now() + ARRIVAL_WAIT;
+        loop {
+            match rows::find::<member::Entity>(&self.context.db, id, "member").await {
+                Ok(member) => return Ok(member),
+                Err(Error::NotFound { .. }) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(Error::NotFound { .. }) => {
+                    return Err(Error::Unavailable(format!(
+                        "member {id} was handed over to {} but has not arrived within {} s; \
+                         they arrive when the gateway delivers their profile",
+                        self.context.region,
+                        ARRIVAL_WAIT.as_secs()
+                    )));
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
     /// A member this region does not hold: where they are instead, when known.
     async fn not_home(&self, error: Error, id: Uuid) -> Error {
         let Error::NotFound { .. } = error else {
@@ -240,7 +264,12 @@ impl MemberService for MemberApi {
             Err(error) => return Err(self.not_home(error, id).await.into()),
         };
         members::delete(&txn, id).await?;
-        let erased = crate::store::erasure::erase_member_records(&txn, id).await?;
+        let erased = crate::store::erasure::erase_member_records(
+            &txn,
+            id,
+            crate::store::erasure::Reason::Erasure,
+        )
+        .await?;
         let erasure = publish::erasure(&row, &self.context.clock, &self.context.region);
         if let Some(state) = &erasure {
             publish::enqueue(&txn, state).await?;
@@ -291,14 +320,26 @@ impl MemberService for MemberApi {
             Err(Error::NotFound { .. }) => {}
             Err(other) => return Err(other.into()),
         }
-        let Some(shared) = replica::shared_member(&self.context.db, id).await? else {
-            return Err(Error::not_found("member", id).into());
-        };
         // The member as they will be here: their shared profile and this region's
-        // record. Checked now, so a bad record fails before anything moves.
-        let arriving = v1::Member {
-            regional: Some(regional.clone()),
-            ..shared
+        // record. Checked now, so a bad record fails before anything moves. A member
+        // who does not share is not known here yet (the gateway's directory knows
+        // their home): only this region's record is checked, and their profile comes
+        // with the hand-over.
+        let shared = replica::shared_member(&self.context.db, id).await?;
+        let arriving = match shared {
+            Some(shared) => v1::Member {
+                regional: Some(regional.clone()),
+                ..shared
+            },
+            None => v1::Member {
+                id: id.to_string(),
+                profile: Some(v1::SharedProfile {
+                    display_name: "profile to come with the hand-over".into(),
+                    ..Default::default()
+                }),
+                regional: Some(regional.clone()),
+                ..Default::default()
+            },
         };
         let now = Utc::now();
         convert::member::to_row(
@@ -353,7 +394,7 @@ impl MemberService for MemberApi {
             };
             replica::apply_batch(&self.context, &batch).await?;
         }
-        let member = rows::find::<member::Entity>(&self.context.db, id, "member").await?;
+        let member = self.arrived(id).await?;
         tracing::info!(member_id = %id, %requested_by, "member moved here");
         Ok(with_subject(
             Response::new(v1::TransferMemberResponse {
@@ -364,6 +405,9 @@ impl MemberService for MemberApi {
         ))
     }
 }
+
+/// How long `TransferMember` waits for a member handed over on the sync stream.
+const ARRIVAL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Most updates in one `BatchUpdateMembers` call.
 const MAX_BATCH_UPDATES: usize = 1_000;

@@ -157,11 +157,28 @@ impl Erased {
     }
 }
 
+/// Why a region erases what it holds about a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The member (or a chapter admin for them) asked: everything goes, and the
+    /// audit log names them no more.
+    Erasure,
+    /// The member moved away and their new home confirmed the arrival: the
+    /// region-local records go; the departure stays (to answer "moved to"), and so
+    /// does the audit log, the region's account of who read what while they lived here.
+    MovedAway,
+}
+
 /// Erases member `id`'s region-local records, inside the caller's transaction:
 /// everything [`COVERED`] says, except the member row (the caller deletes it when
-/// the member is at home here) and the tombstone (the caller writes it).
+/// the member is at home here) and the tombstone (the caller writes it); for a
+/// move, also not the departure nor the audit log ([`Reason::MovedAway`]).
 /// Erasing twice erases nothing more.
-pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result<Erased> {
+pub async fn erase_member_records(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    reason: Reason,
+) -> Result<Erased> {
     let mut erased = Erased::default();
     crate::store::members::member_leaves(db, id).await?;
 
@@ -256,11 +273,13 @@ pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result
         .exec(db)
         .await?
         .rows_affected;
-    other += departure::Entity::delete_many()
-        .filter(departure::Column::MemberId.eq(id))
-        .exec(db)
-        .await?
-        .rows_affected;
+    if reason == Reason::Erasure {
+        other += departure::Entity::delete_many()
+            .filter(departure::Column::MemberId.eq(id))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
     // Their profile as it was, waiting to be sent: the tombstone supersedes it.
     other += outbox::Entity::delete_many()
         .filter(outbox::Column::MemberId.eq(id))
@@ -324,7 +343,9 @@ pub async fn erase_member_records(db: &impl ConnectionTrait, id: Uuid) -> Result
         .await?;
     erased.applications_unlinked = applications.len() as u64;
 
-    erased.audit_entries = passage_migrations::audit::pseudonymise(db, &id.to_string()).await?;
+    if reason == Reason::Erasure {
+        erased.audit_entries = passage_migrations::audit::pseudonymise(db, &id.to_string()).await?;
+    }
     Ok(erased)
 }
 

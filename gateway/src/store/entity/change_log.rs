@@ -13,6 +13,9 @@ pub struct Model {
     pub appended_at: DateTimeUtc,
     /// Whether the entry is an erasure tombstone.
     pub erasure: bool,
+    /// The one region this entry is for (a private hand-over or arrival); none: every
+    /// region but its origin.
+    pub recipient: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

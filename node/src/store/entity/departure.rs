@@ -1,4 +1,5 @@
-//! A member whose home this region was, and the region they moved to.
+//! A member whose home this region was, and the region they moved to: kept whole
+//! until the new home confirms the arrival, then only as "moved to".
 
 use sea_orm::entity::prelude::*;
 
@@ -9,6 +10,11 @@ pub struct Model {
     pub member_id: Uuid,
     pub moved_to: String,
     pub departed_at: DateTimeUtc,
+    /// The member's record as it was here (a `v1::Member`, with the region-local
+    /// record), kept until the new home confirms the arrival.
+    pub kept_record: Option<Vec<u8>>,
+    /// When the new home confirmed the arrival; the region-local records went then.
+    pub arrived_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
