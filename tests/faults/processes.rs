@@ -187,7 +187,7 @@ impl Federation {
         );
         for (slug, name, _) in passage::demo::REGIONS {
             text += &format!(
-                "\n[[regions]]\nslug = \"{slug}\"\nname = \"{name}\"\nendpoint = \"http://{}\"\n",
+                "\n[[regions]]\nslug = \"{slug}\"\nname = \"{name}\"\nendpoint = \"https://{}\"\n",
                 self.node_addresses[slug]
             );
         }
@@ -213,21 +213,20 @@ impl Federation {
                 "\n[auth]\ngateway_key_file = {}\n",
                 quoted(&self.certs.region_caller_key(slug))
             );
-            match self.links[slug] {
-                SyncLink::Tls(address) => {
-                    let own = self.certs.region(slug);
-                    text += &format!(
-                        "\n[gateway]\nendpoint = \"https://{address}\"\n\n[gateway.tls]\n\
-                         ca_file = {}\ncert_file = {}\nkey_file = {}\n",
-                        quoted(&ca.cert),
-                        quoted(&own.cert),
-                        quoted(&own.key)
-                    );
-                }
-                SyncLink::Plaintext(address) => {
-                    text += &format!("\n[gateway]\nendpoint = \"http://{address}\"\n");
-                }
-            }
+            // Every node serves its port over mutual TLS with its region's
+            // certificate; it syncs over TLS too unless it speaks to a plaintext relay.
+            let endpoint = match self.links[slug] {
+                SyncLink::Tls(address) => format!("https://{address}"),
+                SyncLink::Plaintext(address) => format!("http://{address}"),
+            };
+            let own = self.certs.region(slug);
+            text += &format!(
+                "\n[gateway]\nendpoint = \"{endpoint}\"\n\n[gateway.tls]\n\
+                 ca_file = {}\ncert_file = {}\nkey_file = {}\n",
+                quoted(&ca.cert),
+                quoted(&own.cert),
+                quoted(&own.key)
+            );
             std::fs::write(self.config_path(slug), text).unwrap();
         }
 
@@ -241,8 +240,20 @@ impl Federation {
         if server == "gateway" {
             passage::federation::gateway_endpoint(self.gateway_address, Some(&self.certs)).unwrap()
         } else {
-            Endpoint::from_shared(format!("http://{}", self.node_addresses[server])).unwrap()
+            self.node_endpoint(server)
         }
+    }
+
+    /// `region`'s node, called as the gateway calls it (mutual TLS, the gateway's
+    /// certificate).
+    fn node_endpoint(&self, region: &str) -> Endpoint {
+        passage::federation::node_endpoint(
+            &self.node_addresses[region].to_string(),
+            region,
+            Some(&self.certs.ca().cert),
+            Some(&self.certs.gateway()),
+        )
+        .unwrap()
     }
 
     /// Starts `server` (the gateway or a region) on its port and database, and waits
@@ -320,8 +331,8 @@ impl Federation {
     /// A chapter admin's client of `region`'s node, its calls sealed as the
     /// gateway seals them.
     pub(crate) fn member_client(&self, region: &str) -> MemberServiceClient<SealedChannel> {
-        let channel = Endpoint::from_shared(format!("http://{}", self.node_addresses[region]))
-            .unwrap()
+        let channel = self
+            .node_endpoint(region)
             .connect_timeout(ms(1_000))
             .timeout(Duration::from_secs(30))
             .connect_lazy();

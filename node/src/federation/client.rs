@@ -86,7 +86,11 @@ pub fn endpoint(link: &GatewayLink) -> Result<Endpoint> {
         .http2_keep_alive_interval(Duration::from_secs(5))
         .keep_alive_timeout(Duration::from_secs(5))
         .keep_alive_while_idle(true);
-    if let Some(tls) = &link.tls {
+    // The region's certificate goes with an https gateway (a plaintext endpoint is
+    // a relay on this machine; the certificate then only serves the node's port).
+    if let Some(tls) = &link.tls
+        && gateway.starts_with("https://")
+    {
         endpoint = endpoint.tls_config(client_tls(tls)?)?;
     }
     Ok(endpoint)
