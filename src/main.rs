@@ -89,9 +89,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rules {
-            action: RulesAction::Check { file },
+            action: RulesAction::Check { file, today },
         } => {
-            print!("{}", passage::rules_cli::check(&file)?);
+            print!("{}", passage::rules_cli::check(&file, today.as_deref())?);
             Ok(())
         }
         Command::Rules {

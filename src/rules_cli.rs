@@ -1,14 +1,22 @@
-//! `passage rules check|test FILE`: what a chapter admin runs before a node loads an
-//! edited rules file.
+//! `passage rules check|test|explain FILE`: what a chapter admin runs before a node
+//! loads an edited rules file, and every quarter to find the rules due for a check.
 
 use std::path::Path;
 
 use passage_node::rules::{cases, file};
 
-/// Compiles every rule of the file; the summary, or the first mistake with its
-/// file, line and rule id.
-pub fn check(path: &Path) -> anyhow::Result<String> {
+/// Compiles every rule of the file; the summary with the rules past their
+/// `review_by` on `today` (default: the real today), or the first mistake with its
+/// file, line and rule id. A stale rule is a warning, never an error.
+pub fn check(path: &Path, today: Option<&str>) -> anyhow::Result<String> {
+    use anyhow::Context;
+
     let rules = file::load(path)?;
+    let today = match today {
+        Some(day) => chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .with_context(|| format!("--today {day:?}: not a date (YYYY-MM-DD)"))?,
+        None => chrono::Utc::now().date_naive(),
+    };
     let mut out = String::new();
     for rule in &rules.rules {
         out.push_str(&format!(
@@ -24,7 +32,37 @@ pub fn check(path: &Path) -> anyhow::Result<String> {
         rules.rules.len(),
         rules.cases.len()
     ));
+    let stale = rules.stale(today);
+    for rule in &stale {
+        out.push_str(&format!(
+            "STALE {:>5}  {}  review by {}, last checked {}\n",
+            rule.line,
+            rule.id,
+            day(rule.review.review_by),
+            day(rule.review.reviewed_on)
+        ));
+    }
+    let unreviewed = rules
+        .rules
+        .iter()
+        .filter(|rule| rule.review.review_by.is_none())
+        .count();
+    out.push_str(&format!(
+        "{}: {} rules past review_by on {}{} (docs/rules.md: reviewing a rule set)\n",
+        rules.path,
+        stale.len(),
+        today.format("%Y-%m-%d"),
+        if unreviewed == 0 {
+            String::new()
+        } else {
+            format!(", {unreviewed} without a review_by")
+        }
+    ));
     Ok(out)
+}
+
+fn day(date: Option<chrono::NaiveDate>) -> String {
+    date.map_or_else(|| "never".to_owned(), |d| d.format("%Y-%m-%d").to_string())
 }
 
 /// Runs every case of the file: the table, and whether all passed and every rule
@@ -85,7 +123,7 @@ pub fn explain(path: &Path, date: &str, member: &str, opportunity: &str) -> anyh
             "  {:<9} {}\n            {}\n            source: {}\n",
             rule.effect.name(),
             rule.id,
-            rule.effect.explanation(),
+            rule.explanation(),
             rule.source
         ));
     }

@@ -214,6 +214,7 @@ pub async fn serve_with_metrics(
             context.db.clone(),
             settings.region.slug.clone(),
             calls.clone(),
+            context.rules.clone(),
             closing_seen,
         ))
     });

@@ -63,6 +63,8 @@ pub struct Rule {
     pub source: String,
     pub effective_from: NaiveDate,
     pub effective_until: Option<NaiveDate>,
+    /// When the rule was last checked, and when it is due again.
+    pub review: Review,
     /// The `when` expression as written.
     pub when: String,
     pub effect: Effect,
@@ -85,6 +87,31 @@ impl Rule {
     pub fn in_force(&self, date: NaiveDate) -> bool {
         self.effective_from <= date && self.effective_until.is_none_or(|until| date <= until)
     }
+
+    /// What a person reads when the rule fires, with the day it was last checked.
+    pub fn explanation(&self) -> String {
+        let text = self.effect.explanation();
+        match self.review.reviewed_on {
+            Some(on) => format!("{text} (rule checked on {})", on.format("%Y-%m-%d")),
+            None => text,
+        }
+    }
+
+    /// Whether the rule is past its `review_by` on `today` while still in force or
+    /// yet to come (a rule that has ended needs no check). Staleness only warns.
+    pub fn stale(&self, today: NaiveDate) -> bool {
+        self.review.review_by.is_some_and(|by| by < today)
+            && self.effective_until.is_none_or(|until| today <= until)
+    }
+}
+
+/// When a rule was last checked against its source, and when it is due again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Review {
+    /// The day somebody last checked it.
+    pub reviewed_on: Option<NaiveDate>,
+    /// The day it is due for its next check.
+    pub review_by: Option<NaiveDate>,
 }
 
 /// A rules file, compiled and checked.
@@ -152,6 +179,11 @@ impl RuleSet {
             version: String::new(),
             env: Arc::new(Env::stdlib()),
         }
+    }
+
+    /// The rules past their `review_by` on `today` (see [`Rule::stale`]).
+    pub fn stale(&self, today: NaiveDate) -> Vec<&Rule> {
+        self.rules.iter().filter(|rule| rule.stale(today)).collect()
     }
 
     /// The rule at `index` of a decision.
