@@ -310,7 +310,8 @@ fn field_key(opportunity: &OpportunityFacts, field: usize) -> FieldKey {
         3 => FieldKey::Text(opportunity.sector.clone()),
         4 => FieldKey::Flag(opportunity.self_employment),
         5 => FieldKey::Wage(opportunity.hourly_wage.to_bits()),
-        _ => FieldKey::Text(opportunity.organisation_kind.clone()),
+        6 => FieldKey::Text(opportunity.organisation_kind.clone()),
+        _ => FieldKey::Number(opportunity.employer_headcount),
     }
 }
 

@@ -50,15 +50,15 @@ pub(crate) async fn opportunity_facts(
 ) -> Result<(opportunity::Model, OpportunityFacts)> {
     let id = validate::id(field, id)?;
     let row = rows::find::<opportunity::Entity>(&context.db, id, "opportunity").await?;
-    let kind =
+    let (kind, headcount) =
         match rows::find::<organisation::Entity>(&context.db, row.organisation_id, "organisation")
             .await
         {
-            Ok(organisation) => organisation.kind,
-            Err(Error::NotFound { .. }) => "unspecified".to_owned(),
+            Ok(organisation) => (organisation.kind, i64::from(organisation.headcount)),
+            Err(Error::NotFound { .. }) => ("unspecified".to_owned(), 0),
             Err(other) => return Err(other),
         };
-    let facts = OpportunityFacts::from_row(&row, &kind);
+    let facts = OpportunityFacts::from_row(&row, &kind, headcount);
     Ok((row, facts))
 }
 
