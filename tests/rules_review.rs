@@ -35,9 +35,9 @@ fn every_shipped_rule_says_when_it_was_checked_and_when_it_is_due() {
                 rule.id
             );
             assert!(by > on, "{region}: {}", rule.id);
-            // At most a quarter and a bit between checks.
+            // A quarter between checks, or up to the known day a figure changes.
             assert!(
-                (by - on).num_days() <= 190,
+                (by - on).num_days() <= 310,
                 "{region}: {} due {by}",
                 rule.id
             );
@@ -128,13 +128,13 @@ fn a_bad_review_date_is_named_with_file_line_and_key() {
     let typo = ONE_RULE.replace("2026-12-04", "2026-12-4x");
     let refused = file::parse("amsterdam.rules.toml", &typo).err().unwrap();
     assert_eq!(refused.file, "amsterdam.rules.toml");
-    assert_eq!(refused.line, 10);
+    assert_eq!(refused.line, 9);
     assert_eq!(refused.rule.as_deref(), Some("nl-checked"));
     assert!(refused.message.starts_with("reviewed_on:"), "{refused}");
     assert!(
         refused
             .to_string()
-            .starts_with("amsterdam.rules.toml:10: rule nl-checked: reviewed_on"),
+            .starts_with("amsterdam.rules.toml:9: rule nl-checked: reviewed_on"),
         "{refused}"
     );
 
@@ -142,13 +142,13 @@ fn a_bad_review_date_is_named_with_file_line_and_key() {
     let refused = file::parse("amsterdam.rules.toml", &backwards)
         .err()
         .unwrap();
-    assert_eq!(refused.line, 11);
+    assert_eq!(refused.line, 10);
     assert!(refused.message.starts_with("review_by:"), "{refused}");
 
     let not_a_string = ONE_RULE.replace("review_by = \"2027-03-04\"", "review_by = 2027");
     let refused = file::parse("amsterdam.rules.toml", &not_a_string)
         .err()
         .unwrap();
-    assert_eq!(refused.line, 11);
+    assert_eq!(refused.line, 10);
     assert!(refused.message.contains("review_by"), "{refused}");
 }
