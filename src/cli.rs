@@ -310,6 +310,10 @@ pub enum RulesAction {
         /// The opportunity, as inside a case's `opportunity = { … }`.
         #[arg(long)]
         opportunity: String,
+        /// The language of the explanations (nl, es, de, ar, uk, …); English when
+        /// a rule has none in it.
+        #[arg(long, default_value = "en")]
+        language: String,
     },
 }
 

@@ -101,11 +101,17 @@ async fn main() -> anyhow::Result<()> {
                     date,
                     member,
                     opportunity,
+                    language,
                 },
         } => {
+            let question = passage::rules_cli::Question {
+                date: &date,
+                member: &member,
+                opportunity: &opportunity,
+            };
             print!(
                 "{}",
-                passage::rules_cli::explain(&file, &date, &member, &opportunity)?
+                passage::rules_cli::explain_in(&file, &question, &language)?
             );
             Ok(())
         }

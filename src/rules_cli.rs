@@ -77,19 +77,43 @@ pub fn test(path: &Path) -> anyhow::Result<(String, bool)> {
 /// the inside of a case's `member = { … }` and `opportunity = { … }` tables: what
 /// a chapter admin tries before a rule goes live.
 pub fn explain(path: &Path, date: &str, member: &str, opportunity: &str) -> anyhow::Result<String> {
+    let question = Question {
+        date,
+        member,
+        opportunity,
+    };
+    explain_in(path, &question, "en")
+}
+
+/// What `passage rules explain` is asked: the day, and the member and the
+/// opportunity as inside a case's tables.
+pub struct Question<'a> {
+    pub date: &'a str,
+    pub member: &'a str,
+    pub opportunity: &'a str,
+}
+
+/// [`explain`] with the explanations in `language` (a code such as `nl`); a rule
+/// without a text in it gives the English and says so.
+pub fn explain_in(path: &Path, asked: &Question, language: &str) -> anyhow::Result<String> {
     use anyhow::Context;
+    let Question {
+        date,
+        member,
+        opportunity,
+    } = *asked;
     use passage_node::rules::{MemberFacts, OpportunityFacts};
 
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    struct Question {
+    struct Facts {
         member: MemberFacts,
         opportunity: OpportunityFacts,
     }
     let rules = file::load(path)?;
     let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .with_context(|| format!("--date {date:?}: not a date (YYYY-MM-DD)"))?;
-    let question: Question = toml::from_str(&format!(
+    let question: Facts = toml::from_str(&format!(
         "member = {{ {member} }}\nopportunity = {{ {opportunity} }}\n"
     ))
     .context("--member / --opportunity: fields as in a rules file's case (docs/rules.md)")?;
@@ -119,11 +143,27 @@ pub fn explain(path: &Path, date: &str, member: &str, opportunity: &str) -> anyh
     out.push('\n');
     for index in &decision.fired {
         let rule = rules.rule(*index);
+        let text = if language == "en" {
+            rule.explanation()
+        } else {
+            let explained = rule.explanation_in(language);
+            let checked = rule
+                .review
+                .reviewed_on
+                .map(|on| format!(" ({})", on.format("%Y-%m-%d")))
+                .unwrap_or_default();
+            let fallback = if explained.fell_back {
+                format!(" [no {language} text: English]")
+            } else {
+                String::new()
+            };
+            format!("{}{checked}{fallback}", explained.text)
+        };
         out.push_str(&format!(
             "  {:<9} {}\n            {}\n            source: {}\n",
             rule.effect.name(),
             rule.id,
-            rule.explanation(),
+            text,
             rule.source
         ));
     }

@@ -95,7 +95,10 @@ async fn a_bpv_internship_is_decided_from_the_members_school_programme(backend: 
     regional.identity_unclear = true;
     let amina = create(&mut members, "amsterdam", amina).await;
     let stored = amina.regional.as_ref().unwrap();
-    assert!(stored.in_school_programme && stored.identity_unclear, "{stored:?}");
+    assert!(
+        stored.in_school_programme && stored.identity_unclear,
+        "{stored:?}"
+    );
     let internship = offer(
         &mut market,
         "amsterdam",
@@ -122,6 +125,14 @@ async fn a_bpv_internship_is_decided_from_the_members_school_programme(backend: 
     let bpv = decide(&mut rules, "amsterdam", &amina.id, &internship.id).await;
     assert!(bpv.eligible, "{bpv:?}");
     assert_eq!(fired(&bpv), ["nl-asylum-bpv-internship"]);
+    // In Dutch too, and the day the rule was checked.
+    let rule = &bpv.fired[0];
+    assert!(
+        rule.translations["nl"].contains("praktijkovereenkomst"),
+        "{rule:?}"
+    );
+    assert!(rule.translations.contains_key("ar") && rule.translations.contains_key("uk"));
+    assert_eq!(rule.reviewed_on, "2026-12-04");
 
     // She leaves the programme: the same unpaid internship is work, not yet allowed.
     let left = members

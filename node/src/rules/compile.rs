@@ -34,6 +34,14 @@ pub(super) fn compile_rule(
     let (effective_from, effective_until) = effective_dates(raw, &at)?;
     let review = review_dates(raw, &at)?;
     let effect = effect_of(raw, &at)?;
+    let translations = match &raw.translations {
+        Some(translations) => {
+            super::translations::check(translations.get_ref())
+                .map_err(|message| at.at(translations, message))?;
+            translations.get_ref().clone()
+        }
+        None => super::Translations::new(),
+    };
     let when = compile_when(&raw.when, env, &at)?;
     Ok(Rule {
         id,
@@ -44,6 +52,7 @@ pub(super) fn compile_rule(
         review,
         when: raw.when.get_ref().trim().to_owned(),
         effect,
+        translations,
         line,
         when_line: when.line,
         program: when.program,

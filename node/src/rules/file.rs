@@ -73,6 +73,9 @@ pub(super) struct RawRule {
     pub(super) hours: Option<Spanned<i64>>,
     #[serde(default)]
     pub(super) message: Option<String>,
+    /// The reason, condition or message in other languages, by language code.
+    #[serde(default)]
+    pub(super) translations: Option<Spanned<super::Translations>>,
 }
 
 #[derive(Deserialize)]

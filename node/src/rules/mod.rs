@@ -9,6 +9,7 @@ mod compile;
 mod expression;
 pub mod facts;
 pub mod file;
+pub mod translations;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use chrono::NaiveDate;
 pub use active::ActiveRules;
 pub use facts::{MemberFacts, OpportunityFacts, PermitFact};
 pub use file::RulesError;
+pub use translations::{Explained, Translations};
 
 /// What a rule does when it fires.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +70,8 @@ pub struct Rule {
     /// The `when` expression as written.
     pub when: String,
     pub effect: Effect,
+    /// The effect's text in other languages (`[rule.translations]`).
+    pub translations: Translations,
     /// Line of the rule's `id` in its file.
     pub line: usize,
     /// Line where its `when` expression starts.
@@ -95,6 +99,13 @@ impl Rule {
             Some(on) => format!("{text} (rule checked on {})", on.format("%Y-%m-%d")),
             None => text,
         }
+    }
+
+    /// What a person reads in `language` (a code such as `nl`); the English, saying
+    /// so, when the rule lacks it. The day the rule was checked is not part of it:
+    /// the reader's language words it (`review.reviewed_on`).
+    pub fn explanation_in(&self, language: &str) -> Explained {
+        translations::explain(&self.effect.explanation(), &self.translations, language)
     }
 
     /// Whether the rule is past its `review_by` on `today` while still in force or

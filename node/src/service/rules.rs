@@ -95,6 +95,7 @@ pub fn decision_to_wire(rules: &RuleSet, decision: &Decision, date: NaiveDate) -
             source: rule.source.clone(),
             description: rule.description.clone(),
             reviewed_on: day(rule.review.reviewed_on),
+            translations: rule.translations.clone().into_iter().collect(),
         });
     }
     wire
@@ -120,6 +121,7 @@ fn rule_to_wire(rule: &Rule, today: NaiveDate) -> v1::Rule {
         reviewed_on: day(rule.review.reviewed_on),
         review_by: day(rule.review.review_by),
         stale: rule.stale(today),
+        translations: rule.translations.clone().into_iter().collect(),
     }
 }
 
