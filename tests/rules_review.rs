@@ -85,6 +85,15 @@ fn rules_check_lists_the_rules_past_review_by_and_still_succeeds() {
     let rules = file::load(&path).unwrap();
     let stale = rules.stale(day("2027-06-01"));
     assert!(!stale.is_empty());
+    // A node loading the file that day logs each of them and counts them.
+    assert_eq!(
+        passage_node::rules::active::log_stale(&rules, day("2027-06-01")),
+        stale.len()
+    );
+    assert_eq!(
+        passage_node::rules::active::log_stale(&rules, day("2026-12-04")),
+        0
+    );
     assert!(
         later.contains(&format!(
             "{} rules past review_by on 2027-06-01",
