@@ -297,8 +297,14 @@ pub enum CertsAction {
 
 #[derive(Subcommand)]
 pub enum RulesAction {
-    /// Compile every rule's expression and check every field it names.
-    Check { file: PathBuf },
+    /// Compile every rule's expression and check every field it names; list the
+    /// rules past their `review_by` (a warning: the exit code stays 0).
+    Check {
+        file: PathBuf,
+        /// The day to check staleness against (YYYY-MM-DD); today when left out.
+        #[arg(long)]
+        today: Option<String>,
+    },
     /// Run the file's test cases and print a pass/fail table; fails when a case
     /// fails or a rule fires in no case.
     Test { file: PathBuf },
@@ -315,6 +321,10 @@ pub enum RulesAction {
         /// The opportunity, as inside a case's `opportunity = { … }`.
         #[arg(long)]
         opportunity: String,
+        /// The language of the explanations (nl, es, de, ar, uk, …); English when
+        /// a rule has none in it.
+        #[arg(long, default_value = "en")]
+        language: String,
     },
 }
 

@@ -100,9 +100,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rules {
-            action: RulesAction::Check { file },
+            action: RulesAction::Check { file, today },
         } => {
-            print!("{}", passage::rules_cli::check(&file)?);
+            print!("{}", passage::rules_cli::check(&file, today.as_deref())?);
             Ok(())
         }
         Command::Rules {
@@ -112,11 +112,17 @@ async fn main() -> anyhow::Result<()> {
                     date,
                     member,
                     opportunity,
+                    language,
                 },
         } => {
+            let question = passage::rules_cli::Question {
+                date: &date,
+                member: &member,
+                opportunity: &opportunity,
+            };
             print!(
                 "{}",
-                passage::rules_cli::explain(&file, &date, &member, &opportunity)?
+                passage::rules_cli::explain_in(&file, &question, &language)?
             );
             Ok(())
         }

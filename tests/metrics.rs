@@ -149,6 +149,11 @@ async fn a_chapter_admins_calls_show_in_the_gateways_and_the_nodes_metrics(backe
         sample(&amsterdam, "passage_node_sync_cursor{region=\"amsterdam\"}").is_some(),
         "{amsterdam}"
     );
+    // The rules past their review_by (a count, whatever the calendar says).
+    assert!(
+        sample(&amsterdam, "passage_rules_stale{region=\"amsterdam\"}").is_some(),
+        "{amsterdam}"
+    );
     // Miami saw none of it.
     let miami = http_get(&cluster.federation.node_metrics_endpoint("miami").unwrap()).await;
     assert_eq!(

@@ -189,6 +189,13 @@ async fn the_same_asylum_seeker_is_decided_differently_in_amsterdam_and_miami(ba
         .unwrap();
     assert!(twv.source.contains("Wet arbeid vreemdelingen"));
     assert_eq!(twv.effect, v1::RuleEffect::Require as i32);
+    // The member sees the day the rule was last checked.
+    assert!(!twv.reviewed_on.is_empty(), "{twv:?}");
+    assert!(
+        twv.explanation
+            .ends_with(&format!("(rule checked on {})", twv.reviewed_on)),
+        "{twv:?}"
+    );
 
     // Miami: without an EAD he may not work for pay, but his asylum clock is past
     // 150 days, so he may apply for one now.
@@ -426,6 +433,12 @@ async fn a_bad_rules_file_is_refused_on_reload_and_the_old_rules_stay_in_force(b
         .into_inner();
     assert!(before.rules.len() > 10);
     assert_eq!(before.country, "NL");
+    // Every shipped rule says when it was last checked and when it is due again.
+    for rule in &before.rules {
+        assert_eq!(rule.reviewed_on.len(), 10, "{rule:?}");
+        assert_eq!(rule.review_by.len(), 10, "{rule:?}");
+        assert!(rule.review_by >= rule.reviewed_on, "{rule:?}");
+    }
 
     // A chapter admin mistypes a field in one rule.
     let path = cluster.rules_file("amsterdam");

@@ -217,6 +217,7 @@ pub async fn serve_with_metrics(
             context.db.clone(),
             settings.region.slug.clone(),
             calls.clone(),
+            context.rules.clone(),
             closing_seen,
         ))
     });

@@ -1,10 +1,12 @@
 //! Prometheus metrics of a node, served over HTTP at `/metrics` on
 //! `server.metrics_listen`: its gRPC calls ([`passage_server::call_metrics`]) and its
 //! side of the sync — the outbox rows the gateway has not acknowledged yet, the age
-//! of the oldest, and how far the node has applied the gateway's log — read fresh
-//! at every scrape.
+//! of the oldest, and how far the node has applied the gateway's log — and the
+//! labour-market rules past their `review_by` (`passage_rules_stale`), read fresh at
+//! every scrape.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use chrono::Utc;
@@ -13,6 +15,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 use tokio::net::TcpListener;
 
 use crate::federation::replica::GATEWAY;
+use crate::rules::ActiveRules;
 use crate::store::entity::{outbox, sync_cursor};
 
 /// What a scrape reads.
@@ -21,6 +24,7 @@ struct Scraped {
     db: DatabaseConnection,
     region: String,
     calls: CallMetrics,
+    rules: Arc<ActiveRules>,
 }
 
 /// The node's side of the sync, at one moment.
@@ -40,11 +44,17 @@ pub async fn serve(
     db: DatabaseConnection,
     region: String,
     calls: CallMetrics,
+    rules: Arc<ActiveRules>,
     mut closing: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route("/metrics", get(scrape))
-        .with_state(Scraped { db, region, calls });
+        .with_state(Scraped {
+            db,
+            region,
+            calls,
+            rules,
+        });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = closing.wait_for(|closing| *closing).await;
@@ -57,6 +67,8 @@ async fn scrape(State(scraped): State<Scraped>) -> (StatusCode, String) {
         Ok(figures) => {
             let mut out = scraped.calls.render();
             out.push_str(&render(&scraped.region, &figures));
+            let stale = scraped.rules.current().stale(Utc::now().date_naive()).len();
+            out.push_str(&render_rules(&scraped.region, stale));
             (StatusCode::OK, out)
         }
         Err(error) => {
@@ -117,9 +129,30 @@ pub fn render(region: &str, figures: &SyncFigures) -> String {
     out
 }
 
+/// The Prometheus text of the rules past their `review_by`: a gauge a chapter's
+/// alerting can warn on (a stale rule still decides as written).
+pub fn render_rules(region: &str, stale: usize) -> String {
+    let name = "passage_rules_stale";
+    format!(
+        "# HELP {name} Labour-market rules past their review_by date (docs/rules.md).\n\
+         # TYPE {name} gauge\n\
+         {name}{{region=\"{region}\"}} {stale}\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renders_the_stale_rules_as_a_gauge_of_the_region() {
+        assert_eq!(
+            render_rules("amsterdam", 2),
+            "# HELP passage_rules_stale Labour-market rules past their review_by date (docs/rules.md).\n\
+             # TYPE passage_rules_stale gauge\n\
+             passage_rules_stale{region=\"amsterdam\"} 2\n"
+        );
+    }
 
     #[test]
     fn renders_the_sync_figures_as_gauges_of_the_region() {

@@ -757,6 +757,7 @@ fn member() -> impl Strategy<Value = v1::Member> {
             enum_number(),
         ),
         (text(), any::<bool>(), any::<bool>(), number(), number()),
+        (any::<bool>(), any::<bool>()),
     )
         .prop_map(
             |(
@@ -768,6 +769,7 @@ fn member() -> impl Strategy<Value = v1::Member> {
                     asylum_clock_stopped_days,
                     buddy_capacity,
                 ),
+                (in_school_programme, identity_unclear),
             )| {
                 v1::RegionalRecord {
                     role,
@@ -780,6 +782,8 @@ fn member() -> impl Strategy<Value = v1::Member> {
                     in_reception_centre,
                     asylum_clock_stopped_days,
                     buddy_capacity,
+                    in_school_programme,
+                    identity_unclear,
                 }
             },
         );

@@ -403,6 +403,7 @@ async fn fill_market(db: &sea_orm::DatabaseConnection, count: usize) -> anyhow::
             sector: dice.pick(SECTORS).into(),
             location: "Amsterdam".into(),
             website: String::new(),
+            headcount: 0,
             created_at: now,
             updated_at: now,
         })

@@ -320,6 +320,8 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
                 in_reception_centre: false,
                 asylum_clock_stopped_days: 0,
                 buddy_capacity: 0,
+                in_school_programme: false,
+                identity_unclear: false,
                 profile_stamps: "{}".into(),
                 created_at: created,
                 updated_at: created,
@@ -346,6 +348,7 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
             sector: "healthcare".into(),
             location: String::new(),
             website: String::new(),
+            headcount: 0,
             created_at: now,
             updated_at: now,
         }

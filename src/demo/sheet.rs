@@ -244,6 +244,12 @@ pub struct MemberRow {
     pub asylum_clock_stopped_days: i32,
     #[serde(deserialize_with = "number")]
     pub buddy_capacity: i32,
+    /// Follows an education programme of which an internship is part (BPV).
+    #[serde(deserialize_with = "yes_no")]
+    pub in_school_programme: bool,
+    /// The authorities hold the member's identity to be unclear (AufenthG §60b).
+    #[serde(deserialize_with = "yes_no")]
+    pub identity_unclear: bool,
 }
 
 impl SheetRow for MemberRow {
@@ -268,6 +274,8 @@ impl SheetRow for MemberRow {
         "in_reception_centre",
         "asylum_clock_stopped_days",
         "buddy_capacity",
+        "in_school_programme",
+        "identity_unclear",
     ];
 }
 
@@ -298,6 +306,8 @@ impl MemberRow {
                 in_reception_centre: self.in_reception_centre,
                 asylum_clock_stopped_days: self.asylum_clock_stopped_days,
                 buddy_capacity: self.buddy_capacity,
+                in_school_programme: self.in_school_programme,
+                identity_unclear: self.identity_unclear,
             }),
             ..Default::default()
         }
@@ -314,11 +324,21 @@ pub struct OrganisationRow {
     pub sector: String,
     pub location: String,
     pub website: String,
+    /// Employees, all locations; 0 when not known.
+    #[serde(deserialize_with = "number")]
+    pub headcount: i32,
 }
 
 impl SheetRow for OrganisationRow {
-    const COLUMNS: &'static [&'static str] =
-        &["region", "name", "kind", "sector", "location", "website"];
+    const COLUMNS: &'static [&'static str] = &[
+        "region",
+        "name",
+        "kind",
+        "sector",
+        "location",
+        "website",
+        "headcount",
+    ];
 }
 
 impl OrganisationRow {
@@ -329,6 +349,7 @@ impl OrganisationRow {
             sector: self.sector,
             location: self.location,
             website: self.website,
+            headcount: self.headcount,
             ..Default::default()
         }
     }
@@ -613,14 +634,15 @@ mod tests {
     const HEADER: &str = "region,display_name,role,residence_status,nationality,profession,\
         sectors,skills,languages,education_level,experience_years,available_hours_per_week,\
         share_across_regions,asylum_application_date,permits,civic_integration,\
-        safe_country_national,in_reception_centre,asylum_clock_stopped_days,buddy_capacity";
+        safe_country_national,in_reception_centre,asylum_clock_stopped_days,buddy_capacity,\
+        in_school_programme,identity_unclear";
 
     #[test]
     fn a_good_row_reads_into_a_member() {
         let text = format!(
             "{HEADER}\namsterdam,Rania Haddad,newcomer,asylum_seeker,SY,nurse,healthcare,\
              wound care; triage,ar;nl ; en,bachelor,6,24,yes,2025-03-10,\
-             TWV until 2027-05-01,none,no,yes,0,\n"
+             TWV until 2027-05-01,none,no,yes,0,,yes,no\n"
         );
         let rows = read::<MemberRow>("members.csv", &text).unwrap();
         assert_eq!(rows.len(), 1);
@@ -650,6 +672,7 @@ mod tests {
         assert_eq!(regional.civic_integration, CivicIntegration::None as i32);
         assert!(regional.in_reception_centre && !regional.safe_country_national);
         assert_eq!(regional.buddy_capacity, 0);
+        assert!(regional.in_school_programme && !regional.identity_unclear);
     }
 
     #[test]
@@ -657,9 +680,9 @@ mod tests {
         let text = format!(
             "{HEADER}\n\
              amsterdam,A B,local,citizen_or_resident,NL,cook,hospitality,menus,nl,vocational,\
-             3,4,yes,,,exempt,no,no,0,2\n\
+             3,4,yes,,,exempt,no,no,0,2,no,no\n\
              amsterdam,C D,newcomr,asylum_seeker,SY,cook,hospitality,menus,ar,vocational,\
-             3,4,yes,,,none,no,no,0,0\n"
+             3,4,yes,,,none,no,no,0,0,no,no\n"
         );
         let error = read::<MemberRow>("members.csv", &text).unwrap_err();
         assert_eq!(error.file, "members.csv");
@@ -695,18 +718,20 @@ mod tests {
 
     #[test]
     fn columns_may_come_in_any_order_and_extra_ones_are_left() {
-        let text = "notes,website,location,sector,kind,name,region\n\
-                    call back,https://a.example,Amsterdam,care,ngo,A,amsterdam\n";
+        let text = "notes,headcount,website,location,sector,kind,name,region\n\
+                    call back,12,https://a.example,Amsterdam,care,ngo,A,amsterdam\n";
         let rows = read::<OrganisationRow>("organisations.csv", text).unwrap();
         assert_eq!(rows[0].1.kind, OrganisationKind::Ngo);
         assert_eq!(rows[0].1.location, "Amsterdam");
+        assert_eq!(rows[0].1.headcount, 12);
     }
 
     #[test]
     fn bad_cells_say_what_they_should_be() {
-        let text = "region,name,kind,sector,location,website\nx,A,,care,B,C\n";
+        let text = "region,name,kind,sector,location,website,headcount\nx,A,,care,B,C,\n";
         let rows = read::<OrganisationRow>("o.csv", text).unwrap();
         assert_eq!(rows[0].1.kind, OrganisationKind::Unspecified);
+        assert_eq!(rows[0].1.headcount, 0, "an empty headcount is not recorded");
         assert!(parse_date("2026-02-30").is_err());
         assert!(parse_date("1.3.2026").is_err());
         assert_eq!(parse_money("14.7"), Ok(1470));

@@ -13,6 +13,7 @@ mod m20261124_000008_create_groups_and_events;
 mod m20261124_000009_create_coaching_and_cases;
 mod m20261124_000010_create_placements_and_helpdesk;
 mod m20261124_000011_create_audit_entry;
+mod m20261204_000012_add_review_facts;
 mod m20261204_000013_departure_until_arrival;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
@@ -33,6 +34,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261124_000009_create_coaching_and_cases::Migration),
             Box::new(m20261124_000010_create_placements_and_helpdesk::Migration),
             Box::new(m20261124_000011_create_audit_entry::Migration),
+            Box::new(m20261204_000012_add_review_facts::Migration),
             Box::new(m20261204_000013_departure_until_arrival::Migration),
         ]
     }

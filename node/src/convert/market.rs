@@ -27,6 +27,7 @@ pub fn organisation_to_wire(row: &organisation::Model) -> v1::Organisation {
         sector: row.sector.clone(),
         location: row.location.clone(),
         website: row.website.clone(),
+        headcount: row.headcount,
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
     }
@@ -50,13 +51,22 @@ pub fn organisation_to_row(
         sector: validate::slug(&f("sector"), &wire.sector)?,
         location: validate::optional_text(&f("location"), &wire.location, 120)?,
         website: validate::optional_url(&f("website"), &wire.website)?,
+        headcount: validate::in_range(&f("headcount"), wire.headcount, 0..=10_000_000)?,
         created_at: stamp.created_at,
         updated_at: stamp.updated_at,
     })
 }
 
 /// Mask paths an organisation update may name.
-pub const ORGANISATION_UPDATABLE: &[&str] = &["*", "name", "kind", "sector", "location", "website"];
+pub const ORGANISATION_UPDATABLE: &[&str] = &[
+    "*",
+    "name",
+    "kind",
+    "sector",
+    "location",
+    "website",
+    "headcount",
+];
 
 pub fn apply_organisation_mask(
     current: &mut v1::Organisation,
@@ -71,12 +81,14 @@ pub fn apply_organisation_mask(
                 current.sector = incoming.sector.clone();
                 current.location = incoming.location.clone();
                 current.website = incoming.website.clone();
+                current.headcount = incoming.headcount;
             }
             "name" => current.name = incoming.name.clone(),
             "kind" => current.kind = incoming.kind,
             "sector" => current.sector = incoming.sector.clone(),
             "location" => current.location = incoming.location.clone(),
             "website" => current.website = incoming.website.clone(),
+            "headcount" => current.headcount = incoming.headcount,
             other => return Err(unknown_path(other, ORGANISATION_UPDATABLE)),
         }
     }

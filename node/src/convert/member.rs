@@ -40,6 +40,8 @@ pub fn to_wire(row: &member::Model) -> v1::Member {
             in_reception_centre: row.in_reception_centre,
             asylum_clock_stopped_days: row.asylum_clock_stopped_days,
             buddy_capacity: row.buddy_capacity,
+            in_school_programme: row.in_school_programme,
+            identity_unclear: row.identity_unclear,
         }),
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
@@ -159,6 +161,8 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
         in_reception_centre: regional.in_reception_centre,
         asylum_clock_stopped_days,
         buddy_capacity: validate::in_range(&r("buddy_capacity"), regional.buddy_capacity, 0..=10)?,
+        in_school_programme: regional.in_school_programme,
+        identity_unclear: regional.identity_unclear,
         profile_stamps: "{}".to_owned(),
         created_at: identity.created_at,
         updated_at: identity.updated_at,
@@ -223,6 +227,8 @@ pub const UPDATABLE: &[&str] = &[
     "regional.in_reception_centre",
     "regional.asylum_clock_stopped_days",
     "regional.buddy_capacity",
+    "regional.in_school_programme",
+    "regional.identity_unclear",
 ];
 
 /// Copies the masked fields of `incoming` onto `current`; the rest stays as it was.
@@ -285,6 +291,12 @@ pub fn apply_mask(current: &mut v1::Member, incoming: &v1::Member, paths: &[Stri
                 regional.asylum_clock_stopped_days = from_regional.asylum_clock_stopped_days
             }
             "regional.buddy_capacity" => regional.buddy_capacity = from_regional.buddy_capacity,
+            "regional.in_school_programme" => {
+                regional.in_school_programme = from_regional.in_school_programme
+            }
+            "regional.identity_unclear" => {
+                regional.identity_unclear = from_regional.identity_unclear
+            }
             other => return Err(unknown_path(other, UPDATABLE)),
         }
     }

@@ -4,7 +4,7 @@
 //! [`Catalogue::refresh`] after its commit, so the catalogue follows the database.
 //!
 //! What rules read of each opportunity (kind, paid, hours, sector,
-//! self-employment, wage, organisation kind) is kept as small interned ids, so a
+//! self-employment, wage, organisation kind and headcount) is kept as small interned ids, so a
 //! member's rules are decided once per combination of the values each rule reads,
 //! not once per opportunity.
 
@@ -72,6 +72,7 @@ impl FactValues {
             self.intern(4, FactValue::Flag(facts.self_employment)),
             self.intern(5, FactValue::Wage(facts.hourly_wage.to_bits())),
             self.intern(6, FactValue::Text(facts.organisation_kind.clone())),
+            self.intern(7, FactValue::Number(facts.employer_headcount)),
         ]
     }
 
@@ -108,6 +109,7 @@ impl FactValues {
             self_employment: flag(4),
             hourly_wage: wage,
             organisation_kind: text(6),
+            employer_headcount: number(7),
         }
     }
 }
@@ -154,8 +156,8 @@ pub struct Listing {
 }
 
 impl Listing {
-    fn upsert(&mut self, row: &opportunity::Model, organisation_kind: &str) {
-        let facts = OpportunityFacts::from_row(row, organisation_kind);
+    fn upsert(&mut self, row: &opportunity::Model, organisation: &Employer) {
+        let facts = OpportunityFacts::from_row(row, &organisation.kind, organisation.headcount);
         let strings = crate::convert::strings_from_json;
         let listed = Listed {
             id: row.id,
@@ -210,11 +212,7 @@ impl Catalogue {
             .await?;
         let mut listing = Listing::default();
         for row in &rows {
-            let kind = kinds
-                .get(&row.organisation_id)
-                .map(String::as_str)
-                .unwrap_or("unspecified");
-            listing.upsert(row, kind);
+            listing.upsert(row, &Employer::of(&kinds, row.organisation_id));
         }
         Ok(Catalogue {
             listing: RwLock::new(listing),
@@ -231,7 +229,8 @@ impl Catalogue {
         }
     }
 
-    /// Follows a committed change of `organisation`'s kind (see [`Self::follow`]).
+    /// Follows a committed change of `organisation`'s kind or headcount (see
+    /// [`Self::follow`]).
     pub async fn follow_organisation(&self, db: &impl ConnectionTrait, organisation: Uuid) {
         if let Err(error) = self.refresh_organisation(db, organisation).await {
             self.mark_stale(&error);
@@ -276,11 +275,7 @@ impl Catalogue {
         for id in ids {
             match rows.iter().find(|row| row.id == *id) {
                 Some(row) if row.status == "published" => {
-                    let kind = kinds
-                        .get(&row.organisation_id)
-                        .map(String::as_str)
-                        .unwrap_or("unspecified");
-                    listing.upsert(row, kind);
+                    listing.upsert(row, &Employer::of(&kinds, row.organisation_id));
                 }
                 _ => listing.remove(*id),
             }
@@ -288,7 +283,8 @@ impl Catalogue {
         Ok(())
     }
 
-    /// Reads again every published opportunity of `organisation` (its kind changed).
+    /// Reads again every published opportunity of `organisation` (its kind or
+    /// headcount changed).
     async fn refresh_organisation(
         &self,
         db: &impl ConnectionTrait,
@@ -326,7 +322,11 @@ impl Catalogue {
         let mut listing = Listing::default();
         for (row, kind) in rows {
             if row.status == "published" {
-                listing.upsert(row, kind);
+                let employer = Employer {
+                    kind: kind.clone(),
+                    headcount: 0,
+                };
+                listing.upsert(row, &employer);
             }
         }
         Catalogue {
@@ -336,10 +336,27 @@ impl Catalogue {
     }
 }
 
+/// What rules read of the organisation that offers an opportunity.
+#[derive(Debug, Clone)]
+struct Employer {
+    kind: String,
+    headcount: i64,
+}
+
+impl Employer {
+    /// The organisation `id` of `known`; one not found is of kind unspecified.
+    fn of(known: &HashMap<Uuid, Employer>, id: Uuid) -> Employer {
+        known.get(&id).cloned().unwrap_or_else(|| Employer {
+            kind: "unspecified".to_owned(),
+            headcount: 0,
+        })
+    }
+}
+
 async fn organisation_kinds(
     db: &impl ConnectionTrait,
     only: Option<&[Uuid]>,
-) -> Result<HashMap<Uuid, String>> {
+) -> Result<HashMap<Uuid, Employer>> {
     let mut select = organisation::Entity::find();
     if let Some(ids) = only {
         select = select.filter(organisation::Column::Id.is_in(ids.iter().copied()));
@@ -348,6 +365,12 @@ async fn organisation_kinds(
         .all(db)
         .await?
         .into_iter()
-        .map(|o| (o.id, o.kind))
+        .map(|o| {
+            let employer = Employer {
+                kind: o.kind,
+                headcount: i64::from(o.headcount),
+            };
+            (o.id, employer)
+        })
         .collect())
 }

@@ -28,7 +28,7 @@ const MAX_BATCH: usize = 256;
 
 /// What an update may change: everything but the id, the home region and the
 /// creation time.
-const UPDATED_COLUMNS: [member::Column; 21] = [
+const UPDATED_COLUMNS: [member::Column; 23] = [
     member::Column::DisplayName,
     member::Column::Profession,
     member::Column::Sectors,
@@ -48,6 +48,8 @@ const UPDATED_COLUMNS: [member::Column; 21] = [
     member::Column::InReceptionCentre,
     member::Column::AsylumClockStoppedDays,
     member::Column::BuddyCapacity,
+    member::Column::InSchoolProgramme,
+    member::Column::IdentityUnclear,
     member::Column::ProfileStamps,
     member::Column::UpdatedAt,
 ];

@@ -1,11 +1,12 @@
 //! The rules a node decides with now. Reloading (SIGHUP, `RulesService.Reload`)
 //! reads the file again and swaps the new rules in at once, or keeps the old ones
-//! and says why the new file was refused.
+//! and says why the new file was refused. Every load logs the rules past their
+//! `review_by` (a warning: they still decide as written).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{RuleSet, RulesError, cases, file};
 
@@ -26,8 +27,29 @@ pub fn load_checked(path: &Path, region: &str) -> Result<RuleSet, RulesError> {
     let report = cases::run(&rules);
     match report.first_failure() {
         Some(failure) => Err(failure),
-        None => Ok(rules),
+        None => {
+            log_stale(&rules, Utc::now().date_naive());
+            Ok(rules)
+        }
     }
+}
+
+/// Warns of every rule past its `review_by` on `today`; returns how many.
+pub fn log_stale(rules: &RuleSet, today: NaiveDate) -> usize {
+    let stale = rules.stale(today);
+    for rule in &stale {
+        tracing::warn!(
+            file = %rules.path,
+            line = rule.line,
+            rule = %rule.id,
+            review_by = ?rule.review.review_by,
+            "labour-market rule past its review_by date: check it against its source (docs/rules.md)"
+        );
+    }
+    if !stale.is_empty() {
+        tracing::warn!(file = %rules.path, stale = stale.len(), "rules due for a check");
+    }
+    stale.len()
 }
 
 /// The rules in force on a node, and where they come from.

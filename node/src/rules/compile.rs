@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::expression;
 use super::file::{Lines, MAX_WHEN_BRACKETS, MAX_WHEN_CHARS, MAX_WHEN_DEPTH, RawRule};
-use super::{Effect, Rule};
+use super::{Effect, Review, Rule};
 
 /// A mistake in one rule: its line, the rule's id when known, and what is wrong.
 pub(super) type RuleProblem = (usize, Option<String>, String);
@@ -32,7 +32,16 @@ pub(super) fn compile_rule(
         ));
     }
     let (effective_from, effective_until) = effective_dates(raw, &at)?;
+    let review = review_dates(raw, &at)?;
     let effect = effect_of(raw, &at)?;
+    let translations = match &raw.translations {
+        Some(translations) => {
+            super::translations::check(translations.get_ref())
+                .map_err(|message| at.at(translations, message))?;
+            translations.get_ref().clone()
+        }
+        None => super::Translations::new(),
+    };
     let when = compile_when(&raw.when, env, &at)?;
     Ok(Rule {
         id,
@@ -40,8 +49,10 @@ pub(super) fn compile_rule(
         source: raw.source.get_ref().trim().to_owned(),
         effective_from,
         effective_until,
+        review,
         when: raw.when.get_ref().trim().to_owned(),
         effect,
+        translations,
         line,
         when_line: when.line,
         program: when.program,
@@ -112,6 +123,33 @@ fn effective_dates(
         ));
     }
     Ok((effective_from, effective_until))
+}
+
+/// When the rule was last checked against its source and when it is due again;
+/// either may be left out, but `review_by` may not come before `reviewed_on`.
+fn review_dates(raw: &RawRule, at: &Mistakes) -> Result<Review, RuleProblem> {
+    let date = |field: &str, value: &Option<Spanned<String>>| match value {
+        Some(value) => NaiveDate::parse_from_str(value.get_ref(), "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                at.at(
+                    value,
+                    format!("{field}: {:?} is not a date (YYYY-MM-DD)", value.get_ref()),
+                )
+            }),
+        None => Ok(None),
+    };
+    let reviewed_on = date("reviewed_on", &raw.reviewed_on)?;
+    let review_by = date("review_by", &raw.review_by)?;
+    if let (Some(on), Some(by), Some(span)) = (reviewed_on, review_by, &raw.review_by)
+        && by < on
+    {
+        return Err(at.at(span, format!("review_by: {by} is before reviewed_on {on}")));
+    }
+    Ok(Review {
+        reviewed_on,
+        review_by,
+    })
 }
 
 /// What the rule does when it fires, with the text or figure its effect needs.

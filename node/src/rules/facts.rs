@@ -55,6 +55,8 @@ pub const MEMBER_FIELDS: &[&str] = &[
     "nationality",
     "safe_country_national",
     "in_reception_centre",
+    "in_school_programme",
+    "identity_unclear",
     "profession",
     "sectors",
     "skills",
@@ -72,6 +74,7 @@ pub const OPPORTUNITY_FIELDS: &[&str] = &[
     "self_employment",
     "hourly_wage",
     "organisation_kind",
+    "employer_headcount",
 ];
 
 /// A permit or work authorisation held by a member.
@@ -96,6 +99,10 @@ pub struct MemberFacts {
     pub nationality: String,
     pub safe_country_national: bool,
     pub in_reception_centre: bool,
+    /// Follows an education programme of which an internship is part (BPV).
+    pub in_school_programme: bool,
+    /// The authorities hold the member's identity to be unclear (AufenthG §60b).
+    pub identity_unclear: bool,
     pub profession: String,
     pub sectors: Vec<String>,
     pub skills: Vec<String>,
@@ -116,6 +123,8 @@ impl Default for MemberFacts {
             nationality: String::new(),
             safe_country_national: false,
             in_reception_centre: false,
+            in_school_programme: false,
+            identity_unclear: false,
             profession: String::new(),
             sectors: Vec::new(),
             skills: Vec::new(),
@@ -138,6 +147,8 @@ pub struct OpportunityFacts {
     /// Gross, in the rules file's currency; 0.0 when not given.
     pub hourly_wage: f64,
     pub organisation_kind: String,
+    /// Employees of the organisation, all locations; 0 when not recorded.
+    pub employer_headcount: i64,
 }
 
 impl Default for OpportunityFacts {
@@ -150,6 +161,7 @@ impl Default for OpportunityFacts {
             self_employment: false,
             hourly_wage: 0.0,
             organisation_kind: "employer".into(),
+            employer_headcount: 0,
         }
     }
 }
@@ -186,6 +198,8 @@ impl MemberFacts {
             nationality: row.nationality.clone(),
             safe_country_national: row.safe_country_national,
             in_reception_centre: row.in_reception_centre,
+            in_school_programme: row.in_school_programme,
+            identity_unclear: row.identity_unclear,
             profession: row.profession.clone(),
             sectors: strings(&row.sectors),
             skills: strings(&row.skills),
@@ -253,6 +267,8 @@ impl MemberFacts {
             nationality: self.nationality.to_uppercase(),
             safe_country_national: self.safe_country_national,
             in_reception_centre: self.in_reception_centre,
+            in_school_programme: self.in_school_programme,
+            identity_unclear: self.identity_unclear,
             profession: self.profession.to_lowercase(),
             sectors: lower(&self.sectors),
             skills: lower(&self.skills),
@@ -269,8 +285,13 @@ impl MemberFacts {
 pub const NO_EXPIRY_DAYS: i64 = 100_000;
 
 impl OpportunityFacts {
-    /// The facts of a stored opportunity offered by an organisation of `organisation_kind`.
-    pub fn from_row(row: &opportunity::Model, organisation_kind: &str) -> Self {
+    /// The facts of a stored opportunity offered by an organisation of
+    /// `organisation_kind` with `employer_headcount` employees (0: not recorded).
+    pub fn from_row(
+        row: &opportunity::Model,
+        organisation_kind: &str,
+        employer_headcount: i64,
+    ) -> Self {
         OpportunityFacts {
             kind: row.kind.clone(),
             paid: row.paid,
@@ -279,6 +300,7 @@ impl OpportunityFacts {
             self_employment: row.self_employment,
             hourly_wage: row.hourly_wage_cents as f64 / 100.0,
             organisation_kind: organisation_kind.to_owned(),
+            employer_headcount,
         }
     }
 
@@ -302,6 +324,7 @@ impl OpportunityFacts {
             self_employment: self.self_employment,
             hourly_wage: self.hourly_wage,
             organisation_kind: &self.organisation_kind,
+            employer_headcount: self.employer_headcount,
         };
         cel::to_value(view).unwrap_or(cel::Value::Null)
     }
@@ -332,6 +355,8 @@ struct MemberView<'a> {
     nationality: String,
     safe_country_national: bool,
     in_reception_centre: bool,
+    in_school_programme: bool,
+    identity_unclear: bool,
     profession: String,
     sectors: Vec<String>,
     skills: Vec<String>,
@@ -356,6 +381,7 @@ struct OpportunityView<'a> {
     self_employment: bool,
     hourly_wage: f64,
     organisation_kind: &'a str,
+    employer_headcount: i64,
 }
 
 #[cfg(test)]

@@ -56,6 +56,13 @@ pub(super) struct RawRule {
     pub(super) effective_from: Spanned<String>,
     #[serde(default)]
     pub(super) effective_until: Option<Spanned<String>>,
+    /// The day somebody last checked the rule against its source.
+    #[serde(default)]
+    pub(super) reviewed_on: Option<Spanned<String>>,
+    /// The day the rule is due for its next check (a figure that changes on a
+    /// known day is due that day).
+    #[serde(default)]
+    pub(super) review_by: Option<Spanned<String>>,
     pub(super) when: Spanned<String>,
     pub(super) effect: Spanned<String>,
     #[serde(default)]
@@ -66,6 +73,9 @@ pub(super) struct RawRule {
     pub(super) hours: Option<Spanned<i64>>,
     #[serde(default)]
     pub(super) message: Option<String>,
+    /// The reason, condition or message in other languages, by language code.
+    #[serde(default)]
+    pub(super) translations: Option<Spanned<super::Translations>>,
 }
 
 #[derive(Deserialize)]

@@ -117,7 +117,8 @@ impl MarketService for MarketApi {
         .await?;
         txn.commit().await.map_err(Error::from)?;
         drop(turn);
-        // The organisation's kind is part of what rules read of its opportunities.
+        // The organisation's kind and headcount are part of what rules read of its
+        // opportunities.
         self.context
             .catalogue
             .follow_organisation(&self.context.db, saved.id)

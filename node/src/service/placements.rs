@@ -69,15 +69,19 @@ impl PlacementApi {
         date: NaiveDate,
         when: &str,
     ) -> Result<v1::Decision> {
-        let organisation_kind = organisation::Entity::find_by_id(opportunity.organisation_id)
-            .one(db)
-            .await?
-            .map_or_else(|| "unspecified".to_owned(), |o| o.kind);
+        let (organisation_kind, headcount) =
+            organisation::Entity::find_by_id(opportunity.organisation_id)
+                .one(db)
+                .await?
+                .map_or_else(
+                    || ("unspecified".to_owned(), 0),
+                    |o| (o.kind, i64::from(o.headcount)),
+                );
         let rules = self.context.rules.current();
         let decision = rules
             .evaluate(
                 &MemberFacts::from_row(member),
-                &OpportunityFacts::from_row(opportunity, &organisation_kind),
+                &OpportunityFacts::from_row(opportunity, &organisation_kind, headcount),
                 date,
             )
             .map_err(|e| Error::FailedPrecondition(e.to_string()))?;

@@ -50,15 +50,15 @@ pub(crate) async fn opportunity_facts(
 ) -> Result<(opportunity::Model, OpportunityFacts)> {
     let id = validate::id(field, id)?;
     let row = rows::find::<opportunity::Entity>(&context.db, id, "opportunity").await?;
-    let kind =
+    let (kind, headcount) =
         match rows::find::<organisation::Entity>(&context.db, row.organisation_id, "organisation")
             .await
         {
-            Ok(organisation) => organisation.kind,
-            Err(Error::NotFound { .. }) => "unspecified".to_owned(),
+            Ok(organisation) => (organisation.kind, i64::from(organisation.headcount)),
+            Err(Error::NotFound { .. }) => ("unspecified".to_owned(), 0),
             Err(other) => return Err(other),
         };
-    let facts = OpportunityFacts::from_row(&row, &kind);
+    let facts = OpportunityFacts::from_row(&row, &kind, headcount);
     Ok((row, facts))
 }
 
@@ -91,28 +91,37 @@ pub fn decision_to_wire(rules: &RuleSet, decision: &Decision, date: NaiveDate) -
         wire.fired.push(v1::FiredRule {
             rule_id: rule.id.clone(),
             effect: effect_to_wire(&rule.effect) as i32,
-            explanation: rule.effect.explanation(),
+            explanation: rule.explanation(),
             source: rule.source.clone(),
             description: rule.description.clone(),
+            reviewed_on: day(rule.review.reviewed_on),
+            translations: rule.translations.clone().into_iter().collect(),
         });
     }
     wire
 }
 
-fn rule_to_wire(rule: &Rule) -> v1::Rule {
+/// A day as the API writes it; empty when there is none.
+fn day(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn rule_to_wire(rule: &Rule, today: NaiveDate) -> v1::Rule {
     v1::Rule {
         id: rule.id.clone(),
         description: rule.description.clone(),
         source: rule.source.clone(),
         effective_from: rule.effective_from.format("%Y-%m-%d").to_string(),
-        effective_until: rule
-            .effective_until
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default(),
+        effective_until: day(rule.effective_until),
         when: rule.when.clone(),
         effect: effect_to_wire(&rule.effect) as i32,
         explanation: rule.effect.explanation(),
         line: i32::try_from(rule.line).unwrap_or(i32::MAX),
+        reviewed_on: day(rule.review.reviewed_on),
+        review_by: day(rule.review.review_by),
+        stale: rule.stale(today),
+        translations: rule.translations.clone().into_iter().collect(),
     }
 }
 
@@ -144,12 +153,13 @@ impl RulesService for RulesApi {
         let request = request.into_inner();
         let in_force_on = validate::optional_date("in_force_on", &request.in_force_on)?;
         let rules = self.context.rules.current();
+        let today = Utc::now().date_naive();
         Ok(Response::new(v1::ListRulesResponse {
             rules: rules
                 .rules
                 .iter()
                 .filter(|rule| in_force_on.is_none_or(|date| rule.in_force(date)))
-                .map(rule_to_wire)
+                .map(|rule| rule_to_wire(rule, today))
                 .collect(),
             file: rules.path.clone(),
             version: rules.version.clone(),

@@ -34,6 +34,10 @@ pub struct Model {
     pub asylum_clock_stopped_days: i32,
     /// How many newcomers a local can buddy at once; 0 = not a buddy.
     pub buddy_capacity: i32,
+    /// Follows an education programme of which an internship is part (BPV).
+    pub in_school_programme: bool,
+    /// The authorities hold the member's identity to be unclear (AufenthG §60b).
+    pub identity_unclear: bool,
     /// JSON map of shared field → HLC of its last write (see `federation::publish`).
     pub profile_stamps: String,
     pub created_at: DateTimeUtc,

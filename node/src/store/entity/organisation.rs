@@ -12,6 +12,9 @@ pub struct Model {
     pub sector: String,
     pub location: String,
     pub website: String,
+    /// Employees, all locations together (E-Verify duties depend on it); 0 when
+    /// not recorded.
+    pub headcount: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
