@@ -53,6 +53,15 @@ pub enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Serve the web app: Passage in the browser, a client of the gateway.
+    Web {
+        /// The web app's settings, such as deploy/web.toml.
+        #[arg(long)]
+        config: PathBuf,
+        /// Overrides `server.listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
     /// Read the federation's state off the gateway.
     Admin {
         /// The gateway's endpoint.

@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
         | Command::Bench { .. }
         | Command::Rules { .. }
         | Command::Health { .. } => "warn",
-        _ => "warn,passage=info,passage_node=info,passage_gateway=info",
+        _ => "warn,passage=info,passage_node=info,passage_gateway=info,passage_web=info",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -73,6 +73,18 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {}", settings.server.listen))?;
             passage_gateway::run(settings, listener, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Web { config, listen } => {
+            let settings: passage_web::WebSettings =
+                load_settings(&config, listen, None, passage_web::WebSettings::validate)?;
+            let listener = tokio::net::TcpListener::bind(settings.server.listen)
+                .await
+                .with_context(|| format!("binding {}", settings.server.listen))?;
+            println!("web  http://{}/", listener.local_addr()?);
+            passage_web::run(settings, listener, shutdown_signal())
+                .await
+                .map_err(anyhow::Error::msg)?;
             Ok(())
         }
         Command::Migrate { target } => migrate(target).await,
