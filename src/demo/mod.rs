@@ -86,6 +86,7 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
         keys: certs.clone(),
         tls: Some(certs),
         demo_credentials: true,
+        accounts: Default::default(),
     })
     .await?;
     let channel = federation
