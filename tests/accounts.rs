@@ -3,7 +3,9 @@
 //! and is signed in; the session is checked on every call as a token is and opens
 //! her own record only; wrong passphrases lock the account until a chapter admin
 //! unlocks it; signing out and a new invitation end sessions; her session follows
-//! her move and ends with her erasure; the database keeps no session's secret.
+//! her move and ends with her erasure; the database keeps no session's secret; a
+//! browser's address is locked after many wrong passphrases, and only the web app
+//! can name that address.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -474,7 +476,97 @@ async fn her_session_follows_her_move_and_ends_with_her_erasure(backend: Backend
     cluster.stop().await;
 }
 
+/// A channel to the gateway showing the web app's certificate (`web.passage`).
+async fn as_the_web_app(cluster: &Cluster) -> Channel {
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+    let certs = cluster.certs();
+    let web = certs.web();
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(
+            std::fs::read(certs.ca().cert).unwrap(),
+        ))
+        .domain_name(passage_proto::GATEWAY_TLS_NAME)
+        .identity(Identity::from_pem(
+            std::fs::read(web.cert).unwrap(),
+            std::fs::read(web.key).unwrap(),
+        ));
+    Endpoint::from_shared(cluster.federation.gateway_endpoint())
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
+async fn sign_in_from(
+    channel: &Channel,
+    address: &str,
+    login: &str,
+    passphrase: &str,
+) -> Result<v1::SignInResponse, tonic::Status> {
+    let mut request = tonic::Request::new(v1::SignInRequest {
+        login: login.into(),
+        passphrase: passphrase.into(),
+    });
+    request.metadata_mut().insert(
+        passage_proto::CLIENT_ADDRESS_METADATA_KEY,
+        address.parse().unwrap(),
+    );
+    accounts(channel)
+        .sign_in(request)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Wrong passphrases from one browser lock that browser's address, whatever the
+/// logins; the gateway takes the address the web app passes only from the web
+/// app's certificate, so no other client can pin its failures on someone else.
+async fn a_browsers_address_is_locked_and_only_the_web_app_names_it(backend: Backend) {
+    let cluster = Cluster::start_secured(backend).await;
+    let channel = cluster.gateway().await;
+    let (_, _) = amira_signed_up(&cluster, &channel).await;
+    let web = as_the_web_app(&cluster).await;
+    let max = passage_gateway::settings::AccountSettings::default().max_failures_per_address;
+    let attacker = "203.0.113.7";
+    for attempt in 1..max {
+        refused(
+            sign_in_from(
+                &web,
+                attacker,
+                &format!("guess{attempt}"),
+                "not anyones passphrase",
+            )
+            .await,
+            Code::Unauthenticated,
+            "not right",
+        );
+    }
+    refused(
+        sign_in_from(&web, attacker, "guess", "not anyones passphrase").await,
+        Code::ResourceExhausted,
+        "this address",
+    );
+    // Even Amira's own passphrase is refused from that address...
+    refused(
+        sign_in_from(&web, attacker, "amira", PASSPHRASE).await,
+        Code::ResourceExhausted,
+        "this address",
+    );
+    // ...but not from another browser behind the web app,
+    sign_in_from(&web, "198.51.100.20", "amira", PASSPHRASE)
+        .await
+        .unwrap();
+    // and a client without the web app's certificate cannot name an address: its
+    // own (127.0.0.1) counts, which is not locked.
+    sign_in_from(&channel, attacker, "amira", PASSPHRASE)
+        .await
+        .unwrap();
+    cluster.stop().await;
+}
+
 on_both_backends!(
+    a_browsers_address_is_locked_and_only_the_web_app_names_it,
     an_invited_member_signs_up_and_sees_only_her_own_record,
     wrong_passphrases_lock_the_account_until_a_chapter_admin_unlocks_it,
     signing_out_and_a_new_invitation_end_sessions,
