@@ -572,3 +572,101 @@ on_both_backends!(
     signing_out_and_a_new_invitation_end_sessions,
     her_session_follows_her_move_and_ends_with_her_erasure,
 );
+
+/// `passage admin account invite|unlock` on the gateway's host, against its
+/// database: the invitation code is printed once, the invited person accepts it,
+/// and a lock is lifted by login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_host_invites_and_unlocks_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("gateway.db").display()
+    );
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{database}\"\n\
+             [[regions]]\nslug = \"amsterdam\"\nname = \"Amsterdam\"\nendpoint = \"http://127.0.0.1:1\"\n\
+             [auth]\ncaller_key_file = \"caller.key\"\n[accounts]\nlock_seconds = 60\n"
+        ),
+    )
+    .unwrap();
+    let passage = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_passage"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let config = config.to_str().unwrap();
+    let (ok, printed, errors) = passage(&[
+        "admin",
+        "account",
+        "invite",
+        "--config",
+        config,
+        "--login",
+        "fatima",
+        "--kind",
+        "chapter_admin",
+        "--region",
+        "amsterdam",
+    ]);
+    assert!(ok, "{errors}");
+    let code = printed.lines().last().unwrap();
+    assert!(code.starts_with("psi_"), "{printed}");
+
+    // A chapter admin account names its region.
+    let (ok, _, errors) = passage(&[
+        "admin",
+        "account",
+        "invite",
+        "--config",
+        config,
+        "--login",
+        "nadia",
+        "--kind",
+        "chapter_admin",
+    ]);
+    assert!(!ok && errors.contains("region"), "{errors}");
+
+    let db = passage_migrations::connect::<passage_migrations::GatewayMigrator>(&database, 1)
+        .await
+        .unwrap();
+    let store = passage_gateway::accounts::AccountStore::new(
+        db,
+        passage_gateway::settings::AccountSettings {
+            failure_delay_ms: 0,
+            ..Default::default()
+        },
+        vec!["amsterdam".into()],
+    );
+    let (_, account) = store.accept(code, PASSPHRASE).await.unwrap();
+    assert_eq!(account.region.as_deref(), Some("amsterdam"));
+    for _ in 0..5 {
+        let _ = store
+            .sign_in("fatima", "not her passphrase at all", "192.0.2.1")
+            .await;
+    }
+    let locked = store
+        .sign_in("fatima", PASSPHRASE, "192.0.2.2")
+        .await
+        .unwrap_err();
+    assert!(locked.to_string().contains("locked"), "{locked}");
+
+    let (ok, printed, errors) = passage(&[
+        "admin", "account", "unlock", "--config", config, "--login", "fatima",
+    ]);
+    assert!(ok, "{errors}");
+    assert!(printed.contains("unlocked"), "{printed}");
+    store
+        .sign_in("fatima", PASSPHRASE, "192.0.2.2")
+        .await
+        .unwrap();
+}
