@@ -11,6 +11,12 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+/// Chooses ring as rustls' crypto provider for the whole test process (the
+/// WebDriver client brings a second one, and rustls will not guess); call first.
+pub fn choose_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A headless Chromium over WebDriver, and the chromedriver serving it.
 pub struct Browser {
     pub client: Client,
@@ -75,13 +81,14 @@ impl Browser {
 
     /// The text of the first element matching `css`.
     pub async fn text(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
-            .text()
-            .await
-            .unwrap()
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap(),
+            Err(error) => {
+                let url = self.client.current_url().await.map(|u| u.to_string());
+                let source = self.client.source().await.unwrap_or_default();
+                panic!("no {css} on the page {url:?}: {error}\n{source}")
+            }
+        }
     }
 
     /// Whether an element matches `css`.
@@ -100,6 +107,17 @@ impl Browser {
         field.send_keys(value).await.unwrap();
     }
 
+    /// Types `value` into the first field matching `css`.
+    pub async fn fill_css(&self, css: &str, value: &str) {
+        let field = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no field {css}: {e}"));
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
     /// Clicks the element matching `css`.
     pub async fn click(&self, css: &str) {
         self.client
@@ -109,6 +127,32 @@ impl Browser {
             .click()
             .await
             .unwrap();
+    }
+
+    /// Clicks the element matching `css` (a link or a form's button) and waits
+    /// until the next page has loaded.
+    pub async fn press(&self, css: &str) {
+        self.run("window.__passage_before = true; return null;")
+            .await;
+        self.click(css).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.__passage_before === undefined && document.readyState === 'complete';",
+                    Vec::new(),
+                )
+                .await;
+            if matches!(loaded, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "pressing {css} led to no new page"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     /// The page's path.
@@ -154,7 +198,11 @@ impl Browser {
             .run("return document.documentElement.scrollWidth <= window.innerWidth;")
             .await;
         self.client.set_window_size(1280, 900).await.unwrap();
-        assert_eq!(fits, serde_json::Value::Bool(true), "{what}: scrolls sideways at 360 px");
+        assert_eq!(
+            fits,
+            serde_json::Value::Bool(true),
+            "{what}: scrolls sideways at 360 px"
+        );
     }
 
     /// Saves a screenshot of the page to `docs/screenshots/<name>.png` when
@@ -185,7 +233,11 @@ fn axe_file() -> PathBuf {
 }
 
 /// The web app, started in front of `gateway` (over TLS, trusting `ca`); its address.
-pub async fn start_web(gateway: String, ca: PathBuf, web_identity: Option<(PathBuf, PathBuf)>) -> SocketAddr {
+pub async fn start_web(
+    gateway: String,
+    ca: PathBuf,
+    web_identity: Option<(PathBuf, PathBuf)>,
+) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (cert_file, key_file) = match web_identity {

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use passage_proto::v1::{
-    account_service_client::AccountServiceClient, member_service_client::MemberServiceClient,
+    account_service_client::AccountServiceClient, match_service_client::MatchServiceClient,
+    member_service_client::MemberServiceClient, placement_service_client::PlacementServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -69,6 +70,14 @@ impl Gateway {
 
     pub fn members(&self) -> MemberServiceClient<Channel> {
         MemberServiceClient::new(self.channel.clone())
+    }
+
+    pub fn matches(&self) -> MatchServiceClient<Channel> {
+        MatchServiceClient::new(self.channel.clone())
+    }
+
+    pub fn placements(&self) -> PlacementServiceClient<Channel> {
+        PlacementServiceClient::new(self.channel.clone())
     }
 }
 

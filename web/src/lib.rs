@@ -34,8 +34,14 @@ const STYLESHEET: &str = include_str!("../static/passage.css");
 async fn stylesheet() -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
         ],
         STYLESHEET,
     )
@@ -57,13 +63,26 @@ async fn not_found(visit: visit::Visit) -> Response {
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/", get(pages::home::show))
-        .route("/sign-in", get(pages::sign_in::show).post(pages::sign_in::submit))
+        .route(
+            "/sign-in",
+            get(pages::sign_in::show).post(pages::sign_in::submit),
+        )
         .route(
             "/invitation/{code}",
             get(pages::sign_in::invitation).post(pages::sign_in::accept),
         )
         .route("/sign-out", post(pages::sign_in::sign_out))
-        .route("/profile", get(pages::profile::show).post(pages::profile::save))
+        .route(
+            "/profile",
+            get(pages::profile::show).post(pages::profile::save),
+        )
+        .route("/matches", get(pages::matches::show))
+        .route("/matches/{opportunity}/apply", post(pages::matches::apply))
+        .route("/applications", get(pages::applications::show))
+        .route(
+            "/applications/{id}/withdraw",
+            post(pages::applications::withdraw),
+        )
         .route("/language/{code}", get(pages::language::choose))
         .route("/static/passage.css", get(stylesheet))
         .fallback(not_found)

@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Texts that are the same in every language: names, and codes as they are typed.
-const THE_SAME_EVERYWHERE: [&str; 1] = ["profile-languages-hint"];
+const THE_SAME_EVERYWHERE: [&str; 2] = ["profile-languages-hint", "kind-project"];
 
 fn messages(lang: &str) -> BTreeMap<String, String> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("locales")
+        .join(lang);
     let mut messages = BTreeMap::new();
     for entry in std::fs::read_dir(&folder).unwrap() {
         let path = entry.unwrap().path();
@@ -21,9 +23,9 @@ fn messages(lang: &str) -> BTreeMap<String, String> {
                 if line.starts_with('#') || line.starts_with(' ') || line.trim().is_empty() {
                     continue;
                 }
-                let (key, value) = line.split_once(" = ").unwrap_or_else(|| {
-                    panic!("{}: not `key = text`: {line}", path.display())
-                });
+                let (key, value) = line
+                    .split_once(" = ")
+                    .unwrap_or_else(|| panic!("{}: not `key = text`: {line}", path.display()));
                 assert!(
                     messages.insert(key.to_owned(), value.to_owned()).is_none(),
                     "{}: {key} twice",
@@ -44,7 +46,10 @@ fn every_language_has_every_text_and_translates_it() {
         let missing: Vec<&String> = english.keys().filter(|k| !other.contains_key(*k)).collect();
         let extra: Vec<&String> = other.keys().filter(|k| !english.contains_key(*k)).collect();
         assert!(missing.is_empty(), "{lang} lacks {missing:?}");
-        assert!(extra.is_empty(), "{lang} has texts English lacks: {extra:?}");
+        assert!(
+            extra.is_empty(),
+            "{lang} has texts English lacks: {extra:?}"
+        );
         let untranslated: Vec<&String> = english
             .iter()
             .filter(|(key, value)| {
@@ -52,7 +57,10 @@ fn every_language_has_every_text_and_translates_it() {
             })
             .map(|(key, _)| key)
             .collect();
-        assert!(untranslated.is_empty(), "{lang} left in English: {untranslated:?}");
+        assert!(
+            untranslated.is_empty(),
+            "{lang} left in English: {untranslated:?}"
+        );
     }
 }
 

@@ -2,8 +2,10 @@
 //! language, the form token, the language switcher, the signed-in navigation), the
 //! errors of a refused form, and the one place gRPC answers become pages.
 
+pub mod applications;
 pub mod home;
 pub mod language;
+pub mod matches;
 pub mod profile;
 pub mod sign_in;
 
@@ -74,7 +76,11 @@ pub fn encode_component(value: &str) -> String {
 
 /// The signed-in person: their account and the texts in their language; or the
 /// answer to give instead (to the sign-in page when there is no live session).
-pub async fn signed_in(app: &App, visit: &Visit, here: &str) -> Result<(v1::Account, Text), Response> {
+pub async fn signed_in(
+    app: &App,
+    visit: &Visit,
+    here: &str,
+) -> Result<(v1::Account, Text), Response> {
     let back = format!("/sign-in?back={}", encode_component(here));
     if visit.session.is_none() {
         return Err(visit.redirect(&back));
@@ -126,6 +132,15 @@ pub fn refusal(visit: &Visit, text: Text, here: &str, status: &tonic::Status) ->
             "problem-unavailable",
             "problem-unavailable-explained",
         ),
+        tonic::Code::FailedPrecondition | tonic::Code::AlreadyExists => {
+            // Not possible now, for a reason the region gives (its own words).
+            let page = ProblemPage {
+                frame: Frame::new(visit, text, here, visit.session.is_some()),
+                title: text.t("problem-not-now"),
+                explanation: status.message().to_owned(),
+            };
+            return render(visit, StatusCode::CONFLICT, &page);
+        }
         _ => {
             tracing::error!(%status, here, "a page could not be made");
             (

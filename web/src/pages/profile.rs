@@ -53,7 +53,12 @@ impl ProfileForm {
             languages: profile.languages.join(", "),
             experience_years: profile.experience_years.to_string(),
             available_hours_per_week: profile.available_hours_per_week.to_string(),
-            share: if profile.share_across_regions { "yes" } else { "no" }.into(),
+            share: if profile.share_across_regions {
+                "yes"
+            } else {
+                "no"
+            }
+            .into(),
             account_language: account_language.to_owned(),
         }
     }
@@ -100,7 +105,11 @@ pub struct Shown {
 }
 
 /// The member the account is, as their home region holds them.
-async fn member_of(app: &App, visit: &Visit, account: &v1::Account) -> Result<v1::Member, tonic::Status> {
+async fn member_of(
+    app: &App,
+    visit: &Visit,
+    account: &v1::Account,
+) -> Result<v1::Member, tonic::Status> {
     app.gateway
         .members()
         .get_member(call(
@@ -124,7 +133,10 @@ fn record_of(text: Text, member: &v1::Member) -> Vec<RecordLine> {
     let mut lines = vec![
         RecordLine {
             label: text.t("record-role"),
-            value: text.t(&format!("role-{}", enum_key(role.as_str_name(), "MEMBER_ROLE_"))),
+            value: text.t(&format!(
+                "role-{}",
+                enum_key(role.as_str_name(), "MEMBER_ROLE_")
+            )),
         },
         RecordLine {
             label: text.t("record-residence-status"),
@@ -151,7 +163,9 @@ fn record_of(text: Text, member: &v1::Member) -> Vec<RecordLine> {
 
 /// `RESIDENCE_STATUS_ASYLUM_SEEKER` → `asylum-seeker`.
 fn enum_key(name: &str, prefix: &str) -> String {
-    name.trim_start_matches(prefix).to_ascii_lowercase().replace('_', "-")
+    name.trim_start_matches(prefix)
+        .to_ascii_lowercase()
+        .replace('_', "-")
 }
 
 fn choices(chosen: &str) -> Vec<LanguageChoice> {
@@ -266,7 +280,11 @@ pub async fn save(State(app): State<App>, visit: Visit, Form(form): Form<Profile
         }
     };
     let experience_years = number("experience_years", &form.experience_years, 70);
-    let available_hours_per_week = number("available_hours_per_week", &form.available_hours_per_week, 80);
+    let available_hours_per_week = number(
+        "available_hours_per_week",
+        &form.available_hours_per_week,
+        80,
+    );
     if form.display_name.trim().is_empty() {
         errors.push(FieldError {
             field: "display_name".into(),
@@ -311,7 +329,11 @@ pub async fn save(State(app): State<App>, visit: Visit, Form(form): Form<Profile
     {
         if status.code() == tonic::Code::InvalidArgument {
             let field = refused_field(&status, &EDITABLE).unwrap_or("display_name");
-            let field = if field == "share_across_regions" { "share" } else { field };
+            let field = if field == "share_across_regions" {
+                "share"
+            } else {
+                field
+            };
             let reason = status
                 .message()
                 .split_once(':')
@@ -344,7 +366,9 @@ pub async fn save(State(app): State<App>, visit: Visit, Form(form): Form<Profile
     }
     match Lang::from_code(&form.account_language) {
         // The page is shown in the newly chosen language from now on.
-        Some(lang) if visit.chosen_lang.is_some() => visit.language_chosen(lang, "/profile?saved=1"),
+        Some(lang) if visit.chosen_lang.is_some() => {
+            visit.language_chosen(lang, "/profile?saved=1")
+        }
         _ => visit.redirect("/profile?saved=1"),
     }
 }

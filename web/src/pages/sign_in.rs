@@ -70,7 +70,11 @@ fn sign_in_page(
 }
 
 /// `POST /sign-in`.
-pub async fn submit(State(app): State<App>, visit: Visit, Form(form): Form<SignInForm>) -> Response {
+pub async fn submit(
+    State(app): State<App>,
+    visit: Visit,
+    Form(form): Form<SignInForm>,
+) -> Response {
     let text = visit.text();
     if !visit.form_is_ours(&form.form_token) {
         return stale_form(&visit, text, &form.back, form.login);
@@ -256,7 +260,11 @@ pub struct SignOutForm {
 }
 
 /// `POST /sign-out`: ends the session at the gateway and forgets the cookie.
-pub async fn sign_out(State(app): State<App>, visit: Visit, Form(form): Form<SignOutForm>) -> Response {
+pub async fn sign_out(
+    State(app): State<App>,
+    visit: Visit,
+    Form(form): Form<SignOutForm>,
+) -> Response {
     if !visit.form_is_ours(&form.form_token) {
         return visit.redirect("/");
     }
