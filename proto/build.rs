@@ -19,6 +19,7 @@ const PROTOS: &[&str] = &[
     "passage/v1/placement.proto",
     "passage/v1/helpdesk.proto",
     "passage/v1/audit.proto",
+    "passage/v1/accounts.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

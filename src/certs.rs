@@ -4,7 +4,9 @@
 //! node's region from. Each certificate serves both ways: a node presents its
 //! region's certificate to the gateway when it syncs and serves its own port with it;
 //! the gateway serves with its certificate and presents it to each node it calls, and
-//! a node answers no one else.
+//! a node answers no one else. The web app has a client certificate of its own
+//! (`web.passage`): the gateway takes the browser's address for sign-in locks only
+//! from a connection showing it.
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +38,11 @@ impl CertDir {
 
     pub fn gateway(&self) -> CertFiles {
         self.files("gateway")
+    }
+
+    /// The web app's client certificate (`web.passage`).
+    pub fn web(&self) -> CertFiles {
+        self.files("web")
     }
 
     pub fn region(&self, region: &str) -> CertFiles {
@@ -228,6 +235,19 @@ pub fn issue_gateway(dir: &CertDir, hosts: &[String]) -> anyhow::Result<CertFile
     issue(dir, dir.gateway(), names, GATEWAY_NAME, BOTH_WAYS.to_vec())
 }
 
+/// Issues the web app's client certificate (SAN `web.passage`, client auth only):
+/// the gateway trusts the browser's address the web app passes
+/// (`x-passage-client-address`) only from a connection showing it.
+pub fn issue_web(dir: &CertDir) -> anyhow::Result<CertFiles> {
+    issue(
+        dir,
+        dir.web(),
+        vec![passage_proto::WEB_TLS_NAME.to_owned()],
+        passage_proto::WEB_TLS_NAME,
+        vec![ExtendedKeyUsagePurpose::ClientAuth],
+    )
+}
+
 /// What every federation certificate is for: serving a port and calling one.
 const BOTH_WAYS: [ExtendedKeyUsagePurpose; 2] = [
     ExtendedKeyUsagePurpose::ServerAuth,
@@ -260,6 +280,9 @@ pub fn ensure_demo_certs(dir: &CertDir, regions: &[&str]) -> anyhow::Result<()> 
     ensure_caller_key(dir)?;
     if !serves_both_ways(&dir.gateway().cert) {
         issue_gateway(dir, &[])?;
+    }
+    if !dir.web().cert.exists() || !dir.web().key.exists() {
+        issue_web(dir)?;
     }
     for region in regions {
         if !serves_both_ways(&dir.region(region).cert) {

@@ -53,6 +53,15 @@ pub enum Command {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Serve the web app: Passage in the browser, a client of the gateway.
+    Web {
+        /// The web app's settings, such as deploy/web.toml.
+        #[arg(long)]
+        config: PathBuf,
+        /// Overrides `server.listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
     /// Read the federation's state off the gateway.
     Admin {
         /// The gateway's endpoint.
@@ -205,11 +214,50 @@ pub enum TokenAction {
 }
 
 #[derive(Subcommand)]
+pub enum AccountAction {
+    /// Invite a person: prints a single-use invitation code (valid seven days)
+    /// with which they choose a passphrase. Inviting an existing login again (a
+    /// forgotten passphrase) ends its sessions.
+    Invite {
+        /// The gateway's settings file (its database holds the accounts).
+        #[arg(long, default_value = "deploy/gateway.toml")]
+        config: PathBuf,
+        /// How the person signs in: 3 to 120 letters, digits, '.', '-', '_', '@'.
+        #[arg(long)]
+        login: String,
+        /// member, chapter_admin, central_analyst or operator.
+        #[arg(long)]
+        kind: String,
+        /// The region of a member (their home) or a chapter admin.
+        #[arg(long)]
+        region: Option<String>,
+        /// The member a member account speaks for (their id).
+        #[arg(long)]
+        member: Option<String>,
+        /// Their language, such as ar, nl, uk or es (default en).
+        #[arg(long)]
+        language: Option<String>,
+    },
+    /// Lift the lock on an account after wrong passphrases.
+    Unlock {
+        #[arg(long, default_value = "deploy/gateway.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AdminAction {
     /// Bearer tokens, on the gateway's host (against its database).
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// People's accounts, on the gateway's host (against its database).
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
     },
     /// Stop trusting a region certificate (its key leaked, the node was retired):
     /// its sync stream is closed within a second on every gateway replica and no new
@@ -279,16 +327,21 @@ pub enum CertsAction {
         #[arg(long, default_value = "certs")]
         dir: PathBuf,
     },
-    /// Issue a region's client certificate, or the gateway's server certificate.
+    /// Issue a region's client certificate, the gateway's server certificate, or
+    /// the web app's client certificate.
     Issue {
         #[arg(long, default_value = "certs")]
         dir: PathBuf,
         /// The region slug the certificate speaks for.
-        #[arg(long, conflicts_with = "gateway")]
+        #[arg(long, conflicts_with_all = ["gateway", "web"])]
         region: Option<String>,
         /// Issue the gateway's certificate instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "web")]
         gateway: bool,
+        /// Issue the web app's client certificate (web.passage) instead: the
+        /// gateway takes the browser's address for sign-in locks only from it.
+        #[arg(long)]
+        web: bool,
         /// Extra names or addresses the gateway is reached by (with --gateway).
         #[arg(long = "host")]
         hosts: Vec<String>,

@@ -52,6 +52,8 @@ pub struct FederationPlan {
     /// Whether the gateway is given this process's demo tokens
     /// ([`crate::credentials::demo`]): for the demo, the benchmarks and the tests.
     pub demo_credentials: bool,
+    /// The gateway's `[accounts]` settings (tests lock accounts for seconds).
+    pub accounts: passage_gateway::settings::AccountSettings,
 }
 
 /// A running server: where it listens and how to stop it.
@@ -222,6 +224,7 @@ impl Federation {
             auth: passage_gateway::settings::AuthSettings {
                 caller_key_file: plan.keys.caller_key(),
             },
+            accounts: plan.accounts.clone(),
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

@@ -1,6 +1,7 @@
 //! The `passage` command: one binary for every role (node, gateway, demo, migrate),
 //! and the in-process federation that the demo and the end-to-end tests start.
 
+pub mod account_cli;
 pub mod admin;
 pub mod bench;
 pub mod certs;

@@ -16,7 +16,8 @@ use tracing_subscriber::EnvFilter;
 mod cli;
 
 use cli::{
-    AdminAction, BenchTarget, CertsAction, Cli, Command, MigrateTarget, RulesAction, TokenAction,
+    AccountAction, AdminAction, BenchTarget, CertsAction, Cli, Command, MigrateTarget, RulesAction,
+    TokenAction,
 };
 
 #[global_allocator]
@@ -31,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
         | Command::Bench { .. }
         | Command::Rules { .. }
         | Command::Health { .. } => "warn",
-        _ => "warn,passage=info,passage_node=info,passage_gateway=info",
+        _ => "warn,passage=info,passage_node=info,passage_gateway=info,passage_web=info",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -73,6 +74,18 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {}", settings.server.listen))?;
             passage_gateway::run(settings, listener, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Web { config, listen } => {
+            let settings: passage_web::WebSettings =
+                load_settings(&config, listen, None, passage_web::WebSettings::validate)?;
+            let listener = tokio::net::TcpListener::bind(settings.server.listen)
+                .await
+                .with_context(|| format!("binding {}", settings.server.listen))?;
+            println!("web  http://{}/", listener.local_addr()?);
+            passage_web::run(settings, listener, shutdown_signal())
+                .await
+                .map_err(anyhow::Error::msg)?;
             Ok(())
         }
         Command::Migrate { target } => migrate(target).await,
@@ -213,6 +226,37 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin {
+            action: AdminAction::Account { action },
+            ..
+        } => {
+            use passage::account_cli;
+            let printed = match action {
+                AccountAction::Invite {
+                    config,
+                    login,
+                    kind,
+                    region,
+                    member,
+                    language,
+                } => {
+                    let settings = gateway_settings(&config, None, None)?;
+                    let request = account_cli::InviteRequest {
+                        login,
+                        kind,
+                        region,
+                        member,
+                        language,
+                    };
+                    account_cli::invite(&settings, request).await?
+                }
+                AccountAction::Unlock { config, login } => {
+                    account_cli::unlock(&gateway_settings(&config, None, None)?, &login).await?
+                }
+            };
+            print!("{printed}");
+            Ok(())
+        }
+        Command::Admin {
             action: AdminAction::Token { action },
             ..
         } => {
@@ -257,8 +301,12 @@ async fn main() -> anyhow::Result<()> {
             )?;
             let channel = passage::admin::link(admin_channel(&gateway, &ca).await?, &token)?;
             let table = match action {
-                AdminAction::Token { .. } | AdminAction::RevokeCertificate { .. } => {
-                    anyhow::bail!("token and certificate commands run against the database")
+                AdminAction::Token { .. }
+                | AdminAction::Account { .. }
+                | AdminAction::RevokeCertificate { .. } => {
+                    anyhow::bail!(
+                        "token, account and certificate commands run against the database"
+                    )
                 }
                 AdminAction::Sync => passage::admin::sync_table(channel).await?,
                 AdminAction::Erasures => passage::admin::erasures_table(channel).await?,
@@ -337,6 +385,10 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
     println!(
         "  tokens         {} (chapter admins, operator, central analyst)",
         token_file.display()
+    );
+    println!(
+        "  accounts       {} (kind, region, login, passphrase: a member and a chapter admin per region, the central analyst, the operator)",
+        started.accounts_file.display()
     );
     let gateway = federation.gateway_endpoint();
     let host = gateway.trim_start_matches("https://");
@@ -469,7 +521,10 @@ fn certs(action: CertsAction) -> anyhow::Result<()> {
             hosts,
             ..
         } => certs::issue_gateway(&CertDir(dir), &hosts)?,
-        CertsAction::Issue { .. } => anyhow::bail!("issue needs --region <slug> or --gateway"),
+        CertsAction::Issue { dir, web: true, .. } => certs::issue_web(&CertDir(dir))?,
+        CertsAction::Issue { .. } => {
+            anyhow::bail!("issue needs --region <slug>, --gateway or --web")
+        }
     };
     println!("wrote {} and {}", files.cert.display(), files.key.display());
     let pem = std::fs::read(&files.cert)?;

@@ -2,7 +2,8 @@
 //! called by every kind of caller — no token, a member, Amsterdam's chapter admin,
 //! Miami's chapter admin calling Amsterdam, the central analyst, the operator, an
 //! expired, a revoked and a made-up token — through the gateway, and straight at
-//! Amsterdam's node with a token or with another region's seal. The expected
+//! Amsterdam's node with a token or with another region's seal — and a member
+//! signed in with a session rather than a token. The expected
 //! outcome of each cell comes from the table below, written from the roles as the
 //! chapter admins and the central team know them; the test checks the table covers
 //! every method the API has.
@@ -59,10 +60,15 @@ enum Audience {
     RegionNodes,
     /// The member themself, and nobody else: confirming their own move.
     TheMemberOnly,
+    /// People's accounts at the gateway: signing in is open (it is how one gets a
+    /// credential), one's own account needs a session, and inviting and unlocking
+    /// are for chapter admins (their own region's accounts, which the handler
+    /// checks) and operators.
+    People,
 }
 
 /// Every service and who it is for.
-const SERVICES: [(&str, Audience); 20] = [
+const SERVICES: [(&str, Audience); 21] = [
     ("passage.v1.MemberService", Audience::Chapter),
     ("passage.v1.MarketService", Audience::Chapter),
     ("passage.v1.ReviewService", Audience::Chapter),
@@ -82,6 +88,7 @@ const SERVICES: [(&str, Audience); 20] = [
     ("passage.v1.RegionStatsService", Audience::RegionCounts),
     ("passage.v1.FederationService", Audience::RegionNodes),
     ("passage.v1.MoveService", Audience::TheMemberOnly),
+    ("passage.v1.AccountService", Audience::People),
     ("grpc.health.v1.Health", Audience::Chapter),
 ];
 
@@ -103,6 +110,8 @@ const MEMBER_OWN: [&str; 8] = [
 enum Who {
     NoToken,
     Member,
+    /// Amira signed in: her session, not a token.
+    MemberSession,
     AmsterdamAdmin,
     MiamiAdminInAmsterdam,
     CentralAnalyst,
@@ -116,9 +125,10 @@ enum Who {
     MiamiSealAtAmsterdam,
 }
 
-const EVERYONE: [Who; 11] = [
+const EVERYONE: [Who; 12] = [
     Who::NoToken,
     Who::Member,
+    Who::MemberSession,
     Who::AmsterdamAdmin,
     Who::MiamiAdminInAmsterdam,
     Who::CentralAnalyst,
@@ -140,6 +150,9 @@ fn expected(service: &str, method: &str, who: Who) -> Outcome {
     if service == "grpc.health.v1.Health" {
         return Admitted; // probes need no token
     }
+    if audience == Audience::People {
+        return people(method, who);
+    }
     match who {
         // A node serves no sync hub: the layer passes the call on to UNIMPLEMENTED.
         Who::TokenAtTheNode | Who::MiamiSealAtAmsterdam if audience == Audience::RegionNodes => {
@@ -153,7 +166,7 @@ fn expected(service: &str, method: &str, who: Who) -> Outcome {
         | Who::MiamiSealAtAmsterdam => Unauthenticated,
         // A token opens no node's sync stream or move: the region certificate does.
         _ if audience == Audience::RegionNodes => Unauthenticated,
-        Who::Member => {
+        Who::Member | Who::MemberSession => {
             if audience == Audience::TheMemberOnly
                 || MEMBER_OWN.contains(&format!("{service}/{method}").as_str())
             {
@@ -175,6 +188,36 @@ fn expected(service: &str, method: &str, who: Who) -> Outcome {
             Audience::Operators | Audience::CentralTeam => Admitted,
             _ => Denied,
         },
+    }
+}
+
+/// The expected outcome of `who` calling `method` of `AccountService`.
+fn people(method: &str, who: Who) -> Outcome {
+    let no_caller = matches!(
+        who,
+        Who::NoToken
+            | Who::ExpiredToken
+            | Who::RevokedToken
+            | Who::MadeUpToken
+            | Who::TokenAtTheNode
+            | Who::MiamiSealAtAmsterdam
+    );
+    match method {
+        // Open: the handler answers (here: the empty request lacks its fields).
+        "SignIn" | "AcceptInvitation" => Admitted,
+        "SignOut" | "GetMyAccount" | "SetMyLanguage" => match who {
+            Who::MemberSession => Admitted,
+            _ if no_caller => Unauthenticated,
+            // A token is not a session.
+            _ => Denied,
+        },
+        "InviteAccount" | "UnlockAccount" => match who {
+            // The handler holds a chapter admin to their region's accounts.
+            Who::AmsterdamAdmin | Who::MiamiAdminInAmsterdam | Who::Operator => Admitted,
+            _ if no_caller => Unauthenticated,
+            _ => Denied,
+        },
+        _ => panic!("AccountService/{method} is missing from the table"),
     }
 }
 
@@ -351,6 +394,7 @@ async fn callers(cluster: &Cluster) -> Callers {
             .unwrap()
             .token,
     );
+    tokens.insert(Who::MemberSession, session_of(cluster, &member.id).await);
     tokens.insert(Who::AmsterdamAdmin, demo.chapter_admin("amsterdam"));
     tokens.insert(Who::TokenAtTheNode, demo.chapter_admin("amsterdam"));
     tokens.insert(Who::MiamiAdminInAmsterdam, demo.chapter_admin("miami"));
@@ -380,9 +424,44 @@ async fn callers(cluster: &Cluster) -> Callers {
     Callers { tokens }
 }
 
+/// Member `member_id` of Amsterdam, invited by the chapter admin, accepts and is
+/// signed in: her session.
+async fn session_of(cluster: &Cluster, member_id: &str) -> String {
+    use passage_proto::v1::account_service_client::AccountServiceClient;
+    let mut accounts = AccountServiceClient::new(cluster.gateway().await);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let invitation = loop {
+        let invite = v1::InviteAccountRequest {
+            login: "amira".into(),
+            kind: v1::AccountKind::Member as i32,
+            region: "amsterdam".into(),
+            member_id: member_id.into(),
+            language: String::new(),
+        };
+        match accounts.invite_account(to("amsterdam", invite)).await {
+            Ok(invitation) => break invitation.into_inner(),
+            // The directory knows her a moment after she was registered.
+            Err(status) if status.code() == Code::NotFound => {
+                assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(status) => panic!("{status:?}"),
+        }
+    };
+    accounts
+        .accept_invitation(v1::AcceptInvitationRequest {
+            invitation_code: invitation.invitation_code,
+            passphrase: "tulips along the amstel in may".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .session
+}
+
 async fn the_authorisation_matrix_holds_for_every_rpc_and_caller(backend: Backend) {
     let cluster = Cluster::start_secured(backend).await;
-    let callers = callers(&cluster).await;
+    let mut callers = callers(&cluster).await;
     let gateway = cluster.gateway().await;
     let node = cluster.node("amsterdam").await;
     let miami_seal = cluster.sealed("miami");
@@ -415,6 +494,21 @@ async fn the_authorisation_matrix_holds_for_every_rpc_and_caller(backend: Backen
                 }
                 _ => call(gateway.clone(), &path, *streaming, &metadata).await,
             };
+            if path == "/passage.v1.AccountService/SignOut" && who == Who::MemberSession {
+                // She signed out: she signs in again for the cells still to come.
+                let signed_in =
+                    passage_proto::v1::account_service_client::AccountServiceClient::new(
+                        gateway.clone(),
+                    )
+                    .sign_in(v1::SignInRequest {
+                        login: "amira".into(),
+                        passphrase: "tulips along the amstel in may".into(),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                callers.tokens.insert(Who::MemberSession, signed_in.session);
+            }
             let (got, detail) = outcome_of(result);
             cells += 1;
             if got != want {

@@ -1,5 +1,6 @@
 //! `passage demo` fills every region with believable data once, and a second run on
-//! the same data folder picks it up again instead of duplicating it.
+//! the same data folder picks it up again instead of duplicating it; it writes the
+//! people who sign in, with their passphrases, to `accounts.txt`, and keeps them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -157,6 +158,71 @@ async fn community_life(channel: Channel, region: &str) -> (usize, usize) {
     (all_groups.len(), all_events.len())
 }
 
+/// `data/accounts.txt`: readable by its owner only; a member and a chapter admin
+/// per region, the central analyst and the operator, each line four fields
+/// separated by single spaces; the Amsterdam member signs in with hers and opens
+/// her own record. Returns the file's text.
+async fn check_accounts(started: &demo::DemoFederation, channel: Channel) -> String {
+    use passage_proto::v1::account_service_client::AccountServiceClient;
+    let path = &started.accounts_file;
+    assert_eq!(path.file_name().unwrap(), "accounts.txt");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the accounts file holds passphrases");
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|line| line.split(' ').collect()).collect();
+    assert!(lines.iter().all(|fields| fields.len() == 4), "{text}");
+    let mut expected = Vec::new();
+    for (region, _, _) in demo::REGIONS {
+        expected.push(("member", region));
+        expected.push(("chapter_admin", region));
+    }
+    expected.push(("central_analyst", "-"));
+    expected.push(("operator", "-"));
+    let got: Vec<(&str, &str)> = lines.iter().map(|fields| (fields[0], fields[1])).collect();
+    assert_eq!(got, expected);
+
+    let member = lines
+        .iter()
+        .find(|fields| fields[0] == "member" && fields[1] == "amsterdam")
+        .unwrap();
+    let signed_in = AccountServiceClient::new(channel.clone())
+        .sign_in(v1::SignInRequest {
+            login: member[2].into(),
+            passphrase: member[3].into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let account = signed_in.account.unwrap();
+    assert_eq!(account.region, "amsterdam");
+    let mut request = tonic::Request::new(v1::GetMemberRequest {
+        id: account.member_id.clone(),
+    });
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", signed_in.session).parse().unwrap(),
+    );
+    request.metadata_mut().insert(
+        passage_proto::REGION_METADATA_KEY,
+        "amsterdam".parse().unwrap(),
+    );
+    let own = MemberServiceClient::new(channel)
+        .get_member(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        own.regional.unwrap().role,
+        v1::MemberRole::Newcomer as i32,
+        "the demo's member is a newcomer"
+    );
+    text
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
     let dir = tempfile::tempdir().unwrap();
@@ -188,9 +254,15 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
         communities.push(community);
         counts.push((members, opportunities));
     }
+    let accounts = check_accounts(&first, channel.clone()).await;
     first.federation.shutdown().await.unwrap();
 
     let second = demo::start(&options).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&second.accounts_file).unwrap(),
+        accounts,
+        "a second run keeps the demo's accounts and passphrases"
+    );
     assert!(second.seeded.iter().all(|r| r.reused));
     let channel = second.federation.gateway_channel().await.unwrap();
     for ((region, _, _), expected) in demo::REGIONS.iter().zip(counts) {

@@ -1,5 +1,5 @@
 //! The gateway's side of access control: callers are known by their bearer token
-//! ([`TokenStore`]), a call for a region is passed on with the caller sealed for
+//! ([`TokenStore`]) or session ([`AccountStore`], `pss_…`), a call for a region is passed on with the caller sealed for
 //! that region's node, and the operators' actions are written to the gateway's
 //! audit log. The policy itself is `passage_server::access`.
 
@@ -12,6 +12,7 @@ use passage_server::access::{
 };
 use sea_orm::{DatabaseConnection, EntityTrait};
 
+use crate::accounts::AccountStore;
 use crate::tokens::TokenStore;
 
 /// Writes one record to the gateway's audit log; a failure to write is logged
@@ -25,10 +26,12 @@ pub async fn record(db: &DatabaseConnection, record: AuditRecord) {
     }
 }
 
-/// Identifies callers by bearer token and seals them for the region's node.
+/// Identifies callers by bearer token or session and seals them for the region's
+/// node.
 #[derive(Clone)]
 pub struct TokenGate {
     tokens: TokenStore,
+    accounts: AccountStore,
     db: DatabaseConnection,
     /// Each region's seal, by slug.
     seals: Arc<std::collections::BTreeMap<String, CallerSeal>>,
@@ -37,10 +40,12 @@ pub struct TokenGate {
 impl TokenGate {
     pub fn new(
         db: DatabaseConnection,
+        accounts: AccountStore,
         seals: std::collections::BTreeMap<String, CallerSeal>,
     ) -> Self {
         TokenGate {
             tokens: TokenStore::new(db.clone()),
+            accounts,
             db,
             seals: Arc::new(seals),
         }
@@ -68,12 +73,16 @@ impl Gatekeeper for TokenGate {
                 .map(|token| token.trim().to_owned())
         });
         let tokens = self.tokens.clone();
+        let accounts = self.accounts.clone();
         Box::pin(async move {
             match presented {
                 None => Ok(None),
                 Some(None) => Err(tonic::Status::unauthenticated(
                     "authorization: expected `Bearer <token>`",
                 )),
+                Some(Some(session)) if session.starts_with(passage_proto::SESSION_PREFIX) => {
+                    accounts.caller(&session).await.map(Some)
+                }
                 Some(Some(token)) => tokens.caller(&token).await.map(Some),
             }
         })
@@ -125,6 +134,8 @@ impl Gatekeeper for TokenGate {
 
     fn audits(&self, path: &str) -> bool {
         path.starts_with("/passage.v1.FederationAdminService/")
+            || path == "/passage.v1.AccountService/InviteAccount"
+            || path == "/passage.v1.AccountService/UnlockAccount"
     }
 
     fn audit(&self, record: AuditRecord) -> BoxFuture<()> {

@@ -43,6 +43,9 @@ pub enum Error {
     /// The request cannot be carried out in the federation's present state.
     #[error("{0}")]
     Refused(String),
+    /// Too many wrong passphrases: an account or a client address is locked for a while.
+    #[error("{0}")]
+    Locked(String),
     /// Another request for the same thing is under way.
     #[error("{0}")]
     InProgress(String),
@@ -78,6 +81,7 @@ impl From<Error> for Status {
                 Status::internal("internal error")
             }
             Error::Refused(_) => Status::failed_precondition(error.to_string()),
+            Error::Locked(message) => Status::resource_exhausted(message),
             Error::InProgress(_) => Status::aborted(error.to_string()),
             Error::Timeout(_) => Status::deadline_exceeded(error.to_string()),
             Error::RegionUnavailable { .. } => Status::unavailable(error.to_string()),

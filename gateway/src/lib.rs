@@ -4,6 +4,7 @@
 //! The caller owns the socket and the shutdown signal ([`run`]).
 
 pub mod access;
+pub mod accounts;
 pub mod dashboard;
 pub mod error;
 pub mod http;
@@ -28,6 +29,7 @@ use tonic::transport::Server;
 pub use error::{Error, Result};
 pub use settings::GatewaySettings;
 
+use passage_proto::v1::account_service_server::AccountServiceServer;
 use passage_proto::v1::federation_admin_service_server::FederationAdminServiceServer;
 use passage_proto::v1::federation_service_server::FederationServiceServer;
 use passage_proto::v1::global_stats_service_server::GlobalStatsServiceServer;
@@ -112,7 +114,12 @@ pub async fn run_with_metrics(
         &caller_key,
         settings.tls.as_ref(),
     )?;
-    let gate = access::TokenGate::new(db.clone(), router.seals());
+    let accounts = accounts::AccountStore::new(
+        db.clone(),
+        settings.accounts.clone(),
+        settings.regions.iter().map(|r| r.slug.clone()).collect(),
+    );
+    let gate = access::TokenGate::new(db.clone(), accounts.clone(), router.seals());
     // Central statistics: the gRPC service below, and whatever serves them over HTTP.
     let statistician =
         stats::Statistician::new(router.clone(), settings.stats.clone(), gate.clone());
@@ -151,6 +158,9 @@ pub async fn run_with_metrics(
     }
     health_reporter
         .set_serving::<MoveServiceServer<sync::MoveConfirmations>>()
+        .await;
+    health_reporter
+        .set_serving::<AccountServiceServer<accounts::service::Accounts>>()
         .await;
     let (reflection_v1, reflection_v1alpha) =
         passage_proto::reflection_services().map_err(|e| Error::Settings {
@@ -229,6 +239,10 @@ pub async fn run_with_metrics(
         )
         .add_service(
             MoveServiceServer::new(sync::MoveConfirmations::new(sync_hub.clone()))
+                .max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            AccountServiceServer::new(accounts::service::Accounts::new(accounts))
                 .max_decoding_message_size(max_message_bytes),
         )
         .add_service(

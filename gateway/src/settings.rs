@@ -30,6 +30,69 @@ pub struct GatewaySettings {
     pub limits: passage_server::limits::LimitSettings,
     /// How callers are checked and passed on to the regions (`[auth]`).
     pub auth: AuthSettings,
+    /// People's sign-in: sessions, and the lock after wrong passphrases (`[accounts]`).
+    #[serde(default)]
+    pub accounts: AccountSettings,
+}
+
+/// The `[accounts]` section; every key is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountSettings {
+    /// Wrong passphrases in a row that lock an account (1 to 100; default 5).
+    pub max_failures: u32,
+    /// Wrong passphrases from one client address, whatever the login, that lock
+    /// the address (1 to 10,000; default 20).
+    pub max_failures_per_address: u32,
+    /// How long a lock lasts, in seconds (1 to 86,400; default 900).
+    pub lock_seconds: u64,
+    /// How long a session lasts unused, in hours; every use renews it (1 to 720;
+    /// default 12).
+    pub session_hours: u64,
+    /// A wrong passphrase is answered after this many milliseconds times the wrong
+    /// passphrases in a row so far (0 to 5,000; default 250; at most 5 seconds).
+    pub failure_delay_ms: u64,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        AccountSettings {
+            max_failures: 5,
+            max_failures_per_address: 20,
+            lock_seconds: 900,
+            session_hours: 12,
+            failure_delay_ms: 250,
+        }
+    }
+}
+
+impl AccountSettings {
+    /// Checks the ranges, naming the key as the settings file spells it.
+    pub fn validate(&self) -> Result<()> {
+        let check = |field: &str, value: u64, range: std::ops::RangeInclusive<u64>| {
+            if range.contains(&value) {
+                Ok(())
+            } else {
+                Err(Error::Settings {
+                    field: format!("accounts.{field}"),
+                    reason: format!(
+                        "must be between {} and {}, got {value}",
+                        range.start(),
+                        range.end()
+                    ),
+                })
+            }
+        };
+        check("max_failures", self.max_failures.into(), 1..=100)?;
+        check(
+            "max_failures_per_address",
+            self.max_failures_per_address.into(),
+            1..=10_000,
+        )?;
+        check("lock_seconds", self.lock_seconds, 1..=86_400)?;
+        check("session_hours", self.session_hours, 1..=720)?;
+        check("failure_delay_ms", self.failure_delay_ms, 0..=5_000)
+    }
 }
 
 /// The `[auth]` section: callers present bearer tokens (kept in the gateway's
@@ -221,6 +284,7 @@ impl GatewaySettings {
     /// Checks what serde cannot: slugs, endpoints, duplicates.
     pub fn validate(&self) -> Result<()> {
         self.stats.validate()?;
+        self.accounts.validate()?;
         self.limits
             .validate()
             .map_err(|(field, reason)| Error::Settings { field, reason })?;

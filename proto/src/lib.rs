@@ -57,6 +57,17 @@ pub fn is_region_slug(slug: &str) -> bool {
 /// The name on the gateway's TLS certificate that nodes verify.
 pub const GATEWAY_TLS_NAME: &str = "gateway.passage";
 
+/// The name on the web app's client certificate: the gateway takes the browser's
+/// address ([`CLIENT_ADDRESS_METADATA_KEY`]) only from a connection showing it.
+pub const WEB_TLS_NAME: &str = "web.passage";
+
+/// Metadata key with which the web app passes on the address of the browser it
+/// serves, so the gateway slows and locks sign-ins per real address.
+pub const CLIENT_ADDRESS_METADATA_KEY: &str = "x-passage-client-address";
+
+/// Prefix of a session credential made by signing in (`pss_<id>_<secret>`).
+pub const SESSION_PREFIX: &str = "pss_";
+
 /// The name on a region's client certificate: `amsterdam.region.passage`.
 pub fn region_tls_name(region: &str) -> String {
     format!("{region}.region.passage")

@@ -21,8 +21,12 @@ pub fn peer_names<B>(request: &http::Request<B>) -> Option<Vec<String>> {
         .extensions()
         .get::<TlsConnectInfo<TcpConnectInfo>>()?;
     let certificates = info.peer_certs()?;
-    let leaf = certificates.first()?;
-    let (_, certificate) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+    certificate_names(certificates.first()?.as_ref())
+}
+
+/// The DNS names of a DER certificate's subject alternative names, if it reads.
+pub fn certificate_names(der: &[u8]) -> Option<Vec<String>> {
+    let (_, certificate) = x509_parser::parse_x509_certificate(der).ok()?;
     let names = certificate.subject_alternative_name().ok()??;
     Some(
         names

@@ -166,6 +166,7 @@ async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<Sync
         keys: certs.clone(),
         tls: Some(certs.clone()),
         demo_credentials: true,
+        accounts: Default::default(),
     })
     .await?;
     let channel = federation.gateway_channel().await?;

@@ -2,6 +2,7 @@
 //! Amsterdam, Washington DC and Miami nodes, each with its own SQLite file — filled
 //! with believable data through the public API, as a chapter would fill it.
 
+pub mod accounts;
 pub mod coaching;
 pub mod community;
 pub mod placements;
@@ -41,6 +42,8 @@ pub struct DemoOptions {
 pub struct DemoFederation {
     pub federation: Federation,
     pub seeded: Vec<SeedReport>,
+    /// The people who sign in, and their passphrases (`data/accounts.txt`).
+    pub accounts_file: PathBuf,
 }
 
 /// Starts the demo federation and fills every empty region with demo data.
@@ -86,6 +89,7 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
         keys: certs.clone(),
         tls: Some(certs),
         demo_credentials: true,
+        accounts: Default::default(),
     })
     .await?;
     let channel = federation
@@ -101,7 +105,14 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
             placements::seed(channel.clone(), slug).await?;
         }
     }
-    Ok(DemoFederation { federation, seeded })
+    let accounts_file = accounts::ensure(channel, &options.data_dir, &slugs)
+        .await
+        .context("making the demo's accounts")?;
+    Ok(DemoFederation {
+        federation,
+        seeded,
+        accounts_file,
+    })
 }
 
 /// What seeding did in one region.

@@ -118,6 +118,7 @@ impl Cluster {
             }),
             keys: passage::certs::CertDir(dir.path().join("keys")),
             demo_credentials: true,
+            accounts: test_account_settings(),
         })
         .await
         .unwrap();
@@ -236,6 +237,19 @@ impl Cluster {
         }
     }
 }
+
+/// The gateway's `[accounts]` settings in tests: the shipped ones, but a lock of
+/// seconds and wrong passphrases answered at once, so that tests need not wait.
+pub fn test_account_settings() -> passage_gateway::settings::AccountSettings {
+    passage_gateway::settings::AccountSettings {
+        lock_seconds: TEST_LOCK_SECONDS,
+        failure_delay_ms: 5,
+        ..Default::default()
+    }
+}
+
+/// How long a lock lasts in tests.
+pub const TEST_LOCK_SECONDS: u64 = 3;
 
 fn tracing_subscriber_init() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tracing_subscriber::fmt()

@@ -1,7 +1,8 @@
 //! What the gateway erases of a member when their home region's erasure reaches
 //! the change log, in the transaction that appends it: the member's earlier log
 //! entries go and the directory keeps only the tombstone (`log::append`), their
-//! access tokens are deleted, their moves are unlinked (a new random id that names
+//! access tokens, account, invitations and sessions are deleted (so a session
+//! of theirs stops at the next call), their moves are unlinked (a new random id that names
 //! no one; a move still under way fails) and the audit log names them by a
 //! pseudonym.
 //!
@@ -15,7 +16,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::store::entity::{access_token, member_transfer, move_confirmation};
+use crate::store::entity::{
+    access_token, account, account_invitation, account_session, member_transfer, move_confirmation,
+};
 
 /// What erasure does to a column of the gateway's schema that names a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +45,11 @@ pub const COVERED: &[(&str, &str, Coverage)] = &[
     ("member_transfer", "member_id", Coverage::Unlinked),
     ("access_token", "member_id", Coverage::Deleted),
     ("move_confirmation", "member_id", Coverage::Deleted),
+    ("account", "member_id", Coverage::Deleted),
+    ("account_invitation", "member_id", Coverage::Deleted),
+    ("account_invitation", "account_id", Coverage::Deleted),
+    ("account_session", "member_id", Coverage::Deleted),
+    ("account_session", "account_id", Coverage::Deleted),
     ("audit_entry", "caller_member_id", Coverage::Pseudonymised),
     ("audit_entry", "subject", Coverage::Pseudonymised),
     ("audit_entry", "caller_role", Coverage::NotAPerson),
@@ -57,6 +65,18 @@ pub async fn erase_member(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
         .await?;
     move_confirmation::Entity::delete_many()
         .filter(move_confirmation::Column::MemberId.eq(id))
+        .exec(db)
+        .await?;
+    account_session::Entity::delete_many()
+        .filter(account_session::Column::MemberId.eq(id))
+        .exec(db)
+        .await?;
+    account_invitation::Entity::delete_many()
+        .filter(account_invitation::Column::MemberId.eq(id))
+        .exec(db)
+        .await?;
+    account::Entity::delete_many()
+        .filter(account::Column::MemberId.eq(id))
         .exec(db)
         .await?;
     member_transfer::Entity::update_many()
@@ -78,6 +98,6 @@ pub async fn erase_member(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
         .exec(db)
         .await?;
     passage_migrations::audit::pseudonymise(db, &id.to_string()).await?;
-    tracing::info!(member_id = %id, "erased at the gateway: tokens, moves, audit log");
+    tracing::info!(member_id = %id, "erased at the gateway: tokens, account, sessions, moves, audit log");
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The gateway's schema: the registry of regions it routes to, and the federation's
-//! change log, cursors and member directory, access tokens and the audit log, and
-//! the region certificates it no longer trusts.
+//! change log, cursors and member directory, access tokens and the audit log,
+//! the region certificates it no longer trusts, and people's accounts and sessions.
 
 use sea_orm_migration::prelude::*;
 
@@ -13,6 +13,7 @@ mod m20261124_000006_handoff_sent;
 mod m20261202_000007_revoked_certificates;
 mod m20261202_000008_move_confirmations;
 mod m20261204_000009_private_deliveries;
+mod m20261204_000010_accounts;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for GatewayMigrator {
             Box::new(m20261202_000007_revoked_certificates::Migration),
             Box::new(m20261202_000008_move_confirmations::Migration),
             Box::new(m20261204_000009_private_deliveries::Migration),
+            Box::new(m20261204_000010_accounts::Migration),
         ]
     }
 

@@ -48,6 +48,8 @@ pub fn application_to_wire(
         placement_id: placement_id.map(|id| id.to_string()).unwrap_or_default(),
         create_time: Some(timestamp(row.created_at)),
         update_time: Some(timestamp(row.updated_at)),
+        // Filled where a list is answered (`ListApplications`).
+        opportunity_title: String::new(),
     }
 }
 

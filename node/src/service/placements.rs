@@ -419,12 +419,24 @@ impl PlacementService for PlacementApi {
                 .find(|p| p.application_id == id)
                 .map(|p| p.id)
         };
+        let titles = store::opportunity_titles(
+            &self.context.db,
+            &page
+                .items
+                .iter()
+                .map(|a| a.opportunity_id)
+                .collect::<Vec<_>>(),
+        )
+        .await?;
         let response = Response::new(v1::ListApplicationsResponse {
             next_page_token: page.next_page_token(),
             applications: page
                 .items
                 .iter()
-                .map(|a| convert::placements::application_to_wire(a, placement_of(a.id)))
+                .map(|a| v1::Application {
+                    opportunity_title: titles.get(&a.opportunity_id).cloned().unwrap_or_default(),
+                    ..convert::placements::application_to_wire(a, placement_of(a.id))
+                })
                 .collect(),
         });
         Ok(match filter.member_id {

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::entity::{application, placement};
+use super::entity::{application, opportunity, placement};
 use super::{Page, PageRequest, rows};
 use crate::error::Result;
 
@@ -76,6 +76,26 @@ pub async fn placements_of(
         .filter(placement::Column::ApplicationId.is_in(application_ids.iter().copied()))
         .all(db)
         .await?)
+}
+
+/// The titles of opportunities, by id (an unknown id is left out).
+pub async fn opportunity_titles(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    use sea_orm::QuerySelect;
+    let rows: Vec<(Uuid, String)> = opportunity::Entity::find()
+        .select_only()
+        .column(opportunity::Column::Id)
+        .column(opportunity::Column::Title)
+        .filter(opportunity::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Which placements a list asks for; `None` means any.

@@ -30,6 +30,16 @@ pub enum Policy {
     /// A member of the region acting for themself at the gateway, and no one else:
     /// confirming their own move.
     MemberOnly,
+    /// Anyone, without a credential: the calls that give one (signing in,
+    /// accepting an invitation). The gateway's handler slows and locks.
+    SigningIn,
+    /// The holder of a session (a person signed in), whatever their role; a token
+    /// is not a session.
+    Session,
+    /// Account administration at the gateway: operators, and chapter admins for
+    /// their own region's accounts (the handler checks the account's region, which
+    /// the request names, not the call).
+    AccountAdmin,
 }
 
 impl Policy {
@@ -58,6 +68,9 @@ impl Policy {
                 matches!(role, Role::ChapterAdmin | Role::Member)
             }
             Policy::MemberOnly => role == Role::Member,
+            Policy::SigningIn => true,
+            Policy::Session => role != Role::Gateway,
+            Policy::AccountAdmin => matches!(role, Role::ChapterAdmin | Role::Operator),
         }
     }
 }
@@ -103,6 +116,14 @@ pub fn policy(path: &str) -> Option<Policy> {
     if path == "/passage.v1.MemberService/TransferMember" {
         return Some(Policy::MemberMoving);
     }
+    if service == "passage.v1.AccountService" {
+        return match method {
+            "SignIn" | "AcceptInvitation" => Some(Policy::SigningIn),
+            "SignOut" | "GetMyAccount" | "SetMyLanguage" => Some(Policy::Session),
+            "InviteAccount" | "UnlockAccount" => Some(Policy::AccountAdmin),
+            _ => None,
+        };
+    }
     match service {
         "grpc.health.v1.Health"
         | "grpc.reflection.v1.ServerReflection"
@@ -130,6 +151,13 @@ pub fn authorise(
     if !policy.admits(caller.role) {
         return Err(tonic::Status::permission_denied(format!(
             "{} may not call {method}",
+            caller.describe()
+        )));
+    }
+    if policy == Policy::Session && !caller.token_id.starts_with(passage_proto::SESSION_PREFIX) {
+        return Err(tonic::Status::permission_denied(format!(
+            "{method} is for a person signed in (a session, {}…); {} holds a token",
+            passage_proto::SESSION_PREFIX,
             caller.describe()
         )));
     }

@@ -1,6 +1,9 @@
 //! The gateway's tables (the schema is made by `passage-migrations`).
 
 pub mod access_token;
+pub mod account;
+pub mod account_invitation;
+pub mod account_session;
 pub mod change_log;
 pub mod directory;
 pub mod log_compaction;
@@ -9,3 +12,4 @@ pub mod move_confirmation;
 pub mod region;
 pub mod region_cursor;
 pub mod revoked_certificate;
+pub mod sign_in_address;

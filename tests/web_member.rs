@@ -1,0 +1,237 @@
+//! Amira, a newcomer in Amsterdam, uses Passage in a browser: a real headless
+//! Chromium (WebDriver) walks her story while axe-core checks each page and a
+//! 360-pixel phone screen never scrolls sideways. Her chapter invites her; she
+//! chooses a passphrase (a too-short one is refused, naming the field), keeps her
+//! profile in her own words, withdraws her consent to share it and gives it again,
+//! reads the page in Arabic (right to left), signs out and in; five wrong
+//! passphrases lock her account. SQLite only: the web app is a client of the
+//! gateway, whose storage is tested on both backends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod browser;
+mod common;
+
+use browser::{Browser, start_web};
+use common::chapter::{Chapter, employer};
+use common::{Backend, Cluster, amira, create, profile_in, to};
+use passage_proto::v1::{
+    self, account_service_client::AccountServiceClient, member_service_client::MemberServiceClient,
+};
+use passage_web::i18n::{Lang, Text};
+
+const PASSPHRASE: &str = "olive tree by the canal";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
+    browser::choose_crypto();
+    let cluster = Cluster::start_secured(Backend::Sqlite).await;
+    let mut members = MemberServiceClient::new(cluster.gateway().await);
+    let her = create(&mut members, "amsterdam", amira()).await;
+    let invitation = AccountServiceClient::new(cluster.gateway().await)
+        .invite_account(to(
+            "amsterdam",
+            v1::InviteAccountRequest {
+                login: "amira".into(),
+                kind: v1::AccountKind::Member as i32,
+                region: "amsterdam".into(),
+                member_id: her.id.clone(),
+                language: "en".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let certs = cluster.certs();
+    let web = start_web(cluster.federation.gateway_endpoint(), certs.ca().cert, None).await;
+    let base = format!("http://{web}");
+    let shots = tempfile::tempdir().unwrap();
+    let browser = Browser::start("en").await;
+
+    // The link in her invitation: she chooses a passphrase.
+    browser
+        .open(&format!("{base}/invitation/{}", invitation.invitation_code))
+        .await;
+    assert_eq!(browser.text("h1").await, "Choose your passphrase");
+    browser.check_page("the invitation").await;
+    browser.fill("passphrase", "too short").await;
+    browser.fill("passphrase_again", "too short").await;
+    browser.press("main button[type=submit]").await;
+    assert!(
+        browser
+            .text(".error-summary")
+            .await
+            .contains("at least 12 characters"),
+        "the refusal names the problem"
+    );
+    assert!(browser.has(".error-summary a[href='#passphrase']").await);
+    browser.check_page("a refused passphrase").await;
+    browser.fill("passphrase", PASSPHRASE).await;
+    browser.fill("passphrase_again", PASSPHRASE).await;
+    browser.press("main button[type=submit]").await;
+    assert_eq!(browser.path().await, "/");
+    assert_eq!(browser.text("h1").await, "Welcome, amira");
+    browser.check_page("the start page").await;
+
+    // Her profile, in her own words.
+    browser.open(&format!("{base}/profile")).await;
+    browser.check_page("her profile").await;
+    assert!(browser.text(".record").await.contains("Refugee status"));
+    browser.fill("profession", "structural engineer").await;
+    browser.click("#share-no").await;
+    browser.press("main form button[type=submit]").await;
+    assert_eq!(browser.text(".notice").await, "Your profile is saved.");
+    let stored = profile_in(&mut members, "amsterdam", &her.id)
+        .await
+        .unwrap();
+    let profile = stored.profile.unwrap();
+    assert_eq!(profile.profession, "structural engineer");
+    assert!(!profile.share_across_regions, "she withdrew her consent");
+    browser.screenshot(shots.path(), "web-profile").await;
+
+    // A number that is not one: refused by name, what she typed kept, nothing written.
+    browser.fill("experience_years", "eighty").await;
+    browser.click("#share-yes").await;
+    browser.press("main form button[type=submit]").await;
+    assert!(
+        browser
+            .text(".error-summary")
+            .await
+            .contains("whole number from 0 to 70")
+    );
+    assert!(
+        browser
+            .has(".error-summary a[href='#experience_years']")
+            .await
+    );
+    let typed = browser
+        .run("return document.getElementById('experience_years').value;")
+        .await;
+    assert_eq!(typed, serde_json::json!("eighty"));
+    browser.check_page("a refused profile").await;
+    let unchanged = profile_in(&mut members, "amsterdam", &her.id)
+        .await
+        .unwrap();
+    assert!(!unchanged.profile.unwrap().share_across_regions);
+
+    // She gives her consent again.
+    browser.fill("experience_years", "9").await;
+    browser.press("main form button[type=submit]").await;
+    assert_eq!(browser.text(".notice").await, "Your profile is saved.");
+    let shared = profile_in(&mut members, "amsterdam", &her.id)
+        .await
+        .unwrap();
+    let profile = shared.profile.unwrap();
+    assert!(profile.share_across_regions, "she shares again");
+    assert_eq!(profile.experience_years, 9);
+
+    // Her matches: a structural engineering job in Amsterdam, with what the rules
+    // say; she applies, sees where her application stands, and withdraws it.
+    let mut chapter = Chapter::open(&cluster).await;
+    let bureau = chapter
+        .organisation(employer("Ingenieursbureau Noord"))
+        .await;
+    chapter
+        .published(v1::Opportunity {
+            organisation_id: bureau,
+            title: "Junior structural engineer".into(),
+            description: "Calculations and drawings for bridges and quays.".into(),
+            kind: v1::OpportunityKind::Job as i32,
+            sector: "construction".into(),
+            skills: vec!["AutoCAD".into(), "structural calculations".into()],
+            languages: vec!["en".into(), "nl".into()],
+            hours_per_week: 24,
+            paid: true,
+            hourly_wage_cents: 2_400,
+            location: "Amsterdam-Noord".into(),
+            ..Default::default()
+        })
+        .await;
+    browser.press("a[href='/matches']").await;
+    assert_eq!(browser.text("h1").await, "My matches");
+    assert_eq!(
+        browser.text(".match h2").await,
+        "Junior structural engineer"
+    );
+    assert!(
+        browser
+            .text(".match .decision")
+            .await
+            .contains("You may take this.")
+    );
+    browser.check_page("her matches").await;
+    browser.screenshot(shots.path(), "web-matches").await;
+    browser
+        .fill_css(
+            ".match textarea",
+            "I designed bridges in Aleppo for eight years.",
+        )
+        .await;
+    browser.press(".match form button[type=submit]").await;
+    assert_eq!(browser.path().await, "/applications");
+    assert!(browser.text(".notice").await.contains("You applied"));
+    assert_eq!(
+        browser.text(".application h2").await,
+        "Junior structural engineer"
+    );
+    assert_eq!(browser.text(".application .stage").await, "Applied");
+    browser.check_page("her applications").await;
+    browser.press(".application form button[type=submit]").await;
+    assert_eq!(browser.text(".application .stage").await, "Withdrawn");
+
+    // In Arabic: the page turns right to left.
+    browser.open(&format!("{base}/profile")).await;
+    browser.press("a[lang=ar]").await;
+    assert_eq!(browser.path().await, "/profile");
+    let arabic = Text::new(Lang::Ar);
+    assert_eq!(browser.text("h1").await, arabic.t("profile-title"));
+    let html = browser
+        .run("return [document.documentElement.lang, document.documentElement.dir];")
+        .await;
+    assert_eq!(html, serde_json::json!(["ar", "rtl"]));
+    browser.check_page("her profile in Arabic").await;
+    browser.screenshot(shots.path(), "web-profile-ar").await;
+
+    // She signs out, and in again.
+    browser.press("form[action='/sign-out'] button").await;
+    assert_eq!(browser.path().await, "/sign-in");
+    browser.check_page("the sign-in page in Arabic").await;
+    browser.open(&format!("{base}/profile")).await;
+    assert_eq!(
+        browser.path().await,
+        "/sign-in",
+        "signed out means signed out"
+    );
+    browser.fill("login", "amira").await;
+    browser.fill("passphrase", PASSPHRASE).await;
+    browser.press("main button[type=submit]").await;
+    assert_eq!(
+        browser.path().await,
+        "/profile",
+        "back where she wanted to go"
+    );
+    browser.press("form[action='/sign-out'] button").await;
+
+    // Someone tries her login with five wrong passphrases: the account locks, and
+    // even the right passphrase is refused until it is unlocked.
+    for _ in 0..5 {
+        browser.fill("login", "amira").await;
+        browser
+            .fill("passphrase", "not her passphrase at all")
+            .await;
+        browser.press("main button[type=submit]").await;
+    }
+    browser.fill("login", "amira").await;
+    browser.fill("passphrase", PASSPHRASE).await;
+    browser.press("main button[type=submit]").await;
+    assert_eq!(browser.path().await, "/sign-in");
+    assert!(
+        browser
+            .text(".error-summary")
+            .await
+            .contains(&arabic.t("sign-in-locked")),
+        "the lock is explained in her language"
+    );
+    browser.close().await;
+    cluster.stop().await;
+}

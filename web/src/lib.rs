@@ -1,0 +1,115 @@
+//! Passage in the browser (`passage web`): server-rendered pages for the people
+//! Passage serves, in their language. The web app is a client of the gateway's
+//! gRPC API with the signed-in person's session as credential: it keeps no personal
+//! data of its own and decides no permission — the gateway and the nodes stay the
+//! only judges. Every page works without JavaScript (forms post, then redirect).
+
+pub mod gateway;
+pub mod i18n;
+pub mod pages;
+pub mod settings;
+pub mod visit;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+pub use settings::WebSettings;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct App {
+    pub gateway: gateway::Gateway,
+    pub secure_cookies: bool,
+}
+
+/// The one stylesheet: system fonts, logical properties (right to left by `dir`).
+const STYLESHEET: &str = include_str!("../static/passage.css");
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn not_found(visit: visit::Visit) -> Response {
+    pages::problem(
+        &visit,
+        visit.text(),
+        "/",
+        StatusCode::NOT_FOUND,
+        "problem-not-found",
+        "problem-not-found-explained",
+    )
+}
+
+/// The pages and what they answer.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/", get(pages::home::show))
+        .route(
+            "/sign-in",
+            get(pages::sign_in::show).post(pages::sign_in::submit),
+        )
+        .route(
+            "/invitation/{code}",
+            get(pages::sign_in::invitation).post(pages::sign_in::accept),
+        )
+        .route("/sign-out", post(pages::sign_in::sign_out))
+        .route(
+            "/profile",
+            get(pages::profile::show).post(pages::profile::save),
+        )
+        .route("/matches", get(pages::matches::show))
+        .route("/matches/{opportunity}/apply", post(pages::matches::apply))
+        .route("/applications", get(pages::applications::show))
+        .route(
+            "/applications/{id}/withdraw",
+            post(pages::applications::withdraw),
+        )
+        .route("/language/{code}", get(pages::language::choose))
+        .route("/static/passage.css", get(stylesheet))
+        .fallback(not_found)
+        .with_state(app)
+}
+
+/// Serves the web app on `listener` until `shutdown` completes.
+pub async fn run(
+    settings: WebSettings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    settings
+        .validate()
+        .map_err(|(key, reason)| format!("{key}: {reason}"))?;
+    let gateway = gateway::Gateway::new(&settings.gateway)
+        .map_err(|(key, reason)| format!("{key}: {reason}"))?;
+    let app = App {
+        gateway,
+        secure_cookies: settings.cookies.secure,
+    };
+    tracing::info!(address = ?listener.local_addr().ok(), gateway = %settings.gateway.endpoint, "web app serving");
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| format!("serving the web app: {e}"))
+}

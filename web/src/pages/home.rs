@@ -1,0 +1,34 @@
+//! The start page: for someone signed in, where to go; for anyone else, the way in.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{Frame, render, signed_in};
+use crate::App;
+use crate::visit::Visit;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    frame: Frame,
+    login: String,
+    region: String,
+    is_member: bool,
+}
+
+/// `GET /`.
+pub async fn show(State(app): State<App>, visit: Visit) -> Response {
+    let (account, text) = match signed_in(&app, &visit, "/").await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let page = HomePage {
+        frame: Frame::new(&visit, text, "/", true),
+        login: account.login,
+        region: account.region,
+        is_member: !account.member_id.is_empty(),
+    };
+    render(&visit, StatusCode::OK, &page)
+}

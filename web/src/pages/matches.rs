@@ -1,0 +1,169 @@
+//! My matches: the published opportunities of my region that fit me best, with why
+//! they rank where they do and what the region's labour-market rules say about me
+//! taking them (may I, on what conditions, for how many hours); applying from here.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use passage_proto::v1;
+use serde::Deserialize;
+
+use super::{Frame, refusal, render, signed_in};
+use crate::App;
+use crate::gateway::call;
+use crate::i18n::Text;
+use crate::visit::Visit;
+
+const HERE: &str = "/matches";
+
+/// One match as the page shows it.
+pub struct MatchView {
+    pub opportunity_id: String,
+    pub title: String,
+    pub kind: String,
+    pub details: String,
+    pub fit: String,
+    pub reasons: Vec<String>,
+    pub eligible: bool,
+    pub hours_cap: String,
+    pub conditions: Vec<String>,
+    pub warnings: Vec<String>,
+    pub denials: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "matches.html")]
+struct MatchesPage {
+    frame: Frame,
+    matches: Vec<MatchView>,
+    summary: String,
+}
+
+/// `OPPORTUNITY_KIND_TASTER_INTERNSHIP` → the page's word for it.
+pub fn kind_name(text: Text, kind: i32) -> String {
+    let kind = v1::OpportunityKind::try_from(kind).unwrap_or(v1::OpportunityKind::Unspecified);
+    let key = kind
+        .as_str_name()
+        .trim_start_matches("OPPORTUNITY_KIND_")
+        .to_ascii_lowercase()
+        .replace('_', "-");
+    text.t(&format!("kind-{key}"))
+}
+
+fn view(text: Text, found: v1::OpportunityMatch) -> MatchView {
+    let opportunity = found.opportunity.unwrap_or_default();
+    let decision = found.decision.unwrap_or_default();
+    let mut details = vec![text.t1(
+        "match-hours",
+        "hours",
+        &opportunity.hours_per_week.to_string(),
+    )];
+    if !opportunity.location.is_empty() {
+        details.push(opportunity.location.clone());
+    }
+    details.push(if opportunity.paid {
+        text.t("match-paid")
+    } else {
+        text.t("match-unpaid")
+    });
+    MatchView {
+        opportunity_id: opportunity.id,
+        title: opportunity.title,
+        kind: kind_name(text, opportunity.kind),
+        details: details.join(" · "),
+        fit: text.t1(
+            "match-fit",
+            "percent",
+            &format!("{:.0}", (found.score * 100.0).clamp(0.0, 100.0)),
+        ),
+        reasons: found.reasons,
+        eligible: decision.eligible,
+        hours_cap: if decision.hours_cap > 0 {
+            text.t1("match-hours-cap", "hours", &decision.hours_cap.to_string())
+        } else {
+            String::new()
+        },
+        conditions: decision.conditions,
+        warnings: decision.warnings,
+        denials: decision.denials,
+    }
+}
+
+/// `GET /matches`.
+pub async fn show(State(app): State<App>, visit: Visit) -> Response {
+    let (account, text) = match signed_in(&app, &visit, HERE).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let answer = app
+        .gateway
+        .matches()
+        .match_opportunities(call(
+            &visit,
+            Some(&account.region),
+            v1::MatchOpportunitiesRequest {
+                member_id: account.member_id.clone(),
+                page_size: 20,
+                date: String::new(),
+            },
+        ))
+        .await;
+    let found = match answer {
+        Ok(found) => found.into_inner(),
+        Err(status) => return refusal(&visit, text, HERE, &status),
+    };
+    let summary = text.t1(
+        "matches-summary",
+        "considered",
+        &found.considered.to_string(),
+    );
+    let page = MatchesPage {
+        frame: Frame::new(&visit, text, HERE, true),
+        matches: found.matches.into_iter().map(|m| view(text, m)).collect(),
+        summary,
+    };
+    render(&visit, StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct ApplyForm {
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    motivation: String,
+}
+
+/// `POST /matches/{opportunity}/apply`.
+pub async fn apply(
+    State(app): State<App>,
+    visit: Visit,
+    Path(opportunity): Path<String>,
+    Form(form): Form<ApplyForm>,
+) -> Response {
+    let (account, text) = match signed_in(&app, &visit, HERE).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    if !visit.form_is_ours(&form.form_token) {
+        return visit.redirect(HERE);
+    }
+    let answer = app
+        .gateway
+        .placements()
+        .apply(call(
+            &visit,
+            Some(&account.region),
+            v1::ApplyRequest {
+                member_id: account.member_id.clone(),
+                opportunity_id: opportunity,
+                motivation: form.motivation.trim().to_owned(),
+            },
+        ))
+        .await;
+    match answer {
+        Ok(_) => visit.redirect("/applications?applied=1"),
+        Err(status) => refusal(&visit, text, HERE, &status),
+    }
+}

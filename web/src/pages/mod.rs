@@ -1,0 +1,193 @@
+//! The pages, one file each, and what every page shares: the frame around it (the
+//! language, the form token, the language switcher, the signed-in navigation), the
+//! errors of a refused form, and the one place gRPC answers become pages.
+
+pub mod applications;
+pub mod home;
+pub mod language;
+pub mod matches;
+pub mod profile;
+pub mod sign_in;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+use passage_proto::v1;
+
+use crate::App;
+use crate::gateway::call;
+use crate::i18n::{Lang, Text};
+use crate::visit::Visit;
+
+/// One language in the switcher.
+pub struct LangLink {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub current: bool,
+}
+
+/// What the frame of every page needs.
+pub struct Frame {
+    pub text: Text,
+    pub form_token: String,
+    /// This page's path, for the language switcher to come back to.
+    pub here: String,
+    pub languages: Vec<LangLink>,
+    pub signed_in: bool,
+}
+
+impl Frame {
+    pub fn new(visit: &Visit, text: Text, here: &str, signed_in: bool) -> Self {
+        Frame {
+            text,
+            form_token: visit.form_token.clone(),
+            here: encode_component(here),
+            languages: Lang::ALL
+                .into_iter()
+                .map(|lang| LangLink {
+                    code: lang.code(),
+                    name: lang.native_name(),
+                    current: lang == text.lang,
+                })
+                .collect(),
+            signed_in,
+        }
+    }
+}
+
+/// A refused field: its form name and what is wrong, in the page's language.
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Percent-encodes a URL query component.
+pub fn encode_component(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The signed-in person: their account and the texts in their language; or the
+/// answer to give instead (to the sign-in page when there is no live session).
+pub async fn signed_in(
+    app: &App,
+    visit: &Visit,
+    here: &str,
+) -> Result<(v1::Account, Text), Response> {
+    let back = format!("/sign-in?back={}", encode_component(here));
+    if visit.session.is_none() {
+        return Err(visit.redirect(&back));
+    }
+    match app
+        .gateway
+        .accounts()
+        .get_my_account(call(visit, None, v1::GetMyAccountRequest {}))
+        .await
+    {
+        Ok(account) => {
+            let account = account.into_inner();
+            let text = Text::new(visit.lang(Some(&account.language)));
+            Ok((account, text))
+        }
+        Err(status) if status.code() == tonic::Code::Unauthenticated => {
+            Err(visit.signed_out(&back))
+        }
+        Err(status) => Err(refusal(visit, visit.text(), here, &status)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+struct ProblemPage {
+    frame: Frame,
+    title: String,
+    explanation: String,
+}
+
+/// The one place a gRPC refusal becomes a page: NOT_FOUND → 404, PERMISSION_DENIED
+/// → 403, UNAVAILABLE and DEADLINE_EXCEEDED → "try again", anything else → 500.
+/// (UNAUTHENTICATED goes to the sign-in page, in [`signed_in`]; INVALID_ARGUMENT
+/// shows the form again, in each form's page.)
+pub fn refusal(visit: &Visit, text: Text, here: &str, status: &tonic::Status) -> Response {
+    let (code, title, explanation) = match status.code() {
+        tonic::Code::NotFound => (
+            StatusCode::NOT_FOUND,
+            "problem-not-found",
+            "problem-not-found-explained",
+        ),
+        tonic::Code::PermissionDenied => (
+            StatusCode::FORBIDDEN,
+            "problem-forbidden",
+            "problem-forbidden-explained",
+        ),
+        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "problem-unavailable",
+            "problem-unavailable-explained",
+        ),
+        tonic::Code::FailedPrecondition | tonic::Code::AlreadyExists => {
+            // Not possible now, for a reason the region gives (its own words).
+            let page = ProblemPage {
+                frame: Frame::new(visit, text, here, visit.session.is_some()),
+                title: text.t("problem-not-now"),
+                explanation: status.message().to_owned(),
+            };
+            return render(visit, StatusCode::CONFLICT, &page);
+        }
+        _ => {
+            tracing::error!(%status, here, "a page could not be made");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "problem-internal",
+                "problem-internal-explained",
+            )
+        }
+    };
+    problem(visit, text, here, code, title, explanation)
+}
+
+/// A page that says what went wrong, in the page's language.
+pub fn problem(
+    visit: &Visit,
+    text: Text,
+    here: &str,
+    code: StatusCode,
+    title: &str,
+    explanation: &str,
+) -> Response {
+    let page = ProblemPage {
+        frame: Frame::new(visit, text, here, visit.session.is_some()),
+        title: text.t(title),
+        explanation: text.t(explanation),
+    };
+    render(visit, code, &page)
+}
+
+/// A template as a page with `code`.
+pub fn render(visit: &Visit, code: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => visit.page(code, html),
+        Err(error) => {
+            tracing::error!(%error, "a template did not render");
+            visit.page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "<!doctype html><title>Passage</title><p>Something went wrong.</p>".into(),
+            )
+        }
+    }
+}
+
+/// The field a refusal names (`profile.display_name: must …` → `display_name`), if
+/// it names one of `fields`.
+pub fn refused_field<'a>(status: &tonic::Status, fields: &[&'a str]) -> Option<&'a str> {
+    let (path, _) = status.message().split_once(':')?;
+    let last = path.trim().rsplit('.').next()?;
+    fields.iter().copied().find(|field| *field == last)
+}
