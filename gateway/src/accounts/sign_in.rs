@@ -243,18 +243,33 @@ impl AccountStore {
         let mut in_a_row = failures;
         let mut locked = None;
         if let Some(account) = account {
-            in_a_row = account.failed_attempts.saturating_add(1);
-            let lock_it = u32::try_from(in_a_row).unwrap_or(u32::MAX) >= self.settings.max_failures;
-            locked = lock_it.then(|| now + lock);
-            account::Entity::update(account::ActiveModel {
-                id: Set(account.id.clone()),
-                failed_attempts: Set(if lock_it { 0 } else { in_a_row }),
-                locked_until: Set(locked),
-                ..Default::default()
-            })
-            .exec(&self.db)
-            .await?;
-            if lock_it {
+            // Counted in the database, so that wrong passphrases sent at once
+            // each count.
+            account::Entity::update_many()
+                .col_expr(
+                    account::Column::FailedAttempts,
+                    sea_orm::sea_query::ExprTrait::add(
+                        Expr::col(account::Column::FailedAttempts),
+                        1,
+                    ),
+                )
+                .filter(account::Column::Id.eq(account.id.clone()))
+                .exec(&self.db)
+                .await?;
+            in_a_row = account::Entity::find_by_id(account.id.clone())
+                .one(&self.db)
+                .await?
+                .map_or(1, |now| now.failed_attempts);
+            if u32::try_from(in_a_row).unwrap_or(u32::MAX) >= self.settings.max_failures {
+                locked = Some(now + lock);
+                account::Entity::update(account::ActiveModel {
+                    id: Set(account.id.clone()),
+                    failed_attempts: Set(0),
+                    locked_until: Set(locked),
+                    ..Default::default()
+                })
+                .exec(&self.db)
+                .await?;
                 tracing::warn!(login = %account.login, "account locked after wrong passphrases");
             }
         }
