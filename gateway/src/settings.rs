@@ -347,3 +347,34 @@ impl GatewaySettings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn account_settings_default_and_refuse_out_of_range_by_key() {
+        let defaults = AccountSettings::default();
+        assert_eq!(
+            (
+                defaults.max_failures,
+                defaults.lock_seconds,
+                defaults.session_hours
+            ),
+            (5, 900, 12)
+        );
+        defaults.validate().unwrap();
+        let refused = AccountSettings {
+            lock_seconds: 0,
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert!(refused.starts_with("accounts.lock_seconds:"), "{refused}");
+        let partial: AccountSettings = serde_json::from_str(r#"{"lock_seconds": 3}"#).unwrap();
+        assert_eq!((partial.lock_seconds, partial.max_failures), (3, 5));
+    }
+}

@@ -40,7 +40,7 @@ fn is_common(passphrase: &str) -> bool {
     common().any(|word| {
         normalised == word
             || (core.chars().count() >= 4 && core == word)
-            || (normalised.len() % word.len() == 0
+            || (normalised.len().is_multiple_of(word.len())
                 && normalised.len() > word.len()
                 && normalised
                     .as_bytes()

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use passage_proto::SESSION_PREFIX;
 use passage_server::access::{Caller, Role};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+};
 
 use super::credential::Credential;
 use super::{AccountStore, region_of};
@@ -44,6 +46,16 @@ impl AccountStore {
         let credential = Credential::new()?;
         let now = Utc::now();
         let expires_at = now + self.session_length();
+        // The account's ended sessions are of no more use.
+        account_session::Entity::delete_many()
+            .filter(account_session::Column::AccountId.eq(account.id.clone()))
+            .filter(
+                Condition::any()
+                    .add(account_session::Column::ExpiresAt.lt(now))
+                    .add(account_session::Column::RevokedAt.lt(now - Duration::days(1))),
+            )
+            .exec(db)
+            .await?;
         account_session::Entity::insert(account_session::ActiveModel {
             id: Set(credential.id.clone()),
             account_id: Set(account.id.clone()),

@@ -9,8 +9,10 @@
 use chrono::{DateTime, Duration, Utc};
 use passage_proto::v1;
 use passage_server::access::{Caller, Role};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, TransactionTrait,
+};
 
 use super::credential::{Credential, INVITATION_PREFIX};
 use super::session::NewSession;
@@ -214,28 +216,60 @@ impl AccountStore {
             last_failure_at: Set(now),
             locked_until: Set(address_locked.then(|| now + lock)),
         };
-        if from.is_some() {
-            sign_in_address::Entity::update(row).exec(&self.db).await?;
-        } else {
-            sign_in_address::Entity::insert(row)
-                .exec_without_returning(&self.db)
-                .await?;
-        }
+        // Two wrong passphrases from a new address at once must not trip over
+        // each other's first row.
+        sign_in_address::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(sign_in_address::Column::Address)
+                    .update_columns([
+                        sign_in_address::Column::Failures,
+                        sign_in_address::Column::LastFailureAt,
+                        sign_in_address::Column::LockedUntil,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.db)
+            .await?;
+        // Addresses quiet for a lock's length, and not locked, are forgotten.
+        sign_in_address::Entity::delete_many()
+            .filter(sign_in_address::Column::LastFailureAt.lt(now - lock))
+            .filter(
+                Condition::any()
+                    .add(sign_in_address::Column::LockedUntil.is_null())
+                    .add(sign_in_address::Column::LockedUntil.lt(now)),
+            )
+            .exec(&self.db)
+            .await?;
         let mut in_a_row = failures;
         let mut locked = None;
         if let Some(account) = account {
-            in_a_row = account.failed_attempts.saturating_add(1);
-            let lock_it = u32::try_from(in_a_row).unwrap_or(u32::MAX) >= self.settings.max_failures;
-            locked = lock_it.then(|| now + lock);
-            account::Entity::update(account::ActiveModel {
-                id: Set(account.id.clone()),
-                failed_attempts: Set(if lock_it { 0 } else { in_a_row }),
-                locked_until: Set(locked),
-                ..Default::default()
-            })
-            .exec(&self.db)
-            .await?;
-            if lock_it {
+            // Counted in the database, so that wrong passphrases sent at once
+            // each count.
+            account::Entity::update_many()
+                .col_expr(
+                    account::Column::FailedAttempts,
+                    sea_orm::sea_query::ExprTrait::add(
+                        Expr::col(account::Column::FailedAttempts),
+                        1,
+                    ),
+                )
+                .filter(account::Column::Id.eq(account.id.clone()))
+                .exec(&self.db)
+                .await?;
+            in_a_row = account::Entity::find_by_id(account.id.clone())
+                .one(&self.db)
+                .await?
+                .map_or(1, |now| now.failed_attempts);
+            if u32::try_from(in_a_row).unwrap_or(u32::MAX) >= self.settings.max_failures {
+                locked = Some(now + lock);
+                account::Entity::update(account::ActiveModel {
+                    id: Set(account.id.clone()),
+                    failed_attempts: Set(0),
+                    locked_until: Set(locked),
+                    ..Default::default()
+                })
+                .exec(&self.db)
+                .await?;
                 tracing::warn!(login = %account.login, "account locked after wrong passphrases");
             }
         }
