@@ -106,6 +106,7 @@ fn spawn_node(
 impl Federation {
     /// Binds every listener, starts every server and waits until all are SERVING.
     pub async fn start(plan: FederationPlan) -> anyhow::Result<Self> {
+        passage_proto::choose_tls_crypto();
         let mut node_listeners = Vec::new();
         for region in &plan.regions {
             let listener = TcpListener::bind(region.listen)
@@ -419,6 +420,7 @@ async fn bind_optional(
 
 /// An endpoint for the gateway at `address`, over TLS when `tls` is given.
 pub fn gateway_endpoint(address: SocketAddr, tls: Option<&CertDir>) -> anyhow::Result<Endpoint> {
+    passage_proto::choose_tls_crypto();
     match tls {
         None => Ok(Endpoint::from_shared(format!("http://{address}"))?),
         Some(dir) => {
@@ -443,6 +445,7 @@ pub fn node_endpoint(
     ca: Option<&std::path::Path>,
     identity: Option<&CertFiles>,
 ) -> anyhow::Result<Endpoint> {
+    passage_proto::choose_tls_crypto();
     let Some(ca) = ca else {
         return Ok(Endpoint::from_shared(format!("http://{address}"))?);
     };

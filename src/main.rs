@@ -26,6 +26,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    passage_proto::choose_tls_crypto();
     // The demo prints what matters itself; servers log their work.
     let default_filter = match cli.command {
         Command::Demo { .. }
@@ -353,6 +354,7 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
         "Passage demo federation (data in {})",
         options.data_dir.display()
     );
+    println!("web  http://{}/", started.web);
     println!("  gateway        {}", federation.gateway_endpoint());
     if let Some(metrics) = federation.metrics_endpoint() {
         println!("  metrics        {metrics}");
@@ -403,7 +405,7 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
     println!("ready");
     shutdown_signal().await;
     println!("stopping");
-    started.federation.shutdown().await
+    started.shutdown().await
 }
 
 /// Settings from `file`, the environment and the `--listen`/`--database-url` flags.

@@ -134,7 +134,7 @@ async fn the_demo_fills_amsterdams_coaching_programme_expert_pool_and_cases() {
         .into_inner()
         .notes;
     assert_eq!(notes.len(), 2);
-    demo.federation.shutdown().await.unwrap();
+    demo.shutdown().await.unwrap();
 }
 
 /// The Amsterdam chapter running Refugee on Board through the gateway.

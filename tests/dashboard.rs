@@ -222,5 +222,5 @@ async fn the_central_team_sees_every_region_with_small_counts_suppressed() {
         std::fs::copy(&screenshot, &docs).unwrap();
     }
 
-    running.federation.shutdown().await.unwrap();
+    running.shutdown().await.unwrap();
 }

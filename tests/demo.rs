@@ -255,7 +255,11 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
         counts.push((members, opportunities));
     }
     let accounts = check_accounts(&first, channel.clone()).await;
-    first.federation.shutdown().await.unwrap();
+    // The web app answers in front of the gateway.
+    let (status, page) = web_page(first.web, "/sign-in").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h1>Sign in</h1>"), "{page}");
+    first.shutdown().await.unwrap();
 
     let second = demo::start(&options).await.unwrap();
     assert_eq!(
@@ -281,5 +285,21 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
             "{region}: groups and events kept, not doubled"
         );
     }
-    second.federation.shutdown().await.unwrap();
+    second.shutdown().await.unwrap();
+}
+
+/// `GET path` from the web app at `address`: the status and the body.
+async fn web_page(address: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, response)
 }

@@ -24,7 +24,7 @@ const PASSPHRASE: &str = "olive tree by the canal";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
-    browser::choose_crypto();
+    passage_proto::choose_tls_crypto();
     let cluster = Cluster::start_secured(Backend::Sqlite).await;
     let mut members = MemberServiceClient::new(cluster.gateway().await);
     let her = create(&mut members, "amsterdam", amira()).await;
@@ -43,7 +43,12 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
         .unwrap()
         .into_inner();
     let certs = cluster.certs();
-    let web = start_web(cluster.federation.gateway_endpoint(), certs.ca().cert, None).await;
+    let web = start_web(
+        cluster.federation.gateway_endpoint(),
+        certs.ca().cert,
+        Some((certs.web().cert, certs.web().key)),
+    )
+    .await;
     let base = format!("http://{web}");
     let shots = tempfile::tempdir().unwrap();
     let browser = Browser::start("en").await;

@@ -95,6 +95,7 @@ pub async fn run_with_metrics(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
     settings.validate()?;
+    passage_proto::choose_tls_crypto();
     refuse_insecure_beyond_loopback(&settings, &listener)?;
     let db = passage_migrations::connect::<GatewayMigrator>(
         &settings.database.url,

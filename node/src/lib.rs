@@ -113,6 +113,7 @@ pub async fn serve_with_metrics(
     metrics: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
+    passage_proto::choose_tls_crypto();
     let region_key = passage_server::access::read_key_file(&settings.auth.gateway_key_file)
         .map_err(|reason| Error::invalid("auth.gateway_key_file", reason))?;
     let (audit_trail, audit_writer) = audit::AuditTrail::start(db.clone());

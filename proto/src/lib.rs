@@ -39,6 +39,14 @@ pub fn reflection_services() -> Result<
     Ok((configure().build_v1()?, configure().build_v1alpha()?))
 }
 
+/// Chooses ring as rustls' crypto provider for this process, if none was chosen:
+/// every server and client of Passage speaks TLS with it. A process that links a
+/// second provider (the browser tests' WebDriver client does) would otherwise
+/// refuse to guess. Servers and clients call it before building a TLS setting.
+pub fn choose_tls_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Metadata key that names the region a call through the gateway is for.
 pub const REGION_METADATA_KEY: &str = "x-passage-region";
 

@@ -44,6 +44,55 @@ pub struct DemoFederation {
     pub seeded: Vec<SeedReport>,
     /// The people who sign in, and their passphrases (`data/accounts.txt`).
     pub accounts_file: PathBuf,
+    /// The web app, in front of the gateway.
+    pub web: SocketAddr,
+    web_stop: tokio::sync::oneshot::Sender<()>,
+    web_task: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+impl DemoFederation {
+    /// Stops the web app, then every server of the federation.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.web_stop.send(());
+        match self.web_task.await {
+            Ok(Err(error)) => tracing::warn!(%error, "the demo's web app stopped with an error"),
+            Err(error) => tracing::warn!(%error, "the demo's web app did not stop cleanly"),
+            Ok(Ok(())) => {}
+        }
+        self.federation.shutdown().await
+    }
+}
+
+/// Starts the web app in front of the demo's gateway, with the demo's certificates.
+async fn start_web(
+    federation: &Federation,
+    certs: &CertDir,
+    listen: SocketAddr,
+) -> anyhow::Result<(
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), String>>,
+)> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen} for the web app"))?;
+    let address = listener.local_addr()?;
+    let web = certs.web();
+    let settings = passage_web::WebSettings {
+        server: passage_web::settings::ServerSettings { listen: address },
+        gateway: passage_web::settings::GatewayLink {
+            endpoint: federation.gateway_endpoint(),
+            ca_file: Some(certs.ca().cert),
+            cert_file: Some(web.cert),
+            key_file: Some(web.key),
+        },
+        cookies: Default::default(),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(passage_web::run(settings, listener, async {
+        let _ = stopped.await;
+    }));
+    Ok((address, stop, task))
 }
 
 /// Starts the demo federation and fills every empty region with demo data.
@@ -87,7 +136,7 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
         gateway_metrics_listen: Some(port(10)?),
         regions,
         keys: certs.clone(),
-        tls: Some(certs),
+        tls: Some(certs.clone()),
         demo_credentials: true,
         accounts: Default::default(),
     })
@@ -108,10 +157,14 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
     let accounts_file = accounts::ensure(channel, &options.data_dir, &slugs)
         .await
         .context("making the demo's accounts")?;
+    let (web, web_stop, web_task) = start_web(&federation, &certs, port(30)?).await?;
     Ok(DemoFederation {
         federation,
         seeded,
         accounts_file,
+        web,
+        web_stop,
+        web_task,
     })
 }
 

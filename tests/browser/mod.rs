@@ -11,12 +11,6 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-/// Chooses ring as rustls' crypto provider for the whole test process (the
-/// WebDriver client brings a second one, and rustls will not guess); call first.
-pub fn choose_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// A headless Chromium over WebDriver, and the chromedriver serving it.
 pub struct Browser {
     pub client: Client,

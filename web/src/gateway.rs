@@ -23,6 +23,7 @@ pub struct Gateway {
 impl Gateway {
     /// Prepares the channel; the gateway need not be up yet. Errors name the setting.
     pub fn new(link: &GatewayLink) -> Result<Self, (String, String)> {
+        passage_proto::choose_tls_crypto();
         let mut endpoint = Endpoint::from_shared(link.endpoint.clone())
             .map_err(|e| ("gateway.endpoint".to_owned(), e.to_string()))?
             .connect_timeout(Duration::from_secs(2))

@@ -98,6 +98,7 @@ pub async fn run(
     settings
         .validate()
         .map_err(|(key, reason)| format!("{key}: {reason}"))?;
+    passage_proto::choose_tls_crypto();
     let gateway = gateway::Gateway::new(&settings.gateway)
         .map_err(|(key, reason)| format!("{key}: {reason}"))?;
     let app = App {

@@ -133,3 +133,5 @@ kind-taster-internship = تدريب تعريفي قصير
 kind-volunteer = تطوع
 kind-learn-work = تعلّم وعمل
 kind-project = مشروع
+match-rule-checked = (تم التحقق من القاعدة في { $date })
+match-in-english = (هذه القاعدة مشروحة بالإنجليزية فقط)

@@ -133,3 +133,5 @@ kind-taster-internship = Taster internship
 kind-volunteer = Volunteering
 kind-learn-work = Learning and working
 kind-project = Project
+match-rule-checked = (rule checked on { $date })
+match-in-english = (this rule is only explained in English)

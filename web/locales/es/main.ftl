@@ -133,3 +133,5 @@ kind-taster-internship = Prácticas de prueba
 kind-volunteer = Voluntariado
 kind-learn-work = Aprender y trabajar
 kind-project = Proyecto
+match-rule-checked = (norma comprobada el { $date })
+match-in-english = (esta norma solo se explica en inglés)

@@ -133,3 +133,5 @@ kind-taster-internship = Snuffelstage
 kind-volunteer = Vrijwilligerswerk
 kind-learn-work = Leerwerktraject
 kind-project = Project
+match-rule-checked = (regel gecontroleerd op { $date })
+match-in-english = (deze regel wordt alleen in het Engels uitgelegd)

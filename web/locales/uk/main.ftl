@@ -133,3 +133,5 @@ kind-taster-internship = Ознайомче стажування
 kind-volunteer = Волонтерство
 kind-learn-work = Навчання й робота
 kind-project = Проєкт
+match-rule-checked = (правило перевірено { $date })
+match-in-english = (це правило пояснено лише англійською)

@@ -85,10 +85,32 @@ fn view(text: Text, found: v1::OpportunityMatch) -> MatchView {
         } else {
             String::new()
         },
-        conditions: decision.conditions,
-        warnings: decision.warnings,
-        denials: decision.denials,
+        conditions: explained(text, &decision.fired, v1::RuleEffect::Require),
+        warnings: explained(text, &decision.fired, v1::RuleEffect::Warn),
+        denials: explained(text, &decision.fired, v1::RuleEffect::Deny),
     }
+}
+
+/// What the rules of one effect say, in the page's language where the rules file
+/// gives it (with the day each rule was checked), else in English, saying so.
+pub fn explained(text: Text, fired: &[v1::FiredRule], effect: v1::RuleEffect) -> Vec<String> {
+    fired
+        .iter()
+        .filter(|rule| rule.effect == effect as i32)
+        .map(|rule| {
+            if text.code() == "en" {
+                return rule.explanation.clone();
+            }
+            match rule.translations.get(text.code()) {
+                Some(translated) if rule.reviewed_on.is_empty() => translated.clone(),
+                Some(translated) => format!(
+                    "{translated} {}",
+                    text.t1("match-rule-checked", "date", &rule.reviewed_on)
+                ),
+                None => format!("{} {}", rule.explanation, text.t("match-in-english")),
+            }
+        })
+        .collect()
 }
 
 /// `GET /matches`.
