@@ -26,7 +26,6 @@ use passage_proto::v1::{
 };
 use prost::Message;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-use tonic::transport::Channel;
 
 on_both_backends!(
     a_member_who_moved_is_erased_in_her_old_home_too,
@@ -47,8 +46,9 @@ async fn a_member_who_moved_is_erased_in_her_old_home_too(backend: Backend) {
     let mut chapter = Chapter::open(&cluster).await;
     let lucia = chapter.newcomer_in("miami", "Lucía Fernández").await;
 
-    miami_case_with_note(
+    common::case_with_note(
         &gateway,
+        "miami",
         &lucia,
         "Interview on 12 March; she fears being sent back.",
     )
@@ -355,7 +355,7 @@ async fn a_region_that_kept_an_erased_members_case_erases_it_when_it_starts(back
     let gateway = cluster.gateway().await;
     let mut chapter = Chapter::open(&cluster).await;
     let lucia = chapter.newcomer_in("miami", "Lucía Fernández").await;
-    miami_case_with_note(&gateway, &lucia, "Interview on 12 March.").await;
+    common::case_with_note(&gateway, "miami", &lucia, "Interview on 12 March.").await;
     let miami = connect(&cluster, "miami").await;
     let kept = kept_cases(&miami).await;
     moves_to_amsterdam(&cluster, &mut chapter, &lucia).await;
@@ -777,37 +777,6 @@ fn files_holding(folder: &std::path::Path, prefix: &str, words: &str) -> Vec<Str
         }
     }
     found
-}
-
-/// The Miami chapter opens a case about `member` and writes `note` in it.
-async fn miami_case_with_note(gateway: &Channel, member: &str, note: &str) {
-    let mut cases = CaseServiceClient::new(gateway.clone());
-    let case = cases
-        .open_case(to(
-            "miami",
-            v1::OpenCaseRequest {
-                r#case: Some(v1::Case {
-                    subject: Some(v1::case::Subject::MemberId(member.to_owned())),
-                    title: "Asylum interview".into(),
-                    caseworker: "Dana Ruiz".into(),
-                    ..Default::default()
-                }),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    cases
-        .add_case_note(to(
-            "miami",
-            v1::AddCaseNoteRequest {
-                case_id: case.id.clone(),
-                author: "Dana Ruiz".into(),
-                text: note.into(),
-            },
-        ))
-        .await
-        .unwrap();
 }
 
 /// Waits until `member`'s new home has confirmed her arrival to her old home `db`.

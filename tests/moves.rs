@@ -577,38 +577,6 @@ async fn case_notes_of(db: &sea_orm::DatabaseConnection, member: &str) -> usize 
         .len()
 }
 
-/// A case with a caseworker's note about `member`, in `region`.
-async fn case_with_note(cluster: &Cluster, region: &str, member: &str, note: &str) {
-    use passage_proto::v1::case_service_client::CaseServiceClient;
-    let mut cases = CaseServiceClient::new(cluster.gateway().await);
-    let case = cases
-        .open_case(to(
-            region,
-            v1::OpenCaseRequest {
-                r#case: Some(v1::Case {
-                    subject: Some(v1::case::Subject::MemberId(member.to_owned())),
-                    title: "Asylum interview".into(),
-                    caseworker: "Sanne de Vries".into(),
-                    ..Default::default()
-                }),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    cases
-        .add_case_note(to(
-            region,
-            v1::AddCaseNoteRequest {
-                case_id: case.id,
-                author: "Sanne de Vries".into(),
-                text: note.into(),
-            },
-        ))
-        .await
-        .unwrap();
-}
-
 /// The departure a region keeps of `member`, if any.
 async fn departure_of(
     db: &sea_orm::DatabaseConnection,
@@ -634,8 +602,8 @@ async fn the_old_home_holds_her_until_the_new_home_has_her(backend: Backend) {
     let mut client = cluster.members_via_gateway().await;
     let amira = create(&mut client, "amsterdam", amira()).await;
     until_in(&client, "miami", &amira.id).await;
-    case_with_note(
-        &cluster,
+    common::case_with_note(
+        &cluster.gateway().await,
         "amsterdam",
         &amira.id,
         "Interview at the IND on 3 March.",
@@ -742,8 +710,8 @@ async fn a_member_who_never_shared_moves_too(backend: Backend) {
     yara.profile.as_mut().unwrap().share_across_regions = false;
     yara.profile.as_mut().unwrap().profession = "pharmacist".into();
     let yara = create(&mut client, "amsterdam", yara).await;
-    case_with_note(
-        &cluster,
+    common::case_with_note(
+        &cluster.gateway().await,
         "amsterdam",
         &yara.id,
         "Diploma evaluation at Nuffic.",

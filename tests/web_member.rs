@@ -201,6 +201,7 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
     browser.press("form[action='/sign-out'] button").await;
     assert_eq!(browser.path().await, "/sign-in");
     browser.check_page("the sign-in page in Arabic").await;
+    browser.screenshot(shots.path(), "web-sign-in-ar").await;
     browser.open(&format!("{base}/profile")).await;
     assert_eq!(
         browser.path().await,

@@ -201,13 +201,22 @@ impl Browser {
 
     /// Saves a screenshot of the page to `docs/screenshots/<name>.png` when
     /// `PASSAGE_UPDATE_SCREENSHOT=1` (and always to the test's own folder, `into`).
+    /// Also at a 360-pixel phone's width, as `<name>-phone.png`.
     pub async fn screenshot(&self, into: &std::path::Path, name: &str) {
-        let png = self.client.screenshot().await.unwrap();
-        std::fs::write(into.join(format!("{name}.png")), &png).unwrap();
-        if std::env::var_os("PASSAGE_UPDATE_SCREENSHOT").is_some() {
-            let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
-            std::fs::create_dir_all(&docs).unwrap();
-            std::fs::write(docs.join(format!("{name}.png")), &png).unwrap();
+        let wide = self.client.screenshot().await.unwrap();
+        self.client.set_window_size(360, 800).await.unwrap();
+        let phone = self.client.screenshot().await.unwrap();
+        self.client.set_window_size(1280, 900).await.unwrap();
+        for (file, png) in [
+            (format!("{name}.png"), wide),
+            (format!("{name}-phone.png"), phone),
+        ] {
+            std::fs::write(into.join(&file), &png).unwrap();
+            if std::env::var_os("PASSAGE_UPDATE_SCREENSHOT").is_some() {
+                let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+                std::fs::create_dir_all(&docs).unwrap();
+                std::fs::write(docs.join(&file), &png).unwrap();
+            }
         }
     }
 

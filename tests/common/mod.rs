@@ -447,3 +447,36 @@ pub async fn http_get(url: &str) -> String {
     );
     response.split_once("\r\n\r\n").unwrap().1.to_owned()
 }
+
+/// A chapter admin of `region` opens a case about `member` and a caseworker adds
+/// `note` to it.
+pub async fn case_with_note(gateway: &Channel, region: &str, member: &str, note: &str) {
+    use passage_proto::v1::case_service_client::CaseServiceClient;
+    let mut cases = CaseServiceClient::new(gateway.clone());
+    let case = cases
+        .open_case(to(
+            region,
+            v1::OpenCaseRequest {
+                r#case: Some(v1::Case {
+                    subject: Some(v1::case::Subject::MemberId(member.to_owned())),
+                    title: "Asylum interview".into(),
+                    caseworker: "Dana Ruiz".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    cases
+        .add_case_note(to(
+            region,
+            v1::AddCaseNoteRequest {
+                case_id: case.id,
+                author: "Dana Ruiz".into(),
+                text: note.into(),
+            },
+        ))
+        .await
+        .unwrap();
+}

@@ -9,7 +9,7 @@ use axum::response::Response;
 use passage_proto::v1;
 use serde::Deserialize;
 
-use super::{Frame, refusal, render, signed_in};
+use super::{Frame, act, refusal, render, signed_in};
 use crate::App;
 use crate::gateway::call;
 use crate::i18n::Text;
@@ -136,28 +136,29 @@ pub async fn withdraw(
     Path(id): Path<String>,
     Form(form): Form<WithdrawForm>,
 ) -> Response {
-    let (account, text) = match signed_in(&app, &visit, HERE).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    if !visit.form_is_ours(&form.form_token) {
-        return visit.redirect(HERE);
-    }
-    let answer = app
-        .gateway
-        .placements()
-        .withdraw_application(call(
-            &visit,
-            Some(&account.region),
-            v1::WithdrawApplicationRequest {
-                id,
-                member_id: account.member_id.clone(),
-                note: String::new(),
-            },
-        ))
-        .await;
-    match answer {
-        Ok(_) => visit.redirect("/applications?withdrawn=1"),
-        Err(status) => refusal(&visit, text, HERE, &status),
-    }
+    let placements = app.gateway.placements();
+    let asking = visit.clone();
+    act(
+        &app,
+        &visit,
+        HERE,
+        &form.form_token,
+        "/applications?withdrawn=1",
+        |account| async move {
+            placements
+                .clone()
+                .withdraw_application(call(
+                    &asking,
+                    Some(&account.region),
+                    v1::WithdrawApplicationRequest {
+                        id,
+                        member_id: account.member_id.clone(),
+                        note: String::new(),
+                    },
+                ))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
 }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use passage_proto::v1;
 use serde::Deserialize;
 
-use super::{Frame, refusal, render, signed_in};
+use super::{Frame, act, refusal, render, signed_in};
 use crate::App;
 use crate::gateway::call;
 use crate::i18n::Text;
@@ -164,28 +164,29 @@ pub async fn apply(
     Path(opportunity): Path<String>,
     Form(form): Form<ApplyForm>,
 ) -> Response {
-    let (account, text) = match signed_in(&app, &visit, HERE).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    if !visit.form_is_ours(&form.form_token) {
-        return visit.redirect(HERE);
-    }
-    let answer = app
-        .gateway
-        .placements()
-        .apply(call(
-            &visit,
-            Some(&account.region),
-            v1::ApplyRequest {
-                member_id: account.member_id.clone(),
-                opportunity_id: opportunity,
-                motivation: form.motivation.trim().to_owned(),
-            },
-        ))
-        .await;
-    match answer {
-        Ok(_) => visit.redirect("/applications?applied=1"),
-        Err(status) => refusal(&visit, text, HERE, &status),
-    }
+    let placements = app.gateway.placements();
+    let asking = visit.clone();
+    act(
+        &app,
+        &visit,
+        HERE,
+        &form.form_token,
+        "/applications?applied=1",
+        |account| async move {
+            placements
+                .clone()
+                .apply(call(
+                    &asking,
+                    Some(&account.region),
+                    v1::ApplyRequest {
+                        member_id: account.member_id.clone(),
+                        opportunity_id: opportunity,
+                        motivation: form.motivation.trim().to_owned(),
+                    },
+                ))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
 }

@@ -103,6 +103,35 @@ pub async fn signed_in(
     }
 }
 
+/// A signed-in person's action from a form that needs no form of its own to show
+/// again (apply, withdraw): signed in, the form ours, then `act` with the account;
+/// on success on to `done`, else the page that says why not. A form that is not
+/// ours goes back to `here` and does nothing.
+pub async fn act<F, Fut>(
+    app: &App,
+    visit: &Visit,
+    here: &str,
+    form_token: &str,
+    done: &str,
+    act: F,
+) -> Response
+where
+    F: FnOnce(v1::Account) -> Fut,
+    Fut: std::future::Future<Output = Result<(), tonic::Status>>,
+{
+    let (account, text) = match signed_in(app, visit, here).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    if !visit.form_is_ours(form_token) {
+        return visit.redirect(here);
+    }
+    match act(account).await {
+        Ok(()) => visit.redirect(done),
+        Err(status) => refusal(visit, text, here, &status),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "problem.html")]
 struct ProblemPage {
