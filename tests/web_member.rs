@@ -109,7 +109,9 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
             .has(".error-summary a[href='#experience_years']")
             .await
     );
-    browser.screenshot(shots.path(), "web-profile-refused").await;
+    browser
+        .screenshot(shots.path(), "web-profile-refused")
+        .await;
     let typed = browser
         .run("return document.getElementById('experience_years').value;")
         .await;
