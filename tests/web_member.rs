@@ -187,6 +187,47 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
     browser.press(".application form button[type=submit]").await;
     assert_eq!(browser.text(".application .stage").await, "Withdrawn");
 
+    // She moves to Miami: she confirms it herself, Miami's chapter takes her in with
+    // its intake, and the page (and her session) follow her there.
+    browser.press("a[href='/moving']").await;
+    assert_eq!(browser.text(".lead").await, "You live in amsterdam now.");
+    browser.check_page("moving").await;
+    browser.press("main form button[type=submit]").await;
+    assert!(
+        browser
+            .text(".error-summary")
+            .await
+            .contains("Choose the region you are moving to")
+    );
+    browser.click("#destination-miami").await;
+    browser.press("main form button[type=submit]").await;
+    assert!(
+        browser
+            .text(".notice")
+            .await
+            .contains("You confirmed your move to miami")
+    );
+    browser.screenshot(shots.path(), "web-moving").await;
+    members
+        .transfer_member(to(
+            "miami",
+            v1::TransferMemberRequest {
+                member_id: her.id.clone(),
+                regional: Some(v1::RegionalRecord {
+                    role: v1::MemberRole::Newcomer as i32,
+                    residence_status: v1::ResidenceStatus::StatusHolder as i32,
+                    ..Default::default()
+                }),
+                requested_by: "chapter admin of miami".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    browser.open(&format!("{base}/moving")).await;
+    assert_eq!(browser.text(".lead").await, "You live in miami now.");
+    assert!(browser.text(".notice").await.contains("You moved to miami"));
+    browser.check_page("after her move").await;
+
     // In Arabic: the page turns right to left.
     browser.open(&format!("{base}/profile")).await;
     browser.press("a[lang=ar]").await;

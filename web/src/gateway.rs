@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use passage_proto::v1::{
     account_service_client::AccountServiceClient, match_service_client::MatchServiceClient,
-    member_service_client::MemberServiceClient, placement_service_client::PlacementServiceClient,
+    member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
+    placement_service_client::PlacementServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -75,6 +76,10 @@ impl Gateway {
 
     pub fn matches(&self) -> MatchServiceClient<Channel> {
         MatchServiceClient::new(self.channel.clone())
+    }
+
+    pub fn moves(&self) -> MoveServiceClient<Channel> {
+        MoveServiceClient::new(self.channel.clone())
     }
 
     pub fn placements(&self) -> PlacementServiceClient<Channel> {

@@ -80,6 +80,10 @@ pub fn router(app: App) -> Router {
         .route("/matches/{opportunity}/apply", post(pages::matches::apply))
         .route("/applications", get(pages::applications::show))
         .route(
+            "/moving",
+            get(pages::moving::show).post(pages::moving::confirm),
+        )
+        .route(
             "/applications/{id}/withdraw",
             post(pages::applications::withdraw),
         )

@@ -67,6 +67,20 @@ pub async fn take(
     Ok(taken.rows_affected > 0)
 }
 
+/// Member `member_id`'s unused, unexpired confirmation at `now`: the destination and
+/// when it expires.
+pub async fn pending(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, DateTime<Utc>)>> {
+    Ok(move_confirmation::Entity::find_by_id(member_id)
+        .filter(move_confirmation::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .map(|row| (row.destination_region, row.expires_at)))
+}
+
 /// Serves `MoveService` from the gateway's database.
 pub struct MoveConfirmations {
     hub: SyncHub,
@@ -77,17 +91,51 @@ impl MoveConfirmations {
         MoveConfirmations { hub }
     }
 
-    async fn record(&self, caller: &Caller, destination: &str) -> Result<v1::ConfirmMoveResponse> {
+    /// The calling member, who alone speaks for their move.
+    fn member_of(caller: &Caller) -> Result<Uuid> {
         if caller.role != Role::Member {
             return Err(Error::PermissionDenied(
-                "only the member themself confirms their move".into(),
+                "only the member themself confirms or follows their move".into(),
             ));
         }
-        let member_id = caller
+        caller
             .member_id
             .as_deref()
             .and_then(|id| Uuid::try_parse(id).ok())
-            .ok_or_else(|| Error::PermissionDenied("the member token names no member".into()))?;
+            .ok_or_else(|| {
+                Error::PermissionDenied("the member's credential names no member".into())
+            })
+    }
+
+    async fn follow(&self, caller: &Caller) -> Result<v1::MyMove> {
+        let member_id = Self::member_of(caller)?;
+        let home_region = log::directory_entry(self.hub.db(), member_id)
+            .await?
+            .map(|(entry, _)| entry.home_region)
+            .or_else(|| caller.region.clone())
+            .unwrap_or_default();
+        let pending = pending(self.hub.db(), member_id, Utc::now()).await?;
+        let latest = super::moves::latest_of(self.hub.db(), member_id).await?;
+        Ok(v1::MyMove {
+            other_regions: self
+                .hub
+                .regions()
+                .iter()
+                .filter(|region| **region != home_region)
+                .cloned()
+                .collect(),
+            home_region,
+            confirmed_destination: pending
+                .as_ref()
+                .map(|(to, _)| to.clone())
+                .unwrap_or_default(),
+            confirmation_expire_time: pending.map(|(_, until)| super::admin::timestamp(until)),
+            latest: latest.as_ref().map(super::moves::to_wire),
+        })
+    }
+
+    async fn record(&self, caller: &Caller, destination: &str) -> Result<v1::ConfirmMoveResponse> {
+        let member_id = Self::member_of(caller)?;
         let destination = destination.trim();
         if destination.is_empty() {
             return Err(Error::InvalidField {
@@ -132,5 +180,13 @@ impl MoveService for MoveConfirmations {
         let caller = Caller::of(&request)?.clone();
         let destination = request.into_inner().destination_region;
         Ok(Response::new(self.record(&caller, &destination).await?))
+    }
+
+    async fn get_my_move(
+        &self,
+        request: Request<v1::GetMyMoveRequest>,
+    ) -> std::result::Result<Response<v1::MyMove>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        Ok(Response::new(self.follow(&caller).await?))
     }
 }

@@ -37,6 +37,7 @@ pub fn to_wire(row: &Model) -> v1::MemberTransfer {
         requested_by: row.requested_by.clone(),
         requested_time: Some(timestamp(row.requested_at)),
         completed_time: row.completed_at.map(timestamp),
+        failure: row.failure.clone().unwrap_or_default(),
     }
 }
 
@@ -201,6 +202,15 @@ pub async fn complete(
         .await?;
     }
     Ok(())
+}
+
+/// The latest recorded move of a member, if any.
+pub async fn latest_of(db: &impl ConnectionTrait, member_id: Uuid) -> Result<Option<Model>> {
+    Ok(Entity::find()
+        .filter(Column::MemberId.eq(member_id))
+        .order_by_desc(Column::Id)
+        .one(db)
+        .await?)
 }
 
 /// One recorded move by id.

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod home;
 pub mod language;
 pub mod matches;
+pub mod moving;
 pub mod profile;
 pub mod sign_in;
 

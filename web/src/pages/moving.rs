@@ -1,0 +1,169 @@
+//! Moving: a member who moves to another region starts the move here, with their
+//! own confirmation, and follows it — confirmed (the chapter there takes them in
+//! with its intake), handed over by their old home, arrived. Nobody moves a
+//! member but the member; their profile and this page follow them.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use passage_proto::v1;
+use serde::Deserialize;
+
+use super::{FieldError, Frame, act, refusal, render, signed_in};
+use crate::App;
+use crate::gateway::call;
+use crate::i18n::Text;
+use crate::visit::Visit;
+
+const HERE: &str = "/moving";
+
+#[derive(Template)]
+#[template(path = "moving.html")]
+struct MovingPage {
+    frame: Frame,
+    home: String,
+    /// Where the move stands, in plain words; empty when none was started.
+    state: String,
+    other_regions: Vec<String>,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct Shown {
+    #[serde(default)]
+    refused: Option<String>,
+}
+
+/// Where the member's move stands, in the page's language.
+fn state_of(text: Text, found: &v1::MyMove) -> String {
+    let latest = found.latest.as_ref();
+    if !found.confirmed_destination.is_empty() {
+        let until = found
+            .confirmation_expire_time
+            .as_ref()
+            .and_then(|t| day_of(t.seconds))
+            .unwrap_or_default();
+        return format!(
+            "{} {}",
+            text.t1("moving-confirmed", "region", &found.confirmed_destination),
+            text.t1("moving-confirmed-until", "date", &until)
+        );
+    }
+    match latest {
+        Some(moved) if !moved.failure.is_empty() => {
+            text.t1("moving-failed", "region", &moved.to_region)
+        }
+        Some(moved) if moved.completed_time.is_some() && found.home_region == moved.to_region => {
+            text.t1("moving-arrived", "region", &moved.to_region)
+        }
+        Some(moved) if moved.completed_time.is_none() => {
+            text.t1("moving-handing-over", "region", &moved.to_region)
+        }
+        _ => String::new(),
+    }
+}
+
+/// A Unix time as its day, `YYYY-MM-DD`.
+fn day_of(seconds: i64) -> Option<String> {
+    let days = seconds.div_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Some(format!("{year:04}-{month:02}-{day:02}"))
+}
+
+/// `GET /moving`.
+pub async fn show(State(app): State<App>, visit: Visit, Query(shown): Query<Shown>) -> Response {
+    let (account, text) = match signed_in(&app, &visit, HERE).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let found = match app
+        .gateway
+        .moves()
+        .get_my_move(call(&visit, Some(&account.region), v1::GetMyMoveRequest {}))
+        .await
+    {
+        Ok(found) => found.into_inner(),
+        Err(status) => return refusal(&visit, text, HERE, &status),
+    };
+    let errors = match shown.refused {
+        Some(_) => vec![FieldError {
+            field: "destination".into(),
+            message: text.t("moving-choose"),
+        }],
+        None => Vec::new(),
+    };
+    let page = MovingPage {
+        frame: Frame::new(&visit, text, HERE, true),
+        state: state_of(text, &found),
+        home: found.home_region.clone(),
+        other_regions: found.other_regions,
+        errors,
+    };
+    let code = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(&visit, code, &page)
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    destination: String,
+}
+
+/// `POST /moving`: the member confirms their move to the region they chose.
+pub async fn confirm(State(app): State<App>, visit: Visit, Form(form): Form<MoveForm>) -> Response {
+    if form.destination.trim().is_empty() {
+        return visit.redirect("/moving?refused=1");
+    }
+    let moves = app.gateway.moves();
+    let asking = visit.clone();
+    act(
+        &app,
+        &visit,
+        HERE,
+        &form.form_token,
+        HERE,
+        |account| async move {
+            moves
+                .clone()
+                .confirm_move(call(
+                    &asking,
+                    Some(&account.region),
+                    v1::ConfirmMoveRequest {
+                        destination_region: form.destination.trim().to_owned(),
+                    },
+                ))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unix_time_is_read_as_its_day() {
+        assert_eq!(day_of(0).as_deref(), Some("1970-01-01"));
+        assert_eq!(day_of(1_796_342_400).as_deref(), Some("2026-12-04"));
+        assert_eq!(day_of(951_782_400).as_deref(), Some("2000-02-29"));
+    }
+}
