@@ -20,7 +20,7 @@ use common::chapter::{Chapter, employer, in_minutes, newcomer};
 use common::{Backend, Cluster, create, eventually, profile_in, to};
 use passage_node::store::erasure::{self as node_erasure, Coverage, names_a_person};
 use passage_proto::v1::{
-    self, case_service_client::CaseServiceClient, event_service_client::EventServiceClient,
+    self, event_service_client::EventServiceClient,
     federation_admin_service_client::FederationAdminServiceClient,
     helpdesk_service_client::HelpdeskServiceClient,
 };
@@ -430,33 +430,7 @@ async fn a_deleted_members_words_are_in_no_byte_of_the_database_files() {
         .await;
     }
 
-    let mut cases = CaseServiceClient::new(gateway.clone());
-    let case = cases
-        .open_case(to(
-            "amsterdam",
-            v1::OpenCaseRequest {
-                r#case: Some(v1::Case {
-                    subject: Some(v1::case::Subject::MemberId(amira.clone())),
-                    title: "Debts from the asylum period".into(),
-                    caseworker: "Sanne Visser".into(),
-                    ..Default::default()
-                }),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    cases
-        .add_case_note(to(
-            "amsterdam",
-            v1::AddCaseNoteRequest {
-                case_id: case.id,
-                author: "Sanne Visser".into(),
-                text: note.clone(),
-            },
-        ))
-        .await
-        .unwrap();
+    common::case_with_note(&gateway, "amsterdam", &amira, &note).await;
     HelpdeskServiceClient::new(gateway.clone())
         .ask_question(to(
             "amsterdam",

@@ -246,6 +246,23 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
     assert_eq!(browser.path().await, "/sign-in");
     browser.check_page("the sign-in page in Arabic").await;
     browser.screenshot(shots.path(), "web-sign-in-ar").await;
+    // By keyboard: the first Tab reaches the skip link, and focus shows.
+    browser
+        .client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    let focused = browser
+        .run(
+            "const e = document.activeElement; \
+             return [e.className, getComputedStyle(e).outlineStyle];",
+        )
+        .await;
+    assert_eq!(focused, serde_json::json!(["skip-link", "solid"]));
+    browser.screenshot(shots.path(), "web-focus-ar").await;
     browser.open(&format!("{base}/profile")).await;
     assert_eq!(
         browser.path().await,

@@ -145,8 +145,6 @@ pub async fn append(
             ));
             continue;
         }
-        // The home speaks for the member: what was handed to it privately arrived.
-        delivered_here.push(member_id);
         if change.listing {
             // The directory learns the member's home; nothing is logged or kept.
             if first_seen {
@@ -184,6 +182,11 @@ pub async fn append(
                 continue;
             }
             // For one region only: the directory keeps nothing of it but the move.
+            // From the home, it is its word to the old home that the member arrived:
+            // what was handed to it privately has arrived, and goes from the log.
+            if new_home.is_none() {
+                delivered_here.push(member_id);
+            }
             if let Some(home) = new_home {
                 entry.home_region = home.to_owned();
                 entry.epoch += 1;
@@ -243,8 +246,7 @@ pub async fn append(
             ..Default::default()
         });
     }
-    // What was handed over privately to this region has arrived: the member's
-    // profile is no longer kept in the log for them.
+    // Deleted before this batch's rows are written: only earlier hand-overs go.
     for chunk in delivered_here.chunks(1000) {
         change_log::Entity::delete_many()
             .filter(change_log::Column::MemberId.is_in(chunk.iter().copied()))
