@@ -20,6 +20,7 @@ const PROTOS: &[&str] = &[
     "passage/v1/helpdesk.proto",
     "passage/v1/audit.proto",
     "passage/v1/accounts.proto",
+    "passage/v1/personal_data.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

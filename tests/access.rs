@@ -68,7 +68,7 @@ enum Audience {
 }
 
 /// Every service and who it is for.
-const SERVICES: [(&str, Audience); 21] = [
+const SERVICES: [(&str, Audience); 22] = [
     ("passage.v1.MemberService", Audience::Chapter),
     ("passage.v1.MarketService", Audience::Chapter),
     ("passage.v1.ReviewService", Audience::Chapter),
@@ -89,15 +89,19 @@ const SERVICES: [(&str, Audience); 21] = [
     ("passage.v1.FederationService", Audience::RegionNodes),
     ("passage.v1.MoveService", Audience::TheMemberOnly),
     ("passage.v1.AccountService", Audience::People),
+    ("passage.v1.PersonalDataService", Audience::People),
     ("grpc.health.v1.Health", Audience::Chapter),
 ];
 
 /// What a member may do for themself: their profile, their matches, their
-/// applications, and asking another region to take them in when they move.
-const MEMBER_OWN: [&str; 8] = [
+/// applications, asking another region to take them in when they move, reading
+/// every region's records about them, and erasing themself.
+const MEMBER_OWN: [&str; 10] = [
     "passage.v1.MemberService/GetMember",
     "passage.v1.MemberService/UpdateMember",
+    "passage.v1.MemberService/DeleteMember",
     "passage.v1.MemberService/TransferMember",
+    "passage.v1.MemberService/ExportMemberRecords",
     "passage.v1.MatchService/MatchOpportunities",
     "passage.v1.PlacementService/Apply",
     "passage.v1.PlacementService/GetApplication",
@@ -204,8 +208,9 @@ fn people(method: &str, who: Who) -> Outcome {
     );
     match method {
         // Open: the handler answers (here: the empty request lacks its fields).
-        "SignIn" | "AcceptInvitation" => Admitted,
-        "SignOut" | "GetMyAccount" | "SetMyLanguage" => match who {
+        "SignIn" | "AcceptInvitation" | "GetErasureReceipt" => Admitted,
+        // A person's own: a session (the handler checks it is a member's).
+        "SignOut" | "GetMyAccount" | "SetMyLanguage" | "ExportMyData" | "EraseMe" => match who {
             Who::MemberSession => Admitted,
             _ if no_caller => Unauthenticated,
             // A token is not a session.
@@ -217,7 +222,7 @@ fn people(method: &str, who: Who) -> Outcome {
             _ if no_caller => Unauthenticated,
             _ => Denied,
         },
-        _ => panic!("AccountService/{method} is missing from the table"),
+        _ => panic!("{method} of the people's services is missing from the table"),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod observed;
+pub mod personal_data;
 pub mod registry;
 pub mod revocations;
 pub mod route;
@@ -34,6 +35,7 @@ use passage_proto::v1::federation_admin_service_server::FederationAdminServiceSe
 use passage_proto::v1::federation_service_server::FederationServiceServer;
 use passage_proto::v1::global_stats_service_server::GlobalStatsServiceServer;
 use passage_proto::v1::move_service_server::MoveServiceServer;
+use passage_proto::v1::personal_data_service_server::PersonalDataServiceServer;
 use route::{Audit, Cases, Coaching, ExpertPool};
 use route::{Buddies, Forward, Market, Matches, Members, RegionRouter, Reviews, Rules};
 use route::{Events, Groups};
@@ -233,7 +235,7 @@ pub async fn run_with_metrics(
         .add_service(Forward::<Placements>::new(router.clone()))
         .add_service(Forward::<Helpdesk>::new(router.clone()))
         .add_service(Forward::<Audit>::new(router.clone()))
-        .add_service(Forward::<Market>::new(router))
+        .add_service(Forward::<Market>::new(router.clone()))
         .add_service(
             FederationAdminServiceServer::new(sync::FederationAdmin::new(sync_hub.clone()))
                 .max_decoding_message_size(max_message_bytes),
@@ -241,6 +243,15 @@ pub async fn run_with_metrics(
         .add_service(
             MoveServiceServer::new(sync::MoveConfirmations::new(sync_hub.clone()))
                 .max_decoding_message_size(max_message_bytes),
+        )
+        .add_service(
+            PersonalDataServiceServer::new(personal_data::PersonalData::new(
+                accounts.clone(),
+                router,
+                sync_hub.clone(),
+            ))
+            .max_decoding_message_size(max_message_bytes)
+            .max_encoding_message_size(passage_proto::bounds::SYNC_MESSAGE_BYTES),
         )
         .add_service(
             AccountServiceServer::new(accounts::service::Accounts::new(accounts))

@@ -47,12 +47,24 @@ impl RegionRoute {
             member_id: None,
             token_id: "gateway".into(),
         };
+        self.seal_call_as(&gateway, request, path);
+    }
+
+    /// Seals `caller` as the caller of the gateway's call of `path` to the region's
+    /// node, made on their behalf (a member's export of their data, their
+    /// erasure): the node judges it as it would judge the caller's own call.
+    pub fn seal_call_as<T: prost::Message>(
+        &self,
+        caller: &passage_server::access::Caller,
+        request: &mut tonic::Request<T>,
+        path: &str,
+    ) {
         let body = passage_server::access::body_digest(&passage_server::access::unary_body(
             request.get_ref(),
         ));
         let mut headers = std::mem::take(request.metadata_mut()).into_headers();
         self.seal.seal(
-            &gateway,
+            caller,
             path,
             passage_server::access::now_ms(),
             &body,

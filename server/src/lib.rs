@@ -8,3 +8,4 @@ pub mod access;
 pub mod call_metrics;
 pub mod limits;
 pub mod peer;
+pub mod personal_data;

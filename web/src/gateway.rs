@@ -7,6 +7,7 @@ use std::time::Duration;
 use passage_proto::v1::{
     account_service_client::AccountServiceClient, match_service_client::MatchServiceClient,
     member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
+    personal_data_service_client::PersonalDataServiceClient,
     placement_service_client::PlacementServiceClient,
 };
 use tonic::metadata::MetadataValue;
@@ -80,6 +81,12 @@ impl Gateway {
 
     pub fn moves(&self) -> MoveServiceClient<Channel> {
         MoveServiceClient::new(self.channel.clone())
+    }
+
+    /// A person's own data: the export is one message of up to 8 MiB.
+    pub fn personal_data(&self) -> PersonalDataServiceClient<Channel> {
+        PersonalDataServiceClient::new(self.channel.clone())
+            .max_decoding_message_size(passage_proto::bounds::SYNC_MESSAGE_BYTES)
     }
 
     pub fn placements(&self) -> PlacementServiceClient<Channel> {

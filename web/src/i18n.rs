@@ -117,6 +117,38 @@ impl Text {
         LOCALES.lookup_with_args(&self.lang.id(), key, &args)
     }
 
+    /// The text for `key`, with several arguments.
+    pub fn t_with(&self, key: &str, values: &[(&str, &str)]) -> String {
+        let mut args: HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> = HashMap::new();
+        for (name, value) in values {
+            args.insert(
+                (*name).to_owned().into(),
+                FluentValue::from((*value).to_owned()),
+            );
+        }
+        LOCALES.lookup_with_args(&self.lang.id(), key, &args)
+    }
+
+    /// A moment as people of this language write it ("4 December 2026, 18:30
+    /// UTC"); empty for none.
+    pub fn moment(&self, at: Option<&prost_types::Timestamp>) -> String {
+        let Some(at) =
+            at.and_then(|at| chrono::DateTime::<chrono::Utc>::from_timestamp(at.seconds, 0))
+        else {
+            return String::new();
+        };
+        use chrono::{Datelike, Timelike};
+        self.t_with(
+            "date-time",
+            &[
+                ("day", &at.day().to_string()),
+                ("month", &self.t(&format!("month-{}", at.month()))),
+                ("year", &at.year().to_string()),
+                ("time", &format!("{:02}:{:02}", at.hour(), at.minute())),
+            ],
+        )
+    }
+
     pub fn code(&self) -> &'static str {
         self.lang.code()
     }

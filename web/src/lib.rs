@@ -87,6 +87,14 @@ pub fn router(app: App) -> Router {
             "/applications/{id}/withdraw",
             post(pages::applications::withdraw),
         )
+        .route("/my-data", get(pages::my_data::show))
+        .route("/my-data/download", get(pages::my_data::download))
+        .route(
+            "/erase",
+            get(pages::erasure::show).post(pages::erasure::erase),
+        )
+        .route("/erasure", get(pages::erasure::lookup))
+        .route("/erasure/{code}", get(pages::erasure::receipt))
         .route("/language/{code}", get(pages::language::choose))
         .route("/static/passage.css", get(stylesheet))
         .fallback(not_found)

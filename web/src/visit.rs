@@ -110,6 +110,26 @@ impl Visit {
         )
     }
 
+    /// A file to save, not to show: `name` as the browser should call it.
+    pub fn download(&self, name: &str, content_type: &'static str, body: String) -> Response {
+        let disposition = format!("attachment; filename=\"{name}\"");
+        self.finish(
+            (
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        HeaderValue::from_str(&disposition)
+                            .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+                    ),
+                ],
+                body,
+            )
+                .into_response(),
+        )
+    }
+
     /// Post/Redirect/Get: on to `to` (a path of this app).
     pub fn redirect(&self, to: &str) -> Response {
         let to = safe_path(to);

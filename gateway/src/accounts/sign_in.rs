@@ -144,19 +144,7 @@ impl AccountStore {
             });
         }
         let now = Utc::now();
-        let from = sign_in_address::Entity::find_by_id(address.to_owned())
-            .one(&self.db)
-            .await?;
-        if let Some(until) = from
-            .as_ref()
-            .and_then(|f| f.locked_until)
-            .filter(|u| *u > now)
-        {
-            return Err(Error::Locked(format!(
-                "too many wrong passphrases came from this address; try again after {}",
-                when(until)
-            )));
-        }
+        let from = self.unlocked_address(address).await?;
         let account = self.find(login).await?;
         if let Some(until) = account
             .as_ref()
@@ -190,6 +178,63 @@ impl AccountStore {
             }
             account => Err(self.wrong(account, from, address).await?),
         }
+    }
+
+    /// What is known of `address`'s wrong passphrases; an error if it is locked.
+    async fn unlocked_address(&self, address: &str) -> Result<Option<sign_in_address::Model>> {
+        let from = sign_in_address::Entity::find_by_id(address.to_owned())
+            .one(&self.db)
+            .await?;
+        if let Some(until) = from
+            .as_ref()
+            .and_then(|f| f.locked_until)
+            .filter(|u| *u > Utc::now())
+        {
+            return Err(Error::Locked(format!(
+                "too many wrong passphrases came from this address; try again after {}",
+                when(until)
+            )));
+        }
+        Ok(from)
+    }
+
+    /// Checks the passphrase of a signed-in person who confirms a step that cannot
+    /// be undone (erasing themself): a wrong one counts towards the locks as at
+    /// sign-in, and a locked account or address is refused.
+    pub async fn confirm_passphrase(
+        &self,
+        account: &account::Model,
+        passphrase: &str,
+        address: &str,
+    ) -> Result<()> {
+        if passphrase.is_empty() {
+            return Err(Error::InvalidField {
+                field: "passphrase",
+                reason: "required: type your passphrase to confirm".into(),
+            });
+        }
+        let from = self.unlocked_address(address).await?;
+        if let Some(until) = account.locked_until.filter(|u| *u > Utc::now()) {
+            return Err(account_locked(until));
+        }
+        let stored = account.passphrase_hash.clone();
+        let presented = passphrase
+            .chars()
+            .take(passphrase::MAX_CHARS)
+            .collect::<String>();
+        if blocking(move || passphrase::verify(&presented, stored.as_deref())).await? {
+            return Ok(());
+        }
+        Err(
+            match self.wrong(Some(account.clone()), from, address).await? {
+                // Signed in already: the passphrase typed is what is wrong.
+                Error::Unauthenticated(_) => Error::InvalidField {
+                    field: "passphrase",
+                    reason: "is not your passphrase".into(),
+                },
+                locked => locked,
+            },
+        )
     }
 
     /// Counts a wrong passphrase against the account (if any) and the address,

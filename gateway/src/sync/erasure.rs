@@ -42,6 +42,9 @@ pub enum Coverage {
 pub const COVERED: &[(&str, &str, Coverage)] = &[
     ("change_log", "member_id", Coverage::Tombstone),
     ("directory", "member_id", Coverage::Tombstone),
+    // The receipt of a member's own erasure: kept, naming no one, as the log's
+    // erasure entry is (`personal_data::receipt`).
+    ("erasure_receipt", "member_id", Coverage::Tombstone),
     ("member_transfer", "member_id", Coverage::Unlinked),
     ("access_token", "member_id", Coverage::Deleted),
     ("move_confirmation", "member_id", Coverage::Deleted),

@@ -14,6 +14,7 @@ mod m20261202_000007_revoked_certificates;
 mod m20261202_000008_move_confirmations;
 mod m20261204_000009_private_deliveries;
 mod m20261204_000010_accounts;
+mod m20261204_000011_erasure_receipts;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for GatewayMigrator {
             Box::new(m20261202_000008_move_confirmations::Migration),
             Box::new(m20261204_000009_private_deliveries::Migration),
             Box::new(m20261204_000010_accounts::Migration),
+            Box::new(m20261204_000011_erasure_receipts::Migration),
         ]
     }
 

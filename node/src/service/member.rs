@@ -257,7 +257,8 @@ impl MemberService for MemberApi {
         &self,
         request: Request<v1::DeleteMemberRequest>,
     ) -> Result<Response<()>, Status> {
-        let id = validate::id("id", &request.into_inner().id)?;
+        let id = validate::id("id", &request.get_ref().id)?;
+        crate::access::acts_for(&request, id)?;
         let (turn, txn) = self.context.begin_write().await?;
         let row = match rows::find::<member::Entity>(&txn, id, "member").await {
             Ok(row) => row,
@@ -290,6 +291,26 @@ impl MemberService for MemberApi {
             "member deleted and their region-local records erased"
         );
         Ok(with_subject(Response::new(()), id.to_string()))
+    }
+
+    async fn export_member_records(
+        &self,
+        request: Request<v1::ExportMemberRecordsRequest>,
+    ) -> Result<Response<v1::MemberRecords>, Status> {
+        let id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, id)?;
+        let (records, record_count) =
+            crate::store::export::member_records(&self.context.db, id).await?;
+        let records_json = serde_json::to_string(&records)
+            .map_err(|e| Status::internal(format!("writing member {id}'s records as JSON: {e}")))?;
+        Ok(with_subject(
+            Response::new(v1::MemberRecords {
+                region: self.context.region.clone(),
+                records_json,
+                record_count,
+            }),
+            id.to_string(),
+        ))
     }
 
     async fn transfer_member(

@@ -8,6 +8,7 @@ pub mod coaching;
 pub mod entity;
 pub mod erasure;
 pub mod events;
+pub mod export;
 pub mod groups;
 pub mod helpdesk;
 pub mod market;

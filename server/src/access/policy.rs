@@ -27,6 +27,11 @@ pub enum Policy {
     /// leave, so their token names that one (the handler checks it is themself and
     /// that the region is their home).
     MemberMoving,
+    /// A member's records: the chapter admin of the region, or a member asking for
+    /// their own records in any region — their home, a region they left, one that
+    /// holds their shared profile — so their token may name another region (the
+    /// handler checks it is themself).
+    MemberRecords,
     /// A member of the region acting for themself at the gateway, and no one else:
     /// confirming their own move.
     MemberOnly,
@@ -51,6 +56,7 @@ impl Policy {
                 | Policy::ChapterAdmin
                 | Policy::MemberSelf
                 | Policy::MemberMoving
+                | Policy::MemberRecords
                 | Policy::MemberOnly
         )
     }
@@ -64,7 +70,7 @@ impl Policy {
             Policy::Statistics => matches!(role, Role::CentralAnalyst | Role::Operator),
             Policy::RegionFigures => matches!(role, Role::Gateway | Role::ChapterAdmin),
             Policy::ChapterAdmin => role == Role::ChapterAdmin,
-            Policy::MemberSelf | Policy::MemberMoving => {
+            Policy::MemberSelf | Policy::MemberMoving | Policy::MemberRecords => {
                 matches!(role, Role::ChapterAdmin | Role::Member)
             }
             Policy::MemberOnly => role == Role::Member,
@@ -76,9 +82,10 @@ impl Policy {
 }
 
 /// Methods a member may call for themself.
-const MEMBER_SELF: [&str; 7] = [
+const MEMBER_SELF: [&str; 8] = [
     "/passage.v1.MemberService/GetMember",
     "/passage.v1.MemberService/UpdateMember",
+    "/passage.v1.MemberService/DeleteMember",
     "/passage.v1.MatchService/MatchOpportunities",
     "/passage.v1.PlacementService/Apply",
     "/passage.v1.PlacementService/GetApplication",
@@ -115,6 +122,16 @@ pub fn policy(path: &str) -> Option<Policy> {
     }
     if path == "/passage.v1.MemberService/TransferMember" {
         return Some(Policy::MemberMoving);
+    }
+    if path == "/passage.v1.MemberService/ExportMemberRecords" {
+        return Some(Policy::MemberRecords);
+    }
+    if service == "passage.v1.PersonalDataService" {
+        return match method {
+            "ExportMyData" | "EraseMe" => Some(Policy::Session),
+            "GetErasureReceipt" => Some(Policy::Open),
+            _ => None,
+        };
     }
     if service == "passage.v1.AccountService" {
         return match method {
@@ -168,10 +185,11 @@ pub fn authorise(
                 passage_proto::REGION_METADATA_KEY
             )));
         };
-        // A member asks another region to take them in: their token is their
-        // present region's.
-        let moving_in = policy == Policy::MemberMoving && caller.role == Role::Member;
-        if !moving_in && caller.region.as_deref() != Some(region) {
+        // A member asks another region to take them in, or for their records
+        // there: their token is their present region's.
+        let elsewhere = matches!(policy, Policy::MemberMoving | Policy::MemberRecords)
+            && caller.role == Role::Member;
+        if !elsewhere && caller.region.as_deref() != Some(region) {
             return Err(tonic::Status::permission_denied(format!(
                 "{} may not call {method} in region {region}",
                 caller.describe()

@@ -3,10 +3,12 @@
 //! errors of a refused form, and the one place gRPC answers become pages.
 
 pub mod applications;
+pub mod erasure;
 pub mod home;
 pub mod language;
 pub mod matches;
 pub mod moving;
+pub mod my_data;
 pub mod profile;
 pub mod sign_in;
 

@@ -6,6 +6,7 @@ pub mod account_invitation;
 pub mod account_session;
 pub mod change_log;
 pub mod directory;
+pub mod erasure_receipt;
 pub mod log_compaction;
 pub mod member_transfer;
 pub mod move_confirmation;
