@@ -94,6 +94,12 @@ impl Lang {
     }
 }
 
+/// The languages whose names the pages give (`language-<code>` in every locale):
+/// those of the people Passage serves and of the places they live.
+pub const NAMED_LANGUAGES: [&str; 16] = [
+    "ar", "de", "en", "es", "fa", "fr", "ht", "ku", "nl", "ps", "pt", "ru", "so", "ti", "tr", "uk",
+];
+
 /// The texts of one language, for a page.
 #[derive(Debug, Clone, Copy)]
 pub struct Text {
@@ -149,6 +155,17 @@ impl Text {
         )
     }
 
+    /// A language's name (ISO 639-1 code) in this page's language; the code itself
+    /// for a language the app has no name for.
+    pub fn language(&self, code: &str) -> String {
+        let code = code.trim().to_ascii_lowercase();
+        if NAMED_LANGUAGES.contains(&code.as_str()) {
+            self.t(&format!("language-{code}"))
+        } else {
+            code
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         self.lang.code()
     }
@@ -163,6 +180,22 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+
+    #[test]
+    fn every_named_language_has_a_name_in_every_language() {
+        for lang in Lang::ALL {
+            let text = Text::new(lang);
+            for code in NAMED_LANGUAGES {
+                let name = text.language(code);
+                assert!(
+                    !name.is_empty() && name != code && !name.contains("language-"),
+                    "{}: no name for {code}: {name}",
+                    lang.code()
+                );
+            }
+            assert_eq!(text.language("xx"), "xx", "an unnamed code stays a code");
+        }
+    }
 
     #[test]
     fn the_browser_s_preferred_language_is_chosen_by_weight() {

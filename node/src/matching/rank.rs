@@ -2,6 +2,8 @@
 //! (25 %), a shared language (20 %) and hours (15 %), each with a reason a person
 //! can read.
 
+use passage_proto::v1::{self, FitReasonKind as Kind};
+
 /// The weights of the four fits; they add up to 1.
 const SKILLS: f64 = 0.40;
 const SECTOR: f64 = 0.25;
@@ -76,64 +78,97 @@ impl<W: PartialEq> Fit<'_, W> {
 }
 
 impl Fit<'_, String> {
-    /// Why the opportunity ranks where it does.
-    pub fn reasons(&self) -> Vec<String> {
+    /// Why the opportunity ranks where it does, for a page to say in its reader's
+    /// language.
+    pub fn fit_reasons(&self) -> Vec<v1::FitReason> {
+        let reason = |kind: Kind, values: Vec<String>, count: i32, of: i32| v1::FitReason {
+            kind: kind as i32,
+            values,
+            count,
+            of,
+        };
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
         let mut reasons = Vec::new();
         if self.skills.is_empty() {
-            reasons.push("no particular skills asked".to_owned());
+            reasons.push(reason(Kind::NoSkillsAsked, Vec::new(), 0, 0));
         } else {
-            let matched: Vec<&str> = self
+            let matched: Vec<String> = self
                 .skills
                 .iter()
                 .filter(|s| self.member_skills.contains(s))
-                .map(String::as_str)
+                .cloned()
                 .collect();
             reasons.push(if matched.is_empty() {
-                format!("none of the {} skills asked", self.skills.len())
-            } else {
-                format!(
-                    "{} of {} skills: {}",
-                    matched.len(),
-                    self.skills.len(),
-                    matched.join(", ")
+                reason(
+                    Kind::NoSkillsMatched,
+                    Vec::new(),
+                    count(self.skills.len()),
+                    0,
                 )
+            } else {
+                let n = count(matched.len());
+                reason(Kind::SkillsMatched, matched, n, count(self.skills.len()))
             });
         }
+        let sector = vec![self.sector.clone()];
         reasons.push(if self.sector_fit() {
-            format!("sector {} is one of the member's", self.sector)
+            reason(Kind::SectorKnown, sector, 0, 0)
         } else {
-            format!("sector {} is new to the member", self.sector)
+            reason(Kind::SectorNew, sector, 0, 0)
         });
         if self.languages.is_empty() {
-            reasons.push("no language asked".to_owned());
+            reasons.push(reason(Kind::NoLanguageAsked, Vec::new(), 0, 0));
         } else {
-            let shared: Vec<&str> = self
+            let shared: Vec<String> = self
                 .languages
                 .iter()
                 .filter(|l| self.member_languages.contains(l))
-                .map(String::as_str)
+                .cloned()
                 .collect();
             reasons.push(if shared.is_empty() {
-                format!("no shared language (asks {})", self.languages.join(", "))
+                reason(Kind::NoLanguageShared, self.languages.to_vec(), 0, 0)
             } else {
-                format!("shared language: {}", shared.join(", "))
+                reason(Kind::LanguagesShared, shared, 0, 0)
             });
         }
         let asked = self.hours_asked();
         if asked < self.hours {
-            reasons.push(format!(
-                "{} h/week capped at {asked} by the region's rules",
-                self.hours
-            ));
+            reasons.push(reason(Kind::HoursCapped, Vec::new(), asked, self.hours));
         }
         reasons.push(if self.member_hours <= 0 {
-            format!("{asked} h/week; the member's availability is not recorded")
+            reason(Kind::HoursUnknown, Vec::new(), asked, 0)
         } else if self.member_hours >= asked {
-            format!("{asked} h/week fits {} available", self.member_hours)
+            reason(Kind::HoursFit, Vec::new(), asked, self.member_hours)
         } else {
-            format!("{asked} h/week, {} available", self.member_hours)
+            reason(Kind::HoursShort, Vec::new(), asked, self.member_hours)
         });
         reasons
+    }
+
+    /// Why the opportunity ranks where it does, in English.
+    pub fn reasons(&self) -> Vec<String> {
+        self.fit_reasons().iter().map(in_english).collect()
+    }
+}
+
+/// A reason in English, as the API's `reasons` give it.
+pub fn in_english(reason: &v1::FitReason) -> String {
+    let values = reason.values.join(", ");
+    let (count, of) = (reason.count, reason.of);
+    match Kind::try_from(reason.kind).unwrap_or(Kind::Unspecified) {
+        Kind::NoSkillsAsked => "no particular skills asked".to_owned(),
+        Kind::SkillsMatched => format!("{count} of {of} skills: {values}"),
+        Kind::NoSkillsMatched => format!("none of the {count} skills asked"),
+        Kind::SectorKnown => format!("sector {values} is one of the member's"),
+        Kind::SectorNew => format!("sector {values} is new to the member"),
+        Kind::NoLanguageAsked => "no language asked".to_owned(),
+        Kind::LanguagesShared => format!("shared language: {values}"),
+        Kind::NoLanguageShared => format!("no shared language (asks {values})"),
+        Kind::HoursCapped => format!("{of} h/week capped at {count} by the region's rules"),
+        Kind::HoursFit => format!("{count} h/week fits {of} available"),
+        Kind::HoursShort => format!("{count} h/week, {of} available"),
+        Kind::HoursUnknown => format!("{count} h/week; the member's availability is not recorded"),
+        Kind::Unspecified => String::new(),
     }
 }
 

@@ -123,7 +123,7 @@ impl MatchService for MatchApi {
             let skills = lower(strings_from_json(&row.skills));
             let languages = lower(strings_from_json(&row.languages));
             let sector = row.sector.to_lowercase();
-            let reasons = fit(
+            let fit = fit(
                 &member,
                 &skills,
                 &sector,
@@ -131,11 +131,12 @@ impl MatchService for MatchApi {
                 row.hours_per_week,
                 ranked.decision.hours_cap,
             )
-            .reasons();
+            .fit_reasons();
             matches.push(v1::OpportunityMatch {
                 opportunity: Some(convert::market::opportunity_to_wire(&row)),
                 score: ranked.score,
-                reasons,
+                reasons: fit.iter().map(crate::matching::rank::in_english).collect(),
+                fit,
                 decision: Some(decision_to_wire(&rules, &ranked.decision, date)),
             });
         }

@@ -78,7 +78,11 @@ fn view(text: Text, found: v1::OpportunityMatch) -> MatchView {
             "percent",
             &format!("{:.0}", (found.score * 100.0).clamp(0.0, 100.0)),
         ),
-        reasons: found.reasons,
+        reasons: found
+            .fit
+            .iter()
+            .map(|reason| fit_reason(text, reason))
+            .collect(),
         eligible: decision.eligible,
         hours_cap: if decision.hours_cap > 0 {
             text.t1("match-hours-cap", "hours", &decision.hours_cap.to_string())
@@ -89,6 +93,34 @@ fn view(text: Text, found: v1::OpportunityMatch) -> MatchView {
         warnings: explained(text, &decision.fired, v1::RuleEffect::Warn),
         denials: explained(text, &decision.fired, v1::RuleEffect::Deny),
     }
+}
+
+/// Why a match ranks where it does, in the page's language.
+pub fn fit_reason(text: Text, reason: &v1::FitReason) -> String {
+    use v1::FitReasonKind as Kind;
+    let kind = Kind::try_from(reason.kind).unwrap_or(Kind::Unspecified);
+    let values = match kind {
+        Kind::LanguagesShared | Kind::NoLanguageShared => reason
+            .values
+            .iter()
+            .map(|code| text.language(code))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => reason.values.join(", "),
+    };
+    let key = kind
+        .as_str_name()
+        .trim_start_matches("FIT_REASON_KIND_")
+        .to_ascii_lowercase()
+        .replace('_', "-");
+    text.t_with(
+        &format!("fit-{key}"),
+        &[
+            ("values", &values),
+            ("count", &reason.count.to_string()),
+            ("of", &reason.of.to_string()),
+        ],
+    )
 }
 
 /// What the rules of one effect say, in the page's language where the rules file
