@@ -87,6 +87,12 @@ pub fn router(app: App) -> Router {
             "/applications/{id}/withdraw",
             post(pages::applications::withdraw),
         )
+        .route("/events", get(pages::events::show))
+        .route("/events/{id}/register", post(pages::events::register))
+        .route("/events/{id}/cancel", post(pages::events::cancel))
+        .route("/groups", get(pages::groups::show))
+        .route("/groups/{id}/join", post(pages::groups::join))
+        .route("/groups/{id}/leave", post(pages::groups::leave))
         .route("/language/{code}", get(pages::language::choose))
         .route("/static/passage.css", get(stylesheet))
         .fallback(not_found)

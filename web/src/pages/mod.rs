@@ -3,12 +3,15 @@
 //! errors of a refused form, and the one place gRPC answers become pages.
 
 pub mod applications;
+pub mod events;
+pub mod groups;
 pub mod home;
 pub mod language;
 pub mod matches;
 pub mod moving;
 pub mod profile;
 pub mod sign_in;
+pub mod when;
 
 use askama::Template;
 use axum::http::StatusCode;
