@@ -13,7 +13,7 @@ use axum::response::Response;
 use passage_proto::v1;
 use serde::Deserialize;
 
-use super::when::{language_name, span};
+use super::when::{LanguageName, languages, list_separator, span};
 use super::{Frame, act, encode_component, problem, refusal, render, signed_in};
 use crate::App;
 use crate::gateway::call;
@@ -32,7 +32,7 @@ pub struct EventView {
     pub kind: String,
     pub when: String,
     pub place: String,
-    pub languages: String,
+    pub languages: Vec<LanguageName>,
     pub description: String,
     /// "3 of 20 seats free", or that it is full and how many wait.
     pub seats: String,
@@ -52,6 +52,8 @@ struct EventsPage {
     frame: Frame,
     events: Vec<EventView>,
     notice: String,
+    /// Between the languages of an event.
+    separator: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -97,7 +99,9 @@ fn view(text: Text, event: v1::Event, mine: Option<&v1::EventRegistration>) -> E
     let seconds = |t: &Option<prost_types::Timestamp>| t.as_ref().map_or(0, |t| t.seconds);
     let free = (event.capacity - event.registered_count).max(0);
     let full = free == 0;
-    let seats = if full {
+    let seats = if full && event.waitlisted_count == 0 {
+        text.t("events-full-nobody-waiting")
+    } else if full {
         text.t1(
             "events-full",
             "waiting",
@@ -120,12 +124,7 @@ fn view(text: Text, event: v1::Event, mine: Option<&v1::EventRegistration>) -> E
     EventView {
         when: span(text, seconds(&event.start_time), seconds(&event.end_time)),
         kind: kind_name(text, event.kind),
-        languages: event
-            .languages
-            .iter()
-            .map(|code| language_name(code))
-            .collect::<Vec<_>>()
-            .join(", "),
+        languages: languages(&event.languages),
         seats,
         full,
         mine: mine.map(|r| standing(text, r)).unwrap_or_default(),
@@ -251,6 +250,7 @@ pub async fn show(State(app): State<App>, visit: Visit, Query(shown): Query<Show
         (None, None) => String::new(),
     };
     let page = EventsPage {
+        separator: list_separator(text),
         frame: Frame::new(&visit, text, HERE, true),
         events: views,
         notice,

@@ -11,7 +11,7 @@ use axum::response::Response;
 use passage_proto::v1;
 use serde::Deserialize;
 
-use super::when::{language_name, moment};
+use super::when::{LanguageName, languages, list_separator, moment};
 use super::{Frame, act, encode_component, problem, refusal, render, signed_in};
 use crate::App;
 use crate::gateway::call;
@@ -31,7 +31,7 @@ pub struct GroupView {
     pub sector: String,
     pub description: String,
     pub meeting_place: String,
-    pub languages: String,
+    pub languages: Vec<LanguageName>,
     pub members: String,
     /// She is in it.
     pub mine: bool,
@@ -53,6 +53,8 @@ struct GroupsPage {
     meetings: Vec<MeetingView>,
     in_any: bool,
     notice: String,
+    /// Between the languages of a group.
+    separator: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -77,12 +79,7 @@ pub fn kind_name(text: Text, kind: i32) -> String {
 fn view(text: Text, group: v1::Group, mine: bool) -> GroupView {
     GroupView {
         kind: kind_name(text, group.kind),
-        languages: group
-            .languages
-            .iter()
-            .map(|code| language_name(code))
-            .collect::<Vec<_>>()
-            .join(", "),
+        languages: languages(&group.languages),
         members: group.member_count.to_string(),
         mine,
         id: group.id,
@@ -214,6 +211,7 @@ pub async fn show(State(app): State<App>, visit: Visit, Query(shown): Query<Show
         (None, None) => String::new(),
     };
     let page = GroupsPage {
+        separator: list_separator(text),
         frame: Frame::new(&visit, text, HERE, true),
         in_any: !in_groups.is_empty(),
         groups: views,

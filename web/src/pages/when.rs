@@ -106,6 +106,32 @@ pub fn moment(text: Text, start: i64) -> String {
     )
 }
 
+/// A language of an event or group: its code (for the page's `lang`) and its own
+/// name.
+pub struct LanguageName {
+    pub code: String,
+    pub name: String,
+}
+
+/// The languages of `codes`, each by its own name.
+pub fn languages(codes: &[String]) -> Vec<LanguageName> {
+    codes
+        .iter()
+        .map(|code| LanguageName {
+            code: code.trim().to_ascii_lowercase(),
+            name: language_name(code),
+        })
+        .collect()
+}
+
+/// What separates the items of a list in the page's language.
+pub fn list_separator(text: Text) -> &'static str {
+    match text.code() {
+        "ar" => "، ",
+        _ => ", ",
+    }
+}
+
 /// A language of an event or group by its own name ("العربية" for `ar`), so that
 /// everyone finds theirs whatever language the page is in; the code when Passage
 /// does not know it.
