@@ -8,8 +8,8 @@
 //! chapter admins and the central team know them; the test checks the table covers
 //! every method the API has.
 //!
-//! Then the stories around it: a member reads and changes only their own profile
-//! and applications, a revoked token stops working at once, the chapter admin reads
+//! Then the stories around it: a member reads and changes only their own profile,
+//! applications, event registrations and group memberships, a revoked token stops working at once, the chapter admin reads
 //! who looked at a member's record in the audit log, and no token ever reaches a
 //! log line.
 
