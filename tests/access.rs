@@ -8,8 +8,8 @@
 //! chapter admins and the central team know them; the test checks the table covers
 //! every method the API has.
 //!
-//! Then the stories around it: a member reads and changes only their own profile
-//! and applications, a revoked token stops working at once, the chapter admin reads
+//! Then the stories around it: a member reads and changes only their own profile,
+//! applications, event registrations and group memberships, a revoked token stops working at once, the chapter admin reads
 //! who looked at a member's record in the audit log, and no token ever reaches a
 //! log line.
 
@@ -25,6 +25,7 @@ use common::{Backend, Cluster, amira, create, to};
 use passage_gateway::tokens::{TokenGrant, TokenStore};
 use passage_proto::v1::{
     self, audit_service_client::AuditServiceClient, case_service_client::CaseServiceClient,
+    event_service_client::EventServiceClient, group_service_client::GroupServiceClient,
     member_service_client::MemberServiceClient, placement_service_client::PlacementServiceClient,
 };
 use passage_server::access::Role;
@@ -94,9 +95,12 @@ const SERVICES: [(&str, Audience); 22] = [
 ];
 
 /// What a member may do for themself: their profile, their matches, their
-/// applications, asking another region to take them in when they move, reading
-/// every region's records about them, and erasing themself.
-const MEMBER_OWN: [&str; 10] = [
+/// What a member may do for themself: their profile, their matches, their
+/// applications, their region's events (registering and cancelling) and groups
+/// (joining and leaving, seeing meetings), asking another region to take them in
+/// when they move, reading every region's records about them, and erasing
+/// themself.
+const MEMBER_OWN: [&str; 21] = [
     "passage.v1.MemberService/GetMember",
     "passage.v1.MemberService/UpdateMember",
     "passage.v1.MemberService/DeleteMember",
@@ -107,6 +111,17 @@ const MEMBER_OWN: [&str; 10] = [
     "passage.v1.PlacementService/GetApplication",
     "passage.v1.PlacementService/WithdrawApplication",
     "passage.v1.PlacementService/ListApplications",
+    "passage.v1.EventService/ListEvents",
+    "passage.v1.EventService/GetEvent",
+    "passage.v1.EventService/RegisterForEvent",
+    "passage.v1.EventService/CancelEventRegistration",
+    "passage.v1.EventService/ListEventRegistrations",
+    "passage.v1.GroupService/ListGroups",
+    "passage.v1.GroupService/GetGroup",
+    "passage.v1.GroupService/JoinGroup",
+    "passage.v1.GroupService/LeaveGroup",
+    "passage.v1.GroupService/ListMemberGroups",
+    "passage.v1.GroupService/ListMeetings",
 ];
 
 /// The callers of the matrix.
@@ -655,6 +670,141 @@ async fn a_member_sees_and_changes_only_her_own_record(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(apply_for_yusuf.code(), Code::PermissionDenied);
+
+    // Her seats at events and her groups are hers too: she cannot register Yusuf
+    // for an event, cancel his seat, put him in a group or take him out, nor read
+    // his registrations or his groups.
+    let mut events = EventServiceClient::new(cluster.gateway().await);
+    let event = events
+        .create_event(to(
+            "amsterdam",
+            v1::CreateEventRequest {
+                event: Some(v1::Event {
+                    kind: v1::EventKind::InformationSession as i32,
+                    title: "Werken met een vergunning".into(),
+                    start_time: Some(common::chapter::in_minutes(60 * 24)),
+                    end_time: Some(common::chapter::in_minutes(60 * 26)),
+                    place: "Openbare Bibliotheek Amsterdam".into(),
+                    capacity: 10,
+                    languages: vec!["nl".into(), "ar".into()],
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let register = |member: &str| {
+        with_token(
+            &token,
+            v1::RegisterForEventRequest {
+                event_id: event.id.clone(),
+                member_id: member.into(),
+            },
+        )
+    };
+    let refused = events
+        .register_for_event(register(&yusuf.id))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let refused = events
+        .cancel_event_registration(with_token(
+            &token,
+            v1::CancelEventRegistrationRequest {
+                event_id: event.id.clone(),
+                member_id: yusuf.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let seat = events
+        .register_for_event(register(&amira.id))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(seat.status, v1::RegistrationStatus::Registered as i32);
+    let hers = events
+        .list_event_registrations(with_token(
+            &token,
+            v1::ListEventRegistrationsRequest::default(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(hers.registrations.len(), 1);
+    assert_eq!(hers.registrations[0].member_id, amira.id);
+    let others = events
+        .list_event_registrations(with_token(
+            &token,
+            v1::ListEventRegistrationsRequest {
+                member_id: yusuf.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(others.code(), Code::PermissionDenied);
+    let mut groups = GroupServiceClient::new(cluster.gateway().await);
+    let group = groups
+        .create_group(to(
+            "amsterdam",
+            v1::CreateGroupRequest {
+                group: Some(v1::Group {
+                    kind: v1::GroupKind::Coffee as i32,
+                    name: "Koffiegroep Amsterdam-Oost".into(),
+                    languages: vec!["nl".into()],
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let refused = groups
+        .join_group(with_token(
+            &token,
+            v1::JoinGroupRequest {
+                group_id: group.id.clone(),
+                member_id: yusuf.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let refused = groups
+        .leave_group(with_token(
+            &token,
+            v1::LeaveGroupRequest {
+                group_id: group.id.clone(),
+                member_id: yusuf.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let refused = groups
+        .list_member_groups(with_token(
+            &token,
+            v1::ListMemberGroupsRequest {
+                member_id: yusuf.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    groups
+        .join_group(with_token(
+            &token,
+            v1::JoinGroupRequest {
+                group_id: group.id.clone(),
+                member_id: amira.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
     cluster.stop().await;
 }
 

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use passage_proto::v1::{
-    account_service_client::AccountServiceClient, match_service_client::MatchServiceClient,
+    account_service_client::AccountServiceClient, event_service_client::EventServiceClient,
+    group_service_client::GroupServiceClient, match_service_client::MatchServiceClient,
     member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
     personal_data_service_client::PersonalDataServiceClient,
     placement_service_client::PlacementServiceClient,
@@ -91,6 +92,14 @@ impl Gateway {
 
     pub fn placements(&self) -> PlacementServiceClient<Channel> {
         PlacementServiceClient::new(self.channel.clone())
+    }
+
+    pub fn events(&self) -> EventServiceClient<Channel> {
+        EventServiceClient::new(self.channel.clone())
+    }
+
+    pub fn groups(&self) -> GroupServiceClient<Channel> {
+        GroupServiceClient::new(self.channel.clone())
     }
 }
 

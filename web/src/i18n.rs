@@ -135,26 +135,6 @@ impl Text {
         LOCALES.lookup_with_args(&self.lang.id(), key, &args)
     }
 
-    /// A moment as people of this language write it ("4 December 2026, 18:30
-    /// UTC"); empty for none.
-    pub fn moment(&self, at: Option<&prost_types::Timestamp>) -> String {
-        let Some(at) =
-            at.and_then(|at| chrono::DateTime::<chrono::Utc>::from_timestamp(at.seconds, 0))
-        else {
-            return String::new();
-        };
-        use chrono::{Datelike, Timelike};
-        self.t_with(
-            "date-time",
-            &[
-                ("day", &at.day().to_string()),
-                ("month", &self.t(&format!("month-{}", at.month()))),
-                ("year", &at.year().to_string()),
-                ("time", &format!("{:02}:{:02}", at.hour(), at.minute())),
-            ],
-        )
-    }
-
     /// A language's name (ISO 639-1 code) in this page's language; the code itself
     /// for a language the app has no name for.
     pub fn language(&self, code: &str) -> String {

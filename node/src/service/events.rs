@@ -121,7 +121,8 @@ impl EventService for EventApi {
         let request = request.into_inner();
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let kind = enums::filter::<v1::EventKind>("kind", request.kind)?;
-        let page = events::list(&self.context.db, page, kind.as_deref()).await?;
+        let ending_after = request.upcoming.then(Utc::now);
+        let page = events::list(&self.context.db, page, kind.as_deref(), ending_after).await?;
         let ids: Vec<Uuid> = page.items.iter().map(|e| e.id).collect();
         let counts = events::counts(&self.context.db, &ids).await?;
         Ok(Response::new(v1::ListEventsResponse {
@@ -272,9 +273,10 @@ impl EventService for EventApi {
         &self,
         request: Request<v1::RegisterForEventRequest>,
     ) -> Result<Response<v1::EventRegistration>, Status> {
+        let member_id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, member_id)?;
         let request = request.into_inner();
         let event_id = validate::id("event_id", &request.event_id)?;
-        let member_id = validate::id("member_id", &request.member_id)?;
         let (_turn, txn) = self.context.begin_write().await?;
         let event = rows::find::<community_event::Entity>(&txn, event_id, "event").await?;
         member_here(
@@ -328,9 +330,10 @@ impl EventService for EventApi {
         &self,
         request: Request<v1::CancelEventRegistrationRequest>,
     ) -> Result<Response<v1::CancelEventRegistrationResponse>, Status> {
+        let member_id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, member_id)?;
         let request = request.into_inner();
         let event_id = validate::id("event_id", &request.event_id)?;
-        let member_id = validate::id("member_id", &request.member_id)?;
         let (_turn, txn) = self.context.begin_write().await?;
         let event = rows::find::<community_event::Entity>(&txn, event_id, "event").await?;
         let Some(registration) = events::current_registration(&txn, event_id, member_id).await?
@@ -437,23 +440,55 @@ impl EventService for EventApi {
         &self,
         request: Request<v1::ListEventRegistrationsRequest>,
     ) -> Result<Response<v1::ListEventRegistrationsResponse>, Status> {
+        let limited_to = crate::access::member_limit(&request)?;
         let request = request.into_inner();
-        let event_id = validate::id("event_id", &request.event_id)?;
+        let asked_for = match request.member_id.trim() {
+            "" => None,
+            id => Some(validate::id("member_id", id)?),
+        };
+        let member_id = match (limited_to, asked_for) {
+            (None, asked_for) => asked_for,
+            (Some(own), None) => Some(own),
+            (Some(own), Some(asked_for)) if own == asked_for => Some(own),
+            (Some(_), Some(_)) => {
+                return Err(Error::PermissionDenied(
+                    "member_id: a member may only list their own registrations".into(),
+                )
+                .into());
+            }
+        };
+        let event_id = match (request.event_id.trim(), member_id) {
+            ("", Some(_)) => None,
+            (id, _) => Some(validate::id("event_id", id)?),
+        };
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let status = enums::filter::<v1::RegistrationStatus>("status", request.status)?;
         let db = &self.context.db;
-        rows::find::<community_event::Entity>(db, event_id, "event").await?;
-        let page = events::list_registrations(db, page, event_id, status.as_deref()).await?;
-        let positions: HashMap<Uuid, u64> = if page.items.iter().any(|r| r.status == "waitlisted") {
-            events::waiting_list(db, event_id)
-                .await?
-                .into_iter()
-                .zip(1..)
-                .collect()
-        } else {
-            HashMap::new()
-        };
-        Ok(Response::new(v1::ListEventRegistrationsResponse {
+        if let Some(event_id) = event_id {
+            rows::find::<community_event::Entity>(db, event_id, "event").await?;
+        }
+        let page =
+            events::list_registrations(db, page, event_id, member_id, status.as_deref()).await?;
+        let mut positions: HashMap<Uuid, u64> = HashMap::new();
+        match event_id {
+            Some(event_id) if page.items.iter().any(|r| r.status == "waitlisted") => {
+                positions.extend(
+                    events::waiting_list(db, event_id)
+                        .await?
+                        .into_iter()
+                        .zip(1..),
+                );
+            }
+            Some(_) => {}
+            // A member's own registrations, across events: each waiting place on its
+            // own event's list.
+            None => {
+                for row in page.items.iter().filter(|r| r.status == "waitlisted") {
+                    positions.insert(row.id, events::waitlist_position(db, row).await?);
+                }
+            }
+        }
+        let response = Response::new(v1::ListEventRegistrationsResponse {
             next_page_token: page.next_page_token(),
             registrations: page
                 .items
@@ -465,6 +500,10 @@ impl EventService for EventApi {
                     )
                 })
                 .collect(),
-        }))
+        });
+        Ok(match member_id {
+            Some(member_id) => with_subject(response, member_id.to_string()),
+            None => response,
+        })
     }
 }

@@ -118,9 +118,10 @@ impl GroupService for GroupApi {
         &self,
         request: Request<v1::JoinGroupRequest>,
     ) -> Result<Response<v1::GroupMember>, Status> {
+        let member_id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, member_id)?;
         let request = request.into_inner();
         let group_id = validate::id("group_id", &request.group_id)?;
-        let member_id = validate::id("member_id", &request.member_id)?;
         let (_turn, txn) = self.context.begin_write().await?;
         let group = rows::find::<community_group::Entity>(&txn, group_id, "group").await?;
         member_here(
@@ -163,9 +164,10 @@ impl GroupService for GroupApi {
         &self,
         request: Request<v1::LeaveGroupRequest>,
     ) -> Result<Response<()>, Status> {
+        let member_id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, member_id)?;
         let request = request.into_inner();
         let group_id = validate::id("group_id", &request.group_id)?;
-        let member_id = validate::id("member_id", &request.member_id)?;
         let (_turn, txn) = self.context.begin_write().await?;
         rows::find::<community_group::Entity>(&txn, group_id, "group").await?;
         if !groups::leave(&txn, group_id, member_id).await? {
@@ -202,8 +204,9 @@ impl GroupService for GroupApi {
         &self,
         request: Request<v1::ListMemberGroupsRequest>,
     ) -> Result<Response<v1::ListMemberGroupsResponse>, Status> {
+        let member_id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, member_id)?;
         let request = request.into_inner();
-        let member_id = validate::id("member_id", &request.member_id)?;
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let db = &self.context.db;
         member_here(

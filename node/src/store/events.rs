@@ -18,15 +18,20 @@ use crate::error::Result;
 /// Statuses of a registration that hold a seat.
 pub const HOLDING_SEAT: [&str; 3] = ["registered", "attended", "no_show"];
 
-/// One page of events, optionally of one kind (stored name).
+/// One page of events, optionally of one kind (stored name), optionally only those
+/// ending after `ending_after`.
 pub async fn list(
     db: &impl ConnectionTrait,
     request: PageRequest,
     kind: Option<&str>,
+    ending_after: Option<DateTime<Utc>>,
 ) -> Result<Page<community_event::Model>> {
     let mut select = community_event::Entity::find();
     if let Some(kind) = kind {
         select = select.filter(community_event::Column::Kind.eq(kind));
+    }
+    if let Some(after) = ending_after {
+        select = select.filter(community_event::Column::EndsAt.gt(after));
     }
     rows::page(db, select, community_event::Column::Id, request, |e| e.id).await
 }
@@ -146,16 +151,22 @@ pub async fn set_status(
     Ok(active.update(db).await?)
 }
 
-/// One page of the event's registrations in the order they were made, optionally
-/// with one status (stored name).
+/// One page of registrations in the order they were made: of one event, of one
+/// member, or both; optionally with one status (stored name).
 pub async fn list_registrations(
     db: &impl ConnectionTrait,
     request: PageRequest,
-    event_id: Uuid,
+    event_id: Option<Uuid>,
+    member_id: Option<Uuid>,
     status: Option<&str>,
 ) -> Result<Page<event_registration::Model>> {
-    let mut select =
-        event_registration::Entity::find().filter(event_registration::Column::EventId.eq(event_id));
+    let mut select = event_registration::Entity::find();
+    if let Some(event_id) = event_id {
+        select = select.filter(event_registration::Column::EventId.eq(event_id));
+    }
+    if let Some(member_id) = member_id {
+        select = select.filter(event_registration::Column::MemberId.eq(member_id));
+    }
     if let Some(status) = status {
         select = select.filter(event_registration::Column::Status.eq(status));
     }

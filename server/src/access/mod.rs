@@ -33,7 +33,8 @@ pub use seal::{
 /// What a caller is, as a token says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
-    /// A member: their own profile and applications, in their region.
+    /// A member: their own profile, applications, registrations and groups, in
+    /// their region.
     Member,
     /// A chapter admin: one region's data and rules.
     ChapterAdmin,
@@ -123,7 +124,7 @@ impl Caller {
             Role::ChapterAdmin => Ok(()),
             Role::Member if self.member_id.as_deref() == Some(member_id) => Ok(()),
             Role::Member => Err(tonic::Status::permission_denied(
-                "a member may only act on their own profile and applications",
+                "a member may only act for themself: their own profile, applications, event registrations and groups",
             )),
             role => Err(tonic::Status::permission_denied(format!(
                 "role {role} may not act for a member"

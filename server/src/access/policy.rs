@@ -81,8 +81,9 @@ impl Policy {
     }
 }
 
-/// Methods a member may call for themself.
-const MEMBER_SELF: [&str; 8] = [
+/// Methods a member may call for themself; and reads of their region's events,
+/// groups and group meetings, which name no member.
+const MEMBER_SELF: [&str; 19] = [
     "/passage.v1.MemberService/GetMember",
     "/passage.v1.MemberService/UpdateMember",
     "/passage.v1.MemberService/DeleteMember",
@@ -91,6 +92,17 @@ const MEMBER_SELF: [&str; 8] = [
     "/passage.v1.PlacementService/GetApplication",
     "/passage.v1.PlacementService/WithdrawApplication",
     "/passage.v1.PlacementService/ListApplications",
+    "/passage.v1.EventService/ListEvents",
+    "/passage.v1.EventService/GetEvent",
+    "/passage.v1.EventService/RegisterForEvent",
+    "/passage.v1.EventService/CancelEventRegistration",
+    "/passage.v1.EventService/ListEventRegistrations",
+    "/passage.v1.GroupService/ListGroups",
+    "/passage.v1.GroupService/GetGroup",
+    "/passage.v1.GroupService/JoinGroup",
+    "/passage.v1.GroupService/LeaveGroup",
+    "/passage.v1.GroupService/ListMemberGroups",
+    "/passage.v1.GroupService/ListMeetings",
 ];
 
 /// Services whose every method is one region's business: its chapter admin's.

@@ -183,7 +183,11 @@ pub async fn receipt(
         frame: Frame::new(&visit, text, &here, visit.session.is_some()),
         code,
         new: shown.new.is_some(),
-        requested: text.moment(receipt.requested_time.as_ref()),
+        requested: receipt
+            .requested_time
+            .as_ref()
+            .map(|at| super::when::moment(text, at.seconds))
+            .unwrap_or_default(),
         regions: receipt
             .regions
             .into_iter()

@@ -4,6 +4,8 @@
 
 pub mod applications;
 pub mod erasure;
+pub mod events;
+pub mod groups;
 pub mod home;
 pub mod language;
 pub mod matches;
@@ -11,6 +13,7 @@ pub mod moving;
 pub mod my_data;
 pub mod profile;
 pub mod sign_in;
+pub mod when;
 
 use askama::Template;
 use axum::http::StatusCode;

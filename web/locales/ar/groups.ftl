@@ -1,0 +1,21 @@
+# المجموعات، بالعربية.
+nav-groups = المجموعات
+home-groups-card = مجموعات القهوة ومجموعات الخبراء التي يمكنك الانضمام إليها، ومواعيد لقاءاتها.
+groups-title = المجموعات
+groups-lead = مجموعات القهوة تجمع القادمين الجدد وأهل المنطقة، ومجموعات الخبراء تجمع أصحاب المهنة الواحدة. انضم إلى مجموعة لتتعرّف على الناس وتشارك ما تعرفه.
+groups-meetings-title = اللقاءات القادمة لمجموعاتك
+groups-meetings-none-joined = عندما تنضم إلى مجموعة، تظهر لقاءاتها هنا.
+groups-meetings-none = لم تحدد مجموعاتك موعد لقاء بعد.
+groups-all-title = المجموعات في منطقتك
+groups-none = لا توجد مجموعات في منطقتك بعد.
+groups-sector = القطاع: { $sector }
+groups-meets-at = مكان اللقاء
+groups-members = عدد الأعضاء
+groups-you-are-in = أنت عضو في هذه المجموعة.
+groups-join = الانضمام إلى { $name }
+groups-leave = مغادرة { $name }
+groups-notice-joined = انضممت إلى { $name }. تظهر لقاءاتها في أعلى هذه الصفحة.
+groups-notice-left = غادرت { $name }.
+group-kind-unspecified = مجموعة
+group-kind-coffee = مجموعة قهوة
+group-kind-expert = مجموعة خبراء

@@ -1,0 +1,21 @@
+# Groups, English. Every other language has every key of this file.
+nav-groups = Groups
+home-groups-card = Coffee groups and expert groups to join, and when they meet.
+groups-title = Groups
+groups-lead = Coffee groups bring newcomers and locals together; expert groups bring people of one profession together. Join one to meet people and share what you know.
+groups-meetings-title = Coming meetings of your groups
+groups-meetings-none-joined = When you join a group, its meetings show here.
+groups-meetings-none = Your groups have not planned a meeting yet.
+groups-all-title = Groups in your region
+groups-none = There are no groups in your region yet.
+groups-sector = sector: { $sector }
+groups-meets-at = Meets at
+groups-members = Members
+groups-you-are-in = You are in this group.
+groups-join = Join { $name }
+groups-leave = Leave { $name }
+groups-notice-joined = You joined { $name }. Its meetings are listed at the top of this page.
+groups-notice-left = You left { $name }.
+group-kind-unspecified = Group
+group-kind-coffee = Coffee group
+group-kind-expert = Expert group

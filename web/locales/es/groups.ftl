@@ -1,0 +1,21 @@
+# Grupos, en español.
+nav-groups = Grupos
+home-groups-card = Grupos de café y grupos de expertos a los que unirte, y cuándo se reúnen.
+groups-title = Grupos
+groups-lead = Los grupos de café reúnen a personas recién llegadas y vecinas; los grupos de expertos reúnen a personas de una misma profesión. Únete a uno para conocer gente y compartir lo que sabes.
+groups-meetings-title = Próximas reuniones de tus grupos
+groups-meetings-none-joined = Cuando te unas a un grupo, sus reuniones aparecerán aquí.
+groups-meetings-none = Tus grupos aún no han planificado ninguna reunión.
+groups-all-title = Grupos de tu región
+groups-none = Todavía no hay grupos en tu región.
+groups-sector = ámbito: { $sector }
+groups-meets-at = Se reúne en
+groups-members = Miembros
+groups-you-are-in = Estás en este grupo.
+groups-join = Unirme a { $name }
+groups-leave = Salir de { $name }
+groups-notice-joined = Te has unido a { $name }. Sus reuniones aparecen arriba en esta página.
+groups-notice-left = Has salido de { $name }.
+group-kind-unspecified = Grupo
+group-kind-coffee = Grupo de café
+group-kind-expert = Grupo de expertos

@@ -1,0 +1,21 @@
+# Groepen, Nederlands.
+nav-groups = Groepen
+home-groups-card = Koffiegroepen en expertgroepen om bij te gaan, en wanneer ze samenkomen.
+groups-title = Groepen
+groups-lead = Koffiegroepen brengen nieuwkomers en buurtgenoten samen; expertgroepen brengen mensen met hetzelfde vak samen. Ga bij een groep om mensen te ontmoeten en te delen wat je weet.
+groups-meetings-title = Komende bijeenkomsten van jouw groepen
+groups-meetings-none-joined = Als je bij een groep gaat, staan de bijeenkomsten hier.
+groups-meetings-none = Jouw groepen hebben nog geen bijeenkomst gepland.
+groups-all-title = Groepen in jouw regio
+groups-none = Er zijn nog geen groepen in jouw regio.
+groups-sector = branche: { $sector }
+groups-meets-at = Komt samen in
+groups-members = Leden
+groups-you-are-in = Je zit in deze groep.
+groups-join = Word lid van { $name }
+groups-leave = Verlaat { $name }
+groups-notice-joined = Je bent lid van { $name }. De bijeenkomsten staan bovenaan deze pagina.
+groups-notice-left = Je hebt { $name } verlaten.
+group-kind-unspecified = Groep
+group-kind-coffee = Koffiegroep
+group-kind-expert = Expertgroep

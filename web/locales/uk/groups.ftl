@@ -1,0 +1,21 @@
+# Групи, українською.
+nav-groups = Групи
+home-groups-card = Кавові та експертні групи, до яких можна приєднатися, і коли вони зустрічаються.
+groups-title = Групи
+groups-lead = Кавові групи об'єднують новоприбулих і місцевих; експертні групи об'єднують людей однієї професії. Приєднайтеся, щоб знайомитися з людьми та ділитися тим, що ви знаєте.
+groups-meetings-title = Найближчі зустрічі ваших груп
+groups-meetings-none-joined = Коли ви приєднаєтеся до групи, її зустрічі з'являться тут.
+groups-meetings-none = Ваші групи ще не запланували зустрічей.
+groups-all-title = Групи у вашому регіоні
+groups-none = У вашому регіоні ще немає груп.
+groups-sector = галузь: { $sector }
+groups-meets-at = Місце зустрічей
+groups-members = Учасників
+groups-you-are-in = Ви в цій групі.
+groups-join = Приєднатися до «{ $name }»
+groups-leave = Вийти з «{ $name }»
+groups-notice-joined = Ви приєдналися до «{ $name }». Її зустрічі вказано вгорі цієї сторінки.
+groups-notice-left = Ви вийшли з «{ $name }».
+group-kind-unspecified = Група
+group-kind-coffee = Кавова група
+group-kind-expert = Експертна група
