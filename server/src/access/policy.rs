@@ -75,8 +75,9 @@ impl Policy {
     }
 }
 
-/// Methods a member may call for themself.
-const MEMBER_SELF: [&str; 7] = [
+/// Methods a member may call for themself (the handler holds her to her own
+/// record, questions and pairs; the knowledge base is the region's to read).
+const MEMBER_SELF: [&str; 14] = [
     "/passage.v1.MemberService/GetMember",
     "/passage.v1.MemberService/UpdateMember",
     "/passage.v1.MatchService/MatchOpportunities",
@@ -84,6 +85,13 @@ const MEMBER_SELF: [&str; 7] = [
     "/passage.v1.PlacementService/GetApplication",
     "/passage.v1.PlacementService/WithdrawApplication",
     "/passage.v1.PlacementService/ListApplications",
+    "/passage.v1.HelpdeskService/AskQuestion",
+    "/passage.v1.HelpdeskService/GetQuestion",
+    "/passage.v1.HelpdeskService/ListQuestions",
+    "/passage.v1.HelpdeskService/SearchArticles",
+    "/passage.v1.HelpdeskService/GetArticle",
+    "/passage.v1.HelpdeskService/ListArticles",
+    "/passage.v1.BuddyService/ListBuddyPairs",
 ];
 
 /// Services whose every method is one region's business: its chapter admin's.
