@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use passage_proto::v1::{
-    account_service_client::AccountServiceClient, match_service_client::MatchServiceClient,
+    account_service_client::AccountServiceClient, buddy_service_client::BuddyServiceClient,
+    helpdesk_service_client::HelpdeskServiceClient, match_service_client::MatchServiceClient,
     member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
     placement_service_client::PlacementServiceClient,
 };
@@ -84,6 +85,14 @@ impl Gateway {
 
     pub fn placements(&self) -> PlacementServiceClient<Channel> {
         PlacementServiceClient::new(self.channel.clone())
+    }
+
+    pub fn helpdesk(&self) -> HelpdeskServiceClient<Channel> {
+        HelpdeskServiceClient::new(self.channel.clone())
+    }
+
+    pub fn buddies(&self) -> BuddyServiceClient<Channel> {
+        BuddyServiceClient::new(self.channel.clone())
     }
 }
 

@@ -117,6 +117,20 @@ impl Text {
         LOCALES.lookup_with_args(&self.lang.id(), key, &args)
     }
 
+    /// The text for `key`, with several arguments.
+    pub fn tn(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let args: HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> = args
+            .iter()
+            .map(|(name, value)| {
+                (
+                    (*name).to_owned().into(),
+                    FluentValue::from((*value).to_owned()),
+                )
+            })
+            .collect();
+        LOCALES.lookup_with_args(&self.lang.id(), key, &args)
+    }
+
     pub fn code(&self) -> &'static str {
         self.lang.code()
     }

@@ -87,6 +87,12 @@ pub fn router(app: App) -> Router {
             "/applications/{id}/withdraw",
             post(pages::applications::withdraw),
         )
+        .route(
+            "/helpdesk",
+            get(pages::helpdesk::show).post(pages::helpdesk::ask),
+        )
+        .route("/helpdesk/articles/{id}", get(pages::helpdesk::article))
+        .route("/buddy", get(pages::buddy::show))
         .route("/language/{code}", get(pages::language::choose))
         .route("/static/passage.css", get(stylesheet))
         .fallback(not_found)

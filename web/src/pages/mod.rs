@@ -3,6 +3,9 @@
 //! errors of a refused form, and the one place gRPC answers become pages.
 
 pub mod applications;
+pub mod buddy;
+pub mod dates;
+pub mod helpdesk;
 pub mod home;
 pub mod language;
 pub mod matches;
