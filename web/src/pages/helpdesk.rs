@@ -265,18 +265,41 @@ async fn search(
     })
 }
 
-/// The page, with the form as `form` holds it and these errors.
-#[allow(clippy::too_many_arguments)]
+/// What the page shows besides her questions: the form as typed, what is wrong
+/// with it, the search, and whether a question was just sent.
+struct Showing {
+    form: QuestionForm,
+    errors: Vec<FieldError>,
+    query: String,
+    asked: bool,
+}
+
+impl Showing {
+    /// The refused form again, with what is wrong.
+    fn again(form: QuestionForm, errors: Vec<FieldError>) -> Self {
+        Showing {
+            form,
+            errors,
+            query: String::new(),
+            asked: false,
+        }
+    }
+}
+
+/// The page, as `showing` says.
 async fn page(
     app: &App,
     visit: &Visit,
     account: &v1::Account,
     text: Text,
-    form: QuestionForm,
-    mut errors: Vec<FieldError>,
-    query: &str,
-    asked: bool,
+    showing: Showing,
 ) -> Response {
+    let Showing {
+        form,
+        mut errors,
+        query,
+        asked,
+    } = showing;
     let questions = match her_questions(app, visit, account, text).await {
         Ok(questions) => questions,
         Err(status) => return refusal(visit, text, HERE, &status),
@@ -347,18 +370,13 @@ pub async fn show(State(app): State<App>, visit: Visit, Query(shown): Query<Show
         language: text.code().into(),
         ..Default::default()
     };
-    let query = shown.q.unwrap_or_default();
-    page(
-        &app,
-        &visit,
-        &account,
-        text,
+    let showing = Showing {
         form,
-        Vec::new(),
-        &query,
-        shown.asked.is_some(),
-    )
-    .await
+        errors: Vec::new(),
+        query: shown.q.unwrap_or_default(),
+        asked: shown.asked.is_some(),
+    };
+    page(&app, &visit, &account, text, showing).await
 }
 
 /// What is wrong with the typed question, field by field.
@@ -418,7 +436,7 @@ pub async fn ask(State(app): State<App>, visit: Visit, Form(form): Form<Question
         }]
     };
     if !errors.is_empty() {
-        return page(&app, &visit, &account, text, form, errors, "", false).await;
+        return page(&app, &visit, &account, text, Showing::again(form, errors)).await;
     }
     let asked = app
         .gateway
@@ -446,7 +464,7 @@ pub async fn ask(State(app): State<App>, visit: Visit, Form(form): Form<Question
                 field: field.into(),
                 message: text.t1("helpdesk-refused", "reason", reason),
             }];
-            page(&app, &visit, &account, text, form, errors, "", false).await
+            page(&app, &visit, &account, text, Showing::again(form, errors)).await
         }
         Err(status) => refusal(&visit, text, HERE, &status),
     }
