@@ -9,7 +9,8 @@
 //! every method the API has.
 //!
 //! Then the stories around it: a member reads and changes only their own profile,
-//! applications, event registrations and group memberships, a revoked token stops working at once, the chapter admin reads
+//! applications, event registrations, group memberships, helpdesk questions and buddy
+//! pairs, a revoked token stops working at once, the chapter admin reads
 //! who looked at a member's record in the audit log, and no token ever reaches a
 //! log line.
 
@@ -24,8 +25,9 @@ use std::sync::{Arc, Mutex};
 use common::{Backend, Cluster, amira, create, to};
 use passage_gateway::tokens::{TokenGrant, TokenStore};
 use passage_proto::v1::{
-    self, audit_service_client::AuditServiceClient, case_service_client::CaseServiceClient,
-    event_service_client::EventServiceClient, group_service_client::GroupServiceClient,
+    self, audit_service_client::AuditServiceClient, buddy_service_client::BuddyServiceClient,
+    case_service_client::CaseServiceClient, event_service_client::EventServiceClient,
+    group_service_client::GroupServiceClient, helpdesk_service_client::HelpdeskServiceClient,
     member_service_client::MemberServiceClient, placement_service_client::PlacementServiceClient,
 };
 use passage_server::access::Role;
@@ -97,10 +99,10 @@ const SERVICES: [(&str, Audience); 22] = [
 /// What a member may do for themself: their profile, their matches, their
 /// What a member may do for themself: their profile, their matches, their
 /// applications, their region's events (registering and cancelling) and groups
-/// (joining and leaving, seeing meetings), asking another region to take them in
-/// when they move, reading every region's records about them, and erasing
-/// themself.
-const MEMBER_OWN: [&str; 21] = [
+/// (joining and leaving, seeing meetings), their helpdesk questions and the
+/// knowledge base, their buddy pairs, asking another region to take them in when
+/// they move, reading every region's records about them, and erasing themself.
+const MEMBER_OWN: [&str; 28] = [
     "passage.v1.MemberService/GetMember",
     "passage.v1.MemberService/UpdateMember",
     "passage.v1.MemberService/DeleteMember",
@@ -122,6 +124,13 @@ const MEMBER_OWN: [&str; 21] = [
     "passage.v1.GroupService/LeaveGroup",
     "passage.v1.GroupService/ListMemberGroups",
     "passage.v1.GroupService/ListMeetings",
+    "passage.v1.HelpdeskService/AskQuestion",
+    "passage.v1.HelpdeskService/GetQuestion",
+    "passage.v1.HelpdeskService/ListQuestions",
+    "passage.v1.HelpdeskService/SearchArticles",
+    "passage.v1.HelpdeskService/GetArticle",
+    "passage.v1.HelpdeskService/ListArticles",
+    "passage.v1.BuddyService/ListBuddyPairs",
 ];
 
 /// The callers of the matrix.
@@ -808,6 +817,145 @@ async fn a_member_sees_and_changes_only_her_own_record(backend: Backend) {
     cluster.stop().await;
 }
 
+/// Amira asks the helpdesk for herself and reads her own questions; Yusuf's
+/// question and his buddy pair are not hers to read, list or ask in his name.
+async fn a_member_reads_only_her_own_questions_and_buddy_pairs(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut admin_members = MemberServiceClient::new(cluster.gateway().await);
+    // Yusuf first: the proposal pairs the oldest newcomer with the one local.
+    let yusuf = create(
+        &mut admin_members,
+        "amsterdam",
+        common::member_named("Yusuf Rahimi", v1::MemberRole::Newcomer),
+    )
+    .await;
+    let amira = create(&mut admin_members, "amsterdam", amira()).await;
+    let mut pieter = common::member_named("Pieter de Vries", v1::MemberRole::Local);
+    if let Some(regional) = pieter.regional.as_mut() {
+        regional.buddy_capacity = 1;
+    }
+    create(&mut admin_members, "amsterdam", pieter).await;
+    let mut admin_helpdesk = HelpdeskServiceClient::new(cluster.gateway().await);
+    let his_question = admin_helpdesk
+        .ask_question(to(
+            "amsterdam",
+            v1::AskQuestionRequest {
+                asker_member_id: yusuf.id.clone(),
+                language: "en".into(),
+                topic: "housing".into(),
+                text: "How do I register at my new address?".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let proposed = BuddyServiceClient::new(cluster.gateway().await)
+        .propose_buddy_pairs(to("amsterdam", v1::ProposeBuddyPairsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .pairs;
+    assert_eq!(proposed.len(), 1);
+    assert_eq!(proposed[0].newcomer_member_id, yusuf.id);
+    assert_eq!(proposed[0].local_display_name, "Pieter de Vries");
+
+    let token = cluster.member_token("amsterdam", &amira.id).await;
+    fn with_token<T>(token: &str, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert(
+            passage_proto::REGION_METADATA_KEY,
+            "amsterdam".parse().unwrap(),
+        );
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+    }
+    let mut helpdesk = HelpdeskServiceClient::new(cluster.gateway().await);
+
+    // She asks for herself, and her list holds her question alone.
+    let hers = helpdesk
+        .ask_question(with_token(
+            &token,
+            v1::AskQuestionRequest {
+                asker_member_id: amira.id.clone(),
+                language: "ar".into(),
+                topic: "work".into(),
+                text: "هل أحتاج إلى تصريح عمل؟".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let listed = helpdesk
+        .list_questions(with_token(&token, v1::ListQuestionsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .questions;
+    assert_eq!(
+        listed.iter().map(|q| q.id.as_str()).collect::<Vec<_>>(),
+        [hers.id.as_str()]
+    );
+    // Not Yusuf's: not read, not listed, not asked in his name.
+    let read = helpdesk
+        .get_question(with_token(
+            &token,
+            v1::GetQuestionRequest {
+                id: his_question.id.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(read.code(), Code::PermissionDenied);
+    let listed_his = helpdesk
+        .list_questions(with_token(
+            &token,
+            v1::ListQuestionsRequest {
+                asker_member_id: yusuf.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(listed_his.code(), Code::PermissionDenied);
+    let asked_for_him = helpdesk
+        .ask_question(with_token(
+            &token,
+            v1::AskQuestionRequest {
+                asker_member_id: yusuf.id.clone(),
+                language: "en".into(),
+                topic: "housing".into(),
+                text: "Asked in his name".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(asked_for_him.code(), Code::PermissionDenied);
+
+    // His buddy pair is not in her list, nor hers to list.
+    let mut buddies = BuddyServiceClient::new(cluster.gateway().await);
+    let pairs = buddies
+        .list_buddy_pairs(with_token(&token, v1::ListBuddyPairsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .pairs;
+    assert!(pairs.is_empty(), "{pairs:?}");
+    let his_pairs = buddies
+        .list_buddy_pairs(with_token(
+            &token,
+            v1::ListBuddyPairsRequest {
+                member_id: yusuf.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(his_pairs.code(), Code::PermissionDenied);
+    cluster.stop().await;
+}
+
 /// A chapter admin's laptop is stolen: the operator revokes her token and it stops
 /// working with the next call; the audit log shows what it was used for.
 async fn a_revoked_token_stops_at_once_and_the_audit_log_shows_its_use(backend: Backend) {
@@ -1113,6 +1261,7 @@ async fn a_member_asks_her_new_region_to_take_her_in(backend: Backend) {
 on_both_backends!(
     the_authorisation_matrix_holds_for_every_rpc_and_caller,
     a_member_sees_and_changes_only_her_own_record,
+    a_member_reads_only_her_own_questions_and_buddy_pairs,
     a_revoked_token_stops_at_once_and_the_audit_log_shows_its_use,
     the_audit_log_shows_who_opened_and_read_amiras_case,
     a_member_asks_her_new_region_to_take_her_in,

@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use passage_proto::v1::{
-    account_service_client::AccountServiceClient, event_service_client::EventServiceClient,
-    group_service_client::GroupServiceClient, match_service_client::MatchServiceClient,
+    account_service_client::AccountServiceClient, buddy_service_client::BuddyServiceClient,
+    event_service_client::EventServiceClient, group_service_client::GroupServiceClient,
+    helpdesk_service_client::HelpdeskServiceClient, match_service_client::MatchServiceClient,
     member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
     personal_data_service_client::PersonalDataServiceClient,
     placement_service_client::PlacementServiceClient,
@@ -100,6 +101,14 @@ impl Gateway {
 
     pub fn groups(&self) -> GroupServiceClient<Channel> {
         GroupServiceClient::new(self.channel.clone())
+    }
+
+    pub fn helpdesk(&self) -> HelpdeskServiceClient<Channel> {
+        HelpdeskServiceClient::new(self.channel.clone())
+    }
+
+    pub fn buddies(&self) -> BuddyServiceClient<Channel> {
+        BuddyServiceClient::new(self.channel.clone())
     }
 }
 

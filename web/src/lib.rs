@@ -101,6 +101,12 @@ pub fn router(app: App) -> Router {
         .route("/groups", get(pages::groups::show))
         .route("/groups/{id}/join", post(pages::groups::join))
         .route("/groups/{id}/leave", post(pages::groups::leave))
+        .route(
+            "/helpdesk",
+            get(pages::helpdesk::show).post(pages::helpdesk::ask),
+        )
+        .route("/helpdesk/articles/{id}", get(pages::helpdesk::article))
+        .route("/buddy", get(pages::buddy::show))
         .route("/language/{code}", get(pages::language::choose))
         .route("/static/passage.css", get(stylesheet))
         .fallback(not_found)

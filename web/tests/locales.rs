@@ -9,7 +9,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Texts that are the same in every language: names, and codes as they are typed.
-const THE_SAME_EVERYWHERE: [&str; 3] = ["profile-languages-hint", "kind-project", "language-ti"];
+const THE_SAME_EVERYWHERE: [&str; 4] = [
+    "profile-languages-hint",
+    "kind-project",
+    "language-ti",
+    "date-day",
+];
 
 fn messages(lang: &str) -> BTreeMap<String, String> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR"))

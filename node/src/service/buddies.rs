@@ -70,6 +70,12 @@ impl BuddyApi {
         tracing::info!(pair_id = %id, status = to, "buddy pair {what}");
         Ok(saved)
     }
+
+    /// One pair as the API gives it, with the two members' names.
+    async fn to_wire(&self, row: &buddy_pair::Model) -> Result<v1::BuddyPair> {
+        let names = buddies::names_of(&self.context.db, std::slice::from_ref(row)).await?;
+        Ok(convert::buddies::pair_to_wire(row, &names))
+    }
 }
 
 /// A pair can only become active while both members are members of this region.
@@ -155,8 +161,15 @@ impl BuddyService for BuddyApi {
         buddies::insert_all(&txn, rows.clone()).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(proposed = rows.len(), "buddy pairs proposed");
+        let names: HashMap<Uuid, String> = members
+            .iter()
+            .map(|m| (m.id, m.display_name.clone()))
+            .collect();
         Ok(Response::new(v1::ProposeBuddyPairsResponse {
-            pairs: rows.iter().map(convert::buddies::pair_to_wire).collect(),
+            pairs: rows
+                .iter()
+                .map(|row| convert::buddies::pair_to_wire(row, &names))
+                .collect(),
         }))
     }
 
@@ -169,7 +182,7 @@ impl BuddyService for BuddyApi {
             .transition(id, "proposed", "active", "confirmed", None)
             .await?;
         Ok(with_subject(
-            Response::new(convert::buddies::pair_to_wire(&saved)),
+            Response::new(self.to_wire(&saved).await?),
             id.to_string(),
         ))
     }
@@ -183,7 +196,7 @@ impl BuddyService for BuddyApi {
             .transition(id, "proposed", "declined", "declined", None)
             .await?;
         Ok(with_subject(
-            Response::new(convert::buddies::pair_to_wire(&saved)),
+            Response::new(self.to_wire(&saved).await?),
             id.to_string(),
         ))
     }
@@ -199,7 +212,7 @@ impl BuddyService for BuddyApi {
             .transition(id, "active", "ended", "ended", Some(reason))
             .await?;
         Ok(with_subject(
-            Response::new(convert::buddies::pair_to_wire(&saved)),
+            Response::new(self.to_wire(&saved).await?),
             id.to_string(),
         ))
     }
@@ -208,20 +221,33 @@ impl BuddyService for BuddyApi {
         &self,
         request: Request<v1::ListBuddyPairsRequest>,
     ) -> Result<Response<v1::ListBuddyPairsResponse>, Status> {
+        let limited_to = crate::access::member_limit(&request)?;
         let request = request.into_inner();
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let status = enums::filter::<v1::BuddyPairStatus>("status", request.status)?;
-        let member_id = match request.member_id.trim() {
+        let asked_for = match request.member_id.trim() {
             "" => None,
             id => Some(validate::id("member_id", id)?),
         };
+        let member_id = match (limited_to, asked_for) {
+            (None, asked_for) => asked_for,
+            (Some(own), None) => Some(own),
+            (Some(own), Some(asked_for)) if own == asked_for => Some(own),
+            (Some(_), Some(_)) => {
+                return Err(Error::PermissionDenied(
+                    "member_id: a member may only list their own buddy pairs".into(),
+                )
+                .into());
+            }
+        };
         let page = buddies::list(&self.context.db, page, status.as_deref(), member_id).await?;
+        let names = buddies::names_of(&self.context.db, &page.items).await?;
         let response = Response::new(v1::ListBuddyPairsResponse {
             next_page_token: page.next_page_token(),
             pairs: page
                 .items
                 .iter()
-                .map(convert::buddies::pair_to_wire)
+                .map(|row| convert::buddies::pair_to_wire(row, &names))
                 .collect(),
         });
         Ok(match member_id {

@@ -158,8 +158,9 @@ impl HelpdeskService for HelpdeskApi {
         &self,
         request: Request<v1::AskQuestionRequest>,
     ) -> Result<Response<v1::Question>, Status> {
+        let asker = validate::id("asker_member_id", &request.get_ref().asker_member_id)?;
+        crate::access::acts_for(&request, asker)?;
         let request = request.into_inner();
-        let asker = validate::id("asker_member_id", &request.asker_member_id)?;
         let language = validate::language("language", &request.language)?;
         let topic = validate::required_text("topic", &request.topic, MAX_TOPIC)?;
         let text = validate::required_text("text", &request.text, MAX_TEXT)?;
@@ -205,8 +206,9 @@ impl HelpdeskService for HelpdeskApi {
         &self,
         request: Request<v1::GetQuestionRequest>,
     ) -> Result<Response<v1::Question>, Status> {
-        let id = validate::id("id", &request.into_inner().id)?;
+        let id = validate::id("id", &request.get_ref().id)?;
         let row = rows::find::<helpdesk_question::Entity>(&self.context.db, id, "question").await?;
+        crate::access::acts_for(&request, row.asker_member_id)?;
         Ok(with_subject(
             Response::new(question_to_wire(&row)),
             row.asker_member_id.to_string(),
@@ -217,8 +219,23 @@ impl HelpdeskService for HelpdeskApi {
         &self,
         request: Request<v1::ListQuestionsRequest>,
     ) -> Result<Response<v1::ListQuestionsResponse>, Status> {
+        let limited_to = crate::access::member_limit(&request)?;
         let request = request.into_inner();
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let asker_member_id = match (
+            limited_to,
+            optional_id("asker_member_id", &request.asker_member_id)?,
+        ) {
+            (None, asked_for) => asked_for,
+            (Some(own), None) => Some(own),
+            (Some(own), Some(asked_for)) if own == asked_for => Some(own),
+            (Some(_), Some(_)) => {
+                return Err(Error::PermissionDenied(
+                    "asker_member_id: a member may only list their own questions".into(),
+                )
+                .into());
+            }
+        };
         let filter = QuestionFilter {
             status: enums::filter::<v1::QuestionStatus>("status", request.status)?,
             language: if request.language.trim().is_empty() {
@@ -227,7 +244,7 @@ impl HelpdeskService for HelpdeskApi {
                 Some(validate::language("language", &request.language)?)
             },
             answerer_member_id: optional_id("answerer_member_id", &request.answerer_member_id)?,
-            asker_member_id: optional_id("asker_member_id", &request.asker_member_id)?,
+            asker_member_id,
         };
         let page = store::list_questions(&self.context.db, page, &filter).await?;
         let response = Response::new(v1::ListQuestionsResponse {

@@ -1,5 +1,7 @@
 //! Buddy pairs, and the members a proposal reads.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
@@ -54,6 +56,28 @@ pub async fn members_with_roles(
         .order_by_asc(member::Column::Id)
         .all(db)
         .await?)
+}
+
+/// The display names of the members of `pairs` (both sides), by id; a member this
+/// region no longer holds is missing.
+pub async fn names_of(
+    db: &impl ConnectionTrait,
+    pairs: &[buddy_pair::Model],
+) -> Result<HashMap<Uuid, String>> {
+    let ids: Vec<Uuid> = pairs
+        .iter()
+        .flat_map(|p| [p.newcomer_member_id, p.local_member_id])
+        .collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(member::Entity::find()
+        .filter(member::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.display_name))
+        .collect())
 }
 
 /// Writes new pairs.

@@ -81,9 +81,10 @@ impl Policy {
     }
 }
 
-/// Methods a member may call for themself; and reads of their region's events,
-/// groups and group meetings, which name no member.
-const MEMBER_SELF: [&str; 19] = [
+/// Methods a member may call for themself (the handler holds her to her own
+/// record, registrations, groups, questions and pairs); and reads of their
+/// region's events, groups, meetings and knowledge base, which name no member.
+const MEMBER_SELF: [&str; 26] = [
     "/passage.v1.MemberService/GetMember",
     "/passage.v1.MemberService/UpdateMember",
     "/passage.v1.MemberService/DeleteMember",
@@ -103,6 +104,13 @@ const MEMBER_SELF: [&str; 19] = [
     "/passage.v1.GroupService/LeaveGroup",
     "/passage.v1.GroupService/ListMemberGroups",
     "/passage.v1.GroupService/ListMeetings",
+    "/passage.v1.HelpdeskService/AskQuestion",
+    "/passage.v1.HelpdeskService/GetQuestion",
+    "/passage.v1.HelpdeskService/ListQuestions",
+    "/passage.v1.HelpdeskService/SearchArticles",
+    "/passage.v1.HelpdeskService/GetArticle",
+    "/passage.v1.HelpdeskService/ListArticles",
+    "/passage.v1.BuddyService/ListBuddyPairs",
 ];
 
 /// Services whose every method is one region's business: its chapter admin's.

@@ -3,9 +3,11 @@
 //! errors of a refused form, and the one place gRPC answers become pages.
 
 pub mod applications;
+pub mod buddy;
 pub mod erasure;
 pub mod events;
 pub mod groups;
+pub mod helpdesk;
 pub mod home;
 pub mod language;
 pub mod matches;

@@ -97,6 +97,23 @@ pub fn span(text: Text, start: i64, end: i64) -> String {
     }
 }
 
+/// The day of a moment, in words ("4 December 2026"): a question asked or a pair
+/// proposed is a matter of days, not minutes. Empty for none.
+pub fn day(text: Text, time: Option<&prost_types::Timestamp>) -> String {
+    let Some(time) = time else {
+        return String::new();
+    };
+    let at = Civil::of(time.seconds);
+    text.t_with(
+        "date-day",
+        &[
+            ("day", &at.day.to_string()),
+            ("month", &text.t(&format!("month-{}", at.month))),
+            ("year", &at.year.to_string()),
+        ],
+    )
+}
+
 /// When something starting at `start` (a Unix time) begins, in words.
 pub fn moment(text: Text, start: i64) -> String {
     let at = Civil::of(start);

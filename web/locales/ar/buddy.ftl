@@ -1,0 +1,20 @@
+# رفيقي (web/src/pages/buddy.rs).
+nav-buddy = الرفيق
+buddy-title = رفيقي
+buddy-lead = الرفيق شخص من منطقتك يعمل في مجال عملك نفسه، ويتحدث لغة تتحدثها. يساعدك على أن تجد طريقك.
+buddy-none = ليس لديك رفيق بعد. يجمع الفرع بين القادمين الجدد وأهل المنطقة؛ وحين يجدون لك أحداً سيظهر هنا.
+buddy-why = لماذا أنتما معاً
+buddy-end-reason = سبب الانتهاء: { $reason }
+buddy-proposed-on = اقتُرح في { $date }
+buddy-proposed-next = يراجع الفرع هذا الاقتراح ويؤكده، ثم يخبرك كيف تلتقيان.
+buddy-active-since = رفيقان منذ { $date }
+buddy-closed-on = منذ { $date }
+buddy-name-unknown = الاسم غير معروف
+buddy-status-unspecified = غير معروف
+buddy-status-proposed = مقترح
+buddy-status-active = رفيقان
+buddy-status-declined = لن يتم
+buddy-status-ended = انتهى
+buddy-reason-profession = لكما المهنة نفسها: { $what }
+buddy-reason-sector = تعملان في القطاع نفسه: { $what }
+buddy-reason-language = كلاكما يتحدث { $what }

@@ -1,0 +1,20 @@
+# My buddy (web/src/pages/buddy.rs).
+nav-buddy = Buddy
+buddy-title = My buddy
+buddy-lead = A buddy is someone from your region with the same kind of work, who speaks a language you speak. They help you find your way.
+buddy-none = You have no buddy yet. Your chapter pairs newcomers and locals; when they find someone for you, you will see them here.
+buddy-why = Why you two
+buddy-end-reason = Why it ended: { $reason }
+buddy-proposed-on = Proposed on { $date }
+buddy-proposed-next = The chapter checks this pair and confirms it. They will tell you how to meet.
+buddy-active-since = Buddies since { $date }
+buddy-closed-on = Since { $date }
+buddy-name-unknown = Name not known
+buddy-status-unspecified = Unknown
+buddy-status-proposed = Proposed
+buddy-status-active = Buddies
+buddy-status-declined = Not going ahead
+buddy-status-ended = Ended
+buddy-reason-profession = You have the same profession: { $what }
+buddy-reason-sector = You work in the same sector: { $what }
+buddy-reason-language = You both speak { $what }

@@ -1,0 +1,20 @@
+# Mi acompañante (web/src/pages/buddy.rs).
+nav-buddy = Acompañante
+buddy-title = Mi acompañante
+buddy-lead = Tu acompañante es alguien de tu región que trabaja en lo mismo que tú y habla un idioma que hablas. Te ayuda a orientarte.
+buddy-none = Todavía no tienes acompañante. Tu sección forma parejas de personas recién llegadas y personas de aquí; cuando encuentren a alguien para ti, lo verás aquí.
+buddy-why = Por qué vosotros dos
+buddy-end-reason = Por qué terminó: { $reason }
+buddy-proposed-on = Propuesto el { $date }
+buddy-proposed-next = La sección revisa esta pareja y la confirma. Te dirán cómo encontraros.
+buddy-active-since = Acompañantes desde el { $date }
+buddy-closed-on = Desde el { $date }
+buddy-name-unknown = Nombre desconocido
+buddy-status-unspecified = Desconocido
+buddy-status-proposed = Propuesto
+buddy-status-active = Acompañantes
+buddy-status-declined = No sigue adelante
+buddy-status-ended = Terminado
+buddy-reason-profession = Tenéis la misma profesión: { $what }
+buddy-reason-sector = Trabajáis en el mismo sector: { $what }
+buddy-reason-language = Los dos habláis { $what }

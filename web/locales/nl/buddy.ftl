@@ -1,0 +1,20 @@
+# Mijn buddy (web/src/pages/buddy.rs).
+nav-buddy = Maatje
+buddy-title = Mijn maatje
+buddy-lead = Een maatje is iemand uit je regio met hetzelfde soort werk, die een taal spreekt die jij spreekt. Je maatje helpt je de weg te vinden.
+buddy-none = Je hebt nog geen maatje. Je afdeling koppelt nieuwkomers aan mensen van hier; als ze iemand voor je vinden, zie je die hier.
+buddy-why = Waarom jullie twee
+buddy-end-reason = Waarom het stopte: { $reason }
+buddy-proposed-on = Voorgesteld op { $date }
+buddy-proposed-next = De afdeling bekijkt dit voorstel en bevestigt het. Zij laten je weten hoe jullie elkaar ontmoeten.
+buddy-active-since = Maatjes sinds { $date }
+buddy-closed-on = Sinds { $date }
+buddy-name-unknown = Naam onbekend
+buddy-status-unspecified = Onbekend
+buddy-status-proposed = Voorgesteld
+buddy-status-active = Maatjes
+buddy-status-declined = Gaat niet door
+buddy-status-ended = Gestopt
+buddy-reason-profession = Jullie hebben hetzelfde beroep: { $what }
+buddy-reason-sector = Jullie werken in dezelfde sector: { $what }
+buddy-reason-language = Jullie spreken allebei { $what }

@@ -1,0 +1,20 @@
+# Мій напарник (web/src/pages/buddy.rs).
+nav-buddy = Напарник
+buddy-title = Мій напарник
+buddy-lead = Напарник — це людина з вашого регіону, яка працює у тій самій сфері й говорить мовою, яку знаєте ви. Вона допоможе вам зорієнтуватися.
+buddy-none = У вас ще немає напарника. Відділення підбирає пари з новоприбулих і місцевих; коли для вас когось знайдуть, ви побачите це тут.
+buddy-why = Чому саме ви двоє
+buddy-end-reason = Чому завершено: { $reason }
+buddy-proposed-on = Запропоновано { $date }
+buddy-proposed-next = Відділення перевірить цю пару й підтвердить її. Вам скажуть, як зустрітися.
+buddy-active-since = Напарники з { $date }
+buddy-closed-on = З { $date }
+buddy-name-unknown = Ім’я невідоме
+buddy-status-unspecified = Невідомо
+buddy-status-proposed = Запропоновано
+buddy-status-active = Напарники
+buddy-status-declined = Не відбудеться
+buddy-status-ended = Завершено
+buddy-reason-profession = У вас та сама професія: { $what }
+buddy-reason-sector = Ви працюєте в тій самій галузі: { $what }
+buddy-reason-language = Ви обоє говорите: { $what }
