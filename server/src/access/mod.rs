@@ -124,7 +124,7 @@ impl Caller {
             Role::ChapterAdmin => Ok(()),
             Role::Member if self.member_id.as_deref() == Some(member_id) => Ok(()),
             Role::Member => Err(tonic::Status::permission_denied(
-                "a member may only act for themself: their own profile, applications, event registrations and groups",
+                "a member may only act for themself: their own profile, applications, event registrations, groups, questions, buddy pairs and records",
             )),
             role => Err(tonic::Status::permission_denied(format!(
                 "role {role} may not act for a member"
