@@ -145,6 +145,16 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 300)]
         calls: usize,
     },
+    /// The web app as members use it: signed-in members opening their profile and
+    /// matches through the web app, the gateway and their home nodes.
+    Web {
+        /// Signed-in members, each a closed-loop client.
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+        /// How long they run, after a second's warm-up.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Sync end to end: sustained rate, latency at a fixed rate, catch-up rate.
     Sync {
         /// Members Amsterdam shares (at least rate × seconds).

@@ -210,6 +210,15 @@ async fn main() -> anyhow::Result<()> {
             print!("{figures}");
             Ok(())
         }
+        Command::Bench {
+            what: BenchTarget::Web { clients, seconds },
+        } => {
+            let figures =
+                passage::bench::web::run(&passage::bench::web::WebBench { clients, seconds })
+                    .await?;
+            print!("{figures}");
+            Ok(())
+        }
         Command::Admin {
             action:
                 AdminAction::RevokeCertificate {

@@ -439,3 +439,20 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
     browser.close().await;
     cluster.stop().await;
 }
+
+/// `passage bench web` runs end to end: members signed in through invitations, each
+/// page answered 200 and timed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_bench_times_signed_in_members_opening_their_pages() {
+    let figures = passage::bench::web::run(&passage::bench::web::WebBench {
+        clients: 4,
+        seconds: 1,
+    })
+    .await
+    .unwrap();
+    assert!(figures.pages > 0, "{figures}");
+    assert_eq!(figures.failed, 0, "{figures}");
+    assert_eq!(figures.by_page.len(), 2);
+    assert!(figures.p99_ms >= figures.p50_ms);
+    assert!(figures.to_string().contains("/matches: p50"));
+}

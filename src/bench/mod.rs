@@ -4,6 +4,7 @@
 pub mod matching;
 pub mod stats;
 pub mod sync;
+pub mod web;
 
 /// The `q`-quantile (0..=1) of `values`, which are sorted here.
 pub fn quantile(values: &mut [f64], q: f64) -> f64 {
