@@ -248,7 +248,7 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
     // She moves to Miami: she confirms it herself, Miami's chapter takes her in with
     // its intake, and the page (and her session) follow her there.
     browser.press("a[href='/moving']").await;
-    assert_eq!(browser.text(".lead").await, "You live in amsterdam now.");
+    assert_eq!(browser.text(".lead").await, "You live in Amsterdam now.");
     browser.check_page("moving").await;
     browser.press("main form button[type=submit]").await;
     assert!(
@@ -263,7 +263,7 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
         browser
             .text(".notice")
             .await
-            .contains("You confirmed your move to miami")
+            .contains("You confirmed your move to Miami")
     );
     browser.screenshot(shots.path(), "web-moving").await;
     members
@@ -282,8 +282,8 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
         .await
         .unwrap();
     browser.open(&format!("{base}/moving")).await;
-    assert_eq!(browser.text(".lead").await, "You live in miami now.");
-    assert!(browser.text(".notice").await.contains("You moved to miami"));
+    assert_eq!(browser.text(".lead").await, "You live in Miami now.");
+    assert!(browser.text(".notice").await.contains("You moved to Miami"));
     browser.check_page("after her move").await;
 
     // In Arabic: the page turns right to left.

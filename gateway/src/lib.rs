@@ -121,6 +121,12 @@ pub async fn run_with_metrics(
         db.clone(),
         settings.accounts.clone(),
         settings.regions.iter().map(|r| r.slug.clone()).collect(),
+    )
+    .with_region_names(
+        settings
+            .regions
+            .iter()
+            .map(|r| (r.slug.clone(), r.name.clone())),
     );
     let gate = access::TokenGate::new(db.clone(), accounts.clone(), router.seals());
     // Central statistics: the gRPC service below, and whatever serves them over HTTP.
@@ -241,8 +247,15 @@ pub async fn run_with_metrics(
                 .max_decoding_message_size(max_message_bytes),
         )
         .add_service(
-            MoveServiceServer::new(sync::MoveConfirmations::new(sync_hub.clone()))
-                .max_decoding_message_size(max_message_bytes),
+            MoveServiceServer::new(sync::MoveConfirmations::new(
+                sync_hub.clone(),
+                settings
+                    .regions
+                    .iter()
+                    .map(|region| (region.slug.clone(), region.name.clone()))
+                    .collect(),
+            ))
+            .max_decoding_message_size(max_message_bytes),
         )
         .add_service(
             PersonalDataServiceServer::new(personal_data::PersonalData::new(

@@ -37,6 +37,8 @@ pub struct AccountStore {
     settings: AccountSettings,
     /// The regions of this gateway, by slug.
     regions: Vec<String>,
+    /// Their names, by slug.
+    region_names: std::collections::HashMap<String, String>,
 }
 
 impl AccountStore {
@@ -45,7 +47,14 @@ impl AccountStore {
             db,
             settings,
             regions,
+            region_names: Default::default(),
         }
+    }
+
+    /// Names the regions (slug → name) in the accounts it shows.
+    pub fn with_region_names(mut self, names: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.region_names = names.into_iter().collect();
+        self
     }
 
     /// The account with `login`, if there is one.
@@ -59,7 +68,13 @@ impl AccountStore {
     /// The account as its holder and the service show it.
     pub async fn view(&self, account: &account::Model) -> Result<v1::Account> {
         let region = region_of(&self.db, account).await?.unwrap_or_default();
+        let region_name = self
+            .region_names
+            .get(&region)
+            .cloned()
+            .unwrap_or_else(|| region.clone());
         Ok(v1::Account {
+            region_name,
             login: account.login.clone(),
             kind: Role::parse(&account.kind).map_or(0, |role| kind_of(role) as i32),
             region,

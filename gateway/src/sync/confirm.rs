@@ -84,11 +84,13 @@ pub async fn pending(
 /// Serves `MoveService` from the gateway's database.
 pub struct MoveConfirmations {
     hub: SyncHub,
+    /// Every region's name, by slug.
+    region_names: std::collections::HashMap<String, String>,
 }
 
 impl MoveConfirmations {
-    pub fn new(hub: SyncHub) -> Self {
-        MoveConfirmations { hub }
+    pub fn new(hub: SyncHub, region_names: std::collections::HashMap<String, String>) -> Self {
+        MoveConfirmations { hub, region_names }
     }
 
     /// The calling member, who alone speaks for their move.
@@ -117,6 +119,7 @@ impl MoveConfirmations {
         let pending = pending(self.hub.db(), member_id, Utc::now()).await?;
         let latest = super::moves::latest_of(self.hub.db(), member_id).await?;
         Ok(v1::MyMove {
+            region_names: self.region_names.clone(),
             other_regions: self
                 .hub
                 .regions()

@@ -27,7 +27,7 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
     let page = HomePage {
         frame: Frame::new(&visit, text, "/", true),
         login: account.login,
-        region: account.region,
+        region: account.region_name,
         is_member: !account.member_id.is_empty(),
     };
     render(&visit, StatusCode::OK, &page)

@@ -26,8 +26,14 @@ struct MovingPage {
     home: String,
     /// Where the move stands, in plain words; empty when none was started.
     state: String,
-    other_regions: Vec<String>,
+    other_regions: Vec<RegionChoice>,
     errors: Vec<FieldError>,
+}
+
+/// A region she may move to: its slug (the form's value) and its name.
+pub struct RegionChoice {
+    pub slug: String,
+    pub name: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -36,49 +42,48 @@ pub struct Shown {
     refused: Option<String>,
 }
 
+/// A region's name, as the gateway gives it; the slug if it gives none.
+fn name_of(found: &v1::MyMove, slug: &str) -> String {
+    found
+        .region_names
+        .get(slug)
+        .cloned()
+        .unwrap_or_else(|| slug.to_owned())
+}
+
 /// Where the member's move stands, in the page's language.
 fn state_of(text: Text, found: &v1::MyMove) -> String {
     let latest = found.latest.as_ref();
     if !found.confirmed_destination.is_empty() {
-        let until = found
-            .confirmation_expire_time
-            .as_ref()
-            .and_then(|t| day_of(t.seconds))
-            .unwrap_or_default();
+        let until = super::when::day(text, found.confirmation_expire_time.as_ref());
         return format!(
             "{} {}",
-            text.t1("moving-confirmed", "region", &found.confirmed_destination),
+            text.t1(
+                "moving-confirmed",
+                "region",
+                &name_of(found, &found.confirmed_destination)
+            ),
             text.t1("moving-confirmed-until", "date", &until)
         );
     }
     match latest {
         Some(moved) if !moved.failure.is_empty() => {
-            text.t1("moving-failed", "region", &moved.to_region)
+            text.t1("moving-failed", "region", &name_of(found, &moved.to_region))
         }
         Some(moved) if moved.completed_time.is_some() && found.home_region == moved.to_region => {
-            text.t1("moving-arrived", "region", &moved.to_region)
+            text.t1(
+                "moving-arrived",
+                "region",
+                &name_of(found, &moved.to_region),
+            )
         }
-        Some(moved) if moved.completed_time.is_none() => {
-            text.t1("moving-handing-over", "region", &moved.to_region)
-        }
+        Some(moved) if moved.completed_time.is_none() => text.t1(
+            "moving-handing-over",
+            "region",
+            &name_of(found, &moved.to_region),
+        ),
         _ => String::new(),
     }
-}
-
-/// A Unix time as its day, `YYYY-MM-DD`.
-fn day_of(seconds: i64) -> Option<String> {
-    let days = seconds.div_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Some(format!("{year:04}-{month:02}-{day:02}"))
 }
 
 /// `GET /moving`.
@@ -106,8 +111,15 @@ pub async fn show(State(app): State<App>, visit: Visit, Query(shown): Query<Show
     let page = MovingPage {
         frame: Frame::new(&visit, text, HERE, true),
         state: state_of(text, &found),
-        home: found.home_region.clone(),
-        other_regions: found.other_regions,
+        home: name_of(&found, &found.home_region),
+        other_regions: found
+            .other_regions
+            .iter()
+            .map(|slug| RegionChoice {
+                slug: slug.clone(),
+                name: name_of(&found, slug),
+            })
+            .collect(),
         errors,
     };
     let code = if page.errors.is_empty() {
