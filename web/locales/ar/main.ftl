@@ -94,6 +94,7 @@ nav-applications = طلباتي
 home-matches-card = أعمال وتدريبات وتطوع تناسبك، وما تقوله القواعد.
 home-applications-card = أين وصل كل طلب من طلباتك.
 problem-not-now = هذا غير ممكن الآن
+problem-not-now-explained = تذكر منطقتك السبب، باللغة الإنجليزية:
 
 matches-title = الفرص المناسبة لي
 matches-summary = الفرص في منطقتك الأنسب لك، من بين { $considered } فرصة مفتوحة الآن.

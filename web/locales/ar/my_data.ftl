@@ -45,3 +45,7 @@ receipt-lookup-title = التحقق من محو
 receipt-lookup-lead = اكتب رمز إيصال المحو لترى إلى أين وصل المحو.
 receipt-code = رمز الإيصال
 receipt-lookup-button = تحقق
+home-helpdesk-card = اطرح سؤالًا بلغتك، واقرأ الإجابات التي أفادت غيرك.
+home-buddy-card = الشخص الذي يساعدك على معرفة طريقك، أو الذي تساعده أنت.
+home-moving-card = الانتقال إلى منطقة أخرى: ملفك الشخصي ينتقل معك.
+home-my-data-card = اطّلع على كل ما يحتفظ به Passage عنك، أو خذه معك، أو اطلب محوه.

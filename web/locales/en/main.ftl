@@ -94,6 +94,7 @@ nav-applications = My applications
 home-matches-card = Work, internships and volunteering that fit you, and what the rules say.
 home-applications-card = Where each of your applications stands.
 problem-not-now = This is not possible now
+problem-not-now-explained = Your region gives its reason, in English:
 
 matches-title = My matches
 matches-summary = The opportunities of your region that fit you best, out of { $considered } open now.

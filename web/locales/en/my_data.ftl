@@ -45,3 +45,7 @@ receipt-lookup-title = Check an erasure
 receipt-lookup-lead = Type the code of your erasure receipt to see how far the erasure has come.
 receipt-code = Receipt code
 receipt-lookup-button = Check
+home-helpdesk-card = Ask a question in your own language, and read the answers others found useful.
+home-buddy-card = The person who helps you find your way, or whom you help.
+home-moving-card = Moving to another region: your profile comes with you.
+home-my-data-card = See everything Passage keeps about you, take it with you, or have it erased.

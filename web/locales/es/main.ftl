@@ -94,6 +94,7 @@ nav-applications = Mis solicitudes
 home-matches-card = Trabajo, prácticas y voluntariado que encajan con usted, y lo que dicen las normas.
 home-applications-card = En qué punto está cada una de sus solicitudes.
 problem-not-now = Esto no es posible ahora
+problem-not-now-explained = Tu región da el motivo, en inglés:
 
 matches-title = Mis coincidencias
 matches-summary = Las oportunidades de su región que mejor encajan con usted, de las { $considered } abiertas ahora.

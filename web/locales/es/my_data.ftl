@@ -45,3 +45,7 @@ receipt-lookup-title = Comprobar un borrado
 receipt-lookup-lead = Escribe el código de tu comprobante de borrado para ver cuánto ha avanzado.
 receipt-code = Código del comprobante
 receipt-lookup-button = Comprobar
+home-helpdesk-card = Haz una pregunta en tu idioma y lee las respuestas que ayudaron a otros.
+home-buddy-card = La persona que te ayuda a orientarte, o a quien ayudas tú.
+home-moving-card = Mudarte a otra región: tu perfil va contigo.
+home-my-data-card = Mira todo lo que Passage guarda sobre ti, llévatelo o pide que se borre.

@@ -94,6 +94,7 @@ nav-applications = Mijn sollicitaties
 home-matches-card = Werk, stages en vrijwilligerswerk die bij u passen, en wat de regels zeggen.
 home-applications-card = Hoe elk van uw sollicitaties ervoor staat.
 problem-not-now = Dit kan nu niet
+problem-not-now-explained = Je regio geeft de reden, in het Engels:
 
 matches-title = Mijn matches
 matches-summary = De kansen in uw regio die het best bij u passen, van de { $considered } die nu open staan.

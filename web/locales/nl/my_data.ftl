@@ -45,3 +45,7 @@ receipt-lookup-title = Een wisverzoek nagaan
 receipt-lookup-lead = Typ de code van je wisbewijs om te zien hoe ver het wissen is.
 receipt-code = Code van het wisbewijs
 receipt-lookup-button = Nagaan
+home-helpdesk-card = Stel een vraag in je eigen taal, en lees de antwoorden die anderen hielpen.
+home-buddy-card = De persoon die jou de weg wijst, of die jij helpt.
+home-moving-card = Verhuizen naar een andere regio: je profiel gaat mee.
+home-my-data-card = Zie alles wat Passage over je bewaart, neem het mee of laat het wissen.

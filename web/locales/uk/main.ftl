@@ -94,6 +94,7 @@ nav-applications = Мої заявки
 home-matches-card = Робота, стажування й волонтерство, що вам підходять, і що кажуть правила.
 home-applications-card = На якому етапі кожна ваша заявка.
 problem-not-now = Зараз це неможливо
+problem-not-now-explained = Ваш регіон пояснює причину англійською:
 
 matches-title = Мої збіги
 matches-summary = Можливості вашого регіону, що найкраще вам підходять, з { $considered } відкритих зараз.

@@ -146,6 +146,8 @@ struct ProblemPage {
     frame: Frame,
     title: String,
     explanation: String,
+    /// The region's own words (English), shown as such; empty for none.
+    detail: String,
 }
 
 /// The one place a gRPC refusal becomes a page: NOT_FOUND → 404, PERMISSION_DENIED
@@ -174,7 +176,8 @@ pub fn refusal(visit: &Visit, text: Text, here: &str, status: &tonic::Status) ->
             let page = ProblemPage {
                 frame: Frame::new(visit, text, here, visit.session.is_some()),
                 title: text.t("problem-not-now"),
-                explanation: status.message().to_owned(),
+                explanation: text.t("problem-not-now-explained"),
+                detail: status.message().to_owned(),
             };
             return render(visit, StatusCode::CONFLICT, &page);
         }
@@ -203,6 +206,7 @@ pub fn problem(
         frame: Frame::new(visit, text, here, visit.session.is_some()),
         title: text.t(title),
         explanation: text.t(explanation),
+        detail: String::new(),
     };
     render(visit, code, &page)
 }

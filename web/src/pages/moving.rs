@@ -167,15 +167,3 @@ pub async fn confirm(State(app): State<App>, visit: Visit, Form(form): Form<Move
     )
     .await
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_unix_time_is_read_as_its_day() {
-        assert_eq!(day_of(0).as_deref(), Some("1970-01-01"));
-        assert_eq!(day_of(1_796_342_400).as_deref(), Some("2026-12-04"));
-        assert_eq!(day_of(951_782_400).as_deref(), Some("2000-02-29"));
-    }
-}

@@ -182,6 +182,8 @@ mod tests {
     fn a_unix_time_is_read_as_its_date_weekday_and_time() {
         let epoch = Civil::of(0);
         assert_eq!((epoch.year, epoch.month, epoch.day), (1970, 1, 1));
+        let leap = Civil::of(951_782_400);
+        assert_eq!((leap.year, leap.month, leap.day), (2000, 2, 29));
         assert_eq!(epoch.weekday, 4, "a Thursday");
         // Friday 4 December 2026, 18:07 UTC.
         let now = Civil::of(1_796_342_400 + 18 * 3_600 + 7 * 60);
