@@ -23,6 +23,21 @@ use passage_web::i18n::{Lang, Text};
 
 const PASSPHRASE: &str = "olive tree by the canal";
 
+/// Every page a member sees when signed in.
+const MEMBER_PAGES: [&str; 11] = [
+    "/",
+    "/profile",
+    "/matches",
+    "/applications",
+    "/events",
+    "/groups",
+    "/helpdesk",
+    "/buddy",
+    "/moving",
+    "/my-data",
+    "/erase",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
     passage_proto::choose_tls_crypto();
@@ -297,6 +312,19 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
         .await;
     assert_eq!(html, serde_json::json!(["ar", "rtl"]));
     browser.check_page("her profile in Arabic").await;
+    // Every page of hers, in Arabic and in English, passes axe and fits a phone.
+    for lang in ["ar", "en"] {
+        for page in MEMBER_PAGES {
+            browser
+                .open(&format!("{base}/language/{lang}?back={page}"))
+                .await;
+            assert_eq!(browser.path().await, page);
+            browser.check_page(&format!("{page} in {lang}")).await;
+        }
+    }
+    browser
+        .open(&format!("{base}/language/ar?back=/profile"))
+        .await;
     browser.screenshot(shots.path(), "web-profile-ar").await;
 
     // She signs out, and in again.
