@@ -26,7 +26,7 @@ pub enum Command {
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
         /// The gateway's port; the regions take the next three.
-        #[arg(long, default_value_t = 50050)]
+        #[arg(long, default_value_t = 24050)]
         port_base: u16,
     },
     /// Serve one region's node.
@@ -64,8 +64,13 @@ pub enum Command {
     },
     /// Read the federation's state off the gateway.
     Admin {
-        /// The gateway's endpoint.
-        #[arg(long, default_value = "https://127.0.0.1:50050", global = true)]
+        /// The gateway's endpoint (the demo's `tokens.env` sets PASSAGE_GATEWAY).
+        #[arg(
+            long,
+            env = "PASSAGE_GATEWAY",
+            default_value = "https://127.0.0.1:24050",
+            global = true
+        )]
         gateway: String,
         /// The federation CA, to trust the gateway's certificate over https.
         #[arg(long, default_value = "data/certs/ca.pem", global = true)]
@@ -95,9 +100,9 @@ pub enum Command {
     /// Ask a node or the gateway whether it is serving (gRPC health), for probes:
     /// exits 0 when SERVING, 1 otherwise.
     Health {
-        /// Such as https://127.0.0.1:50050 (the gateway, with --ca) or
-        /// https://127.0.0.1:50051 (a node, with --region, --cert and --key).
-        #[arg(long, default_value = "https://127.0.0.1:50050")]
+        /// Such as https://127.0.0.1:24050 (the gateway, with --ca) or
+        /// https://127.0.0.1:24051 (a node, with --region, --cert and --key).
+        #[arg(long, default_value = "https://127.0.0.1:24050")]
         endpoint: String,
         /// The federation CA, to trust the server's certificate over https.
         #[arg(long, default_value = "data/certs/ca.pem")]

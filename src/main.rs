@@ -383,7 +383,11 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
     }
     let token_file = options.data_dir.join("tokens.env");
     let regions: Vec<&str> = federation.regions().collect();
-    passage::credentials::write_demo_token_file(&token_file, &regions)?;
+    passage::credentials::write_demo_token_file(
+        &token_file,
+        &federation.gateway_endpoint(),
+        &regions,
+    )?;
     println!(
         "  tokens         {} (chapter admins, operator, central analyst)",
         token_file.display()
