@@ -139,6 +139,8 @@ pub enum BenchTarget {
         /// GetGlobalStats calls timed.
         #[arg(long, default_value_t = 200)]
         calls: usize,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
     /// Matching: one member against a region's published opportunities with the
     /// full Amsterdam rule set, through a node's MatchService.
@@ -149,6 +151,8 @@ pub enum BenchTarget {
         /// Calls timed.
         #[arg(long, default_value_t = 300)]
         calls: usize,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
     /// Sync end to end: sustained rate, latency at a fixed rate, catch-up rate.
     Sync {
@@ -178,7 +182,37 @@ pub enum BenchTarget {
         /// clients call) or straight at Amsterdam's node.
         #[arg(long, value_enum, default_value_t = passage::bench::sync::WritesVia::Gateway)]
         writes_via: passage::bench::sync::WritesVia,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
+}
+
+/// Where every benchmark's servers run.
+#[derive(clap::Args)]
+pub struct BenchSetup {
+    /// The servers' database: a SQLite file each, or a fresh PostgreSQL database
+    /// each (dropped afterwards).
+    #[arg(long, value_enum, default_value_t = passage::bench::servers::Backend::Sqlite)]
+    pub backend: passage::bench::servers::Backend,
+    /// The PostgreSQL server for --backend postgres (any database on it, such as
+    /// postgres://postgres@127.0.0.1:5432/postgres); PASSAGE_TEST_POSTGRES when left out.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Run the gateway and each node as their own `passage gateway` / `passage
+    /// node` process with their own settings files, as deployed, instead of all in
+    /// this process.
+    #[arg(long)]
+    pub processes: bool,
+}
+
+impl From<BenchSetup> for passage::bench::servers::Setup {
+    fn from(setup: BenchSetup) -> Self {
+        passage::bench::servers::Setup {
+            backend: setup.backend,
+            database_url: setup.database_url,
+            processes: setup.processes,
+        }
+    }
 }
 
 #[derive(Subcommand)]
