@@ -123,7 +123,7 @@ impl Place {
                         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                         .collect::<String>()
                 );
-                let admin = Database::connect(&self.admin_url)
+                let admin = connect_admin(&self.admin_url)
                     .await
                     .with_context(|| format!("connecting to PostgreSQL at {}", self.admin_url))?;
                 admin
@@ -156,7 +156,7 @@ impl Place {
     pub async fn clean_up<T>(self, result: anyhow::Result<T>) -> anyhow::Result<T> {
         let mut failure = None;
         if !self.made.is_empty() {
-            match Database::connect(&self.admin_url).await {
+            match connect_admin(&self.admin_url).await {
                 Ok(admin) => {
                     for name in &self.made {
                         let dropped = admin
@@ -189,6 +189,14 @@ impl Place {
             (result, _) => result,
         }
     }
+}
+
+/// A connection to the PostgreSQL server to make and drop databases with, without
+/// sqlx's warning about slow statements (dropping a database takes a second).
+async fn connect_admin(url: &str) -> Result<sea_orm::DatabaseConnection, sea_orm::DbErr> {
+    let mut options = sea_orm::ConnectOptions::new(url.to_owned());
+    options.max_connections(1).sqlx_logging(false);
+    Database::connect(options).await
 }
 
 /// The URL of database `name` on the PostgreSQL server of `url` (same user, host,
