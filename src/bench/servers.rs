@@ -4,7 +4,7 @@
 //! - SQLite: a file per server in the benchmark's temporary folder.
 //! - PostgreSQL: a fresh database per server (the gateway and each node) on the
 //!   server `--database-url` or `PASSAGE_TEST_POSTGRES` names, dropped afterwards —
-//!   after an error or Ctrl-C too.
+//!   after an error, Ctrl-C or SIGTERM too.
 //! - One process (the default): every server is a task of the `passage bench`
 //!   process, as the demo runs them.
 //! - `--processes`: the gateway and each node run as their own `passage gateway` /
@@ -217,8 +217,8 @@ fn database_url_on(url: &str, name: &str) -> String {
     }
 }
 
-/// Runs `benchmark`, stopping it on Ctrl-C (its servers are stopped and its children
-/// killed as it is dropped), then cleans `place` up whatever happened.
+/// Runs `benchmark`, stopping it on Ctrl-C or SIGTERM (its servers are stopped and
+/// its children killed as it is dropped), then cleans `place` up whatever happened.
 pub async fn run_in_place<T>(
     place: Place,
     benchmark: impl Future<Output = anyhow::Result<T>>,
@@ -226,8 +226,22 @@ pub async fn run_in_place<T>(
     let result = tokio::select! {
         result = benchmark => result,
         _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        _ = terminated() => Err(anyhow::anyhow!("terminated")),
     };
     place.clean_up(result).await
+}
+
+/// Resolves when this process is asked to terminate (SIGTERM, as `timeout` and
+/// service managers ask); never where there is no such signal.
+async fn terminated() {
+    #[cfg(unix)]
+    if let Ok(mut signal) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        signal.recv().await;
+        return;
+    }
+    std::future::pending::<()>().await
 }
 
 /// A free port on 127.0.0.1, for a child process to bind.
