@@ -26,7 +26,7 @@ pub enum Command {
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
         /// The gateway's port; the regions take the next three.
-        #[arg(long, default_value_t = 50050)]
+        #[arg(long, default_value_t = 24050)]
         port_base: u16,
     },
     /// Serve one region's node.
@@ -64,8 +64,13 @@ pub enum Command {
     },
     /// Read the federation's state off the gateway.
     Admin {
-        /// The gateway's endpoint.
-        #[arg(long, default_value = "https://127.0.0.1:50050", global = true)]
+        /// The gateway's endpoint (the demo's `tokens.env` sets PASSAGE_GATEWAY).
+        #[arg(
+            long,
+            env = "PASSAGE_GATEWAY",
+            default_value = "https://127.0.0.1:24050",
+            global = true
+        )]
         gateway: String,
         /// The federation CA, to trust the gateway's certificate over https.
         #[arg(long, default_value = "data/certs/ca.pem", global = true)]
@@ -95,9 +100,9 @@ pub enum Command {
     /// Ask a node or the gateway whether it is serving (gRPC health), for probes:
     /// exits 0 when SERVING, 1 otherwise.
     Health {
-        /// Such as https://127.0.0.1:50050 (the gateway, with --ca) or
-        /// https://127.0.0.1:50051 (a node, with --region, --cert and --key).
-        #[arg(long, default_value = "https://127.0.0.1:50050")]
+        /// Such as https://127.0.0.1:24050 (the gateway, with --ca) or
+        /// https://127.0.0.1:24051 (a node, with --region, --cert and --key).
+        #[arg(long, default_value = "https://127.0.0.1:24050")]
         endpoint: String,
         /// The federation CA, to trust the server's certificate over https.
         #[arg(long, default_value = "data/certs/ca.pem")]
@@ -134,6 +139,8 @@ pub enum BenchTarget {
         /// GetGlobalStats calls timed.
         #[arg(long, default_value_t = 200)]
         calls: usize,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
     /// Matching: one member against a region's published opportunities with the
     /// full Amsterdam rule set, through a node's MatchService.
@@ -144,6 +151,8 @@ pub enum BenchTarget {
         /// Calls timed.
         #[arg(long, default_value_t = 300)]
         calls: usize,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
     /// The web app as members use it: signed-in members opening their profile and
     /// matches through the web app, the gateway and their home nodes.
@@ -183,7 +192,37 @@ pub enum BenchTarget {
         /// clients call) or straight at Amsterdam's node.
         #[arg(long, value_enum, default_value_t = passage::bench::sync::WritesVia::Gateway)]
         writes_via: passage::bench::sync::WritesVia,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
+}
+
+/// Where every benchmark's servers run.
+#[derive(clap::Args)]
+pub struct BenchSetup {
+    /// The servers' database: a SQLite file each, or a fresh PostgreSQL database
+    /// each (dropped afterwards).
+    #[arg(long, value_enum, default_value_t = passage::bench::servers::Backend::Sqlite)]
+    pub backend: passage::bench::servers::Backend,
+    /// The PostgreSQL server for --backend postgres (any database on it, such as
+    /// postgres://postgres@127.0.0.1:5432/postgres); PASSAGE_TEST_POSTGRES when left out.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Run the gateway and each node as their own `passage gateway` / `passage
+    /// node` process with their own settings files, as deployed, instead of all in
+    /// this process.
+    #[arg(long)]
+    pub processes: bool,
+}
+
+impl From<BenchSetup> for passage::bench::servers::Setup {
+    fn from(setup: BenchSetup) -> Self {
+        passage::bench::servers::Setup {
+            backend: setup.backend,
+            database_url: setup.database_url,
+            processes: setup.processes,
+        }
+    }
 }
 
 #[derive(Subcommand)]

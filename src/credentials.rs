@@ -229,13 +229,24 @@ impl tower::Service<http::Request<tonic::body::Body>> for SealedChannel {
 }
 
 /// Writes the demo's tokens to `path` as shell variables (`AMSTERDAM_TOKEN=…`,
-/// `OPERATOR_TOKEN`, `ANALYST_TOKEN`, and `PASSAGE_TOKEN` for `passage admin`), readable
-/// by its owner only, for `. data/tokens.env` before calling the demo.
-pub fn write_demo_token_file(path: &std::path::Path, regions: &[&str]) -> anyhow::Result<()> {
+/// `OPERATOR_TOKEN`, `ANALYST_TOKEN`, and `PASSAGE_TOKEN` for `passage admin`), with
+/// where the gateway answers (`gateway`, such as `https://127.0.0.1:24050`: as
+/// `PASSAGE_GATEWAY` for `passage admin` and as `G`, host and port, for grpcurl),
+/// readable by its owner only, for `. data/tokens.env` before calling the demo.
+pub fn write_demo_token_file(
+    path: &std::path::Path,
+    gateway: &str,
+    regions: &[&str],
+) -> anyhow::Result<()> {
     use std::io::Write as _;
     let demo = demo();
     let mut text =
         String::from("# The demo's tokens (new each time the demo starts; valid for a week).\n");
+    text += &format!("export PASSAGE_GATEWAY={gateway}\n");
+    let address = gateway
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    text += &format!("export G={address}\n");
     text += &format!("export OPERATOR_TOKEN={}\n", demo.operator());
     text += &format!("export ANALYST_TOKEN={}\n", demo.central_analyst());
     text += &format!("export PASSAGE_TOKEN={}\n", demo.operator());

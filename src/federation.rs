@@ -252,7 +252,7 @@ impl Federation {
         Ok(federation)
     }
 
-    /// The gateway's endpoint, such as `https://127.0.0.1:50050`.
+    /// The gateway's endpoint, such as `https://127.0.0.1:24050`.
     pub fn gateway_endpoint(&self) -> String {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
         format!("{scheme}://{}", self.gateway.address)

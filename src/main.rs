@@ -162,6 +162,7 @@ async fn main() -> anyhow::Result<()> {
                     concurrency,
                     batch,
                     writes_via,
+                    setup,
                 },
         } => {
             let figures = passage::bench::sync::run(&passage::bench::sync::SyncBench {
@@ -173,6 +174,7 @@ async fn main() -> anyhow::Result<()> {
                 concurrency,
                 batch,
                 writes_via,
+                setup: setup.into(),
             })
             .await?;
             print!("{figures}");
@@ -184,12 +186,14 @@ async fn main() -> anyhow::Result<()> {
                     regions,
                     members,
                     calls,
+                    setup,
                 },
         } => {
             let figures = passage::bench::stats::run(&passage::bench::stats::StatsBench {
                 regions,
                 members,
                 calls,
+                setup: setup.into(),
             })
             .await?;
             print!("{figures}");
@@ -200,11 +204,13 @@ async fn main() -> anyhow::Result<()> {
                 BenchTarget::Match {
                     opportunities,
                     calls,
+                    setup,
                 },
         } => {
             let figures = passage::bench::matching::run(&passage::bench::matching::MatchBench {
                 opportunities,
                 calls,
+                setup: setup.into(),
             })
             .await?;
             print!("{figures}");
@@ -392,7 +398,11 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
     }
     let token_file = options.data_dir.join("tokens.env");
     let regions: Vec<&str> = federation.regions().collect();
-    passage::credentials::write_demo_token_file(&token_file, &regions)?;
+    passage::credentials::write_demo_token_file(
+        &token_file,
+        &federation.gateway_endpoint(),
+        &regions,
+    )?;
     println!(
         "  tokens         {} (chapter admins, operator, central analyst)",
         token_file.display()

@@ -470,8 +470,8 @@ fn the_kubernetes_federation_agrees_with_the_settings_it_runs() {
         u64::from(gateway.server.metrics_listen.unwrap().port())
     );
     let service = object(&documents, "Service", "gateway");
-    assert_eq!(service_port(service, "grpc"), 50050);
-    assert_eq!(service_port(service, "metrics"), 50060);
+    assert_eq!(service_port(service, "grpc"), 24050);
+    assert_eq!(service_port(service, "metrics"), 24060);
     for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
         let command: Vec<String> = container[probe]["exec"]["command"]
             .as_sequence()

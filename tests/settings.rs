@@ -30,7 +30,7 @@ name = "Amsterdam"
 country = "NL"
 
 [server]
-listen = "127.0.0.1:50051"
+listen = "127.0.0.1:24051"
 
 [database]
 url = "sqlite://data/amsterdam.db?mode=rwc"
@@ -143,7 +143,7 @@ fn a_bad_value_names_the_file_line_and_key() {
     let path = write(
         &dir,
         "amsterdam.toml",
-        &GOOD_NODE.replace("127.0.0.1:50051", "localhost-port-fifty"),
+        &GOOD_NODE.replace("127.0.0.1:24051", "localhost-port-fifty"),
     );
     let error = load_node(&path, &no_environment()).unwrap_err();
     assert!(error.contains("amsterdam.toml:7"), "{error}");

@@ -267,7 +267,7 @@ pub struct RegionEntry {
     pub slug: String,
     /// Name shown to people.
     pub name: String,
-    /// The region node's gRPC endpoint, such as `https://127.0.0.1:50051` (https
+    /// The region node's gRPC endpoint, such as `https://127.0.0.1:24051` (https
     /// with [tls]: the gateway calls it over mutual TLS with its own certificate).
     pub endpoint: String,
 }
@@ -313,7 +313,7 @@ impl GatewaySettings {
                 return Err(Error::Settings {
                     field: field("endpoint"),
                     reason: format!(
-                        "{:?} is not an endpoint such as https://127.0.0.1:50051",
+                        "{:?} is not an endpoint such as https://127.0.0.1:24051",
                         region.endpoint
                     ),
                 });

@@ -52,7 +52,7 @@ pub struct RulesSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayLink {
-    /// Such as `https://127.0.0.1:50050`.
+    /// Such as `https://127.0.0.1:24050`.
     pub endpoint: String,
     /// The node's region certificate for mTLS, both to sync with the gateway and to
     /// serve its own port (answering only the gateway's certificate); plaintext

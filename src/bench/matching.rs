@@ -2,6 +2,8 @@
 //! opportunities with the full Amsterdam rule set, end to end — a node on SQLite
 //! holding the opportunities, a gRPC client calling `MatchService.MatchOpportunities`
 //! — and the latency of each call, p50 and p99, with the rule evaluations it took.
+//! `--backend postgres` puts the node's database on PostgreSQL; `--processes` runs
+//! the node as its own `passage node` process ([`super::servers`]).
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -16,6 +18,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, TransactionTrait};
 use uuid::Uuid;
 
 use super::quantile;
+use super::servers::{Place, Processes, Role, Setup, free_address, run_in_place};
 use crate::demo::SHIPPED_RULES;
 
 /// What to measure.
@@ -25,6 +28,8 @@ pub struct MatchBench {
     pub opportunities: usize,
     /// Calls timed (after a few to warm up).
     pub calls: usize,
+    /// The node's database and process.
+    pub setup: Setup,
 }
 
 /// What was measured, and with which settings; prints itself as the command's
@@ -51,8 +56,11 @@ impl fmt::Display for MatchFigures {
         writeln!(
             f,
             "passage bench match (one member against {} published \
-             opportunities, Amsterdam's {} rules in force, SQLite node, gRPC, one process)",
-            self.bench.opportunities, self.rules
+             opportunities, Amsterdam's {} rules in force, {} node, gRPC, {})",
+            self.bench.opportunities,
+            self.rules,
+            self.bench.setup.backend_name(),
+            self.bench.setup.processes_name()
         )?;
         writeln!(
             f,
@@ -169,21 +177,26 @@ impl Dice {
 
 /// Runs the benchmark and returns its figures.
 pub async fn run(bench: &MatchBench) -> anyhow::Result<MatchFigures> {
-    let dir = std::env::temp_dir().join(format!("passage-bench-match-{}", Uuid::now_v7()));
-    std::fs::create_dir_all(&dir)?;
-    let result = run_in(bench, &dir).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let mut place = Place::new(&bench.setup, "match")?;
+    let url = match place.database("amsterdam").await {
+        Ok(url) => url,
+        Err(error) => return place.clean_up(Err(error)).await,
+    };
+    let dir = place.dir.clone();
+    run_in_place(place, run_in(bench, &dir, url)).await
 }
 
-async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<MatchFigures> {
+async fn run_in(
+    bench: &MatchBench,
+    dir: &std::path::Path,
+    url: String,
+) -> anyhow::Result<MatchFigures> {
     let (_, amsterdam) = SHIPPED_RULES
         .iter()
         .find(|(region, _)| *region == "amsterdam")
         .context("Amsterdam's rules ship with passage")?;
     let rules_file = dir.join("amsterdam.rules.toml");
     std::fs::write(&rules_file, amsterdam)?;
-    let url = format!("sqlite://{}?mode=rwc", dir.join("amsterdam.db").display());
     let db = passage_node::store::connect(&url, 4).await?;
     eprintln!(
         "bench match: publishing {} opportunities in amsterdam",
@@ -191,40 +204,66 @@ async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<Mat
     );
     fill_market(&db, bench.opportunities).await?;
 
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let address = listener.local_addr()?;
     let admin = crate::credentials::SealedChapterAdmin::new(
         "amsterdam",
         &dir.join("amsterdam.caller.key"),
     )?;
-    let settings = NodeSettings {
-        region: RegionSettings {
-            slug: "amsterdam".into(),
-            name: "Amsterdam".into(),
-            country: "NL".into(),
-        },
-        server: passage_node::settings::ServerSettings {
-            listen: address,
-            metrics_listen: None,
-        },
-        database: DatabaseSettings {
-            url: url.clone(),
-            max_connections: 4,
-        },
-        gateway: None,
-        rules: Some(RulesSettings {
-            file: rules_file.clone(),
-        }),
-        review: Default::default(),
-        limits: Default::default(),
-        auth: passage_node::settings::AuthSettings {
-            gateway_key_file: dir.join("amsterdam.caller.key"),
-        },
+    let mut node = if bench.setup.processes {
+        let address = free_address()?;
+        db.close().await?;
+        let mut processes = Processes::new(dir)?;
+        processes.write_settings(
+            "amsterdam",
+            &serde_json::json!({
+                "region": {"slug": "amsterdam", "name": "Amsterdam", "country": "NL"},
+                "server": {"listen": address.to_string()},
+                "database": {"url": url, "max_connections": 4},
+                "rules": {"file": rules_file},
+                "auth": {"gateway_key_file": dir.join("amsterdam.caller.key")},
+            }),
+        )?;
+        processes.start("amsterdam", Role::Node)?;
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?;
+        processes
+            .wait_serving("amsterdam", endpoint, Duration::from_secs(60))
+            .await?;
+        Node::Process(processes, address)
+    } else {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let address = listener.local_addr()?;
+        let settings = NodeSettings {
+            region: RegionSettings {
+                slug: "amsterdam".into(),
+                name: "Amsterdam".into(),
+                country: "NL".into(),
+            },
+            server: passage_node::settings::ServerSettings {
+                listen: address,
+                metrics_listen: None,
+            },
+            database: DatabaseSettings {
+                url: url.clone(),
+                max_connections: 4,
+            },
+            gateway: None,
+            rules: Some(RulesSettings {
+                file: rules_file.clone(),
+            }),
+            review: Default::default(),
+            limits: Default::default(),
+            auth: passage_node::settings::AuthSettings {
+                gateway_key_file: dir.join("amsterdam.caller.key"),
+            },
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(passage_node::serve(settings, db, listener, async {
+            let _ = stopped.await;
+        }));
+        Node::Task(stop, task, address)
     };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let node = tokio::spawn(passage_node::serve(settings, db, listener, async {
-        let _ = stopped.await;
-    }));
+    let address = match &node {
+        Node::Process(_, address) | Node::Task(_, _, address) => *address,
+    };
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?
         .tcp_nodelay(true)
         .connect_timeout(Duration::from_secs(5));
@@ -323,8 +362,14 @@ async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<Mat
             latencies.push(elapsed);
         }
     }
-    let _ = stop.send(());
-    node.await??;
+    match &mut node {
+        Node::Process(processes, _) => processes.stop_all(&[]).await?,
+        Node::Task(..) => {}
+    }
+    if let Node::Task(stop, task, _) = node {
+        let _ = stop.send(());
+        task.await??;
+    }
 
     let evaluations = count_evaluations(&url, &rules, today).await?;
     let mean_ms = latencies.iter().sum::<f64>() / latencies.len().max(1) as f64;
@@ -340,6 +385,16 @@ async fn run_in(bench: &MatchBench, dir: &std::path::Path) -> anyhow::Result<Mat
         unmemoised_evaluations_per_second: evaluations.2,
         eligible,
     })
+}
+
+/// The node under measurement: a task of this process, or a child process.
+enum Node {
+    Task(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<passage_node::Result<()>>,
+        std::net::SocketAddr,
+    ),
+    Process(Processes, std::net::SocketAddr),
 }
 
 /// CEL evaluations per second and per match, for the three members, in-process;
@@ -480,6 +535,7 @@ mod tests {
             bench: MatchBench {
                 opportunities: 100_000,
                 calls: 300,
+                setup: Setup::default(),
             },
             rules: 15,
             p50_ms: 8.2,

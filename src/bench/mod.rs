@@ -1,7 +1,9 @@
 //! `passage bench …`: measurements that print their figures. Each starts what it
-//! measures in this process, on 127.0.0.1, and stops it afterwards.
+//! measures on 127.0.0.1 — in this process on SQLite by default, on PostgreSQL and
+//! as separate processes when asked ([`servers`]) — and stops it afterwards.
 
 pub mod matching;
+pub mod servers;
 pub mod stats;
 pub mod sync;
 pub mod web;

@@ -3,7 +3,12 @@
 //! opportunities, reviews and buddy pairs written straight into its database) and a
 //! gateway routing to all of them, then times `GlobalStatsService.GetGlobalStats`
 //! through the gateway: every region asked at once, every table suppressed.
+//! `--backend postgres` gives each node (and the gateway) a database of its own on
+//! PostgreSQL, with at most 80 connections in all (the server's default limit is
+//! 100): a node's pool is 80 / regions, between 1 and 4. `--processes` runs each
+//! as its own process ([`super::servers`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -22,6 +27,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::quantile;
+use super::servers::{Backend, Place, Processes, Role, Setup, free_address, run_in_place};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -31,6 +37,8 @@ pub struct StatsBench {
     pub members: usize,
     /// Calls timed (after a few to warm up).
     pub calls: usize,
+    /// The servers' database and processes.
+    pub setup: Setup,
 }
 
 /// What was measured, and with which settings; prints itself as the command's
@@ -54,12 +62,17 @@ pub struct StatsFigures {
 impl fmt::Display for StatsFigures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let StatsBench {
-            regions, members, ..
+            regions,
+            members,
+            setup,
+            ..
         } = &self.bench;
         writeln!(
             f,
-            "passage bench stats ({regions} regions, each a node on SQLite with {members} \
-             members; one gateway asking every region at once; one process)"
+            "passage bench stats ({regions} regions, each a node on {} with {members} \
+             members; one gateway asking every region at once; {})",
+            setup.backend_name(),
+            setup.processes_name()
         )?;
         writeln!(f, "  start-up: {:.1} s", self.startup_seconds)?;
         writeln!(
@@ -136,87 +149,127 @@ struct Node {
     task: JoinHandle<passage_node::Result<()>>,
 }
 
-/// Runs the benchmark and returns its figures.
-pub async fn run(bench: &StatsBench) -> anyhow::Result<StatsFigures> {
-    let dir = std::env::temp_dir().join(format!("passage-bench-stats-{}", Uuid::now_v7()));
-    std::fs::create_dir_all(&dir)?;
-    let result = run_in(bench, &dir).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+fn slug(index: usize) -> String {
+    format!("region-{index:02}")
 }
 
-async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<StatsFigures> {
+/// Runs the benchmark and returns its figures.
+pub async fn run(bench: &StatsBench) -> anyhow::Result<StatsFigures> {
     let started = Instant::now();
+    let mut place = Place::new(&bench.setup, "stats")?;
+    let servers = std::iter::once("gateway".to_owned()).chain((0..bench.regions).map(slug));
+    let urls = match place.databases(servers).await {
+        Ok(urls) => urls,
+        Err(error) => return place.clean_up(Err(error)).await,
+    };
+    let dir = place.dir.clone();
+    run_in_place(place, run_in(bench, &dir, &urls, started)).await
+}
+
+async fn run_in(
+    bench: &StatsBench,
+    dir: &std::path::Path,
+    urls: &BTreeMap<String, String>,
+    started: Instant,
+) -> anyhow::Result<StatsFigures> {
     let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
     let keys = crate::certs::CertDir(dir.join("keys"));
     std::fs::create_dir_all(&keys.0)?;
     crate::certs::ensure_caller_key(&keys)?;
+    let pool = match bench.setup.backend {
+        Backend::Sqlite => 4,
+        Backend::Postgres => (80 / bench.regions.max(1)).clamp(1, 4) as u32,
+    };
+    let mut processes = if bench.setup.processes {
+        Some(Processes::new(dir)?)
+    } else {
+        None
+    };
     // Regions are seeded and started a few at a time: SQLite files, migrations and
     // seeding are disk-bound.
     let mut nodes = Vec::new();
     let mut endpoints = Vec::new();
     let mut preparing = tokio::task::JoinSet::new();
     for index in 0..bench.regions {
-        let slug = format!("region-{index:02}");
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.join(format!("{slug}.db")).display()
-        );
+        let slug = slug(index);
+        let url = urls
+            .get(&slug)
+            .context("every region has a database")?
+            .clone();
         let members = bench.members;
         preparing.spawn(async move {
-            let db = passage_node::store::connect(&url, 4).await?;
+            let db = passage_node::store::connect(&url, pool).await?;
             seed(&db, members, index as u64 + 1).await?;
             anyhow::Ok((slug, url, db))
         });
         if preparing.len() >= 4 {
             let (slug, url, db) = preparing.join_next().await.context("seeding")???;
-            nodes.push(start_node(slug, url, db, &keys, &mut endpoints).await?);
+            let server = Server { slug, url, pool };
+            let node = start_node(server, db, &keys, &mut endpoints, processes.as_mut()).await?;
+            nodes.extend(node);
         }
     }
     while let Some(prepared) = preparing.join_next().await {
         let (slug, url, db) = prepared??;
-        nodes.push(start_node(slug, url, db, &keys, &mut endpoints).await?);
+        let server = Server { slug, url, pool };
+        let node = start_node(server, db, &keys, &mut endpoints, processes.as_mut()).await?;
+        nodes.extend(node);
     }
     endpoints.sort();
 
-    let gateway_listener = TcpListener::bind(localhost).await?;
-    let gateway_address = gateway_listener.local_addr()?;
+    let gateway_url = urls.get("gateway").context("the gateway has a database")?;
+    let (gateway_listener, gateway_address) = match &processes {
+        Some(_) => (None, free_address()?),
+        None => {
+            let listener = TcpListener::bind(localhost).await?;
+            let address = listener.local_addr()?;
+            (Some(listener), address)
+        }
+    };
     // Built from the settings' own keys, as a settings file would give them, so
     // every section left out takes its defaults.
     let regions: Vec<serde_json::Value> = endpoints
         .iter()
         .map(|(slug, endpoint)| serde_json::json!({"slug": slug, "name": slug, "endpoint": endpoint}))
         .collect();
-    let settings: passage_gateway::GatewaySettings = serde_json::from_value(serde_json::json!({
+    let settings = serde_json::json!({
         "server": {"listen": gateway_address.to_string()},
-        "database": {
-            "url": format!("sqlite://{}?mode=rwc", dir.join("gateway.db").display()),
-            "max_connections": 4,
-        },
+        "database": {"url": gateway_url, "max_connections": 4},
         "regions": regions,
         "federation": {"insecure": true},
         "auth": {"caller_key_file": keys.caller_key()},
-    }))?;
+    });
     let slugs: Vec<String> = endpoints.iter().map(|(slug, _)| slug.clone()).collect();
-    crate::federation::give_demo_tokens(
-        &format!("sqlite://{}?mode=rwc", dir.join("gateway.db").display()),
-        &slugs,
-    )
-    .await?;
-    let (stop_gateway, gateway_stopped) = oneshot::channel::<()>();
-    let gateway = tokio::spawn(passage_gateway::run_with_metrics(
-        settings,
-        gateway_listener,
-        None,
-        async {
-            let _ = gateway_stopped.await;
-        },
-    ));
+    crate::federation::give_demo_tokens(gateway_url, &slugs).await?;
     let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{gateway_address}"))?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !crate::federation::is_serving(endpoint.clone()).await {
-        anyhow::ensure!(Instant::now() < deadline, "the gateway did not start");
-        tokio::time::sleep(Duration::from_millis(25)).await;
+    let mut gateway = None;
+    match (processes.as_mut(), gateway_listener) {
+        (Some(processes), _) => {
+            processes.write_settings("gateway", &settings)?;
+            processes.start("gateway", Role::Gateway)?;
+            processes
+                .wait_serving("gateway", endpoint.clone(), Duration::from_secs(30))
+                .await?;
+        }
+        (None, Some(listener)) => {
+            let settings: passage_gateway::GatewaySettings = serde_json::from_value(settings)?;
+            let (stop_gateway, gateway_stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(passage_gateway::run_with_metrics(
+                settings,
+                listener,
+                None,
+                async {
+                    let _ = gateway_stopped.await;
+                },
+            ));
+            gateway = Some((stop_gateway, task));
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !crate::federation::is_serving(endpoint.clone()).await {
+                anyhow::ensure!(Instant::now() < deadline, "the gateway did not start");
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+        (None, None) => anyhow::bail!("the gateway has no listener"),
     }
     let startup_seconds = started.elapsed().as_secs_f64();
 
@@ -247,11 +300,16 @@ async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<Sta
         tables = stats.tables.len();
     }
 
-    let _ = stop_gateway.send(());
-    gateway.await??;
+    if let Some((stop_gateway, task)) = gateway {
+        let _ = stop_gateway.send(());
+        task.await??;
+    }
     for node in nodes {
         let _ = node.stop.send(());
         node.task.await??;
+    }
+    if let Some(processes) = processes.as_mut() {
+        processes.stop_all(&["gateway"]).await?;
     }
     Ok(StatsFigures {
         bench: bench.clone(),
@@ -266,28 +324,59 @@ async fn run_in(bench: &StatsBench, dir: &std::path::Path) -> anyhow::Result<Sta
     })
 }
 
-async fn start_node(
+/// A region's node to start: its slug, database and pool size.
+struct Server {
     slug: String,
     url: String,
+    pool: u32,
+}
+
+/// Starts a region's node, in this process (returned) or as a child of `processes`.
+async fn start_node(
+    server: Server,
     db: DatabaseConnection,
     keys: &crate::certs::CertDir,
     endpoints: &mut Vec<(String, String)>,
-) -> anyhow::Result<Node> {
+    processes: Option<&mut Processes>,
+) -> anyhow::Result<Option<Node>> {
+    let Server { slug, url, pool } = server;
     let key_file = crate::certs::issue_region_caller_key(keys, &slug)?;
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    let address = listener.local_addr()?;
+    let listener = match processes {
+        Some(_) => None,
+        None => Some(TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?),
+    };
+    let address = match &listener {
+        Some(listener) => listener.local_addr()?,
+        None => free_address()?,
+    };
     endpoints.push((slug.clone(), format!("http://{address}")));
-    let settings: NodeSettings = serde_json::from_value(serde_json::json!({
+    let settings = serde_json::json!({
         "region": {"slug": slug, "name": slug, "country": "NL"},
         "server": {"listen": address.to_string()},
-        "database": {"url": url, "max_connections": 4},
+        "database": {"url": url, "max_connections": pool},
         "auth": {"gateway_key_file": key_file},
-    }))?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(passage_node::serve(settings, db, listener, async {
-        let _ = stopped.await;
-    }));
-    Ok(Node { stop, task })
+    });
+    match (processes, listener) {
+        (Some(processes), _) => {
+            db.close().await?;
+            processes.write_settings(&slug, &settings)?;
+            processes.start(&slug, Role::Node)?;
+            let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{address}"))?;
+            processes
+                .wait_serving(&slug, endpoint, Duration::from_secs(30))
+                .await?;
+            Ok(None)
+        }
+        (None, Some(listener)) => {
+            let settings: NodeSettings = serde_json::from_value(settings)?;
+            let (stop, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(passage_node::serve(settings, db, listener, async {
+                let _ = stopped.await;
+            }));
+            Ok(Some(Node { stop, task }))
+        }
+        (None, None) => anyhow::bail!("region {slug} has no listener"),
+    }
 }
 
 /// Writes a region's members (joined over the last year), an organisation's
@@ -467,6 +556,7 @@ mod tests {
                 regions: 50,
                 members: 300,
                 calls: 200,
+                setup: Setup::default(),
             },
             first_call_ms: 181.9,
             startup_seconds: 2.6,

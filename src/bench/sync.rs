@@ -1,6 +1,8 @@
 //! `passage bench sync`: the federation's sync measured end to end on this machine —
-//! three regions and the gateway in one process, on SQLite with mTLS, as the demo
-//! runs. Amsterdam writes through the public API; Washington DC and Miami receive.
+//! three regions and the gateway, over mTLS: by default in one process on SQLite, as
+//! the demo runs; `--backend postgres` and `--processes` run them as deployed
+//! ([`super::servers`]). Amsterdam writes through the public API; Washington DC and
+//! Miami receive.
 //!
 //! - sustained rate: changes per second from the first write until both receivers
 //!   have applied the last;
@@ -10,7 +12,9 @@
 //! - catch-up: Miami is stopped while Amsterdam writes, then restarted; changes
 //!   applied per second until it has caught up.
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +31,7 @@ use tonic::transport::Channel;
 use crate::credentials::{SealedChannel, SealedChapterAdmin};
 
 use super::quantile;
+use super::servers::{Place, ProcessFederation, Setup, run_in_place};
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::{REGIONS, in_region, seed};
 use crate::federation::{Federation, FederationPlan, RegionPlan};
@@ -52,6 +57,8 @@ pub struct SyncBench {
     pub batch: usize,
     /// Where the writes enter.
     pub writes_via: WritesVia,
+    /// The servers' database and processes.
+    pub setup: Setup,
 }
 
 /// Where the writing region's changes enter the federation.
@@ -97,8 +104,10 @@ impl fmt::Display for SyncFigures {
         } = &self.bench;
         writeln!(
             f,
-            "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, one process; \
+            "passage bench sync (1 region writing, 2 receiving, {}, mTLS, {}; \
              writes via the {}, {})",
+            self.bench.setup.backend_name(),
+            self.bench.setup.processes_name(),
             writes_via.describe(),
             if *batch > 1 {
                 format!("{batch} changes per BatchUpdateMembers call")
@@ -127,47 +136,104 @@ impl fmt::Display for SyncFigures {
 const WRITER: &str = "amsterdam";
 const RECEIVERS: [&str; 2] = ["washington-dc", "miami"];
 
-/// Runs the benchmark and returns its figures.
-pub async fn run(bench: &SyncBench) -> anyhow::Result<SyncFigures> {
-    let dir = std::env::temp_dir().join(format!("passage-bench-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir)?;
-    let result = run_in(bench, &dir).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+/// The federation under measurement, in this process or as processes.
+enum Servers {
+    InProcess(Federation),
+    Processes(ProcessFederation),
 }
 
-async fn run_in(bench: &SyncBench, dir: &std::path::Path) -> anyhow::Result<SyncFigures> {
+impl Servers {
+    async fn start(plan: FederationPlan, setup: &Setup, dir: &Path) -> anyhow::Result<Self> {
+        Ok(if setup.processes {
+            Servers::Processes(ProcessFederation::start(plan, dir).await?)
+        } else {
+            Servers::InProcess(Federation::start(plan).await?)
+        })
+    }
+
+    async fn gateway_channel(&self) -> anyhow::Result<Channel> {
+        match self {
+            Servers::InProcess(federation) => federation.gateway_channel().await,
+            Servers::Processes(federation) => federation.gateway_channel().await,
+        }
+    }
+
+    fn node_endpoint(&self, region: &str) -> Option<String> {
+        match self {
+            Servers::InProcess(federation) => federation.node_endpoint(region),
+            Servers::Processes(federation) => federation.node_endpoint(region),
+        }
+    }
+
+    async fn stop_region(&mut self, region: &str) -> anyhow::Result<()> {
+        match self {
+            Servers::InProcess(federation) => federation.stop_region(region).await,
+            Servers::Processes(federation) => federation.stop_region(region).await,
+        }
+    }
+
+    async fn restart_region(&mut self, region: &str) -> anyhow::Result<()> {
+        match self {
+            Servers::InProcess(federation) => federation.restart_region(region).await,
+            Servers::Processes(federation) => federation.restart_region(region).await,
+        }
+    }
+
+    async fn shutdown(self) -> anyhow::Result<()> {
+        match self {
+            Servers::InProcess(federation) => federation.shutdown().await,
+            Servers::Processes(federation) => federation.shutdown().await,
+        }
+    }
+}
+
+/// Runs the benchmark and returns its figures.
+pub async fn run(bench: &SyncBench) -> anyhow::Result<SyncFigures> {
+    let mut place = Place::new(&bench.setup, "sync")?;
+    let servers = std::iter::once("gateway").chain(REGIONS.iter().map(|r| r.0));
+    let urls = match place.databases(servers.map(str::to_owned)).await {
+        Ok(urls) => urls,
+        Err(error) => return place.clean_up(Err(error)).await,
+    };
+    let dir = place.dir.clone();
+    run_in_place(place, run_in(bench, &dir, &urls)).await
+}
+
+async fn run_in(
+    bench: &SyncBench,
+    dir: &Path,
+    urls: &BTreeMap<String, String>,
+) -> anyhow::Result<SyncFigures> {
     let certs = CertDir(dir.join("certs"));
     let slugs: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
     ensure_demo_certs(&certs, &slugs)?;
-    let url = |name: &str| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.join(format!("{name}.db")).display()
-        )
-    };
+    let url = |name: &str| urls.get(name).cloned().unwrap_or_default();
     let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let mut federation = Federation::start(FederationPlan {
-        gateway_listen: localhost,
-        gateway_database_url: url("gateway"),
-        gateway_metrics_listen: None,
-        regions: REGIONS
-            .iter()
-            .map(|(slug, name, country)| RegionPlan {
-                slug: (*slug).to_owned(),
-                name: (*name).to_owned(),
-                country: (*country).to_owned(),
-                database_url: url(slug),
-                listen: localhost,
-                rules_file: None,
-                metrics_listen: None,
-            })
-            .collect(),
-        keys: certs.clone(),
-        tls: Some(certs.clone()),
-        demo_credentials: true,
-        accounts: Default::default(),
-    })
+    let mut federation = Servers::start(
+        FederationPlan {
+            gateway_listen: localhost,
+            gateway_database_url: url("gateway"),
+            gateway_metrics_listen: None,
+            regions: REGIONS
+                .iter()
+                .map(|(slug, name, country)| RegionPlan {
+                    slug: (*slug).to_owned(),
+                    name: (*name).to_owned(),
+                    country: (*country).to_owned(),
+                    database_url: url(slug),
+                    listen: localhost,
+                    rules_file: None,
+                    metrics_listen: None,
+                })
+                .collect(),
+            keys: certs.clone(),
+            tls: Some(certs.clone()),
+            demo_credentials: true,
+            accounts: Default::default(),
+        },
+        &bench.setup,
+        dir,
+    )
     .await?;
     let channel = federation.gateway_channel().await?;
     let writes = match bench.writes_via {
@@ -461,6 +527,7 @@ mod tests {
             concurrency: 32,
             batch,
             writes_via,
+            setup: Setup::default(),
         }
     }
 
@@ -489,6 +556,21 @@ mod tests {
         assert!(single.to_string().starts_with(
             "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, one process; \
              writes via the writing region's node, one UpdateMember call per change)\n"
+        ));
+        let deployed = SyncFigures {
+            bench: SyncBench {
+                setup: Setup {
+                    backend: super::super::servers::Backend::Postgres,
+                    database_url: None,
+                    processes: true,
+                },
+                ..bench(1, WritesVia::Gateway)
+            },
+            ..single
+        };
+        assert!(deployed.to_string().starts_with(
+            "passage bench sync (1 region writing, 2 receiving, PostgreSQL, mTLS, a process \
+             per server; writes via the gateway, one UpdateMember call per change)\n"
         ));
     }
 }

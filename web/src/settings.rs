@@ -29,7 +29,7 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayLink {
-    /// Such as `https://127.0.0.1:50050`.
+    /// Such as `https://127.0.0.1:24050`.
     pub endpoint: String,
     /// The federation CA that signed the gateway's certificate (https only).
     #[serde(default)]
@@ -61,7 +61,7 @@ impl WebSettings {
         {
             return Err((
                 "gateway.endpoint".into(),
-                format!("{endpoint:?} is not an endpoint such as https://127.0.0.1:50050"),
+                format!("{endpoint:?} is not an endpoint such as https://127.0.0.1:24050"),
             ));
         }
         if endpoint.starts_with("https://") && self.gateway.ca_file.is_none() {

@@ -1,0 +1,189 @@
+//! `passage bench` as an operator runs it, small: on PostgreSQL (every database it
+//! made is dropped afterwards) and with a process per server (every child is gone
+//! afterwards), also when the benchmark fails halfway.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::process::Output;
+
+use sea_orm::{ConnectionTrait, Database, Statement};
+
+fn postgres_admin_url() -> String {
+    std::env::var("PASSAGE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// `passage bench sync` with a small federation and `extra` flags.
+fn bench_sync(sizes: &[&str], extra: &[&str]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_passage"));
+    command.args(["bench", "sync"]).args(sizes).args(extra);
+    command.env("PASSAGE_TEST_POSTGRES", postgres_admin_url());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PASSAGE__") {
+            command.env_remove(key);
+        }
+    }
+    command.output().unwrap()
+}
+
+const SMALL: &[&str] = &[
+    "--members",
+    "60",
+    "--changes",
+    "200",
+    "--rate",
+    "50",
+    "--seconds",
+    "1",
+    "--missed",
+    "200",
+    "--concurrency",
+    "4",
+    "--batch",
+    "10",
+];
+
+/// Fewer members than the paced phase needs: the benchmark fails after its
+/// sustained phase, with every server running.
+const FAILS_HALFWAY: &[&str] = &[
+    "--members",
+    "20",
+    "--changes",
+    "40",
+    "--rate",
+    "50",
+    "--seconds",
+    "1",
+    "--concurrency",
+    "4",
+    "--batch",
+    "10",
+];
+
+/// What the benchmark said it did on stderr: lines after `prefix`.
+fn reported(output: &Output, prefix: &str) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter_map(|line| line.strip_prefix(prefix).map(str::to_owned))
+        .collect()
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The figures' lines, as the benchmark prints them.
+fn assert_figures(output: &Output, header: &str) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", describe(output));
+    assert!(lines[0].starts_with(header), "{}", describe(output));
+    assert!(
+        lines[1].starts_with("  sustained: "),
+        "{}",
+        describe(output)
+    );
+    assert!(
+        lines[2].starts_with("  latency at 50/s"),
+        "{}",
+        describe(output)
+    );
+    assert!(lines[3].starts_with("  catch-up: "), "{}", describe(output));
+}
+
+/// Which of `names` still exist on the PostgreSQL server.
+async fn existing_databases(names: &[String]) -> Vec<String> {
+    let admin = Database::connect(postgres_admin_url()).await.unwrap();
+    let rows = admin
+        .query_all_raw(Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database",
+        ))
+        .await
+        .unwrap();
+    let existing: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "datname").unwrap())
+        .collect();
+    names
+        .iter()
+        .filter(|name| existing.contains(name))
+        .cloned()
+        .collect()
+}
+
+/// The servers the benchmark started as processes (`name pid`) that still run a
+/// second after it exited (a killed child may take a moment to go).
+fn running_children(output: &Output) -> Vec<String> {
+    let still_running = || -> Vec<String> {
+        reported(output, "bench: started ")
+            .into_iter()
+            .filter(|started| {
+                let pid = started.rsplit(' ').next().unwrap_or_default();
+                // Gone (or a zombie, whose command line is empty), or its pid
+                // taken by something else: not running.
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .map(|cmdline| String::from_utf8_lossy(&cmdline).contains("passage-bench-sync"))
+                    .unwrap_or(false)
+            })
+            .collect()
+    };
+    for _ in 0..20 {
+        if still_running().is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    still_running()
+}
+
+#[tokio::test]
+async fn sync_on_postgres_drops_its_databases() {
+    let output = bench_sync(SMALL, &["--backend", "postgres"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    assert_figures(
+        &output,
+        "passage bench sync (1 region writing, 2 receiving, PostgreSQL, mTLS, one process;",
+    );
+    let made = reported(&output, "bench: made PostgreSQL database ");
+    assert_eq!(made.len(), 4, "the gateway's and each region's: {made:?}");
+    assert_eq!(
+        reported(&output, "bench: dropped PostgreSQL database "),
+        made
+    );
+    assert_eq!(existing_databases(&made).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn sync_in_processes_leaves_no_process_behind() {
+    let output = bench_sync(SMALL, &["--processes"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    assert_figures(
+        &output,
+        "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, a process per server;",
+    );
+    let started = reported(&output, "bench: started ");
+    // The gateway, three regions, and Miami again after its outage.
+    assert_eq!(started.len(), 5, "{started:?}");
+    assert_eq!(running_children(&output), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_failing_bench_kills_its_processes_and_drops_its_databases() {
+    let output = bench_sync(FAILS_HALFWAY, &["--backend", "postgres", "--processes"]);
+    assert!(!output.status.success(), "{}", describe(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--members must be at least"),
+        "{}",
+        describe(&output)
+    );
+    let made = reported(&output, "bench: made PostgreSQL database ");
+    assert_eq!(made.len(), 4, "{}", describe(&output));
+    assert_eq!(reported(&output, "bench: started ").len(), 4);
+    assert_eq!(running_children(&output), Vec::<String>::new());
+    assert_eq!(existing_databases(&made).await, Vec::<String>::new());
+}
