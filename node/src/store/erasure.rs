@@ -63,6 +63,7 @@ pub enum Coverage {
 /// schema.
 pub const COVERED: &[(&str, &str, Coverage)] = &[
     ("member", "id", Coverage::Deleted),
+    ("member_term", "member_id", Coverage::Deleted),
     ("outbox", "member_id", Coverage::Tombstone),
     ("remote_profile", "member_id", Coverage::Tombstone),
     ("arrival", "member_id", Coverage::Deleted),
@@ -181,6 +182,8 @@ pub async fn erase_member_records(
 ) -> Result<Erased> {
     let mut erased = Erased::default();
     crate::store::members::member_leaves(db, id).await?;
+    crate::store::search_index::remove(db, crate::store::search_index::Indexed::Members, &[id])
+        .await?;
 
     let cases: Vec<Uuid> = case_file::Entity::find()
         .select_only()
