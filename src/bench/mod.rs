@@ -2,6 +2,7 @@
 //! measures in this process, on 127.0.0.1, and stops it afterwards.
 
 pub mod matching;
+pub mod search;
 pub mod stats;
 pub mod sync;
 

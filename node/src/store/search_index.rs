@@ -3,15 +3,13 @@
 //! `opportunity_term`) in the transaction of every write that changes an indexed
 //! field. Each field is cut into words by `crate::words` (case folding, accents
 //! ignored) and each word is stored once per member or opportunity with its
-//! weight: the weights of the fields it occurs in, added up. A search reads the
-//! entries of its words and ranks in Rust, not in SQL, so SQLite and PostgreSQL
-//! rank alike: most query words matched first, then the highest weight, then the
-//! lowest id.
+//! weight: the weights of the fields it occurs in, added up. A search ranks by
+//! the number of query words matched, then the weight, then the id, with plain
+//! integer aggregates, so SQLite and PostgreSQL rank alike.
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, Order, Query};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder,
     TransactionTrait,
@@ -190,44 +188,63 @@ pub struct Hit {
     pub score: i32,
 }
 
-impl Hit {
-    /// The search's order: most words matched, then highest score, then lowest id.
-    pub fn rank(&self, other: &Hit) -> Ordering {
-        other
-            .matched
-            .cmp(&self.matched)
-            .then(other.score.cmp(&self.score))
-            .then(self.id.cmp(&other.id))
-    }
-}
-
-/// Everything that has at least one of `query` (folded words), ranked.
+/// The page of the ranking that follows `after` (from the top when `None`), at
+/// most `limit` hits: everything that has at least one of `query` (folded
+/// words), most words matched first, then the highest score, then the lowest id.
+/// Counted, added up and ordered by the database with nothing but `COUNT`,
+/// `SUM`, `GROUP BY` and `ORDER BY` over integers and ids (which SQLite and
+/// PostgreSQL both order by their bytes), so both rank alike.
 pub async fn search(
     db: &impl ConnectionTrait,
     indexed: Indexed,
     query: &BTreeSet<String>,
+    after: Option<Hit>,
+    limit: u64,
 ) -> Result<Vec<Hit>> {
-    if query.is_empty() {
+    if query.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
-    let select = Query::select()
-        .columns([indexed.owner(), Alias::new("weight")])
+    let matched = || Expr::col(Asterisk).count();
+    let score = || Expr::col(Alias::new("weight")).sum();
+    let mut select = Query::select()
+        .column(indexed.owner())
+        .expr(matched())
+        .expr(score())
         .from(indexed.table())
         .and_where(Expr::col(Alias::new("term")).is_in(query.iter().cloned()))
+        .group_by_col(indexed.owner())
+        .order_by_expr(matched(), Order::Desc)
+        .order_by_expr(score(), Order::Desc)
+        .order_by(indexed.owner(), Order::Asc)
+        .limit(limit)
         .to_owned();
-    let mut found: HashMap<Uuid, (i32, i32)> = HashMap::new();
-    for row in db.query_all(&select).await? {
-        let id: Uuid = row.try_get_by_index(0)?;
-        let weight: i32 = row.try_get_by_index(1)?;
-        let (matched, score) = found.entry(id).or_insert((0, 0));
-        *matched += 1;
-        *score += weight;
+    if let Some(after) = after {
+        select.cond_having(
+            Condition::any()
+                .add(matched().lt(after.matched))
+                .add(
+                    Condition::all()
+                        .add(matched().eq(after.matched))
+                        .add(score().lt(after.score)),
+                )
+                .add(
+                    Condition::all()
+                        .add(matched().eq(after.matched))
+                        .add(score().eq(after.score))
+                        .add(Expr::col(indexed.owner()).gt(after.id)),
+                ),
+        );
     }
-    let mut hits: Vec<Hit> = found
-        .into_iter()
-        .map(|(id, (matched, score))| Hit { id, matched, score })
-        .collect();
-    hits.sort_by(Hit::rank);
+    let mut hits = Vec::new();
+    for row in db.query_all(&select).await? {
+        let matched: i64 = row.try_get_by_index(1)?;
+        let score: i64 = row.try_get_by_index(2)?;
+        hits.push(Hit {
+            id: row.try_get_by_index(0)?,
+            matched: i32::try_from(matched).unwrap_or(i32::MAX),
+            score: i32::try_from(score).unwrap_or(i32::MAX),
+        });
+    }
     Ok(hits)
 }
 
@@ -278,24 +295,6 @@ pub async fn rebuild_if_outdated(db: &DatabaseConnection) -> Result<Option<(usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hit(matched: i32, score: i32, id: u128) -> Hit {
-        Hit {
-            id: Uuid::from_u128(id),
-            matched,
-            score,
-        }
-    }
-
-    #[test]
-    fn more_words_beat_weight_and_weight_beats_id() {
-        let mut hits = vec![hit(1, 8, 1), hit(2, 3, 3), hit(2, 3, 2), hit(1, 9, 4)];
-        hits.sort_by(Hit::rank);
-        assert_eq!(
-            hits,
-            [hit(2, 3, 2), hit(2, 3, 3), hit(1, 9, 4), hit(1, 8, 1)]
-        );
-    }
 
     #[test]
     fn a_word_weighs_the_fields_it_occurs_in_once_each() {
