@@ -15,3 +15,20 @@ pub fn quantile(values: &mut [f64], q: f64) -> f64 {
     let index = ((values.len() - 1) as f64 * q).round() as usize;
     values[index.min(values.len() - 1)]
 }
+
+/// A small deterministic generator (xorshift), so every run measures the same
+/// data.
+pub struct Dice(pub u64);
+
+impl Dice {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+}

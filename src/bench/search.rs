@@ -19,7 +19,7 @@ use passage_proto::v1::{self, member_service_client::MemberServiceClient};
 use sea_orm::{EntityTrait, IntoActiveModel, TransactionTrait};
 use uuid::Uuid;
 
-use super::quantile;
+use super::{Dice, quantile};
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::federation::{Federation, FederationPlan, RegionPlan};
 
@@ -225,27 +225,11 @@ const QUERIES: &[&str] = &[
     "first aid",
 ];
 
-/// A small deterministic generator, so every run measures the same region.
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[(self.next() % from.len() as u64) as usize]
-    }
-
-    fn some(&mut self, from: &[&str], most: u64) -> serde_json::Value {
-        let count = 1 + self.next() % most;
-        let picked: std::collections::BTreeSet<&str> =
-            (0..count).map(|_| self.pick(from)).collect();
-        serde_json::json!(picked)
-    }
+/// One to `most` different items of `from`, as a stored JSON array.
+fn some(dice: &mut Dice, from: &[&str], most: u64) -> serde_json::Value {
+    let count = 1 + dice.next() % most;
+    let picked: std::collections::BTreeSet<&str> = (0..count).map(|_| dice.pick(from)).collect();
+    serde_json::json!(picked)
 }
 
 /// Runs the benchmark and returns its figures.
@@ -391,9 +375,9 @@ async fn seed(url: &str, count: usize) -> anyhow::Result<usize> {
                 display_name: format!("{} {}", dice.pick(FIRST_NAMES), dice.pick(LAST_NAMES)),
                 home_region: REGION.into(),
                 profession: dice.pick(PROFESSIONS).into(),
-                sectors: dice.some(SECTORS, 2),
-                skills: dice.some(SKILLS, 4),
-                languages: dice.some(LANGUAGES, 3),
+                sectors: some(&mut dice, SECTORS, 2),
+                skills: some(&mut dice, SKILLS, 4),
+                languages: some(&mut dice, LANGUAGES, 3),
                 education_level: "secondary".into(),
                 experience_years: (dice.next() % 20) as i32,
                 available_hours_per_week: 8 + (dice.next() % 8) as i32 * 4,

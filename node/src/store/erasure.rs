@@ -12,8 +12,9 @@
 //!
 //! Cases with every note and next step, helpdesk questions, registrations, group,
 //! meeting and coaching records, buddy pairs, the expert pool, the helpdesk
-//! answerers, a pending arrival and a departure note are deleted. Applications,
-//! placements and reviews stay for the region's figures but are unlinked: each
+//! answerers, a pending arrival, a departure note and the member's search index
+//! entries are deleted. Applications, placements and reviews stay for the
+//! region's figures but are unlinked: each
 //! gets a new random member id that names no one, and the words the member or the
 //! chapter wrote about them (motivation, stage and end notes, a review's comment)
 //! are cleared. A coaching session they gave keeps its date and topic, without
