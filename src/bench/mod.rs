@@ -21,7 +21,7 @@ pub fn quantile(values: &mut [f64], q: f64) -> f64 {
 pub struct Dice(pub u64);
 
 impl Dice {
-    pub fn next(&mut self) -> u64 {
+    pub fn roll(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -29,6 +29,6 @@ impl Dice {
     }
 
     pub fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[(self.next() % from.len() as u64) as usize]
+        from[(self.roll() % from.len() as u64) as usize]
     }
 }

@@ -227,7 +227,7 @@ const QUERIES: &[&str] = &[
 
 /// One to `most` different items of `from`, as a stored JSON array.
 fn some(dice: &mut Dice, from: &[&str], most: u64) -> serde_json::Value {
-    let count = 1 + dice.next() % most;
+    let count = 1 + dice.roll() % most;
     let picked: std::collections::BTreeSet<&str> = (0..count).map(|_| dice.pick(from)).collect();
     serde_json::json!(picked)
 }
@@ -379,8 +379,8 @@ async fn seed(url: &str, count: usize) -> anyhow::Result<usize> {
                 skills: some(&mut dice, SKILLS, 4),
                 languages: some(&mut dice, LANGUAGES, 3),
                 education_level: "secondary".into(),
-                experience_years: (dice.next() % 20) as i32,
-                available_hours_per_week: 8 + (dice.next() % 8) as i32 * 4,
+                experience_years: (dice.roll() % 20) as i32,
+                available_hours_per_week: 8 + (dice.roll() % 8) as i32 * 4,
                 share_across_regions: false,
                 role: "newcomer".into(),
                 residence_status: "status_holder".into(),
