@@ -2,8 +2,8 @@
 //! name, profession, skills, sectors and languages, and its opportunities by
 //! title, description, skills and sector, whatever the case and the accents
 //! ("Олена"/"олена", "Zoë"/"zoe"/"ZOE"); pages hold every hit once; other regions'
-//! shared profiles and erased members are not found; a bad query is refused
-//! naming the field.
+//! shared profiles and erased members are not found, a member who moves in is; a
+//! bad query is refused naming the field.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -284,6 +284,36 @@ async fn pages_hold_every_hit_once_and_other_regions_members_are_not_found(backe
         ids(&search_members(&mut members, "miami", "zoe").await),
         vec![in_miami.id.clone()]
     );
+
+    // She moves to Amsterdam: found there from her arrival on, and no longer in Miami.
+    cluster
+        .member_confirms_move("miami", &in_miami.id, "amsterdam")
+        .await
+        .unwrap();
+    members
+        .transfer_member(to(
+            "amsterdam",
+            v1::TransferMemberRequest {
+                member_id: in_miami.id.clone(),
+                regional: amira().regional,
+                requested_by: "chapter admin of amsterdam".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&search_members(&mut members, "amsterdam", "zoe").await),
+        vec![in_miami.id.clone()]
+    );
+    eventually("Miami no longer finds the member who left", || {
+        let mut members = members.clone();
+        async move {
+            search_members(&mut members, "miami", "zoe")
+                .await
+                .is_empty()
+        }
+    })
+    .await;
     cluster.stop().await;
 }
 
