@@ -164,6 +164,19 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Search: a chapter admin's SearchMembers through the gateway, over a region
+    /// of Refugee Start Force's size.
+    Search {
+        /// Members of the region.
+        #[arg(long, default_value_t = 30_000)]
+        members: usize,
+        /// Calls timed.
+        #[arg(long, default_value_t = 2_000)]
+        calls: usize,
+        /// Clients calling at once, each waiting for its answer (closed loop).
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+    },
     /// Sync end to end: sustained rate, latency at a fixed rate, catch-up rate.
     Sync {
         /// Members Amsterdam shares (at least rate × seconds).

@@ -225,6 +225,23 @@ async fn main() -> anyhow::Result<()> {
             print!("{figures}");
             Ok(())
         }
+        Command::Bench {
+            what:
+                BenchTarget::Search {
+                    members,
+                    calls,
+                    concurrency,
+                },
+        } => {
+            let figures = passage::bench::search::run(&passage::bench::search::SearchBench {
+                members,
+                calls,
+                concurrency,
+            })
+            .await?;
+            print!("{figures}");
+            Ok(())
+        }
         Command::Admin {
             action:
                 AdminAction::RevokeCertificate {

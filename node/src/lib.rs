@@ -17,11 +17,13 @@ pub mod metrics;
 pub mod retention;
 pub mod review_policy;
 pub mod rules;
+pub mod search;
 pub mod service;
 pub mod serving;
 pub mod settings;
 pub mod store;
 pub mod validate;
+pub mod words;
 
 use std::future::Future;
 
@@ -131,6 +133,16 @@ pub async fn serve_with_metrics(
     }
     federation::publish::seed_clock(&context.db, &context.clock).await?;
     federation::replica::erase_leftovers(&context).await?;
+    if let Some((members, opportunities)) =
+        store::search_index::rebuild_if_outdated(&context.db).await?
+    {
+        tracing::info!(
+            members,
+            opportunities,
+            version = store::search_index::VERSION,
+            "search index rebuilt"
+        );
+    }
     if let Some(rules) = &settings.rules {
         let loaded = rules::ActiveRules::load(&rules.file, &settings.region.slug)?;
         let current = loaded.current();

@@ -3,6 +3,7 @@
 //! as separate processes when asked ([`servers`]) — and stops it afterwards.
 
 pub mod matching;
+pub mod search;
 pub mod servers;
 pub mod stats;
 pub mod sync;
@@ -16,4 +17,21 @@ pub fn quantile(values: &mut [f64], q: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     let index = ((values.len() - 1) as f64 * q).round() as usize;
     values[index.min(values.len() - 1)]
+}
+
+/// A small deterministic generator (xorshift), so every run measures the same
+/// data.
+pub struct Dice(pub u64);
+
+impl Dice {
+    pub fn roll(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[(self.roll() % from.len() as u64) as usize]
+    }
 }

@@ -15,6 +15,7 @@ mod m20261124_000010_create_placements_and_helpdesk;
 mod m20261124_000011_create_audit_entry;
 mod m20261204_000012_add_review_facts;
 mod m20261204_000013_departure_until_arrival;
+mod m20261204_000014_create_search_index;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261124_000011_create_audit_entry::Migration),
             Box::new(m20261204_000012_add_review_facts::Migration),
             Box::new(m20261204_000013_departure_until_arrival::Migration),
+            Box::new(m20261204_000014_create_search_index::Migration),
         ]
     }
 

@@ -1,13 +1,14 @@
 //! Group commit for member updates. Concurrent `UpdateMember` and
 //! `BatchUpdateMembers` calls queue here; one task takes whatever has queued (up to
 //! [`MAX_BATCH`] changes) and applies it in one transaction: the members are read in one statement, each is changed and checked,
-//! the changed ones are written in one statement (an upsert of existing rows), and
+//! the changed ones are written in one statement (an upsert of existing rows), the
+//! search index entries of those whose indexed words changed are rewritten, and
 //! the profiles to publish go to the outbox in one statement. A call
 //! that fails its checks writes nothing (a batch: none of its changes) and gets its
 //! own error; the others commit.
 //! Each call is answered only after the commit.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{SubsecRound, Utc};
 use passage_proto::v1;
@@ -22,6 +23,7 @@ use crate::convert::{self, member::RowIdentity};
 use crate::error::{Error, Result};
 use crate::federation::publish;
 use crate::store::entity::member;
+use crate::store::search_index;
 
 /// Most updates applied in one transaction.
 const MAX_BATCH: usize = 256;
@@ -157,6 +159,11 @@ async fn write(
         .into_iter()
         .map(|row| (row.id, row))
         .collect();
+    // What the search index holds of them now, to rewrite only what changes.
+    let indexed: HashMap<Uuid, BTreeMap<String, i32>> = rows
+        .values()
+        .map(|row| (row.id, search_index::member_words(row)))
+        .collect();
     let mut outcomes = Vec::with_capacity(groups.len());
     let mut published = Vec::new();
     let mut changed_ids = Vec::new();
@@ -213,6 +220,13 @@ async fn write(
             .exec(&txn)
             .await?;
     }
+    let reindexed: Vec<member::Model> = changed_ids
+        .iter()
+        .filter_map(|id| rows.get(id))
+        .filter(|row| indexed.get(&row.id) != Some(&search_index::member_words(row)))
+        .cloned()
+        .collect();
+    search_index::index_members(&txn, &reindexed).await?;
     publish::enqueue_all(&txn, &published).await?;
     txn.commit().await?;
     if !published.is_empty() {

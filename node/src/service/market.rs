@@ -12,7 +12,7 @@ use crate::store::{
     PageRequest,
     entity::{opportunity, organisation},
     market::{self, OpportunityFilter},
-    rows,
+    rows, search_index,
 };
 use crate::validate;
 
@@ -144,7 +144,10 @@ impl MarketService for MarketApi {
         }
         self.check_organisation("opportunity.organisation_id", row.organisation_id)
             .await?;
-        let saved = rows::insert::<opportunity::Entity>(&self.context.db, row).await?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        let saved = rows::insert::<opportunity::Entity>(&txn, row).await?;
+        search_index::index_opportunities(&txn, std::slice::from_ref(&saved)).await?;
+        txn.commit().await.map_err(Error::from)?;
         Ok(Response::new(convert::market::opportunity_to_wire(&saved)))
     }
 
@@ -186,6 +189,15 @@ impl MarketService for MarketApi {
         }))
     }
 
+    async fn search_opportunities(
+        &self,
+        request: Request<v1::SearchOpportunitiesRequest>,
+    ) -> Result<Response<v1::SearchOpportunitiesResponse>, Status> {
+        let found =
+            crate::search::search_opportunities(&self.context.db, request.get_ref()).await?;
+        Ok(Response::new(found))
+    }
+
     async fn update_opportunity(
         &self,
         request: Request<v1::UpdateOpportunityRequest>,
@@ -223,6 +235,7 @@ impl MarketService for MarketApi {
             })
         })
         .await?;
+        search_index::index_opportunities(&txn, std::slice::from_ref(&saved)).await?;
         txn.commit().await.map_err(Error::from)?;
         drop(turn);
         // Matching reads published opportunities from memory: follow the change.

@@ -13,7 +13,7 @@ use crate::convert::{self, enums, member::RowIdentity};
 use crate::error::Error;
 use crate::federation::{moves, publish, replica};
 use crate::membership::{self, Absence, updates as member_updates};
-use crate::store::{PageRequest, entity::member, members, rows};
+use crate::store::{PageRequest, entity::member, members, rows, search_index};
 use crate::validate;
 
 /// Serves `MemberService` from the node's database.
@@ -125,6 +125,7 @@ impl MemberService for MemberApi {
         let published = publish::restamp(None, &mut row, &self.context.clock, &self.context.region);
         let (_turn, txn) = self.context.begin_write().await?;
         let saved = rows::insert::<member::Entity>(&txn, row).await?;
+        search_index::index_members(&txn, std::slice::from_ref(&saved)).await?;
         if let Some(state) = &published {
             publish::enqueue(&txn, state).await?;
         }
@@ -293,6 +294,14 @@ impl MemberService for MemberApi {
         Ok(with_subject(Response::new(()), id.to_string()))
     }
 
+    async fn search_members(
+        &self,
+        request: Request<v1::SearchMembersRequest>,
+    ) -> Result<Response<v1::SearchMembersResponse>, Status> {
+        let found = crate::search::search_members(&self.context.db, request.get_ref()).await?;
+        Ok(Response::new(found))
+    }
+
     async fn export_member_records(
         &self,
         request: Request<v1::ExportMemberRecordsRequest>,
@@ -302,7 +311,7 @@ impl MemberService for MemberApi {
         let (records, record_count) =
             crate::store::export::member_records(&self.context.db, id).await?;
         let records_json = serde_json::to_string(&records)
-            .map_err(|e| Status::internal(format!("writing member {id}'s records as JSON: {e}")))?;
+            .map_err(|e| Error::Internal(format!("writing member {id}'s records as JSON: {e}")))?;
         Ok(with_subject(
             Response::new(v1::MemberRecords {
                 region: self.context.region.clone(),

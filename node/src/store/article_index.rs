@@ -1,9 +1,9 @@
 //! The knowledge base's full-text index, kept in the node's own tables so it works
 //! the same on SQLite and PostgreSQL: every translation's title and body are cut
-//! into terms (lower case, split on anything that is not a letter or digit in any
-//! script, common words of the language left out, no stemming), and each term is
-//! stored with its article, language and weight. A search looks up its terms and
-//! keeps the articles that have all of them.
+//! into terms (`crate::words` with case folding, common words of the language
+//! left out, no stemming), and each term is stored with its article, language and
+//! weight. A search looks up its terms and keeps the articles that have all of
+//! them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -12,11 +12,10 @@ use uuid::Uuid;
 
 use super::entity::article_term;
 use crate::error::Result;
+use crate::words::{Folding, words};
 
 /// How much a term in the title counts against one in the body.
 const TITLE_WEIGHT: i32 = 3;
-/// Longer "words" (a pasted link, a long number) are not indexed.
-const MAX_TERM_CHARS: usize = 64;
 
 /// Common words left out of the index and of queries, per language.
 fn stop_words(language: &str) -> &'static [&'static str] {
@@ -77,37 +76,13 @@ fn stop_words(language: &str) -> &'static [&'static str] {
     }
 }
 
-/// Marks that sit on a letter without changing the word (Arabic vowel signs and
-/// the tatweel, combining accents of decomposed text): left out, not split on.
-fn is_ignored_mark(c: char) -> bool {
-    matches!(c, '\u{0300}'..='\u{036F}' | '\u{0640}' | '\u{064B}'..='\u{065F}' | '\u{0670}')
-}
-
 /// The terms of `text` in `language`, in order, repeats kept.
 pub fn terms(language: &str, text: &str) -> Vec<String> {
     let stop = stop_words(language);
-    let mut terms = Vec::new();
-    let mut word = String::new();
-    let mut flush = |word: &mut String| {
-        if !word.is_empty() {
-            let term = std::mem::take(word);
-            if term.chars().count() <= MAX_TERM_CHARS && !stop.contains(&term.as_str()) {
-                terms.push(term);
-            }
-        }
-    };
-    for c in text.chars() {
-        if is_ignored_mark(c) {
-            continue;
-        }
-        if c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
-        } else {
-            flush(&mut word);
-        }
-    }
-    flush(&mut word);
-    terms
+    words(text, Folding::Case)
+        .into_iter()
+        .filter(|term| !stop.contains(&term.as_str()))
+        .collect()
 }
 
 /// Each term of a translation with its weight: how often it occurs, a title

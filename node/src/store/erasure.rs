@@ -12,8 +12,9 @@
 //!
 //! Cases with every note and next step, helpdesk questions, registrations, group,
 //! meeting and coaching records, buddy pairs, the expert pool, the helpdesk
-//! answerers, a pending arrival and a departure note are deleted. Applications,
-//! placements and reviews stay for the region's figures but are unlinked: each
+//! answerers, a pending arrival, a departure note and the member's search index
+//! entries are deleted. Applications, placements and reviews stay for the
+//! region's figures but are unlinked: each
 //! gets a new random member id that names no one, and the words the member or the
 //! chapter wrote about them (motivation, stage and end notes, a review's comment)
 //! are cleared. A coaching session they gave keeps its date and topic, without
@@ -63,6 +64,7 @@ pub enum Coverage {
 /// schema.
 pub const COVERED: &[(&str, &str, Coverage)] = &[
     ("member", "id", Coverage::Deleted),
+    ("member_term", "member_id", Coverage::Deleted),
     ("outbox", "member_id", Coverage::Tombstone),
     ("remote_profile", "member_id", Coverage::Tombstone),
     ("arrival", "member_id", Coverage::Deleted),
@@ -181,6 +183,8 @@ pub async fn erase_member_records(
 ) -> Result<Erased> {
     let mut erased = Erased::default();
     crate::store::members::member_leaves(db, id).await?;
+    crate::store::search_index::remove(db, crate::store::search_index::Indexed::Members, &[id])
+        .await?;
 
     let cases: Vec<Uuid> = case_file::Entity::find()
         .select_only()

@@ -35,6 +35,7 @@ pub enum Finding {
 /// Every table of the erasure list, and how the export finds a member's rows in it.
 pub const EXPORTED: &[(&str, Finding)] = &[
     ("member", Finding::Column("id")),
+    ("member_term", Finding::Column("member_id")),
     ("remote_profile", Finding::Column("member_id")),
     ("outbox", Finding::Column("member_id")),
     ("arrival", Finding::Column("member_id")),

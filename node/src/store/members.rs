@@ -20,8 +20,10 @@ pub async fn list(
     rows::page(db, select, member::Column::Id, request, |m| m.id).await
 }
 
-/// Removes a member; `NotFound` when there is none with this id.
+/// Removes a member and their search index entries; `NotFound` when there is
+/// none with this id.
 pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    super::search_index::remove(db, super::search_index::Indexed::Members, &[id]).await?;
     let result = member::Entity::delete_by_id(id).exec(db).await?;
     if result.rows_affected == 0 {
         return Err(Error::not_found("member", id));

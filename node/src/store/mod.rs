@@ -17,6 +17,7 @@ mod page;
 pub mod placements;
 pub mod review;
 pub mod rows;
+pub mod search_index;
 pub mod stats;
 
 pub use page::{Page, PageRequest};
