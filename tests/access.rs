@@ -456,36 +456,9 @@ async fn callers(cluster: &Cluster) -> Callers {
 /// Member `member_id` of Amsterdam, invited by the chapter admin, accepts and is
 /// signed in: her session.
 async fn session_of(cluster: &Cluster, member_id: &str) -> String {
-    use passage_proto::v1::account_service_client::AccountServiceClient;
-    let mut accounts = AccountServiceClient::new(cluster.gateway().await);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let invitation = loop {
-        let invite = v1::InviteAccountRequest {
-            login: "amira".into(),
-            kind: v1::AccountKind::Member as i32,
-            region: "amsterdam".into(),
-            member_id: member_id.into(),
-            language: String::new(),
-        };
-        match accounts.invite_account(to("amsterdam", invite)).await {
-            Ok(invitation) => break invitation.into_inner(),
-            // The directory knows her a moment after she was registered.
-            Err(status) if status.code() == Code::NotFound => {
-                assert!(tokio::time::Instant::now() < deadline, "{status:?}");
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-            Err(status) => panic!("{status:?}"),
-        }
-    };
-    accounts
-        .accept_invitation(v1::AcceptInvitationRequest {
-            invitation_code: invitation.invitation_code,
-            passphrase: "tulips along the amstel in may".into(),
-        })
+    cluster
+        .amsterdam_member_session("amira", member_id, "tulips along the amstel in may")
         .await
-        .unwrap()
-        .into_inner()
-        .session
 }
 
 async fn the_authorisation_matrix_holds_for_every_rpc_and_caller(backend: Backend) {

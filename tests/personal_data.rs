@@ -34,42 +34,6 @@ fn with<T>(credential: &str, region: Option<&str>, message: T) -> tonic::Request
     request
 }
 
-/// Amsterdam's chapter admin invites member `member_id`, who accepts: her session.
-async fn signed_in(cluster: &Cluster, member_id: &str) -> String {
-    let mut accounts = AccountServiceClient::new(cluster.gateway().await);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let invitation = loop {
-        let invite = v1::InviteAccountRequest {
-            login: "amira".into(),
-            kind: v1::AccountKind::Member as i32,
-            region: "amsterdam".into(),
-            member_id: member_id.into(),
-            language: String::new(),
-        };
-        match accounts
-            .invite_account(common::to("amsterdam", invite))
-            .await
-        {
-            Ok(made) => break made.into_inner(),
-            // The directory knows her a moment after she was registered.
-            Err(status) if status.code() == Code::NotFound => {
-                assert!(tokio::time::Instant::now() < deadline, "{status:?}");
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-            Err(status) => panic!("{status:?}"),
-        }
-    };
-    accounts
-        .accept_invitation(v1::AcceptInvitationRequest {
-            invitation_code: invitation.invitation_code,
-            passphrase: PASSPHRASE.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .session
-}
-
 async fn amira_takes_her_data_and_erases_herself(backend: Backend) {
     let cluster = Cluster::start_secured(backend).await;
     let gateway = cluster.gateway().await;
@@ -95,7 +59,9 @@ async fn amira_takes_her_data_and_erases_herself(backend: Backend) {
         async move { profile_in(&mut miami, "miami", &id).await.is_some() }
     })
     .await;
-    let session = signed_in(&cluster, &her.id).await;
+    let session = cluster
+        .amsterdam_member_session("amira", &her.id, PASSPHRASE)
+        .await;
     let mut personal = PersonalDataServiceClient::new(gateway.clone());
 
     // Everything about her, from every region, in one document.

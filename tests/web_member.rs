@@ -403,6 +403,7 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
     browser.press("a[href='/my-data']").await;
     assert_eq!(browser.text("h1").await, arabic.t("my-data-title"));
     browser.check_page("her data in Arabic").await;
+    browser.screenshot(shots.path(), "web-my-data-ar").await;
     let exported = browser
         .run("return fetch('/my-data/download').then(r => r.json());")
         .await;
@@ -431,6 +432,9 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
     assert!(browser.has(".error-summary a[href='#understood']").await);
     assert!(browser.has(".error-summary a[href='#passphrase']").await);
     browser.check_page("erase me, refused").await;
+    browser
+        .screenshot(shots.path(), "web-erase-refused-ar")
+        .await;
     browser.click("#understood").await;
     browser.fill("passphrase", PASSPHRASE).await;
     browser.press("main form button[type=submit]").await;

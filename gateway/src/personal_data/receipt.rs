@@ -101,9 +101,11 @@ pub async fn erase(
         .delete_member(request)
         .await?;
     let code = new_code()?;
+    let kept = normalise(&code)
+        .ok_or_else(|| Error::Internal(format!("a new receipt code does not read back: {code}")))?;
     let txn = db.begin().await.map_err(Error::from)?;
     erasure_receipt::Entity::insert(erasure_receipt::ActiveModel {
-        code_hash: Set(hash(&code.replace('-', ""))),
+        code_hash: Set(hash(&kept)),
         member_id: Set(member),
         home_region: Set(home.clone()),
         requested_at: Set(Utc::now()),

@@ -21,25 +21,15 @@ pub struct Civil {
 impl Civil {
     /// The date and time of a Unix time, in UTC.
     pub fn of(seconds: i64) -> Civil {
-        let days = seconds.div_euclid(86_400);
-        let of_day = seconds.rem_euclid(86_400);
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        use chrono::{Datelike, Timelike};
+        let at = chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default();
         Civil {
-            year: yoe + era * 400 + i64::from(month <= 2),
-            month,
-            day,
-            // 1970-01-01 was a Thursday.
-            weekday: (days + 3).rem_euclid(7) + 1,
-            hour: of_day / 3_600,
-            minute: of_day % 3_600 / 60,
+            year: i64::from(at.year()),
+            month: i64::from(at.month()),
+            day: i64::from(at.day()),
+            weekday: i64::from(at.weekday().number_from_monday()),
+            hour: i64::from(at.hour()),
+            minute: i64::from(at.minute()),
         }
     }
 
