@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use passage_proto::v1::{
     account_service_client::AccountServiceClient, buddy_service_client::BuddyServiceClient,
-    event_service_client::EventServiceClient, group_service_client::GroupServiceClient,
-    helpdesk_service_client::HelpdeskServiceClient, match_service_client::MatchServiceClient,
-    member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
+    event_service_client::EventServiceClient,
+    global_stats_service_client::GlobalStatsServiceClient,
+    group_service_client::GroupServiceClient, helpdesk_service_client::HelpdeskServiceClient,
+    match_service_client::MatchServiceClient, member_service_client::MemberServiceClient,
+    move_service_client::MoveServiceClient,
     personal_data_service_client::PersonalDataServiceClient,
     placement_service_client::PlacementServiceClient,
 };
@@ -105,6 +107,10 @@ impl Gateway {
 
     pub fn helpdesk(&self) -> HelpdeskServiceClient<Channel> {
         HelpdeskServiceClient::new(self.channel.clone())
+    }
+
+    pub fn statistics(&self) -> GlobalStatsServiceClient<Channel> {
+        GlobalStatsServiceClient::new(self.channel.clone())
     }
 
     pub fn buddies(&self) -> BuddyServiceClient<Channel> {

@@ -107,6 +107,8 @@ pub fn router(app: App) -> Router {
         )
         .route("/helpdesk/articles/{id}", get(pages::helpdesk::article))
         .route("/buddy", get(pages::buddy::show))
+        .route("/figures", get(pages::figures::show))
+        .route("/figures/{file}", get(pages::figures::download))
         .route("/language/{code}", get(pages::language::choose))
         .route("/static/passage.css", get(stylesheet))
         .fallback(not_found)

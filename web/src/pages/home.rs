@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use passage_proto::v1;
 
 use super::{Frame, render, signed_in};
 use crate::App;
@@ -16,6 +17,8 @@ struct HomePage {
     login: String,
     region: String,
     is_member: bool,
+    /// A central analyst or an operator: the figures are theirs.
+    reads_figures: bool,
 }
 
 /// `GET /`.
@@ -29,6 +32,10 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
         login: account.login,
         region: account.region_name,
         is_member: !account.member_id.is_empty(),
+        reads_figures: matches!(
+            v1::AccountKind::try_from(account.kind),
+            Ok(v1::AccountKind::CentralAnalyst | v1::AccountKind::Operator)
+        ),
     };
     render(&visit, StatusCode::OK, &page)
 }

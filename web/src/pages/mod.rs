@@ -6,6 +6,7 @@ pub mod applications;
 pub mod buddy;
 pub mod erasure;
 pub mod events;
+pub mod figures;
 pub mod groups;
 pub mod helpdesk;
 pub mod home;
