@@ -202,26 +202,8 @@ impl Cluster {
         passphrase: &str,
     ) -> String {
         use passage_proto::v1::account_service_client::AccountServiceClient;
-        let mut accounts = AccountServiceClient::new(self.gateway().await);
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        let invitation = loop {
-            let invite = v1::InviteAccountRequest {
-                login: login.into(),
-                kind: v1::AccountKind::Member as i32,
-                region: "amsterdam".into(),
-                member_id: member_id.into(),
-                language: String::new(),
-            };
-            match accounts.invite_account(to("amsterdam", invite)).await {
-                Ok(invitation) => break invitation.into_inner(),
-                Err(status) if status.code() == tonic::Code::NotFound => {
-                    assert!(tokio::time::Instant::now() < deadline, "{status:?}");
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-                Err(status) => panic!("{status:?}"),
-            }
-        };
-        accounts
+        let invitation = self.invite_member("amsterdam", login, member_id, "").await;
+        AccountServiceClient::new(self.gateway().await)
             .accept_invitation(v1::AcceptInvitationRequest {
                 invitation_code: invitation.invitation_code,
                 passphrase: passphrase.into(),
@@ -230,6 +212,39 @@ impl Cluster {
             .unwrap()
             .into_inner()
             .session
+    }
+
+    /// `region`'s chapter admin invites its member `member_id` to sign in as
+    /// `login`, speaking `language`. A member registered a moment ago is known to
+    /// the gateway once the region has told it, so a NotFound is asked again for up
+    /// to ten seconds.
+    pub async fn invite_member(
+        &self,
+        region: &str,
+        login: &str,
+        member_id: &str,
+        language: &str,
+    ) -> v1::InviteAccountResponse {
+        use passage_proto::v1::account_service_client::AccountServiceClient;
+        let mut accounts = AccountServiceClient::new(self.gateway().await);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let invite = v1::InviteAccountRequest {
+                login: login.into(),
+                kind: v1::AccountKind::Member as i32,
+                region: region.into(),
+                member_id: member_id.into(),
+                language: language.into(),
+            };
+            match accounts.invite_account(to(region, invite)).await {
+                Ok(invitation) => return invitation.into_inner(),
+                Err(status) if status.code() == tonic::Code::NotFound => {
+                    assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(status) => panic!("inviting {login}: {status:?}"),
+            }
+        }
     }
 
     /// The member (at home in `home`) confirms, with their own token, that they move

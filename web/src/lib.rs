@@ -107,6 +107,25 @@ pub fn router(app: App) -> Router {
         )
         .route("/helpdesk/articles/{id}", get(pages::helpdesk::article))
         .route("/buddy", get(pages::buddy::show))
+        .route("/console", get(pages::console::queues::show))
+        .route("/console/members", get(pages::console::members::search))
+        .route(
+            "/console/members/new",
+            get(pages::console::members::new_member).post(pages::console::members::create),
+        )
+        .route("/console/members/{id}", get(pages::console::members::show))
+        .route(
+            "/console/members/{id}/record",
+            post(pages::console::members::save_record),
+        )
+        .route(
+            "/console/members/{id}/invite",
+            post(pages::console::members::invite),
+        )
+        .route(
+            "/console/members/{id}/unlock",
+            post(pages::console::members::unlock),
+        )
         .route("/figures", get(pages::figures::show))
         .route("/figures/{file}", get(pages::figures::download))
         .route("/language/{code}", get(pages::language::choose))

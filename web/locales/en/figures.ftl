@@ -1,6 +1,7 @@
 # The central team's figures.
 nav-figures = Figures
 home-figures-card = Every region's published figures, with small counts hidden, and each table as a spreadsheet.
+home-central-lead = You are signed in for the central team: the figures of every region are yours to read.
 figures-title = Central figures
 figures-lead = What every region of Passage counts, combined and made safe to publish: no figure here can point to a person.
 figures-period = Months { $from } to { $to }.

@@ -1,6 +1,7 @@
 # Las cifras del equipo central.
 nav-figures = Cifras
 home-figures-card = Las cifras publicadas de cada región, con los números pequeños ocultos, y cada tabla como hoja de cálculo.
+home-central-lead = Has iniciado sesión para el equipo central: las cifras de cada región son para ti.
 figures-title = Cifras centrales
 figures-lead = Lo que cuenta cada región de Passage, reunido y seguro para publicar: ninguna cifra de aquí puede señalar a una persona.
 figures-period = Meses de { $from } a { $to }.

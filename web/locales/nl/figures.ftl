@@ -1,6 +1,7 @@
 # De cijfers van het centrale team.
 nav-figures = Cijfers
 home-figures-card = De gepubliceerde cijfers van elke regio, met kleine aantallen verborgen, en elke tabel als spreadsheet.
+home-central-lead = Je bent ingelogd voor het centrale team: je leest de cijfers van elke regio.
 figures-title = Centrale cijfers
 figures-lead = Wat elke regio van Passage telt, samengevoegd en veilig gemaakt om te publiceren: geen enkel cijfer hier kan naar een persoon wijzen.
 figures-period = Maanden { $from } tot en met { $to }.

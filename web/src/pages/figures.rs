@@ -109,7 +109,7 @@ pub async fn show(
     visit: Visit,
     Query(query): Query<FiguresQuery>,
 ) -> Response {
-    let (_, text) = match signed_in(&app, &visit, HERE).await {
+    let (account, text) = match signed_in(&app, &visit, HERE).await {
         Ok(found) => found,
         Err(answer) => return answer,
     };
@@ -117,7 +117,8 @@ pub async fn show(
         Ok(stats) => stats,
         Err(status) => return refusal(&visit, text, HERE, &status),
     };
-    let page = figures_page(&visit, text, &stats, &query.month);
+    let mut page = figures_page(&visit, text, &stats, &query.month);
+    page.frame = page.frame.for_account(&account);
     render(&visit, StatusCode::OK, &page)
 }
 

@@ -19,6 +19,8 @@ struct HomePage {
     is_member: bool,
     /// A central analyst or an operator: the figures are theirs.
     reads_figures: bool,
+    /// A chapter admin: the console is hers.
+    runs_chapter: bool,
 }
 
 /// `GET /`.
@@ -28,10 +30,11 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
         Err(answer) => return answer,
     };
     let page = HomePage {
-        frame: Frame::new(&visit, text, "/", true),
+        frame: Frame::new(&visit, text, "/", true).for_account(&account),
         login: account.login,
         region: account.region_name,
         is_member: !account.member_id.is_empty(),
+        runs_chapter: account.kind == v1::AccountKind::ChapterAdmin as i32,
         reads_figures: matches!(
             v1::AccountKind::try_from(account.kind),
             Ok(v1::AccountKind::CentralAnalyst | v1::AccountKind::Operator)
