@@ -240,6 +240,48 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         english.t("console-member-added")
     );
 
+    // The rules in force: she reloads them after the file changed, and a file
+    // broken by mistake is refused with its line while the rules in force stay.
+    browser.press("nav.account a[href='/console/rules']").await;
+    assert_eq!(browser.text("h1").await, english.t("rules-title"));
+    let rules = browser
+        .run("return document.querySelectorAll('li.rule').length;")
+        .await;
+    assert!(rules.as_u64().unwrap() > 10, "{rules}");
+    browser.check_page("the rules").await;
+    browser
+        .press("form[action='/console/rules/reload'] button")
+        .await;
+    let reloaded = browser.text(".notice").await;
+    assert!(reloaded.contains("cases passed"), "{reloaded}");
+    let file = cluster.rules_file(AMSTERDAM);
+    let shipped = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{shipped}\n[[rules]]\nid = \"half-written\"\n"),
+    )
+    .unwrap();
+    browser
+        .press("form[action='/console/rules/reload'] button")
+        .await;
+    let refused = browser.text(".error-summary").await;
+    assert!(
+        refused.contains(&english.t("rules-refused-title")) && refused.contains("rules.toml"),
+        "{refused}"
+    );
+    assert_eq!(
+        browser
+            .run("return document.querySelectorAll('li.rule').length;")
+            .await,
+        rules,
+        "the rules in force stay"
+    );
+    browser.check_page("the refused reload").await;
+    browser
+        .screenshot(shots.path(), "web-console-rules-refused")
+        .await;
+    std::fs::write(&file, shipped).unwrap();
+
     // In Arabic, right to left.
     browser
         .open(&format!("{base}/language/ar?back=/console"))

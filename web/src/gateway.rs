@@ -13,7 +13,7 @@ use passage_proto::v1::{
     market_service_client::MarketServiceClient, match_service_client::MatchServiceClient,
     member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
     personal_data_service_client::PersonalDataServiceClient,
-    placement_service_client::PlacementServiceClient,
+    placement_service_client::PlacementServiceClient, rules_service_client::RulesServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -108,6 +108,10 @@ impl Gateway {
 
     pub fn helpdesk(&self) -> HelpdeskServiceClient<Channel> {
         HelpdeskServiceClient::new(self.channel.clone())
+    }
+
+    pub fn rules(&self) -> RulesServiceClient<Channel> {
+        RulesServiceClient::new(self.channel.clone())
     }
 
     pub fn market(&self) -> MarketServiceClient<Channel> {

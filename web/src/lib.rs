@@ -126,6 +126,8 @@ pub fn router(app: App) -> Router {
             "/console/members/{id}/unlock",
             post(pages::console::members::unlock),
         )
+        .route("/console/rules", get(pages::console::rules::show))
+        .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/figures", get(pages::figures::show))
         .route("/figures/{file}", get(pages::figures::download))
         .route("/language/{code}", get(pages::language::choose))

@@ -57,10 +57,11 @@ const MEMBER_NAV: [(&str, &str); 10] = [
 ];
 
 /// A chapter admin's part of the app.
-const CHAPTER_NAV: [(&str, &str); 3] = [
+const CHAPTER_NAV: [(&str, &str); 4] = [
     ("/", "nav-home"),
     ("/console", "nav-console"),
     ("/console/members", "console-members-title"),
+    ("/console/rules", "rules-title"),
 ];
 
 /// The central team's part of the app.

@@ -1,11 +1,13 @@
 //! The chapter admin's console: the region's work queues, its members (search,
-//! add, their region-local record, invitations, locks, and who read them). Every
+//! add, their region-local record, invitations, locks, and who read them), and
+//! the rules in force (read them, reload them with their cases run). Every
 //! call goes to the chapter admin's own region with her session; the gateway and
 //! the node decide what she may do. The console only chooses what to show: it
 //! is the chapter admins' part of the app, so anyone else is told so.
 
 pub mod members;
 pub mod queues;
+pub mod rules;
 
 use axum::http::StatusCode;
 use axum::response::Response;
