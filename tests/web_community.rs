@@ -167,6 +167,7 @@ async fn amira_waits_for_a_seat_at_the_fair_gets_it_and_joins_a_coffee_group() {
                 region: AMSTERDAM.into(),
                 member_id: her.id.clone(),
                 language: "en".into(),
+                organisation_id: String::new(),
             },
         ))
         .await

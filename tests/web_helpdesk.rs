@@ -172,6 +172,7 @@ async fn amira_asks_the_helpdesk_in_arabic_and_finds_her_buddy() {
                 region: REGION.into(),
                 member_id: her.id.clone(),
                 language: "en".into(),
+                organisation_id: String::new(),
             },
         ))
         .await

@@ -53,6 +53,7 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
                 region: "amsterdam".into(),
                 member_id: her.id.clone(),
                 language: "en".into(),
+                organisation_id: String::new(),
             },
         ))
         .await

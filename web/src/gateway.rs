@@ -7,10 +7,11 @@ use std::time::Duration;
 use passage_proto::v1::{
     account_service_client::AccountServiceClient, buddy_service_client::BuddyServiceClient,
     event_service_client::EventServiceClient, group_service_client::GroupServiceClient,
-    helpdesk_service_client::HelpdeskServiceClient, match_service_client::MatchServiceClient,
-    member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
+    helpdesk_service_client::HelpdeskServiceClient, market_service_client::MarketServiceClient,
+    match_service_client::MatchServiceClient, member_service_client::MemberServiceClient,
+    move_service_client::MoveServiceClient,
     personal_data_service_client::PersonalDataServiceClient,
-    placement_service_client::PlacementServiceClient,
+    placement_service_client::PlacementServiceClient, review_service_client::ReviewServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -75,6 +76,14 @@ impl Gateway {
 
     pub fn members(&self) -> MemberServiceClient<Channel> {
         MemberServiceClient::new(self.channel.clone())
+    }
+
+    pub fn market(&self) -> MarketServiceClient<Channel> {
+        MarketServiceClient::new(self.channel.clone())
+    }
+
+    pub fn review(&self) -> ReviewServiceClient<Channel> {
+        ReviewServiceClient::new(self.channel.clone())
     }
 
     pub fn matches(&self) -> MatchServiceClient<Channel> {

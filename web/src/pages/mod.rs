@@ -13,6 +13,7 @@ pub mod language;
 pub mod matches;
 pub mod moving;
 pub mod my_data;
+pub mod organisation;
 pub mod profile;
 pub mod sign_in;
 pub mod when;
@@ -42,6 +43,9 @@ pub struct Frame {
     pub here: String,
     pub languages: Vec<LangLink>,
     pub signed_in: bool,
+    /// The signed-in person is an organisation's contact: their navigation is
+    /// their organisation's pages, not a member's.
+    pub organisation: bool,
 }
 
 impl Frame {
@@ -59,6 +63,15 @@ impl Frame {
                 })
                 .collect(),
             signed_in,
+            organisation: false,
+        }
+    }
+
+    /// The frame of an organisation's page (its contact signed in).
+    pub fn organisation(visit: &Visit, text: Text, here: &str) -> Self {
+        Frame {
+            organisation: true,
+            ..Frame::new(visit, text, here, true)
         }
     }
 }
