@@ -51,6 +51,7 @@ async fn invite(channel: &Channel, login: &str, member_id: &str) -> v1::InviteAc
             region: "amsterdam".into(),
             member_id: member_id.into(),
             language: "nl".into(),
+            organisation_id: String::new(),
         };
         match accounts(channel)
             .invite_account(to("amsterdam", request))

@@ -13,7 +13,8 @@ use passage_proto::v1::{
     market_service_client::MarketServiceClient, match_service_client::MatchServiceClient,
     member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
     personal_data_service_client::PersonalDataServiceClient,
-    placement_service_client::PlacementServiceClient, rules_service_client::RulesServiceClient,
+    placement_service_client::PlacementServiceClient, review_service_client::ReviewServiceClient,
+    rules_service_client::RulesServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -80,6 +81,14 @@ impl Gateway {
         MemberServiceClient::new(self.channel.clone())
     }
 
+    pub fn market(&self) -> MarketServiceClient<Channel> {
+        MarketServiceClient::new(self.channel.clone())
+    }
+
+    pub fn review(&self) -> ReviewServiceClient<Channel> {
+        ReviewServiceClient::new(self.channel.clone())
+    }
+
     pub fn matches(&self) -> MatchServiceClient<Channel> {
         MatchServiceClient::new(self.channel.clone())
     }
@@ -112,10 +121,6 @@ impl Gateway {
 
     pub fn rules(&self) -> RulesServiceClient<Channel> {
         RulesServiceClient::new(self.channel.clone())
-    }
-
-    pub fn market(&self) -> MarketServiceClient<Channel> {
-        MarketServiceClient::new(self.channel.clone())
     }
 
     pub fn cases(&self) -> CaseServiceClient<Channel> {

@@ -1,4 +1,5 @@
-//! The start page: for someone signed in, where to go; for anyone else, the way in.
+//! The start page: for someone signed in, where to go (a member's pages, or an
+//! organisation's contact's); for anyone else, the way in.
 
 use askama::Template;
 use axum::extract::State;
@@ -21,6 +22,8 @@ struct HomePage {
     reads_figures: bool,
     /// A chapter admin: the console is hers.
     runs_chapter: bool,
+    /// An organisation's contact: its opportunities and fairs are theirs.
+    is_organisation: bool,
 }
 
 /// `GET /`.
@@ -29,11 +32,13 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
         Ok(found) => found,
         Err(answer) => return answer,
     };
+    let is_organisation = account.kind == v1::AccountKind::Organisation as i32;
     let page = HomePage {
         frame: Frame::new(&visit, text, "/", true).for_account(&account),
         login: account.login,
         region: account.region_name,
         is_member: !account.member_id.is_empty(),
+        is_organisation,
         runs_chapter: account.kind == v1::AccountKind::ChapterAdmin as i32,
         reads_figures: matches!(
             v1::AccountKind::try_from(account.kind),
