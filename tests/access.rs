@@ -284,7 +284,7 @@ fn people(method: &str, who: Who) -> Outcome {
             // A token is not a session.
             _ => Denied,
         },
-        "InviteAccount" | "UnlockAccount" => match who {
+        "InviteAccount" | "UnlockAccount" | "ListAccounts" | "RevokeAccount" => match who {
             // The handler holds a chapter admin to their region's accounts.
             Who::AmsterdamAdmin | Who::MiamiAdminInAmsterdam | Who::Operator => Admitted,
             _ if no_caller => Unauthenticated,

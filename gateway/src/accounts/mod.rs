@@ -12,9 +12,10 @@
 //! The parts: [`passphrase`] (rules and hashes), [`credential`] (session and
 //! invitation secrets), [`invite`], [`sign_in`] (accepting, signing in, locks),
 //! [`session`] (the caller a session stands for, signing out), [`service`] (the
-//! gRPC service).
+//! gRPC service), [`admin`] (who looks after an account; listing and revoking).
 
-pub mod credential;
+pub mod admin;
+mod credential;
 pub mod invite;
 pub mod passphrase;
 pub mod service;

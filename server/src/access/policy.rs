@@ -204,7 +204,9 @@ pub fn policy(path: &str) -> Option<Policy> {
         return match method {
             "SignIn" | "AcceptInvitation" => Some(Policy::SigningIn),
             "SignOut" | "GetMyAccount" | "SetMyLanguage" => Some(Policy::Session),
-            "InviteAccount" | "UnlockAccount" => Some(Policy::AccountAdmin),
+            "InviteAccount" | "UnlockAccount" | "ListAccounts" | "RevokeAccount" => {
+                Some(Policy::AccountAdmin)
+            }
             _ => None,
         };
     }
