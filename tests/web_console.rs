@@ -241,6 +241,63 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         english.t("console-member-added")
     );
 
+    // The region's organisations: the care home's internship is in review, she
+    // invites its HR contact, and adds a bakery — its headcount as a number.
+    browser
+        .press("nav.account a[href='/console/organisations']")
+        .await;
+    browser.press(".hits a").await;
+    assert_eq!(browser.text("h1").await, "Zorggroep Amstel");
+    let theirs = browser
+        .text("section[aria-labelledby=opportunities-title]")
+        .await;
+    assert!(
+        theirs.contains("Internship on the geriatric ward")
+            && theirs.contains(&english.t("opportunity-status-in-review")),
+        "{theirs}"
+    );
+    browser.fill("login", "hr@zorggroep.example").await;
+    browser.press("form[action$='/invite'] button").await;
+    assert!(
+        browser
+            .text(".notice .receipt-code a")
+            .await
+            .contains("/invitation/")
+    );
+    let contacts = browser
+        .text("section[aria-labelledby=contacts-title]")
+        .await;
+    assert!(
+        contacts.contains("hr@zorggroep.example")
+            && contacts.contains(&english.t("console-account-invited")),
+        "{contacts}"
+    );
+    browser.check_page("an organisation").await;
+    browser
+        .open(&format!("{base}/console/organisations/new"))
+        .await;
+    browser.fill("name", "Bakkerij De Vries").await;
+    browser.fill("headcount", "many").await;
+    browser.press("main button[type=submit]").await;
+    assert!(browser.has(".error-summary a[href='#headcount']").await);
+    assert_eq!(
+        browser
+            .run("return document.getElementById('name').value;")
+            .await,
+        serde_json::json!("Bakkerij De Vries"),
+        "what she typed stays"
+    );
+    browser.fill("headcount", "30").await;
+    browser.fill("sector", "food").await;
+    browser.press("main button[type=submit]").await;
+    assert_eq!(
+        browser.text("h1").await,
+        "Bakkerij De Vries",
+        "refused: {}",
+        browser.text("main").await
+    );
+    assert!(browser.text("dl.facts").await.contains("30"));
+
     // The rules in force: she reloads them after the file changed, and a file
     // broken by mistake is refused with its line while the rules in force stay.
     browser.press("nav.account a[href='/console/rules']").await;

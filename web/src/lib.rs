@@ -126,6 +126,23 @@ pub fn router(app: App) -> Router {
             "/console/members/{id}/unlock",
             post(pages::console::members::unlock),
         )
+        .route(
+            "/console/organisations",
+            get(pages::console::organisations::list),
+        )
+        .route(
+            "/console/organisations/new",
+            get(pages::console::organisations::new_organisation)
+                .post(pages::console::organisations::create),
+        )
+        .route(
+            "/console/organisations/{id}",
+            get(pages::console::organisations::show),
+        )
+        .route(
+            "/console/organisations/{id}/invite",
+            post(pages::console::organisations::invite),
+        )
         .route("/console/rules", get(pages::console::rules::show))
         .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/figures", get(pages::figures::show))

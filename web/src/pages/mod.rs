@@ -58,10 +58,11 @@ const MEMBER_NAV: [(&str, &str); 10] = [
 ];
 
 /// A chapter admin's part of the app.
-const CHAPTER_NAV: [(&str, &str); 4] = [
+const CHAPTER_NAV: [(&str, &str); 5] = [
     ("/", "nav-home"),
     ("/console", "nav-console"),
     ("/console/members", "console-members-title"),
+    ("/console/organisations", "console-organisations-title"),
     ("/console/rules", "rules-title"),
 ];
 

@@ -231,7 +231,7 @@ impl NewMemberPage {
     }
 }
 
-fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+pub(super) fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
     errors
         .iter()
         .find(|error| error.field == field)
