@@ -397,6 +397,7 @@ async fn seed(url: &str, count: usize) -> anyhow::Result<usize> {
                 profile_stamps: "{}".into(),
                 created_at: now,
                 updated_at: now,
+                external_id: None,
             })
             .collect();
         made += rows.len();

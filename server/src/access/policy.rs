@@ -114,7 +114,7 @@ const MEMBER_SELF: [&str; 26] = [
 ];
 
 /// Services whose every method is one region's business: its chapter admin's.
-const REGIONAL_SERVICES: [&str; 13] = [
+const REGIONAL_SERVICES: [&str; 14] = [
     "passage.v1.MemberService",
     "passage.v1.MarketService",
     "passage.v1.ReviewService",
@@ -128,6 +128,7 @@ const REGIONAL_SERVICES: [&str; 13] = [
     "passage.v1.CaseService",
     "passage.v1.PlacementService",
     "passage.v1.HelpdeskService",
+    "passage.v1.SpreadsheetService",
 ];
 
 /// The policy of the method at `path` (`/package.Service/Method`); `None` for a
