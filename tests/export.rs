@@ -1,0 +1,326 @@
+//! Spreadsheets out: a chapter admin downloads CSV reports through the gateway for
+//! funders and municipalities. Members with their shared fields only, unless a
+//! purpose is stated — then with the region-local fields, and the purpose is in
+//! the region's audit log; page after page with the header once; cells a
+//! spreadsheet would run as formulas escaped; an event's attendance; the
+//! applications with their placements. Bad requests are refused naming the field.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::chapter::in_minutes;
+use common::{Backend, Cluster, eventually, to};
+use passage_proto::v1::{
+    self, audit_service_client::AuditServiceClient, event_service_client::EventServiceClient,
+    spreadsheet_service_client::SpreadsheetServiceClient,
+};
+use tonic::Code;
+use tonic::transport::Channel;
+
+on_both_backends!(
+    members_leave_with_shared_fields_unless_a_purpose_is_stated,
+    attendance_and_applications_are_reported_and_bad_requests_refused,
+);
+
+/// The whole report, page by page: its rows, the header first.
+async fn export(
+    sheets: &mut SpreadsheetServiceClient<Channel>,
+    request: v1::ExportRecordsRequest,
+) -> Result<Vec<Vec<String>>, tonic::Status> {
+    let mut bytes = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = sheets
+            .export_records(to(
+                "amsterdam",
+                v1::ExportRecordsRequest {
+                    page_token,
+                    ..request.clone()
+                },
+            ))
+            .await?
+            .into_inner();
+        bytes.extend(page.csv);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes.as_slice());
+    Ok(reader
+        .records()
+        .map(|record| record.unwrap().iter().map(str::to_owned).collect())
+        .collect())
+}
+
+fn column(rows: &[Vec<String>], name: &str) -> Option<usize> {
+    rows[0].iter().position(|header| header == name)
+}
+
+const MEMBERS: &str = "external_id,display_name,role,residence_status,profession,languages,nationality\n\
+                       m-1,=HYPERLINK(\"http://evil\"),newcomer,asylum_seeker,-welder,ar|en,SY\n\
+                       m-2,Olena Kovalenko,newcomer,temporary_protection,@nurse,uk,UA\n\
+                       m-3,Jan de Boer,local,citizen_or_resident,+31 teacher,nl,NL\n";
+
+async fn members_leave_with_shared_fields_unless_a_purpose_is_stated(backend: Backend) {
+    // Arrange
+    let cluster = Cluster::start(backend).await;
+    let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
+    let imported = sheets
+        .import_records(to(
+            "amsterdam",
+            v1::ImportRecordsRequest {
+                kind: v1::ImportKind::Members as i32,
+                file: MEMBERS.as_bytes().to_vec(),
+                apply: true,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(imported.applied, "{:?}", imported.refused);
+
+    // Act: shared fields, a page of one row at a time
+    let shared = export(
+        &mut sheets,
+        v1::ExportRecordsRequest {
+            kind: v1::ExportKind::Members as i32,
+            page_size: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // Assert: the header once, every member, no region-local field
+    let external = column(&shared, "external_id").unwrap();
+    let ours: Vec<&Vec<String>> = shared[1..]
+        .iter()
+        .filter(|row| row[external].starts_with("m-"))
+        .collect();
+    assert_eq!(ours.len(), 3);
+    assert_eq!(shared.iter().filter(|row| row[0] == "id").count(), 1);
+    for local in ["residence_status", "nationality", "role", "permits"] {
+        assert!(
+            column(&shared, local).is_none(),
+            "{local} left without a purpose"
+        );
+    }
+    assert!(
+        !shared
+            .concat()
+            .iter()
+            .any(|cell| cell == "SY" || cell == "asylum_seeker")
+    );
+    let name = column(&shared, "display_name").unwrap();
+    let profession = column(&shared, "profession").unwrap();
+    let first = ours.iter().find(|row| row[external] == "m-1").unwrap();
+    assert_eq!(first[name], "'=HYPERLINK(\"http://evil\")");
+    assert_eq!(first[profession], "'-welder");
+    let second = ours.iter().find(|row| row[external] == "m-2").unwrap();
+    assert_eq!(second[profession], "'@nurse");
+    let third = ours.iter().find(|row| row[external] == "m-3").unwrap();
+    assert_eq!(third[profession], "'+31 teacher");
+
+    // Act: with a purpose
+    let purpose = "quarterly report to the municipality of Amsterdam";
+    let full = export(
+        &mut sheets,
+        v1::ExportRecordsRequest {
+            kind: v1::ExportKind::Members as i32,
+            purpose: purpose.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // Assert: the region-local fields, and the purpose in the audit log
+    let status = column(&full, "residence_status").unwrap();
+    let nationality = column(&full, "nationality").unwrap();
+    let external = column(&full, "external_id").unwrap();
+    let olena = full.iter().find(|row| row[external] == "m-2").unwrap();
+    assert_eq!(olena[status], "temporary_protection");
+    assert_eq!(olena[nationality], "UA");
+    let audit = AuditServiceClient::new(cluster.gateway().await);
+    eventually("the audit log records the export's purpose", || {
+        let mut audit = audit.clone();
+        async move {
+            audit
+                .list_audit_entries(to("amsterdam", v1::ListAuditEntriesRequest::default()))
+                .await
+                .unwrap()
+                .into_inner()
+                .entries
+                .iter()
+                .any(|entry| {
+                    entry.method == "passage.v1.SpreadsheetService/ExportRecords"
+                        && entry.subject.contains(purpose)
+                        && entry.subject.contains("region-local")
+                })
+        }
+    })
+    .await;
+    cluster.stop().await;
+}
+
+async fn attendance_and_applications_are_reported_and_bad_requests_refused(backend: Backend) {
+    // Arrange: a training under way with one member who came
+    let cluster = Cluster::start(backend).await;
+    let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
+    let mut events = EventServiceClient::new(cluster.gateway().await);
+    let mut members = cluster.members_via_gateway().await;
+    let samira = common::create(
+        &mut members,
+        "amsterdam",
+        common::member_named("Samira Yousef", v1::MemberRole::Newcomer),
+    )
+    .await;
+    let training = events
+        .create_event(to(
+            "amsterdam",
+            v1::CreateEventRequest {
+                event: Some(v1::Event {
+                    kind: v1::EventKind::Training as i32,
+                    title: "Sollicitatietraining".into(),
+                    start_time: Some(in_minutes(-60)),
+                    end_time: Some(in_minutes(60)),
+                    place: "Buurthuis Oost".into(),
+                    capacity: 10,
+                    languages: vec!["nl".into()],
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    events
+        .register_for_event(to(
+            "amsterdam",
+            v1::RegisterForEventRequest {
+                event_id: training.id.clone(),
+                member_id: samira.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    events
+        .record_event_attendance(to(
+            "amsterdam",
+            v1::RecordEventAttendanceRequest {
+                event_id: training.id.clone(),
+                member_id: samira.id.clone(),
+                status: v1::RegistrationStatus::Attended as i32,
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Act
+    let attendance = export(
+        &mut sheets,
+        v1::ExportRecordsRequest {
+            kind: v1::ExportKind::Attendance as i32,
+            event_id: training.id.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let applications = export(
+        &mut sheets,
+        v1::ExportRecordsRequest {
+            kind: v1::ExportKind::Applications as i32,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // Assert
+    assert_eq!(attendance.len(), 2);
+    assert_eq!(
+        attendance[1][column(&attendance, "member_id").unwrap()],
+        samira.id
+    );
+    assert_eq!(
+        attendance[1][column(&attendance, "status").unwrap()],
+        "attended"
+    );
+    assert_eq!(
+        attendance[1][column(&attendance, "display_name").unwrap()],
+        "Samira Yousef"
+    );
+    for name in [
+        "stage",
+        "start_date",
+        "retained_3_months",
+        "retained_12_months",
+    ] {
+        assert!(column(&applications, name).is_some(), "{name}");
+    }
+
+    // Act and assert: refusals name the field
+    let refusals = [
+        (
+            v1::ExportKind::Unspecified,
+            "",
+            "",
+            "kind",
+            Code::InvalidArgument,
+        ),
+        (
+            v1::ExportKind::Cohort,
+            "",
+            "",
+            "cohort_id",
+            Code::InvalidArgument,
+        ),
+        (
+            v1::ExportKind::Attendance,
+            "",
+            "for the board",
+            "purpose",
+            Code::InvalidArgument,
+        ),
+        (
+            v1::ExportKind::Members,
+            "",
+            "x",
+            "purpose",
+            Code::InvalidArgument,
+        ),
+        (
+            v1::ExportKind::Cohort,
+            "0190b8c4-6d2e-7000-8000-000000000000",
+            "",
+            "cohort",
+            Code::NotFound,
+        ),
+    ];
+    for (kind, id, purpose, named, code) in refusals {
+        let refused = export(
+            &mut sheets,
+            v1::ExportRecordsRequest {
+                kind: kind as i32,
+                cohort_id: id.into(),
+                event_id: training.id.clone(),
+                purpose: purpose.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(refused.code(), code, "{refused:?}");
+        assert!(
+            refused.message().starts_with(named),
+            "{}",
+            refused.message()
+        );
+    }
+    cluster.stop().await;
+}
