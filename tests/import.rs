@@ -5,7 +5,8 @@
 //! the whole file is refused; importing the same file twice creates nothing
 //! twice; imported members are found by search and shared with other regions
 //! when they consent; opportunities land as drafts unless they are historical
-//! records with their dates. A file that is not one is refused naming it.
+//! records with their dates. A file that is not one is refused naming it. And
+//! `passage admin import` and `passage admin export` do the same from a shell.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -24,6 +25,7 @@ on_both_backends!(
     two_bad_lines_are_named_and_nothing_is_written,
     a_file_that_is_not_one_is_refused_naming_it,
     opportunities_land_as_drafts_unless_historical,
+    the_command_line_imports_and_exports_through_the_gateway,
 );
 
 async fn import(
@@ -409,5 +411,94 @@ async fn opportunities_land_as_drafts_unless_historical(backend: Backend) {
         .into_inner();
     assert_eq!(organisation.name, "Bouwbedrijf Noord");
     assert_eq!(organisation.headcount, 40);
+    cluster.stop().await;
+}
+
+/// `passage admin …` against the cluster's gateway with Amsterdam's chapter admin
+/// token: success, standard output and standard error.
+async fn passage_admin(cluster: &Cluster, args: Vec<String>) -> (bool, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_passage"));
+    command
+        .arg("admin")
+        .args(args)
+        .args(["--gateway", &cluster.federation.gateway_endpoint()])
+        .arg("--ca")
+        .arg(cluster.certs().ca().cert)
+        .env(
+            "PASSAGE_TOKEN",
+            passage::credentials::demo().chapter_admin("amsterdam"),
+        );
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn the_command_line_imports_and_exports_through_the_gateway(backend: Backend) {
+    // Arrange: a file with one bad line
+    let cluster = Cluster::start(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("leden.csv");
+    std::fs::write(
+        &file,
+        "external_id;display_name;role;residence_status;languages\n\
+         cli-1;Yonas Tesfay;newcomer;status_holder;ti|nl\n\
+         cli-2;Maryam Ahmadi;newcomer;status_holder;farsi\n",
+    )
+    .unwrap();
+    let import = |apply: bool| {
+        let mut args: Vec<String> = [
+            "import",
+            "members",
+            file.to_str().unwrap(),
+            "--region",
+            "amsterdam",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        if apply {
+            args.push("--apply".into());
+        }
+        args
+    };
+
+    // Act
+    let (ok, refused, _) = passage_admin(&cluster, import(true)).await;
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("farsi", "fa"),
+    )
+    .unwrap();
+    let (dry_ok, dry, _) = passage_admin(&cluster, import(false)).await;
+    let (applied_ok, applied, errors) = passage_admin(&cluster, import(true)).await;
+    let (export_ok, csv, _) = passage_admin(
+        &cluster,
+        ["export", "members", "--region", "amsterdam"]
+            .map(str::to_owned)
+            .to_vec(),
+    )
+    .await;
+
+    // Assert
+    assert!(!ok, "{refused}");
+    assert!(
+        refused.contains("line 3, column languages: \"farsi\""),
+        "{refused}"
+    );
+    assert!(refused.contains("nothing was written"), "{refused}");
+    assert!(dry_ok, "{dry}");
+    assert!(dry.contains("2 would be created: cli-1, cli-2"), "{dry}");
+    assert!(dry.contains("dry run"), "{dry}");
+    assert!(applied_ok, "{errors}");
+    assert!(applied.contains("2 created: cli-1, cli-2"), "{applied}");
+    assert!(export_ok);
+    assert!(csv.starts_with("id,external_id,display_name,"), "{csv}");
+    assert!(csv.contains(",cli-2,Maryam Ahmadi,"), "{csv}");
     cluster.stop().await;
 }

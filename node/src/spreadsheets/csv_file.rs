@@ -106,13 +106,31 @@ pub fn read(bytes: &[u8]) -> Result<Sheet> {
         }
     };
     let mut lines = Vec::new();
+    // The line a record starts on, counted from its byte offset: the reader's own
+    // count leaves out the blank lines it skips, and people look for the line
+    // their editor shows.
+    let (mut counted_to, mut line) = (0, 1u32);
     for record in records {
         let record = record
             .map_err(|error| Error::invalid("file", format!("is not a CSV file: {error}")))?;
-        let line = record
+        let start = record
             .position()
-            .map(|position| u32::try_from(position.line()).unwrap_or(u32::MAX))
-            .unwrap_or_default();
+            .map_or(counted_to, |p| {
+                usize::try_from(p.byte()).unwrap_or(usize::MAX)
+            })
+            .clamp(counted_to, text.len());
+        // The position is where the reader began, before the blank lines it skipped.
+        let start = start
+            + text.as_bytes()[start..]
+                .iter()
+                .take_while(|&&byte| byte == b'\n' || byte == b'\r')
+                .count();
+        let newlines = text.as_bytes()[counted_to..start]
+            .iter()
+            .filter(|&&byte| byte == b'\n')
+            .count();
+        line = line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+        counted_to = start;
         let cells: Vec<String> = record.iter().map(str::to_owned).collect();
         if cells.iter().all(|cell| cell.trim().is_empty()) {
             continue;
@@ -196,6 +214,13 @@ mod tests {
                 (4, vec!["3".into(), "4".into()])
             ]
         );
+    }
+
+    #[test]
+    fn a_line_is_numbered_as_an_editor_shows_it() {
+        let sheet = read(b"a,b\r\n\"two\r\nlines\",1\r\n\r\n,\r\n3,4\r\n").unwrap();
+        let numbers: Vec<u32> = sheet.lines.iter().map(|(line, _)| *line).collect();
+        assert_eq!(numbers, [2, 6]);
     }
 
     #[test]
