@@ -2,8 +2,9 @@
 //! funders and municipalities. Members with their shared fields only, unless a
 //! purpose is stated — then with the region-local fields, and the purpose is in
 //! the region's audit log; page after page with the header once; cells a
-//! spreadsheet would run as formulas escaped; an event's attendance; the
-//! applications with their placements. Bad requests are refused naming the field.
+//! spreadsheet would run as formulas escaped; an event's attendance; a cohort's
+//! participants and the sessions they came to; the applications with their
+//! placements. Bad requests are refused naming the field.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,8 +13,8 @@ mod common;
 use common::chapter::in_minutes;
 use common::{Backend, Cluster, eventually, to};
 use passage_proto::v1::{
-    self, audit_service_client::AuditServiceClient, event_service_client::EventServiceClient,
-    spreadsheet_service_client::SpreadsheetServiceClient,
+    self, audit_service_client::AuditServiceClient, coaching_service_client::CoachingServiceClient,
+    event_service_client::EventServiceClient, spreadsheet_service_client::SpreadsheetServiceClient,
 };
 use tonic::Code;
 use tonic::transport::Channel;
@@ -21,6 +22,7 @@ use tonic::transport::Channel;
 on_both_backends!(
     members_leave_with_shared_fields_unless_a_purpose_is_stated,
     attendance_and_applications_are_reported_and_bad_requests_refused,
+    a_cohorts_participants_are_reported_with_their_sessions,
 );
 
 /// The whole report, page by page: its rows, the header first.
@@ -322,5 +324,137 @@ async fn attendance_and_applications_are_reported_and_bad_requests_refused(backe
             refused.message()
         );
     }
+    cluster.stop().await;
+}
+
+async fn a_cohorts_participants_are_reported_with_their_sessions(backend: Backend) {
+    // Arrange: a cohort of two that held two sessions; Samira came to both, Tesfay to one
+    let cluster = Cluster::start(backend).await;
+    let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
+    let mut coaching = CoachingServiceClient::new(cluster.gateway().await);
+    let mut members = cluster.members_via_gateway().await;
+    let mut newcomer = async |name: &str| {
+        common::create(
+            &mut members,
+            "amsterdam",
+            common::member_named(name, v1::MemberRole::Newcomer),
+        )
+        .await
+        .id
+    };
+    let samira = newcomer("Samira Yousef").await;
+    let tesfay = newcomer("Tesfay Gebre").await;
+    let programme = coaching
+        .create_programme(to(
+            "amsterdam",
+            v1::CreateProgrammeRequest {
+                programme: Some(v1::CoachingProgramme {
+                    name: "Refugee on Board".into(),
+                    mandatory_components: vec![v1::CoachingComponent::JobCoaching as i32],
+                    aftercare_months: 6,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let cohort = coaching
+        .create_cohort(to(
+            "amsterdam",
+            v1::CreateCohortRequest {
+                cohort: Some(v1::Cohort {
+                    programme_id: programme.id,
+                    year: 2025,
+                    starts_on: "2025-09-01".into(),
+                    ends_on: "2025-11-30".into(),
+                    capacity: 10,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for member in [&samira, &tesfay] {
+        coaching
+            .enrol_participant(to(
+                "amsterdam",
+                v1::EnrolParticipantRequest {
+                    cohort_id: cohort.id.clone(),
+                    member_id: member.clone(),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+    for (held_on, came) in [
+        ("2025-09-08", vec![&samira, &tesfay]),
+        ("2025-09-15", vec![&samira]),
+    ] {
+        let session = coaching
+            .schedule_coaching_session(to(
+                "amsterdam",
+                v1::ScheduleCoachingSessionRequest {
+                    session: Some(v1::CoachingSession {
+                        cohort_id: cohort.id.clone(),
+                        component: v1::CoachingComponent::JobCoaching as i32,
+                        held_on: held_on.into(),
+                        coach_name: "Marieke".into(),
+                        ..Default::default()
+                    }),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        coaching
+            .record_session_attendance(to(
+                "amsterdam",
+                v1::RecordSessionAttendanceRequest {
+                    session_id: session.id,
+                    attendee_member_ids: came.into_iter().cloned().collect(),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+
+    // Act
+    let report = export(
+        &mut sheets,
+        v1::ExportRecordsRequest {
+            kind: v1::ExportKind::Cohort as i32,
+            cohort_id: cohort.id.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // Assert
+    assert_eq!(report.len(), 3);
+    let member = column(&report, "member_id").unwrap();
+    let held = column(&report, "sessions_held").unwrap();
+    let attended = column(&report, "sessions_attended").unwrap();
+    let row_of = |id: &str| report.iter().find(|row| row[member] == id).unwrap().clone();
+    assert_eq!(
+        (
+            row_of(&samira)[held].as_str(),
+            row_of(&samira)[attended].as_str()
+        ),
+        ("2", "2")
+    );
+    assert_eq!(
+        (
+            row_of(&tesfay)[held].as_str(),
+            row_of(&tesfay)[attended].as_str()
+        ),
+        ("2", "1")
+    );
+    assert_eq!(
+        row_of(&tesfay)[column(&report, "display_name").unwrap()],
+        "Tesfay Gebre"
+    );
     cluster.stop().await;
 }
