@@ -23,6 +23,7 @@ on_both_backends!(
     members_leave_with_shared_fields_unless_a_purpose_is_stated,
     attendance_and_applications_are_reported_and_bad_requests_refused,
     a_cohorts_participants_are_reported_with_their_sessions,
+    a_placement_is_reported_with_its_retention,
 );
 
 /// The whole report, page by page: its rows, the header first.
@@ -455,6 +456,124 @@ async fn a_cohorts_participants_are_reported_with_their_sessions(backend: Backen
     assert_eq!(
         row_of(&tesfay)[column(&report, "display_name").unwrap()],
         "Tesfay Gebre"
+    );
+    cluster.stop().await;
+}
+
+async fn a_placement_is_reported_with_its_retention(backend: Backend) {
+    // Arrange: Amal volunteered from eight months ago and left after four
+    let cluster = Cluster::start(backend).await;
+    let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
+    let mut chapter = common::chapter::Chapter::open(&cluster).await;
+    let ngo = chapter
+        .organisation(common::chapter::ngo("Buurthuis De Meeuw"))
+        .await;
+    let host = chapter
+        .published(v1::Opportunity {
+            organisation_id: ngo,
+            title: "Host at the community centre".into(),
+            kind: v1::OpportunityKind::Volunteer as i32,
+            sector: "healthcare".into(),
+            languages: vec!["nl".into()],
+            hours_per_week: 6,
+            location: "Amsterdam-Oost".into(),
+            ..Default::default()
+        })
+        .await;
+    let mut amal = common::chapter::newcomer("Amal Yousef");
+    amal.profile.as_mut().unwrap().share_across_regions = false;
+    let amal = chapter.register_member(amal).await;
+    let application = chapter
+        .placements
+        .apply(to(
+            "amsterdam",
+            v1::ApplyRequest {
+                member_id: amal.clone(),
+                opportunity_id: host,
+                motivation: "I like people.".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for stage in [
+        v1::ApplicationStage::Screening,
+        v1::ApplicationStage::Interview,
+        v1::ApplicationStage::Offer,
+    ] {
+        chapter
+            .placements
+            .move_application(to(
+                "amsterdam",
+                v1::MoveApplicationRequest {
+                    id: application.id.clone(),
+                    stage: stage as i32,
+                    note: String::new(),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+    let today = chrono::Utc::now().date_naive();
+    let start = today.checked_sub_months(chrono::Months::new(8)).unwrap();
+    let left = start.checked_add_months(chrono::Months::new(4)).unwrap();
+    let placement = chapter
+        .placements
+        .accept_application(to(
+            "amsterdam",
+            v1::AcceptApplicationRequest {
+                id: application.id.clone(),
+                start_date: start.to_string(),
+                fill_opportunity: false,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .placement
+        .unwrap();
+    chapter
+        .placements
+        .end_placement(to(
+            "amsterdam",
+            v1::EndPlacementRequest {
+                id: placement.id,
+                end_date: left.to_string(),
+                reason: v1::PlacementEndReason::LeftForOtherJob as i32,
+                note: String::new(),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Act
+    let report = export(
+        &mut sheets,
+        v1::ExportRecordsRequest {
+            kind: v1::ExportKind::Applications as i32,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // Assert: retained at 3 months, not at 6, the 12-month mark still to come
+    assert_eq!(report.len(), 2);
+    let row = &report[1];
+    let cell = |name: &str| row[column(&report, name).unwrap()].clone();
+    assert_eq!(cell("application_id"), application.id);
+    assert_eq!(cell("member_id"), amal);
+    assert_eq!(cell("opportunity"), "Host at the community centre");
+    assert_eq!(cell("start_date"), start.to_string());
+    assert_eq!(cell("end_date"), left.to_string());
+    assert_eq!(cell("end_reason"), "left_for_other_job");
+    assert_eq!(
+        [
+            cell("retained_3_months"),
+            cell("retained_6_months"),
+            cell("retained_12_months")
+        ],
+        ["yes", "no", "not yet"]
     );
     cluster.stop().await;
 }
