@@ -73,7 +73,7 @@ pub fn read(bytes: &[u8]) -> Result<Sheet> {
             "is not a CSV file (it holds binary data; save the sheet as CSV)",
         ));
     }
-    let header = text.lines().next().unwrap_or_default();
+    let header = text.split(['\r', '\n']).next().unwrap_or_default();
     if header.trim().is_empty() {
         return Err(Error::invalid(
             "file",
@@ -125,10 +125,7 @@ pub fn read(bytes: &[u8]) -> Result<Sheet> {
                 .iter()
                 .take_while(|&&byte| byte == b'\n' || byte == b'\r')
                 .count();
-        let newlines = text.as_bytes()[counted_to..start]
-            .iter()
-            .filter(|&&byte| byte == b'\n')
-            .count();
+        let newlines = line_ends(&text.as_bytes()[counted_to..start]);
         line = line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
         counted_to = start;
         let cells: Vec<String> = record.iter().map(str::to_owned).collect();
@@ -143,6 +140,17 @@ pub fn read(bytes: &[u8]) -> Result<Sheet> {
         separator,
         encoding,
     })
+}
+
+/// How many line ends `bytes` holds: LF, CRLF, or a CR alone (old Macs).
+fn line_ends(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(at, &byte)| {
+            byte == b'\n' || (byte == b'\r' && bytes.get(at + 1) != Some(&b'\n'))
+        })
+        .count()
 }
 
 /// A cell as a spreadsheet shows it, not as a formula it runs: one that starts
