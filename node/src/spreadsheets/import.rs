@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use passage_proto::v1;
-use sea_orm::DatabaseTransaction;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use super::cells::column_of;
 use super::csv_file;
@@ -82,21 +82,21 @@ pub async fn import(
         ));
     }
     let sheet = csv_file::read(file)?;
-    let (turn, txn) = context.begin_write().await?;
-    let (mut outcome, writes) = match kind {
-        v1::ImportKind::Members => super::import_members::check(context, &sheet, &txn).await?,
-        v1::ImportKind::Organisations => {
-            super::import_market::check_organisations(&sheet, &txn).await?
+    // A dry run reads in a transaction of its own and leaves the write turn to
+    // others; applying checks and writes in one write transaction, so what it
+    // checked is what it writes.
+    let (mut outcome, applied) = if apply {
+        let (turn, txn) = context.begin_write().await?;
+        let (outcome, writes) = check(context, kind, &sheet, &txn).await?;
+        let applied = outcome.refused.is_empty();
+        if applied {
+            writes.write(context, turn, txn).await?;
         }
-        _ => super::import_market::check_opportunities(&sheet, &txn).await?,
-    };
-    let applied = apply && outcome.refused.is_empty();
-    if applied {
-        writes.write(context, turn, txn).await?;
+        (outcome, applied)
     } else {
-        drop(txn);
-        drop(turn);
-    }
+        let txn = context.db.begin().await?;
+        (check(context, kind, &sheet, &txn).await?.0, false)
+    };
     outcome.refused.sort_by_key(|refusal| refusal.line);
     let refused_count = outcome.refused.len() as u32;
     outcome.refused.truncate(LISTED_REFUSALS);
@@ -111,6 +111,22 @@ pub async fn import(
         encoding: sheet.encoding.to_owned(),
         refused_count,
     })
+}
+
+/// The kind's own check of every line, in `txn`.
+async fn check(
+    context: &NodeContext,
+    kind: v1::ImportKind,
+    sheet: &csv_file::Sheet,
+    txn: &DatabaseTransaction,
+) -> Result<Checked> {
+    match kind {
+        v1::ImportKind::Members => super::import_members::check(context, sheet, txn).await,
+        v1::ImportKind::Organisations => {
+            super::import_market::check_organisations(sheet, txn).await
+        }
+        _ => super::import_market::check_opportunities(sheet, txn).await,
+    }
 }
 
 /// What an import would write, ready to be written in its transaction.
