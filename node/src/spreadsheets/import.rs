@@ -81,7 +81,9 @@ pub async fn import(
             "must be set (IMPORT_KIND_MEMBERS, IMPORT_KIND_ORGANISATIONS or IMPORT_KIND_OPPORTUNITIES)",
         ));
     }
+    let started = std::time::Instant::now();
     let sheet = csv_file::read(file)?;
+    let read_ms = started.elapsed().as_millis();
     // A dry run reads in a transaction of its own and leaves the write turn to
     // others; applying checks and writes in one write transaction, so what it
     // checked is what it writes.
@@ -97,6 +99,15 @@ pub async fn import(
         let txn = context.db.begin().await?;
         (check(context, kind, &sheet, &txn).await?.0, false)
     };
+    tracing::info!(
+        kind = kind.as_str_name(),
+        lines = sheet.lines.len(),
+        refused = outcome.refused.len(),
+        applied,
+        read_ms,
+        total_ms = started.elapsed().as_millis(),
+        "file imported"
+    );
     outcome.refused.sort_by_key(|refusal| refusal.line);
     let refused_count = outcome.refused.len() as u32;
     outcome.refused.truncate(LISTED_REFUSALS);

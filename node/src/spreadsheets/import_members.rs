@@ -191,7 +191,13 @@ pub async fn check(
             Err(error) => outcome.refuse(*number, error)?,
         }
     }
+    let read_at = std::time::Instant::now();
     let existing = known(txn, lines.iter().map(|l| l.external_id.clone()).collect()).await?;
+    tracing::debug!(
+        known = existing.len(),
+        ms = read_at.elapsed().as_millis(),
+        "members found by external id"
+    );
     let now = Utc::now();
     let mut writes = MemberWrites::default();
     for read in lines {
@@ -261,6 +267,7 @@ impl Writes for MemberWrites {
         turn: WriteTurn,
         txn: DatabaseTransaction,
     ) -> Result<()> {
+        let started = std::time::Instant::now();
         for chunk in self.created.chunks(WRITE_CHUNK) {
             member::Entity::insert_many(
                 chunk
@@ -286,8 +293,10 @@ impl Writes for MemberWrites {
             .exec_without_returning(&txn)
             .await?;
         }
+        let rows_ms = started.elapsed().as_millis();
         search_index::index_members(&txn, &self.created).await?;
         search_index::index_members(&txn, &self.updated).await?;
+        let indexed_ms = started.elapsed().as_millis();
         for chunk in self.published.chunks(WRITE_CHUNK) {
             publish::enqueue_all(&txn, chunk).await?;
         }
@@ -299,6 +308,9 @@ impl Writes for MemberWrites {
         tracing::info!(
             created = self.created.len(),
             updated = self.updated.len(),
+            rows_ms,
+            indexed_ms,
+            total_ms = started.elapsed().as_millis(),
             "members imported"
         );
         Ok(())
