@@ -169,6 +169,25 @@ async fn a_members_file_is_checked_then_imported_once(backend: Backend) {
         "head teacher"
     );
 
+    // Act: a file with fewer columns
+    let narrow = "external_id,display_name,role,residence_status\nrsf-002,Pieter Bakker,local,citizen_or_resident\n";
+    let narrow = import(
+        &mut sheets,
+        v1::ImportKind::Members,
+        narrow.as_bytes(),
+        true,
+    )
+    .await
+    .unwrap();
+
+    // Assert: what the file has no column for stays as it was
+    assert_eq!(narrow.unchanged, 1, "{narrow:?}");
+    let kept = member(&mut members, &pieter[0].id).await.profile.unwrap();
+    assert_eq!(
+        (kept.profession.as_str(), kept.languages.clone()),
+        ("head teacher", vec!["nl".to_owned(), "en".to_owned()])
+    );
+
     // Assert: Amal consents to share, so Miami holds her shared profile
     let id = hits[0].id.clone();
     eventually("Miami holds the imported member's shared profile", || {

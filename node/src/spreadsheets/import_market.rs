@@ -5,7 +5,8 @@
 //! marks it as a historical record — `status` filled or closed, with the day it
 //! was posted (`posted_on`) and, when known, closed (`closed_on`). An import
 //! changes an opportunity the region has only while it is a draft or a
-//! historical record: what the community reviewed is what goes out.
+//! historical record: what the community reviewed is what goes out. A record the
+//! region has keeps the fields the file has no column for.
 
 use std::collections::{HashMap, HashSet};
 
@@ -101,6 +102,11 @@ pub async fn check_organisations(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
         }
     }
     let existing = organisations_known(txn, lines.iter().map(|l| l.1.0.clone()).collect()).await?;
+    let paths: Vec<String> = ORGANISATION_COLUMNS[1..]
+        .iter()
+        .filter(|column| columns.has(column))
+        .map(|column| (*column).to_owned())
+        .collect();
     let now = Utc::now();
     let mut writes = MarketWrites::default();
     for (number, (external_id, wire)) in lines {
@@ -109,6 +115,15 @@ pub async fn check_organisations(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
             id: before.map_or_else(Uuid::now_v7, |b| b.id),
             created_at: before.map_or(now, |b| b.created_at),
             updated_at: now,
+        };
+        // An organisation the region has keeps what the file has no column for.
+        let wire = match before {
+            Some(before) => {
+                let mut current = crate::convert::market::organisation_to_wire(before);
+                crate::convert::market::apply_organisation_mask(&mut current, &wire, &paths)?;
+                current
+            }
+            None => wire,
         };
         let mut row = match organisation_to_row(&wire, "row", stamp) {
             Ok(row) => row,
@@ -339,6 +354,12 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
             }
         }
     }
+    let paths: Vec<String> = OPPORTUNITY_COLUMNS
+        .iter()
+        .filter(|column| columns.has(column))
+        .filter(|column| crate::convert::market::OPPORTUNITY_UPDATABLE.contains(column))
+        .map(|column| (*column).to_owned())
+        .collect();
     let now = Utc::now();
     let mut writes = MarketWrites::default();
     for mut read in lines {
@@ -373,6 +394,14 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
         };
         read.wire.organisation_id = organisation_id.to_string();
         let before = existing.get(&read.external_id);
+        // An opportunity the region has keeps what the file has no column for.
+        if let Some(before) = before {
+            let mut current = crate::convert::market::opportunity_to_wire(before);
+            crate::convert::market::apply_opportunity_mask(&mut current, &read.wire, &paths)?;
+            current.organisation_id = read.wire.organisation_id.clone();
+            current.status = read.wire.status;
+            read.wire = current;
+        }
         let stamp = RowStamp {
             id: before.map_or_else(Uuid::now_v7, |b| b.id),
             created_at: match (read.posted_on, before) {

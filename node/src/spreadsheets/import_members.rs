@@ -1,6 +1,7 @@
 //! Importing members: a line becomes a member row through `convert::member::to_row`,
 //! the check `CreateMember` makes. A new `external_id` creates a member, a known
-//! one updates that member (`joined_on`, when given, is when they joined). Shared
+//! one updates that member — the fields the file has columns for; the others stay
+//! as they are (`joined_on`, when given, is when they joined). Shared
 //! profiles are stamped and published as `CreateMember` and `UpdateMember` do, and
 //! every written member is indexed for search, in the import's transaction.
 
@@ -87,6 +88,33 @@ struct Read {
     external_id: String,
     wire: v1::Member,
     joined_on: Option<NaiveDate>,
+}
+
+/// The update mask of a file's columns: the fields it gives.
+fn mask_of(columns: &Columns) -> Vec<String> {
+    COLUMNS
+        .iter()
+        .filter(|column| columns.has(column))
+        .filter_map(|column| {
+            let part = match *column {
+                "external_id" | "joined_on" => return None,
+                "role"
+                | "residence_status"
+                | "asylum_application_date"
+                | "permits"
+                | "civic_integration"
+                | "nationality"
+                | "safe_country_national"
+                | "in_reception_centre"
+                | "asylum_clock_stopped_days"
+                | "buddy_capacity"
+                | "in_school_programme"
+                | "identity_unclear" => "regional",
+                _ => "profile",
+            };
+            Some(format!("{part}.{column}"))
+        })
+        .collect()
 }
 
 /// Midnight UTC of `date`.
@@ -193,6 +221,7 @@ pub async fn check(
     }
     let read_at = std::time::Instant::now();
     let existing = known(txn, lines.iter().map(|l| l.external_id.clone()).collect()).await?;
+    let paths = mask_of(&columns);
     tracing::debug!(
         known = existing.len(),
         ms = read_at.elapsed().as_millis(),
@@ -213,7 +242,16 @@ pub async fn check(
             created_at,
             updated_at: now,
         };
-        let mut row = match crate::convert::member::to_row(&read.wire, "", identity) {
+        // A member the region has keeps what the file has no column for.
+        let wire = match before {
+            Some(before) => {
+                let mut wire = crate::convert::member::to_wire(before);
+                crate::convert::member::apply_mask(&mut wire, &read.wire, &paths)?;
+                wire
+            }
+            None => read.wire,
+        };
+        let mut row = match crate::convert::member::to_row(&wire, "", identity) {
             Ok(row) => row,
             Err(error) => {
                 outcome.refuse(read.line, error)?;
