@@ -177,6 +177,13 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 1)]
         concurrency: usize,
     },
+    /// Import: a chapter admin's members file through the gateway in one
+    /// ImportRecords call (one transaction), then the same file again.
+    Import {
+        /// Member rows in the file.
+        #[arg(long, default_value_t = 30_000)]
+        members: usize,
+    },
     /// Sync end to end: sustained rate, latency at a fixed rate, catch-up rate.
     Sync {
         /// Members Amsterdam shares (at least rate × seconds).
@@ -371,6 +378,40 @@ pub enum AdminAction {
         /// At most this many entries.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+    },
+    /// Import a chapter's CSV file of members, organisations or opportunities
+    /// (with that region's chapter admin token): a dry run that names every
+    /// refused line, unless --apply.
+    Import {
+        #[arg(value_enum)]
+        what: passage::spreadsheets_cli::ImportWhat,
+        /// The CSV file (UTF-8 or Windows-1252; `,` or `;` between cells).
+        file: PathBuf,
+        /// The region to import into.
+        #[arg(long)]
+        region: String,
+        /// Write it (in one transaction; nothing when a line is refused).
+        #[arg(long)]
+        apply: bool,
+    },
+    /// A CSV report on standard output (with that region's chapter admin token):
+    /// `> file.csv`.
+    Export {
+        #[arg(value_enum)]
+        what: passage::spreadsheets_cli::ExportWhat,
+        /// The region to report on.
+        #[arg(long)]
+        region: String,
+        /// Why the members' region-local fields are needed; recorded in the
+        /// region's audit log. Without it, shared fields only.
+        #[arg(long)]
+        purpose: Option<String>,
+        /// The cohort, for `cohort`.
+        #[arg(long, required_if_eq("what", "cohort"))]
+        cohort: Option<String>,
+        /// The event, for `attendance`.
+        #[arg(long, required_if_eq("what", "attendance"))]
+        event: Option<String>,
     },
     /// The central statistics every region reports, with small counts suppressed.
     Stats {

@@ -10,4 +10,5 @@ pub mod demo;
 pub mod federation;
 pub mod rules_cli;
 pub mod settings_file;
+pub mod spreadsheets_cli;
 pub mod token_cli;

@@ -242,6 +242,15 @@ async fn main() -> anyhow::Result<()> {
             print!("{figures}");
             Ok(())
         }
+        Command::Bench {
+            what: BenchTarget::Import { members },
+        } => {
+            let figures =
+                passage::bench::import::run(&passage::bench::import::ImportBench { members })
+                    .await?;
+            print!("{figures}");
+            Ok(())
+        }
         Command::Admin {
             action:
                 AdminAction::RevokeCertificate {
@@ -344,6 +353,42 @@ async fn main() -> anyhow::Result<()> {
                     anyhow::bail!(
                         "token, account and certificate commands run against the database"
                     )
+                }
+                AdminAction::Import {
+                    what,
+                    file,
+                    region,
+                    apply,
+                } => {
+                    let (report, complete) =
+                        passage::spreadsheets_cli::import(channel, what, &file, &region, apply)
+                            .await?;
+                    print!("{report}");
+                    anyhow::ensure!(complete, "{}: lines refused", file.display());
+                    String::new()
+                }
+                AdminAction::Export {
+                    what,
+                    region,
+                    purpose,
+                    cohort,
+                    event,
+                } => {
+                    let request = passage::spreadsheets_cli::ExportRequest {
+                        what,
+                        region,
+                        purpose,
+                        cohort,
+                        event,
+                    };
+                    let rows = passage::spreadsheets_cli::export(
+                        channel,
+                        request,
+                        &mut std::io::stdout().lock(),
+                    )
+                    .await?;
+                    eprintln!("{rows} rows exported");
+                    String::new()
                 }
                 AdminAction::Sync => passage::admin::sync_table(channel).await?,
                 AdminAction::Erasures => passage::admin::erasures_table(channel).await?,

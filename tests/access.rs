@@ -72,7 +72,7 @@ enum Audience {
 }
 
 /// Every service and who it is for.
-const SERVICES: [(&str, Audience); 22] = [
+const SERVICES: [(&str, Audience); 23] = [
     ("passage.v1.MemberService", Audience::Chapter),
     ("passage.v1.MarketService", Audience::Chapter),
     ("passage.v1.ReviewService", Audience::Chapter),
@@ -87,6 +87,7 @@ const SERVICES: [(&str, Audience); 22] = [
     ("passage.v1.PlacementService", Audience::Chapter),
     ("passage.v1.HelpdeskService", Audience::Chapter),
     ("passage.v1.AuditService", Audience::Chapter),
+    ("passage.v1.SpreadsheetService", Audience::Chapter),
     ("passage.v1.FederationAdminService", Audience::Operators),
     ("passage.v1.GlobalStatsService", Audience::CentralTeam),
     ("passage.v1.RegionStatsService", Audience::RegionCounts),

@@ -187,3 +187,32 @@ async fn a_failing_bench_kills_its_processes_and_drops_its_databases() {
     assert_eq!(running_children(&output), Vec::<String>::new());
     assert_eq!(existing_databases(&made).await, Vec::<String>::new());
 }
+
+/// `passage bench import`, small: the file imported once through the gateway,
+/// then again without creating anything.
+#[test]
+fn import_prints_its_figures() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_passage"))
+        .args(["bench", "import", "--members", "300"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", describe(&output));
+    assert!(
+        lines[0].starts_with("passage bench import (300 member rows"),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        lines[1].starts_with("  import: ") && lines[1].ends_with("rows/s"),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        lines[2].starts_with("  again: ") && lines[2].ends_with("nothing created"),
+        "{}",
+        describe(&output)
+    );
+}

@@ -36,7 +36,7 @@ use passage_proto::v1::federation_service_server::FederationServiceServer;
 use passage_proto::v1::global_stats_service_server::GlobalStatsServiceServer;
 use passage_proto::v1::move_service_server::MoveServiceServer;
 use passage_proto::v1::personal_data_service_server::PersonalDataServiceServer;
-use route::{Audit, Cases, Coaching, ExpertPool};
+use route::{Audit, Cases, Coaching, ExpertPool, Spreadsheets};
 use route::{Buddies, Forward, Market, Matches, Members, RegionRouter, Reviews, Rules};
 use route::{Events, Groups};
 use route::{Helpdesk, Placements};
@@ -159,6 +159,7 @@ pub async fn run_with_metrics(
         <Forward<Placements> as tonic::server::NamedService>::NAME,
         <Forward<Helpdesk> as tonic::server::NamedService>::NAME,
         <Forward<Audit> as tonic::server::NamedService>::NAME,
+        <Forward<Spreadsheets> as tonic::server::NamedService>::NAME,
         passage_proto::v1::global_stats_service_server::SERVICE_NAME,
     ] {
         health_reporter
@@ -241,6 +242,7 @@ pub async fn run_with_metrics(
         .add_service(Forward::<Placements>::new(router.clone()))
         .add_service(Forward::<Helpdesk>::new(router.clone()))
         .add_service(Forward::<Audit>::new(router.clone()))
+        .add_service(Forward::<Spreadsheets>::new(router.clone()))
         .add_service(Forward::<Market>::new(router.clone()))
         .add_service(
             FederationAdminServiceServer::new(sync::FederationAdmin::new(sync_hub.clone()))

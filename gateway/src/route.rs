@@ -285,6 +285,12 @@ impl ForwardedService for ExpertPool {
     const NAME: &'static str = passage_proto::v1::expert_pool_service_server::SERVICE_NAME;
 }
 
+/// `passage.v1.SpreadsheetService`: a region's CSV imports and reports.
+pub struct Spreadsheets;
+impl ForwardedService for Spreadsheets {
+    const NAME: &'static str = passage_proto::v1::spreadsheet_service_server::SERVICE_NAME;
+}
+
 /// `passage.v1.AuditService`: a region's audit log, for its chapter admin.
 pub struct Audit;
 impl ForwardedService for Audit {

@@ -21,6 +21,7 @@ pub mod search;
 pub mod service;
 pub mod serving;
 pub mod settings;
+pub mod spreadsheets;
 pub mod store;
 pub mod validate;
 pub mod words;
@@ -40,6 +41,7 @@ pub use settings::NodeSettings;
 use context::NodeContext;
 use passage_proto::v1::audit_service_server::AuditServiceServer;
 use passage_proto::v1::region_stats_service_server::RegionStatsServiceServer;
+use passage_proto::v1::spreadsheet_service_server::SpreadsheetServiceServer;
 use passage_proto::v1::{
     buddy_service_server::BuddyServiceServer, review_service_server::ReviewServiceServer,
 };
@@ -61,7 +63,7 @@ use service::{AuditApi, BuddyApi, MatchApi, RegionStatsApi, ReviewApi, RulesApi}
 use service::{CaseApi, CoachingApi, ExpertPoolApi};
 use service::{EventApi, GroupApi};
 use service::{HelpdeskApi, PlacementApi};
-use service::{MarketApi, MemberApi};
+use service::{MarketApi, MemberApi, SpreadsheetApi};
 
 /// Opens the node's database (applying migrations) and serves the node on
 /// `listener` until `shutdown` completes.
@@ -303,6 +305,13 @@ pub async fn serve_with_metrics(
             RegionStatsApi::new(context.clone(),)
         ))
         .add_service(sized!(AuditServiceServer, AuditApi::new(context.clone())))
+        // A spreadsheet arrives whole in one request, so it may be larger.
+        .add_service(
+            SpreadsheetServiceServer::new(SpreadsheetApi::new(context.clone()))
+                .max_decoding_message_size(
+                    max_message_bytes.max(spreadsheets::csv_file::MAX_FILE_BYTES + 4096),
+                ),
+        )
         .add_service(sized!(MarketServiceServer, MarketApi::new(context)))
         .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;

@@ -67,18 +67,25 @@ impl Figures {
     fn add(&mut self, stay: &Stay, today: NaiveDate) {
         self.started += 1;
         for mark in &mut self.marks {
-            let Some(at) = stay.start.checked_add_months(Months::new(mark.months)) else {
+            let Some(retained) = retained_at(stay, mark.months, today) else {
                 continue;
             };
-            if at > today {
-                continue;
-            }
             mark.due += 1;
-            if stay.end.is_none_or(|end| end >= at) {
+            if retained {
                 mark.retained += 1;
             }
         }
     }
+}
+
+/// Whether `stay` was still going `months` after its start (the mark clamped to
+/// the month's end); `None` while the mark is after `today`.
+pub fn retained_at(stay: &Stay, months: u32, today: NaiveDate) -> Option<bool> {
+    let at = stay.start.checked_add_months(Months::new(months))?;
+    if at > today {
+        return None;
+    }
+    Some(stay.end.is_none_or(|end| end >= at))
 }
 
 /// Retention of all `stays` together, and per kind (by stored kind name).

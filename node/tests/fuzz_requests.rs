@@ -1114,3 +1114,46 @@ fn a_megabyte_of_sector_is_refused_with_a_short_message() {
     );
     assert!(status.message().len() < 200, "{}", status.message().len());
 }
+
+/// Text that looks like CSV: cells, both separators, quotes, line ends of every
+/// kind, blank lines, a byte-order mark and bytes that are not UTF-8.
+fn csv_like() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        select(vec![
+            &b"a"[..],
+            b"Zo\xEB",
+            b",",
+            b";",
+            b"\"",
+            b"\n",
+            b"\r\n",
+            b"\r",
+            b" ",
+            b"|",
+            b"\xEF\xBB\xBF",
+            "é".as_bytes(),
+        ]),
+        0..80,
+    )
+    .prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// An uploaded file is read or refused as a whole naming `file`, never a
+    /// panic; the lines read are numbered after the header, in order.
+    #[test]
+    fn any_uploaded_file_is_read_or_refused_naming_the_file(bytes in csv_like()) {
+        use passage_node::spreadsheets::csv_file;
+        match csv_file::read(&bytes) {
+            Ok(sheet) => {
+                let numbers: Vec<u32> = sheet.lines.iter().map(|(line, _)| *line).collect();
+                prop_assert!(numbers.iter().all(|&line| line >= 2), "{numbers:?}");
+                prop_assert!(numbers.windows(2).all(|pair| pair[0] < pair[1]), "{numbers:?}");
+            }
+            Err(Error::InvalidArgument { field, .. }) => prop_assert_eq!(field, "file"),
+            Err(other) => prop_assert!(false, "{other}"),
+        }
+    }
+}

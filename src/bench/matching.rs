@@ -461,6 +461,7 @@ async fn fill_market(db: &sea_orm::DatabaseConnection, count: usize) -> anyhow::
             headcount: 0,
             created_at: now,
             updated_at: now,
+            external_id: None,
         })
         .collect();
     let txn = db.begin().await?;
@@ -510,6 +511,7 @@ async fn fill_market(db: &sea_orm::DatabaseConnection, count: usize) -> anyhow::
                     },
                     created_at: now,
                     updated_at: now,
+                    external_id: None,
                 }
                 .into_active_model()
             })

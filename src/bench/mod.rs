@@ -2,6 +2,7 @@
 //! measures on 127.0.0.1 — in this process on SQLite by default, on PostgreSQL and
 //! as separate processes when asked ([`servers`]) — and stops it afterwards.
 
+pub mod import;
 pub mod matching;
 pub mod search;
 pub mod servers;

@@ -79,7 +79,7 @@ impl fmt::Display for SearchFigures {
 const REGION: &str = "amsterdam";
 /// Calls before the timed ones, to warm the connections and the database cache.
 const WARM_UP: usize = 20;
-const FIRST_NAMES: &[&str] = &[
+pub(crate) const FIRST_NAMES: &[&str] = &[
     "Amira",
     "Olena",
     "Zoë",
@@ -111,7 +111,7 @@ const FIRST_NAMES: &[&str] = &[
     "Omar",
     "Selam",
 ];
-const LAST_NAMES: &[&str] = &[
+pub(crate) const LAST_NAMES: &[&str] = &[
     "Haddad",
     "Kovalenko",
     "Dubois",
@@ -138,7 +138,7 @@ const LAST_NAMES: &[&str] = &[
     "Karimi",
     "Petrenko",
 ];
-const PROFESSIONS: &[&str] = &[
+pub(crate) const PROFESSIONS: &[&str] = &[
     "civil engineer",
     "nurse",
     "welder",
@@ -160,7 +160,7 @@ const PROFESSIONS: &[&str] = &[
     "plumber",
     "journalist",
 ];
-const SKILLS: &[&str] = &[
+pub(crate) const SKILLS: &[&str] = &[
     "welding",
     "AutoCAD",
     "patient care",
@@ -182,7 +182,7 @@ const SKILLS: &[&str] = &[
     "project management",
     "baking",
 ];
-const SECTORS: &[&str] = &[
+pub(crate) const SECTORS: &[&str] = &[
     "construction",
     "healthcare",
     "hospitality",
@@ -196,7 +196,7 @@ const SECTORS: &[&str] = &[
     "culture",
     "public-sector",
 ];
-const LANGUAGES: &[&str] = &["nl", "en", "ar", "fa", "ti", "uk", "tr", "fr", "es", "de"];
+pub(crate) const LANGUAGES: &[&str] = &["nl", "en", "ar", "fa", "ti", "uk", "tr", "fr", "es", "de"];
 const QUERIES: &[&str] = &[
     "Олена",
     "олена коваленко",
@@ -397,6 +397,7 @@ async fn seed(url: &str, count: usize) -> anyhow::Result<usize> {
                 profile_stamps: "{}".into(),
                 created_at: now,
                 updated_at: now,
+                external_id: None,
             })
             .collect();
         made += rows.len();

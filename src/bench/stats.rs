@@ -414,6 +414,7 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
                 profile_stamps: "{}".into(),
                 created_at: created,
                 updated_at: created,
+                external_id: None,
             }
         })
         .collect();
@@ -440,6 +441,7 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
             headcount: 0,
             created_at: now,
             updated_at: now,
+            external_id: None,
         }
         .into_active_model(),
     )
@@ -465,6 +467,7 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
                 hourly_wage_cents: 0,
                 created_at: created,
                 updated_at: created,
+                external_id: None,
             }
         })
         .collect();

@@ -54,6 +54,7 @@ pub fn organisation_to_row(
         headcount: validate::in_range(&f("headcount"), wire.headcount, 0..=10_000_000)?,
         created_at: stamp.created_at,
         updated_at: stamp.updated_at,
+        external_id: None,
     })
 }
 
@@ -172,6 +173,7 @@ pub fn opportunity_to_row(
         }),
         created_at: stamp.created_at,
         updated_at: stamp.updated_at,
+        external_id: None,
     })
 }
 

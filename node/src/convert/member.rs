@@ -166,6 +166,7 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
         profile_stamps: "{}".to_owned(),
         created_at: identity.created_at,
         updated_at: identity.updated_at,
+        external_id: None,
     })
 }
 

@@ -140,6 +140,7 @@ fn plan(
             updated_at: Utc::now().trunc_subsecs(6),
         },
     )?;
+    changed.external_id = row.external_id.clone();
     let published = publish::restamp(Some(row), &mut changed, &context.clock, &context.region);
     Ok((changed, published))
 }

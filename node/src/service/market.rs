@@ -105,7 +105,7 @@ impl MarketService for MarketApi {
         let saved = rows::update::<organisation::Entity>(&txn, id, "organisation", |row| {
             let mut wire = convert::market::organisation_to_wire(&row);
             convert::market::apply_organisation_mask(&mut wire, &incoming, &paths)?;
-            convert::market::organisation_to_row(
+            let changed = convert::market::organisation_to_row(
                 &wire,
                 "organisation",
                 RowStamp {
@@ -113,7 +113,11 @@ impl MarketService for MarketApi {
                     created_at: row.created_at,
                     updated_at: Utc::now(),
                 },
-            )
+            )?;
+            Ok(organisation::Model {
+                external_id: row.external_id.clone(),
+                ..changed
+            })
         })
         .await?;
         txn.commit().await.map_err(Error::from)?;
@@ -253,6 +257,7 @@ impl MarketService for MarketApi {
             )?;
             Ok(opportunity::Model {
                 organisation_id: row.organisation_id,
+                external_id: row.external_id.clone(),
                 ..changed
             })
         })

@@ -15,6 +15,7 @@ mod member;
 mod placements;
 mod review;
 mod rules;
+mod spreadsheets;
 mod stats;
 
 pub use audit::AuditApi;
@@ -31,4 +32,5 @@ pub use member::MemberApi;
 pub use placements::PlacementApi;
 pub use review::ReviewApi;
 pub use rules::{RulesApi, decision_to_wire};
+pub use spreadsheets::SpreadsheetApi;
 pub use stats::{RegionStatsApi, residence_class};

@@ -20,7 +20,7 @@ pub mod rows;
 pub mod search_index;
 pub mod stats;
 
-pub use page::{Page, PageRequest};
+pub use page::{Page, PageRequest, token_after};
 
 use passage_migrations::NodeMigrator;
 use sea_orm::DatabaseConnection;

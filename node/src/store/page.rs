@@ -67,6 +67,11 @@ impl<T> Page<T> {
 
 const TOKEN_PREFIX: &str = "p1.";
 
+/// The token of a page that continues after `after`, for lists paged by hand.
+pub fn token_after(after: Uuid) -> String {
+    encode_token(after)
+}
+
 fn encode_token(after: Uuid) -> String {
     format!("{TOKEN_PREFIX}{}", after.simple())
 }

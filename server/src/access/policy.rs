@@ -155,7 +155,7 @@ const PARTIES: [&str; 4] = [
 ];
 
 /// Services whose every method is one region's business: its chapter admin's.
-const REGIONAL_SERVICES: [&str; 13] = [
+const REGIONAL_SERVICES: [&str; 14] = [
     "passage.v1.MemberService",
     "passage.v1.MarketService",
     "passage.v1.ReviewService",
@@ -169,6 +169,7 @@ const REGIONAL_SERVICES: [&str; 13] = [
     "passage.v1.CaseService",
     "passage.v1.PlacementService",
     "passage.v1.HelpdeskService",
+    "passage.v1.SpreadsheetService",
 ];
 
 /// The policy of the method at `path` (`/package.Service/Method`); `None` for a

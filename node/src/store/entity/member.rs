@@ -42,6 +42,9 @@ pub struct Model {
     pub profile_stamps: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The id the chapter's own spreadsheet gives it (`SpreadsheetService`),
+    /// unique in the region; `None` for records made any other way.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

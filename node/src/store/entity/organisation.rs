@@ -17,6 +17,9 @@ pub struct Model {
     pub headcount: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The id the chapter's own spreadsheet gives it (`SpreadsheetService`),
+    /// unique in the region; `None` for records made any other way.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

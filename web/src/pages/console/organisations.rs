@@ -285,16 +285,28 @@ pub fn account_state(text: Text, account: &v1::Account) -> String {
     }
 }
 
+/// What the organisation's page shows besides the organisation: a refused
+/// invitation, a notice, an invitation link made just now.
+#[derive(Default)]
+struct Showing {
+    errors: Vec<FieldError>,
+    notice: String,
+    invitation: String,
+}
+
 async fn organisation_page(
     app: &App,
     visit: &Visit,
     region: &str,
     text: Text,
     id: &str,
-    errors: Vec<FieldError>,
-    notice: String,
-    invitation: String,
+    showing: Showing,
 ) -> Response {
+    let Showing {
+        errors,
+        notice,
+        invitation,
+    } = showing;
     let here = format!("{HERE}/{id}");
     let region = Some(region);
     let organisation = match app
@@ -410,17 +422,7 @@ pub async fn show(State(app): State<App>, visit: Visit, Path(id): Path<String>) 
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    organisation_page(
-        &app,
-        &visit,
-        &account.region,
-        text,
-        &id,
-        Vec::new(),
-        String::new(),
-        String::new(),
-    )
-    .await
+    organisation_page(&app, &visit, &account.region, text, &id, Showing::default()).await
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -464,41 +466,30 @@ pub async fn invite(
             },
         ))
         .await;
-    let (errors, notice, invitation) = match invited {
+    let showing = match invited {
         Ok(invited) => {
             let host = headers
                 .get(header::HOST)
                 .and_then(|host| host.to_str().ok())
                 .unwrap_or("localhost");
-            (
-                Vec::new(),
-                text.t1("console-invited", "login", form.login.trim()),
-                format!(
+            Showing {
+                errors: Vec::new(),
+                notice: text.t1("console-invited", "login", form.login.trim()),
+                invitation: format!(
                     "{}://{host}/invitation/{}",
                     visit.scheme(),
                     invited.into_inner().invitation_code
                 ),
-            )
+            }
         }
-        Err(status) if status.code() == tonic::Code::InvalidArgument => (
-            vec![FieldError {
+        Err(status) if status.code() == tonic::Code::InvalidArgument => Showing {
+            errors: vec![FieldError {
                 field: "login".into(),
                 message: text.t1("console-refused", "reason", status.message()),
             }],
-            String::new(),
-            String::new(),
-        ),
+            ..Showing::default()
+        },
         Err(status) => return refusal(&visit, text, &here, &status),
     };
-    organisation_page(
-        &app,
-        &visit,
-        &account.region,
-        text,
-        &id,
-        errors,
-        notice,
-        invitation,
-    )
-    .await
+    organisation_page(&app, &visit, &account.region, text, &id, showing).await
 }

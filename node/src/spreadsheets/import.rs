@@ -1,0 +1,156 @@
+//! Importing a file: reads it, hands its lines to the kind's own import
+//! (`import_members`, `import_market`), and makes the report. Every kind follows
+//! the same steps: read each line's cells, refuse a repeated `external_id`, load
+//! the records the region already has under the file's `external_id`s, build each
+//! row with the create RPCs' own validation, and — only when asked and only when
+//! no line is refused — write everything in one transaction.
+
+use std::collections::HashMap;
+
+use passage_proto::v1;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+
+use super::cells::column_of;
+use super::csv_file;
+use crate::context::{NodeContext, WriteTurn};
+use crate::error::{Error, Result};
+use crate::validate;
+
+/// The most refused lines a report lists; the count says how many there were.
+pub const LISTED_REFUSALS: usize = 1_000;
+/// Rows written in one statement at most (well under the bind limits of SQLite
+/// and PostgreSQL for the widest table).
+pub const WRITE_CHUNK: usize = 500;
+
+/// What one kind's import found, and whether it wrote it.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub refused: Vec<v1::RefusedLine>,
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: u32,
+}
+
+impl Outcome {
+    /// Records a refused line; a refusal that is not about a field (the database
+    /// failed) ends the import instead.
+    pub fn refuse(&mut self, line: u32, error: Error) -> Result<()> {
+        match error {
+            Error::InvalidArgument { field, reason } => {
+                self.refused.push(v1::RefusedLine {
+                    line,
+                    column: column_of(&field),
+                    reason,
+                });
+                Ok(())
+            }
+            other => Err(other),
+        }
+    }
+}
+
+/// The `external_id` of a line: required, at most 100 characters, and on one
+/// line of the file only.
+#[derive(Debug, Default)]
+pub struct ExternalIds(HashMap<String, u32>);
+
+impl ExternalIds {
+    pub fn take(&mut self, line: u32, value: &str) -> Result<String> {
+        let id = validate::required_text("external_id", value, 100)?;
+        if let Some(first) = self.0.get(&id) {
+            return Err(Error::invalid(
+                "external_id",
+                format!("{} is also on line {first}", validate::quoted(&id)),
+            ));
+        }
+        self.0.insert(id.clone(), line);
+        Ok(id)
+    }
+}
+
+/// Reads `file` as `kind` and imports it (a dry run unless `apply`).
+pub async fn import(
+    context: &NodeContext,
+    kind: v1::ImportKind,
+    file: &[u8],
+    apply: bool,
+) -> Result<v1::ImportReport> {
+    if kind == v1::ImportKind::Unspecified {
+        return Err(Error::invalid(
+            "kind",
+            "must be set (IMPORT_KIND_MEMBERS, IMPORT_KIND_ORGANISATIONS or IMPORT_KIND_OPPORTUNITIES)",
+        ));
+    }
+    let started = std::time::Instant::now();
+    let sheet = csv_file::read(file)?;
+    let read_ms = started.elapsed().as_millis();
+    // A dry run reads in a transaction of its own and leaves the write turn to
+    // others; applying checks and writes in one write transaction, so what it
+    // checked is what it writes.
+    let (mut outcome, applied) = if apply {
+        let (turn, txn) = context.begin_write().await?;
+        let (outcome, writes) = check(context, kind, &sheet, &txn).await?;
+        let applied = outcome.refused.is_empty();
+        if applied {
+            writes.write(context, turn, txn).await?;
+        }
+        (outcome, applied)
+    } else {
+        let txn = context.db.begin().await?;
+        (check(context, kind, &sheet, &txn).await?.0, false)
+    };
+    tracing::info!(
+        kind = kind.as_str_name(),
+        lines = sheet.lines.len(),
+        refused = outcome.refused.len(),
+        applied,
+        read_ms,
+        total_ms = started.elapsed().as_millis(),
+        "file imported"
+    );
+    outcome.refused.sort_by_key(|refusal| refusal.line);
+    let refused_count = outcome.refused.len() as u32;
+    outcome.refused.truncate(LISTED_REFUSALS);
+    Ok(v1::ImportReport {
+        lines: sheet.lines.len() as u32,
+        refused: outcome.refused,
+        created: outcome.created,
+        updated: outcome.updated,
+        unchanged: outcome.unchanged,
+        applied,
+        separator: sheet.separator.to_string(),
+        encoding: sheet.encoding.to_owned(),
+        refused_count,
+    })
+}
+
+/// The kind's own check of every line, in `txn`.
+async fn check(
+    context: &NodeContext,
+    kind: v1::ImportKind,
+    sheet: &csv_file::Sheet,
+    txn: &DatabaseTransaction,
+) -> Result<Checked> {
+    match kind {
+        v1::ImportKind::Members => super::import_members::check(context, sheet, txn).await,
+        v1::ImportKind::Organisations => {
+            super::import_market::check_organisations(sheet, txn).await
+        }
+        _ => super::import_market::check_opportunities(sheet, txn).await,
+    }
+}
+
+/// What an import would write, ready to be written in its transaction.
+#[tonic::async_trait]
+pub trait Writes: Send {
+    /// Writes everything and commits; the write turn ends after the commit.
+    async fn write(
+        self: Box<Self>,
+        context: &NodeContext,
+        turn: WriteTurn,
+        txn: DatabaseTransaction,
+    ) -> Result<()>;
+}
+
+/// A kind's check: the outcome and what applying it writes.
+pub type Checked = (Outcome, Box<dyn Writes>);
