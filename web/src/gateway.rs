@@ -14,7 +14,7 @@ use passage_proto::v1::{
     member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
     personal_data_service_client::PersonalDataServiceClient,
     placement_service_client::PlacementServiceClient, review_service_client::ReviewServiceClient,
-    rules_service_client::RulesServiceClient,
+    rules_service_client::RulesServiceClient, spreadsheet_service_client::SpreadsheetServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -121,6 +121,10 @@ impl Gateway {
 
     pub fn rules(&self) -> RulesServiceClient<Channel> {
         RulesServiceClient::new(self.channel.clone())
+    }
+
+    pub fn spreadsheets(&self) -> SpreadsheetServiceClient<Channel> {
+        SpreadsheetServiceClient::new(self.channel.clone())
     }
 
     pub fn cases(&self) -> CaseServiceClient<Channel> {

@@ -143,6 +143,22 @@ pub fn router(app: App) -> Router {
             "/console/organisations/{id}/invite",
             post(pages::console::organisations::invite),
         )
+        .route(
+            "/console/import",
+            get(pages::console::spreadsheets::import_form)
+                .post(pages::console::spreadsheets::import)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    pages::console::spreadsheets::LARGEST_FILE,
+                )),
+        )
+        .route(
+            "/console/export",
+            get(pages::console::spreadsheets::export_form),
+        )
+        .route(
+            "/console/export/file",
+            get(pages::console::spreadsheets::export_file),
+        )
         .route("/console/rules", get(pages::console::rules::show))
         .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/figures", get(pages::figures::show))

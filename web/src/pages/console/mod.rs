@@ -9,6 +9,7 @@ pub mod members;
 pub mod organisations;
 pub mod queues;
 pub mod rules;
+pub mod spreadsheets;
 
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -1,0 +1,359 @@
+//! Spreadsheets in and out, from the console. In: the chapter admin chooses a CSV
+//! file of members, organisations or opportunities (as her spreadsheet program
+//! saved it) and checks it — each refused line named by its line and column — or
+//! imports it, all or nothing; the region's node reads and writes it, the web app
+//! only passes the file on and keeps nothing. Out: members (shared fields; the
+//! region-local ones only with a stated purpose, which the node writes in its
+//! audit log), a cohort's report, applications with retention, or an event's
+//! attendance, as a CSV file built page by page.
+
+use askama::Template;
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use passage_proto::v1;
+use serde::Deserialize;
+
+use super::chapter_admin;
+use super::members::{Choice, error_for};
+use crate::App;
+use crate::gateway::call;
+use crate::i18n::Text;
+use crate::pages::{FieldError, Frame, refusal, render};
+use crate::visit::Visit;
+
+const IMPORT: &str = "/console/import";
+const EXPORT: &str = "/console/export";
+/// The largest file the console takes (the node takes up to 32 MiB).
+pub const LARGEST_FILE: usize = 30 * 1024 * 1024;
+
+/// A refused line, as the page shows it.
+pub struct RefusedView {
+    pub line: String,
+    pub column: String,
+    pub reason: String,
+}
+
+/// What the node said about a file.
+pub struct ReportView {
+    pub applied: bool,
+    pub summary: String,
+    pub refused: Vec<RefusedView>,
+    pub more_refused: String,
+}
+
+#[derive(Template)]
+#[template(path = "console_import.html")]
+struct ImportPage {
+    frame: Frame,
+    kinds: Vec<Choice>,
+    errors: Vec<FieldError>,
+    report: Option<ReportView>,
+}
+
+impl ImportPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+fn import_kinds(text: Text, chosen: &str) -> Vec<Choice> {
+    ["members", "organisations", "opportunities"]
+        .into_iter()
+        .map(|kind| Choice {
+            value: kind.to_owned(),
+            label: text.t(&format!("spreadsheet-kind-{kind}")),
+            chosen: kind == chosen,
+        })
+        .collect()
+}
+
+/// `GET /console/import`.
+pub async fn import_form(State(app): State<App>, visit: Visit) -> Response {
+    let (_, text) = match chapter_admin(&app, &visit, IMPORT).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let page = ImportPage {
+        frame: Frame::chapter(&visit, text, IMPORT),
+        kinds: import_kinds(text, "members"),
+        errors: Vec::new(),
+        report: None,
+    };
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// The import form's fields.
+#[derive(Default)]
+struct Upload {
+    form_token: String,
+    kind: String,
+    apply: bool,
+    file: Vec<u8>,
+    file_named: bool,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
+    let mut upload = Upload::default();
+    while let Some(field) = multipart.next_field().await.map_err(|e| e.to_string())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "file" => {
+                upload.file_named = field.file_name().is_some_and(|name| !name.is_empty());
+                upload.file = field.bytes().await.map_err(|e| e.to_string())?.to_vec();
+            }
+            "form_token" => upload.form_token = field.text().await.map_err(|e| e.to_string())?,
+            "kind" => upload.kind = field.text().await.map_err(|e| e.to_string())?,
+            "apply" => upload.apply = field.text().await.map_err(|e| e.to_string())? == "yes",
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+fn report_view(text: Text, report: &v1::ImportReport) -> ReportView {
+    let key = match (report.applied, report.refused_count) {
+        (true, _) => "spreadsheet-applied",
+        (false, 0) => "spreadsheet-checked",
+        (false, _) => "spreadsheet-refused",
+    };
+    let summary = text.t_with(
+        key,
+        &[
+            ("lines", &report.lines.to_string()),
+            ("created", &report.created.len().to_string()),
+            ("updated", &report.updated.len().to_string()),
+            ("unchanged", &report.unchanged.to_string()),
+            ("refused", &report.refused_count.to_string()),
+        ],
+    );
+    let shown = report.refused.len() as u32;
+    ReportView {
+        applied: report.applied,
+        summary,
+        refused: report
+            .refused
+            .iter()
+            .map(|line| RefusedView {
+                line: line.line.to_string(),
+                column: line.column.clone(),
+                reason: line.reason.clone(),
+            })
+            .collect(),
+        more_refused: if report.refused_count > shown {
+            text.t1(
+                "spreadsheet-more-refused",
+                "count",
+                &(report.refused_count - shown).to_string(),
+            )
+        } else {
+            String::new()
+        },
+    }
+}
+
+/// `POST /console/import` (multipart): check the file, or import it.
+pub async fn import(State(app): State<App>, visit: Visit, multipart: Multipart) -> Response {
+    let (account, text) = match chapter_admin(&app, &visit, IMPORT).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let refuse = |kind: &str, field: &str, message: String| {
+        let page = ImportPage {
+            frame: Frame::chapter(&visit, text, IMPORT),
+            kinds: import_kinds(text, kind),
+            errors: vec![FieldError {
+                field: field.into(),
+                message,
+            }],
+            report: None,
+        };
+        render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page)
+    };
+    let upload = match read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(_) => return refuse("members", "file", text.t("spreadsheet-unreadable")),
+    };
+    if !visit.form_is_ours(&upload.form_token) {
+        return visit.redirect(IMPORT);
+    }
+    if !upload.file_named || upload.file.is_empty() {
+        return refuse(&upload.kind, "file", text.t("spreadsheet-no-file"));
+    }
+    let kind = match upload.kind.as_str() {
+        "members" => v1::ImportKind::Members,
+        "organisations" => v1::ImportKind::Organisations,
+        "opportunities" => v1::ImportKind::Opportunities,
+        _ => return refuse("members", "kind", text.t("spreadsheet-no-kind")),
+    };
+    let answer = app
+        .gateway
+        .spreadsheets()
+        .import_records(call(
+            &visit,
+            Some(&account.region),
+            v1::ImportRecordsRequest {
+                kind: kind as i32,
+                file: upload.file,
+                apply: upload.apply,
+            },
+        ))
+        .await;
+    match answer {
+        Ok(report) => {
+            let report = report.into_inner();
+            let code = if report.refused_count > 0 {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            let page = ImportPage {
+                frame: Frame::chapter(&visit, text, IMPORT),
+                kinds: import_kinds(text, &upload.kind),
+                errors: Vec::new(),
+                report: Some(report_view(text, &report)),
+            };
+            render(&visit, code, &page)
+        }
+        Err(status) if status.code() == tonic::Code::InvalidArgument => refuse(
+            &upload.kind,
+            "file",
+            text.t1("spreadsheet-file-refused", "reason", status.message()),
+        ),
+        Err(status) => refusal(&visit, text, IMPORT, &status),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console_export.html")]
+struct ExportPage {
+    frame: Frame,
+    kinds: Vec<Choice>,
+    form: ExportQuery,
+    errors: Vec<FieldError>,
+}
+
+impl ExportPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ExportQuery {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub purpose: String,
+    #[serde(default)]
+    pub cohort_id: String,
+    #[serde(default)]
+    pub event_id: String,
+}
+
+fn export_kinds(text: Text, chosen: &str) -> Vec<Choice> {
+    ["members", "cohort", "applications", "attendance"]
+        .into_iter()
+        .map(|kind| Choice {
+            value: kind.to_owned(),
+            label: text.t(&format!("spreadsheet-export-{kind}")),
+            chosen: kind == chosen,
+        })
+        .collect()
+}
+
+/// `GET /console/export`: the form.
+pub async fn export_form(State(app): State<App>, visit: Visit) -> Response {
+    let (_, text) = match chapter_admin(&app, &visit, EXPORT).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let page = ExportPage {
+        frame: Frame::chapter(&visit, text, EXPORT),
+        kinds: export_kinds(text, "members"),
+        form: ExportQuery {
+            kind: "members".into(),
+            ..Default::default()
+        },
+        errors: Vec::new(),
+    };
+    render(&visit, StatusCode::OK, &page)
+}
+
+/// `GET /console/export/file?kind=…`: the CSV, read from the node page by page.
+pub async fn export_file(
+    State(app): State<App>,
+    visit: Visit,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let (account, text) = match chapter_admin(&app, &visit, EXPORT).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let again = |field: &str, message: String| {
+        let page = ExportPage {
+            frame: Frame::chapter(&visit, text, EXPORT),
+            kinds: export_kinds(text, &query.kind),
+            form: query.clone(),
+            errors: vec![FieldError {
+                field: field.into(),
+                message,
+            }],
+        };
+        render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page)
+    };
+    let kind = match query.kind.as_str() {
+        "members" => v1::ExportKind::Members,
+        "cohort" => v1::ExportKind::Cohort,
+        "applications" => v1::ExportKind::Applications,
+        "attendance" => v1::ExportKind::Attendance,
+        _ => return again("kind", text.t("spreadsheet-no-kind")),
+    };
+    let mut csv = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let answer = app
+            .gateway
+            .spreadsheets()
+            .export_records(call(
+                &visit,
+                Some(&account.region),
+                v1::ExportRecordsRequest {
+                    kind: kind as i32,
+                    purpose: query.purpose.trim().to_owned(),
+                    cohort_id: query.cohort_id.trim().to_owned(),
+                    event_id: query.event_id.trim().to_owned(),
+                    page_size: 1000,
+                    page_token: page_token.clone(),
+                },
+            ))
+            .await;
+        match answer {
+            Ok(page) => {
+                let page = page.into_inner();
+                csv.extend_from_slice(&page.csv);
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
+            Err(status) if status.code() == tonic::Code::InvalidArgument => {
+                let field = ["cohort_id", "event_id", "purpose", "kind"]
+                    .into_iter()
+                    .find(|field| status.message().starts_with(field))
+                    .unwrap_or("kind");
+                return again(
+                    field,
+                    text.t1("console-refused", "reason", status.message()),
+                );
+            }
+            Err(status) => return refusal(&visit, text, EXPORT, &status),
+        }
+    }
+    let day = chrono::Utc::now().format("%Y-%m-%d");
+    visit.download(
+        &format!("passage-{}-{}-{day}.csv", account.region, query.kind),
+        "text/csv; charset=utf-8",
+        String::from_utf8_lossy(&csv).into_owned(),
+    )
+}
