@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use passage_proto::v1::{
     account_service_client::AccountServiceClient, buddy_service_client::BuddyServiceClient,
-    event_service_client::EventServiceClient, group_service_client::GroupServiceClient,
-    helpdesk_service_client::HelpdeskServiceClient, match_service_client::MatchServiceClient,
-    member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
+    coaching_service_client::CoachingServiceClient, event_service_client::EventServiceClient,
+    group_service_client::GroupServiceClient, helpdesk_service_client::HelpdeskServiceClient,
+    match_service_client::MatchServiceClient, member_service_client::MemberServiceClient,
+    move_service_client::MoveServiceClient,
     personal_data_service_client::PersonalDataServiceClient,
-    placement_service_client::PlacementServiceClient,
+    placement_service_client::PlacementServiceClient, review_service_client::ReviewServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -109,6 +110,14 @@ impl Gateway {
 
     pub fn buddies(&self) -> BuddyServiceClient<Channel> {
         BuddyServiceClient::new(self.channel.clone())
+    }
+
+    pub fn review(&self) -> ReviewServiceClient<Channel> {
+        ReviewServiceClient::new(self.channel.clone())
+    }
+
+    pub fn coaching(&self) -> CoachingServiceClient<Channel> {
+        CoachingServiceClient::new(self.channel.clone())
     }
 }
 

@@ -2,8 +2,12 @@
 //! language, the form token, the language switcher, the signed-in navigation), the
 //! errors of a refused form, and the one place gRPC answers become pages.
 
+pub mod answering;
+pub mod answering_article;
 pub mod applications;
 pub mod buddy;
+pub mod coaching;
+pub mod coaching_aftercare;
 pub mod erasure;
 pub mod events;
 pub mod groups;
@@ -14,6 +18,8 @@ pub mod matches;
 pub mod moving;
 pub mod my_data;
 pub mod profile;
+pub mod review;
+pub mod roles;
 pub mod sign_in;
 pub mod when;
 
