@@ -415,6 +415,7 @@ async fn a_coach_sees_only_their_own_cohorts_and_records_attendance_and_aftercar
         .cohorts;
     assert_eq!(coached.len(), 1);
     assert_eq!(coached[0].phase, v1::CohortPhase::Aftercare as i32);
+    assert_eq!(coached[0].programme_name, "Refugee on Board");
     let listed = coaching
         .list_cohort_participants(participants(&sanne_token))
         .await

@@ -299,6 +299,7 @@ async fn a_coach_records_attendance_and_an_aftercare_contact() {
     assert!(browser.has("a[href='/coaching']").await);
     browser.press("a[href='/coaching']").await;
     assert_eq!(browser.text("h1").await, arabic.t("coaching-title"));
+    assert!(browser.text(".cards").await.contains("Refugee on Board"));
     browser.check_page("the coach's cohorts in ar").await;
     check_in(&browser, &base, "en", "the coach's cohorts").await;
     browser

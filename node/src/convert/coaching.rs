@@ -181,6 +181,7 @@ pub fn cohort_to_wire(
         in_aftercare: phase == CohortPhase::Aftercare,
         phase: phase as i32,
         create_time: Some(timestamp(row.created_at)),
+        programme_name: programme.name.clone(),
     }
 }
 

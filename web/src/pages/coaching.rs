@@ -126,7 +126,13 @@ fn word(text: Text, name: &str, prefix: &str, key: &str) -> String {
 fn cohort_view(text: Text, cohort: v1::Cohort) -> CohortView {
     let phase = v1::CohortPhase::try_from(cohort.phase).unwrap_or_default();
     CohortView {
-        name: text.t1("coaching-cohort-name", "year", &cohort.year.to_string()),
+        name: text.t_with(
+            "coaching-cohort-name",
+            &[
+                ("programme", &cohort.programme_name),
+                ("year", &cohort.year.to_string()),
+            ],
+        ),
         period: text.t_with(
             "coaching-period",
             &[
