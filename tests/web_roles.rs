@@ -344,6 +344,20 @@ async fn a_coach_records_attendance_and_an_aftercare_contact() {
     browser
         .fill("note", "تبدأ العمل في المستشفى يوم الاثنين.")
         .await;
+    // The day the cohort ended is not in its aftercare: the region says so, and
+    // the page names the day's field.
+    let set_day = |day: String| {
+        format!("document.getElementById('contacted_on').value = '{day}'; return null;")
+    };
+    browser.run(&set_day(cohort.ends_on.clone())).await;
+    browser
+        .press("form[action$='/aftercare'] button[type=submit]")
+        .await;
+    assert!(browser.has(".error-summary a[href='#contacted_on']").await);
+    assert!(browser.has("#contacted_on[aria-invalid=true]").await);
+    browser
+        .run(&set_day(common::community::today().to_string()))
+        .await;
     browser
         .press("form[action$='/aftercare'] button[type=submit]")
         .await;
