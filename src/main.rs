@@ -390,7 +390,7 @@ async fn run_demo(options: DemoOptions) -> anyhow::Result<()> {
     println!("  gateway        {}", federation.gateway_endpoint());
     if let Some(metrics) = federation.metrics_endpoint() {
         println!("  metrics        {metrics}");
-        println!("  dashboard      {}", metrics.trim_end_matches("metrics"));
+        println!("  dashboard      http://{}/figures", started.web);
     }
     for region in federation.regions() {
         println!(

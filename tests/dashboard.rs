@@ -1,23 +1,23 @@
-//! The central team opens the gateway's dashboard in a browser: the demo
-//! federation, with its seed data and a few more members in Miami, shown by
-//! Debian's headless Chromium, which must be installed (`.ci/run` installs it):
-//! every region appears, small counts show as "<10", and the page draws. The
-//! figures are for the central team only: without the analyst's token the
-//! gateway refuses them and the page asks for it.
+//! The central team reads the federation's figures in the web app, behind
+//! sign-in: the demo federation, with its seed data and a few more members in
+//! Miami, in a real headless Chromium (WebDriver) with axe-core. Not signed in,
+//! `/figures` leads to the sign-in page; the demo's central analyst signs in and
+//! sees every region, small counts shown as "<10", and downloads a table as CSV,
+//! suppressed exactly as shown; in Arabic the page reads right to left; a member
+//! who opens it is refused by the gateway. The gateway's own listener keeps only
+//! `/metrics` and the JSON for scripts, which needs an analyst's token or session.
 //!
-//! `PASSAGE_UPDATE_SCREENSHOT=1` copies the screenshot to `docs/dashboard.png`.
-//! SQLite only (the demo's backend): the page shows the same JSON on either
-//! backend, and the statistics themselves are tested on both.
+//! `PASSAGE_UPDATE_SCREENSHOT=1` renews `docs/screenshots/web-figures*.png`.
+//! SQLite only (the demo's backend): the statistics are tested on both.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod common;
 
-use std::path::Path;
-use std::time::Duration;
-
+use browser::Browser;
 use common::{create, member_named};
-use passage::demo::{self, DemoOptions};
+use passage::demo::{self, DemoOptions, accounts};
 use passage_proto::v1::{self, member_service_client::MemberServiceClient};
 
 const REGIONS: [&str; 3] = ["amsterdam", "washington-dc", "miami"];
@@ -46,41 +46,8 @@ async fn get(url: &str, token: Option<&str>) -> (u16, String) {
     (status, body)
 }
 
-/// Runs headless Chromium with `args` and returns what it printed; fails the test
-/// when Chromium is missing or does not finish within a minute.
-async fn chromium(profile: &Path, args: &[&str]) -> String {
-    let mut command = tokio::process::Command::new("chromium");
-    command
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
-        .await
-        .expect("chromium did not finish within a minute")
-        .unwrap_or_else(|error| {
-            panic!(
-                "cannot run chromium ({error}): install it with \
-                 `apt-get install chromium` (.ci/run does)"
-            )
-        });
-    assert!(
-        output.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_central_team_sees_every_region_with_small_counts_suppressed() {
+async fn the_central_team_signs_in_and_sees_every_region_with_small_counts_suppressed() {
     let dir = tempfile::tempdir().unwrap();
     let running = demo::start(&DemoOptions {
         data_dir: dir.path().join("data"),
@@ -101,16 +68,17 @@ async fn the_central_team_sees_every_region_with_small_counts_suppressed() {
         .await;
     }
 
-    let dashboard = federation
+    // The gateway's internal listener: no page any more, and the figures' JSON
+    // only for the central team's token.
+    let listener = federation
         .metrics_endpoint()
         .unwrap()
         .trim_end_matches("metrics")
         .to_owned();
-    // The figures are the central team's: without a token, with a token the
-    // gateway does not know, or with a chapter admin's, they are refused and the
-    // answer says why.
-    let stats_url = format!("{dashboard}api/stats");
-    let sync_url = format!("{dashboard}api/sync");
+    let (status, _) = get(&listener, None).await;
+    assert_eq!(status, 404, "the gateway no longer serves an open page");
+    let stats_url = format!("{listener}api/stats");
+    let sync_url = format!("{listener}api/sync");
     for url in [&stats_url, &sync_url] {
         let (status, body) = get(url, None).await;
         assert_eq!(status, 401, "GET {url} without a token: {body}");
@@ -124,9 +92,6 @@ async fn the_central_team_sees_every_region_with_small_counts_suppressed() {
     let (status, body) = get(&stats_url, Some(&amsterdam_admin)).await;
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("chapter_admin"), "{body}");
-
-    // What the page reads with the analyst's token: the statistics, with cells
-    // below the threshold suppressed, and every region's sync status.
     let analyst = passage::credentials::demo().central_analyst();
     let (status, stats) = get(&stats_url, Some(analyst)).await;
     assert_eq!(status, 200, "{stats}");
@@ -134,93 +99,104 @@ async fn the_central_team_sees_every_region_with_small_counts_suppressed() {
     let (status, sync) = get(&sync_url, Some(analyst)).await;
     assert_eq!(status, 200, "{sync}");
     for region in REGIONS {
-        assert!(
-            stats.contains(&format!("\"region\":\"{region}\"")),
-            "{stats}"
-        );
         assert!(sync.contains(&format!("\"region\":\"{region}\"")), "{sync}");
     }
 
-    // Opened without signing in, the page asks for the token and shows nothing.
-    let profile = dir.path().join("chromium");
-    let dom = chromium(
-        &profile,
-        &["--virtual-time-budget=10000", "--dump-dom", &dashboard],
-    )
-    .await;
-    assert!(
-        dom.contains("<form id=\"signin\">")
-            && dom.contains(
-                "<label for=\"token\">Your token (a central analyst's or an operator's)</label>"
-            ),
-        "the page does not ask for a token:\n{dom}"
-    );
-    assert!(
-        !dom.contains("<td class=\"suppressed\""),
-        "figures shown without signing in:\n{dom}"
-    );
+    let people = accounts::read(&running.accounts_file);
+    let account = |kind: &str| {
+        people
+            .iter()
+            .find(|account| account.kind == kind)
+            .unwrap_or_else(|| panic!("the demo has no {kind} account"))
+            .clone()
+    };
+    let central = account("central_analyst");
+    let member = account("member");
+    let base = format!("http://{}", running.web);
+    let shots = tempfile::tempdir().unwrap();
 
-    // The analyst signs in (a link carrying the token, as the form would keep
-    // it): the page reads the figures with it.
-    let signed_in = format!("{dashboard}#token={analyst}");
-    let dom = chromium(
-        &profile,
-        &["--virtual-time-budget=10000", "--dump-dom", &signed_in],
-    )
-    .await;
-    assert!(
-        dom.contains("<form id=\"signin\" hidden=\"\">"),
-        "the sign-in form is still shown:\n{dom}"
-    );
-    // The DOM as the page left it (the script's own text is part of it, so each
-    // check looks for markup only the script's output has).
-    assert!(dom.contains("<h1>Passage · central figures</h1>"), "{dom}");
+    // Not signed in, the figures lead to the sign-in page; the analyst signs in
+    // and is taken back to them.
+    let browser = Browser::start("en").await;
+    browser.open(&format!("{base}/figures")).await;
+    assert_eq!(browser.path().await, "/sign-in");
+    browser.fill("login", &central.login).await;
+    browser.fill("passphrase", &central.passphrase).await;
+    browser.press("main button[type=submit]").await;
+    assert_eq!(browser.path().await, "/figures");
+    assert_eq!(browser.text("h1").await, "Central figures");
+    let page = browser
+        .run("return document.querySelector('main').innerText;")
+        .await;
+    let page = page.as_str().unwrap();
     for region in REGIONS {
         assert!(
-            dom.contains(&format!("{region}</th>")),
-            "{region} has no row in\n{dom}"
+            page.contains(region),
+            "{region} is not on the page:\n{page}"
         );
     }
+    assert!(page.contains("Members by role"), "{page}");
     assert!(
-        dom.contains("<td class=\"suppressed\" title=\"fewer than 10\">&lt;10</td>"),
-        "no suppressed cell shows as <10 in\n{dom}"
+        browser.has("table.figures td.suppressed").await,
+        "no count shows as suppressed:\n{page}"
     );
+    assert!(page.contains("<10"), "{page}");
     assert!(
-        dom.contains("aria-live=\"polite\">updated "),
-        "the page never finished loading:\n{dom}"
+        browser.has("figure.chart svg rect").await,
+        "no chart was drawn"
     );
-    assert!(
-        dom.contains("<p id=\"error\" role=\"alert\"></p>"),
-        "the page could not read its data:\n{dom}"
-    );
-    assert!(dom.contains("<caption>Members by role, per region</caption>"));
-    assert!(
-        dom.contains("<svg viewBox=") && dom.contains("<rect "),
-        "no chart was drawn:\n{dom}"
-    );
+    browser.check_page("the figures").await;
+    browser.screenshot(shots.path(), "web-figures").await;
 
-    let screenshot = dir.path().join("dashboard.png");
-    chromium(
-        &profile,
-        &[
-            "--virtual-time-budget=10000",
-            &format!("--screenshot={}", screenshot.display()),
-            "--window-size=1280,1600",
-            &signed_in,
-        ],
-    )
-    .await;
-    let png = std::fs::read(&screenshot).unwrap();
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    // A table as a spreadsheet: every region and the total, "<10" as shown.
+    let csv = browser
+        .run("return fetch('/figures/members_by_role.csv').then(r => r.text());")
+        .await;
+    let csv = csv.as_str().unwrap();
     assert!(
-        png.len() > 40_000,
-        "a {} byte screenshot is too small to show the page",
-        png.len()
+        csv.starts_with("month,region,newcomer,local,volunteer_coach,total\r\n"),
+        "{csv}"
     );
-    if std::env::var("PASSAGE_UPDATE_SCREENSHOT").as_deref() == Ok("1") {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/dashboard.png");
-        std::fs::copy(&screenshot, &docs).unwrap();
+    for region in REGIONS.iter().chain(&["total"]) {
+        assert!(
+            csv.contains(&format!(",{region},")),
+            "{region} missing:\n{csv}"
+        );
     }
+    assert!(csv.contains("<10"), "{csv}");
+    let missing = browser
+        .run("return fetch('/figures/no_such_table.csv').then(r => r.status);")
+        .await;
+    assert_eq!(missing, serde_json::json!(404));
+
+    // In Arabic, right to left.
+    browser
+        .open(&format!("{base}/language/ar?back=/figures"))
+        .await;
+    assert_eq!(browser.path().await, "/figures");
+    assert_eq!(
+        browser.run("return document.documentElement.dir;").await,
+        serde_json::json!("rtl")
+    );
+    assert_eq!(browser.text("h1").await, "الأرقام المركزية");
+    browser.check_page("the figures in Arabic").await;
+    browser.screenshot(shots.path(), "web-figures-ar").await;
+    browser.press("form[action='/sign-out'] button").await;
+
+    // A member who finds the address is refused: the gateway decides.
+    browser
+        .open(&format!("{base}/language/en?back=/sign-in"))
+        .await;
+    browser.fill("login", &member.login).await;
+    browser.fill("passphrase", &member.passphrase).await;
+    browser.press("main button[type=submit]").await;
+    browser.open(&format!("{base}/figures")).await;
+    let status = browser
+        .run("return fetch('/figures').then(r => r.status);")
+        .await;
+    assert_eq!(status, serde_json::json!(403));
+    assert!(!browser.has("table.figures").await);
+    browser.close().await;
 
     running.shutdown().await.unwrap();
 }

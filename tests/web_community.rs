@@ -16,9 +16,7 @@ mod common;
 use browser::{Browser, start_web};
 use common::chapter::{AMSTERDAM, Chapter, in_minutes};
 use common::{Backend, Cluster, amira, create, to};
-use passage_proto::v1::{
-    self, account_service_client::AccountServiceClient, event_service_client::EventServiceClient,
-};
+use passage_proto::v1::{self, event_service_client::EventServiceClient};
 use passage_web::i18n::{Lang, Text};
 
 const PASSPHRASE: &str = "olive tree by the canal";
@@ -158,20 +156,9 @@ async fn amira_waits_for_a_seat_at_the_fair_gets_it_and_joins_a_coffee_group() {
         .await;
 
     // Amira accepts her invitation in the browser.
-    let invitation = AccountServiceClient::new(cluster.gateway().await)
-        .invite_account(to(
-            AMSTERDAM,
-            v1::InviteAccountRequest {
-                login: "amira".into(),
-                kind: v1::AccountKind::Member as i32,
-                region: AMSTERDAM.into(),
-                member_id: her.id.clone(),
-                language: "en".into(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let invitation = cluster
+        .invite_member(AMSTERDAM, "amira", &her.id, "en")
+        .await;
     let certs = cluster.certs();
     let web = start_web(
         cluster.federation.gateway_endpoint(),

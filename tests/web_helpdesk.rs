@@ -15,8 +15,8 @@ mod common;
 use browser::{Browser, start_web};
 use common::{Backend, Cluster, amira, create, member_named, to};
 use passage_proto::v1::{
-    self, account_service_client::AccountServiceClient, buddy_service_client::BuddyServiceClient,
-    helpdesk_service_client::HelpdeskServiceClient, member_service_client::MemberServiceClient,
+    self, buddy_service_client::BuddyServiceClient, helpdesk_service_client::HelpdeskServiceClient,
+    member_service_client::MemberServiceClient,
 };
 use passage_web::i18n::{Lang, Text};
 use tonic::transport::Channel;
@@ -163,20 +163,7 @@ async fn amira_asks_the_helpdesk_in_arabic_and_finds_her_buddy() {
     )
     .await;
 
-    let invitation = AccountServiceClient::new(cluster.gateway().await)
-        .invite_account(to(
-            REGION,
-            v1::InviteAccountRequest {
-                login: "amira".into(),
-                kind: v1::AccountKind::Member as i32,
-                region: REGION.into(),
-                member_id: her.id.clone(),
-                language: "en".into(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let invitation = cluster.invite_member(REGION, "amira", &her.id, "en").await;
     let certs = cluster.certs();
     let web = start_web(
         cluster.federation.gateway_endpoint(),

@@ -44,20 +44,9 @@ async fn amira_signs_in_and_keeps_her_profile_in_her_own_words() {
     let cluster = Cluster::start_secured(Backend::Sqlite).await;
     let mut members = MemberServiceClient::new(cluster.gateway().await);
     let her = create(&mut members, "amsterdam", amira()).await;
-    let invitation = AccountServiceClient::new(cluster.gateway().await)
-        .invite_account(to(
-            "amsterdam",
-            v1::InviteAccountRequest {
-                login: "amira".into(),
-                kind: v1::AccountKind::Member as i32,
-                region: "amsterdam".into(),
-                member_id: her.id.clone(),
-                language: "en".into(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let invitation = cluster
+        .invite_member("amsterdam", "amira", &her.id, "en")
+        .await;
     let certs = cluster.certs();
     let web = start_web(
         cluster.federation.gateway_endpoint(),

@@ -42,8 +42,9 @@ async fn signed_in(
     member: &str,
 ) -> Browser {
     let invitation = cluster
-        .amsterdam_member_invitation(login, member, lang)
-        .await;
+        .invite_member(AMSTERDAM, login, member, lang)
+        .await
+        .invitation_code;
     let browser = Browser::start(lang).await;
     browser
         .open(&format!("{base}/invitation/{invitation}"))

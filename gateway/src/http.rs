@@ -1,6 +1,6 @@
 //! The gateway's HTTP listener (`server.metrics_listen`): Prometheus metrics at
-//! `/metrics` ([`crate::metrics`]) and the central team's dashboard
-//! ([`crate::dashboard`]).
+//! `/metrics` ([`crate::metrics`]) and the central team's figures as JSON for
+//! scripts ([`crate::dashboard`]); the dashboard people open is the web app's.
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use crate::observed::Observed;
 use crate::{dashboard, metrics};
 
-/// Serves `/metrics` and the dashboard on `listener` until `closing` turns true.
+/// Serves `/metrics` and the figures' JSON on `listener` until `closing` turns true.
 pub async fn serve(
     listener: TcpListener,
     observed: Observed,

@@ -192,41 +192,10 @@ impl Cluster {
             .token
     }
 
-    /// The code of the invitation Amsterdam's chapter admin sends member
-    /// `member_id` as `login`, in `language` (empty: the region's). The directory
-    /// knows a member a moment after she was registered, so the invitation is
-    /// retried until it does (ten seconds at most).
-    pub async fn amsterdam_member_invitation(
-        &self,
-        login: &str,
-        member_id: &str,
-        language: &str,
-    ) -> String {
-        use passage_proto::v1::account_service_client::AccountServiceClient;
-        let mut accounts = AccountServiceClient::new(self.gateway().await);
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let invite = v1::InviteAccountRequest {
-                login: login.into(),
-                kind: v1::AccountKind::Member as i32,
-                region: "amsterdam".into(),
-                member_id: member_id.into(),
-                language: language.into(),
-            };
-            match accounts.invite_account(to("amsterdam", invite)).await {
-                Ok(invitation) => return invitation.into_inner().invitation_code,
-                Err(status) if status.code() == tonic::Code::NotFound => {
-                    assert!(tokio::time::Instant::now() < deadline, "{status:?}");
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-                Err(status) => panic!("{status:?}"),
-            }
-        }
-    }
-
-    /// Member `member_id` of Amsterdam, invited by its chapter admin as `login`
-    /// ([`Cluster::amsterdam_member_invitation`]), accepts with `passphrase` and is
-    /// signed in: her session.
+    /// Member `member_id` of Amsterdam, invited by its chapter admin as `login`,
+    /// accepts with `passphrase` and is signed in: her session. The directory knows
+    /// a member a moment after she was registered, so the invitation is retried
+    /// until it does (ten seconds at most).
     pub async fn amsterdam_member_session(
         &self,
         login: &str,
@@ -234,16 +203,49 @@ impl Cluster {
         passphrase: &str,
     ) -> String {
         use passage_proto::v1::account_service_client::AccountServiceClient;
-        let invitation_code = self.amsterdam_member_invitation(login, member_id, "").await;
+        let invitation = self.invite_member("amsterdam", login, member_id, "").await;
         AccountServiceClient::new(self.gateway().await)
             .accept_invitation(v1::AcceptInvitationRequest {
-                invitation_code,
+                invitation_code: invitation.invitation_code,
                 passphrase: passphrase.into(),
             })
             .await
             .unwrap()
             .into_inner()
             .session
+    }
+
+    /// `region`'s chapter admin invites its member `member_id` to sign in as
+    /// `login`, speaking `language`. A member registered a moment ago is known to
+    /// the gateway once the region has told it, so a NotFound is asked again for up
+    /// to ten seconds.
+    pub async fn invite_member(
+        &self,
+        region: &str,
+        login: &str,
+        member_id: &str,
+        language: &str,
+    ) -> v1::InviteAccountResponse {
+        use passage_proto::v1::account_service_client::AccountServiceClient;
+        let mut accounts = AccountServiceClient::new(self.gateway().await);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let invite = v1::InviteAccountRequest {
+                login: login.into(),
+                kind: v1::AccountKind::Member as i32,
+                region: region.into(),
+                member_id: member_id.into(),
+                language: language.into(),
+            };
+            match accounts.invite_account(to(region, invite)).await {
+                Ok(invitation) => return invitation.into_inner(),
+                Err(status) if status.code() == tonic::Code::NotFound => {
+                    assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(status) => panic!("inviting {login}: {status:?}"),
+            }
+        }
     }
 
     /// The member (at home in `home`) confirms, with their own token, that they move

@@ -5,13 +5,16 @@
 use std::time::Duration;
 
 use passage_proto::v1::{
-    account_service_client::AccountServiceClient, buddy_service_client::BuddyServiceClient,
+    account_service_client::AccountServiceClient, audit_service_client::AuditServiceClient,
+    buddy_service_client::BuddyServiceClient, case_service_client::CaseServiceClient,
     coaching_service_client::CoachingServiceClient, event_service_client::EventServiceClient,
+    global_stats_service_client::GlobalStatsServiceClient,
     group_service_client::GroupServiceClient, helpdesk_service_client::HelpdeskServiceClient,
-    match_service_client::MatchServiceClient, member_service_client::MemberServiceClient,
-    move_service_client::MoveServiceClient,
+    market_service_client::MarketServiceClient, match_service_client::MatchServiceClient,
+    member_service_client::MemberServiceClient, move_service_client::MoveServiceClient,
     personal_data_service_client::PersonalDataServiceClient,
     placement_service_client::PlacementServiceClient, review_service_client::ReviewServiceClient,
+    rules_service_client::RulesServiceClient,
 };
 use tonic::metadata::MetadataValue;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -106,6 +109,26 @@ impl Gateway {
 
     pub fn helpdesk(&self) -> HelpdeskServiceClient<Channel> {
         HelpdeskServiceClient::new(self.channel.clone())
+    }
+
+    pub fn rules(&self) -> RulesServiceClient<Channel> {
+        RulesServiceClient::new(self.channel.clone())
+    }
+
+    pub fn market(&self) -> MarketServiceClient<Channel> {
+        MarketServiceClient::new(self.channel.clone())
+    }
+
+    pub fn cases(&self) -> CaseServiceClient<Channel> {
+        CaseServiceClient::new(self.channel.clone())
+    }
+
+    pub fn audit(&self) -> AuditServiceClient<Channel> {
+        AuditServiceClient::new(self.channel.clone())
+    }
+
+    pub fn statistics(&self) -> GlobalStatsServiceClient<Channel> {
+        GlobalStatsServiceClient::new(self.channel.clone())
     }
 
     pub fn buddies(&self) -> BuddyServiceClient<Channel> {

@@ -116,6 +116,13 @@ impl Text {
         LOCALES.lookup(&self.lang.id(), key)
     }
 
+    /// The text for `key`, or `fallback` when the app has no words for it.
+    pub fn t_or(&self, key: &str, fallback: &str) -> String {
+        LOCALES
+            .try_lookup(&self.lang.id(), key)
+            .unwrap_or_else(|| fallback.to_owned())
+    }
+
     /// The text for `key`, with one argument.
     pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
         let mut args: HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> = HashMap::new();

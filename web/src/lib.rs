@@ -133,6 +133,29 @@ pub fn router(app: App) -> Router {
             "/coaching/{cohort}/aftercare",
             post(pages::coaching_aftercare::contact),
         )
+        .route("/console", get(pages::console::queues::show))
+        .route("/console/members", get(pages::console::members::search))
+        .route(
+            "/console/members/new",
+            get(pages::console::members::new_member).post(pages::console::members::create),
+        )
+        .route("/console/members/{id}", get(pages::console::members::show))
+        .route(
+            "/console/members/{id}/record",
+            post(pages::console::members::save_record),
+        )
+        .route(
+            "/console/members/{id}/invite",
+            post(pages::console::members::invite),
+        )
+        .route(
+            "/console/members/{id}/unlock",
+            post(pages::console::members::unlock),
+        )
+        .route("/console/rules", get(pages::console::rules::show))
+        .route("/console/rules/reload", post(pages::console::rules::reload))
+        .route("/figures", get(pages::figures::show))
+        .route("/figures/{file}", get(pages::figures::download))
         .route("/language/{code}", get(pages::language::choose))
         .route("/static/passage.css", get(stylesheet))
         .fallback(not_found)

@@ -47,6 +47,12 @@ impl Visit {
     }
 
     /// The texts of a page for someone not signed in.
+    /// `https` when the app sits behind TLS (its cookies are Secure), else `http`:
+    /// for links the app gives out, such as an invitation.
+    pub fn scheme(&self) -> &'static str {
+        if self.secure_cookies { "https" } else { "http" }
+    }
+
     pub fn text(&self) -> Text {
         Text::new(self.lang(None))
     }

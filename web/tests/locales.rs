@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Texts that are the same in every language: names, and codes as they are typed.
-const THE_SAME_EVERYWHERE: [&str; 4] = [
+const THE_SAME_EVERYWHERE: [&str; 5] = [
     "profile-languages-hint",
+    "figures-total",
     "kind-project",
     "language-ti",
     "date-day",

@@ -1,15 +1,14 @@
-//! The central team's dashboard, on the gateway's HTTP listener next to
-//! `/metrics`: `/` is one self-contained page (inline CSS, JS and SVG charts; it
-//! needs no internet), which reads `/api/stats` (the published, suppressed
-//! statistics of every region, as `passage admin stats --json` shows them) and
-//! `/api/sync` (every region's sync status) every ten seconds.
+//! The central team's figures as JSON, on the gateway's internal HTTP listener
+//! next to `/metrics`: `/api/stats` (the published, suppressed statistics of every
+//! region, as `passage admin stats --json` shows them) and `/api/sync` (every
+//! region's sync status), for scripts. The dashboard people open is the web app's
+//! `/figures`, behind sign-in.
 //!
-//! The page itself is open (it holds no figures); both `/api/…` answers need a
-//! bearer token of a central analyst or an operator, checked against the
-//! gateway's token store exactly as a gRPC call to `GlobalStatsService` is
-//! ([`crate::stats::Statistician::admit`]): 401 without a usable token, 403 for
-//! another role. The page asks for the token in a form, keeps it in the tab's
-//! `sessionStorage` and sends it as `Authorization: Bearer`.
+//! Both answers need the bearer credential of a central analyst or an operator — a
+//! token or a signed-in session — checked against the gateway's token and session
+//! stores exactly as a gRPC call to `GlobalStatsService` is
+//! ([`crate::stats::Statistician::admit`]): 401 without a usable one, 403 for
+//! another role.
 
 use axum::{
     Router,
@@ -23,26 +22,11 @@ use serde_json::json;
 use crate::observed::Observed;
 use crate::sync::sync_status;
 
-/// The page, served as it is.
-const PAGE: &str = include_str!("page.html");
-
-/// The dashboard's routes.
+/// The figures' routes.
 pub fn routes() -> Router<Observed> {
     Router::new()
-        .route("/", get(page))
         .route("/api/stats", get(stats))
         .route("/api/sync", get(sync))
-}
-
-async fn page() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        PAGE,
-    )
-        .into_response()
 }
 
 /// The statistics of the last twelve months, every region.
@@ -170,21 +154,5 @@ mod tests {
                 "region": "miami", "connected": false, "cursor": 7, "backlog": 2,
                 "lag_seconds": 1.5, "last_seen": "2023-11-14T22:13:20+00:00"}]})
         );
-    }
-
-    #[test]
-    fn the_page_is_self_contained() {
-        // Nothing loaded from elsewhere: no stylesheets, scripts, fonts or images.
-        for external in [
-            "<link",
-            "<script src",
-            "@import",
-            "url(",
-            "<img",
-            "@font-face",
-        ] {
-            assert!(!PAGE.contains(external), "the page loads {external}");
-        }
-        assert!(PAGE.contains("/api/stats") && PAGE.contains("/api/sync"));
     }
 }

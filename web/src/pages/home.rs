@@ -6,7 +6,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-
 use passage_proto::v1;
 
 use super::{Frame, render, signed_in};
@@ -22,6 +21,10 @@ struct HomePage {
     region: String,
     is_member: bool,
     roles: v1::CommunityRoles,
+    /// A central analyst or an operator: the figures are theirs.
+    reads_figures: bool,
+    /// A chapter admin: the console is hers.
+    runs_chapter: bool,
 }
 
 /// `GET /`.
@@ -55,11 +58,16 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
         v1::CommunityRoles::default()
     };
     let page = HomePage {
-        frame: Frame::new(&visit, text, "/", true),
+        frame: Frame::new(&visit, text, "/", true).for_account(&account),
         login: account.login,
         region: account.region_name,
         is_member,
         roles,
+        runs_chapter: account.kind == v1::AccountKind::ChapterAdmin as i32,
+        reads_figures: matches!(
+            v1::AccountKind::try_from(account.kind),
+            Ok(v1::AccountKind::CentralAnalyst | v1::AccountKind::Operator)
+        ),
     };
     render(&visit, StatusCode::OK, &page)
 }

@@ -8,8 +8,10 @@ pub mod applications;
 pub mod buddy;
 pub mod coaching;
 pub mod coaching_aftercare;
+pub mod console;
 pub mod erasure;
 pub mod events;
+pub mod figures;
 pub mod groups;
 pub mod helpdesk;
 pub mod home;
@@ -40,6 +42,37 @@ pub struct LangLink {
     pub current: bool,
 }
 
+/// One link of the signed-in navigation.
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: String,
+}
+
+/// A member's part of the app.
+const MEMBER_NAV: [(&str, &str); 10] = [
+    ("/", "nav-home"),
+    ("/profile", "nav-profile"),
+    ("/matches", "nav-matches"),
+    ("/applications", "nav-applications"),
+    ("/events", "nav-events"),
+    ("/groups", "nav-groups"),
+    ("/moving", "nav-moving"),
+    ("/helpdesk", "nav-helpdesk"),
+    ("/buddy", "nav-buddy"),
+    ("/my-data", "nav-my-data"),
+];
+
+/// A chapter admin's part of the app.
+const CHAPTER_NAV: [(&str, &str); 4] = [
+    ("/", "nav-home"),
+    ("/console", "nav-console"),
+    ("/console/members", "console-members-title"),
+    ("/console/rules", "rules-title"),
+];
+
+/// The central team's part of the app.
+const CENTRAL_NAV: [(&str, &str); 2] = [("/", "nav-home"), ("/figures", "nav-figures")];
+
 /// What the frame of every page needs.
 pub struct Frame {
     pub text: Text,
@@ -48,6 +81,18 @@ pub struct Frame {
     pub here: String,
     pub languages: Vec<LangLink>,
     pub signed_in: bool,
+    /// The signed-in navigation: the person's own part of the app.
+    pub nav: Vec<NavLink>,
+}
+
+fn nav_links(text: Text, links: &[(&'static str, &str)]) -> Vec<NavLink> {
+    links
+        .iter()
+        .map(|(href, key)| NavLink {
+            href,
+            label: text.t(key),
+        })
+        .collect()
 }
 
 impl Frame {
@@ -65,7 +110,31 @@ impl Frame {
                 })
                 .collect(),
             signed_in,
+            nav: if signed_in {
+                nav_links(text, &MEMBER_NAV)
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    /// A chapter admin's page: the console's navigation.
+    pub fn chapter(visit: &Visit, text: Text, here: &str) -> Self {
+        let mut frame = Frame::new(visit, text, here, true);
+        frame.nav = nav_links(text, &CHAPTER_NAV);
+        frame
+    }
+
+    /// The frame with the navigation of the signed-in person's kind of account
+    /// (a member's pages, a chapter admin's console, the central team's figures).
+    pub fn for_account(mut self, account: &v1::Account) -> Self {
+        let links: &[(&'static str, &str)] = match v1::AccountKind::try_from(account.kind) {
+            Ok(v1::AccountKind::ChapterAdmin) => &CHAPTER_NAV,
+            Ok(v1::AccountKind::CentralAnalyst | v1::AccountKind::Operator) => &CENTRAL_NAV,
+            _ => &MEMBER_NAV,
+        };
+        self.nav = nav_links(self.text, links);
+        self
     }
 }
 

@@ -1,0 +1,312 @@
+//! Marieke runs Amsterdam's chapter. Invited by the operator, she chooses her
+//! passphrase and finds her console, in a real headless Chromium (WebDriver),
+//! axe-core on each page and a 360-pixel phone that never scrolls sideways: a
+//! question in Tigrinya that nobody who answers can read, and an internship
+//! waiting for community review. She finds Olena by typing "олена", keeps her
+//! region-local record — a date typed wrongly is refused and named, then saved
+//! with a permit and an unclear identity, as the region's rules will read them —
+//! invites her (a login that is too short is refused first), and sees her own
+//! read of the record in the audit. She adds Yonas (a name is needed). In Arabic
+//! the console reads right to left. Olena accepts the invitation and, opening the
+//! console, is told it is the chapter admins'. SQLite only: the web app is a
+//! client of the gateway, whose storage is tested on both backends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod browser;
+mod common;
+
+use browser::{Browser, start_web};
+use common::chapter::{AMSTERDAM, Chapter, employer, newcomer};
+use common::{Backend, Cluster, operator, to};
+use passage_proto::v1::{
+    self, account_service_client::AccountServiceClient,
+    helpdesk_service_client::HelpdeskServiceClient, member_service_client::MemberServiceClient,
+};
+use passage_web::i18n::{Lang, Text};
+
+const PASSPHRASE: &str = "dykes and tulips at dawn";
+const HER_PASSPHRASE: &str = "sunflowers over kyiv again";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
+    let cluster = Cluster::start_secured(Backend::Sqlite).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let olena = chapter
+        .register_member(v1::Member {
+            profile: Some(v1::SharedProfile {
+                profession: "accountant".into(),
+                languages: vec!["uk".into(), "en".into()],
+                ..newcomer("Олена Коваленко").profile.unwrap()
+            }),
+            ..newcomer("Олена Коваленко")
+        })
+        .await;
+    let yonas_asks = chapter.newcomer("Yonas Tesfay").await;
+    HelpdeskServiceClient::new(cluster.gateway().await)
+        .ask_question(to(
+            AMSTERDAM,
+            v1::AskQuestionRequest {
+                asker_member_id: yonas_asks,
+                language: "ti".into(),
+                topic: "ናይ ስራሕ ፍቓድ".into(),
+                text: "ክሰርሕ እኽእል ድየ?".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    let employer = chapter.organisation(employer("Zorggroep Amstel")).await;
+    let internship = chapter
+        .draft(v1::Opportunity {
+            organisation_id: employer,
+            title: "Internship on the geriatric ward".into(),
+            description: "Three months alongside our nurses.".into(),
+            kind: v1::OpportunityKind::Internship as i32,
+            sector: "healthcare".into(),
+            languages: vec!["nl".into()],
+            hours_per_week: 24,
+            paid: true,
+            location: "Amsterdam-Oost".into(),
+            ..Default::default()
+        })
+        .await;
+    chapter.submit_for_review(&internship).await.unwrap();
+
+    let invitation = AccountServiceClient::new(cluster.gateway().await)
+        .invite_account(operator(v1::InviteAccountRequest {
+            login: "marieke".into(),
+            kind: v1::AccountKind::ChapterAdmin as i32,
+            region: AMSTERDAM.into(),
+            member_id: String::new(),
+            language: "en".into(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let certs = cluster.certs();
+    let web = start_web(
+        cluster.federation.gateway_endpoint(),
+        certs.ca().cert,
+        Some((certs.web().cert, certs.web().key)),
+    )
+    .await;
+    let base = format!("http://{web}");
+    let shots = tempfile::tempdir().unwrap();
+    let english = Text::new(Lang::En);
+
+    // Marieke chooses her passphrase and finds her console from the start page.
+    let browser = Browser::start("en").await;
+    browser
+        .open(&format!("{base}/invitation/{}", invitation.invitation_code))
+        .await;
+    browser.fill("passphrase", PASSPHRASE).await;
+    browser.fill("passphrase_again", PASSPHRASE).await;
+    browser.press("main button[type=submit]").await;
+    assert_eq!(browser.path().await, "/");
+    assert!(
+        !browser.has("nav.account a[href='/matches']").await,
+        "a chapter admin's navigation is the console's, not a member's"
+    );
+    browser.press("main a[href='/console']").await;
+    assert_eq!(browser.path().await, "/console");
+    assert_eq!(browser.text("h1").await, "Amsterdam: console");
+    let questions = browser.text("#queue-questions + ul").await;
+    assert!(questions.contains("ናይ ስራሕ ፍቓድ"), "{questions}");
+    assert!(
+        browser.text("#queue-questions .count").await == "1",
+        "one question waits for an answerer"
+    );
+    let reviews = browser.text("#queue-reviews + ul").await;
+    assert!(
+        reviews.contains("Internship on the geriatric ward"),
+        "{reviews}"
+    );
+    assert_eq!(
+        browser.text("#queue-buddy-proposals + p").await,
+        english.t("console-queue-buddy-proposals-empty")
+    );
+    browser.check_page("the console").await;
+    browser.screenshot(shots.path(), "web-console").await;
+
+    // She finds Olena whatever the case of the letters she types.
+    browser
+        .press("nav.account a[href='/console/members']")
+        .await;
+    browser.fill("q", "олена").await;
+    browser.press("form[role=search] button").await;
+    assert_eq!(browser.path().await, "/console/members");
+    assert!(browser.text("h2#found").await.ends_with('1'));
+    browser.press(".hits a").await;
+    assert_eq!(browser.path().await, format!("/console/members/{olena}"));
+    assert_eq!(browser.text("h1").await, "Олена Коваленко");
+
+    // Her record: a date typed wrongly is refused, named, and nothing is saved.
+    let mut members = MemberServiceClient::new(cluster.gateway().await);
+    let before = members
+        .get_member(to(AMSTERDAM, v1::GetMemberRequest { id: olena.clone() }))
+        .await
+        .unwrap()
+        .into_inner()
+        .regional;
+    browser
+        .run("document.getElementById('residence_status').value = 'asylum_seeker';")
+        .await;
+    browser.fill("asylum_application_date", "14-03-2025").await;
+    browser.press("form[action$='/record'] button").await;
+    let summary = browser.text(".error-summary").await;
+    assert!(summary.contains("YYYY-MM-DD"), "{summary}");
+    assert!(
+        browser
+            .has(".error-summary a[href='#asylum_application_date']")
+            .await,
+        "the summary links to the date"
+    );
+    browser.check_page("the refused record").await;
+    let unchanged = members
+        .get_member(to(AMSTERDAM, v1::GetMemberRequest { id: olena.clone() }))
+        .await
+        .unwrap()
+        .into_inner()
+        .regional;
+    assert_eq!(unchanged, before, "a refused form writes nothing");
+    browser.fill("asylum_application_date", "2025-03-14").await;
+    browser.fill("permit_kind_0", "TWV").await;
+    browser.fill("permit_until_0", "2027-01-31").await;
+    browser.click("#identity_unclear").await;
+    browser.press("form[action$='/record'] button").await;
+    assert_eq!(
+        browser.text(".notice").await,
+        english.t("console-record-saved")
+    );
+    let kept = members
+        .get_member(to(AMSTERDAM, v1::GetMemberRequest { id: olena.clone() }))
+        .await
+        .unwrap()
+        .into_inner()
+        .regional
+        .unwrap();
+    assert_eq!(
+        kept.residence_status,
+        v1::ResidenceStatus::AsylumSeeker as i32
+    );
+    assert_eq!(kept.asylum_application_date, "2025-03-14");
+    assert_eq!(
+        kept.permits,
+        vec![v1::Permit {
+            kind: "TWV".into(),
+            valid_until: "2027-01-31".into(),
+        }]
+    );
+    assert!(kept.identity_unclear && !kept.in_school_programme);
+    assert_eq!(kept.role, v1::MemberRole::Newcomer as i32, "her role stays");
+
+    // She invites Olena: a login that is too short is refused, then the link is
+    // shown once.
+    browser.fill("login", "o").await;
+    browser.press("form[action$='/invite'] button").await;
+    assert!(browser.has(".error-summary a[href='#login']").await);
+    browser.fill("login", "olena").await;
+    browser.press("form[action$='/invite'] button").await;
+    let link = browser.text(".notice .receipt-code a").await;
+    assert!(link.starts_with(&format!("{base}/invitation/")), "{link}");
+    // Her own reads of Olena's record are in its audit.
+    let reads = browser
+        .text("section[aria-labelledby=reads-title] table")
+        .await;
+    assert!(reads.contains("GetMember"), "{reads}");
+    assert!(reads.contains("chapter_admin"), "{reads}");
+    browser.check_page("a member's record").await;
+    browser.screenshot(shots.path(), "web-console-member").await;
+
+    // Adding Yonas Kidane: without a name nothing is added.
+    browser.open(&format!("{base}/console/members/new")).await;
+    browser.press("main button[type=submit]").await;
+    assert!(browser.has(".error-summary a[href='#display_name']").await);
+    browser.fill("display_name", "Yonas Kidane").await;
+    browser
+        .run("document.getElementById('residence_status').value = 'asylum_seeker';")
+        .await;
+    browser.fill("languages", "ti, en").await;
+    browser.press("main button[type=submit]").await;
+    assert_ne!(
+        browser.path().await,
+        "/console/members/new",
+        "refused: {}",
+        browser.text("main").await
+    );
+    assert_eq!(browser.text("h1").await, "Yonas Kidane");
+    assert_eq!(
+        browser.text(".notice").await,
+        english.t("console-member-added")
+    );
+
+    // The rules in force: she reloads them after the file changed, and a file
+    // broken by mistake is refused with its line while the rules in force stay.
+    browser.press("nav.account a[href='/console/rules']").await;
+    assert_eq!(browser.text("h1").await, english.t("rules-title"));
+    let rules = browser
+        .run("return document.querySelectorAll('li.rule').length;")
+        .await;
+    assert!(rules.as_u64().unwrap() > 10, "{rules}");
+    browser.check_page("the rules").await;
+    browser
+        .press("form[action='/console/rules/reload'] button")
+        .await;
+    let reloaded = browser.text(".notice").await;
+    assert!(reloaded.contains("cases passed"), "{reloaded}");
+    let file = cluster.rules_file(AMSTERDAM);
+    let shipped = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{shipped}\n[[rules]]\nid = \"half-written\"\n"),
+    )
+    .unwrap();
+    browser
+        .press("form[action='/console/rules/reload'] button")
+        .await;
+    let refused = browser.text(".error-summary").await;
+    assert!(
+        refused.contains(&english.t("rules-refused-title")) && refused.contains("rules.toml"),
+        "{refused}"
+    );
+    assert_eq!(
+        browser
+            .run("return document.querySelectorAll('li.rule').length;")
+            .await,
+        rules,
+        "the rules in force stay"
+    );
+    browser.check_page("the refused reload").await;
+    browser
+        .screenshot(shots.path(), "web-console-rules-refused")
+        .await;
+    std::fs::write(&file, shipped).unwrap();
+
+    // In Arabic, right to left.
+    browser
+        .open(&format!("{base}/language/ar?back=/console"))
+        .await;
+    assert_eq!(
+        browser.run("return document.documentElement.dir;").await,
+        serde_json::json!("rtl")
+    );
+    browser.check_page("the console in Arabic").await;
+    browser.screenshot(shots.path(), "web-console-ar").await;
+    browser.open(&format!("{base}/language/en?back=/")).await;
+    browser.press("form[action='/sign-out'] button").await;
+
+    // Olena accepts her invitation; the console is not hers.
+    browser.open(&link).await;
+    browser.fill("passphrase", HER_PASSPHRASE).await;
+    browser.fill("passphrase_again", HER_PASSPHRASE).await;
+    browser.press("main button[type=submit]").await;
+    assert_eq!(browser.path().await, "/");
+    browser.open(&format!("{base}/console")).await;
+    assert_eq!(browser.text("h1").await, english.t("console-not-yours"));
+    let status = browser
+        .run("return fetch('/console').then(r => r.status);")
+        .await;
+    assert_eq!(status, serde_json::json!(403));
+    browser.close().await;
+    cluster.stop().await;
+}
