@@ -20,6 +20,7 @@ pub struct InviteRequest {
     pub kind: String,
     pub region: Option<String>,
     pub member: Option<String>,
+    pub organisation: Option<String>,
     pub language: Option<String>,
 }
 
@@ -45,6 +46,7 @@ async fn audit(db: &DatabaseConnection, method: &str, subject: &str) {
                 role: Role::Operator,
                 region: None,
                 member_id: None,
+                organisation_id: None,
                 token_id: "local".into(),
             }),
             method: method.into(),
@@ -61,7 +63,7 @@ pub fn invite_request(request: InviteRequest) -> anyhow::Result<v1::InviteAccoun
         .filter(|role| Role::TOKEN_ROLES.contains(role))
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "--kind: {:?} is not an account kind; one of member, chapter_admin, central_analyst, operator",
+                "--kind: {:?} is not an account kind; one of member, organisation, chapter_admin, central_analyst, operator",
                 request.kind
             )
         })?;
@@ -70,6 +72,7 @@ pub fn invite_request(request: InviteRequest) -> anyhow::Result<v1::InviteAccoun
         kind: kind_of(role) as i32,
         region: request.region.unwrap_or_default(),
         member_id: request.member.unwrap_or_default(),
+        organisation_id: request.organisation.unwrap_or_default(),
         language: request.language.unwrap_or_default(),
     })
 }
@@ -78,10 +81,14 @@ pub fn invite_request(request: InviteRequest) -> anyhow::Result<v1::InviteAccoun
 pub async fn invite(settings: &GatewaySettings, request: InviteRequest) -> anyhow::Result<String> {
     let request = invite_request(request)?;
     let (db, store) = open(settings).await?;
-    let invitation = store
-        .invite(None, request)
-        .await
-        .map_err(|e| anyhow::anyhow!("--{}", e.to_string().replace("member_id:", "member:")))?;
+    let invitation = store.invite(None, request).await.map_err(|e| {
+        anyhow::anyhow!(
+            "--{}",
+            e.to_string()
+                .replace("member_id:", "member:")
+                .replace("organisation_id:", "organisation:")
+        )
+    })?;
     audit(
         &db,
         "passage admin account invite",

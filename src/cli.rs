@@ -245,15 +245,19 @@ pub enum TokenAction {
         /// The gateway's settings file (its database holds the tokens).
         #[arg(long, default_value = "deploy/gateway.toml")]
         config: PathBuf,
-        /// member, chapter_admin, central_analyst or operator.
+        /// member, organisation, chapter_admin, central_analyst or operator.
         #[arg(long)]
         role: String,
-        /// The region of a member or chapter admin.
+        /// The region of a member, an organisation or a chapter admin.
         #[arg(long)]
         region: Option<String>,
         /// The member a member token speaks for (their id).
         #[arg(long)]
         member: Option<String>,
+        /// The organisation an organisation token speaks for (its id, of the
+        /// region).
+        #[arg(long)]
+        organisation: Option<String>,
         /// Who holds it, such as "Amira, Amsterdam chapter".
         #[arg(long)]
         label: String,
@@ -287,15 +291,18 @@ pub enum AccountAction {
         /// How the person signs in: 3 to 120 letters, digits, '.', '-', '_', '@'.
         #[arg(long)]
         login: String,
-        /// member, chapter_admin, central_analyst or operator.
+        /// member, organisation, chapter_admin, central_analyst or operator.
         #[arg(long)]
         kind: String,
-        /// The region of a member (their home) or a chapter admin.
+        /// The region of a member (their home), an organisation or a chapter admin.
         #[arg(long)]
         region: Option<String>,
         /// The member a member account speaks for (their id).
         #[arg(long)]
         member: Option<String>,
+        /// The organisation an organisation's contact speaks for (its id).
+        #[arg(long)]
+        organisation: Option<String>,
         /// Their language, such as ar, nl, uk or es (default en).
         #[arg(long)]
         language: Option<String>,

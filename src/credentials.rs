@@ -111,6 +111,7 @@ impl SealedChapterAdmin {
                 role: Role::ChapterAdmin,
                 region: Some(region.to_owned()),
                 member_id: None,
+                organisation_id: None,
                 token_id: "bench".into(),
             },
         })
@@ -126,6 +127,7 @@ impl SealedChapterAdmin {
                 role: Role::ChapterAdmin,
                 region: Some(region.to_owned()),
                 member_id: None,
+                organisation_id: None,
                 token_id: "test".into(),
             },
         })

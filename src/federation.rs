@@ -513,6 +513,7 @@ pub async fn give_demo_tokens(database_url: &str, regions: &[String]) -> anyhow:
             role,
             region,
             member_id: None,
+            organisation_id: None,
             label,
             expires_at: chrono::Utc::now() + chrono::Duration::days(7),
         };

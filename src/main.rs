@@ -270,6 +270,7 @@ async fn main() -> anyhow::Result<()> {
                     kind,
                     region,
                     member,
+                    organisation,
                     language,
                 } => {
                     let settings = gateway_settings(&config, None, None)?;
@@ -278,6 +279,7 @@ async fn main() -> anyhow::Result<()> {
                         kind,
                         region,
                         member,
+                        organisation,
                         language,
                     };
                     account_cli::invite(&settings, request).await?
@@ -300,6 +302,7 @@ async fn main() -> anyhow::Result<()> {
                     role,
                     region,
                     member,
+                    organisation,
                     label,
                     expires_in,
                 } => {
@@ -308,6 +311,7 @@ async fn main() -> anyhow::Result<()> {
                         role,
                         region,
                         member,
+                        organisation,
                         label,
                         expires_in,
                     };

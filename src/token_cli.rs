@@ -22,6 +22,7 @@ pub struct TokenRequest {
     pub role: String,
     pub region: Option<String>,
     pub member: Option<String>,
+    pub organisation: Option<String>,
     pub label: String,
     /// Such as `30d` or `12h`.
     pub expires_in: String,
@@ -62,6 +63,7 @@ fn local_operator() -> Caller {
         role: Role::Operator,
         region: None,
         member_id: None,
+        organisation_id: None,
         token_id: "local".into(),
     }
 }
@@ -87,7 +89,7 @@ pub async fn create(settings: &GatewaySettings, request: TokenRequest) -> anyhow
         .filter(|role| Role::TOKEN_ROLES.contains(role))
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "--role: {:?} is not a role; one of member, chapter_admin, central_analyst, operator",
+                "--role: {:?} is not a role; one of member, organisation, chapter_admin, central_analyst, operator",
                 request.role
             )
         })?;
@@ -95,6 +97,7 @@ pub async fn create(settings: &GatewaySettings, request: TokenRequest) -> anyhow
         role,
         region: request.region,
         member_id: request.member,
+        organisation_id: request.organisation,
         label: request.label,
         expires_at: Utc::now() + lifetime(&request.expires_in)?,
     };
@@ -182,7 +185,11 @@ pub async fn list(settings: &GatewaySettings) -> anyhow::Result<String> {
             token.id,
             token.role,
             token.region.as_deref().unwrap_or("-"),
-            token.member_id.as_deref().unwrap_or("-"),
+            token
+                .member_id
+                .as_deref()
+                .or(token.organisation_id.as_deref())
+                .unwrap_or("-"),
             token.expires_at.format("%Y-%m-%d %H:%M"),
             state,
             token.label

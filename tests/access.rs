@@ -1,6 +1,7 @@
 //! Who may call what. The authorisation matrix: every RPC of every Passage service,
 //! called by every kind of caller — no token, a member, Amsterdam's chapter admin,
-//! Miami's chapter admin calling Amsterdam, the central analyst, the operator, an
+//! Miami's chapter admin calling Amsterdam, an Amsterdam employer's contact (with a
+//! token and signed in), the central analyst, the operator, an
 //! expired, a revoked and a made-up token — through the gateway, and straight at
 //! Amsterdam's node with a token or with another region's seal — and a member
 //! signed in with a session rather than a token. The expected
@@ -102,7 +103,7 @@ const SERVICES: [(&str, Audience); 22] = [
 /// (joining and leaving, seeing meetings), their helpdesk questions and the
 /// knowledge base, their buddy pairs, asking another region to take them in when
 /// they move, reading every region's records about them, and erasing themself.
-const MEMBER_OWN: [&str; 28] = [
+const MEMBER_OWN: [&str; 29] = [
     "passage.v1.MemberService/GetMember",
     "passage.v1.MemberService/UpdateMember",
     "passage.v1.MemberService/DeleteMember",
@@ -112,6 +113,7 @@ const MEMBER_OWN: [&str; 28] = [
     "passage.v1.PlacementService/Apply",
     "passage.v1.PlacementService/GetApplication",
     "passage.v1.PlacementService/WithdrawApplication",
+    "passage.v1.PlacementService/ShareEmployerConditions",
     "passage.v1.PlacementService/ListApplications",
     "passage.v1.EventService/ListEvents",
     "passage.v1.EventService/GetEvent",
@@ -154,6 +156,28 @@ const MEMBER_COMMUNITY: [&str; 15] = [
     "passage.v1.CoachingService/ListAftercareContacts",
 ];
 
+/// What an organisation's contact may do for their own organisation: read it,
+/// write, edit and submit its opportunities, see and move the applications to
+/// them, match members to them, present them at the region's fairs (and read
+/// its events); the handlers hold them to their own organisation.
+const ORGANISATION_OWN: [&str; 15] = [
+    "passage.v1.MarketService/GetOrganisation",
+    "passage.v1.MarketService/CreateOpportunity",
+    "passage.v1.MarketService/GetOpportunity",
+    "passage.v1.MarketService/ListOpportunities",
+    "passage.v1.MarketService/UpdateOpportunity",
+    "passage.v1.ReviewService/SubmitForReview",
+    "passage.v1.PlacementService/GetApplication",
+    "passage.v1.PlacementService/ListApplications",
+    "passage.v1.PlacementService/MoveApplication",
+    "passage.v1.PlacementService/AcceptApplication",
+    "passage.v1.MatchService/MatchMembers",
+    "passage.v1.EventService/ListEvents",
+    "passage.v1.EventService/GetEvent",
+    "passage.v1.EventService/AddFairPresentation",
+    "passage.v1.EventService/ListFairPresentations",
+];
+
 /// The callers of the matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Who {
@@ -161,6 +185,10 @@ enum Who {
     Member,
     /// Amira signed in: her session, not a token.
     MemberSession,
+    /// A token of a contact of an Amsterdam employer.
+    Organisation,
+    /// That employer's contact signed in: their session.
+    OrganisationSession,
     AmsterdamAdmin,
     MiamiAdminInAmsterdam,
     CentralAnalyst,
@@ -174,10 +202,12 @@ enum Who {
     MiamiSealAtAmsterdam,
 }
 
-const EVERYONE: [Who; 12] = [
+const EVERYONE: [Who; 14] = [
     Who::NoToken,
     Who::Member,
     Who::MemberSession,
+    Who::Organisation,
+    Who::OrganisationSession,
     Who::AmsterdamAdmin,
     Who::MiamiAdminInAmsterdam,
     Who::CentralAnalyst,
@@ -226,6 +256,13 @@ fn expected(service: &str, method: &str, who: Who) -> Outcome {
                 Denied
             }
         }
+        Who::Organisation | Who::OrganisationSession => {
+            if ORGANISATION_OWN.contains(&format!("{service}/{method}").as_str()) {
+                Admitted
+            } else {
+                Denied
+            }
+        }
         Who::AmsterdamAdmin => match audience {
             Audience::Chapter | Audience::RegionCounts => Admitted,
             _ => Denied,
@@ -257,13 +294,20 @@ fn people(method: &str, who: Who) -> Outcome {
         // Open: the handler answers (here: the empty request lacks its fields).
         "SignIn" | "AcceptInvitation" | "GetErasureReceipt" => Admitted,
         // A person's own: a session (the handler checks it is a member's).
-        "SignOut" | "GetMyAccount" | "SetMyLanguage" | "ExportMyData" | "EraseMe" => match who {
+        "SignOut" | "GetMyAccount" | "SetMyLanguage" => match who {
+            Who::MemberSession | Who::OrganisationSession => Admitted,
+            _ if no_caller => Unauthenticated,
+            // A token is not a session.
+            _ => Denied,
+        },
+        // A member's own data: the handler refuses other kinds of account.
+        "ExportMyData" | "EraseMe" => match who {
             Who::MemberSession => Admitted,
             _ if no_caller => Unauthenticated,
             // A token is not a session.
             _ => Denied,
         },
-        "InviteAccount" | "UnlockAccount" => match who {
+        "InviteAccount" | "UnlockAccount" | "ListAccounts" | "RevokeAccount" => match who {
             // The handler holds a chapter admin to their region's accounts.
             Who::AmsterdamAdmin | Who::MiamiAdminInAmsterdam | Who::Operator => Admitted,
             _ if no_caller => Unauthenticated,
@@ -382,6 +426,9 @@ async fn call(
     }
 }
 
+/// The passphrase of the employer's contact in the matrix.
+const ORGANISATION_PASSPHRASE: &str = "cranes over the ij at dawn";
+
 /// The tokens of the matrix's callers.
 struct Callers {
     tokens: BTreeMap<Who, String>,
@@ -409,6 +456,7 @@ fn grant(role: Role, region: Option<&str>, member: Option<&str>) -> TokenGrant {
         role,
         region: region.map(str::to_owned),
         member_id: member.map(str::to_owned),
+        organisation_id: None,
         label: format!("{role} in the authorisation matrix"),
         expires_at: chrono::Utc::now() + chrono::Duration::days(1),
     }
@@ -447,6 +495,20 @@ async fn callers(cluster: &Cluster) -> Callers {
             .token,
     );
     tokens.insert(Who::MemberSession, session_of(cluster, &member.id).await);
+    let employer = common::chapter::Chapter::open(cluster)
+        .await
+        .organisation(common::chapter::employer("Bouwbedrijf Oost"))
+        .await;
+    tokens.insert(
+        Who::Organisation,
+        cluster.organisation_token("amsterdam", &employer).await,
+    );
+    tokens.insert(
+        Who::OrganisationSession,
+        cluster
+            .amsterdam_organisation_session("bouwbedrijf", &employer, ORGANISATION_PASSPHRASE)
+            .await,
+    );
     tokens.insert(Who::AmsterdamAdmin, demo.chapter_admin("amsterdam"));
     tokens.insert(Who::TokenAtTheNode, demo.chapter_admin("amsterdam"));
     tokens.insert(Who::MiamiAdminInAmsterdam, demo.chapter_admin("miami"));
@@ -519,6 +581,22 @@ async fn the_authorisation_matrix_holds_for_every_rpc_and_caller(backend: Backen
                 }
                 _ => call(gateway.clone(), &path, *streaming, &metadata).await,
             };
+            if path == "/passage.v1.AccountService/SignOut" && who == Who::OrganisationSession {
+                let signed_in =
+                    passage_proto::v1::account_service_client::AccountServiceClient::new(
+                        gateway.clone(),
+                    )
+                    .sign_in(v1::SignInRequest {
+                        login: "bouwbedrijf".into(),
+                        passphrase: ORGANISATION_PASSPHRASE.into(),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                callers
+                    .tokens
+                    .insert(Who::OrganisationSession, signed_in.session);
+            }
             if path == "/passage.v1.AccountService/SignOut" && who == Who::MemberSession {
                 // She signed out: she signs in again for the cells still to come.
                 let signed_in =

@@ -51,6 +51,7 @@ async fn invite(channel: &Channel, login: &str, member_id: &str) -> v1::InviteAc
             region: "amsterdam".into(),
             member_id: member_id.into(),
             language: "nl".into(),
+            organisation_id: String::new(),
         };
         match accounts(channel)
             .invite_account(to("amsterdam", request))
@@ -565,7 +566,122 @@ async fn a_browsers_address_is_locked_and_only_the_web_app_names_it(backend: Bac
     cluster.stop().await;
 }
 
+/// Amsterdam's chapter admin looks after her region's accounts: she lists them
+/// (Miami's are not hers to see), and revokes Amira's, which ends her session at
+/// once and stops her passphrase; Miami's chapter admin may not revoke it; a new
+/// invitation lets Amira in again.
+async fn a_chapter_admin_lists_and_revokes_her_regions_accounts(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let channel = cluster.gateway().await;
+    let (_, session) = amira_signed_up(&cluster, &channel).await;
+    let mut members = cluster.members_via_gateway().await;
+    let rosa = create(
+        &mut members,
+        "miami",
+        member_named("Rosa Jean-Louis", v1::MemberRole::Newcomer),
+    )
+    .await;
+    cluster.invite_member("miami", "rosa", &rosa.id, "es").await;
+
+    let listed = accounts(&channel)
+        .list_accounts(to("amsterdam", v1::ListAccountsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let logins: Vec<&str> = listed.accounts.iter().map(|a| a.login.as_str()).collect();
+    assert_eq!(logins, ["amira"], "Amsterdam's accounts only");
+    assert!(listed.accounts[0].active);
+    assert_eq!(listed.accounts[0].region, "amsterdam");
+    let miami = accounts(&channel)
+        .list_accounts(to(
+            "miami",
+            v1::ListAccountsRequest {
+                kind: v1::AccountKind::Member as i32,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(miami.accounts.len(), 1);
+    assert_eq!(miami.accounts[0].login, "rosa");
+    assert!(
+        !miami.accounts[0].active,
+        "Rosa has not chosen a passphrase yet"
+    );
+    refused(
+        accounts(&channel)
+            .list_accounts(to(
+                "amsterdam",
+                v1::ListAccountsRequest {
+                    organisation_id: "not-an-id".into(),
+                    ..Default::default()
+                },
+            ))
+            .await,
+        Code::InvalidArgument,
+        "organisation_id",
+    );
+
+    refused(
+        accounts(&channel)
+            .revoke_account(to(
+                "miami",
+                v1::RevokeAccountRequest {
+                    login: "amira".into(),
+                },
+            ))
+            .await,
+        Code::PermissionDenied,
+        "not an account of their region",
+    );
+    my_account(&channel, &session).await.unwrap();
+    let revoked = accounts(&channel)
+        .revoke_account(to(
+            "amsterdam",
+            v1::RevokeAccountRequest {
+                login: "Amira".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!revoked.active);
+    refused(
+        my_account(&channel, &session).await,
+        Code::Unauthenticated,
+        "ended",
+    );
+    refused(
+        sign_in(&channel, "amira", PASSPHRASE).await,
+        Code::Unauthenticated,
+        "not right",
+    );
+    refused(
+        accounts(&channel)
+            .revoke_account(to(
+                "amsterdam",
+                v1::RevokeAccountRequest {
+                    login: "nobody-here".into(),
+                },
+            ))
+            .await,
+        Code::NotFound,
+        "login",
+    );
+
+    // Invited again, she chooses a passphrase and is in.
+    let amira_id = revoked.member_id.clone();
+    let invitation = invite(&channel, "amira", &amira_id).await;
+    accept(&channel, &invitation.invitation_code, PASSPHRASE)
+        .await
+        .unwrap();
+    sign_in(&channel, "amira", PASSPHRASE).await.unwrap();
+    cluster.stop().await;
+}
+
 on_both_backends!(
+    a_chapter_admin_lists_and_revokes_her_regions_accounts,
     a_browsers_address_is_locked_and_only_the_web_app_names_it,
     an_invited_member_signs_up_and_sees_only_her_own_record,
     wrong_passphrases_lock_the_account_until_a_chapter_admin_unlocks_it,

@@ -158,8 +158,8 @@ async fn community_life(channel: Channel, region: &str) -> (usize, usize) {
     (all_groups.len(), all_events.len())
 }
 
-/// `data/accounts.txt`: readable by its owner only; a member and a chapter admin
-/// per region, the central analyst and the operator, each line four fields
+/// `data/accounts.txt`: readable by its owner only; a member, an organisation's
+/// contact and a chapter admin per region, the central analyst and the operator, each line four fields
 /// separated by single spaces; the Amsterdam member signs in with hers and opens
 /// her own record. Returns the file's text.
 async fn check_accounts(started: &demo::DemoFederation, channel: Channel) -> String {
@@ -178,6 +178,7 @@ async fn check_accounts(started: &demo::DemoFederation, channel: Channel) -> Str
     let mut expected = Vec::new();
     for (region, _, _) in demo::REGIONS {
         expected.push(("member", region));
+        expected.push(("organisation", region));
         expected.push(("chapter_admin", region));
     }
     expected.push(("central_analyst", "-"));

@@ -593,6 +593,47 @@ reason = "never"
 }
 
 #[test]
+fn a_condition_falls_on_the_member_or_on_the_employer_and_on_nobody_else() {
+    let text = r#"region = "amsterdam"
+country = "NL"
+
+[[rule]]
+id = "nl-employer-permit"
+description = "The employer needs a permit."
+source = "test"
+effective_from = "2026-01-01"
+when = 'opportunity.paid'
+effect = "require"
+condition = "The employer applies for a permit."
+falls_on = "employer"
+"#;
+    let rules = file::parse("amsterdam.rules.toml", text).unwrap();
+    assert!(matches!(
+        rules.rules[0].effect,
+        passage_node::rules::Effect::Require {
+            on_employer: true,
+            ..
+        }
+    ));
+
+    let nobody = text.replace("falls_on = \"employer\"", "falls_on = \"the chapter\"");
+    let refused = file::parse("amsterdam.rules.toml", &nobody).err().unwrap();
+    assert!(refused.message.contains("falls_on"), "{refused}");
+    assert_eq!(refused.line, 12);
+
+    let on_a_denial = text
+        .replace("effect = \"require\"", "effect = \"deny\"")
+        .replace("condition = ", "reason = ");
+    let refused = file::parse("amsterdam.rules.toml", &on_a_denial)
+        .err()
+        .unwrap();
+    assert!(
+        refused.message.contains("only a \"require\" rule"),
+        "{refused}"
+    );
+}
+
+#[test]
 fn matching_decides_exactly_as_a_single_evaluation_does() {
     // Matching evaluates the member's part of each rule once and memoises the
     // rest per kind of opportunity; every shipped case must decide the same way.

@@ -79,6 +79,7 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
             region: AMSTERDAM.into(),
             member_id: String::new(),
             language: "en".into(),
+            organisation_id: String::new(),
         }))
         .await
         .unwrap()

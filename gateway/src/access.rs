@@ -136,6 +136,8 @@ impl Gatekeeper for TokenGate {
         path.starts_with("/passage.v1.FederationAdminService/")
             || path == "/passage.v1.AccountService/InviteAccount"
             || path == "/passage.v1.AccountService/UnlockAccount"
+            || path == "/passage.v1.AccountService/ListAccounts"
+            || path == "/passage.v1.AccountService/RevokeAccount"
     }
 
     fn audit(&self, record: AuditRecord) -> BoxFuture<()> {

@@ -45,6 +45,7 @@ impl RegionRoute {
             role: passage_server::access::Role::Gateway,
             region: Some(self.slug.clone()),
             member_id: None,
+            organisation_id: None,
             token_id: "gateway".into(),
         };
         self.seal_call_as(&gateway, request, path);

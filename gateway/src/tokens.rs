@@ -6,7 +6,8 @@
 //! and names the token in lists, revocations and the audit log; the secret (64
 //! hexadecimal characters, 32 random bytes) is shown once and never stored or
 //! logged. A token is bound to a role, to a region for members and chapter admins,
-//! and to one member for member tokens; it expires.
+//! to one member for member tokens and to one organisation for organisation
+//! tokens; it expires.
 
 use chrono::{DateTime, Utc};
 use passage_server::access::{Caller, Role};
@@ -25,6 +26,10 @@ pub struct TokenGrant {
     pub region: Option<String>,
     /// Required for members, refused for the others.
     pub member_id: Option<String>,
+    /// Required for organisations' contacts, refused for the others: an
+    /// organisation of `region` (the node refuses every call of a token whose
+    /// organisation it does not hold).
+    pub organisation_id: Option<String>,
     /// Who holds it, for people reading the list: "Amira, Amsterdam chapter".
     pub label: String,
     pub expires_at: DateTime<Utc>,
@@ -73,6 +78,11 @@ impl TokenStore {
     ) -> Result<IssuedToken> {
         check_grant(&grant, known_regions)?;
         grant.member_id = grant.member_id.map(|id| {
+            uuid::Uuid::try_parse(&id)
+                .map(|id| id.to_string())
+                .unwrap_or(id)
+        });
+        grant.organisation_id = grant.organisation_id.map(|id| {
             uuid::Uuid::try_parse(&id)
                 .map(|id| id.to_string())
                 .unwrap_or(id)
@@ -126,6 +136,7 @@ impl TokenStore {
             role: Set(grant.role.as_str().to_owned()),
             region: Set(grant.region),
             member_id: Set(grant.member_id),
+            organisation_id: Set(grant.organisation_id),
             label: Set(grant.label),
             created_at: Set(Utc::now()),
             expires_at: Set(grant.expires_at),
@@ -216,6 +227,7 @@ impl TokenStore {
             role,
             region: token.region,
             member_id: token.member_id,
+            organisation_id: token.organisation_id,
             token_id: token.id,
         })
     }
@@ -268,6 +280,29 @@ fn check_grant(grant: &TokenGrant, known_regions: &[String]) -> Result<()> {
             return Err(invalid(
                 "member",
                 format!("a {role} token speaks for no member"),
+            ));
+        }
+        _ => {}
+    }
+    match (&grant.organisation_id, grant.role) {
+        (None, Role::Organisation) => {
+            return Err(invalid(
+                "organisation",
+                "an organisation token speaks for one organisation; name its id".into(),
+            ));
+        }
+        (Some(organisation), Role::Organisation)
+            if uuid::Uuid::try_parse(organisation).is_err() =>
+        {
+            return Err(invalid(
+                "organisation",
+                format!("{organisation:?} is not an organisation id"),
+            ));
+        }
+        (Some(_), role) if role != Role::Organisation => {
+            return Err(invalid(
+                "organisation",
+                format!("a {role} token speaks for no organisation"),
             ));
         }
         _ => {}

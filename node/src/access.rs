@@ -138,3 +138,32 @@ pub fn member_limit<T>(request: &tonic::Request<T>) -> Result<Option<uuid::Uuid>
         _ => Ok(None),
     }
 }
+
+/// The organisation an organisation's call is limited to; `None` for a chapter
+/// admin (every organisation of the region) and for a member.
+pub fn organisation_limit<T>(
+    request: &tonic::Request<T>,
+) -> Result<Option<uuid::Uuid>, tonic::Status> {
+    let caller = Caller::of(request)?;
+    match caller.role {
+        passage_server::access::Role::Organisation => caller
+            .organisation_id
+            .as_deref()
+            .and_then(|id| uuid::Uuid::try_parse(id).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                tonic::Status::permission_denied("the organisation's token names no organisation")
+            }),
+        _ => Ok(None),
+    }
+}
+
+/// Checks that the caller of `request` may act for organisation `organisation`:
+/// a chapter admin for any of the region, an organisation's contact only for
+/// their own.
+pub fn acts_for_organisation<T>(
+    request: &tonic::Request<T>,
+    organisation: uuid::Uuid,
+) -> Result<(), tonic::Status> {
+    Caller::of(request)?.may_act_for_organisation(&organisation.to_string())
+}

@@ -195,6 +195,7 @@ async fn sign_in_members(gateway: &Channel, count: usize) -> anyhow::Result<Vec<
                         region: (*slug).to_owned(),
                         member_id: member.id.clone(),
                         language: "en".into(),
+                        organisation_id: String::new(),
                     },
                 )?)
                 .await;

@@ -1,5 +1,6 @@
 //! The demo's people who sign in: for every region a member (one of its seeded
-//! newcomers) and a chapter admin, one central analyst and one operator, each
+//! newcomers), an organisation's contact (one of its seeded employers) and a
+//! chapter admin, one central analyst and one operator, each
 //! invited by the demo's operator and accepted with a random passphrase through
 //! the gateway's `AccountService`, as a person would. They are written to
 //! `data/accounts.txt` (mode 0600), one a line, separated by single spaces: caller
@@ -10,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use passage_proto::v1::{
-    self, account_service_client::AccountServiceClient, member_service_client::MemberServiceClient,
+    self, account_service_client::AccountServiceClient, market_service_client::MarketServiceClient,
+    member_service_client::MemberServiceClient,
 };
 use tonic::transport::Channel;
 
@@ -24,7 +26,8 @@ pub fn accounts_file(data_dir: &Path) -> PathBuf {
 /// One line of the accounts file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoAccount {
-    /// The caller kind: `member`, `chapter_admin`, `central_analyst`, `operator`.
+    /// The caller kind: `member`, `organisation`, `chapter_admin`,
+    /// `central_analyst`, `operator`.
     pub kind: String,
     /// `-` for none.
     pub region: String,
@@ -91,6 +94,26 @@ async fn a_newcomer(channel: &Channel, region: &str) -> anyhow::Result<String> {
         .with_context(|| format!("region {region} has no newcomer to give an account"))
 }
 
+/// One of `region`'s employers: the demo's organisation whose contact signs in.
+async fn an_employer(channel: &Channel, region: &str) -> anyhow::Result<String> {
+    let page = MarketServiceClient::new(channel.clone())
+        .list_organisations(super::in_region(
+            region,
+            v1::ListOrganisationsRequest {
+                page_size: 100,
+                kind: v1::OrganisationKind::Employer as i32,
+                ..Default::default()
+            },
+        )?)
+        .await?
+        .into_inner();
+    page.organisations
+        .into_iter()
+        .next()
+        .map(|organisation| organisation.id)
+        .with_context(|| format!("region {region} has no employer to give an account"))
+}
+
 /// Whether `account` signs in with its passphrase (the session is ended again).
 async fn signs_in(accounts: &mut AccountServiceClient<Channel>, account: &DemoAccount) -> bool {
     let Ok(signed_in) = accounts
@@ -111,13 +134,20 @@ async fn signs_in(accounts: &mut AccountServiceClient<Channel>, account: &DemoAc
     true
 }
 
+/// Who an account speaks for: a member, an organisation, or nobody in particular.
+#[derive(Debug, Clone, Default)]
+struct Bound {
+    member_id: String,
+    organisation_id: String,
+}
+
 /// Invites `wanted` as the demo's operator and accepts with its passphrase; the
 /// directory knows a member a moment after their region registered them.
 async fn make(
     accounts: &mut AccountServiceClient<Channel>,
     wanted: &DemoAccount,
     kind: v1::AccountKind,
-    member_id: &str,
+    bound: &Bound,
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     let invitation = loop {
@@ -129,7 +159,8 @@ async fn make(
             } else {
                 wanted.region.clone()
             },
-            member_id: member_id.to_owned(),
+            member_id: bound.member_id.clone(),
+            organisation_id: bound.organisation_id.clone(),
             language: String::new(),
         };
         match accounts.invite_account(as_operator(request)?).await {
@@ -174,6 +205,12 @@ pub async fn ensure(
             v1::AccountKind::Member,
         ));
         wanted.push((
+            "organisation".into(),
+            (*region).into(),
+            format!("{region}.organisation"),
+            v1::AccountKind::Organisation,
+        ));
+        wanted.push((
             "chapter_admin".into(),
             (*region).into(),
             format!("{region}.admin"),
@@ -208,12 +245,18 @@ pub async fn ensure(
             login,
             passphrase: passphrase()?,
         };
-        let member_id = if kind == v1::AccountKind::Member {
-            a_newcomer(&channel, &account.region).await?
-        } else {
-            String::new()
+        let bound = match kind {
+            v1::AccountKind::Member => Bound {
+                member_id: a_newcomer(&channel, &account.region).await?,
+                ..Bound::default()
+            },
+            v1::AccountKind::Organisation => Bound {
+                organisation_id: an_employer(&channel, &account.region).await?,
+                ..Bound::default()
+            },
+            _ => Bound::default(),
         };
-        make(&mut accounts, &account, kind, &member_id).await?;
+        make(&mut accounts, &account, kind, &bound).await?;
         lines.push(account.line());
     }
     crate::certs::write_private(&path, &(lines.join("\n") + "\n"))?;

@@ -182,6 +182,7 @@ impl Cluster {
                     role: passage_server::access::Role::Member,
                     region: Some(region.to_owned()),
                     member_id: Some(member_id.to_owned()),
+                    organisation_id: None,
                     label: format!("member {member_id}'s own token"),
                     expires_at: chrono::Utc::now() + chrono::Duration::days(1),
                 },
@@ -236,6 +237,7 @@ impl Cluster {
                 region: region.into(),
                 member_id: member_id.into(),
                 language: language.into(),
+                organisation_id: String::new(),
             };
             match accounts.invite_account(to(region, invite)).await {
                 Ok(invitation) => return invitation.into_inner(),
@@ -246,6 +248,71 @@ impl Cluster {
                 Err(status) => panic!("inviting {login}: {status:?}"),
             }
         }
+    }
+
+    /// A token for a contact of organisation `organisation_id` of `region`, as
+    /// `passage admin token create --role organisation` makes one.
+    pub async fn organisation_token(&self, region: &str, organisation_id: &str) -> String {
+        let db = passage_migrations::connect::<passage_migrations::GatewayMigrator>(
+            &self.database_urls["gateway"],
+            1,
+        )
+        .await
+        .unwrap();
+        let regions: Vec<String> = passage::demo::REGIONS
+            .iter()
+            .map(|r| r.0.to_owned())
+            .collect();
+        passage_gateway::tokens::TokenStore::new(db)
+            .issue(
+                passage_gateway::tokens::TokenGrant {
+                    role: passage_server::access::Role::Organisation,
+                    region: Some(region.to_owned()),
+                    member_id: None,
+                    organisation_id: Some(organisation_id.to_owned()),
+                    label: format!("a contact of organisation {organisation_id}"),
+                    expires_at: chrono::Utc::now() + chrono::Duration::days(1),
+                },
+                &regions,
+            )
+            .await
+            .unwrap()
+            .token
+    }
+
+    /// A contact of organisation `organisation_id` of Amsterdam, invited by its
+    /// chapter admin as `login`, accepts with `passphrase` and is signed in: their
+    /// session.
+    pub async fn amsterdam_organisation_session(
+        &self,
+        login: &str,
+        organisation_id: &str,
+        passphrase: &str,
+    ) -> String {
+        use passage_proto::v1::account_service_client::AccountServiceClient;
+        let mut accounts = AccountServiceClient::new(self.gateway().await);
+        let invite = v1::InviteAccountRequest {
+            login: login.into(),
+            kind: v1::AccountKind::Organisation as i32,
+            region: "amsterdam".into(),
+            member_id: String::new(),
+            language: String::new(),
+            organisation_id: organisation_id.into(),
+        };
+        let invitation = accounts
+            .invite_account(to("amsterdam", invite))
+            .await
+            .unwrap()
+            .into_inner();
+        accounts
+            .accept_invitation(v1::AcceptInvitationRequest {
+                invitation_code: invitation.invitation_code,
+                passphrase: passphrase.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .session
     }
 
     /// The member (at home in `home`) confirms, with their own token, that they move

@@ -81,6 +81,14 @@ impl Gateway {
         MemberServiceClient::new(self.channel.clone())
     }
 
+    pub fn market(&self) -> MarketServiceClient<Channel> {
+        MarketServiceClient::new(self.channel.clone())
+    }
+
+    pub fn review(&self) -> ReviewServiceClient<Channel> {
+        ReviewServiceClient::new(self.channel.clone())
+    }
+
     pub fn matches(&self) -> MatchServiceClient<Channel> {
         MatchServiceClient::new(self.channel.clone())
     }
@@ -115,10 +123,6 @@ impl Gateway {
         RulesServiceClient::new(self.channel.clone())
     }
 
-    pub fn market(&self) -> MarketServiceClient<Channel> {
-        MarketServiceClient::new(self.channel.clone())
-    }
-
     pub fn cases(&self) -> CaseServiceClient<Channel> {
         CaseServiceClient::new(self.channel.clone())
     }
@@ -133,10 +137,6 @@ impl Gateway {
 
     pub fn buddies(&self) -> BuddyServiceClient<Channel> {
         BuddyServiceClient::new(self.channel.clone())
-    }
-
-    pub fn review(&self) -> ReviewServiceClient<Channel> {
-        ReviewServiceClient::new(self.channel.clone())
     }
 
     pub fn coaching(&self) -> CoachingServiceClient<Channel> {

@@ -156,6 +156,44 @@ pub fn router(app: App) -> Router {
         .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/figures", get(pages::figures::show))
         .route("/figures/{file}", get(pages::figures::download))
+        .route(
+            "/our-opportunities",
+            get(pages::organisation::opportunities::show),
+        )
+        .route(
+            "/our-opportunities/new",
+            get(pages::organisation::draft::new).post(pages::organisation::draft::create),
+        )
+        .route(
+            "/our-opportunities/{id}/edit",
+            get(pages::organisation::draft::edit).post(pages::organisation::draft::save),
+        )
+        .route(
+            "/our-opportunities/{id}/submit",
+            post(pages::organisation::opportunities::submit),
+        )
+        .route(
+            "/our-opportunities/{id}/applicants",
+            get(pages::organisation::applicants::show),
+        )
+        .route(
+            "/our-opportunities/{id}/applicants/{application}/move",
+            post(pages::organisation::applicants::move_on),
+        )
+        .route(
+            "/our-opportunities/{id}/applicants/{application}/accept",
+            post(pages::organisation::applicants::accept),
+        )
+        .route(
+            "/our-opportunities/{id}/members",
+            get(pages::organisation::members::show),
+        )
+        .route("/our-fairs", get(pages::organisation::fairs::show))
+        .route(
+            "/our-fairs/{id}/present",
+            post(pages::organisation::fairs::present),
+        )
+        .route("/applications/{id}/share", post(pages::applications::share))
         .route("/language/{code}", get(pages::language::choose))
         .route("/static/passage.css", get(stylesheet))
         .fallback(not_found)

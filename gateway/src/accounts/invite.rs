@@ -1,4 +1,5 @@
-//! Inviting: a chapter admin invites a member of their region, an operator (or the
+//! Inviting: a chapter admin invites a member or an organisation's contact of
+//! their region, an operator (or the
 //! gateway's host, `passage admin account invite`) anyone. The invitation is a
 //! single-use code, valid for seven days. Inviting a login that exists again (a
 //! forgotten passphrase) ends its sessions and earlier invitations at once; its
@@ -64,7 +65,7 @@ impl AccountStore {
         let Some(role) = role_of(request.kind) else {
             return Err(invalid(
                 "kind",
-                "name the account's kind: member, chapter admin, central analyst or operator"
+                "name the account's kind: member, organisation, chapter admin, central analyst or operator"
                     .into(),
             ));
         };
@@ -77,6 +78,32 @@ impl AccountStore {
                     .map_err(|_| invalid("member_id", format!("{id:?} is not a member id")))
             })
             .transpose()?;
+        let organisation_id = Some(request.organisation_id.trim())
+            .filter(|id| !id.is_empty())
+            .map(|id| {
+                Uuid::try_parse(id).map_err(|_| {
+                    invalid(
+                        "organisation_id",
+                        format!("{id:?} is not an organisation id"),
+                    )
+                })
+            })
+            .transpose()?;
+        match (organisation_id, role) {
+            (None, Role::Organisation) => {
+                return Err(invalid(
+                    "organisation_id",
+                    "an organisation account speaks for one organisation; name its id".into(),
+                ));
+            }
+            (Some(_), role) if role != Role::Organisation => {
+                return Err(invalid(
+                    "organisation_id",
+                    format!("a {role} account speaks for no organisation"),
+                ));
+            }
+            _ => {}
+        }
         match (&region, role.is_regional()) {
             (None, true) => {
                 return Err(invalid(
@@ -120,10 +147,12 @@ impl AccountStore {
         if let Some(by) = by {
             match by.role {
                 Role::Operator => {}
-                Role::ChapterAdmin if role == Role::Member && by.region == region => {}
-                Role::ChapterAdmin if role != Role::Member => {
+                Role::ChapterAdmin
+                    if matches!(role, Role::Member | Role::Organisation) && by.region == region => {
+                }
+                Role::ChapterAdmin if !matches!(role, Role::Member | Role::Organisation) => {
                     return Err(Error::PermissionDenied(format!(
-                        "{} may invite members of their region only, not a {role}",
+                        "{} may invite members and organisations' contacts of their region only, not a {role}",
                         by.describe()
                     )));
                 }
@@ -158,7 +187,9 @@ impl AccountStore {
         if let Some(existing) = &existing
             && (existing.kind != role.as_str()
                 || existing.member_id != member_id
-                || (role == Role::ChapterAdmin && existing.region != region))
+                || existing.organisation_id != organisation_id
+                || (matches!(role, Role::ChapterAdmin | Role::Organisation)
+                    && existing.region != region))
         {
             return Err(Error::Refused(format!(
                 "login: {login:?} is taken by another account; choose another login"
@@ -203,6 +234,7 @@ impl AccountStore {
                     kind: role.as_str().to_owned(),
                     region: region.clone(),
                     member_id,
+                    organisation_id,
                     passphrase_hash: None,
                     language,
                     failed_attempts: 0,

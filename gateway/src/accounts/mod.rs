@@ -1,7 +1,8 @@
 //! People's accounts and sessions, kept by the gateway beside its tokens
 //! (`AccountService`). An account is bound to one caller kind (a token role): a
 //! member, by member id, whose region is their home in the directory on every call,
-//! so it follows a move; a chapter admin, by region; a central analyst; an
+//! so it follows a move; an organisation's contact, by organisation and region; a
+//! chapter admin, by region; a central analyst; an
 //! operator. A chapter admin (or an operator) invites; the invited person accepts
 //! with a passphrase (argon2id) and is signed in; signing in again needs the login
 //! and passphrase. A session, `pss_<id>_<secret>`, is checked on every call as a
@@ -11,9 +12,10 @@
 //! The parts: [`passphrase`] (rules and hashes), [`credential`] (session and
 //! invitation secrets), [`invite`], [`sign_in`] (accepting, signing in, locks),
 //! [`session`] (the caller a session stands for, signing out), [`service`] (the
-//! gRPC service).
+//! gRPC service), [`admin`] (who looks after an account; listing and revoking).
 
-pub mod credential;
+pub mod admin;
+mod credential;
 pub mod invite;
 pub mod passphrase;
 pub mod service;
@@ -82,6 +84,10 @@ impl AccountStore {
                 .member_id
                 .map(|id| id.to_string())
                 .unwrap_or_default(),
+            organisation_id: account
+                .organisation_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
             language: account.language.clone(),
             locked_until: account
                 .locked_until
@@ -129,6 +135,7 @@ pub fn kind_of(role: Role) -> v1::AccountKind {
     match role {
         Role::Member => v1::AccountKind::Member,
         Role::ChapterAdmin => v1::AccountKind::ChapterAdmin,
+        Role::Organisation => v1::AccountKind::Organisation,
         Role::CentralAnalyst => v1::AccountKind::CentralAnalyst,
         Role::Operator => v1::AccountKind::Operator,
         Role::Gateway => v1::AccountKind::Unspecified,
@@ -140,6 +147,7 @@ pub fn role_of(kind: i32) -> Option<Role> {
     match v1::AccountKind::try_from(kind).ok()? {
         v1::AccountKind::Member => Some(Role::Member),
         v1::AccountKind::ChapterAdmin => Some(Role::ChapterAdmin),
+        v1::AccountKind::Organisation => Some(Role::Organisation),
         v1::AccountKind::CentralAnalyst => Some(Role::CentralAnalyst),
         v1::AccountKind::Operator => Some(Role::Operator),
         v1::AccountKind::Unspecified => None,

@@ -146,4 +146,26 @@ impl AccountService for Accounts {
             format!("account {}", account.login),
         ))
     }
+
+    async fn list_accounts(
+        &self,
+        request: Request<v1::ListAccountsRequest>,
+    ) -> Result<Response<v1::ListAccountsResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        let listed = self.store.list(&caller, request.get_ref()).await?;
+        Ok(Response::new(listed))
+    }
+
+    async fn revoke_account(
+        &self,
+        request: Request<v1::RevokeAccountRequest>,
+    ) -> Result<Response<v1::Account>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        let login = request.into_inner().login;
+        let account = self.store.revoke(Some(&caller), &login).await?;
+        Ok(with_subject(
+            Response::new(self.store.view(&account).await?),
+            format!("account {}", account.login),
+        ))
+    }
 }

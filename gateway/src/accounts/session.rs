@@ -151,6 +151,7 @@ impl AccountStore {
             role,
             region,
             member_id: account.member_id.map(|id| id.to_string()),
+            organisation_id: account.organisation_id.map(|id| id.to_string()),
             token_id: session_token_id(&session.id),
         })
     }

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use passage_proto::v1;
-use passage_server::access::{Caller, Role};
+use passage_server::access::Caller;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, TransactionTrait,
@@ -16,7 +16,7 @@ use sea_orm::{
 
 use super::credential::{Credential, INVITATION_PREFIX};
 use super::session::NewSession;
-use super::{AccountStore, check_language, passphrase, region_of};
+use super::{AccountStore, check_language, passphrase};
 use crate::error::{Error, Result};
 use crate::store::entity::{account, account_invitation, account_session, sign_in_address};
 
@@ -342,21 +342,7 @@ impl AccountStore {
             .find(&login)
             .await?
             .ok_or_else(|| Error::NotFound(format!("login: no account {login:?}")))?;
-        if let Some(by) = by
-            && by.role != Role::Operator
-        {
-            let region = region_of(&self.db, &account).await.ok().flatten();
-            let theirs = by.role == Role::ChapterAdmin
-                && region.is_some()
-                && by.region == region
-                && matches!(account.kind.as_str(), "member" | "chapter_admin");
-            if !theirs {
-                return Err(Error::PermissionDenied(format!(
-                    "{} may not unlock account {login:?}: it is not an account of their region",
-                    by.describe()
-                )));
-            }
-        }
+        self.administers(by, &account).await?;
         account::Entity::update(account::ActiveModel {
             id: Set(account.id.clone()),
             failed_attempts: Set(0),

@@ -15,6 +15,7 @@ mod m20261202_000008_move_confirmations;
 mod m20261204_000009_private_deliveries;
 mod m20261204_000010_accounts;
 mod m20261204_000011_erasure_receipts;
+mod m20261204_000012_organisation_callers;
 
 /// Applies the gateway schema; start-up and `passage migrate` both run it.
 pub struct GatewayMigrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for GatewayMigrator {
             Box::new(m20261204_000009_private_deliveries::Migration),
             Box::new(m20261204_000010_accounts::Migration),
             Box::new(m20261204_000011_erasure_receipts::Migration),
+            Box::new(m20261204_000012_organisation_callers::Migration),
         ]
     }
 

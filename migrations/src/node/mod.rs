@@ -16,7 +16,8 @@ mod m20261124_000011_create_audit_entry;
 mod m20261204_000012_add_review_facts;
 mod m20261204_000013_departure_until_arrival;
 mod m20261204_000014_create_search_index;
-mod m20261205_000015_create_coaches_and_aftercare;
+mod m20261204_000015_employer_conditions;
+mod m20261205_000016_create_coaches_and_aftercare;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -39,7 +40,8 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261204_000012_add_review_facts::Migration),
             Box::new(m20261204_000013_departure_until_arrival::Migration),
             Box::new(m20261204_000014_create_search_index::Migration),
-            Box::new(m20261205_000015_create_coaches_and_aftercare::Migration),
+            Box::new(m20261204_000015_employer_conditions::Migration),
+            Box::new(m20261205_000016_create_coaches_and_aftercare::Migration),
         ]
     }
 

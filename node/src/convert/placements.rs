@@ -50,6 +50,36 @@ pub fn application_to_wire(
         update_time: Some(timestamp(row.updated_at)),
         // Filled where a list is answered (`ListApplications`).
         opportunity_title: String::new(),
+        share_employer_conditions: row.share_employer_conditions,
+        employer_conditions: row
+            .employer_conditions
+            .as_ref()
+            .map(strings_from_json)
+            .unwrap_or_default(),
+    }
+}
+
+/// An application as an organisation's contact sees it: nothing that follows
+/// from the rules about the member (conditions, warnings, hours cap, the rules
+/// that fired), which would tell their residence status; the conditions that
+/// fall on the employer only from the OFFER stage on, and only when the member
+/// agreed.
+pub fn application_for_organisation(mut wire: v1::Application) -> v1::Application {
+    let offered = matches!(
+        v1::ApplicationStage::try_from(wire.stage),
+        Ok(v1::ApplicationStage::Offer | v1::ApplicationStage::Accepted)
+    );
+    if !(offered && wire.share_employer_conditions) {
+        wire.employer_conditions.clear();
+    }
+    v1::Application {
+        conditions: Vec::new(),
+        warnings: Vec::new(),
+        hours_cap: 0,
+        rule_ids: Vec::new(),
+        rules_version: String::new(),
+        evaluated_on: String::new(),
+        ..wire
     }
 }
 

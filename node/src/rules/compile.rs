@@ -164,12 +164,36 @@ fn effect_of(raw: &RawRule, at: &Mistakes) -> Result<Effect, RuleProblem> {
             ),
         )),
     };
+    if let Some(party) = &raw.falls_on
+        && raw.effect.get_ref() != "require"
+    {
+        return Err(at.at(
+            party,
+            format!(
+                "falls_on: only a \"require\" rule's condition falls on someone; this rule's effect is {:?}",
+                raw.effect.get_ref()
+            ),
+        ));
+    }
     Ok(match raw.effect.get_ref().as_str() {
         "deny" => Effect::Deny {
             reason: text("reason", &raw.reason)?,
         },
         "require" => Effect::Require {
             condition: text("condition", &raw.condition)?,
+            on_employer: match &raw.falls_on {
+                None => false,
+                Some(party) => match party.get_ref().as_str() {
+                    "member" => false,
+                    "employer" => true,
+                    other => {
+                        return Err(at.at(
+                            party,
+                            format!("falls_on: {other:?} is not one of member, employer"),
+                        ));
+                    }
+                },
+            },
         },
         "warn" => Effect::Warn {
             message: text("message", &raw.message)?,

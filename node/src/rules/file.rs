@@ -69,6 +69,11 @@ pub(super) struct RawRule {
     pub(super) reason: Option<String>,
     #[serde(default)]
     pub(super) condition: Option<String>,
+    /// Who must meet a `require` rule's condition: `member` (the default) or
+    /// `employer`. An employer's condition is what an organisation may be shown,
+    /// from the offer on and with the member's consent.
+    #[serde(default)]
+    pub(super) falls_on: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) hours: Option<Spanned<i64>>,
     #[serde(default)]

@@ -29,7 +29,13 @@ pub enum Effect {
     /// The member may not take the opportunity.
     Deny { reason: String },
     /// Allowed if this condition is met (by the employer, the member, …).
-    Require { condition: String },
+    Require {
+        condition: String,
+        /// The condition falls on the employer ("the employer applies for a
+        /// TWV"), not on the member: an organisation may see it, from the offer on
+        /// and with the member's consent.
+        on_employer: bool,
+    },
     /// At most this many hours a week.
     CapHours { hours: i32 },
     /// Allowed, but somebody must act.
@@ -51,7 +57,7 @@ impl Effect {
     pub fn explanation(&self) -> String {
         match self {
             Effect::Deny { reason } => reason.clone(),
-            Effect::Require { condition } => condition.clone(),
+            Effect::Require { condition, .. } => condition.clone(),
             Effect::CapHours { hours } => format!("at most {hours} hours a week"),
             Effect::Warn { message } => message.clone(),
         }

@@ -144,9 +144,10 @@ impl EventService for EventApi {
         &self,
         request: Request<v1::AddFairPresentationRequest>,
     ) -> Result<Response<v1::AddFairPresentationResponse>, Status> {
+        let event_id = validate::id("event_id", &request.get_ref().event_id)?;
+        let organisation_id = validate::id("organisation_id", &request.get_ref().organisation_id)?;
+        crate::access::acts_for_organisation(&request, organisation_id)?;
         let request = request.into_inner();
-        let event_id = validate::id("event_id", &request.event_id)?;
-        let organisation_id = validate::id("organisation_id", &request.organisation_id)?;
         if request.opportunity_ids.is_empty() {
             return Err(Error::invalid(
                 "opportunity_ids",
@@ -249,12 +250,22 @@ impl EventService for EventApi {
         &self,
         request: Request<v1::ListFairPresentationsRequest>,
     ) -> Result<Response<v1::ListFairPresentationsResponse>, Status> {
+        let own = crate::access::organisation_limit(&request)?;
         let request = request.into_inner();
         let event_id = validate::id("event_id", &request.event_id)?;
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
-        let organisation_id = match request.organisation_id.trim() {
-            "" => None,
-            id => Some(validate::id("organisation_id", id)?),
+        let organisation_id = match (request.organisation_id.trim(), own) {
+            ("", own) => own,
+            (id, own) => {
+                let asked = validate::id("organisation_id", id)?;
+                if own.is_some_and(|own| own != asked) {
+                    return Err(Error::PermissionDenied(format!(
+                        "organisation_id: {asked} is not your organisation; you list your own presentations"
+                    ))
+                    .into());
+                }
+                Some(asked)
+            }
         };
         rows::find::<community_event::Entity>(&self.context.db, event_id, "event").await?;
         let page =

@@ -67,7 +67,8 @@ impl MarketService for MarketApi {
         &self,
         request: Request<v1::GetOrganisationRequest>,
     ) -> Result<Response<v1::Organisation>, Status> {
-        let id = validate::id("id", &request.into_inner().id)?;
+        let id = validate::id("id", &request.get_ref().id)?;
+        crate::access::acts_for_organisation(&request, id)?;
         let row = rows::find::<organisation::Entity>(&self.context.db, id, "organisation").await?;
         Ok(Response::new(convert::market::organisation_to_wire(&row)))
     }
@@ -130,11 +131,13 @@ impl MarketService for MarketApi {
         &self,
         request: Request<v1::CreateOpportunityRequest>,
     ) -> Result<Response<v1::Opportunity>, Status> {
+        let caller = passage_server::access::Caller::of(&request)?.clone();
         let wire = request
             .into_inner()
             .opportunity
             .ok_or_else(|| Error::invalid("opportunity", "must be set"))?;
         let row = convert::market::opportunity_to_row(&wire, "opportunity", new_stamp())?;
+        caller.may_act_for_organisation(&row.organisation_id.to_string())?;
         if row.status != "draft" {
             return Err(Error::invalid(
                 "opportunity.status",
@@ -155,8 +158,11 @@ impl MarketService for MarketApi {
         &self,
         request: Request<v1::GetOpportunityRequest>,
     ) -> Result<Response<v1::Opportunity>, Status> {
-        let id = validate::id("id", &request.into_inner().id)?;
+        let id = validate::id("id", &request.get_ref().id)?;
         let row = rows::find::<opportunity::Entity>(&self.context.db, id, "opportunity").await?;
+        if crate::access::organisation_limit(&request)?.is_some() {
+            crate::access::acts_for_organisation(&request, row.organisation_id)?;
+        }
         Ok(Response::new(convert::market::opportunity_to_wire(&row)))
     }
 
@@ -164,9 +170,10 @@ impl MarketService for MarketApi {
         &self,
         request: Request<v1::ListOpportunitiesRequest>,
     ) -> Result<Response<v1::ListOpportunitiesResponse>, Status> {
+        let organisation = crate::access::organisation_limit(&request)?;
         let request = request.into_inner();
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
-        let filter = OpportunityFilter {
+        let mut filter = OpportunityFilter {
             kind: enums::filter::<v1::OpportunityKind>("kind", request.kind)?,
             sector: match request.sector.trim() {
                 "" => None,
@@ -178,6 +185,18 @@ impl MarketService for MarketApi {
                 id => Some(validate::id("organisation_id", id)?),
             },
         };
+        if let Some(own) = organisation {
+            // An organisation's contact lists its own organisation's opportunities.
+            match filter.organisation_id {
+                Some(asked) if asked != own => {
+                    return Err(Error::PermissionDenied(format!(
+                        "organisation_id: {asked} is not your organisation; you list your own organisation's opportunities"
+                    ))
+                    .into());
+                }
+                _ => filter.organisation_id = Some(own),
+            }
+        }
         let page = market::list_opportunities(&self.context.db, page, &filter).await?;
         Ok(Response::new(v1::ListOpportunitiesResponse {
             next_page_token: page.next_page_token(),
@@ -202,6 +221,7 @@ impl MarketService for MarketApi {
         &self,
         request: Request<v1::UpdateOpportunityRequest>,
     ) -> Result<Response<v1::Opportunity>, Status> {
+        let caller = passage_server::access::Caller::of(&request)?.clone();
         let request = request.into_inner();
         let incoming = request
             .opportunity
@@ -210,6 +230,8 @@ impl MarketService for MarketApi {
         let paths = convert::mask_paths(request.update_mask.as_ref())?;
         let approvals_to_publish = self.context.review_policy.approvals_to_publish;
         let (turn, txn) = self.context.begin_write().await?;
+        let current = rows::find::<opportunity::Entity>(&txn, id, "opportunity").await?;
+        caller.may_act_for_organisation(&current.organisation_id.to_string())?;
         let saved = rows::update::<opportunity::Entity>(&txn, id, "opportunity", |row| {
             let mut wire = convert::market::opportunity_to_wire(&row);
             convert::market::check_content_change(row.id, &row.status, &wire, &incoming, &paths)?;

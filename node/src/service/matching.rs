@@ -162,11 +162,21 @@ impl MatchService for MatchApi {
         &self,
         request: Request<v1::MatchMembersRequest>,
     ) -> Result<Response<v1::MatchMembersResponse>, Status> {
+        let organisation = crate::access::organisation_limit(&request)?;
         let request = request.into_inner();
         let limit = page_size(request.page_size)?;
         let date = decision_date("date", &request.date)?;
         let (row, opportunity) =
             opportunity_facts(&self.context, "opportunity_id", &request.opportunity_id).await?;
+        if let Some(own) = organisation
+            && row.organisation_id != own
+        {
+            return Err(Error::PermissionDenied(format!(
+                "opportunity_id: opportunity {} is not your organisation's",
+                row.id
+            ))
+            .into());
+        }
         if row.status != "published" {
             return Err(Error::FailedPrecondition(format!(
                 "opportunity {} is {}: only published opportunities are matched",
@@ -207,7 +217,7 @@ impl MatchService for MatchApi {
                 row.hours_per_week,
                 None,
             );
-            let (score, reasons) = (fit.score(), fit.reasons());
+            let (score, reasons) = (fit.score(), fit.fit_reasons());
             ranked.push((score, reasons, candidate));
         }
         let eligible = ranked.len();
@@ -220,13 +230,22 @@ impl MatchService for MatchApi {
                 display_name: candidate.display_name.clone(),
                 profession: candidate.profession.clone(),
                 score,
-                reasons,
+                reasons: reasons
+                    .iter()
+                    .map(crate::matching::rank::in_english)
+                    .collect(),
+                fit: reasons,
             })
             .collect();
+        // An organisation is not told how many members the rules bar.
+        let counted = |count: usize| match organisation {
+            Some(_) => 0,
+            None => i32::try_from(count).unwrap_or(i32::MAX),
+        };
         Ok(Response::new(v1::MatchMembersResponse {
             matches,
-            considered: i32::try_from(newcomers.len()).unwrap_or(i32::MAX),
-            eligible: i32::try_from(eligible).unwrap_or(i32::MAX),
+            considered: counted(newcomers.len()),
+            eligible: counted(eligible),
         }))
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{Months, NaiveDate, Utc};
 use passage_proto::v1::{self, placement_service_server::PlacementService};
-use passage_server::access::with_subject;
+use passage_server::access::{Caller, Role, with_subject};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use tonic::{Request, Response, Status};
@@ -55,6 +55,51 @@ fn figures_to_wire(kind: v1::PlacementKind, figures: &retention::Figures) -> v1:
                 rate: mark.rate(),
             })
             .collect(),
+    }
+}
+
+/// How a caller sees an application: whole (the member who applied, the chapter
+/// admin) or as the organisation whose opportunity it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Viewer {
+    Whole,
+    Organisation,
+}
+
+impl Viewer {
+    fn show(self, wire: v1::Application) -> v1::Application {
+        match self {
+            Viewer::Whole => wire,
+            Viewer::Organisation => convert::placements::application_for_organisation(wire),
+        }
+    }
+}
+
+/// Checks that `caller` may see or handle application `row`: a chapter admin any
+/// of the region, a member their own, an organisation's contact those to its own
+/// opportunities (`organisation_only`: only the organisation or the chapter
+/// admin, for the organisation's moves).
+async fn viewer_of(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    row: &application::Model,
+    organisation_only: bool,
+) -> Result<Viewer, Status> {
+    match caller.role {
+        Role::Organisation => {
+            let offered =
+                rows::find::<opportunity::Entity>(db, row.opportunity_id, "opportunity").await?;
+            caller.may_act_for_organisation(&offered.organisation_id.to_string())?;
+            Ok(Viewer::Organisation)
+        }
+        _ if organisation_only => {
+            caller.may_act_for_organisation("")?;
+            Ok(Viewer::Whole)
+        }
+        _ => {
+            caller.may_act_for(&row.member_id.to_string())?;
+            Ok(Viewer::Whole)
+        }
     }
 }
 
@@ -159,6 +204,8 @@ impl PlacementService for PlacementApi {
                 stage: "applied".into(),
                 motivation,
                 conditions: json_strings(&decided.conditions),
+                employer_conditions: Some(json_strings(&decided.employer_conditions)),
+                share_employer_conditions: false,
                 warnings: json_strings(&decided.warnings),
                 rule_ids: json_strings(&rule_ids),
                 hours_cap: decided.hours_cap,
@@ -186,13 +233,13 @@ impl PlacementService for PlacementApi {
     ) -> Result<Response<v1::Application>, Status> {
         let id = validate::id("id", &request.get_ref().id)?;
         let row = rows::find::<application::Entity>(&self.context.db, id, "application").await?;
-        crate::access::acts_for(&request, row.member_id)?;
+        let viewer = viewer_of(&self.context.db, Caller::of(&request)?, &row, false).await?;
         let placement = store::placement_of(&self.context.db, id).await?;
         Ok(with_subject(
-            Response::new(convert::placements::application_to_wire(
+            Response::new(viewer.show(convert::placements::application_to_wire(
                 &row,
                 placement.map(|p| p.id),
-            )),
+            ))),
             row.member_id.to_string(),
         ))
     }
@@ -201,6 +248,7 @@ impl PlacementService for PlacementApi {
         &self,
         request: Request<v1::MoveApplicationRequest>,
     ) -> Result<Response<v1::Application>, Status> {
+        let caller = Caller::of(&request)?.clone();
         let request = request.into_inner();
         let id = validate::id("id", &request.id)?;
         let target = enums::parse::<v1::ApplicationStage>("stage", request.stage, true)?;
@@ -230,13 +278,14 @@ impl PlacementService for PlacementApi {
         let target = enums::stored(target);
         let (_turn, txn) = self.context.begin_write().await?;
         let row = rows::find::<application::Entity>(&txn, id, "application").await?;
+        let viewer = viewer_of(&txn, &caller, &row, true).await?;
         stages::check_move(id, &row.stage, &target)?;
         let saved =
             stages::set_stage(&txn, row, &target, (target == "rejected").then_some(note)).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(application_id = %id, stage = %target, "application moved");
         Ok(with_subject(
-            Response::new(convert::placements::application_to_wire(&saved, None)),
+            Response::new(viewer.show(convert::placements::application_to_wire(&saved, None))),
             saved.member_id.to_string(),
         ))
     }
@@ -269,10 +318,44 @@ impl PlacementService for PlacementApi {
         ))
     }
 
+    async fn share_employer_conditions(
+        &self,
+        request: Request<v1::ShareEmployerConditionsRequest>,
+    ) -> Result<Response<v1::Application>, Status> {
+        let member_id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, member_id)?;
+        let request = request.into_inner();
+        let id = validate::id("id", &request.id)?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        let row = rows::find::<application::Entity>(&txn, id, "application").await?;
+        if row.member_id != member_id {
+            return Err(Error::FailedPrecondition(format!(
+                "application {id} is member {}'s; only the member who applied decides what the organisation sees",
+                row.member_id
+            ))
+            .into());
+        }
+        let placement = store::placement_of(&txn, id).await?;
+        let mut changed = row.into_active_model();
+        changed.share_employer_conditions = Set(request.share);
+        changed.updated_at = Set(Utc::now());
+        let saved = changed.update(&txn).await.map_err(Error::from)?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(application_id = %id, share = request.share, "employer conditions shared");
+        Ok(with_subject(
+            Response::new(convert::placements::application_to_wire(
+                &saved,
+                placement.map(|p| p.id),
+            )),
+            member_id.to_string(),
+        ))
+    }
+
     async fn accept_application(
         &self,
         request: Request<v1::AcceptApplicationRequest>,
     ) -> Result<Response<v1::AcceptApplicationResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
         let request = request.into_inner();
         let id = validate::id("id", &request.id)?;
         let today = Utc::now().date_naive();
@@ -292,6 +375,7 @@ impl PlacementService for PlacementApi {
 
         let (_turn, txn) = self.context.begin_write().await?;
         let row = rows::find::<application::Entity>(&txn, id, "application").await?;
+        let viewer = viewer_of(&txn, &caller, &row, true).await?;
         stages::check_move(id, &row.stage, "accepted")?;
         let opportunity =
             rows::find::<opportunity::Entity>(&txn, row.opportunity_id, "opportunity").await?;
@@ -313,7 +397,14 @@ impl PlacementService for PlacementApi {
             start,
             &format!(" starting {start}"),
         )
-        .await?;
+        .await
+        .map_err(|refused| match viewer {
+            Viewer::Whole => refused,
+            // Which rule bars the start would say the member's residence status.
+            Viewer::Organisation => Error::FailedPrecondition(format!(
+                "application {id} cannot start on {start} under the region's labour-market rules; ask the chapter"
+            )),
+        })?;
         let kind = placement_kind(&opportunity.kind).ok_or_else(|| {
             Error::FailedPrecondition(format!(
                 "opportunity {} has kind {}, which no placement kind matches",
@@ -364,10 +455,10 @@ impl PlacementService for PlacementApi {
         tracing::info!(application_id = %id, placement_id = %placement.id, kind, %start, filled, "application accepted");
         Ok(with_subject(
             Response::new(v1::AcceptApplicationResponse {
-                application: Some(convert::placements::application_to_wire(
+                application: Some(viewer.show(convert::placements::application_to_wire(
                     &accepted,
                     Some(placement.id),
-                )),
+                ))),
                 placement: Some(convert::placements::placement_to_wire(&placement)),
             }),
             member_id.to_string(),
@@ -379,6 +470,7 @@ impl PlacementService for PlacementApi {
         request: Request<v1::ListApplicationsRequest>,
     ) -> Result<Response<v1::ListApplicationsResponse>, Status> {
         let limited_to = crate::access::member_limit(&request)?;
+        let organisation = crate::access::organisation_limit(&request)?;
         let request = request.into_inner();
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let optional_id = |field: &str, value: &str| -> Result<Option<Uuid>> {
@@ -404,6 +496,33 @@ impl PlacementService for PlacementApi {
             member_id,
             opportunity_id: optional_id("opportunity_id", &request.opportunity_id)?,
             stage: enums::filter::<v1::ApplicationStage>("stage", request.stage)?,
+        };
+        let viewer = match organisation {
+            None => Viewer::Whole,
+            Some(organisation) => {
+                // An organisation lists the applications to one of its own
+                // opportunities at a time.
+                let Some(opportunity_id) = filter.opportunity_id else {
+                    return Err(Error::invalid(
+                        "opportunity_id",
+                        "must be set: an organisation lists the applications to one of its opportunities",
+                    )
+                    .into());
+                };
+                let offered = rows::find::<opportunity::Entity>(
+                    &self.context.db,
+                    opportunity_id,
+                    "opportunity",
+                )
+                .await?;
+                if offered.organisation_id != organisation {
+                    return Err(Error::PermissionDenied(format!(
+                        "opportunity_id: opportunity {opportunity_id} is not your organisation's"
+                    ))
+                    .into());
+                }
+                Viewer::Organisation
+            }
         };
         let page = store::list_applications(&self.context.db, page, &filter).await?;
         let accepted: Vec<Uuid> = page
@@ -433,9 +552,14 @@ impl PlacementService for PlacementApi {
             applications: page
                 .items
                 .iter()
-                .map(|a| v1::Application {
-                    opportunity_title: titles.get(&a.opportunity_id).cloned().unwrap_or_default(),
-                    ..convert::placements::application_to_wire(a, placement_of(a.id))
+                .map(|a| {
+                    viewer.show(v1::Application {
+                        opportunity_title: titles
+                            .get(&a.opportunity_id)
+                            .cloned()
+                            .unwrap_or_default(),
+                        ..convert::placements::application_to_wire(a, placement_of(a.id))
+                    })
                 })
                 .collect(),
         });

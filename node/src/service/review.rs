@@ -67,9 +67,10 @@ impl ReviewService for ReviewApi {
         &self,
         request: Request<v1::SubmitForReviewRequest>,
     ) -> Result<Response<v1::Opportunity>, Status> {
-        let id = validate::id("opportunity_id", &request.into_inner().opportunity_id)?;
+        let id = validate::id("opportunity_id", &request.get_ref().opportunity_id)?;
         let (_turn, txn) = self.context.begin_write().await?;
         let row = rows::find::<opportunity::Entity>(&txn, id, "opportunity").await?;
+        crate::access::acts_for_organisation(&request, row.organisation_id)?;
         if row.status != "draft" {
             return Err(Error::FailedPrecondition(format!(
                 "opportunity {id} is {}; only a draft can be submitted for review",

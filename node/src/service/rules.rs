@@ -84,7 +84,15 @@ pub fn decision_to_wire(rules: &RuleSet, decision: &Decision, date: NaiveDate) -
         let rule = rules.rule(*index);
         match &rule.effect {
             Effect::Deny { reason } => wire.denials.push(reason.clone()),
-            Effect::Require { condition } => wire.conditions.push(condition.clone()),
+            Effect::Require {
+                condition,
+                on_employer,
+            } => {
+                wire.conditions.push(condition.clone());
+                if *on_employer {
+                    wire.employer_conditions.push(condition.clone());
+                }
+            }
             Effect::Warn { message } => wire.warnings.push(message.clone()),
             Effect::CapHours { .. } => {}
         }

@@ -38,6 +38,11 @@ pub enum Role {
     Member,
     /// A chapter admin: one region's data and rules.
     ChapterAdmin,
+    /// An organisation's contact: their organisation's opportunities, the
+    /// applications to them, the members matching them and its fair
+    /// presentations, in the organisation's region. Never a residence status, a
+    /// permit or what the rules conclude about a person.
+    Organisation,
     /// The central team: aggregate statistics only.
     CentralAnalyst,
     /// Runs the gateway and the region registry; reads no personal data.
@@ -49,9 +54,10 @@ pub enum Role {
 
 impl Role {
     /// Every role a token can hold.
-    pub const TOKEN_ROLES: [Role; 4] = [
+    pub const TOKEN_ROLES: [Role; 5] = [
         Role::Member,
         Role::ChapterAdmin,
+        Role::Organisation,
         Role::CentralAnalyst,
         Role::Operator,
     ];
@@ -61,6 +67,7 @@ impl Role {
         match self {
             Role::Member => "member",
             Role::ChapterAdmin => "chapter_admin",
+            Role::Organisation => "organisation",
             Role::CentralAnalyst => "central_analyst",
             Role::Operator => "operator",
             Role::Gateway => "gateway",
@@ -72,6 +79,7 @@ impl Role {
         [
             Role::Member,
             Role::ChapterAdmin,
+            Role::Organisation,
             Role::CentralAnalyst,
             Role::Operator,
             Role::Gateway,
@@ -82,7 +90,7 @@ impl Role {
 
     /// Whether a token of this role belongs to one region (and must name it).
     pub fn is_regional(self) -> bool {
-        matches!(self, Role::Member | Role::ChapterAdmin)
+        matches!(self, Role::Member | Role::ChapterAdmin | Role::Organisation)
     }
 }
 
@@ -101,6 +109,9 @@ pub struct Caller {
     pub region: Option<String>,
     /// The member a member token speaks for.
     pub member_id: Option<String>,
+    /// The organisation an organisation token speaks for (an organisation of
+    /// `region`).
+    pub organisation_id: Option<String>,
     /// The token's public id (never its secret), for the audit log.
     pub token_id: String,
 }
@@ -108,7 +119,10 @@ pub struct Caller {
 impl Caller {
     /// How the audit log and error messages name the caller.
     pub fn describe(&self) -> String {
-        match (&self.region, &self.member_id) {
+        match (
+            &self.region,
+            self.member_id.as_ref().or(self.organisation_id.as_ref()),
+        ) {
             (Some(region), Some(member)) => {
                 format!("{} {member} of region {region}", self.role)
             }
@@ -128,6 +142,25 @@ impl Caller {
             )),
             role => Err(tonic::Status::permission_denied(format!(
                 "role {role} may not act for a member"
+            ))),
+        }
+    }
+
+    /// Whether the caller may act for organisation `organisation_id`: a chapter
+    /// admin for any organisation of their region, an organisation's contact only
+    /// for their own. The one place the node holds an organisation to its own
+    /// opportunities, applications and fair presentations.
+    pub fn may_act_for_organisation(&self, organisation_id: &str) -> Result<(), tonic::Status> {
+        match self.role {
+            Role::ChapterAdmin => Ok(()),
+            Role::Organisation if self.organisation_id.as_deref() == Some(organisation_id) => {
+                Ok(())
+            }
+            Role::Organisation => Err(tonic::Status::permission_denied(
+                "an organisation may only act for itself: its own opportunities, the applications to them and its fair presentations",
+            )),
+            role => Err(tonic::Status::permission_denied(format!(
+                "role {role} may not act for an organisation"
             ))),
         }
     }

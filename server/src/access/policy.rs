@@ -23,6 +23,16 @@ pub enum Policy {
     /// (the handler checks that it is themself, with [`Caller::may_act_for`]) or in
     /// a community role its node knows them by (the node's handler checks the role).
     MemberSelf,
+    /// An organisation's own business: the chapter admin of the region, or an
+    /// organisation's contact of it (the handler holds them to their own
+    /// organisation, with [`Caller::may_act_for_organisation`]).
+    OrganisationOwn,
+    /// The parties of the region's market: its chapter admin, a member of it for
+    /// themself, or an organisation's contact of it for its own organisation —
+    /// applications (the member's own; those to the organisation's opportunities,
+    /// without residence status, permit or rule verdict) and the region's events,
+    /// which name no member. The handler decides what each sees.
+    Parties,
     /// Moving home: the chapter admin of the new region (the one the call is for),
     /// or a member asking that region to take them in — a member of the region they
     /// leave, so their token names that one (the handler checks it is themself and
@@ -56,6 +66,8 @@ impl Policy {
             Policy::RegionFigures
                 | Policy::ChapterAdmin
                 | Policy::MemberSelf
+                | Policy::OrganisationOwn
+                | Policy::Parties
                 | Policy::MemberMoving
                 | Policy::MemberRecords
                 | Policy::MemberOnly
@@ -74,6 +86,10 @@ impl Policy {
             Policy::MemberSelf | Policy::MemberMoving | Policy::MemberRecords => {
                 matches!(role, Role::ChapterAdmin | Role::Member)
             }
+            Policy::OrganisationOwn => matches!(role, Role::ChapterAdmin | Role::Organisation),
+            Policy::Parties => {
+                matches!(role, Role::ChapterAdmin | Role::Member | Role::Organisation)
+            }
             Policy::MemberOnly => role == Role::Member,
             Policy::SigningIn => true,
             Policy::Session => role != Role::Gateway,
@@ -85,17 +101,14 @@ impl Policy {
 /// Methods a member may call for themself (the handler holds her to her own
 /// record, registrations, groups, questions and pairs); and reads of their
 /// region's events, groups, meetings and knowledge base, which name no member.
-const MEMBER_SELF: [&str; 26] = [
+const MEMBER_SELF: [&str; 23] = [
     "/passage.v1.MemberService/GetMember",
     "/passage.v1.MemberService/UpdateMember",
     "/passage.v1.MemberService/DeleteMember",
     "/passage.v1.MatchService/MatchOpportunities",
     "/passage.v1.PlacementService/Apply",
-    "/passage.v1.PlacementService/GetApplication",
     "/passage.v1.PlacementService/WithdrawApplication",
-    "/passage.v1.PlacementService/ListApplications",
-    "/passage.v1.EventService/ListEvents",
-    "/passage.v1.EventService/GetEvent",
+    "/passage.v1.PlacementService/ShareEmployerConditions",
     "/passage.v1.EventService/RegisterForEvent",
     "/passage.v1.EventService/CancelEventRegistration",
     "/passage.v1.EventService/ListEventRegistrations",
@@ -137,6 +150,34 @@ const MEMBER_COMMUNITY: [&str; 15] = [
     "/passage.v1.CoachingService/ListAftercareContacts",
 ];
 
+/// Methods an organisation's contact may call for their own organisation: its
+/// opportunities (drafts written, edited and submitted for review), the
+/// applications to them (moved on, rejected, accepted into a placement), the
+/// members who match them, and its fair presentations.
+const ORGANISATION_OWN: [&str; 11] = [
+    "/passage.v1.MarketService/GetOrganisation",
+    "/passage.v1.MarketService/CreateOpportunity",
+    "/passage.v1.MarketService/GetOpportunity",
+    "/passage.v1.MarketService/ListOpportunities",
+    "/passage.v1.MarketService/UpdateOpportunity",
+    "/passage.v1.ReviewService/SubmitForReview",
+    "/passage.v1.PlacementService/MoveApplication",
+    "/passage.v1.PlacementService/AcceptApplication",
+    "/passage.v1.MatchService/MatchMembers",
+    "/passage.v1.EventService/AddFairPresentation",
+    "/passage.v1.EventService/ListFairPresentations",
+];
+
+/// Methods for the market's parties: applications, shown to the member who
+/// applied and to the organisation whose opportunity it is; and the region's
+/// events (an organisation presents at its fairs).
+const PARTIES: [&str; 4] = [
+    "/passage.v1.PlacementService/GetApplication",
+    "/passage.v1.PlacementService/ListApplications",
+    "/passage.v1.EventService/ListEvents",
+    "/passage.v1.EventService/GetEvent",
+];
+
 /// Services whose every method is one region's business: its chapter admin's.
 const REGIONAL_SERVICES: [&str; 13] = [
     "passage.v1.MemberService",
@@ -164,6 +205,12 @@ pub fn policy(path: &str) -> Option<Policy> {
     if MEMBER_SELF.contains(&path) || MEMBER_COMMUNITY.contains(&path) {
         return Some(Policy::MemberSelf);
     }
+    if ORGANISATION_OWN.contains(&path) {
+        return Some(Policy::OrganisationOwn);
+    }
+    if PARTIES.contains(&path) {
+        return Some(Policy::Parties);
+    }
     if path == "/passage.v1.MemberService/TransferMember" {
         return Some(Policy::MemberMoving);
     }
@@ -181,7 +228,9 @@ pub fn policy(path: &str) -> Option<Policy> {
         return match method {
             "SignIn" | "AcceptInvitation" => Some(Policy::SigningIn),
             "SignOut" | "GetMyAccount" | "SetMyLanguage" => Some(Policy::Session),
-            "InviteAccount" | "UnlockAccount" => Some(Policy::AccountAdmin),
+            "InviteAccount" | "UnlockAccount" | "ListAccounts" | "RevokeAccount" => {
+                Some(Policy::AccountAdmin)
+            }
             _ => None,
         };
     }
@@ -254,6 +303,7 @@ mod tests {
             role: Role::ChapterAdmin,
             region: Some("amsterdam".into()),
             member_id: None,
+            organisation_id: None,
             token_id: "0011223344556677".into(),
         }
     }

@@ -78,7 +78,7 @@ impl CallerSeal {
 
     fn mac(&self, path: &str, identity: &str) -> Option<HmacSha256> {
         let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
-        mac.update(b"passage caller v2\n");
+        mac.update(b"passage caller v3\n");
         mac.update(path.as_bytes());
         mac.update(b"\n");
         mac.update(identity.as_bytes());
@@ -101,10 +101,11 @@ impl CallerSeal {
             return;
         }
         let identity = format!(
-            "{};{};{};{};{now_ms};{};{}",
+            "{};{};{};{};{};{now_ms};{};{}",
             caller.role,
             caller.region.as_deref().unwrap_or_default(),
             caller.member_id.as_deref().unwrap_or_default(),
+            caller.organisation_id.as_deref().unwrap_or_default(),
             caller.token_id,
             hex::encode(nonce),
             hex::encode(body.0),
@@ -149,7 +150,17 @@ impl CallerSeal {
         mac.verify_slice(&seal)
             .map_err(|_| refused("has a seal this region's key did not make"))?;
         let fields: Vec<&str> = identity.split(';').collect();
-        let [role, region, member, token, sealed_at, nonce, digest] = fields[..] else {
+        let [
+            role,
+            region,
+            member,
+            organisation,
+            token,
+            sealed_at,
+            nonce,
+            digest,
+        ] = fields[..]
+        else {
             return Err(refused("has the wrong number of fields"));
         };
         let role = Role::parse(role).ok_or_else(|| refused("names no known role"))?;
@@ -173,6 +184,7 @@ impl CallerSeal {
                 role,
                 region: some(region),
                 member_id: some(member),
+                organisation_id: some(organisation),
                 token_id: token.to_owned(),
             },
             nonce: nonce.to_owned(),
@@ -280,6 +292,7 @@ mod tests {
             role: Role::ChapterAdmin,
             region: Some("amsterdam".into()),
             member_id: None,
+            organisation_id: None,
             token_id: "0011223344556677".into(),
         }
     }

@@ -1,5 +1,6 @@
 //! My applications: where each stands, what the rules asked before the work may
-//! start, and stepping back from one still open.
+//! start, letting the organisation see the conditions that fall on it as
+//! employer (from the offer on), and stepping back from one still open.
 
 use askama::Template;
 use axum::Form;
@@ -25,6 +26,11 @@ pub struct ApplicationView {
     pub conditions: Vec<String>,
     pub warnings: Vec<String>,
     pub hours_cap: String,
+    /// The conditions that fall on the employer, which the member may let the
+    /// organisation see from the offer on.
+    pub employer_conditions: Vec<String>,
+    /// The member agreed that the organisation sees them.
+    pub shared: bool,
 }
 
 #[derive(Template)]
@@ -41,6 +47,8 @@ pub struct Shown {
     applied: Option<String>,
     #[serde(default)]
     withdrawn: Option<String>,
+    #[serde(default)]
+    shared: Option<String>,
 }
 
 /// The page's word for a stage.
@@ -97,6 +105,8 @@ pub async fn show(State(app): State<App>, visit: Visit, Query(shown): Query<Show
             open,
             conditions: application.conditions,
             warnings: application.warnings,
+            employer_conditions: application.employer_conditions,
+            shared: application.share_employer_conditions,
             hours_cap: if application.hours_cap > 0 {
                 text.t1(
                     "match-hours-cap",
@@ -112,6 +122,12 @@ pub async fn show(State(app): State<App>, visit: Visit, Query(shown): Query<Show
         text.t("applications-applied")
     } else if shown.withdrawn.is_some() {
         text.t("applications-withdrawn")
+    } else if let Some(shared) = &shown.shared {
+        text.t(if shared == "yes" {
+            "applications-shared"
+        } else {
+            "applications-not-shared"
+        })
     } else {
         String::new()
     };
@@ -154,6 +170,52 @@ pub async fn withdraw(
                         id,
                         member_id: account.member_id.clone(),
                         note: String::new(),
+                    },
+                ))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    #[serde(default)]
+    form_token: String,
+    /// "yes" to let the organisation see them, "no" to take that back.
+    #[serde(default)]
+    share: String,
+}
+
+/// `POST /applications/{id}/share`: the member decides whether the organisation
+/// sees the conditions that fall on it as employer.
+pub async fn share(
+    State(app): State<App>,
+    visit: Visit,
+    Path(id): Path<String>,
+    Form(form): Form<ShareForm>,
+) -> Response {
+    let placements = app.gateway.placements();
+    let asking = visit.clone();
+    let share = form.share == "yes";
+    let done = format!("/applications?shared={}", if share { "yes" } else { "no" });
+    act(
+        &app,
+        &visit,
+        HERE,
+        &form.form_token,
+        &done,
+        |account| async move {
+            placements
+                .clone()
+                .share_employer_conditions(call(
+                    &asking,
+                    Some(&account.region),
+                    v1::ShareEmployerConditionsRequest {
+                        id,
+                        member_id: account.member_id.clone(),
+                        share,
                     },
                 ))
                 .await

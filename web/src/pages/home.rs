@@ -1,6 +1,7 @@
-//! The start page: for someone signed in, where to go — with a card for each
-//! community role their home node knows them by (reviewing, answering, coaching);
-//! for anyone else, the way in.
+//! The start page: for someone signed in, where to go (a member's pages — with a
+//! card for each community role their home node knows them by: reviewing,
+//! answering, coaching — or an organisation's contact's); for anyone else, the
+//! way in.
 
 use askama::Template;
 use axum::extract::State;
@@ -25,6 +26,8 @@ struct HomePage {
     reads_figures: bool,
     /// A chapter admin: the console is hers.
     runs_chapter: bool,
+    /// An organisation's contact: its opportunities and fairs are theirs.
+    is_organisation: bool,
 }
 
 /// `GET /`.
@@ -57,12 +60,14 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
     } else {
         v1::CommunityRoles::default()
     };
+    let is_organisation = account.kind == v1::AccountKind::Organisation as i32;
     let page = HomePage {
         frame: Frame::new(&visit, text, "/", true).for_account(&account),
         login: account.login,
         region: account.region_name,
         is_member,
         roles,
+        is_organisation,
         runs_chapter: account.kind == v1::AccountKind::ChapterAdmin as i32,
         reads_figures: matches!(
             v1::AccountKind::try_from(account.kind),

@@ -19,6 +19,7 @@ pub mod language;
 pub mod matches;
 pub mod moving;
 pub mod my_data;
+pub mod organisation;
 pub mod profile;
 pub mod review;
 pub mod roles;
@@ -70,6 +71,13 @@ const CHAPTER_NAV: [(&str, &str); 4] = [
     ("/console/rules", "rules-title"),
 ];
 
+/// An organisation's contact's part of the app.
+const ORGANISATION_NAV: [(&str, &str); 3] = [
+    ("/", "nav-home"),
+    ("/our-opportunities", "nav-our-opportunities"),
+    ("/our-fairs", "nav-our-fairs"),
+];
+
 /// The central team's part of the app.
 const CENTRAL_NAV: [(&str, &str); 2] = [("/", "nav-home"), ("/figures", "nav-figures")];
 
@@ -118,6 +126,13 @@ impl Frame {
         }
     }
 
+    /// The frame of an organisation's page (its contact signed in).
+    pub fn organisation(visit: &Visit, text: Text, here: &str) -> Self {
+        let mut frame = Frame::new(visit, text, here, true);
+        frame.nav = nav_links(text, &ORGANISATION_NAV);
+        frame
+    }
+
     /// A chapter admin's page: the console's navigation.
     pub fn chapter(visit: &Visit, text: Text, here: &str) -> Self {
         let mut frame = Frame::new(visit, text, here, true);
@@ -131,6 +146,7 @@ impl Frame {
         let links: &[(&'static str, &str)] = match v1::AccountKind::try_from(account.kind) {
             Ok(v1::AccountKind::ChapterAdmin) => &CHAPTER_NAV,
             Ok(v1::AccountKind::CentralAnalyst | v1::AccountKind::Operator) => &CENTRAL_NAV,
+            Ok(v1::AccountKind::Organisation) => &ORGANISATION_NAV,
             _ => &MEMBER_NAV,
         };
         self.nav = nav_links(self.text, links);

@@ -11,6 +11,8 @@ pub struct Model {
     pub role: String,
     pub region: Option<String>,
     pub member_id: Option<String>,
+    /// The organisation an organisation's contact speaks for.
+    pub organisation_id: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub label: String,
     pub created_at: DateTimeUtc,

@@ -14,6 +14,8 @@ pub struct Model {
     /// A chapter admin's region; for a member, the region the account was made in.
     pub region: Option<String>,
     pub member_id: Option<Uuid>,
+    /// The organisation an organisation's contact speaks for.
+    pub organisation_id: Option<Uuid>,
     /// The argon2id hash (PHC string); none until an invitation is accepted.
     pub passphrase_hash: Option<String>,
     pub language: String,

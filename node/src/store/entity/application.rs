@@ -17,6 +17,12 @@ pub struct Model {
     pub motivation: String,
     /// JSON array of the decision's conditions.
     pub conditions: Json,
+    /// JSON array of the conditions that fall on the employer; none for an
+    /// application made before they were told apart.
+    pub employer_conditions: Option<Json>,
+    /// The member agreed that the organisation sees `employer_conditions` from
+    /// the offer on.
+    pub share_employer_conditions: bool,
     /// JSON array of the decision's warnings.
     pub warnings: Json,
     /// JSON array of the ids of every rule that fired.

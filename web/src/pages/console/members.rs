@@ -829,6 +829,7 @@ pub async fn invite(
                 region: account.region.clone(),
                 member_id: id.clone(),
                 language: form.language.trim().to_owned(),
+                organisation_id: String::new(),
             },
         ))
         .await;
