@@ -17,7 +17,7 @@ mod m20261204_000012_add_review_facts;
 mod m20261204_000013_departure_until_arrival;
 mod m20261204_000014_create_search_index;
 mod m20261204_000015_employer_conditions;
-mod m20261205_000016_create_coaches_and_aftercare;
+mod m20261205_000017_create_coaches_and_aftercare;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -41,7 +41,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261204_000013_departure_until_arrival::Migration),
             Box::new(m20261204_000014_create_search_index::Migration),
             Box::new(m20261204_000015_employer_conditions::Migration),
-            Box::new(m20261205_000016_create_coaches_and_aftercare::Migration),
+            Box::new(m20261205_000017_create_coaches_and_aftercare::Migration),
         ]
     }
 
