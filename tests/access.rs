@@ -136,6 +136,27 @@ const MEMBER_OWN: [&str; 29] = [
     "passage.v1.BuddyService/ListBuddyPairs",
 ];
 
+/// What a member may call in a community role (newcomer reviewer, superlocal,
+/// coach): the layer lets a member through to their home node, whose handler
+/// decides from its own data whether they hold the role.
+const MEMBER_COMMUNITY: [&str; 15] = [
+    "passage.v1.MemberService/GetMyCommunityRoles",
+    "passage.v1.ReviewService/ListOpportunitiesToReview",
+    "passage.v1.ReviewService/ReviewOpportunity",
+    "passage.v1.HelpdeskService/AnswerQuestion",
+    "passage.v1.HelpdeskService/CreateArticle",
+    "passage.v1.HelpdeskService/SetTranslation",
+    "passage.v1.CoachingService/ListCoachedCohorts",
+    "passage.v1.CoachingService/GetCohort",
+    "passage.v1.CoachingService/ListCohortParticipants",
+    "passage.v1.CoachingService/ListCoachingSessions",
+    "passage.v1.CoachingService/RecordSessionAttendance",
+    "passage.v1.CoachingService/RecordParticipantOutcome",
+    "passage.v1.CoachingService/GetCohortReport",
+    "passage.v1.CoachingService/RecordAftercareContact",
+    "passage.v1.CoachingService/ListAftercareContacts",
+];
+
 /// What an organisation's contact may do for their own organisation: read it,
 /// write, edit and submit its opportunities, see and move the applications to
 /// them, match members to them, present them at the region's fairs (and read
@@ -226,8 +247,10 @@ fn expected(service: &str, method: &str, who: Who) -> Outcome {
         // A token opens no node's sync stream or move: the region certificate does.
         _ if audience == Audience::RegionNodes => Unauthenticated,
         Who::Member | Who::MemberSession => {
+            let path = format!("{service}/{method}");
             if audience == Audience::TheMemberOnly
-                || MEMBER_OWN.contains(&format!("{service}/{method}").as_str())
+                || MEMBER_OWN.contains(&path.as_str())
+                || MEMBER_COMMUNITY.contains(&path.as_str())
             {
                 Admitted
             } else {

@@ -95,6 +95,35 @@ async fn the_demo_fills_amsterdams_coaching_programme_expert_pool_and_cases() {
         .into_inner()
         .sessions;
     assert!(running.iter().any(|s| !s.attendee_member_ids.is_empty()));
+    // The chapter's volunteer coach coaches both cohorts, and called a participant
+    // of the one in aftercare.
+    for cohort in &cohorts {
+        let coaches = coaching
+            .list_cohort_coaches(to(
+                "amsterdam",
+                v1::ListCohortCoachesRequest {
+                    cohort_id: cohort.id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .coaches;
+        assert_eq!(coaches.len(), 1, "cohort {}", cohort.year);
+    }
+    let contacts = coaching
+        .list_aftercare_contacts(to(
+            "amsterdam",
+            v1::ListAftercareContactsRequest {
+                cohort_id: past.id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .contacts;
+    assert_eq!(contacts.len(), usize::from(past.in_aftercare));
 
     let housing = v1::expert_pool_service_client::ExpertPoolServiceClient::new(channel.clone())
         .list_experts(to(

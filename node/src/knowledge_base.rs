@@ -10,6 +10,7 @@ use passage_proto::v1;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel};
 use uuid::Uuid;
 
+use crate::community::{self, Acting, CommunityRole};
 use crate::context::NodeContext;
 use crate::convert::helpdesk::article_to_wire;
 use crate::error::{Error, Result};
@@ -78,14 +79,36 @@ async fn put_translation(db: &impl ConnectionTrait, article_id: Uuid, text: &Tex
     article_index::reindex(db, article_id, &text.language, &text.title, &text.body).await
 }
 
+/// Refuses a member who is not a superlocal, or who did not answer `question`:
+/// a superlocal makes articles of their own answers only.
+async fn check_answerer(
+    db: &impl ConnectionTrait,
+    acting: Acting,
+    question: &helpdesk_question::Model,
+) -> Result<()> {
+    community::require(db, acting, CommunityRole::Superlocal).await?;
+    match acting {
+        Acting::Member(member) if question.answerer_member_id != Some(member) => {
+            Err(Error::PermissionDenied(format!(
+                "question {} was not routed to member {member}; a superlocal writes articles of their own answers",
+                question.id
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Makes an article of an answered question; a superlocal of their own answer.
 pub async fn create_article(
     context: &NodeContext,
+    acting: Acting,
     request: v1::CreateArticleRequest,
 ) -> Result<v1::Article> {
     let question_id = validate::id("question_id", &request.question_id)?;
     let text = text(&request.language, &request.title, &request.body)?;
     let (_turn, txn) = context.begin_write().await?;
     let question = rows::find::<helpdesk_question::Entity>(&txn, question_id, "question").await?;
+    check_answerer(&txn, acting, &question).await?;
     if question.status != "answered" {
         return Err(Error::FailedPrecondition(format!(
             "question {question_id} is {}; only an answered question becomes an article",
@@ -120,14 +143,21 @@ pub async fn create_article(
     Ok(wire)
 }
 
+/// Adds or replaces a translation; a superlocal's of an article of their answer.
 pub async fn set_translation(
     context: &NodeContext,
+    acting: Acting,
     request: v1::SetTranslationRequest,
 ) -> Result<v1::Article> {
     let id = validate::id("article_id", &request.article_id)?;
     let text = text(&request.language, &request.title, &request.body)?;
     let (_turn, txn) = context.begin_write().await?;
     let row = rows::find::<article::Entity>(&txn, id, "article").await?;
+    if acting != Acting::ChapterAdmin {
+        let question =
+            rows::find::<helpdesk_question::Entity>(&txn, row.question_id, "question").await?;
+        check_answerer(&txn, acting, &question).await?;
+    }
     put_translation(&txn, id, &text).await?;
     let mut active = row.into_active_model();
     active.updated_at = Set(Utc::now());

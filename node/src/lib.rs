@@ -6,6 +6,7 @@
 pub mod access;
 pub mod application_stages;
 pub mod audit;
+pub mod community;
 pub mod context;
 pub mod convert;
 pub mod error;

@@ -1,7 +1,8 @@
 //! Demo coaching and casework for Amsterdam: a Refugee on Board-style programme
 //! with its 2025 cohort (September to June, now in its six months of aftercare,
-//! outcomes recorded) and its 2026 cohort (running), sessions with attendance; an
-//! expert pool; and a few cases with notes and next steps. Everyone and everything
+//! outcomes recorded, the coach's first aftercare call) and its 2026 cohort
+//! (running), both coached by the chapter's volunteer coach, sessions with
+//! attendance; an expert pool; and a few cases with notes and next steps. Everyone and everything
 //! here is fictional. Built through the public API from the members the seed
 //! created, so it passes the node's validation like a chapter's own input.
 
@@ -337,6 +338,18 @@ async fn coaching_programme(
             )?)
             .await?
             .into_inner();
+        // The chapter's volunteer coach coaches both cohorts.
+        if !coach.is_empty() {
+            client
+                .assign_coach(in_region(
+                    REGION,
+                    v1::AssignCoachRequest {
+                        cohort_id: cohort.id.clone(),
+                        coach_member_id: coach.clone(),
+                    },
+                )?)
+                .await?;
+        }
         for (member_id, _) in participants {
             client
                 .enrol_participant(in_region(
@@ -407,6 +420,24 @@ async fn coaching_programme(
                         outcome: outcome as i32,
                         recorded_on: recorded_on.into(),
                         detail: detail.into(),
+                    },
+                )?)
+                .await?;
+        }
+        // In aftercare, the coach called the first participant today.
+        if let (true, false, Some((member_id, _))) =
+            (cohort.in_aftercare, coach.is_empty(), participants.first())
+        {
+            client
+                .record_aftercare_contact(in_region(
+                    REGION,
+                    v1::RecordAftercareContactRequest {
+                        cohort_id: cohort.id.clone(),
+                        member_id: member_id.clone(),
+                        coach_member_id: coach.clone(),
+                        contacted_on: String::new(),
+                        note: "Called: settling in well at the new job; next call in a month."
+                            .into(),
                     },
                 )?)
                 .await?;

@@ -38,6 +38,8 @@ pub struct Chapter {
     pub experts: ExpertPoolServiceClient<Channel>,
     /// Reviewers [`Chapter::published`] has registered so far, to name the next.
     reviewers: usize,
+    /// The gateway, for the clients a story adds.
+    gateway: Channel,
 }
 
 impl Chapter {
@@ -53,9 +55,15 @@ impl Chapter {
             events: EventServiceClient::new(gateway.clone()),
             coaching: CoachingServiceClient::new(gateway.clone()),
             cases: CaseServiceClient::new(gateway.clone()),
-            experts: ExpertPoolServiceClient::new(gateway),
+            experts: ExpertPoolServiceClient::new(gateway.clone()),
             reviewers: 0,
+            gateway,
         }
+    }
+
+    /// The gateway, for a client of another service.
+    pub fn gateway_channel(&self) -> Channel {
+        self.gateway.clone()
     }
 
     // -- Members -----------------------------------------------------------------

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod chapter;
+pub mod community;
 
 use std::net::SocketAddr;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use passage_proto::v1::{
     account_service_client::AccountServiceClient, audit_service_client::AuditServiceClient,
     buddy_service_client::BuddyServiceClient, case_service_client::CaseServiceClient,
-    event_service_client::EventServiceClient,
+    coaching_service_client::CoachingServiceClient, event_service_client::EventServiceClient,
     global_stats_service_client::GlobalStatsServiceClient,
     group_service_client::GroupServiceClient, helpdesk_service_client::HelpdeskServiceClient,
     market_service_client::MarketServiceClient, match_service_client::MatchServiceClient,
@@ -141,6 +141,10 @@ impl Gateway {
 
     pub fn buddies(&self) -> BuddyServiceClient<Channel> {
         BuddyServiceClient::new(self.channel.clone())
+    }
+
+    pub fn coaching(&self) -> CoachingServiceClient<Channel> {
+        CoachingServiceClient::new(self.channel.clone())
     }
 }
 

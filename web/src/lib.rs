@@ -107,6 +107,32 @@ pub fn router(app: App) -> Router {
         )
         .route("/helpdesk/articles/{id}", get(pages::helpdesk::article))
         .route("/buddy", get(pages::buddy::show))
+        .route("/review", get(pages::review::show))
+        .route(
+            "/review/{id}",
+            get(pages::review::review).post(pages::review::submit),
+        )
+        .route("/answering", get(pages::answering::show))
+        .route("/answering/{id}", get(pages::answering::question))
+        .route("/answering/{id}/answer", post(pages::answering::answer))
+        .route(
+            "/answering/{id}/article",
+            post(pages::answering_article::article),
+        )
+        .route(
+            "/answering/{id}/translation",
+            post(pages::answering_article::translation),
+        )
+        .route("/coaching", get(pages::coaching::show))
+        .route("/coaching/{cohort}", get(pages::coaching::cohort))
+        .route(
+            "/coaching/{cohort}/sessions/{session}",
+            post(pages::coaching::attendance),
+        )
+        .route(
+            "/coaching/{cohort}/aftercare",
+            post(pages::coaching_aftercare::contact),
+        )
         .route("/console", get(pages::console::queues::show))
         .route("/console/members", get(pages::console::members::search))
         .route(

@@ -18,6 +18,7 @@ mod m20261204_000013_departure_until_arrival;
 mod m20261204_000014_create_search_index;
 mod m20261204_000015_employer_conditions;
 mod m20261205_000016_add_external_ids;
+mod m20261205_000017_create_coaches_and_aftercare;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261204_000014_create_search_index::Migration),
             Box::new(m20261204_000015_employer_conditions::Migration),
             Box::new(m20261205_000016_add_external_ids::Migration),
+            Box::new(m20261205_000017_create_coaches_and_aftercare::Migration),
         ]
     }
 

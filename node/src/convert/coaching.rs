@@ -12,7 +12,8 @@ use super::enums::{self, from_stored, stored};
 use super::timestamp;
 use crate::error::{Error, Result};
 use crate::store::entity::{
-    coaching_cohort, coaching_enrolment, coaching_programme, coaching_session,
+    aftercare_contact, coaching_cohort, coaching_enrolment, coaching_programme, coaching_session,
+    cohort_coach,
 };
 use crate::validate;
 
@@ -180,6 +181,7 @@ pub fn cohort_to_wire(
         in_aftercare: phase == CohortPhase::Aftercare,
         phase: phase as i32,
         create_time: Some(timestamp(row.created_at)),
+        programme_name: programme.name.clone(),
     }
 }
 
@@ -279,6 +281,30 @@ pub fn session_to_wire(row: &coaching_session::Model, attendees: &[Uuid]) -> v1:
             .map(|id| id.to_string())
             .unwrap_or_default(),
         attendee_member_ids: attendees.iter().map(Uuid::to_string).collect(),
+        create_time: Some(timestamp(row.created_at)),
+    }
+}
+
+pub fn coach_to_wire(row: &cohort_coach::Model, display_name: Option<&String>) -> v1::CohortCoach {
+    v1::CohortCoach {
+        cohort_id: row.cohort_id.to_string(),
+        coach_member_id: row.coach_member_id.to_string(),
+        display_name: display_name.cloned().unwrap_or_default(),
+        assign_time: Some(timestamp(row.assigned_at)),
+    }
+}
+
+pub fn aftercare_contact_to_wire(row: &aftercare_contact::Model) -> v1::AftercareContact {
+    v1::AftercareContact {
+        id: row.id.to_string(),
+        cohort_id: row.cohort_id.to_string(),
+        member_id: row.participant_member_id.to_string(),
+        coach_member_id: row
+            .coach_member_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        contacted_on: row.contacted_on.to_string(),
+        note: row.note.clone(),
         create_time: Some(timestamp(row.created_at)),
     }
 }

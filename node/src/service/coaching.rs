@@ -12,10 +12,12 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveMod
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::community::{self, Acting, CommunityRole};
 use crate::context::NodeContext;
 use crate::convert::{self, coaching as wire, enums};
 use crate::error::{Error, Result};
 use crate::membership::member_here;
+use crate::service::coaches;
 use crate::store::{
     PageRequest, casework, coaching,
     entity::{coaching_cohort, coaching_enrolment, coaching_programme, coaching_session},
@@ -177,8 +179,10 @@ impl CoachingService for CoachingApi {
         &self,
         request: Request<v1::GetCohortRequest>,
     ) -> Result<Response<v1::Cohort>, Status> {
+        let acting = Acting::of(&request)?;
         let id = validate::id("id", &request.into_inner().id)?;
         let (cohort, programme) = cohort_with_programme(&self.context.db, id).await?;
+        community::require(&self.context.db, acting, CommunityRole::CoachOf(id)).await?;
         Ok(Response::new(
             cohort_view(&self.context.db, &cohort, &programme).await?,
         ))
@@ -281,11 +285,13 @@ impl CoachingService for CoachingApi {
         &self,
         request: Request<v1::ListCohortParticipantsRequest>,
     ) -> Result<Response<v1::ListCohortParticipantsResponse>, Status> {
+        let acting = Acting::of(&request)?;
         let request = request.into_inner();
         let cohort_id = validate::id("cohort_id", &request.cohort_id)?;
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let db = &self.context.db;
         let (_, programme) = cohort_with_programme(db, cohort_id).await?;
+        community::require(db, acting, CommunityRole::CoachOf(cohort_id)).await?;
         let page = coaching::list_enrolments(db, page, cohort_id).await?;
         Ok(Response::new(v1::ListCohortParticipantsResponse {
             next_page_token: page.next_page_token(),
@@ -325,12 +331,14 @@ impl CoachingService for CoachingApi {
         &self,
         request: Request<v1::ListCoachingSessionsRequest>,
     ) -> Result<Response<v1::ListCoachingSessionsResponse>, Status> {
+        let acting = Acting::of(&request)?;
         let request = request.into_inner();
         let cohort_id = validate::id("cohort_id", &request.cohort_id)?;
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let component = enums::filter::<v1::CoachingComponent>("component", request.component)?;
         let db = &self.context.db;
         rows::find::<coaching_cohort::Entity>(db, cohort_id, "cohort").await?;
+        community::require(db, acting, CommunityRole::CoachOf(cohort_id)).await?;
         let page = coaching::list_sessions(db, page, cohort_id, component.as_deref()).await?;
         let ids: Vec<Uuid> = page.items.iter().map(|s| s.id).collect();
         let attendees = coaching::attendees(db, &ids).await?;
@@ -348,6 +356,7 @@ impl CoachingService for CoachingApi {
         &self,
         request: Request<v1::RecordSessionAttendanceRequest>,
     ) -> Result<Response<v1::CoachingSession>, Status> {
+        let acting = Acting::of(&request)?;
         let request = request.into_inner();
         let session_id = validate::id("session_id", &request.session_id)?;
         if request.attendee_member_ids.len() > MAX_ATTENDEES {
@@ -370,6 +379,7 @@ impl CoachingService for CoachingApi {
         let (_turn, txn) = self.context.begin_write().await?;
         let session =
             rows::find::<coaching_session::Entity>(&txn, session_id, "coaching session").await?;
+        community::require(&txn, acting, CommunityRole::CoachOf(session.cohort_id)).await?;
         let enrolled = coaching::participants_among(&txn, session.cohort_id, &attendees).await?;
         if let Some((index, stranger)) = attendees
             .iter()
@@ -394,6 +404,7 @@ impl CoachingService for CoachingApi {
         &self,
         request: Request<v1::RecordParticipantOutcomeRequest>,
     ) -> Result<Response<v1::CohortParticipant>, Status> {
+        let acting = Acting::of(&request)?;
         let request = request.into_inner();
         let cohort_id = validate::id("cohort_id", &request.cohort_id)?;
         let member_id = validate::id("member_id", &request.member_id)?;
@@ -411,6 +422,7 @@ impl CoachingService for CoachingApi {
         }
         let (_turn, txn) = self.context.begin_write().await?;
         let (cohort, programme) = cohort_with_programme(&txn, cohort_id).await?;
+        community::require(&txn, acting, CommunityRole::CoachOf(cohort_id)).await?;
         if today < cohort.ends_on {
             return Err(Error::FailedPrecondition(format!(
                 "the {} cohort of {} runs until {}; outcomes are recorded from then",
@@ -452,9 +464,11 @@ impl CoachingService for CoachingApi {
         &self,
         request: Request<v1::GetCohortReportRequest>,
     ) -> Result<Response<v1::CohortReport>, Status> {
+        let acting = Acting::of(&request)?;
         let cohort_id = validate::id("cohort_id", &request.into_inner().cohort_id)?;
         let db = &self.context.db;
         let (cohort, programme) = cohort_with_programme(db, cohort_id).await?;
+        community::require(db, acting, CommunityRole::CoachOf(cohort_id)).await?;
         let enrolments = coaching::all_enrolments(db, cohort_id).await?;
         let participants = participants_view(db, &programme, cohort_id, &enrolments).await?;
         let mut outcomes = v1::CohortOutcomeCounts::default();
@@ -491,5 +505,66 @@ impl CoachingService for CoachingApi {
             outcomes: Some(outcomes),
             sessions,
         }))
+    }
+
+    async fn assign_coach(
+        &self,
+        request: Request<v1::AssignCoachRequest>,
+    ) -> Result<Response<v1::CohortCoach>, Status> {
+        Ok(coaches::assign_coach(&self.context, request.into_inner()).await?)
+    }
+
+    async fn unassign_coach(
+        &self,
+        request: Request<v1::UnassignCoachRequest>,
+    ) -> Result<Response<v1::UnassignCoachResponse>, Status> {
+        Ok(coaches::unassign_coach(&self.context, request.into_inner()).await?)
+    }
+
+    async fn list_cohort_coaches(
+        &self,
+        request: Request<v1::ListCohortCoachesRequest>,
+    ) -> Result<Response<v1::ListCohortCoachesResponse>, Status> {
+        Ok(Response::new(
+            coaches::list_cohort_coaches(&self.context, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_coached_cohorts(
+        &self,
+        request: Request<v1::ListCoachedCohortsRequest>,
+    ) -> Result<Response<v1::ListCohortsResponse>, Status> {
+        let acting = Acting::of(&request)?;
+        let coach = validate::id("coach_member_id", &request.into_inner().coach_member_id)?;
+        acting.named("coach_member_id", coach)?;
+        let db = &self.context.db;
+        let mut cohorts = Vec::new();
+        for id in community::coached_cohorts(db, coach).await? {
+            let (cohort, programme) = cohort_with_programme(db, id).await?;
+            cohorts.push(cohort_view(db, &cohort, &programme).await?);
+        }
+        Ok(with_subject(
+            Response::new(v1::ListCohortsResponse {
+                cohorts,
+                next_page_token: String::new(),
+            }),
+            coach.to_string(),
+        ))
+    }
+
+    async fn record_aftercare_contact(
+        &self,
+        request: Request<v1::RecordAftercareContactRequest>,
+    ) -> Result<Response<v1::AftercareContact>, Status> {
+        let acting = Acting::of(&request)?;
+        Ok(coaches::record_aftercare_contact(&self.context, acting, request.into_inner()).await?)
+    }
+
+    async fn list_aftercare_contacts(
+        &self,
+        request: Request<v1::ListAftercareContactsRequest>,
+    ) -> Result<Response<v1::ListAftercareContactsResponse>, Status> {
+        let acting = Acting::of(&request)?;
+        Ok(coaches::list_aftercare_contacts(&self.context, acting, request.into_inner()).await?)
     }
 }

@@ -9,6 +9,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::community::{self, Acting, CommunityRole};
 use crate::context::NodeContext;
 use crate::convert::helpdesk::{answerer_to_wire, question_to_wire};
 use crate::convert::{enums, json_strings};
@@ -207,10 +208,20 @@ impl HelpdeskService for HelpdeskApi {
         request: Request<v1::GetQuestionRequest>,
     ) -> Result<Response<v1::Question>, Status> {
         let id = validate::id("id", &request.get_ref().id)?;
+        let acting = Acting::of(&request)?;
         let row = rows::find::<helpdesk_question::Entity>(&self.context.db, id, "question").await?;
-        crate::access::acts_for(&request, row.asker_member_id)?;
+        let mut question = question_to_wire(&row);
+        match acting {
+            Acting::Member(member) if member == row.asker_member_id => {}
+            Acting::Member(member) if row.answerer_member_id == Some(member) => {
+                // The superlocal it is routed to reads the question, not who asked.
+                community::require(&self.context.db, acting, CommunityRole::Superlocal).await?;
+                question.asker_member_id.clear();
+            }
+            _ => crate::access::acts_for(&request, row.asker_member_id)?,
+        }
         Ok(with_subject(
-            Response::new(question_to_wire(&row)),
+            Response::new(question),
             row.asker_member_id.to_string(),
         ))
     }
@@ -222,10 +233,32 @@ impl HelpdeskService for HelpdeskApi {
         let limited_to = crate::access::member_limit(&request)?;
         let request = request.into_inner();
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let answerer_member_id = optional_id("answerer_member_id", &request.answerer_member_id)?;
+        // A superlocal lists the questions routed to them, without who asked.
+        let as_answerer = match (limited_to, answerer_member_id) {
+            (Some(own), Some(answerer)) if own == answerer => {
+                if !request.asker_member_id.trim().is_empty() {
+                    return Err(Error::PermissionDenied(
+                        "asker_member_id: a superlocal lists the questions routed to them, not by asker"
+                            .into(),
+                    )
+                    .into());
+                }
+                community::require(
+                    &self.context.db,
+                    Acting::Member(own),
+                    CommunityRole::Superlocal,
+                )
+                .await?;
+                true
+            }
+            _ => false,
+        };
         let asker_member_id = match (
             limited_to,
             optional_id("asker_member_id", &request.asker_member_id)?,
         ) {
+            (_, asked_for) if as_answerer => asked_for,
             (None, asked_for) => asked_for,
             (Some(own), None) => Some(own),
             (Some(own), Some(asked_for)) if own == asked_for => Some(own),
@@ -243,13 +276,23 @@ impl HelpdeskService for HelpdeskApi {
             } else {
                 Some(validate::language("language", &request.language)?)
             },
-            answerer_member_id: optional_id("answerer_member_id", &request.answerer_member_id)?,
+            answerer_member_id,
             asker_member_id,
         };
         let page = store::list_questions(&self.context.db, page, &filter).await?;
         let response = Response::new(v1::ListQuestionsResponse {
             next_page_token: page.next_page_token(),
-            questions: page.items.iter().map(question_to_wire).collect(),
+            questions: page
+                .items
+                .iter()
+                .map(|row| {
+                    let mut question = question_to_wire(row);
+                    if as_answerer {
+                        question.asker_member_id.clear();
+                    }
+                    question
+                })
+                .collect(),
         });
         Ok(match filter.asker_member_id {
             Some(asker) => with_subject(response, asker.to_string()),
@@ -261,11 +304,14 @@ impl HelpdeskService for HelpdeskApi {
         &self,
         request: Request<v1::AnswerQuestionRequest>,
     ) -> Result<Response<v1::Question>, Status> {
+        let acting = Acting::of(&request)?;
         let request = request.into_inner();
         let id = validate::id("id", &request.id)?;
         let answerer = validate::id("answerer_member_id", &request.answerer_member_id)?;
         let answer = validate::required_text("answer", &request.answer, MAX_TEXT)?;
+        acting.named("answerer_member_id", answerer)?;
         let (_turn, txn) = self.context.begin_write().await?;
+        community::require(&txn, acting, CommunityRole::Superlocal).await?;
         let row = rows::find::<helpdesk_question::Entity>(&txn, id, "question").await?;
         if row.status != "routed" {
             return Err(Error::FailedPrecondition(format!(
@@ -290,8 +336,12 @@ impl HelpdeskService for HelpdeskApi {
         let saved = active.update(&txn).await.map_err(Error::from)?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(question_id = %id, %answerer, "helpdesk question answered");
+        let mut question = question_to_wire(&saved);
+        if acting != Acting::ChapterAdmin {
+            question.asker_member_id.clear();
+        }
         Ok(with_subject(
-            Response::new(question_to_wire(&saved)),
+            Response::new(question),
             saved.asker_member_id.to_string(),
         ))
     }
@@ -300,8 +350,9 @@ impl HelpdeskService for HelpdeskApi {
         &self,
         request: Request<v1::CreateArticleRequest>,
     ) -> Result<Response<v1::Article>, Status> {
+        let acting = Acting::of(&request)?;
         Ok(Response::new(
-            knowledge_base::create_article(&self.context, request.into_inner()).await?,
+            knowledge_base::create_article(&self.context, acting, request.into_inner()).await?,
         ))
     }
 
@@ -318,8 +369,9 @@ impl HelpdeskService for HelpdeskApi {
         &self,
         request: Request<v1::SetTranslationRequest>,
     ) -> Result<Response<v1::Article>, Status> {
+        let acting = Acting::of(&request)?;
         Ok(Response::new(
-            knowledge_base::set_translation(&self.context, request.into_inner()).await?,
+            knowledge_base::set_translation(&self.context, acting, request.into_inner()).await?,
         ))
     }
 

@@ -434,6 +434,18 @@ impl MemberService for MemberApi {
             id.to_string(),
         ))
     }
+
+    async fn get_my_community_roles(
+        &self,
+        request: Request<v1::GetMyCommunityRolesRequest>,
+    ) -> Result<Response<v1::CommunityRoles>, Status> {
+        let id = validate::id("member_id", &request.get_ref().member_id)?;
+        crate::access::acts_for(&request, id)?;
+        let db = &self.context.db;
+        rows::find::<member::Entity>(db, id, "member").await?;
+        let roles = crate::community::roles(db, id).await?;
+        Ok(with_subject(Response::new(roles), id.to_string()))
+    }
 }
 
 /// How long `TransferMember` waits for a member handed over on the sync stream.

@@ -4,6 +4,7 @@
 mod audit;
 mod buddies;
 mod cases;
+mod coaches;
 mod coaching;
 mod events;
 mod expert_pool;

@@ -7,6 +7,7 @@ use sea_orm::ConnectionTrait;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::community::{Acting, CommunityRole};
 use crate::context::NodeContext;
 use crate::convert::{self, enums};
 use crate::error::{Error, Result};
@@ -89,6 +90,7 @@ impl ReviewService for ReviewApi {
         &self,
         request: Request<v1::ReviewOpportunityRequest>,
     ) -> Result<Response<v1::OpportunityReview>, Status> {
+        let acting = Acting::of(&request)?;
         let request = request.into_inner();
         let opportunity_id = validate::id("opportunity_id", &request.opportunity_id)?;
         let reviewer = validate::id("reviewer_member_id", &request.reviewer_member_id)?;
@@ -110,7 +112,9 @@ impl ReviewService for ReviewApi {
             )?,
         };
 
+        acting.named("reviewer_member_id", reviewer)?;
         let (_turn, txn) = self.context.begin_write().await?;
+        crate::community::require(&txn, acting, CommunityRole::NewcomerReviewer).await?;
         check_reviewer(&txn, &self.context.region, reviewer).await?;
         let row = rows::find::<opportunity::Entity>(&txn, opportunity_id, "opportunity").await?;
         if row.status != "in_review" {
@@ -212,5 +216,34 @@ impl ReviewService for ReviewApi {
         Ok(Response::new(convert::review::policy_to_wire(
             &self.context.review_policy,
         )))
+    }
+
+    async fn list_opportunities_to_review(
+        &self,
+        request: Request<v1::ListOpportunitiesToReviewRequest>,
+    ) -> Result<Response<v1::ListOpportunitiesToReviewResponse>, Status> {
+        let acting = Acting::of(&request)?;
+        let request = request.into_inner();
+        let reviewer = validate::id("reviewer_member_id", &request.reviewer_member_id)?;
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        acting.named("reviewer_member_id", reviewer)?;
+        let db = &self.context.db;
+        crate::community::require(db, acting, CommunityRole::NewcomerReviewer).await?;
+        check_reviewer(db, &self.context.region, reviewer).await?;
+        let page = review::queue(db, page, reviewer).await?;
+        let mut opportunities = Vec::with_capacity(page.items.len());
+        for (row, round) in &page.items {
+            let count = |verdict: &'static str| review::count_verdicts(db, row.id, *round, verdict);
+            opportunities.push(v1::OpportunityToReview {
+                opportunity: Some(convert::market::opportunity_to_wire(row)),
+                round: *round,
+                approvals: i32::try_from(count("approve").await?).unwrap_or(i32::MAX),
+                rejections: i32::try_from(count("reject").await?).unwrap_or(i32::MAX),
+            });
+        }
+        Ok(Response::new(v1::ListOpportunitiesToReviewResponse {
+            next_page_token: page.next_page_token(),
+            opportunities,
+        }))
     }
 }

@@ -11,15 +11,16 @@
 //! or the test says so.
 //!
 //! Cases with every note and next step, helpdesk questions, registrations, group,
-//! meeting and coaching records, buddy pairs, the expert pool, the helpdesk
+//! meeting and coaching records (the cohorts they coach, aftercare notes about
+//! them), buddy pairs, the expert pool, the helpdesk
 //! answerers, a pending arrival, a departure note and the member's search index
 //! entries are deleted. Applications, placements and reviews stay for the
 //! region's figures but are unlinked: each
 //! gets a new random member id that names no one, and the words the member or the
 //! chapter wrote about them (motivation, stage and end notes, a review's comment)
 //! are cleared. A coaching session they gave keeps its date and topic, without
-//! the coach. A household case that lists the member among others stays with the
-//! household, without her. The audit log keeps its entries, with the member's id
+//! the coach, and so does an aftercare note they wrote. A household case that
+//! lists the member among others stays with the household, without her. The audit log keeps its entries, with the member's id
 //! replaced by a pseudonym. The shared profile becomes the tombstone: the member
 //! id and the erasure's stamp, nothing else (`remote_profile`, `outbox`), so that
 //! no write arriving later brings the profile back.
@@ -30,9 +31,10 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::store::entity::{
-    application, arrival, buddy_pair, case_file, case_next_step, case_note, coaching_attendance,
-    coaching_enrolment, coaching_session, departure, event_registration, group_membership,
-    helpdesk_question, meeting_attendance, opportunity_review, outbox, placement,
+    aftercare_contact, application, arrival, buddy_pair, case_file, case_next_step, case_note,
+    coaching_attendance, coaching_enrolment, coaching_session, cohort_coach, departure,
+    event_registration, group_membership, helpdesk_question, meeting_attendance,
+    opportunity_review, outbox, placement,
 };
 
 /// What erasure does to a column that names a member or holds their words.
@@ -84,6 +86,13 @@ pub const COVERED: &[(&str, &str, Coverage)] = &[
     ("coaching_session", "coach_member_id", Coverage::Cleared),
     ("coaching_session", "coach_name", Coverage::Cleared),
     ("coaching_attendance", "member_id", Coverage::Deleted),
+    ("cohort_coach", "coach_member_id", Coverage::Deleted),
+    (
+        "aftercare_contact",
+        "participant_member_id",
+        Coverage::Deleted,
+    ),
+    ("aftercare_contact", "coach_member_id", Coverage::Cleared),
     ("expert", "member_id", Coverage::Deleted),
     ("case_file", "member_id", Coverage::Deleted),
     (
@@ -263,6 +272,27 @@ pub async fn erase_member_records(
         .exec(db)
         .await?
         .rows_affected;
+    other += cohort_coach::Entity::delete_many()
+        .filter(cohort_coach::Column::CoachMemberId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    // Aftercare notes about them go; notes they wrote as a coach stay with the
+    // participant, without the coach.
+    other += aftercare_contact::Entity::delete_many()
+        .filter(aftercare_contact::Column::ParticipantMemberId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    other += aftercare_contact::Entity::update_many()
+        .col_expr(
+            aftercare_contact::Column::CoachMemberId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(aftercare_contact::Column::CoachMemberId.eq(id))
+        .exec(db)
+        .await?
+        .rows_affected;
     other += buddy_pair::Entity::delete_many()
         .filter(
             Condition::any()
@@ -394,6 +424,21 @@ pub async fn still_named(
     );
     named.extend(
         named_in::<coaching_session::Entity>(db, coaching_session::Column::CoachMemberId, ids)
+            .await?,
+    );
+    named.extend(
+        named_in::<cohort_coach::Entity>(db, cohort_coach::Column::CoachMemberId, ids).await?,
+    );
+    named.extend(
+        named_in::<aftercare_contact::Entity>(
+            db,
+            aftercare_contact::Column::ParticipantMemberId,
+            ids,
+        )
+        .await?,
+    );
+    named.extend(
+        named_in::<aftercare_contact::Entity>(db, aftercare_contact::Column::CoachMemberId, ids)
             .await?,
     );
     named.extend(

@@ -53,6 +53,11 @@ pub const EXPORTED: &[(&str, Finding)] = &[
     ("coaching_enrolment", Finding::Column("member_id")),
     ("coaching_attendance", Finding::Column("member_id")),
     ("coaching_session", Finding::Column("coach_member_id")),
+    ("cohort_coach", Finding::Column("coach_member_id")),
+    (
+        "aftercare_contact",
+        Finding::EitherColumn("participant_member_id", "coach_member_id"),
+    ),
     ("expert", Finding::Column("member_id")),
     ("helpdesk_answerer", Finding::Column("member_id")),
     (

@@ -4,6 +4,7 @@
 pub mod article_index;
 pub mod buddies;
 pub mod casework;
+pub mod coaches;
 pub mod coaching;
 pub mod entity;
 pub mod erasure;

@@ -112,3 +112,57 @@ pub async fn list(
     })
     .await
 }
+
+/// The opportunities `reviewer` reviewed in the round each is in now.
+async fn reviewed_this_round(db: &impl ConnectionTrait, reviewer: Uuid) -> Result<Vec<Uuid>> {
+    let given = opportunity_review::Entity::find()
+        .filter(opportunity_review::Column::ReviewerMemberId.eq(reviewer))
+        .all(db)
+        .await?;
+    if given.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rounds = opportunity_review_round::Entity::find()
+        .filter(
+            opportunity_review_round::Column::OpportunityId
+                .is_in(given.iter().map(|review| review.opportunity_id)),
+        )
+        .all(db)
+        .await?;
+    Ok(given
+        .iter()
+        .filter(|review| {
+            rounds
+                .iter()
+                .any(|r| r.opportunity_id == review.opportunity_id && r.round == review.round)
+        })
+        .map(|review| review.opportunity_id)
+        .collect())
+}
+
+/// One page of `reviewer`'s queue: the opportunities in review that they have not
+/// reviewed in the current round, oldest first, each with its round.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    request: PageRequest,
+    reviewer: Uuid,
+) -> Result<Page<(opportunity::Model, i32)>> {
+    let done = reviewed_this_round(db, reviewer).await?;
+    let mut select =
+        opportunity::Entity::find().filter(opportunity::Column::Status.eq("in_review"));
+    if !done.is_empty() {
+        select = select.filter(opportunity::Column::Id.is_not_in(done));
+    }
+    let page = rows::page(db, select, opportunity::Column::Id, request, |o| o.id).await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for row in page.items {
+        // An opportunity put in review before community review existed is in its
+        // first round.
+        let round = current_round(db, row.id).await?.max(1);
+        items.push((row, round));
+    }
+    Ok(Page {
+        items,
+        next_after: page.next_after,
+    })
+}

@@ -20,7 +20,8 @@ pub enum Policy {
     /// The chapter admin of the region the call is for.
     ChapterAdmin,
     /// The chapter admin of the region, or a member of it acting for themself
-    /// (the handler checks that it is themself, with [`Caller::may_act_for`]).
+    /// (the handler checks that it is themself, with [`Caller::may_act_for`]) or in
+    /// a community role its node knows them by (the node's handler checks the role).
     MemberSelf,
     /// An organisation's own business: the chapter admin of the region, or an
     /// organisation's contact of it (the handler holds them to their own
@@ -126,6 +127,29 @@ const MEMBER_SELF: [&str; 23] = [
     "/passage.v1.BuddyService/ListBuddyPairs",
 ];
 
+/// Methods a member may call in a community role their home node knows them by
+/// (a newcomer reviewer, a superlocal, a coach): the gateway only passes the member
+/// on to their home node, whose handler decides from its own data
+/// (`passage_node::community`) and holds them to their own queue, questions and
+/// cohorts. The chapter admin of the region may call them too.
+const MEMBER_COMMUNITY: [&str; 15] = [
+    "/passage.v1.MemberService/GetMyCommunityRoles",
+    "/passage.v1.ReviewService/ListOpportunitiesToReview",
+    "/passage.v1.ReviewService/ReviewOpportunity",
+    "/passage.v1.HelpdeskService/AnswerQuestion",
+    "/passage.v1.HelpdeskService/CreateArticle",
+    "/passage.v1.HelpdeskService/SetTranslation",
+    "/passage.v1.CoachingService/ListCoachedCohorts",
+    "/passage.v1.CoachingService/GetCohort",
+    "/passage.v1.CoachingService/ListCohortParticipants",
+    "/passage.v1.CoachingService/ListCoachingSessions",
+    "/passage.v1.CoachingService/RecordSessionAttendance",
+    "/passage.v1.CoachingService/RecordParticipantOutcome",
+    "/passage.v1.CoachingService/GetCohortReport",
+    "/passage.v1.CoachingService/RecordAftercareContact",
+    "/passage.v1.CoachingService/ListAftercareContacts",
+];
+
 /// Methods an organisation's contact may call for their own organisation: its
 /// opportunities (drafts written, edited and submitted for review), the
 /// applications to them (moved on, rejected, accepted into a placement), the
@@ -179,7 +203,7 @@ pub fn policy(path: &str) -> Option<Policy> {
     if method.is_empty() || method.contains('/') {
         return None;
     }
-    if MEMBER_SELF.contains(&path) {
+    if MEMBER_SELF.contains(&path) || MEMBER_COMMUNITY.contains(&path) {
         return Some(Policy::MemberSelf);
     }
     if ORGANISATION_OWN.contains(&path) {

@@ -1,5 +1,7 @@
-//! The start page: for someone signed in, where to go (a member's pages, or an
-//! organisation's contact's); for anyone else, the way in.
+//! The start page: for someone signed in, where to go (a member's pages — with a
+//! card for each community role their home node knows them by: reviewing,
+//! answering, coaching — or an organisation's contact's); for anyone else, the
+//! way in.
 
 use askama::Template;
 use axum::extract::State;
@@ -9,6 +11,7 @@ use passage_proto::v1;
 
 use super::{Frame, render, signed_in};
 use crate::App;
+use crate::gateway::call;
 use crate::visit::Visit;
 
 #[derive(Template)]
@@ -18,6 +21,7 @@ struct HomePage {
     login: String,
     region: String,
     is_member: bool,
+    roles: v1::CommunityRoles,
     /// A central analyst or an operator: the figures are theirs.
     reads_figures: bool,
     /// A chapter admin: the console is hers.
@@ -32,12 +36,37 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
         Ok(found) => found,
         Err(answer) => return answer,
     };
+    let is_member = !account.member_id.is_empty();
+    let roles = if is_member {
+        let asked = app
+            .gateway
+            .members()
+            .get_my_community_roles(call(
+                &visit,
+                Some(&account.region),
+                v1::GetMyCommunityRolesRequest {
+                    member_id: account.member_id.clone(),
+                },
+            ))
+            .await;
+        // Without an answer the member's own cards still lead on; the role cards
+        // come back with the region.
+        asked
+            .map(tonic::Response::into_inner)
+            .unwrap_or_else(|status| {
+                tracing::warn!(%status, "community roles not known");
+                v1::CommunityRoles::default()
+            })
+    } else {
+        v1::CommunityRoles::default()
+    };
     let is_organisation = account.kind == v1::AccountKind::Organisation as i32;
     let page = HomePage {
         frame: Frame::new(&visit, text, "/", true).for_account(&account),
         login: account.login,
         region: account.region_name,
-        is_member: !account.member_id.is_empty(),
+        is_member,
+        roles,
         is_organisation,
         runs_chapter: account.kind == v1::AccountKind::ChapterAdmin as i32,
         reads_figures: matches!(

@@ -2,8 +2,12 @@
 //! language, the form token, the language switcher, the signed-in navigation), the
 //! errors of a refused form, and the one place gRPC answers become pages.
 
+pub mod answering;
+pub mod answering_article;
 pub mod applications;
 pub mod buddy;
+pub mod coaching;
+pub mod coaching_aftercare;
 pub mod console;
 pub mod erasure;
 pub mod events;
@@ -17,6 +21,8 @@ pub mod moving;
 pub mod my_data;
 pub mod organisation;
 pub mod profile;
+pub mod review;
+pub mod roles;
 pub mod sign_in;
 pub mod when;
 

@@ -1,5 +1,6 @@
 //! sea-orm entities of the node schema (`migrations/src/node/`).
 
+pub mod aftercare_contact;
 pub mod application;
 pub mod arrival;
 pub mod article;
@@ -14,6 +15,7 @@ pub mod coaching_cohort;
 pub mod coaching_enrolment;
 pub mod coaching_programme;
 pub mod coaching_session;
+pub mod cohort_coach;
 pub mod community_event;
 pub mod community_group;
 pub mod departure;
