@@ -14,6 +14,7 @@ pub mod knowledge_base;
 pub mod matching;
 pub mod membership;
 pub mod metrics;
+pub mod notify;
 pub mod retention;
 pub mod review_policy;
 pub mod rules;
@@ -39,6 +40,7 @@ pub use settings::NodeSettings;
 
 use context::NodeContext;
 use passage_proto::v1::audit_service_server::AuditServiceServer;
+use passage_proto::v1::notification_service_server::NotificationServiceServer;
 use passage_proto::v1::region_stats_service_server::RegionStatsServiceServer;
 use passage_proto::v1::{
     buddy_service_server::BuddyServiceServer, review_service_server::ReviewServiceServer,
@@ -57,6 +59,7 @@ use passage_proto::v1::{
 use passage_proto::v1::{
     match_service_server::MatchServiceServer, rules_service_server::RulesServiceServer,
 };
+use service::NotificationApi;
 use service::{AuditApi, BuddyApi, MatchApi, RegionStatsApi, ReviewApi, RulesApi};
 use service::{CaseApi, CoachingApi, ExpertPoolApi};
 use service::{EventApi, GroupApi};
@@ -119,6 +122,7 @@ pub async fn serve_with_metrics(
     let region_key = passage_server::access::read_key_file(&settings.auth.gateway_key_file)
         .map_err(|reason| Error::invalid("auth.gateway_key_file", reason))?;
     let (audit_trail, audit_writer) = audit::AuditTrail::start(db.clone());
+    let unsubscribe_key = std::sync::Arc::new(notify::unsubscribe::Key::derive(&region_key)?);
     let gate = access::SealGate::new(
         settings.region.slug.clone(),
         passage_server::access::CallerSeal::new(region_key),
@@ -162,6 +166,7 @@ pub async fn serve_with_metrics(
         // The gateway's directory knows the home of every member, sharing or not.
         federation::publish::announce_unlisted(&context).await?;
     }
+    let mail_task = start_mail(&mut context, &settings, unsubscribe_key.clone())?;
     let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
     let sync = settings.gateway.as_ref().map(|link| {
         tokio::spawn(federation::client::run(
@@ -217,6 +222,9 @@ pub async fn serve_with_metrics(
         .await;
     health_reporter
         .set_serving::<AuditServiceServer<AuditApi>>()
+        .await;
+    health_reporter
+        .set_serving::<NotificationServiceServer<NotificationApi>>()
         .await;
     let (reflection_v1, reflection_v1alpha) = passage_proto::reflection_services()
         .map_err(|e| Error::FailedPrecondition(format!("reflection: {e}")))?;
@@ -303,10 +311,15 @@ pub async fn serve_with_metrics(
             RegionStatsApi::new(context.clone(),)
         ))
         .add_service(sized!(AuditServiceServer, AuditApi::new(context.clone())))
+        .add_service(sized!(
+            NotificationServiceServer,
+            NotificationApi::new(context.clone(), unsubscribe_key)
+        ))
         .add_service(sized!(MarketServiceServer, MarketApi::new(context)))
         .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;
     reload_on_hangup.abort();
+    mail_task.abort();
     // Every clone of the audit trail went with the server: the writer stores
     // what is queued and ends.
     let _ = audit_writer.await;
@@ -319,6 +332,33 @@ pub async fn serve_with_metrics(
     }
     tracing::info!(region = %settings.region.slug, "node stopped");
     Ok(())
+}
+
+/// Starts the mail task of `[mail]`: over SMTP, or into `.eml` files in the mail
+/// folder, which erasure then also clears.
+fn start_mail(
+    context: &mut NodeContext,
+    settings: &NodeSettings,
+    unsubscribe_key: std::sync::Arc<notify::unsubscribe::Key>,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let folder = settings.mail.folder_for(&settings.database.url);
+    let mailer = notify::Mailer {
+        smtp_url: settings.mail.smtp_url.clone(),
+        from: settings.mail.from.clone(),
+        folder: folder.clone(),
+        web_url: settings.mail.web_url.clone(),
+        region: settings.region.slug.clone(),
+        unsubscribe_key,
+        ready: context.mail_ready.clone(),
+    };
+    let channel = notify::delivery::Channel::of(&mailer)?;
+    context.mail_folder = Some(folder);
+    tracing::info!(?mailer, "mail task started");
+    Ok(tokio::spawn(notify::delivery::run(
+        context.clone(),
+        mailer,
+        channel,
+    )))
 }
 
 /// Reloads the rules on every SIGHUP; a bad file is logged and the old rules stay.

@@ -125,6 +125,12 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
             listen: port(index as u16 + 1)?,
             rules_file: Some(shipped_rules_in(&options.data_dir, slug)?),
             metrics_listen: Some(port(index as u16 + 11)?),
+            // No SMTP server: each mail is an `.eml` file in `<data>/mail/`, to open.
+            mail: passage_node::settings::MailSettings {
+                folder: Some(options.data_dir.join("mail")),
+                web_url: format!("http://{}", port(30)?),
+                ..Default::default()
+            },
         });
     }
     let certs = CertDir(options.data_dir.join("certs"));

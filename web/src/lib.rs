@@ -107,6 +107,17 @@ pub fn router(app: App) -> Router {
         )
         .route("/helpdesk/articles/{id}", get(pages::helpdesk::article))
         .route("/buddy", get(pages::buddy::show))
+        .route("/inbox", get(pages::notifications::show))
+        .route("/inbox/read", post(pages::notifications::read_all))
+        .route("/inbox/{id}/open", post(pages::notifications::open))
+        .route(
+            "/notifications/preferences",
+            get(pages::preferences::show).post(pages::preferences::save),
+        )
+        .route(
+            "/unsubscribe/{region}/{token}",
+            get(pages::notifications::ask).post(pages::notifications::confirm),
+        )
         .route("/figures", get(pages::figures::show))
         .route("/figures/{file}", get(pages::figures::download))
         .route("/language/{code}", get(pages::language::choose))

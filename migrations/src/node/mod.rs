@@ -16,6 +16,7 @@ mod m20261124_000011_create_audit_entry;
 mod m20261204_000012_add_review_facts;
 mod m20261204_000013_departure_until_arrival;
 mod m20261204_000014_create_search_index;
+mod m20261204_000015_create_notifications;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261204_000012_add_review_facts::Migration),
             Box::new(m20261204_000013_departure_until_arrival::Migration),
             Box::new(m20261204_000014_create_search_index::Migration),
+            Box::new(m20261204_000015_create_notifications::Migration),
         ]
     }
 

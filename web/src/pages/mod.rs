@@ -14,6 +14,8 @@ pub mod language;
 pub mod matches;
 pub mod moving;
 pub mod my_data;
+pub mod notifications;
+pub mod preferences;
 pub mod profile;
 pub mod sign_in;
 pub mod when;
@@ -43,6 +45,8 @@ pub struct Frame {
     pub here: String,
     pub languages: Vec<LangLink>,
     pub signed_in: bool,
+    /// The signed-in member's unread notifications (0 for anyone else).
+    pub unread: u32,
 }
 
 impl Frame {
@@ -60,7 +64,16 @@ impl Frame {
                 })
                 .collect(),
             signed_in,
+            unread: visit.unread.load(std::sync::atomic::Ordering::Relaxed),
         }
+    }
+}
+
+impl Frame {
+    /// "3 unread", in the page's language, for the navigation's count.
+    pub fn unread_label(&self) -> String {
+        self.text
+            .t1("nav-inbox-unread", "count", &self.unread.to_string())
     }
 }
 
@@ -103,6 +116,7 @@ pub async fn signed_in(
         Ok(account) => {
             let account = account.into_inner();
             let text = Text::new(visit.lang(Some(&account.language)));
+            notifications::count_unread(app, visit, &account).await;
             Ok((account, text))
         }
         Err(status) if status.code() == tonic::Code::Unauthenticated => {
