@@ -15,6 +15,7 @@ pub mod matching;
 pub mod membership;
 pub mod metrics;
 pub mod notify;
+pub mod quiet_hours;
 pub mod retention;
 pub mod review_policy;
 pub mod rules;

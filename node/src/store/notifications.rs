@@ -184,12 +184,18 @@ pub async fn notify(db: &impl ConnectionTrait, member_id: Uuid, kind: Kind) -> R
     mail_queue::ActiveModel {
         notification_id: Set(id),
         member_id: Set(member_id),
-        to_address: Set(details.email),
+        to_address: Set(details.email.clone()),
         kind: Set(kind.name.to_owned()),
         link: Set(kind.link.to_owned()),
-        language: Set(details.language),
+        language: Set(details.language.clone()),
         attempts: Set(0),
-        next_attempt_at: Set(now),
+        // Within her quiet hours the mail waits until they end.
+        next_attempt_at: Set(crate::quiet_hours::first_moment_allowed(
+            now,
+            &details.time_zone,
+            details.quiet_from_minute,
+            details.quiet_until_minute,
+        )),
         last_error: Set(String::new()),
         sent_at: Set(None),
         written_file: Set(String::new()),
