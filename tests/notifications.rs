@@ -573,6 +573,23 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         );
     }
 
+    // Operators see it: the node counts what it sent and what failed.
+    let metrics =
+        common::http_get(&cluster.federation.node_metrics_endpoint(AMSTERDAM).unwrap()).await;
+    let sent: u64 = metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("passage_notification_mails_total{")
+                && line.contains("channel=\"smtp\",outcome=\"sent\"")
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(sent, 5, "{metrics}");
+    assert!(
+        metrics.contains("outcome=\"failed\"} 1"),
+        "one failed attempt is counted: {metrics}"
+    );
+
     // Her inbox: four, newest first, unread; she reads one, then all.
     let listed = inbox(&mut notifications, &token, &amira).await;
     let kinds: Vec<&str> = listed

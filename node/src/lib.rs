@@ -167,7 +167,13 @@ pub async fn serve_with_metrics(
         // The gateway's directory knows the home of every member, sharing or not.
         federation::publish::announce_unlisted(&context).await?;
     }
-    let mail_task = start_mail(&mut context, &settings, unsubscribe_key.clone())?;
+    let mail_counters = notify::counters::MailCounters::default();
+    let mail_task = start_mail(
+        &mut context,
+        &settings,
+        unsubscribe_key.clone(),
+        mail_counters.clone(),
+    )?;
     let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
     let sync = settings.gateway.as_ref().map(|link| {
         tokio::spawn(federation::client::run(
@@ -240,6 +246,7 @@ pub async fn serve_with_metrics(
             settings.region.slug.clone(),
             calls.clone(),
             context.rules.clone(),
+            mail_counters,
             closing_seen,
         ))
     });
@@ -341,6 +348,7 @@ fn start_mail(
     context: &mut NodeContext,
     settings: &NodeSettings,
     unsubscribe_key: std::sync::Arc<notify::unsubscribe::Key>,
+    counters: notify::counters::MailCounters,
 ) -> Result<tokio::task::JoinHandle<()>> {
     let folder = settings.mail.folder_for(&settings.database.url);
     let mailer = notify::Mailer {
@@ -351,6 +359,7 @@ fn start_mail(
         region: settings.region.slug.clone(),
         unsubscribe_key,
         ready: context.mail_ready.clone(),
+        counters,
     };
     let channel = notify::delivery::Channel::of(&mailer)?;
     context.mail_folder = Some(folder);

@@ -12,6 +12,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::context::NodeContext;
 use crate::error::{Error, Result};
+use crate::notify::counters::Outcome;
 use crate::notify::{Mailer, files, message};
 use crate::store::entity::mail_queue;
 use crate::store::notifications;
@@ -34,6 +35,14 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// The channel's name in metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Channel::Smtp(_) => "smtp",
+            Channel::Files => "file",
+        }
+    }
+
     /// The channel `mailer` names: its SMTP server, or files.
     pub fn of(mailer: &Mailer) -> Result<Self> {
         match &mailer.smtp_url {
@@ -114,10 +123,16 @@ pub async fn deliver_due(context: &NodeContext, mailer: &Mailer, channel: &Chann
                         files::erase(&mailer.folder, queued.member_id).await;
                     }
                     sent += 1;
+                    mailer
+                        .counters
+                        .count(&queued.kind, channel.name(), Outcome::Sent);
                     tracing::info!(notification_id = %queued.notification_id, kind = %queued.kind, "mail sent");
                 }
                 Err(error) => {
                     failed += 1;
+                    mailer
+                        .counters
+                        .count(&queued.kind, channel.name(), Outcome::Failed);
                     let attempts = queued.attempts.saturating_add(1);
                     let wait = chrono::Duration::from_std(backoff(attempts))
                         .unwrap_or(chrono::Duration::MAX);

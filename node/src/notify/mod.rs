@@ -9,8 +9,10 @@
 //! - `message.rs`: one mail as lettre builds it, with its stable `Message-ID`;
 //! - `unsubscribe.rs`: the signed per-person-per-kind unsubscribe token;
 //! - `files.rs`: `.eml` files when no SMTP server is set, and their erasure;
-//! - `delivery.rs`: the task that sends the queue, with retries and backoff.
+//! - `delivery.rs`: the task that sends the queue, with retries and backoff;
+//! - `counters.rs`: what it did, for `/metrics`.
 
+pub mod counters;
 pub mod delivery;
 pub mod files;
 pub mod message;
@@ -40,6 +42,8 @@ pub struct Mailer {
     pub unsubscribe_key: Arc<unsubscribe::Key>,
     /// Poked after a commit that queued mail.
     pub ready: Arc<Notify>,
+    /// What the mail task did, for `/metrics`.
+    pub counters: counters::MailCounters,
 }
 
 impl std::fmt::Debug for Mailer {

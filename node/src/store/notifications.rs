@@ -260,6 +260,24 @@ pub async fn due_mail(
         .await?)
 }
 
+/// How many mails wait to be sent, by kind.
+pub async fn waiting_by_kind(db: &impl ConnectionTrait) -> Result<Vec<(String, u64)>> {
+    let rows: Vec<(String, i64)> = mail_queue::Entity::find()
+        .select_only()
+        .column(mail_queue::Column::Kind)
+        .column_as(mail_queue::Column::NotificationId.count(), "waiting")
+        .filter(mail_queue::Column::SentAt.is_null())
+        .group_by(mail_queue::Column::Kind)
+        .order_by_asc(mail_queue::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, count)| (kind, count.max(0) as u64))
+        .collect())
+}
+
 /// When the next unsent mail is due, if any waits.
 pub async fn next_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>> {
     Ok(mail_queue::Entity::find()
