@@ -22,6 +22,7 @@ const PROTOS: &[&str] = &[
     "passage/v1/accounts.proto",
     "passage/v1/personal_data.proto",
     "passage/v1/spreadsheets.proto",
+    "passage/v1/notifications.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -33,6 +33,9 @@ pub struct RegionPlan {
     pub rules_file: Option<std::path::PathBuf>,
     /// Where the node serves Prometheus metrics (`127.0.0.1:0` for any port).
     pub metrics_listen: Option<SocketAddr>,
+    /// How the node sends mail (`[mail]`): without an SMTP server, `.eml` files
+    /// beside its database.
+    pub mail: passage_node::settings::MailSettings,
 }
 
 /// What to start.
@@ -192,6 +195,7 @@ impl Federation {
                 auth: passage_node::settings::AuthSettings {
                     gateway_key_file: plan.keys.region_caller_key(&region.slug),
                 },
+                mail: region.mail.clone(),
             };
             node_settings.insert(region.slug.clone(), settings.clone());
             nodes.insert(region.slug.clone(), spawn_node(settings, listener, metrics));

@@ -256,6 +256,20 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
         counts.push((members, opportunities));
     }
     let accounts = check_accounts(&first, channel.clone()).await;
+    // The demo's people have made-up addresses: what concerned them while the
+    // demo was made is mail to open, as .eml files in `data/mail/`.
+    let mail = dir.path().join("mail");
+    common::eventually("the demo's mail is written", || {
+        let mail = mail.clone();
+        async move {
+            std::fs::read_dir(&mail).is_ok_and(|members| {
+                members.flatten().any(|member| {
+                    std::fs::read_dir(member.path()).is_ok_and(|mut files| files.next().is_some())
+                })
+            })
+        }
+    })
+    .await;
     // The web app answers in front of the gateway.
     let (status, page) = web_page(first.web, "/sign-in").await;
     assert_eq!(status, 200, "{page}");

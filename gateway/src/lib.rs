@@ -160,6 +160,7 @@ pub async fn run_with_metrics(
         <Forward<Helpdesk> as tonic::server::NamedService>::NAME,
         <Forward<Audit> as tonic::server::NamedService>::NAME,
         <Forward<Spreadsheets> as tonic::server::NamedService>::NAME,
+        <Forward<route::Notifications> as tonic::server::NamedService>::NAME,
         passage_proto::v1::global_stats_service_server::SERVICE_NAME,
     ] {
         health_reporter
@@ -243,6 +244,7 @@ pub async fn run_with_metrics(
         .add_service(Forward::<Helpdesk>::new(router.clone()))
         .add_service(Forward::<Audit>::new(router.clone()))
         .add_service(Forward::<Spreadsheets>::new(router.clone()))
+        .add_service(Forward::<route::Notifications>::new(router.clone()))
         .add_service(Forward::<Market>::new(router.clone()))
         .add_service(
             FederationAdminServiceServer::new(sync::FederationAdmin::new(sync_hub.clone()))

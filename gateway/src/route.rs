@@ -309,6 +309,12 @@ impl ForwardedService for Placements {
     const NAME: &'static str = passage_proto::v1::placement_service_server::SERVICE_NAME;
 }
 
+/// `passage.v1.NotificationService`: a member's notifications, on her home node.
+pub struct Notifications;
+impl ForwardedService for Notifications {
+    const NAME: &'static str = passage_proto::v1::notification_service_server::SERVICE_NAME;
+}
+
 /// `passage.v1.HelpdeskService`.
 pub struct Helpdesk;
 impl ForwardedService for Helpdesk {

@@ -3,6 +3,7 @@
 //! open stage it may be REJECTED (by the organisation) or WITHDRAWN (by the
 //! member); from OFFER it is ACCEPTED into a placement. A closed application moves
 //! no more. The handlers of `PlacementService` ask here whether a move is allowed.
+//! Every move but the member's own withdrawal tells her, in the move's transaction.
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, IntoActiveModel};
@@ -70,7 +71,9 @@ pub async fn set_stage(
         active.stage_note = Set(note);
     }
     active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    let saved = active.update(db).await?;
+    crate::store::notifications::hooks::application_moved(db, &saved).await?;
+    Ok(saved)
 }
 
 #[cfg(test)]

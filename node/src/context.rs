@@ -23,6 +23,11 @@ pub struct NodeContext {
     pub clock: Arc<HlcClock>,
     /// Poked after a commit that added to the outbox.
     pub outbox_ready: Arc<Notify>,
+    /// Poked after a commit that may have queued mail (`crate::notify`).
+    pub mail_ready: Arc<Notify>,
+    /// Where mail is written as `.eml` files, when the node writes any; erasure
+    /// removes a member's files from it.
+    pub mail_folder: Option<std::path::PathBuf>,
     /// The gateway, for requests outside the `Sync` stream (moves); connected
     /// lazily. None for a region outside any federation.
     pub gateway: Option<Channel>,
@@ -66,6 +71,8 @@ impl NodeContext {
             region,
             clock: Arc::new(HlcClock::default()),
             outbox_ready: Arc::new(Notify::new()),
+            mail_ready: Arc::new(Notify::new()),
+            mail_folder: None,
             gateway: None,
             review_policy: ReviewPolicy::default(),
             rules,

@@ -15,6 +15,8 @@ pub mod knowledge_base;
 pub mod matching;
 pub mod membership;
 pub mod metrics;
+pub mod notify;
+pub mod quiet_hours;
 pub mod retention;
 pub mod review_policy;
 pub mod rules;
@@ -41,6 +43,7 @@ pub use settings::NodeSettings;
 
 use context::NodeContext;
 use passage_proto::v1::audit_service_server::AuditServiceServer;
+use passage_proto::v1::notification_service_server::NotificationServiceServer;
 use passage_proto::v1::region_stats_service_server::RegionStatsServiceServer;
 use passage_proto::v1::spreadsheet_service_server::SpreadsheetServiceServer;
 use passage_proto::v1::{
@@ -60,6 +63,7 @@ use passage_proto::v1::{
 use passage_proto::v1::{
     match_service_server::MatchServiceServer, rules_service_server::RulesServiceServer,
 };
+use service::NotificationApi;
 use service::{AuditApi, BuddyApi, MatchApi, RegionStatsApi, ReviewApi, RulesApi};
 use service::{CaseApi, CoachingApi, ExpertPoolApi};
 use service::{EventApi, GroupApi};
@@ -122,6 +126,7 @@ pub async fn serve_with_metrics(
     let region_key = passage_server::access::read_key_file(&settings.auth.gateway_key_file)
         .map_err(|reason| Error::invalid("auth.gateway_key_file", reason))?;
     let (audit_trail, audit_writer) = audit::AuditTrail::start(db.clone());
+    let unsubscribe_key = std::sync::Arc::new(notify::unsubscribe::Key::derive(&region_key)?);
     let gate = access::SealGate::new(
         settings.region.slug.clone(),
         passage_server::access::CallerSeal::new(region_key),
@@ -165,6 +170,13 @@ pub async fn serve_with_metrics(
         // The gateway's directory knows the home of every member, sharing or not.
         federation::publish::announce_unlisted(&context).await?;
     }
+    let mail_counters = notify::counters::MailCounters::default();
+    let mail_task = start_mail(
+        &mut context,
+        &settings,
+        unsubscribe_key.clone(),
+        mail_counters.clone(),
+    )?;
     let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
     let sync = settings.gateway.as_ref().map(|link| {
         tokio::spawn(federation::client::run(
@@ -221,6 +233,9 @@ pub async fn serve_with_metrics(
     health_reporter
         .set_serving::<AuditServiceServer<AuditApi>>()
         .await;
+    health_reporter
+        .set_serving::<NotificationServiceServer<NotificationApi>>()
+        .await;
     let (reflection_v1, reflection_v1alpha) = passage_proto::reflection_services()
         .map_err(|e| Error::FailedPrecondition(format!("reflection: {e}")))?;
 
@@ -234,6 +249,7 @@ pub async fn serve_with_metrics(
             settings.region.slug.clone(),
             calls.clone(),
             context.rules.clone(),
+            mail_counters,
             closing_seen,
         ))
     });
@@ -313,10 +329,15 @@ pub async fn serve_with_metrics(
                     max_message_bytes.max(spreadsheets::csv_file::MAX_FILE_BYTES + 4096),
                 ),
         )
+        .add_service(sized!(
+            NotificationServiceServer,
+            NotificationApi::new(context.clone(), unsubscribe_key)
+        ))
         .add_service(sized!(MarketServiceServer, MarketApi::new(context)))
         .serve_with_incoming_shutdown(passage_proto::accept_without_delay(listener), shutdown)
         .await?;
     reload_on_hangup.abort();
+    mail_task.abort();
     // Every clone of the audit trail went with the server: the writer stores
     // what is queued and ends.
     let _ = audit_writer.await;
@@ -329,6 +350,35 @@ pub async fn serve_with_metrics(
     }
     tracing::info!(region = %settings.region.slug, "node stopped");
     Ok(())
+}
+
+/// Starts the mail task of `[mail]`: over SMTP, or into `.eml` files in the mail
+/// folder, which erasure then also clears.
+fn start_mail(
+    context: &mut NodeContext,
+    settings: &NodeSettings,
+    unsubscribe_key: std::sync::Arc<notify::unsubscribe::Key>,
+    counters: notify::counters::MailCounters,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let folder = settings.mail.folder_for(&settings.database.url);
+    let mailer = notify::Mailer {
+        smtp_url: settings.mail.smtp_url.clone(),
+        from: settings.mail.from.clone(),
+        folder: folder.clone(),
+        web_url: settings.mail.web_url.clone(),
+        region: settings.region.slug.clone(),
+        unsubscribe_key,
+        ready: context.mail_ready.clone(),
+        counters,
+    };
+    let channel = notify::delivery::Channel::of(&mailer)?;
+    context.mail_folder = Some(folder);
+    tracing::info!(?mailer, "mail task started");
+    Ok(tokio::spawn(notify::delivery::run(
+        context.clone(),
+        mailer,
+        channel,
+    )))
 }
 
 /// Reloads the rules on every SIGHUP; a bad file is logged and the old rules stay.

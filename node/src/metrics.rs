@@ -3,7 +3,8 @@
 //! side of the sync — the outbox rows the gateway has not acknowledged yet, the age
 //! of the oldest, and how far the node has applied the gateway's log — and the
 //! labour-market rules past their `review_by` (`passage_rules_stale`), read fresh at
-//! every scrape.
+//! every scrape; and notification mails sent, failed and waiting
+//! (`crate::notify::counters`).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ struct Scraped {
     region: String,
     calls: CallMetrics,
     rules: Arc<ActiveRules>,
+    mail: crate::notify::counters::MailCounters,
 }
 
 /// The node's side of the sync, at one moment.
@@ -45,6 +47,7 @@ pub async fn serve(
     region: String,
     calls: CallMetrics,
     rules: Arc<ActiveRules>,
+    mail: crate::notify::counters::MailCounters,
     mut closing: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let app = Router::new()
@@ -54,6 +57,7 @@ pub async fn serve(
             region,
             calls,
             rules,
+            mail,
         });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
@@ -69,6 +73,10 @@ async fn scrape(State(scraped): State<Scraped>) -> (StatusCode, String) {
             out.push_str(&render(&scraped.region, &figures));
             let stale = scraped.rules.current().stale(Utc::now().date_naive()).len();
             out.push_str(&render_rules(&scraped.region, stale));
+            match crate::store::notifications::waiting_by_kind(&scraped.db).await {
+                Ok(waiting) => out.push_str(&scraped.mail.render(&scraped.region, &waiting)),
+                Err(error) => tracing::error!(%error, "reading the mail queue for metrics failed"),
+            }
             (StatusCode::OK, out)
         }
         Err(error) => {

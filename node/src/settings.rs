@@ -26,6 +26,80 @@ pub struct NodeSettings {
     pub limits: passage_server::limits::LimitSettings,
     /// How the node checks who calls it (`[auth]`).
     pub auth: AuthSettings,
+    /// How the node sends its region's mail (`[mail]`).
+    #[serde(default)]
+    pub mail: MailSettings,
+}
+
+/// The `[mail]` section: the region's notification mail.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// `smtp://host:port` (plain; `?tls=required` for STARTTLS), or
+    /// `smtps://host:port` (TLS); user and password may stand before the host.
+    /// None: each mail is written as an `.eml` file to [`MailSettings::folder`].
+    #[serde(default)]
+    pub smtp_url: Option<String>,
+    /// The sender of the region's mail.
+    #[serde(default = "default_mail_from")]
+    pub from: String,
+    /// Where `.eml` files go without `smtp_url`; relative to the settings file's
+    /// folder. None: `mail/` beside a SQLite database, else `mail/` in the
+    /// working directory.
+    #[serde(default)]
+    pub folder: Option<std::path::PathBuf>,
+    /// The web app's address; links in mail start with it.
+    #[serde(default = "default_web_url")]
+    pub web_url: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp_url: None,
+            from: default_mail_from(),
+            folder: None,
+            web_url: default_web_url(),
+        }
+    }
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The SMTP address may carry a password: never printed.
+        f.debug_struct("MailSettings")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("from", &self.from)
+            .field("folder", &self.folder)
+            .field("web_url", &self.web_url)
+            .finish()
+    }
+}
+
+fn default_mail_from() -> String {
+    "Passage <passage@localhost>".into()
+}
+
+fn default_web_url() -> String {
+    "http://127.0.0.1:8080".into()
+}
+
+impl MailSettings {
+    /// The folder `.eml` files go to: the one set, else `mail/` beside the
+    /// SQLite database at `database_url`, else `mail/`.
+    pub fn folder_for(&self, database_url: &str) -> std::path::PathBuf {
+        if let Some(folder) = &self.folder {
+            return folder.clone();
+        }
+        let file = database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default());
+        match file.and_then(|file| std::path::Path::new(file).parent()) {
+            Some(parent) => parent.join("mail"),
+            None => std::path::PathBuf::from("mail"),
+        }
+    }
 }
 
 /// The `[auth]` section: the node takes calls only from the gateway, which seals
@@ -129,6 +203,12 @@ impl NodeSettings {
             && let Some(folder) = settings_file.parent()
         {
             rules.file = folder.join(&rules.file);
+        }
+        if let Some(mail_folder) = &mut self.mail.folder
+            && mail_folder.is_relative()
+            && let Some(folder) = settings_file.parent()
+        {
+            *mail_folder = folder.join(&*mail_folder);
         }
     }
 

@@ -136,6 +136,7 @@ async fn run_in(bench: &ImportBench, dir: &std::path::Path) -> anyhow::Result<Im
             listen: localhost,
             rules_file: None,
             metrics_listen: None,
+            mail: Default::default(),
         }],
         keys: certs.clone(),
         tls: Some(certs.clone()),

@@ -254,6 +254,7 @@ async fn run_in(
             auth: passage_node::settings::AuthSettings {
                 gateway_key_file: dir.join("amsterdam.caller.key"),
             },
+            mail: Default::default(),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(passage_node::serve(settings, db, listener, async {

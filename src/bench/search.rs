@@ -272,6 +272,7 @@ async fn run_in(bench: &SearchBench, dir: &std::path::Path) -> anyhow::Result<Se
             listen: localhost,
             rules_file: None,
             metrics_listen: None,
+            mail: Default::default(),
         }],
         keys: certs.clone(),
         tls: Some(certs.clone()),

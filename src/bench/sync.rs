@@ -224,6 +224,7 @@ async fn run_in(
                     listen: localhost,
                     rules_file: None,
                     metrics_listen: None,
+                    mail: Default::default(),
                 })
                 .collect(),
             keys: certs.clone(),

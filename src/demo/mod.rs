@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod coaching;
 pub mod community;
+pub mod contact;
 pub mod placements;
 pub mod seed;
 pub mod sheet;
@@ -125,6 +126,12 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
             listen: port(index as u16 + 1)?,
             rules_file: Some(shipped_rules_in(&options.data_dir, slug)?),
             metrics_listen: Some(port(index as u16 + 11)?),
+            // No SMTP server: each mail is an `.eml` file in `<data>/mail/`, to open.
+            mail: passage_node::settings::MailSettings {
+                folder: Some(options.data_dir.join("mail")),
+                web_url: format!("http://{}", port(30)?),
+                ..Default::default()
+            },
         });
     }
     let certs = CertDir(options.data_dir.join("certs"));
@@ -192,7 +199,7 @@ pub fn in_region<T>(region: &str, message: T) -> anyhow::Result<tonic::Request<T
 async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedReport> {
     let mut members = MemberServiceClient::new(channel.clone());
     let mut market = MarketServiceClient::new(channel.clone());
-    let mut review = ReviewServiceClient::new(channel);
+    let mut review = ReviewServiceClient::new(channel.clone());
     let existing = members
         .list_members(in_region(
             region,
@@ -281,6 +288,7 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
             )?)
             .await?
             .into_inner();
+        contact::give(channel.clone(), region, &created).await?;
         if created.regional.as_ref().map(|r| r.role) == Some(v1::MemberRole::Newcomer as i32) {
             newcomers.push(created.id);
         }

@@ -6,6 +6,7 @@
 
 pub mod chapter;
 pub mod community;
+pub mod smtp;
 
 use std::net::SocketAddr;
 
@@ -42,19 +43,41 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start(backend: Backend) -> Cluster {
-        Self::start_with(backend, false).await
+        Self::start_with(backend, false, Default::default()).await
+    }
+
+    /// A cluster whose nodes send mail as `mail` says (an SMTP server of the
+    /// test, or `.eml` files beside the databases).
+    pub async fn start_with_mail(
+        backend: Backend,
+        mail: passage_node::settings::MailSettings,
+    ) -> Cluster {
+        Self::start_with(backend, false, mail).await
+    }
+
+    /// The folder the nodes write `.eml` files to when no SMTP server is set.
+    pub fn mail_folder(&self) -> std::path::PathBuf {
+        self._dir.path().join("mail")
     }
 
     /// A cluster whose nodes sync over mTLS with certificates from `passage certs`.
     pub async fn start_secured(backend: Backend) -> Cluster {
-        Self::start_with(backend, true).await
+        Self::start_with(backend, true, Default::default()).await
     }
 
-    async fn start_with(backend: Backend, secured: bool) -> Cluster {
+    async fn start_with(
+        backend: Backend,
+        secured: bool,
+        mail: passage_node::settings::MailSettings,
+    ) -> Cluster {
         if std::env::var_os("TEST_LOG").is_some() {
             let _ = tracing_subscriber_init();
         }
         let dir = tempfile::tempdir().unwrap();
+        let mut mail = mail;
+        if mail.folder.is_none() {
+            mail.folder = Some(dir.path().join("mail"));
+        }
         let mut databases = Vec::new();
         let mut database_urls = std::collections::BTreeMap::new();
         let mut database_url = |name: &str| {
@@ -92,6 +115,7 @@ impl Cluster {
                 listen: localhost,
                 rules_file: Some(rules_copy(dir.path(), slug)),
                 metrics_listen: Some(localhost),
+                mail: mail.clone(),
             })
             .collect();
         let gateway_database_url = database_url("gateway");

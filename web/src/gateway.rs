@@ -146,6 +146,14 @@ impl Gateway {
     pub fn coaching(&self) -> CoachingServiceClient<Channel> {
         CoachingServiceClient::new(self.channel.clone())
     }
+
+    pub fn notifications(
+        &self,
+    ) -> passage_proto::v1::notification_service_client::NotificationServiceClient<Channel> {
+        passage_proto::v1::notification_service_client::NotificationServiceClient::new(
+            self.channel.clone(),
+        )
+    }
 }
 
 /// A call's message with what the gateway needs around it: the visitor's session

@@ -187,6 +187,17 @@ pub fn router(app: App) -> Router {
         )
         .route("/console/rules", get(pages::console::rules::show))
         .route("/console/rules/reload", post(pages::console::rules::reload))
+        .route("/inbox", get(pages::notifications::show))
+        .route("/inbox/read", post(pages::notifications::read_all))
+        .route("/inbox/{id}/open", post(pages::notifications::open))
+        .route(
+            "/notifications/preferences",
+            get(pages::preferences::show).post(pages::preferences::save),
+        )
+        .route(
+            "/unsubscribe/{region}/{token}",
+            get(pages::notifications::ask).post(pages::notifications::confirm),
+        )
         .route("/figures", get(pages::figures::show))
         .route("/figures/{file}", get(pages::figures::download))
         .route(

@@ -33,6 +33,9 @@ pub struct Visit {
     pub form_token: String,
     /// Whether the form token was made on this visit (and must be set as a cookie).
     new_form_token: bool,
+    /// The signed-in member's unread notifications, for the navigation; read
+    /// when the visit is found signed in (`pages::signed_in`).
+    pub unread: std::sync::Arc<std::sync::atomic::AtomicU32>,
     secure_cookies: bool,
 }
 
@@ -242,6 +245,7 @@ where
                 .and_then(Lang::from_accept_language),
             form_token,
             new_form_token,
+            unread: Default::default(),
             secure_cookies: app.secure_cookies,
         })
     }

@@ -19,6 +19,7 @@ mod m20261204_000014_create_search_index;
 mod m20261204_000015_employer_conditions;
 mod m20261205_000016_add_external_ids;
 mod m20261205_000017_create_coaches_and_aftercare;
+mod m20261205_000018_create_notifications;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261204_000015_employer_conditions::Migration),
             Box::new(m20261205_000016_add_external_ids::Migration),
             Box::new(m20261205_000017_create_coaches_and_aftercare::Migration),
+            Box::new(m20261205_000018_create_notifications::Migration),
         ]
     }
 

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod helpdesk;
 pub mod market;
 pub mod member;
+pub mod notifications;
 pub mod placements;
 pub mod review;
 

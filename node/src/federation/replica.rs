@@ -154,6 +154,9 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
     if !erased.is_empty() || !confirmed.is_empty() {
         crate::store::erasure::scrub(&context.db).await;
     }
+    for id in erased.iter().chain(confirmed.iter()) {
+        crate::notify::files::erase_for(context, *id).await;
+    }
     Ok((last > 0).then_some(last))
 }
 
@@ -209,6 +212,9 @@ pub async fn erase_leftovers(context: &NodeContext) -> Result<usize> {
     }
     txn.commit().await?;
     crate::store::erasure::scrub(&context.db).await;
+    for id in &named {
+        crate::notify::files::erase_for(context, *id).await;
+    }
     tracing::warn!(
         members = named.len(),
         "erased records this region still held of members erased earlier"

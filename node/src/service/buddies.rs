@@ -66,7 +66,11 @@ impl BuddyApi {
             }
         }
         let saved = buddies::set_status(&txn, row, to, end_reason, Utc::now()).await?;
+        if to == "active" {
+            crate::store::notifications::hooks::pair_confirmed(&txn, &saved).await?;
+        }
         txn.commit().await?;
+        self.context.mail_ready.notify_one();
         tracing::info!(pair_id = %id, status = to, "buddy pair {what}");
         Ok(saved)
     }

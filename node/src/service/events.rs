@@ -374,7 +374,11 @@ impl EventService for EventApi {
             },
             false => None,
         };
+        if let Some(promoted) = &promoted {
+            crate::store::notifications::hooks::seat_given(&txn, promoted).await?;
+        }
         txn.commit().await.map_err(Error::from)?;
+        self.context.mail_ready.notify_one();
         tracing::info!(
             %event_id, %member_id,
             promoted = ?promoted.as_ref().map(|p| p.member_id),

@@ -334,7 +334,9 @@ impl HelpdeskService for HelpdeskApi {
         active.answer = Set(answer);
         active.answered_at = Set(Some(Utc::now()));
         let saved = active.update(&txn).await.map_err(Error::from)?;
+        crate::store::notifications::hooks::question_answered(&txn, &saved).await?;
         txn.commit().await.map_err(Error::from)?;
+        self.context.mail_ready.notify_one();
         tracing::info!(question_id = %id, %answerer, "helpdesk question answered");
         let mut question = question_to_wire(&saved);
         if acting != Acting::ChapterAdmin {

@@ -280,6 +280,7 @@ impl MemberService for MemberApi {
         // Still in the write turn, so no write of this node keeps the log busy.
         crate::store::erasure::scrub(&self.context.db).await;
         drop(turn);
+        crate::notify::files::erase_for(&self.context, id).await;
         self.announce(erasure.is_some());
         tracing::info!(
             member_id = %id,
@@ -308,8 +309,9 @@ impl MemberService for MemberApi {
     ) -> Result<Response<v1::MemberRecords>, Status> {
         let id = validate::id("member_id", &request.get_ref().member_id)?;
         crate::access::acts_for(&request, id)?;
-        let (records, record_count) =
+        let (mut records, mut record_count) =
             crate::store::export::member_records(&self.context.db, id).await?;
+        record_count += crate::notify::files::export_for(&self.context, id, &mut records).await?;
         let records_json = serde_json::to_string(&records)
             .map_err(|e| Error::Internal(format!("writing member {id}'s records as JSON: {e}")))?;
         Ok(with_subject(

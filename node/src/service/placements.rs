@@ -283,6 +283,7 @@ impl PlacementService for PlacementApi {
         let saved =
             stages::set_stage(&txn, row, &target, (target == "rejected").then_some(note)).await?;
         txn.commit().await.map_err(Error::from)?;
+        self.context.mail_ready.notify_one();
         tracing::info!(application_id = %id, stage = %target, "application moved");
         Ok(with_subject(
             Response::new(viewer.show(convert::placements::application_to_wire(&saved, None))),
@@ -446,6 +447,7 @@ impl PlacementService for PlacementApi {
         )
         .await?;
         txn.commit().await.map_err(Error::from)?;
+        self.context.mail_ready.notify_one();
         if filled {
             self.context
                 .catalogue

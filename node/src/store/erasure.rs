@@ -12,9 +12,10 @@
 //!
 //! Cases with every note and next step, helpdesk questions, registrations, group,
 //! meeting and coaching records (the cohorts they coach, aftercare notes about
-//! them), buddy pairs, the expert pool, the helpdesk
-//! answerers, a pending arrival, a departure note and the member's search index
-//! entries are deleted. Applications, placements and reviews stay for the
+//! them), buddy pairs, the expert pool, the helpdesk answerers, a pending arrival,
+//! a departure note, the member's search index entries, and her contact details,
+//! notification preferences, inbox and queued mail are deleted. Applications,
+//! placements and reviews stay for the
 //! region's figures but are unlinked: each
 //! gets a new random member id that names no one, and the words the member or the
 //! chapter wrote about them (motivation, stage and end notes, a review's comment)
@@ -110,6 +111,10 @@ pub const COVERED: &[(&str, &str, Coverage)] = &[
     ("helpdesk_answerer", "member_id", Coverage::Deleted),
     ("helpdesk_question", "asker_member_id", Coverage::Deleted),
     ("helpdesk_question", "answerer_member_id", Coverage::Cleared),
+    ("contact_details", "member_id", Coverage::Deleted),
+    ("notification_preference", "member_id", Coverage::Deleted),
+    ("notification", "member_id", Coverage::Deleted),
+    ("mail_queue", "member_id", Coverage::Deleted),
     ("audit_entry", "caller_member_id", Coverage::Pseudonymised),
     ("audit_entry", "subject", Coverage::Pseudonymised),
     ("audit_entry", "caller_role", Coverage::NotAPerson),
@@ -119,9 +124,10 @@ pub const COVERED: &[(&str, &str, Coverage)] = &[
 /// The files a node writes, beside its database's name (`miami.db`): the
 /// database, SQLite's write-ahead log and its shared-memory index. `secure_delete`
 /// zeros what an erasure deletes in the database, [`scrub`] empties the log, and
-/// the index holds page numbers, no row. A node writes no other file (its rules
-/// file and keys it only reads); `tests/erasure.rs` fails on any other file in
-/// the data folder.
+/// the index holds page numbers, no row. Beside them a node writes only its mail
+/// folder (`mail/<member>/…eml` without an SMTP server), whose member folder
+/// erasure removes (`crate::notify::files`); its rules file and keys it only
+/// reads. `tests/erasure.rs` fails on any other file in the data folder.
 pub const DATA_FILE_SUFFIXES: [&str; 3] = ["", "-wal", "-shm"];
 
 /// The rule by which a column names a person (node and gateway alike): its name
@@ -314,6 +320,9 @@ pub async fn erase_member_records(
             .await?
             .rows_affected;
     }
+    // Contact details, preferences, inbox and queued mail (the written `.eml`
+    // files go after commit: `crate::notify::files::erase`).
+    other += crate::store::notifications::erase(db, id).await?;
     // Their profile as it was, waiting to be sent: the tombstone supersedes it.
     other += outbox::Entity::delete_many()
         .filter(outbox::Column::MemberId.eq(id))
@@ -389,7 +398,9 @@ pub async fn still_named(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> Result<std::collections::BTreeSet<Uuid>> {
-    use crate::store::entity::{expert, helpdesk_answerer};
+    use crate::store::entity::{
+        contact_details, expert, helpdesk_answerer, mail_queue, notification,
+    };
     let mut named = std::collections::BTreeSet::new();
     if ids.is_empty() {
         return Ok(named);
@@ -462,6 +473,11 @@ pub async fn still_named(
     named.extend(named_in::<arrival::Entity>(db, arrival::Column::MemberId, ids).await?);
     named.extend(named_in::<departure::Entity>(db, departure::Column::MemberId, ids).await?);
     named.extend(named_in::<outbox::Entity>(db, outbox::Column::MemberId, ids).await?);
+    named.extend(named_in::<notification::Entity>(db, notification::Column::MemberId, ids).await?);
+    named.extend(named_in::<mail_queue::Entity>(db, mail_queue::Column::MemberId, ids).await?);
+    named.extend(
+        named_in::<contact_details::Entity>(db, contact_details::Column::MemberId, ids).await?,
+    );
     let texts: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     use passage_migrations::audit::audit_entry;
     for column in [

@@ -67,6 +67,10 @@ pub const EXPORTED: &[(&str, Finding)] = &[
     ("case_file", Finding::Cases),
     ("case_note", Finding::OfTheirCases("case_id")),
     ("case_next_step", Finding::OfTheirCases("case_id")),
+    ("contact_details", Finding::Column("member_id")),
+    ("notification_preference", Finding::Column("member_id")),
+    ("notification", Finding::Column("member_id")),
+    ("mail_queue", Finding::Column("member_id")),
     ("audit_entry", Finding::AuditEntries),
 ];
 

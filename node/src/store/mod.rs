@@ -14,6 +14,7 @@ pub mod groups;
 pub mod helpdesk;
 pub mod market;
 pub mod members;
+pub mod notifications;
 mod page;
 pub mod placements;
 pub mod review;

@@ -225,6 +225,9 @@ pub fn policy(path: &str) -> Option<Policy> {
             _ => None,
         };
     }
+    if service == "passage.v1.NotificationService" {
+        return notification_policy(method);
+    }
     if service == "passage.v1.AccountService" {
         return match method {
             "SignIn" | "AcceptInvitation" => Some(Policy::SigningIn),
@@ -246,6 +249,20 @@ pub fn policy(path: &str) -> Option<Policy> {
         "passage.v1.RegionStatsService" => Some(Policy::RegionFigures),
         "passage.v1.AuditService" => Some(Policy::ChapterAdmin),
         service if REGIONAL_SERVICES.contains(&service) => Some(Policy::ChapterAdmin),
+        _ => None,
+    }
+}
+
+/// `NotificationService`: the member herself (or her chapter admin) for her
+/// settings and inbox; anyone for the one-click unsubscribe of a mail, whose
+/// signed token the node checks (RFC 8058: a mail client posts it unsigned-in).
+fn notification_policy(method: &str) -> Option<Policy> {
+    match method {
+        "GetNotificationSettings"
+        | "UpdateNotificationSettings"
+        | "ListNotifications"
+        | "MarkNotificationsRead" => Some(Policy::MemberSelf),
+        "Unsubscribe" => Some(Policy::Open),
         _ => None,
     }
 }

@@ -19,7 +19,9 @@ pub mod language;
 pub mod matches;
 pub mod moving;
 pub mod my_data;
+pub mod notifications;
 pub mod organisation;
+pub mod preferences;
 pub mod profile;
 pub mod review;
 pub mod roles;
@@ -50,7 +52,7 @@ pub struct NavLink {
 }
 
 /// A member's part of the app.
-const MEMBER_NAV: [(&str, &str); 10] = [
+const MEMBER_NAV: [(&str, &str); 11] = [
     ("/", "nav-home"),
     ("/profile", "nav-profile"),
     ("/matches", "nav-matches"),
@@ -61,6 +63,7 @@ const MEMBER_NAV: [(&str, &str); 10] = [
     ("/helpdesk", "nav-helpdesk"),
     ("/buddy", "nav-buddy"),
     ("/my-data", "nav-my-data"),
+    ("/inbox", "nav-inbox"),
 ];
 
 /// A chapter admin's part of the app.
@@ -92,6 +95,8 @@ pub struct Frame {
     pub signed_in: bool,
     /// The signed-in navigation: the person's own part of the app.
     pub nav: Vec<NavLink>,
+    /// The signed-in member's unread notifications (0 for anyone else).
+    pub unread: u32,
 }
 
 fn nav_links(text: Text, links: &[(&'static str, &str)]) -> Vec<NavLink> {
@@ -124,6 +129,7 @@ impl Frame {
             } else {
                 Vec::new()
             },
+            unread: visit.unread.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -152,6 +158,14 @@ impl Frame {
         };
         self.nav = nav_links(self.text, links);
         self
+    }
+}
+
+impl Frame {
+    /// "3 unread", in the page's language, for the navigation's count.
+    pub fn unread_label(&self) -> String {
+        self.text
+            .t1("nav-inbox-unread", "count", &self.unread.to_string())
     }
 }
 
@@ -194,6 +208,7 @@ pub async fn signed_in(
         Ok(account) => {
             let account = account.into_inner();
             let text = Text::new(visit.lang(Some(&account.language)));
+            notifications::count_unread(app, visit, &account).await;
             Ok((account, text))
         }
         Err(status) if status.code() == tonic::Code::Unauthenticated => {

@@ -1,0 +1,185 @@
+//! The node's mail task: sends the queue after commit, over SMTP when `[mail]
+//! smtp_url` is set, else as `.eml` files. A mail is marked sent only after the
+//! server accepted it (or the file is in place); a failing or refusing server is
+//! tried again with a growing wait, and every attempt at one notification sends
+//! the same `Message-ID`. So delivery is at least once: a duplicate can only come
+//! from a crash between the server's acceptance and the commit that records it.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use crate::context::NodeContext;
+use crate::error::{Error, Result};
+use crate::notify::counters::Outcome;
+use crate::notify::{Mailer, files, message};
+use crate::store::entity::mail_queue;
+use crate::store::notifications;
+
+/// Mail sent per round before the queue is read again.
+const BATCH: u64 = 100;
+/// The longest wait between attempts at one mail.
+const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
+/// The longest the task sleeps without a poke (a mail due later, a clock jump).
+const IDLE: Duration = Duration::from_secs(60);
+/// The wait after the database failed the mail task.
+const DATABASE_RETRY: Duration = Duration::from_secs(1);
+/// How long one SMTP conversation may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where mail goes.
+pub enum Channel {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files,
+}
+
+impl Channel {
+    /// The channel's name in metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Channel::Smtp(_) => "smtp",
+            Channel::Files => "file",
+        }
+    }
+
+    /// The channel `mailer` names: its SMTP server, or files.
+    pub fn of(mailer: &Mailer) -> Result<Self> {
+        match &mailer.smtp_url {
+            None => Ok(Channel::Files),
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| {
+                        Error::invalid(
+                            "mail.smtp_url",
+                            format!(
+                                "{e}; write smtp://host:port (add ?tls=required for STARTTLS) \
+                                 or smtps://host:port"
+                            ),
+                        )
+                    })?
+                    .timeout(Some(SMTP_TIMEOUT))
+                    .build();
+                Ok(Channel::Smtp(transport))
+            }
+        }
+    }
+}
+
+/// The wait before attempt `attempts + 1`: 1 s, 2 s, 4 s, … up to 30 minutes.
+pub fn backoff(attempts: i32) -> Duration {
+    let exponent = attempts.clamp(0, 20) as u32;
+    Duration::from_secs(1u64 << exponent).min(MAX_BACKOFF)
+}
+
+/// Runs until the node stops: sends what is due, then waits for a poke
+/// (`mailer.ready`) or the next mail's time.
+pub async fn run(context: NodeContext, mailer: Mailer, channel: Channel) {
+    loop {
+        let wait = match deliver_due(&context, &mailer, &channel).await {
+            Ok(_) => match notifications::next_due(&context.db).await {
+                Ok(Some(due)) => (due - Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .min(IDLE),
+                Ok(None) => IDLE,
+                Err(_) => DATABASE_RETRY,
+            },
+            Err(error) => {
+                tracing::error!(%error, "the mail queue could not be read or written");
+                DATABASE_RETRY
+            }
+        };
+        if wait.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            _ = mailer.ready.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Sends every mail due now; returns how many were sent.
+pub async fn deliver_due(context: &NodeContext, mailer: &Mailer, channel: &Channel) -> Result<u64> {
+    let mut sent = 0;
+    loop {
+        let due = notifications::due_mail(&context.db, Utc::now(), BATCH).await?;
+        let round = due.len() as u64;
+        let mut failed = 0;
+        for queued in due {
+            match deliver_one(mailer, channel, &queued).await {
+                Ok(written_file) => {
+                    let turn = context.write_turn().await;
+                    let still_queued = notifications::mark_sent(
+                        &context.db,
+                        queued.notification_id,
+                        &written_file,
+                    )
+                    .await?;
+                    drop(turn);
+                    if !still_queued && !written_file.is_empty() {
+                        // She was erased while the file was written: it goes too.
+                        files::erase(&mailer.folder, queued.member_id).await;
+                    }
+                    sent += 1;
+                    mailer
+                        .counters
+                        .count(&queued.kind, channel.name(), Outcome::Sent);
+                    tracing::info!(notification_id = %queued.notification_id, kind = %queued.kind, "mail sent");
+                }
+                Err(error) => {
+                    failed += 1;
+                    mailer
+                        .counters
+                        .count(&queued.kind, channel.name(), Outcome::Failed);
+                    let attempts = queued.attempts.saturating_add(1);
+                    let wait = chrono::Duration::from_std(backoff(attempts))
+                        .unwrap_or(chrono::Duration::MAX);
+                    let _turn = context.write_turn().await;
+                    notifications::mark_failed(
+                        &context.db,
+                        queued.notification_id,
+                        attempts,
+                        Utc::now() + wait,
+                        &error,
+                    )
+                    .await?;
+                    tracing::warn!(
+                        notification_id = %queued.notification_id, attempts, %error,
+                        "mail not sent; trying again later"
+                    );
+                }
+            }
+        }
+        if round < BATCH || failed == round {
+            return Ok(sent);
+        }
+    }
+}
+
+/// One attempt at one mail; the `.eml` file written, if any, or why it failed.
+async fn deliver_one(
+    mailer: &Mailer,
+    channel: &Channel,
+    queued: &mail_queue::Model,
+) -> std::result::Result<String, String> {
+    let built = message::build(mailer, queued).map_err(|e| e.to_string())?;
+    match channel {
+        Channel::Smtp(transport) => {
+            transport
+                .send(built)
+                .await
+                .map_err(|e| format!("the mail server did not accept it: {e}"))?;
+            Ok(String::new())
+        }
+        Channel::Files => files::write(
+            &mailer.folder,
+            queued.member_id,
+            queued.notification_id,
+            &built.formatted(),
+        )
+        .await
+        .map_err(|e| e.to_string()),
+    }
+}

@@ -1,0 +1,164 @@
+//! `NotificationService`: a member's contact details and preferences, her inbox
+//! and the one-click unsubscribe of a mail. The member herself, or her chapter
+//! admin, calls for her (`Caller::may_act_for`); unsubscribing needs no sign-in,
+//! the signed token names the member and the kind.
+
+use std::sync::Arc;
+
+use passage_proto::v1::{self, notification_service_server::NotificationService};
+use passage_server::access::with_subject;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::context::NodeContext;
+use crate::convert::notifications::{notification_to_wire, settings_from_wire, settings_to_wire};
+use crate::error::{Error, Result};
+use crate::membership::member_here;
+use crate::notify::unsubscribe;
+use crate::store::{PageRequest, notifications};
+use crate::validate;
+
+pub struct NotificationApi {
+    context: NodeContext,
+    unsubscribe_key: Arc<unsubscribe::Key>,
+}
+
+impl NotificationApi {
+    pub fn new(context: NodeContext, unsubscribe_key: Arc<unsubscribe::Key>) -> Self {
+        NotificationApi {
+            context,
+            unsubscribe_key,
+        }
+    }
+
+    /// The member a call names, when the caller may act for her and she is a
+    /// member of this region.
+    async fn member<T>(
+        &self,
+        request: &Request<T>,
+        field: &str,
+        value: &str,
+    ) -> std::result::Result<Uuid, Status> {
+        let id = validate::id(field, value)?;
+        crate::access::acts_for(request, id)?;
+        member_here(
+            &self.context.db,
+            &self.context.region,
+            field,
+            id,
+            "keep contact details here",
+        )
+        .await?;
+        Ok(id)
+    }
+}
+
+#[tonic::async_trait]
+impl NotificationService for NotificationApi {
+    async fn get_notification_settings(
+        &self,
+        request: Request<v1::GetNotificationSettingsRequest>,
+    ) -> Result<Response<v1::NotificationSettings>, Status> {
+        let id = self
+            .member(&request, "member_id", &request.get_ref().member_id)
+            .await?;
+        let settings = notifications::settings(&self.context.db, id).await?;
+        Ok(with_subject(
+            Response::new(settings_to_wire(&settings)),
+            id.to_string(),
+        ))
+    }
+
+    async fn update_notification_settings(
+        &self,
+        request: Request<v1::UpdateNotificationSettingsRequest>,
+    ) -> Result<Response<v1::NotificationSettings>, Status> {
+        let wire = request
+            .get_ref()
+            .settings
+            .clone()
+            .ok_or_else(|| Error::invalid("settings", "must be set"))?;
+        let id = self
+            .member(&request, "settings.member_id", &wire.member_id)
+            .await?;
+        let (details, email_kinds) = settings_from_wire(id, &wire)?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        notifications::save_settings(&txn, details, &email_kinds).await?;
+        let saved = notifications::settings(&txn, id).await?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(member_id = %id, "notification settings saved");
+        Ok(with_subject(
+            Response::new(settings_to_wire(&saved)),
+            id.to_string(),
+        ))
+    }
+
+    async fn list_notifications(
+        &self,
+        request: Request<v1::ListNotificationsRequest>,
+    ) -> Result<Response<v1::ListNotificationsResponse>, Status> {
+        let id = self
+            .member(&request, "member_id", &request.get_ref().member_id)
+            .await?;
+        let request = request.into_inner();
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let found = notifications::inbox(&self.context.db, id, page).await?;
+        let unread = notifications::unread(&self.context.db, id).await?;
+        let next_page_token = found.next_page_token();
+        Ok(with_subject(
+            Response::new(v1::ListNotificationsResponse {
+                notifications: found.items.iter().map(notification_to_wire).collect(),
+                next_page_token,
+                unread: unread as u32,
+            }),
+            id.to_string(),
+        ))
+    }
+
+    async fn mark_notifications_read(
+        &self,
+        request: Request<v1::MarkNotificationsReadRequest>,
+    ) -> Result<Response<v1::MarkNotificationsReadResponse>, Status> {
+        let id = self
+            .member(&request, "member_id", &request.get_ref().member_id)
+            .await?;
+        let ids = request
+            .get_ref()
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(index, value)| validate::id(&format!("ids[{index}]"), value))
+            .collect::<Result<Vec<_>>>()?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        let marked = notifications::mark_read(&txn, id, &ids).await?;
+        let unread = notifications::unread(&txn, id).await?;
+        txn.commit().await.map_err(Error::from)?;
+        Ok(with_subject(
+            Response::new(v1::MarkNotificationsReadResponse {
+                marked: marked as u32,
+                unread: unread as u32,
+            }),
+            id.to_string(),
+        ))
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: Request<v1::UnsubscribeRequest>,
+    ) -> Result<Response<v1::UnsubscribeResponse>, Status> {
+        let (member_id, kind) = self.unsubscribe_key.open(&request.get_ref().token)?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        // A member erased or moved away since has nothing left to turn off.
+        if crate::membership::presence(&txn, member_id).await?.is_ok() {
+            notifications::set_email_kind(&txn, member_id, kind, false).await?;
+        }
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!(%member_id, kind = kind.name, "mail unsubscribed");
+        Ok(with_subject(
+            Response::new(v1::UnsubscribeResponse {
+                kind: kind.name.to_owned(),
+            }),
+            member_id.to_string(),
+        ))
+    }
+}

@@ -1,0 +1,833 @@
+//! Notifications (issue 16), as members of Amsterdam live them: Amira gives her
+//! address, time zone and choices; every change that concerns her (her
+//! application moves on, her helpdesk question is answered, a freed seat at a
+//! fair is hers, her buddy pair is confirmed) reaches her inbox and, by mail, a
+//! real SMTP conversation on 127.0.0.1 — once, with the same `Message-ID` after
+//! the server first refused it — in her language, with a one-click unsubscribe
+//! link that works without signing in. No mail carries a region-local fact or
+//! anyone's words (the canary test). Without an SMTP server the mail is an
+//! `.eml` file; her erasure takes her inbox, queue and files, and "my data" has
+//! them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::chapter::{AMSTERDAM, Chapter, employer, in_minutes};
+use common::smtp::{Received, SmtpReceiver};
+use common::{Backend, Cluster, eventually, to};
+use passage_proto::v1::{
+    self, helpdesk_service_client::HelpdeskServiceClient,
+    notification_service_client::NotificationServiceClient,
+};
+use tonic::Code;
+use tonic::transport::Channel;
+
+on_both_backends!(
+    a_member_keeps_her_contact_details_and_a_refused_field_is_named,
+    every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_in_any_mail,
+    without_an_smtp_server_mail_is_an_eml_file_exported_and_erased_with_her,
+);
+
+/// A request of member `token`'s own, to Amsterdam.
+fn as_member<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        passage_proto::REGION_METADATA_KEY,
+        AMSTERDAM.parse().unwrap(),
+    );
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+/// A request without any credential, to Amsterdam (a mail client's POST).
+fn anonymous<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        passage_proto::REGION_METADATA_KEY,
+        AMSTERDAM.parse().unwrap(),
+    );
+    request
+}
+
+/// Settings with an address, in `language`, mail on for everything.
+fn settings(member: &str, email: &str, language: &str) -> v1::NotificationSettings {
+    v1::NotificationSettings {
+        member_id: member.into(),
+        email: email.into(),
+        time_zone: "Europe/Amsterdam".into(),
+        language: language.into(),
+        digest: v1::DigestFrequency::Immediate as i32,
+        ..Default::default()
+    }
+}
+
+async fn save(
+    notifications: &mut NotificationServiceClient<Channel>,
+    token: &str,
+    settings: v1::NotificationSettings,
+) -> Result<v1::NotificationSettings, tonic::Status> {
+    notifications
+        .update_notification_settings(as_member(
+            token,
+            v1::UpdateNotificationSettingsRequest {
+                settings: Some(settings),
+            },
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn inbox(
+    notifications: &mut NotificationServiceClient<Channel>,
+    token: &str,
+    member: &str,
+) -> v1::ListNotificationsResponse {
+    notifications
+        .list_notifications(as_member(
+            token,
+            v1::ListNotificationsRequest {
+                member_id: member.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn a_member_keeps_her_contact_details_and_a_refused_field_is_named(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let amira = chapter.newcomer("Amira Haddad").await;
+    let yusuf = chapter.newcomer("Yusuf Demir").await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let yusuf_token = cluster.member_token(AMSTERDAM, &yusuf).await;
+    let mut notifications = NotificationServiceClient::new(cluster.gateway().await);
+
+    // Before she chose anything: no address, UTC, mail on for every kind.
+    let defaults = notifications
+        .get_notification_settings(as_member(
+            &token,
+            v1::GetNotificationSettingsRequest {
+                member_id: amira.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (defaults.email.as_str(), defaults.time_zone.as_str()),
+        ("", "UTC")
+    );
+    assert!(defaults.kinds.len() >= 4 && defaults.kinds.iter().all(|k| k.email));
+
+    let mut chosen = settings(&amira, "amira@example.org", "ar");
+    chosen.digest = v1::DigestFrequency::Daily as i32;
+    chosen.quiet_from = "22:00".into();
+    chosen.quiet_until = "07:00".into();
+    chosen.kinds = vec![v1::KindPreference {
+        kind: "event_seat".into(),
+        email: false,
+    }];
+    let saved = save(&mut notifications, &token, chosen).await.unwrap();
+    assert_eq!(saved.email, "amira@example.org");
+    assert_eq!(saved.time_zone, "Europe/Amsterdam");
+    assert_eq!(
+        (saved.quiet_from.as_str(), saved.quiet_until.as_str()),
+        ("22:00", "07:00")
+    );
+    assert_eq!(saved.digest, v1::DigestFrequency::Daily as i32);
+    let seat = saved.kinds.iter().find(|k| k.kind == "event_seat").unwrap();
+    assert!(!seat.email);
+    assert!(
+        saved
+            .kinds
+            .iter()
+            .filter(|k| k.kind != "event_seat")
+            .all(|k| k.email)
+    );
+
+    // Her chapter admin reads the same.
+    let read_by_admin = notifications
+        .get_notification_settings(to(
+            AMSTERDAM,
+            v1::GetNotificationSettingsRequest {
+                member_id: amira.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read_by_admin, saved);
+
+    // A time zone that does not exist is refused, the field named.
+    let mut wrong = settings(&amira, "amira@example.org", "ar");
+    wrong.time_zone = "Europe/Atlantis".into();
+    let refused = save(&mut notifications, &token, wrong).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().starts_with("settings.time_zone"),
+        "{refused:?}"
+    );
+    let mut wrong = settings(&amira, "not an address", "ar");
+    wrong.time_zone = String::new();
+    let refused = save(&mut notifications, &token, wrong).await.unwrap_err();
+    assert!(
+        refused.message().starts_with("settings.email"),
+        "{refused:?}"
+    );
+
+    // Yusuf may neither read nor change hers.
+    let denied = notifications
+        .get_notification_settings(as_member(
+            &yusuf_token,
+            v1::GetNotificationSettingsRequest {
+                member_id: amira.clone(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let denied = save(
+        &mut notifications,
+        &yusuf_token,
+        settings(&amira, "x@example.org", "en"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    cluster.stop().await;
+}
+
+/// Every canary string of the story; none may appear in any mail.
+struct Canaries {
+    mark: String,
+}
+
+impl Canaries {
+    fn new() -> Canaries {
+        Canaries {
+            mark: uuid::Uuid::now_v7().simple().to_string()[20..].to_owned(),
+        }
+    }
+
+    fn of(&self, field: &str) -> String {
+        format!("CANARY{}{}", field.to_uppercase(), self.mark)
+    }
+
+    /// Whether `text` holds any canary of this story.
+    fn in_text(&self, text: &str) -> bool {
+        text.contains(&self.mark)
+    }
+}
+
+/// A member whose every region-local and free-text field is a canary.
+fn canary_member(canaries: &Canaries, name: &str, role: v1::MemberRole) -> v1::Member {
+    v1::Member {
+        profile: Some(v1::SharedProfile {
+            display_name: format!("{name} {}", canaries.of("name")),
+            profession: canaries.of("profession"),
+            sectors: vec!["healthcare".into()],
+            skills: vec![canaries.of("skill")],
+            languages: vec!["en".into(), "ar".into()],
+            available_hours_per_week: 8,
+            share_across_regions: false,
+            ..Default::default()
+        }),
+        regional: Some(v1::RegionalRecord {
+            role: role as i32,
+            residence_status: if role == v1::MemberRole::Newcomer {
+                v1::ResidenceStatus::StatusHolder as i32
+            } else {
+                v1::ResidenceStatus::CitizenOrResident as i32
+            },
+            asylum_application_date: "2023-03-14".into(),
+            permits: vec![v1::Permit {
+                kind: canaries.of("permit"),
+                valid_until: "2031-01-01".into(),
+            }],
+            // A region-local fact that must be a code: its value is no canary,
+            // the permit's kind is.
+            nationality: "SY".into(),
+            buddy_capacity: if role == v1::MemberRole::Local { 1 } else { 0 },
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The mail's text with its parts decoded (quoted-printable, base64), so a
+/// canary cannot hide in an encoding.
+fn decoded(mail: &Received) -> String {
+    let mut text = mail.data.clone();
+    for part in mail.data.split("\r\n\r\n").collect::<Vec<_>>().windows(2) {
+        let head = part[0].to_ascii_lowercase();
+        let body = part[1];
+        if head.contains("content-transfer-encoding: base64") {
+            text.push_str(&base64_decoded(body));
+        } else if head.contains("content-transfer-encoding: quoted-printable") {
+            text.push_str(&quoted_printable_decoded(body));
+        }
+    }
+    text
+}
+
+fn base64_decoded(body: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in body.bytes() {
+        if byte == b'-' {
+            break; // the next boundary
+        }
+        let Some(value) = ALPHABET.iter().position(|b| *b == byte) else {
+            continue;
+        };
+        bits = (bits << 6) | value as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn quoted_printable_decoded(body: &str) -> String {
+    let joined = body.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'='
+            && index + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&joined[index + 1..index + 3], 16)
+        {
+            out.push(byte);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_in_any_mail(
+    backend: Backend,
+) {
+    // Arrange: a mail server that refuses the first message, and a node using it.
+    let server = SmtpReceiver::start(1).await;
+    let cluster = Cluster::start_with_mail(
+        backend,
+        passage_node::settings::MailSettings {
+            smtp_url: Some(server.url()),
+            web_url: "https://passage.example".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let amira = chapter
+        .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+        .await;
+    let fatima = chapter
+        .register_member(canary_member(&canaries, "Fatima", v1::MemberRole::Local))
+        .await;
+    let superlocal = chapter
+        .register_member(canary_member(&canaries, "Samir", v1::MemberRole::Local))
+        .await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let fatima_token = cluster.member_token(AMSTERDAM, &fatima).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    save(
+        &mut notifications,
+        &token,
+        settings(&amira, "amira@example.org", "en"),
+    )
+    .await
+    .unwrap();
+    save(
+        &mut notifications,
+        &fatima_token,
+        settings(&fatima, "fatima@example.org", "ar"),
+    )
+    .await
+    .unwrap();
+
+    // Act 1: her application moves to screening.
+    let mut job = v1::Opportunity {
+        organisation_id: chapter.organisation(employer("Zorggroep Amstel")).await,
+        title: canaries.of("title"),
+        description: canaries.of("description"),
+        kind: v1::OpportunityKind::Volunteer as i32,
+        sector: "healthcare".into(),
+        languages: vec!["en".into()],
+        hours_per_week: 6,
+        location: canaries.of("location"),
+        ..Default::default()
+    };
+    job.paid = false;
+    let opportunity = chapter.published(job).await;
+    let application = chapter
+        .placements
+        .apply(to(
+            AMSTERDAM,
+            v1::ApplyRequest {
+                member_id: amira.clone(),
+                opportunity_id: opportunity,
+                motivation: canaries.of("motivation"),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    chapter
+        .placements
+        .move_application(to(
+            AMSTERDAM,
+            v1::MoveApplicationRequest {
+                id: application.id.clone(),
+                stage: v1::ApplicationStage::Screening as i32,
+                note: canaries.of("note"),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Act 2: her helpdesk question is answered.
+    let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
+    helpdesk
+        .register_answerer(to(
+            AMSTERDAM,
+            v1::RegisterAnswererRequest {
+                member_id: superlocal.clone(),
+                languages: vec!["en".into()],
+            },
+        ))
+        .await
+        .unwrap();
+    let question = helpdesk
+        .ask_question(to(
+            AMSTERDAM,
+            v1::AskQuestionRequest {
+                asker_member_id: amira.clone(),
+                language: "en".into(),
+                topic: canaries.of("topic"),
+                text: canaries.of("question"),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    helpdesk
+        .answer_question(to(
+            AMSTERDAM,
+            v1::AnswerQuestionRequest {
+                id: question.id.clone(),
+                answerer_member_id: superlocal.clone(),
+                answer: canaries.of("answer"),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Act 3: a freed seat at a one-seat fair goes to her from the waiting list.
+    let fair = chapter
+        .events
+        .create_event(to(
+            AMSTERDAM,
+            v1::CreateEventRequest {
+                event: Some(v1::Event {
+                    kind: v1::EventKind::OpportunityFair as i32,
+                    title: canaries.of("event"),
+                    description: canaries.of("eventdescription"),
+                    start_time: Some(in_minutes(60 * 24 * 21)),
+                    end_time: Some(in_minutes(60 * 24 * 21 + 120)),
+                    place: canaries.of("place"),
+                    capacity: 1,
+                    languages: vec!["en".into()],
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for member in [&superlocal, &amira] {
+        chapter
+            .events
+            .register_for_event(to(
+                AMSTERDAM,
+                v1::RegisterForEventRequest {
+                    event_id: fair.id.clone(),
+                    member_id: member.to_string(),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+    chapter
+        .events
+        .cancel_event_registration(to(
+            AMSTERDAM,
+            v1::CancelEventRegistrationRequest {
+                event_id: fair.id.clone(),
+                member_id: superlocal.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Act 4: Amira and Fatima are proposed as buddies, and the pair is confirmed.
+    let proposed = chapter
+        .buddies
+        .propose_buddy_pairs(to(AMSTERDAM, v1::ProposeBuddyPairsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .pairs;
+    let pair = proposed
+        .iter()
+        .find(|p| p.newcomer_member_id == amira && p.local_member_id == fatima)
+        .unwrap_or_else(|| panic!("Amira and Fatima are proposed: {proposed:?}"));
+    chapter
+        .buddies
+        .confirm_buddy_pair(to(
+            AMSTERDAM,
+            v1::ConfirmBuddyPairRequest {
+                id: pair.id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Assert: four mails to Amira and one to Fatima arrive, each once, the
+    // refused one again with the same Message-ID.
+    eventually("five mails are accepted", || {
+        let server = server.clone();
+        async move { server.accepted().len() >= 5 }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let accepted = server.accepted();
+    let refused = server.refused();
+    assert_eq!(accepted.len(), 5, "{accepted:#?}");
+    assert_eq!(refused.len(), 1);
+    let ids: std::collections::BTreeSet<String> = accepted
+        .iter()
+        .map(|mail| mail.header("Message-ID").unwrap())
+        .collect();
+    assert_eq!(ids.len(), 5, "every mail has its own Message-ID");
+    let retried = refused[0].header("Message-ID").unwrap();
+    assert!(
+        ids.contains(&retried),
+        "the refused mail came again as itself"
+    );
+    let to_amira: Vec<&Received> = accepted
+        .iter()
+        .filter(|m| m.to == ["amira@example.org"])
+        .collect();
+    assert_eq!(to_amira.len(), 4);
+    let subjects: std::collections::BTreeSet<String> = to_amira
+        .iter()
+        .map(|m| m.header("Subject").unwrap())
+        .collect();
+    for title in [
+        "Your application has moved to a new stage",
+        "Your helpdesk question has been answered",
+        "A seat at an event is now yours",
+        "Your buddy pair is confirmed",
+    ] {
+        assert!(subjects.contains(title), "{title} in {subjects:?}");
+    }
+    let to_fatima = accepted
+        .iter()
+        .find(|m| m.to == ["fatima@example.org"])
+        .unwrap();
+    assert_eq!(to_fatima.header("Content-Language").as_deref(), Some("ar"));
+    for mail in accepted.iter().chain(refused.iter()) {
+        let text = decoded(mail);
+        assert!(!canaries.in_text(&text), "a canary is in a mail:\n{text}");
+        assert!(
+            text.contains("https://passage.example/"),
+            "a link back: {text}"
+        );
+        assert_eq!(
+            mail.header("List-Unsubscribe-Post").as_deref(),
+            Some("List-Unsubscribe=One-Click")
+        );
+        let unsubscribe = mail.header("List-Unsubscribe").unwrap();
+        assert!(
+            unsubscribe.starts_with("<https://passage.example/unsubscribe/amsterdam/"),
+            "{unsubscribe}"
+        );
+    }
+
+    // Operators see it: the node counts what it sent and what failed.
+    let metrics =
+        common::http_get(&cluster.federation.node_metrics_endpoint(AMSTERDAM).unwrap()).await;
+    let sent: u64 = metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("passage_notification_mails_total{")
+                && line.contains("channel=\"smtp\",outcome=\"sent\"")
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(sent, 5, "{metrics}");
+    assert!(
+        metrics.contains("outcome=\"failed\"} 1"),
+        "one failed attempt is counted: {metrics}"
+    );
+
+    // Her inbox: four, newest first, unread; she reads one, then all.
+    let listed = inbox(&mut notifications, &token, &amira).await;
+    let kinds: Vec<&str> = listed
+        .notifications
+        .iter()
+        .map(|n| n.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "buddy_confirmed",
+            "event_seat",
+            "question_answered",
+            "application_stage"
+        ]
+    );
+    assert_eq!(listed.unread, 4);
+    assert_eq!(listed.notifications[3].link, "/applications");
+    let marked = notifications
+        .mark_notifications_read(as_member(
+            &token,
+            v1::MarkNotificationsReadRequest {
+                member_id: amira.clone(),
+                ids: vec![listed.notifications[0].id.clone()],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((marked.marked, marked.unread), (1, 3));
+    let marked = notifications
+        .mark_notifications_read(as_member(
+            &token,
+            v1::MarkNotificationsReadRequest {
+                member_id: amira.clone(),
+                ids: vec![],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((marked.marked, marked.unread), (3, 0));
+
+    // One click on the application mail's unsubscribe link, without signing in.
+    let application_mail = to_amira
+        .iter()
+        .find(|m| m.header("Subject").unwrap().starts_with("Your application"))
+        .unwrap();
+    let link = application_mail.header("List-Unsubscribe").unwrap();
+    let token_in_link = link
+        .trim_start_matches("<https://passage.example/unsubscribe/amsterdam/")
+        .trim_end_matches('>')
+        .to_owned();
+    let forged = notifications
+        .unsubscribe(anonymous(v1::UnsubscribeRequest {
+            token: token_in_link.replace("application_stage", "event_seat"),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(forged.code(), Code::InvalidArgument);
+    let done = notifications
+        .unsubscribe(anonymous(v1::UnsubscribeRequest {
+            token: token_in_link,
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(done.kind, "application_stage");
+
+    // The next stage reaches her inbox, and no more her mailbox.
+    chapter
+        .placements
+        .move_application(to(
+            AMSTERDAM,
+            v1::MoveApplicationRequest {
+                id: application.id.clone(),
+                stage: v1::ApplicationStage::Interview as i32,
+                note: String::new(),
+            },
+        ))
+        .await
+        .unwrap();
+    let listed = inbox(&mut notifications, &token, &amira).await;
+    assert_eq!(listed.unread, 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.accepted().len(), 5, "no mail after unsubscribing");
+    cluster.stop().await;
+}
+
+async fn without_an_smtp_server_mail_is_an_eml_file_exported_and_erased_with_her(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let amira = chapter.newcomer("Amira Haddad").await;
+    let superlocal = chapter.local("Samir Aziz").await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    save(
+        &mut notifications,
+        &token,
+        settings(&amira, "amira@example.org", "nl"),
+    )
+    .await
+    .unwrap();
+    let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
+    helpdesk
+        .register_answerer(to(
+            AMSTERDAM,
+            v1::RegisterAnswererRequest {
+                member_id: superlocal.clone(),
+                languages: vec!["ar".into()],
+            },
+        ))
+        .await
+        .unwrap();
+    let question = helpdesk
+        .ask_question(to(
+            AMSTERDAM,
+            v1::AskQuestionRequest {
+                asker_member_id: amira.clone(),
+                language: "ar".into(),
+                topic: "work".into(),
+                text: "May I work while I wait?".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    helpdesk
+        .answer_question(to(
+            AMSTERDAM,
+            v1::AnswerQuestionRequest {
+                id: question.id,
+                answerer_member_id: superlocal,
+                answer: "Yes, after six months.".into(),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // The mail is an .eml file in her folder, in Dutch.
+    let folder = cluster
+        .mail_folder()
+        .join(uuid::Uuid::parse_str(&amira).unwrap().simple().to_string());
+    eventually("the mail is written", || {
+        let folder = folder.clone();
+        async move {
+            std::fs::read_dir(&folder).is_ok_and(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+            })
+        }
+    })
+    .await;
+    let file = std::fs::read_dir(&folder)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+        .unwrap()
+        .path();
+    let mail = std::fs::read_to_string(&file).unwrap();
+    assert!(mail.contains("Message-ID: <"), "{mail}");
+    assert!(mail.contains("Content-Language: nl"), "{mail}");
+    assert!(mail.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+
+    // "My data" holds her settings, inbox, queued mail and the file.
+    let exported = chapter
+        .members
+        .export_member_records(to(
+            AMSTERDAM,
+            v1::ExportMemberRecordsRequest {
+                member_id: amira.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let records: serde_json::Value = serde_json::from_str(&exported.records_json).unwrap();
+    for table in [
+        "contact_details",
+        "notification",
+        "mail_queue",
+        "mail_files",
+    ] {
+        assert_eq!(
+            records[table].as_array().map(Vec::len),
+            Some(1),
+            "{table} in {records:#}"
+        );
+    }
+    assert!(
+        records["mail_files"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Message-ID")
+    );
+
+    // Erased with her: the rows and the file.
+    chapter
+        .members
+        .delete_member(to(AMSTERDAM, v1::DeleteMemberRequest { id: amira.clone() }))
+        .await
+        .unwrap();
+    assert!(!folder.exists(), "her mail folder is gone");
+    let db = passage_migrations::connect::<passage_migrations::NodeMigrator>(
+        &cluster.database_urls[AMSTERDAM],
+        1,
+    )
+    .await
+    .unwrap();
+    let her = uuid::Uuid::parse_str(&amira).unwrap();
+    use passage_node::store::entity::{
+        contact_details, mail_queue, notification, notification_preference,
+    };
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let left = [
+        contact_details::Entity::find()
+            .filter(contact_details::Column::MemberId.eq(her))
+            .count(&db)
+            .await
+            .unwrap(),
+        notification_preference::Entity::find()
+            .filter(notification_preference::Column::MemberId.eq(her))
+            .count(&db)
+            .await
+            .unwrap(),
+        notification::Entity::find()
+            .filter(notification::Column::MemberId.eq(her))
+            .count(&db)
+            .await
+            .unwrap(),
+        mail_queue::Entity::find()
+            .filter(mail_queue::Column::MemberId.eq(her))
+            .count(&db)
+            .await
+            .unwrap(),
+    ];
+    assert_eq!(left, [0, 0, 0, 0], "her notification records are erased");
+    cluster.stop().await;
+}

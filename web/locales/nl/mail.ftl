@@ -1,0 +1,12 @@
+# Meldingen: de titel van elke soort (inbox en mail zeggen hetzelfde) en de woorden
+# van een mail eromheen. De node leest deze ook (node/src/notify/texts.rs).
+notification-application_stage = Je sollicitatie is naar een nieuwe fase gegaan
+notification-question_answered = Je vraag aan de helpdesk is beantwoord
+notification-event_seat = Er is een plek bij een evenement voor je vrijgekomen
+notification-buddy_confirmed = Je buddykoppel is bevestigd
+mail-greeting = Hallo,
+mail-open = Open de pagina in Passage:
+mail-open-button = Openen in Passage
+mail-why = Je krijgt deze mail omdat je hebt gekozen om dit per e-mail te horen in Passage.
+mail-unsubscribe = Geen mails meer zoals deze:
+mail-unsubscribe-button = Geen mails meer zoals deze

@@ -1,0 +1,12 @@
+# Сповіщення: назва кожного виду (скринька і лист кажуть те саме) і слова листа навколо.
+# Вузол теж їх читає (node/src/notify/texts.rs).
+notification-application_stage = Ваша заявка перейшла на новий етап
+notification-question_answered = На ваше запитання до служби допомоги відповіли
+notification-event_seat = Для вас звільнилося місце на заході
+notification-buddy_confirmed = Вашу пару з наставником підтверджено
+mail-greeting = Вітаємо,
+mail-open = Відкрийте сторінку в Passage:
+mail-open-button = Відкрити в Passage
+mail-why = Ви отримали цей лист, бо обрали отримувати такі повідомлення електронною поштою в Passage.
+mail-unsubscribe = Більше не надсилати такі листи:
+mail-unsubscribe-button = Більше не надсилати такі листи
