@@ -298,6 +298,70 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     );
     assert!(browser.text("dl.facts").await.contains("30"));
 
+    // The chapter's old spreadsheet of members: checked first, two lines are
+    // named by line and column and nothing is written; fixed, it is imported,
+    // and importing it again adds no one twice.
+    let sheet = shots.path().join("members.csv");
+    let with_mistakes = "\u{feff}external_id;display_name;role;residence_status;languages\r\n\
+        rsf-1;Hanna Tesfay;newcomer;asylum_seeker;ti|en\r\n\
+        rsf-2;Omar Said;newcomer;status_holder;arabic\r\n\
+        rsf-3;Lina Haddad;newcomer;status_holder;ar\r\n\
+        rsf-4;;local;citizen_or_resident;nl\r\n";
+    std::fs::write(&sheet, with_mistakes).unwrap();
+    browser.press("nav.account a[href='/console']").await;
+    browser.press("main a[href='/console/import']").await;
+    browser.choose_file("file", &sheet).await;
+    browser.press("main form button[type=submit]").await;
+    let summary = browser.text(".error-summary").await;
+    assert!(summary.contains("2 of 4 lines"), "{summary}");
+    let refused = browser
+        .run(
+            "return [...document.querySelectorAll('table.refused-lines tbody tr')]\
+             .map(r => [r.cells[0].innerText, r.cells[1].innerText]);",
+        )
+        .await;
+    assert_eq!(
+        refused,
+        serde_json::json!([["3", "languages"], ["5", "display_name"]])
+    );
+    browser.check_page("a spreadsheet with two bad lines").await;
+    browser.screenshot(shots.path(), "web-console-import").await;
+    let found = |query: &'static str| {
+        let mut members = members.clone();
+        async move {
+            members
+                .search_members(to(
+                    AMSTERDAM,
+                    v1::SearchMembersRequest {
+                        query: query.into(),
+                        page_size: 10,
+                        page_token: String::new(),
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+                .matches
+                .len()
+        }
+    };
+    assert_eq!(found("Hanna Lina").await, 0, "a check writes nothing");
+    std::fs::write(
+        &sheet,
+        with_mistakes
+            .replace("arabic", "ar")
+            .replace("rsf-4;;", "rsf-4;Sanne de Vries;"),
+    )
+    .unwrap();
+    for (round, says) in [("first", "4 added"), ("again", "4 unchanged")] {
+        browser.choose_file("file", &sheet).await;
+        browser.click("#apply-yes").await;
+        browser.press("main form button[type=submit]").await;
+        let notice = browser.text(".notice").await;
+        assert!(notice.contains(says), "{round}: {notice}");
+    }
+    assert_eq!(found("Hanna Omar Lina Sanne").await, 4);
+
     // The rules in force: she reloads them after the file changed, and a file
     // broken by mistake is refused with its line while the rules in force stay.
     browser.press("nav.account a[href='/console/rules']").await;
@@ -365,6 +429,43 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         .run("return fetch('/console').then(r => r.status);")
         .await;
     assert_eq!(status, serde_json::json!(403));
+    browser.press("form[action='/sign-out'] button").await;
+
+    // Marieke signs in again: Olena can now sign in, the care home's contact is
+    // still invited; she revokes Olena's account, and Olena's passphrase stops
+    // working. Her calls are in the region's audit log.
+    browser.open(&format!("{base}/sign-in")).await;
+    browser.fill("login", "marieke").await;
+    browser.fill("passphrase", PASSPHRASE).await;
+    browser.press("main button[type=submit]").await;
+    browser.open(&format!("{base}/console/accounts")).await;
+    let listed = browser.text("ul.accounts").await;
+    assert!(
+        listed.contains(&format!("olena {}", english.t("account-kind-member")))
+            || listed.contains("olena"),
+        "{listed}"
+    );
+    assert!(listed.contains("hr@zorggroep.example"), "{listed}");
+    browser.check_page("the accounts").await;
+    browser
+        .press("form[action='/console/accounts/revoke']:has(input[value='olena']) button")
+        .await;
+    assert!(browser.text(".notice").await.contains("olena"));
+    let refused = AccountServiceClient::new(cluster.gateway().await)
+        .sign_in(v1::SignInRequest {
+            login: "olena".into(),
+            passphrase: HER_PASSPHRASE.into(),
+        })
+        .await
+        .expect_err("a revoked account cannot sign in");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    browser.open(&format!("{base}/console/audit")).await;
+    let log = browser.text("table.audit").await;
+    assert!(
+        log.contains("GetMember") && log.contains("UpdateMember"),
+        "{log}"
+    );
+    browser.check_page("the audit log").await;
     browser.close().await;
     cluster.stop().await;
 }

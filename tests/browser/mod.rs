@@ -101,6 +101,17 @@ impl Browser {
         field.send_keys(value).await.unwrap();
     }
 
+    /// Chooses the file at `path` in the file field with id `id`.
+    pub async fn choose_file(&self, id: &str, path: &std::path::Path) {
+        self.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no file field #{id}: {e}"))
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap();
+    }
+
     /// Types `value` into the first field matching `css`.
     pub async fn fill_css(&self, css: &str, value: &str) {
         let field = self

@@ -185,6 +185,16 @@ pub fn router(app: App) -> Router {
             "/console/export/file",
             get(pages::console::spreadsheets::export_file),
         )
+        .route("/console/accounts", get(pages::console::accounts::list))
+        .route(
+            "/console/accounts/revoke",
+            post(pages::console::accounts::revoke),
+        )
+        .route(
+            "/console/accounts/unlock",
+            post(pages::console::accounts::unlock),
+        )
+        .route("/console/audit", get(pages::console::accounts::audit))
         .route("/console/rules", get(pages::console::rules::show))
         .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/inbox", get(pages::notifications::show))

@@ -5,6 +5,7 @@
 //! the node decide what she may do. The console only chooses what to show: it
 //! is the chapter admins' part of the app, so anyone else is told so.
 
+pub mod accounts;
 pub mod members;
 pub mod organisations;
 pub mod queues;
