@@ -1,4 +1,4 @@
-nav-inbox = Inbox
+nav-inbox = Berichten
 nav-inbox-unread = { $count } ongelezen
 inbox-title = Je meldingen
 inbox-lead = Wat er gebeurde dat jou aangaat, het nieuwste eerst.
