@@ -43,6 +43,9 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         })
         .await;
     let yonas_asks = chapter.newcomer("Yonas Tesfay").await;
+    chapter.local("Pieter Bakker").await;
+    let cohort = chapter.cohort_in_aftercare().await;
+    chapter.enrol_participant(&cohort.id, &olena).await;
     HelpdeskServiceClient::new(cluster.gateway().await)
         .ask_question(to(
             AMSTERDAM,
@@ -297,6 +300,27 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         browser.text("main").await
     );
     assert!(browser.text("dl.facts").await.contains("30"));
+
+    // A cohort in aftercare, with Olena in it and no coach yet: she finds Pieter
+    // and makes him its coach.
+    browser.press("nav.account a[href='/console']").await;
+    browser.press("main a[href='/console/cohorts']").await;
+    browser.press(".hits a").await;
+    assert!(
+        browser
+            .text("section[aria-labelledby=participants-title]")
+            .await
+            .contains("Олена Коваленко")
+    );
+    browser.fill("q", "pieter").await;
+    browser.press("form[role=search] button").await;
+    browser.press(".candidates form button").await;
+    assert_eq!(
+        browser.text(".notice").await,
+        english.t("console-coach-assigned")
+    );
+    assert!(browser.text("ul.coaches").await.contains("Pieter Bakker"));
+    browser.check_page("a cohort and its coaches").await;
 
     // The chapter's old spreadsheet of members: checked first, two lines are
     // named by line and column and nothing is written; fixed, it is imported,

@@ -195,6 +195,16 @@ pub fn router(app: App) -> Router {
             post(pages::console::accounts::unlock),
         )
         .route("/console/audit", get(pages::console::accounts::audit))
+        .route("/console/cohorts", get(pages::console::cohorts::list))
+        .route("/console/cohorts/{id}", get(pages::console::cohorts::show))
+        .route(
+            "/console/cohorts/{id}/coaches",
+            post(pages::console::cohorts::assign),
+        )
+        .route(
+            "/console/cohorts/{id}/coaches/remove",
+            post(pages::console::cohorts::unassign),
+        )
         .route("/console/rules", get(pages::console::rules::show))
         .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/inbox", get(pages::notifications::show))

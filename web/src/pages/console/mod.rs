@@ -6,6 +6,7 @@
 //! is the chapter admins' part of the app, so anyone else is told so.
 
 pub mod accounts;
+pub mod cohorts;
 pub mod members;
 pub mod organisations;
 pub mod queues;
