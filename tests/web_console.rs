@@ -428,6 +428,25 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         .await;
     std::fs::write(&file, shipped).unwrap();
 
+    // Yonas Kidane reads Tigrinya: she makes him a superlocal for it.
+    browser
+        .open(&format!("{base}/console/helpdesk?q=kidane"))
+        .await;
+    browser
+        .fill_css(".candidates input[name=languages]", "ti, en")
+        .await;
+    browser.press(".candidates button").await;
+    assert_eq!(
+        browser.text(".notice").await,
+        english.t("console-answerer-registered")
+    );
+    let answerers = browser.text("ul.answerers").await;
+    assert!(
+        answerers.contains("Yonas Kidane") && answerers.contains("Tigrinya"),
+        "{answerers}"
+    );
+    browser.check_page("the helpdesk's answerers").await;
+
     // In Arabic, right to left.
     browser
         .open(&format!("{base}/language/ar?back=/console"))

@@ -205,6 +205,15 @@ pub fn router(app: App) -> Router {
             "/console/cohorts/{id}/coaches/remove",
             post(pages::console::cohorts::unassign),
         )
+        .route("/console/helpdesk", get(pages::console::helpdesk::show))
+        .route(
+            "/console/helpdesk/answerers",
+            post(pages::console::helpdesk::register),
+        )
+        .route(
+            "/console/helpdesk/answerers/remove",
+            post(pages::console::helpdesk::unregister),
+        )
         .route("/console/rules", get(pages::console::rules::show))
         .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/inbox", get(pages::notifications::show))

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod cohorts;
+pub mod helpdesk;
 pub mod members;
 pub mod organisations;
 pub mod queues;

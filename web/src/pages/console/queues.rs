@@ -115,7 +115,7 @@ async fn queues(
                     ("date", &day(text, question.create_time.as_ref())),
                 ],
             ),
-            href: String::new(),
+            href: "/console/helpdesk".into(),
         })
         .collect();
 
