@@ -428,6 +428,35 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         .await;
     std::fs::write(&file, shipped).unwrap();
 
+    // An opportunity fair for March: a day typed the Dutch way is refused and
+    // named, the rest stays as typed; then it is on the calendar.
+    browser.open(&format!("{base}/console/events")).await;
+    browser.fill("title", "Kansenbeurs Oost").await;
+    browser.fill("day", "14-03-2027").await;
+    browser.fill("starts", "14:00").await;
+    browser.fill("ends", "17:00").await;
+    browser.fill("place", "Muiderkerk").await;
+    browser.fill("capacity", "40").await;
+    browser.fill("languages", "nl, ar, uk").await;
+    browser.press("form[action='/console/events'] button").await;
+    assert!(browser.has(".error-summary a[href='#day']").await);
+    assert_eq!(
+        browser
+            .run("return document.getElementById('place').value;")
+            .await,
+        serde_json::json!("Muiderkerk")
+    );
+    browser.fill("day", "2027-03-14").await;
+    browser.press("form[action='/console/events'] button").await;
+    assert!(browser.text(".notice").await.contains("Kansenbeurs Oost"));
+    assert!(
+        browser
+            .text("ul.events-list")
+            .await
+            .contains("Kansenbeurs Oost")
+    );
+    browser.check_page("the events").await;
+
     // Yonas Kidane reads Tigrinya: she makes him a superlocal for it.
     browser
         .open(&format!("{base}/console/helpdesk?q=kidane"))

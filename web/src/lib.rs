@@ -214,6 +214,10 @@ pub fn router(app: App) -> Router {
             "/console/helpdesk/answerers/remove",
             post(pages::console::helpdesk::unregister),
         )
+        .route(
+            "/console/events",
+            get(pages::console::events::show).post(pages::console::events::create),
+        )
         .route("/console/rules", get(pages::console::rules::show))
         .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/inbox", get(pages::notifications::show))

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod cohorts;
+pub mod events;
 pub mod helpdesk;
 pub mod members;
 pub mod organisations;

@@ -195,7 +195,7 @@ async fn queues(
                 "count",
                 &event.waitlisted_count.to_string(),
             ),
-            href: String::new(),
+            href: "/console/events".into(),
         })
         .collect();
 
