@@ -19,7 +19,7 @@ use crate::gateway::call;
 use crate::i18n::Text;
 use crate::pages::events::kind_name;
 use crate::pages::when::span;
-use crate::pages::{FieldError, Frame, refusal, render};
+use crate::pages::{FieldError, Frame, refusal, refused_field, render};
 use crate::visit::Visit;
 
 const HERE: &str = "/console/events";
@@ -298,15 +298,9 @@ pub async fn create(State(app): State<App>, visit: Visit, Form(form): Form<Event
             .await
         }
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let path = status
-                .message()
-                .split(':')
-                .next()
-                .unwrap_or_default()
-                .trim();
-            let field = FIELDS
-                .iter()
-                .find(|(api, _)| path.ends_with(api))
+            let api_fields = FIELDS.map(|(api, _)| api);
+            let field = refused_field(&status, &api_fields)
+                .and_then(|api| FIELDS.iter().find(|(name, _)| *name == api))
                 .map_or("title", |(_, form)| form);
             let errors = vec![FieldError {
                 field: field.into(),

@@ -9,17 +9,17 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use passage_proto::v1;
 use serde::Deserialize;
 
-use super::{chapter_admin, count};
+use super::{chapter_admin, count, invitation_link};
 use crate::App;
 use crate::gateway::call;
 use crate::i18n::Text;
 use crate::pages::when::moment;
-use crate::pages::{FieldError, Frame, refusal, render};
+use crate::pages::{FieldError, Frame, refusal, refused_field, render};
 use crate::visit::Visit;
 
 const HERE: &str = "/console/members";
@@ -127,73 +127,54 @@ pub struct Choice {
     pub chosen: bool,
 }
 
+/// The choices of a select over an enum: each value its proto name without
+/// `strip`, in lower case, labelled by the text `<key>-<value with dashes>`.
+fn choices(text: Text, names: &[&str], strip: &str, key: &str, chosen: &str) -> Vec<Choice> {
+    names
+        .iter()
+        .map(|name| {
+            let value = name.trim_start_matches(strip).to_ascii_lowercase();
+            Choice {
+                label: text.t(&format!("{key}-{}", value.replace('_', "-"))),
+                chosen: value == chosen,
+                value,
+            }
+        })
+        .collect()
+}
+
 fn role_choices(text: Text, chosen: &str) -> Vec<Choice> {
-    [
-        v1::MemberRole::Newcomer,
-        v1::MemberRole::Local,
-        v1::MemberRole::VolunteerCoach,
-    ]
-    .into_iter()
-    .map(|role| {
-        let value = role
-            .as_str_name()
-            .trim_start_matches("MEMBER_ROLE_")
-            .to_ascii_lowercase();
-        Choice {
-            label: text.t(&format!("role-{}", value.replace('_', "-"))),
-            chosen: value == chosen,
-            value,
-        }
-    })
-    .collect()
+    use v1::MemberRole as R;
+    let names = [R::Newcomer, R::Local, R::VolunteerCoach].map(|role| role.as_str_name());
+    choices(text, &names, "MEMBER_ROLE_", "role", chosen)
 }
 
 fn residence_choices(text: Text, chosen: &str) -> Vec<Choice> {
-    [
-        v1::ResidenceStatus::Unspecified,
-        v1::ResidenceStatus::AsylumSeeker,
-        v1::ResidenceStatus::StatusHolder,
-        v1::ResidenceStatus::TemporaryProtection,
-        v1::ResidenceStatus::Tolerated,
-        v1::ResidenceStatus::CitizenOrResident,
-        v1::ResidenceStatus::Other,
+    use v1::ResidenceStatus as S;
+    let names = [
+        S::Unspecified,
+        S::AsylumSeeker,
+        S::StatusHolder,
+        S::TemporaryProtection,
+        S::Tolerated,
+        S::CitizenOrResident,
+        S::Other,
     ]
-    .into_iter()
-    .map(|status| {
-        let value = status
-            .as_str_name()
-            .trim_start_matches("RESIDENCE_STATUS_")
-            .to_ascii_lowercase();
-        Choice {
-            label: text.t(&format!("residence-{}", value.replace('_', "-"))),
-            chosen: value == chosen,
-            value,
-        }
-    })
-    .collect()
+    .map(|status| status.as_str_name());
+    choices(text, &names, "RESIDENCE_STATUS_", "residence", chosen)
 }
 
 fn civic_choices(text: Text, chosen: &str) -> Vec<Choice> {
-    [
-        v1::CivicIntegration::Unspecified,
-        v1::CivicIntegration::None,
-        v1::CivicIntegration::InProgress,
-        v1::CivicIntegration::Completed,
-        v1::CivicIntegration::Exempt,
+    use v1::CivicIntegration as C;
+    let names = [
+        C::Unspecified,
+        C::None,
+        C::InProgress,
+        C::Completed,
+        C::Exempt,
     ]
-    .into_iter()
-    .map(|state| {
-        let value = state
-            .as_str_name()
-            .trim_start_matches("CIVIC_INTEGRATION_")
-            .to_ascii_lowercase();
-        Choice {
-            label: text.t(&format!("civic-{}", value.replace('_', "-"))),
-            chosen: value == chosen,
-            value,
-        }
-    })
-    .collect()
+    .map(|state| state.as_str_name());
+    choices(text, &names, "CIVIC_INTEGRATION_", "civic", chosen)
 }
 
 /// The new-member form, as typed.
@@ -279,20 +260,6 @@ fn role_of(value: &str) -> i32 {
         .map_or(0, |role| role as i32)
 }
 
-/// The field a refusal's message names, among `fields` (the last part of its
-/// path, so `member.profile.display_name: …` names `display_name`).
-fn named_field(status: &tonic::Status, fields: &[&str]) -> String {
-    let path = status.message().split(':').next().unwrap_or_default();
-    fields
-        .iter()
-        .find(|field| {
-            path.rsplit(['.', '[']).next().map(|last| last.trim()) == Some(**field)
-                || path.trim().ends_with(&format!(".{field}"))
-        })
-        .map(|field| (*field).to_owned())
-        .unwrap_or_default()
-}
-
 /// `POST /console/members/new`.
 pub async fn create(
     State(app): State<App>,
@@ -351,7 +318,7 @@ pub async fn create(
     match created {
         Ok(created) => visit.redirect(&format!("{HERE}/{}?added=1", created.into_inner().id)),
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let field = named_field(
+            let field = refused_field(
                 &status,
                 &[
                     "display_name",
@@ -360,13 +327,10 @@ pub async fn create(
                     "role",
                     "residence_status",
                 ],
-            );
+            )
+            .unwrap_or("display_name");
             again(vec![FieldError {
-                field: if field.is_empty() {
-                    "display_name".into()
-                } else {
-                    field
-                },
+                field: field.into(),
                 message: text.t1("console-refused", "reason", status.message()),
             }])
         }
@@ -768,18 +732,16 @@ pub async fn save_record(
     match updated {
         Ok(_) => visit.redirect(&format!("{here}?saved=1")),
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let mut field = named_field(&status, &RECORD_FIELDS);
-            if field == "permits" || status.message().contains("permits[") {
-                field = "permits".into();
-            }
+            // A permit's own fields (`permits[1].valid_until`) are the permits' rows.
+            let field = if status.message().contains("permits[") {
+                "permits"
+            } else {
+                refused_field(&status, &RECORD_FIELDS).unwrap_or("role")
+            };
             let showing = again(
                 form,
                 vec![FieldError {
-                    field: if field.is_empty() {
-                        "role".into()
-                    } else {
-                        field
-                    },
+                    field: field.into(),
                     message: text.t1("console-refused", "reason", status.message()),
                 }],
             );
@@ -834,23 +796,12 @@ pub async fn invite(
         ))
         .await;
     let showing = match invited {
-        Ok(invited) => {
-            let invited = invited.into_inner();
-            let host = headers
-                .get(header::HOST)
-                .and_then(|host| host.to_str().ok())
-                .unwrap_or("localhost");
-            Showing {
-                form: None,
-                errors: Vec::new(),
-                notice: text.t1("console-invited", "login", form.login.trim()),
-                invitation: format!(
-                    "{}://{host}/invitation/{}",
-                    visit.scheme(),
-                    invited.invitation_code
-                ),
-            }
-        }
+        Ok(invited) => Showing {
+            form: None,
+            errors: Vec::new(),
+            notice: text.t1("console-invited", "login", form.login.trim()),
+            invitation: invitation_link(&visit, &headers, &invited.into_inner().invitation_code),
+        },
         Err(status) if status.code() == tonic::Code::InvalidArgument => Showing {
             form: None,
             errors: vec![FieldError {

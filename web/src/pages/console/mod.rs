@@ -46,6 +46,16 @@ pub async fn chapter_admin(
     Ok((account, text))
 }
 
+/// The link an invited person opens to choose a passphrase, on the address the
+/// chapter admin reached the app at: shown once, never kept by the app.
+pub fn invitation_link(visit: &Visit, headers: &axum::http::HeaderMap, code: &str) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or("localhost");
+    format!("{}://{host}/invitation/{code}", visit.scheme())
+}
+
 /// "12", or "500 or more" when a list has further pages.
 pub fn count(text: Text, shown: usize, more: bool) -> String {
     if more {

@@ -7,17 +7,17 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use passage_proto::v1;
 use serde::Deserialize;
 
 use super::members::{Choice, error_for};
-use super::{chapter_admin, count, enum_word};
+use super::{chapter_admin, count, enum_word, invitation_link};
 use crate::App;
 use crate::gateway::call;
 use crate::i18n::Text;
-use crate::pages::{FieldError, Frame, refusal, render};
+use crate::pages::{FieldError, Frame, refusal, refused_field, render};
 use crate::visit::Visit;
 
 const HERE: &str = "/console/organisations";
@@ -233,12 +233,7 @@ pub async fn create(
     match created {
         Ok(created) => visit.redirect(&format!("{HERE}/{}", created.into_inner().id)),
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let path = status.message().split(':').next().unwrap_or_default();
-            let field = FIELDS
-                .iter()
-                .find(|field| path.trim().ends_with(*field))
-                .copied()
-                .unwrap_or("name");
+            let field = refused_field(&status, &FIELDS).unwrap_or("name");
             again(vec![FieldError {
                 field: field.into(),
                 message: text.t1("console-refused", "reason", status.message()),
@@ -467,21 +462,11 @@ pub async fn invite(
         ))
         .await;
     let showing = match invited {
-        Ok(invited) => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|host| host.to_str().ok())
-                .unwrap_or("localhost");
-            Showing {
-                errors: Vec::new(),
-                notice: text.t1("console-invited", "login", form.login.trim()),
-                invitation: format!(
-                    "{}://{host}/invitation/{}",
-                    visit.scheme(),
-                    invited.into_inner().invitation_code
-                ),
-            }
-        }
+        Ok(invited) => Showing {
+            errors: Vec::new(),
+            notice: text.t1("console-invited", "login", form.login.trim()),
+            invitation: invitation_link(&visit, &headers, &invited.into_inner().invitation_code),
+        },
         Err(status) if status.code() == tonic::Code::InvalidArgument => Showing {
             errors: vec![FieldError {
                 field: "login".into(),
