@@ -23,6 +23,11 @@ pub use passage_migrations::audit::audit_entry;
 const QUEUE: usize = 4_096;
 /// Entries stored in one statement at most.
 const BATCH: usize = 500;
+/// How long the writer waits, once an entry came, for more to store with it. On
+/// SQLite every write empties the page cache of each of the region's other
+/// connections, so one write per busy moment rather than one per call keeps the
+/// readers' caches warm; an entry waits in memory at most this much longer.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Where the access layer sends audited calls.
 #[derive(Clone)]
@@ -50,6 +55,15 @@ impl AuditTrail {
 async fn write_entries(db: DatabaseConnection, mut queued: mpsc::Receiver<AuditRecord>) {
     let mut batch = Vec::with_capacity(BATCH);
     while queued.recv_many(&mut batch, BATCH).await > 0 {
+        if batch.len() < BATCH {
+            tokio::time::sleep(GATHER).await;
+            while batch.len() < BATCH {
+                match queued.try_recv() {
+                    Ok(record) => batch.push(record),
+                    Err(_) => break,
+                }
+            }
+        }
         let erased: Vec<String> = batch
             .iter()
             .filter(|record| {

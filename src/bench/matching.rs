@@ -49,6 +49,8 @@ pub struct MatchFigures {
     /// Rule evaluations per second when every rule is evaluated for every pair.
     pub unmemoised_evaluations_per_second: f64,
     pub eligible: i32,
+    /// The node's matching catalogue in memory (it is held whole, by design).
+    pub catalogue_bytes: usize,
 }
 
 impl fmt::Display for MatchFigures {
@@ -83,6 +85,13 @@ impl fmt::Display for MatchFigures {
             f,
             "  decisions: {:.0} (opportunity × rule) decisions/s covered by a match",
             self.decisions_per_second
+        )?;
+        let mib = |bytes: f64| bytes / (1024.0 * 1024.0);
+        writeln!(
+            f,
+            "  catalogue in memory: {:.1} MiB, {:.1} MiB per 100,000 opportunities",
+            mib(self.catalogue_bytes as f64),
+            mib(self.catalogue_bytes as f64 * 100_000.0 / self.bench.opportunities.max(1) as f64)
         )
     }
 }
@@ -385,6 +394,7 @@ async fn run_in(
         evaluations_per_call: evaluations.1,
         unmemoised_evaluations_per_second: evaluations.2,
         eligible,
+        catalogue_bytes: evaluations.3,
     })
 }
 
@@ -404,7 +414,7 @@ async fn count_evaluations(
     url: &str,
     rules: &passage_node::rules::RuleSet,
     today: chrono::NaiveDate,
-) -> anyhow::Result<(f64, f64, f64)> {
+) -> anyhow::Result<(f64, f64, f64, usize)> {
     let db = passage_node::store::connect(url, 1).await?;
     let catalogue = passage_node::matching::Catalogue::load(&db).await?;
     let members = passage_node::store::entity::member::Entity::find()
@@ -443,6 +453,7 @@ async fn count_evaluations(
         evaluations as f64 / seconds,
         per_match,
         (pairs * in_force) as f64 / full_seconds,
+        listing.approximate_bytes(),
     ))
 }
 
@@ -549,6 +560,7 @@ mod tests {
             evaluations_per_call: 283.0,
             unmemoised_evaluations_per_second: 741_244.0,
             eligible: 95_850,
+            catalogue_bytes: 12 * 1024 * 1024,
         };
         assert_eq!(
             figures.to_string(),
@@ -559,7 +571,8 @@ mod tests {
              once per member and per kind of opportunity)\n  \
              rule evaluations without the memo: 741244/s (every rule in force, for each member \
              and opportunity pair)\n  \
-             decisions: 183223182 (opportunity × rule) decisions/s covered by a match\n"
+             decisions: 183223182 (opportunity × rule) decisions/s covered by a match\n  \
+             catalogue in memory: 12.0 MiB, 12.0 MiB per 100,000 opportunities\n"
         );
     }
 }

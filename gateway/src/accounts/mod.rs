@@ -70,12 +70,18 @@ impl AccountStore {
     /// The account as its holder and the service show it.
     pub async fn view(&self, account: &account::Model) -> Result<v1::Account> {
         let region = region_of(&self.db, account).await?.unwrap_or_default();
+        Ok(self.view_in(account, region))
+    }
+
+    /// The account as shown, in `region` (its region as the session's check on
+    /// this call found it: no second look in the directory).
+    pub fn view_in(&self, account: &account::Model, region: String) -> v1::Account {
         let region_name = self
             .region_names
             .get(&region)
             .cloned()
             .unwrap_or_else(|| region.clone());
-        Ok(v1::Account {
+        v1::Account {
             region_name,
             login: account.login.clone(),
             kind: Role::parse(&account.kind).map_or(0, |role| kind_of(role) as i32),
@@ -94,7 +100,7 @@ impl AccountStore {
                 .filter(|until| *until > Utc::now())
                 .map(timestamp),
             active: account.passphrase_hash.is_some(),
-        })
+        }
     }
 }
 

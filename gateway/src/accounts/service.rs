@@ -118,8 +118,10 @@ impl AccountService for Accounts {
         &self,
         request: Request<v1::GetMyAccountRequest>,
     ) -> Result<Response<v1::Account>, Status> {
-        let account = self.store.account_of(Caller::of(&request)?).await?;
-        Ok(Response::new(self.store.view(&account).await?))
+        let caller = Caller::of(&request)?;
+        let account = self.store.account_of(caller).await?;
+        let region = caller.region.clone().unwrap_or_default();
+        Ok(Response::new(self.store.view_in(&account, region)))
     }
 
     async fn set_my_language(

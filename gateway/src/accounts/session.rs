@@ -73,21 +73,16 @@ impl AccountStore {
         })
     }
 
-    /// The session with `id` and its account, if both exist.
+    /// The session with `id` and its account, if both exist (one query).
     pub async fn session_account(
         &self,
         id: &str,
     ) -> Result<Option<(account_session::Model, account::Model)>> {
-        let Some(session) = account_session::Entity::find_by_id(id.to_owned())
+        Ok(account_session::Entity::find_by_id(id.to_owned())
+            .find_also_related(account::Entity)
             .one(&self.db)
             .await?
-        else {
-            return Ok(None);
-        };
-        let account = account::Entity::find_by_id(session.account_id.clone())
-            .one(&self.db)
-            .await?;
-        Ok(account.map(|account| (session, account)))
+            .and_then(|(session, account)| account.map(|account| (session, account))))
     }
 
     /// The caller a presented session stands for, or why it is refused (always

@@ -35,6 +35,34 @@ pub struct Listed {
 /// How many opportunity fields rules read.
 pub const FIELDS: usize = OPPORTUNITY_FIELDS.len();
 
+/// What matching looks at first of each opportunity, kept apart from [`Listed`]
+/// (and beside it, index for index) so that a pass over a million of them reads
+/// a few megabytes: whether it can fit a member better than one that matches
+/// neither a skill nor the sector, and its class of rule facts.
+#[derive(Debug, Clone, Copy)]
+pub struct Screen {
+    /// A bit per skill it asks (word id modulo 64): two that share no bit share
+    /// no skill.
+    pub skill_bits: u64,
+    pub asks_no_skills: bool,
+    pub sector: u32,
+    /// Its class: the index in [`Listing::classes`] of its rule facts.
+    pub class: u32,
+}
+
+/// The bit of a word in [`Screen::skill_bits`].
+pub fn skill_bit(word: u32) -> u64 {
+    1 << (word % 64)
+}
+
+impl Screen {
+    /// Whether the opportunity may fit a member with these skills (as bits) and
+    /// sectors better than one that shares neither a skill nor the sector can.
+    pub fn may_fit(&self, skill_bits: u64, sectors: &[u32]) -> bool {
+        self.asks_no_skills || self.skill_bits & skill_bits != 0 || sectors.contains(&self.sector)
+    }
+}
+
 /// One value of an opportunity field that rules read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FactValue {
@@ -150,9 +178,16 @@ impl Words {
 #[derive(Debug, Default)]
 pub struct Listing {
     pub opportunities: Vec<Listed>,
+    /// Each opportunity's [`Screen`], at the same index.
+    pub screens: Vec<Screen>,
     by_id: HashMap<Uuid, usize>,
     pub facts: FactValues,
     pub words: Words,
+    /// Every combination of rule facts seen (a class), and how many listed
+    /// opportunities have it now: a member's rules are decided once per class.
+    pub classes: Vec<[u32; FIELDS]>,
+    pub class_sizes: Vec<u32>,
+    class_ids: HashMap<[u32; FIELDS], u32>,
 }
 
 impl Listing {
@@ -173,23 +208,69 @@ impl Listing {
                 .collect(),
             hours_per_week: row.hours_per_week,
         };
+        let screen = Screen {
+            skill_bits: listed.skills.iter().fold(0, |bits, s| bits | skill_bit(*s)),
+            asks_no_skills: listed.skills.is_empty(),
+            sector: listed.sector,
+            class: self.class_of(listed.facts),
+        };
+        self.class_sizes[screen.class as usize] += 1;
         match self.by_id.get(&row.id) {
-            Some(index) => self.opportunities[*index] = listed,
+            Some(index) => {
+                let before = self.screens[*index].class as usize;
+                self.class_sizes[before] -= 1;
+                self.opportunities[*index] = listed;
+                self.screens[*index] = screen;
+            }
             None => {
                 self.by_id.insert(row.id, self.opportunities.len());
                 self.opportunities.push(listed);
+                self.screens.push(screen);
             }
         }
     }
 
-    fn remove(&mut self, id: Uuid) {
+    /// The class of an opportunity with these rule facts (a new one if none has
+    /// had them).
+    fn class_of(&mut self, facts: [u32; FIELDS]) -> u32 {
+        if let Some(class) = self.class_ids.get(&facts) {
+            return *class;
+        }
+        let class = self.classes.len() as u32;
+        self.class_ids.insert(facts, class);
+        self.classes.push(facts);
+        self.class_sizes.push(0);
+        class
+    }
+
+    pub(crate) fn remove(&mut self, id: Uuid) {
         let Some(index) = self.by_id.remove(&id) else {
             return;
         };
         self.opportunities.swap_remove(index);
+        let screen = self.screens.swap_remove(index);
+        self.class_sizes[screen.class as usize] -= 1;
         if let Some(moved) = self.opportunities.get(index) {
             self.by_id.insert(moved.id, index);
         }
+    }
+
+    /// About how many bytes the listing holds in memory (the opportunities, their
+    /// screens, words, rule facts and classes), for the benchmark to print.
+    pub fn approximate_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let boxed: usize = self
+            .opportunities
+            .iter()
+            .map(|o| (o.skills.len() + o.languages.len()) * size_of::<u32>())
+            .sum();
+        let words: usize = self.words.words.iter().map(|w| w.len() * 2 + 48).sum();
+        self.opportunities.capacity() * size_of::<Listed>()
+            + boxed
+            + self.screens.capacity() * size_of::<Screen>()
+            + self.by_id.capacity() * (size_of::<Uuid>() + size_of::<usize>() + 1)
+            + self.classes.capacity() * (size_of::<[u32; FIELDS]>() * 2 + 4 + 4 + 1)
+            + words
     }
 }
 
@@ -309,7 +390,7 @@ impl Catalogue {
         }
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Listing> {
+    pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Listing> {
         match self.listing.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),

@@ -77,6 +77,14 @@ impl<W: PartialEq> Fit<'_, W> {
     }
 }
 
+/// The best score an opportunity can have that asks skills of which the member
+/// has none, in a sector that is not the member's: a language shared and the
+/// hours right. Computed as [`Fit::score`] computes, so that no such score
+/// exceeds it.
+pub fn best_unmatched() -> f64 {
+    SKILLS * 0.0 + SECTOR * f64::from(0_u8) + LANGUAGE * f64::from(1_u8) + HOURS * 1.0
+}
+
 impl Fit<'_, String> {
     /// Why the opportunity ranks where it does, for a page to say in its reader's
     /// language.

@@ -20,4 +20,15 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
+/// A session belongs to its account: the check on every call reads both in one
+/// query.
+impl Related<super::account::Entity> for Entity {
+    fn to() -> RelationDef {
+        Entity::belongs_to(super::account::Entity)
+            .from(Column::AccountId)
+            .to(super::account::Column::Id)
+            .into()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}
