@@ -6,7 +6,11 @@
 //! region-local record — a date typed wrongly is refused and named, then saved
 //! with a permit and an unclear identity, as the region's rules will read them —
 //! invites her (a login that is too short is refused first), and sees her own
-//! read of the record in the audit. She adds Yonas (a name is needed). In Arabic
+//! read of the record in the audit. She adds Yonas (a name is needed). Two
+//! members of Miami confirmed they move to Amsterdam: she declines Karim's move,
+//! and accepts Dalia's with her intake record (a date typed wrongly is refused and
+//! named, and Dalia stays in Miami until it is right), after which Dalia's record
+//! is Amsterdam's. She sees her region keeps up with the federation. In Arabic
 //! the console reads right to left. Olena accepts the invitation and, opening the
 //! console, is told it is the chapter admins'. SQLite only: the web app is a
 //! client of the gateway, whose storage is tested on both backends.
@@ -18,7 +22,7 @@ mod common;
 
 use browser::{Browser, start_web};
 use common::chapter::{AMSTERDAM, Chapter, employer, newcomer};
-use common::{Backend, Cluster, operator, to};
+use common::{Backend, Cluster, create, eventually, member_named, operator, profile_in, to};
 use passage_proto::v1::{
     self, account_service_client::AccountServiceClient,
     helpdesk_service_client::HelpdeskServiceClient, member_service_client::MemberServiceClient,
@@ -75,6 +79,30 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         .await;
     chapter.submit_for_review(&internship).await.unwrap();
 
+    // In Miami, Dalia (who shares her profile) and Karim (who does not) confirm
+    // that they move to Amsterdam.
+    let mut miami = MemberServiceClient::new(cluster.gateway().await);
+    let dalia = create(
+        &mut miami,
+        "miami",
+        member_named("Dalia Mansour", v1::MemberRole::Newcomer),
+    )
+    .await;
+    let mut karim = member_named("Karim Nasser", v1::MemberRole::Newcomer);
+    karim.profile.as_mut().unwrap().share_across_regions = false;
+    let karim = create(&mut miami, "miami", karim).await;
+    eventually("Dalia's shared profile reaches Amsterdam", || {
+        let (mut members, id) = (miami.clone(), dalia.id.clone());
+        async move { profile_in(&mut members, AMSTERDAM, &id).await.is_some() }
+    })
+    .await;
+    for moving in [&dalia, &karim] {
+        cluster
+            .member_confirms_move("miami", &moving.id, AMSTERDAM)
+            .await
+            .unwrap();
+    }
+
     let invitation = AccountServiceClient::new(cluster.gateway().await)
         .invite_account(operator(v1::InviteAccountRequest {
             login: "marieke".into(),
@@ -129,6 +157,12 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         browser.text("#queue-buddy-proposals + p").await,
         english.t("console-queue-buddy-proposals-empty")
     );
+    let moves = browser.text("#queue-moves + ul").await;
+    assert!(
+        moves.contains("Dalia Mansour") && moves.contains(&english.t("console-move-unshared")),
+        "{moves}"
+    );
+    assert_eq!(browser.text("#queue-moves .count").await, "2");
     browser.check_page("the console").await;
     browser.screenshot(shots.path(), "web-console").await;
 
@@ -476,6 +510,119 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     );
     browser.check_page("the helpdesk's answerers").await;
 
+    // Two moves wait. Karim's she declines: his confirmation is withdrawn.
+    browser.press("nav.account a[href='/console']").await;
+    browser.press("main a[href='/console/moves']").await;
+    let waiting = browser.text("ul.moves").await;
+    assert!(
+        waiting.contains("Dalia Mansour") && waiting.contains("Miami"),
+        "{waiting}"
+    );
+    browser.check_page("the moves to accept").await;
+    browser
+        .press(&format!(
+            "form[action='/console/moves/{}/decline'] button",
+            karim.id
+        ))
+        .await;
+    assert_eq!(
+        browser.text(".notice").await,
+        english.t("console-move-declined")
+    );
+    assert!(
+        !browser
+            .has(&format!("a[href='/console/moves/{}']", karim.id))
+            .await
+    );
+    let karims = cluster.member_move("miami", &karim.id).await;
+    assert!(
+        karims.confirmed_destination.is_empty(),
+        "Karim's confirmation is withdrawn: {karims:?}"
+    );
+
+    // Dalia's she accepts with her intake record: a date typed wrongly is
+    // refused and named, and Dalia stays Miami's; then she arrives.
+    browser
+        .press(&format!("a[href='/console/moves/{}']", dalia.id))
+        .await;
+    assert_eq!(
+        browser.text("h1").await,
+        english.t("console-move-accept-title")
+    );
+    assert!(browser.text("dl.facts").await.contains("Dalia Mansour"));
+    browser
+        .run("document.getElementById('residence_status').value = 'status_holder';")
+        .await;
+    browser.fill("asylum_application_date", "2024/11/02").await;
+    browser.press("form[action$='/accept'] button").await;
+    assert!(
+        browser
+            .has(".error-summary a[href='#asylum_application_date']")
+            .await,
+        "the summary links to the date: {}",
+        browser.text("main").await
+    );
+    assert_eq!(
+        browser
+            .run("return document.getElementById('residence_status').value;")
+            .await,
+        serde_json::json!("status_holder"),
+        "what she chose stays"
+    );
+    browser.check_page("a refused intake").await;
+    assert_eq!(
+        cluster.member_move("miami", &dalia.id).await.home_region,
+        "miami",
+        "a refused intake moves no one"
+    );
+    browser.fill("asylum_application_date", "2024-11-02").await;
+    browser.press("form[action$='/accept'] button").await;
+    assert_eq!(
+        browser.path().await,
+        format!("/console/members/{}", dalia.id)
+    );
+    assert_eq!(browser.text("h1").await, "Dalia Mansour");
+    assert_eq!(
+        browser.text(".notice").await,
+        english.t("console-move-arrived")
+    );
+    let arrived = members
+        .get_member(to(
+            AMSTERDAM,
+            v1::GetMemberRequest {
+                id: dalia.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(arrived.profile.unwrap().home_region, AMSTERDAM);
+    let intake = arrived.regional.unwrap();
+    assert_eq!(
+        (
+            intake.residence_status,
+            intake.asylum_application_date.as_str()
+        ),
+        (v1::ResidenceStatus::StatusHolder as i32, "2024-11-02")
+    );
+    browser.open(&format!("{base}/console/moves")).await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains(&english.t("console-queue-moves-empty")),
+        "nothing waits any more"
+    );
+
+    // Her region keeps up with the federation.
+    browser.press("nav.account a[href='/console']").await;
+    browser.press("main a[href='/console/sync']").await;
+    assert_eq!(
+        browser.text("#sync-connected").await,
+        english.t("console-sync-connected-yes")
+    );
+    browser.check_page("the region's sync status").await;
+
     // In Arabic, right to left.
     browser
         .open(&format!("{base}/language/ar?back=/console"))
@@ -486,6 +633,21 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     );
     browser.check_page("the console in Arabic").await;
     browser.screenshot(shots.path(), "web-console-ar").await;
+    for (page, what) in [
+        ("/console/moves", "the moves in Arabic"),
+        ("/console/sync", "the sync status in Arabic"),
+    ] {
+        browser.open(&format!("{base}{page}")).await;
+        assert_eq!(
+            browser.text("h1").await,
+            Text::new(Lang::Ar).t(if page.ends_with("moves") {
+                "console-moves-title"
+            } else {
+                "console-sync-title"
+            })
+        );
+        browser.check_page(what).await;
+    }
     browser.open(&format!("{base}/language/en?back=/")).await;
     browser.press("form[action='/sign-out'] button").await;
 
