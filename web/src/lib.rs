@@ -229,6 +229,16 @@ pub fn router(app: App) -> Router {
             post(pages::console::moves::decline),
         )
         .route("/console/sync", get(pages::console::sync::show))
+        .route(
+            "/console/opportunities",
+            get(pages::console::opportunities::list),
+        )
+        .route(
+            "/console/groups",
+            get(pages::console::groups::show).post(pages::console::groups::create),
+        )
+        .route("/console/cases", get(pages::console::cases::list))
+        .route("/console/cases/{id}", get(pages::console::cases::show))
         .route("/console/rules", get(pages::console::rules::show))
         .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/inbox", get(pages::notifications::show))

@@ -140,7 +140,7 @@ async fn queues(
         .map(|opportunity| QueueItem {
             label: opportunity.title.clone(),
             detail: String::new(),
-            href: String::new(),
+            href: "/console/opportunities?status=in_review".into(),
         })
         .collect();
 
@@ -321,17 +321,22 @@ async fn next_steps_due(
             .into_inner();
         for step in steps.steps {
             if !step.done && !step.due_on.is_empty() && step.due_on <= today {
-                due.push((step.due_on.clone(), case.title.clone(), step.text));
+                due.push((
+                    step.due_on.clone(),
+                    case.title.clone(),
+                    step.text,
+                    case.id.clone(),
+                ));
             }
         }
     }
     due.sort();
     let items = due
         .into_iter()
-        .map(|(due_on, case, step)| QueueItem {
+        .map(|(due_on, case, step, case_id)| QueueItem {
             label: step,
             detail: text.t_with("console-step-detail", &[("case", &case), ("date", &due_on)]),
-            href: String::new(),
+            href: format!("/console/cases/{case_id}"),
         })
         .collect();
     Ok((items, !cases.next_page_token.is_empty()))
