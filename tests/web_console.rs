@@ -432,6 +432,39 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     );
     browser.check_page("a spreadsheet with two bad lines").await;
     browser.screenshot(shots.path(), "web-console-import").await;
+    // Why, in the page's language: in English, and in Dutch once she reads the
+    // console in Dutch.
+    let reasons = || async {
+        browser
+            .run(
+                "return [...document.querySelectorAll('table.refused-lines tbody tr')]\
+                 .map(r => r.cells[2].innerText);",
+            )
+            .await
+    };
+    let worded = |text: &Text| {
+        serde_json::json!([
+            text.t1("import-refusal-not-a-language", "value", "arabic"),
+            text.t("import-refusal-missing"),
+        ])
+    };
+    assert_eq!(reasons().await, worded(&english));
+    browser
+        .open(&format!("{base}/language/nl?back=/console/import"))
+        .await;
+    browser.choose_file("file", &sheet).await;
+    browser.press("main form button[type=submit]").await;
+    let dutch = Text::new(Lang::Nl);
+    assert_eq!(reasons().await, worded(&dutch));
+    assert!(
+        browser.text(".error-summary").await.contains("2 van de 4"),
+        "{}",
+        browser.text(".error-summary").await
+    );
+    browser.check_page("the refused lines in Dutch").await;
+    browser
+        .open(&format!("{base}/language/en?back=/console/import"))
+        .await;
     let found = |query: &'static str| {
         let mut members = members.clone();
         async move {

@@ -1,4 +1,4 @@
-# The console's moves to accept and the region's sync status.
+# The console's moves to accept, the region's sync status, and why an import refuses a line.
 console-queue-moves = Moves to accept
 console-queue-moves-empty = No member waits to move to your region.
 console-moves-title = Moves to accept
@@ -34,3 +34,17 @@ console-sync-lag = Oldest change waiting
 console-sync-caught-up = None: caught up
 console-sync-lag-seconds = { $seconds } s
 console-sync-streams = Streams opened since the gateway started
+import-refusal-missing = This column needs a value.
+import-refusal-too-long = At most { $first } characters.
+import-refusal-control-characters = Holds characters that cannot be typed, such as a tab.
+import-refusal-not-a-slug = “{ $value }” is not one lower-case word: letters, digits and - only, such as healthcare.
+import-refusal-too-many = At most { $first } items.
+import-refusal-not-a-language = “{ $value }” is not a two-letter language code, such as nl or ar.
+import-refusal-out-of-range = { $value } is not between { $first } and { $second }.
+import-refusal-not-a-country = “{ $value }” is not a two-letter country code, such as SY.
+import-refusal-not-a-date = “{ $value }” is not a date written as YYYY-MM-DD, such as 2025-03-14.
+import-refusal-not-a-web-address = “{ $value }” is not a web address starting with https:// or http://.
+import-refusal-not-yes-or-no = “{ $value }” is not yes or no (yes/no, true/false, 1/0).
+import-refusal-not-a-number = “{ $value }” is not a whole number.
+import-refusal-not-one-of = “{ $value }” is not one of: { $allowed }.
+import-refusal-repeated-external-id = “{ $value }” is also on line { $first }.
