@@ -7,6 +7,7 @@ console-moves-lead = أكّد كل واحد من هؤلاء الأعضاء بح�
 console-move-unshared = عضو لا يشارك ملفه (يصل الملف مع التسليم)
 console-move-detail = من { $region }، أُكّد في { $confirmed }، ينتظر حتى { $until }
 console-move-decline = رفض
+console-move-decline-named = رفض انتقال { $name }
 console-move-declined = رُفض الانتقال: سُحب تأكيد العضو.
 console-move-accept-title = قبول انتقال
 console-move-who = العضو

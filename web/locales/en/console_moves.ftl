@@ -7,6 +7,7 @@ console-moves-lead = Each of these members confirmed, with their own account, th
 console-move-unshared = A member who does not share their profile (it comes with the hand-over)
 console-move-detail = From { $region }, confirmed { $confirmed }, waits until { $until }
 console-move-decline = Decline
+console-move-decline-named = Decline the move of { $name }
 console-move-declined = The move was declined: the member's confirmation is withdrawn.
 console-move-accept-title = Accept a move
 console-move-who = Member

@@ -7,6 +7,7 @@ console-moves-lead = Cada uno de estos miembros confirmó, con su propia cuenta,
 console-move-unshared = Un miembro que no comparte su perfil (llega con el traspaso)
 console-move-detail = Desde { $region }, confirmada el { $confirmed }, espera hasta el { $until }
 console-move-decline = Rechazar
+console-move-decline-named = Rechazar la mudanza de { $name }
 console-move-declined = Se rechazó la mudanza: la confirmación del miembro queda retirada.
 console-move-accept-title = Aceptar una mudanza
 console-move-who = Miembro

@@ -7,6 +7,7 @@ console-moves-lead = Elk van deze leden bevestigde met het eigen account dat hij
 console-move-unshared = Een lid dat het profiel niet deelt (het komt mee met de overdracht)
 console-move-detail = Uit { $region }, bevestigd { $confirmed }, wacht tot { $until }
 console-move-decline = Afwijzen
+console-move-decline-named = Afwijzen: de verhuizing van { $name }
 console-move-declined = De verhuizing is afgewezen: de bevestiging van het lid is ingetrokken.
 console-move-accept-title = Een verhuizing aanvaarden
 console-move-who = Lid

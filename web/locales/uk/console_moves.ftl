@@ -7,6 +7,7 @@ console-moves-lead = Кожен із цих учасників підтверд�
 console-move-unshared = Учасник, який не ділиться профілем (профіль надійде з передачею)
 console-move-detail = З регіону { $region }, підтверджено { $confirmed }, чекає до { $until }
 console-move-decline = Відхилити
+console-move-decline-named = Відхилити переїзд: { $name }
 console-move-declined = Переїзд відхилено: підтвердження учасника відкликано.
 console-move-accept-title = Прийняти переїзд
 console-move-who = Учасник
