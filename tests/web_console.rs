@@ -6,7 +6,9 @@
 //! region-local record — a date typed wrongly is refused and named, then saved
 //! with a permit and an unclear identity, as the region's rules will read them —
 //! invites her (a login that is too short is refused first), and sees her own
-//! read of the record in the audit. She adds Yonas (a name is needed). Two
+//! read of the record in the audit. She adds Yonas (a name is needed). Her old
+//! spreadsheet of members has two bad lines, named by line and column with why
+//! in the page's language (English, then Dutch); fixed, it imports once. Two
 //! members of Miami confirmed they move to Amsterdam: she declines Karim's move,
 //! and accepts Dalia's with her intake record (a date typed wrongly is refused and
 //! named, and Dalia stays in Miami until it is right), after which Dalia's record
