@@ -282,6 +282,21 @@ async fn an_erasure_reaches_every_region(backend: Backend) {
         .into_inner();
     assert_eq!(status.regions.len(), 3);
     assert!(status.regions.iter().all(|r| r.connected), "{status:?}");
+    // Miami's chapter admin reads her region's own line, and not the others'.
+    let miami = admin
+        .get_region_sync_status(common::to("miami", v1::GetRegionSyncStatusRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    let line = miami.status.unwrap();
+    assert_eq!(line.region, "miami");
+    assert!(line.connected && line.last_seen.is_some(), "{line:?}");
+    assert!(miami.log_head >= line.cursor);
+    let everyone = admin
+        .get_sync_status(common::to("miami", v1::GetSyncStatusRequest {}))
+        .await
+        .unwrap_err();
+    assert_eq!(everyone.code(), tonic::Code::PermissionDenied);
 
     // The same figures as Prometheus metrics.
     let metrics = scrape(&cluster.federation.metrics_endpoint().unwrap()).await;

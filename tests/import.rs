@@ -1,7 +1,8 @@
 //! Spreadsheets in: a chapter admin imports the chapter's own CSV files of
 //! members, organisations and opportunities through the gateway, as spreadsheets
 //! write them (a byte-order mark, Windows-1252, `;` between cells, `ar|en` lists).
-//! A dry run writes nothing; bad lines are named with their line and column and
+//! A dry run writes nothing; bad lines are named with their line and column (and
+//! why, as a kind of refusal a page words in its reader's language) and
 //! the whole file is refused; importing the same file twice creates nothing
 //! twice; imported members are found by search and shared with other regions
 //! when they consent; opportunities land as drafts unless they are historical
@@ -245,6 +246,19 @@ async fn two_bad_lines_are_named_and_nothing_is_written(backend: Backend) {
         "{:?}",
         report.refused
     );
+    // Why, as a kind a client words in its reader's language.
+    let kinds: Vec<(v1::RefusalKind, &str)> = report
+        .refused
+        .iter()
+        .map(|r| (r.kind(), r.value.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (v1::RefusalKind::NotALanguage, "arabic"),
+            (v1::RefusalKind::Missing, "")
+        ]
+    );
     assert!(found(&mut members, "Hanna Lina").await.is_empty());
 
     // Act: fixed, imported again
@@ -278,6 +292,42 @@ async fn two_bad_lines_are_named_and_nothing_is_written(backend: Backend) {
         (3, "external_id")
     );
     assert!(report.refused[0].reason.contains("line 2"));
+    assert_eq!(
+        (
+            report.refused[0].kind(),
+            report.refused[0].allowed.as_slice()
+        ),
+        (
+            v1::RefusalKind::RepeatedExternalId,
+            ["2".to_owned()].as_slice()
+        )
+    );
+
+    // Act: a role that is none of the roles, hours that are no number
+    let wrong = "external_id,display_name,role,residence_status,experience_years
+\
+                 e-1,Ali Noor,cook,other,3\ne-2,Sara Noor,local,other,many\n";
+    let report = import(
+        &mut sheets,
+        v1::ImportKind::Members,
+        wrong.as_bytes(),
+        false,
+    )
+    .await
+    .unwrap();
+
+    // Assert: the role's refusal lists the roles there are
+    let role = &report.refused[0];
+    assert_eq!(
+        (role.line, role.kind(), role.value.as_str()),
+        (2, v1::RefusalKind::NotOneOf, "cook")
+    );
+    assert!(role.allowed.contains(&"newcomer".to_owned()), "{role:?}");
+    let years = &report.refused[1];
+    assert_eq!(
+        (years.line, years.kind(), years.value.as_str()),
+        (3, v1::RefusalKind::NotANumber, "many")
+    );
     cluster.stop().await;
 }
 

@@ -23,6 +23,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 on_both_backends!(
+    the_destination_sees_the_moves_waiting_and_declines_one,
     a_move_needs_the_members_own_confirmation,
     a_member_moves_to_another_region_and_back,
     a_move_is_refused_with_a_reason,
@@ -260,6 +261,132 @@ async fn a_member_moves_to_another_region_and_back(backend: Backend) {
 /// on its own: refused. Miami's node, asking the gateway directly: refused. A
 /// chapter admin cannot confirm for her. Once she confirms, Miami takes her in —
 /// and her confirmation is used up.
+async fn incoming(
+    cluster: &Cluster,
+    region: &str,
+    page_size: i32,
+    page_token: &str,
+) -> Result<v1::ListIncomingMovesResponse, tonic::Status> {
+    MoveServiceClient::new(cluster.gateway().await)
+        .list_incoming_moves(to(
+            region,
+            v1::ListIncomingMovesRequest {
+                page_size,
+                page_token: page_token.to_owned(),
+            },
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Amira (who shares her profile) and Yara (who does not) confirm moves from
+/// Amsterdam to Miami. Miami's chapter admin sees both waiting — Amira by name,
+/// Yara by id only — with where they come from and until when; Amsterdam's sees
+/// none. She declines Yara's (whose confirmation is then gone, so no one can move
+/// her) and accepts Amira's, after which nothing waits.
+async fn the_destination_sees_the_moves_waiting_and_declines_one(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut client = cluster.members_via_gateway().await;
+    let amira = create(&mut client, "amsterdam", amira()).await;
+    let mut yara = member_named("Yara Saleh", v1::MemberRole::Newcomer);
+    yara.profile.as_mut().unwrap().share_across_regions = false;
+    let yara = create(&mut client, "amsterdam", yara).await;
+    until_in(&client, "miami", &amira.id).await;
+    for member in [&amira, &yara] {
+        cluster
+            .member_confirms_move("amsterdam", &member.id, "miami")
+            .await
+            .unwrap();
+    }
+
+    let first = incoming(&cluster, "miami", 1, "").await.unwrap();
+    assert_eq!(first.moves.len(), 1);
+    assert!(!first.next_page_token.is_empty(), "a second page follows");
+    let second = incoming(&cluster, "miami", 1, &first.next_page_token)
+        .await
+        .unwrap();
+    assert_eq!(second.moves.len(), 1);
+    assert!(second.next_page_token.is_empty());
+    let waiting: Vec<v1::IncomingMove> = first.moves.into_iter().chain(second.moves).collect();
+    let of = |id: &str| waiting.iter().find(|m| m.member_id == id).unwrap().clone();
+    let (amiras, yaras) = (of(&amira.id), of(&yara.id));
+    assert_eq!(amiras.display_name, "Amira Haddad");
+    assert_eq!(
+        yaras.display_name, "",
+        "Yara shares nothing beyond Amsterdam"
+    );
+    for waiting in [&amiras, &yaras] {
+        assert_eq!(waiting.from_region, "amsterdam");
+        let (confirmed, expires) = (
+            waiting.confirm_time.unwrap().seconds,
+            waiting.expire_time.unwrap().seconds,
+        );
+        assert_eq!(expires - confirmed, 7 * 24 * 3600, "a week to accept it");
+    }
+    assert_eq!(first.region_names["amsterdam"], "Amsterdam");
+    assert!(
+        incoming(&cluster, "amsterdam", 0, "")
+            .await
+            .unwrap()
+            .moves
+            .is_empty(),
+        "nothing moves to Amsterdam"
+    );
+    let bad_token = incoming(&cluster, "miami", 0, "page 2").await.unwrap_err();
+    assert_eq!(bad_token.code(), Code::InvalidArgument);
+    assert!(bad_token.message().contains("page_token"));
+
+    // Miami declines Yara's move: her confirmation is withdrawn.
+    let mut moves = MoveServiceClient::new(cluster.gateway().await);
+    let decline = |id: &str, region: &str| {
+        to(
+            region,
+            v1::DeclineMoveRequest {
+                member_id: id.to_owned(),
+            },
+        )
+    };
+    let not_ours = moves
+        .decline_move(decline(&yara.id, "washington-dc"))
+        .await
+        .unwrap_err();
+    assert_eq!(not_ours.code(), Code::NotFound, "DC has no move of hers");
+    let no_id = moves.decline_move(decline("", "miami")).await.unwrap_err();
+    assert_eq!(no_id.code(), Code::InvalidArgument);
+    assert!(no_id.message().contains("member_id"));
+    moves
+        .decline_move(decline(&yara.id, "miami"))
+        .await
+        .unwrap();
+    let refused = transfer(
+        &mut client,
+        "miami",
+        &yara.id,
+        Some(intake(v1::ResidenceStatus::AsylumSeeker)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+
+    transfer(
+        &mut client,
+        "miami",
+        &amira.id,
+        Some(intake(v1::ResidenceStatus::StatusHolder)),
+    )
+    .await
+    .unwrap();
+    assert!(
+        incoming(&cluster, "miami", 0, "")
+            .await
+            .unwrap()
+            .moves
+            .is_empty(),
+        "nothing waits any more"
+    );
+    cluster.stop().await;
+}
+
 async fn a_move_needs_the_members_own_confirmation(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut client = cluster.members_via_gateway().await;

@@ -6,7 +6,16 @@
 //! region-local record — a date typed wrongly is refused and named, then saved
 //! with a permit and an unclear identity, as the region's rules will read them —
 //! invites her (a login that is too short is refused first), and sees her own
-//! read of the record in the audit. She adds Yonas (a name is needed). In Arabic
+//! read of the record in the audit. She adds Yonas (a name is needed). Her old
+//! spreadsheet of members has two bad lines, named by line and column with why
+//! in the page's language (English, then Dutch); fixed, it imports once. Two
+//! members of Miami confirmed they move to Amsterdam: she declines Karim's move,
+//! and accepts Dalia's with her intake record (a date typed wrongly is refused and
+//! named, and Dalia stays in Miami until it is right), after which Dalia's record
+//! is Amsterdam's. She sees her region keeps up with the federation. She finds
+//! the internship among the region's opportunities by its state and by a word,
+//! starts an expert group (a sector is needed) and sees its next meeting, and
+//! reads Olena's case, whose next step is due. In Arabic
 //! the console reads right to left. Olena accepts the invitation and, opening the
 //! console, is told it is the chapter admins'. SQLite only: the web app is a
 //! client of the gateway, whose storage is tested on both backends.
@@ -18,10 +27,11 @@ mod common;
 
 use browser::{Browser, start_web};
 use common::chapter::{AMSTERDAM, Chapter, employer, newcomer};
-use common::{Backend, Cluster, operator, to};
+use common::{Backend, Cluster, create, eventually, member_named, operator, profile_in, to};
 use passage_proto::v1::{
-    self, account_service_client::AccountServiceClient,
-    helpdesk_service_client::HelpdeskServiceClient, member_service_client::MemberServiceClient,
+    self, account_service_client::AccountServiceClient, case_service_client::CaseServiceClient,
+    group_service_client::GroupServiceClient, helpdesk_service_client::HelpdeskServiceClient,
+    member_service_client::MemberServiceClient,
 };
 use passage_web::i18n::{Lang, Text};
 
@@ -74,6 +84,74 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         })
         .await;
     chapter.submit_for_review(&internship).await.unwrap();
+
+    // Olena's case: her diploma, a next step that was due yesterday, and a note.
+    let mut cases = CaseServiceClient::new(cluster.gateway().await);
+    let case = cases
+        .open_case(to(
+            AMSTERDAM,
+            v1::OpenCaseRequest {
+                r#case: Some(v1::Case {
+                    subject: Some(v1::case::Subject::MemberId(olena.clone())),
+                    title: "Diploma recognition via IDW".into(),
+                    caseworker: "Sanne Visser".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    cases
+        .add_next_step(to(
+            AMSTERDAM,
+            v1::AddNextStepRequest {
+                case_id: case.id.clone(),
+                text: "Send the diploma scan to IDW".into(),
+                due_on: yesterday.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    cases
+        .add_case_note(to(
+            AMSTERDAM,
+            v1::AddCaseNoteRequest {
+                case_id: case.id.clone(),
+                author: "Sanne Visser".into(),
+                text: "Her accountancy diploma is from Kharkiv; IDW needs a sworn translation."
+                    .into(),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // In Miami, Dalia (who shares her profile) and Karim (who does not) confirm
+    // that they move to Amsterdam.
+    let mut miami = MemberServiceClient::new(cluster.gateway().await);
+    let dalia = create(
+        &mut miami,
+        "miami",
+        member_named("Dalia Mansour", v1::MemberRole::Newcomer),
+    )
+    .await;
+    let mut karim = member_named("Karim Nasser", v1::MemberRole::Newcomer);
+    karim.profile.as_mut().unwrap().share_across_regions = false;
+    let karim = create(&mut miami, "miami", karim).await;
+    eventually("Dalia's shared profile reaches Amsterdam", || {
+        let (mut members, id) = (miami.clone(), dalia.id.clone());
+        async move { profile_in(&mut members, AMSTERDAM, &id).await.is_some() }
+    })
+    .await;
+    for moving in [&dalia, &karim] {
+        cluster
+            .member_confirms_move("miami", &moving.id, AMSTERDAM)
+            .await
+            .unwrap();
+    }
 
     let invitation = AccountServiceClient::new(cluster.gateway().await)
         .invite_account(operator(v1::InviteAccountRequest {
@@ -129,6 +207,12 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         browser.text("#queue-buddy-proposals + p").await,
         english.t("console-queue-buddy-proposals-empty")
     );
+    let moves = browser.text("#queue-moves + ul").await;
+    assert!(
+        moves.contains("Dalia Mansour") && moves.contains(&english.t("console-move-unshared")),
+        "{moves}"
+    );
+    assert_eq!(browser.text("#queue-moves .count").await, "2");
     browser.check_page("the console").await;
     browser.screenshot(shots.path(), "web-console").await;
 
@@ -350,6 +434,39 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     );
     browser.check_page("a spreadsheet with two bad lines").await;
     browser.screenshot(shots.path(), "web-console-import").await;
+    // Why, in the page's language: in English, and in Dutch once she reads the
+    // console in Dutch.
+    let reasons = || async {
+        browser
+            .run(
+                "return [...document.querySelectorAll('table.refused-lines tbody tr')]\
+                 .map(r => r.cells[2].innerText);",
+            )
+            .await
+    };
+    let worded = |text: &Text| {
+        serde_json::json!([
+            text.t1("import-refusal-not-a-language", "value", "arabic"),
+            text.t("import-refusal-missing"),
+        ])
+    };
+    assert_eq!(reasons().await, worded(&english));
+    browser
+        .open(&format!("{base}/language/nl?back=/console/import"))
+        .await;
+    browser.choose_file("file", &sheet).await;
+    browser.press("main form button[type=submit]").await;
+    let dutch = Text::new(Lang::Nl);
+    assert_eq!(reasons().await, worded(&dutch));
+    assert!(
+        browser.text(".error-summary").await.contains("2 van de 4"),
+        "{}",
+        browser.text(".error-summary").await
+    );
+    browser.check_page("the refused lines in Dutch").await;
+    browser
+        .open(&format!("{base}/language/en?back=/console/import"))
+        .await;
     let found = |query: &'static str| {
         let mut members = members.clone();
         async move {
@@ -476,6 +593,244 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     );
     browser.check_page("the helpdesk's answerers").await;
 
+    // Two moves wait. Karim's she declines: his confirmation is withdrawn.
+    browser.press("nav.account a[href='/console']").await;
+    browser.press("main a[href='/console/moves']").await;
+    let waiting = browser.text("ul.moves").await;
+    assert!(
+        waiting.contains("Dalia Mansour") && waiting.contains("Miami"),
+        "{waiting}"
+    );
+    browser.check_page("the moves to accept").await;
+    browser
+        .press(&format!(
+            "form[action='/console/moves/{}/decline'] button",
+            karim.id
+        ))
+        .await;
+    assert_eq!(
+        browser.text(".notice").await,
+        english.t("console-move-declined")
+    );
+    assert!(
+        !browser
+            .has(&format!("a[href='/console/moves/{}']", karim.id))
+            .await
+    );
+    let karims = cluster.member_move("miami", &karim.id).await;
+    assert!(
+        karims.confirmed_destination.is_empty(),
+        "Karim's confirmation is withdrawn: {karims:?}"
+    );
+
+    // Dalia's she accepts with her intake record: a date typed wrongly is
+    // refused and named, and Dalia stays Miami's; then she arrives.
+    browser
+        .press(&format!("a[href='/console/moves/{}']", dalia.id))
+        .await;
+    assert_eq!(
+        browser.text("h1").await,
+        english.t("console-move-accept-title")
+    );
+    assert!(browser.text("dl.facts").await.contains("Dalia Mansour"));
+    browser
+        .run("document.getElementById('residence_status').value = 'status_holder';")
+        .await;
+    browser.fill("asylum_application_date", "2024/11/02").await;
+    browser.press("form[action$='/accept'] button").await;
+    assert!(
+        browser
+            .has(".error-summary a[href='#asylum_application_date']")
+            .await,
+        "the summary links to the date: {}",
+        browser.text("main").await
+    );
+    assert_eq!(
+        browser
+            .run("return document.getElementById('residence_status').value;")
+            .await,
+        serde_json::json!("status_holder"),
+        "what she chose stays"
+    );
+    browser.check_page("a refused intake").await;
+    assert_eq!(
+        cluster.member_move("miami", &dalia.id).await.home_region,
+        "miami",
+        "a refused intake moves no one"
+    );
+    browser.fill("asylum_application_date", "2024-11-02").await;
+    browser.press("form[action$='/accept'] button").await;
+    assert_eq!(
+        browser.path().await,
+        format!("/console/members/{}", dalia.id)
+    );
+    assert_eq!(browser.text("h1").await, "Dalia Mansour");
+    assert_eq!(
+        browser.text(".notice").await,
+        english.t("console-move-arrived")
+    );
+    let arrived = members
+        .get_member(to(
+            AMSTERDAM,
+            v1::GetMemberRequest {
+                id: dalia.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(arrived.profile.unwrap().home_region, AMSTERDAM);
+    let intake = arrived.regional.unwrap();
+    assert_eq!(
+        (
+            intake.residence_status,
+            intake.asylum_application_date.as_str()
+        ),
+        (v1::ResidenceStatus::StatusHolder as i32, "2024-11-02")
+    );
+    browser.open(&format!("{base}/console/moves")).await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains(&english.t("console-queue-moves-empty")),
+        "nothing waits any more"
+    );
+
+    // Her region keeps up with the federation.
+    browser.press("nav.account a[href='/console']").await;
+    browser.press("main a[href='/console/sync']").await;
+    assert_eq!(
+        browser.text("#sync-connected").await,
+        english.t("console-sync-connected-yes")
+    );
+    browser.check_page("the region's sync status").await;
+
+    // The region's opportunities: the internship waits in community review; she
+    // finds it by a word of its title, whatever its case, and its organisation.
+    browser.press("nav.account a[href='/console']").await;
+    browser
+        .press("#queue-reviews + ul a[href='/console/opportunities?status=in_review']")
+        .await;
+    assert_eq!(
+        browser.text("nav ul.states a[aria-current=page]").await,
+        english.t("opportunity-status-in-review")
+    );
+    let in_review = browser.text("ul.opportunities").await;
+    assert!(
+        in_review.contains("Internship on the geriatric ward")
+            && in_review.contains("Zorggroep Amstel"),
+        "{in_review}"
+    );
+    browser.click("nav ul.states li:nth-child(4) a").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains(&english.t("console-opportunities-none")),
+        "nothing is published yet"
+    );
+    browser.fill("q", "GERIATRIC").await;
+    browser.press("form[role=search] button").await;
+    assert!(
+        browser
+            .text("ul.opportunities")
+            .await
+            .contains("Internship on the geriatric ward")
+    );
+    browser.check_page("the region's opportunities").await;
+    browser.press("ul.opportunities a").await;
+    assert_eq!(browser.text("h1").await, "Zorggroep Amstel");
+
+    // A new expert group: without a sector it is refused and named, the rest
+    // stays as typed; then it starts, and a meeting planned shows as its next.
+    browser.open(&format!("{base}/console/groups")).await;
+    browser.fill("name", "Zorgprofessionals Oost").await;
+    browser
+        .run("document.getElementById('kind').value = 'expert';")
+        .await;
+    browser.fill("languages", "nl, uk").await;
+    browser.fill("meeting_place", "OBA Oosterdok").await;
+    browser.press("form[action='/console/groups'] button").await;
+    assert!(
+        browser.has(".error-summary a[href='#sector']").await,
+        "{}",
+        browser.text("main").await
+    );
+    assert_eq!(
+        browser
+            .run("return document.getElementById('meeting_place').value;")
+            .await,
+        serde_json::json!("OBA Oosterdok")
+    );
+    browser.fill("sector", "healthcare").await;
+    browser.press("form[action='/console/groups'] button").await;
+    assert_eq!(
+        browser.text(".notice").await,
+        english.t1("console-group-started", "name", "Zorgprofessionals Oost")
+    );
+    let mut groups = GroupServiceClient::new(cluster.gateway().await);
+    let group = groups
+        .list_groups(to(AMSTERDAM, v1::ListGroupsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .groups
+        .into_iter()
+        .find(|group| group.name == "Zorgprofessionals Oost")
+        .expect("the group she started");
+    assert_eq!(group.kind, v1::GroupKind::Expert as i32);
+    groups
+        .schedule_meeting(to(
+            AMSTERDAM,
+            v1::ScheduleMeetingRequest {
+                meeting: Some(v1::GroupMeeting {
+                    group_id: group.id.clone(),
+                    start_time: Some(common::chapter::in_minutes(60 * 24 * 3)),
+                    place: "OBA Oosterdok, zaal 2".into(),
+                    topic: "BIG registration".into(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap();
+    browser.open(&format!("{base}/console/groups")).await;
+    let listed = browser.text("ul.groups-list").await;
+    assert!(
+        listed.contains("Zorgprofessionals Oost") && listed.contains("OBA Oosterdok, zaal 2"),
+        "{listed}"
+    );
+    browser.check_page("the region's groups").await;
+
+    // Olena's case: its next step is due, and its note reads as written.
+    browser.press("nav.account a[href='/console']").await;
+    assert!(
+        browser
+            .text("#queue-next-steps + ul")
+            .await
+            .contains("Send the diploma scan to IDW")
+    );
+    browser.press("main a[href='/console/cases']").await;
+    let open = browser.text("ul.cases-list").await;
+    assert!(
+        open.contains("Diploma recognition via IDW")
+            && open.contains(&english.t("console-case-due"))
+            && open.contains(&yesterday),
+        "{open}"
+    );
+    browser.check_page("the open cases").await;
+    browser
+        .press(&format!("a[href='/console/cases/{}']", case.id))
+        .await;
+    assert!(
+        browser
+            .text("ul.notes")
+            .await
+            .contains("IDW needs a sworn translation")
+    );
+    browser.check_page("a case").await;
+
     // In Arabic, right to left.
     browser
         .open(&format!("{base}/language/ar?back=/console"))
@@ -486,6 +841,17 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     );
     browser.check_page("the console in Arabic").await;
     browser.screenshot(shots.path(), "web-console-ar").await;
+    for (page, title) in [
+        ("/console/moves", "console-moves-title"),
+        ("/console/sync", "console-sync-title"),
+        ("/console/opportunities", "console-opportunities-title"),
+        ("/console/groups", "console-groups-title"),
+        ("/console/cases", "console-cases-title"),
+    ] {
+        browser.open(&format!("{base}{page}")).await;
+        assert_eq!(browser.text("h1").await, Text::new(Lang::Ar).t(title));
+        browser.check_page(&format!("{page} in Arabic")).await;
+    }
     browser.open(&format!("{base}/language/en?back=/")).await;
     browser.press("form[action='/sign-out'] button").await;
 

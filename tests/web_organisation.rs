@@ -2,7 +2,8 @@
 //! headless Chromium (WebDriver) walks its contact's story while axe-core checks
 //! each page, in English and in Arabic. The chapter invites the contact; they
 //! write a draft (an empty one is refused, naming the field), send it for review;
-//! two newcomers approve it and it is published; a member applies; the contact
+//! two newcomers approve it, each signed in in a browser of their own (one in
+//! Arabic), and it is published; a member applies; the contact
 //! moves the application to an offer — the condition that falls on the employer
 //! shows only then, because the member agreed — and accepts it with a first day
 //! (a day that is not one is refused, naming the field): a placement. SQLite
@@ -19,8 +20,11 @@ use chrono::{Months, Utc};
 use common::chapter::{AMSTERDAM, Chapter, employer, newcomer};
 use common::{Backend, Cluster, to};
 use passage_proto::v1::{self, account_service_client::AccountServiceClient};
+use passage_web::i18n::{Lang, Text};
 
 const PASSPHRASE: &str = "herons over the amstel at six";
+/// The newcomer reviewers' passphrase.
+const REVIEWER_PASSPHRASE: &str = "tea with cardamom after work";
 
 /// The TWV condition of Amsterdam's rules, which falls on the employer.
 const TWV: &str = "The employer applies for a work permit (TWV)";
@@ -140,9 +144,47 @@ async fn an_employer_posts_a_draft_the_community_publishes_it_and_it_becomes_a_p
         chapter.opportunity_status(&draft.id).await,
         v1::OpportunityStatus::InReview
     );
-    for reviewer in ["Rania Saleh", "Ahmad Karimi"] {
-        let reviewer = chapter.newcomer(reviewer).await;
-        chapter.approve(&draft.id, &reviewer).await;
+    // Two newcomers of the region, each signed in in a browser of their own —
+    // Rania reads Passage in Arabic, Ahmad in English — find it in their review
+    // queue and approve it: after the second approval it is published.
+    for (name, login, lang) in [
+        ("Rania Saleh", "rania", "ar"),
+        ("Ahmad Karimi", "ahmad", "en"),
+    ] {
+        assert_eq!(
+            chapter.opportunity_status(&draft.id).await,
+            v1::OpportunityStatus::InReview,
+            "not published before {name} approves"
+        );
+        let reviewer = chapter.newcomer(name).await;
+        let invited = cluster
+            .invite_member(AMSTERDAM, login, &reviewer, lang)
+            .await
+            .invitation_code;
+        let theirs = Browser::start(lang).await;
+        theirs.open(&format!("{base}/invitation/{invited}")).await;
+        theirs.fill("passphrase", REVIEWER_PASSPHRASE).await;
+        theirs.fill("passphrase_again", REVIEWER_PASSPHRASE).await;
+        theirs.press("main button[type=submit]").await;
+        theirs.press("a[href='/review']").await;
+        theirs
+            .press(&format!("a[href='/review/{}']", draft.id))
+            .await;
+        assert!(
+            theirs.text("main").await.contains("Care assistant"),
+            "{name} reviews what the contact wrote"
+        );
+        theirs
+            .check_page(&format!("the review form in {lang}"))
+            .await;
+        theirs.click("#verdict-approve").await;
+        theirs.press("main form button[type=submit]").await;
+        assert_eq!(theirs.path().await, "/review");
+        assert_eq!(
+            theirs.text(".notice").await,
+            Text::new(Lang::from_code(lang).unwrap()).t("review-given")
+        );
+        theirs.close().await;
     }
     assert_eq!(
         chapter.opportunity_status(&draft.id).await,

@@ -134,6 +134,8 @@ impl Gatekeeper for TokenGate {
 
     fn audits(&self, path: &str) -> bool {
         path.starts_with("/passage.v1.FederationAdminService/")
+            || path == "/passage.v1.MoveService/ListIncomingMoves"
+            || path == "/passage.v1.MoveService/DeclineMove"
             || path == "/passage.v1.AccountService/InviteAccount"
             || path == "/passage.v1.AccountService/UnlockAccount"
             || path == "/passage.v1.AccountService/ListAccounts"

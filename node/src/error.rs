@@ -7,7 +7,13 @@ use tonic::Status;
 pub enum Error {
     /// The request names a field whose value is not acceptable.
     #[error("{field}: {reason}")]
-    InvalidArgument { field: String, reason: String },
+    InvalidArgument {
+        field: String,
+        reason: String,
+        /// Why, for a client to word in its reader's language (an import's
+        /// refused lines carry it).
+        refusal: Refusal,
+    },
     /// The thing asked for does not exist in this region.
     #[error("{kind} {id} not found")]
     NotFound { kind: &'static str, id: String },
@@ -46,12 +52,47 @@ pub enum Error {
     Transport(#[from] tonic::transport::Error),
 }
 
+/// The kind of a refused value, the value, and what its kind allows (a limit, the
+/// names of an enum's values): `RefusedLine.kind`, `value` and `allowed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Refusal {
+    pub kind: passage_proto::v1::RefusalKind,
+    pub value: String,
+    pub allowed: Vec<String>,
+}
+
+impl Refusal {
+    /// A refusal of `kind` about `value`, its kind allowing `allowed`.
+    pub fn of(
+        kind: passage_proto::v1::RefusalKind,
+        value: &str,
+        allowed: impl IntoIterator<Item = String>,
+    ) -> Self {
+        Refusal {
+            kind,
+            value: value.chars().take(40).collect(),
+            allowed: allowed.into_iter().collect(),
+        }
+    }
+}
+
 impl Error {
-    /// A validation error for `field`.
+    /// A validation error for `field`, said in English only.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidArgument {
             field: field.into(),
             reason: reason.into(),
+            refusal: Refusal::default(),
+        }
+    }
+
+    /// A validation error for `field` of a known kind, which a client can word in
+    /// its reader's language.
+    pub fn refused(field: impl Into<String>, reason: impl Into<String>, refusal: Refusal) -> Self {
+        Error::InvalidArgument {
+            field: field.into(),
+            reason: reason.into(),
+            refusal,
         }
     }
 

@@ -4,7 +4,9 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use passage_proto::v1::RefusalKind;
+
+use crate::error::{Error, Refusal, Result};
 
 /// The most characters of a refused value that its refusal quotes.
 const QUOTED_CHARS: usize = 40;
@@ -25,7 +27,11 @@ pub fn quoted(value: &str) -> String {
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
+        return Err(Error::refused(
+            field,
+            "must not be empty",
+            Refusal::of(RefusalKind::Missing, "", []),
+        ));
     }
     optional_text(field, trimmed, max)
 }
@@ -35,13 +41,18 @@ pub fn optional_text(field: &str, value: &str, max: usize) -> Result<String> {
     let trimmed = value.trim();
     let length = trimmed.chars().count();
     if length > max {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             field,
             format!("must be at most {max} characters, got {length}"),
+            Refusal::of(RefusalKind::TooLong, trimmed, [max.to_string()]),
         ));
     }
     if trimmed.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(Error::invalid(field, "must not contain control characters"));
+        return Err(Error::refused(
+            field,
+            "must not contain control characters",
+            Refusal::of(RefusalKind::ControlCharacters, "", []),
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -55,12 +66,13 @@ pub fn slug(field: &str, value: &str) -> Result<String> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !ok {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             field,
             format!(
                 "{} is not a slug (lowercase letters, digits and '-', at most 60)",
                 quoted(value)
             ),
+            Refusal::of(RefusalKind::NotASlug, value, []),
         ));
     }
     Ok(value.to_owned())
@@ -74,9 +86,10 @@ pub fn list(
     item: impl Fn(&str, &str) -> Result<String>,
 ) -> Result<Vec<String>> {
     if values.len() > max_items {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             field,
             format!("at most {max_items} entries, got {}", values.len()),
+            Refusal::of(RefusalKind::TooMany, "", [max_items.to_string()]),
         ));
     }
     let mut checked: Vec<String> = Vec::with_capacity(values.len());
@@ -94,12 +107,13 @@ pub fn language(field: &str, value: &str) -> Result<String> {
     let value = value.trim();
     let ok = (2..=3).contains(&value.len()) && value.chars().all(|c| c.is_ascii_lowercase());
     if !ok {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             field,
             format!(
                 "{} is not an ISO 639-1 language code such as \"nl\" or \"ar\"",
                 quoted(value)
             ),
+            Refusal::of(RefusalKind::NotALanguage, value, []),
         ));
     }
     Ok(value.to_owned())
@@ -111,12 +125,17 @@ where
     T: PartialOrd + std::fmt::Display + Copy,
 {
     if !range.contains(&value) {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             field,
             format!(
                 "must be between {} and {}, got {value}",
                 range.start(),
                 range.end()
+            ),
+            Refusal::of(
+                RefusalKind::OutOfRange,
+                &value.to_string(),
+                [range.start().to_string(), range.end().to_string()],
             ),
         ));
     }
@@ -154,12 +173,13 @@ pub fn optional_country(field: &str, value: &str) -> Result<String> {
             .split_ascii_whitespace()
             .any(|known| known == code);
     if !known {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             field,
             format!(
                 "must be an ISO 3166-1 alpha-2 code such as SY, got {}",
                 quoted(trimmed)
             ),
+            Refusal::of(RefusalKind::NotACountry, trimmed, []),
         ));
     }
     Ok(code)
@@ -174,9 +194,10 @@ pub fn optional_date(field: &str, value: &str) -> Result<Option<NaiveDate>> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map(Some)
         .map_err(|_| {
-            Error::invalid(
+            Error::refused(
                 field,
                 format!("{} is not a date of the form YYYY-MM-DD", quoted(value)),
+                Refusal::of(RefusalKind::NotADate, value, []),
             )
         })
 }
@@ -195,7 +216,11 @@ pub fn optional_url(field: &str, value: &str) -> Result<String> {
     let value = optional_text(field, value, 300)?;
     let has_scheme = value.starts_with("https://") || value.starts_with("http://");
     if !value.is_empty() && !has_scheme {
-        return Err(Error::invalid(field, "must start with https:// or http://"));
+        return Err(Error::refused(
+            field,
+            "must start with https:// or http://",
+            Refusal::of(RefusalKind::NotAWebAddress, &value, []),
+        ));
     }
     Ok(value)
 }

@@ -100,9 +100,14 @@ fn update_member(request: v1::UpdateMemberRequest) -> Result<(), Error> {
 /// A batch names a field under `requests[i]`.
 fn within(index: usize, error: Error) -> Error {
     match error {
-        Error::InvalidArgument { field, reason } => Error::InvalidArgument {
+        Error::InvalidArgument {
+            field,
+            reason,
+            refusal,
+        } => Error::InvalidArgument {
             field: format!("requests[{index}].{field}"),
             reason,
+            refusal,
         },
         other => other,
     }
@@ -356,7 +361,7 @@ fn without_indices(field: &str) -> String {
 
 /// A refusal is INVALID_ARGUMENT, names one of `fields`, and says why.
 fn assert_names_a_field(request: &str, error: Error, fields: &[&str]) {
-    let Error::InvalidArgument { field, reason } = &error else {
+    let Error::InvalidArgument { field, reason, .. } = &error else {
         panic!("{request}: refused as something other than INVALID_ARGUMENT: {error:?}");
     };
     let plain = without_indices(field);

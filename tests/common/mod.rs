@@ -363,6 +363,21 @@ impl Cluster {
             .map(tonic::Response::into_inner)
     }
 
+    /// The member's move as they see it on their own page (`MoveService.GetMyMove`
+    /// with their own token, for their home region `home`).
+    pub async fn member_move(&self, home: &str, member_id: &str) -> v1::MyMove {
+        let token = self.member_token(home, member_id).await;
+        let mut request = to(home, v1::GetMyMoveRequest {});
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        passage_proto::v1::move_service_client::MoveServiceClient::new(self.gateway().await)
+            .get_my_move(request)
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
     pub async fn members_via_gateway(&self) -> MemberServiceClient<Channel> {
         MemberServiceClient::new(self.gateway().await)
     }

@@ -8,6 +8,7 @@ use passage_proto::v1::{
     account_service_client::AccountServiceClient, audit_service_client::AuditServiceClient,
     buddy_service_client::BuddyServiceClient, case_service_client::CaseServiceClient,
     coaching_service_client::CoachingServiceClient, event_service_client::EventServiceClient,
+    federation_admin_service_client::FederationAdminServiceClient,
     global_stats_service_client::GlobalStatsServiceClient,
     group_service_client::GroupServiceClient, helpdesk_service_client::HelpdeskServiceClient,
     market_service_client::MarketServiceClient, match_service_client::MatchServiceClient,
@@ -95,6 +96,11 @@ impl Gateway {
 
     pub fn moves(&self) -> MoveServiceClient<Channel> {
         MoveServiceClient::new(self.channel.clone())
+    }
+
+    /// The federation's sync state: a chapter admin reads her region's line.
+    pub fn federation(&self) -> FederationAdminServiceClient<Channel> {
+        FederationAdminServiceClient::new(self.channel.clone())
     }
 
     /// A person's own data: the export is one message of up to 8 MiB.

@@ -218,6 +218,27 @@ pub fn router(app: App) -> Router {
             "/console/events",
             get(pages::console::events::show).post(pages::console::events::create),
         )
+        .route("/console/moves", get(pages::console::moves::list))
+        .route("/console/moves/{id}", get(pages::console::moves::show))
+        .route(
+            "/console/moves/{id}/accept",
+            post(pages::console::moves::accept),
+        )
+        .route(
+            "/console/moves/{id}/decline",
+            post(pages::console::moves::decline),
+        )
+        .route("/console/sync", get(pages::console::sync::show))
+        .route(
+            "/console/opportunities",
+            get(pages::console::opportunities::list),
+        )
+        .route(
+            "/console/groups",
+            get(pages::console::groups::show).post(pages::console::groups::create),
+        )
+        .route("/console/cases", get(pages::console::cases::list))
+        .route("/console/cases/{id}", get(pages::console::cases::show))
         .route("/console/rules", get(pages::console::rules::show))
         .route("/console/rules/reload", post(pages::console::rules::reload))
         .route("/inbox", get(pages::notifications::show))

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use passage_proto::v1::{self, federation_admin_service_server::FederationAdminService};
+use passage_server::access::Caller;
 use tonic::{Request, Response, Status};
 
 use super::hub::SyncHub;
@@ -42,26 +43,59 @@ pub async fn sync_status(hub: &SyncHub) -> crate::error::Result<v1::GetSyncStatu
         .into_iter()
         .map(|row| (row.region.clone(), row))
         .collect();
-    let connected = hub.connected_regions();
-    let now = Utc::now();
     let mut regions = Vec::new();
     for region in &hub.regions() {
-        let cursor = cursors.get(region);
-        let applied = cursor.map_or(0, |c| c.applied_sequence);
-        let (backlog, oldest) = log::backlog(db, region, applied).await?;
-        regions.push(v1::RegionSyncStatus {
-            region: region.clone(),
-            connected: connected.contains(region),
-            last_seen: cursor.and_then(|c| c.last_seen).map(timestamp),
-            cursor: applied as u64,
-            backlog,
-            lag_ms: oldest.map_or(0, |t| (now - t).num_milliseconds().max(0)),
-            streams_opened: hub.streams_opened(region),
-        });
+        regions.push(region_status(hub, region, cursors.get(region)).await?);
     }
     Ok(v1::GetSyncStatusResponse {
         log_head: log::head(db).await? as u64,
         regions,
+    })
+}
+
+/// One region's connection, cursor, backlog and lag, from its cursor row (none
+/// when it never connected).
+async fn region_status(
+    hub: &SyncHub,
+    region: &str,
+    cursor: Option<&region_cursor::Model>,
+) -> crate::error::Result<v1::RegionSyncStatus> {
+    let applied = cursor.map_or(0, |c| c.applied_sequence);
+    let (backlog, oldest) = log::backlog(hub.db(), region, applied).await?;
+    Ok(v1::RegionSyncStatus {
+        region: region.to_owned(),
+        connected: hub.connected_regions().contains(region),
+        last_seen: cursor.and_then(|c| c.last_seen).map(timestamp),
+        cursor: applied as u64,
+        backlog,
+        lag_ms: oldest.map_or(0, |t| (Utc::now() - t).num_milliseconds().max(0)),
+        streams_opened: hub.streams_opened(region),
+    })
+}
+
+/// The line of the caller's own region: a chapter admin sees how her region keeps
+/// up, not the others.
+async fn own_region_status(
+    hub: &SyncHub,
+    caller: &Caller,
+) -> crate::error::Result<v1::GetRegionSyncStatusResponse> {
+    let region = caller
+        .region
+        .as_deref()
+        .filter(|region| hub.regions().iter().any(|known| known == region))
+        .ok_or_else(|| {
+            Error::PermissionDenied(format!(
+                "{} speaks for no region of this federation",
+                caller.describe()
+            ))
+        })?;
+    let cursor = log::cursors(hub.db())
+        .await?
+        .into_iter()
+        .find(|row| row.region == region);
+    Ok(v1::GetRegionSyncStatusResponse {
+        log_head: log::head(hub.db()).await? as u64,
+        status: Some(region_status(hub, region, cursor.as_ref()).await?),
     })
 }
 
@@ -72,6 +106,14 @@ impl FederationAdminService for FederationAdmin {
         _: Request<v1::GetSyncStatusRequest>,
     ) -> Result<Response<v1::GetSyncStatusResponse>, Status> {
         Ok(Response::new(sync_status(&self.hub).await?))
+    }
+
+    async fn get_region_sync_status(
+        &self,
+        request: Request<v1::GetRegionSyncStatusRequest>,
+    ) -> Result<Response<v1::GetRegionSyncStatusResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        Ok(Response::new(own_region_status(&self.hub, &caller).await?))
     }
 
     async fn list_erasures(

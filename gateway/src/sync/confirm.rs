@@ -2,13 +2,16 @@
 //! another region. The confirmation is single use and expires after
 //! [`CONFIRMATION_LIFETIME`]; the gateway hands no member over without one
 //! (`SyncHub::transfer` takes it), whoever asks — the destination's chapter admin,
-//! the member through the destination, or a region's certificate.
+//! the member through the destination, or a region's certificate. The
+//! destination's chapter admin sees the moves waiting for her region and may
+//! decline one, which withdraws the confirmation.
 
 use chrono::{DateTime, Utc};
 use passage_proto::v1::{self, move_service_server::MoveService};
 use passage_server::access::{Caller, Role};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::OnConflict,
 };
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -81,6 +84,46 @@ pub async fn pending(
         .map(|row| (row.destination_region, row.expires_at)))
 }
 
+/// The unused, unexpired confirmations naming `destination` at `now`, soonest to
+/// expire first (member id breaking ties): `limit` of them after the first `skip`.
+pub async fn waiting_at(
+    db: &impl ConnectionTrait,
+    destination: &str,
+    now: DateTime<Utc>,
+    skip: u64,
+    limit: u64,
+) -> Result<Vec<move_confirmation::Model>> {
+    Ok(move_confirmation::Entity::find()
+        .filter(move_confirmation::Column::DestinationRegion.eq(destination))
+        .filter(move_confirmation::Column::ExpiresAt.gt(now))
+        .order_by_asc(move_confirmation::Column::ExpiresAt)
+        .order_by_asc(move_confirmation::Column::MemberId)
+        .offset(skip)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Withdraws member `member_id`'s confirmation of a move to `destination`, used or
+/// expired alike: `true` when there was one.
+pub async fn withdraw(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+    destination: &str,
+) -> Result<bool> {
+    let withdrawn = move_confirmation::Entity::delete_many()
+        .filter(move_confirmation::Column::MemberId.eq(member_id))
+        .filter(move_confirmation::Column::DestinationRegion.eq(destination))
+        .exec(db)
+        .await?;
+    Ok(withdrawn.rows_affected > 0)
+}
+
+const DEFAULT_PAGE: i32 = 50;
+const MAX_PAGE: i32 = 500;
+/// How a page token of the waiting moves starts: the offset follows.
+const PAGE_PREFIX: &str = "m1.";
+
 /// Serves `MoveService` from the gateway's database.
 pub struct MoveConfirmations {
     hub: SyncHub,
@@ -107,6 +150,97 @@ impl MoveConfirmations {
             .ok_or_else(|| {
                 Error::PermissionDenied("the member's credential names no member".into())
             })
+    }
+
+    /// The region a chapter admin speaks for: the destination of the moves she
+    /// accepts or declines.
+    fn destination_of(caller: &Caller) -> Result<String> {
+        match (caller.role, caller.region.as_deref()) {
+            (Role::ChapterAdmin, Some(region)) => Ok(region.to_owned()),
+            _ => Err(Error::PermissionDenied(
+                "only the destination's chapter admin sees or declines the moves to it".into(),
+            )),
+        }
+    }
+
+    async fn incoming(
+        &self,
+        caller: &Caller,
+        request: v1::ListIncomingMovesRequest,
+    ) -> Result<v1::ListIncomingMovesResponse> {
+        let destination = Self::destination_of(caller)?;
+        let size = match request.page_size {
+            size if size < 0 => {
+                return Err(Error::InvalidField {
+                    field: "page_size",
+                    reason: "must not be negative".into(),
+                });
+            }
+            0 => DEFAULT_PAGE,
+            size => size.min(MAX_PAGE),
+        } as u64;
+        let skip = match request.page_token.as_str() {
+            "" => 0,
+            token => token
+                .strip_prefix(PAGE_PREFIX)
+                .and_then(|offset| offset.parse::<u64>().ok())
+                .ok_or_else(|| Error::InvalidField {
+                    field: "page_token",
+                    reason: "not a token from a previous page".into(),
+                })?,
+        };
+        let db = self.hub.db();
+        let mut rows = waiting_at(db, &destination, Utc::now(), skip, size + 1).await?;
+        let more = rows.len() as u64 > size;
+        rows.truncate(size as usize);
+        let mut moves = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // The directory holds the shared profile of a member who shares it,
+            // which every region (this one too) already holds; of anyone else it
+            // holds the home region only.
+            let (from_region, display_name) = match log::directory_entry(db, row.member_id).await? {
+                Some((entry, state)) => (
+                    entry.home_region,
+                    state
+                        .profile
+                        .filter(|_| state.erased.is_none())
+                        .map(|profile| profile.display_name)
+                        .unwrap_or_default(),
+                ),
+                None => (String::new(), String::new()),
+            };
+            moves.push(v1::IncomingMove {
+                member_id: row.member_id.to_string(),
+                display_name,
+                from_region,
+                confirm_time: Some(super::admin::timestamp(row.confirmed_at)),
+                expire_time: Some(super::admin::timestamp(row.expires_at)),
+            });
+        }
+        Ok(v1::ListIncomingMovesResponse {
+            moves,
+            next_page_token: if more {
+                format!("{PAGE_PREFIX}{}", skip + size)
+            } else {
+                String::new()
+            },
+            region_names: self.region_names.clone(),
+        })
+    }
+
+    async fn decline(&self, caller: &Caller, member_id: &str) -> Result<v1::DeclineMoveResponse> {
+        let destination = Self::destination_of(caller)?;
+        let member = Uuid::try_parse(member_id.trim()).map_err(|_| Error::InvalidField {
+            field: "member_id",
+            reason: format!("not a UUID: {member_id:?}"),
+        })?;
+        if !withdraw(self.hub.db(), member, &destination).await? {
+            return Err(Error::NotFound(format!(
+                "member {member} has no move to {destination} waiting"
+            )));
+        }
+        tracing::info!(%member, destination, "move declined by the destination");
+        Ok(v1::DeclineMoveResponse {})
     }
 
     async fn follow(&self, caller: &Caller) -> Result<v1::MyMove> {
@@ -183,6 +317,25 @@ impl MoveService for MoveConfirmations {
         let caller = Caller::of(&request)?.clone();
         let destination = request.into_inner().destination_region;
         Ok(Response::new(self.record(&caller, &destination).await?))
+    }
+
+    async fn list_incoming_moves(
+        &self,
+        request: Request<v1::ListIncomingMovesRequest>,
+    ) -> std::result::Result<Response<v1::ListIncomingMovesResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        Ok(Response::new(
+            self.incoming(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn decline_move(
+        &self,
+        request: Request<v1::DeclineMoveRequest>,
+    ) -> std::result::Result<Response<v1::DeclineMoveResponse>, Status> {
+        let caller = Caller::of(&request)?.clone();
+        let member_id = request.into_inner().member_id;
+        Ok(Response::new(self.decline(&caller, &member_id).await?))
     }
 
     async fn get_my_move(

@@ -3,7 +3,7 @@
 
 use passage_proto::v1;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 
 /// A `passage.v1` enum whose value names share a prefix (`MEMBER_ROLE_`).
 pub trait WireEnum: Sized + Copy + Default + PartialEq {
@@ -87,9 +87,10 @@ pub fn parse<E: WireEnum>(field: &str, number: i32, required: bool) -> Result<E>
     let value = E::from_number(number)
         .ok_or_else(|| Error::invalid(field, format!("{number} is not a known value")))?;
     if required && value == E::default() {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             field,
             format!("must be set (one of the {}* values)", E::PREFIX),
+            Refusal::of(passage_proto::v1::RefusalKind::Missing, "", []),
         ));
     }
     Ok(value)

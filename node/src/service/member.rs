@@ -460,9 +460,14 @@ const MAX_BATCH_UPDATES: usize = 1_000;
 /// is named under it, other errors say it first.
 fn within(prefix: &str, error: Error) -> Error {
     match error {
-        Error::InvalidArgument { field, reason } => Error::InvalidArgument {
+        Error::InvalidArgument {
+            field,
+            reason,
+            refusal,
+        } => Error::InvalidArgument {
             field: format!("{prefix}.{field}"),
             reason,
+            refusal,
         },
         Error::FailedPrecondition(message) => {
             Error::FailedPrecondition(format!("{prefix}: {message}"))

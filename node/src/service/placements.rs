@@ -595,7 +595,9 @@ impl PlacementService for PlacementApi {
         let note = if reason == v1::PlacementEndReason::Other {
             validate::required_text("note", &request.note, MAX_NOTE).map_err(
                 |error| match error {
-                    Error::InvalidArgument { field, reason } if reason == "must not be empty" => {
+                    Error::InvalidArgument { field, reason, .. }
+                        if reason == "must not be empty" =>
+                    {
                         Error::invalid(field, "must say why when the reason is OTHER")
                     }
                     other => other,

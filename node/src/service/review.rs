@@ -101,7 +101,9 @@ impl ReviewService for ReviewApi {
             }
             _ => validate::required_text("comment", &request.comment, MAX_COMMENT).map_err(
                 |error| match error {
-                    Error::InvalidArgument { field, reason } if reason == "must not be empty" => {
+                    Error::InvalidArgument { field, reason, .. }
+                        if reason == "must not be empty" =>
+                    {
                         Error::invalid(
                             field,
                             "must say what to change, or why not, when the verdict is not APPROVE",

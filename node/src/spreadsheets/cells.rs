@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use crate::convert::enums::WireEnum;
-use crate::error::{Error, Result};
+use passage_proto::v1::RefusalKind;
+
+use crate::error::{Error, Refusal, Result};
 use crate::validate;
 
 /// The columns of a file, by name.
@@ -88,12 +90,13 @@ impl<'a> Line<'a> {
         match self.text(name).to_lowercase().as_str() {
             "true" | "yes" | "y" | "ja" | "1" => Ok(true),
             "" | "false" | "no" | "n" | "nee" | "0" => Ok(false),
-            other => Err(Error::invalid(
+            other => Err(Error::refused(
                 name,
                 format!(
                     "{} is not yes or no (true/false, yes/no, 1/0)",
                     validate::quoted(other)
                 ),
+                Refusal::of(RefusalKind::NotYesOrNo, other, []),
             )),
         }
     }
@@ -105,9 +108,10 @@ impl<'a> Line<'a> {
             return Ok(N::default());
         }
         text.parse().map_err(|_| {
-            Error::invalid(
+            Error::refused(
                 name,
                 format!("{} is not a whole number", validate::quoted(text)),
+                Refusal::of(RefusalKind::NotANumber, text, []),
             )
         })
     }
@@ -128,13 +132,14 @@ impl<'a> Line<'a> {
         };
         match E::from_name(&full) {
             Some(value) if value != E::default() => Ok(value.into()),
-            _ => Err(Error::invalid(
+            _ => Err(Error::refused(
                 name,
                 format!(
                     "{} is not one of {}",
                     validate::quoted(text),
                     names::<E>().join(", ")
                 ),
+                Refusal::of(RefusalKind::NotOneOf, text, names::<E>()),
             )),
         }
     }

@@ -13,7 +13,7 @@ use sea_orm::{DatabaseTransaction, TransactionTrait};
 use super::cells::column_of;
 use super::csv_file;
 use crate::context::{NodeContext, WriteTurn};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::validate;
 
 /// The most refused lines a report lists; the count says how many there were.
@@ -36,11 +36,18 @@ impl Outcome {
     /// failed) ends the import instead.
     pub fn refuse(&mut self, line: u32, error: Error) -> Result<()> {
         match error {
-            Error::InvalidArgument { field, reason } => {
+            Error::InvalidArgument {
+                field,
+                reason,
+                refusal,
+            } => {
                 self.refused.push(v1::RefusedLine {
                     line,
                     column: column_of(&field),
                     reason,
+                    kind: refusal.kind as i32,
+                    value: refusal.value,
+                    allowed: refusal.allowed,
                 });
                 Ok(())
             }
@@ -58,9 +65,14 @@ impl ExternalIds {
     pub fn take(&mut self, line: u32, value: &str) -> Result<String> {
         let id = validate::required_text("external_id", value, 100)?;
         if let Some(first) = self.0.get(&id) {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "external_id",
                 format!("{} is also on line {first}", validate::quoted(&id)),
+                Refusal::of(
+                    v1::RefusalKind::RepeatedExternalId,
+                    &id,
+                    [first.to_string()],
+                ),
             ));
         }
         self.0.insert(id.clone(), line);

@@ -178,6 +178,15 @@ const PARTIES: [&str; 4] = [
     "/passage.v1.EventService/GetEvent",
 ];
 
+/// Methods the gateway serves itself for the chapter admin of the region the call
+/// is for: the moves waiting to be accepted there (and declining one), and her
+/// region's own line of the sync status.
+const CHAPTER_AT_THE_GATEWAY: [&str; 3] = [
+    "/passage.v1.MoveService/ListIncomingMoves",
+    "/passage.v1.MoveService/DeclineMove",
+    "/passage.v1.FederationAdminService/GetRegionSyncStatus",
+];
+
 /// Services whose every method is one region's business: its chapter admin's.
 const REGIONAL_SERVICES: [&str; 14] = [
     "passage.v1.MemberService",
@@ -214,6 +223,9 @@ pub fn policy(path: &str) -> Option<Policy> {
     }
     if path == "/passage.v1.MemberService/TransferMember" {
         return Some(Policy::MemberMoving);
+    }
+    if CHAPTER_AT_THE_GATEWAY.contains(&path) {
+        return Some(Policy::ChapterAdmin);
     }
     if path == "/passage.v1.MemberService/ExportMemberRecords" {
         return Some(Policy::MemberRecords);

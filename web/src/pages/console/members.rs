@@ -143,13 +143,13 @@ fn choices(text: Text, names: &[&str], strip: &str, key: &str, chosen: &str) -> 
         .collect()
 }
 
-fn role_choices(text: Text, chosen: &str) -> Vec<Choice> {
+pub(super) fn role_choices(text: Text, chosen: &str) -> Vec<Choice> {
     use v1::MemberRole as R;
     let names = [R::Newcomer, R::Local, R::VolunteerCoach].map(|role| role.as_str_name());
     choices(text, &names, "MEMBER_ROLE_", "role", chosen)
 }
 
-fn residence_choices(text: Text, chosen: &str) -> Vec<Choice> {
+pub(super) fn residence_choices(text: Text, chosen: &str) -> Vec<Choice> {
     use v1::ResidenceStatus as S;
     let names = [
         S::Unspecified,
@@ -164,7 +164,7 @@ fn residence_choices(text: Text, chosen: &str) -> Vec<Choice> {
     choices(text, &names, "RESIDENCE_STATUS_", "residence", chosen)
 }
 
-fn civic_choices(text: Text, chosen: &str) -> Vec<Choice> {
+pub(super) fn civic_choices(text: Text, chosen: &str) -> Vec<Choice> {
     use v1::CivicIntegration as C;
     let names = [
         C::Unspecified,
@@ -342,7 +342,7 @@ pub async fn create(
 #[derive(Debug, Clone, Deserialize, Default)]
 pub struct RecordForm {
     #[serde(default)]
-    form_token: String,
+    pub(super) form_token: String,
     #[serde(default)]
     pub role: String,
     #[serde(default)]
@@ -387,7 +387,7 @@ pub struct PermitRow {
 }
 
 impl RecordForm {
-    fn from_record(record: &v1::RegionalRecord) -> Self {
+    pub(super) fn from_record(record: &v1::RegionalRecord) -> Self {
         let lower = |name: &str, prefix: &str| name.trim_start_matches(prefix).to_ascii_lowercase();
         let role = v1::MemberRole::try_from(record.role).unwrap_or(v1::MemberRole::Unspecified);
         let residence = v1::ResidenceStatus::try_from(record.residence_status)
@@ -418,7 +418,7 @@ impl RecordForm {
         }
     }
 
-    fn permit_rows(&self) -> Vec<PermitRow> {
+    pub(super) fn permit_rows(&self) -> Vec<PermitRow> {
         let rows = [
             (&self.permit_kind_0, &self.permit_until_0),
             (&self.permit_kind_1, &self.permit_until_1),
@@ -436,7 +436,7 @@ impl RecordForm {
     }
 
     /// The record the form says, or the fields that are not numbers.
-    fn record(&self, text: Text) -> Result<v1::RegionalRecord, Vec<FieldError>> {
+    pub(super) fn record(&self, text: Text) -> Result<v1::RegionalRecord, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut number = |field: &str, value: &str| -> i32 {
             let value = value.trim();
@@ -502,6 +502,16 @@ const RECORD_FIELDS: [&str; 12] = [
     "identity_unclear",
 ];
 
+/// The field of the region-local record a refusal names (`role` when it names
+/// none). A permit's own fields (`permits[1].valid_until`) are the permits' rows.
+pub(super) fn refused_record_field(status: &tonic::Status) -> &'static str {
+    if status.message().contains("permits[") {
+        "permits"
+    } else {
+        refused_field(status, &RECORD_FIELDS).unwrap_or("role")
+    }
+}
+
 /// One audit entry as the page shows it.
 pub struct ReadView {
     pub when: String,
@@ -544,6 +554,8 @@ pub struct MemberShown {
     saved: Option<String>,
     #[serde(default)]
     unlocked: Option<String>,
+    #[serde(default)]
+    arrived: Option<String>,
 }
 
 /// What the member page shows besides the member: the form as typed and its
@@ -669,6 +681,8 @@ pub async fn show(
         text.t("console-record-saved")
     } else if shown.unlocked.is_some() {
         text.t("console-unlocked")
+    } else if shown.arrived.is_some() {
+        text.t("console-move-arrived")
     } else {
         String::new()
     };
@@ -732,12 +746,7 @@ pub async fn save_record(
     match updated {
         Ok(_) => visit.redirect(&format!("{here}?saved=1")),
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            // A permit's own fields (`permits[1].valid_until`) are the permits' rows.
-            let field = if status.message().contains("permits[") {
-                "permits"
-            } else {
-                refused_field(&status, &RECORD_FIELDS).unwrap_or("role")
-            };
+            let field = refused_record_field(&status);
             let showing = again(
                 form,
                 vec![FieldError {

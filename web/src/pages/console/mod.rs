@@ -1,19 +1,26 @@
 //! The chapter admin's console: the region's work queues, its members (search,
-//! add, their region-local record, invitations, locks, and who read them), and
-//! the rules in force (read them, reload them with their cases run). Every
+//! add, their region-local record, invitations, locks, and who read them), the
+//! moves waiting to be accepted, the region's opportunities, groups and cases,
+//! the rules in force (read them, reload them with
+//! their cases run), and the region's sync status. Every
 //! call goes to the chapter admin's own region with her session; the gateway and
 //! the node decide what she may do. The console only chooses what to show: it
 //! is the chapter admins' part of the app, so anyone else is told so.
 
 pub mod accounts;
+pub mod cases;
 pub mod cohorts;
 pub mod events;
+pub mod groups;
 pub mod helpdesk;
 pub mod members;
+pub mod moves;
+pub mod opportunities;
 pub mod organisations;
 pub mod queues;
 pub mod rules;
 pub mod spreadsheets;
+pub mod sync;
 
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -1,7 +1,8 @@
 //! The console's start page: what waits for the chapter — questions nobody who
 //! answers speaks the language of, opportunities in community review, new
-//! applications, next steps past their day, events with a waiting list, and buddy
-//! pairs the node proposed — each with how many, the first few, and where to go.
+//! applications, next steps past their day, events with a waiting list, buddy
+//! pairs the node proposed, and members of other regions whose move here waits to
+//! be accepted — each with how many, the first few, and where to go.
 
 use askama::Template;
 use axum::extract::State;
@@ -87,6 +88,7 @@ async fn queues(
     region: &str,
     text: Text,
 ) -> Result<Vec<Queue>, tonic::Status> {
+    let slug = region;
     let region = Some(region);
     let gateway = &app.gateway;
 
@@ -138,7 +140,7 @@ async fn queues(
         .map(|opportunity| QueueItem {
             label: opportunity.title.clone(),
             detail: String::new(),
-            href: String::new(),
+            href: "/console/opportunities?status=in_review".into(),
         })
         .collect();
 
@@ -228,6 +230,16 @@ async fn queues(
         })
         .collect();
 
+    let (arriving, arriving_more) = super::moves::waiting(app, visit, slug, text, COUNTED).await?;
+    let arrivals = arriving
+        .into_iter()
+        .map(|waiting| QueueItem {
+            href: format!("/console/moves/{}", waiting.member_id),
+            label: waiting.name,
+            detail: waiting.detail,
+        })
+        .collect();
+
     Ok(vec![
         queue(
             text,
@@ -260,6 +272,7 @@ async fn queues(
             proposals,
             !proposed.next_page_token.is_empty(),
         ),
+        queue(text, "moves", arrivals, arriving_more),
     ])
 }
 
@@ -308,17 +321,22 @@ async fn next_steps_due(
             .into_inner();
         for step in steps.steps {
             if !step.done && !step.due_on.is_empty() && step.due_on <= today {
-                due.push((step.due_on.clone(), case.title.clone(), step.text));
+                due.push((
+                    step.due_on.clone(),
+                    case.title.clone(),
+                    step.text,
+                    case.id.clone(),
+                ));
             }
         }
     }
     due.sort();
     let items = due
         .into_iter()
-        .map(|(due_on, case, step)| QueueItem {
+        .map(|(due_on, case, step, case_id)| QueueItem {
             label: step,
             detail: text.t_with("console-step-detail", &[("case", &case), ("date", &due_on)]),
-            href: String::new(),
+            href: format!("/console/cases/{case_id}"),
         })
         .collect();
     Ok((items, !cases.next_page_token.is_empty()))

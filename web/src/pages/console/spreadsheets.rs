@@ -32,6 +32,36 @@ pub struct RefusedView {
     pub line: String,
     pub column: String,
     pub reason: String,
+    /// The language the reason is in: the page's, or English when the region
+    /// said it in words only (`lang="en"` then).
+    pub english: bool,
+}
+
+/// Why a line is refused, in the page's language from the refusal's kind;
+/// `None` when the region gave words only (an unspecified kind).
+pub fn refusal_words(text: Text, line: &v1::RefusedLine) -> Option<String> {
+    use v1::RefusalKind as K;
+    let kind = K::try_from(line.kind).unwrap_or(K::Unspecified);
+    if kind == K::Unspecified {
+        return None;
+    }
+    let allowed = |index: usize| line.allowed.get(index).cloned().unwrap_or_default();
+    let key = format!(
+        "import-refusal-{}",
+        kind.as_str_name()
+            .trim_start_matches("REFUSAL_KIND_")
+            .to_ascii_lowercase()
+            .replace('_', "-")
+    );
+    Some(text.t_with(
+        &key,
+        &[
+            ("value", &line.value),
+            ("first", &allowed(0)),
+            ("second", &allowed(1)),
+            ("allowed", &line.allowed.join(", ")),
+        ],
+    ))
 }
 
 /// What the node said about a file.
@@ -134,10 +164,14 @@ fn report_view(text: Text, report: &v1::ImportReport) -> ReportView {
         refused: report
             .refused
             .iter()
-            .map(|line| RefusedView {
-                line: line.line.to_string(),
-                column: line.column.clone(),
-                reason: line.reason.clone(),
+            .map(|line| {
+                let worded = refusal_words(text, line);
+                RefusedView {
+                    line: line.line.to_string(),
+                    column: line.column.clone(),
+                    english: worded.is_none(),
+                    reason: worded.unwrap_or_else(|| line.reason.clone()),
+                }
             })
             .collect(),
         more_refused: if report.refused_count > shown {
