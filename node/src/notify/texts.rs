@@ -72,6 +72,11 @@ mod tests {
                 "mail-why",
                 "mail-unsubscribe",
                 "mail-unsubscribe-button",
+                "mail-digest-intro",
+                "mail-digest-inbox",
+                "mail-digest-inbox-button",
+                "notification-digest-daily",
+                "notification-digest-weekly",
             ] {
                 assert!(
                     LOCALES.try_lookup(&texts.lang, key).is_some(),

@@ -150,7 +150,15 @@ impl NotificationService for NotificationApi {
         let (_turn, txn) = self.context.begin_write().await?;
         // A member erased or moved away since has nothing left to turn off.
         if crate::membership::presence(&txn, member_id).await?.is_ok() {
-            notifications::set_email_kind(&txn, member_id, kind, false).await?;
+            // A digest gathers every kind she gets by mail: stopping it stops them.
+            let kinds = if kind == notifications::DIGEST {
+                notifications::KINDS.to_vec()
+            } else {
+                vec![kind]
+            };
+            for kind in kinds {
+                notifications::set_email_kind(&txn, member_id, kind, false).await?;
+            }
         }
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%member_id, kind = kind.name, "mail unsubscribed");
