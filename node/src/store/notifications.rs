@@ -506,7 +506,9 @@ pub async fn erase(db: &impl ConnectionTrait, member_id: Uuid) -> Result<u64> {
 pub mod hooks {
     use sea_orm::ConnectionTrait;
 
-    use chrono::{DateTime, Utc};
+    use std::collections::{HashMap, HashSet};
+
+    use chrono::{DateTime, Duration, Utc};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
     use uuid::Uuid;
 
@@ -517,6 +519,7 @@ pub mod hooks {
     use crate::error::Result;
     use crate::store::entity::{
         application, buddy_pair, contact_details, event_registration, helpdesk_question, member,
+        notification_key,
     };
 
     /// An application moved to a new stage: its member hears, unless she
@@ -574,7 +577,9 @@ pub mod hooks {
 
     /// An opportunity was put in review: every newcomer reviewer of the region
     /// (`crate::community`: a member whose role is newcomer) hears, at most once
-    /// on each day of her own calendar. Returns whether mail was queued.
+    /// on each day of her own calendar. Three reads, whatever the region's size,
+    /// then a notice for each reviewer not yet told today. Returns whether mail
+    /// was queued.
     pub async fn review_waiting(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool> {
         let reviewers: Vec<Uuid> = member::Entity::find()
             .select_only()
@@ -583,14 +588,34 @@ pub mod hooks {
             .into_tuple()
             .all(db)
             .await?;
+        let time_zones: HashMap<Uuid, String> = contact_details::Entity::find()
+            .select_only()
+            .column(contact_details::Column::MemberId)
+            .column(contact_details::Column::TimeZone)
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        // A day in any time zone began less than two days ago.
+        let told: HashSet<String> = notification_key::Entity::find()
+            .select_only()
+            .column(notification_key::Column::Key)
+            .filter(notification_key::Column::Key.starts_with(REVIEW_WAITING.name))
+            .filter(notification_key::Column::CreatedAt.gte(now - Duration::days(2)))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
         let mut queued = false;
         for reviewer in reviewers {
-            let time_zone = contact_details::Entity::find_by_id(reviewer)
-                .one(db)
-                .await?
-                .map_or_else(|| "UTC".to_owned(), |details| details.time_zone);
-            let day = crate::notify::digest::local_date(now, &time_zone);
+            let time_zone = time_zones.get(&reviewer).map_or("UTC", String::as_str);
+            let day = crate::notify::digest::local_date(now, time_zone);
             let key = format!("{}:{reviewer}:{day}", REVIEW_WAITING.name);
+            if told.contains(&key) {
+                continue;
+            }
             queued |= notify_once(db, reviewer, REVIEW_WAITING, REVIEW_WAITING.link, &key).await?;
         }
         Ok(queued)
