@@ -34,6 +34,12 @@ fn tomorrow(now: DateTime<Utc>, time_zone: &str) -> Option<NaiveDate> {
     local_date(now, time_zone).checked_add_days(Days::new(1))
 }
 
+/// Whether something starting at `starts_at` starts tomorrow, at `now`, for a
+/// person in `time_zone`: on the day after her today, by her own clock.
+pub fn starts_tomorrow(starts_at: DateTime<Utc>, now: DateTime<Utc>, time_zone: &str) -> bool {
+    Some(local_date(starts_at, time_zone)) == tomorrow(now, time_zone)
+}
+
 /// Writes, inside the caller's transaction, every reminder due at `now` and not
 /// yet written. Returns whether mail was queued.
 pub async fn write_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool> {
@@ -60,7 +66,7 @@ async fn events_tomorrow(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Resul
         for registration in registered {
             let member_id = registration.member_id;
             let time_zone = time_zone(db, member_id).await?;
-            if Some(local_date(event.starts_at, &time_zone)) != tomorrow(now, &time_zone) {
+            if !starts_tomorrow(event.starts_at, now, &time_zone) {
                 continue;
             }
             let key = format!("{}:{}:{member_id}", EVENT_TOMORROW.name, event.id);
@@ -114,4 +120,39 @@ async fn sessions_tomorrow(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Res
         }
     }
     Ok(queued)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn tomorrow_is_the_day_after_her_today_by_her_own_clock() {
+        // A fair on Sunday 6 December at 10:00 in Amsterdam (09:00 UTC).
+        let fair = at("2026-12-06T09:00:00Z");
+        // Saturday 23:30 in Amsterdam (22:30 UTC): tomorrow for her.
+        let saturday_night = at("2026-12-05T22:30:00Z");
+        assert!(starts_tomorrow(fair, saturday_night, "Europe/Amsterdam"));
+        // The same moment is Sunday 00:30 in Helsinki: the fair is today there.
+        assert!(!starts_tomorrow(fair, saturday_night, "Europe/Helsinki"));
+        // And Saturday 17:30 in New York, where the fair (Sunday 04:00 there) is
+        // tomorrow too.
+        assert!(starts_tomorrow(fair, saturday_night, "America/New_York"));
+        // Friday evening in Amsterdam: the day after tomorrow, not yet.
+        assert!(!starts_tomorrow(
+            fair,
+            at("2026-12-04T19:00:00Z"),
+            "Europe/Amsterdam"
+        ));
+        // An unknown zone reads as UTC.
+        assert!(starts_tomorrow(fair, saturday_night, "Mars/Olympus"));
+    }
 }
