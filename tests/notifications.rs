@@ -31,6 +31,7 @@ on_both_backends!(
     without_an_smtp_server_mail_is_an_eml_file_exported_and_erased_with_her,
     tomorrows_event_and_session_are_told_once_even_after_restarts_and_no_canary_is_in_any_mail,
     a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in_it,
+    an_organisation_hears_of_community_review_in_its_inbox_and_no_mail_carries_a_comment,
 );
 
 /// A request of member `token`'s own, to Amsterdam.
@@ -1253,5 +1254,135 @@ async fn a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in
         .await
         .unwrap();
     assert_eq!(digests, 1, "the digest sent is recorded");
+    cluster.stop().await;
+}
+
+async fn an_organisation_hears_of_community_review_in_its_inbox_and_no_mail_carries_a_comment(
+    backend: Backend,
+) {
+    // Arrange: a mail server; Zorggroep Amstel drafts an opportunity whose every
+    // field is a canary; Amira and Bilal, newcomers, review (Amira by mail).
+    let server = SmtpReceiver::start(0).await;
+    let cluster = Cluster::start_with_mail(
+        backend,
+        passage_node::settings::MailSettings {
+            smtp_url: Some(server.url()),
+            web_url: "https://passage.example".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let amira = chapter
+        .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+        .await;
+    let bilal = chapter
+        .register_member(canary_member(&canaries, "Bilal", v1::MemberRole::Newcomer))
+        .await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    save(
+        &mut notifications,
+        &token,
+        settings(&amira, "amira@example.org", "en"),
+    )
+    .await
+    .unwrap();
+    let zorggroep = chapter.organisation(employer("Zorggroep Amstel")).await;
+    let other = chapter.organisation(employer("Bakkerij Oost")).await;
+    let zorggroep_token = cluster.organisation_token(AMSTERDAM, &zorggroep).await;
+    let other_token = cluster.organisation_token(AMSTERDAM, &other).await;
+    let opportunity = chapter
+        .draft(v1::Opportunity {
+            organisation_id: zorggroep.clone(),
+            title: canaries.of("title"),
+            description: canaries.of("description"),
+            kind: v1::OpportunityKind::Volunteer as i32,
+            sector: "healthcare".into(),
+            languages: vec!["en".into()],
+            hours_per_week: 6,
+            location: canaries.of("location"),
+            ..Default::default()
+        })
+        .await;
+
+    // Act: submitted, sent back with a comment, submitted again, approved twice.
+    chapter.submit_for_review(&opportunity).await.unwrap();
+    chapter
+        .review
+        .review_opportunity(to(
+            AMSTERDAM,
+            v1::ReviewOpportunityRequest {
+                opportunity_id: opportunity.clone(),
+                reviewer_member_id: amira.clone(),
+                verdict: v1::ReviewVerdict::RequestChanges as i32,
+                comment: canaries.of("comment"),
+            },
+        ))
+        .await
+        .unwrap();
+    chapter.submit_for_review(&opportunity).await.unwrap();
+    chapter.approve(&opportunity, &amira).await;
+    chapter.approve(&opportunity, &bilal).await;
+
+    // Assert: the organisation's inbox has both outcomes, newest first, for its
+    // own contact only.
+    let listed = inbox(&mut notifications, &zorggroep_token, &zorggroep).await;
+    let kinds: Vec<&str> = listed
+        .notifications
+        .iter()
+        .map(|n| n.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["opportunity_approved", "opportunity_sent_back"]);
+    assert_eq!(listed.unread, 2);
+    assert!(
+        listed
+            .notifications
+            .iter()
+            .all(|n| n.link == "/our-opportunities")
+    );
+    let denied = notifications
+        .list_notifications(as_member(
+            &other_token,
+            v1::ListNotificationsRequest {
+                member_id: zorggroep.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let marked = notifications
+        .mark_notifications_read(as_member(
+            &zorggroep_token,
+            v1::MarkNotificationsReadRequest {
+                member_id: zorggroep.clone(),
+                ids: vec![],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((marked.marked, marked.unread), (2, 0));
+
+    // The reviewers heard once that day, though it was submitted twice; the one
+    // mail (Amira's) carries no canary, nor the comment.
+    assert_eq!(
+        inbox_kinds(&mut notifications, &token, &amira).await,
+        ["review_waiting"]
+    );
+    eventually("Amira's mail is accepted", || {
+        let server = server.clone();
+        async move { !server.accepted().is_empty() }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let accepted = server.accepted();
+    assert_eq!(accepted.len(), 1, "{accepted:#?}");
+    let text = decoded(&accepted[0]);
+    assert!(!canaries.in_text(&text), "a canary is in a mail:\n{text}");
+    assert!(text.contains("https://passage.example/review"), "{text}");
     cluster.stop().await;
 }

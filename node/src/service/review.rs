@@ -168,7 +168,10 @@ impl ReviewService for ReviewApi {
             Outcome::Close => Some("closed"),
         };
         if let Some(status) = status {
+            let organisation_id = row.organisation_id;
             review::set_status(&txn, row, status, now).await?;
+            crate::store::notifications::hooks::opportunity_reviewed(&txn, organisation_id, status)
+                .await?;
         }
         txn.commit().await.map_err(Error::from)?;
         if status.is_some() {

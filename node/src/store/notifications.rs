@@ -81,6 +81,32 @@ pub const KINDS: [Kind; 8] = [
     SESSION_TOMORROW,
 ];
 
+/// An organisation's opportunity was approved by community review and published.
+pub const OPPORTUNITY_APPROVED: Kind = Kind {
+    name: "opportunity_approved",
+    link: "/our-opportunities",
+};
+/// An organisation's opportunity was sent back to draft with the reviewers'
+/// comments (which its page shows, never a notice).
+pub const OPPORTUNITY_SENT_BACK: Kind = Kind {
+    name: "opportunity_sent_back",
+    link: "/our-opportunities",
+};
+/// An organisation's opportunity was rejected by community review.
+pub const OPPORTUNITY_REJECTED: Kind = Kind {
+    name: "opportunity_rejected",
+    link: "/our-opportunities",
+};
+
+/// The kinds an organisation's inbox receives. No mail: the node keeps no
+/// address of an organisation (its contacts' addresses are their accounts', at
+/// the gateway).
+pub const ORGANISATION_KINDS: [Kind; 3] = [
+    OPPORTUNITY_APPROVED,
+    OPPORTUNITY_SENT_BACK,
+    OPPORTUNITY_REJECTED,
+];
+
 /// The mail of a daily or weekly digest: not a kind one chooses, the list of
 /// the kinds she chose, gathered. Its unsubscribe link stops all her mail.
 pub const DIGEST: Kind = Kind {
@@ -218,17 +244,7 @@ async fn write(
     link: &str,
 ) -> Result<(Uuid, bool)> {
     let now = Utc::now();
-    let id = Uuid::now_v7();
-    notification::ActiveModel {
-        id: Set(id),
-        member_id: Set(member_id),
-        kind: Set(kind.name.to_owned()),
-        link: Set(link.to_owned()),
-        created_at: Set(now),
-        read_at: Set(None),
-    }
-    .insert(db)
-    .await?;
+    let id = in_inbox(db, member_id, kind, link, now).await?;
     let Some(details) = contact_details::Entity::find_by_id(member_id)
         .one(db)
         .await?
@@ -260,6 +276,40 @@ async fn write(
     }
     queue_mail(db, id, &details, kind, link, String::new(), now).await?;
     Ok((id, true))
+}
+
+/// Writes a notification of `kind` to the inbox of `recipient` (a member, or an
+/// organisation); its id.
+async fn in_inbox(
+    db: &impl ConnectionTrait,
+    recipient: Uuid,
+    kind: Kind,
+    link: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    notification::ActiveModel {
+        id: Set(id),
+        member_id: Set(recipient),
+        kind: Set(kind.name.to_owned()),
+        link: Set(link.to_owned()),
+        created_at: Set(now),
+        read_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// Tells organisation `organisation_id` of a change of `kind`, inside the
+/// change's own transaction: a notification in the inbox its contacts read.
+pub async fn notify_organisation(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    kind: Kind,
+) -> Result<()> {
+    in_inbox(db, organisation_id, kind, kind.link, Utc::now()).await?;
+    Ok(())
 }
 
 /// Puts mail `id` of `kind` to the person of `details` in the queue; due now,
@@ -513,8 +563,9 @@ pub mod hooks {
     use uuid::Uuid;
 
     use super::{
-        APPLICATION_STAGE, BUDDY_CONFIRMED, EVENT_SEAT, QUESTION_ANSWERED, QUESTION_ROUTED,
-        REVIEW_WAITING, notify, notify_at, notify_once,
+        APPLICATION_STAGE, BUDDY_CONFIRMED, EVENT_SEAT, OPPORTUNITY_APPROVED, OPPORTUNITY_REJECTED,
+        OPPORTUNITY_SENT_BACK, QUESTION_ANSWERED, QUESTION_ROUTED, REVIEW_WAITING, notify,
+        notify_at, notify_once, notify_organisation,
     };
     use crate::error::Result;
     use crate::store::entity::{
@@ -558,6 +609,22 @@ pub mod hooks {
             notify(db, member_id, BUDDY_CONFIRMED).await?;
         }
         Ok(())
+    }
+
+    /// Community review decided on an opportunity (`status` is where it went:
+    /// published, back to draft, closed): its organisation hears. The reviewers'
+    /// comments stay on the opportunity's page.
+    pub async fn opportunity_reviewed(
+        db: &impl ConnectionTrait,
+        organisation_id: Uuid,
+        status: &str,
+    ) -> Result<()> {
+        let kind = match status {
+            "published" => OPPORTUNITY_APPROVED,
+            "draft" => OPPORTUNITY_SENT_BACK,
+            _ => OPPORTUNITY_REJECTED,
+        };
+        notify_organisation(db, organisation_id, kind).await
     }
 
     /// A question was routed to a superlocal: she hears, with a link to it.
