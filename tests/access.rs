@@ -165,8 +165,8 @@ const MEMBER_COMMUNITY: [&str; 15] = [
 /// What an organisation's contact may do for their own organisation: read it,
 /// write, edit and submit its opportunities, see and move the applications to
 /// them, match members to them, present them at the region's fairs (and read
-/// its events); the handlers hold them to their own organisation.
-const ORGANISATION_OWN: [&str; 15] = [
+/// its events), read its inbox; the handlers hold them to their own organisation.
+const ORGANISATION_OWN: [&str; 17] = [
     "passage.v1.MarketService/GetOrganisation",
     "passage.v1.MarketService/CreateOpportunity",
     "passage.v1.MarketService/GetOpportunity",
@@ -182,6 +182,8 @@ const ORGANISATION_OWN: [&str; 15] = [
     "passage.v1.EventService/GetEvent",
     "passage.v1.EventService/AddFairPresentation",
     "passage.v1.EventService/ListFairPresentations",
+    "passage.v1.NotificationService/ListNotifications",
+    "passage.v1.NotificationService/MarkNotificationsRead",
 ];
 
 /// What the gateway serves a region's chapter admin itself, in services that are

@@ -29,6 +29,9 @@ on_both_backends!(
     a_member_keeps_her_contact_details_and_a_refused_field_is_named,
     every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_in_any_mail,
     without_an_smtp_server_mail_is_an_eml_file_exported_and_erased_with_her,
+    tomorrows_event_and_session_are_told_once_even_after_restarts_and_no_canary_is_in_any_mail,
+    a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in_it,
+    an_organisation_hears_of_community_review_in_its_inbox_and_no_mail_carries_a_comment,
 );
 
 /// A request of member `token`'s own, to Amsterdam.
@@ -348,6 +351,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         .await;
     let token = cluster.member_token(AMSTERDAM, &amira).await;
     let fatima_token = cluster.member_token(AMSTERDAM, &fatima).await;
+    let samir_token = cluster.member_token(AMSTERDAM, &superlocal).await;
     let mut notifications = NotificationServiceClient::new(gateway.clone());
     save(
         &mut notifications,
@@ -363,8 +367,16 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
     )
     .await
     .unwrap();
+    save(
+        &mut notifications,
+        &samir_token,
+        settings(&superlocal, "samir@example.org", "nl"),
+    )
+    .await
+    .unwrap();
 
-    // Act 1: her application moves to screening.
+    // Act 1: an opportunity is put in review (Amira, a newcomer, reviews), and
+    // her application to it, once published, moves to screening.
     let mut job = v1::Opportunity {
         organisation_id: chapter.organisation(employer("Zorggroep Amstel")).await,
         title: canaries.of("title"),
@@ -404,7 +416,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         .await
         .unwrap();
 
-    // Act 2: her helpdesk question is answered.
+    // Act 2: her helpdesk question is routed to Samir, and answered.
     let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
     helpdesk
         .register_answerer(to(
@@ -511,23 +523,23 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         .await
         .unwrap();
 
-    // Assert: four mails to Amira and one to Fatima arrive, each once, the
-    // refused one again with the same Message-ID.
-    eventually("five mails are accepted", || {
+    // Assert: five mails to Amira, one to Fatima and one to Samir arrive, each
+    // once, the refused one again with the same Message-ID.
+    eventually("seven mails are accepted", || {
         let server = server.clone();
-        async move { server.accepted().len() >= 5 }
+        async move { server.accepted().len() >= 7 }
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let accepted = server.accepted();
     let refused = server.refused();
-    assert_eq!(accepted.len(), 5, "{accepted:#?}");
+    assert_eq!(accepted.len(), 7, "{accepted:#?}");
     assert_eq!(refused.len(), 1);
     let ids: std::collections::BTreeSet<String> = accepted
         .iter()
         .map(|mail| mail.header("Message-ID").unwrap())
         .collect();
-    assert_eq!(ids.len(), 5, "every mail has its own Message-ID");
+    assert_eq!(ids.len(), 7, "every mail has its own Message-ID");
     let retried = refused[0].header("Message-ID").unwrap();
     assert!(
         ids.contains(&retried),
@@ -537,7 +549,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         .iter()
         .filter(|m| m.to == ["amira@example.org"])
         .collect();
-    assert_eq!(to_amira.len(), 4);
+    assert_eq!(to_amira.len(), 5);
     let subjects: std::collections::BTreeSet<String> = to_amira
         .iter()
         .map(|m| m.header("Subject").unwrap())
@@ -547,6 +559,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         "Your helpdesk question has been answered",
         "A seat at an event is now yours",
         "Your buddy pair is confirmed",
+        "New opportunities are waiting for your review",
     ] {
         assert!(subjects.contains(title), "{title} in {subjects:?}");
     }
@@ -555,6 +568,23 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         .find(|m| m.to == ["fatima@example.org"])
         .unwrap();
     assert_eq!(to_fatima.header("Content-Language").as_deref(), Some("ar"));
+    // Samir hears in Dutch that a question waits for him, with a link to it.
+    let to_samir = accepted
+        .iter()
+        .find(|m| m.to == ["samir@example.org"])
+        .unwrap();
+    assert_eq!(
+        to_samir.header("Subject").as_deref(),
+        Some("Er wacht een helpdeskvraag op jouw antwoord")
+    );
+    assert!(
+        decoded(to_samir).contains(&format!(
+            "https://passage.example/answering/{}",
+            question.id
+        )),
+        "{}",
+        decoded(to_samir)
+    );
     for mail in accepted.iter().chain(refused.iter()) {
         let text = decoded(mail);
         assert!(!canaries.in_text(&text), "a canary is in a mail:\n{text}");
@@ -584,13 +614,13 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         })
         .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
         .sum();
-    assert_eq!(sent, 5, "{metrics}");
+    assert_eq!(sent, 7, "{metrics}");
     assert!(
         metrics.contains("outcome=\"failed\"} 1"),
         "one failed attempt is counted: {metrics}"
     );
 
-    // Her inbox: four, newest first, unread; she reads one, then all.
+    // Her inbox: five, newest first, unread; she reads one, then all.
     let listed = inbox(&mut notifications, &token, &amira).await;
     let kinds: Vec<&str> = listed
         .notifications
@@ -603,10 +633,11 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
             "buddy_confirmed",
             "event_seat",
             "question_answered",
-            "application_stage"
+            "application_stage",
+            "review_waiting"
         ]
     );
-    assert_eq!(listed.unread, 4);
+    assert_eq!(listed.unread, 5);
     assert_eq!(listed.notifications[3].link, "/applications");
     let marked = notifications
         .mark_notifications_read(as_member(
@@ -619,7 +650,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((marked.marked, marked.unread), (1, 3));
+    assert_eq!((marked.marked, marked.unread), (1, 4));
     let marked = notifications
         .mark_notifications_read(as_member(
             &token,
@@ -631,7 +662,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((marked.marked, marked.unread), (3, 0));
+    assert_eq!((marked.marked, marked.unread), (4, 0));
 
     // One click on the application mail's unsubscribe link, without signing in.
     let application_mail = to_amira
@@ -675,7 +706,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
     let listed = inbox(&mut notifications, &token, &amira).await;
     assert_eq!(listed.unread, 1);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(server.accepted().len(), 5, "no mail after unsubscribing");
+    assert_eq!(server.accepted().len(), 7, "no mail after unsubscribing");
     cluster.stop().await;
 }
 
@@ -829,5 +860,529 @@ async fn without_an_smtp_server_mail_is_an_eml_file_exported_and_erased_with_her
             .unwrap(),
     ];
     assert_eq!(left, [0, 0, 0, 0], "her notification records are erased");
+    cluster.stop().await;
+}
+
+/// Noon tomorrow (UTC), as a timestamp.
+fn tomorrow_noon() -> prost_types::Timestamp {
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+    prost_types::Timestamp {
+        seconds: tomorrow
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp(),
+        nanos: 0,
+    }
+}
+
+/// The kinds in member `member`'s inbox, newest first.
+async fn inbox_kinds(
+    notifications: &mut NotificationServiceClient<Channel>,
+    token: &str,
+    member: &str,
+) -> Vec<String> {
+    inbox(notifications, token, member)
+        .await
+        .notifications
+        .into_iter()
+        .map(|n| n.kind)
+        .collect()
+}
+
+async fn tomorrows_event_and_session_are_told_once_even_after_restarts_and_no_canary_is_in_any_mail(
+    backend: Backend,
+) {
+    // Arrange: a mail server, Amira (a newcomer) and Fatima (her cohort's coach),
+    // both in UTC, with every field of their records a canary.
+    let server = SmtpReceiver::start(0).await;
+    let mut cluster = Cluster::start_with_mail(
+        backend,
+        passage_node::settings::MailSettings {
+            smtp_url: Some(server.url()),
+            web_url: "https://passage.example".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let amira = chapter
+        .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+        .await;
+    let fatima = chapter
+        .register_member(canary_member(&canaries, "Fatima", v1::MemberRole::Local))
+        .await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let fatima_token = cluster.member_token(AMSTERDAM, &fatima).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    for (member, member_token, address, language) in [
+        (&amira, &token, "amira@example.org", "en"),
+        (&fatima, &fatima_token, "fatima@example.org", "uk"),
+    ] {
+        let mut chosen = settings(member, address, language);
+        chosen.time_zone = "UTC".into();
+        save(&mut notifications, member_token, chosen)
+            .await
+            .unwrap();
+    }
+
+    // Amira registers for an information session at noon tomorrow.
+    let session_of_tomorrow = chapter
+        .events
+        .create_event(to(
+            AMSTERDAM,
+            v1::CreateEventRequest {
+                event: Some(v1::Event {
+                    kind: v1::EventKind::InformationSession as i32,
+                    title: canaries.of("event"),
+                    description: canaries.of("eventdescription"),
+                    start_time: Some(tomorrow_noon()),
+                    end_time: Some(prost_types::Timestamp {
+                        seconds: tomorrow_noon().seconds + 7200,
+                        nanos: 0,
+                    }),
+                    place: canaries.of("place"),
+                    capacity: 10,
+                    languages: vec!["en".into()],
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    chapter
+        .events
+        .register_for_event(to(
+            AMSTERDAM,
+            v1::RegisterForEventRequest {
+                event_id: session_of_tomorrow.id.clone(),
+                member_id: amira.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Her cohort, coached by Fatima, meets tomorrow.
+    let programme = chapter
+        .coaching
+        .create_programme(to(
+            AMSTERDAM,
+            v1::CreateProgrammeRequest {
+                programme: Some(v1::CoachingProgramme {
+                    name: canaries.of("programme"),
+                    mandatory_components: vec![v1::CoachingComponent::JobCoaching as i32],
+                    aftercare_months: 6,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let today = common::community::today();
+    let starts_on = today - chrono::Days::new(7);
+    let cohort = chapter
+        .coaching
+        .create_cohort(to(
+            AMSTERDAM,
+            v1::CreateCohortRequest {
+                cohort: Some(v1::Cohort {
+                    programme_id: programme.id,
+                    year: chrono::Datelike::year(&starts_on),
+                    starts_on: starts_on.to_string(),
+                    ends_on: (today + chrono::Days::new(90)).to_string(),
+                    capacity: 12,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    chapter.enrol_participant(&cohort.id, &amira).await;
+    chapter.assign_coach(&cohort.id, &fatima).await;
+    chapter
+        .coaching
+        .schedule_coaching_session(to(
+            AMSTERDAM,
+            v1::ScheduleCoachingSessionRequest {
+                session: Some(v1::CoachingSession {
+                    cohort_id: cohort.id.clone(),
+                    component: v1::CoachingComponent::JobCoaching as i32,
+                    held_on: (today + chrono::Days::new(1)).to_string(),
+                    topic: canaries.of("topic"),
+                    coach_name: canaries.of("coachname"),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Act: the node restarts (it looks at tomorrow when it starts, and every
+    // few minutes), then restarts again.
+    cluster.federation.stop_region(AMSTERDAM).await.unwrap();
+    cluster.federation.restart_region(AMSTERDAM).await.unwrap();
+    eventually("three reminders are accepted", || {
+        let server = server.clone();
+        async move { server.accepted().len() >= 3 }
+    })
+    .await;
+    cluster.federation.stop_region(AMSTERDAM).await.unwrap();
+    cluster.federation.restart_region(AMSTERDAM).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    // Assert: Amira is reminded of the event and of the session, Fatima of the
+    // session she coaches, each once, in their languages, without a canary.
+    let accepted = server.accepted();
+    assert_eq!(accepted.len(), 3, "no reminder twice: {accepted:#?}");
+    let subjects = |address: &str| -> std::collections::BTreeSet<String> {
+        accepted
+            .iter()
+            .filter(|m| m.to == [address])
+            .map(|m| m.header("Subject").unwrap())
+            .collect()
+    };
+    assert_eq!(
+        subjects("amira@example.org"),
+        [
+            "A session of your cohort is tomorrow".to_owned(),
+            "An event you registered for is tomorrow".to_owned()
+        ]
+        .into()
+    );
+    let to_fatima: Vec<&Received> = accepted
+        .iter()
+        .filter(|m| m.to == ["fatima@example.org"])
+        .collect();
+    assert_eq!(to_fatima.len(), 1);
+    assert_eq!(
+        to_fatima[0].header("Content-Language").as_deref(),
+        Some("uk")
+    );
+    assert!(decoded(to_fatima[0]).contains("https://passage.example/coaching"));
+    for mail in &accepted {
+        let text = decoded(mail);
+        assert!(!canaries.in_text(&text), "a canary is in a mail:\n{text}");
+        assert!(
+            text.contains("https://passage.example/events")
+                || text.contains("https://passage.example/coaching"),
+            "a link back: {text}"
+        );
+    }
+    assert_eq!(
+        inbox_kinds(&mut notifications, &token, &amira).await,
+        ["session_tomorrow", "event_tomorrow"]
+    );
+    assert_eq!(
+        inbox_kinds(&mut notifications, &fatima_token, &fatima).await,
+        ["session_tomorrow"]
+    );
+    cluster.stop().await;
+}
+
+async fn a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in_it(
+    backend: Backend,
+) {
+    // Arrange: no SMTP server, so mail is written as .eml files. Amira chose a
+    // daily digest; Fatima wants mail at once.
+    let mut cluster = Cluster::start(backend).await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let amira = chapter
+        .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+        .await;
+    let superlocal = chapter
+        .register_member(canary_member(&canaries, "Samir", v1::MemberRole::Local))
+        .await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    let mut daily = settings(&amira, "amira@example.org", "en");
+    daily.digest = v1::DigestFrequency::Daily as i32;
+    save(&mut notifications, &token, daily).await.unwrap();
+
+    // Through the day: two opportunities are put in review (one notice a day for
+    // a reviewer) and her helpdesk question is answered.
+    for name in ["first", "second"] {
+        let organisation = chapter.organisation(employer("Zorggroep Amstel")).await;
+        let draft = chapter
+            .draft(v1::Opportunity {
+                organisation_id: organisation,
+                title: canaries.of(&format!("{name}title")),
+                description: canaries.of(&format!("{name}description")),
+                kind: v1::OpportunityKind::Volunteer as i32,
+                sector: "healthcare".into(),
+                languages: vec!["en".into()],
+                hours_per_week: 6,
+                location: canaries.of("location"),
+                ..Default::default()
+            })
+            .await;
+        chapter.submit_for_review(&draft).await.unwrap();
+    }
+    let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
+    helpdesk
+        .register_answerer(to(
+            AMSTERDAM,
+            v1::RegisterAnswererRequest {
+                member_id: superlocal.clone(),
+                languages: vec!["en".into()],
+            },
+        ))
+        .await
+        .unwrap();
+    let question = helpdesk
+        .ask_question(to(
+            AMSTERDAM,
+            v1::AskQuestionRequest {
+                asker_member_id: amira.clone(),
+                language: "en".into(),
+                topic: canaries.of("topic"),
+                text: canaries.of("question"),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    helpdesk
+        .answer_question(to(
+            AMSTERDAM,
+            v1::AnswerQuestionRequest {
+                id: question.id,
+                answerer_member_id: superlocal,
+                answer: canaries.of("answer"),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Her inbox has each at once; no mail is written before her morning.
+    assert_eq!(
+        inbox_kinds(&mut notifications, &token, &amira).await,
+        ["question_answered", "review_waiting"]
+    );
+    let folder = cluster
+        .mail_folder()
+        .join(uuid::Uuid::parse_str(&amira).unwrap().simple().to_string());
+    let mails = |folder: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(folder)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(mails(&folder).is_empty(), "nothing before her digest");
+
+    // Her morning comes: the node, stopped, finds the digest due when it starts
+    // (its items' due time is moved to the past, as the clock would).
+    cluster.federation.stop_region(AMSTERDAM).await.unwrap();
+    let db = passage_migrations::connect::<passage_migrations::NodeMigrator>(
+        &cluster.database_urls[AMSTERDAM],
+        1,
+    )
+    .await
+    .unwrap();
+    use passage_node::store::entity::{digest_item, mail_queue};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
+    let morning = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let waiting = digest_item::Entity::update_many()
+        .col_expr(digest_item::Column::DueAt, Expr::value(morning))
+        .exec(&db)
+        .await
+        .unwrap()
+        .rows_affected;
+    assert_eq!(waiting, 2, "two items wait for her digest");
+    db.close().await.unwrap();
+    cluster.federation.restart_region(AMSTERDAM).await.unwrap();
+    eventually("the digest is written", || {
+        let folder = folder.clone();
+        async move { !mails(&folder).is_empty() }
+    })
+    .await;
+    // And a restart after it sends no second digest.
+    cluster.federation.stop_region(AMSTERDAM).await.unwrap();
+    cluster.federation.restart_region(AMSTERDAM).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    // Assert: one mail lists both, with their links, in English, without a canary.
+    let written = mails(&folder);
+    assert_eq!(written.len(), 1, "one digest: {written:#?}");
+    let digest = &written[0];
+    assert!(
+        digest.contains("Subject: Your daily summary from Passage"),
+        "{digest}"
+    );
+    let text = decoded(&Received {
+        from: String::new(),
+        to: Vec::new(),
+        data: digest.clone(),
+    });
+    for line in [
+        "New opportunities are waiting for your review",
+        "Your helpdesk question has been answered",
+        "/review",
+        "/helpdesk",
+        "/inbox",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    assert!(
+        !canaries.in_text(&text),
+        "a canary is in the digest:\n{text}"
+    );
+    assert!(digest.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    let db = passage_migrations::connect::<passage_migrations::NodeMigrator>(
+        &cluster.database_urls[AMSTERDAM],
+        1,
+    )
+    .await
+    .unwrap();
+    let her = uuid::Uuid::parse_str(&amira).unwrap();
+    let digests = mail_queue::Entity::find()
+        .filter(mail_queue::Column::MemberId.eq(her))
+        .filter(mail_queue::Column::Kind.eq("digest"))
+        .count(&db)
+        .await
+        .unwrap();
+    assert_eq!(digests, 1, "the digest sent is recorded");
+    cluster.stop().await;
+}
+
+async fn an_organisation_hears_of_community_review_in_its_inbox_and_no_mail_carries_a_comment(
+    backend: Backend,
+) {
+    // Arrange: a mail server; Zorggroep Amstel drafts an opportunity whose every
+    // field is a canary; Amira and Bilal, newcomers, review (Amira by mail).
+    let server = SmtpReceiver::start(0).await;
+    let cluster = Cluster::start_with_mail(
+        backend,
+        passage_node::settings::MailSettings {
+            smtp_url: Some(server.url()),
+            web_url: "https://passage.example".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let amira = chapter
+        .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+        .await;
+    let bilal = chapter
+        .register_member(canary_member(&canaries, "Bilal", v1::MemberRole::Newcomer))
+        .await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    save(
+        &mut notifications,
+        &token,
+        settings(&amira, "amira@example.org", "en"),
+    )
+    .await
+    .unwrap();
+    let zorggroep = chapter.organisation(employer("Zorggroep Amstel")).await;
+    let other = chapter.organisation(employer("Bakkerij Oost")).await;
+    let zorggroep_token = cluster.organisation_token(AMSTERDAM, &zorggroep).await;
+    let other_token = cluster.organisation_token(AMSTERDAM, &other).await;
+    let opportunity = chapter
+        .draft(v1::Opportunity {
+            organisation_id: zorggroep.clone(),
+            title: canaries.of("title"),
+            description: canaries.of("description"),
+            kind: v1::OpportunityKind::Volunteer as i32,
+            sector: "healthcare".into(),
+            languages: vec!["en".into()],
+            hours_per_week: 6,
+            location: canaries.of("location"),
+            ..Default::default()
+        })
+        .await;
+
+    // Act: submitted, sent back with a comment, submitted again, approved twice.
+    chapter.submit_for_review(&opportunity).await.unwrap();
+    chapter
+        .review
+        .review_opportunity(to(
+            AMSTERDAM,
+            v1::ReviewOpportunityRequest {
+                opportunity_id: opportunity.clone(),
+                reviewer_member_id: amira.clone(),
+                verdict: v1::ReviewVerdict::RequestChanges as i32,
+                comment: canaries.of("comment"),
+            },
+        ))
+        .await
+        .unwrap();
+    chapter.submit_for_review(&opportunity).await.unwrap();
+    chapter.approve(&opportunity, &amira).await;
+    chapter.approve(&opportunity, &bilal).await;
+
+    // Assert: the organisation's inbox has both outcomes, newest first, for its
+    // own contact only.
+    let listed = inbox(&mut notifications, &zorggroep_token, &zorggroep).await;
+    let kinds: Vec<&str> = listed
+        .notifications
+        .iter()
+        .map(|n| n.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["opportunity_approved", "opportunity_sent_back"]);
+    assert_eq!(listed.unread, 2);
+    assert!(
+        listed
+            .notifications
+            .iter()
+            .all(|n| n.link == "/our-opportunities")
+    );
+    let denied = notifications
+        .list_notifications(as_member(
+            &other_token,
+            v1::ListNotificationsRequest {
+                member_id: zorggroep.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let marked = notifications
+        .mark_notifications_read(as_member(
+            &zorggroep_token,
+            v1::MarkNotificationsReadRequest {
+                member_id: zorggroep.clone(),
+                ids: vec![],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((marked.marked, marked.unread), (2, 0));
+
+    // The reviewers heard once that day, though it was submitted twice; the one
+    // mail (Amira's) carries no canary, nor the comment.
+    assert_eq!(
+        inbox_kinds(&mut notifications, &token, &amira).await,
+        ["review_waiting"]
+    );
+    eventually("Amira's mail is accepted", || {
+        let server = server.clone();
+        async move { !server.accepted().is_empty() }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let accepted = server.accepted();
+    assert_eq!(accepted.len(), 1, "{accepted:#?}");
+    let text = decoded(&accepted[0]);
+    assert!(!canaries.in_text(&text), "a canary is in a mail:\n{text}");
+    assert!(text.contains("https://passage.example/review"), "{text}");
     cluster.stop().await;
 }

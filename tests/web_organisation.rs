@@ -3,7 +3,8 @@
 //! each page, in English and in Arabic. The chapter invites the contact; they
 //! write a draft (an empty one is refused, naming the field), send it for review;
 //! two newcomers approve it, each signed in in a browser of their own (one in
-//! Arabic), and it is published; a member applies; the contact
+//! Arabic), and it is published, which its inbox tells; a member applies; the
+//! contact
 //! moves the application to an offer — the condition that falls on the employer
 //! shows only then, because the member agreed — and accepts it with a first day
 //! (a day that is not one is refused, naming the field): a placement. SQLite
@@ -190,6 +191,32 @@ async fn an_employer_posts_a_draft_the_community_publishes_it_and_it_becomes_a_p
         chapter.opportunity_status(&draft.id).await,
         v1::OpportunityStatus::Published
     );
+
+    // The organisation's inbox tells the contact, with the count in the
+    // navigation; opening the notice marks it read and goes to the opportunities.
+    browser.open(&format!("{base}/our-opportunities")).await;
+    assert_eq!(
+        browser.text("nav a[href='/inbox'] .count").await,
+        "1 unread"
+    );
+    browser.click("nav a[href='/inbox']").await;
+    assert_eq!(browser.path().await, "/inbox");
+    assert!(
+        browser
+            .text("main .inbox")
+            .await
+            .contains("Your opportunity was approved and published")
+    );
+    assert!(
+        !browser
+            .has("main a[href='/notifications/preferences']")
+            .await,
+        "an organisation gets no mail to choose"
+    );
+    browser.check_page("the organisation's inbox").await;
+    browser.press("main .inbox li.unread button").await;
+    assert_eq!(browser.path().await, "/our-opportunities");
+    assert!(!browser.has("nav a[href='/inbox'] .count").await);
 
     // Yusuf, an asylum seeker eight months after applying, applies and agrees
     // that the employer sees what falls on it.

@@ -177,6 +177,9 @@ pub async fn serve_with_metrics(
         unsubscribe_key.clone(),
         mail_counters.clone(),
     )?;
+    // Reminders of tomorrow and digests, as time passes (after the mail task,
+    // whose folder erasure needs).
+    let timed_task = tokio::spawn(notify::timed::run(context.clone()));
     let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
     let sync = settings.gateway.as_ref().map(|link| {
         tokio::spawn(federation::client::run(
@@ -338,6 +341,7 @@ pub async fn serve_with_metrics(
         .await?;
     reload_on_hangup.abort();
     mail_task.abort();
+    timed_task.abort();
     // Every clone of the audit trail went with the server: the writer stores
     // what is queued and ends.
     let _ = audit_writer.await;

@@ -1,8 +1,9 @@
 //! One notification mail: the kind's title as subject, a greeting, the link back
 //! to the page and the one-click unsubscribe link, in plain text and HTML, in the
 //! person's language. Nothing else goes in: no region-local fact, no one's words.
-//! The `Message-ID` comes from the notification's id, so every attempt at the same
-//! notification sends the same message.
+//! A digest lists its items the same way, each its kind's title and its link.
+//! The `Message-ID` comes from the notification's id (the digest's own), so every
+//! attempt at the same mail sends the same message.
 
 use lettre::Message;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
@@ -10,6 +11,7 @@ use lettre::message::{Mailbox, MultiPart};
 
 use crate::error::{Error, Result};
 use crate::notify::Mailer;
+use crate::notify::digest::Contents;
 use crate::notify::texts::Texts;
 use crate::store::entity::mail_queue;
 
@@ -73,11 +75,15 @@ impl Header for ContentLanguage {
     }
 }
 
-/// The mail of queued notification `queued`.
+/// The mail of queued notification `queued` (or of a digest).
 pub fn build(mailer: &Mailer, queued: &mail_queue::Model) -> Result<Message> {
     let texts = Texts::of(&queued.language);
-    let title = texts.title(&queued.kind);
     let base = mailer.web_url.trim_end_matches('/');
+    let digest = Contents::read(&queued.digest_items);
+    let title = match &digest {
+        Some(contents) => texts.t(&format!("notification-digest-{}", contents.period.name())),
+        None => texts.title(&queued.kind),
+    };
     let link = format!("{base}{}", queued.link);
     let token = mailer.unsubscribe_key.token(queued.member_id, &queued.kind);
     // The web app sends the click to this region: the link names it.
@@ -90,24 +96,64 @@ pub fn build(mailer: &Mailer, queued: &mail_queue::Model) -> Result<Message> {
         .to_address
         .parse()
         .map_err(|e| Error::invalid("email", format!("is not a mail address: {e}")))?;
+    // A digest lists each item's title and link; a single notice has one link.
+    let (plain_items, html_items) = match &digest {
+        Some(contents) => {
+            let lines: Vec<(String, String)> = contents
+                .items
+                .iter()
+                .map(|item| (texts.title(&item.kind), format!("{base}{}", item.link)))
+                .collect();
+            (
+                format!(
+                    "{intro}\n\n{list}\n{open}\n{link}\n",
+                    intro = texts.t("mail-digest-intro"),
+                    list = lines
+                        .iter()
+                        .map(|(title, link)| format!("- {title}\n  {link}\n"))
+                        .collect::<String>(),
+                    open = texts.t("mail-digest-inbox"),
+                ),
+                format!(
+                    "<p>{intro}</p>\n<ul>\n{list}</ul>\n<p><a href=\"{link}\">{open}</a></p>\n",
+                    intro = escape(&texts.t("mail-digest-intro")),
+                    list = lines
+                        .iter()
+                        .map(|(title, link)| format!(
+                            "<li><a href=\"{}\">{}</a></li>\n",
+                            escape(link),
+                            escape(title)
+                        ))
+                        .collect::<String>(),
+                    link = escape(&link),
+                    open = escape(&texts.t("mail-digest-inbox-button")),
+                ),
+            )
+        }
+        None => (
+            format!("{title}\n\n{open}\n{link}\n", open = texts.t("mail-open")),
+            format!(
+                "<h1>{title}</h1>\n<p><a href=\"{link}\">{open}</a></p>\n",
+                title = escape(&title),
+                link = escape(&link),
+                open = escape(&texts.t("mail-open-button")),
+            ),
+        ),
+    };
     let plain = format!(
-        "{greeting}\n\n{title}\n\n{open}\n{link}\n\n-- \n{why}\n{stop}\n{unsubscribe}\n",
+        "{greeting}\n\n{plain_items}\n-- \n{why}\n{stop}\n{unsubscribe}\n",
         greeting = texts.t("mail-greeting"),
-        open = texts.t("mail-open"),
         why = texts.t("mail-why"),
         stop = texts.t("mail-unsubscribe"),
     );
     let dir = if texts.rtl { "rtl" } else { "ltr" };
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
-         <title>{title}</title></head><body>\n<p>{greeting}</p>\n<h1>{title}</h1>\n\
-         <p><a href=\"{link}\">{open}</a></p>\n<hr>\n<p>{why}</p>\n\
+         <title>{title}</title></head><body>\n<p>{greeting}</p>\n{html_items}<hr>\n<p>{why}</p>\n\
          <p><a href=\"{unsubscribe}\">{stop}</a></p>\n</body></html>\n",
         lang = texts.code,
         title = escape(&title),
         greeting = escape(&texts.t("mail-greeting")),
-        link = escape(&link),
-        open = escape(&texts.t("mail-open-button")),
         why = escape(&texts.t("mail-why")),
         unsubscribe = escape(&unsubscribe),
         stop = escape(&texts.t("mail-unsubscribe-button")),

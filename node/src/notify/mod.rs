@@ -10,13 +10,19 @@
 //! - `unsubscribe.rs`: the signed per-person-per-kind unsubscribe token;
 //! - `files.rs`: `.eml` files when no SMTP server is set, and their erasure;
 //! - `delivery.rs`: the task that sends the queue, with retries and backoff;
+//! - `reminders.rs`: reminders of tomorrow's events and cohort sessions;
+//! - `digest.rs`: daily and weekly digests, at a local morning hour;
+//! - `timed.rs`: the task that writes reminders and digests as time passes;
 //! - `counters.rs`: what it did, for `/metrics`.
 
 pub mod counters;
 pub mod delivery;
+pub mod digest;
 pub mod files;
 pub mod message;
+pub mod reminders;
 pub mod texts;
+pub mod timed;
 pub mod unsubscribe;
 
 use std::path::PathBuf;

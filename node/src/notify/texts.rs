@@ -58,7 +58,10 @@ mod tests {
     fn every_kind_has_a_title_in_every_language() {
         for language in crate::store::notifications::LANGUAGES {
             let texts = Texts::of(language);
-            for kind in crate::store::notifications::KINDS {
+            for kind in crate::store::notifications::KINDS
+                .iter()
+                .chain(crate::store::notifications::ORGANISATION_KINDS.iter())
+            {
                 let key = format!("notification-{}", kind.name);
                 assert!(
                     LOCALES.try_lookup(&texts.lang, &key).is_some(),
@@ -72,6 +75,11 @@ mod tests {
                 "mail-why",
                 "mail-unsubscribe",
                 "mail-unsubscribe-button",
+                "mail-digest-intro",
+                "mail-digest-inbox",
+                "mail-digest-inbox-button",
+                "notification-digest-daily",
+                "notification-digest-weekly",
             ] {
                 assert!(
                     LOCALES.try_lookup(&texts.lang, key).is_some(),

@@ -46,7 +46,7 @@ impl Key {
             return Err(refused());
         };
         let member_id = Uuid::try_parse(member).map_err(|_| refused())?;
-        let kind = crate::store::notifications::kind(kind).ok_or_else(refused)?;
+        let kind = crate::store::notifications::mail_kind(kind).ok_or_else(refused)?;
         let signature = hex::decode(signature).map_err(|_| refused())?;
         self.mac(member_id, kind.name)
             .verify_slice(&signature)

@@ -104,6 +104,7 @@ impl HelpdeskService for HelpdeskApi {
         }
         let open = store::open_counts(&txn).await?;
         txn.commit().await.map_err(Error::from)?;
+        self.context.mail_ready.notify_one();
         tracing::info!(%member_id, ?languages, routed, "helpdesk answerer registered");
         Ok(with_subject(
             Response::new(answerer_to_wire(
@@ -125,6 +126,7 @@ impl HelpdeskService for HelpdeskApi {
         };
         let rerouted: Vec<_> = rerouted.iter().map(question_to_wire).collect();
         txn.commit().await.map_err(Error::from)?;
+        self.context.mail_ready.notify_one();
         tracing::info!(%member_id, rerouted = rerouted.len(), "helpdesk answerer unregistered");
         Ok(with_subject(
             Response::new(v1::UnregisterAnswererResponse { rerouted }),
@@ -193,6 +195,7 @@ impl HelpdeskService for HelpdeskApi {
         .await?;
         let routed = store::route(&txn, asked).await?;
         txn.commit().await.map_err(Error::from)?;
+        self.context.mail_ready.notify_one();
         tracing::info!(
             question_id = %routed.id, language = %routed.language, status = %routed.status,
             answerer = ?routed.answerer_member_id, "helpdesk question asked"

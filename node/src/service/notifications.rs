@@ -1,7 +1,8 @@
 //! `NotificationService`: a member's contact details and preferences, her inbox
 //! and the one-click unsubscribe of a mail. The member herself, or her chapter
-//! admin, calls for her (`Caller::may_act_for`); unsubscribing needs no sign-in,
-//! the signed token names the member and the kind.
+//! admin, calls for her (`Caller::may_act_for`); an organisation's contact reads
+//! and marks the organisation's inbox (`Caller::may_act_for_organisation`);
+//! unsubscribing needs no sign-in, the signed token names the member and the kind.
 
 use std::sync::Arc;
 
@@ -53,6 +54,30 @@ impl NotificationApi {
     }
 }
 
+impl NotificationApi {
+    /// The inbox a call names in `member_id`: a member of this region, for
+    /// herself or her chapter admin; or, for an organisation's contact, their
+    /// own organisation of this region.
+    async fn inbox_owner<T>(
+        &self,
+        request: &Request<T>,
+        value: &str,
+    ) -> std::result::Result<Uuid, Status> {
+        if crate::access::organisation_limit(request)?.is_some() {
+            let id = validate::id("member_id", value)?;
+            crate::access::acts_for_organisation(request, id)?;
+            crate::store::rows::find::<crate::store::entity::organisation::Entity>(
+                &self.context.db,
+                id,
+                "organisation",
+            )
+            .await?;
+            return Ok(id);
+        }
+        self.member(request, "member_id", value).await
+    }
+}
+
 #[tonic::async_trait]
 impl NotificationService for NotificationApi {
     async fn get_notification_settings(
@@ -98,7 +123,7 @@ impl NotificationService for NotificationApi {
         request: Request<v1::ListNotificationsRequest>,
     ) -> Result<Response<v1::ListNotificationsResponse>, Status> {
         let id = self
-            .member(&request, "member_id", &request.get_ref().member_id)
+            .inbox_owner(&request, &request.get_ref().member_id)
             .await?;
         let request = request.into_inner();
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
@@ -120,7 +145,7 @@ impl NotificationService for NotificationApi {
         request: Request<v1::MarkNotificationsReadRequest>,
     ) -> Result<Response<v1::MarkNotificationsReadResponse>, Status> {
         let id = self
-            .member(&request, "member_id", &request.get_ref().member_id)
+            .inbox_owner(&request, &request.get_ref().member_id)
             .await?;
         let ids = request
             .get_ref()
@@ -150,7 +175,15 @@ impl NotificationService for NotificationApi {
         let (_turn, txn) = self.context.begin_write().await?;
         // A member erased or moved away since has nothing left to turn off.
         if crate::membership::presence(&txn, member_id).await?.is_ok() {
-            notifications::set_email_kind(&txn, member_id, kind, false).await?;
+            // A digest gathers every kind she gets by mail: stopping it stops them.
+            let kinds = if kind == notifications::DIGEST {
+                notifications::KINDS.to_vec()
+            } else {
+                vec![kind]
+            };
+            for kind in kinds {
+                notifications::set_email_kind(&txn, member_id, kind, false).await?;
+            }
         }
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%member_id, kind = kind.name, "mail unsubscribed");

@@ -81,7 +81,9 @@ impl ReviewService for ReviewApi {
         let now = Utc::now();
         let round = review::start_round(&txn, id, now).await?;
         let saved = review::set_status(&txn, row, "in_review", now).await?;
+        crate::store::notifications::hooks::review_waiting(&txn, now).await?;
         txn.commit().await.map_err(Error::from)?;
+        self.context.mail_ready.notify_one();
         tracing::info!(opportunity_id = %id, round, "opportunity submitted for review");
         Ok(Response::new(convert::market::opportunity_to_wire(&saved)))
     }
@@ -168,7 +170,10 @@ impl ReviewService for ReviewApi {
             Outcome::Close => Some("closed"),
         };
         if let Some(status) = status {
+            let organisation_id = row.organisation_id;
             review::set_status(&txn, row, status, now).await?;
+            crate::store::notifications::hooks::opportunity_reviewed(&txn, organisation_id, status)
+                .await?;
         }
         txn.commit().await.map_err(Error::from)?;
         if status.is_some() {

@@ -115,6 +115,8 @@ pub const COVERED: &[(&str, &str, Coverage)] = &[
     ("notification_preference", "member_id", Coverage::Deleted),
     ("notification", "member_id", Coverage::Deleted),
     ("mail_queue", "member_id", Coverage::Deleted),
+    ("digest_item", "member_id", Coverage::Deleted),
+    ("notification_key", "member_id", Coverage::Deleted),
     ("audit_entry", "caller_member_id", Coverage::Pseudonymised),
     ("audit_entry", "subject", Coverage::Pseudonymised),
     ("audit_entry", "caller_role", Coverage::NotAPerson),
@@ -399,7 +401,8 @@ pub async fn still_named(
     ids: &[Uuid],
 ) -> Result<std::collections::BTreeSet<Uuid>> {
     use crate::store::entity::{
-        contact_details, expert, helpdesk_answerer, mail_queue, notification,
+        contact_details, digest_item, expert, helpdesk_answerer, mail_queue, notification,
+        notification_key,
     };
     let mut named = std::collections::BTreeSet::new();
     if ids.is_empty() {
@@ -475,6 +478,10 @@ pub async fn still_named(
     named.extend(named_in::<outbox::Entity>(db, outbox::Column::MemberId, ids).await?);
     named.extend(named_in::<notification::Entity>(db, notification::Column::MemberId, ids).await?);
     named.extend(named_in::<mail_queue::Entity>(db, mail_queue::Column::MemberId, ids).await?);
+    named.extend(named_in::<digest_item::Entity>(db, digest_item::Column::MemberId, ids).await?);
+    named.extend(
+        named_in::<notification_key::Entity>(db, notification_key::Column::MemberId, ids).await?,
+    );
     named.extend(
         named_in::<contact_details::Entity>(db, contact_details::Column::MemberId, ids).await?,
     );

@@ -71,6 +71,8 @@ pub const EXPORTED: &[(&str, Finding)] = &[
     ("notification_preference", Finding::Column("member_id")),
     ("notification", Finding::Column("member_id")),
     ("mail_queue", Finding::Column("member_id")),
+    ("digest_item", Finding::Column("member_id")),
+    ("notification_key", Finding::Column("member_id")),
     ("audit_entry", Finding::AuditEntries),
 ];
 

@@ -219,6 +219,7 @@ pub async fn withdraw_answerer(
 
 /// Routes a question to the answerer who speaks its language and has the fewest
 /// open questions (the earliest registered on a tie), or leaves it UNROUTED.
+/// The answerer it goes to hears of it (`notifications::hooks::question_routed`).
 pub async fn route(
     db: &impl ConnectionTrait,
     question: helpdesk_question::Model,
@@ -239,5 +240,7 @@ pub async fn route(
     }
     .to_owned());
     active.answerer_member_id = Set(chosen);
-    Ok(active.update(db).await?)
+    let routed = active.update(db).await?;
+    crate::store::notifications::hooks::question_routed(db, &routed).await?;
+    Ok(routed)
 }

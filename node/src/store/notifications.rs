@@ -13,7 +13,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::store::entity::{contact_details, mail_queue, notification, notification_preference};
+use crate::store::entity::{
+    contact_details, digest_item, mail_queue, notification, notification_key,
+    notification_preference,
+};
 use crate::store::{Page, PageRequest};
 
 /// A kind of notification: a stable name, the page of the web app it links to.
@@ -44,17 +47,81 @@ pub const BUDDY_CONFIRMED: Kind = Kind {
     link: "/buddy",
 };
 
+/// A helpdesk question was routed to her (to the superlocal who answers it).
+pub const QUESTION_ROUTED: Kind = Kind {
+    name: "question_routed",
+    link: "/answering",
+};
+/// New opportunities wait for review (to the region's newcomer reviewers, at
+/// most once a day).
+pub const REVIEW_WAITING: Kind = Kind {
+    name: "review_waiting",
+    link: "/review",
+};
+/// An event she is registered for is tomorrow.
+pub const EVENT_TOMORROW: Kind = Kind {
+    name: "event_tomorrow",
+    link: "/events",
+};
+/// A session of a cohort she takes part in or coaches is tomorrow.
+pub const SESSION_TOMORROW: Kind = Kind {
+    name: "session_tomorrow",
+    link: "/coaching",
+};
+
 /// Every kind, in the order preferences list them.
-pub const KINDS: [Kind; 4] = [
+pub const KINDS: [Kind; 8] = [
     APPLICATION_STAGE,
     QUESTION_ANSWERED,
     EVENT_SEAT,
     BUDDY_CONFIRMED,
+    QUESTION_ROUTED,
+    REVIEW_WAITING,
+    EVENT_TOMORROW,
+    SESSION_TOMORROW,
 ];
+
+/// An organisation's opportunity was approved by community review and published.
+pub const OPPORTUNITY_APPROVED: Kind = Kind {
+    name: "opportunity_approved",
+    link: "/our-opportunities",
+};
+/// An organisation's opportunity was sent back to draft with the reviewers'
+/// comments (which its page shows, never a notice).
+pub const OPPORTUNITY_SENT_BACK: Kind = Kind {
+    name: "opportunity_sent_back",
+    link: "/our-opportunities",
+};
+/// An organisation's opportunity was rejected by community review.
+pub const OPPORTUNITY_REJECTED: Kind = Kind {
+    name: "opportunity_rejected",
+    link: "/our-opportunities",
+};
+
+/// The kinds an organisation's inbox receives. No mail: the node keeps no
+/// address of an organisation (its contacts' addresses are their accounts', at
+/// the gateway).
+pub const ORGANISATION_KINDS: [Kind; 3] = [
+    OPPORTUNITY_APPROVED,
+    OPPORTUNITY_SENT_BACK,
+    OPPORTUNITY_REJECTED,
+];
+
+/// The mail of a daily or weekly digest: not a kind one chooses, the list of
+/// the kinds she chose, gathered. Its unsubscribe link stops all her mail.
+pub const DIGEST: Kind = Kind {
+    name: "digest",
+    link: "/inbox",
+};
 
 /// The kind with this name.
 pub fn kind(name: &str) -> Option<Kind> {
     KINDS.iter().copied().find(|kind| kind.name == name)
+}
+
+/// The kind of a mail with this name: a kind, or the digest.
+pub fn mail_kind(name: &str) -> Option<Kind> {
+    kind(name).or((name == DIGEST.name).then_some(DIGEST))
 }
 
 /// The mail languages; the first is the one used when she chose none.
@@ -150,43 +217,118 @@ pub async fn set_email_kind(
 
 /// Tells member `member_id` of a change of `kind`, inside the change's own
 /// transaction: a notification in her inbox, always, and a mail in the queue
-/// when she gave an address and wants this kind by mail. Returns whether mail was
-/// queued (the caller pokes the mail task after commit).
+/// when she gave an address and wants this kind by mail (or, when she chose a
+/// digest, an item of her next digest). Returns whether mail was queued (the
+/// caller pokes the mail task after commit).
 pub async fn notify(db: &impl ConnectionTrait, member_id: Uuid, kind: Kind) -> Result<bool> {
+    notify_at(db, member_id, kind, kind.link).await
+}
+
+/// [`notify`], linking to the page `link` (such as the one question routed to
+/// her) rather than the kind's page.
+pub async fn notify_at(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+    kind: Kind,
+    link: &str,
+) -> Result<bool> {
+    Ok(write(db, member_id, kind, link).await?.1)
+}
+
+/// Writes the notification of [`notify_at`]; returns its id and whether mail was
+/// queued.
+async fn write(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+    kind: Kind,
+    link: &str,
+) -> Result<(Uuid, bool)> {
     let now = Utc::now();
-    let id = Uuid::now_v7();
-    notification::ActiveModel {
-        id: Set(id),
-        member_id: Set(member_id),
-        kind: Set(kind.name.to_owned()),
-        link: Set(kind.link.to_owned()),
-        created_at: Set(now),
-        read_at: Set(None),
-    }
-    .insert(db)
-    .await?;
+    let id = in_inbox(db, member_id, kind, link, now).await?;
     let Some(details) = contact_details::Entity::find_by_id(member_id)
         .one(db)
         .await?
     else {
-        return Ok(false);
+        return Ok((id, false));
     };
     if details.email.is_empty() {
-        return Ok(false);
+        return Ok((id, false));
     }
     let wants_mail = notification_preference::Entity::find_by_id((member_id, kind.name.to_owned()))
         .one(db)
         .await?
         .is_none_or(|row| row.email);
     if !wants_mail {
-        return Ok(false);
+        return Ok((id, false));
     }
+    if let Some(period) = crate::notify::digest::Period::chosen(&details.digest) {
+        // Her digest gathers it; the inbox has it now.
+        digest_item::ActiveModel {
+            notification_id: Set(id),
+            member_id: Set(member_id),
+            kind: Set(kind.name.to_owned()),
+            link: Set(link.to_owned()),
+            due_at: Set(crate::notify::digest::due_at(now, period, &details)),
+        }
+        .insert(db)
+        .await?;
+        return Ok((id, false));
+    }
+    queue_mail(db, id, &details, kind, link, String::new(), now).await?;
+    Ok((id, true))
+}
+
+/// Writes a notification of `kind` to the inbox of `recipient` (a member, or an
+/// organisation); its id.
+async fn in_inbox(
+    db: &impl ConnectionTrait,
+    recipient: Uuid,
+    kind: Kind,
+    link: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
+    notification::ActiveModel {
+        id: Set(id),
+        member_id: Set(recipient),
+        kind: Set(kind.name.to_owned()),
+        link: Set(link.to_owned()),
+        created_at: Set(now),
+        read_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// Tells organisation `organisation_id` of a change of `kind`, inside the
+/// change's own transaction: a notification in the inbox its contacts read.
+pub async fn notify_organisation(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    kind: Kind,
+) -> Result<()> {
+    in_inbox(db, organisation_id, kind, kind.link, Utc::now()).await?;
+    Ok(())
+}
+
+/// Puts mail `id` of `kind` to the person of `details` in the queue; due now,
+/// or when her quiet hours end. `digest_items` lists a digest's items.
+pub async fn queue_mail(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    details: &contact_details::Model,
+    kind: Kind,
+    link: &str,
+    digest_items: String,
+    now: DateTime<Utc>,
+) -> Result<()> {
     mail_queue::ActiveModel {
         notification_id: Set(id),
-        member_id: Set(member_id),
+        member_id: Set(details.member_id),
         to_address: Set(details.email.clone()),
         kind: Set(kind.name.to_owned()),
-        link: Set(kind.link.to_owned()),
+        link: Set(link.to_owned()),
         language: Set(details.language.clone()),
         attempts: Set(0),
         // Within her quiet hours the mail waits until they end.
@@ -200,10 +342,40 @@ pub async fn notify(db: &impl ConnectionTrait, member_id: Uuid, kind: Kind) -> R
         sent_at: Set(None),
         written_file: Set(String::new()),
         created_at: Set(now),
+        digest_items: Set(digest_items),
     }
     .insert(db)
     .await?;
-    Ok(true)
+    Ok(())
+}
+
+/// [`notify_at`] once only for `key` (a reminder of one event to one person):
+/// nothing when a notice with this key was written before, so a node that
+/// restarts, or looks twice, tells no one twice. Returns whether mail was queued.
+pub async fn notify_once(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+    kind: Kind,
+    link: &str,
+    key: &str,
+) -> Result<bool> {
+    if notification_key::Entity::find_by_id(key.to_owned())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let (notification_id, queued) = write(db, member_id, kind, link).await?;
+    notification_key::ActiveModel {
+        key: Set(key.to_owned()),
+        member_id: Set(member_id),
+        notification_id: Set(notification_id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(queued)
 }
 
 /// One page of member `member_id`'s inbox, newest first.
@@ -343,11 +515,22 @@ pub async fn written_files(db: &impl ConnectionTrait, member_id: Uuid) -> Result
 }
 
 /// Deletes every notification record of member `member_id`: contact details,
-/// preferences, inbox and mail queue. Returns how many rows went.
+/// preferences, inbox, digest items, keys of notices written once and mail
+/// queue. Returns how many rows went.
 pub async fn erase(db: &impl ConnectionTrait, member_id: Uuid) -> Result<u64> {
     let mut erased = 0;
     erased += mail_queue::Entity::delete_many()
         .filter(mail_queue::Column::MemberId.eq(member_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    erased += digest_item::Entity::delete_many()
+        .filter(digest_item::Column::MemberId.eq(member_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    erased += notification_key::Entity::delete_many()
+        .filter(notification_key::Column::MemberId.eq(member_id))
         .exec(db)
         .await?
         .rows_affected;
@@ -373,9 +556,22 @@ pub async fn erase(db: &impl ConnectionTrait, member_id: Uuid) -> Result<u64> {
 pub mod hooks {
     use sea_orm::ConnectionTrait;
 
-    use super::{APPLICATION_STAGE, BUDDY_CONFIRMED, EVENT_SEAT, QUESTION_ANSWERED, notify};
+    use std::collections::{HashMap, HashSet};
+
+    use chrono::{DateTime, Duration, Utc};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    use uuid::Uuid;
+
+    use super::{
+        APPLICATION_STAGE, BUDDY_CONFIRMED, EVENT_SEAT, OPPORTUNITY_APPROVED, OPPORTUNITY_REJECTED,
+        OPPORTUNITY_SENT_BACK, QUESTION_ANSWERED, QUESTION_ROUTED, REVIEW_WAITING, notify,
+        notify_at, notify_once, notify_organisation,
+    };
     use crate::error::Result;
-    use crate::store::entity::{application, buddy_pair, event_registration, helpdesk_question};
+    use crate::store::entity::{
+        application, buddy_pair, contact_details, event_registration, helpdesk_question, member,
+        notification_key,
+    };
 
     /// An application moved to a new stage: its member hears, unless she
     /// withdrew it herself.
@@ -413,5 +609,82 @@ pub mod hooks {
             notify(db, member_id, BUDDY_CONFIRMED).await?;
         }
         Ok(())
+    }
+
+    /// Community review decided on an opportunity (`status` is where it went:
+    /// published, back to draft, closed): its organisation hears. The reviewers'
+    /// comments stay on the opportunity's page.
+    pub async fn opportunity_reviewed(
+        db: &impl ConnectionTrait,
+        organisation_id: Uuid,
+        status: &str,
+    ) -> Result<()> {
+        let kind = match status {
+            "published" => OPPORTUNITY_APPROVED,
+            "draft" => OPPORTUNITY_SENT_BACK,
+            _ => OPPORTUNITY_REJECTED,
+        };
+        notify_organisation(db, organisation_id, kind).await
+    }
+
+    /// A question was routed to a superlocal: she hears, with a link to it.
+    /// Returns whether mail was queued.
+    pub async fn question_routed(
+        db: &impl ConnectionTrait,
+        question: &helpdesk_question::Model,
+    ) -> Result<bool> {
+        match question.answerer_member_id {
+            Some(answerer) => {
+                let link = format!("{}/{}", QUESTION_ROUTED.link, question.id);
+                notify_at(db, answerer, QUESTION_ROUTED, &link).await
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// An opportunity was put in review: every newcomer reviewer of the region
+    /// (`crate::community`: a member whose role is newcomer) hears, at most once
+    /// on each day of her own calendar. Three reads, whatever the region's size,
+    /// then a notice for each reviewer not yet told today. Returns whether mail
+    /// was queued.
+    pub async fn review_waiting(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool> {
+        let reviewers: Vec<Uuid> = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .filter(member::Column::Role.eq("newcomer"))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let time_zones: HashMap<Uuid, String> = contact_details::Entity::find()
+            .select_only()
+            .column(contact_details::Column::MemberId)
+            .column(contact_details::Column::TimeZone)
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        // A day in any time zone began less than two days ago.
+        let told: HashSet<String> = notification_key::Entity::find()
+            .select_only()
+            .column(notification_key::Column::Key)
+            .filter(notification_key::Column::Key.starts_with(REVIEW_WAITING.name))
+            .filter(notification_key::Column::CreatedAt.gte(now - Duration::days(2)))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let mut queued = false;
+        for reviewer in reviewers {
+            let time_zone = time_zones.get(&reviewer).map_or("UTC", String::as_str);
+            let day = crate::notify::digest::local_date(now, time_zone);
+            let key = format!("{}:{reviewer}:{day}", REVIEW_WAITING.name);
+            if told.contains(&key) {
+                continue;
+            }
+            queued |= notify_once(db, reviewer, REVIEW_WAITING, REVIEW_WAITING.link, &key).await?;
+        }
+        Ok(queued)
     }
 }

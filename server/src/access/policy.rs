@@ -266,14 +266,14 @@ pub fn policy(path: &str) -> Option<Policy> {
 }
 
 /// `NotificationService`: the member herself (or her chapter admin) for her
-/// settings and inbox; anyone for the one-click unsubscribe of a mail, whose
-/// signed token the node checks (RFC 8058: a mail client posts it unsigned-in).
+/// settings; the inbox of a member for herself or of an organisation for its
+/// contacts (the node's handler holds each to their own); anyone for the
+/// one-click unsubscribe of a mail, whose signed token the node checks (RFC 8058:
+/// a mail client posts it unsigned-in).
 fn notification_policy(method: &str) -> Option<Policy> {
     match method {
-        "GetNotificationSettings"
-        | "UpdateNotificationSettings"
-        | "ListNotifications"
-        | "MarkNotificationsRead" => Some(Policy::MemberSelf),
+        "GetNotificationSettings" | "UpdateNotificationSettings" => Some(Policy::MemberSelf),
+        "ListNotifications" | "MarkNotificationsRead" => Some(Policy::Parties),
         "Unsubscribe" => Some(Policy::Open),
         _ => None,
     }

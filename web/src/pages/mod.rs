@@ -76,10 +76,11 @@ const CHAPTER_NAV: [(&str, &str); 5] = [
 ];
 
 /// An organisation's contact's part of the app.
-const ORGANISATION_NAV: [(&str, &str); 3] = [
+const ORGANISATION_NAV: [(&str, &str); 4] = [
     ("/", "nav-home"),
     ("/our-opportunities", "nav-our-opportunities"),
     ("/our-fairs", "nav-our-fairs"),
+    ("/inbox", "nav-inbox"),
 ];
 
 /// The central team's part of the app.
@@ -95,7 +96,8 @@ pub struct Frame {
     pub signed_in: bool,
     /// The signed-in navigation: the person's own part of the app.
     pub nav: Vec<NavLink>,
-    /// The signed-in member's unread notifications (0 for anyone else).
+    /// The signed-in member's (or organisation's) unread notifications (0 for
+    /// anyone else).
     pub unread: u32,
 }
 

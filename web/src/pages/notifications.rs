@@ -1,6 +1,7 @@
 //! My notifications: the inbox (newest first, unread marked; opening one marks
-//! it read and goes to its page; "mark all read"), the unread count in the
-//! navigation, and the one-click unsubscribe of a mail (RFC 8058), which needs
+//! it read and goes to its page; "mark all read") of a member, or of an
+//! organisation for its contact; the unread count in the navigation, and the
+//! one-click unsubscribe of a mail (RFC 8058), which needs
 //! no sign-in: the link's signed token is the authority, the node checks it.
 
 use askama::Template;
@@ -20,12 +21,22 @@ use crate::visit::Visit;
 
 const HERE: &str = "/inbox";
 
-/// Reads the signed-in member's unread count into the visit, for the
-/// navigation; a failure leaves it at nothing rather than failing the page.
+/// Whose inbox the signed-in account reads: a member's own, an organisation's
+/// contact their organisation's; none for anyone else.
+pub fn inbox_of(account: &v1::Account) -> Option<String> {
+    [&account.member_id, &account.organisation_id]
+        .into_iter()
+        .find(|id| !id.is_empty())
+        .cloned()
+}
+
+/// Reads the signed-in member's (or organisation's) unread count into the
+/// visit, for the navigation; a failure leaves it at nothing rather than
+/// failing the page.
 pub async fn count_unread(app: &App, visit: &Visit, account: &v1::Account) {
-    if account.member_id.is_empty() {
+    let Some(owner) = inbox_of(account) else {
         return;
-    }
+    };
     let listed = app
         .gateway
         .notifications()
@@ -33,7 +44,7 @@ pub async fn count_unread(app: &App, visit: &Visit, account: &v1::Account) {
             visit,
             Some(&account.region),
             v1::ListNotificationsRequest {
-                member_id: account.member_id.clone(),
+                member_id: owner,
                 page_size: 1,
                 page_token: String::new(),
             },
@@ -60,6 +71,8 @@ pub struct NotificationView {
 struct InboxPage {
     frame: Frame,
     notifications: Vec<NotificationView>,
+    /// A member chooses what comes by mail; an organisation gets no mail.
+    preferences: bool,
 }
 
 fn view(text: Text, notification: v1::Notification) -> NotificationView {
@@ -78,9 +91,9 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    if account.member_id.is_empty() {
+    let Some(owner) = inbox_of(&account) else {
         return super::helpdesk::members_only(&visit, text, HERE);
-    }
+    };
     let listed = app
         .gateway
         .notifications()
@@ -88,7 +101,7 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
             &visit,
             Some(&account.region),
             v1::ListNotificationsRequest {
-                member_id: account.member_id.clone(),
+                member_id: owner,
                 page_size: 100,
                 page_token: String::new(),
             },
@@ -99,7 +112,8 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
         Err(status) => return refusal(&visit, text, HERE, &status),
     };
     let page = InboxPage {
-        frame: Frame::new(&visit, text, HERE, true),
+        frame: Frame::new(&visit, text, HERE, true).for_account(&account),
+        preferences: !account.member_id.is_empty(),
         notifications: listed
             .notifications
             .into_iter()
@@ -126,7 +140,10 @@ pub async fn open(
         Ok(found) => found,
         Err(answer) => return answer,
     };
-    if !visit.form_is_ours(&form.form_token) || account.member_id.is_empty() {
+    let Some(owner) = inbox_of(&account) else {
+        return visit.redirect(HERE);
+    };
+    if !visit.form_is_ours(&form.form_token) {
         return visit.redirect(HERE);
     }
     let mut notifications = app.gateway.notifications();
@@ -135,7 +152,7 @@ pub async fn open(
             &visit,
             Some(&account.region),
             v1::ListNotificationsRequest {
-                member_id: account.member_id.clone(),
+                member_id: owner.clone(),
                 page_size: 500,
                 page_token: String::new(),
             },
@@ -158,7 +175,7 @@ pub async fn open(
             &visit,
             Some(&account.region),
             v1::MarkNotificationsReadRequest {
-                member_id: account.member_id.clone(),
+                member_id: owner,
                 ids: vec![id],
             },
         ))
@@ -181,7 +198,7 @@ pub async fn read_all(
             &visit,
             Some(&account.region),
             v1::MarkNotificationsReadRequest {
-                member_id: account.member_id.clone(),
+                member_id: inbox_of(&account).unwrap_or_default(),
                 ids: Vec::new(),
             },
         );

@@ -22,6 +22,10 @@ pub struct Model {
     /// the mail folder; empty when sent over SMTP or not yet written.
     pub written_file: String,
     pub created_at: DateTimeUtc,
+    /// A digest's items as JSON (`{"period": "daily", "items": [{"kind", "link"}]}`);
+    /// empty for the mail of one notification.
+    #[sea_orm(column_type = "Text")]
+    pub digest_items: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
