@@ -20,6 +20,7 @@ mod m20261204_000015_employer_conditions;
 mod m20261205_000016_add_external_ids;
 mod m20261205_000017_create_coaches_and_aftercare;
 mod m20261205_000018_create_notifications;
+mod m20261206_000022_create_stat_tallies;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261205_000016_add_external_ids::Migration),
             Box::new(m20261205_000017_create_coaches_and_aftercare::Migration),
             Box::new(m20261205_000018_create_notifications::Migration),
+            Box::new(m20261206_000022_create_stat_tallies::Migration),
         ]
     }
 
