@@ -545,7 +545,9 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
         .map(|index| {
             let start = (now - chrono::Duration::days((dice.next() % 540) as i64)).date_naive();
             let lasted = (now.date_naive() - start).num_days().max(0) as u64;
-            let end = (dice.next() % 2 == 0)
+            let end = dice
+                .next()
+                .is_multiple_of(2)
                 .then(|| start + chrono::Days::new(dice.next() % (lasted + 1)));
             placement::Model {
                 id: Uuid::now_v7(),
