@@ -32,6 +32,16 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // A call reads today's counters (no month) and those of its months.
+        manager
+            .create_index(
+                Index::create()
+                    .name("stat_tally_month")
+                    .table("stat_tally")
+                    .col("month")
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
