@@ -4,6 +4,7 @@
 pub mod audit;
 mod gateway;
 mod node;
+pub mod tallies;
 
 pub use gateway::GatewayMigrator;
 pub use node::NodeMigrator;

@@ -65,6 +65,7 @@ pub async fn set_stage(
     stage: &str,
     note: Option<String>,
 ) -> Result<application::Model> {
+    let was = row.clone();
     let mut active = row.into_active_model();
     active.stage = Set(stage.to_owned());
     if let Some(note) = note {
@@ -72,6 +73,7 @@ pub async fn set_stage(
     }
     active.updated_at = Set(Utc::now());
     let saved = active.update(db).await?;
+    crate::store::tally::application(db, Some(&was), Some(&saved)).await?;
     crate::store::notifications::hooks::application_moved(db, &saved).await?;
     Ok(saved)
 }

@@ -141,6 +141,16 @@ pub async fn serve_with_metrics(
     }
     federation::publish::seed_clock(&context.db, &context.clock).await?;
     federation::replica::erase_leftovers(&context).await?;
+    // The review hours kept were counted under one review policy; under another,
+    // every kept figure is counted again before the first call.
+    let approvals = context.review_policy.approvals_to_publish;
+    if passage_migrations::tallies::counted_policy(&context.db).await? != Some(approvals) {
+        service::count_again(&context.db, approvals).await?;
+        tracing::info!(
+            approvals,
+            "statistics counted again under the review policy"
+        );
+    }
     if let Some((members, opportunities)) =
         store::search_index::rebuild_if_outdated(&context.db).await?
     {

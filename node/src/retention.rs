@@ -12,7 +12,7 @@ use passage_proto::v1;
 use crate::error::{Error, Result};
 
 /// The marks retention is measured at, in months after the start.
-pub const MARKS: [u32; 3] = [3, 6, 12];
+pub const MARKS: [u32; 3] = passage_migrations::tallies::MARKS;
 
 /// A placement as retention sees it.
 #[derive(Debug, Clone)]

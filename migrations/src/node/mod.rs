@@ -22,6 +22,7 @@ mod m20261205_000017_create_coaches_and_aftercare;
 mod m20261205_000018_create_notifications;
 mod m20261206_000019_create_notification_keys_and_digests;
 mod m20261206_000020_add_digest_items_to_mail;
+mod m20261206_000022_create_stat_tallies;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261205_000018_create_notifications::Migration),
             Box::new(m20261206_000019_create_notification_keys_and_digests::Migration),
             Box::new(m20261206_000020_add_digest_items_to_mail::Migration),
+            Box::new(m20261206_000022_create_stat_tallies::Migration),
         ]
     }
 

@@ -206,6 +206,7 @@ pub async fn arrive(
     stamps.insert(publish::LISTED.to_owned(), 1);
     row.profile_stamps = serde_json::to_string(&stamps).unwrap_or_else(|_| "{}".into());
     let arrived = rows::insert::<member::Entity>(db, row).await?;
+    crate::store::tally::member(db, None, Some(&arrived)).await?;
     crate::store::search_index::index_members(db, std::slice::from_ref(&arrived)).await?;
     remote_profile::Entity::delete_by_id(id).exec(db).await?;
     arrival::Entity::delete_by_id(id).exec(db).await?;

@@ -168,6 +168,8 @@ async fn write(
     let mut outcomes = Vec::with_capacity(groups.len());
     let mut published = Vec::new();
     let mut changed_ids = Vec::new();
+    // Each changed member as she was, for the kept statistics.
+    let mut originals: HashMap<Uuid, member::Model> = HashMap::new();
     for group in groups {
         // The group's changes, seen by its later changes but kept apart from
         // `rows` until every one of them is accepted.
@@ -198,7 +200,9 @@ async fn write(
         }
         for (id, row) in staged {
             changed_ids.push(id);
-            rows.insert(id, row);
+            if let Some(original) = rows.insert(id, row) {
+                originals.entry(id).or_insert(original);
+            }
         }
         published.extend(states);
         outcomes.push(Ok(saved));
@@ -228,6 +232,11 @@ async fn write(
         .cloned()
         .collect();
     search_index::index_members(&txn, &reindexed).await?;
+    let tallied: Vec<_> = changed_ids
+        .iter()
+        .map(|id| (originals.get(id), rows.get(id)))
+        .collect();
+    crate::store::tally::members(&txn, &tallied).await?;
     publish::enqueue_all(&txn, &published).await?;
     txn.commit().await?;
     if !published.is_empty() {

@@ -273,6 +273,7 @@ impl CoachingService for CoachingApi {
             },
         )
         .await?;
+        crate::store::tally::enrolment(&txn, None, Some(&saved)).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%cohort_id, %member_id, "participant enrolled");
         let mut view = participants_view(&self.context.db, &programme, cohort_id, &[saved]).await?;
@@ -447,11 +448,13 @@ impl CoachingService for CoachingApi {
             ))
             .into());
         };
+        let was = enrolment.clone();
         let mut active = enrolment.into_active_model();
         active.outcome = Set(enums::stored(outcome));
         active.outcome_recorded_on = Set(Some(recorded_on));
         active.outcome_detail = Set(detail);
         let saved = active.update(&txn).await.map_err(Error::from)?;
+        crate::store::tally::enrolment(&txn, Some(&was), Some(&saved)).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(%cohort_id, %member_id, outcome = %saved.outcome, "participant outcome recorded");
         let mut view = participants_view(&self.context.db, &programme, cohort_id, &[saved]).await?;

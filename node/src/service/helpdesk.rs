@@ -193,6 +193,7 @@ impl HelpdeskService for HelpdeskApi {
             },
         )
         .await?;
+        crate::store::tally::question(&txn, None, Some(&asked)).await?;
         let routed = store::route(&txn, asked).await?;
         txn.commit().await.map_err(Error::from)?;
         self.context.mail_ready.notify_one();
@@ -332,11 +333,13 @@ impl HelpdeskService for HelpdeskApi {
             ))
             .into());
         }
+        let was = row.clone();
         let mut active = row.into_active_model();
         active.status = Set("answered".into());
         active.answer = Set(answer);
         active.answered_at = Set(Some(Utc::now()));
         let saved = active.update(&txn).await.map_err(Error::from)?;
+        crate::store::tally::question(&txn, Some(&was), Some(&saved)).await?;
         crate::store::notifications::hooks::question_answered(&txn, &saved).await?;
         txn.commit().await.map_err(Error::from)?;
         self.context.mail_ready.notify_one();

@@ -153,6 +153,7 @@ impl MarketService for MarketApi {
             .await?;
         let (_turn, txn) = self.context.begin_write().await?;
         let saved = rows::insert::<opportunity::Entity>(&txn, row).await?;
+        crate::store::tally::opportunity(&txn, None, Some(&saved)).await?;
         search_index::index_opportunities(&txn, std::slice::from_ref(&saved)).await?;
         txn.commit().await.map_err(Error::from)?;
         Ok(Response::new(convert::market::opportunity_to_wire(&saved)))
@@ -262,6 +263,7 @@ impl MarketService for MarketApi {
             })
         })
         .await?;
+        crate::store::tally::opportunity(&txn, Some(&current), Some(&saved)).await?;
         search_index::index_opportunities(&txn, std::slice::from_ref(&saved)).await?;
         txn.commit().await.map_err(Error::from)?;
         drop(turn);

@@ -125,6 +125,7 @@ impl MemberService for MemberApi {
         let published = publish::restamp(None, &mut row, &self.context.clock, &self.context.region);
         let (_turn, txn) = self.context.begin_write().await?;
         let saved = rows::insert::<member::Entity>(&txn, row).await?;
+        crate::store::tally::member(&txn, None, Some(&saved)).await?;
         search_index::index_members(&txn, std::slice::from_ref(&saved)).await?;
         if let Some(state) = &published {
             publish::enqueue(&txn, state).await?;

@@ -36,4 +36,4 @@ pub use placements::PlacementApi;
 pub use review::ReviewApi;
 pub use rules::{RulesApi, decision_to_wire};
 pub use spreadsheets::SpreadsheetApi;
-pub use stats::{RegionStatsApi, residence_class};
+pub use stats::{Counted, RegionStatsApi, count_again, kept, recount, residence_class};

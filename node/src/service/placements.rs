@@ -217,6 +217,7 @@ impl PlacementService for PlacementApi {
             },
         )
         .await?;
+        crate::store::tally::application(&txn, None, Some(&saved)).await?;
         txn.commit().await.map_err(Error::from)?;
         // The rules that fired say something of the member's status: they are kept
         // with the application, never logged.
@@ -446,6 +447,7 @@ impl PlacementService for PlacementApi {
             },
         )
         .await?;
+        crate::store::tally::placement(&txn, None, Some(&placement)).await?;
         txn.commit().await.map_err(Error::from)?;
         self.context.mail_ready.notify_one();
         if filled {
@@ -633,12 +635,14 @@ impl PlacementService for PlacementApi {
             )
             .into());
         }
+        let was = row.clone();
         let mut active = row.into_active_model();
         active.end_date = Set(Some(end));
         active.end_reason = Set(enums::stored(reason));
         active.end_note = Set(note);
         active.updated_at = Set(Utc::now());
         let saved = active.update(&txn).await.map_err(Error::from)?;
+        crate::store::tally::placement(&txn, Some(&was), Some(&saved)).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(placement_id = %id, %end, reason = %saved.end_reason, "placement ended");
         Ok(with_subject(

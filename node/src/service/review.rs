@@ -79,7 +79,8 @@ impl ReviewService for ReviewApi {
             .into());
         }
         let now = Utc::now();
-        let round = review::start_round(&txn, id, now).await?;
+        let approvals_to_publish = self.context.review_policy.approvals_to_publish;
+        let round = review::start_round(&txn, id, now, approvals_to_publish).await?;
         let saved = review::set_status(&txn, row, "in_review", now).await?;
         crate::store::notifications::hooks::review_waiting(&txn, now).await?;
         txn.commit().await.map_err(Error::from)?;
@@ -129,10 +130,11 @@ impl ReviewService for ReviewApi {
             .into());
         }
         let now = Utc::now();
+        let approvals_to_publish = self.context.review_policy.approvals_to_publish;
         // An opportunity put in review before community review existed is in its
         // first round.
         let round = match review::current_round(&txn, opportunity_id).await? {
-            0 => review::start_round(&txn, opportunity_id, now).await?,
+            0 => review::start_round(&txn, opportunity_id, now, approvals_to_publish).await?,
             round => round,
         };
         if review::find_review(&txn, opportunity_id, round, reviewer)
@@ -157,6 +159,7 @@ impl ReviewService for ReviewApi {
             },
         )
         .await?;
+        crate::store::tally::review(&txn, approvals_to_publish, None, Some(&saved)).await?;
         let approvals = review::count_verdicts(&txn, opportunity_id, round, "approve").await?;
         let rejections = review::count_verdicts(&txn, opportunity_id, round, "reject").await?;
         let outcome = self

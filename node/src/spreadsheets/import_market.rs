@@ -449,7 +449,8 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
                     ),
                 )?;
             }
-            Some(_) => {
+            Some(before) => {
+                writes.opportunities_replaced.push(before.clone());
                 writes.opportunities_updated.push(row);
                 outcome.updated.push(read.external_id);
             }
@@ -469,6 +470,8 @@ struct MarketWrites {
     organisations_updated: Vec<organisation::Model>,
     opportunities_created: Vec<opportunity::Model>,
     opportunities_updated: Vec<opportunity::Model>,
+    /// What each of `opportunities_updated` was, for the kept statistics.
+    opportunities_replaced: Vec<opportunity::Model>,
 }
 
 #[tonic::async_trait]
@@ -535,6 +538,16 @@ impl Writes for MarketWrites {
             .exec_without_returning(&txn)
             .await?;
         }
+        let tallied: Vec<_> = (self.opportunities_created.iter())
+            .map(|row| (None, Some(row)))
+            .chain(
+                self.opportunities_replaced
+                    .iter()
+                    .zip(&self.opportunities_updated)
+                    .map(|(before, row)| (Some(before), Some(row))),
+            )
+            .collect();
+        crate::store::tally::opportunities(&txn, &tallied).await?;
         search_index::index_opportunities(&txn, &self.opportunities_created).await?;
         search_index::index_opportunities(&txn, &self.opportunities_updated).await?;
         txn.commit().await?;

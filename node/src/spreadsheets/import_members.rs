@@ -275,6 +275,7 @@ pub async fn check(
                 let published =
                     publish::restamp(Some(before), &mut row, &context.clock, &context.region);
                 writes.published.extend(published);
+                writes.replaced.push(before.clone());
                 writes.updated.push(row);
                 outcome.updated.push(read.external_id);
             }
@@ -294,6 +295,8 @@ pub async fn check(
 struct MemberWrites {
     created: Vec<member::Model>,
     updated: Vec<member::Model>,
+    /// What each of `updated` was, for the kept statistics.
+    replaced: Vec<member::Model>,
     published: Vec<v1::ProfileState>,
 }
 
@@ -331,6 +334,15 @@ impl Writes for MemberWrites {
             .exec_without_returning(&txn)
             .await?;
         }
+        let tallied: Vec<_> = (self.created.iter().map(|row| (None, Some(row))))
+            .chain(
+                self.replaced
+                    .iter()
+                    .zip(&self.updated)
+                    .map(|(before, row)| (Some(before), Some(row))),
+            )
+            .collect();
+        crate::store::tally::members(&txn, &tallied).await?;
         let rows_ms = started.elapsed().as_millis();
         search_index::index_members(&txn, &self.created).await?;
         search_index::index_members(&txn, &self.updated).await?;

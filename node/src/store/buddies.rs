@@ -85,6 +85,8 @@ pub async fn insert_all(db: &impl ConnectionTrait, pairs: Vec<buddy_pair::Model>
     if pairs.is_empty() {
         return Ok(());
     }
+    let tallied: Vec<_> = pairs.iter().map(|pair| (None, Some(pair))).collect();
+    super::tally::buddy_pairs(db, &tallied).await?;
     buddy_pair::Entity::insert_many(
         pairs
             .into_iter()
@@ -103,11 +105,14 @@ pub async fn set_status(
     end_reason: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<buddy_pair::Model> {
+    let was = row.clone();
     let mut active = row.into_active_model();
     active.status = Set(status.to_owned());
     if let Some(reason) = end_reason {
         active.end_reason = Set(reason);
     }
     active.updated_at = Set(now);
-    Ok(active.update(db).await?)
+    let saved = active.update(db).await?;
+    super::tally::buddy_pairs(db, &[(Some(&was), Some(&saved))]).await?;
+    Ok(saved)
 }

@@ -227,6 +227,8 @@ pub async fn erase_member_records(
     }
     erased.other_records += leave_households(db, id).await?;
 
+    // The kept statistics lose what goes (`tally_what_goes`).
+    tally_what_goes(db, id).await?;
     erased.questions = helpdesk_question::Entity::delete_many()
         .filter(helpdesk_question::Column::AskerMemberId.eq(id))
         .exec(db)
@@ -356,6 +358,10 @@ pub async fn erase_member_records(
     erased.reviews_unlinked = reviews.len() as u64;
 
     // Each application (and its placement) gets its own id that names no one.
+    let placements = placement::Entity::find()
+        .filter(placement::Column::MemberId.eq(id))
+        .all(db)
+        .await?;
     let applications: Vec<Uuid> = application::Entity::find()
         .select_only()
         .column(application::Column::Id)
@@ -386,12 +392,47 @@ pub async fn erase_member_records(
         .filter(placement::Column::MemberId.eq(id))
         .exec(db)
         .await?;
+    // A placement that names no one counts still, but not among her days to a
+    // first placement.
+    for was in &placements {
+        let now = crate::store::rows::find::<placement::Entity>(db, was.id, "placement").await?;
+        crate::store::tally::placement(db, Some(was), Some(&now)).await?;
+    }
     erased.applications_unlinked = applications.len() as u64;
 
     if reason == Reason::Erasure {
         erased.audit_entries = passage_migrations::audit::pseudonymise(db, &id.to_string()).await?;
     }
     Ok(erased)
+}
+
+/// Takes out of the kept statistics the member's records that erasure deletes:
+/// the questions she asked, her coaching enrolments and her buddy pairs.
+async fn tally_what_goes(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
+    let questions = helpdesk_question::Entity::find()
+        .filter(helpdesk_question::Column::AskerMemberId.eq(id))
+        .all(db)
+        .await?;
+    for question in &questions {
+        crate::store::tally::question(db, Some(question), None).await?;
+    }
+    let enrolments = coaching_enrolment::Entity::find()
+        .filter(coaching_enrolment::Column::MemberId.eq(id))
+        .all(db)
+        .await?;
+    for enrolment in &enrolments {
+        crate::store::tally::enrolment(db, Some(enrolment), None).await?;
+    }
+    let pairs = buddy_pair::Entity::find()
+        .filter(
+            Condition::any()
+                .add(buddy_pair::Column::NewcomerMemberId.eq(id))
+                .add(buddy_pair::Column::LocalMemberId.eq(id)),
+        )
+        .all(db)
+        .await?;
+    let gone: Vec<_> = pairs.iter().map(|pair| (Some(pair), None)).collect();
+    crate::store::tally::buddy_pairs(db, &gone).await
 }
 
 /// Those of `ids` whom a record of this region still names (by the member-id

@@ -232,6 +232,7 @@ pub async fn route(
         .filter(|(_, a)| speaks(a, &question.language))
         .min_by_key(|(order, a)| (counts.get(&a.member_id).copied().unwrap_or(0), *order))
         .map(|(_, a)| a.member_id);
+    let was = question.clone();
     let mut active = question.into_active_model();
     active.status = Set(if chosen.is_some() {
         "routed"
@@ -241,6 +242,7 @@ pub async fn route(
     .to_owned());
     active.answerer_member_id = Set(chosen);
     let routed = active.update(db).await?;
+    super::tally::question(db, Some(&was), Some(&routed)).await?;
     crate::store::notifications::hooks::question_routed(db, &routed).await?;
     Ok(routed)
 }

@@ -24,11 +24,11 @@ pub async fn list(
 /// none with this id.
 pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<()> {
     super::search_index::remove(db, super::search_index::Indexed::Members, &[id]).await?;
-    let result = member::Entity::delete_by_id(id).exec(db).await?;
-    if result.rows_affected == 0 {
+    let Some(row) = member::Entity::find_by_id(id).one(db).await? else {
         return Err(Error::not_found("member", id));
-    }
-    Ok(())
+    };
+    member::Entity::delete_by_id(id).exec(db).await?;
+    super::tally::member(db, Some(&row), None).await
 }
 
 /// What a member leaves behind in the region's roles when they are deleted or move

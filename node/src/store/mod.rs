@@ -21,6 +21,7 @@ pub mod review;
 pub mod rows;
 pub mod search_index;
 pub mod stats;
+pub mod tally;
 
 pub use page::{Page, PageRequest, token_after};
 

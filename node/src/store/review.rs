@@ -20,15 +20,18 @@ pub async fn current_round(db: &impl ConnectionTrait, opportunity_id: Uuid) -> R
 }
 
 /// Starts the opportunity's next review round and returns its number (1 for the
-/// first submission).
+/// first submission). `approvals_to_publish` is the review policy's, for the
+/// kept review hours.
 pub async fn start_round(
     db: &impl ConnectionTrait,
     opportunity_id: Uuid,
     now: DateTime<Utc>,
+    approvals_to_publish: i32,
 ) -> Result<i32> {
     let existing = opportunity_review_round::Entity::find_by_id(opportunity_id)
         .one(db)
         .await?;
+    let was = existing.as_ref().map(|row| (row.round, row.submitted_at));
     let round = match existing {
         Some(row) => {
             let round = row.round + 1;
@@ -49,6 +52,8 @@ pub async fn start_round(
             1
         }
     };
+    let is = Some((round, now));
+    super::tally::review_round(db, approvals_to_publish, opportunity_id, was, is).await?;
     Ok(round)
 }
 
@@ -59,10 +64,13 @@ pub async fn set_status(
     status: &str,
     now: DateTime<Utc>,
 ) -> Result<opportunity::Model> {
+    let was = row.clone();
     let mut active = row.into_active_model();
     active.status = Set(status.to_owned());
     active.updated_at = Set(now);
-    Ok(active.update(db).await?)
+    let saved = active.update(db).await?;
+    super::tally::opportunity(db, Some(&was), Some(&saved)).await?;
+    Ok(saved)
 }
 
 /// The review `reviewer` gave the opportunity in `round`, if any.

@@ -1,6 +1,8 @@
 //! `passage.v1.RegionStatsService`: this region's aggregate figures, exact, for the
 //! gateway alone (it is not forwarded to clients). The gateway suppresses small
 //! counts before anyone sees them; nothing here names or identifies a member.
+//! The figures are read from what the region keeps as it writes ([`kept`]); the
+//! full recount ([`recount`]) is what they must always equal.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +15,12 @@ use crate::context::NodeContext;
 use crate::convert;
 use crate::error::{Error, Result};
 use crate::store::stats;
+
+mod kept;
+mod recount;
+
+pub use kept::{count_again, kept};
+pub use recount::recount;
 
 /// Every category of each table, in the order they are shown. A stored value not
 /// listed is counted under its own name after these.
@@ -78,67 +86,82 @@ pub fn residence_class(status: &str) -> &'static str {
     }
 }
 
-/// How long a region keeps the figures it counted for a month range and answers
-/// with them: the central team's figures are at most this old (`computed_time`
-/// says when they were counted), and a gateway fanning out to many regions every
-/// few seconds does not make each count everything again.
-pub const FIGURES_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Serves `RegionStatsService` from the node's database, keeping what it counted
-/// for [`FIGURES_KEPT_FOR`].
+/// Serves `RegionStatsService` from the figures the region keeps as it writes
+/// (`store::tally`): every call reads them afresh, the first one included.
 pub struct RegionStatsApi {
     context: NodeContext,
-    kept: std::sync::Mutex<BTreeMap<String, (std::time::Instant, v1::RegionStats)>>,
 }
 
 impl RegionStatsApi {
     pub fn new(context: NodeContext) -> Self {
-        RegionStatsApi {
-            context,
-            kept: std::sync::Mutex::new(BTreeMap::new()),
-        }
+        RegionStatsApi { context }
     }
 
-    /// The figures for `span`: those kept when they are recent enough, else counted
-    /// now (and kept).
-    pub async fn kept_figures(&self, span: MonthSpan) -> Result<v1::RegionStats> {
-        let key = format!("{}..{}", span.from, span.to);
-        let lock = || {
-            self.kept
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some((counted, figures)) = lock().get(&key)
-            && counted.elapsed() < FIGURES_KEPT_FOR
-        {
-            return Ok(figures.clone());
-        }
-        let figures = self.figures(span).await?;
-        let mut kept = lock();
-        kept.retain(|_, (counted, _)| counted.elapsed() < FIGURES_KEPT_FOR);
-        kept.insert(key, (std::time::Instant::now(), figures.clone()));
+    /// The region's figures for `span`, as of today.
+    pub async fn figures(&self, span: MonthSpan) -> Result<v1::RegionStats> {
+        let started = std::time::Instant::now();
+        let counted = kept::kept(&self.context.db, span, Utc::now().date_naive()).await?;
+        let figures = counted.into_stats(&self.context.region, span);
+        tracing::debug!(
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "region statistics read"
+        );
         Ok(figures)
     }
+}
 
-    /// The region's figures for `span`.
-    pub async fn figures(&self, span: MonthSpan) -> Result<v1::RegionStats> {
-        let db = &self.context.db;
-        let started = std::time::Instant::now();
-        let approvals = self.context.review_policy.approvals_to_publish;
-        // One query after the other: side by side on the pool did not measure
-        // faster with fifty regions sharing two cores (`passage bench stats`).
-        let members = stats::members_by_record(db).await?;
-        let opportunities = stats::opportunities_by_kind_and_status(db).await?;
-        let pairs = stats::buddy_pairs_by_status(db).await?;
-        let joined = stats::members_joined(db, span).await?;
-        let verdicts = stats::reviews_by_verdict(db, span).await?;
-        let hours = stats::review_hours(db, span, approvals).await?;
-        let stages = stats::applications_by_stage(db).await?;
-        let outcomes = stats::cohort_outcomes(db).await?;
-        let placements = stats::placements(db).await?;
-        let joined_at = stats::joined_at(db).await?;
-        let questions = stats::questions(db).await?;
-        let counted = started.elapsed();
+/// What the figures are made of, however they were counted: the tables of
+/// today's rows (as stored, several categories together), the per-month counts of
+/// the span, retention at each mark and the medians of the span's months.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Counted {
+    /// (role, residence status, civic integration, members).
+    pub members: Vec<(String, String, String, i64)>,
+    /// (kind, status, opportunities).
+    pub opportunities: Vec<(String, String, i64)>,
+    pub pairs: Vec<(String, i64)>,
+    pub stages: Vec<(String, i64)>,
+    pub outcomes: Vec<(String, i64)>,
+    pub retention: Vec<crate::retention::MarkFigure>,
+    pub joined: BTreeMap<Month, i64>,
+    pub verdicts: BTreeMap<(Month, String), i64>,
+    /// Placements started, by month and kind.
+    pub started: BTreeMap<(Month, String), i64>,
+    /// Questions asked, by month and status now.
+    pub asked: BTreeMap<(Month, String), i64>,
+    /// (median, records) per month.
+    pub review_hours: BTreeMap<Month, (f64, i64)>,
+    pub days_to_first: BTreeMap<Month, (f64, i64)>,
+    pub answer_hours: BTreeMap<Month, (f64, i64)>,
+}
+
+/// The outcome a coaching participant counts under: `unspecified` while none is
+/// recorded (stored empty).
+fn cohort_outcome(stored: &str) -> String {
+    match stored {
+        "" => "unspecified".to_owned(),
+        _ => stored.to_owned(),
+    }
+}
+
+impl Counted {
+    /// The region's figures for `span`, every category of each table listed.
+    pub fn into_stats(self, region: &str, span: MonthSpan) -> v1::RegionStats {
+        let Counted {
+            members,
+            opportunities,
+            pairs,
+            stages,
+            outcomes,
+            retention,
+            joined,
+            verdicts,
+            started,
+            asked,
+            review_hours,
+            days_to_first,
+            answer_hours,
+        } = self;
         let mut counts = Vec::new();
         let mut now = |table: &str, categories: &[&str], rows: Vec<(String, i64)>| {
             for (category, value) in complete(categories, rows) {
@@ -181,11 +204,27 @@ impl RegionStatsApi {
         now("buddy_pairs_by_status", BUDDY_PAIR_STATUSES, pairs);
         now("applications_by_stage", APPLICATION_STAGES, stages);
         now("cohort_participants_by_outcome", COHORT_OUTCOMES, outcomes);
-        let outcome_counts = PlacementFigures::of(&placements, &joined_at, span);
-        for (months, at_mark) in outcome_counts.retention(Utc::now().date_naive()) {
-            now(&format!("retention_{months}_months"), RETENTION, at_mark);
+        for mark in &retention {
+            let at_mark = vec![
+                ("retained".to_owned(), i64::from(mark.retained)),
+                (
+                    "ended_before".to_owned(),
+                    i64::from(mark.due - mark.retained),
+                ),
+            ];
+            now(
+                &format!("retention_{}_months", mark.months),
+                RETENTION,
+                at_mark,
+            );
         }
 
+        let of_month = |map: &BTreeMap<(Month, String), i64>, month: Month| {
+            map.iter()
+                .filter(|((m, _), _)| *m == month)
+                .map(|((_, category), value)| (category.clone(), *value))
+                .collect::<Vec<_>>()
+        };
         for month in span.months() {
             let label = month.to_string();
             counts.push(count(
@@ -194,51 +233,25 @@ impl RegionStatsApi {
                 "all".to_owned(),
                 joined.get(&month).copied().unwrap_or(0),
             ));
-            let of_month: Vec<(String, i64)> = verdicts
-                .iter()
-                .filter(|((m, _), _)| *m == month)
-                .map(|((_, verdict), value)| (verdict.clone(), *value))
-                .collect();
-            for (verdict, value) in complete(VERDICTS, of_month) {
+            for (verdict, value) in complete(VERDICTS, of_month(&verdicts, month)) {
                 counts.push(count("reviews_by_verdict", &label, verdict, value));
             }
-            let started_in: Vec<(String, i64)> = outcome_counts
-                .started
-                .iter()
-                .filter(|((m, _), _)| *m == month)
-                .map(|((_, kind), value)| (kind.clone(), *value))
-                .collect();
-            for (kind, value) in complete(PLACEMENT_KINDS, started_in) {
+            for (kind, value) in complete(PLACEMENT_KINDS, of_month(&started, month)) {
                 counts.push(count("placements_by_kind", &label, kind, value));
             }
-            let asked: Vec<(String, i64)> = questions
-                .iter()
-                .filter(|(asked, _, _)| stats::month_of(*asked) == Some(month))
-                .map(|(_, status, _)| (status.clone(), 1))
-                .collect();
-            for (status, value) in complete(QUESTION_STATUSES, asked) {
+            for (status, value) in complete(QUESTION_STATUSES, of_month(&asked, month)) {
                 counts.push(count("helpdesk_questions_by_status", &label, status, value));
             }
         }
 
-        let mut answer_hours: BTreeMap<Month, Vec<f64>> = BTreeMap::new();
-        for (asked, _, answered) in &questions {
-            if let Some(answered) = answered
-                && let Some(month) = stats::month_of(*answered).filter(|m| span.contains(*m))
-            {
-                let waited = (*answered - *asked).num_milliseconds().max(0) as f64 / 3_600_000.0;
-                answer_hours.entry(month).or_default().push(waited);
-            }
-        }
         let mut medians = Vec::new();
         for (table, by_month) in [
-            ("review_hours", hours),
-            ("days_to_first_placement", outcome_counts.days_to_first),
+            ("review_hours", review_hours),
+            ("days_to_first_placement", days_to_first),
             ("helpdesk_hours_to_answer", answer_hours),
         ] {
-            for (month, mut values) in by_month {
-                let records = values.len() as i64;
-                if let Some(median) = stats::median(&mut values) {
+            for (month, (median, records)) in by_month {
+                if span.contains(month) && records > 0 {
                     medians.push(v1::StatMedian {
                         table: table.into(),
                         month: month.to_string(),
@@ -248,94 +261,12 @@ impl RegionStatsApi {
                 }
             }
         }
-        tracing::debug!(
-            queried_ms = counted.as_secs_f64() * 1000.0,
-            total_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "region statistics counted"
-        );
-        Ok(v1::RegionStats {
-            region: self.context.region.clone(),
+        v1::RegionStats {
+            region: region.to_owned(),
             computed_time: Some(convert::timestamp(Utc::now())),
             counts,
             medians,
-        })
-    }
-}
-
-/// What placements say for the figures: how many started per month and kind,
-/// days from joining to each member's first placement (by the month it started),
-/// and the placements started in the span, for retention.
-struct PlacementFigures {
-    started: BTreeMap<(Month, String), i64>,
-    days_to_first: BTreeMap<Month, Vec<f64>>,
-    in_span: Vec<crate::retention::Stay>,
-}
-
-impl PlacementFigures {
-    fn of(
-        placements: &[(
-            uuid::Uuid,
-            String,
-            chrono::NaiveDate,
-            Option<chrono::NaiveDate>,
-        )],
-        joined_at: &BTreeMap<uuid::Uuid, chrono::DateTime<Utc>>,
-        span: MonthSpan,
-    ) -> Self {
-        let month_of_day = |day: chrono::NaiveDate| {
-            Month::new(chrono::Datelike::year(&day), chrono::Datelike::month(&day))
-        };
-        let mut started = BTreeMap::new();
-        let mut first: BTreeMap<uuid::Uuid, chrono::NaiveDate> = BTreeMap::new();
-        let mut in_span = Vec::new();
-        for (member, kind, start, end) in placements {
-            let earliest = first.entry(*member).or_insert(*start);
-            *earliest = (*earliest).min(*start);
-            if let Some(month) = month_of_day(*start).filter(|m| span.contains(*m)) {
-                *started.entry((month, kind.clone())).or_insert(0) += 1;
-                in_span.push(crate::retention::Stay {
-                    kind: kind.clone(),
-                    start: *start,
-                    end: *end,
-                });
-            }
         }
-        let mut days_to_first: BTreeMap<Month, Vec<f64>> = BTreeMap::new();
-        for (member, start) in first {
-            let (Some(joined), Some(month)) = (joined_at.get(&member), month_of_day(start)) else {
-                continue;
-            };
-            if span.contains(month) {
-                let days = (start - joined.date_naive()).num_days().max(0) as f64;
-                days_to_first.entry(month).or_default().push(days);
-            }
-        }
-        PlacementFigures {
-            started,
-            days_to_first,
-            in_span,
-        }
-    }
-
-    /// Retention at 3, 6 and 12 months of the placements started in the span: per
-    /// mark, (retained, ended before).
-    fn retention(&self, today: chrono::NaiveDate) -> Vec<(u32, Vec<(String, i64)>)> {
-        let (all, _) = crate::retention::retention(&self.in_span, today);
-        all.marks
-            .iter()
-            .map(|mark| {
-                (
-                    mark.months,
-                    vec![
-                        ("retained".to_owned(), i64::from(mark.retained)),
-                        (
-                            "ended_before".to_owned(),
-                            i64::from(mark.due - mark.retained),
-                        ),
-                    ],
-                )
-            })
-            .collect()
     }
 }
 
@@ -378,7 +309,7 @@ impl RegionStatsService for RegionStatsApi {
         let request = request.into_inner();
         let span = MonthSpan::parse("months", request.months.as_ref(), current_month()?)
             .map_err(|e| Error::invalid(e.field, e.reason))?;
-        Ok(Response::new(self.kept_figures(span).await?))
+        Ok(Response::new(self.figures(span).await?))
     }
 }
 

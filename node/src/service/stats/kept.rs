@@ -1,0 +1,192 @@
+//! The region's figures read from what it keeps as it writes (`store::tally`):
+//! the counters of today's rows and of the span's months, the span's medians, and
+//! retention from the placements kept per start day and marks reached. The work
+//! per call grows with the months asked for, not with the rows.
+
+use std::collections::BTreeMap;
+
+use chrono::{Months, NaiveDate};
+use passage_migrations::tallies::{
+    self, APPLICATIONS, BUDDY_PAIRS, COHORT_OUTCOMES, Counter, DAYS_TO_FIRST_PLACEMENT,
+    HOURS_TO_ANSWER, MARKS, MEMBERS, MEMBERS_JOINED, OPPORTUNITIES, PLACEMENT_STAYS, PLACEMENTS,
+    QUESTIONS, REVIEW_HOURS, REVIEWS,
+};
+use passage_proto::months::{Month, MonthSpan};
+use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+
+use super::{Counted, cohort_outcome};
+use crate::error::Result;
+use crate::retention::MarkFigure;
+
+/// The kept figures for `span`, as of `today`.
+pub async fn kept(db: &impl ConnectionTrait, span: MonthSpan, today: NaiveDate) -> Result<Counted> {
+    let (from, to) = (span.from.to_string(), span.to.to_string());
+    let in_span = || {
+        Expr::col("month")
+            .gte(from.as_str())
+            .and(Expr::col("month").lte(to.as_str()))
+    };
+    let select = Query::select()
+        .columns(["tally", "month", "category", "value"])
+        .from("stat_tally")
+        .cond_where(Expr::col("month").eq("").or(in_span()))
+        .and_where(Expr::col("value").ne(0))
+        .to_owned();
+    let mut counted = Counted::default();
+    let mut marks = MARKS.map(|months| MarkFigure {
+        months,
+        ..MarkFigure::default()
+    });
+    for row in db.query_all(&select).await? {
+        let tally: String = row.try_get("", "tally")?;
+        let month_text: String = row.try_get("", "month")?;
+        let category: String = row.try_get("", "category")?;
+        let value: i64 = row.try_get("", "value")?;
+        let month = Month::parse(&month_text);
+        let in_month = |map: &mut BTreeMap<(Month, String), i64>| {
+            if let Some(month) = month {
+                *map.entry((month, category.clone())).or_insert(0) += value;
+            }
+        };
+        match tally.as_str() {
+            MEMBERS => {
+                let mut parts = category.splitn(3, '/').map(str::to_owned);
+                let (role, status, civic) = (parts.next(), parts.next(), parts.next());
+                if let (Some(role), Some(status), Some(civic)) = (role, status, civic) {
+                    counted.members.push((role, status, civic, value));
+                }
+            }
+            OPPORTUNITIES => {
+                if let Some((kind, status)) = category.split_once('/') {
+                    let row = (kind.to_owned(), status.to_owned(), value);
+                    counted.opportunities.push(row);
+                }
+            }
+            BUDDY_PAIRS => counted.pairs.push((category, value)),
+            APPLICATIONS => counted.stages.push((category, value)),
+            COHORT_OUTCOMES => counted.outcomes.push((cohort_outcome(&category), value)),
+            MEMBERS_JOINED => {
+                if let Some(month) = month {
+                    *counted.joined.entry(month).or_insert(0) += value;
+                }
+            }
+            REVIEWS => in_month(&mut counted.verdicts),
+            PLACEMENTS => in_month(&mut counted.started),
+            QUESTIONS => in_month(&mut counted.asked),
+            PLACEMENT_STAYS => {
+                if let Some((start, reached)) = Counter::stay_of(&category) {
+                    add_stays(&mut marks, start, reached, value, today);
+                }
+            }
+            _ => {}
+        }
+    }
+    counted.retention = marks.to_vec();
+
+    let select = Query::select()
+        .columns(["tally", "month", "median", "records"])
+        .from("stat_median")
+        .cond_where(in_span())
+        .to_owned();
+    for row in db.query_all(&select).await? {
+        let tally: String = row.try_get("", "tally")?;
+        let month_text: String = row.try_get("", "month")?;
+        let Some(month) = Month::parse(&month_text) else {
+            continue;
+        };
+        let median = (row.try_get("", "median")?, row.try_get("", "records")?);
+        let medians = match tally.as_str() {
+            REVIEW_HOURS => &mut counted.review_hours,
+            DAYS_TO_FIRST_PLACEMENT => &mut counted.days_to_first,
+            HOURS_TO_ANSWER => &mut counted.answer_hours,
+            _ => continue,
+        };
+        medians.insert(month, median);
+    }
+    Ok(counted)
+}
+
+/// Counts `placements` that started on `start` and were still going at
+/// `reached` of the marks, at each mark that has passed by `today`.
+fn add_stays(
+    marks: &mut [MarkFigure; 3],
+    start: NaiveDate,
+    reached: usize,
+    placements: i64,
+    today: NaiveDate,
+) {
+    let placements = u32::try_from(placements).unwrap_or(0);
+    for (index, mark) in marks.iter_mut().enumerate() {
+        let due = start
+            .checked_add_months(Months::new(mark.months))
+            .is_some_and(|at| at <= today);
+        if due {
+            mark.due += placements;
+            if reached > index {
+                mark.retained += placements;
+            }
+        }
+    }
+}
+
+/// Counts every kept figure again from the rows (a repair, and what a node whose
+/// review policy changed does at start), in one transaction.
+pub async fn count_again(
+    db: &sea_orm::DatabaseConnection,
+    approvals_to_publish: i32,
+) -> Result<()> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    tallies::refill(&txn, approvals_to_publish).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::retention::{Stay, retention};
+
+    /// The stays kept per start day give the retention counted from placements.
+    #[test]
+    fn kept_stays_give_the_retention_of_the_placements() {
+        let day = |text: &str| text.parse::<NaiveDate>().unwrap();
+        let today = day("2026-12-05");
+        let stays = [
+            ("2025-08-31", None),
+            ("2025-08-31", Some("2025-11-29")),
+            ("2025-11-30", Some("2026-02-28")),
+            ("2026-06-05", Some("2026-09-05")),
+            ("2026-06-05", Some("2026-09-04")),
+            ("2026-09-06", None),
+            ("2026-01-31", Some("2026-04-30")),
+        ];
+        let placements: Vec<Stay> = stays
+            .iter()
+            .map(|(start, end)| Stay {
+                kind: "paid_job".into(),
+                start: day(start),
+                end: end.map(day),
+            })
+            .collect();
+        let (expected, _) = retention(&placements, today);
+        let mut marks = MARKS.map(|months| MarkFigure {
+            months,
+            ..MarkFigure::default()
+        });
+        for stay in &placements {
+            let counter = Counter::stay(stay.start, stay.end).unwrap();
+            let (start, reached) = Counter::stay_of(&counter.category).unwrap();
+            add_stays(&mut marks, start, reached, 1, today);
+        }
+        assert_eq!(marks, expected.marks);
+        assert!(
+            marks
+                .iter()
+                .any(|mark| mark.retained > 0 && mark.retained < mark.due)
+        );
+    }
+}
