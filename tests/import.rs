@@ -332,37 +332,66 @@ async fn two_bad_lines_are_named_and_nothing_is_written(backend: Backend) {
 }
 
 async fn a_file_that_is_not_one_is_refused_naming_it(backend: Backend) {
-    // Arrange
+    // Arrange: files a chapter admin might pick by mistake, each refused as a
+    // whole on its first line, naming the column (or the file) and the kind of
+    // refusal the console words in her language
     let cluster = Cluster::start(backend).await;
     let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
-    let cases: [(&[u8], &str); 4] = [
+    let cases: [(&[u8], &str, v1::RefusalKind, &str); 5] = [
         (
             b"external_id,display_name,role,residence_status,shoe_size\n",
             "shoe_size",
+            v1::RefusalKind::UnknownColumn,
+            "shoe_size",
+        ),
+        (
+            b"external_id,display_name,role,residence_status,role\n",
+            "role",
+            v1::RefusalKind::ColumnNamedTwice,
+            "role",
         ),
         (
             b"external_id,display_name,role\nx,Y,local\n",
             "residence_status",
+            v1::RefusalKind::MissingColumn,
+            "residence_status",
         ),
-        (b"PK\x03\x04\x00\x00binary", "not a CSV file"),
-        (b"", "empty"),
+        (
+            b"PK\x03\x04\x00\x00binary",
+            "file",
+            v1::RefusalKind::NotCsv,
+            "",
+        ),
+        (b"", "file", v1::RefusalKind::EmptyFile, ""),
     ];
 
-    for (file, named) in cases {
+    for (file, column, kind, value) in cases {
         // Act
-        let refused = import(&mut sheets, v1::ImportKind::Members, file, false)
+        let report = import(&mut sheets, v1::ImportKind::Members, file, true)
             .await
-            .unwrap_err();
+            .unwrap();
 
-        // Assert
-        assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
-        assert!(
-            refused.message().starts_with("file"),
-            "{}",
-            refused.message()
+        // Assert: one refusal, on the header's line, and nothing written
+        assert!(!report.applied);
+        assert_eq!(report.refused_count, 1, "{report:?}");
+        let refused = &report.refused[0];
+        assert_eq!(
+            (refused.line, refused.column.as_str(), refused.kind(), refused.value.as_str()),
+            (1, column, kind, value),
+            "{refused:?}"
         );
-        assert!(refused.message().contains(named), "{}", refused.message());
+        assert!(!refused.reason.is_empty());
+        assert!(report.created.is_empty() && report.updated.is_empty());
     }
+    let unknown = import(
+        &mut sheets,
+        v1::ImportKind::Members,
+        b"external_id,display_name,role,residence_status,shoe_size\n",
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(unknown.refused[0].allowed.iter().any(|c| c == "display_name"));
     let no_kind = import(&mut sheets, v1::ImportKind::Unspecified, b"a\n", false)
         .await
         .unwrap_err();
@@ -431,6 +460,19 @@ async fn opportunities_land_as_drafts_unless_historical(backend: Backend) {
         .map(|r| (r.line, r.column.as_str()))
         .collect();
     assert_eq!(lines, [(4, "organisation_external_id"), (5, "status")]);
+    // Each refusal also comes as a kind a page words in its reader's language.
+    let kinds: Vec<(v1::RefusalKind, &str)> = refused
+        .refused
+        .iter()
+        .map(|r| (r.kind(), r.value.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (v1::RefusalKind::UnknownOrganisation, "org-9"),
+            (v1::RefusalKind::NotOneOf, "published")
+        ]
+    );
     assert!(!refused.applied);
     assert_eq!(report.created, ["job-1", "job-2"]);
     assert!(again.created.is_empty());

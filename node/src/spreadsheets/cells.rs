@@ -24,27 +24,31 @@ impl Columns {
         let mut by_name = HashMap::new();
         for (index, name) in header.iter().enumerate() {
             if !known.contains(&name.as_str()) {
-                return Err(Error::invalid(
-                    format!("file: column {} ({})", index + 1, validate::quoted(name)),
+                return Err(Error::refused(
+                    name.clone(),
                     format!(
-                        "is not a column of a {kind} file; the columns are {}",
+                        "column {} is not a column of a {kind} file; the columns are {}",
+                        index + 1,
                         known.join(", ")
+                    ),
+                    Refusal::of(
+                        RefusalKind::UnknownColumn,
+                        name,
+                        known.iter().map(|column| column.to_string()),
                     ),
                 ));
             }
             if by_name.insert(name.clone(), index).is_some() {
-                return Err(Error::invalid(
-                    format!("file: column {} ({})", index + 1, validate::quoted(name)),
-                    "is named twice in the header",
+                return Err(Error::refused(
+                    name.clone(),
+                    format!("column {} is named twice in the header", index + 1),
+                    Refusal::of(RefusalKind::ColumnNamedTwice, name, []),
                 ));
             }
         }
         for name in required {
             if !by_name.contains_key(*name) {
-                return Err(Error::invalid(
-                    "file",
-                    format!("a {kind} file needs the column {name}"),
-                ));
+                return Err(missing_column(kind, name));
             }
         }
         Ok(Columns(by_name))
@@ -54,6 +58,15 @@ impl Columns {
     pub fn has(&self, name: &str) -> bool {
         self.0.contains_key(name)
     }
+}
+
+/// The header lacks column `name`, which a `kind` file needs.
+pub fn missing_column(kind: &str, name: &str) -> Error {
+    Error::refused(
+        name,
+        format!("a {kind} file needs the column {name}"),
+        Refusal::of(RefusalKind::MissingColumn, name, []),
+    )
 }
 
 /// One data line and the columns it is read by.

@@ -4,7 +4,9 @@
 //! read from the header row. And CSV as they read it back: every cell that a
 //! spreadsheet would take for a formula (`=`, `+`, `-`, `@`) escaped.
 
-use crate::error::{Error, Result};
+use passage_proto::v1::RefusalKind;
+
+use crate::error::{Error, Refusal, Result};
 
 /// The largest file an import reads.
 pub const MAX_FILE_BYTES: usize = 32 << 20;
@@ -54,31 +56,46 @@ fn separator_of(header: &str) -> char {
     if count(';') > count(',') { ';' } else { ',' }
 }
 
+/// The whole file is not CSV.
+fn not_csv(reason: String) -> Error {
+    Error::refused("file", reason, Refusal::of(RefusalKind::NotCsv, "", []))
+}
+
+/// The file has no header line.
+fn empty() -> Error {
+    Error::refused(
+        "file",
+        "is empty; the first line must name the columns",
+        Refusal::of(RefusalKind::EmptyFile, "", []),
+    )
+}
+
 /// Reads a file into its header and lines; refuses what is not a CSV file.
 pub fn read(bytes: &[u8]) -> Result<Sheet> {
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "file",
             format!(
                 "must be at most {} MiB, got {} bytes",
                 MAX_FILE_BYTES >> 20,
                 bytes.len()
             ),
+            Refusal::of(
+                RefusalKind::FileTooLarge,
+                &bytes.len().to_string(),
+                [(MAX_FILE_BYTES >> 20).to_string()],
+            ),
         ));
     }
     let (text, encoding) = decode(bytes);
     if text.contains('\0') {
-        return Err(Error::invalid(
-            "file",
-            "is not a CSV file (it holds binary data; save the sheet as CSV)",
+        return Err(not_csv(
+            "is not a CSV file (it holds binary data; save the sheet as CSV)".to_owned(),
         ));
     }
     let header = text.split(['\r', '\n']).next().unwrap_or_default();
     if header.trim().is_empty() {
-        return Err(Error::invalid(
-            "file",
-            "is empty; the first line must name the columns",
-        ));
+        return Err(empty());
     }
     let separator = separator_of(header);
     let mut reader = csv::ReaderBuilder::new()
@@ -93,16 +110,10 @@ pub fn read(bytes: &[u8]) -> Result<Sheet> {
             .map(|cell| cell.trim().to_lowercase())
             .collect(),
         Some(Err(error)) => {
-            return Err(Error::invalid(
-                "file",
-                format!("is not a CSV file: {error}"),
-            ));
+            return Err(not_csv(format!("is not a CSV file: {error}")));
         }
         None => {
-            return Err(Error::invalid(
-                "file",
-                "is empty; the first line must name the columns",
-            ));
+            return Err(empty());
         }
     };
     let mut lines = Vec::new();
@@ -112,7 +123,7 @@ pub fn read(bytes: &[u8]) -> Result<Sheet> {
     let (mut counted_to, mut line) = (0, 1u32);
     for record in records {
         let record = record
-            .map_err(|error| Error::invalid("file", format!("is not a CSV file: {error}")))?;
+            .map_err(|error| not_csv(format!("is not a CSV file: {error}")))?;
         let start = record
             .position()
             .map_or(counted_to, |p| {

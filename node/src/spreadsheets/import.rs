@@ -94,14 +94,23 @@ pub async fn import(
         ));
     }
     let started = std::time::Instant::now();
-    let sheet = csv_file::read(file)?;
+    let sheet = match csv_file::read(file) {
+        Ok(sheet) => sheet,
+        Err(error) => return whole_file_refused(error, 0, ("", "")),
+    };
     let read_ms = started.elapsed().as_millis();
     // A dry run reads in a transaction of its own and leaves the write turn to
     // others; applying checks and writes in one write transaction, so what it
     // checked is what it writes.
+    let separator = sheet.separator.to_string();
+    let read = (separator.as_str(), sheet.encoding);
+    let lines = sheet.lines.len() as u32;
     let (mut outcome, applied) = if apply {
         let (turn, txn) = context.begin_write().await?;
-        let (outcome, writes) = check(context, kind, &sheet, &txn).await?;
+        let (outcome, writes) = match check(context, kind, &sheet, &txn).await {
+            Ok(checked) => checked,
+            Err(error) => return whole_file_refused(error, lines, read),
+        };
         let applied = outcome.refused.is_empty();
         if applied {
             writes.write(context, turn, txn).await?;
@@ -109,7 +118,10 @@ pub async fn import(
         (outcome, applied)
     } else {
         let txn = context.db.begin().await?;
-        (check(context, kind, &sheet, &txn).await?.0, false)
+        match check(context, kind, &sheet, &txn).await {
+            Ok(checked) => (checked.0, false),
+            Err(error) => return whole_file_refused(error, lines, read),
+        }
     };
     tracing::info!(
         kind = kind.as_str_name(),
@@ -130,9 +142,31 @@ pub async fn import(
         updated: outcome.updated,
         unchanged: outcome.unchanged,
         applied,
-        separator: sheet.separator.to_string(),
+        separator: read.0.to_owned(),
         encoding: sheet.encoding.to_owned(),
         refused_count,
+    })
+}
+
+/// The report of a file refused as a whole — not CSV, empty, a column unknown,
+/// named twice or missing — as one refused line: the header, line 1, with the
+/// column (or `file`) and the refusal's kind, so a client words it in its
+/// reader's language as it words a line's. Anything else (the database failed)
+/// stays an error.
+fn whole_file_refused(
+    error: Error,
+    lines: u32,
+    (separator, encoding): (&str, &str),
+) -> Result<v1::ImportReport> {
+    let mut outcome = Outcome::default();
+    outcome.refuse(1, error)?;
+    Ok(v1::ImportReport {
+        lines,
+        refused: outcome.refused,
+        separator: separator.to_owned(),
+        encoding: encoding.to_owned(),
+        refused_count: 1,
+        ..Default::default()
     })
 }
 

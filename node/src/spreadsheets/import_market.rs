@@ -24,7 +24,7 @@ use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::market::{RowStamp, opportunity_to_row, organisation_to_row};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::store::entity::{opportunity, organisation};
 use crate::store::search_index;
 use crate::validate;
@@ -198,13 +198,14 @@ fn read_opportunity(line: Line<'_>, ids: &mut ExternalIds, number: u32) -> Resul
         line.text("organisation_id"),
     ) {
         ("", "") => {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 if line.columns.has("organisation_external_id") {
                     "organisation_external_id"
                 } else {
                     "organisation_id"
                 },
                 "must not be empty",
+                Refusal::of(v1::RefusalKind::Missing, "", []),
             ));
         }
         ("", id) => OrganisationRef::Id(validate::id("organisation_id", id)?),
@@ -217,29 +218,44 @@ fn read_opportunity(line: Line<'_>, ids: &mut ExternalIds, number: u32) -> Resul
     let wire_status = match status.as_str() {
         "" | "draft" => {
             if posted_on.is_some() || closed_on.is_some() {
-                return Err(Error::invalid(
-                    "status",
+                return Err(Error::refused(
+                    if posted_on.is_some() {
+                        "posted_on"
+                    } else {
+                        "closed_on"
+                    },
                     "posted_on and closed_on are for historical records: give status filled or closed",
+                    Refusal::of(v1::RefusalKind::OnlyForHistoricalRecords, "", []),
                 ));
             }
             v1::OpportunityStatus::Draft
         }
         "filled" | "closed" => {
             let Some(posted) = posted_on else {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     "posted_on",
                     "a historical record (status filled or closed) needs the day it was posted",
+                    Refusal::of(v1::RefusalKind::Missing, "", []),
                 ));
             };
             if posted > today {
-                return Err(Error::invalid("posted_on", "must not be in the future"));
+                return Err(Error::refused(
+                    "posted_on",
+                    "must not be in the future",
+                    Refusal::of(v1::RefusalKind::InTheFuture, &posted.to_string(), []),
+                ));
             }
             if let Some(closed) = closed_on
                 && (closed < posted || closed > today)
             {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     "closed_on",
                     "must be between posted_on and today",
+                    Refusal::of(
+                        v1::RefusalKind::OutOfRange,
+                        &closed.to_string(),
+                        [posted.to_string(), today.to_string()],
+                    ),
                 ));
             }
             if status == "filled" {
@@ -249,12 +265,17 @@ fn read_opportunity(line: Line<'_>, ids: &mut ExternalIds, number: u32) -> Resul
             }
         }
         other => {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "status",
                 format!(
                     "{} cannot be imported: an imported opportunity starts as a draft \
                      (community review still applies), or is a historical record (filled or closed, with posted_on)",
                     validate::quoted(other)
+                ),
+                Refusal::of(
+                    v1::RefusalKind::NotOneOf,
+                    other,
+                    ["draft".to_owned(), "filled".to_owned(), "closed".to_owned()],
                 ),
             ));
         }
@@ -292,9 +313,9 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
         "opportunities",
     )?;
     if !columns.has("organisation_external_id") && !columns.has("organisation_id") {
-        return Err(Error::invalid(
-            "file",
-            "an opportunities file needs the column organisation_external_id (or organisation_id)",
+        return Err(super::cells::missing_column(
+            "opportunities",
+            "organisation_external_id",
         ));
     }
     let mut outcome = Outcome::default();
@@ -369,12 +390,13 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
                 None => {
                     outcome.refuse(
                         read.line,
-                        Error::invalid(
+                        Error::refused(
                             "organisation_external_id",
                             format!(
                                 "no organisation of the region has the external_id {} (import the organisations first)",
                                 validate::quoted(external)
                             ),
+                            Refusal::of(v1::RefusalKind::UnknownOrganisation, external, []),
                         ),
                     )?;
                     continue;
@@ -384,9 +406,14 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
             OrganisationRef::Id(id) => {
                 outcome.refuse(
                     read.line,
-                    Error::invalid(
+                    Error::refused(
                         "organisation_id",
                         format!("no organisation {id} in the region"),
+                        Refusal::of(
+                            v1::RefusalKind::UnknownOrganisation,
+                            &id.to_string(),
+                            [],
+                        ),
                     ),
                 )?;
                 continue;
@@ -440,12 +467,13 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
             {
                 outcome.refuse(
                     read.line,
-                    Error::invalid(
+                    Error::refused(
                         "external_id",
                         format!(
                             "opportunity {} is {} now; an import changes only drafts and historical records",
                             before.id, before.status
                         ),
+                        Refusal::of(v1::RefusalKind::NotChangeable, &before.status, []),
                     ),
                 )?;
             }

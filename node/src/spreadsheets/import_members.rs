@@ -18,7 +18,7 @@ use super::csv_file::Sheet;
 use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes};
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::member::RowIdentity;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::federation::publish;
 use crate::store::entity::member;
 use crate::store::search_index;
@@ -168,8 +168,12 @@ fn read(line: Line<'_>, ids: &mut ExternalIds, number: u32) -> Result<Read> {
         ..Default::default()
     };
     let joined_on = line.date("joined_on")?;
-    if joined_on.is_some_and(|date| date > Utc::now().date_naive()) {
-        return Err(Error::invalid("joined_on", "must not be in the future"));
+    if let Some(date) = joined_on.filter(|date| *date > Utc::now().date_naive()) {
+        return Err(Error::refused(
+            "joined_on",
+            "must not be in the future",
+            Refusal::of(v1::RefusalKind::InTheFuture, &date.to_string(), []),
+        ));
     }
     Ok(Read {
         line: number,
