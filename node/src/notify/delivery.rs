@@ -19,6 +19,8 @@ use crate::store::notifications;
 
 /// Mail sent per round before the queue is read again.
 const BATCH: u64 = 100;
+/// Accepted mails recorded as sent in one transaction.
+const RECORD: usize = 20;
 /// The longest wait between attempts at one mail.
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
 /// The longest the task sleeps without a poke (a mail due later, a clock jump).
@@ -107,26 +109,19 @@ pub async fn deliver_due(context: &NodeContext, mailer: &Mailer, channel: &Chann
         let due = notifications::due_mail(&context.db, Utc::now(), BATCH).await?;
         let round = due.len() as u64;
         let mut failed = 0;
-        for queued in due {
-            match deliver_one(mailer, channel, &queued).await {
+        // Accepted mails, recorded together: one write per `RECORD` mails rather
+        // than one each, so delivering takes few turns from the changes.
+        let mut accepted: Vec<(&mail_queue::Model, String)> = Vec::new();
+        for queued in &due {
+            match deliver_one(mailer, channel, queued).await {
                 Ok(written_file) => {
-                    let turn = context.write_turn().await;
-                    let still_queued = notifications::mark_sent(
-                        &context.db,
-                        queued.notification_id,
-                        &written_file,
-                    )
-                    .await?;
-                    drop(turn);
-                    if !still_queued && !written_file.is_empty() {
-                        // She was erased while the file was written: it goes too.
-                        files::erase(&mailer.folder, queued.member_id).await;
-                    }
-                    sent += 1;
                     mailer
                         .counters
                         .count(&queued.kind, channel.name(), Outcome::Sent);
-                    tracing::info!(notification_id = %queued.notification_id, kind = %queued.kind, "mail sent");
+                    accepted.push((queued, written_file));
+                    if accepted.len() >= RECORD {
+                        sent += record_sent(context, mailer, &mut accepted).await?;
+                    }
                 }
                 Err(error) => {
                     failed += 1;
@@ -152,10 +147,45 @@ pub async fn deliver_due(context: &NodeContext, mailer: &Mailer, channel: &Chann
                 }
             }
         }
+        sent += record_sent(context, mailer, &mut accepted).await?;
         if round < BATCH || failed == round {
             return Ok(sent);
         }
     }
+}
+
+/// Records `accepted` (each mail and the `.eml` file written, if any) as sent,
+/// in one transaction, and empties it; returns how many. A crash before this
+/// commits sends them again, with the same `Message-ID`s.
+async fn record_sent(
+    context: &NodeContext,
+    mailer: &Mailer,
+    accepted: &mut Vec<(&mail_queue::Model, String)>,
+) -> Result<u64> {
+    if accepted.is_empty() {
+        return Ok(0);
+    }
+    let (turn, txn) = context.begin_write().await?;
+    let mut erased = Vec::new();
+    for (queued, written_file) in accepted.iter() {
+        let still_queued =
+            notifications::mark_sent(&txn, queued.notification_id, written_file).await?;
+        if !still_queued && !written_file.is_empty() {
+            erased.push(queued.member_id);
+        }
+    }
+    txn.commit().await.map_err(Error::from)?;
+    drop(turn);
+    for member_id in erased {
+        // She was erased while the file was written: it goes too.
+        files::erase(&mailer.folder, member_id).await;
+    }
+    for (queued, _) in accepted.iter() {
+        tracing::info!(notification_id = %queued.notification_id, kind = %queued.kind, "mail sent");
+    }
+    let count = accepted.len() as u64;
+    accepted.clear();
+    Ok(count)
 }
 
 /// One attempt at one mail; the `.eml` file written, if any, or why it failed.

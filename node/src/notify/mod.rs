@@ -9,12 +9,14 @@
 //! - `message.rs`: one mail as lettre builds it, with its stable `Message-ID`;
 //! - `unsubscribe.rs`: the signed per-person-per-kind unsubscribe token;
 //! - `files.rs`: `.eml` files when no SMTP server is set, and their erasure;
+//! - `masked.rs`: addresses masked for the operator's view of the queue;
 //! - `delivery.rs`: the task that sends the queue, with retries and backoff;
 //! - `counters.rs`: what it did, for `/metrics`.
 
 pub mod counters;
 pub mod delivery;
 pub mod files;
+pub mod masked;
 pub mod message;
 pub mod texts;
 pub mod unsubscribe;

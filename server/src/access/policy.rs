@@ -255,7 +255,8 @@ pub fn policy(path: &str) -> Option<Policy> {
 
 /// `NotificationService`: the member herself (or her chapter admin) for her
 /// settings and inbox; anyone for the one-click unsubscribe of a mail, whose
-/// signed token the node checks (RFC 8058: a mail client posts it unsigned-in).
+/// signed token the node checks (RFC 8058: a mail client posts it unsigned-in);
+/// the region's chapter admin for its mail queue.
 fn notification_policy(method: &str) -> Option<Policy> {
     match method {
         "GetNotificationSettings"
@@ -263,6 +264,7 @@ fn notification_policy(method: &str) -> Option<Policy> {
         | "ListNotifications"
         | "MarkNotificationsRead" => Some(Policy::MemberSelf),
         "Unsubscribe" => Some(Policy::Open),
+        "GetMailQueue" => Some(Policy::ChapterAdmin),
         _ => None,
     }
 }
