@@ -8,11 +8,11 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::context::NodeContext;
 use crate::error::{Error, Result};
 use crate::notify::counters::Outcome;
+use crate::notify::relay::Relay;
 use crate::notify::{Mailer, files, message};
 use crate::store::entity::mail_queue;
 use crate::store::notifications;
@@ -27,12 +27,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
 const IDLE: Duration = Duration::from_secs(60);
 /// The wait after the database failed the mail task.
 const DATABASE_RETRY: Duration = Duration::from_secs(1);
-/// How long one SMTP conversation may take.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where mail goes.
 pub enum Channel {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Box<Relay>),
     Files,
 }
 
@@ -49,21 +47,7 @@ impl Channel {
     pub fn of(mailer: &Mailer) -> Result<Self> {
         match &mailer.smtp_url {
             None => Ok(Channel::Files),
-            Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| {
-                        Error::invalid(
-                            "mail.smtp_url",
-                            format!(
-                                "{e}; write smtp://host:port (add ?tls=required for STARTTLS) \
-                                 or smtps://host:port"
-                            ),
-                        )
-                    })?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build();
-                Ok(Channel::Smtp(transport))
-            }
+            Some(url) => Ok(Channel::Smtp(Box::new(Relay::from_url(url)?))),
         }
     }
 }
@@ -196,11 +180,8 @@ async fn deliver_one(
 ) -> std::result::Result<String, String> {
     let built = message::build(mailer, queued).map_err(|e| e.to_string())?;
     match channel {
-        Channel::Smtp(transport) => {
-            transport
-                .send(built)
-                .await
-                .map_err(|e| format!("the mail server did not accept it: {e}"))?;
+        Channel::Smtp(relay) => {
+            relay.send(&built).await?;
             Ok(String::new())
         }
         Channel::Files => files::write(

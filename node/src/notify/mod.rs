@@ -10,6 +10,7 @@
 //! - `unsubscribe.rs`: the signed per-person-per-kind unsubscribe token;
 //! - `files.rs`: `.eml` files when no SMTP server is set, and their erasure;
 //! - `masked.rs`: addresses masked for the operator's view of the queue;
+//! - `relay.rs`: the SMTP connection to `[mail] smtp_url`, kept between mails;
 //! - `delivery.rs`: the task that sends the queue, with retries and backoff;
 //! - `counters.rs`: what it did, for `/metrics`.
 
@@ -18,6 +19,7 @@ pub mod delivery;
 pub mod files;
 pub mod masked;
 pub mod message;
+pub mod relay;
 pub mod texts;
 pub mod unsubscribe;
 
