@@ -4,6 +4,10 @@
 //! tried again with a growing wait, and every attempt at one notification sends
 //! the same `Message-ID`. So delivery is at least once: a duplicate can only come
 //! from a crash between the server's acceptance and the commit that records it.
+//! Accepted mails are recorded together, up to `RECORD` in one transaction, so
+//! that delivering takes few write turns from the changes; one SMTP connection
+//! is kept between mails (`relay.rs`). `tests/faults/mail.rs` kills the node at
+//! every point of this.
 
 use std::time::Duration;
 
