@@ -177,6 +177,19 @@ pub enum BenchTarget {
         #[arg(long, default_value_t = 1)]
         concurrency: usize,
     },
+    /// Notification mail: answered helpdesk questions, each telling its asker by
+    /// mail through an SMTP receiver in this process, timed with mail on and off.
+    Notify {
+        /// Changes per run, each one notification (and mail, when on).
+        #[arg(long, default_value_t = 10_000)]
+        changes: usize,
+        /// Changes in flight at once.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Runs with mail on, and as many with it off; medians are printed.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Import: a chapter admin's members file through the gateway in one
     /// ImportRecords call (one transaction), then the same file again.
     Import {
@@ -378,6 +391,16 @@ pub enum AdminAction {
         /// At most this many entries.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+    },
+    /// A region's notification mail (with that region's chapter admin token): the
+    /// mails waiting and the last failures, addresses masked.
+    Mail {
+        /// The region whose mail queue to read.
+        #[arg(long)]
+        region: String,
+        /// At most this many mails of each list.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
     },
     /// Import a chapter's CSV file of members, organisations or opportunities
     /// (with that region's chapter admin token): a dry run that names every

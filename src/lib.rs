@@ -8,6 +8,7 @@ pub mod certs;
 pub mod credentials;
 pub mod demo;
 pub mod federation;
+pub mod mail_cli;
 pub mod rules_cli;
 pub mod settings_file;
 pub mod spreadsheets_cli;

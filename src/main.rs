@@ -243,6 +243,23 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench {
+            what:
+                BenchTarget::Notify {
+                    changes,
+                    clients,
+                    runs,
+                },
+        } => {
+            let figures = passage::bench::notify::run(&passage::bench::notify::NotifyBench {
+                changes,
+                clients,
+                runs,
+            })
+            .await?;
+            print!("{figures}");
+            Ok(())
+        }
+        Command::Bench {
             what: BenchTarget::Import { members },
         } => {
             let figures =
@@ -405,6 +422,9 @@ async fn main() -> anyhow::Result<()> {
                     limit,
                 } => {
                     passage::admin::audit_table(channel, &region, subject, token_id, limit).await?
+                }
+                AdminAction::Mail { region, limit } => {
+                    passage::mail_cli::mail_table(channel, &region, limit).await?
                 }
                 AdminAction::Stats {
                     regions,

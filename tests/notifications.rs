@@ -327,7 +327,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
     backend: Backend,
 ) {
     // Arrange: a mail server that refuses the first message, and a node using it.
-    let server = SmtpReceiver::start(1).await;
+    let server = SmtpReceiver::start(1).await.unwrap();
     let cluster = Cluster::start_with_mail(
         backend,
         passage_node::settings::MailSettings {

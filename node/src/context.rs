@@ -28,6 +28,8 @@ pub struct NodeContext {
     /// Where mail is written as `.eml` files, when the node writes any; erasure
     /// removes a member's files from it.
     pub mail_folder: Option<std::path::PathBuf>,
+    /// Where the mail task sends mail, `smtp` or `file` (`notify::delivery::Channel`).
+    pub mail_channel: &'static str,
     /// The gateway, for requests outside the `Sync` stream (moves); connected
     /// lazily. None for a region outside any federation.
     pub gateway: Option<Channel>,
@@ -73,6 +75,7 @@ impl NodeContext {
             outbox_ready: Arc::new(Notify::new()),
             mail_ready: Arc::new(Notify::new()),
             mail_folder: None,
+            mail_channel: "file",
             gateway: None,
             review_policy: ReviewPolicy::default(),
             rules,

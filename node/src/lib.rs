@@ -387,6 +387,8 @@ fn start_mail(
     };
     let channel = notify::delivery::Channel::of(&mailer)?;
     context.mail_folder = Some(folder);
+    context.mail_channel = channel.name();
+    mailer.counters.sends_by(channel.name());
     tracing::info!(?mailer, "mail task started");
     Ok(tokio::spawn(notify::delivery::run(
         context.clone(),

@@ -4,8 +4,10 @@
 
 pub mod import;
 pub mod matching;
+pub mod notify;
 pub mod search;
 pub mod servers;
+pub mod smtp_receiver;
 pub mod stats;
 pub mod sync;
 pub mod web;

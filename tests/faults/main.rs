@@ -25,6 +25,9 @@
 //! forgets a connection does; HTTP/2 keep-alives on both ends find the dead stream
 //! (`a_region_cut_off_silently_reconnects_once_the_link_heals`).
 //!
+//! And a region's node killed at every point of delivering its notification mail
+//! sends each mail exactly once (`mail`, issue 16 point 3).
+//!
 //! The edits follow a seeded generator; `PASSAGE_FAULT_SEED=<n>` repeats a run's
 //! edits (not its timing). Run with `--nocapture` for each scenario's figures.
 //!
@@ -38,6 +41,7 @@
 mod common;
 mod convergence;
 mod edits;
+mod mail;
 mod processes;
 mod proxy;
 mod relay;
@@ -49,6 +53,7 @@ use common::Backend;
 use tokio::time::Instant;
 
 use edits::{Admin, Edits, Rng, Tally};
+use mail::a_node_killed_at_every_point_of_delivery_sends_each_mail_exactly_once;
 use processes::{Federation, SyncLink};
 use proxy::TcpProxy;
 use relay::ChaosRelay;
@@ -58,6 +63,7 @@ on_both_backends!(
     the_gateway_killed_mid_sync_and_restarted_loses_no_acknowledged_edit,
     a_region_cut_off_from_the_gateway_catches_up_once_the_link_heals,
     duplicated_and_reordered_delivery_converges_to_the_home_regions_profiles,
+    a_node_killed_at_every_point_of_delivery_sends_each_mail_exactly_once,
 );
 
 const REGIONS: [&str; 3] = ["amsterdam", "washington-dc", "miami"];

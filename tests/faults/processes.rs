@@ -41,6 +41,8 @@ pub(crate) struct Federation {
     pub(crate) gateway_address: SocketAddr,
     node_addresses: BTreeMap<String, SocketAddr>,
     links: BTreeMap<String, SyncLink>,
+    /// The SMTP server each region sends its mail to (`[mail] smtp_url`), if any.
+    smtp_urls: BTreeMap<String, String>,
     pub(crate) database_urls: BTreeMap<String, String>,
     postgres_databases: Vec<String>,
     pub(crate) certs: CertDir,
@@ -157,6 +159,7 @@ impl Federation {
             gateway_address,
             node_addresses,
             links,
+            smtp_urls: BTreeMap::new(),
             database_urls,
             postgres_databases,
             certs,
@@ -167,6 +170,12 @@ impl Federation {
     /// Sends `region`'s sync stream somewhere else than straight to the gateway.
     pub(crate) fn sync_link(&mut self, region: &str, link: SyncLink) {
         self.links.insert(region.to_owned(), link);
+    }
+
+    /// Sends `region`'s notification mail to the SMTP server at `smtp_url`.
+    pub(crate) fn send_mail_to(&mut self, region: &str, smtp_url: &str) {
+        self.smtp_urls
+            .insert(region.to_owned(), smtp_url.to_owned());
     }
 
     fn config_path(&self, server: &str) -> PathBuf {
@@ -227,6 +236,11 @@ impl Federation {
                 quoted(&own.cert),
                 quoted(&own.key)
             );
+            if let Some(smtp_url) = self.smtp_urls.get(slug) {
+                text += &format!(
+                    "\n[mail]\nsmtp_url = \"{smtp_url}\"\nfrom = \"Passage {name} <passage@{slug}.example>\"\n"
+                );
+            }
             std::fs::write(self.config_path(slug), text).unwrap();
         }
 
@@ -331,6 +345,12 @@ impl Federation {
     /// A chapter admin's client of `region`'s node, its calls sealed as the
     /// gateway seals them.
     pub(crate) fn member_client(&self, region: &str) -> MemberServiceClient<SealedChannel> {
+        MemberServiceClient::new(self.chapter_admin_channel(region))
+    }
+
+    /// A channel to `region`'s node whose every call is sealed as the gateway
+    /// seals its chapter admin's.
+    pub(crate) fn chapter_admin_channel(&self, region: &str) -> SealedChannel {
         let channel = self
             .node_endpoint(region)
             .connect_timeout(ms(1_000))
@@ -339,7 +359,7 @@ impl Federation {
         let admin =
             SealedChapterAdmin::from_key_file(region, &self.certs.region_caller_key(region))
                 .unwrap();
-        MemberServiceClient::new(SealedChannel::new(channel, admin))
+        SealedChannel::new(channel, admin)
     }
 
     pub(crate) async fn sync_status(&self) -> Result<v1::GetSyncStatusResponse, String> {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::convert::timestamp;
 use crate::error::{Error, Result};
-use crate::store::entity::{contact_details, notification};
+use crate::store::entity::{contact_details, mail_queue, notification};
 use crate::store::notifications::{self, Kind, Settings};
 
 /// The longest mail address (RFC 5321's path limit).
@@ -173,6 +173,21 @@ pub fn notification_to_wire(row: &notification::Model) -> v1::Notification {
         link: row.link.clone(),
         created_at: Some(timestamp(row.created_at)),
         read_at: row.read_at.map(timestamp),
+    }
+}
+
+/// A queued mail as its chapter admin sees it: the address masked, any address
+/// in the server's answer too, and nothing of the mail's contents.
+pub fn queued_mail_to_wire(row: &mail_queue::Model, channel: &str) -> v1::QueuedMail {
+    v1::QueuedMail {
+        notification_id: row.notification_id.to_string(),
+        kind: row.kind.clone(),
+        channel: channel.to_owned(),
+        masked_address: crate::notify::masked::address(&row.to_address),
+        attempts: row.attempts.max(0) as u32,
+        due_time: Some(timestamp(row.next_attempt_at)),
+        queued_time: Some(timestamp(row.created_at)),
+        last_error: crate::notify::masked::addresses_in(&row.last_error),
     }
 }
 

@@ -1,10 +1,11 @@
 //! What the mail task did since the node started, for `/metrics`: mails sent and
 //! attempts failed, by kind and channel (`smtp` or `file`); and, read from the
-//! queue at each scrape, the mails waiting, by kind.
+//! queue at each scrape, the mails queued and waiting, by kind and the channel
+//! they will go by.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How one attempt at a mail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,9 +30,17 @@ type Labels = (String, &'static str, Outcome);
 #[derive(Debug, Clone, Default)]
 pub struct MailCounters {
     counts: Arc<Mutex<BTreeMap<Labels, u64>>>,
+    /// The channel the mail task sends by, once it started.
+    channel: Arc<OnceLock<&'static str>>,
 }
 
 impl MailCounters {
+    /// Records the channel the mail task sends by (`smtp` or `file`), which
+    /// labels the waiting mails.
+    pub fn sends_by(&self, channel: &'static str) {
+        let _ = self.channel.set(channel);
+    }
+
     /// Counts one attempt at a mail of `kind` over `channel`.
     pub fn count(&self, kind: &str, channel: &'static str, outcome: Outcome) {
         if let Ok(mut counts) = self.counts.lock() {
@@ -63,11 +72,15 @@ impl MailCounters {
         let name = "passage_notification_mails_queued";
         let _ = writeln!(
             out,
-            "# HELP {name} Notification mails waiting to be sent, by kind."
+            "# HELP {name} Notification mails queued and waiting to be sent, by kind and the channel they will go by."
         );
         let _ = writeln!(out, "# TYPE {name} gauge");
+        let channel = self.channel.get().copied().unwrap_or("file");
         for (kind, count) in waiting {
-            let _ = writeln!(out, "{name}{{region=\"{region}\",kind=\"{kind}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "{name}{{region=\"{region}\",kind=\"{kind}\",channel=\"{channel}\"}} {count}"
+            );
         }
         out
     }
@@ -80,6 +93,7 @@ mod tests {
     #[test]
     fn counts_render_by_kind_channel_and_outcome() {
         let counters = MailCounters::default();
+        counters.sends_by("smtp");
         counters.count("event_seat", "smtp", Outcome::Failed);
         counters.count("event_seat", "smtp", Outcome::Sent);
         counters.count("event_seat", "smtp", Outcome::Sent);
@@ -91,7 +105,7 @@ mod tests {
             "passage_notification_mails_total{region=\"miami\",kind=\"event_seat\",channel=\"smtp\",outcome=\"failed\"} 1\n"
         ));
         assert!(text.contains(
-            "passage_notification_mails_queued{region=\"miami\",kind=\"buddy_confirmed\"} 4\n"
+            "passage_notification_mails_queued{region=\"miami\",kind=\"buddy_confirmed\",channel=\"smtp\"} 4\n"
         ));
     }
 }

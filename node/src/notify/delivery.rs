@@ -4,33 +4,37 @@
 //! tried again with a growing wait, and every attempt at one notification sends
 //! the same `Message-ID`. So delivery is at least once: a duplicate can only come
 //! from a crash between the server's acceptance and the commit that records it.
+//! Accepted mails are recorded together, up to `RECORD` in one transaction, so
+//! that delivering takes few write turns from the changes; one SMTP connection
+//! is kept between mails (`relay.rs`). `tests/faults/mail.rs` kills the node at
+//! every point of this.
 
 use std::time::Duration;
 
 use chrono::Utc;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::context::NodeContext;
 use crate::error::{Error, Result};
 use crate::notify::counters::Outcome;
+use crate::notify::relay::Relay;
 use crate::notify::{Mailer, files, message};
 use crate::store::entity::mail_queue;
 use crate::store::notifications;
 
 /// Mail sent per round before the queue is read again.
 const BATCH: u64 = 100;
+/// Accepted mails recorded as sent in one transaction.
+const RECORD: usize = 20;
 /// The longest wait between attempts at one mail.
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
 /// The longest the task sleeps without a poke (a mail due later, a clock jump).
 const IDLE: Duration = Duration::from_secs(60);
 /// The wait after the database failed the mail task.
 const DATABASE_RETRY: Duration = Duration::from_secs(1);
-/// How long one SMTP conversation may take.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where mail goes.
 pub enum Channel {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Box<Relay>),
     Files,
 }
 
@@ -47,21 +51,7 @@ impl Channel {
     pub fn of(mailer: &Mailer) -> Result<Self> {
         match &mailer.smtp_url {
             None => Ok(Channel::Files),
-            Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| {
-                        Error::invalid(
-                            "mail.smtp_url",
-                            format!(
-                                "{e}; write smtp://host:port (add ?tls=required for STARTTLS) \
-                                 or smtps://host:port"
-                            ),
-                        )
-                    })?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build();
-                Ok(Channel::Smtp(transport))
-            }
+            Some(url) => Ok(Channel::Smtp(Box::new(Relay::from_url(url)?))),
         }
     }
 }
@@ -107,26 +97,19 @@ pub async fn deliver_due(context: &NodeContext, mailer: &Mailer, channel: &Chann
         let due = notifications::due_mail(&context.db, Utc::now(), BATCH).await?;
         let round = due.len() as u64;
         let mut failed = 0;
-        for queued in due {
-            match deliver_one(mailer, channel, &queued).await {
+        // Accepted mails, recorded together: one write per `RECORD` mails rather
+        // than one each, so delivering takes few turns from the changes.
+        let mut accepted: Vec<(&mail_queue::Model, String)> = Vec::new();
+        for queued in &due {
+            match deliver_one(mailer, channel, queued).await {
                 Ok(written_file) => {
-                    let turn = context.write_turn().await;
-                    let still_queued = notifications::mark_sent(
-                        &context.db,
-                        queued.notification_id,
-                        &written_file,
-                    )
-                    .await?;
-                    drop(turn);
-                    if !still_queued && !written_file.is_empty() {
-                        // She was erased while the file was written: it goes too.
-                        files::erase(&mailer.folder, queued.member_id).await;
-                    }
-                    sent += 1;
                     mailer
                         .counters
                         .count(&queued.kind, channel.name(), Outcome::Sent);
-                    tracing::info!(notification_id = %queued.notification_id, kind = %queued.kind, "mail sent");
+                    accepted.push((queued, written_file));
+                    if accepted.len() >= RECORD {
+                        sent += record_sent(context, mailer, &mut accepted).await?;
+                    }
                 }
                 Err(error) => {
                     failed += 1;
@@ -152,10 +135,45 @@ pub async fn deliver_due(context: &NodeContext, mailer: &Mailer, channel: &Chann
                 }
             }
         }
+        sent += record_sent(context, mailer, &mut accepted).await?;
         if round < BATCH || failed == round {
             return Ok(sent);
         }
     }
+}
+
+/// Records `accepted` (each mail and the `.eml` file written, if any) as sent,
+/// in one transaction, and empties it; returns how many. A crash before this
+/// commits sends them again, with the same `Message-ID`s.
+async fn record_sent(
+    context: &NodeContext,
+    mailer: &Mailer,
+    accepted: &mut Vec<(&mail_queue::Model, String)>,
+) -> Result<u64> {
+    if accepted.is_empty() {
+        return Ok(0);
+    }
+    let (turn, txn) = context.begin_write().await?;
+    let mut erased = Vec::new();
+    for (queued, written_file) in accepted.iter() {
+        let still_queued =
+            notifications::mark_sent(&txn, queued.notification_id, written_file).await?;
+        if !still_queued && !written_file.is_empty() {
+            erased.push(queued.member_id);
+        }
+    }
+    txn.commit().await.map_err(Error::from)?;
+    drop(turn);
+    for member_id in erased {
+        // She was erased while the file was written: it goes too.
+        files::erase(&mailer.folder, member_id).await;
+    }
+    for (queued, _) in accepted.iter() {
+        tracing::info!(notification_id = %queued.notification_id, kind = %queued.kind, "mail sent");
+    }
+    let count = accepted.len() as u64;
+    accepted.clear();
+    Ok(count)
 }
 
 /// One attempt at one mail; the `.eml` file written, if any, or why it failed.
@@ -166,11 +184,8 @@ async fn deliver_one(
 ) -> std::result::Result<String, String> {
     let built = message::build(mailer, queued).map_err(|e| e.to_string())?;
     match channel {
-        Channel::Smtp(transport) => {
-            transport
-                .send(built)
-                .await
-                .map_err(|e| format!("the mail server did not accept it: {e}"))?;
+        Channel::Smtp(relay) => {
+            relay.send(&built).await?;
             Ok(String::new())
         }
         Channel::Files => files::write(

@@ -9,6 +9,8 @@
 //! - `message.rs`: one mail as lettre builds it, with its stable `Message-ID`;
 //! - `unsubscribe.rs`: the signed per-person-per-kind unsubscribe token;
 //! - `files.rs`: `.eml` files when no SMTP server is set, and their erasure;
+//! - `masked.rs`: addresses masked for the operator's view of the queue;
+//! - `relay.rs`: the SMTP connection to `[mail] smtp_url`, kept between mails;
 //! - `delivery.rs`: the task that sends the queue, with retries and backoff;
 //! - `reminders.rs`: reminders of tomorrow's events and cohort sessions;
 //! - `digest.rs`: daily and weekly digests, at a local morning hour;
@@ -19,7 +21,9 @@ pub mod counters;
 pub mod delivery;
 pub mod digest;
 pub mod files;
+pub mod masked;
 pub mod message;
+pub mod relay;
 pub mod reminders;
 pub mod texts;
 pub mod timed;

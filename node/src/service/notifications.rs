@@ -3,6 +3,8 @@
 //! admin, calls for her (`Caller::may_act_for`); an organisation's contact reads
 //! and marks the organisation's inbox (`Caller::may_act_for_organisation`);
 //! unsubscribing needs no sign-in, the signed token names the member and the kind.
+//! The region's chapter admin reads its mail queue (`passage admin mail`),
+//! addresses masked.
 
 use std::sync::Arc;
 
@@ -12,12 +14,18 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::context::NodeContext;
-use crate::convert::notifications::{notification_to_wire, settings_from_wire, settings_to_wire};
+use crate::convert::notifications::{
+    notification_to_wire, queued_mail_to_wire, settings_from_wire, settings_to_wire,
+};
 use crate::error::{Error, Result};
 use crate::membership::member_here;
 use crate::notify::unsubscribe;
-use crate::store::{PageRequest, notifications};
+use crate::store::{PageRequest, mail_queue, notifications};
 use crate::validate;
+
+/// The mails of each list of `GetMailQueue` when the request names no limit, and
+/// the most it may name.
+const QUEUE_LIMIT: (i32, i32) = (50, 500);
 
 pub struct NotificationApi {
     context: NodeContext,
@@ -193,5 +201,42 @@ impl NotificationService for NotificationApi {
             }),
             member_id.to_string(),
         ))
+    }
+
+    async fn get_mail_queue(
+        &self,
+        request: Request<v1::GetMailQueueRequest>,
+    ) -> Result<Response<v1::GetMailQueueResponse>, Status> {
+        let limit = match request.get_ref().limit {
+            0 => QUEUE_LIMIT.0,
+            limit if (1..=QUEUE_LIMIT.1).contains(&limit) => limit,
+            _ => {
+                return Err(Error::invalid(
+                    "limit",
+                    format!(
+                        "must be between 1 and {} (0: {})",
+                        QUEUE_LIMIT.1, QUEUE_LIMIT.0
+                    ),
+                )
+                .into());
+            }
+        } as u64;
+        let db = &self.context.db;
+        let channel = self.context.mail_channel;
+        let waiting = mail_queue::waiting(db).await?;
+        let queue = mail_queue::soonest_due(db, limit).await?;
+        let failures = mail_queue::failing(db, limit).await?;
+        Ok(Response::new(v1::GetMailQueueResponse {
+            channel: channel.to_owned(),
+            waiting: waiting.min(u64::from(u32::MAX)) as u32,
+            queue: queue
+                .iter()
+                .map(|row| queued_mail_to_wire(row, channel))
+                .collect(),
+            failures: failures
+                .iter()
+                .map(|row| queued_mail_to_wire(row, channel))
+                .collect(),
+        }))
     }
 }

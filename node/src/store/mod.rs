@@ -12,6 +12,7 @@ pub mod events;
 pub mod export;
 pub mod groups;
 pub mod helpdesk;
+pub mod mail_queue;
 pub mod market;
 pub mod members;
 pub mod notifications;

@@ -269,12 +269,14 @@ pub fn policy(path: &str) -> Option<Policy> {
 /// settings; the inbox of a member for herself or of an organisation for its
 /// contacts (the node's handler holds each to their own); anyone for the
 /// one-click unsubscribe of a mail, whose signed token the node checks (RFC 8058:
-/// a mail client posts it unsigned-in).
+/// a mail client posts it unsigned-in); the region's chapter admin for its mail
+/// queue.
 fn notification_policy(method: &str) -> Option<Policy> {
     match method {
         "GetNotificationSettings" | "UpdateNotificationSettings" => Some(Policy::MemberSelf),
         "ListNotifications" | "MarkNotificationsRead" => Some(Policy::Parties),
         "Unsubscribe" => Some(Policy::Open),
+        "GetMailQueue" => Some(Policy::ChapterAdmin),
         _ => None,
     }
 }

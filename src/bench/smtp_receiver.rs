@@ -1,0 +1,281 @@
+//! A small SMTP receiver on 127.0.0.1, for `passage bench notify` and the
+//! notification and fault tests: it speaks enough of RFC 5321 for lettre (EHLO,
+//! MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepted, can
+//! refuse the first messages with a temporary failure (451), as a busy mail
+//! server does, and can hold the next conversation at a chosen step of the
+//! protocol ([`Step`]) until it is released or the sender goes away — so a test
+//! can kill the sender at exactly that step.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::sync::oneshot;
+
+/// One message as it arrived over the protocol.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub from: String,
+    pub to: Vec<String>,
+    /// The message as sent after DATA, dot-unstuffed, CRLF line ends.
+    pub data: String,
+}
+
+impl Received {
+    /// The value of header `name` (first occurrence, unfolded).
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\r\n\r\n").next().unwrap_or_default();
+        let mut value: Option<String> = None;
+        for line in head.split("\r\n") {
+            if let Some(current) = value.as_mut() {
+                if line.starts_with([' ', '\t']) {
+                    current.push_str(line.trim_start());
+                    continue;
+                }
+                break;
+            }
+            if let Some((key, rest)) = line.split_once(':')
+                && key.eq_ignore_ascii_case(name)
+            {
+                value = Some(rest.trim().to_owned());
+            }
+        }
+        value
+    }
+}
+
+/// A step of an SMTP conversation the receiver can hold it at, saying nothing
+/// more until released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The connection is open; the greeting (220) is not sent.
+    Greeting,
+    /// MAIL FROM and RCPT TO were answered; the DATA command is not.
+    Data,
+    /// The whole message arrived (up to the final `.`); the 250 that accepts it
+    /// is not sent.
+    EndOfData,
+}
+
+/// A hold set with [`SmtpReceiver::hold_next`].
+pub struct Hold {
+    /// Resolves when a conversation reached the step and is held there.
+    pub reached: oneshot::Receiver<()>,
+    /// Sent (or dropped): the conversation goes on as if never held.
+    pub release: oneshot::Sender<()>,
+}
+
+/// The conversation-side half of a [`Hold`].
+struct Waiting {
+    step: Step,
+    reached: oneshot::Sender<()>,
+    release: oneshot::Receiver<()>,
+}
+
+/// How a held conversation ended its wait.
+enum Held {
+    Released,
+    SenderGone,
+}
+
+/// The receiver: its address, what it accepted, what it refused.
+#[derive(Clone)]
+pub struct SmtpReceiver {
+    pub port: u16,
+    accepted: Arc<Mutex<Vec<Received>>>,
+    refused: Arc<Mutex<Vec<Received>>>,
+    /// How many more messages to refuse with 451 before accepting.
+    to_refuse: Arc<Mutex<usize>>,
+    /// The next conversation to reach this step is held there.
+    hold: Arc<Mutex<Option<Waiting>>>,
+    /// Connections opened so far.
+    connections: Arc<Mutex<u64>>,
+}
+
+impl SmtpReceiver {
+    /// Starts a receiver that refuses the first `refuse_first` messages.
+    pub async fn start(refuse_first: usize) -> std::io::Result<SmtpReceiver> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let receiver = SmtpReceiver {
+            port: listener.local_addr()?.port(),
+            accepted: Arc::default(),
+            refused: Arc::default(),
+            to_refuse: Arc::new(Mutex::new(refuse_first)),
+            hold: Arc::default(),
+            connections: Arc::default(),
+        };
+        let serving = receiver.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let serving = serving.clone();
+                tokio::spawn(async move {
+                    let _ = serving.converse(socket).await;
+                });
+            }
+        });
+        Ok(receiver)
+    }
+
+    /// `smtp://127.0.0.1:<port>` (plain, as on loopback).
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn accepted(&self) -> Vec<Received> {
+        self.accepted.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// How many messages were accepted so far.
+    pub fn accepted_count(&self) -> usize {
+        self.accepted.lock().map(|a| a.len()).unwrap_or_default()
+    }
+
+    pub fn refused(&self) -> Vec<Received> {
+        self.refused.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// How many connections were opened so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.lock().map(|c| *c).unwrap_or_default()
+    }
+
+    /// Holds the next conversation that reaches `step` there (one only; a hold
+    /// set before replaces it).
+    pub fn hold_next(&self, step: Step) -> Hold {
+        let (reached_tx, reached) = oneshot::channel();
+        let (release, release_rx) = oneshot::channel();
+        if let Ok(mut hold) = self.hold.lock() {
+            *hold = Some(Waiting {
+                step,
+                reached: reached_tx,
+                release: release_rx,
+            });
+        }
+        Hold { reached, release }
+    }
+
+    /// At `step`: when a hold waits for it, tells the holder and waits until
+    /// released or until the sender goes away.
+    async fn maybe_hold(&self, step: Step, lines: &mut BufReader<OwnedReadHalf>) -> Held {
+        let waiting = match self.hold.lock() {
+            Ok(mut hold) if hold.as_ref().is_some_and(|w| w.step == step) => hold.take(),
+            _ => None,
+        };
+        let Some(waiting) = waiting else {
+            return Held::Released;
+        };
+        let _ = waiting.reached.send(());
+        let mut ignored = String::new();
+        tokio::select! {
+            _ = waiting.release => Held::Released,
+            // The sender says nothing while it waits for an answer: a read ends
+            // only when it is gone.
+            _ = lines.read_line(&mut ignored) => Held::SenderGone,
+        }
+    }
+
+    async fn converse(&self, socket: tokio::net::TcpStream) -> std::io::Result<()> {
+        if let Ok(mut connections) = self.connections.lock() {
+            *connections += 1;
+        }
+        let (read, mut write) = socket.into_split();
+        let mut lines = BufReader::new(read);
+        if let Held::SenderGone = self.maybe_hold(Step::Greeting, &mut lines).await {
+            return Ok(());
+        }
+        write.write_all(b"220 test.passage ESMTP ready\r\n").await?;
+        let mut from = String::new();
+        let mut to = Vec::new();
+        loop {
+            let mut line = String::new();
+            if lines.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let command = line.trim_end().to_owned();
+            let verb = command
+                .split([' ', ':'])
+                .next()
+                .unwrap_or_default()
+                .to_ascii_uppercase();
+            match verb.as_str() {
+                "EHLO" | "HELO" => {
+                    write
+                        .write_all(b"250-test.passage\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                        .await?
+                }
+                "MAIL" => {
+                    from = address_in(&command);
+                    to.clear();
+                    write.write_all(b"250 OK\r\n").await?;
+                }
+                "RCPT" => {
+                    to.push(address_in(&command));
+                    write.write_all(b"250 OK\r\n").await?;
+                }
+                "DATA" => {
+                    if let Held::SenderGone = self.maybe_hold(Step::Data, &mut lines).await {
+                        return Ok(());
+                    }
+                    write.write_all(b"354 go ahead\r\n").await?;
+                    let mut data = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if lines.read_line(&mut line).await? == 0 {
+                            return Ok(());
+                        }
+                        if line == ".\r\n" {
+                            break;
+                        }
+                        let line = line.strip_prefix('.').unwrap_or(&line);
+                        data.push_str(line);
+                    }
+                    let message = Received {
+                        from: from.clone(),
+                        to: to.clone(),
+                        data,
+                    };
+                    if let Held::SenderGone = self.maybe_hold(Step::EndOfData, &mut lines).await {
+                        return Ok(());
+                    }
+                    let refuse = match self.to_refuse.lock() {
+                        Ok(mut left) => {
+                            let refuse = *left > 0;
+                            *left = left.saturating_sub(1);
+                            refuse
+                        }
+                        Err(_) => false,
+                    };
+                    if refuse {
+                        if let Ok(mut refused) = self.refused.lock() {
+                            refused.push(message);
+                        }
+                        write
+                            .write_all(b"451 4.3.0 busy, try again later\r\n")
+                            .await?;
+                    } else {
+                        if let Ok(mut accepted) = self.accepted.lock() {
+                            accepted.push(message);
+                        }
+                        write.write_all(b"250 OK queued\r\n").await?;
+                    }
+                }
+                "RSET" | "NOOP" => write.write_all(b"250 OK\r\n").await?,
+                "QUIT" => {
+                    write.write_all(b"221 bye\r\n").await?;
+                    return Ok(());
+                }
+                _ => write.write_all(b"502 not implemented\r\n").await?,
+            }
+        }
+    }
+}
+
+/// The address between `<` and `>` of a MAIL or RCPT command.
+fn address_in(command: &str) -> String {
+    command
+        .split_once('<')
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .map(|(address, _)| address.to_owned())
+        .unwrap_or_default()
+}
