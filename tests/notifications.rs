@@ -895,7 +895,7 @@ async fn tomorrows_event_and_session_are_told_once_even_after_restarts_and_no_ca
 ) {
     // Arrange: a mail server, Amira (a newcomer) and Fatima (her cohort's coach),
     // both in UTC, with every field of their records a canary.
-    let server = SmtpReceiver::start(0).await;
+    let server = SmtpReceiver::start(0).await.unwrap();
     let mut cluster = Cluster::start_with_mail(
         backend,
         passage_node::settings::MailSettings {
@@ -1267,7 +1267,7 @@ async fn an_organisation_hears_of_community_review_in_its_inbox_and_no_mail_carr
 ) {
     // Arrange: a mail server; Zorggroep Amstel drafts an opportunity whose every
     // field is a canary; Amira and Bilal, newcomers, review (Amira by mail).
-    let server = SmtpReceiver::start(0).await;
+    let server = SmtpReceiver::start(0).await.unwrap();
     let cluster = Cluster::start_with_mail(
         backend,
         passage_node::settings::MailSettings {
