@@ -32,6 +32,7 @@ on_both_backends!(
     tomorrows_event_and_session_are_told_once_even_after_restarts_and_no_canary_is_in_any_mail,
     a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in_it,
     an_organisation_hears_of_community_review_in_its_inbox_and_no_mail_carries_a_comment,
+    a_member_who_moves_hears_of_the_hand_over_by_mail_and_of_her_arrival_in_her_new_inbox,
 );
 
 /// A request of member `token`'s own, to Amsterdam.
@@ -1389,5 +1390,131 @@ async fn an_organisation_hears_of_community_review_in_its_inbox_and_no_mail_carr
     let text = decoded(&accepted[0]);
     assert!(!canaries.in_text(&text), "a canary is in a mail:\n{text}");
     assert!(text.contains("https://passage.example/review"), "{text}");
+    cluster.stop().await;
+}
+
+/// Where Amira moves in the moving story.
+const WASHINGTON: &str = "washington-dc";
+
+/// Member `token`'s inbox at her home `region`.
+async fn inbox_in(
+    notifications: &mut NotificationServiceClient<Channel>,
+    region: &str,
+    token: &str,
+    member: &str,
+) -> v1::ListNotificationsResponse {
+    let mut request = to(
+        region,
+        v1::ListNotificationsRequest {
+            member_id: member.into(),
+            ..Default::default()
+        },
+    );
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    notifications
+        .list_notifications(request)
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn a_member_who_moves_hears_of_the_hand_over_by_mail_and_of_her_arrival_in_her_new_inbox(
+    backend: Backend,
+) {
+    // Arrange: Amira, at home in Amsterdam with every region-local and free-text
+    // field a canary, wants mail in Dutch; she confirms a move to Washington DC.
+    let server = SmtpReceiver::start(0).await;
+    let cluster = Cluster::start_with_mail(
+        backend,
+        passage_node::settings::MailSettings {
+            smtp_url: Some(server.url()),
+            web_url: "https://passage.example".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let amira = chapter
+        .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+        .await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    save(
+        &mut notifications,
+        &token,
+        settings(&amira, "amira@example.org", "nl"),
+    )
+    .await
+    .unwrap();
+    cluster
+        .member_confirms_move(AMSTERDAM, &amira, WASHINGTON)
+        .await
+        .unwrap();
+
+    // Act: DC's chapter admin accepts her with an intake record whose facts are
+    // canaries too; Amsterdam hands her over and DC takes her on.
+    let intake = canary_member(&canaries, "Amira", v1::MemberRole::Newcomer).regional;
+    passage_proto::v1::member_service_client::MemberServiceClient::new(gateway.clone())
+        .transfer_member(to(
+            WASHINGTON,
+            v1::TransferMemberRequest {
+                member_id: amira.clone(),
+                regional: intake,
+                requested_by: canaries.of("requested_by"),
+            },
+        ))
+        .await
+        .unwrap();
+
+    // Assert: her old home, which held her address, told her by mail once, in
+    // Dutch, with a link to her moving page and no canary.
+    eventually("the hand-over's mail arrives", || {
+        let server = &server;
+        async move { !server.accepted().is_empty() }
+    })
+    .await;
+    let dc_token = cluster.member_token(WASHINGTON, &amira).await;
+    eventually("her new home's inbox tells her she arrived", || {
+        let (mut notifications, token, amira) =
+            (notifications.clone(), dc_token.clone(), amira.clone());
+        async move {
+            let listed = inbox_in(&mut notifications, WASHINGTON, &token, &amira).await;
+            listed
+                .notifications
+                .iter()
+                .any(|n| n.kind == "move_arrived" && n.link == "/moving")
+        }
+    })
+    .await;
+    // The arrival erased what Amsterdam held of her; no second mail came.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let accepted = server.accepted();
+    assert_eq!(accepted.len(), 1, "one mail: {accepted:?}");
+    let mail = &accepted[0];
+    assert_eq!(mail.to, ["amira@example.org"]);
+    assert_eq!(
+        mail.header("Subject").as_deref(),
+        Some("Je verhuizing is geaccepteerd: je thuisregio heeft je overgedragen")
+    );
+    assert_eq!(mail.header("Content-Language").as_deref(), Some("nl"));
+    let text = decoded(mail);
+    assert!(text.contains("https://passage.example/moving"), "{text}");
+    assert!(!canaries.in_text(&text), "a canary is in a mail:\n{text}");
+    let listed = inbox_in(&mut notifications, WASHINGTON, &dc_token, &amira).await;
+    let kinds: Vec<&str> = listed
+        .notifications
+        .iter()
+        .map(|n| n.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["move_arrived"],
+        "her new inbox starts with her arrival"
+    );
+    assert_eq!(listed.unread, 1);
     cluster.stop().await;
 }

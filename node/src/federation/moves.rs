@@ -101,6 +101,14 @@ pub async fn release(
     )
     .exec(&txn)
     .await?;
+    // She hears of it from here, which holds her address: her new home has none
+    // yet. The mail goes before the arrival erases what this region holds of her.
+    let mail = crate::store::notifications::notify(
+        &txn,
+        id,
+        crate::store::notifications::MOVE_HANDED_OVER,
+    )
+    .await?;
     // The record lives on in the departure until the new home confirms the arrival;
     // the region's roles (helpdesk answerer, expert) are handed on at once.
     crate::store::members::delete(&txn, id).await?;
@@ -108,6 +116,9 @@ pub async fn release(
     publish::enqueue(&txn, &state).await?;
     txn.commit().await?;
     context.outbox_ready.notify_one();
+    if mail {
+        context.mail_ready.notify_one();
+    }
     tracing::info!(member_id = %id, to, "member handed over");
     Ok(Ok(()))
 }
@@ -214,6 +225,9 @@ pub async fn arrive(
     if !from.is_empty() && from != region {
         publish::enqueue(db, &publish::arrival_notice(id, from)).await?;
     }
+    // Her inbox is here from now on; mail only once she gives this region an
+    // address (her old home's is erased with its region-local records).
+    crate::store::notifications::notify(db, id, crate::store::notifications::MOVE_ARRIVED).await?;
     tracing::info!(member_id = %id, requested_by = %expected.requested_by, "member arrived");
     Ok(true)
 }

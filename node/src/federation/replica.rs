@@ -148,8 +148,10 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
     }
     txn.commit().await?;
     if arrived {
-        // Each arrival queued its confirmation to the old home.
+        // Each arrival queued its confirmation to the old home, and told her
+        // (by mail too, when she gave this region an address).
         context.outbox_ready.notify_one();
+        context.mail_ready.notify_one();
     }
     if !erased.is_empty() || !confirmed.is_empty() {
         crate::store::erasure::scrub(&context.db).await;

@@ -69,8 +69,20 @@ pub const SESSION_TOMORROW: Kind = Kind {
     link: "/coaching",
 };
 
+/// Her move was accepted by the destination and her home handed her over (to
+/// the member, from the home that hands her over and holds her address).
+pub const MOVE_HANDED_OVER: Kind = Kind {
+    name: "move_handed_over",
+    link: "/moving",
+};
+/// She arrived: her new home has her (to the member, in the new home's inbox).
+pub const MOVE_ARRIVED: Kind = Kind {
+    name: "move_arrived",
+    link: "/moving",
+};
+
 /// Every kind, in the order preferences list them.
-pub const KINDS: [Kind; 8] = [
+pub const KINDS: [Kind; 10] = [
     APPLICATION_STAGE,
     QUESTION_ANSWERED,
     EVENT_SEAT,
@@ -79,6 +91,8 @@ pub const KINDS: [Kind; 8] = [
     REVIEW_WAITING,
     EVENT_TOMORROW,
     SESSION_TOMORROW,
+    MOVE_HANDED_OVER,
+    MOVE_ARRIVED,
 ];
 
 /// An organisation's opportunity was approved by community review and published.
