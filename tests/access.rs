@@ -64,6 +64,10 @@ enum Audience {
     RegionNodes,
     /// The member themself, and nobody else: confirming their own move.
     TheMemberOnly,
+    /// The gateway itself, telling a member's home node what happened at the
+    /// gateway (a move declined, an invitation to mail): no token holder, no
+    /// person signed in, not even a chapter admin.
+    TheGateway,
     /// People's accounts at the gateway: signing in is open (it is how one gets a
     /// credential), one's own account needs a session, and inviting and unlocking
     /// are for chapter admins (their own region's accounts, which the handler
@@ -186,6 +190,15 @@ const ORGANISATION_OWN: [&str; 17] = [
     "passage.v1.NotificationService/MarkNotificationsRead",
 ];
 
+/// What the gateway alone tells a region's node, with its own seal: a member's
+/// home that her move was declined or that she was invited, a move's destination
+/// that a member waits.
+const THE_GATEWAYS_OWN: [&str; 3] = [
+    "passage.v1.NotificationService/TellMoveDeclined",
+    "passage.v1.NotificationService/SendInvitation",
+    "passage.v1.NotificationService/TellMoveWaiting",
+];
+
 /// What the gateway serves a region's chapter admin itself, in services that are
 /// otherwise the member's or the operators': the moves waiting to be accepted in
 /// her region (and declining one), and her region's own line of the sync status.
@@ -245,6 +258,8 @@ fn expected(service: &str, method: &str, who: Who) -> Outcome {
         .unwrap_or_else(|| panic!("{service} is missing from the table"));
     let audience = if CHAPTER_AT_THE_GATEWAY.contains(&format!("{service}/{method}").as_str()) {
         Audience::Chapter
+    } else if THE_GATEWAYS_OWN.contains(&format!("{service}/{method}").as_str()) {
+        Audience::TheGateway
     } else {
         audience
     };

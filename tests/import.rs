@@ -376,7 +376,12 @@ async fn a_file_that_is_not_one_is_refused_naming_it(backend: Backend) {
         assert_eq!(report.refused_count, 1, "{report:?}");
         let refused = &report.refused[0];
         assert_eq!(
-            (refused.line, refused.column.as_str(), refused.kind(), refused.value.as_str()),
+            (
+                refused.line,
+                refused.column.as_str(),
+                refused.kind(),
+                refused.value.as_str()
+            ),
             (1, column, kind, value),
             "{refused:?}"
         );
@@ -391,7 +396,12 @@ async fn a_file_that_is_not_one_is_refused_naming_it(backend: Backend) {
     )
     .await
     .unwrap();
-    assert!(unknown.refused[0].allowed.iter().any(|c| c == "display_name"));
+    assert!(
+        unknown.refused[0]
+            .allowed
+            .iter()
+            .any(|c| c == "display_name")
+    );
     let no_kind = import(&mut sheets, v1::ImportKind::Unspecified, b"a\n", false)
         .await
         .unwrap_err();

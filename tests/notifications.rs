@@ -33,6 +33,8 @@ on_both_backends!(
     a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in_it,
     an_organisation_hears_of_community_review_in_its_inbox_and_no_mail_carries_a_comment,
     a_member_who_moves_hears_of_the_hand_over_by_mail_and_of_her_arrival_in_her_new_inbox,
+    a_member_whose_move_is_declined_hears_it_from_her_home,
+    an_invited_member_gets_her_link_by_mail_from_her_home_and_nowhere_else,
 );
 
 /// A request of member `token`'s own, to Amsterdam.
@@ -1425,7 +1427,7 @@ async fn a_member_who_moves_hears_of_the_hand_over_by_mail_and_of_her_arrival_in
 ) {
     // Arrange: Amira, at home in Amsterdam with every region-local and free-text
     // field a canary, wants mail in Dutch; she confirms a move to Washington DC.
-    let server = SmtpReceiver::start(0).await;
+    let server = SmtpReceiver::start(0).await.unwrap();
     let cluster = Cluster::start_with_mail(
         backend,
         passage_node::settings::MailSettings {
@@ -1516,5 +1518,236 @@ async fn a_member_who_moves_hears_of_the_hand_over_by_mail_and_of_her_arrival_in
         "her new inbox starts with her arrival"
     );
     assert_eq!(listed.unread, 1);
+    cluster.stop().await;
+}
+
+/// The chapter inbox of `region`, as its chapter admin reads it.
+async fn chapter_inbox(
+    notifications: &mut NotificationServiceClient<Channel>,
+    region: &str,
+) -> v1::ListNotificationsResponse {
+    notifications
+        .list_chapter_notifications(to(region, v1::ListChapterNotificationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn a_member_whose_move_is_declined_hears_it_from_her_home(backend: Backend) {
+    // Arrange: Amira, at home in Amsterdam with every region-local and free-text
+    // field a canary, wants mail in Arabic; she confirms a move to Washington DC.
+    let server = SmtpReceiver::start(0).await.unwrap();
+    let cluster = Cluster::start_with_mail(
+        backend,
+        passage_node::settings::MailSettings {
+            smtp_url: Some(server.url()),
+            web_url: "https://passage.example".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let amira = chapter
+        .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+        .await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    save(
+        &mut notifications,
+        &token,
+        settings(&amira, "amira@example.org", "ar"),
+    )
+    .await
+    .unwrap();
+    cluster
+        .member_confirms_move(AMSTERDAM, &amira, WASHINGTON)
+        .await
+        .unwrap();
+
+    // DC's chapter admins hear that someone waits for them, in their chapter's
+    // inbox, which names no one (the moves page does); Amsterdam's hears nothing.
+    let waiting = chapter_inbox(&mut notifications, WASHINGTON).await;
+    let told: Vec<(&str, &str)> = waiting
+        .notifications
+        .iter()
+        .map(|n| (n.kind.as_str(), n.link.as_str()))
+        .collect();
+    assert_eq!(told, [("move_waiting", "/console/moves")]);
+    assert_eq!(waiting.unread, 1);
+    assert!(
+        chapter_inbox(&mut notifications, AMSTERDAM)
+            .await
+            .notifications
+            .is_empty()
+    );
+
+    // Act: DC's chapter admin declines her move (once the gateway's directory
+    // knows her home, which must tell her first).
+    let mut moves = passage_proto::v1::move_service_client::MoveServiceClient::new(gateway.clone());
+    eventually("DC's chapter admin declines her move", || {
+        let (mut moves, amira) = (moves.clone(), amira.clone());
+        async move {
+            let declined = moves
+                .decline_move(to(WASHINGTON, v1::DeclineMoveRequest { member_id: amira }))
+                .await;
+            match declined {
+                Ok(_) => true,
+                Err(status) if status.code() == Code::FailedPrecondition => false,
+                Err(status) => panic!("declining: {status:?}"),
+            }
+        }
+    })
+    .await;
+
+    // Assert: her home told her, in her inbox and by one mail in Arabic that
+    // links to her moving page and holds no canary; the move waits no more.
+    eventually("the decline's mail arrives", || {
+        let server = &server;
+        async move { !server.accepted().is_empty() }
+    })
+    .await;
+    let listed = inbox_in(&mut notifications, AMSTERDAM, &token, &amira).await;
+    let kinds: Vec<&str> = listed
+        .notifications
+        .iter()
+        .map(|n| n.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["move_declined"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let accepted = server.accepted();
+    assert_eq!(accepted.len(), 1, "one mail: {accepted:?}");
+    let mail = &accepted[0];
+    assert_eq!(mail.to, ["amira@example.org"]);
+    assert_eq!(mail.header("Content-Language").as_deref(), Some("ar"));
+    let text = decoded(mail);
+    assert!(
+        text.contains("رفضت المنطقة التي تنتقل إليها انتقالك"),
+        "{text}"
+    );
+    assert!(text.contains("https://passage.example/moving"), "{text}");
+    assert!(!canaries.in_text(&text), "a canary is in a mail:\n{text}");
+    let incoming = moves
+        .list_incoming_moves(to(WASHINGTON, v1::ListIncomingMovesRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(incoming.moves.is_empty(), "{incoming:?}");
+    cluster.stop().await;
+}
+
+/// Invites member `member_id` of Amsterdam to an account as its chapter admin,
+/// once the gateway's directory knows her.
+async fn invite(gateway: &Channel, login: &str, member_id: &str) -> v1::InviteAccountResponse {
+    let mut accounts =
+        passage_proto::v1::account_service_client::AccountServiceClient::new(gateway.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let request = v1::InviteAccountRequest {
+            login: login.into(),
+            kind: v1::AccountKind::Member as i32,
+            region: AMSTERDAM.into(),
+            member_id: member_id.into(),
+            language: "en".into(),
+            organisation_id: String::new(),
+        };
+        match accounts.invite_account(to(AMSTERDAM, request)).await {
+            Ok(response) => return response.into_inner(),
+            Err(status) if status.code() == Code::NotFound => {
+                assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(status) => panic!("inviting {login}: {status:?}"),
+        }
+    }
+}
+
+async fn an_invited_member_gets_her_link_by_mail_from_her_home_and_nowhere_else(backend: Backend) {
+    // Arrange: Amira gave Amsterdam an address; Bram gave none.
+    let server = SmtpReceiver::start(0).await.unwrap();
+    let cluster = Cluster::start_with_mail(
+        backend,
+        passage_node::settings::MailSettings {
+            smtp_url: Some(server.url()),
+            web_url: "https://passage.example".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let amira = chapter
+        .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+        .await;
+    let bram = chapter
+        .register_member(canary_member(&canaries, "Bram", v1::MemberRole::Local))
+        .await;
+    let token = cluster.member_token(AMSTERDAM, &amira).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    save(
+        &mut notifications,
+        &token,
+        settings(&amira, "amira@example.org", "uk"),
+    )
+    .await
+    .unwrap();
+
+    // Act: the chapter admin invites both of them to an account.
+    let amiras = invite(&gateway, "amira.h", &amira).await;
+    let brams = invite(&gateway, "bram.v", &bram).await;
+
+    // Assert: Amira's home mailed her the link, in Ukrainian, with nothing to
+    // unsubscribe from and no canary; Bram, with no address, got no mail.
+    assert!(amiras.invitation_mailed);
+    assert!(!brams.invitation_mailed);
+    eventually("the invitation's mail arrives", || {
+        let server = &server;
+        async move { !server.accepted().is_empty() }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let accepted = server.accepted();
+    assert_eq!(accepted.len(), 1, "one mail: {accepted:?}");
+    let mail = &accepted[0];
+    assert_eq!(mail.to, ["amira@example.org"]);
+    assert_eq!(mail.header("Content-Language").as_deref(), Some("uk"));
+    assert_eq!(mail.header("List-Unsubscribe"), None);
+    let text = decoded(mail);
+    let link = format!(
+        "https://passage.example/invitation/{}",
+        amiras.invitation_code
+    );
+    assert!(text.contains(&link), "{text}");
+    assert!(text.contains("Вас запрошено до Passage"), "{text}");
+    assert!(!canaries.in_text(&text), "a canary is in a mail:\n{text}");
+    // The code lives in the mail only: not in her inbox, and the queue forgets
+    // it once the mail is sent.
+    assert!(
+        inbox_in(&mut notifications, AMSTERDAM, &token, &amira)
+            .await
+            .notifications
+            .is_empty()
+    );
+    let db = sea_orm::Database::connect(cluster.database_urls[AMSTERDAM].as_str())
+        .await
+        .unwrap();
+    eventually("the queue forgets the code", || {
+        let db = db.clone();
+        async move {
+            use passage_node::store::entity::mail_queue;
+            use sea_orm::EntityTrait;
+            let links: Vec<String> = mail_queue::Entity::find()
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|row| row.link)
+                .collect();
+            links == ["/invitation"]
+        }
+    })
+    .await;
     cluster.stop().await;
 }

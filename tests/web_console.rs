@@ -216,6 +216,26 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     browser.check_page("the console").await;
     browser.screenshot(shots.path(), "web-console").await;
 
+    // Her inbox told her too, naming no one: two moves wait for her; the first
+    // notice takes her to the moves page.
+    assert_eq!(
+        browser.text("nav.account a[href='/inbox'] .count").await,
+        english.t1("nav-inbox-unread", "count", "2")
+    );
+    browser.press("nav.account a[href='/inbox']").await;
+    let notices = browser.text("ul.inbox").await;
+    assert_eq!(
+        notices
+            .matches(&english.t("notification-move_waiting"))
+            .count(),
+        2,
+        "{notices}"
+    );
+    browser.check_page("the chapter's inbox").await;
+    browser.press("ul.inbox li:first-child button").await;
+    assert_eq!(browser.path().await, "/console/moves");
+    browser.press("nav.account a[href='/console']").await;
+
     // She finds Olena whatever the case of the letters she types.
     browser
         .press("nav.account a[href='/console/members']")

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod notices;
 pub mod observed;
 pub mod personal_data;
 pub mod registry;
@@ -253,6 +254,7 @@ pub async fn run_with_metrics(
         .add_service(
             MoveServiceServer::new(sync::MoveConfirmations::new(
                 sync_hub.clone(),
+                router.clone(),
                 settings
                     .regions
                     .iter()
@@ -264,14 +266,14 @@ pub async fn run_with_metrics(
         .add_service(
             PersonalDataServiceServer::new(personal_data::PersonalData::new(
                 accounts.clone(),
-                router,
+                router.clone(),
                 sync_hub.clone(),
             ))
             .max_decoding_message_size(max_message_bytes)
             .max_encoding_message_size(passage_proto::bounds::SYNC_MESSAGE_BYTES),
         )
         .add_service(
-            AccountServiceServer::new(accounts::service::Accounts::new(accounts))
+            AccountServiceServer::new(accounts::service::Accounts::new(accounts, router))
                 .max_decoding_message_size(max_message_bytes),
         )
         .add_service(

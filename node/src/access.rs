@@ -10,9 +10,9 @@ use passage_server::access::{AuditRecord, BodyDigest, Caller, CallerSeal, Gateke
 use crate::audit::AuditTrail;
 
 /// Reads of what is public in a region (its market, events, groups, articles,
-/// programmes and rules) and the gateway's counting: not written to the audit
-/// log. Every other call is.
-const NOT_AUDITED: [&str; 21] = [
+/// programmes and rules), the gateway's counting, and the chapter's inbox, whose
+/// notices name no one: not written to the audit log. Every other call is.
+const NOT_AUDITED: [&str; 22] = [
     "/passage.v1.MarketService/GetOrganisation",
     "/passage.v1.MarketService/ListOrganisations",
     "/passage.v1.MarketService/GetOpportunity",
@@ -32,6 +32,7 @@ const NOT_AUDITED: [&str; 21] = [
     "/passage.v1.GroupService/ListGroups",
     "/passage.v1.GroupService/ListMeetings",
     "/passage.v1.RegionStatsService/GetRegionStats",
+    "/passage.v1.NotificationService/ListChapterNotifications",
     "/grpc.health.v1.Health/Check",
     "/grpc.health.v1.Health/Watch",
 ];

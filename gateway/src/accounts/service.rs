@@ -3,7 +3,9 @@
 //! handlers check what the table cannot see (whose account, which region). The
 //! client address that sign-in locks count against is the TCP peer's, or, from a
 //! connection whose client certificate names the web app (`web.passage`), the
-//! browser's address the web app passes in `x-passage-client-address`.
+//! browser's address the web app passes in `x-passage-client-address`. An
+//! invitation of a member is mailed to her by her home node when she gave it an
+//! address (`crate::notices`).
 
 use passage_proto::v1::{self, account_service_server::AccountService};
 use passage_proto::{CLIENT_ADDRESS_METADATA_KEY, WEB_TLS_NAME};
@@ -11,17 +13,45 @@ use passage_server::access::{Caller, with_subject};
 use tonic::{Request, Response, Status};
 
 use super::AccountStore;
+use super::invite::Invitation;
 use super::sign_in::response;
+use crate::route::RegionRouter;
 
 /// The gRPC face of the [`AccountStore`].
 #[derive(Clone)]
 pub struct Accounts {
     store: AccountStore,
+    /// To a member's home node, which mails her an invitation's link.
+    router: RegionRouter,
 }
 
 impl Accounts {
-    pub fn new(store: AccountStore) -> Self {
-        Accounts { store }
+    pub fn new(store: AccountStore, router: RegionRouter) -> Self {
+        Accounts { store, router }
+    }
+
+    /// Has an invited member's home node mail her the invitation's link, when
+    /// she gave it an address: whether it did. The invitation stands without
+    /// the mail (the console shows the link); a home that does not answer is
+    /// logged, never the code.
+    async fn mail_invitation(&self, invitation: &Invitation) -> bool {
+        let account = &invitation.account;
+        let (Some(member), Some(home)) = (
+            account.member_id,
+            account
+                .region
+                .as_deref()
+                .and_then(|r| self.router.region(r)),
+        ) else {
+            return false;
+        };
+        match crate::notices::send_invitation(home, member, &invitation.code).await {
+            Ok(mailed) => mailed,
+            Err(error) => {
+                tracing::warn!(%member, region = %home.slug, %error, "invitation not mailed");
+                false
+            }
+        }
     }
 }
 
@@ -67,11 +97,13 @@ impl AccountService for Accounts {
             .invite(Some(&caller), request.into_inner())
             .await?;
         let login = invitation.account.login.clone();
+        let invitation_mailed = self.mail_invitation(&invitation).await;
         Ok(with_subject(
             Response::new(v1::InviteAccountResponse {
                 account: Some(self.store.view(&invitation.account).await?),
                 invitation_code: invitation.code,
                 expire_time: Some(super::timestamp(invitation.expires_at)),
+                invitation_mailed,
             }),
             format!("account {login}"),
         ))

@@ -4,7 +4,9 @@
 //! (`SyncHub::transfer` takes it), whoever asks — the destination's chapter admin,
 //! the member through the destination, or a region's certificate. The
 //! destination's chapter admin sees the moves waiting for her region and may
-//! decline one, which withdraws the confirmation.
+//! decline one, which withdraws the confirmation once the member's home node has
+//! told her (`crate::notices`). A confirmation is told to the destination's
+//! chapter admins in their chapter's inbox.
 
 use chrono::{DateTime, Utc};
 use passage_proto::v1::{self, move_service_server::MoveService};
@@ -19,6 +21,7 @@ use uuid::Uuid;
 use super::hub::SyncHub;
 use super::log;
 use crate::error::{Error, Result};
+use crate::route::RegionRouter;
 use crate::store::entity::move_confirmation;
 
 /// How long a member's confirmation of a move stays usable.
@@ -127,13 +130,23 @@ const PAGE_PREFIX: &str = "m1.";
 /// Serves `MoveService` from the gateway's database.
 pub struct MoveConfirmations {
     hub: SyncHub,
+    /// To the members' home nodes, which tell them of a declined move.
+    router: RegionRouter,
     /// Every region's name, by slug.
     region_names: std::collections::HashMap<String, String>,
 }
 
 impl MoveConfirmations {
-    pub fn new(hub: SyncHub, region_names: std::collections::HashMap<String, String>) -> Self {
-        MoveConfirmations { hub, region_names }
+    pub fn new(
+        hub: SyncHub,
+        router: RegionRouter,
+        region_names: std::collections::HashMap<String, String>,
+    ) -> Self {
+        MoveConfirmations {
+            hub,
+            router,
+            region_names,
+        }
     }
 
     /// The calling member, who alone speaks for their move.
@@ -234,10 +247,32 @@ impl MoveConfirmations {
             field: "member_id",
             reason: format!("not a UUID: {member_id:?}"),
         })?;
-        if !withdraw(self.hub.db(), member, &destination).await? {
-            return Err(Error::NotFound(format!(
+        let db = self.hub.db();
+        let none_waiting = || {
+            Error::NotFound(format!(
                 "member {member} has no move to {destination} waiting"
-            )));
+            ))
+        };
+        if pending(db, member, Utc::now())
+            .await?
+            .is_none_or(|(to, _)| to != destination)
+        {
+            return Err(none_waiting());
+        }
+        // Her home tells her first (inbox, and mail when she wants it): a decline
+        // her home cannot be told of is not made, and the chapter admin tries again.
+        let home = log::directory_entry(db, member)
+            .await?
+            .map(|(entry, _)| entry.home_region)
+            .and_then(|home| self.router.region(&home))
+            .ok_or_else(|| {
+                Error::Refused(format!(
+                    "member {member}'s home region is not known to the gateway yet; try again"
+                ))
+            })?;
+        crate::notices::move_declined(home, member).await?;
+        if !withdraw(db, member, &destination).await? {
+            return Err(none_waiting());
         }
         tracing::info!(%member, destination, "move declined by the destination");
         Ok(v1::DeclineMoveResponse {})
@@ -300,6 +335,15 @@ impl MoveConfirmations {
         }
         let expires_at = confirm(self.hub.db(), member_id, destination, Utc::now()).await?;
         tracing::info!(%member_id, destination, "move confirmed by the member");
+        // The destination's chapter admins hear of it in their inbox. Her move
+        // stands without the notice: the console's moves page lists every
+        // confirmation waiting, and a destination that does not answer now is
+        // logged.
+        if let Some(region) = self.router.region(destination)
+            && let Err(error) = crate::notices::move_waiting(region).await
+        {
+            tracing::warn!(%member_id, destination, %error, "the destination was not told of a move waiting");
+        }
         Ok(v1::ConfirmMoveResponse {
             member_id: member_id.to_string(),
             destination_region: destination.to_owned(),

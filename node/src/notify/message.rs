@@ -2,6 +2,8 @@
 //! to the page and the one-click unsubscribe link, in plain text and HTML, in the
 //! person's language. Nothing else goes in: no region-local fact, no one's words.
 //! A digest lists its items the same way, each its kind's title and its link.
+//! An invitation's mail has the invitation's link and says why it came, with no
+//! unsubscribe link: it is no notice one chose.
 //! The `Message-ID` comes from the notification's id (the digest's own), so every
 //! attempt at the same mail sends the same message.
 
@@ -14,6 +16,7 @@ use crate::notify::Mailer;
 use crate::notify::digest::Contents;
 use crate::notify::texts::Texts;
 use crate::store::entity::mail_queue;
+use crate::store::notifications::INVITATION;
 
 /// The `Message-ID` of the mail of notification `id` in `region`.
 pub fn message_id(id: uuid::Uuid, region: &str) -> String {
@@ -140,32 +143,53 @@ pub fn build(mailer: &Mailer, queued: &mail_queue::Model) -> Result<Message> {
             ),
         ),
     };
+    // An invitation is no notice one chose: it says why it came, and there is
+    // nothing to stop.
+    let invitation = queued.kind == INVITATION.name;
+    let footer = if invitation {
+        texts.t("mail-invitation-why")
+    } else {
+        format!(
+            "{why}\n{stop}\n{unsubscribe}",
+            why = texts.t("mail-why"),
+            stop = texts.t("mail-unsubscribe"),
+        )
+    };
     let plain = format!(
-        "{greeting}\n\n{plain_items}\n-- \n{why}\n{stop}\n{unsubscribe}\n",
+        "{greeting}\n\n{plain_items}\n-- \n{footer}\n",
         greeting = texts.t("mail-greeting"),
-        why = texts.t("mail-why"),
-        stop = texts.t("mail-unsubscribe"),
     );
     let dir = if texts.rtl { "rtl" } else { "ltr" };
+    let html_footer = if invitation {
+        format!("<p>{}</p>\n", escape(&texts.t("mail-invitation-why")))
+    } else {
+        format!(
+            "<p>{why}</p>\n<p><a href=\"{unsubscribe}\">{stop}</a></p>\n",
+            why = escape(&texts.t("mail-why")),
+            unsubscribe = escape(&unsubscribe),
+            stop = escape(&texts.t("mail-unsubscribe-button")),
+        )
+    };
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
-         <title>{title}</title></head><body>\n<p>{greeting}</p>\n{html_items}<hr>\n<p>{why}</p>\n\
-         <p><a href=\"{unsubscribe}\">{stop}</a></p>\n</body></html>\n",
+         <title>{title}</title></head><body>\n<p>{greeting}</p>\n{html_items}<hr>\n\
+         {html_footer}</body></html>\n",
         lang = texts.code,
         title = escape(&title),
         greeting = escape(&texts.t("mail-greeting")),
-        why = escape(&texts.t("mail-why")),
-        unsubscribe = escape(&unsubscribe),
-        stop = escape(&texts.t("mail-unsubscribe-button")),
     );
-    Message::builder()
+    let mut message = Message::builder()
         .from(from)
         .to(to)
         .subject(title)
         .message_id(Some(message_id(queued.notification_id, &mailer.region)))
-        .header(ContentLanguage(texts.code.to_owned()))
-        .header(ListUnsubscribe(format!("<{unsubscribe}>")))
-        .header(ListUnsubscribePost)
+        .header(ContentLanguage(texts.code.to_owned()));
+    if !invitation {
+        message = message
+            .header(ListUnsubscribe(format!("<{unsubscribe}>")))
+            .header(ListUnsubscribePost);
+    }
+    message
         .multipart(MultiPart::alternative_plain_html(plain, html))
         .map_err(|e| Error::invalid("email", format!("the mail cannot be built: {e}")))
 }

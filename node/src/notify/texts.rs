@@ -61,6 +61,8 @@ mod tests {
             for kind in crate::store::notifications::KINDS
                 .iter()
                 .chain(crate::store::notifications::ORGANISATION_KINDS.iter())
+                .chain(crate::store::notifications::CHAPTER_KINDS.iter())
+                .chain([crate::store::notifications::INVITATION].iter())
             {
                 let key = format!("notification-{}", kind.name);
                 assert!(
@@ -73,6 +75,7 @@ mod tests {
                 "mail-open",
                 "mail-open-button",
                 "mail-why",
+                "mail-invitation-why",
                 "mail-unsubscribe",
                 "mail-unsubscribe-button",
                 "mail-digest-intro",

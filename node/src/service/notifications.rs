@@ -5,6 +5,11 @@
 //! unsubscribing needs no sign-in, the signed token names the member and the kind.
 //! The region's chapter admin reads its mail queue (`passage admin mail`),
 //! addresses masked.
+//! The gateway alone (its own seal) tells a member's home that her move was
+//! declined, and has it mail her an invitation's link; and tells a move's
+//! destination that a member waits there, in the chapter's inbox its chapter
+//! admins read (`ListChapterNotifications`) and mark (`MarkNotificationsRead`
+//! with no member named).
 
 use std::sync::Arc;
 
@@ -71,6 +76,10 @@ impl NotificationApi {
         request: &Request<T>,
         value: &str,
     ) -> std::result::Result<Uuid, Status> {
+        let caller = passage_server::access::Caller::of(request)?;
+        if caller.role == passage_server::access::Role::ChapterAdmin && value.trim().is_empty() {
+            return Ok(notifications::chapter_inbox(&self.context.region));
+        }
         if crate::access::organisation_limit(request)?.is_some() {
             let id = validate::id("member_id", value)?;
             crate::access::acts_for_organisation(request, id)?;
@@ -238,5 +247,108 @@ impl NotificationService for NotificationApi {
                 .map(|row| queued_mail_to_wire(row, channel))
                 .collect(),
         }))
+    }
+
+    async fn tell_move_declined(
+        &self,
+        request: Request<v1::TellMoveDeclinedRequest>,
+    ) -> Result<Response<v1::TellMoveDeclinedResponse>, Status> {
+        let id = validate::id("member_id", &request.get_ref().member_id)?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        member_here(
+            &txn,
+            &self.context.region,
+            "member_id",
+            id,
+            "hear of their moves here",
+        )
+        .await?;
+        let mail = notifications::notify(&txn, id, notifications::MOVE_DECLINED).await?;
+        txn.commit().await.map_err(Error::from)?;
+        if mail {
+            self.context.mail_ready.notify_one();
+        }
+        tracing::info!(member_id = %id, "told of a declined move");
+        Ok(with_subject(
+            Response::new(v1::TellMoveDeclinedResponse {}),
+            id.to_string(),
+        ))
+    }
+
+    async fn send_invitation(
+        &self,
+        request: Request<v1::SendInvitationRequest>,
+    ) -> Result<Response<v1::SendInvitationResponse>, Status> {
+        let request = request.into_inner();
+        let id = validate::id("member_id", &request.member_id)?;
+        let code = invitation_code(&request.invitation_code)?;
+        let (_turn, txn) = self.context.begin_write().await?;
+        member_here(
+            &txn,
+            &self.context.region,
+            "member_id",
+            id,
+            "are invited from here",
+        )
+        .await?;
+        let mailed = notifications::queue_invitation(&txn, id, code).await?;
+        txn.commit().await.map_err(Error::from)?;
+        if mailed {
+            self.context.mail_ready.notify_one();
+        }
+        // The code is a secret: neither this line nor the audit's subject has it.
+        tracing::info!(member_id = %id, mailed, "invitation mail queued");
+        Ok(with_subject(
+            Response::new(v1::SendInvitationResponse { mailed }),
+            id.to_string(),
+        ))
+    }
+
+    async fn list_chapter_notifications(
+        &self,
+        request: Request<v1::ListChapterNotificationsRequest>,
+    ) -> Result<Response<v1::ListNotificationsResponse>, Status> {
+        let id = notifications::chapter_inbox(&self.context.region);
+        let request = request.into_inner();
+        let page = PageRequest::parse(request.page_size, &request.page_token)?;
+        let found = notifications::inbox(&self.context.db, id, page).await?;
+        let unread = notifications::unread(&self.context.db, id).await?;
+        Ok(Response::new(v1::ListNotificationsResponse {
+            next_page_token: found.next_page_token(),
+            notifications: found.items.iter().map(notification_to_wire).collect(),
+            unread: unread as u32,
+        }))
+    }
+
+    async fn tell_move_waiting(
+        &self,
+        _request: Request<v1::TellMoveWaitingRequest>,
+    ) -> Result<Response<v1::TellMoveWaitingResponse>, Status> {
+        let (_turn, txn) = self.context.begin_write().await?;
+        notifications::notify_chapter(&txn, &self.context.region, notifications::MOVE_WAITING)
+            .await?;
+        txn.commit().await.map_err(Error::from)?;
+        tracing::info!("the chapter told of a move waiting");
+        Ok(Response::new(v1::TellMoveWaitingResponse {}))
+    }
+}
+
+/// An invitation code as the gateway makes them (`psi_<id>_<secret>`: letters,
+/// digits, '_' and '-'), so the mail's link can only ever be an invitation's.
+fn invitation_code(code: &str) -> Result<&str> {
+    let code = code.trim();
+    let well_formed = code.starts_with("psi_")
+        && code.len() <= 200
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+    if well_formed {
+        Ok(code)
+    } else {
+        // Never echo the value: it may be a real code, mistyped.
+        Err(Error::invalid(
+            "invitation_code",
+            "is not an invitation code (psi_<id>_<secret>)",
+        ))
     }
 }

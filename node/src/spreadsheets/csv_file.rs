@@ -122,8 +122,7 @@ pub fn read(bytes: &[u8]) -> Result<Sheet> {
     // their editor shows.
     let (mut counted_to, mut line) = (0, 1u32);
     for record in records {
-        let record = record
-            .map_err(|error| not_csv(format!("is not a CSV file: {error}")))?;
+        let record = record.map_err(|error| not_csv(format!("is not a CSV file: {error}")))?;
         let start = record
             .position()
             .map_or(counted_to, |p| {

@@ -409,11 +409,7 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
                     Error::refused(
                         "organisation_id",
                         format!("no organisation {id} in the region"),
-                        Refusal::of(
-                            v1::RefusalKind::UnknownOrganisation,
-                            &id.to_string(),
-                            [],
-                        ),
+                        Refusal::of(v1::RefusalKind::UnknownOrganisation, &id.to_string(), []),
                     ),
                 )?;
                 continue;

@@ -81,8 +81,15 @@ pub const MOVE_ARRIVED: Kind = Kind {
     link: "/moving",
 };
 
+/// The destination's chapter admin declined her move (to the member, from her
+/// home, which the gateway tells).
+pub const MOVE_DECLINED: Kind = Kind {
+    name: "move_declined",
+    link: "/moving",
+};
+
 /// Every kind, in the order preferences list them.
-pub const KINDS: [Kind; 10] = [
+pub const KINDS: [Kind; 11] = [
     APPLICATION_STAGE,
     QUESTION_ANSWERED,
     EVENT_SEAT,
@@ -93,6 +100,7 @@ pub const KINDS: [Kind; 10] = [
     SESSION_TOMORROW,
     MOVE_HANDED_OVER,
     MOVE_ARRIVED,
+    MOVE_DECLINED,
 ];
 
 /// An organisation's opportunity was approved by community review and published.
@@ -128,6 +136,46 @@ pub const DIGEST: Kind = Kind {
     link: "/inbox",
 };
 
+/// A member confirmed a move to this region and waits for a chapter admin to
+/// accept her (to the region's chapter admins, in the chapter's inbox, which the
+/// gateway has this node write when she confirms). No mail: the node holds no
+/// address of a chapter admin; the row names no member, the console's moves page
+/// lists who waits.
+pub const MOVE_WAITING: Kind = Kind {
+    name: "move_waiting",
+    link: "/console/moves",
+};
+
+/// The kinds of the chapter's inbox.
+pub const CHAPTER_KINDS: [Kind; 1] = [MOVE_WAITING];
+
+/// The inbox of region `region`'s chapter admins: an id of its own, derived
+/// from the region's name (a version-8 UUID of its SHA-256), which no member or
+/// organisation has.
+pub fn chapter_inbox(region: &str) -> Uuid {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("passage chapter inbox {region}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// Tells region `region`'s chapter admins of a change of `kind`, inside the
+/// change's own transaction: a notification in the chapter's inbox.
+pub async fn notify_chapter(db: &impl ConnectionTrait, region: &str, kind: Kind) -> Result<()> {
+    in_inbox(db, chapter_inbox(region), kind, kind.link, Utc::now()).await?;
+    Ok(())
+}
+
+/// An invitation to an account, made by a chapter admin at the gateway: a mail
+/// only (no inbox row, no choice, no unsubscribe link), to a person who has no
+/// account yet. Its link carries the invitation's single-use code, so the queue
+/// keeps the link only until the mail is sent ([`mark_sent`]).
+pub const INVITATION: Kind = Kind {
+    name: "invitation",
+    link: "/invitation",
+};
+
 /// The kind with this name.
 pub fn kind(name: &str) -> Option<Kind> {
     KINDS.iter().copied().find(|kind| kind.name == name)
@@ -136,6 +184,36 @@ pub fn kind(name: &str) -> Option<Kind> {
 /// The kind of a mail with this name: a kind, or the digest.
 pub fn mail_kind(name: &str) -> Option<Kind> {
     kind(name).or((name == DIGEST.name).then_some(DIGEST))
+}
+
+/// Queues the mail of an invitation with single-use `code` to member
+/// `member_id`, inside the caller's transaction, when she gave this region an
+/// address; returns whether it did. The code goes into the mail's link and
+/// nowhere else: no inbox row, no log line.
+pub async fn queue_invitation(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+    code: &str,
+) -> Result<bool> {
+    let Some(details) = contact_details::Entity::find_by_id(member_id)
+        .one(db)
+        .await?
+        .filter(|details| !details.email.is_empty())
+    else {
+        return Ok(false);
+    };
+    let link = format!("{}/{code}", INVITATION.link);
+    queue_mail(
+        db,
+        Uuid::now_v7(),
+        &details,
+        INVITATION,
+        &link,
+        String::new(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(true)
 }
 
 /// The mail languages; the first is the one used when she chose none.
@@ -485,6 +563,13 @@ pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid, written_file: &str) 
         .col_expr(mail_queue::Column::WrittenFile, Expr::value(written_file))
         .col_expr(mail_queue::Column::LastError, Expr::value(""))
         .filter(mail_queue::Column::NotificationId.eq(id))
+        .exec(db)
+        .await?;
+    // An invitation's link holds its single-use code: sent, the queue forgets it.
+    mail_queue::Entity::update_many()
+        .col_expr(mail_queue::Column::Link, Expr::value(INVITATION.link))
+        .filter(mail_queue::Column::NotificationId.eq(id))
+        .filter(mail_queue::Column::Kind.eq(INVITATION.name))
         .exec(db)
         .await?;
     Ok(updated.rows_affected > 0)

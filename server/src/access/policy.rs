@@ -56,6 +56,10 @@ pub enum Policy {
     /// their own region's accounts (the handler checks the account's region, which
     /// the request names, not the call).
     AccountAdmin,
+    /// The gateway itself, with its own seal, telling a member's home node of
+    /// what happened at the gateway (her move declined, an invitation made for
+    /// her); never a token holder nor a person signed in.
+    TheGateway,
 }
 
 impl Policy {
@@ -71,6 +75,7 @@ impl Policy {
                 | Policy::MemberMoving
                 | Policy::MemberRecords
                 | Policy::MemberOnly
+                | Policy::TheGateway
         )
     }
 
@@ -94,6 +99,7 @@ impl Policy {
             Policy::SigningIn => true,
             Policy::Session => role != Role::Gateway,
             Policy::AccountAdmin => matches!(role, Role::ChapterAdmin | Role::Operator),
+            Policy::TheGateway => role == Role::Gateway,
         }
     }
 }
@@ -270,13 +276,15 @@ pub fn policy(path: &str) -> Option<Policy> {
 /// contacts (the node's handler holds each to their own); anyone for the
 /// one-click unsubscribe of a mail, whose signed token the node checks (RFC 8058:
 /// a mail client posts it unsigned-in); the region's chapter admin for its mail
-/// queue.
+/// queue and her chapter's inbox; the gateway alone for what it tells a member's home (a move declined,
+/// an invitation to mail) and a move's destination (a member waiting).
 fn notification_policy(method: &str) -> Option<Policy> {
     match method {
         "GetNotificationSettings" | "UpdateNotificationSettings" => Some(Policy::MemberSelf),
         "ListNotifications" | "MarkNotificationsRead" => Some(Policy::Parties),
         "Unsubscribe" => Some(Policy::Open),
-        "GetMailQueue" => Some(Policy::ChapterAdmin),
+        "GetMailQueue" | "ListChapterNotifications" => Some(Policy::ChapterAdmin),
+        "TellMoveDeclined" | "SendInvitation" | "TellMoveWaiting" => Some(Policy::TheGateway),
         _ => None,
     }
 }

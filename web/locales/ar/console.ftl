@@ -85,6 +85,7 @@ console-member-added = أُضيف العضو. احفظ سجله أدناه، ث�
 console-record-saved = حُفظ السجل.
 console-unlocked = رُفع القفل.
 console-invited = أُنشئت دعوة لـ { $login }.
+console-invitation-mailed = أرسلت منطقتها الأصلية الرابط أيضًا إلى العنوان الذي قدّمته.
 civic-unspecified = غير مسجل
 civic-none = لم يبدأ
 civic-in-progress = جارٍ

@@ -85,6 +85,7 @@ console-member-added = The member was added. Keep their record below, then invit
 console-record-saved = The record was saved.
 console-unlocked = The lock was lifted.
 console-invited = An invitation for { $login } was made.
+console-invitation-mailed = Her home region also mailed the link to the address she gave it.
 civic-unspecified = Not recorded
 civic-none = Not started
 civic-in-progress = In progress

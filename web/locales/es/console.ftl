@@ -85,6 +85,7 @@ console-member-added = Se añadió el miembro. Lleva su registro abajo y despué
 console-record-saved = Se guardó el registro.
 console-unlocked = Se quitó el bloqueo.
 console-invited = Se creó una invitación para { $login }.
+console-invitation-mailed = Su región de origen también envió el enlace a la dirección que dio.
 civic-unspecified = Sin registrar
 civic-none = Sin empezar
 civic-in-progress = En curso

@@ -85,6 +85,7 @@ console-member-added = Het lid is toegevoegd. Houd hieronder het dossier bij en 
 console-record-saved = Het dossier is opgeslagen.
 console-unlocked = De blokkade is opgeheven.
 console-invited = Er is een uitnodiging voor { $login } gemaakt.
+console-invitation-mailed = Haar thuisregio heeft de link ook gemaild naar het adres dat ze opgaf.
 civic-unspecified = Niet vastgelegd
 civic-none = Niet begonnen
 civic-in-progress = Bezig

@@ -85,6 +85,7 @@ console-member-added = Учасника додано. Ведіть запис н
 console-record-saved = Запис збережено.
 console-unlocked = Блокування знято.
 console-invited = Запрошення для { $login } створено.
+console-invitation-mailed = Її домашній регіон також надіслав посилання на адресу, яку вона вказала.
 civic-unspecified = Не записано
 civic-none = Не розпочато
 civic-in-progress = Триває

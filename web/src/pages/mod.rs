@@ -67,12 +67,13 @@ const MEMBER_NAV: [(&str, &str); 11] = [
 ];
 
 /// A chapter admin's part of the app.
-const CHAPTER_NAV: [(&str, &str); 5] = [
+const CHAPTER_NAV: [(&str, &str); 6] = [
     ("/", "nav-home"),
     ("/console", "nav-console"),
     ("/console/members", "console-members-title"),
     ("/console/organisations", "console-organisations-title"),
     ("/console/rules", "rules-title"),
+    ("/inbox", "nav-inbox"),
 ];
 
 /// An organisation's contact's part of the app.

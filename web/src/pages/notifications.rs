@@ -1,6 +1,6 @@
 //! My notifications: the inbox (newest first, unread marked; opening one marks
-//! it read and goes to its page; "mark all read") of a member, or of an
-//! organisation for its contact; the unread count in the navigation, and the
+//! it read and goes to its page; "mark all read") of a member, of an
+//! organisation for its contact, or of a chapter for its chapter admins; the unread count in the navigation, and the
 //! one-click unsubscribe of a mail (RFC 8058), which needs
 //! no sign-in: the link's signed token is the authority, the node checks it.
 
@@ -22,12 +22,54 @@ use crate::visit::Visit;
 const HERE: &str = "/inbox";
 
 /// Whose inbox the signed-in account reads: a member's own, an organisation's
-/// contact their organisation's; none for anyone else.
+/// contact their organisation's, a chapter admin her chapter's (asked for with
+/// no id: the node knows her region); none for anyone else.
 pub fn inbox_of(account: &v1::Account) -> Option<String> {
+    if account.kind == v1::AccountKind::ChapterAdmin as i32 {
+        return Some(String::new());
+    }
     [&account.member_id, &account.organisation_id]
         .into_iter()
         .find(|id| !id.is_empty())
         .cloned()
+}
+
+/// The signed-in person's inbox, its first `page_size` notices: a chapter
+/// admin's from her chapter's (not audited: its notices name no one), anyone
+/// else's by the id [`inbox_of`] gives.
+async fn list(
+    app: &App,
+    visit: &Visit,
+    account: &v1::Account,
+    owner: String,
+    page_size: i32,
+) -> Result<v1::ListNotificationsResponse, tonic::Status> {
+    let mut notifications = app.gateway.notifications();
+    let listed = if account.kind == v1::AccountKind::ChapterAdmin as i32 {
+        notifications
+            .list_chapter_notifications(call(
+                visit,
+                Some(&account.region),
+                v1::ListChapterNotificationsRequest {
+                    page_size,
+                    page_token: String::new(),
+                },
+            ))
+            .await
+    } else {
+        notifications
+            .list_notifications(call(
+                visit,
+                Some(&account.region),
+                v1::ListNotificationsRequest {
+                    member_id: owner,
+                    page_size,
+                    page_token: String::new(),
+                },
+            ))
+            .await
+    };
+    listed.map(tonic::Response::into_inner)
 }
 
 /// Reads the signed-in member's (or organisation's) unread count into the
@@ -37,24 +79,10 @@ pub async fn count_unread(app: &App, visit: &Visit, account: &v1::Account) {
     let Some(owner) = inbox_of(account) else {
         return;
     };
-    let listed = app
-        .gateway
-        .notifications()
-        .list_notifications(call(
-            visit,
-            Some(&account.region),
-            v1::ListNotificationsRequest {
-                member_id: owner,
-                page_size: 1,
-                page_token: String::new(),
-            },
-        ))
-        .await;
-    if let Ok(listed) = listed {
-        visit.unread.store(
-            listed.into_inner().unread,
-            std::sync::atomic::Ordering::Relaxed,
-        );
+    if let Ok(listed) = list(app, visit, account, owner, 1).await {
+        visit
+            .unread
+            .store(listed.unread, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -94,21 +122,8 @@ pub async fn show(State(app): State<App>, visit: Visit) -> Response {
     let Some(owner) = inbox_of(&account) else {
         return super::helpdesk::members_only(&visit, text, HERE);
     };
-    let listed = app
-        .gateway
-        .notifications()
-        .list_notifications(call(
-            &visit,
-            Some(&account.region),
-            v1::ListNotificationsRequest {
-                member_id: owner,
-                page_size: 100,
-                page_token: String::new(),
-            },
-        ))
-        .await;
-    let listed = match listed {
-        Ok(listed) => listed.into_inner(),
+    let listed = match list(&app, &visit, &account, owner, 100).await {
+        Ok(listed) => listed,
         Err(status) => return refusal(&visit, text, HERE, &status),
     };
     let page = InboxPage {
@@ -146,21 +161,9 @@ pub async fn open(
     if !visit.form_is_ours(&form.form_token) {
         return visit.redirect(HERE);
     }
-    let mut notifications = app.gateway.notifications();
-    let listed = notifications
-        .list_notifications(call(
-            &visit,
-            Some(&account.region),
-            v1::ListNotificationsRequest {
-                member_id: owner.clone(),
-                page_size: 500,
-                page_token: String::new(),
-            },
-        ))
-        .await;
+    let listed = list(&app, &visit, &account, owner.clone(), 500).await;
     let link = match listed {
         Ok(listed) => listed
-            .into_inner()
             .notifications
             .into_iter()
             .find(|n| n.id == id)
@@ -170,7 +173,9 @@ pub async fn open(
     let Some(link) = link.filter(|link| link.starts_with('/') && !link.starts_with("//")) else {
         return visit.redirect(HERE);
     };
-    let marked = notifications
+    let marked = app
+        .gateway
+        .notifications()
         .mark_notifications_read(call(
             &visit,
             Some(&account.region),

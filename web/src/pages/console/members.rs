@@ -805,12 +805,19 @@ pub async fn invite(
         ))
         .await;
     let showing = match invited {
-        Ok(invited) => Showing {
-            form: None,
-            errors: Vec::new(),
-            notice: text.t1("console-invited", "login", form.login.trim()),
-            invitation: invitation_link(&visit, &headers, &invited.into_inner().invitation_code),
-        },
+        Ok(invited) => {
+            let invited = invited.into_inner();
+            let mut notice = text.t1("console-invited", "login", form.login.trim());
+            if invited.invitation_mailed {
+                notice = format!("{notice} {}", text.t("console-invitation-mailed"));
+            }
+            Showing {
+                form: None,
+                errors: Vec::new(),
+                notice,
+                invitation: invitation_link(&visit, &headers, &invited.invitation_code),
+            }
+        }
         Err(status) if status.code() == tonic::Code::InvalidArgument => Showing {
             form: None,
             errors: vec![FieldError {
