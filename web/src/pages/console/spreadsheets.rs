@@ -37,33 +37,6 @@ pub struct RefusedView {
     pub english: bool,
 }
 
-/// Why a line is refused, in the page's language from the refusal's kind;
-/// `None` when the region gave words only (an unspecified kind).
-pub fn refusal_words(text: Text, line: &v1::RefusedLine) -> Option<String> {
-    use v1::RefusalKind as K;
-    let kind = K::try_from(line.kind).unwrap_or(K::Unspecified);
-    if kind == K::Unspecified {
-        return None;
-    }
-    let allowed = |index: usize| line.allowed.get(index).cloned().unwrap_or_default();
-    let key = format!(
-        "import-refusal-{}",
-        kind.as_str_name()
-            .trim_start_matches("REFUSAL_KIND_")
-            .to_ascii_lowercase()
-            .replace('_', "-")
-    );
-    Some(text.t_with(
-        &key,
-        &[
-            ("value", &line.value),
-            ("first", &allowed(0)),
-            ("second", &allowed(1)),
-            ("allowed", &line.allowed.join(", ")),
-        ],
-    ))
-}
-
 /// What the node said about a file.
 pub struct ReportView {
     pub applied: bool,
@@ -165,7 +138,7 @@ fn report_view(text: Text, report: &v1::ImportReport) -> ReportView {
             .refused
             .iter()
             .map(|line| {
-                let worded = refusal_words(text, line);
+                let worded = crate::pages::refused::words(text, line);
                 RefusedView {
                     line: line.line.to_string(),
                     column: line.column.clone(),
@@ -252,7 +225,11 @@ pub async fn import(State(app): State<App>, visit: Visit, multipart: Multipart) 
         Err(status) if status.code() == tonic::Code::InvalidArgument => refuse(
             &upload.kind,
             "file",
-            text.t1("spreadsheet-file-refused", "reason", status.message()),
+            text.t1(
+                "spreadsheet-file-refused",
+                "reason",
+                &crate::pages::refused::named(text, &status),
+            ),
         ),
         Err(status) => refusal(&visit, text, IMPORT, &status),
     }
@@ -378,7 +355,11 @@ pub async fn export_file(
                     .unwrap_or("kind");
                 return again(
                     field,
-                    text.t1("console-refused", "reason", status.message()),
+                    text.t1(
+                        "console-refused",
+                        "reason",
+                        &crate::pages::refused::named(text, &status),
+                    ),
                 );
             }
             Err(status) => return refusal(&visit, text, EXPORT, &status),
