@@ -99,6 +99,16 @@ impl Error {
         }
     }
 
+    /// `field` is not set but must be, said as `reason` (`must be set`, `must
+    /// name at least one language`): a refusal of kind `MISSING`.
+    pub fn missing(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::refused(
+            field,
+            reason,
+            Refusal::of(passage_proto::v1::RefusalKind::Missing, "", []),
+        )
+    }
+
     /// `kind` with this `id` does not exist.
     pub fn not_found(kind: &'static str, id: impl ToString) -> Self {
         Error::NotFound {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::community::{self, Acting, CommunityRole};
 use crate::context::NodeContext;
 use crate::convert::helpdesk::article_to_wire;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::store::entity::{article, article_translation, helpdesk_question};
 use crate::store::helpdesk::{self as store, ArticleFilter};
 use crate::store::{Page, PageRequest, article_index, rows};
@@ -177,9 +177,10 @@ pub async fn mark_reviewed(
     let reviewed_on =
         validate::optional_date("reviewed_on", &request.reviewed_on)?.unwrap_or(today);
     if reviewed_on > today {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "reviewed_on",
             format!("must not be after today ({today}), got {reviewed_on}"),
+            Refusal::of(v1::RefusalKind::InTheFuture, &reviewed_on.to_string(), []),
         ));
     }
     let (_turn, txn) = context.begin_write().await?;
@@ -267,17 +268,23 @@ pub async fn search_articles(
         .into_iter()
         .collect();
     if terms.is_empty() {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "query",
             format!("has no words to search for once common words of {language:?} are left out"),
+            Refusal::of(v1::RefusalKind::NothingToSearch, &query, []),
         ));
     }
     if terms.len() > MAX_QUERY_TERMS {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "query",
             format!(
                 "at most {MAX_QUERY_TERMS} different words, got {}",
                 terms.len()
+            ),
+            Refusal::of(
+                v1::RefusalKind::TooManyWords,
+                &terms.len().to_string(),
+                [MAX_QUERY_TERMS.to_string()],
             ),
         ));
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Months, NaiveDate};
 use passage_proto::v1;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 
 /// The marks retention is measured at, in months after the start.
 pub const MARKS: [u32; 3] = passage_migrations::tallies::MARKS;
@@ -118,9 +118,10 @@ fn month(field: &str, text: &str) -> Result<NaiveDate> {
         .then(|| NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").ok())
         .flatten()
         .ok_or_else(|| {
-            Error::invalid(
+            Error::refused(
                 field,
                 format!("{text:?} is not a month of the form YYYY-MM"),
+                Refusal::of(v1::RefusalKind::NotAMonth, text, []),
             )
         })
 }
@@ -140,13 +141,13 @@ pub fn requested_range(
             (first, this_month)
         }
         ("", _) => {
-            return Err(Error::invalid(
+            return Err(Error::missing(
                 "from_month",
                 "must be set when to_month is (leave both empty for the last 24 months)",
             ));
         }
         (_, "") => {
-            return Err(Error::invalid(
+            return Err(Error::missing(
                 "to_month",
                 "must be set when from_month is (leave both empty for the last 24 months)",
             ));
@@ -154,15 +155,29 @@ pub fn requested_range(
         (from, to) => (month("from_month", from)?, month("to_month", to)?),
     };
     if from > to {
-        return Err(Error::invalid("from_month", "must not be after to_month"));
+        return Err(Error::refused(
+            "from_month",
+            "must not be after to_month",
+            Refusal::of(
+                v1::RefusalKind::After,
+                &from.format("%Y-%m").to_string(),
+                [to.format("%Y-%m").to_string()],
+            ),
+        ));
     }
     if from
         .checked_add_months(Months::new(MAX_RETENTION_MONTHS))
         .is_some_and(|limit| to >= limit)
     {
-        return Err(Error::invalid(
+        let months = (to.year() - from.year()) * 12 + to.month0() as i32 - from.month0() as i32 + 1;
+        return Err(Error::refused(
             "to_month",
             format!("the range may cover at most {MAX_RETENTION_MONTHS} months"),
+            Refusal::of(
+                v1::RefusalKind::TooManyMonths,
+                &months.to_string(),
+                [MAX_RETENTION_MONTHS.to_string()],
+            ),
         ));
     }
     Ok((from, to))
@@ -201,7 +216,43 @@ mod tests {
             from_month: "2026-05".into(),
             to_month: "2026-01".into(),
         };
-        assert!(requested_range(&backwards, today).is_err());
+        let Err(Error::InvalidArgument { field, refusal, .. }) = requested_range(&backwards, today)
+        else {
+            panic!("a backwards range is refused")
+        };
+        assert_eq!(field, "from_month");
+        assert_eq!(
+            (refusal.kind, refusal.value.as_str(), refusal.allowed),
+            (
+                v1::RefusalKind::After,
+                "2026-05",
+                vec!["2026-01".to_owned()]
+            )
+        );
+        let too_long = v1::GetRetentionRequest {
+            from_month: "2016-01".into(),
+            to_month: "2026-01".into(),
+        };
+        let Err(Error::InvalidArgument { field, refusal, .. }) = requested_range(&too_long, today)
+        else {
+            panic!("eleven years are refused")
+        };
+        assert_eq!(field, "to_month");
+        assert_eq!(
+            (refusal.kind, refusal.value.as_str(), refusal.allowed),
+            (
+                v1::RefusalKind::TooManyMonths,
+                "121",
+                vec!["120".to_owned()]
+            )
+        );
+        let Err(Error::InvalidArgument { refusal, .. }) = month("from_month", "2026/11") else {
+            panic!("2026/11 is refused")
+        };
+        assert_eq!(
+            (refusal.kind, refusal.value.as_str()),
+            (v1::RefusalKind::NotAMonth, "2026/11")
+        );
     }
 
     fn day(text: &str) -> NaiveDate {

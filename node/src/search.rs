@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::convert;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::store::PageRequest;
 use crate::store::entity::{member, opportunity};
 use crate::store::search_index::{self, Hit, Indexed};
@@ -38,17 +38,23 @@ impl Search {
         let query = validate::required_text("query", query, MAX_QUERY)?;
         let words = search_index::query_words(&query);
         if words.is_empty() {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "query",
                 "has no letters or digits to search for",
+                Refusal::of(v1::RefusalKind::NothingToSearch, &query, []),
             ));
         }
         if words.len() > MAX_QUERY_WORDS {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "query",
                 format!(
                     "at most {MAX_QUERY_WORDS} different words, got {}",
                     words.len()
+                ),
+                Refusal::of(
+                    v1::RefusalKind::TooManyWords,
+                    &words.len().to_string(),
+                    [MAX_QUERY_WORDS.to_string()],
                 ),
             ));
         }

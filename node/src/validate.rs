@@ -205,10 +205,15 @@ pub fn optional_date(field: &str, value: &str) -> Result<Option<NaiveDate>> {
 /// A UUID the caller must send.
 pub fn id(field: &str, value: &str) -> Result<Uuid> {
     if value.trim().is_empty() {
-        return Err(Error::invalid(field, "must not be empty"));
+        return Err(Error::missing(field, "must not be empty"));
     }
-    Uuid::try_parse(value.trim())
-        .map_err(|_| Error::invalid(field, format!("{} is not a UUID", quoted(value))))
+    Uuid::try_parse(value.trim()).map_err(|_| {
+        Error::refused(
+            field,
+            format!("{} is not a UUID", quoted(value)),
+            Refusal::of(RefusalKind::NotAUuid, value.trim(), []),
+        )
+    })
 }
 
 /// An optional web address.
@@ -248,6 +253,21 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn an_id_is_refused_as_missing_or_as_not_a_uuid() {
+        let Err(Error::InvalidArgument { refusal, .. }) = id("member_id", " ") else {
+            panic!("an empty id is refused")
+        };
+        assert_eq!(refusal.kind, RefusalKind::Missing);
+        let Err(Error::InvalidArgument { refusal, .. }) = id("member_id", " amira ") else {
+            panic!("a name is not an id")
+        };
+        assert_eq!(
+            (refusal.kind, refusal.value.as_str()),
+            (RefusalKind::NotAUuid, "amira")
+        );
     }
 
     #[test]

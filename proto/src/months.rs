@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::v1::MonthRange;
+use crate::v1::{MonthRange, RefusalKind};
 
 /// The longest range a statistics request may ask for, in months.
 pub const MAX_MONTHS: u32 = 120;
@@ -78,6 +78,12 @@ pub struct MonthSpan {
 pub struct MonthRangeError {
     pub field: String,
     pub reason: String,
+    /// Why, for a client to word in its reader's language (`RefusedLine.kind`).
+    pub kind: RefusalKind,
+    /// The refused value (`RefusedLine.value`).
+    pub value: String,
+    /// What the kind allows (`RefusedLine.allowed`).
+    pub allowed: Vec<String>,
 }
 
 impl fmt::Display for MonthRangeError {
@@ -97,13 +103,18 @@ impl MonthSpan {
         range: Option<&MonthRange>,
         current: Month,
     ) -> Result<MonthSpan, MonthRangeError> {
-        let error = |name: &str, reason: String| MonthRangeError {
-            field: if name.is_empty() {
-                field.to_owned()
-            } else {
-                format!("{field}.{name}")
-            },
-            reason,
+        let error = |name: &str, reason: String, kind, value: String, allowed: Vec<String>| {
+            MonthRangeError {
+                field: if name.is_empty() {
+                    field.to_owned()
+                } else {
+                    format!("{field}.{name}")
+                },
+                reason,
+                kind,
+                value,
+                allowed,
+            }
         };
         let (from, to) = range.map_or(("", ""), |r| (r.from_month.trim(), r.to_month.trim()));
         if from.is_empty() && to.is_empty() {
@@ -124,10 +135,20 @@ impl MonthSpan {
                     format!(
                         "must be set when {field}.{other} is (or leave both empty for the last {DEFAULT_MONTHS} months)"
                     ),
+                    RefusalKind::Missing,
+                    String::new(),
+                    Vec::new(),
                 ));
             }
-            Month::parse(text)
-                .ok_or_else(|| error(name, format!("{text:?} is not a month (YYYY-MM)")))
+            Month::parse(text).ok_or_else(|| {
+                error(
+                    name,
+                    format!("{text:?} is not a month (YYYY-MM)"),
+                    RefusalKind::NotAMonth,
+                    text.chars().take(40).collect(),
+                    Vec::new(),
+                )
+            })
         };
         let from_month = month("from_month", from)?;
         let to_month = month("to_month", to)?;
@@ -135,6 +156,9 @@ impl MonthSpan {
             return Err(error(
                 "to_month",
                 format!("{to_month} is before {field}.from_month {from_month}"),
+                RefusalKind::Before,
+                to_month.to_string(),
+                vec![from_month.to_string()],
             ));
         }
         let count = from_month.span_to(to_month);
@@ -142,6 +166,9 @@ impl MonthSpan {
             return Err(error(
                 "",
                 format!("{from_month} to {to_month} is {count} months; at most {MAX_MONTHS}"),
+                RefusalKind::TooManyMonths,
+                count.to_string(),
+                vec![MAX_MONTHS.to_string()],
             ));
         }
         Ok(MonthSpan {
@@ -231,6 +258,12 @@ mod tests {
             refuse("2016-01", "2026-01").starts_with("months: 2016-01 to 2026-01 is 121 months")
         );
         assert!(refuse("2026-01", "").starts_with("months.to_month: must be set"));
+        let backwards =
+            MonthSpan::parse("months", Some(&range("2026-03", "2026-01")), now).unwrap_err();
+        assert_eq!(
+            (backwards.kind, backwards.value.as_str(), backwards.allowed),
+            (RefusalKind::Before, "2026-01", vec!["2026-03".to_owned()])
+        );
         let ten_years =
             MonthSpan::parse("months", Some(&range("2016-02", "2026-01")), now).unwrap();
         assert_eq!(ten_years.months().count(), 120);

@@ -29,7 +29,7 @@ const MAX_HOUSEHOLD: usize = 20;
 pub fn topics(field: &str, values: &[String]) -> Result<Vec<String>> {
     let mut topics = validate::list(field, values, MAX_TOPICS, validate::slug)?;
     if topics.is_empty() {
-        return Err(Error::invalid(
+        return Err(Error::missing(
             field,
             "must name at least one topic (\"housing\", \"taxes\", …)",
         ));
@@ -59,7 +59,7 @@ pub fn case_from_wire(case: v1::Case, id: Uuid) -> Result<(case_file::Model, Vec
     let caseworker = validate::required_text("case.caseworker", &case.caseworker, MAX_NAME)?;
     let (member_id, is_household, label, others) = match case.subject {
         None => {
-            return Err(Error::invalid(
+            return Err(Error::missing(
                 "case.subject",
                 "must name the member (case.member_id) or the household (case.household)",
             ));
@@ -91,13 +91,13 @@ pub fn case_from_wire(case: v1::Case, id: Uuid) -> Result<(case_file::Model, Vec
                 }
             }
             if main.is_none() && others.is_empty() {
-                return Err(Error::invalid(
+                return Err(Error::missing(
                     "case.household",
                     "must name its members (member_ids), or a label with its main_member_id",
                 ));
             }
             if !label.is_empty() && main.is_none() {
-                return Err(Error::invalid(
+                return Err(Error::missing(
                     "case.household.main_member_id",
                     "must name the member the chapter is in touch with when the household has a label",
                 ));

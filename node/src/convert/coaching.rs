@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::enums::{self, from_stored, stored};
 use super::timestamp;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::store::entity::{
     aftercare_contact, coaching_cohort, coaching_enrolment, coaching_programme, coaching_session,
     cohort_coach,
@@ -42,15 +42,27 @@ pub fn programme_from_wire(
         let field = format!("programme.mandatory_components[{index}]");
         let component = enums::parse::<CoachingComponent>(&field, *number, true)?;
         if component == CoachingComponent::Other {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 field,
                 "OTHER sessions (social activities) cannot be mandatory",
+                Refusal::of(
+                    v1::RefusalKind::CannotBeMandatory,
+                    component.as_str_name(),
+                    [],
+                ),
             ));
         }
         if components.contains(&component) {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 field,
                 format!("{} is listed twice", component.as_str_name()),
+                Refusal::of(
+                    v1::RefusalKind::NamedTwice,
+                    component
+                        .as_str_name()
+                        .trim_start_matches("COACHING_COMPONENT_"),
+                    [],
+                ),
             ));
         }
         components.push(component);
@@ -97,7 +109,7 @@ pub fn programme_to_wire(row: &coaching_programme::Model) -> v1::CoachingProgram
 
 /// A required `YYYY-MM-DD` date.
 pub fn required_date(field: &str, value: &str) -> Result<NaiveDate> {
-    validate::optional_date(field, value)?.ok_or_else(|| Error::invalid(field, "must not be empty"))
+    validate::optional_date(field, value)?.ok_or_else(|| Error::missing(field, "must not be empty"))
 }
 
 /// A new cohort of `programme_id` from the caller's message, validated.
@@ -110,18 +122,28 @@ pub fn cohort_from_wire(
     let starts_on = required_date("cohort.starts_on", &cohort.starts_on)?;
     let ends_on = required_date("cohort.ends_on", &cohort.ends_on)?;
     if starts_on.year() != year {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "cohort.year",
             format!(
                 "must be the year the cohort starts ({}), got {year}",
                 starts_on.year()
             ),
+            Refusal::of(
+                v1::RefusalKind::NotTheStartingYear,
+                &year.to_string(),
+                [starts_on.year().to_string()],
+            ),
         ));
     }
     if ends_on < starts_on {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "cohort.ends_on",
             format!("must be on or after starts_on ({starts_on}), got {ends_on}"),
+            Refusal::of(
+                v1::RefusalKind::Before,
+                &ends_on.to_string(),
+                [starts_on.to_string()],
+            ),
         ));
     }
     let capacity = validate::in_range("cohort.capacity", cohort.capacity, 1..=500)?;
@@ -236,11 +258,16 @@ pub fn session_from_wire(
         enums::parse::<CoachingComponent>("session.component", session.component, true)?;
     let held_on = required_date("session.held_on", &session.held_on)?;
     if held_on < cohort.starts_on || held_on > cohort.ends_on {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "session.held_on",
             format!(
                 "must be within the cohort ({} to {}), got {held_on}",
                 cohort.starts_on, cohort.ends_on
+            ),
+            Refusal::of(
+                v1::RefusalKind::OutOfRange,
+                &held_on.to_string(),
+                [cohort.starts_on.to_string(), cohort.ends_on.to_string()],
             ),
         ));
     }
@@ -251,7 +278,7 @@ pub fn session_from_wire(
         value => Some(validate::id("session.coach_member_id", value)?),
     };
     if coach_name.is_empty() && coach_member_id.is_none() {
-        return Err(Error::invalid(
+        return Err(Error::missing(
             "session.coach_name",
             "name the coach, or give session.coach_member_id",
         ));

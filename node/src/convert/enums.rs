@@ -81,11 +81,29 @@ pub fn from_stored<E: WireEnum>(stored: &str) -> E {
     })
 }
 
+/// The names of `E`'s values after its prefix (`NEWCOMER`), the unspecified zero
+/// left out, for a refusal to list.
+fn known_names<E: WireEnum>() -> Vec<String> {
+    (1..=100)
+        .filter_map(E::from_number)
+        .map(|value| value.name().trim_start_matches(E::PREFIX).to_owned())
+        .collect()
+}
+
 /// The wire value of `field`, which must be a known value and, when `required`, not
 /// the `_UNSPECIFIED` zero.
 pub fn parse<E: WireEnum>(field: &str, number: i32, required: bool) -> Result<E> {
-    let value = E::from_number(number)
-        .ok_or_else(|| Error::invalid(field, format!("{number} is not a known value")))?;
+    let value = E::from_number(number).ok_or_else(|| {
+        Error::refused(
+            field,
+            format!("{number} is not a known value"),
+            Refusal::of(
+                passage_proto::v1::RefusalKind::NotOneOf,
+                &number.to_string(),
+                known_names::<E>(),
+            ),
+        )
+    })?;
     if required && value == E::default() {
         return Err(Error::refused(
             field,
@@ -137,6 +155,16 @@ mod tests {
         );
         let unknown = parse::<v1::MemberRole>("member.regional.role", 17, false).unwrap_err();
         assert!(unknown.to_string().contains("17 is not a known value"));
+        // The page words it from its kind, listing the values there are.
+        let Error::InvalidArgument { refusal, .. } = unknown else {
+            panic!("{unknown}")
+        };
+        assert_eq!(refusal.kind, v1::RefusalKind::NotOneOf);
+        assert_eq!(refusal.value, "17");
+        assert_eq!(
+            refusal.allowed,
+            ["NEWCOMER", "LOCAL", "VOLUNTEER_COACH"].map(String::from)
+        );
         assert_eq!(filter::<v1::MemberRole>("role", 0).unwrap(), None);
     }
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::enums::{self, from_stored, stored};
 use super::{json_strings, required_time, strings_from_json, timestamp};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::store::entity::{community_event, event_registration, fair_presentation};
 use crate::store::events::Counts;
 use crate::validate;
@@ -44,20 +44,30 @@ pub fn event_to_row(
     let starts_at = required_time(&f("start_time"), wire.start_time.as_ref())?;
     let ends_at = required_time(&f("end_time"), wire.end_time.as_ref())?;
     if ends_at <= starts_at {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             f("end_time"),
             format!(
                 "must be after {} ({starts_at}), got {ends_at}",
                 f("start_time")
             ),
+            Refusal::of(
+                v1::RefusalKind::NotAfter,
+                &super::minute_text(ends_at),
+                [super::minute_text(starts_at)],
+            ),
         ));
     }
     if ends_at - starts_at > Duration::days(LONGEST_EVENT_DAYS) {
-        return Err(Error::invalid(
+        let days = (ends_at - starts_at).num_days();
+        return Err(Error::refused(
             f("end_time"),
             format!(
-                "an event lasts at most {LONGEST_EVENT_DAYS} days; this one ends {} days after it starts",
-                (ends_at - starts_at).num_days()
+                "an event lasts at most {LONGEST_EVENT_DAYS} days; this one ends {days} days after it starts",
+            ),
+            Refusal::of(
+                v1::RefusalKind::TooManyDays,
+                &days.to_string(),
+                [LONGEST_EVENT_DAYS.to_string()],
             ),
         ));
     }

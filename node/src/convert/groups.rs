@@ -37,7 +37,7 @@ pub fn group_to_row(
     let kind = enums::parse::<v1::GroupKind>(&f("kind"), wire.kind, true)?;
     let sector = match (kind, wire.sector.trim()) {
         (v1::GroupKind::Expert, "") => {
-            return Err(Error::invalid(
+            return Err(Error::missing(
                 f("sector"),
                 "an expert group is for one sector: name it (a slug such as \"it\")",
             ));
@@ -47,7 +47,7 @@ pub fn group_to_row(
     };
     let languages = validate::list(&f("languages"), &wire.languages, 10, validate::language)?;
     if languages.is_empty() {
-        return Err(Error::invalid(
+        return Err(Error::missing(
             f("languages"),
             "must name at least one language the group meets in",
         ));
@@ -99,7 +99,7 @@ pub fn meeting_to_row(
         place if !place.is_empty() => place,
         _ if !group.meeting_place.is_empty() => group.meeting_place.clone(),
         _ => {
-            return Err(Error::invalid(
+            return Err(Error::missing(
                 f("place"),
                 format!(
                     "must say where the group meets: {:?} has no usual meeting place",

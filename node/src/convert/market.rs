@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::enums::{self, from_stored, stored};
 use super::{json_strings, strings_from_json, timestamp, unknown_path};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::store::entity::{opportunity, organisation};
 use crate::validate;
 
@@ -133,11 +133,16 @@ pub fn opportunity_to_row(
         0..=10_000_000,
     )?;
     if !wire.paid && hourly_wage_cents != 0 {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             f("hourly_wage_cents"),
             format!(
                 "must be 0 when {} is false (an unpaid opportunity has no wage), got {hourly_wage_cents}",
                 f("paid")
+            ),
+            Refusal::of(
+                v1::RefusalKind::WageWhenUnpaid,
+                &hourly_wage_cents.to_string(),
+                [],
             ),
         ));
     }

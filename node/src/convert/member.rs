@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::enums::{self, from_stored, stored};
 use super::{json_strings, strings_from_json, timestamp, unknown_path};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::store::entity::member;
 use crate::validate;
 
@@ -78,9 +78,10 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
     if let Some(date) = asylum_application_date
         && date > identity.updated_at.date_naive()
     {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             r("asylum_application_date"),
             "must not be in the future",
+            Refusal::of(v1::RefusalKind::InTheFuture, &date.to_string(), []),
         ));
     }
     let asylum_clock_stopped_days = validate::in_range(
@@ -91,11 +92,16 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
     if let Some(date) = asylum_application_date {
         let days_since = (identity.updated_at.date_naive() - date).num_days();
         if i64::from(asylum_clock_stopped_days) > days_since {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 r("asylum_clock_stopped_days"),
                 format!(
                     "must not be more than the {days_since} days since the asylum application \
                      date ({date}), got {asylum_clock_stopped_days}"
+                ),
+                Refusal::of(
+                    v1::RefusalKind::OutOfRange,
+                    &asylum_clock_stopped_days.to_string(),
+                    ["0".to_owned(), days_since.to_string()],
                 ),
             ));
         }
@@ -172,7 +178,11 @@ pub fn to_row(wire: &v1::Member, prefix: &str, identity: RowIdentity) -> Result<
 
 fn permits_to_json(field: &str, permits: &[v1::Permit]) -> Result<serde_json::Value> {
     if permits.len() > 20 {
-        return Err(Error::invalid(field, "at most 20 permits"));
+        return Err(Error::refused(
+            field,
+            "at most 20 permits",
+            Refusal::of(v1::RefusalKind::TooMany, "", ["20".to_owned()]),
+        ));
     }
     let mut stored = Vec::with_capacity(permits.len());
     for (index, permit) in permits.iter().enumerate() {

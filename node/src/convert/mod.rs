@@ -19,7 +19,7 @@ use prost_types::{FieldMask, Timestamp};
 
 pub use crate::store::strings_from_json;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 
 /// A database time as a protobuf `Timestamp`.
 pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
@@ -31,20 +31,35 @@ pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
 
 /// A time the request must carry, as a database time; `field` names it.
 pub fn required_time(field: &str, value: Option<&Timestamp>) -> Result<DateTime<Utc>> {
-    let value = value.ok_or_else(|| Error::invalid(field, "must be set"))?;
+    let value = value.ok_or_else(|| Error::missing(field, "must be set"))?;
     u32::try_from(value.nanos)
         .ok()
         .and_then(|nanos| DateTime::from_timestamp(value.seconds, nanos))
         .filter(|time| (2000..=2200).contains(&chrono::Datelike::year(time)))
         .ok_or_else(|| {
-            Error::invalid(
+            // The year when the seconds make one, for the page to quote.
+            let year = DateTime::from_timestamp(value.seconds, 0).map_or_else(
+                || format!("{}s", value.seconds),
+                |time| chrono::Datelike::year(&time).to_string(),
+            );
+            Error::refused(
                 field,
                 format!(
                     "{}s {}ns is not a time between the years 2000 and 2200",
                     value.seconds, value.nanos
                 ),
+                Refusal::of(
+                    passage_proto::v1::RefusalKind::OutOfRange,
+                    &year,
+                    ["2000".to_owned(), "2200".to_owned()],
+                ),
             )
         })
+}
+
+/// A time as a refusal quotes it: to the minute, in UTC.
+pub fn minute_text(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// JSON array of strings, as stored.

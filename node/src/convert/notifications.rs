@@ -3,10 +3,11 @@
 
 use chrono::Utc;
 use passage_proto::v1;
+use passage_proto::v1::RefusalKind;
 use uuid::Uuid;
 
 use crate::convert::timestamp;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::store::entity::{contact_details, mail_queue, notification};
 use crate::store::notifications::{self, Kind, Settings};
 
@@ -50,7 +51,13 @@ fn clock(minute: i32) -> String {
 
 /// The minute after midnight of `HH:MM`, naming `field` when it is not one.
 fn minute_of(field: &str, value: &str) -> Result<i32> {
-    let refused = || Error::invalid(field, "must be a time of day as HH:MM, such as 22:00");
+    let refused = || {
+        Error::refused(
+            field,
+            "must be a time of day as HH:MM, such as 22:00",
+            Refusal::of(RefusalKind::NotATimeOfDay, value.trim(), []),
+        )
+    };
     let (hours, minutes) = value.trim().split_once(':').ok_or_else(refused)?;
     let hours: i32 = hours.parse().map_err(|_| refused())?;
     let minutes: i32 = minutes.parse().map_err(|_| refused())?;
@@ -68,15 +75,17 @@ pub fn settings_from_wire(
 ) -> Result<(contact_details::Model, Vec<(Kind, bool)>)> {
     let email = wire.email.trim();
     if email.chars().count() > MAX_EMAIL {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "settings.email",
             format!("must be at most {MAX_EMAIL} characters"),
+            Refusal::of(RefusalKind::TooLong, email, [MAX_EMAIL.to_string()]),
         ));
     }
     if !email.is_empty() && email.parse::<lettre::Address>().is_err() {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "settings.email",
             "is not a mail address such as name@example.org",
+            Refusal::of(RefusalKind::NotAnEmail, email, []),
         ));
     }
     let time_zone = match wire.time_zone.trim() {
@@ -84,9 +93,10 @@ pub fn settings_from_wire(
         zone => zone
             .parse::<chrono_tz::Tz>()
             .map_err(|_| {
-                Error::invalid(
+                Error::refused(
                     "settings.time_zone",
                     "is not an IANA time zone name such as Europe/Amsterdam",
+                    Refusal::of(RefusalKind::NotATimeZone, zone, []),
                 )
             })?
             .name()
@@ -95,10 +105,15 @@ pub fn settings_from_wire(
     let language = match wire.language.trim() {
         "" => notifications::LANGUAGES[0].to_owned(),
         code if notifications::LANGUAGES.contains(&code) => code.to_owned(),
-        _ => {
-            return Err(Error::invalid(
+        code => {
+            return Err(Error::refused(
                 "settings.language",
                 format!("must be one of {}", notifications::LANGUAGES.join(", ")),
+                Refusal::of(
+                    RefusalKind::NotOneOf,
+                    code,
+                    notifications::LANGUAGES.iter().map(|code| code.to_string()),
+                ),
             ));
         }
     };
@@ -107,9 +122,14 @@ pub fn settings_from_wire(
         Ok(v1::DigestFrequency::Daily) => "daily",
         Ok(v1::DigestFrequency::Weekly) => "weekly",
         Err(_) => {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "settings.digest",
                 "must be IMMEDIATE, DAILY or WEEKLY",
+                Refusal::of(
+                    RefusalKind::NotOneOf,
+                    &wire.digest.to_string(),
+                    ["IMMEDIATE", "DAILY", "WEEKLY"].map(String::from),
+                ),
             ));
         }
     };
@@ -117,13 +137,13 @@ pub fn settings_from_wire(
         match (wire.quiet_from.trim(), wire.quiet_until.trim()) {
             ("", "") => (None, None),
             (_, "") => {
-                return Err(Error::invalid(
+                return Err(Error::missing(
                     "settings.quiet_until",
                     "must be set when quiet hours start",
                 ));
             }
             ("", _) => {
-                return Err(Error::invalid(
+                return Err(Error::missing(
                     "settings.quiet_from",
                     "must be set when quiet hours end",
                 ));
@@ -136,16 +156,14 @@ pub fn settings_from_wire(
     let mut email_kinds = Vec::new();
     for (index, chosen) in wire.kinds.iter().enumerate() {
         let kind = notifications::kind(&chosen.kind).ok_or_else(|| {
-            Error::invalid(
+            let names = notifications::KINDS.iter().map(|kind| kind.name);
+            Error::refused(
                 format!("settings.kinds[{index}].kind"),
                 format!(
                     "is not a kind of notification; the kinds are {}",
-                    notifications::KINDS
-                        .iter()
-                        .map(|kind| kind.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    names.clone().collect::<Vec<_>>().join(", ")
                 ),
+                Refusal::of(RefusalKind::NotOneOf, &chosen.kind, names.map(String::from)),
             )
         })?;
         email_kinds.push((kind, chosen.email));
@@ -217,17 +235,44 @@ mod tests {
             (details.quiet_from_minute, details.quiet_until_minute),
             (Some(1320), Some(450))
         );
-        for (change, field) in [
+        type Change = fn(&mut v1::NotificationSettings);
+        let cases: [(Change, &str, RefusalKind, &str); 7] = [
             (
-                (|w: &mut v1::NotificationSettings| w.time_zone = "Mars/Olympus".into())
-                    as fn(&mut v1::NotificationSettings),
+                |w| w.time_zone = "Mars/Olympus".into(),
                 "settings.time_zone",
+                RefusalKind::NotATimeZone,
+                "Mars/Olympus",
             ),
-            (|w| w.email = "not an address".into(), "settings.email"),
-            (|w| w.language = "de".into(), "settings.language"),
-            (|w| w.quiet_from = "25:00".into(), "settings.quiet_from"),
-            (|w| w.quiet_until = String::new(), "settings.quiet_until"),
-            (|w| w.digest = 9, "settings.digest"),
+            (
+                |w| w.email = "not an address".into(),
+                "settings.email",
+                RefusalKind::NotAnEmail,
+                "not an address",
+            ),
+            (
+                |w| w.language = "de".into(),
+                "settings.language",
+                RefusalKind::NotOneOf,
+                "de",
+            ),
+            (
+                |w| w.quiet_from = "25:00".into(),
+                "settings.quiet_from",
+                RefusalKind::NotATimeOfDay,
+                "25:00",
+            ),
+            (
+                |w| w.quiet_until = String::new(),
+                "settings.quiet_until",
+                RefusalKind::Missing,
+                "",
+            ),
+            (
+                |w| w.digest = 9,
+                "settings.digest",
+                RefusalKind::NotOneOf,
+                "9",
+            ),
             (
                 |w| {
                     w.kinds = vec![v1::KindPreference {
@@ -236,15 +281,33 @@ mod tests {
                     }]
                 },
                 "settings.kinds[0].kind",
+                RefusalKind::NotOneOf,
+                "gossip",
             ),
-        ] {
+        ];
+        for (change, field, kind, value) in cases {
             let mut bad = wire();
             change(&mut bad);
             let error = settings_from_wire(Uuid::now_v7(), &bad).unwrap_err();
+            // The page words each refusal from its kind, quoting the value.
             assert!(
-                matches!(&error, Error::InvalidArgument { field: named, .. } if named == field),
-                "{field}: {error}"
+                matches!(
+                    &error,
+                    Error::InvalidArgument { field: named, refusal, .. }
+                        if named == field && refusal.kind == kind && refusal.value == value
+                ),
+                "{field}: {error:?}"
             );
         }
+        let language = settings_from_wire(Uuid::now_v7(), &{
+            let mut bad = wire();
+            bad.language = "de".into();
+            bad
+        })
+        .unwrap_err();
+        let Error::InvalidArgument { refusal, .. } = language else {
+            panic!("{language}")
+        };
+        assert_eq!(refusal.allowed, notifications::LANGUAGES.map(String::from));
     }
 }

@@ -7,7 +7,7 @@ use tonic::{Request, Response, Status};
 use crate::audit::{self, AuditQuery};
 use crate::context::NodeContext;
 use crate::convert;
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 use crate::store::PageRequest;
 
 /// Longest subject or token id a filter may name.
@@ -27,9 +27,10 @@ impl AuditApi {
 fn filter(field: &'static str, value: &str) -> Result<Option<String>, Error> {
     let value = value.trim();
     if value.len() > MAX_FILTER {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             field,
             format!("at most {MAX_FILTER} characters"),
+            Refusal::of(v1::RefusalKind::TooLong, value, [MAX_FILTER.to_string()]),
         ));
     }
     Ok((!value.is_empty()).then(|| value.to_owned()))

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::community::{self, Acting, CommunityRole};
 use crate::context::NodeContext;
 use crate::convert::coaching as wire;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::membership::member_here;
 use crate::store::entity::{aftercare_contact, coaching_cohort, coaching_programme, cohort_coach};
 use crate::store::{PageRequest, casework, coaches, coaching, rows};
@@ -117,7 +117,7 @@ pub async fn record_aftercare_contact(
         optional_id("coach_member_id", &request.coach_member_id)?,
     ) {
         (Acting::Member(_), None) => {
-            return Err(Error::invalid(
+            return Err(Error::missing(
                 "coach_member_id",
                 "must name the coach recording the contact",
             ));
@@ -132,9 +132,10 @@ pub async fn record_aftercare_contact(
     let contacted_on = validate::optional_date("contacted_on", &request.contacted_on)?;
     let contacted_on = contacted_on.unwrap_or(today);
     if contacted_on > today {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "contacted_on",
             format!("must not be in the future (today is {today}), got {contacted_on}"),
+            Refusal::of(v1::RefusalKind::InTheFuture, &contacted_on.to_string(), []),
         ));
     }
     let (_turn, txn) = context.begin_write().await?;
@@ -155,9 +156,14 @@ pub async fn record_aftercare_contact(
         .unwrap_or(cohort.ends_on);
     let last = wire::aftercare_ends_on(&cohort, programme.aftercare_months);
     if contacted_on < first || contacted_on > last {
-        return Err(Error::invalid(
+        return Err(Error::refused(
             "contacted_on",
             format!("must be during the cohort's aftercare, {first} to {last}, got {contacted_on}"),
+            Refusal::of(
+                v1::RefusalKind::OutOfRange,
+                &contacted_on.to_string(),
+                [first.to_string(), last.to_string()],
+            ),
         ));
     }
     if coaching::enrolment(&txn, cohort_id, participant)

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::community::{self, Acting, CommunityRole};
 use crate::context::NodeContext;
 use crate::convert::{self, coaching as wire, enums};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::membership::member_here;
 use crate::service::coaches;
 use crate::store::{
@@ -361,12 +361,13 @@ impl CoachingService for CoachingApi {
         let request = request.into_inner();
         let session_id = validate::id("session_id", &request.session_id)?;
         if request.attendee_member_ids.len() > MAX_ATTENDEES {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "attendee_member_ids",
                 format!(
                     "at most {MAX_ATTENDEES} entries, got {}",
                     request.attendee_member_ids.len()
                 ),
+                Refusal::of(v1::RefusalKind::TooMany, "", [MAX_ATTENDEES.to_string()]),
             )
             .into());
         }
@@ -415,9 +416,10 @@ impl CoachingService for CoachingApi {
         let today = today();
         let recorded_on = recorded_on.unwrap_or(today);
         if recorded_on > today {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "recorded_on",
                 format!("must not be in the future (today is {today}), got {recorded_on}"),
+                Refusal::of(v1::RefusalKind::InTheFuture, &recorded_on.to_string(), []),
             )
             .into());
         }
@@ -432,11 +434,16 @@ impl CoachingService for CoachingApi {
             .into());
         }
         if recorded_on < cohort.ends_on {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "recorded_on",
                 format!(
                     "must be on or after the day the cohort ends ({}), got {recorded_on}",
                     cohort.ends_on
+                ),
+                Refusal::of(
+                    v1::RefusalKind::Before,
+                    &recorded_on.to_string(),
+                    [cohort.ends_on.to_string()],
                 ),
             )
             .into());

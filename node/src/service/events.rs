@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::context::NodeContext;
 use crate::convert::{self, enums};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::membership::member_here;
 use crate::store::{
     PageRequest,
@@ -149,18 +149,23 @@ impl EventService for EventApi {
         crate::access::acts_for_organisation(&request, organisation_id)?;
         let request = request.into_inner();
         if request.opportunity_ids.is_empty() {
-            return Err(Error::invalid(
+            return Err(Error::missing(
                 "opportunity_ids",
                 "must name at least one opportunity the organisation presents",
             )
             .into());
         }
         if request.opportunity_ids.len() > MAX_PRESENTED_PER_CALL {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "opportunity_ids",
                 format!(
                     "at most {MAX_PRESENTED_PER_CALL} entries, got {}",
                     request.opportunity_ids.len()
+                ),
+                Refusal::of(
+                    v1::RefusalKind::TooMany,
+                    "",
+                    [MAX_PRESENTED_PER_CALL.to_string()],
                 ),
             )
             .into());
@@ -170,9 +175,12 @@ impl EventService for EventApi {
             let field = format!("opportunity_ids[{index}]");
             let id = validate::id(&field, id)?;
             if opportunity_ids.contains(&id) {
-                return Err(
-                    Error::invalid(field, format!("opportunity {id} is named twice")).into(),
-                );
+                return Err(Error::refused(
+                    field,
+                    format!("opportunity {id} is named twice"),
+                    Refusal::of(v1::RefusalKind::NamedTwice, &id.to_string(), []),
+                )
+                .into());
             }
             opportunity_ids.push(id);
         }
@@ -192,12 +200,13 @@ impl EventService for EventApi {
             let field = format!("opportunity_ids[{index}]");
             let offered = rows::find::<opportunity::Entity>(&txn, *id, "opportunity").await?;
             if offered.organisation_id != organisation_id {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     field,
                     format!(
                         "opportunity {id} ({:?}) is offered by organisation {}, not by {} ({:?}); an organisation presents only its own opportunities",
                         offered.title, offered.organisation_id, organisation_id, organisation.name
                     ),
+                    Refusal::of(v1::RefusalKind::NotItsOwn, &offered.title, []),
                 )
                 .into());
             }
@@ -407,9 +416,15 @@ impl EventService for EventApi {
             mark,
             v1::RegistrationStatus::Attended | v1::RegistrationStatus::NoShow
         ) {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "status",
                 "must be REGISTRATION_STATUS_ATTENDED or REGISTRATION_STATUS_NO_SHOW",
+                Refusal::of(
+                    v1::RefusalKind::NotOneOf,
+                    mark.as_str_name()
+                        .trim_start_matches("REGISTRATION_STATUS_"),
+                    ["ATTENDED", "NO_SHOW"].map(String::from),
+                ),
             )
             .into());
         }

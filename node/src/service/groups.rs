@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::context::NodeContext;
 use crate::convert::{self, enums};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::membership::member_here;
 use crate::store::{
     PageRequest,
@@ -284,15 +284,20 @@ impl GroupService for GroupApi {
         let meeting_id = validate::id("meeting_id", &request.meeting_id)?;
         if request.member_ids.is_empty() {
             return Err(
-                Error::invalid("member_ids", "must name at least one member who came").into(),
+                Error::missing("member_ids", "must name at least one member who came").into(),
             );
         }
         if request.member_ids.len() > MAX_ATTENDEES_PER_CALL {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "member_ids",
                 format!(
                     "at most {MAX_ATTENDEES_PER_CALL} entries, got {}",
                     request.member_ids.len()
+                ),
+                Refusal::of(
+                    v1::RefusalKind::TooMany,
+                    "",
+                    [MAX_ATTENDEES_PER_CALL.to_string()],
                 ),
             )
             .into());

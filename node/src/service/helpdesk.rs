@@ -62,7 +62,7 @@ impl HelpdeskService for HelpdeskApi {
             validate::language,
         )?;
         if languages.is_empty() {
-            return Err(Error::invalid("languages", "must name at least one language").into());
+            return Err(Error::missing("languages", "must name at least one language").into());
         }
         let (_turn, txn) = self.context.begin_write().await?;
         member_here(

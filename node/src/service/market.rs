@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::context::NodeContext;
 use crate::convert::{self, enums, market::RowStamp};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::store::{
     PageRequest,
     entity::{opportunity, organisation},
@@ -30,9 +30,10 @@ impl MarketApi {
     async fn check_organisation(&self, field: &str, id: Uuid) -> Result<()> {
         match rows::find::<organisation::Entity>(&self.context.db, id, "organisation").await {
             Ok(_) => Ok(()),
-            Err(Error::NotFound { .. }) => Err(Error::invalid(
+            Err(Error::NotFound { .. }) => Err(Error::refused(
                 field,
                 format!("no organisation {id} in this region"),
+                Refusal::of(v1::RefusalKind::UnknownOrganisation, &id.to_string(), []),
             )),
             Err(other) => Err(other),
         }
@@ -143,9 +144,14 @@ impl MarketService for MarketApi {
         let row = convert::market::opportunity_to_row(&wire, "opportunity", new_stamp())?;
         caller.may_act_for_organisation(&row.organisation_id.to_string())?;
         if row.status != "draft" {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "opportunity.status",
                 "a new opportunity starts as OPPORTUNITY_STATUS_DRAFT",
+                Refusal::of(
+                    v1::RefusalKind::NotOneOf,
+                    &row.status.to_ascii_uppercase(),
+                    ["DRAFT".to_owned()],
+                ),
             )
             .into());
         }

@@ -13,7 +13,7 @@ use super::decision_to_wire;
 use crate::application_stages as stages;
 use crate::context::NodeContext;
 use crate::convert::{self, enums, json_strings, placements::placement_kind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::membership::member_here;
 use crate::retention;
 use crate::rules::{MemberFacts, OpportunityFacts};
@@ -363,14 +363,19 @@ impl PlacementService for PlacementApi {
         let today = Utc::now().date_naive();
         let start =
             validate::optional_date("start_date", &request.start_date)?.ok_or_else(|| {
-                Error::invalid("start_date", "must be set: the placement's first day")
+                Error::missing("start_date", "must be set: the placement's first day")
             })?;
         let latest = today.checked_add_months(Months::new(12)).unwrap_or(today);
         let earliest = today.checked_sub_months(Months::new(120)).unwrap_or(today);
         if start > latest || start < earliest {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "start_date",
                 format!("must be within ten years back and one year ahead of today ({today}), got {start}"),
+                Refusal::of(
+                    v1::RefusalKind::OutOfRange,
+                    &start.to_string(),
+                    [earliest.to_string(), latest.to_string()],
+                ),
             )
             .into());
         }
@@ -507,7 +512,7 @@ impl PlacementService for PlacementApi {
                 // An organisation lists the applications to one of its own
                 // opportunities at a time.
                 let Some(opportunity_id) = filter.opportunity_id else {
-                    return Err(Error::invalid(
+                    return Err(Error::missing(
                         "opportunity_id",
                         "must be set: an organisation lists the applications to one of its opportunities",
                     )
@@ -592,7 +597,7 @@ impl PlacementService for PlacementApi {
         let request = request.into_inner();
         let id = validate::id("id", &request.id)?;
         let end = validate::optional_date("end_date", &request.end_date)?
-            .ok_or_else(|| Error::invalid("end_date", "must be set: the placement's last day"))?;
+            .ok_or_else(|| Error::missing("end_date", "must be set: the placement's last day"))?;
         let reason = enums::parse::<v1::PlacementEndReason>("reason", request.reason, true)?;
         let note = if reason == v1::PlacementEndReason::Other {
             validate::required_text("note", &request.note, MAX_NOTE).map_err(
@@ -600,7 +605,11 @@ impl PlacementService for PlacementApi {
                     Error::InvalidArgument { field, reason, .. }
                         if reason == "must not be empty" =>
                     {
-                        Error::invalid(field, "must say why when the reason is OTHER")
+                        Error::refused(
+                            field,
+                            "must say why when the reason is OTHER",
+                            Refusal::of(v1::RefusalKind::NeedsAReason, "", []),
+                        )
                     }
                     other => other,
                 },
@@ -610,9 +619,10 @@ impl PlacementService for PlacementApi {
         };
         let today = Utc::now().date_naive();
         if end > today {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "end_date",
                 format!("must not be after today ({today}), got {end}"),
+                Refusal::of(v1::RefusalKind::InTheFuture, &end.to_string(), []),
             )
             .into());
         }
@@ -626,11 +636,16 @@ impl PlacementService for PlacementApi {
             .into());
         }
         if end < row.start_date {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 "end_date",
                 format!(
                     "must be on or after the start date {}, got {end}",
                     row.start_date
+                ),
+                Refusal::of(
+                    v1::RefusalKind::Before,
+                    &end.to_string(),
+                    [row.start_date.to_string()],
                 ),
             )
             .into());

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::community::{Acting, CommunityRole};
 use crate::context::NodeContext;
 use crate::convert::{self, enums};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::membership;
 use crate::review_policy::{Outcome, Verdict};
 use crate::store::{
@@ -107,9 +107,10 @@ impl ReviewService for ReviewApi {
                     Error::InvalidArgument { field, reason, .. }
                         if reason == "must not be empty" =>
                     {
-                        Error::invalid(
+                        Error::refused(
                             field,
                             "must say what to change, or why not, when the verdict is not APPROVE",
+                            Refusal::of(v1::RefusalKind::NeedsAReason, "", []),
                         )
                     }
                     other => other,

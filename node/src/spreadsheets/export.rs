@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::csv_file::CsvOut;
 use crate::convert::enums::{WireEnum, from_stored};
 use crate::convert::member::permits_from_json;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::retention::{self, MARKS, Stay};
 use crate::store::entity::{
     application, coaching_attendance, coaching_cohort, coaching_enrolment, coaching_session,
@@ -73,7 +73,7 @@ impl Asked {
     pub fn parse(request: &v1::ExportRecordsRequest) -> Result<Self> {
         let kind = v1::ExportKind::try_from(request.kind).unwrap_or_default();
         if kind == v1::ExportKind::Unspecified {
-            return Err(Error::invalid(
+            return Err(Error::missing(
                 "kind",
                 "must be set (EXPORT_KIND_MEMBERS, EXPORT_KIND_COHORT, EXPORT_KIND_APPLICATIONS or EXPORT_KIND_ATTENDANCE)",
             ));
@@ -82,9 +82,10 @@ impl Asked {
         let purpose = match purpose.chars().count() {
             0 => None,
             1..=2 => {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     "purpose",
                     "must say why, in at least 3 characters",
+                    Refusal::of(v1::RefusalKind::NeedsAReason, &purpose, ["3".to_owned()]),
                 ));
             }
             _ if kind != v1::ExportKind::Members => {

@@ -88,7 +88,7 @@ pub async fn import(
     apply: bool,
 ) -> Result<v1::ImportReport> {
     if kind == v1::ImportKind::Unspecified {
-        return Err(Error::invalid(
+        return Err(Error::missing(
             "kind",
             "must be set (IMPORT_KIND_MEMBERS, IMPORT_KIND_ORGANISATIONS or IMPORT_KIND_OPPORTUNITIES)",
         ));

@@ -105,6 +105,46 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_of_refusal_has_words_in_every_language() {
+        let kinds = (1..=100).filter_map(|number| v1::RefusalKind::try_from(number).ok());
+        for kind in kinds {
+            let line = v1::RefusedLine {
+                column: "comment".into(),
+                kind: kind as i32,
+                value: "x".into(),
+                allowed: vec!["1".into(), "2".into()],
+                ..Default::default()
+            };
+            for lang in Lang::ALL {
+                let worded = words(Text::new(lang), &line).unwrap_or_default();
+                assert!(
+                    !worded.is_empty()
+                        && !worded.contains("import-refusal")
+                        && !worded.to_lowercase().contains("unknown"),
+                    "{}: no words for {kind:?}: {worded}",
+                    lang.code()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_date_before_the_one_it_must_follow_is_worded_with_both() {
+        let status = refused(v1::RefusalKind::Before, "2026-01-31", &["2026-02-01"]);
+        let dutch = reason(Text::new(Lang::Nl), &status);
+        assert!(dutch.contains("ligt vóór"), "{dutch}");
+        assert!(
+            dutch.contains("2026-01-31") && dutch.contains("2026-02-01"),
+            "{dutch}"
+        );
+        let arabic = reason(Text::new(Lang::Ar), &status);
+        assert!(
+            arabic.contains("2026-02-01") && arabic.contains("قبل"),
+            "{arabic}"
+        );
+    }
+
+    #[test]
     fn a_refusal_in_words_only_keeps_the_regions_words_without_the_path() {
         let status = tonic::Status::invalid_argument("comment: must say why");
         assert_eq!(reason(Text::new(Lang::Uk), &status), "must say why");

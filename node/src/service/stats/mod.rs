@@ -307,8 +307,14 @@ impl RegionStatsService for RegionStatsApi {
         request: Request<v1::GetRegionStatsRequest>,
     ) -> Result<Response<v1::RegionStats>, Status> {
         let request = request.into_inner();
-        let span = MonthSpan::parse("months", request.months.as_ref(), current_month()?)
-            .map_err(|e| Error::invalid(e.field, e.reason))?;
+        let span =
+            MonthSpan::parse("months", request.months.as_ref(), current_month()?).map_err(|e| {
+                Error::refused(
+                    e.field,
+                    e.reason,
+                    crate::error::Refusal::of(e.kind, &e.value, e.allowed),
+                )
+            })?;
         Ok(Response::new(self.figures(span).await?))
     }
 }
