@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::chapter::Chapter;
+use common::chapter::{Chapter, refusal_of};
 use common::{Backend, Cluster, amira, create, eventually, profile_in, to};
 use passage_proto::v1::{self, CaseStatus};
 use prost_types::FieldMask;
@@ -239,6 +239,7 @@ async fn a_caseworker_opens_a_case_for_a_household_adds_a_note_and_a_next_step_a
         "{}",
         nameless.message()
     );
+    refusal_of(&nameless, "case.household", v1::RefusalKind::Missing, "");
     let no_caseworker = chapter
         .open_case(v1::Case {
             subject: Some(v1::case::Subject::MemberId(daughter)),

@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::{Datelike, Days, Months, NaiveDate, Utc};
-use common::chapter::Chapter;
+use common::chapter::{Chapter, refusal_of};
 use common::{Backend, Cluster, to};
 use passage_proto::v1::{
     self, CoachingComponent, CoachingOutcome, CohortPhase,
@@ -610,6 +610,16 @@ async fn a_participant_who_attended_every_mandatory_component_completes_the_prog
         outside.message().starts_with("session.held_on:"),
         "{}",
         outside.message()
+    );
+    let line = refusal_of(
+        &outside,
+        "session.held_on",
+        v1::RefusalKind::OutOfRange,
+        "2027-01-05",
+    );
+    assert_eq!(
+        line.allowed,
+        [cohort.starts_on.clone(), cohort.ends_on.clone()]
     );
 
     // Omar makes up the communication training at the next one, and completes.

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::chapter::{Chapter, employer, in_minutes, refused};
+use common::chapter::{Chapter, employer, in_minutes, refused, refused_as};
 use common::{Backend, Cluster, to};
 use passage_proto::v1;
 use tonic::Code;
@@ -202,6 +202,19 @@ async fn the_kansenbeurs_fills_up_the_third_registrant_of_a_two_seat_fair_waits_
         Code::InvalidArgument,
         "event.end_time: must be after event.start_time",
     );
+    let line = refused_as(
+        chapter
+            .try_create(v1::Event {
+                start_time: Some(v1_time("2031-05-01T10:00:00Z")),
+                end_time: Some(v1_time("2031-05-01T09:00:00Z")),
+                ..kansenbeurs(2)
+            })
+            .await,
+        "event.end_time",
+        v1::RefusalKind::NotAfter,
+        "2031-05-01 09:00 UTC",
+    );
+    assert_eq!(line.allowed, ["2031-05-01 10:00 UTC"]);
     let fair = chapter.try_create(kansenbeurs(2)).await.unwrap();
     assert_eq!((fair.capacity, fair.registered_count), (2, 0));
 
@@ -447,6 +460,14 @@ async fn attendance_is_recorded_only_for_registered_members(backend: Backend) {
         Code::InvalidArgument,
         "status: must be REGISTRATION_STATUS_ATTENDED or REGISTRATION_STATUS_NO_SHOW",
     );
+    // The page words it from its kind, listing the marks there are.
+    let line = refused_as(
+        chapter.mark(&training.id, &samira, Registered).await,
+        "status",
+        v1::RefusalKind::NotOneOf,
+        "REGISTERED",
+    );
+    assert_eq!(line.allowed, ["ATTENDED", "NO_SHOW"]);
     // A mistake is corrected; a seat that was used is not cancelled.
     let corrected = chapter.mark(&training.id, &samira, NoShow).await.unwrap();
     assert_eq!(corrected.status, NoShow as i32);
@@ -484,4 +505,13 @@ async fn attendance_is_recorded_only_for_registered_members(backend: Backend) {
         "once it has started",
     );
     cluster.stop().await;
+}
+
+/// The wire time of an RFC 3339 text.
+fn v1_time(text: &str) -> prost_types::Timestamp {
+    let time = chrono::DateTime::parse_from_rfc3339(text).expect("an RFC 3339 time");
+    prost_types::Timestamp {
+        seconds: time.timestamp(),
+        nanos: 0,
+    }
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::chapter::{Chapter, in_minutes, refused};
+use common::chapter::{Chapter, in_minutes, refused, refused_as};
 use common::{Backend, Cluster, to};
 use passage_proto::v1;
 use tonic::Code;
@@ -353,6 +353,18 @@ async fn an_ict_expert_group_needs_a_sector(backend: Backend) {
             .await,
         Code::InvalidArgument,
         "group.languages",
+    );
+    refused_as(
+        chapter
+            .try_create(v1::Group {
+                sector: "it".into(),
+                languages: vec![],
+                ..ict_expert_group()
+            })
+            .await,
+        "group.languages",
+        v1::RefusalKind::Missing,
+        "",
     );
     refused(
         chapter

@@ -428,6 +428,12 @@ async fn an_answered_question_becomes_an_article_found_in_dutch_but_not_in_engli
         only_common_words.message().starts_with("query"),
         "{only_common_words:?}"
     );
+    common::chapter::refusal_of(
+        &only_common_words,
+        "query",
+        v1::RefusalKind::NothingToSearch,
+        "de het een",
+    );
     desk.cluster.stop().await;
 }
 

@@ -517,6 +517,12 @@ async fn a_freelance_opportunity_and_its_wage_are_kept_and_changed_by_mask(backe
         "{}",
         unpaid.message()
     );
+    common::chapter::refusal_of(
+        &unpaid,
+        "opportunity.hourly_wage_cents",
+        v1::RefusalKind::WageWhenUnpaid,
+        &created.hourly_wage_cents.to_string(),
+    );
     let unchanged = market
         .get_opportunity(to(
             "amsterdam",

@@ -338,6 +338,27 @@ async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(ba
             "expected {field} in {:?}",
             error.message()
         );
+        // Every one of these carries its kind, for the page to word.
+        let detail = <v1::RefusedLine as prost::Message>::decode(error.details())
+            .unwrap_or_else(|_| panic!("{field}: no refused line in {:?}", error.message()));
+        assert_eq!(detail.column, field);
+        assert_ne!(detail.kind(), v1::RefusalKind::Unspecified, "{field}");
+        if field == "member.regional.asylum_application_date" {
+            assert_eq!(
+                (detail.kind(), detail.value.as_str()),
+                (v1::RefusalKind::InTheFuture, "2999-01-01")
+            );
+        }
+        if field == "member.regional.asylum_clock_stopped_days" {
+            assert_eq!(
+                (detail.kind(), detail.value.as_str(), detail.allowed),
+                (
+                    v1::RefusalKind::OutOfRange,
+                    "30",
+                    vec!["0".to_owned(), "10".to_owned()]
+                )
+            );
+        }
     }
     let country_name = gateway
         .create_member(to(

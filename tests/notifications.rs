@@ -15,7 +15,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::chapter::{AMSTERDAM, Chapter, employer, in_minutes};
+use common::chapter::{AMSTERDAM, Chapter, employer, in_minutes, refused_as};
 use common::smtp::{Received, SmtpReceiver};
 use common::{Backend, Cluster, eventually, to};
 use passage_proto::v1::{
@@ -182,10 +182,27 @@ async fn a_member_keeps_her_contact_details_and_a_refused_field_is_named(backend
     );
     let mut wrong = settings(&amira, "not an address", "ar");
     wrong.time_zone = String::new();
-    let refused = save(&mut notifications, &token, wrong).await.unwrap_err();
+    let refused = save(&mut notifications, &token, wrong.clone())
+        .await
+        .unwrap_err();
     assert!(
         refused.message().starts_with("settings.email"),
         "{refused:?}"
+    );
+    // Each carries its kind and value, for the page to word in its language.
+    refused_as(
+        save(&mut notifications, &token, wrong).await,
+        "settings.email",
+        v1::RefusalKind::NotAnEmail,
+        "not an address",
+    );
+    let mut wrong = settings(&amira, "amira@example.org", "ar");
+    wrong.time_zone = "Europe/Atlantis".into();
+    refused_as(
+        save(&mut notifications, &token, wrong).await,
+        "settings.time_zone",
+        v1::RefusalKind::NotATimeZone,
+        "Europe/Atlantis",
     );
 
     // Yusuf may neither read nor change hers.

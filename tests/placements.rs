@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::{Months, NaiveDate, Utc};
-use common::chapter::{Chapter, employer, newcomer, ngo};
+use common::chapter::{Chapter, employer, newcomer, ngo, refusal_of};
 use common::{Backend, Cluster, to};
 use passage_proto::v1;
 use tonic::Code;
@@ -385,6 +385,14 @@ async fn an_offer_is_accepted_with_a_start_date_and_the_placement_ends_with_a_re
         .unwrap_err();
     assert_eq!(too_early.code(), Code::InvalidArgument);
     assert!(too_early.message().starts_with("end_date"), "{too_early:?}");
+    let before = start - chrono::Days::new(1);
+    let line = refusal_of(
+        &too_early,
+        "end_date",
+        v1::RefusalKind::Before,
+        &before.to_string(),
+    );
+    assert_eq!(line.allowed, [start.to_string()]);
     let ended = chapter
         .end(
             &placement.id,

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::chapter::{Chapter, employer, refused};
+use common::chapter::{Chapter, employer, refused, refused_as};
 use common::{Backend, Cluster, to};
 use passage_proto::v1;
 use prost_types::FieldMask;
@@ -278,6 +278,14 @@ async fn a_newcomer_asks_for_changes_the_employer_revises_and_the_second_round_p
             .await,
         Code::InvalidArgument,
         "comment: must say what to change",
+    );
+    refused_as(
+        chapter
+            .review(&internship, &tesfay, RequestChanges, "  ")
+            .await,
+        "comment",
+        v1::RefusalKind::NeedsAReason,
+        "",
     );
     let changes = chapter
         .review(

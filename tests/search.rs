@@ -205,6 +205,19 @@ async fn members_are_found_by_their_words_whatever_the_case_and_accents(backend:
             "{}",
             refused.message()
         );
+        // The page words each from its kind; only the page token stays English.
+        let kind = match query {
+            "" | "   " => Some((v1::RefusalKind::Missing, "")),
+            "?!" => Some((v1::RefusalKind::NothingToSearch, "?!")),
+            "a b c d e f g h i j k" => Some((v1::RefusalKind::TooManyWords, "11")),
+            _ if page_token.is_empty() => Some((v1::RefusalKind::TooLong, &query[..40])),
+            _ => None,
+        };
+        if let Some((kind, value)) = kind {
+            common::chapter::refusal_of(&refused, "query", kind, value);
+        } else {
+            assert!(refused.details().is_empty(), "{query:?}");
+        }
     }
     cluster.stop().await;
 }

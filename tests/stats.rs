@@ -472,6 +472,12 @@ async fn a_bad_month_or_region_is_refused_naming_the_field(backend: Backend) {
         error.message(),
         "months.from_month: \"2026-13\" is not a month (YYYY-MM)"
     );
+    common::chapter::refusal_of(
+        &error,
+        "months.from_month",
+        v1::RefusalKind::NotAMonth,
+        "2026-13",
+    );
 
     // Only the regions asked for.
     let one = client

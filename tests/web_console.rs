@@ -872,6 +872,19 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         assert_eq!(browser.text("h1").await, Text::new(Lang::Ar).t(title));
         browser.check_page(&format!("{page} in Arabic")).await;
     }
+    // A search with nothing to search for is refused in Arabic, not in the
+    // region's English.
+    browser
+        .open(&format!("{base}/console/members?q=%3F%21"))
+        .await;
+    let refused = browser.text(".error-summary").await;
+    let arabic = Text::new(Lang::Ar).t_with("import-refusal-nothing-to-search", &[("value", "?!")]);
+    assert!(
+        refused.contains(arabic.trim_end_matches('.')) && refused.contains("لا يوجد"),
+        "{refused}"
+    );
+    assert!(!refused.contains("has no letters"), "{refused}");
+    browser.check_page("a refused search in Arabic").await;
     browser.open(&format!("{base}/language/en?back=/")).await;
     browser.press("form[action='/sign-out'] button").await;
 

@@ -273,3 +273,40 @@ pub fn refused(result: Result<impl std::fmt::Debug, tonic::Status>, code: Code, 
         error.message()
     );
 }
+
+/// The call was refused naming `field`, with a refusal of `kind` about `value` in
+/// the status's details, which the web app words in its reader's language; the
+/// detail, for its `allowed`.
+pub fn refused_as(
+    result: Result<impl std::fmt::Debug, tonic::Status>,
+    field: &str,
+    kind: v1::RefusalKind,
+    value: &str,
+) -> v1::RefusedLine {
+    refusal_of(&result.unwrap_err(), field, kind, value)
+}
+
+/// `error` refuses `field` with a refusal of `kind` about `value` in its
+/// details; the detail, for its `allowed`.
+pub fn refusal_of(
+    error: &tonic::Status,
+    field: &str,
+    kind: v1::RefusalKind,
+    value: &str,
+) -> v1::RefusedLine {
+    assert_eq!(error.code(), Code::InvalidArgument, "{}", error.message());
+    assert!(
+        error.message().starts_with(field),
+        "{:?} should name {field}",
+        error.message()
+    );
+    let detail = <v1::RefusedLine as prost::Message>::decode(error.details())
+        .unwrap_or_else(|_| panic!("{:?} carries no refused line", error.message()));
+    assert_eq!(
+        (detail.column.as_str(), detail.kind(), detail.value.as_str()),
+        (field, kind, value),
+        "{}",
+        error.message()
+    );
+    detail
+}
