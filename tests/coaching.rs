@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::{Datelike, Days, Months, NaiveDate, Utc};
-use common::chapter::{Chapter, refusal_of};
+use common::chapter::{Chapter, refusal_of, refused_as};
 use common::{Backend, Cluster, to};
 use passage_proto::v1::{
     self, CoachingComponent, CoachingOutcome, CohortPhase,
@@ -425,6 +425,29 @@ async fn the_2026_cohort_fills_up_at_its_capacity(backend: Backend) {
         too_big.message(),
         "cohort.capacity: must be between 1 and 500, got 501"
     );
+    let wrong_year = chapter
+        .coaching
+        .create_cohort(to(
+            "amsterdam",
+            v1::CreateCohortRequest {
+                cohort: Some(v1::Cohort {
+                    programme_id: programme.id.clone(),
+                    year: 2029,
+                    starts_on: "2028-01-10".into(),
+                    ends_on: "2028-12-15".into(),
+                    capacity: 12,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await;
+    let line = refused_as(
+        wrong_year,
+        "cohort.year",
+        v1::RefusalKind::NotTheStartingYear,
+        "2029",
+    );
+    assert_eq!(line.allowed, ["2028"]);
 
     // The participants list pages in enrolment order.
     let first = chapter

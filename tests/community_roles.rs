@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::chapter::{AMSTERDAM, Chapter, refused};
+use common::chapter::{AMSTERDAM, Chapter, refused, refused_as};
 use common::community::today;
 use common::{Backend, Cluster, to};
 use passage_proto::v1::{
@@ -468,13 +468,15 @@ async fn a_coach_sees_only_their_own_cohorts_and_records_attendance_and_aftercar
         Code::InvalidArgument,
         "note",
     );
-    refused(
+    let line = refused_as(
         coaching
             .record_aftercare_contact(contact(cohort.ends_on.clone(), "Called her."))
             .await,
-        Code::InvalidArgument,
         "contacted_on",
+        v1::RefusalKind::OutOfRange,
+        &cohort.ends_on,
     );
+    assert_eq!(line.allowed.len(), 2, "the aftercare's first and last day");
     let recorded = coaching
         .record_aftercare_contact(contact(
             today().to_string(),

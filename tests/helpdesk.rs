@@ -503,13 +503,19 @@ async fn an_article_not_reviewed_in_200_days_is_stale_at_180(backend: Backend) {
             REGION,
             v1::MarkReviewedRequest {
                 id: old.id.clone(),
-                reviewed_on: tomorrow,
+                reviewed_on: tomorrow.clone(),
             },
         ))
         .await
         .unwrap_err();
     assert_eq!(future.code(), Code::InvalidArgument);
     assert!(future.message().starts_with("reviewed_on"), "{future:?}");
+    common::chapter::refusal_of(
+        &future,
+        "reviewed_on",
+        v1::RefusalKind::InTheFuture,
+        &tomorrow,
+    );
     desk.cluster.stop().await;
 }
 

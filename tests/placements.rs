@@ -577,6 +577,7 @@ async fn retention_counts_only_placements_whose_mark_has_passed(backend: Backend
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert!(bad.message().starts_with("from_month"), "{bad:?}");
+    refusal_of(&bad, "from_month", v1::RefusalKind::NotAMonth, "2026-13");
     cluster.stop().await;
 }
 
