@@ -14,6 +14,10 @@ pub enum ImportWhat {
     Members,
     Organisations,
     Opportunities,
+    /// The chapter's history of applications, with their dates.
+    Applications,
+    /// The placements accepted applications became, with their ends.
+    Placements,
 }
 
 impl ImportWhat {
@@ -22,6 +26,8 @@ impl ImportWhat {
             ImportWhat::Members => v1::ImportKind::Members,
             ImportWhat::Organisations => v1::ImportKind::Organisations,
             ImportWhat::Opportunities => v1::ImportKind::Opportunities,
+            ImportWhat::Applications => v1::ImportKind::Applications,
+            ImportWhat::Placements => v1::ImportKind::Placements,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `passage.v1.SpreadsheetService`: a chapter's CSV files in, and CSV reports out,
 //! for the region's chapter admin (the policy table admits no one else). An
-//! export names what it was about in the audit log, with the purpose when
-//! region-local fields were asked for.
+//! import names its kind and counts in the audit log, a chapter's history
+//! (applications, placements) marked as imported history; an export names
+//! what it was about, with the purpose when region-local fields were asked for.
 
 use passage_proto::v1::{self, spreadsheet_service_server::SpreadsheetService};
 use passage_server::access::with_subject;
@@ -35,8 +36,14 @@ impl SpreadsheetService for SpreadsheetApi {
         } else {
             "import, dry run"
         };
+        // What already happened is marked as imported history.
+        let history = if import::is_history(kind) {
+            " as imported history"
+        } else {
+            ""
+        };
         let subject = format!(
-            "{what} of {}: {} lines, {} created, {} updated, {} refused",
+            "{what} of {}{history}: {} lines, {} created, {} updated, {} refused",
             kind.as_str_name(),
             report.lines,
             report.created.len(),

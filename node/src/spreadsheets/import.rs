@@ -1,5 +1,6 @@
 //! Importing a file: reads it, hands its lines to the kind's own import
-//! (`import_members`, `import_market`), and makes the report. Every kind follows
+//! (`import_members`, `import_market`, and for a chapter's history
+//! `import_applications` and `import_placements`), and makes the report. Every kind follows
 //! the same steps: read each line's cells, refuse a repeated `external_id`, load
 //! the records the region already has under the file's `external_id`s, build each
 //! row with the create RPCs' own validation, and — only when asked and only when
@@ -80,6 +81,15 @@ impl ExternalIds {
     }
 }
 
+/// Whether a kind of file is a chapter's history: records of what already
+/// happened, each with its dates, marked in the audit log as imported history.
+pub fn is_history(kind: v1::ImportKind) -> bool {
+    matches!(
+        kind,
+        v1::ImportKind::Applications | v1::ImportKind::Placements
+    )
+}
+
 /// Reads `file` as `kind` and imports it (a dry run unless `apply`).
 pub async fn import(
     context: &NodeContext,
@@ -90,7 +100,8 @@ pub async fn import(
     if kind == v1::ImportKind::Unspecified {
         return Err(Error::invalid(
             "kind",
-            "must be set (IMPORT_KIND_MEMBERS, IMPORT_KIND_ORGANISATIONS or IMPORT_KIND_OPPORTUNITIES)",
+            "must be set (IMPORT_KIND_MEMBERS, IMPORT_KIND_ORGANISATIONS, IMPORT_KIND_OPPORTUNITIES, \
+             IMPORT_KIND_APPLICATIONS or IMPORT_KIND_PLACEMENTS)",
         ));
     }
     let started = std::time::Instant::now();
@@ -182,6 +193,8 @@ async fn check(
         v1::ImportKind::Organisations => {
             super::import_market::check_organisations(sheet, txn).await
         }
+        v1::ImportKind::Applications => super::import_applications::check(sheet, txn).await,
+        v1::ImportKind::Placements => super::import_placements::check(sheet, txn).await,
         _ => super::import_market::check_opportunities(sheet, txn).await,
     }
 }

@@ -46,15 +46,8 @@ pub fn refusal_words(text: Text, line: &v1::RefusedLine) -> Option<String> {
         return None;
     }
     let allowed = |index: usize| line.allowed.get(index).cloned().unwrap_or_default();
-    let key = format!(
-        "import-refusal-{}",
-        kind.as_str_name()
-            .trim_start_matches("REFUSAL_KIND_")
-            .to_ascii_lowercase()
-            .replace('_', "-")
-    );
     Some(text.t_with(
-        &key,
+        &refusal_key(kind),
         &[
             ("value", &line.value),
             ("first", &allowed(0)),
@@ -62,6 +55,17 @@ pub fn refusal_words(text: Text, line: &v1::RefusedLine) -> Option<String> {
             ("allowed", &line.allowed.join(", ")),
         ],
     ))
+}
+
+/// The key of a refusal's words: `REFUSAL_KIND_NOT_A_DATE` → `import-refusal-not-a-date`.
+fn refusal_key(kind: v1::RefusalKind) -> String {
+    format!(
+        "import-refusal-{}",
+        kind.as_str_name()
+            .trim_start_matches("REFUSAL_KIND_")
+            .to_ascii_lowercase()
+            .replace('_', "-")
+    )
 }
 
 /// What the node said about a file.
@@ -88,14 +92,20 @@ impl ImportPage {
 }
 
 fn import_kinds(text: Text, chosen: &str) -> Vec<Choice> {
-    ["members", "organisations", "opportunities"]
-        .into_iter()
-        .map(|kind| Choice {
-            value: kind.to_owned(),
-            label: text.t(&format!("spreadsheet-kind-{kind}")),
-            chosen: kind == chosen,
-        })
-        .collect()
+    [
+        "members",
+        "organisations",
+        "opportunities",
+        "applications",
+        "placements",
+    ]
+    .into_iter()
+    .map(|kind| Choice {
+        value: kind.to_owned(),
+        label: text.t(&format!("spreadsheet-kind-{kind}")),
+        chosen: kind == chosen,
+    })
+    .collect()
 }
 
 /// `GET /console/import`.
@@ -218,6 +228,8 @@ pub async fn import(State(app): State<App>, visit: Visit, multipart: Multipart) 
         "members" => v1::ImportKind::Members,
         "organisations" => v1::ImportKind::Organisations,
         "opportunities" => v1::ImportKind::Opportunities,
+        "applications" => v1::ImportKind::Applications,
+        "placements" => v1::ImportKind::Placements,
         _ => return refuse("members", "kind", text.t("spreadsheet-no-kind")),
     };
     let answer = app
@@ -390,4 +402,34 @@ pub async fn export_file(
         "text/csv; charset=utf-8",
         String::from_utf8_lossy(&csv).into_owned(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn every_kind_of_refusal_has_words_in_every_language() {
+        let kinds: Vec<v1::RefusalKind> = (1..100)
+            .filter_map(|number| v1::RefusalKind::try_from(number).ok())
+            .collect();
+        assert!(kinds.contains(&v1::RefusalKind::AlreadyPlaced));
+        for lang in Lang::ALL {
+            for kind in &kinds {
+                let line = v1::RefusedLine {
+                    kind: *kind as i32,
+                    value: "x".into(),
+                    allowed: vec!["a".into(), "b".into()],
+                    ..Default::default()
+                };
+                let words = refusal_words(Text::new(lang), &line).unwrap_or_default();
+                assert!(
+                    !words.is_empty() && !words.contains("Unknown localization"),
+                    "{lang:?} has no words for {}: {words}",
+                    refusal_key(*kind)
+                );
+            }
+        }
+    }
 }
