@@ -129,6 +129,18 @@ pub fn describe(report: &v1::ImportReport, name: &str, apply: bool) -> anyhow::R
     list(&mut out, create, &report.created)?;
     list(&mut out, update, &report.updated)?;
     writeln!(out, "{} already as in the file", report.unchanged)?;
+    if report.history > 0 {
+        let marked = if report.applied {
+            "the audit log marks them"
+        } else {
+            "the audit log would mark them"
+        };
+        writeln!(
+            out,
+            "{} of them records of what already happened: {marked} as imported history",
+            report.history
+        )?;
+    }
     if report.applied {
         writeln!(out, "imported in one transaction")?;
     } else if apply {

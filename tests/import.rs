@@ -559,7 +559,8 @@ const HISTORY_ORGANISATIONS: &str =
     "external_id,name,kind,sector\norg-h1,Zorggroep Amstel,employer,healthcare\n";
 const HISTORY_OPPORTUNITIES: &str = "external_id,organisation_external_id,title,kind,sector,hours_per_week,status,posted_on,closed_on\n\
     hist-1,org-h1,Verzorgende IG,job,healthcare,32,filled,2022-03-01,2022-05-01\n\
-    hist-2,org-h1,Stage zorg,internship,healthcare,24,closed,2022-07-01,2022-09-01\n";
+    hist-2,org-h1,Stage zorg,internship,healthcare,24,closed,2022-07-01,2022-09-01\n\
+    draft-1,org-h1,Helpende zorg,job,healthcare,24,,,\n";
 const HISTORY_APPLICATIONS: &str = "external_id,member_external_id,opportunity_external_id,stage,applied_on,decided_on,stage_note\n\
     app-1,h-1,hist-1,accepted,2022-03-10,2022-04-20,\n\
     app-2,h-2,hist-1,rejected,2022-03-12,2022-04-01,Dutch not yet at B1\n\
@@ -591,7 +592,8 @@ async fn a_chapters_history_of_applications_and_placements_comes_in_once(backend
          app-11,h-2,hist-2,rejected,2022-07-05,2022-07-01\n\
          app-12,h-1,hist-2,interview,2022-07-05,2022-07-10\n\
          app-13,h-1,hist-404,offer,2022-07-05,\n\
-         app-14,h-1,hist-2,applied,2022-07-06,\n"
+         app-14,h-1,hist-2,applied,2022-07-06,\n\
+         app-15,h-2,draft-1,applied,2022-07-06,\n"
     );
     let bad_placements = "external_id,application_external_id,start_date,end_date,end_reason\n\
                           pl-9,app-2,2022-05-01,,\n\
@@ -672,8 +674,14 @@ async fn a_chapters_history_of_applications_and_placements_comes_in_once(backend
                 "opportunity_external_id",
                 v1::RefusalKind::UnknownOpportunity
             ),
+            (
+                8,
+                "opportunity_external_id",
+                v1::RefusalKind::NeverPublished
+            ),
         ]
     );
+    assert_eq!(refused.refused[5].value, "draft");
     assert_eq!(refused.refused[0].value, "h-404");
     assert_eq!(refused.refused[2].allowed, ["applied_on", "2022-07-05"]);
     assert!(none_written.is_empty(), "{none_written:?}");
@@ -681,7 +689,9 @@ async fn a_chapters_history_of_applications_and_placements_comes_in_once(backend
     assert!(!dry.applied);
     assert!(applied.applied, "{:?}", applied.refused);
     assert_eq!(applied.created, ["app-1", "app-2", "app-3"]);
+    assert_eq!(applied.history, 3);
     assert!(again.created.is_empty() && again.updated.is_empty());
+    assert_eq!(again.history, 0);
     assert_eq!(again.unchanged, 3);
     let applications = placements
         .list_applications(to("amsterdam", v1::ListApplicationsRequest::default()))
@@ -843,20 +853,17 @@ async fn a_chapters_history_of_applications_and_placements_comes_in_once(backend
                 .unwrap()
                 .into_inner()
                 .entries;
-            let marked = |kind: &str, counts: &str| {
+            let marked = |subject: &str| {
                 entries.iter().any(|entry| {
                     entry.method == "passage.v1.SpreadsheetService/ImportRecords"
-                        && entry.subject
-                            == format!("import of {kind} as imported history: {counts}")
+                        && entry.subject == subject
                 })
             };
-            marked(
-                "IMPORT_KIND_APPLICATIONS",
-                "3 lines, 3 created, 0 updated, 0 refused",
-            ) && marked(
-                "IMPORT_KIND_PLACEMENTS",
-                "2 lines, 2 created, 0 updated, 0 refused",
-            )
+            marked("import of IMPORT_KIND_OPPORTUNITIES: 3 lines, 3 created, 0 updated, 0 refused; 2 as imported history")
+                && marked("import of IMPORT_KIND_APPLICATIONS: 3 lines, 3 created, 0 updated, 0 refused; 3 as imported history")
+                && marked("import of IMPORT_KIND_PLACEMENTS: 2 lines, 2 created, 0 updated, 0 refused; 2 as imported history")
+                && marked("import of IMPORT_KIND_PLACEMENTS: 2 lines, 0 created, 1 updated, 0 refused; 1 as imported history")
+                && marked("import of IMPORT_KIND_MEMBERS: 2 lines, 2 created, 0 updated, 0 refused")
         }
     })
     .await;

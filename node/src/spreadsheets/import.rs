@@ -30,6 +30,8 @@ pub struct Outcome {
     pub created: Vec<String>,
     pub updated: Vec<String>,
     pub unchanged: u32,
+    /// Of the created and updated rows, the records of what already happened.
+    pub history: u32,
 }
 
 impl Outcome {
@@ -79,15 +81,6 @@ impl ExternalIds {
         self.0.insert(id.clone(), line);
         Ok(id)
     }
-}
-
-/// Whether a kind of file is a chapter's history: records of what already
-/// happened, each with its dates, marked in the audit log as imported history.
-pub fn is_history(kind: v1::ImportKind) -> bool {
-    matches!(
-        kind,
-        v1::ImportKind::Applications | v1::ImportKind::Placements
-    )
 }
 
 /// Reads `file` as `kind` and imports it (a dry run unless `apply`).
@@ -152,6 +145,7 @@ pub async fn import(
         created: outcome.created,
         updated: outcome.updated,
         unchanged: outcome.unchanged,
+        history: outcome.history,
         applied,
         separator: read.0.to_owned(),
         encoding: sheet.encoding.to_owned(),

@@ -3,7 +3,8 @@
 //! the day it was made (`applied_on`) and, for a final stage, the day it was
 //! decided (`decided_on`). What already happened is recorded as it happened:
 //! the region's labour-market rules are not evaluated again (the application
-//! keeps no decision: no conditions, warnings or rules), and nobody is told.
+//! keeps no decision: no conditions, warnings or rules), and nobody is told; but
+//! an opportunity takes applications only once community review published it.
 //! An application that became a placement keeps its stage, member and
 //! opportunity.
 
@@ -40,6 +41,9 @@ pub const APPLICATION_COLUMNS: &[&str] = &[
 ];
 const APPLICATION_REQUIRED: &[&str] = &["external_id", "stage", "applied_on"];
 
+/// Statuses of an opportunity that has not been published: community review
+/// comes before any application.
+const UNPUBLISHED: [&str; 2] = ["draft", "in_review"];
 /// Stages no application moves on from.
 const FINAL_STAGES: [&str; 3] = ["accepted", "rejected", "withdrawn"];
 /// As `PlacementService`'s own limits.
@@ -211,6 +215,21 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
             outcome.refuse(read.line, error)?;
             continue;
         };
+        if UNPUBLISHED.contains(&opportunity.status.as_str()) {
+            outcome.refuse(
+                read.line,
+                Error::refused(
+                    read.opportunity.column(),
+                    format!(
+                        "opportunity {} is {}: it was never published, so it took no applications",
+                        read.opportunity.value(),
+                        opportunity.status.replace('_', " ")
+                    ),
+                    Refusal::of(RefusalKind::NeverPublished, &opportunity.status, []),
+                ),
+            )?;
+            continue;
+        }
         let before = existing.get(&Reference::External(
             "external_id",
             read.external_id.clone(),
@@ -260,10 +279,12 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
             Some(before) => {
                 writes.updated.push((before.clone(), row));
                 outcome.updated.push(read.external_id);
+                outcome.history += 1;
             }
             None => {
                 writes.created.push(row);
                 outcome.created.push(read.external_id);
+                outcome.history += 1;
             }
         }
     }

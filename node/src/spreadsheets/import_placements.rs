@@ -253,10 +253,12 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
             Some(before) => {
                 writes.placements.push((Some(before.clone()), row));
                 outcome.updated.push(read.external_id);
+                outcome.history += 1;
             }
             None => {
                 writes.placements.push((None, row));
                 outcome.created.push(read.external_id);
+                outcome.history += 1;
             }
         }
     }

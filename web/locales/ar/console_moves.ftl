@@ -67,3 +67,4 @@ import-refusal-only-for-an-ended-placement = لتوظيف انتهى فقط: ا�
 import-refusal-unknown-application = لا يوجد طلب في المنطقة يحمل «{ $value }»؛ استورد الطلبات أولًا.
 import-refusal-not-accepted = هذا الطلب في المرحلة { $value }؛ الطلب المقبول وحده يصبح توظيفًا.
 import-refusal-already-placed = أصبح هذا الطلب توظيفًا من قبل: يبقى مقبولًا، للعضو نفسه والفرصة نفسها، ولا يصبح توظيفًا آخر.
+import-refusal-never-published = هذه الفرصة { $value }: لم تُنشر قط، فلم تتلقَّ أي طلب.

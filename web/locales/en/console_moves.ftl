@@ -67,3 +67,4 @@ import-refusal-only-for-an-ended-placement = Only for a placement that ended: gi
 import-refusal-unknown-application = No application of the region has “{ $value }”; import the applications first.
 import-refusal-not-accepted = This application is at the stage { $value }; only an accepted application becomes a placement.
 import-refusal-already-placed = This application already became a placement: it stays accepted, for the same member and opportunity, and becomes no other placement.
+import-refusal-never-published = This opportunity is { $value }: it was never published, so it took no applications.

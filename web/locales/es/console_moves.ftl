@@ -67,3 +67,4 @@ import-refusal-only-for-an-ended-placement = Solo para una colocación que termi
 import-refusal-unknown-application = Ninguna solicitud de la región tiene «{ $value }»; importe primero las solicitudes.
 import-refusal-not-accepted = Esta solicitud está en la etapa { $value }; solo una solicitud aceptada se convierte en colocación.
 import-refusal-already-placed = Esta solicitud ya se convirtió en una colocación: sigue aceptada, para el mismo miembro y la misma oportunidad, y no se convierte en otra colocación.
+import-refusal-never-published = Esta oportunidad está en { $value }: nunca se publicó, así que no recibió solicitudes.

@@ -67,3 +67,4 @@ import-refusal-only-for-an-ended-placement = Alleen voor een beëindigde plaatsi
 import-refusal-unknown-application = Geen sollicitatie van de regio heeft “{ $value }”; importeer eerst de sollicitaties.
 import-refusal-not-accepted = Deze sollicitatie staat in de fase { $value }; alleen een aangenomen sollicitatie wordt een plaatsing.
 import-refusal-already-placed = Deze sollicitatie is al een plaatsing geworden: ze blijft aangenomen, voor hetzelfde lid en dezelfde kans, en wordt geen andere plaatsing.
+import-refusal-never-published = Deze kans is { $value }: ze is nooit gepubliceerd, dus er kon niemand op solliciteren.

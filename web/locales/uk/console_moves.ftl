@@ -67,3 +67,4 @@ import-refusal-only-for-an-ended-placement = Лише для завершено�
 import-refusal-unknown-application = Жодна заявка регіону не має «{ $value }»; спочатку імпортуйте заявки.
 import-refusal-not-accepted = Ця заявка на етапі { $value }; працевлаштуванням стає лише прийнята заявка.
 import-refusal-already-placed = Ця заявка вже стала працевлаштуванням: вона лишається прийнятою, для того самого учасника й можливості, і не стає іншим працевлаштуванням.
+import-refusal-never-published = Ця можливість — { $value }: її ніколи не публікували, тож заявок на неї не було.
