@@ -836,6 +836,34 @@ async fn a_chapters_history_of_applications_and_placements_comes_in_once(backend
         [(2, "stage", v1::RefusalKind::AlreadyPlaced)]
     );
 
+    // Act: Yonas asks to be erased
+    let mut members = cluster.members_via_gateway().await;
+    let yonas = found(&mut members, "Yonas").await[0].id.clone();
+    members
+        .delete_member(to("amsterdam", v1::DeleteMemberRequest { id: yonas }))
+        .await
+        .unwrap();
+    let after = import(
+        &mut sheets,
+        v1::ImportKind::Placements,
+        ended_later.as_bytes(),
+        false,
+    )
+    .await
+    .unwrap();
+
+    // Assert: his placement stays in the figures, but no longer answers to the
+    // chapter's own id, which its spreadsheet ties to him
+    assert_eq!(list(&mut placements).await.len(), 2);
+    assert_eq!(
+        refused_lines(&after),
+        [(
+            3,
+            "application_external_id",
+            v1::RefusalKind::UnknownApplication
+        )]
+    );
+
     // Assert: the audit log marks the history as imported history
     let audit = AuditServiceClient::new(cluster.gateway().await);
     eventually("the audit log marks the imported history", || {
