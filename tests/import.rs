@@ -692,6 +692,18 @@ async fn a_chapters_history_of_applications_and_placements_comes_in_once(backend
     assert_eq!(applied.history, 3);
     assert!(again.created.is_empty() && again.updated.is_empty());
     assert_eq!(again.history, 0);
+    let said = |report: &v1::ImportReport, apply: bool| {
+        passage::spreadsheets_cli::describe(report, "sollicitaties.csv", apply).unwrap()
+    };
+    assert!(
+        said(&applied, true).contains(
+            "3 of them records of what already happened: the audit log marks them as imported history"
+        ),
+        "{}",
+        said(&applied, true)
+    );
+    assert!(said(&dry, false).contains("the audit log would mark them"));
+    assert!(!said(&again, true).contains("already happened"));
     assert_eq!(again.unchanged, 3);
     let applications = placements
         .list_applications(to("amsterdam", v1::ListApplicationsRequest::default()))
