@@ -353,6 +353,18 @@ async fn bad_member_input_is_rejected_naming_the_field_and_nothing_is_written(ba
         "member.regional.nationality: must be an ISO 3166-1 alpha-2 code such as SY, \
          got \"Syria\""
     );
+    // Through the gateway, the refusal also carries its kind, for the web app to
+    // word in its reader's language.
+    let detail = <v1::RefusedLine as prost::Message>::decode(country_name.details())
+        .expect("a refused field of a known kind comes with its detail");
+    assert_eq!(
+        (detail.column.as_str(), detail.kind(), detail.value.as_str()),
+        (
+            "member.regional.nationality",
+            v1::RefusalKind::NotACountry,
+            "Syria"
+        )
+    );
 
     // A bad update is refused whole: the valid masked field does not land either.
     let mut bad_update = existing.clone();

@@ -1,4 +1,7 @@
 //! The node's errors, and the one place that decides which gRPC code each becomes.
+//! A refused field of a known kind also carries a `RefusedLine` in the status's
+//! details (`grpc-status-details-bin`), which clients word in their reader's
+//! language.
 
 use tonic::Status;
 
@@ -108,6 +111,27 @@ impl Error {
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
+            Error::InvalidArgument {
+                ref field,
+                ref reason,
+                ref refusal,
+            } if refusal.kind != passage_proto::v1::RefusalKind::Unspecified => {
+                // The refusal's kind travels in the status's details, so a client
+                // words it in its reader's language (the web app's forms).
+                let detail = passage_proto::v1::RefusedLine {
+                    line: 0,
+                    column: field.clone(),
+                    reason: reason.clone(),
+                    kind: refusal.kind as i32,
+                    value: refusal.value.clone(),
+                    allowed: refusal.allowed.clone(),
+                };
+                Status::with_details(
+                    tonic::Code::InvalidArgument,
+                    error.to_string(),
+                    tonic::codegen::Bytes::from(prost::Message::encode_to_vec(&detail)),
+                )
+            }
             Error::InvalidArgument { .. } => Status::invalid_argument(error.to_string()),
             Error::NotFound { .. } => Status::not_found(error.to_string()),
             Error::FailedPrecondition(message) => Status::failed_precondition(message),

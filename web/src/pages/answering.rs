@@ -12,7 +12,8 @@ use axum::response::Response;
 use passage_proto::v1;
 use serde::Deserialize;
 
-use super::roles::{member, reason};
+use super::refused::reason;
+use super::roles::member;
 use super::when::{day, language_name};
 use super::{FieldError, Frame, refusal, refused_field, render};
 use crate::App;
@@ -339,7 +340,7 @@ pub(super) fn refused_on_form(
 ) -> Vec<FieldError> {
     vec![FieldError {
         field: refused_field(status, fields).unwrap_or(or).into(),
-        message: text.t1("answering-refused", "reason", reason(status)),
+        message: text.t1("answering-refused", "reason", &reason(text, status)),
     }]
 }
 

@@ -7,7 +7,8 @@ use axum::response::Response;
 use passage_proto::v1;
 
 use super::coaching::{ContactForm, HERE, cohort_page};
-use super::roles::{member, reason};
+use super::refused::reason;
+use super::roles::member;
 use super::{FieldError, refusal, refused_field};
 use crate::App;
 use crate::gateway::call;
@@ -90,7 +91,7 @@ pub async fn contact(
                     .unwrap_or("note");
                 errors = vec![FieldError {
                     field: field.into(),
-                    message: text.t1("coaching-refused", "reason", reason(&status)),
+                    message: text.t1("coaching-refused", "reason", &reason(text, &status)),
                 }];
             }
             Err(status) => return refusal(&visit, text, &here, &status),

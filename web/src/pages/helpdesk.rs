@@ -253,7 +253,7 @@ async fn search(
             // Nothing to search for in this language (only its common words).
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 if refused.is_none() {
-                    refused = Some(Some(status.message().to_owned()));
+                    refused = Some(Some(super::refused::named(text, &status)));
                 }
             }
             Err(status) => return Err(status),
@@ -456,13 +456,10 @@ pub async fn ask(State(app): State<App>, visit: Visit, Form(form): Form<Question
         Ok(_) => visit.redirect("/helpdesk?asked=1#questions"),
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
             let field = refused_field(&status, &FIELDS).unwrap_or("text");
-            let reason = status
-                .message()
-                .split_once(':')
-                .map_or(status.message(), |(_, reason)| reason.trim());
+            let reason = super::refused::reason(text, &status);
             let errors = vec![FieldError {
                 field: field.into(),
-                message: text.t1("helpdesk-refused", "reason", reason),
+                message: text.t1("helpdesk-refused", "reason", &reason),
             }];
             page(&app, &visit, &account, text, Showing::again(form, errors)).await
         }

@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod organisation;
 pub mod preferences;
 pub mod profile;
+pub mod refused;
 pub mod review;
 pub mod roles;
 pub mod sign_in;

@@ -334,14 +334,11 @@ pub async fn save(State(app): State<App>, visit: Visit, Form(form): Form<Profile
             } else {
                 field
             };
-            let reason = status
-                .message()
-                .split_once(':')
-                .map_or(status.message(), |(_, reason)| reason.trim());
+            let reason = super::refused::reason(text, &status);
             return again(
                 vec![FieldError {
                     field: field.into(),
-                    message: text.t1("profile-refused", "reason", reason),
+                    message: text.t1("profile-refused", "reason", &reason),
                 }],
                 record,
             );

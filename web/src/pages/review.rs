@@ -13,7 +13,8 @@ use passage_proto::v1;
 use serde::Deserialize;
 
 use super::matches::kind_name;
-use super::roles::{member, reason};
+use super::refused::reason;
+use super::roles::member;
 use super::{FieldError, Frame, refusal, render};
 use crate::App;
 use crate::gateway::call;
@@ -291,7 +292,7 @@ pub async fn submit(
             let field = super::refused_field(&status, &["verdict", "comment"]).unwrap_or("comment");
             let errors = vec![FieldError {
                 field: field.into(),
-                message: text.t1("review-refused", "reason", reason(&status)),
+                message: text.t1("review-refused", "reason", &reason(text, &status)),
             }];
             form_page(&app, &visit, &account, text, &id, form, errors).await
         }

@@ -40,14 +40,6 @@ pub fn day_in_words(text: Text, value: &str) -> String {
     }
 }
 
-/// The reason of a refusal that names a field (`comment: must …` → `must …`).
-pub fn reason(status: &tonic::Status) -> &str {
-    status
-        .message()
-        .split_once(':')
-        .map_or(status.message(), |(_, reason)| reason.trim())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,7 +50,5 @@ mod tests {
         let english = Text::new(Lang::En);
         assert_eq!(day_in_words(english, "2026-06-26"), "26 June 2026");
         assert_eq!(day_in_words(english, "not a day"), "not a day");
-        let status = tonic::Status::invalid_argument("comment: must say why");
-        assert_eq!(reason(&status), "must say why");
     }
 }

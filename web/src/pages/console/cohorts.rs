@@ -235,7 +235,11 @@ pub async fn show(
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 errors.push(FieldError {
                     field: "q".into(),
-                    message: text.t1("console-search-refused", "reason", status.message()),
+                    message: text.t1(
+                        "console-search-refused",
+                        "reason",
+                        &crate::pages::refused::named(text, &status),
+                    ),
                 });
             }
             Err(status) => return refusal(&visit, text, &here, &status),

@@ -304,7 +304,11 @@ pub async fn create(State(app): State<App>, visit: Visit, Form(form): Form<Event
                 .map_or("title", |(_, form)| form);
             let errors = vec![FieldError {
                 field: field.into(),
-                message: text.t1("console-refused", "reason", status.message()),
+                message: text.t1(
+                    "console-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
             }];
             page(
                 &app,

@@ -266,7 +266,11 @@ pub async fn create(State(app): State<App>, visit: Visit, Form(form): Form<Group
             let field = refused_field(&status, &FIELDS).unwrap_or("name");
             let errors = vec![FieldError {
                 field: field.into(),
-                message: text.t1("console-refused", "reason", status.message()),
+                message: text.t1(
+                    "console-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
             }];
             page(&app, &visit, region, text, form, errors, String::new()).await
         }

@@ -188,7 +188,11 @@ async fn page(
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 errors.push(FieldError {
                     field: "q".into(),
-                    message: text.t1("console-search-refused", "reason", status.message()),
+                    message: text.t1(
+                        "console-search-refused",
+                        "reason",
+                        &crate::pages::refused::named(text, &status),
+                    ),
                 });
             }
             Err(status) => return refusal(visit, text, HERE, &status),
@@ -302,7 +306,11 @@ pub async fn register(
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
             let errors = vec![FieldError {
                 field: format!("languages-{}", form.member_id),
-                message: text.t1("console-refused", "reason", status.message()),
+                message: text.t1(
+                    "console-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
             }];
             page(
                 &app,

@@ -111,7 +111,11 @@ pub async fn search(
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
             page.errors.push(FieldError {
                 field: "q".into(),
-                message: text.t1("console-search-refused", "reason", status.message()),
+                message: text.t1(
+                    "console-search-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
             });
             page.searched = false;
             render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -331,7 +335,11 @@ pub async fn create(
             .unwrap_or("display_name");
             again(vec![FieldError {
                 field: field.into(),
-                message: text.t1("console-refused", "reason", status.message()),
+                message: text.t1(
+                    "console-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
             }])
         }
         Err(status) => refusal(&visit, text, NEW_HERE, &status),
@@ -751,7 +759,11 @@ pub async fn save_record(
                 form,
                 vec![FieldError {
                     field: field.into(),
-                    message: text.t1("console-refused", "reason", status.message()),
+                    message: text.t1(
+                        "console-refused",
+                        "reason",
+                        &crate::pages::refused::named(text, &status),
+                    ),
                 }],
             );
             member_page(&app, &visit, &account.region, text, &id, showing).await
@@ -822,7 +834,11 @@ pub async fn invite(
             form: None,
             errors: vec![FieldError {
                 field: "login".into(),
-                message: text.t1("console-refused", "reason", status.message()),
+                message: text.t1(
+                    "console-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
             }],
             notice: String::new(),
             invitation: String::new(),
@@ -870,7 +886,11 @@ pub async fn unlock(
                 form: None,
                 errors: vec![FieldError {
                     field: "unlock_login".into(),
-                    message: text.t1("console-refused", "reason", status.message()),
+                    message: text.t1(
+                        "console-refused",
+                        "reason",
+                        &crate::pages::refused::named(text, &status),
+                    ),
                 }],
                 notice: String::new(),
                 invitation: String::new(),

@@ -260,7 +260,11 @@ pub async fn accept(
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
             let errors = vec![FieldError {
                 field: refused_record_field(&status).into(),
-                message: text.t1("console-refused", "reason", status.message()),
+                message: text.t1(
+                    "console-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
             }];
             accept_page(&app, &visit, &region, text, &id, form, errors).await
         }

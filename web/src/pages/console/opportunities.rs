@@ -212,7 +212,11 @@ pub async fn list(
             Err(status) if status.code() == tonic::Code::InvalidArgument => {
                 page.errors.push(FieldError {
                     field: "q".into(),
-                    message: text.t1("console-search-refused", "reason", status.message()),
+                    message: text.t1(
+                        "console-search-refused",
+                        "reason",
+                        &crate::pages::refused::named(text, &status),
+                    ),
                 });
                 return render(&visit, StatusCode::UNPROCESSABLE_ENTITY, &page);
             }

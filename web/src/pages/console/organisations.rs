@@ -236,7 +236,11 @@ pub async fn create(
             let field = refused_field(&status, &FIELDS).unwrap_or("name");
             again(vec![FieldError {
                 field: field.into(),
-                message: text.t1("console-refused", "reason", status.message()),
+                message: text.t1(
+                    "console-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
             }])
         }
         Err(status) => refusal(&visit, text, NEW_HERE, &status),
@@ -470,7 +474,11 @@ pub async fn invite(
         Err(status) if status.code() == tonic::Code::InvalidArgument => Showing {
             errors: vec![FieldError {
                 field: "login".into(),
-                message: text.t1("console-refused", "reason", status.message()),
+                message: text.t1(
+                    "console-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
             }],
             ..Showing::default()
         },

@@ -37,37 +37,6 @@ pub struct RefusedView {
     pub english: bool,
 }
 
-/// Why a line is refused, in the page's language from the refusal's kind;
-/// `None` when the region gave words only (an unspecified kind).
-pub fn refusal_words(text: Text, line: &v1::RefusedLine) -> Option<String> {
-    use v1::RefusalKind as K;
-    let kind = K::try_from(line.kind).unwrap_or(K::Unspecified);
-    if kind == K::Unspecified {
-        return None;
-    }
-    let allowed = |index: usize| line.allowed.get(index).cloned().unwrap_or_default();
-    Some(text.t_with(
-        &refusal_key(kind),
-        &[
-            ("value", &line.value),
-            ("first", &allowed(0)),
-            ("second", &allowed(1)),
-            ("allowed", &line.allowed.join(", ")),
-        ],
-    ))
-}
-
-/// The key of a refusal's words: `REFUSAL_KIND_NOT_A_DATE` → `import-refusal-not-a-date`.
-fn refusal_key(kind: v1::RefusalKind) -> String {
-    format!(
-        "import-refusal-{}",
-        kind.as_str_name()
-            .trim_start_matches("REFUSAL_KIND_")
-            .to_ascii_lowercase()
-            .replace('_', "-")
-    )
-}
-
 /// What the node said about a file.
 pub struct ReportView {
     pub applied: bool,
@@ -175,7 +144,7 @@ fn report_view(text: Text, report: &v1::ImportReport) -> ReportView {
             .refused
             .iter()
             .map(|line| {
-                let worded = refusal_words(text, line);
+                let worded = crate::pages::refused::words(text, line);
                 RefusedView {
                     line: line.line.to_string(),
                     column: line.column.clone(),
@@ -264,7 +233,11 @@ pub async fn import(State(app): State<App>, visit: Visit, multipart: Multipart) 
         Err(status) if status.code() == tonic::Code::InvalidArgument => refuse(
             &upload.kind,
             "file",
-            text.t1("spreadsheet-file-refused", "reason", status.message()),
+            text.t1(
+                "spreadsheet-file-refused",
+                "reason",
+                &crate::pages::refused::named(text, &status),
+            ),
         ),
         Err(status) => refusal(&visit, text, IMPORT, &status),
     }
@@ -390,7 +363,11 @@ pub async fn export_file(
                     .unwrap_or("kind");
                 return again(
                     field,
-                    text.t1("console-refused", "reason", status.message()),
+                    text.t1(
+                        "console-refused",
+                        "reason",
+                        &crate::pages::refused::named(text, &status),
+                    ),
                 );
             }
             Err(status) => return refusal(&visit, text, EXPORT, &status),
@@ -402,34 +379,4 @@ pub async fn export_file(
         "text/csv; charset=utf-8",
         String::from_utf8_lossy(&csv).into_owned(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::i18n::Lang;
-
-    #[test]
-    fn every_kind_of_refusal_has_words_in_every_language() {
-        let kinds: Vec<v1::RefusalKind> = (1..100)
-            .filter_map(|number| v1::RefusalKind::try_from(number).ok())
-            .collect();
-        assert!(kinds.contains(&v1::RefusalKind::AlreadyPlaced));
-        for lang in Lang::ALL {
-            for kind in &kinds {
-                let line = v1::RefusedLine {
-                    kind: *kind as i32,
-                    value: "x".into(),
-                    allowed: vec!["a".into(), "b".into()],
-                    ..Default::default()
-                };
-                let words = refusal_words(Text::new(lang), &line).unwrap_or_default();
-                assert!(
-                    !words.is_empty() && !words.contains("Unknown localization"),
-                    "{lang:?} has no words for {}: {words}",
-                    refusal_key(*kind)
-                );
-            }
-        }
-    }
 }

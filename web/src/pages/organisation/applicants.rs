@@ -12,11 +12,12 @@ use axum::response::Response;
 use passage_proto::v1;
 use serde::Deserialize;
 
-use super::{contact, reason};
+use super::contact;
 use crate::App;
 use crate::gateway::call;
 use crate::i18n::Text;
 use crate::pages::applications::stage_name;
+use crate::pages::refused::reason;
 use crate::pages::{FieldError, Frame, refusal, render};
 use crate::visit::Visit;
 
@@ -302,8 +303,11 @@ pub async fn accept(
     {
         Ok(_) => visit.redirect(&format!("{here}?accepted=1")),
         Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            let errors =
-                refused(text.t1("applicants-start-date-refused", "reason", reason(&status)));
+            let errors = refused(text.t1(
+                "applicants-start-date-refused",
+                "reason",
+                &reason(text, &status),
+            ));
             let typed = Some((application.as_str(), form.start_date.as_str()));
             page(&app, &visit, opportunity.clone(), errors, typed, "").await
         }

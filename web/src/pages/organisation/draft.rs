@@ -10,11 +10,12 @@ use axum::response::Response;
 use passage_proto::v1;
 use serde::Deserialize;
 
-use super::{contact, reason};
+use super::contact;
 use crate::App;
 use crate::gateway::call;
 use crate::i18n::Text;
 use crate::pages::matches::kind_name;
+use crate::pages::refused::reason;
 use crate::pages::{FieldError, Frame, refusal, refused_field, render};
 use crate::visit::Visit;
 
@@ -226,7 +227,7 @@ fn refused(text: Text, status: &tonic::Status) -> Vec<FieldError> {
     let field = refused_field(status, &FIELDS).unwrap_or("title");
     vec![FieldError {
         field: field.into(),
-        message: text.t1("our-draft-refused", "reason", reason(status)),
+        message: text.t1("our-draft-refused", "reason", &reason(text, status)),
     }]
 }
 

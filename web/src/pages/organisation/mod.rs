@@ -53,11 +53,3 @@ pub fn status_name(text: Text, status: i32) -> String {
         .replace('_', "-");
     text.t(&format!("opportunity-status-{key}"))
 }
-
-/// What the region said is wrong, without the field's path before it.
-pub fn reason(status: &tonic::Status) -> &str {
-    status
-        .message()
-        .split_once(':')
-        .map_or(status.message(), |(_, reason)| reason.trim())
-}
