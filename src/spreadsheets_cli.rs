@@ -14,6 +14,10 @@ pub enum ImportWhat {
     Members,
     Organisations,
     Opportunities,
+    /// The chapter's history of applications, with their dates.
+    Applications,
+    /// The placements accepted applications became, with their ends.
+    Placements,
 }
 
 impl ImportWhat {
@@ -22,6 +26,8 @@ impl ImportWhat {
             ImportWhat::Members => v1::ImportKind::Members,
             ImportWhat::Organisations => v1::ImportKind::Organisations,
             ImportWhat::Opportunities => v1::ImportKind::Opportunities,
+            ImportWhat::Applications => v1::ImportKind::Applications,
+            ImportWhat::Placements => v1::ImportKind::Placements,
         }
     }
 }
@@ -123,6 +129,18 @@ pub fn describe(report: &v1::ImportReport, name: &str, apply: bool) -> anyhow::R
     list(&mut out, create, &report.created)?;
     list(&mut out, update, &report.updated)?;
     writeln!(out, "{} already as in the file", report.unchanged)?;
+    if report.history > 0 {
+        let marked = if report.applied {
+            "the audit log marks them"
+        } else {
+            "the audit log would mark them"
+        };
+        writeln!(
+            out,
+            "{} of them records of what already happened: {marked} as imported history",
+            report.history
+        )?;
+    }
     if report.applied {
         writeln!(out, "imported in one transaction")?;
     } else if apply {

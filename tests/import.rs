@@ -6,7 +6,10 @@
 //! the whole file is refused; importing the same file twice creates nothing
 //! twice; imported members are found by search and shared with other regions
 //! when they consent; opportunities land as drafts unless they are historical
-//! records with their dates. A file that is not one is refused naming it. And
+//! records with their dates. A chapter's history of applications and placements
+//! comes in with its dates, refused line by line where it could not have
+//! happened, and is marked in the audit log as imported history. A file that is
+//! not one is refused naming it. And
 //! `passage admin import` and `passage admin export` do the same from a shell.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,7 +18,8 @@ mod common;
 
 use common::{Backend, Cluster, eventually, profile_in, to};
 use passage_proto::v1::{
-    self, market_service_client::MarketServiceClient, member_service_client::MemberServiceClient,
+    self, audit_service_client::AuditServiceClient, market_service_client::MarketServiceClient,
+    member_service_client::MemberServiceClient, placement_service_client::PlacementServiceClient,
     spreadsheet_service_client::SpreadsheetServiceClient,
 };
 use tonic::Code;
@@ -26,6 +30,7 @@ on_both_backends!(
     two_bad_lines_are_named_and_nothing_is_written,
     a_file_that_is_not_one_is_refused_naming_it,
     opportunities_land_as_drafts_unless_historical,
+    a_chapters_history_of_applications_and_placements_comes_in_once,
     the_command_line_imports_and_exports_through_the_gateway,
 );
 
@@ -532,6 +537,376 @@ async fn opportunities_land_as_drafts_unless_historical(backend: Backend) {
         .into_inner();
     assert_eq!(organisation.name, "Bouwbedrijf Noord");
     assert_eq!(organisation.headcount, 40);
+    cluster.stop().await;
+}
+
+/// The lines of `report` refused: line, column and kind.
+fn refused_lines(report: &v1::ImportReport) -> Vec<(u32, &str, v1::RefusalKind)> {
+    report
+        .refused
+        .iter()
+        .map(|r| (r.line, r.column.as_str(), r.kind()))
+        .collect()
+}
+
+/// Amsterdam's chapter moves to Passage with its history: two newcomers, the
+/// care home that employed one and trained the other, its vacancies of 2022,
+/// the applications to them, and the placements they became.
+const HISTORY_MEMBERS: &str = "external_id,display_name,role,residence_status,languages,joined_on\n\
+    h-1,Amal Yousef,newcomer,status_holder,ar|nl,2022-01-10\n\
+    h-2,Yonas Tesfay,newcomer,status_holder,ti|en,2022-02-01\n";
+const HISTORY_ORGANISATIONS: &str =
+    "external_id,name,kind,sector\norg-h1,Zorggroep Amstel,employer,healthcare\n";
+const HISTORY_OPPORTUNITIES: &str = "external_id,organisation_external_id,title,kind,sector,hours_per_week,status,posted_on,closed_on\n\
+    hist-1,org-h1,Verzorgende IG,job,healthcare,32,filled,2022-03-01,2022-05-01\n\
+    hist-2,org-h1,Stage zorg,internship,healthcare,24,closed,2022-07-01,2022-09-01\n\
+    draft-1,org-h1,Helpende zorg,job,healthcare,24,,,\n";
+const HISTORY_APPLICATIONS: &str = "external_id,member_external_id,opportunity_external_id,stage,applied_on,decided_on,stage_note\n\
+    app-1,h-1,hist-1,accepted,2022-03-10,2022-04-20,\n\
+    app-2,h-2,hist-1,rejected,2022-03-12,2022-04-01,Dutch not yet at B1\n\
+    app-3,h-2,hist-2,accepted,2022-07-05,2022-07-20,\n";
+const HISTORY_PLACEMENTS: &str = "external_id,application_external_id,start_date,end_date,end_reason,end_note\n\
+    pl-1,app-1,2022-05-01,2023-04-30,contract_ended,\n\
+    pl-2,app-3,2022-08-01,,,\n";
+
+async fn a_chapters_history_of_applications_and_placements_comes_in_once(backend: Backend) {
+    // Arrange: the members, organisation and historical vacancies first
+    let cluster = Cluster::start(backend).await;
+    let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
+    let mut placements = PlacementServiceClient::new(cluster.gateway().await);
+    for (kind, file) in [
+        (v1::ImportKind::Members, HISTORY_MEMBERS),
+        (v1::ImportKind::Organisations, HISTORY_ORGANISATIONS),
+        (v1::ImportKind::Opportunities, HISTORY_OPPORTUNITIES),
+    ] {
+        let report = import(&mut sheets, kind, file.as_bytes(), true)
+            .await
+            .unwrap();
+        assert!(report.applied, "{kind:?}: {:?}", report.refused);
+    }
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+    let bad_applications = format!(
+        "external_id,member_external_id,opportunity_external_id,stage,applied_on,decided_on\n\
+         app-9,h-404,hist-1,applied,2022-03-01,\n\
+         app-10,h-1,hist-2,applied,{tomorrow},\n\
+         app-11,h-2,hist-2,rejected,2022-07-05,2022-07-01\n\
+         app-12,h-1,hist-2,interview,2022-07-05,2022-07-10\n\
+         app-13,h-1,hist-404,offer,2022-07-05,\n\
+         app-14,h-1,hist-2,applied,2022-07-06,\n\
+         app-15,h-2,draft-1,applied,2022-07-06,\n"
+    );
+    let bad_placements = "external_id,application_external_id,start_date,end_date,end_reason\n\
+                          pl-9,app-2,2022-05-01,,\n\
+                          pl-10,app-1,2022-05-01,2022-04-01,completed\n\
+                          pl-11,app-404,2022-05-01,,\n\
+                          pl-12,app-3,2022-08-01,,completed\n\
+                          pl-13,app-1,2022-05-01,,\n\
+                          pl-14,app-1,2022-05-02,,\n";
+    let list = |placements: &mut PlacementServiceClient<Channel>| {
+        let mut placements = placements.clone();
+        async move {
+            placements
+                .list_placements(to(
+                    "amsterdam",
+                    v1::ListPlacementsRequest {
+                        page_size: 50,
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+                .placements
+        }
+    };
+
+    // Act: applications with bad lines, then the good file, twice
+    let refused = import(
+        &mut sheets,
+        v1::ImportKind::Applications,
+        bad_applications.as_bytes(),
+        true,
+    )
+    .await
+    .unwrap();
+    let none_written = placements
+        .list_applications(to("amsterdam", v1::ListApplicationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .applications;
+    let dry = import(
+        &mut sheets,
+        v1::ImportKind::Applications,
+        HISTORY_APPLICATIONS.as_bytes(),
+        false,
+    )
+    .await
+    .unwrap();
+    let applied = import(
+        &mut sheets,
+        v1::ImportKind::Applications,
+        HISTORY_APPLICATIONS.as_bytes(),
+        true,
+    )
+    .await
+    .unwrap();
+    let again = import(
+        &mut sheets,
+        v1::ImportKind::Applications,
+        HISTORY_APPLICATIONS.as_bytes(),
+        true,
+    )
+    .await
+    .unwrap();
+
+    // Assert: each bad line named with its column and why; nothing written
+    assert!(!refused.applied);
+    assert_eq!(
+        refused_lines(&refused),
+        [
+            (2, "member_external_id", v1::RefusalKind::UnknownMember),
+            (3, "applied_on", v1::RefusalKind::InTheFuture),
+            (4, "decided_on", v1::RefusalKind::BeforeItsStart),
+            (5, "decided_on", v1::RefusalKind::OnlyForAFinalStage),
+            (
+                6,
+                "opportunity_external_id",
+                v1::RefusalKind::UnknownOpportunity
+            ),
+            (
+                8,
+                "opportunity_external_id",
+                v1::RefusalKind::NeverPublished
+            ),
+        ]
+    );
+    assert_eq!(refused.refused[5].value, "draft");
+    assert_eq!(refused.refused[0].value, "h-404");
+    assert_eq!(refused.refused[2].allowed, ["applied_on", "2022-07-05"]);
+    assert!(none_written.is_empty(), "{none_written:?}");
+    assert_eq!(dry.created, ["app-1", "app-2", "app-3"]);
+    assert!(!dry.applied);
+    assert!(applied.applied, "{:?}", applied.refused);
+    assert_eq!(applied.created, ["app-1", "app-2", "app-3"]);
+    assert_eq!(applied.history, 3);
+    assert!(again.created.is_empty() && again.updated.is_empty());
+    assert_eq!(again.history, 0);
+    let said = |report: &v1::ImportReport, apply: bool| {
+        passage::spreadsheets_cli::describe(report, "sollicitaties.csv", apply).unwrap()
+    };
+    assert!(
+        said(&applied, true).contains(
+            "3 of them records of what already happened: the audit log marks them as imported history"
+        ),
+        "{}",
+        said(&applied, true)
+    );
+    assert!(said(&dry, false).contains("the audit log would mark them"));
+    assert!(!said(&again, true).contains("already happened"));
+    assert_eq!(again.unchanged, 3);
+    let applications = placements
+        .list_applications(to("amsterdam", v1::ListApplicationsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .applications;
+    assert_eq!(applications.len(), 3);
+    let rejected = applications
+        .iter()
+        .find(|a| a.stage == v1::ApplicationStage::Rejected as i32)
+        .unwrap();
+    assert_eq!(rejected.stage_note, "Dutch not yet at B1");
+    assert_eq!(rejected.opportunity_title, "Verzorgende IG");
+    let made = rejected.create_time.unwrap();
+    assert_eq!(
+        chrono::DateTime::from_timestamp(made.seconds, 0)
+            .unwrap()
+            .date_naive()
+            .to_string(),
+        "2022-03-12"
+    );
+
+    // Act: placements with bad lines, then the good file, twice
+    let refused = import(
+        &mut sheets,
+        v1::ImportKind::Placements,
+        bad_placements.as_bytes(),
+        true,
+    )
+    .await
+    .unwrap();
+    let none_placed = list(&mut placements).await;
+    let applied = import(
+        &mut sheets,
+        v1::ImportKind::Placements,
+        HISTORY_PLACEMENTS.as_bytes(),
+        true,
+    )
+    .await
+    .unwrap();
+    let again = import(
+        &mut sheets,
+        v1::ImportKind::Placements,
+        HISTORY_PLACEMENTS.as_bytes(),
+        true,
+    )
+    .await
+    .unwrap();
+
+    // Assert
+    assert!(!refused.applied);
+    assert_eq!(
+        refused_lines(&refused),
+        [
+            (2, "application_external_id", v1::RefusalKind::NotAccepted),
+            (3, "end_date", v1::RefusalKind::BeforeItsStart),
+            (
+                4,
+                "application_external_id",
+                v1::RefusalKind::UnknownApplication
+            ),
+            (5, "end_reason", v1::RefusalKind::OnlyForAnEndedPlacement),
+            (7, "application_external_id", v1::RefusalKind::AlreadyPlaced),
+        ]
+    );
+    assert_eq!(refused.refused[0].value, "rejected");
+    assert_eq!(refused.refused[1].allowed, ["start_date", "2022-05-01"]);
+    assert!(none_placed.is_empty(), "{none_placed:?}");
+    assert!(applied.applied, "{:?}", applied.refused);
+    assert_eq!(applied.created, ["pl-1", "pl-2"]);
+    assert!(again.created.is_empty() && again.updated.is_empty());
+    assert_eq!(again.unchanged, 2);
+    let placed = list(&mut placements).await;
+    assert_eq!(placed.len(), 2);
+    let ended = placed.iter().find(|p| !p.end_date.is_empty()).unwrap();
+    assert_eq!(
+        (
+            ended.kind(),
+            ended.start_date.as_str(),
+            ended.end_date.as_str(),
+            ended.end_reason()
+        ),
+        (
+            v1::PlacementKind::PaidJob,
+            "2022-05-01",
+            "2023-04-30",
+            v1::PlacementEndReason::ContractEnded
+        )
+    );
+    let going = placed.iter().find(|p| p.end_date.is_empty()).unwrap();
+    assert_eq!(going.kind(), v1::PlacementKind::Internship);
+    let accepted = placements
+        .get_application(to(
+            "amsterdam",
+            v1::GetApplicationRequest {
+                id: ended.application_id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(accepted.placement_id, ended.id);
+
+    // Act: the internship ended after all; and a line that would undo a placement
+    let ended_later = HISTORY_PLACEMENTS.replace(
+        "pl-2,app-3,2022-08-01,,,",
+        "pl-2,app-3,2022-08-01,2022-12-31,completed,",
+    );
+    let update = import(
+        &mut sheets,
+        v1::ImportKind::Placements,
+        ended_later.as_bytes(),
+        true,
+    )
+    .await
+    .unwrap();
+    let undone = HISTORY_APPLICATIONS.replace(
+        "app-1,h-1,hist-1,accepted,2022-03-10,2022-04-20,",
+        "app-1,h-1,hist-1,rejected,2022-03-10,2022-04-20,",
+    );
+    let kept = import(
+        &mut sheets,
+        v1::ImportKind::Applications,
+        undone.as_bytes(),
+        true,
+    )
+    .await
+    .unwrap();
+
+    // Assert: the placement ends; the application it came from stays accepted
+    assert_eq!(update.updated, ["pl-2"], "{:?}", update.refused);
+    assert_eq!(update.unchanged, 1);
+    assert!(
+        list(&mut placements)
+            .await
+            .iter()
+            .all(|p| !p.end_date.is_empty())
+    );
+    assert_eq!(
+        refused_lines(&kept),
+        [(2, "stage", v1::RefusalKind::AlreadyPlaced)]
+    );
+
+    // Act: Yonas asks to be erased
+    let mut members = cluster.members_via_gateway().await;
+    let yonas = found(&mut members, "Yonas").await[0].id.clone();
+    members
+        .delete_member(to("amsterdam", v1::DeleteMemberRequest { id: yonas }))
+        .await
+        .unwrap();
+    let after = import(
+        &mut sheets,
+        v1::ImportKind::Placements,
+        ended_later.as_bytes(),
+        false,
+    )
+    .await
+    .unwrap();
+
+    // Assert: his placement stays in the figures, but no longer answers to the
+    // chapter's own id, which its spreadsheet ties to him
+    assert_eq!(list(&mut placements).await.len(), 2);
+    assert_eq!(
+        refused_lines(&after),
+        [(
+            3,
+            "application_external_id",
+            v1::RefusalKind::UnknownApplication
+        )]
+    );
+
+    // Assert: the audit log marks the history as imported history
+    let audit = AuditServiceClient::new(cluster.gateway().await);
+    eventually("the audit log marks the imported history", || {
+        let mut audit = audit.clone();
+        async move {
+            let entries = audit
+                .list_audit_entries(to(
+                    "amsterdam",
+                    v1::ListAuditEntriesRequest {
+                        page_size: 500,
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+                .entries;
+            let marked = |subject: &str| {
+                entries.iter().any(|entry| {
+                    entry.method == "passage.v1.SpreadsheetService/ImportRecords"
+                        && entry.subject == subject
+                })
+            };
+            marked("import of IMPORT_KIND_OPPORTUNITIES: 3 lines, 3 created, 0 updated, 0 refused; 2 as imported history")
+                && marked("import of IMPORT_KIND_APPLICATIONS: 3 lines, 3 created, 0 updated, 0 refused; 3 as imported history")
+                && marked("import of IMPORT_KIND_PLACEMENTS: 2 lines, 2 created, 0 updated, 0 refused; 2 as imported history")
+                && marked("import of IMPORT_KIND_PLACEMENTS: 2 lines, 0 created, 1 updated, 0 refused; 1 as imported history")
+                && marked("import of IMPORT_KIND_MEMBERS: 2 lines, 2 created, 0 updated, 0 refused")
+        }
+    })
+    .await;
     cluster.stop().await;
 }
 

@@ -3,9 +3,10 @@
 //! changing their role and residence status, opportunities through review,
 //! applications through their stages, placements starting and ending, buddy
 //! pairs, helpdesk questions, a coaching cohort's outcomes, members moving in and
-//! away, and erasures — in a random order, on both backends. The migration that
-//! creates the counters fills them from the rows already there to the same
-//! figures.
+//! away, and erasures — in a random order, on both backends; and after a
+//! chapter imports its history of applications and placements from its
+//! spreadsheets, then imports it again with changes. The migration that creates
+//! the counters fills them from the rows already there to the same figures.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,11 +17,17 @@ use common::chapter::{AMSTERDAM, Chapter, employer, local, newcomer};
 use common::{Backend, Cluster, to};
 use passage_migrations::{MigratorTrait, NodeMigrator};
 use passage_proto::months::{Month, MonthSpan};
-use passage_proto::v1::{self, helpdesk_service_client::HelpdeskServiceClient};
+use passage_proto::v1::{
+    self, helpdesk_service_client::HelpdeskServiceClient,
+    spreadsheet_service_client::SpreadsheetServiceClient,
+};
 use prost_types::FieldMask;
 use sea_orm::{Database, DatabaseConnection};
 
-on_both_backends!(the_kept_figures_equal_a_full_recount_after_a_random_mix_of_writes);
+on_both_backends!(
+    the_kept_figures_equal_a_full_recount_after_a_random_mix_of_writes,
+    the_kept_figures_equal_a_full_recount_after_an_import_of_history,
+);
 
 /// A small deterministic generator: every run makes the same mix.
 struct Dice(u64);
@@ -188,6 +195,129 @@ async fn the_kept_figures_equal_a_full_recount_after_a_random_mix_of_writes(back
     NodeMigrator::down(&db, Some(after_mine + 1)).await.unwrap();
     NodeMigrator::up(&db, None).await.unwrap();
     assert_eq!(kept_and_recounted(&db).await, figures);
+    cluster.stop().await;
+}
+
+/// The day `months` months before today.
+fn months_ago(months: u32) -> String {
+    today()
+        .checked_sub_months(chrono::Months::new(months))
+        .unwrap()
+        .to_string()
+}
+
+async fn the_kept_figures_equal_a_full_recount_after_an_import_of_history(backend: Backend) {
+    // Arrange: a chapter's last two years in its spreadsheets — members who
+    // joined, vacancies filled, applications at every stage and placements that
+    // lasted or ended
+    let cluster = Cluster::start(backend).await;
+    let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
+    let members = format!(
+        "external_id,display_name,role,residence_status,civic_integration,joined_on\n\
+         h-1,Amal Yousef,newcomer,status_holder,in_progress,{}\n\
+         h-2,Yonas Tesfay,newcomer,status_holder,completed,{}\n\
+         h-3,Olena Kovalenko,newcomer,temporary_protection,none,{}\n",
+        months_ago(26),
+        months_ago(20),
+        months_ago(8),
+    );
+    let organisations =
+        "external_id,name,kind,sector\norg-h1,Zorggroep Amstel,employer,healthcare\n";
+    let opportunities = format!(
+        "external_id,organisation_external_id,title,kind,sector,hours_per_week,status,posted_on\n\
+         hist-1,org-h1,Verzorgende IG,job,healthcare,32,filled,{}\n\
+         hist-2,org-h1,Stage zorg,internship,healthcare,24,closed,{}\n\
+         hist-3,org-h1,Vrijwilliger activiteiten,volunteer,healthcare,8,closed,{}\n",
+        months_ago(24),
+        months_ago(18),
+        months_ago(7),
+    );
+    let applications = |olena: &str| {
+        format!(
+            "external_id,member_external_id,opportunity_external_id,stage,applied_on,decided_on\n\
+             app-1,h-1,hist-1,accepted,{},{}\n\
+             app-2,h-2,hist-1,rejected,{},{}\n\
+             app-3,h-2,hist-2,accepted,{},{}\n\
+             app-4,h-3,hist-3,{olena}\n\
+             app-5,h-1,hist-3,withdrawn,{},{}\n",
+            months_ago(23),
+            months_ago(22),
+            months_ago(23),
+            months_ago(22),
+            months_ago(17),
+            months_ago(17),
+            months_ago(6),
+            months_ago(5),
+        )
+    };
+    let interview = format!("interview,{},", months_ago(6));
+    let accepted = format!("accepted,{},{}", months_ago(6), months_ago(5));
+    let placements = |olena: &str| {
+        format!(
+            "external_id,application_external_id,start_date,end_date,end_reason\n\
+             pl-1,app-1,{},{},contract_ended\n\
+             pl-2,app-3,{},,\n\
+             {olena}",
+            months_ago(21),
+            months_ago(7),
+            months_ago(16),
+        )
+    };
+    let olena_placed = format!("pl-3,app-4,{},,\n", months_ago(4));
+    let olena_ended = format!(
+        "pl-3,app-4,{},{},moved_away\n",
+        months_ago(4),
+        months_ago(1)
+    );
+
+    // Act: the history, then the same files with what changed since
+    let steps: [(v1::ImportKind, String); 8] = [
+        (v1::ImportKind::Members, members),
+        (v1::ImportKind::Organisations, organisations.to_owned()),
+        (v1::ImportKind::Opportunities, opportunities),
+        (v1::ImportKind::Applications, applications(&interview)),
+        (v1::ImportKind::Placements, placements("")),
+        (v1::ImportKind::Applications, applications(&accepted)),
+        (v1::ImportKind::Placements, placements(&olena_placed)),
+        (v1::ImportKind::Placements, placements(&olena_ended)),
+    ];
+    for (kind, file) in steps {
+        let report = sheets
+            .import_records(to(
+                AMSTERDAM,
+                v1::ImportRecordsRequest {
+                    kind: kind as i32,
+                    file: file.into_bytes(),
+                    apply: true,
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(report.applied, "{kind:?}: {:?}", report.refused);
+        assert!(!report.created.is_empty() || !report.updated.is_empty());
+    }
+
+    // Assert: the kept figures are a full recount's, and count the history
+    let db = Database::connect(cluster.database_urls[AMSTERDAM].as_str())
+        .await
+        .unwrap();
+    let figures = kept_and_recounted(&db).await;
+    for (kept, recounted) in &figures {
+        assert_eq!(kept, recounted);
+    }
+    let (months_30, _) = &figures[1];
+    let counted = |table: &str| -> i64 {
+        months_30
+            .counts
+            .iter()
+            .filter(|c| c.table == table)
+            .map(|c| c.value)
+            .sum()
+    };
+    assert!(counted("applications_by_stage") >= 5, "{months_30:?}");
+    assert!(counted("retention_3_months") > 0, "{months_30:?}");
+    assert!(!months_30.medians.is_empty(), "{:?}", months_30.medians);
     cluster.stop().await;
 }
 

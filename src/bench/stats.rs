@@ -566,6 +566,7 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
                 end_note: String::new(),
                 created_at: now,
                 updated_at: now,
+                external_id: None,
             }
         })
         .collect();

@@ -214,6 +214,7 @@ impl PlacementService for PlacementApi {
                 stage_note: String::new(),
                 created_at: now,
                 updated_at: now,
+                external_id: None,
             },
         )
         .await?;
@@ -449,6 +450,7 @@ impl PlacementService for PlacementApi {
                 end_note: String::new(),
                 created_at: now,
                 updated_at: now,
+                external_id: None,
             },
         )
         .await?;

@@ -1,7 +1,9 @@
 //! `passage.v1.SpreadsheetService`: a chapter's CSV files in, and CSV reports out,
 //! for the region's chapter admin (the policy table admits no one else). An
-//! export names what it was about in the audit log, with the purpose when
-//! region-local fields were asked for.
+//! import names its kind and counts in the audit log, with how many of its
+//! records are a chapter's history (applications, placements, opportunities
+//! filled or closed) marked as imported history; an export names
+//! what it was about, with the purpose when region-local fields were asked for.
 
 use passage_proto::v1::{self, spreadsheet_service_server::SpreadsheetService};
 use passage_server::access::with_subject;
@@ -35,7 +37,7 @@ impl SpreadsheetService for SpreadsheetApi {
         } else {
             "import, dry run"
         };
-        let subject = format!(
+        let mut subject = format!(
             "{what} of {}: {} lines, {} created, {} updated, {} refused",
             kind.as_str_name(),
             report.lines,
@@ -43,6 +45,10 @@ impl SpreadsheetService for SpreadsheetApi {
             report.updated.len(),
             report.refused_count
         );
+        // What already happened is marked as imported history.
+        if report.applied && report.history > 0 {
+            subject.push_str(&format!("; {} as imported history", report.history));
+        }
         Ok(with_subject(Response::new(report), subject))
     }
 

@@ -1,5 +1,6 @@
 //! Importing a file: reads it, hands its lines to the kind's own import
-//! (`import_members`, `import_market`), and makes the report. Every kind follows
+//! (`import_members`, `import_market`, and for a chapter's history
+//! `import_applications` and `import_placements`), and makes the report. Every kind follows
 //! the same steps: read each line's cells, refuse a repeated `external_id`, load
 //! the records the region already has under the file's `external_id`s, build each
 //! row with the create RPCs' own validation, and — only when asked and only when
@@ -29,6 +30,8 @@ pub struct Outcome {
     pub created: Vec<String>,
     pub updated: Vec<String>,
     pub unchanged: u32,
+    /// Of the created and updated rows, the records of what already happened.
+    pub history: u32,
 }
 
 impl Outcome {
@@ -90,7 +93,8 @@ pub async fn import(
     if kind == v1::ImportKind::Unspecified {
         return Err(Error::missing(
             "kind",
-            "must be set (IMPORT_KIND_MEMBERS, IMPORT_KIND_ORGANISATIONS or IMPORT_KIND_OPPORTUNITIES)",
+            "must be set (IMPORT_KIND_MEMBERS, IMPORT_KIND_ORGANISATIONS, IMPORT_KIND_OPPORTUNITIES, \
+             IMPORT_KIND_APPLICATIONS or IMPORT_KIND_PLACEMENTS)",
         ));
     }
     let started = std::time::Instant::now();
@@ -141,6 +145,7 @@ pub async fn import(
         created: outcome.created,
         updated: outcome.updated,
         unchanged: outcome.unchanged,
+        history: outcome.history,
         applied,
         separator: read.0.to_owned(),
         encoding: sheet.encoding.to_owned(),
@@ -182,6 +187,8 @@ async fn check(
         v1::ImportKind::Organisations => {
             super::import_market::check_organisations(sheet, txn).await
         }
+        v1::ImportKind::Applications => super::import_applications::check(sheet, txn).await,
+        v1::ImportKind::Placements => super::import_placements::check(sheet, txn).await,
         _ => super::import_market::check_opportunities(sheet, txn).await,
     }
 }

@@ -474,11 +474,13 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
                 )?;
             }
             Some(before) => {
+                outcome.history += u32::from(HISTORICAL.contains(&row.status.as_str()));
                 writes.opportunities_replaced.push(before.clone());
                 writes.opportunities_updated.push(row);
                 outcome.updated.push(read.external_id);
             }
             None => {
+                outcome.history += u32::from(HISTORICAL.contains(&row.status.as_str()));
                 writes.opportunities_created.push(row);
                 outcome.created.push(read.external_id);
             }

@@ -19,7 +19,8 @@
 //! region's figures but are unlinked: each
 //! gets a new random member id that names no one, and the words the member or the
 //! chapter wrote about them (motivation, stage and end notes, a review's comment)
-//! are cleared. A coaching session they gave keeps its date and topic, without
+//! are cleared, and so are the ids the chapter's own spreadsheet gave them
+//! (`external_id` of imported history), which that spreadsheet ties to her. A coaching session they gave keeps its date and topic, without
 //! the coach, and so does an aftercare note they wrote. A household case that
 //! lists the member among others stays with the household, without her. The audit log keeps its entries, with the member's id
 //! replaced by a pseudonym. The shared profile becomes the tombstone: the member
@@ -106,8 +107,11 @@ pub const COVERED: &[(&str, &str, Coverage)] = &[
     ("application", "member_id", Coverage::Unlinked),
     ("application", "motivation", Coverage::Cleared),
     ("application", "stage_note", Coverage::Cleared),
+    // The chapter's own spreadsheet ties its ids to her.
+    ("application", "external_id", Coverage::Cleared),
     ("placement", "member_id", Coverage::Unlinked),
     ("placement", "end_note", Coverage::Cleared),
+    ("placement", "external_id", Coverage::Cleared),
     ("helpdesk_answerer", "member_id", Coverage::Deleted),
     ("helpdesk_question", "asker_member_id", Coverage::Deleted),
     ("helpdesk_question", "answerer_member_id", Coverage::Cleared),
@@ -375,12 +379,14 @@ pub async fn erase_member_records(
             .col_expr(application::Column::MemberId, Expr::value(nobody))
             .col_expr(application::Column::Motivation, Expr::value(""))
             .col_expr(application::Column::StageNote, Expr::value(""))
+            .col_expr(application::Column::ExternalId, Expr::value(None::<String>))
             .filter(application::Column::Id.eq(*application_id))
             .exec(db)
             .await?;
         placement::Entity::update_many()
             .col_expr(placement::Column::MemberId, Expr::value(nobody))
             .col_expr(placement::Column::EndNote, Expr::value(""))
+            .col_expr(placement::Column::ExternalId, Expr::value(None::<String>))
             .filter(placement::Column::ApplicationId.eq(*application_id))
             .exec(db)
             .await?;
@@ -389,6 +395,7 @@ pub async fn erase_member_records(
     placement::Entity::update_many()
         .col_expr(placement::Column::MemberId, Expr::value(Uuid::now_v7()))
         .col_expr(placement::Column::EndNote, Expr::value(""))
+        .col_expr(placement::Column::ExternalId, Expr::value(None::<String>))
         .filter(placement::Column::MemberId.eq(id))
         .exec(db)
         .await?;

@@ -19,15 +19,8 @@ pub fn words(text: Text, line: &v1::RefusedLine) -> Option<String> {
         return None;
     }
     let allowed = |index: usize| line.allowed.get(index).cloned().unwrap_or_default();
-    let key = format!(
-        "import-refusal-{}",
-        kind.as_str_name()
-            .trim_start_matches("REFUSAL_KIND_")
-            .to_ascii_lowercase()
-            .replace('_', "-")
-    );
     Some(text.t_with(
-        &key,
+        &key(kind),
         &[
             ("value", &line.value),
             ("first", &allowed(0)),
@@ -35,6 +28,17 @@ pub fn words(text: Text, line: &v1::RefusedLine) -> Option<String> {
             ("allowed", &line.allowed.join(", ")),
         ],
     ))
+}
+
+/// The key of a kind's words: `REFUSAL_KIND_NOT_A_DATE` → `import-refusal-not-a-date`.
+fn key(kind: v1::RefusalKind) -> String {
+    format!(
+        "import-refusal-{}",
+        kind.as_str_name()
+            .trim_start_matches("REFUSAL_KIND_")
+            .to_ascii_lowercase()
+            .replace('_', "-")
+    )
 }
 
 /// The refused field of a status, when the region said which and of what kind.

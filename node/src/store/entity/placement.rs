@@ -24,6 +24,9 @@ pub struct Model {
     pub end_note: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The id the chapter's own spreadsheet gives it, for an imported record
+    /// (`ImportKind` APPLICATIONS or PLACEMENTS); none otherwise.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

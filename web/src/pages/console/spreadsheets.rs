@@ -61,14 +61,20 @@ impl ImportPage {
 }
 
 fn import_kinds(text: Text, chosen: &str) -> Vec<Choice> {
-    ["members", "organisations", "opportunities"]
-        .into_iter()
-        .map(|kind| Choice {
-            value: kind.to_owned(),
-            label: text.t(&format!("spreadsheet-kind-{kind}")),
-            chosen: kind == chosen,
-        })
-        .collect()
+    [
+        "members",
+        "organisations",
+        "opportunities",
+        "applications",
+        "placements",
+    ]
+    .into_iter()
+    .map(|kind| Choice {
+        value: kind.to_owned(),
+        label: text.t(&format!("spreadsheet-kind-{kind}")),
+        chosen: kind == chosen,
+    })
+    .collect()
 }
 
 /// `GET /console/import`.
@@ -191,6 +197,8 @@ pub async fn import(State(app): State<App>, visit: Visit, multipart: Multipart) 
         "members" => v1::ImportKind::Members,
         "organisations" => v1::ImportKind::Organisations,
         "opportunities" => v1::ImportKind::Opportunities,
+        "applications" => v1::ImportKind::Applications,
+        "placements" => v1::ImportKind::Placements,
         _ => return refuse("members", "kind", text.t("spreadsheet-no-kind")),
     };
     let answer = app
