@@ -12,6 +12,7 @@ pub mod convert;
 pub mod error;
 pub mod federation;
 pub mod knowledge_base;
+pub mod mail_clock;
 pub mod matching;
 pub mod membership;
 pub mod metrics;

@@ -9,6 +9,7 @@ pub mod events;
 pub mod groups;
 pub mod helpdesk;
 pub mod market;
+pub mod masked;
 pub mod member;
 pub mod notifications;
 pub mod placements;

@@ -201,11 +201,11 @@ pub fn queued_mail_to_wire(row: &mail_queue::Model, channel: &str) -> v1::Queued
         notification_id: row.notification_id.to_string(),
         kind: row.kind.clone(),
         channel: channel.to_owned(),
-        masked_address: crate::notify::masked::address(&row.to_address),
+        masked_address: super::masked::address(&row.to_address),
         attempts: row.attempts.max(0) as u32,
         due_time: Some(timestamp(row.next_attempt_at)),
         queued_time: Some(timestamp(row.created_at)),
-        last_error: crate::notify::masked::addresses_in(&row.last_error),
+        last_error: super::masked::addresses_in(&row.last_error),
     }
 }
 

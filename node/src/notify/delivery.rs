@@ -25,8 +25,6 @@ use crate::store::notifications;
 const BATCH: u64 = 100;
 /// Accepted mails recorded as sent in one transaction.
 const RECORD: usize = 20;
-/// The longest wait between attempts at one mail.
-const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
 /// The longest the task sleeps without a poke (a mail due later, a clock jump).
 const IDLE: Duration = Duration::from_secs(60);
 /// The wait after the database failed the mail task.
@@ -56,11 +54,7 @@ impl Channel {
     }
 }
 
-/// The wait before attempt `attempts + 1`: 1 s, 2 s, 4 s, … up to 30 minutes.
-pub fn backoff(attempts: i32) -> Duration {
-    let exponent = attempts.clamp(0, 20) as u32;
-    Duration::from_secs(1u64 << exponent).min(MAX_BACKOFF)
-}
+pub use crate::mail_clock::backoff;
 
 /// Runs until the node stops: sends what is due, then waits for a poke
 /// (`mailer.ready`) or the next mail's time.

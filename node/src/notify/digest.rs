@@ -6,8 +6,7 @@
 //! its mail and removes its items, so a digest sent is recorded and a node that
 //! restarts gathers no item twice.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -16,71 +15,18 @@ use crate::error::Result;
 use crate::store::entity::{contact_details, digest_item};
 use crate::store::notifications::{self, DIGEST};
 
-/// The local hour a digest goes out.
-pub const DIGEST_HOUR: u32 = 8;
+pub use crate::mail_clock::{DIGEST_HOUR, Period, local_date};
 
-/// How often a digest comes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Period {
-    Daily,
-    Weekly,
-}
-
-impl Period {
-    /// The period of the stored choice `digest`; none for `immediate`.
-    pub fn chosen(digest: &str) -> Option<Period> {
-        match digest {
-            "daily" => Some(Period::Daily),
-            "weekly" => Some(Period::Weekly),
-            _ => None,
-        }
-    }
-
-    /// Its name, as stored and in the texts' keys.
-    pub fn name(self) -> &'static str {
-        match self {
-            Period::Daily => "daily",
-            Period::Weekly => "weekly",
-        }
-    }
-}
-
-/// The time zone `name`, UTC when unknown.
-fn zone(name: &str) -> Tz {
-    name.parse().unwrap_or(Tz::UTC)
-}
-
-/// The date at `now` in time zone `time_zone`.
-pub fn local_date(now: DateTime<Utc>, time_zone: &str) -> NaiveDate {
-    now.with_timezone(&zone(time_zone)).date_naive()
-}
-
-/// When the digest of an item written at `now` goes out: the first
-/// [`DIGEST_HOUR`] o'clock after `now` in her time zone (on a Monday for a
-/// weekly digest), or when her quiet hours end if they hold it.
+/// When the digest of an item written at `now` goes out for the person of
+/// `details` ([`crate::mail_clock::digest_due_at`]).
 pub fn due_at(
     now: DateTime<Utc>,
     period: Period,
     details: &contact_details::Model,
 ) -> DateTime<Utc> {
-    let tz = zone(&details.time_zone);
-    let local = now.with_timezone(&tz);
-    let hour = NaiveTime::from_hms_opt(DIGEST_HOUR, 0, 0).unwrap_or(NaiveTime::MIN);
-    let mut day = local.date_naive();
-    if local.time() >= hour {
-        day = day + Days::new(1);
-    }
-    if period == Period::Weekly {
-        let to_monday = (7 - day.weekday().num_days_from_monday()) % 7;
-        day = day + Days::new(u64::from(to_monday));
-    }
-    let morning = tz
-        .from_local_datetime(&day.and_time(hour))
-        .earliest()
-        .map_or(now, |at| at.with_timezone(&Utc));
-    crate::quiet_hours::first_moment_allowed(
-        morning,
+    crate::mail_clock::digest_due_at(
+        now,
+        period,
         &details.time_zone,
         details.quiet_from_minute,
         details.quiet_until_minute,

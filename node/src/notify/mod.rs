@@ -9,7 +9,6 @@
 //! - `message.rs`: one mail as lettre builds it, with its stable `Message-ID`;
 //! - `unsubscribe.rs`: the signed per-person-per-kind unsubscribe token;
 //! - `files.rs`: `.eml` files when no SMTP server is set, and their erasure;
-//! - `masked.rs`: addresses masked for the operator's view of the queue;
 //! - `relay.rs`: the SMTP connection to `[mail] smtp_url`, kept between mails;
 //! - `delivery.rs`: the task that sends the queue, with retries and backoff;
 //! - `reminders.rs`: reminders of tomorrow's events and cohort sessions;
@@ -21,7 +20,6 @@ pub mod counters;
 pub mod delivery;
 pub mod digest;
 pub mod files;
-pub mod masked;
 pub mod message;
 pub mod relay;
 pub mod reminders;

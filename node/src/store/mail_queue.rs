@@ -43,7 +43,7 @@ pub async fn failing(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<mail_q
 
 /// When the last attempt at `row` failed.
 pub fn failed_at(row: &mail_queue::Model) -> chrono::DateTime<chrono::Utc> {
-    let wait = chrono::Duration::from_std(crate::notify::delivery::backoff(row.attempts))
+    let wait = chrono::Duration::from_std(crate::mail_clock::backoff(row.attempts))
         .unwrap_or(chrono::Duration::zero());
     row.next_attempt_at - wait
 }

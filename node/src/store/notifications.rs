@@ -353,14 +353,20 @@ async fn write(
     if !wants_mail {
         return Ok((id, false));
     }
-    if let Some(period) = crate::notify::digest::Period::chosen(&details.digest) {
+    if let Some(period) = crate::mail_clock::Period::chosen(&details.digest) {
         // Her digest gathers it; the inbox has it now.
         digest_item::ActiveModel {
             notification_id: Set(id),
             member_id: Set(member_id),
             kind: Set(kind.name.to_owned()),
             link: Set(link.to_owned()),
-            due_at: Set(crate::notify::digest::due_at(now, period, &details)),
+            due_at: Set(crate::mail_clock::digest_due_at(
+                now,
+                period,
+                &details.time_zone,
+                details.quiet_from_minute,
+                details.quiet_until_minute,
+            )),
         }
         .insert(db)
         .await?;
@@ -777,7 +783,7 @@ pub mod hooks {
         let mut queued = false;
         for reviewer in reviewers {
             let time_zone = time_zones.get(&reviewer).map_or("UTC", String::as_str);
-            let day = crate::notify::digest::local_date(now, time_zone);
+            let day = crate::mail_clock::local_date(now, time_zone);
             let key = format!("{}:{reviewer}:{day}", REVIEW_WAITING.name);
             if told.contains(&key) {
                 continue;
