@@ -37,6 +37,22 @@ on_both_backends!(
     an_invited_member_gets_her_link_by_mail_from_her_home_and_nowhere_else,
 );
 
+/// A mail server on 127.0.0.1 that refuses its first `refusals` messages, and a
+/// cluster whose nodes send it their mail, linking to `https://passage.example`.
+async fn with_mail_server(backend: Backend, refusals: usize) -> (SmtpReceiver, Cluster) {
+    let server = SmtpReceiver::start(refusals).await.unwrap();
+    let cluster = Cluster::start_with_mail(
+        backend,
+        passage_node::settings::MailSettings {
+            smtp_url: Some(server.url()),
+            web_url: "https://passage.example".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    (server, cluster)
+}
+
 /// A request of member `token`'s own, to Amsterdam.
 fn as_member<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
@@ -347,16 +363,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
     backend: Backend,
 ) {
     // Arrange: a mail server that refuses the first message, and a node using it.
-    let server = SmtpReceiver::start(1).await.unwrap();
-    let cluster = Cluster::start_with_mail(
-        backend,
-        passage_node::settings::MailSettings {
-            smtp_url: Some(server.url()),
-            web_url: "https://passage.example".into(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let (server, cluster) = with_mail_server(backend, 1).await;
     let gateway = cluster.gateway().await;
     let mut chapter = Chapter::open(&cluster).await;
     let canaries = Canaries::new();
@@ -1287,16 +1294,7 @@ async fn an_organisation_hears_of_community_review_in_its_inbox_and_no_mail_carr
 ) {
     // Arrange: a mail server; Zorggroep Amstel drafts an opportunity whose every
     // field is a canary; Amira and Bilal, newcomers, review (Amira by mail).
-    let server = SmtpReceiver::start(0).await.unwrap();
-    let cluster = Cluster::start_with_mail(
-        backend,
-        passage_node::settings::MailSettings {
-            smtp_url: Some(server.url()),
-            web_url: "https://passage.example".into(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let (server, cluster) = with_mail_server(backend, 0).await;
     let gateway = cluster.gateway().await;
     let mut chapter = Chapter::open(&cluster).await;
     let canaries = Canaries::new();
@@ -1444,16 +1442,7 @@ async fn a_member_who_moves_hears_of_the_hand_over_by_mail_and_of_her_arrival_in
 ) {
     // Arrange: Amira, at home in Amsterdam with every region-local and free-text
     // field a canary, wants mail in Dutch; she confirms a move to Washington DC.
-    let server = SmtpReceiver::start(0).await.unwrap();
-    let cluster = Cluster::start_with_mail(
-        backend,
-        passage_node::settings::MailSettings {
-            smtp_url: Some(server.url()),
-            web_url: "https://passage.example".into(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let (server, cluster) = with_mail_server(backend, 0).await;
     let gateway = cluster.gateway().await;
     let mut chapter = Chapter::open(&cluster).await;
     let canaries = Canaries::new();
@@ -1553,16 +1542,7 @@ async fn chapter_inbox(
 async fn a_member_whose_move_is_declined_hears_it_from_her_home(backend: Backend) {
     // Arrange: Amira, at home in Amsterdam with every region-local and free-text
     // field a canary, wants mail in Arabic; she confirms a move to Washington DC.
-    let server = SmtpReceiver::start(0).await.unwrap();
-    let cluster = Cluster::start_with_mail(
-        backend,
-        passage_node::settings::MailSettings {
-            smtp_url: Some(server.url()),
-            web_url: "https://passage.example".into(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let (server, cluster) = with_mail_server(backend, 0).await;
     let gateway = cluster.gateway().await;
     let mut chapter = Chapter::open(&cluster).await;
     let canaries = Canaries::new();
@@ -1682,16 +1662,7 @@ async fn invite(gateway: &Channel, login: &str, member_id: &str) -> v1::InviteAc
 
 async fn an_invited_member_gets_her_link_by_mail_from_her_home_and_nowhere_else(backend: Backend) {
     // Arrange: Amira gave Amsterdam an address; Bram gave none.
-    let server = SmtpReceiver::start(0).await.unwrap();
-    let cluster = Cluster::start_with_mail(
-        backend,
-        passage_node::settings::MailSettings {
-            smtp_url: Some(server.url()),
-            web_url: "https://passage.example".into(),
-            ..Default::default()
-        },
-    )
-    .await;
+    let (server, cluster) = with_mail_server(backend, 0).await;
     let gateway = cluster.gateway().await;
     let mut chapter = Chapter::open(&cluster).await;
     let canaries = Canaries::new();

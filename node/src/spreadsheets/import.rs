@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use passage_proto::v1;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
-use super::cells::column_of;
+use super::cells::{Columns, Line, column_of};
 use super::csv_file;
 use crate::context::{NodeContext, WriteTurn};
 use crate::error::{Error, Refusal, Result};
@@ -81,6 +81,27 @@ impl ExternalIds {
         self.0.insert(id.clone(), line);
         Ok(id)
     }
+}
+
+/// Reads every data line of `sheet` by `columns` with `read`, which takes its
+/// `external_id` from the file's [`ExternalIds`]; a refused line goes to
+/// `outcome` and the rest are returned, in the file's order.
+pub fn read_lines<R>(
+    sheet: &csv_file::Sheet,
+    columns: &Columns,
+    outcome: &mut Outcome,
+    read: impl Fn(Line<'_>, &mut ExternalIds, u32) -> Result<R>,
+) -> Result<Vec<R>> {
+    let mut ids = ExternalIds::default();
+    let mut lines = Vec::with_capacity(sheet.lines.len());
+    for (number, cells) in &sheet.lines {
+        let line = Line { columns, cells };
+        match read(line, &mut ids, *number) {
+            Ok(read) => lines.push(read),
+            Err(error) => outcome.refuse(*number, error)?,
+        }
+    }
+    Ok(lines)
 }
 
 /// Reads `file` as `kind` and imports it (a dry run unless `apply`).

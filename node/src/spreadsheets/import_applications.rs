@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::cells::{Columns, Line, missing_column};
 use super::csv_file::Sheet;
 use super::history::{Known, Reference, happened, not_before, reference, required_date, unknown};
-use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes};
+use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::enums;
@@ -138,18 +138,7 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
         }
     }
     let mut outcome = Outcome::default();
-    let mut ids = ExternalIds::default();
-    let mut lines = Vec::new();
-    for (number, cells) in &sheet.lines {
-        let line = Line {
-            columns: &columns,
-            cells,
-        };
-        match read(line, &mut ids, *number) {
-            Ok(read) => lines.push(read),
-            Err(error) => outcome.refuse(*number, error)?,
-        }
-    }
+    let lines = read_lines(sheet, &columns, &mut outcome, read)?;
     let members = Known::find::<member::Entity>(
         txn,
         lines.iter().map(|l| &l.member),

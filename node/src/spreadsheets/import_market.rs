@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::cells::{Columns, Line};
 use super::csv_file::Sheet;
-use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes};
+use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::market::{RowStamp, opportunity_to_row, organisation_to_row};
@@ -319,18 +319,7 @@ pub async fn check_opportunities(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
         ));
     }
     let mut outcome = Outcome::default();
-    let mut ids = ExternalIds::default();
-    let mut lines = Vec::new();
-    for (number, cells) in &sheet.lines {
-        let line = Line {
-            columns: &columns,
-            cells,
-        };
-        match read_opportunity(line, &mut ids, *number) {
-            Ok(read) => lines.push(read),
-            Err(error) => outcome.refuse(*number, error)?,
-        }
-    }
+    let lines = read_lines(sheet, &columns, &mut outcome, read_opportunity)?;
     let organisations = organisations_known(
         txn,
         lines

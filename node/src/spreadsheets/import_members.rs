@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::cells::{Columns, Line};
 use super::csv_file::Sheet;
-use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes};
+use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::member::RowIdentity;
 use crate::error::{Error, Refusal, Result};
@@ -211,18 +211,7 @@ pub async fn check(
 ) -> Result<Checked> {
     let columns = Columns::check(&sheet.columns, COLUMNS, REQUIRED, "members")?;
     let mut outcome = Outcome::default();
-    let mut ids = ExternalIds::default();
-    let mut lines = Vec::with_capacity(sheet.lines.len());
-    for (number, cells) in &sheet.lines {
-        let line = Line {
-            columns: &columns,
-            cells,
-        };
-        match read(line, &mut ids, *number) {
-            Ok(read) => lines.push(read),
-            Err(error) => outcome.refuse(*number, error)?,
-        }
-    }
+    let lines = read_lines(sheet, &columns, &mut outcome, read)?;
     let read_at = std::time::Instant::now();
     let existing = known(txn, lines.iter().map(|l| l.external_id.clone()).collect()).await?;
     let paths = mask_of(&columns);
