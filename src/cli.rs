@@ -176,6 +176,8 @@ pub enum BenchTarget {
         /// Clients calling at once, each waiting for its answer (closed loop).
         #[arg(long, default_value_t = 1)]
         concurrency: usize,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
     /// Notification mail: answered helpdesk questions, each telling its asker by
     /// mail through an SMTP receiver in this process, timed with mail on and off.
@@ -189,6 +191,8 @@ pub enum BenchTarget {
         /// Runs with mail on, and as many with it off; medians are printed.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
     /// Import: a chapter admin's members file through the gateway in one
     /// ImportRecords call (one transaction), then the same file again.
@@ -196,6 +200,8 @@ pub enum BenchTarget {
         /// Member rows in the file.
         #[arg(long, default_value_t = 30_000)]
         members: usize,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
     /// Sync end to end: sustained rate, latency at a fixed rate, catch-up rate.
     Sync {

@@ -231,12 +231,14 @@ async fn main() -> anyhow::Result<()> {
                     members,
                     calls,
                     concurrency,
+                    setup,
                 },
         } => {
             let figures = passage::bench::search::run(&passage::bench::search::SearchBench {
                 members,
                 calls,
                 concurrency,
+                setup: setup.into(),
             })
             .await?;
             print!("{figures}");
@@ -248,23 +250,27 @@ async fn main() -> anyhow::Result<()> {
                     changes,
                     clients,
                     runs,
+                    setup,
                 },
         } => {
             let figures = passage::bench::notify::run(&passage::bench::notify::NotifyBench {
                 changes,
                 clients,
                 runs,
+                setup: setup.into(),
             })
             .await?;
             print!("{figures}");
             Ok(())
         }
         Command::Bench {
-            what: BenchTarget::Import { members },
+            what: BenchTarget::Import { members, setup },
         } => {
-            let figures =
-                passage::bench::import::run(&passage::bench::import::ImportBench { members })
-                    .await?;
+            let figures = passage::bench::import::run(&passage::bench::import::ImportBench {
+                members,
+                setup: setup.into(),
+            })
+            .await?;
             print!("{figures}");
             Ok(())
         }

@@ -1,6 +1,8 @@
 //! `passage bench` as an operator runs it, small: on PostgreSQL (every database it
 //! made is dropped afterwards) and with a process per server (every child is gone
-//! afterwards), also when the benchmark fails halfway.
+//! afterwards), also when the benchmark fails halfway. Every bench that starts a
+//! federation takes both flags: sync, notify (mail from a node process), search
+//! and import are run here with them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::process::Output;
@@ -116,9 +118,15 @@ async fn existing_databases(names: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The servers the benchmark started as processes (`name pid`) that still run a
-/// second after it exited (a killed child may take a moment to go).
+/// The servers `passage bench sync` started as processes (`name pid`) that still
+/// run a second after it exited (a killed child may take a moment to go).
 fn running_children(output: &Output) -> Vec<String> {
+    running_children_of(output, "sync")
+}
+
+/// The servers `passage bench <bench>` started as processes that still run.
+fn running_children_of(output: &Output, bench: &str) -> Vec<String> {
+    let folder = format!("passage-bench-{bench}");
     let still_running = || -> Vec<String> {
         reported(output, "bench: started ")
             .into_iter()
@@ -127,7 +135,7 @@ fn running_children(output: &Output) -> Vec<String> {
                 // Gone (or a zombie, whose command line is empty), or its pid
                 // taken by something else: not running.
                 std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .map(|cmdline| String::from_utf8_lossy(&cmdline).contains("passage-bench-sync"))
+                    .map(|cmdline| String::from_utf8_lossy(&cmdline).contains(&folder))
                     .unwrap_or(false)
             })
             .collect()
@@ -215,4 +223,102 @@ fn import_prints_its_figures() {
         "{}",
         describe(&output)
     );
+}
+
+/// `passage bench <args>`, with the test's PostgreSQL server.
+fn bench(args: &[&str]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_passage"));
+    command.arg("bench").args(args);
+    command.env("PASSAGE_TEST_POSTGRES", postgres_admin_url());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PASSAGE__") {
+            command.env_remove(key);
+        }
+    }
+    command.output().unwrap()
+}
+
+/// `passage bench notify` on PostgreSQL with the node as its own process: the
+/// node process mails every asker over SMTP to the bench's receiver, and
+/// nothing is left behind.
+#[tokio::test]
+async fn notify_on_postgres_in_processes_mails_every_answer() {
+    let output = bench(&[
+        "notify",
+        "--changes",
+        "20",
+        "--clients",
+        "2",
+        "--runs",
+        "1",
+        "--backend",
+        "postgres",
+        "--processes",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", describe(&output));
+    assert!(
+        lines[0].starts_with("passage bench notify (20 answered helpdesk questions per run")
+            && lines[0].contains("node on PostgreSQL")
+            && lines[0].ends_with("a process per server)"),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        lines[1].contains("every mail accepted after"),
+        "{}",
+        describe(&output)
+    );
+    assert!(lines[3].starts_with("  median: 20 mails accepted in "));
+    let made = reported(&output, "bench: made PostgreSQL database ");
+    assert_eq!(made.len(), 2, "the gateway's and Amsterdam's: {made:?}");
+    assert_eq!(existing_databases(&made).await, Vec::<String>::new());
+    assert_eq!(reported(&output, "bench: started ").len(), 2);
+    assert_eq!(running_children_of(&output, "notify"), Vec::<String>::new());
+}
+
+/// `passage bench search` on PostgreSQL and `passage bench import` in processes,
+/// small: their header lines say where they ran.
+#[tokio::test]
+async fn search_and_import_say_where_they_ran() {
+    let output = bench(&[
+        "search",
+        "--members",
+        "300",
+        "--calls",
+        "20",
+        "--backend",
+        "postgres",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("passage bench search (300 members in one region, node on PostgreSQL;")
+            && stdout
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .ends_with("one process)"),
+        "{}",
+        describe(&output)
+    );
+    let made = reported(&output, "bench: made PostgreSQL database ");
+    assert_eq!(existing_databases(&made).await, Vec::<String>::new());
+
+    let output = bench(&["import", "--members", "200", "--processes"]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("passage bench import (200 member rows")
+            && stdout
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .ends_with("node on SQLite; a process per server)"),
+        "{}",
+        describe(&output)
+    );
+    assert_eq!(running_children_of(&output, "import"), Vec::<String>::new());
 }

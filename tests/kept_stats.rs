@@ -5,8 +5,11 @@
 //! pairs, helpdesk questions, a coaching cohort's outcomes, members moving in and
 //! away, and erasures — in a random order, on both backends; and after a
 //! chapter imports its history of applications and placements from its
-//! spreadsheets, then imports it again with changes. The migration that creates
-//! the counters fills them from the rows already there to the same figures.
+//! spreadsheets, then imports it again with changes. The migration that keeps
+//! the medians' positions fills the counters from the rows already there to the
+//! same figures. A busy month's median, moved by each write rather than read
+//! again from the month's records, is the median of those records after every
+//! kind of change.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -27,6 +30,7 @@ use sea_orm::{Database, DatabaseConnection};
 on_both_backends!(
     the_kept_figures_equal_a_full_recount_after_a_random_mix_of_writes,
     the_kept_figures_equal_a_full_recount_after_an_import_of_history,
+    a_busy_months_median_moves_with_each_answer_and_removal,
 );
 
 /// A small deterministic generator: every run makes the same mix.
@@ -185,8 +189,9 @@ async fn the_kept_figures_equal_a_full_recount_after_a_random_mix_of_writes(back
         year.medians
     );
 
-    // The migration that brings the counters fills them from the rows already
-    // there: undone and applied again, it gives the same figures.
+    // The migrations that bring the counters (000022) and fill them (000024)
+    // count the rows already there: undone and applied again, they give the
+    // same figures.
     let after_mine = NodeMigrator::migrations()
         .iter()
         .rev()
@@ -734,4 +739,103 @@ async fn erase(chapter: &mut Chapter, made: &mut Made, dice: &mut Dice) {
         made.newcomers.retain(|m| *m != member);
         made.enrolled.retain(|m| *m != member);
     }
+}
+
+/// A month's median is kept as the records change, each write moving it from
+/// where it was: after single answers, batches (an import), removals (an
+/// erasure, an answer changed) and the month emptied and filled again, it is the
+/// median of the month's records as a fresh count gives it.
+async fn a_busy_months_median_moves_with_each_answer_and_removal(backend: Backend) {
+    use passage_migrations::tallies::{Change, HOURS_TO_ANSWER, Sample};
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use std::collections::BTreeMap;
+
+    let cluster = Cluster::start(backend).await;
+    let db = Database::connect(cluster.database_urls[AMSTERDAM].as_str())
+        .await
+        .unwrap();
+    let month = Month::new(2019, 3).unwrap();
+    let sample = |amount: i64| Sample {
+        tally: HOURS_TO_ANSWER,
+        month,
+        amount,
+    };
+    // The month's records as a count from scratch sees them: amount → records.
+    let mut records: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut dice = Dice(0x5EED_2026_1208_0024);
+    let hour = 3_600_000;
+    for step in 0..400 {
+        let mut change = Change::default();
+        let size = match dice.below(10) {
+            0 => 1 + dice.below(40),
+            _ => 1,
+        };
+        for _ in 0..size {
+            let remove = !records.is_empty() && dice.below(3) == 0;
+            if remove {
+                let present: Vec<i64> = records.keys().copied().collect();
+                let amount = present[dice.below(present.len())];
+                change.resample(Some(sample(amount)), None);
+                *records.get_mut(&amount).unwrap() -= 1;
+                records.retain(|_, n| *n > 0);
+            } else {
+                // Answers within a few hours, often the same amount twice.
+                let amount = (dice.below(24) as i64) * hour / 2 + (dice.below(3) as i64);
+                change.resample(None, Some(sample(amount)));
+                *records.entry(amount).or_insert(0) += 1;
+            }
+        }
+        if step == 300 {
+            // Everything removed: the month has no median, then gets one again.
+            for (amount, n) in std::mem::take(&mut records) {
+                for _ in 0..n {
+                    change.resample(Some(sample(amount)), None);
+                }
+            }
+        }
+        let txn = db.begin().await.unwrap();
+        change.write(&txn).await.unwrap();
+        txn.commit().await.unwrap();
+
+        let kept = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!(
+                    "SELECT median, records FROM stat_median \
+                     WHERE tally = '{HOURS_TO_ANSWER}' AND month = '{month}'"
+                ),
+            ))
+            .await
+            .unwrap()
+            .map(|row| {
+                (
+                    row.try_get::<f64>("", "median").unwrap(),
+                    row.try_get::<i64>("", "records").unwrap(),
+                )
+            });
+        assert_eq!(kept, counted_median(&records), "after step {step}");
+    }
+    let total: i64 = records.values().sum();
+    assert!(total > 50, "the month ended busy: {total} records");
+    cluster.stop().await;
+}
+
+/// The median of `records` (amount in milliseconds → records), in hours, the
+/// middle one or the mean of the middle two; and how many records.
+fn counted_median(records: &std::collections::BTreeMap<i64, i64>) -> Option<(f64, i64)> {
+    let all: Vec<i64> = records
+        .iter()
+        .flat_map(|(amount, n)| std::iter::repeat_n(*amount, *n as usize))
+        .collect();
+    if all.is_empty() {
+        return None;
+    }
+    let hours = |ms: i64| ms as f64 / 3_600_000.0;
+    let middle = all.len() / 2;
+    let median = if all.len() % 2 == 1 {
+        hours(all[middle])
+    } else {
+        (hours(all[middle - 1]) + hours(all[middle])) / 2.0
+    };
+    Some((median, all.len() as i64))
 }

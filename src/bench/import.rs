@@ -4,26 +4,28 @@
 //! `SpreadsheetService.ImportRecords` call, one transaction — into a node on
 //! SQLite; then the same file again, which must create nothing. The rows are
 //! generated (names in several scripts, `|` lists, a third sharing their profile)
-//! the same way on every run.
+//! the same way on every run. `--backend` and `--processes` as for every bench
+//! ([`super::servers`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::time::Instant;
 
 use passage_proto::v1::{self, spreadsheet_service_client::SpreadsheetServiceClient};
-use uuid::Uuid;
 
 use super::Dice;
 use super::search::{FIRST_NAMES, LANGUAGES, LAST_NAMES, PROFESSIONS, SECTORS, SKILLS};
+use super::servers::{Place, REGION, Servers, Setup, in_one_region_place, one_region_plan};
 use crate::certs::{CertDir, ensure_demo_certs};
-use crate::federation::{Federation, FederationPlan, RegionPlan};
-
-const REGION: &str = "amsterdam";
 
 /// What to measure.
 #[derive(Debug, Clone)]
 pub struct ImportBench {
     /// Member rows in the file.
     pub members: usize,
+    /// Where the servers run.
+    pub setup: Setup,
 }
 
 /// What was measured; prints itself as the command's report.
@@ -44,8 +46,10 @@ impl fmt::Display for ImportFigures {
         writeln!(
             f,
             "passage bench import ({members} member rows, {:.1} MB of CSV; ImportRecords \
-             through the gateway over TLS, node on SQLite; one process)",
-            self.file_bytes as f64 / 1e6
+             through the gateway over TLS, node on {}; {})",
+            self.file_bytes as f64 / 1e6,
+            self.bench.setup.backend_name(),
+            self.bench.setup.processes_name()
         )?;
         writeln!(
             f,
@@ -106,43 +110,23 @@ pub fn members_file(members: usize) -> String {
 /// Runs the benchmark and returns its figures.
 pub async fn run(bench: &ImportBench) -> anyhow::Result<ImportFigures> {
     anyhow::ensure!(bench.members >= 1, "--members must be at least 1");
-    let dir = std::env::temp_dir().join(format!("passage-bench-import-{}", Uuid::now_v7()));
-    std::fs::create_dir_all(&dir)?;
-    let result = run_in(bench, &dir).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let place = Place::new(&bench.setup, "import")?;
+    in_one_region_place(place, async |dir, urls| run_in(bench, &dir, &urls).await).await
 }
 
-async fn run_in(bench: &ImportBench, dir: &std::path::Path) -> anyhow::Result<ImportFigures> {
-    let url = |name: &str| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.join(format!("{name}.db")).display()
-        )
-    };
+async fn run_in(
+    bench: &ImportBench,
+    dir: &Path,
+    urls: &BTreeMap<String, String>,
+) -> anyhow::Result<ImportFigures> {
     let file = members_file(bench.members);
     let certs = CertDir(dir.join("certs"));
     ensure_demo_certs(&certs, &[REGION])?;
-    let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let federation = Federation::start(FederationPlan {
-        gateway_listen: localhost,
-        gateway_database_url: url("gateway"),
-        gateway_metrics_listen: None,
-        regions: vec![RegionPlan {
-            slug: REGION.into(),
-            name: "Amsterdam".into(),
-            country: "NL".into(),
-            database_url: url(REGION),
-            listen: localhost,
-            rules_file: None,
-            metrics_listen: None,
-            mail: Default::default(),
-        }],
-        keys: certs.clone(),
-        tls: Some(certs.clone()),
-        demo_credentials: true,
-        accounts: Default::default(),
-    })
+    let federation = Servers::start(
+        one_region_plan(urls, &certs, Default::default()),
+        &bench.setup,
+        dir,
+    )
     .await?;
     let mut client = SpreadsheetServiceClient::new(federation.gateway_channel().await?)
         .max_decoding_message_size(passage_proto::bounds::SYNC_MESSAGE_BYTES);

@@ -11,8 +11,12 @@
 //! gave an address) and mail off (none did: the inbox only), `--runs` of each;
 //! the medians are printed, with the ratio of the changes' time with mail on to
 //! that with mail off.
+//!
+//! `--backend` and `--processes` as for every bench ([`super::servers`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use passage_proto::v1::{
@@ -21,15 +25,12 @@ use passage_proto::v1::{
     notification_service_client::NotificationServiceClient,
 };
 use tonic::transport::Channel;
-use uuid::Uuid;
 
 use super::quantile;
+use super::servers::{Place, REGION, Servers, Setup, in_one_region_place, one_region_plan};
 use super::smtp_receiver::SmtpReceiver;
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::in_region;
-use crate::federation::{Federation, FederationPlan, RegionPlan};
-
-const REGION: &str = "amsterdam";
 /// The members who ask; the changes are spread over them.
 const ASKERS: usize = 100;
 /// How long the mail of one run may take before the run fails.
@@ -44,6 +45,8 @@ pub struct NotifyBench {
     pub clients: usize,
     /// Runs with mail on, and as many with mail off.
     pub runs: usize,
+    /// Where the servers run.
+    pub setup: Setup,
 }
 
 /// One run's figures.
@@ -94,13 +97,16 @@ impl fmt::Display for NotifyFigures {
             changes,
             clients,
             runs,
+            ref setup,
         } = self.bench;
         writeln!(
             f,
             "passage bench notify ({changes} answered helpdesk questions per run, each a \
-             notification, {clients} at a time through the gateway over TLS; node on SQLite; \
+             notification, {clients} at a time through the gateway over TLS; node on {}; \
              mail over SMTP to a receiver on 127.0.0.1; {runs} runs with mail on and {runs} \
-             off, alternating; one process)"
+             off, alternating; {})",
+            setup.backend_name(),
+            setup.processes_name()
         )?;
         for (n, run) in self.runs.iter().enumerate() {
             write!(
@@ -142,48 +148,24 @@ pub async fn run(bench: &NotifyBench) -> anyhow::Result<NotifyFigures> {
     anyhow::ensure!(bench.changes >= 1, "--changes must be at least 1");
     anyhow::ensure!(bench.clients >= 1, "--clients must be at least 1");
     anyhow::ensure!(bench.runs >= 1, "--runs must be at least 1");
-    let dir = std::env::temp_dir().join(format!("passage-bench-notify-{}", Uuid::now_v7()));
-    std::fs::create_dir_all(&dir)?;
-    let result = run_in(bench, &dir).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let place = Place::new(&bench.setup, "notify")?;
+    in_one_region_place(place, async |dir, urls| run_in(bench, &dir, &urls).await).await
 }
 
-async fn run_in(bench: &NotifyBench, dir: &std::path::Path) -> anyhow::Result<NotifyFigures> {
-    let url = |name: &str| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.join(format!("{name}.db")).display()
-        )
-    };
+async fn run_in(
+    bench: &NotifyBench,
+    dir: &Path,
+    urls: &BTreeMap<String, String>,
+) -> anyhow::Result<NotifyFigures> {
     let receiver = SmtpReceiver::start(0).await?;
     let certs = CertDir(dir.join("certs"));
     ensure_demo_certs(&certs, &[REGION])?;
-    let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let federation = Federation::start(FederationPlan {
-        gateway_listen: localhost,
-        gateway_database_url: url("gateway"),
-        gateway_metrics_listen: None,
-        regions: vec![RegionPlan {
-            slug: REGION.into(),
-            name: "Amsterdam".into(),
-            country: "NL".into(),
-            database_url: url(REGION),
-            listen: localhost,
-            rules_file: None,
-            metrics_listen: None,
-            mail: passage_node::settings::MailSettings {
-                smtp_url: Some(receiver.url()),
-                from: "Passage Amsterdam <passage@amsterdam.example>".into(),
-                ..Default::default()
-            },
-        }],
-        keys: certs.clone(),
-        tls: Some(certs.clone()),
-        demo_credentials: true,
-        accounts: Default::default(),
-    })
-    .await?;
+    let mail = passage_node::settings::MailSettings {
+        smtp_url: Some(receiver.url()),
+        from: "Passage Amsterdam <passage@amsterdam.example>".into(),
+        ..Default::default()
+    };
+    let federation = Servers::start(one_region_plan(urls, &certs, mail), &bench.setup, dir).await?;
     let channel = federation.gateway_channel().await?;
     let people = Helpdesk::open(channel.clone()).await?;
     let mut runs = Vec::new();

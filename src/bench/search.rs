@@ -5,9 +5,12 @@
 //! answer to the last one is in. The members are written straight into the
 //! node's SQLite database with their search index entries, as the node writes
 //! them; the queries are names, professions, skills, sectors and languages, in
-//! several scripts and with and without accents.
+//! several scripts and with and without accents. `--backend` and `--processes`
+//! as for every bench ([`super::servers`]).
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,9 +22,9 @@ use passage_proto::v1::{self, member_service_client::MemberServiceClient};
 use sea_orm::{EntityTrait, IntoActiveModel, TransactionTrait};
 use uuid::Uuid;
 
+use super::servers::{Place, REGION, Servers, Setup, in_one_region_place, one_region_plan};
 use super::{Dice, quantile};
 use crate::certs::{CertDir, ensure_demo_certs};
-use crate::federation::{Federation, FederationPlan, RegionPlan};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -32,6 +35,8 @@ pub struct SearchBench {
     pub calls: usize,
     /// Clients calling at once, each waiting for its answer (closed loop).
     pub concurrency: usize,
+    /// Where the servers run.
+    pub setup: Setup,
 }
 
 /// What was measured; prints itself as the command's report.
@@ -55,11 +60,14 @@ impl fmt::Display for SearchFigures {
             members,
             calls,
             concurrency,
+            setup,
         } = &self.bench;
         writeln!(
             f,
-            "passage bench search ({members} members in one region, node on SQLite; \
-             SearchMembers through the gateway over TLS, first page of 20; one process)"
+            "passage bench search ({members} members in one region, node on {}; \
+             SearchMembers through the gateway over TLS, first page of 20; {})",
+            setup.backend_name(),
+            setup.processes_name()
         )?;
         writeln!(
             f,
@@ -76,7 +84,6 @@ impl fmt::Display for SearchFigures {
     }
 }
 
-const REGION: &str = "amsterdam";
 /// Calls before the timed ones, to warm the connections and the database cache.
 const WARM_UP: usize = 20;
 pub(crate) const FIRST_NAMES: &[&str] = &[
@@ -235,50 +242,30 @@ fn some(dice: &mut Dice, from: &[&str], most: u64) -> serde_json::Value {
 /// Runs the benchmark and returns its figures.
 pub async fn run(bench: &SearchBench) -> anyhow::Result<SearchFigures> {
     anyhow::ensure!(bench.concurrency >= 1, "--concurrency must be at least 1");
-    let dir = std::env::temp_dir().join(format!("passage-bench-search-{}", Uuid::now_v7()));
-    std::fs::create_dir_all(&dir)?;
-    let result = run_in(bench, &dir).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let place = Place::new(&bench.setup, "search")?;
+    in_one_region_place(place, async |dir, urls| run_in(bench, &dir, &urls).await).await
 }
 
-async fn run_in(bench: &SearchBench, dir: &std::path::Path) -> anyhow::Result<SearchFigures> {
-    let url = |name: &str| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            dir.join(format!("{name}.db")).display()
-        )
-    };
+async fn run_in(
+    bench: &SearchBench,
+    dir: &Path,
+    urls: &BTreeMap<String, String>,
+) -> anyhow::Result<SearchFigures> {
     eprintln!(
         "bench search: writing {} members in {REGION}",
         bench.members
     );
     let started = Instant::now();
-    let index_entries = seed(&url(REGION), bench.members).await?;
+    let index_entries = seed(&urls[REGION], bench.members).await?;
     let seed_seconds = started.elapsed().as_secs_f64();
 
     let certs = CertDir(dir.join("certs"));
     ensure_demo_certs(&certs, &[REGION])?;
-    let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let federation = Federation::start(FederationPlan {
-        gateway_listen: localhost,
-        gateway_database_url: url("gateway"),
-        gateway_metrics_listen: None,
-        regions: vec![RegionPlan {
-            slug: REGION.into(),
-            name: "Amsterdam".into(),
-            country: "NL".into(),
-            database_url: url(REGION),
-            listen: localhost,
-            rules_file: None,
-            metrics_listen: None,
-            mail: Default::default(),
-        }],
-        keys: certs.clone(),
-        tls: Some(certs.clone()),
-        demo_credentials: true,
-        accounts: Default::default(),
-    })
+    let federation = Servers::start(
+        one_region_plan(urls, &certs, Default::default()),
+        &bench.setup,
+        dir,
+    )
     .await?;
     let channel = federation.gateway_channel().await?;
 
@@ -435,6 +422,7 @@ mod tests {
                 members: 30_000,
                 calls: 2_000,
                 concurrency: 1,
+                setup: Setup::default(),
             },
             seed_seconds: 4.2,
             index_entries: 251_000,

@@ -24,7 +24,7 @@ use sea_orm::{ConnectionTrait, Database};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::certs::CertDir;
-use crate::federation::{FederationPlan, is_serving};
+use crate::federation::{Federation, FederationPlan, is_serving};
 
 /// Which database every server of a benchmark uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -489,6 +489,13 @@ impl ProcessFederation {
             if let Some(rules) = &region.rules_file {
                 settings["rules"] = serde_json::json!({ "file": rules });
             }
+            if let Some(smtp_url) = &region.mail.smtp_url {
+                settings["mail"] = serde_json::json!({
+                    "smtp_url": smtp_url,
+                    "from": region.mail.from,
+                    "web_url": region.mail.web_url,
+                });
+            }
             processes.write_settings(&region.slug, &settings)?;
         }
         let mut federation = ProcessFederation {
@@ -567,6 +574,110 @@ impl ProcessFederation {
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         self.processes.stop_all(&["gateway"]).await
     }
+}
+
+/// The federation under measurement, in this process or as processes.
+pub enum Servers {
+    InProcess(Federation),
+    Processes(ProcessFederation),
+}
+
+impl Servers {
+    pub async fn start(plan: FederationPlan, setup: &Setup, dir: &Path) -> anyhow::Result<Self> {
+        Ok(if setup.processes {
+            Servers::Processes(ProcessFederation::start(plan, dir).await?)
+        } else {
+            Servers::InProcess(Federation::start(plan).await?)
+        })
+    }
+
+    pub async fn gateway_channel(&self) -> anyhow::Result<Channel> {
+        match self {
+            Servers::InProcess(federation) => federation.gateway_channel().await,
+            Servers::Processes(federation) => federation.gateway_channel().await,
+        }
+    }
+
+    pub fn node_endpoint(&self, region: &str) -> Option<String> {
+        match self {
+            Servers::InProcess(federation) => federation.node_endpoint(region),
+            Servers::Processes(federation) => federation.node_endpoint(region),
+        }
+    }
+
+    pub async fn stop_region(&mut self, region: &str) -> anyhow::Result<()> {
+        match self {
+            Servers::InProcess(federation) => federation.stop_region(region).await,
+            Servers::Processes(federation) => federation.stop_region(region).await,
+        }
+    }
+
+    pub async fn restart_region(&mut self, region: &str) -> anyhow::Result<()> {
+        match self {
+            Servers::InProcess(federation) => federation.restart_region(region).await,
+            Servers::Processes(federation) => federation.restart_region(region).await,
+        }
+    }
+
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        match self {
+            Servers::InProcess(federation) => federation.shutdown().await,
+            Servers::Processes(federation) => federation.shutdown().await,
+        }
+    }
+}
+
+/// A federation of one region, `REGION` of [`one_region_plan`], behind the
+/// gateway over mTLS with the demo's credentials: the plan of the benchmarks that
+/// measure one region's calls (search, import, notify). `urls` holds the
+/// gateway's and the region's database; `mail` is the region's mail settings.
+pub fn one_region_plan(
+    urls: &BTreeMap<String, String>,
+    certs: &CertDir,
+    mail: passage_node::settings::MailSettings,
+) -> FederationPlan {
+    let url = |name: &str| urls.get(name).cloned().unwrap_or_default();
+    let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
+    FederationPlan {
+        gateway_listen: localhost,
+        gateway_database_url: url("gateway"),
+        gateway_metrics_listen: None,
+        regions: vec![crate::federation::RegionPlan {
+            slug: REGION.into(),
+            name: "Amsterdam".into(),
+            country: "NL".into(),
+            database_url: url(REGION),
+            listen: localhost,
+            rules_file: None,
+            metrics_listen: None,
+            mail,
+        }],
+        keys: certs.clone(),
+        tls: Some(certs.clone()),
+        demo_credentials: true,
+        accounts: Default::default(),
+    }
+}
+
+/// The region of [`one_region_plan`].
+pub const REGION: &str = "amsterdam";
+
+/// Makes the gateway's and [`REGION`]'s databases in `place`, runs `benchmark`
+/// with their URLs in the place's folder, and cleans up whatever happened.
+pub async fn in_one_region_place<T, F, Fut>(mut place: Place, benchmark: F) -> anyhow::Result<T>
+where
+    F: FnOnce(PathBuf, BTreeMap<String, String>) -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let urls = match place
+        .databases(["gateway".to_owned(), REGION.to_owned()])
+        .await
+    {
+        Ok(urls) => urls,
+        Err(error) => return place.clean_up(Err(error)).await,
+    };
+    let dir = place.dir.clone();
+    run_in_place(place, benchmark(dir, urls)).await
 }
 
 #[cfg(test)]

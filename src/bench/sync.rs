@@ -31,10 +31,10 @@ use tonic::transport::Channel;
 use crate::credentials::{SealedChannel, SealedChapterAdmin};
 
 use super::quantile;
-use super::servers::{Place, ProcessFederation, Setup, run_in_place};
+use super::servers::{Place, Servers, Setup, run_in_place};
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::{REGIONS, in_region, seed};
-use crate::federation::{Federation, FederationPlan, RegionPlan};
+use crate::federation::{FederationPlan, RegionPlan};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -135,57 +135,6 @@ impl fmt::Display for SyncFigures {
 
 const WRITER: &str = "amsterdam";
 const RECEIVERS: [&str; 2] = ["washington-dc", "miami"];
-
-/// The federation under measurement, in this process or as processes.
-enum Servers {
-    InProcess(Federation),
-    Processes(ProcessFederation),
-}
-
-impl Servers {
-    async fn start(plan: FederationPlan, setup: &Setup, dir: &Path) -> anyhow::Result<Self> {
-        Ok(if setup.processes {
-            Servers::Processes(ProcessFederation::start(plan, dir).await?)
-        } else {
-            Servers::InProcess(Federation::start(plan).await?)
-        })
-    }
-
-    async fn gateway_channel(&self) -> anyhow::Result<Channel> {
-        match self {
-            Servers::InProcess(federation) => federation.gateway_channel().await,
-            Servers::Processes(federation) => federation.gateway_channel().await,
-        }
-    }
-
-    fn node_endpoint(&self, region: &str) -> Option<String> {
-        match self {
-            Servers::InProcess(federation) => federation.node_endpoint(region),
-            Servers::Processes(federation) => federation.node_endpoint(region),
-        }
-    }
-
-    async fn stop_region(&mut self, region: &str) -> anyhow::Result<()> {
-        match self {
-            Servers::InProcess(federation) => federation.stop_region(region).await,
-            Servers::Processes(federation) => federation.stop_region(region).await,
-        }
-    }
-
-    async fn restart_region(&mut self, region: &str) -> anyhow::Result<()> {
-        match self {
-            Servers::InProcess(federation) => federation.restart_region(region).await,
-            Servers::Processes(federation) => federation.restart_region(region).await,
-        }
-    }
-
-    async fn shutdown(self) -> anyhow::Result<()> {
-        match self {
-            Servers::InProcess(federation) => federation.shutdown().await,
-            Servers::Processes(federation) => federation.shutdown().await,
-        }
-    }
-}
 
 /// Runs the benchmark and returns its figures.
 pub async fn run(bench: &SyncBench) -> anyhow::Result<SyncFigures> {

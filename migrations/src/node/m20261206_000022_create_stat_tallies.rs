@@ -1,18 +1,12 @@
 //! The statistics a region keeps as it writes (issue 18 point 3): `stat_tally`
 //! (counts per category, per month where the figure is per month), `stat_sample`
 //! and `stat_median` (the records behind each month's medians, and the medians).
-//! Filled here from the rows already stored, so a region that has been running
-//! answers with the same figures the moment it is upgraded (see
-//! [`crate::tallies`] for what each row counts as).
+//! Filled from the rows already stored, so a region that has been running
+//! answers with the same figures the moment it is upgraded: by 000024, once
+//! `stat_median` has every column the filling writes (see [`crate::tallies`]
+//! for what each row counts as). Until 000024 this migration filled them itself.
 
 use sea_orm_migration::{prelude::*, schema::*};
-
-use crate::tallies;
-
-/// The review policy's default approvals to publish: the review hours are
-/// counted under it here, and a node configured otherwise counts them again
-/// when it starts (`tallies::counted_policy`).
-const DEFAULT_APPROVALS_TO_PUBLISH: i32 = 2;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -66,7 +60,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        tallies::refill(manager.get_connection(), DEFAULT_APPROVALS_TO_PUBLISH).await
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -8,7 +8,8 @@
 //! - `stat_sample` (`tally`, `month`, `amount`, `value`): for the figures shown as
 //!   medians, how many records of the month took each amount (milliseconds or
 //!   days), and `stat_median` (`tally`, `month`, `median`, `records`): the month's
-//!   median, refreshed in the transaction that changes one of its samples. A call
+//!   median, moved in the transaction that changes one of its samples (`medians`:
+//!   by the write's own records, from where the month's middle lies). A call
 //!   reads one row per month.
 //! - Retention, which depends on today's date, is kept per start day as the
 //!   number of marks each placement reached (`placement_stays`, category
@@ -21,7 +22,7 @@
 mod fill;
 mod medians;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use passage_proto::months::Month;
@@ -252,7 +253,7 @@ impl Change {
                 .to_owned();
             db.execute(&insert).await?;
         }
-        let mut months = BTreeSet::new();
+        let mut months: BTreeMap<(&'static str, Month), Vec<(i64, i64)>> = BTreeMap::new();
         for (sample, by) in self.samples.into_iter().filter(|(_, by)| *by != 0) {
             let insert = Query::insert()
                 .into_table("stat_sample")
@@ -270,10 +271,13 @@ impl Change {
                 )
                 .to_owned();
             db.execute(&insert).await?;
-            months.insert((sample.tally, sample.month));
+            months
+                .entry((sample.tally, sample.month))
+                .or_default()
+                .push((sample.amount, by));
         }
-        for (tally, month) in months {
-            medians::refresh(db, tally, month).await?;
+        for ((tally, month), changes) in months {
+            medians::update(db, tally, month, &changes).await?;
         }
         Ok(())
     }

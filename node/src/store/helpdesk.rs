@@ -55,18 +55,20 @@ pub fn speaks(answerer: &helpdesk_answerer::Model, language: &str) -> bool {
 
 /// How many routed, unanswered questions each answerer has.
 pub async fn open_counts(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, u64>> {
-    let assigned: Vec<Option<Uuid>> = helpdesk_question::Entity::find()
+    // Counted by the database: one row per answerer, however many wait.
+    let assigned: Vec<(Option<Uuid>, i64)> = helpdesk_question::Entity::find()
         .select_only()
         .column(helpdesk_question::Column::AnswererMemberId)
+        .column_as(helpdesk_question::Column::Id.count(), "open")
         .filter(helpdesk_question::Column::Status.eq("routed"))
+        .group_by(helpdesk_question::Column::AnswererMemberId)
         .into_tuple()
         .all(db)
         .await?;
-    let mut counts = HashMap::new();
-    for id in assigned.into_iter().flatten() {
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    Ok(counts)
+    Ok(assigned
+        .into_iter()
+        .filter_map(|(id, open)| Some((id?, u64::try_from(open).unwrap_or(0))))
+        .collect())
 }
 
 /// Questions with `status`, optionally only those assigned to `answerer` or in
