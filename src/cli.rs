@@ -163,6 +163,8 @@ pub enum BenchTarget {
         /// How long they run, after a second's warm-up.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        #[command(flatten)]
+        setup: BenchSetup,
     },
     /// Search: a chapter admin's SearchMembers through the gateway, over a region
     /// of Refugee Start Force's size.

@@ -217,11 +217,19 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench {
-            what: BenchTarget::Web { clients, seconds },
+            what:
+                BenchTarget::Web {
+                    clients,
+                    seconds,
+                    setup,
+                },
         } => {
-            let figures =
-                passage::bench::web::run(&passage::bench::web::WebBench { clients, seconds })
-                    .await?;
+            let figures = passage::bench::web::run(&passage::bench::web::WebBench {
+                clients,
+                seconds,
+                setup: setup.into(),
+            })
+            .await?;
             print!("{figures}");
             Ok(())
         }

@@ -322,3 +322,42 @@ async fn search_and_import_say_where_they_ran() {
     );
     assert_eq!(running_children_of(&output, "import"), Vec::<String>::new());
 }
+
+/// `passage bench web` on PostgreSQL with every server its own process, the web
+/// app included: members sign in and every page answers 200.
+#[tokio::test]
+async fn web_on_postgres_in_processes_answers_every_page() {
+    let output = bench(&[
+        "web",
+        "--clients",
+        "4",
+        "--seconds",
+        "1",
+        "--backend",
+        "postgres",
+        "--processes",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("passage bench web (4 signed-in members")
+            && lines[0].ends_with("mutual TLS, PostgreSQL, a process per server)"),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        lines[1].ends_with(", 0 not answered 200"),
+        "{}",
+        describe(&output)
+    );
+    let started = reported(&output, "bench: started ");
+    assert_eq!(
+        started.len(),
+        5,
+        "the gateway, three nodes and the web app: {started:?}"
+    );
+    assert_eq!(running_children_of(&output, "web"), Vec::<String>::new());
+    let made = reported(&output, "bench: made PostgreSQL database ");
+    assert_eq!(existing_databases(&made).await, Vec::<String>::new());
+}

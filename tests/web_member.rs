@@ -468,6 +468,7 @@ async fn the_web_bench_times_signed_in_members_opening_their_pages() {
     let figures = passage::bench::web::run(&passage::bench::web::WebBench {
         clients: 4,
         seconds: 1,
+        setup: Default::default(),
     })
     .await
     .unwrap();

@@ -255,6 +255,7 @@ pub fn free_address() -> anyhow::Result<SocketAddr> {
 pub enum Role {
     Gateway,
     Node,
+    Web,
 }
 
 struct Child {
@@ -309,6 +310,7 @@ impl Processes {
             .arg(match role {
                 Role::Gateway => "gateway",
                 Role::Node => "node",
+                Role::Web => "web",
             })
             .arg("--config")
             .arg(self.settings_file(name))
@@ -362,6 +364,39 @@ impl Processes {
             if tokio::time::Instant::now() > deadline {
                 bail!(
                     "{name} did not report SERVING within {limit:?}:\n{}",
+                    log_tail(&child.log)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until `name` accepts connections at `address` (the web app, which has
+    /// no gRPC health check); fails with the end of its log when it exits first or
+    /// takes longer than `limit`.
+    pub async fn wait_listening(
+        &mut self,
+        name: &str,
+        address: SocketAddr,
+        limit: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let child = self
+                .running
+                .get_mut(name)
+                .with_context(|| format!("{name} is not running"))?;
+            if let Some(status) = child.process.try_wait()? {
+                let log = log_tail(&child.log);
+                self.running.remove(name);
+                bail!("{name} exited ({status}) while starting:\n{log}");
+            }
+            if tokio::net::TcpStream::connect(address).await.is_ok() {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!(
+                    "{name} did not listen at {address} within {limit:?}:\n{}",
                     log_tail(&child.log)
                 );
             }
@@ -489,13 +524,17 @@ impl ProcessFederation {
             if let Some(rules) = &region.rules_file {
                 settings["rules"] = serde_json::json!({ "file": rules });
             }
+            let mut mail = serde_json::json!({
+                "from": region.mail.from,
+                "web_url": region.mail.web_url,
+            });
             if let Some(smtp_url) = &region.mail.smtp_url {
-                settings["mail"] = serde_json::json!({
-                    "smtp_url": smtp_url,
-                    "from": region.mail.from,
-                    "web_url": region.mail.web_url,
-                });
+                mail["smtp_url"] = serde_json::json!(smtp_url);
             }
+            if let Some(folder) = &region.mail.folder {
+                mail["folder"] = serde_json::json!(folder);
+            }
+            settings["mail"] = mail;
             processes.write_settings(&region.slug, &settings)?;
         }
         let mut federation = ProcessFederation {
@@ -540,6 +579,31 @@ impl ProcessFederation {
             Some(&self.tls.ca().cert),
             Some(&self.tls.gateway()),
         )
+    }
+
+    /// The gateway's address as an https URI.
+    pub fn gateway_endpoint(&self) -> String {
+        format!("https://{}", self.gateway_address)
+    }
+
+    /// Starts one more server beside the federation (such as the web app in front
+    /// of its gateway), stopped with it: its settings are written to `name`'s file.
+    pub fn start_beside(
+        &mut self,
+        name: &str,
+        role: Role,
+        settings: &serde_json::Value,
+    ) -> anyhow::Result<()> {
+        self.processes.write_settings(name, settings)?;
+        self.processes.start(name, role)
+    }
+
+    /// Waits until the server `name` started beside the federation listens at
+    /// `address`.
+    pub async fn wait_listening(&mut self, name: &str, address: SocketAddr) -> anyhow::Result<()> {
+        self.processes
+            .wait_listening(name, address, Duration::from_secs(60))
+            .await
     }
 
     /// A client channel to the gateway (trusting the federation CA).
@@ -595,6 +659,13 @@ impl Servers {
         match self {
             Servers::InProcess(federation) => federation.gateway_channel().await,
             Servers::Processes(federation) => federation.gateway_channel().await,
+        }
+    }
+
+    pub fn gateway_endpoint(&self) -> String {
+        match self {
+            Servers::InProcess(federation) => federation.gateway_endpoint(),
+            Servers::Processes(federation) => federation.gateway_endpoint(),
         }
     }
 

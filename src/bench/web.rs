@@ -1,15 +1,20 @@
 //! `passage bench web`: members using the web app as a person does. The demo's
-//! federation starts in this process (three regions on SQLite, the gateway and the
-//! web app, with mutual TLS between them, as `passage demo` runs them); members of
+//! federation starts (three regions, the gateway and the web app, with mutual TLS
+//! between them, filled as `passage demo` fills them); members of
 //! its regions are invited and accept with a passphrase, each gets a session; then
 //! `--clients` closed-loop clients, each one signed-in member on their own
 //! keep-alive connection, open their profile and their matches in turn for
 //! `--seconds`. Each page is timed from the request going out to the last byte of
 //! the answer in — the web app's calls through the gateway to the member's home
 //! node included — and p50 and p99 are printed, per page and together.
+//!
+//! `--backend` and `--processes` as for every bench ([`super::servers`]); with
+//! `--processes` the web app is its own `passage web` process too.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -21,7 +26,10 @@ use passage_proto::v1::{
 use tonic::transport::Channel;
 
 use super::quantile;
-use crate::demo::{DemoOptions, REGIONS, in_region};
+use super::servers::{Place, Role, Servers, Setup, run_in_place};
+use crate::certs::{CertDir, ensure_demo_certs};
+use crate::demo::{REGIONS, in_region};
+use crate::federation::{FederationPlan, RegionPlan};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -30,6 +38,8 @@ pub struct WebBench {
     pub clients: usize,
     /// How long the clients run, after a warm-up of a second.
     pub seconds: u64,
+    /// Where the servers run.
+    pub setup: Setup,
 }
 
 /// The pages each client opens in turn.
@@ -54,8 +64,11 @@ impl fmt::Display for WebFigures {
         writeln!(
             f,
             "passage bench web ({} signed-in members, closed loop, each opening their profile \
-             and matches for {} s; web app → gateway → home node, mutual TLS, SQLite, one process)",
-            self.bench.clients, self.bench.seconds
+             and matches for {} s; web app → gateway → home node, mutual TLS, {}, {})",
+            self.bench.clients,
+            self.bench.seconds,
+            self.bench.setup.backend_name(),
+            self.bench.setup.processes_name()
         )?;
         writeln!(
             f,
@@ -79,33 +92,109 @@ pub async fn run(bench: &WebBench) -> anyhow::Result<WebFigures> {
     if bench.clients == 0 || bench.seconds == 0 {
         bail!("--clients and --seconds must be at least 1");
     }
-    let dir = tempfile_dir()?;
-    let demo = crate::demo::start(&DemoOptions {
-        data_dir: dir.clone(),
-        port_base: 0,
-    })
-    .await
-    .context("starting the demo federation")?;
-    let outcome = measure(bench, &demo).await;
-    demo.shutdown().await?;
-    let _ = std::fs::remove_dir_all(&dir);
-    outcome
+    let mut place = Place::new(&bench.setup, "web")?;
+    let servers = std::iter::once("gateway").chain(REGIONS.iter().map(|(slug, _, _)| *slug));
+    let urls = match place.databases(servers.map(str::to_owned)).await {
+        Ok(urls) => urls,
+        Err(error) => return place.clean_up(Err(error)).await,
+    };
+    let dir = place.dir.clone();
+    run_in_place(place, run_in(bench, dir, urls)).await
 }
 
-/// A fresh folder for the bench's databases and certificates.
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("passage-bench-web-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
+/// The web app in front of the federation: a task of this process, or its own.
+enum WebApp {
+    Task(crate::demo::WebTask),
+    Process,
+}
+
+async fn run_in(
+    bench: &WebBench,
+    dir: PathBuf,
+    urls: BTreeMap<String, String>,
+) -> anyhow::Result<WebFigures> {
+    let certs = CertDir(dir.join("certs"));
+    let slugs: Vec<&str> = REGIONS.iter().map(|(slug, _, _)| *slug).collect();
+    ensure_demo_certs(&certs, &slugs)?;
+    let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
+    let mut regions = Vec::new();
+    for (slug, name, country) in REGIONS {
+        regions.push(RegionPlan {
+            slug: slug.to_owned(),
+            name: name.to_owned(),
+            country: country.to_owned(),
+            database_url: urls[slug].clone(),
+            listen: localhost,
+            rules_file: Some(crate::demo::shipped_rules_in(&dir, slug)?),
+            metrics_listen: None,
+            mail: passage_node::settings::MailSettings {
+                folder: Some(dir.join("mail")),
+                ..Default::default()
+            },
+        });
+    }
+    let plan = FederationPlan {
+        gateway_listen: localhost,
+        gateway_database_url: urls["gateway"].clone(),
+        gateway_metrics_listen: None,
+        regions,
+        keys: certs.clone(),
+        tls: Some(certs.clone()),
+        demo_credentials: true,
+        accounts: Default::default(),
+    };
+    let mut servers = Servers::start(plan, &bench.setup, &dir)
+        .await
+        .context("starting the demo federation")?;
+    let gateway = servers.gateway_channel().await?;
+    crate::demo::fill(gateway.clone(), &dir)
+        .await
+        .context("filling the demo federation")?;
+    let gateway_endpoint = servers.gateway_endpoint();
+    let (web, app) = match &mut servers {
+        Servers::InProcess(_) => {
+            let task = crate::demo::start_web(
+                &gateway_endpoint,
+                &certs,
+                crate::demo::listener(localhost).await?,
+            )?;
+            (task.0, WebApp::Task(task))
+        }
+        Servers::Processes(federation) => {
+            let address = super::servers::free_address()?;
+            let settings = crate::demo::web_settings(&gateway_endpoint, &certs, address);
+            federation.start_beside(
+                "web",
+                Role::Web,
+                &serde_json::json!({
+                    "server": {"listen": address.to_string()},
+                    "gateway": {
+                        "endpoint": settings.gateway.endpoint,
+                        "ca_file": settings.gateway.ca_file,
+                        "cert_file": settings.gateway.cert_file,
+                        "key_file": settings.gateway.key_file,
+                    },
+                }),
+            )?;
+            federation.wait_listening("web", address).await?;
+            (address, WebApp::Process)
+        }
+    };
+    let outcome = measure(bench, &gateway, web).await;
+    if let WebApp::Task((_, stop, task)) = app {
+        let _ = stop.send(());
+        let _ = task.await;
+    }
+    servers.shutdown().await?;
+    outcome
 }
 
 async fn measure(
     bench: &WebBench,
-    demo: &crate::demo::DemoFederation,
+    gateway: &Channel,
+    web: SocketAddr,
 ) -> anyhow::Result<WebFigures> {
-    let gateway = demo.federation.gateway_channel().await?;
-    let sessions = sign_in_members(&gateway, bench.clients).await?;
-    let web = demo.web;
+    let sessions = sign_in_members(gateway, bench.clients).await?;
     let deadline_warm = Instant::now() + Duration::from_secs(1);
     let deadline = deadline_warm + Duration::from_secs(bench.seconds);
     let mut clients = tokio::task::JoinSet::new();

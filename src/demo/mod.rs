@@ -64,31 +64,50 @@ impl DemoFederation {
     }
 }
 
-/// Starts the web app in front of the demo's gateway, with the demo's certificates.
-async fn start_web(
-    federation: &Federation,
+/// The web app's listener on `listen`.
+pub async fn listener(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen} for the web app"))
+}
+
+/// The web app's settings in front of the gateway at `gateway_endpoint`, with the
+/// demo's certificates, listening at `listen`.
+pub fn web_settings(
+    gateway_endpoint: &str,
     certs: &CertDir,
     listen: SocketAddr,
-) -> anyhow::Result<(
-    SocketAddr,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<Result<(), String>>,
-)> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen} for the web app"))?;
-    let address = listener.local_addr()?;
+) -> passage_web::WebSettings {
     let web = certs.web();
-    let settings = passage_web::WebSettings {
-        server: passage_web::settings::ServerSettings { listen: address },
+    passage_web::WebSettings {
+        server: passage_web::settings::ServerSettings { listen },
         gateway: passage_web::settings::GatewayLink {
-            endpoint: federation.gateway_endpoint(),
+            endpoint: gateway_endpoint.to_owned(),
             ca_file: Some(certs.ca().cert),
             cert_file: Some(web.cert),
             key_file: Some(web.key),
         },
         cookies: Default::default(),
-    };
+    }
+}
+
+/// A web app started as a task of this process: its address, the sender that
+/// stops it, and the task.
+pub type WebTask = (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), String>>,
+);
+
+/// Starts the web app in front of the gateway at `gateway_endpoint`, with the
+/// demo's certificates, on `listener`.
+pub fn start_web(
+    gateway_endpoint: &str,
+    certs: &CertDir,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<WebTask> {
+    let address = listener.local_addr()?;
+    let settings = web_settings(gateway_endpoint, certs, address);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(passage_web::run(settings, listener, async {
         let _ = stopped.await;
@@ -152,6 +171,29 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
         .gateway_channel()
         .await
         .context("connecting to the demo gateway")?;
+    let (seeded, accounts_file) = fill(channel, &options.data_dir).await?;
+    let (web, web_stop, web_task) = start_web(
+        &federation.gateway_endpoint(),
+        &certs,
+        listener(port(30)?).await?,
+    )?;
+    Ok(DemoFederation {
+        federation,
+        seeded,
+        accounts_file,
+        web,
+        web_stop,
+        web_task,
+    })
+}
+
+/// Fills every empty region of the demo's federation (behind the gateway at
+/// `channel`) with the demo's data, through the public API, and makes the demo's
+/// accounts (`<data_dir>/accounts.txt`): what seeding did, and that file.
+pub async fn fill(
+    channel: Channel,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<(Vec<SeedReport>, PathBuf)> {
     let mut seeded = Vec::new();
     for (slug, _, _) in REGIONS {
         seeded.push(seed_region(channel.clone(), slug).await?);
@@ -161,18 +203,11 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
             placements::seed(channel.clone(), slug).await?;
         }
     }
-    let accounts_file = accounts::ensure(channel, &options.data_dir, &slugs)
+    let slugs: Vec<&str> = REGIONS.iter().map(|(slug, _, _)| *slug).collect();
+    let accounts_file = accounts::ensure(channel, data_dir, &slugs)
         .await
         .context("making the demo's accounts")?;
-    let (web, web_stop, web_task) = start_web(&federation, &certs, port(30)?).await?;
-    Ok(DemoFederation {
-        federation,
-        seeded,
-        accounts_file,
-        web,
-        web_stop,
-        web_task,
-    })
+    Ok((seeded, accounts_file))
 }
 
 /// What seeding did in one region.
@@ -382,7 +417,10 @@ pub const SHIPPED_RULES: &[(&str, &str)] = &[
 /// The demo region's rules file in `data_dir/rules/`, written from the shipped one
 /// the first time: a chapter admin edits it there and reloads (SIGHUP or
 /// `RulesService.Reload`), and a second run keeps the edits.
-fn shipped_rules_in(data_dir: &std::path::Path, slug: &str) -> anyhow::Result<std::path::PathBuf> {
+pub fn shipped_rules_in(
+    data_dir: &std::path::Path,
+    slug: &str,
+) -> anyhow::Result<std::path::PathBuf> {
     let (_, text) = SHIPPED_RULES
         .iter()
         .find(|(region, _)| *region == slug)

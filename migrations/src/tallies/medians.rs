@@ -11,7 +11,7 @@
 //! kept before positions were) is read once in full ([`refresh`]).
 
 use passage_proto::months::Month;
-use sea_orm_migration::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm_migration::sea_orm::sea_query::{Expr, ExprTrait, JoinType, OnConflict, Query};
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbErr, Order};
 
 use super::Sample;
@@ -165,7 +165,8 @@ pub async fn update(
 ) -> Result<(), DbErr> {
     let month_text = month.to_string();
     let month_ = month_text.as_str();
-    for (amount, _) in changes {
+    // Only a removal can leave an amount without records.
+    for (amount, _) in changes.iter().filter(|(_, n)| *n < 0) {
         let gone = Query::delete()
             .from_table("stat_sample")
             .and_where(of_month(tally, month_))
@@ -174,10 +175,24 @@ pub async fn update(
             .to_owned();
         db.execute(&gone).await?;
     }
+    // The kept position, with the records now at its amount, in one read.
     let kept = Query::select()
-        .columns(["records", "low_amount", "low_before"])
-        .from("stat_median")
-        .and_where(of_month(tally, month_))
+        .expr_as(Expr::col(("m", "records")), "records")
+        .expr_as(Expr::col(("m", "low_amount")), "low_amount")
+        .expr_as(Expr::col(("m", "low_before")), "low_before")
+        .expr_as(Expr::col(("s", "value")), "here")
+        .from_as("stat_median", "m")
+        .join_as(
+            JoinType::LeftJoin,
+            "stat_sample",
+            "s",
+            Expr::col(("s", "tally"))
+                .equals(("m", "tally"))
+                .and(Expr::col(("s", "month")).equals(("m", "month")))
+                .and(Expr::col(("s", "amount")).equals(("m", "low_amount"))),
+        )
+        .and_where(Expr::col(("m", "tally")).eq(tally))
+        .and_where(Expr::col(("m", "month")).eq(month_))
         .to_owned();
     let Some(row) = db.query_one(&kept).await? else {
         return refresh(db, tally, month).await;
@@ -188,6 +203,7 @@ pub async fn update(
     ) else {
         return refresh(db, tally, month).await;
     };
+    let mut here = Ord::max(row.try_get::<Option<i64>>("", "here")?.unwrap_or(0), 0);
     let records = row.try_get::<i64>("", "records")? + changes.iter().map(|(_, n)| n).sum::<i64>();
     if records <= 0 {
         return forget(db, tally, month_).await;
@@ -202,7 +218,6 @@ pub async fn update(
                 .sum::<i64>(),
     };
     let target = lower_middle(records);
-    let mut here = records_at(db, tally, month_, low.amount).await?;
     while target < low.before {
         let Some((amount, n)) = neighbour(db, tally, month_, low.amount, Side::Below).await? else {
             return refresh(db, tally, month).await;
@@ -235,25 +250,6 @@ pub async fn update(
         (lower + Sample::shown(tally, upper)) / 2.0
     };
     keep(db, tally, month_, median, records, low).await
-}
-
-/// How many records of the month took `amount`.
-async fn records_at(
-    db: &impl ConnectionTrait,
-    tally: &str,
-    month: &str,
-    amount: i64,
-) -> Result<i64, DbErr> {
-    let select = Query::select()
-        .column("value")
-        .from("stat_sample")
-        .and_where(of_month(tally, month))
-        .and_where(Expr::col("amount").eq(amount))
-        .to_owned();
-    Ok(match db.query_one(&select).await? {
-        Some(row) => Ord::max(row.try_get::<i64>("", "value")?, 0),
-        None => 0,
-    })
 }
 
 enum Side {

@@ -192,6 +192,10 @@ impl Sample {
     }
 }
 
+/// Rows written by one statement at most: four values each, well inside
+/// SQLite's and PostgreSQL's limits on a statement's parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
 /// The counters and samples one transaction changes, summed before they are
 /// written: a change that moves a row from one category to another writes two
 /// counters, one that changes nothing counted writes none.
@@ -235,46 +239,62 @@ impl Change {
     /// medians of the months whose samples changed, on `db` (the caller's
     /// transaction).
     pub async fn write(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
-        for (counter, by) in self.counters.into_iter().filter(|(_, by)| *by != 0) {
-            let insert = Query::insert()
+        // Every counter in one statement, every sample in another: a change
+        // costs the same few round trips to the database however many it moves.
+        let counters: Vec<(Counter, i64)> = self
+            .counters
+            .into_iter()
+            .filter(|(_, by)| *by != 0)
+            .collect();
+        for counters in counters.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = Query::insert()
                 .into_table("stat_tally")
                 .columns(["tally", "month", "category", "value"])
-                .values_panic([
-                    counter.tally.into(),
-                    counter.month.into(),
-                    counter.category.into(),
-                    by.into(),
-                ])
                 .on_conflict(
                     OnConflict::columns(["tally", "month", "category"])
                         .value("value", Expr::cust("stat_tally.value + excluded.value"))
                         .to_owned(),
                 )
                 .to_owned();
+            for (counter, by) in counters {
+                insert.values_panic([
+                    counter.tally.into(),
+                    counter.month.clone().into(),
+                    counter.category.clone().into(),
+                    (*by).into(),
+                ]);
+            }
             db.execute(&insert).await?;
         }
         let mut months: BTreeMap<(&'static str, Month), Vec<(i64, i64)>> = BTreeMap::new();
-        for (sample, by) in self.samples.into_iter().filter(|(_, by)| *by != 0) {
-            let insert = Query::insert()
+        let samples: Vec<(Sample, i64)> = self
+            .samples
+            .into_iter()
+            .filter(|(_, by)| *by != 0)
+            .collect();
+        for samples in samples.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = Query::insert()
                 .into_table("stat_sample")
                 .columns(["tally", "month", "amount", "value"])
-                .values_panic([
-                    sample.tally.into(),
-                    sample.month.to_string().into(),
-                    sample.amount.into(),
-                    by.into(),
-                ])
                 .on_conflict(
                     OnConflict::columns(["tally", "month", "amount"])
                         .value("value", Expr::cust("stat_sample.value + excluded.value"))
                         .to_owned(),
                 )
                 .to_owned();
+            for (sample, by) in samples {
+                insert.values_panic([
+                    sample.tally.into(),
+                    sample.month.to_string().into(),
+                    sample.amount.into(),
+                    (*by).into(),
+                ]);
+                months
+                    .entry((sample.tally, sample.month))
+                    .or_default()
+                    .push((sample.amount, *by));
+            }
             db.execute(&insert).await?;
-            months
-                .entry((sample.tally, sample.month))
-                .or_default()
-                .push((sample.amount, by));
         }
         for ((tally, month), changes) in months {
             medians::update(db, tally, month, &changes).await?;

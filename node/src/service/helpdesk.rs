@@ -314,31 +314,28 @@ impl HelpdeskService for HelpdeskApi {
         let answerer = validate::id("answerer_member_id", &request.answerer_member_id)?;
         let answer = validate::required_text("answer", &request.answer, MAX_TEXT)?;
         acting.named("answerer_member_id", answerer)?;
+        // Checked before the write turn, so the turn holds only the writes: the
+        // answer is written only if the question is still routed to her, so a
+        // question re-routed meanwhile (she stopped answering) is refused as if
+        // it had been read in the turn.
+        community::require(&self.context.db, acting, CommunityRole::Superlocal).await?;
+        let was = rows::find::<helpdesk_question::Entity>(&self.context.db, id, "question").await?;
+        answerable(&was, answerer)?;
+        let saved = helpdesk_question::Model {
+            status: "answered".into(),
+            answer,
+            answered_at: Some(Utc::now()),
+            ..was.clone()
+        };
         let (_turn, txn) = self.context.begin_write().await?;
-        community::require(&txn, acting, CommunityRole::Superlocal).await?;
-        let row = rows::find::<helpdesk_question::Entity>(&txn, id, "question").await?;
-        if row.status != "routed" {
+        if !store::answer(&txn, &saved).await? {
+            let now = rows::find::<helpdesk_question::Entity>(&txn, id, "question").await?;
+            answerable(&now, answerer)?;
             return Err(Error::FailedPrecondition(format!(
-                "question {id} is {}; only a routed question is answered",
-                row.status
+                "question {id} changed while it was answered; try again"
             ))
             .into());
         }
-        if row.answerer_member_id != Some(answerer) {
-            return Err(Error::FailedPrecondition(format!(
-                "question {id} is routed to member {}; only they answer it",
-                row.answerer_member_id
-                    .map(|a| a.to_string())
-                    .unwrap_or_default()
-            ))
-            .into());
-        }
-        let was = row.clone();
-        let mut active = row.into_active_model();
-        active.status = Set("answered".into());
-        active.answer = Set(answer);
-        active.answered_at = Set(Some(Utc::now()));
-        let saved = active.update(&txn).await.map_err(Error::from)?;
         crate::store::tally::question(&txn, Some(&was), Some(&saved)).await?;
         crate::store::notifications::hooks::question_answered(&txn, &saved).await?;
         txn.commit().await.map_err(Error::from)?;
@@ -418,4 +415,30 @@ impl HelpdeskService for HelpdeskApi {
             knowledge_base::list_stale_articles(&self.context, request.into_inner()).await?,
         ))
     }
+}
+
+/// Refuses an answer by `answerer` to `question` unless it is routed to her.
+fn answerable(
+    question: &helpdesk_question::Model,
+    answerer: Uuid,
+) -> std::result::Result<(), Status> {
+    let id = question.id;
+    if question.status != "routed" {
+        return Err(Error::FailedPrecondition(format!(
+            "question {id} is {}; only a routed question is answered",
+            question.status
+        ))
+        .into());
+    }
+    if question.answerer_member_id != Some(answerer) {
+        return Err(Error::FailedPrecondition(format!(
+            "question {id} is routed to member {}; only they answer it",
+            question
+                .answerer_member_id
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        ))
+        .into());
+    }
+    Ok(())
 }

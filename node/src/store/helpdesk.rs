@@ -5,8 +5,11 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Query,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 
@@ -51,6 +54,33 @@ pub fn speaks(answerer: &helpdesk_answerer::Model, language: &str) -> bool {
     strings_from_json(&answerer.languages)
         .iter()
         .any(|l| l == language)
+}
+
+/// Writes `answered` (a question with its answer) over the question, if it is
+/// still routed to its answerer: whether it was.
+pub async fn answer(
+    db: &impl ConnectionTrait,
+    answered: &helpdesk_question::Model,
+) -> Result<bool> {
+    let updated = helpdesk_question::Entity::update_many()
+        .col_expr(
+            helpdesk_question::Column::Status,
+            Expr::value(answered.status.clone()),
+        )
+        .col_expr(
+            helpdesk_question::Column::Answer,
+            Expr::value(answered.answer.clone()),
+        )
+        .col_expr(
+            helpdesk_question::Column::AnsweredAt,
+            Expr::value(answered.answered_at),
+        )
+        .filter(helpdesk_question::Column::Id.eq(answered.id))
+        .filter(helpdesk_question::Column::Status.eq("routed"))
+        .filter(helpdesk_question::Column::AnswererMemberId.eq(answered.answerer_member_id))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
 }
 
 /// How many routed, unanswered questions each answerer has.
