@@ -88,18 +88,31 @@ pub fn retained_at(stay: &Stay, months: u32, today: NaiveDate) -> Option<bool> {
     Some(stay.end.is_none_or(|end| end >= at))
 }
 
-/// Retention of all `stays` together, and per kind (by stored kind name).
-pub fn retention(stays: &[Stay], today: NaiveDate) -> (Figures, BTreeMap<String, Figures>) {
-    let mut all = Figures::default();
-    let mut by_kind: BTreeMap<String, Figures> = BTreeMap::new();
-    for stay in stays {
-        all.add(stay, today);
-        by_kind
+/// Retention counted as stays are read, a page at a time: of all together, and
+/// per kind (by stored kind name).
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    pub all: Figures,
+    pub by_kind: BTreeMap<String, Figures>,
+}
+
+impl Tally {
+    pub fn add(&mut self, stay: &Stay, today: NaiveDate) {
+        self.all.add(stay, today);
+        self.by_kind
             .entry(stay.kind.clone())
             .or_default()
             .add(stay, today);
     }
-    (all, by_kind)
+}
+
+/// Retention of all `stays` together, and per kind (by stored kind name).
+pub fn retention(stays: &[Stay], today: NaiveDate) -> (Figures, BTreeMap<String, Figures>) {
+    let mut tally = Tally::default();
+    for stay in stays {
+        tally.add(stay, today);
+    }
+    (tally.all, tally.by_kind)
 }
 
 /// How many months a retention request without a range covers.

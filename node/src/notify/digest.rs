@@ -55,13 +55,24 @@ impl Contents {
     }
 }
 
-/// The members with a digest due at `now`.
-pub async fn members_due(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
+/// Digests gathered in one transaction at most: on a morning when thousands
+/// are due, the write turn is taken a few hundred digests at a time, and the
+/// region's changes go on in between.
+pub const DIGESTS_PER_TRANSACTION: u64 = 200;
+
+/// The members with a digest due at `now`, at most `limit`, by member id.
+pub async fn members_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<Uuid>> {
     Ok(digest_item::Entity::find()
         .select_only()
         .column(digest_item::Column::MemberId)
         .filter(digest_item::Column::DueAt.lte(now))
         .distinct()
+        .order_by_asc(digest_item::Column::MemberId)
+        .limit(limit)
         .into_tuple()
         .all(db)
         .await?)

@@ -1,7 +1,7 @@
 //! `passage.v1.BuddyService`: buddy pairs of this region, proposed by the node and
 //! confirmed, declined or ended by a chapter admin.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::Utc;
 use passage_proto::v1::{self, buddy_service_server::BuddyService};
@@ -114,40 +114,48 @@ impl BuddyService for BuddyApi {
             n => (n as usize).min(MAX_PAIRS),
         };
         let (_turn, txn) = self.context.begin_write().await?;
-        let pairs = buddies::all(&txn).await?;
-        let paired_before: HashSet<(Uuid, Uuid)> = pairs
-            .iter()
-            .map(|p| (p.newcomer_member_id, p.local_member_id))
-            .collect();
-        let mut taken: HashSet<Uuid> = HashSet::new();
-        let mut load: HashMap<Uuid, u32> = HashMap::new();
-        for pair in pairs
-            .iter()
-            .filter(|p| buddies::HOLDING.contains(&p.status.as_str()))
-        {
-            taken.insert(pair.newcomer_member_id);
-            *load.entry(pair.local_member_id).or_default() += 1;
-        }
-        let members =
-            buddies::members_with_roles(&txn, &["newcomer", "local", "volunteer_coach"]).await?;
-        let newcomers: Vec<Candidate> = members
-            .iter()
-            .filter(|m| m.role == "newcomer" && !taken.contains(&m.id))
-            .map(candidate)
-            .collect();
-        let mut locals: Vec<Buddy> = members
-            .iter()
-            .filter(|m| m.role != "newcomer")
-            .filter_map(|m| {
-                let capacity = u32::try_from(m.buddy_capacity).unwrap_or(0);
-                let room = capacity.saturating_sub(load.get(&m.id).copied().unwrap_or(0));
-                (room > 0).then(|| Buddy {
-                    candidate: candidate(m),
+        // The locals who offered buddy places and have room left, once; then the
+        // newcomers without a buddy, a page at a time, oldest first, until the
+        // proposals are made: one page of newcomers in memory, however many
+        // wait, and only their own earlier pairs.
+        let load = buddies::holding_by_local(&txn).await?;
+        let mut names: HashMap<Uuid, String> = HashMap::new();
+        let mut locals: Vec<Buddy> = Vec::new();
+        for m in buddies::locals_offering(&txn).await? {
+            let capacity = u32::try_from(m.buddy_capacity).unwrap_or(0);
+            let room = capacity.saturating_sub(load.get(&m.id).copied().unwrap_or(0));
+            if room > 0 {
+                names.insert(m.id, m.display_name.clone());
+                locals.push(Buddy {
+                    candidate: candidate(&m),
                     room,
-                })
-            })
-            .collect();
-        let proposals = buddy_proposal::propose(&newcomers, &mut locals, &paired_before, max_pairs);
+                });
+            }
+        }
+        let mut proposals = Vec::new();
+        let mut after = None;
+        while proposals.len() < max_pairs && locals.iter().any(|local| local.room > 0) {
+            let page = buddies::newcomers_without_buddy(&txn, after).await?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = Some(last.id);
+            let ids: Vec<Uuid> = page.iter().map(|m| m.id).collect();
+            let paired_before = buddies::paired_before(&txn, &ids).await?;
+            let newcomers: Vec<Candidate> = page.iter().map(candidate).collect();
+            let made = buddy_proposal::propose(
+                &newcomers,
+                &mut locals,
+                &paired_before,
+                max_pairs - proposals.len(),
+            );
+            for proposal in &made {
+                if let Some(m) = page.iter().find(|m| m.id == proposal.newcomer) {
+                    names.insert(m.id, m.display_name.clone());
+                }
+            }
+            proposals.extend(made);
+        }
         let now = Utc::now();
         let rows: Vec<buddy_pair::Model> = proposals
             .into_iter()
@@ -165,10 +173,6 @@ impl BuddyService for BuddyApi {
         buddies::insert_all(&txn, rows.clone()).await?;
         txn.commit().await.map_err(Error::from)?;
         tracing::info!(proposed = rows.len(), "buddy pairs proposed");
-        let names: HashMap<Uuid, String> = members
-            .iter()
-            .map(|m| (m.id, m.display_name.clone()))
-            .collect();
         Ok(Response::new(v1::ProposeBuddyPairsResponse {
             pairs: rows
                 .iter()

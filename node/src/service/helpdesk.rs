@@ -96,12 +96,7 @@ impl HelpdeskService for HelpdeskApi {
             }
         };
         // Questions that waited for someone who speaks their language.
-        let waiting =
-            store::questions_with_status(&txn, "unrouted", None, Some(&languages)).await?;
-        let routed = waiting.len();
-        for question in waiting {
-            store::route(&txn, question).await?;
-        }
+        let routed = store::route_again(&txn, "unrouted", None, Some(&languages), drop).await?;
         let open = store::open_counts(&txn).await?;
         txn.commit().await.map_err(Error::from)?;
         self.context.mail_ready.notify_one();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use passage_proto::v1::{self, match_service_server::MatchService};
 use passage_server::access::with_subject;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tonic::{Request, Response, Status};
 
 use super::rules::{decision_date, decision_to_wire, member_facts, opportunity_facts};
@@ -184,58 +184,89 @@ impl MatchService for MatchApi {
             ))
             .into());
         }
-        let newcomers = member::Entity::find()
-            .filter(member::Column::Role.eq("newcomer"))
-            .all(&self.context.db)
-            .await
-            .map_err(Error::from)?;
         let rules = self.context.rules.current();
         let skills = lower(strings_from_json(&row.skills));
         let languages = lower(strings_from_json(&row.languages));
         let sector = row.sector.to_lowercase();
-        let mut ranked = Vec::new();
-        for candidate in &newcomers {
-            let mut facts = MemberFacts::from_row(candidate);
-            facts.skills = lower(std::mem::take(&mut facts.skills));
-            facts.sectors = lower(std::mem::take(&mut facts.sectors));
-            facts.languages = lower(std::mem::take(&mut facts.languages));
-            let decision = rules
-                .evaluate(&facts, &opportunity, date)
-                .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
-            if !decision.eligible {
-                continue;
+        // The region's newcomers are read a page at a time and only the best
+        // `limit` kept: one page and the answer in memory, however large the
+        // region.
+        let mut ranked: Vec<Candidate> = Vec::new();
+        let (mut considered, mut eligible) = (0, 0);
+        let mut after = None;
+        loop {
+            let mut select = member::Entity::find().filter(member::Column::Role.eq("newcomer"));
+            if let Some(after) = after {
+                select = select.filter(member::Column::Id.gt(after));
             }
-            // Ranked and explained as if no rule had capped the hours or set a
-            // condition: what the rules decide about a member follows from their
-            // residence status, which the organisation must not learn, not even as
-            // a lower score or a different order.
-            let fit = fit(
-                &facts,
-                &skills,
-                &sector,
-                &languages,
-                row.hours_per_week,
-                None,
-            );
-            let (score, reasons) = (fit.score(), fit.fit_reasons());
-            ranked.push((score, reasons, candidate));
+            let page = select
+                .order_by_asc(member::Column::Id)
+                .limit(NEWCOMERS_PAGE)
+                .all(&self.context.db)
+                .await
+                .map_err(Error::from)?;
+            considered += page.len();
+            after = page.last().map(|candidate| candidate.id);
+            let full = page.len() as u64 == NEWCOMERS_PAGE;
+            for candidate in page {
+                let mut facts = MemberFacts::from_row(&candidate);
+                facts.skills = lower(std::mem::take(&mut facts.skills));
+                facts.sectors = lower(std::mem::take(&mut facts.sectors));
+                facts.languages = lower(std::mem::take(&mut facts.languages));
+                let decision = rules
+                    .evaluate(&facts, &opportunity, date)
+                    .map_err(|e| Error::FailedPrecondition(e.to_string()))?;
+                if !decision.eligible {
+                    continue;
+                }
+                eligible += 1;
+                // Ranked and explained as if no rule had capped the hours or set a
+                // condition: what the rules decide about a member follows from their
+                // residence status, which the organisation must not learn, not even as
+                // a lower score or a different order.
+                let fit = fit(
+                    &facts,
+                    &skills,
+                    &sector,
+                    &languages,
+                    row.hours_per_week,
+                    None,
+                );
+                ranked.push(Candidate {
+                    score: fit.score(),
+                    reasons: fit.fit_reasons(),
+                    member: candidate,
+                });
+            }
+            ranked.sort_by(|a, b| {
+                b.score
+                    .total_cmp(&a.score)
+                    .then_with(|| b.member.id.cmp(&a.member.id))
+            });
+            ranked.truncate(limit);
+            if !full {
+                break;
+            }
         }
-        let eligible = ranked.len();
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.2.id.cmp(&a.2.id)));
-        ranked.truncate(limit);
         let matches = ranked
             .into_iter()
-            .map(|(score, reasons, candidate)| v1::MemberMatch {
-                member_id: candidate.id.to_string(),
-                display_name: candidate.display_name.clone(),
-                profession: candidate.profession.clone(),
-                score,
-                reasons: reasons
-                    .iter()
-                    .map(crate::matching::rank::in_english)
-                    .collect(),
-                fit: reasons,
-            })
+            .map(
+                |Candidate {
+                     score,
+                     reasons,
+                     member: candidate,
+                 }| v1::MemberMatch {
+                    member_id: candidate.id.to_string(),
+                    display_name: candidate.display_name.clone(),
+                    profession: candidate.profession.clone(),
+                    score,
+                    reasons: reasons
+                        .iter()
+                        .map(crate::matching::rank::in_english)
+                        .collect(),
+                    fit: reasons,
+                },
+            )
             .collect();
         // An organisation is not told how many members the rules bar.
         let counted = |count: usize| match organisation {
@@ -244,8 +275,18 @@ impl MatchService for MatchApi {
         };
         Ok(Response::new(v1::MatchMembersResponse {
             matches,
-            considered: counted(newcomers.len()),
+            considered: counted(considered),
             eligible: counted(eligible),
         }))
     }
+}
+
+/// Newcomers read at once by `MatchMembers`.
+const NEWCOMERS_PAGE: u64 = 1_000;
+
+/// A newcomer eligible for an opportunity, with her fit.
+struct Candidate {
+    score: f64,
+    reasons: Vec<v1::FitReason>,
+    member: member::Model,
 }

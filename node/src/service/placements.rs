@@ -715,16 +715,25 @@ impl PlacementService for PlacementApi {
             .checked_add_months(Months::new(1))
             .and_then(|next| next.pred_opt())
             .unwrap_or(to);
-        let stays: Vec<retention::Stay> = store::started_between(&self.context.db, from, last_day)
-            .await?
-            .into_iter()
-            .map(|p| retention::Stay {
-                kind: p.kind,
-                start: p.start_date,
-                end: p.end_date,
-            })
-            .collect();
-        let (all, by_kind) = retention::retention(&stays, today);
+        let mut tally = retention::Tally::default();
+        let mut after = None;
+        loop {
+            let page =
+                store::stays_started_between(&self.context.db, from, last_day, after).await?;
+            for (_, kind, start, end) in &page {
+                let stay = retention::Stay {
+                    kind: kind.clone(),
+                    start: *start,
+                    end: *end,
+                };
+                tally.add(&stay, today);
+            }
+            after = page.last().map(|(id, ..)| *id);
+            if (page.len() as u64) < store::STAYS_PAGE {
+                break;
+            }
+        }
+        let (all, by_kind) = (tally.all, tally.by_kind);
         let kinds = [
             v1::PlacementKind::PaidJob,
             v1::PlacementKind::Internship,

@@ -1,11 +1,12 @@
 //! Buddy pairs, and the members a proposal reads.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -38,24 +39,80 @@ pub async fn list(
     rows::page(db, select, buddy_pair::Column::Id, request, |p| p.id).await
 }
 
-/// Every pair ever made in this region, oldest first.
-pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<buddy_pair::Model>> {
-    Ok(buddy_pair::Entity::find()
-        .order_by_asc(buddy_pair::Column::Id)
+/// Newcomers read at once by [`newcomers_without_buddy`].
+pub const NEWCOMERS_PAGE: u64 = 500;
+
+/// How many pairs holding a place (proposed or active) each local has; one row
+/// per local with a buddy, counted by the database.
+pub async fn holding_by_local(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, u32>> {
+    let rows: Vec<(Uuid, i64)> = buddy_pair::Entity::find()
+        .select_only()
+        .column(buddy_pair::Column::LocalMemberId)
+        .column_as(buddy_pair::Column::Id.count(), "holding")
+        .filter(buddy_pair::Column::Status.is_in(HOLDING))
+        .group_by(buddy_pair::Column::LocalMemberId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(local, n)| (local, u32::try_from(n).unwrap_or(u32::MAX)))
+        .collect())
+}
+
+/// The locals and volunteer coaches who offered buddy places (a capacity above
+/// zero), by id: those who volunteered, not every local.
+pub async fn locals_offering(db: &impl ConnectionTrait) -> Result<Vec<member::Model>> {
+    Ok(member::Entity::find()
+        .filter(member::Column::Role.is_in(["local", "volunteer_coach"]))
+        .filter(member::Column::BuddyCapacity.gt(0))
+        .order_by_asc(member::Column::Id)
         .all(db)
         .await?)
 }
 
-/// This region's members with one of `roles` (stored names), by id.
-pub async fn members_with_roles(
+/// The next [`NEWCOMERS_PAGE`] newcomers (after `after`, by id) without a pair
+/// holding a place.
+pub async fn newcomers_without_buddy(
     db: &impl ConnectionTrait,
-    roles: &[&str],
+    after: Option<Uuid>,
 ) -> Result<Vec<member::Model>> {
-    Ok(member::Entity::find()
-        .filter(member::Column::Role.is_in(roles.iter().copied()))
+    let holding = Query::select()
+        .expr(Expr::val(1))
+        .from(buddy_pair::Entity)
+        .and_where(
+            Expr::col((buddy_pair::Entity, buddy_pair::Column::NewcomerMemberId))
+                .equals((member::Entity, member::Column::Id)),
+        )
+        .and_where(Expr::col((buddy_pair::Entity, buddy_pair::Column::Status)).is_in(HOLDING))
+        .to_owned();
+    let mut select = member::Entity::find()
+        .filter(member::Column::Role.eq("newcomer"))
+        .filter(Expr::exists(holding).not());
+    if let Some(after) = after {
+        select = select.filter(member::Column::Id.gt(after));
+    }
+    Ok(select
         .order_by_asc(member::Column::Id)
+        .limit(NEWCOMERS_PAGE)
         .all(db)
         .await?)
+}
+
+/// (newcomer, local) of every pair ever made with one of `newcomers`.
+pub async fn paired_before(
+    db: &impl ConnectionTrait,
+    newcomers: &[Uuid],
+) -> Result<HashSet<(Uuid, Uuid)>> {
+    let rows: Vec<(Uuid, Uuid)> = buddy_pair::Entity::find()
+        .select_only()
+        .column(buddy_pair::Column::NewcomerMemberId)
+        .column(buddy_pair::Column::LocalMemberId)
+        .filter(buddy_pair::Column::NewcomerMemberId.is_in(newcomers.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// The display names of the members of `pairs` (both sides), by id; a member this

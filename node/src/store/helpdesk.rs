@@ -103,14 +103,21 @@ pub async fn open_counts(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, u64>
 
 /// Questions with `status`, optionally only those assigned to `answerer` or in
 /// one of `languages`, oldest first.
+///
+/// At most [`QUESTIONS_PAGE`], after question `after`: a caller routing a
+/// backlog reads it a page at a time.
 pub async fn questions_with_status(
     db: &impl ConnectionTrait,
     status: &str,
     answerer: Option<Uuid>,
     languages: Option<&[String]>,
+    after: Option<Uuid>,
 ) -> Result<Vec<helpdesk_question::Model>> {
     let mut select =
         helpdesk_question::Entity::find().filter(helpdesk_question::Column::Status.eq(status));
+    if let Some(after) = after {
+        select = select.filter(helpdesk_question::Column::Id.gt(after));
+    }
     if let Some(id) = answerer {
         select = select.filter(helpdesk_question::Column::AnswererMemberId.eq(id));
     }
@@ -120,8 +127,38 @@ pub async fn questions_with_status(
     }
     Ok(select
         .order_by_asc(helpdesk_question::Column::Id)
+        .limit(QUESTIONS_PAGE)
         .all(db)
         .await?)
+}
+
+/// Questions read at once by [`questions_with_status`].
+pub const QUESTIONS_PAGE: u64 = 500;
+
+/// Routes every question with `status` (routed to `answerer`, in one of
+/// `languages`, where given) again, a page at a time, handing each as routed
+/// to `each`: how many.
+pub async fn route_again(
+    db: &impl ConnectionTrait,
+    status: &str,
+    answerer: Option<Uuid>,
+    languages: Option<&[String]>,
+    mut each: impl FnMut(helpdesk_question::Model),
+) -> Result<usize> {
+    let mut routed = 0;
+    let mut after = None;
+    loop {
+        let page = questions_with_status(db, status, answerer, languages, after).await?;
+        let full = page.len() as u64 == QUESTIONS_PAGE;
+        after = page.last().map(|question| question.id);
+        for question in page {
+            each(route(db, question).await?);
+            routed += 1;
+        }
+        if !full {
+            return Ok(routed);
+        }
+    }
 }
 
 /// Which questions a list asks for; `None` means any.
@@ -241,11 +278,12 @@ pub async fn withdraw_answerer(
     if deleted.rows_affected == 0 {
         return Ok(None);
     }
-    let open = questions_with_status(db, "routed", Some(member_id), None).await?;
-    let mut rerouted = Vec::with_capacity(open.len());
-    for question in open {
-        rerouted.push(route(db, question).await?);
-    }
+    // Her own open questions: the answer lists them.
+    let mut rerouted = Vec::new();
+    route_again(db, "routed", Some(member_id), None, |question| {
+        rerouted.push(question)
+    })
+    .await?;
     Ok(Some(rerouted))
 }
 

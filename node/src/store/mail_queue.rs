@@ -30,16 +30,38 @@ pub async fn soonest_due(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<ma
 /// The waiting mails whose last attempt failed, the latest failure first (a
 /// failure is followed by a wait that grows with the attempts, so the failure's
 /// time is the next attempt's less that wait), at most `limit`.
+///
+/// Read [`FAILING_PAGE`] at a time, keeping the latest `limit`: during an
+/// outage of the mail server, when the whole queue fails, at most a page and
+/// the answer are in memory.
 pub async fn failing(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<mail_queue::Model>> {
-    let mut rows = mail_queue::Entity::find()
-        .filter(mail_queue::Column::SentAt.is_null())
-        .filter(mail_queue::Column::LastError.ne(""))
-        .all(db)
-        .await?;
-    rows.sort_by_key(|row| std::cmp::Reverse(failed_at(row)));
-    rows.truncate(limit as usize);
-    Ok(rows)
+    let mut latest: Vec<mail_queue::Model> = Vec::new();
+    let mut after = None;
+    loop {
+        let mut select = mail_queue::Entity::find()
+            .filter(mail_queue::Column::SentAt.is_null())
+            .filter(mail_queue::Column::LastError.ne(""));
+        if let Some(after) = after {
+            select = select.filter(mail_queue::Column::NotificationId.gt(after));
+        }
+        let page = select
+            .order_by_asc(mail_queue::Column::NotificationId)
+            .limit(FAILING_PAGE)
+            .all(db)
+            .await?;
+        let full = page.len() as u64 == FAILING_PAGE;
+        after = page.last().map(|row| row.notification_id);
+        latest.extend(page);
+        latest.sort_by_key(|row| std::cmp::Reverse(failed_at(row)));
+        latest.truncate(limit as usize);
+        if !full {
+            return Ok(latest);
+        }
+    }
 }
+
+/// Failed mails read at once by [`failing`].
+const FAILING_PAGE: u64 = 1_000;
 
 /// When the last attempt at `row` failed.
 pub fn failed_at(row: &mail_queue::Model) -> chrono::DateTime<chrono::Utc> {

@@ -2,7 +2,7 @@
 //! find/insert.
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::entity::{application, opportunity, placement};
@@ -86,7 +86,6 @@ pub async fn opportunity_titles(
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    use sea_orm::QuerySelect;
     let rows: Vec<(Uuid, String)> = opportunity::Entity::find()
         .select_only()
         .column(opportunity::Column::Id)
@@ -128,16 +127,36 @@ pub async fn list_placements(
     rows::page(db, select, placement::Column::Id, request, |p| p.id).await
 }
 
-/// Every placement that started between `first` and `last`, both included.
-pub async fn started_between(
+/// Stays read at once by [`stays_started_between`]: retention over ten years
+/// of a large region holds one page in memory, not its history.
+pub const STAYS_PAGE: u64 = 1_000;
+
+/// One placement as retention reads it: id, kind, start and end.
+pub type StayRow = (Uuid, String, NaiveDate, Option<NaiveDate>);
+
+/// The next [`STAYS_PAGE`] placements (after `after`, by id) that started
+/// between `first` and `last`, both included.
+pub async fn stays_started_between(
     db: &impl ConnectionTrait,
     first: NaiveDate,
     last: NaiveDate,
-) -> Result<Vec<placement::Model>> {
-    Ok(placement::Entity::find()
+    after: Option<Uuid>,
+) -> Result<Vec<StayRow>> {
+    let mut select = placement::Entity::find()
+        .select_only()
+        .column(placement::Column::Id)
+        .column(placement::Column::Kind)
+        .column(placement::Column::StartDate)
+        .column(placement::Column::EndDate)
         .filter(placement::Column::StartDate.gte(first))
-        .filter(placement::Column::StartDate.lte(last))
+        .filter(placement::Column::StartDate.lte(last));
+    if let Some(after) = after {
+        select = select.filter(placement::Column::Id.gt(after));
+    }
+    Ok(select
         .order_by_asc(placement::Column::Id)
+        .limit(STAYS_PAGE)
+        .into_tuple()
         .all(db)
         .await?)
 }
