@@ -463,6 +463,7 @@ async fn a_bad_month_or_region_is_refused_naming_the_field(backend: Backend) {
                     from_month: "2026-13".into(),
                     to_month: "2026-12".into(),
                 }),
+                by_month: false,
             },
         ))
         .await

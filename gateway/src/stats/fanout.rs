@@ -2,9 +2,11 @@
 //! own channel to its node, each within the deadline. A region that fails or is
 //! late is reported as such; it never fails the others.
 //!
-//! A range of months is asked for **one calendar month at a time**, and a table a
-//! node sums over the range it is asked for (the retention tables) comes back as
-//! one table per month ([`by_calendar_month`]). So no answer is a total over months
+//! A range of months is asked for **one calendar month at a time**: each region
+//! is asked once for every month of the range, each on its own (`by_month`), and
+//! a table a node sums over the range it is asked for (the retention tables)
+//! comes back as one table per month — from a node too old to answer so, by a
+//! call per month ([`by_calendar_month`]). So no answer is a total over months
 //! that another answer (a range one month shorter) could be subtracted from: each
 //! month is suppressed on its own, and June's small counts stay hidden whichever
 //! ranges are asked.
@@ -72,12 +74,20 @@ pub async fn ask_regions(
     replies
 }
 
-/// One region's figures over `span`, asked month by month (all at once).
+/// One region's figures over `span`, each month on its own: in one call that
+/// asks for them so (`by_month`), or — from a node that answered with a table
+/// summed over the range, one that does not know the question yet — a call per
+/// month, all at once.
 async fn ask_region_by_month(
     region: &RegionRoute,
     span: MonthSpan,
     deadline: Duration,
 ) -> Result<v1::RegionStats, String> {
+    let figures = ask_region(region, span, true, deadline).await?;
+    if answered_by_month(&figures) || span.from == span.to {
+        return Ok(figures);
+    }
+    tracing::debug!(region = %region.slug, "the node summed over the range; asking month by month");
     let mut asking = JoinSet::new();
     for month in span.months() {
         let region = region.clone();
@@ -86,7 +96,7 @@ async fn ask_region_by_month(
                 from: month,
                 to: month,
             };
-            (month, ask_region(&region, one, deadline).await)
+            (month, ask_region(&region, one, false, deadline).await)
         });
     }
     let mut answers = Vec::new();
@@ -99,6 +109,16 @@ async fn ask_region_by_month(
     }
     answers.sort_by_key(|(month, _)| *month);
     by_calendar_month(answers).ok_or_else(|| "no month was asked".to_owned())
+}
+
+/// Whether every table summed over a range ([`SUMMED_OVER_THE_RANGE`]) came
+/// labelled with its month, as an answer asked `by_month` does.
+fn answered_by_month(figures: &v1::RegionStats) -> bool {
+    figures
+        .counts
+        .iter()
+        .filter(|count| SUMMED_OVER_THE_RANGE.contains(&count.table.as_str()))
+        .all(|count| !count.month.is_empty())
 }
 
 /// A region's answers for single months, as one answer for their range: each
@@ -150,11 +170,13 @@ pub fn by_calendar_month(answers: Vec<(Month, v1::RegionStats)>) -> Option<v1::R
 async fn ask_region(
     region: &RegionRoute,
     span: MonthSpan,
+    by_month: bool,
     deadline: Duration,
 ) -> Result<v1::RegionStats, String> {
     let mut client = RegionStatsServiceClient::new(region.channel());
     let mut request = tonic::Request::new(v1::GetRegionStatsRequest {
         months: Some(span.to_wire()),
+        by_month,
     });
     request.set_timeout(deadline);
     region.seal_own_call(

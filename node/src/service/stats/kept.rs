@@ -38,6 +38,7 @@ pub async fn kept(db: &impl ConnectionTrait, span: MonthSpan, today: NaiveDate) 
         months,
         ..MarkFigure::default()
     });
+    let mut months: BTreeMap<Month, [MarkFigure; 3]> = BTreeMap::new();
     for row in db.query_all(&select).await? {
         let tally: String = row.try_get("", "tally")?;
         let month_text: String = row.try_get("", "month")?;
@@ -77,12 +78,25 @@ pub async fn kept(db: &impl ConnectionTrait, span: MonthSpan, today: NaiveDate) 
             PLACEMENT_STAYS => {
                 if let Some((start, reached)) = Counter::stay_of(&category) {
                     add_stays(&mut marks, start, reached, value, today);
+                    if let Some(month) = month {
+                        let of_month = months.entry(month).or_insert_with(|| {
+                            MARKS.map(|months| MarkFigure {
+                                months,
+                                ..MarkFigure::default()
+                            })
+                        });
+                        add_stays(of_month, start, reached, value, today);
+                    }
                 }
             }
             _ => {}
         }
     }
     counted.retention = marks.to_vec();
+    counted.retention_by_month = months
+        .into_iter()
+        .map(|(month, marks)| (month, marks.to_vec()))
+        .collect();
 
     let select = Query::select()
         .columns(["tally", "month", "median", "records"])

@@ -98,10 +98,17 @@ impl RegionStatsApi {
     }
 
     /// The region's figures for `span`, as of today.
-    pub async fn figures(&self, span: MonthSpan) -> Result<v1::RegionStats> {
+    ///
+    /// `by_month`: the tables summed over the range come once per month of it
+    /// (`GetRegionStatsRequest.by_month`).
+    pub async fn figures(&self, span: MonthSpan, by_month: bool) -> Result<v1::RegionStats> {
         let started = std::time::Instant::now();
         let counted = kept::kept(&self.context.db, span, Utc::now().date_naive()).await?;
-        let figures = counted.into_stats(&self.context.region, span);
+        let figures = if by_month {
+            counted.into_stats_by_month(&self.context.region, span)
+        } else {
+            counted.into_stats(&self.context.region, span)
+        };
         tracing::debug!(
             ms = started.elapsed().as_secs_f64() * 1000.0,
             "region statistics read"
@@ -123,6 +130,8 @@ pub struct Counted {
     pub stages: Vec<(String, i64)>,
     pub outcomes: Vec<(String, i64)>,
     pub retention: Vec<crate::retention::MarkFigure>,
+    /// Retention at each mark of the placements that started in each month.
+    pub retention_by_month: BTreeMap<Month, Vec<crate::retention::MarkFigure>>,
     pub joined: BTreeMap<Month, i64>,
     pub verdicts: BTreeMap<(Month, String), i64>,
     /// Placements started, by month and kind.
@@ -145,8 +154,19 @@ fn cohort_outcome(stored: &str) -> String {
 }
 
 impl Counted {
-    /// The region's figures for `span`, every category of each table listed.
+    /// The region's figures for `span`, every category of each table listed,
+    /// retention over the whole span.
     pub fn into_stats(self, region: &str, span: MonthSpan) -> v1::RegionStats {
+        self.into_stats_as(region, span, false)
+    }
+
+    /// The region's figures for `span` with retention once per month of it, as
+    /// each month's own answer would give it.
+    pub fn into_stats_by_month(self, region: &str, span: MonthSpan) -> v1::RegionStats {
+        self.into_stats_as(region, span, true)
+    }
+
+    fn into_stats_as(self, region: &str, span: MonthSpan, by_month: bool) -> v1::RegionStats {
         let Counted {
             members,
             opportunities,
@@ -154,6 +174,7 @@ impl Counted {
             stages,
             outcomes,
             retention,
+            retention_by_month,
             joined,
             verdicts,
             started,
@@ -204,19 +225,23 @@ impl Counted {
         now("buddy_pairs_by_status", BUDDY_PAIR_STATUSES, pairs);
         now("applications_by_stage", APPLICATION_STAGES, stages);
         now("cohort_participants_by_outcome", COHORT_OUTCOMES, outcomes);
-        for mark in &retention {
-            let at_mark = vec![
+        let at_mark = |mark: &crate::retention::MarkFigure| {
+            vec![
                 ("retained".to_owned(), i64::from(mark.retained)),
                 (
                     "ended_before".to_owned(),
                     i64::from(mark.due - mark.retained),
                 ),
-            ];
-            now(
-                &format!("retention_{}_months", mark.months),
-                RETENTION,
-                at_mark,
-            );
+            ]
+        };
+        if !by_month {
+            for mark in &retention {
+                now(
+                    &format!("retention_{}_months", mark.months),
+                    RETENTION,
+                    at_mark(mark),
+                );
+            }
         }
 
         let of_month = |map: &BTreeMap<(Month, String), i64>, month: Month| {
@@ -227,6 +252,18 @@ impl Counted {
         };
         for month in span.months() {
             let label = month.to_string();
+            if by_month {
+                let none = crate::retention::Figures::default().marks;
+                let marks = retention_by_month
+                    .get(&month)
+                    .map_or(&none[..], |marks| &marks[..]);
+                for mark in marks {
+                    let table = format!("retention_{}_months", mark.months);
+                    for (category, value) in complete(RETENTION, at_mark(mark)) {
+                        counts.push(count(&table, &label, category, value));
+                    }
+                }
+            }
             counts.push(count(
                 "members_joined",
                 &label,
@@ -315,7 +352,7 @@ impl RegionStatsService for RegionStatsApi {
                     crate::error::Refusal::of(e.kind, &e.value, e.allowed),
                 )
             })?;
-        Ok(Response::new(self.figures(span).await?))
+        Ok(Response::new(self.figures(span, request.by_month).await?))
     }
 }
 

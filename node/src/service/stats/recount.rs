@@ -65,6 +65,19 @@ pub async fn recount(
         }
     }
     let (retention, _) = crate::retention::retention(&in_span, today);
+    let mut started_in: BTreeMap<Month, Vec<Stay>> = BTreeMap::new();
+    for stay in &in_span {
+        if let Some(month) = month_of_day(stay.start) {
+            started_in.entry(month).or_default().push(stay.clone());
+        }
+    }
+    let retention_by_month = started_in
+        .into_iter()
+        .map(|(month, stays)| {
+            let (figures, _) = crate::retention::retention(&stays, today);
+            (month, figures.marks.to_vec())
+        })
+        .collect();
 
     let mut asked = BTreeMap::new();
     let mut answer_hours: BTreeMap<Month, Vec<f64>> = BTreeMap::new();
@@ -95,6 +108,7 @@ pub async fn recount(
         stages,
         outcomes,
         retention: retention.marks.to_vec(),
+        retention_by_month,
         joined,
         verdicts,
         started,
