@@ -146,12 +146,22 @@ impl Statistician {
                 }
             }
         }
-        let figures: Vec<publish::RegionFigures<'_>> = used
-            .iter()
-            .map(|(region, stats)| publish::RegionFigures { region, stats })
-            .collect();
         let settings = &self.inner.settings;
-        let tables = publish::tables(&figures, settings.threshold, settings.rounding);
+        let (threshold, rounding) = (settings.threshold, settings.rounding);
+        // Suppression is arithmetic that takes a while over many regions: off
+        // the async workers, so the gateway's other calls go on meanwhile.
+        let (tables, medians) = tokio::task::spawn_blocking(move || {
+            let figures: Vec<publish::RegionFigures<'_>> = used
+                .iter()
+                .map(|(region, stats)| publish::RegionFigures { region, stats })
+                .collect();
+            (
+                publish::tables(&figures, threshold, rounding),
+                publish::medians(&figures, threshold),
+            )
+        })
+        .await
+        .map_err(|error| Error::Internal(format!("publishing the statistics: {error}")))?;
         tracing::debug!(
             regions = answers.len(),
             answered_ms = answered_in.as_secs_f64() * 1000.0,
@@ -163,7 +173,7 @@ impl Statistician {
             regions: answers,
             threshold: settings.threshold,
             rounding: settings.rounding,
-            medians: publish::medians(&figures, settings.threshold),
+            medians,
             months: Some(span.to_wire()),
             computed_time: Some(prost_types::Timestamp {
                 seconds: now.timestamp(),

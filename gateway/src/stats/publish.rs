@@ -8,6 +8,9 @@ use passage_proto::v1;
 
 use super::suppression::{self, Disclosure};
 
+/// A table to publish: (table, month) and its categories.
+type Grid = ((String, String), Vec<String>);
+
 /// The figures of one region that go into the tables (fresh or its last good ones).
 pub struct RegionFigures<'a> {
     pub region: &'a str,
@@ -22,7 +25,7 @@ pub fn tables(
     rounding: i64,
 ) -> Vec<v1::PublishedTable> {
     // (table, month) in first-seen order, with their categories in first-seen order.
-    let mut grids: Vec<((String, String), Vec<String>)> = Vec::new();
+    let mut grids: Vec<Grid> = Vec::new();
     for figures in regions {
         for count in &figures.stats.counts {
             let key = (count.table.clone(), count.month.clone());
@@ -94,21 +97,45 @@ pub fn tables(
             shown[*index] = Some(disclosure);
         }
     }
-    grids
-        .iter()
-        .zip(shown)
-        .map(|(((table, month), categories), linked)| {
-            let shown = linked.unwrap_or_else(|| {
-                suppression::publish(
-                    &grid_cells(table, month, categories),
-                    categories.len(),
-                    threshold,
-                    rounding,
-                )
-            });
-            table_to_wire(table, month, regions, categories, &shown)
-        })
-        .collect()
+    // Each table is suppressed on its own: the tables are shared out over the
+    // machine's cores.
+    let work: Vec<_> = grids.iter().zip(shown).collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 16);
+    let share = work.len().div_ceil(threads).max(1);
+    let publish_some = |some: &[(&Grid, Option<Disclosure>)]| {
+        some.iter()
+            .map(|(((table, month), categories), linked)| {
+                let shown = linked.clone().unwrap_or_else(|| {
+                    suppression::publish(
+                        &grid_cells(table, month, categories),
+                        categories.len(),
+                        threshold,
+                        rounding,
+                    )
+                });
+                table_to_wire(table, month, regions, categories, &shown)
+            })
+            .collect::<Vec<_>>()
+    };
+    if threads == 1 || work.len() <= 1 {
+        return publish_some(&work);
+    }
+    std::thread::scope(|scope| {
+        let running: Vec<_> = work
+            .chunks(share)
+            .map(|some| scope.spawn(|| publish_some(some)))
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|thread| match thread.join() {
+                Ok(tables) => tables,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// Tables that count the same records (and so share every region's total).

@@ -35,6 +35,10 @@ pub struct OpportunityMatches {
     pub evaluations: u64,
 }
 
+/// How many more than twice `limit` scored opportunities gather before they
+/// are pruned back to the best `limit`.
+const PRUNE_SLACK: usize = 64;
+
 /// The `limit` best published opportunities in `listing` that the rules allow
 /// `member` on `date`, best first (ties: the newest first).
 ///
@@ -111,18 +115,6 @@ pub fn opportunities_for(
     let skill_bits = skills
         .iter()
         .fold(0, |bits, s| bits | catalogue::skill_bit(*s));
-    let mut scored: Vec<(f64, usize)> = Vec::new();
-    let mut passed_over = false;
-    for (index, screen) in listing.screens.iter().enumerate() {
-        let Some(hours_cap) = allowed[screen.class as usize] else {
-            continue;
-        };
-        if screen.may_fit(skill_bits, &sectors) {
-            scored.push((score(index, hours_cap), index));
-        } else {
-            passed_over = true;
-        }
-    }
     let order = |a: &(f64, usize), b: &(f64, usize)| {
         b.0.total_cmp(&a.0).then_with(|| {
             listing.opportunities[b.1]
@@ -130,6 +122,34 @@ pub fn opportunities_for(
                 .cmp(&listing.opportunities[a.1].id)
         })
     };
+    // Only the best `limit` are kept as they are scored: once `limit` are held,
+    // a score below the lowest of them cannot enter, and the held ones are
+    // pruned back to `limit` whenever twice as many gather. A million listed
+    // opportunities are scored without a million kept.
+    let mut scored: Vec<(f64, usize)> = Vec::with_capacity(2 * limit + PRUNE_SLACK);
+    let mut floor = f64::NEG_INFINITY;
+    let mut keep = |scored: &mut Vec<(f64, usize)>, entry: (f64, usize)| {
+        if limit == 0 || entry.0 < floor {
+            return;
+        }
+        scored.push(entry);
+        if scored.len() >= 2 * limit + PRUNE_SLACK {
+            scored.select_nth_unstable_by(limit - 1, order);
+            scored.truncate(limit);
+            floor = scored[limit - 1].0;
+        }
+    };
+    let mut passed_over = false;
+    for (index, screen) in listing.screens.iter().enumerate() {
+        let Some(hours_cap) = allowed[screen.class as usize] else {
+            continue;
+        };
+        if screen.may_fit(skill_bits, &sectors) {
+            keep(&mut scored, (score(index, hours_cap), index));
+        } else {
+            passed_over = true;
+        }
+    }
     let places_filled = limit > 0 && scored.len() >= limit && {
         scored.select_nth_unstable_by(limit - 1, order);
         scored[limit - 1].0 > rank::best_unmatched()
@@ -139,7 +159,7 @@ pub fn opportunities_for(
             if let Some(hours_cap) = allowed[screen.class as usize]
                 && !screen.may_fit(skill_bits, &sectors)
             {
-                scored.push((score(index, hours_cap), index));
+                keep(&mut scored, (score(index, hours_cap), index));
             }
         }
     }
