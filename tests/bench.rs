@@ -16,15 +16,11 @@ fn postgres_admin_url() -> String {
 
 /// `passage bench sync` with a small federation and `extra` flags.
 fn bench_sync(sizes: &[&str], extra: &[&str]) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_passage"));
-    command.args(["bench", "sync"]).args(sizes).args(extra);
-    command.env("PASSAGE_TEST_POSTGRES", postgres_admin_url());
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PASSAGE__") {
-            command.env_remove(key);
-        }
-    }
-    command.output().unwrap()
+    let args: Vec<&str> = std::iter::once("sync")
+        .chain(sizes.iter().copied())
+        .chain(extra.iter().copied())
+        .collect();
+    bench(&args)
 }
 
 const SMALL: &[&str] = &[
@@ -225,6 +221,15 @@ fn import_prints_its_figures() {
     );
 }
 
+/// The header line a benchmark printed first.
+fn header(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// `passage bench <args>`, with the test's PostgreSQL server.
 fn bench(args: &[&str]) -> Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_passage"));
@@ -293,14 +298,10 @@ async fn search_and_import_say_where_they_ran() {
         "postgres",
     ]);
     assert!(output.status.success(), "{}", describe(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let first = header(&output);
     assert!(
-        stdout.starts_with("passage bench search (300 members in one region, node on PostgreSQL;")
-            && stdout
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .ends_with("one process)"),
+        first.starts_with("passage bench search (300 members in one region, node on PostgreSQL;")
+            && first.ends_with("one process)"),
         "{}",
         describe(&output)
     );
@@ -309,14 +310,10 @@ async fn search_and_import_say_where_they_ran() {
 
     let output = bench(&["import", "--members", "200", "--processes"]);
     assert!(output.status.success(), "{}", describe(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let first = header(&output);
     assert!(
-        stdout.starts_with("passage bench import (200 member rows")
-            && stdout
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .ends_with("node on SQLite; a process per server)"),
+        first.starts_with("passage bench import (200 member rows")
+            && first.ends_with("node on SQLite; a process per server)"),
         "{}",
         describe(&output)
     );

@@ -347,28 +347,10 @@ impl Processes {
         endpoint: Endpoint,
         limit: Duration,
     ) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let child = self
-                .running
-                .get_mut(name)
-                .with_context(|| format!("{name} is not running"))?;
-            if let Some(status) = child.process.try_wait()? {
-                let log = log_tail(&child.log);
-                self.running.remove(name);
-                bail!("{name} exited ({status}) while starting:\n{log}");
-            }
-            if is_serving(endpoint.clone()).await {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!(
-                    "{name} did not report SERVING within {limit:?}:\n{}",
-                    log_tail(&child.log)
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        self.wait_until(name, "report SERVING", limit, || {
+            is_serving(endpoint.clone())
+        })
+        .await
     }
 
     /// Waits until `name` accepts connections at `address` (the web app, which has
@@ -380,6 +362,26 @@ impl Processes {
         address: SocketAddr,
         limit: Duration,
     ) -> anyhow::Result<()> {
+        let what = format!("listen at {address}");
+        self.wait_until(name, &what, limit, || async move {
+            tokio::net::TcpStream::connect(address).await.is_ok()
+        })
+        .await
+    }
+
+    /// Polls `ready` until it holds; fails with the end of `name`'s log when it
+    /// exits first or does not `what` within `limit`.
+    async fn wait_until<F, Fut>(
+        &mut self,
+        name: &str,
+        what: &str,
+        limit: Duration,
+        ready: F,
+    ) -> anyhow::Result<()>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = bool>,
+    {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let child = self
@@ -391,12 +393,12 @@ impl Processes {
                 self.running.remove(name);
                 bail!("{name} exited ({status}) while starting:\n{log}");
             }
-            if tokio::net::TcpStream::connect(address).await.is_ok() {
+            if ready().await {
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
                 bail!(
-                    "{name} did not listen at {address} within {limit:?}:\n{}",
+                    "{name} did not {what} within {limit:?}:\n{}",
                     log_tail(&child.log)
                 );
             }
