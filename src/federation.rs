@@ -378,7 +378,7 @@ impl Federation {
         for (name, endpoint) in endpoints {
             loop {
                 if self.any_server_exited() {
-                    bail!("a server stopped while the federation was starting");
+                    return Err(self.why_a_server_stopped().await);
                 }
                 if is_serving(endpoint.clone()).await {
                     break;
@@ -393,6 +393,30 @@ impl Federation {
             }
         }
         Ok(())
+    }
+
+    /// The error of the server that stopped (its task finished), named.
+    async fn why_a_server_stopped(&mut self) -> anyhow::Error {
+        let servers = std::iter::once(("gateway", &mut self.gateway)).chain(
+            self.nodes
+                .iter_mut()
+                .map(|(slug, node)| (slug.as_str(), node)),
+        );
+        for (name, server) in servers {
+            if !server.task.is_finished() {
+                continue;
+            }
+            // Its outcome is taken here; stopping the federation then finds a
+            // task that ended with nothing more to say.
+            let ended = std::mem::replace(&mut server.task, tokio::spawn(async { Ok(()) }));
+            let why = match ended.await {
+                Ok(Ok(())) => anyhow::anyhow!("it ended without an error"),
+                Ok(Err(error)) => error,
+                Err(panic) => anyhow::Error::new(panic),
+            };
+            return why.context(format!("{name} stopped while the federation was starting"));
+        }
+        anyhow::anyhow!("a server stopped while the federation was starting")
     }
 
     fn any_server_exited(&self) -> bool {

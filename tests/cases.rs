@@ -18,6 +18,7 @@ on_both_backends!(
     a_caseworker_opens_a_case_for_a_household_adds_a_note_and_a_next_step_and_closes_it,
     a_case_note_never_leaves_the_region,
     a_deleted_member_takes_her_cases_and_their_notes_with_her,
+    a_household_keeps_its_case_without_the_member_who_was_erased,
     the_expert_pool_is_listed_by_topic,
 );
 
@@ -70,6 +71,19 @@ impl Chapter {
             ))
             .await
             .map(tonic::Response::into_inner)
+    }
+
+    async fn get(&mut self, case: &v1::Case) -> v1::Case {
+        self.cases
+            .get_case(to(
+                "amsterdam",
+                v1::GetCaseRequest {
+                    id: case.id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
     }
 
     async fn cases_with(&mut self, status: CaseStatus) -> Vec<String> {
@@ -141,17 +155,7 @@ async fn a_caseworker_opens_a_case_for_a_household_adds_a_note_and_a_next_step_a
         .unwrap()
         .into_inner();
     assert!(!step.done);
-    let opened = chapter
-        .cases
-        .get_case(to(
-            "amsterdam",
-            v1::GetCaseRequest {
-                id: case.id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let opened = chapter.get(&case).await;
     assert_eq!(opened.open_next_steps, 1);
 
     // The case cannot close while the step is open.
@@ -554,6 +558,56 @@ async fn a_deleted_member_takes_her_cases_and_their_notes_with_her(backend: Back
             .await
             .unwrap();
         assert!(rows.is_empty(), "{table} still holds {} rows", rows.len());
+    }
+    cluster.stop().await;
+}
+
+/// The Hassan family's case lists Karim, Layla and Omar; the Haddad family's lists
+/// Samira and her son. Omar asks to be erased: the Hassans' case stays, without
+/// him; the Haddads' is untouched.
+async fn a_household_keeps_its_case_without_the_member_who_was_erased(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let karim = chapter.newcomer("Karim Hassan").await;
+    let layla = chapter.newcomer("Layla Hassan").await;
+    let omar = chapter.newcomer("Omar Hassan").await;
+    let samira = chapter.newcomer("Samira Haddad").await;
+    let yusuf = chapter.newcomer("Yusuf Haddad").await;
+    let household = |label: &str, main: &str, others: &[&String]| v1::Case {
+        subject: Some(v1::case::Subject::Household(v1::Household {
+            label: label.into(),
+            main_member_id: main.into(),
+            member_ids: others.iter().map(|id| (*id).clone()).collect(),
+        })),
+        title: "Housing after the reception centre".into(),
+        caseworker: "Sanne Visser".into(),
+        ..Default::default()
+    };
+    let hassans = household("The Hassan family", &karim, &[&layla, &omar]);
+    let haddads = household("The Haddad family", &samira, &[&yusuf]);
+    let hassans = chapter.open_case(hassans).await.unwrap();
+    let haddads = chapter.open_case(haddads).await.unwrap();
+
+    chapter
+        .members
+        .delete_member(to(
+            "amsterdam",
+            v1::DeleteMemberRequest { id: omar.clone() },
+        ))
+        .await
+        .unwrap();
+
+    let listed = |case: v1::Case| match case.subject {
+        Some(v1::case::Subject::Household(household)) => {
+            (household.main_member_id, household.member_ids)
+        }
+        other => panic!("a household case: {other:?}"),
+    };
+    for (case, main, others) in [
+        (&hassans, &karim, vec![layla.clone()]),
+        (&haddads, &samira, vec![yusuf.clone()]),
+    ] {
+        assert_eq!(listed(chapter.get(case).await), (main.clone(), others));
     }
     cluster.stop().await;
 }

@@ -117,6 +117,39 @@ impl Chapter {
             .collect()
     }
 
+    /// The event's waiting list as a chapter admin pages through all its
+    /// registrations, `page_size` at a time: each waiting member and her place.
+    async fn waiting_paged(&mut self, event: &str, page_size: i32) -> Vec<(String, i32)> {
+        let mut waiting = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .events
+                .list_event_registrations(to(
+                    "amsterdam",
+                    v1::ListEventRegistrationsRequest {
+                        event_id: event.into(),
+                        page_size,
+                        page_token,
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            waiting.extend(
+                page.registrations
+                    .into_iter()
+                    .filter(|r| r.status == Waitlisted as i32)
+                    .map(|r| (r.member_id, r.waitlist_position)),
+            );
+            if page.next_page_token.is_empty() {
+                return waiting;
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
     async fn present(
         &mut self,
         event: &str,
@@ -282,6 +315,15 @@ async fn the_kansenbeurs_fills_up_the_third_registrant_of_a_two_seat_fair_waits_
         (back.status, back.waitlist_position),
         (Waitlisted as i32, 2)
     );
+    // Paging through every registration, a few at a time, shows each waiting
+    // place as the waiting list itself does.
+    for page_size in [1, 2, 3] {
+        assert_eq!(
+            chapter.waiting_paged(&fair.id, page_size).await,
+            [(ahmad.clone(), 1), (tesfay.clone(), 2)],
+            "pages of {page_size}"
+        );
+    }
     // Leaving the waiting list gives no one a seat, and moves the line up.
     let left = chapter.cancel(&fair.id, &ahmad).await.unwrap();
     assert!(left.promoted.is_none());

@@ -21,6 +21,7 @@ on_both_backends!(
     a_superlocal_who_leaves_passage_hands_her_questions_back,
     an_answered_question_becomes_an_article_found_in_dutch_but_not_in_english,
     an_article_not_reviewed_in_200_days_is_stale_at_180,
+    answers_sent_together_are_each_written_once_and_a_second_answer_is_refused,
 );
 
 const REGION: &str = "amsterdam";
@@ -163,6 +164,33 @@ impl Helpdesk {
                     .map(|m| (m.article.unwrap().id, m.score))
                     .collect()
             })
+    }
+
+    /// The whole ranking of a search, asked `page_size` articles at a time.
+    async fn search_paged(&mut self, language: &str, query: &str, page_size: i32) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .helpdesk
+                .search_articles(to(
+                    REGION,
+                    v1::SearchArticlesRequest {
+                        language: language.into(),
+                        query: query.into(),
+                        page_size,
+                        page_token,
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            found.extend(page.matches.into_iter().map(|m| m.article.unwrap().id));
+            if page.next_page_token.is_empty() {
+                return found;
+            }
+            page_token = page.next_page_token;
+        }
     }
 
     async fn stale(&mut self, days: i32) -> Result<Vec<String>, tonic::Status> {
@@ -405,6 +433,11 @@ async fn an_answered_question_becomes_an_article_found_in_dutch_but_not_in_engli
         [article.id.as_str(), other.id.as_str()]
     );
     assert!(ranked[0].1 > ranked[1].1);
+    assert_eq!(
+        desk.search_paged("nl", "gemeente", 1).await,
+        [article.id.clone(), other.id.clone()],
+        "one article a page, in the same order"
+    );
 
     // A replaced translation is searched by its new words only.
     desk.helpdesk
@@ -549,5 +582,79 @@ async fn a_superlocal_who_leaves_passage_hands_her_questions_back(backend: Backe
     // A new Arabic-speaking superlocal takes both.
     let lina = desk.member("Lina Haile", v1::MemberRole::Local).await;
     assert_eq!(desk.register(&lina, &["ar"]).await.open_questions, 2);
+    desk.cluster.stop().await;
+}
+
+async fn answers_sent_together_are_each_written_once_and_a_second_answer_is_refused(
+    backend: Backend,
+) {
+    let mut desk = Helpdesk::open(backend).await;
+    let samir = desk.superlocal("Samir Aziz", &["ar"]).await;
+    let oksana = desk.superlocal("Oksana Melnyk", &["uk"]).await;
+    let asker = desk.member("Yara Khalil", v1::MemberRole::Newcomer).await;
+    let mut questions = Vec::new();
+    for n in 0..12 {
+        let question = desk
+            .ask(&asker, "ar", &format!("سؤال رقم {n}"))
+            .await
+            .unwrap();
+        assert_eq!(question.answerer_member_id, samir);
+        questions.push(question.id);
+    }
+    let ukrainian = desk.ask(&asker, "uk", "Де отримати BSN?").await.unwrap();
+    assert_eq!(ukrainian.answerer_member_id, oksana);
+
+    // Samir clears his list on a Sunday evening, all at once, and his phone sends
+    // the first answer twice; Oksana answers hers meanwhile, and once more.
+    let mut calls = tokio::task::JoinSet::new();
+    let mut sent = |desk: &Helpdesk, question: &str, answerer: &str, text: String| {
+        let mut helpdesk = desk.helpdesk.clone();
+        let request = v1::AnswerQuestionRequest {
+            id: question.into(),
+            answerer_member_id: answerer.into(),
+            answer: text,
+        };
+        let question = question.to_owned();
+        calls.spawn(async move {
+            let answered = helpdesk.answer_question(to(REGION, request)).await;
+            (question, answered.map(tonic::Response::into_inner))
+        });
+    };
+    for (n, question) in questions.iter().enumerate() {
+        sent(&desk, question, &samir, format!("جواب {n}"));
+    }
+    sent(&desk, &questions[0], &samir, "جواب 0".into());
+    sent(&desk, &ukrainian.id, &oksana, "У гемеенте.".into());
+    sent(&desk, &ukrainian.id, &oksana, "У гемеенте.".into());
+    let mut answered = std::collections::BTreeMap::<String, usize>::new();
+    let mut refused = Vec::new();
+    while let Some(call) = calls.join_next().await {
+        match call.unwrap() {
+            (question, Ok(saved)) => {
+                assert_eq!(saved.id, question);
+                assert_eq!(saved.status, v1::QuestionStatus::Answered as i32);
+                *answered.entry(question).or_default() += 1;
+            }
+            (question, Err(status)) => {
+                assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+                assert!(status.message().contains("answered"), "{status:?}");
+                refused.push(question);
+            }
+        }
+    }
+    // Every question answered exactly once; each second answer refused by name.
+    assert_eq!(answered.len(), 13);
+    assert!(answered.values().all(|times| *times == 1), "{answered:?}");
+    refused.sort();
+    let mut twice = vec![questions[0].clone(), ukrainian.id.clone()];
+    twice.sort();
+    assert_eq!(refused, twice);
+    assert!(desk.questions(v1::QuestionStatus::Routed).await.is_empty());
+    assert_eq!(desk.questions(v1::QuestionStatus::Answered).await.len(), 13);
+
+    // A question nobody answered in its batch still refuses a stranger.
+    let late = desk.ask(&asker, "ar", "سؤال أخير").await.unwrap();
+    let not_hers = desk.answer(&late.id, &oksana, "?").await.unwrap_err();
+    assert_eq!(not_hers.code(), Code::FailedPrecondition);
     desk.cluster.stop().await;
 }

@@ -12,6 +12,16 @@ pub use sea_orm_migration::MigratorTrait;
 
 use sea_orm_migration::sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+/// Prepared statements each pooled PostgreSQL connection keeps. A node runs
+/// several hundred different statements (and a multi-row insert is a statement
+/// per row count); sqlx's default of 100 made a busy connection prepare most of
+/// them again. SQLite keeps the default: there a cached statement that was not
+/// read to its end holds its connection's read snapshot open until it is reused
+/// or dropped, and a cache that never drops one kept snapshots open for good
+/// (another connection's schema change was then not seen, and the write-ahead
+/// log could not be checkpointed).
+const STATEMENT_CACHE: usize = 2_048;
+
 /// Opens a database (`sqlite://…?mode=rwc` or `postgres://…`) and brings it to the
 /// newest schema of migrator `M`.
 pub async fn connect<M: MigratorTrait>(
@@ -44,7 +54,8 @@ pub async fn connect<M: MigratorTrait>(
                 // finds that another one has written.
                 .pragma("mmap_size", "268435456")
                 .pragma("cache_size", "-16384")
-        });
+        })
+        .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));
     let db = Database::connect(options).await?;
     M::up(&db, None).await?;
     Ok(db)

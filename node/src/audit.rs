@@ -14,6 +14,7 @@ use passage_server::access::AuditRecord;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::mpsc;
 
+use crate::context::WriteTurns;
 use crate::error::Result;
 use crate::store::{Page, PageRequest};
 
@@ -37,10 +38,16 @@ pub struct AuditTrail {
 
 impl AuditTrail {
     /// Starts the writer on `db`; it ends once every trail is dropped and the
-    /// queue is stored.
-    pub fn start(db: DatabaseConnection) -> (AuditTrail, tokio::task::JoinHandle<()>) {
+    /// queue is stored. It writes in the node's write turns (`turns`), as every
+    /// writer of the region does, so that it never holds SQLite's lock while a
+    /// change waits for it (a writer that finds the lock taken sleeps and
+    /// retries, and a change would sleep holding its turn).
+    pub fn start(
+        db: DatabaseConnection,
+        turns: WriteTurns,
+    ) -> (AuditTrail, tokio::task::JoinHandle<()>) {
         let (queue, queued) = mpsc::channel(QUEUE);
-        let writer = tokio::spawn(write_entries(db, queued));
+        let writer = tokio::spawn(write_entries(db, turns, queued));
         (AuditTrail { queue }, writer)
     }
 
@@ -52,7 +59,11 @@ impl AuditTrail {
     }
 }
 
-async fn write_entries(db: DatabaseConnection, mut queued: mpsc::Receiver<AuditRecord>) {
+async fn write_entries(
+    db: DatabaseConnection,
+    turns: WriteTurns,
+    mut queued: mpsc::Receiver<AuditRecord>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     while queued.recv_many(&mut batch, BATCH).await > 0 {
         if batch.len() < BATCH {
@@ -78,10 +89,13 @@ async fn write_entries(db: DatabaseConnection, mut queued: mpsc::Receiver<AuditR
         let count = rows.len();
         let mut attempt = 0;
         loop {
-            match audit_entry::Entity::insert_many(rows.clone())
-                .exec_without_returning(&db)
-                .await
-            {
+            let stored = {
+                let _turn = turns.clone().lock_owned().await;
+                audit_entry::Entity::insert_many(rows.clone())
+                    .exec_without_returning(&db)
+                    .await
+            };
+            match stored {
                 Ok(_) => break,
                 Err(error) if attempt < 5 => {
                     attempt += 1;
@@ -95,6 +109,7 @@ async fn write_entries(db: DatabaseConnection, mut queued: mpsc::Receiver<AuditR
             }
         }
         for member_id in &erased {
+            let _turn = turns.clone().lock_owned().await;
             if let Err(error) = passage_migrations::audit::pseudonymise(&db, member_id).await {
                 tracing::error!(%error, "an erased member's audit entries kept their id");
             }

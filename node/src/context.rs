@@ -44,8 +44,11 @@ pub struct NodeContext {
     /// Member and federation writes take turns here rather than in the database:
     /// SQLite makes a writer that finds the database locked sleep and retry, which
     /// costs milliseconds per write under load.
-    write_turn: Arc<Mutex<()>>,
+    write_turn: WriteTurns,
 }
+
+/// Where a node's writers take turns ([`NodeContext::begin_write`]).
+pub type WriteTurns = Arc<Mutex<()>>;
 
 /// Held while a write transaction is open; the next writer waits for it.
 pub type WriteTurn = OwnedMutexGuard<()>;
@@ -57,6 +60,12 @@ impl NodeContext {
         let turn = self.write_turn.clone().lock_owned().await;
         let txn = passage_migrations::begin_write(&self.db).await?;
         Ok((turn, txn))
+    }
+
+    /// Where this node's writers take turns, for a writer that holds no
+    /// context (the audit log's).
+    pub fn write_turns(&self) -> WriteTurns {
+        self.write_turn.clone()
     }
 
     /// Waits for this node's turn to write a single statement.

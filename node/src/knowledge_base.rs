@@ -288,26 +288,16 @@ pub async fn search_articles(
             ),
         ));
     }
-    let ranked = article_index::search(&context.db, &language, &terms).await?;
     // The token names the last article of the previous page: continue after it in
     // the ranking as it is now.
-    let start = match page.after {
-        None => 0,
-        Some(after) => {
-            ranked
-                .iter()
-                .position(|(id, _)| *id == after)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "page_token",
-                        "the results changed since the previous page; search again",
-                    )
-                })?
-                + 1
-        }
-    };
-    let size = usize::try_from(page.size).unwrap_or(usize::MAX);
-    let window: Vec<(Uuid, i32)> = ranked.iter().skip(start).take(size + 1).copied().collect();
+    let window = article_index::search(&context.db, &language, &terms, page.after, page.size + 1)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid(
+                "page_token",
+                "the results changed since the previous page; search again",
+            )
+        })?;
     let page = Page::from_rows(window, page.size, |(id, _)| *id);
     let ids: Vec<Uuid> = page.items.iter().map(|(id, _)| *id).collect();
     let articles = store::articles(&context.db, &ids).await?;

@@ -4,6 +4,7 @@
 //! hold a whole federation for tests and the demo.
 
 pub mod access;
+pub mod answering;
 pub mod application_stages;
 pub mod audit;
 pub mod community;
@@ -126,14 +127,15 @@ pub async fn serve_with_metrics(
     passage_proto::choose_tls_crypto();
     let region_key = passage_server::access::read_key_file(&settings.auth.gateway_key_file)
         .map_err(|reason| Error::invalid("auth.gateway_key_file", reason))?;
-    let (audit_trail, audit_writer) = audit::AuditTrail::start(db.clone());
     let unsubscribe_key = std::sync::Arc::new(notify::unsubscribe::Key::derive(&region_key)?);
+    let mut context = NodeContext::new(db, settings.region.slug.clone());
+    let (audit_trail, audit_writer) =
+        audit::AuditTrail::start(context.db.clone(), context.write_turns());
     let gate = access::SealGate::new(
         settings.region.slug.clone(),
         passage_server::access::CallerSeal::new(region_key),
         audit_trail,
     );
-    let mut context = NodeContext::new(db, settings.region.slug.clone());
     context.review_policy = settings.review;
     if let Some(link) = &settings.gateway {
         context.clock = std::sync::Arc::new(passage_proto::hlc::HlcClock::with_max_skew(

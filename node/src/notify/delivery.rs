@@ -148,16 +148,17 @@ async fn record_sent(
         return Ok(0);
     }
     let (turn, txn) = context.begin_write().await?;
-    let mut erased = Vec::new();
-    for (queued, written_file) in accepted.iter() {
-        let still_queued =
-            notifications::mark_sent(&txn, queued.notification_id, written_file).await?;
-        if !still_queued && !written_file.is_empty() {
-            erased.push(queued.member_id);
-        }
-    }
+    let marked: Vec<(uuid::Uuid, &str)> = accepted
+        .iter()
+        .map(|(queued, written_file)| (queued.notification_id, written_file.as_str()))
+        .collect();
+    let still_queued = notifications::mark_sent(&txn, &marked).await?;
     txn.commit().await.map_err(Error::from)?;
     drop(turn);
+    let erased = accepted.iter().filter(|(queued, written_file)| {
+        !written_file.is_empty() && !still_queued.contains(&queued.notification_id)
+    });
+    let erased: Vec<uuid::Uuid> = erased.map(|(queued, _)| queued.member_id).collect();
     for member_id in erased {
         // She was erased while the file was written: it goes too.
         files::erase(&mailer.folder, member_id).await;

@@ -499,21 +499,23 @@ impl EventService for EventApi {
         }
         let page =
             events::list_registrations(db, page, event_id, member_id, status.as_deref()).await?;
+        // Waiting places, counted by the database (never the whole list read):
+        // the page is in waiting-list order, so on one event's page (no member
+        // asked for) the waiting places follow on from the first one's; a
+        // member's own registrations each count their own event's list.
+        let waiting: Vec<&event_registration::Model> = page
+            .items
+            .iter()
+            .filter(|r| r.status == "waitlisted")
+            .collect();
         let mut positions: HashMap<Uuid, u64> = HashMap::new();
-        match event_id {
-            Some(event_id) if page.items.iter().any(|r| r.status == "waitlisted") => {
-                positions.extend(
-                    events::waiting_list(db, event_id)
-                        .await?
-                        .into_iter()
-                        .zip(1..),
-                );
+        match (event_id, member_id, waiting.first()) {
+            (Some(_), None, Some(first)) => {
+                let first_place = events::waitlist_position(db, first).await?;
+                positions.extend(waiting.iter().map(|r| r.id).zip(first_place..));
             }
-            Some(_) => {}
-            // A member's own registrations, across events: each waiting place on its
-            // own event's list.
-            None => {
-                for row in page.items.iter().filter(|r| r.status == "waitlisted") {
+            _ => {
+                for row in waiting {
                     positions.insert(row.id, events::waitlist_position(db, row).await?);
                 }
             }

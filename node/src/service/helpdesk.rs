@@ -9,6 +9,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::answering::{self, answerable};
 use crate::community::{self, Acting, CommunityRole};
 use crate::context::NodeContext;
 use crate::convert::helpdesk::{answerer_to_wire, question_to_wire};
@@ -31,11 +32,16 @@ const MAX_LANGUAGES: usize = 20;
 /// Serves `HelpdeskService` from the node's database.
 pub struct HelpdeskApi {
     context: NodeContext,
+    /// Answers are written together, a transaction per batch (group commit).
+    answers: tokio::sync::mpsc::Sender<answering::Answer>,
 }
 
 impl HelpdeskApi {
+    /// Serves the helpdesk; must be called inside a Tokio runtime (it starts the
+    /// task that writes answers).
     pub fn new(context: NodeContext) -> Self {
-        HelpdeskApi { context }
+        let answers = answering::start(context.clone());
+        HelpdeskApi { context, answers }
     }
 }
 
@@ -322,19 +328,18 @@ impl HelpdeskService for HelpdeskApi {
             answered_at: Some(Utc::now()),
             ..was.clone()
         };
-        let (_turn, txn) = self.context.begin_write().await?;
-        if !store::answer(&txn, &saved).await? {
-            let now = rows::find::<helpdesk_question::Entity>(&txn, id, "question").await?;
-            answerable(&now, answerer)?;
-            return Err(Error::FailedPrecondition(format!(
-                "question {id} changed while it was answered; try again"
-            ))
-            .into());
-        }
-        crate::store::tally::question(&txn, Some(&was), Some(&saved)).await?;
-        crate::store::notifications::hooks::question_answered(&txn, &saved).await?;
-        txn.commit().await.map_err(Error::from)?;
-        self.context.mail_ready.notify_one();
+        // Written with the other answers waiting (group commit).
+        let (done, written) = tokio::sync::oneshot::channel();
+        let unavailable = || Error::Unavailable("the node is shutting down; try again".into());
+        self.answers
+            .send(answering::Answer {
+                was,
+                answered: saved.clone(),
+                done,
+            })
+            .await
+            .map_err(|_| unavailable())?;
+        written.await.map_err(|_| unavailable())??;
         tracing::info!(question_id = %id, %answerer, "helpdesk question answered");
         let mut question = question_to_wire(&saved);
         if acting != Acting::ChapterAdmin {
@@ -410,30 +415,4 @@ impl HelpdeskService for HelpdeskApi {
             knowledge_base::list_stale_articles(&self.context, request.into_inner()).await?,
         ))
     }
-}
-
-/// Refuses an answer by `answerer` to `question` unless it is routed to her.
-fn answerable(
-    question: &helpdesk_question::Model,
-    answerer: Uuid,
-) -> std::result::Result<(), Status> {
-    let id = question.id;
-    if question.status != "routed" {
-        return Err(Error::FailedPrecondition(format!(
-            "question {id} is {}; only a routed question is answered",
-            question.status
-        ))
-        .into());
-    }
-    if question.answerer_member_id != Some(answerer) {
-        return Err(Error::FailedPrecondition(format!(
-            "question {id} is routed to member {}; only they answer it",
-            question
-                .answerer_member_id
-                .map(|a| a.to_string())
-                .unwrap_or_default()
-        ))
-        .into());
-    }
-    Ok(())
 }

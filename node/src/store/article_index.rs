@@ -5,8 +5,9 @@
 //! weight. A search looks up its terms and keeps the articles that have all of
 //! them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
+use sea_orm::sea_query::{Asterisk, Condition, Expr, ExprTrait, Order, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -130,34 +131,65 @@ pub async fn reindex(
     Ok(())
 }
 
-/// Articles whose translation in `language` has every one of `terms`, with their
-/// score (the sum of the terms' weights), best first, then oldest first.
+/// The page of the ranking that follows the article `after` (from the top when
+/// `None`), at most `limit` articles: those whose translation in `language` has
+/// every one of `terms`, with their score (the sum of the terms' weights), best
+/// first, then the lowest id. Counted, added up and ordered by the database, so
+/// a search reads one page, however many articles share a word. `None` when
+/// `after` no longer has every term (the results changed since that page).
 pub async fn search(
     db: &impl ConnectionTrait,
     language: &str,
     terms: &BTreeSet<String>,
-) -> Result<Vec<(Uuid, i32)>> {
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Option<Vec<(Uuid, i32)>>> {
     if terms.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Some(Vec::new()));
     }
-    let entries = article_term::Entity::find()
-        .filter(article_term::Column::Language.eq(language))
-        .filter(article_term::Column::Term.is_in(terms.iter().cloned()))
-        .all(db)
-        .await?;
-    let mut found: HashMap<Uuid, (usize, i32)> = HashMap::new();
-    for entry in entries {
-        let (matched, score) = found.entry(entry.article_id).or_insert((0, 0));
-        *matched += 1;
-        *score += entry.weight;
+    let matched = || Expr::col(Asterisk).count();
+    let score = || Expr::col(article_term::Column::Weight).sum();
+    let all_terms = i64::try_from(terms.len()).unwrap_or(i64::MAX);
+    let ranking = || {
+        Query::select()
+            .column(article_term::Column::ArticleId)
+            .expr(score())
+            .from(article_term::Entity)
+            .and_where(Expr::col(article_term::Column::Language).eq(language))
+            .and_where(Expr::col(article_term::Column::Term).is_in(terms.iter().cloned()))
+            .group_by_col(article_term::Column::ArticleId)
+            .and_having(matched().eq(all_terms))
+            .to_owned()
+    };
+    let mut select = ranking();
+    if let Some(after) = after {
+        let mut of_after = ranking();
+        of_after.and_where(Expr::col(article_term::Column::ArticleId).eq(after));
+        let Some(row) = db.query_one(&of_after).await? else {
+            return Ok(None);
+        };
+        let after_score: i64 = row.try_get_by_index(1)?;
+        select.cond_having(
+            Condition::any().add(score().lt(after_score)).add(
+                Condition::all()
+                    .add(score().eq(after_score))
+                    .add(Expr::col(article_term::Column::ArticleId).gt(after)),
+            ),
+        );
     }
-    let mut results: Vec<(Uuid, i32)> = found
-        .into_iter()
-        .filter(|(_, (matched, _))| *matched == terms.len())
-        .map(|(id, (_, score))| (id, score))
-        .collect();
-    results.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    Ok(results)
+    select
+        .order_by_expr(score(), Order::Desc)
+        .order_by(article_term::Column::ArticleId, Order::Asc)
+        .limit(limit);
+    let mut ranked = Vec::new();
+    for row in db.query_all(&select).await? {
+        let score: i64 = row.try_get_by_index(1)?;
+        ranked.push((
+            row.try_get_by_index(0)?,
+            i32::try_from(score).unwrap_or(i32::MAX),
+        ));
+    }
+    Ok(Some(ranked))
 }
 
 #[cfg(test)]

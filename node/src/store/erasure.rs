@@ -27,7 +27,7 @@
 //! id and the erasure's stamp, nothing else (`remote_profile`, `outbox`), so that
 //! no write arriving later brings the profile back.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -576,6 +576,13 @@ async fn leave_households(db: &impl ConnectionTrait, id: Uuid) -> Result<u64> {
         .column(case_file::Column::Id)
         .column(case_file::Column::HouseholdMemberIds)
         .filter(case_file::Column::IsHousehold.eq(true))
+        // Only the cases whose list has her id in it (read exactly below): an
+        // erasure reads her households, not every household of the region.
+        .filter(
+            Expr::col(case_file::Column::HouseholdMemberIds)
+                .cast_as("text")
+                .like(format!("%{needle}%")),
+        )
         .into_tuple()
         .all(db)
         .await?;

@@ -125,19 +125,6 @@ pub async fn waitlist_position(
     Ok(ahead + 1)
 }
 
-/// The event's waiting list in its order: the ids of its waitlisted registrations.
-pub async fn waiting_list(db: &impl ConnectionTrait, event_id: Uuid) -> Result<Vec<Uuid>> {
-    Ok(event_registration::Entity::find()
-        .select_only()
-        .column(event_registration::Column::Id)
-        .filter(event_registration::Column::EventId.eq(event_id))
-        .filter(event_registration::Column::Status.eq("waitlisted"))
-        .order_by_asc(event_registration::Column::Id)
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?)
-}
-
 /// Moves a registration to `status`.
 pub async fn set_status(
     db: &impl ConnectionTrait,

@@ -4,6 +4,8 @@
 //! written if and only if the change commits; the node's mail task
 //! (`crate::notify::delivery`) sends the queue after commit.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -327,6 +329,28 @@ pub async fn notify_at(
     Ok(write(db, member_id, kind, link).await?.1)
 }
 
+/// One notice to write: to member `member_id`, of `kind`, linking to `link`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub member_id: Uuid,
+    pub kind: Kind,
+    pub link: String,
+}
+
+impl Notice {
+    /// A notice of `kind` linking to the kind's own page.
+    pub fn of(member_id: Uuid, kind: Kind) -> Self {
+        Notice {
+            member_id,
+            kind,
+            link: kind.link.to_owned(),
+        }
+    }
+}
+
+/// Most rows one statement writes or reads by id.
+const ROWS_PER_STATEMENT: usize = 500;
+
 /// Writes the notification of [`notify_at`]; returns its id and whether mail was
 /// queued.
 async fn write(
@@ -335,45 +359,128 @@ async fn write(
     kind: Kind,
     link: &str,
 ) -> Result<(Uuid, bool)> {
-    let now = Utc::now();
-    let id = in_inbox(db, member_id, kind, link, now).await?;
-    let Some(details) = contact_details::Entity::find_by_id(member_id)
-        .one(db)
-        .await?
-    else {
-        return Ok((id, false));
+    let notice = Notice {
+        member_id,
+        kind,
+        link: link.to_owned(),
     };
-    if details.email.is_empty() {
-        return Ok((id, false));
+    let written = write_all(db, std::slice::from_ref(&notice)).await?;
+    Ok(written[0])
+}
+
+/// [`notify_at`] for many notices at once, in a few statements whatever their
+/// number (a group commit's, a digest round's): each notice's id and whether
+/// mail was queued for it, in the order given.
+pub async fn notify_all(db: &impl ConnectionTrait, notices: &[Notice]) -> Result<Vec<bool>> {
+    let mut queued = Vec::with_capacity(notices.len());
+    for chunk in notices.chunks(ROWS_PER_STATEMENT) {
+        queued.extend(write_all(db, chunk).await?.into_iter().map(|(_, q)| q));
     }
-    let wants_mail = notification_preference::Entity::find_by_id((member_id, kind.name.to_owned()))
-        .one(db)
-        .await?
-        .is_none_or(|row| row.email);
-    if !wants_mail {
-        return Ok((id, false));
+    Ok(queued)
+}
+
+/// Writes `notices` (at most [`ROWS_PER_STATEMENT`]): every inbox row in one
+/// statement; the recipients' contact details and preferences read in one
+/// statement each; then the digest items and the mails, one statement each.
+async fn write_all(db: &impl ConnectionTrait, notices: &[Notice]) -> Result<Vec<(Uuid, bool)>> {
+    if notices.is_empty() {
+        return Ok(Vec::new());
     }
-    if let Some(period) = crate::mail_clock::Period::chosen(&details.digest) {
-        // Her digest gathers it; the inbox has it now.
-        digest_item::ActiveModel {
-            notification_id: Set(id),
-            member_id: Set(member_id),
-            kind: Set(kind.name.to_owned()),
-            link: Set(link.to_owned()),
-            due_at: Set(crate::mail_clock::digest_due_at(
-                now,
-                period,
-                &details.time_zone,
-                details.quiet_from_minute,
-                details.quiet_until_minute,
-            )),
+    let now = Utc::now();
+    let ids: Vec<Uuid> = notices.iter().map(|_| Uuid::now_v7()).collect();
+    notification::Entity::insert_many(notices.iter().zip(&ids).map(|(notice, id)| {
+        notification::ActiveModel {
+            id: Set(*id),
+            member_id: Set(notice.member_id),
+            kind: Set(notice.kind.name.to_owned()),
+            link: Set(notice.link.clone()),
+            created_at: Set(now),
+            read_at: Set(None),
         }
-        .insert(db)
-        .await?;
-        return Ok((id, false));
+    }))
+    .exec_without_returning(db)
+    .await?;
+    let recipients: Vec<Uuid> = {
+        let mut recipients: Vec<Uuid> = notices.iter().map(|n| n.member_id).collect();
+        recipients.sort_unstable();
+        recipients.dedup();
+        recipients
+    };
+    let details: HashMap<Uuid, contact_details::Model> = contact_details::Entity::find()
+        .filter(contact_details::Column::MemberId.is_in(recipients.clone()))
+        .filter(contact_details::Column::Email.ne(""))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.member_id, row))
+        .collect();
+    let mut outcomes: Vec<(Uuid, bool)> = ids.iter().map(|id| (*id, false)).collect();
+    if details.is_empty() {
+        return Ok(outcomes);
     }
-    queue_mail(db, id, &details, kind, link, String::new(), now).await?;
-    Ok((id, true))
+    // The kinds she turned off by mail; a kind she never set comes by mail.
+    let kinds: Vec<&str> = {
+        let mut kinds: Vec<&str> = notices.iter().map(|n| n.kind.name).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    };
+    let turned_off: HashSet<(Uuid, String)> = notification_preference::Entity::find()
+        .filter(notification_preference::Column::MemberId.is_in(details.keys().copied()))
+        .filter(notification_preference::Column::Kind.is_in(kinds))
+        .filter(notification_preference::Column::Email.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (row.member_id, row.kind))
+        .collect();
+    let mut digest_items = Vec::new();
+    let mut mails = Vec::new();
+    for ((notice, id), outcome) in notices.iter().zip(&ids).zip(&mut outcomes) {
+        let Some(details) = details.get(&notice.member_id) else {
+            continue;
+        };
+        if turned_off.contains(&(notice.member_id, notice.kind.name.to_owned())) {
+            continue;
+        }
+        if let Some(period) = crate::mail_clock::Period::chosen(&details.digest) {
+            // Her digest gathers it; the inbox has it now.
+            digest_items.push(digest_item::ActiveModel {
+                notification_id: Set(*id),
+                member_id: Set(notice.member_id),
+                kind: Set(notice.kind.name.to_owned()),
+                link: Set(notice.link.clone()),
+                due_at: Set(crate::mail_clock::digest_due_at(
+                    now,
+                    period,
+                    &details.time_zone,
+                    details.quiet_from_minute,
+                    details.quiet_until_minute,
+                )),
+            });
+            continue;
+        }
+        mails.push(mail_row(
+            *id,
+            details,
+            notice.kind,
+            &notice.link,
+            String::new(),
+            now,
+        ));
+        outcome.1 = true;
+    }
+    if !digest_items.is_empty() {
+        digest_item::Entity::insert_many(digest_items)
+            .exec_without_returning(db)
+            .await?;
+    }
+    if !mails.is_empty() {
+        mail_queue::Entity::insert_many(mails)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(outcomes)
 }
 
 /// Writes a notification of `kind` to the inbox of `recipient` (a member, or an
@@ -421,6 +528,21 @@ pub async fn queue_mail(
     digest_items: String,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    mail_row(id, details, kind, link, digest_items, now)
+        .insert(db)
+        .await?;
+    Ok(())
+}
+
+/// The queued mail of [`queue_mail`], not yet written.
+fn mail_row(
+    id: Uuid,
+    details: &contact_details::Model,
+    kind: Kind,
+    link: &str,
+    digest_items: String,
+    now: DateTime<Utc>,
+) -> mail_queue::ActiveModel {
     mail_queue::ActiveModel {
         notification_id: Set(id),
         member_id: Set(details.member_id),
@@ -442,9 +564,6 @@ pub async fn queue_mail(
         created_at: Set(now),
         digest_items: Set(digest_items),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// [`notify_at`] once only for `key` (a reminder of one event to one person):
@@ -457,22 +576,56 @@ pub async fn notify_once(
     link: &str,
     key: &str,
 ) -> Result<bool> {
-    if notification_key::Entity::find_by_id(key.to_owned())
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Ok(false);
+    let notice = Notice {
+        member_id,
+        kind,
+        link: link.to_owned(),
+    };
+    notify_all_once(db, &[(notice, key.to_owned())]).await
+}
+
+/// [`notify_once`] for many notices, each with its key, in a few statements a
+/// [`ROWS_PER_STATEMENT`]: the keys already used are read in one, the rest
+/// written as [`notify_all`] writes, and their keys in one more. Returns
+/// whether any mail was queued.
+pub async fn notify_all_once(
+    db: &impl ConnectionTrait,
+    notices: &[(Notice, String)],
+) -> Result<bool> {
+    let mut queued = false;
+    for chunk in notices.chunks(ROWS_PER_STATEMENT) {
+        let used: HashSet<String> = notification_key::Entity::find()
+            .select_only()
+            .column(notification_key::Column::Key)
+            .filter(notification_key::Column::Key.is_in(chunk.iter().map(|(_, key)| key.clone())))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let mut seen = HashSet::new();
+        let fresh: Vec<&(Notice, String)> = chunk
+            .iter()
+            .filter(|(_, key)| !used.contains(key) && seen.insert(key.clone()))
+            .collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        let notices: Vec<Notice> = fresh.iter().map(|(notice, _)| notice.clone()).collect();
+        let written = write_all(db, &notices).await?;
+        let now = Utc::now();
+        notification_key::Entity::insert_many(fresh.iter().zip(&written).map(
+            |((notice, key), (notification_id, _))| notification_key::ActiveModel {
+                key: Set(key.clone()),
+                member_id: Set(notice.member_id),
+                notification_id: Set(*notification_id),
+                created_at: Set(now),
+            },
+        ))
+        .exec_without_returning(db)
+        .await?;
+        queued |= written.iter().any(|(_, mail)| *mail);
     }
-    let (notification_id, queued) = write(db, member_id, kind, link).await?;
-    notification_key::ActiveModel {
-        key: Set(key.to_owned()),
-        member_id: Set(member_id),
-        notification_id: Set(notification_id),
-        created_at: Set(Utc::now()),
-    }
-    .insert(db)
-    .await?;
     Ok(queued)
 }
 
@@ -515,7 +668,7 @@ pub async fn mark_read(db: &impl ConnectionTrait, member_id: Uuid, ids: &[Uuid])
     Ok(update.exec(db).await?.rows_affected)
 }
 
-/// Mail due to be sent at `now`, oldest first, at most `limit`.
+/// Mail due to be sent at `now`, the first due first, at most `limit`.
 pub async fn due_mail(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -524,6 +677,9 @@ pub async fn due_mail(
     Ok(mail_queue::Entity::find()
         .filter(mail_queue::Column::SentAt.is_null())
         .filter(mail_queue::Column::NextAttemptAt.lte(now))
+        // In the order of the index `mail_queue_due_order_idx`: the first `limit`
+        // are read, not every mail due sorted.
+        .order_by_asc(mail_queue::Column::NextAttemptAt)
         .order_by_asc(mail_queue::Column::NotificationId)
         .limit(limit)
         .all(db)
@@ -560,25 +716,59 @@ pub async fn next_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>
         .await?)
 }
 
-/// Records that the mail of notification `id` was accepted by the server (or
-/// written to `written_file`). A mail erased meanwhile stays erased: returns
-/// whether the mail was still queued.
-pub async fn mark_sent(db: &impl ConnectionTrait, id: Uuid, written_file: &str) -> Result<bool> {
-    let updated = mail_queue::Entity::update_many()
-        .col_expr(mail_queue::Column::SentAt, Expr::value(Some(Utc::now())))
-        .col_expr(mail_queue::Column::WrittenFile, Expr::value(written_file))
-        .col_expr(mail_queue::Column::LastError, Expr::value(""))
-        .filter(mail_queue::Column::NotificationId.eq(id))
-        .exec(db)
-        .await?;
-    // An invitation's link holds its single-use code: sent, the queue forgets it.
-    mail_queue::Entity::update_many()
-        .col_expr(mail_queue::Column::Link, Expr::value(INVITATION.link))
-        .filter(mail_queue::Column::NotificationId.eq(id))
-        .filter(mail_queue::Column::Kind.eq(INVITATION.name))
-        .exec(db)
-        .await?;
-    Ok(updated.rows_affected > 0)
+/// Records that the mails of these notifications were accepted by the server
+/// (or written, each to its file: `(id, written_file)`), in a few statements
+/// whatever their number: the ones still queued are read in one, the mails sent
+/// over SMTP marked in one, each written file in its own, and invitations' links
+/// forgotten in one. A mail erased meanwhile stays erased: returns the ids of
+/// those that were still queued.
+pub async fn mark_sent(
+    db: &impl ConnectionTrait,
+    accepted: &[(Uuid, &str)],
+) -> Result<HashSet<Uuid>> {
+    let mut still_queued = HashSet::new();
+    for chunk in accepted.chunks(ROWS_PER_STATEMENT) {
+        let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
+        let queued: Vec<Uuid> = mail_queue::Entity::find()
+            .select_only()
+            .column(mail_queue::Column::NotificationId)
+            .filter(mail_queue::Column::NotificationId.is_in(ids.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        still_queued.extend(queued);
+        let sent = |update: sea_orm::UpdateMany<mail_queue::Entity>, written_file: &str| {
+            update
+                .col_expr(mail_queue::Column::SentAt, Expr::value(Some(Utc::now())))
+                .col_expr(mail_queue::Column::WrittenFile, Expr::value(written_file))
+                .col_expr(mail_queue::Column::LastError, Expr::value(""))
+        };
+        let over_smtp: Vec<Uuid> = chunk
+            .iter()
+            .filter(|(_, file)| file.is_empty())
+            .map(|(id, _)| *id)
+            .collect();
+        if !over_smtp.is_empty() {
+            sent(mail_queue::Entity::update_many(), "")
+                .filter(mail_queue::Column::NotificationId.is_in(over_smtp))
+                .exec(db)
+                .await?;
+        }
+        for (id, file) in chunk.iter().filter(|(_, file)| !file.is_empty()) {
+            sent(mail_queue::Entity::update_many(), file)
+                .filter(mail_queue::Column::NotificationId.eq(*id))
+                .exec(db)
+                .await?;
+        }
+        // An invitation's link holds its single-use code: sent, the queue forgets it.
+        mail_queue::Entity::update_many()
+            .col_expr(mail_queue::Column::Link, Expr::value(INVITATION.link))
+            .filter(mail_queue::Column::NotificationId.is_in(ids))
+            .filter(mail_queue::Column::Kind.eq(INVITATION.name))
+            .exec(db)
+            .await?;
+    }
+    Ok(still_queued)
 }
 
 /// Records a failed attempt at the mail of notification `id` and when to try
@@ -661,21 +851,23 @@ pub async fn erase(db: &impl ConnectionTrait, member_id: Uuid) -> Result<u64> {
 pub mod hooks {
     use sea_orm::ConnectionTrait;
 
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashMap;
 
-    use chrono::{DateTime, Duration, Utc};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    use chrono::{DateTime, Utc};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     use uuid::Uuid;
 
+    /// Most newcomer reviewers told of a review in one round of statements.
+    pub const REVIEWERS_PAGE: u64 = 500;
+
     use super::{
-        APPLICATION_STAGE, BUDDY_CONFIRMED, EVENT_SEAT, OPPORTUNITY_APPROVED, OPPORTUNITY_REJECTED,
-        OPPORTUNITY_SENT_BACK, QUESTION_ANSWERED, QUESTION_ROUTED, REVIEW_WAITING, notify,
-        notify_at, notify_once, notify_organisation,
+        APPLICATION_STAGE, BUDDY_CONFIRMED, EVENT_SEAT, Notice, OPPORTUNITY_APPROVED,
+        OPPORTUNITY_REJECTED, OPPORTUNITY_SENT_BACK, QUESTION_ANSWERED, QUESTION_ROUTED,
+        REVIEW_WAITING, notify, notify_all, notify_all_once, notify_at, notify_organisation,
     };
     use crate::error::Result;
     use crate::store::entity::{
         application, buddy_pair, contact_details, event_registration, helpdesk_question, member,
-        notification_key,
     };
 
     /// An application moved to a new stage: its member hears, unless she
@@ -690,13 +882,17 @@ pub mod hooks {
         Ok(())
     }
 
-    /// A question was answered: the asker hears.
-    pub async fn question_answered(
+    /// Questions were answered (a group commit's): each asker hears. Returns
+    /// whether mail was queued.
+    pub async fn questions_answered(
         db: &impl ConnectionTrait,
-        question: &helpdesk_question::Model,
-    ) -> Result<()> {
-        notify(db, question.asker_member_id, QUESTION_ANSWERED).await?;
-        Ok(())
+        questions: &[helpdesk_question::Model],
+    ) -> Result<bool> {
+        let notices: Vec<Notice> = questions
+            .iter()
+            .map(|question| Notice::of(question.asker_member_id, QUESTION_ANSWERED))
+            .collect();
+        Ok(notify_all(db, &notices).await?.contains(&true))
     }
 
     /// A freed seat went to the first on the waiting list: she hears.
@@ -749,46 +945,51 @@ pub mod hooks {
 
     /// An opportunity was put in review: every newcomer reviewer of the region
     /// (`crate::community`: a member whose role is newcomer) hears, at most once
-    /// on each day of her own calendar. Three reads, whatever the region's size,
-    /// then a notice for each reviewer not yet told today. Returns whether mail
-    /// was queued.
+    /// on each day of her own calendar. The reviewers are taken
+    /// [`REVIEWERS_PAGE`] at a time: for each page, their time zones are read,
+    /// and those not yet told today are told ([`notify_all_once`]), in a few
+    /// statements whatever the page holds. Returns whether mail was queued.
     pub async fn review_waiting(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<bool> {
-        let reviewers: Vec<Uuid> = member::Entity::find()
-            .select_only()
-            .column(member::Column::Id)
-            .filter(member::Column::Role.eq("newcomer"))
-            .into_tuple()
-            .all(db)
-            .await?;
-        let time_zones: HashMap<Uuid, String> = contact_details::Entity::find()
-            .select_only()
-            .column(contact_details::Column::MemberId)
-            .column(contact_details::Column::TimeZone)
-            .into_tuple()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        // A day in any time zone began less than two days ago.
-        let told: HashSet<String> = notification_key::Entity::find()
-            .select_only()
-            .column(notification_key::Column::Key)
-            .filter(notification_key::Column::Key.starts_with(REVIEW_WAITING.name))
-            .filter(notification_key::Column::CreatedAt.gte(now - Duration::days(2)))
-            .into_tuple()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
         let mut queued = false;
-        for reviewer in reviewers {
-            let time_zone = time_zones.get(&reviewer).map_or("UTC", String::as_str);
-            let day = crate::mail_clock::local_date(now, time_zone);
-            let key = format!("{}:{reviewer}:{day}", REVIEW_WAITING.name);
-            if told.contains(&key) {
-                continue;
+        let mut after: Option<Uuid> = None;
+        loop {
+            let mut page = member::Entity::find()
+                .select_only()
+                .column(member::Column::Id)
+                .filter(member::Column::Role.eq("newcomer"))
+                .order_by_asc(member::Column::Id)
+                .limit(REVIEWERS_PAGE);
+            if let Some(after) = after {
+                page = page.filter(member::Column::Id.gt(after));
             }
-            queued |= notify_once(db, reviewer, REVIEW_WAITING, REVIEW_WAITING.link, &key).await?;
+            let reviewers: Vec<Uuid> = page.into_tuple().all(db).await?;
+            let Some(last) = reviewers.last().copied() else {
+                break;
+            };
+            let time_zones: HashMap<Uuid, String> = contact_details::Entity::find()
+                .select_only()
+                .column(contact_details::Column::MemberId)
+                .column(contact_details::Column::TimeZone)
+                .filter(contact_details::Column::MemberId.is_in(reviewers.clone()))
+                .into_tuple()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+            let notices: Vec<(Notice, String)> = reviewers
+                .iter()
+                .map(|reviewer| {
+                    let time_zone = time_zones.get(reviewer).map_or("UTC", String::as_str);
+                    let day = crate::mail_clock::local_date(now, time_zone);
+                    let key = format!("{}:{reviewer}:{day}", REVIEW_WAITING.name);
+                    (Notice::of(*reviewer, REVIEW_WAITING), key)
+                })
+                .collect();
+            queued |= notify_all_once(db, &notices).await?;
+            if reviewers.len() < REVIEWERS_PAGE as usize {
+                break;
+            }
+            after = Some(last);
         }
         Ok(queued)
     }

@@ -1,6 +1,7 @@
 //! Community review: the round each opportunity is in, and the reviews of it.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter,
@@ -121,31 +122,30 @@ pub async fn list(
     .await
 }
 
-/// The opportunities `reviewer` reviewed in the round each is in now.
-async fn reviewed_this_round(db: &impl ConnectionTrait, reviewer: Uuid) -> Result<Vec<Uuid>> {
-    let given = opportunity_review::Entity::find()
-        .filter(opportunity_review::Column::ReviewerMemberId.eq(reviewer))
-        .all(db)
-        .await?;
-    if given.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rounds = opportunity_review_round::Entity::find()
-        .filter(
-            opportunity_review_round::Column::OpportunityId
-                .is_in(given.iter().map(|review| review.opportunity_id)),
+/// The opportunities `reviewer` reviewed in the round each is in now, as a
+/// subquery: the queue leaves them out in the database, however many reviews she
+/// has given over the years.
+fn reviewed_this_round(reviewer: Uuid) -> SelectStatement {
+    use opportunity_review::Column as Review;
+    use opportunity_review_round::Column as Round;
+    use sea_orm::sea_query::ExprTrait;
+    Query::select()
+        .column((opportunity_review::Entity, Review::OpportunityId))
+        .from(opportunity_review::Entity)
+        .inner_join(
+            opportunity_review_round::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((opportunity_review_round::Entity, Round::OpportunityId))
+                        .equals((opportunity_review::Entity, Review::OpportunityId)),
+                )
+                .add(
+                    Expr::col((opportunity_review_round::Entity, Round::Round))
+                        .equals((opportunity_review::Entity, Review::Round)),
+                ),
         )
-        .all(db)
-        .await?;
-    Ok(given
-        .iter()
-        .filter(|review| {
-            rounds
-                .iter()
-                .any(|r| r.opportunity_id == review.opportunity_id && r.round == review.round)
-        })
-        .map(|review| review.opportunity_id)
-        .collect())
+        .and_where(Expr::col((opportunity_review::Entity, Review::ReviewerMemberId)).eq(reviewer))
+        .to_owned()
 }
 
 /// One page of `reviewer`'s queue: the opportunities in review that they have not
@@ -155,12 +155,9 @@ pub async fn queue(
     request: PageRequest,
     reviewer: Uuid,
 ) -> Result<Page<(opportunity::Model, i32)>> {
-    let done = reviewed_this_round(db, reviewer).await?;
-    let mut select =
-        opportunity::Entity::find().filter(opportunity::Column::Status.eq("in_review"));
-    if !done.is_empty() {
-        select = select.filter(opportunity::Column::Id.is_not_in(done));
-    }
+    let select = opportunity::Entity::find()
+        .filter(opportunity::Column::Status.eq("in_review"))
+        .filter(opportunity::Column::Id.not_in_subquery(reviewed_this_round(reviewer)));
     let page = rows::page(db, select, opportunity::Column::Id, request, |o| o.id).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for row in page.items {

@@ -165,6 +165,20 @@ pub async fn question(
     old: Option<&helpdesk_question::Model>,
     new: Option<&helpdesk_question::Model>,
 ) -> Result<()> {
+    questions(db, [(old, new)]).await
+}
+
+/// [`question`] for many questions at once (each as it was and as it is now),
+/// written as one change.
+pub async fn questions<'a>(
+    db: &impl ConnectionTrait,
+    changed: impl IntoIterator<
+        Item = (
+            Option<&'a helpdesk_question::Model>,
+            Option<&'a helpdesk_question::Model>,
+        ),
+    >,
+) -> Result<()> {
     let counter = |row: &helpdesk_question::Model| {
         Counter::in_month(QUESTIONS, month_of(row.created_at), row.status.clone())
     };
@@ -173,8 +187,10 @@ pub async fn question(
             .and_then(|at| Sample::waited(HOURS_TO_ANSWER, row.created_at, at))
     };
     let mut change = Change::default();
-    change.replace(old.and_then(counter), new.and_then(counter));
-    change.resample(old.and_then(waited), new.and_then(waited));
+    for (old, new) in changed {
+        change.replace(old.and_then(counter), new.and_then(counter));
+        change.resample(old.and_then(waited), new.and_then(waited));
+    }
     Ok(change.write(db).await?)
 }
 
