@@ -205,6 +205,21 @@ pub enum BenchTarget {
         #[command(flatten)]
         setup: BenchSetup,
     },
+    /// Refugee Start Force's size: many regions each importing its members, a
+    /// share of them replicated to every other region, until all converge.
+    Scale {
+        /// Regions, each a node with its own database.
+        #[arg(long, default_value_t = 50)]
+        regions: usize,
+        /// Members each region imports.
+        #[arg(long, default_value_t = 30_000)]
+        members: usize,
+        /// Every so many members shares her profile across regions (10: a tenth).
+        #[arg(long, default_value_t = 10)]
+        sharing: usize,
+        #[command(flatten)]
+        setup: BenchSetup,
+    },
     /// Sync end to end: sustained rate, latency at a fixed rate, catch-up rate.
     Sync {
         /// Members Amsterdam shares (at least rate × seconds).

@@ -20,6 +20,9 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
+/// Connections in each server's database pool, in the demo and the benches.
+pub const POOL_PER_SERVER: u32 = 8;
+
 /// One region to start.
 #[derive(Debug, Clone)]
 pub struct RegionPlan {
@@ -172,7 +175,7 @@ impl Federation {
                 },
                 database: passage_node::settings::DatabaseSettings {
                     url: region.database_url.clone(),
-                    max_connections: 8,
+                    max_connections: POOL_PER_SERVER,
                 },
                 gateway: Some(passage_node::settings::GatewayLink {
                     endpoint: format!("{scheme}://{gateway_address}"),
@@ -209,7 +212,7 @@ impl Federation {
             },
             database: passage_gateway::settings::DatabaseSettings {
                 url: plan.gateway_database_url.clone(),
-                max_connections: 8,
+                max_connections: POOL_PER_SERVER,
             },
             regions: gateway_regions,
             federation: passage_gateway::settings::FederationSettings {

@@ -272,6 +272,25 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench {
+            what:
+                BenchTarget::Scale {
+                    regions,
+                    members,
+                    sharing,
+                    setup,
+                },
+        } => {
+            let figures = passage::bench::scale::run(&passage::bench::scale::ScaleBench {
+                regions,
+                members,
+                sharing,
+                setup: setup.into(),
+            })
+            .await?;
+            print!("{figures}");
+            Ok(())
+        }
+        Command::Bench {
             what: BenchTarget::Import { members, setup },
         } => {
             let figures = passage::bench::import::run(&passage::bench::import::ImportBench {

@@ -358,3 +358,57 @@ async fn web_on_postgres_in_processes_answers_every_page() {
     let made = reported(&output, "bench: made PostgreSQL database ");
     assert_eq!(existing_databases(&made).await, Vec::<String>::new());
 }
+
+/// `passage bench scale`, small: four regions of 200 members, a tenth shared,
+/// each on PostgreSQL in its own process — every region converges (the bench
+/// checks each holds the others' 60 shared profiles), and its figures, disk and
+/// each process's peak memory print; nothing is left behind.
+#[tokio::test]
+async fn scale_on_postgres_in_processes_converges_every_region() {
+    let output = bench(&[
+        "scale",
+        "--regions",
+        "4",
+        "--members",
+        "200",
+        "--backend",
+        "postgres",
+        "--processes",
+    ]);
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 6, "{}", describe(&output));
+    assert!(
+        lines[0].starts_with("passage bench scale (4 regions × 200 members, 20 of each shared")
+            && lines[0].ends_with("PostgreSQL, a process per server)"),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        lines[1].starts_with("  imported: 800 members in "),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        lines[2].starts_with("  converged: every region holds the others' 60 shared profiles")
+            && lines[2].contains("(240 replicas applied,"),
+        "{}",
+        describe(&output)
+    );
+    assert!(lines[3].starts_with("  disk: "), "{}", describe(&output));
+    assert!(
+        lines[4].starts_with("  peak memory: gateway ") && lines[4].ends_with("(5 processes)"),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        lines[5].starts_with("  each process (MiB): gateway ") && lines[5].contains(", region-04 "),
+        "{}",
+        describe(&output)
+    );
+    let made = reported(&output, "bench: made PostgreSQL database ");
+    assert_eq!(made.len(), 5, "the gateway's and four regions': {made:?}");
+    assert_eq!(existing_databases(&made).await, Vec::<String>::new());
+    assert_eq!(running_children_of(&output, "scale"), Vec::<String>::new());
+}

@@ -67,8 +67,9 @@ impl fmt::Display for ImportFigures {
 }
 
 /// The members file: `members` rows with a header, `;`-separated as a Dutch
-/// spreadsheet writes it.
-pub fn members_file(members: usize) -> String {
+/// spreadsheet writes it; every `sharing`th member shares her profile across
+/// regions.
+pub fn members_file(members: usize, sharing: usize) -> String {
     let mut dice = Dice(0x1234_5678_9abc_def1);
     let mut file = String::from(
         "external_id;display_name;profession;sectors;skills;languages;role;residence_status;\
@@ -98,7 +99,7 @@ pub fn members_file(members: usize) -> String {
             pick_some(&mut dice, LANGUAGES),
             dice.roll() % 30,
             dice.roll() % 40,
-            if n % 3 == 0 { "yes" } else { "no" },
+            if n % sharing.max(1) == 0 { "yes" } else { "no" },
             1 + dice.roll() % 12,
             1 + dice.roll() % 28,
         );
@@ -119,7 +120,7 @@ async fn run_in(
     dir: &Path,
     urls: &BTreeMap<String, String>,
 ) -> anyhow::Result<ImportFigures> {
-    let file = members_file(bench.members);
+    let file = members_file(bench.members, 3);
     let certs = CertDir(dir.join("certs"));
     ensure_demo_certs(&certs, &[REGION])?;
     let federation = Servers::start(

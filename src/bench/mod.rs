@@ -5,6 +5,7 @@
 pub mod import;
 pub mod matching;
 pub mod notify;
+pub mod scale;
 pub mod search;
 pub mod servers;
 pub mod smtp_receiver;

@@ -339,6 +339,23 @@ impl Processes {
         Ok(())
     }
 
+    /// Each running server's peak resident memory so far (Linux's `VmHWM`), by
+    /// name.
+    pub fn peak_memory(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        let mut peaks = Vec::new();
+        for (name, child) in &self.running {
+            let pid = child
+                .process
+                .id()
+                .with_context(|| format!("{name} has exited"))?;
+            peaks.push((
+                name.clone(),
+                peak_resident_bytes(&format!("/proc/{pid}/status"))?,
+            ));
+        }
+        Ok(peaks)
+    }
+
     /// Waits until `name` answers its health check SERVING at `endpoint`; fails with
     /// the end of its log when it exits first or takes longer than `limit`.
     pub async fn wait_serving(
@@ -501,7 +518,7 @@ impl ProcessFederation {
             "gateway",
             &serde_json::json!({
                 "server": {"listen": gateway_address.to_string(), "connect_timeout_ms": 2000},
-                "database": {"url": plan.gateway_database_url, "max_connections": 8},
+                "database": {"url": plan.gateway_database_url, "max_connections": crate::federation::POOL_PER_SERVER},
                 "regions": plan.regions.iter().map(|region| serde_json::json!({
                     "slug": region.slug,
                     "name": region.name,
@@ -516,7 +533,7 @@ impl ProcessFederation {
             let mut settings = serde_json::json!({
                 "region": {"slug": region.slug, "name": region.name, "country": region.country},
                 "server": {"listen": nodes[&region.slug].to_string()},
-                "database": {"url": region.database_url, "max_connections": 8},
+                "database": {"url": region.database_url, "max_connections": crate::federation::POOL_PER_SERVER},
                 "gateway": {
                     "endpoint": format!("https://{gateway_address}"),
                     "tls": {"ca_file": ca, "cert_file": own.cert, "key_file": own.key},
@@ -642,6 +659,25 @@ impl ProcessFederation {
     }
 }
 
+/// The peak resident memory in a `/proc/…/status` file (its `VmHWM` line).
+pub fn peak_resident_bytes(status_file: &str) -> anyhow::Result<u64> {
+    let status =
+        std::fs::read_to_string(status_file).with_context(|| format!("reading {status_file}"))?;
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .with_context(|| format!("{status_file} has no VmHWM line"))?;
+    Ok(kib * 1024)
+}
+
 /// The federation under measurement, in this process or as processes.
 pub enum Servers {
     InProcess(Federation),
@@ -689,6 +725,18 @@ impl Servers {
         match self {
             Servers::InProcess(federation) => federation.restart_region(region).await,
             Servers::Processes(federation) => federation.restart_region(region).await,
+        }
+    }
+
+    /// Peak resident memory so far: of each server's process, or of this one
+    /// process when every server runs in it.
+    pub fn peak_memory(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        match self {
+            Servers::InProcess(_) => Ok(vec![(
+                "one process (gateway and every node)".to_owned(),
+                peak_resident_bytes("/proc/self/status")?,
+            )]),
+            Servers::Processes(federation) => federation.processes.peak_memory(),
         }
     }
 

@@ -402,8 +402,19 @@ fn hours_change(id: &str, index: usize, round: i32) -> v1::UpdateMemberRequest {
 /// Waits until the log holds `expected_head` entries (every change has left the
 /// writer) and `regions` are connected with nothing left to apply.
 async fn caught_up(channel: &Channel, regions: &[&str], expected_head: u64) -> anyhow::Result<()> {
+    caught_up_within(channel, regions, expected_head, Duration::from_secs(600)).await
+}
+
+/// Waits until the gateway's log has `expected_head` entries and every one of
+/// `regions` is connected with nothing left to apply; fails after `limit`.
+pub(super) async fn caught_up_within(
+    channel: &Channel,
+    regions: &[&str],
+    expected_head: u64,
+    limit: Duration,
+) -> anyhow::Result<()> {
     let mut admin = FederationAdminServiceClient::new(channel.clone());
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let deadline = Instant::now() + limit;
     loop {
         let status = admin
             .get_sync_status(crate::credentials::as_operator(
@@ -420,7 +431,18 @@ async fn caught_up(channel: &Channel, regions: &[&str], expected_head: u64) -> a
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("the federation did not catch up within 10 minutes: {status:?}");
+            bail!(
+                "the federation did not catch up within {} s: log head {} of {expected_head}, \
+                 regions {:?}",
+                limit.as_secs(),
+                status.log_head,
+                status
+                    .regions
+                    .iter()
+                    .filter(|r| r.backlog > 0 || !r.connected)
+                    .map(|r| (&r.region, r.backlog, r.connected))
+                    .collect::<Vec<_>>()
+            );
         }
         // Each poll counts every region's backlog; polling faster would slow what
         // it measures.
