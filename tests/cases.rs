@@ -563,8 +563,9 @@ async fn a_deleted_member_takes_her_cases_and_their_notes_with_her(backend: Back
 }
 
 /// The Hassan family's case lists Karim, Layla and Omar; the Haddad family's lists
-/// Samira and her son. Omar asks to be erased: the Hassans' case stays, without
-/// him; the Haddads' is untouched.
+/// Samira and her son Yusuf. Omar asks to be erased: the Hassans' case stays,
+/// without him; the Haddads' is untouched, and it is the one case in Yusuf's
+/// own data.
 async fn a_household_keeps_its_case_without_the_member_who_was_erased(backend: Backend) {
     let cluster = Cluster::start(backend).await;
     let mut chapter = Chapter::open(&cluster).await;
@@ -609,5 +610,25 @@ async fn a_household_keeps_its_case_without_the_member_who_was_erased(backend: B
     ] {
         assert_eq!(listed(chapter.get(case).await), (main.clone(), others));
     }
+    // Yusuf's data, as he asks for it, holds his family's case and no other.
+    let exported = chapter
+        .members
+        .export_member_records(to(
+            "amsterdam",
+            v1::ExportMemberRecordsRequest {
+                member_id: yusuf.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let records: serde_json::Value = serde_json::from_str(&exported.records_json).unwrap();
+    let cases: Vec<&str> = records["case_file"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| case["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(cases, [haddads.id.as_str()]);
     cluster.stop().await;
 }

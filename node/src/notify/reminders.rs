@@ -4,10 +4,10 @@
 //! event or session and the person), so a node that looks every few minutes, or
 //! restarts, reminds no one twice.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::error::Result;
@@ -16,17 +16,57 @@ use crate::store::entity::{
     coaching_enrolment, coaching_session, cohort_coach, community_event, contact_details,
     event_registration,
 };
-use crate::store::notifications::{EVENT_TOMORROW, SESSION_TOMORROW, notify_once};
+use crate::store::notifications::{
+    EVENT_TOMORROW, Kind, Notice, SESSION_TOMORROW, notify_all_once,
+};
 
 /// How far either side of `now` a time zone's "tomorrow" can reach.
 const WIDEST_DAY: Duration = Duration::hours(62);
 
-/// Member `member_id`'s time zone (UTC when she set none).
-async fn time_zone(db: &impl ConnectionTrait, member_id: Uuid) -> Result<String> {
-    Ok(contact_details::Entity::find_by_id(member_id)
-        .one(db)
+/// Registrations read, and reminders written, a page at a time: a fair with
+/// thousands registered takes a few statements a page, not two a person.
+const REMINDERS_PAGE: u64 = 500;
+
+/// The time zones of `members` (UTC for those who set none).
+async fn time_zones(db: &impl ConnectionTrait, members: &[Uuid]) -> Result<HashMap<Uuid, String>> {
+    let mut zones: HashMap<Uuid, String> = contact_details::Entity::find()
+        .select_only()
+        .column(contact_details::Column::MemberId)
+        .column(contact_details::Column::TimeZone)
+        .filter(contact_details::Column::MemberId.is_in(members.iter().copied()))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
         .await?
-        .map_or_else(|| "UTC".to_owned(), |details| details.time_zone))
+        .into_iter()
+        .collect();
+    for member in members {
+        zones.entry(*member).or_insert_with(|| "UTC".to_owned());
+    }
+    Ok(zones)
+}
+
+/// Writes reminders of `kind` about `about` (an event or a session) to those of
+/// `people` for whom `is_tomorrow` holds in their own time zone, each once by
+/// its key. Whether mail was queued.
+async fn remind(
+    db: &impl ConnectionTrait,
+    kind: Kind,
+    about: Uuid,
+    people: &[Uuid],
+    is_tomorrow: impl Fn(&str) -> bool,
+) -> Result<bool> {
+    let zones = time_zones(db, people).await?;
+    let notices: Vec<(Notice, String)> = people
+        .iter()
+        .filter(|member| zones.get(member).is_some_and(|zone| is_tomorrow(zone)))
+        .map(|member| {
+            (
+                Notice::of(*member, kind),
+                format!("{}:{about}:{member}", kind.name),
+            )
+        })
+        .collect();
+    notify_all_once(db, &notices).await
 }
 
 /// The day after today at `now` in `time_zone`.
@@ -58,19 +98,29 @@ async fn events_tomorrow(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Resul
         .await?;
     let mut queued = false;
     for event in soon {
-        let registered = event_registration::Entity::find()
-            .filter(event_registration::Column::EventId.eq(event.id))
-            .filter(event_registration::Column::Status.eq("registered"))
-            .all(db)
-            .await?;
-        for registration in registered {
-            let member_id = registration.member_id;
-            let time_zone = time_zone(db, member_id).await?;
-            if !starts_tomorrow(event.starts_at, now, &time_zone) {
-                continue;
+        let mut after: Option<Uuid> = None;
+        loop {
+            let mut page = event_registration::Entity::find()
+                .select_only()
+                .column(event_registration::Column::Id)
+                .column(event_registration::Column::MemberId)
+                .filter(event_registration::Column::EventId.eq(event.id))
+                .filter(event_registration::Column::Status.eq("registered"))
+                .order_by_asc(event_registration::Column::Id)
+                .limit(REMINDERS_PAGE);
+            if let Some(after) = after {
+                page = page.filter(event_registration::Column::Id.gt(after));
             }
-            let key = format!("{}:{}:{member_id}", EVENT_TOMORROW.name, event.id);
-            queued |= notify_once(db, member_id, EVENT_TOMORROW, EVENT_TOMORROW.link, &key).await?;
+            let rows: Vec<(Uuid, Uuid)> = page.into_tuple().all(db).await?;
+            let people: Vec<Uuid> = rows.iter().map(|(_, member)| *member).collect();
+            queued |= remind(db, EVENT_TOMORROW, event.id, &people, |zone| {
+                starts_tomorrow(event.starts_at, now, zone)
+            })
+            .await?;
+            match rows.last() {
+                Some((last, _)) if rows.len() as u64 == REMINDERS_PAGE => after = Some(*last),
+                _ => break,
+            }
         }
     }
     Ok(queued)
@@ -109,15 +159,12 @@ async fn sessions_tomorrow(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Res
                 .map(|coach| coach.coach_member_id),
         );
         people.extend(session.coach_member_id);
-        for member_id in people {
-            let time_zone = time_zone(db, member_id).await?;
-            if tomorrow(now, &time_zone) != Some(session.held_on) {
-                continue;
-            }
-            let key = format!("{}:{}:{member_id}", SESSION_TOMORROW.name, session.id);
-            queued |=
-                notify_once(db, member_id, SESSION_TOMORROW, SESSION_TOMORROW.link, &key).await?;
-        }
+        // A cohort is at most 500 participants (`cohort.capacity`) and its coaches.
+        let people: Vec<Uuid> = people.into_iter().collect();
+        queued |= remind(db, SESSION_TOMORROW, session.id, &people, |zone| {
+            tomorrow(now, zone) == Some(session.held_on)
+        })
+        .await?;
     }
     Ok(queued)
 }

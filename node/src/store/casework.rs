@@ -172,3 +172,40 @@ pub async fn list_next_steps(
     let select = case_next_step::Entity::find().filter(case_next_step::Column::CaseId.eq(case_id));
     rows::page(db, select, case_next_step::Column::Id, request, |s| s.id).await
 }
+
+/// The household cases whose list of members holds `member_id` (besides the
+/// main member, who is the case's `member_id`), each with its list. Read by
+/// the database's match on the id as text, then checked exactly: an export or
+/// an erasure reads her households, never every household of the region.
+pub async fn households_listing(
+    db: &impl ConnectionTrait,
+    member_id: Uuid,
+) -> Result<Vec<(Uuid, Vec<serde_json::Value>)>> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let needle = member_id.to_string();
+    let candidates: Vec<(Uuid, serde_json::Value)> = case_file::Entity::find()
+        .select_only()
+        .column(case_file::Column::Id)
+        .column(case_file::Column::HouseholdMemberIds)
+        .filter(case_file::Column::IsHousehold.eq(true))
+        .filter(
+            Expr::col(case_file::Column::HouseholdMemberIds)
+                .cast_as("text")
+                .like(format!("%{needle}%")),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(candidates
+        .into_iter()
+        .filter_map(|(case, listed)| match listed {
+            serde_json::Value::Array(list)
+                if list.iter().any(|v| v.as_str() == Some(needle.as_str())) =>
+            {
+                Some((case, list))
+            }
+            _ => None,
+        })
+        .collect())
+}

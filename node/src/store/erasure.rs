@@ -27,7 +27,7 @@
 //! id and the erasure's stamp, nothing else (`remote_profile`, `outbox`), so that
 //! no write arriving later brings the profile back.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -571,32 +571,9 @@ async fn named_in<E: EntityTrait>(
 /// Takes member `id` out of the households whose cases list her among others.
 async fn leave_households(db: &impl ConnectionTrait, id: Uuid) -> Result<u64> {
     let needle = id.to_string();
-    let households: Vec<(Uuid, serde_json::Value)> = case_file::Entity::find()
-        .select_only()
-        .column(case_file::Column::Id)
-        .column(case_file::Column::HouseholdMemberIds)
-        .filter(case_file::Column::IsHousehold.eq(true))
-        // Only the cases whose list has her id in it (read exactly below): an
-        // erasure reads her households, not every household of the region.
-        .filter(
-            Expr::col(case_file::Column::HouseholdMemberIds)
-                .cast_as("text")
-                .like(format!("%{needle}%")),
-        )
-        .into_tuple()
-        .all(db)
-        .await?;
+    let households = crate::store::casework::households_listing(db, id).await?;
     let mut changed = 0;
-    for (case_id, listed) in households {
-        let Some(list) = listed.as_array() else {
-            continue;
-        };
-        if !list
-            .iter()
-            .any(|value| value.as_str() == Some(needle.as_str()))
-        {
-            continue;
-        }
+    for (case_id, list) in households {
         let kept: Vec<serde_json::Value> = list
             .iter()
             .filter(|value| value.as_str() != Some(needle.as_str()))

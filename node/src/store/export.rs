@@ -154,20 +154,8 @@ async fn case_ids(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>> {
         .into_tuple()
         .all(db)
         .await?;
-    let needle = id.to_string();
-    let households: Vec<(Uuid, Value)> = case_file::Entity::find()
-        .select_only()
-        .column(case_file::Column::Id)
-        .column(case_file::Column::HouseholdMemberIds)
-        .filter(case_file::Column::IsHousehold.eq(true))
-        .into_tuple()
-        .all(db)
-        .await?;
-    for (case, listed) in households {
-        let lists_them = listed
-            .as_array()
-            .is_some_and(|list| list.iter().any(|v| v.as_str() == Some(needle.as_str())));
-        if lists_them && !ids.contains(&case) {
+    for (case, _) in crate::store::casework::households_listing(db, id).await? {
+        if !ids.contains(&case) {
             ids.push(case);
         }
     }

@@ -27,24 +27,33 @@ pub async fn answerers(db: &impl ConnectionTrait) -> Result<Vec<helpdesk_answere
         .await?)
 }
 
-/// One page of answerers by member id, optionally only those who speak `language`.
-/// Answerers are few (tens), so the language is checked here rather than in SQL.
+/// One page of answerers by member id, optionally only those who speak `language`:
+/// read by the database's match on the language's code (quoted, as the JSON list
+/// holds it) with the page's limit, then checked exactly.
 pub async fn list_answerers(
     db: &impl ConnectionTrait,
     request: PageRequest,
     language: Option<&str>,
 ) -> Result<Page<helpdesk_answerer::Model>> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
     let mut select = helpdesk_answerer::Entity::find();
     if let Some(after) = request.after {
         select = select.filter(helpdesk_answerer::Column::MemberId.gt(after));
     }
+    if let Some(language) = language {
+        select = select.filter(
+            Expr::col(helpdesk_answerer::Column::Languages)
+                .cast_as("text")
+                .like(format!("%\"{language}\"%")),
+        );
+    }
     let rows: Vec<helpdesk_answerer::Model> = select
         .order_by_asc(helpdesk_answerer::Column::MemberId)
+        .limit(request.size + 1)
         .all(db)
         .await?
         .into_iter()
         .filter(|a| language.is_none_or(|l| speaks(a, l)))
-        .take(usize::try_from(request.size + 1).unwrap_or(usize::MAX))
         .collect();
     Ok(Page::from_rows(rows, request.size, |a| a.member_id))
 }
