@@ -7,7 +7,7 @@
 use chrono::Utc;
 use passage_proto::v1;
 use passage_server::access::{Caller, Role};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Condition, Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{AccountStore, region_of, role_of};
 use crate::error::{Error, Result};
-use crate::store::entity::{account, account_invitation, account_session};
+use crate::store::entity::{account, account_invitation, account_session, directory};
 
 /// Most accounts one page lists.
 const MOST_PER_PAGE: u64 = 200;
@@ -104,6 +104,9 @@ impl AccountStore {
             if by.role != Role::Operator {
                 query = query.filter(account::Column::Kind.is_in(CHAPTER_KINDS));
             }
+            if let Some(region) = &region {
+                query = query.filter(of_region(region));
+            }
             let batch = query.all(&self.db).await?;
             let last = batch.len() < BATCH as usize;
             for found in batch {
@@ -180,4 +183,33 @@ impl AccountStore {
             ..found
         })
     }
+}
+
+/// The accounts that may be of `region`, for the database to pick before each is
+/// checked exactly ([`region_of`]): a member's account whose member's home in
+/// the directory is `region` (or, without a directory entry, whose own region
+/// is), and any other account of `region`. A chapter admin's page then reads
+/// her region's accounts, not the whole federation's.
+fn of_region(region: &str) -> Condition {
+    use sea_orm::sea_query::ExprTrait;
+    let homes_here = Query::select()
+        .column(directory::Column::MemberId)
+        .from(directory::Entity)
+        .and_where(Expr::col(directory::Column::HomeRegion).eq(region))
+        .to_owned();
+    let listed = Query::select()
+        .column(directory::Column::MemberId)
+        .from(directory::Entity)
+        .to_owned();
+    Condition::any()
+        .add(account::Column::MemberId.in_subquery(homes_here))
+        .add(
+            Condition::all()
+                .add(account::Column::Region.eq(region))
+                .add(
+                    Condition::any()
+                        .add(account::Column::MemberId.is_null())
+                        .add(account::Column::MemberId.not_in_subquery(listed)),
+                ),
+        )
 }
