@@ -90,7 +90,7 @@ async fn write_entries(
         let mut attempt = 0;
         loop {
             let stored = {
-                let _turn = turns.clone().lock_owned().await;
+                let _turn = turns.lock().await;
                 audit_entry::Entity::insert_many(rows.clone())
                     .exec_without_returning(&db)
                     .await
@@ -109,7 +109,7 @@ async fn write_entries(
             }
         }
         for member_id in &erased {
-            let _turn = turns.clone().lock_owned().await;
+            let _turn = turns.lock().await;
             if let Err(error) = passage_migrations::audit::pseudonymise(&db, member_id).await {
                 tracing::error!(%error, "an erased member's audit entries kept their id");
             }

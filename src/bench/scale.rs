@@ -22,10 +22,10 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use tokio::sync::Semaphore;
 
 use super::import::members_file;
-use super::servers::{Backend, Place, Servers, Setup, run_in_place};
+use super::servers::{Backend, Place, Servers, Setup, federation_plan, run_in_place};
 use super::sync::caught_up_within;
 use crate::certs::{CertDir, ensure_demo_certs};
-use crate::federation::{FederationPlan, POOL_PER_SERVER, RegionPlan};
+use crate::federation::POOL_PER_SERVER;
 
 /// Chapters importing their members file at once: each import is one
 /// transaction in its own region, and two cores serve them.
@@ -187,28 +187,21 @@ pub async fn run(bench: &ScaleBench) -> anyhow::Result<ScaleFigures> {
 /// Each server keeps a pool of up to [`POOL_PER_SERVER`] connections: refuses, before
 /// anything starts, a federation the PostgreSQL server cannot serve.
 async fn postgres_fits(url: &str, servers: usize) -> anyhow::Result<()> {
-    let db = Database::connect(url)
-        .await
-        .with_context(|| format!("connecting to {url}"))?;
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT current_setting('max_connections')::int AS allowed",
-        ))
-        .await?
-        .context("max_connections answers a row")?;
-    let allowed: i32 = row.try_get("", "allowed")?;
-    db.close().await?;
+    let allowed = number(
+        url,
+        "SELECT current_setting('max_connections')::bigint AS n".to_owned(),
+    )
+    .await?;
     let pool = POOL_PER_SERVER as usize;
     let needed = servers * pool;
     anyhow::ensure!(
-        needed <= usize::try_from(allowed).unwrap_or(0),
+        needed as u64 <= allowed,
         "--regions {}: the gateway and {} nodes may open {needed} connections ({pool} each), \
          but the PostgreSQL server allows {allowed} (max_connections); ask for at most {} \
          regions, or raise max_connections",
         servers - 1,
         servers - 1,
-        (usize::try_from(allowed).unwrap_or(0) / pool).saturating_sub(1)
+        (allowed / pool as u64).saturating_sub(1)
     );
     Ok(())
 }
@@ -225,34 +218,18 @@ async fn run_in(
         &slugs.iter().map(String::as_str).collect::<Vec<_>>(),
     )?;
     let url = |name: &str| urls.get(name).cloned().unwrap_or_default();
-    let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     eprintln!(
         "bench scale: starting the gateway and {} regions",
         bench.regions
     );
     let federation = Servers::start(
-        FederationPlan {
-            gateway_listen: localhost,
-            gateway_database_url: url("gateway"),
-            gateway_metrics_listen: None,
-            regions: slugs
+        federation_plan(
+            slugs
                 .iter()
-                .map(|slug| RegionPlan {
-                    slug: slug.clone(),
-                    name: slug.clone(),
-                    country: "NL".to_owned(),
-                    database_url: url(slug),
-                    listen: localhost,
-                    rules_file: None,
-                    metrics_listen: None,
-                    mail: Default::default(),
-                })
-                .collect(),
-            keys: certs.clone(),
-            tls: Some(certs.clone()),
-            demo_credentials: true,
-            accounts: Default::default(),
-        },
+                .map(|slug| (slug.as_str(), slug.as_str(), "NL")),
+            urls,
+            &certs,
+        ),
         &bench.setup,
         dir,
     )
@@ -310,7 +287,11 @@ async fn run_in(
     let others = (bench.shared_per_region() * (bench.regions - 1)) as u64;
     let mut replicas = 0;
     for slug in &slugs {
-        let held = count_rows(&url(slug), "remote_profile").await?;
+        let held = number(
+            &url(slug),
+            "SELECT COUNT(*) AS n FROM remote_profile".to_owned(),
+        )
+        .await?;
         anyhow::ensure!(
             held == others,
             "{slug} holds {held} shared profiles of other regions, not {others}"
@@ -338,20 +319,21 @@ async fn run_in(
     })
 }
 
-async fn count_rows(url: &str, table: &str) -> anyhow::Result<u64> {
+/// The whole number that `sql` (one row, its column `n`) answers on `url`.
+async fn number(url: &str, sql: String) -> anyhow::Result<u64> {
     let db = Database::connect(url)
         .await
         .with_context(|| format!("connecting to {url}"))?;
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
-            format!("SELECT COUNT(*) AS n FROM {table}"),
+            sql.clone(),
         ))
         .await?
-        .context("COUNT(*) answers a row")?;
-    let count: i64 = row.try_get("", "n")?;
+        .with_context(|| format!("{sql} answered no row"))?;
+    let n: i64 = row.try_get("", "n")?;
     db.close().await?;
-    Ok(u64::try_from(count).unwrap_or(0))
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// The bytes of `server`'s database: its SQLite files (the database, its
@@ -373,19 +355,11 @@ async fn database_bytes(
             Ok(bytes)
         }
         Backend::Postgres => {
-            let db = Database::connect(url)
-                .await
-                .with_context(|| format!("connecting to {url}"))?;
-            let row = db
-                .query_one_raw(Statement::from_string(
-                    db.get_database_backend(),
-                    "SELECT pg_database_size(current_database()) AS bytes",
-                ))
-                .await?
-                .context("pg_database_size answers a row")?;
-            let bytes: i64 = row.try_get("", "bytes")?;
-            db.close().await?;
-            Ok(u64::try_from(bytes).unwrap_or(0))
+            number(
+                url,
+                "SELECT pg_database_size(current_database()) AS n".to_owned(),
+            )
+            .await
         }
     }
 }

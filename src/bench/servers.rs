@@ -748,14 +748,14 @@ impl Servers {
     }
 }
 
-/// A federation of one region, `REGION` of [`one_region_plan`], behind the
-/// gateway over mTLS with the demo's credentials: the plan of the benchmarks that
-/// measure one region's calls (search, import, notify). `urls` holds the
-/// gateway's and the region's database; `mail` is the region's mail settings.
-pub fn one_region_plan(
+/// A federation of `regions` (slug, name, country) behind the gateway over mTLS
+/// with the demo's credentials, every server on a free port of 127.0.0.1 and on
+/// its database in `urls` (by server name: `gateway`, then each slug); the
+/// benchmarks' plan, which each adjusts (rules, mail) where it measures them.
+pub fn federation_plan<'a>(
+    regions: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
     urls: &BTreeMap<String, String>,
     certs: &CertDir,
-    mail: passage_node::settings::MailSettings,
 ) -> FederationPlan {
     let url = |name: &str| urls.get(name).cloned().unwrap_or_default();
     let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -763,21 +763,39 @@ pub fn one_region_plan(
         gateway_listen: localhost,
         gateway_database_url: url("gateway"),
         gateway_metrics_listen: None,
-        regions: vec![crate::federation::RegionPlan {
-            slug: REGION.into(),
-            name: "Amsterdam".into(),
-            country: "NL".into(),
-            database_url: url(REGION),
-            listen: localhost,
-            rules_file: None,
-            metrics_listen: None,
-            mail,
-        }],
+        regions: regions
+            .into_iter()
+            .map(|(slug, name, country)| crate::federation::RegionPlan {
+                slug: slug.to_owned(),
+                name: name.to_owned(),
+                country: country.to_owned(),
+                database_url: url(slug),
+                listen: localhost,
+                rules_file: None,
+                metrics_listen: None,
+                mail: Default::default(),
+            })
+            .collect(),
         keys: certs.clone(),
         tls: Some(certs.clone()),
         demo_credentials: true,
         accounts: Default::default(),
     }
+}
+
+/// A federation of one region, `REGION`, as [`federation_plan`] makes it, with
+/// `mail` as the region's mail settings: the plan of the benchmarks that
+/// measure one region's calls (search, import, notify).
+pub fn one_region_plan(
+    urls: &BTreeMap<String, String>,
+    certs: &CertDir,
+    mail: passage_node::settings::MailSettings,
+) -> FederationPlan {
+    let mut plan = federation_plan([(REGION, "Amsterdam", "NL")], urls, certs);
+    for region in &mut plan.regions {
+        region.mail = mail.clone();
+    }
+    plan
 }
 
 /// The region of [`one_region_plan`].

@@ -31,10 +31,9 @@ use tonic::transport::Channel;
 use crate::credentials::{SealedChannel, SealedChapterAdmin};
 
 use super::quantile;
-use super::servers::{Place, Servers, Setup, run_in_place};
+use super::servers::{Place, Servers, Setup, federation_plan, run_in_place};
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::{REGIONS, in_region, seed};
-use crate::federation::{FederationPlan, RegionPlan};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -157,30 +156,8 @@ async fn run_in(
     let slugs: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
     ensure_demo_certs(&certs, &slugs)?;
     let url = |name: &str| urls.get(name).cloned().unwrap_or_default();
-    let localhost = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let mut federation = Servers::start(
-        FederationPlan {
-            gateway_listen: localhost,
-            gateway_database_url: url("gateway"),
-            gateway_metrics_listen: None,
-            regions: REGIONS
-                .iter()
-                .map(|(slug, name, country)| RegionPlan {
-                    slug: (*slug).to_owned(),
-                    name: (*name).to_owned(),
-                    country: (*country).to_owned(),
-                    database_url: url(slug),
-                    listen: localhost,
-                    rules_file: None,
-                    metrics_listen: None,
-                    mail: Default::default(),
-                })
-                .collect(),
-            keys: certs.clone(),
-            tls: Some(certs.clone()),
-            demo_credentials: true,
-            accounts: Default::default(),
-        },
+        federation_plan(REGIONS.iter().copied(), urls, &certs),
         &bench.setup,
         dir,
     )

@@ -26,10 +26,9 @@ use passage_proto::v1::{
 use tonic::transport::Channel;
 
 use super::quantile;
-use super::servers::{Place, Role, Servers, Setup, run_in_place};
+use super::servers::{Place, Role, Servers, Setup, federation_plan, run_in_place};
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::{REGIONS, in_region};
-use crate::federation::{FederationPlan, RegionPlan};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -117,32 +116,14 @@ async fn run_in(
     let slugs: Vec<&str> = REGIONS.iter().map(|(slug, _, _)| *slug).collect();
     ensure_demo_certs(&certs, &slugs)?;
     let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
-    let mut regions = Vec::new();
-    for (slug, name, country) in REGIONS {
-        regions.push(RegionPlan {
-            slug: slug.to_owned(),
-            name: name.to_owned(),
-            country: country.to_owned(),
-            database_url: urls[slug].clone(),
-            listen: localhost,
-            rules_file: Some(crate::demo::shipped_rules_in(&dir, slug)?),
-            metrics_listen: None,
-            mail: passage_node::settings::MailSettings {
-                folder: Some(dir.join("mail")),
-                ..Default::default()
-            },
-        });
+    let mut plan = federation_plan(REGIONS.iter().copied(), &urls, &certs);
+    for region in &mut plan.regions {
+        region.rules_file = Some(crate::demo::shipped_rules_in(&dir, &region.slug)?);
+        region.mail = passage_node::settings::MailSettings {
+            folder: Some(dir.join("mail")),
+            ..Default::default()
+        };
     }
-    let plan = FederationPlan {
-        gateway_listen: localhost,
-        gateway_database_url: urls["gateway"].clone(),
-        gateway_metrics_listen: None,
-        regions,
-        keys: certs.clone(),
-        tls: Some(certs.clone()),
-        demo_credentials: true,
-        accounts: Default::default(),
-    };
     let mut servers = Servers::start(plan, &bench.setup, &dir)
         .await
         .context("starting the demo federation")?;

@@ -4,7 +4,7 @@
 //! event or session and the person), so a node that looks every few minutes, or
 //! restarts, reminds no one twice.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -13,11 +13,10 @@ use uuid::Uuid;
 use crate::error::Result;
 use crate::notify::digest::local_date;
 use crate::store::entity::{
-    coaching_enrolment, coaching_session, cohort_coach, community_event, contact_details,
-    event_registration,
+    coaching_enrolment, coaching_session, cohort_coach, community_event, event_registration,
 };
 use crate::store::notifications::{
-    EVENT_TOMORROW, Kind, Notice, SESSION_TOMORROW, notify_all_once,
+    EVENT_TOMORROW, Kind, Notice, SESSION_TOMORROW, notify_all_once, time_zones,
 };
 
 /// How far either side of `now` a time zone's "tomorrow" can reach.
@@ -26,24 +25,6 @@ const WIDEST_DAY: Duration = Duration::hours(62);
 /// Registrations read, and reminders written, a page at a time: a fair with
 /// thousands registered takes a few statements a page, not two a person.
 const REMINDERS_PAGE: u64 = 500;
-
-/// The time zones of `members` (UTC for those who set none).
-async fn time_zones(db: &impl ConnectionTrait, members: &[Uuid]) -> Result<HashMap<Uuid, String>> {
-    let mut zones: HashMap<Uuid, String> = contact_details::Entity::find()
-        .select_only()
-        .column(contact_details::Column::MemberId)
-        .column(contact_details::Column::TimeZone)
-        .filter(contact_details::Column::MemberId.is_in(members.iter().copied()))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    for member in members {
-        zones.entry(*member).or_insert_with(|| "UTC".to_owned());
-    }
-    Ok(zones)
-}
 
 /// Writes reminders of `kind` about `about` (an event or a session) to those of
 /// `people` for whom `is_tomorrow` holds in their own time zone, each once by

@@ -182,18 +182,16 @@ pub async fn households_listing(
     member_id: Uuid,
 ) -> Result<Vec<(Uuid, Vec<serde_json::Value>)>> {
     use sea_orm::QuerySelect;
-    use sea_orm::sea_query::{Expr, ExprTrait};
     let needle = member_id.to_string();
     let candidates: Vec<(Uuid, serde_json::Value)> = case_file::Entity::find()
         .select_only()
         .column(case_file::Column::Id)
         .column(case_file::Column::HouseholdMemberIds)
         .filter(case_file::Column::IsHousehold.eq(true))
-        .filter(
-            Expr::col(case_file::Column::HouseholdMemberIds)
-                .cast_as("text")
-                .like(format!("%{needle}%")),
-        )
+        .filter(super::json_text_may_hold(
+            case_file::Column::HouseholdMemberIds,
+            &needle,
+        ))
         .into_tuple()
         .all(db)
         .await?;

@@ -35,17 +35,15 @@ pub async fn list_answerers(
     request: PageRequest,
     language: Option<&str>,
 ) -> Result<Page<helpdesk_answerer::Model>> {
-    use sea_orm::sea_query::{Expr, ExprTrait};
     let mut select = helpdesk_answerer::Entity::find();
     if let Some(after) = request.after {
         select = select.filter(helpdesk_answerer::Column::MemberId.gt(after));
     }
     if let Some(language) = language {
-        select = select.filter(
-            Expr::col(helpdesk_answerer::Column::Languages)
-                .cast_as("text")
-                .like(format!("%\"{language}\"%")),
-        );
+        select = select.filter(super::json_text_may_hold(
+            helpdesk_answerer::Column::Languages,
+            language,
+        ));
     }
     let rows: Vec<helpdesk_answerer::Model> = select
         .order_by_asc(helpdesk_answerer::Column::MemberId)

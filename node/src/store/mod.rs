@@ -36,6 +36,21 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Ok(passage_migrations::connect::<NodeMigrator>(url, max_connections).await?)
 }
 
+/// Whether the stored JSON array in `column` may hold the string `value`: its
+/// text holds `"value"`. The database narrows the rows with it (on SQLite and
+/// PostgreSQL alike); the caller then checks each exactly with
+/// [`strings_from_json`], as `value` (an id, a language code) holds no `%` or
+/// `_` that `LIKE` would read as wildcards.
+pub fn json_text_may_hold(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    value: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    Expr::col(column)
+        .cast_as("text")
+        .like(format!("%\"{value}\"%"))
+}
+
 /// Strings back from a stored JSON array; anything else reads as empty.
 pub fn strings_from_json(value: &serde_json::Value) -> Vec<String> {
     value

@@ -348,6 +348,27 @@ impl Notice {
     }
 }
 
+/// The time zones of `members` (UTC for those who set none).
+pub async fn time_zones(
+    db: &impl ConnectionTrait,
+    members: &[Uuid],
+) -> Result<HashMap<Uuid, String>> {
+    let mut zones: HashMap<Uuid, String> = contact_details::Entity::find()
+        .select_only()
+        .column(contact_details::Column::MemberId)
+        .column(contact_details::Column::TimeZone)
+        .filter(contact_details::Column::MemberId.is_in(members.iter().copied()))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    for member in members {
+        zones.entry(*member).or_insert_with(|| "UTC".to_owned());
+    }
+    Ok(zones)
+}
+
 /// Most rows one statement writes or reads by id.
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -369,8 +390,8 @@ async fn write(
 }
 
 /// [`notify_at`] for many notices at once, in a few statements whatever their
-/// number (a group commit's, a digest round's): each notice's id and whether
-/// mail was queued for it, in the order given.
+/// number (a group commit's, a digest round's): whether mail was queued for
+/// each notice, in the order given.
 pub async fn notify_all(db: &impl ConnectionTrait, notices: &[Notice]) -> Result<Vec<bool>> {
     let mut queued = Vec::with_capacity(notices.len());
     for chunk in notices.chunks(ROWS_PER_STATEMENT) {
@@ -851,8 +872,6 @@ pub async fn erase(db: &impl ConnectionTrait, member_id: Uuid) -> Result<u64> {
 pub mod hooks {
     use sea_orm::ConnectionTrait;
 
-    use std::collections::HashMap;
-
     use chrono::{DateTime, Utc};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     use uuid::Uuid;
@@ -864,10 +883,11 @@ pub mod hooks {
         APPLICATION_STAGE, BUDDY_CONFIRMED, EVENT_SEAT, Notice, OPPORTUNITY_APPROVED,
         OPPORTUNITY_REJECTED, OPPORTUNITY_SENT_BACK, QUESTION_ANSWERED, QUESTION_ROUTED,
         REVIEW_WAITING, notify, notify_all, notify_all_once, notify_at, notify_organisation,
+        time_zones,
     };
     use crate::error::Result;
     use crate::store::entity::{
-        application, buddy_pair, contact_details, event_registration, helpdesk_question, member,
+        application, buddy_pair, event_registration, helpdesk_question, member,
     };
 
     /// An application moved to a new stage: its member hears, unless she
@@ -966,16 +986,7 @@ pub mod hooks {
             let Some(last) = reviewers.last().copied() else {
                 break;
             };
-            let time_zones: HashMap<Uuid, String> = contact_details::Entity::find()
-                .select_only()
-                .column(contact_details::Column::MemberId)
-                .column(contact_details::Column::TimeZone)
-                .filter(contact_details::Column::MemberId.is_in(reviewers.clone()))
-                .into_tuple()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
+            let time_zones = time_zones(db, &reviewers).await?;
             let notices: Vec<(Notice, String)> = reviewers
                 .iter()
                 .map(|reviewer| {
