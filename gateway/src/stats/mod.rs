@@ -9,6 +9,7 @@
 //! `passage admin stats --json` and `/api/stats` show.
 
 pub mod fanout;
+mod flow_network;
 mod json;
 pub mod publish;
 pub mod suppression;

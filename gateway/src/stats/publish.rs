@@ -3,6 +3,7 @@
 //! medians shown only when taken over enough records.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use passage_proto::v1;
 
@@ -97,37 +98,41 @@ pub fn tables(
             shown[*index] = Some(disclosure);
         }
     }
-    // Each table is suppressed on its own: the tables are shared out over the
-    // machine's cores.
+    // Each table is suppressed on its own: the machine's cores take the tables
+    // one at a time, the next whenever one is done, as they differ in cost.
     let work: Vec<_> = grids.iter().zip(shown).collect();
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .clamp(1, 16);
-    let share = work.len().div_ceil(threads).max(1);
-    let publish_some = |some: &[(&Grid, Option<Disclosure>)]| {
-        some.iter()
-            .map(|(((table, month), categories), linked)| {
-                let shown = linked.clone().unwrap_or_else(|| {
-                    suppression::publish(
-                        &grid_cells(table, month, categories),
-                        categories.len(),
-                        threshold,
-                        rounding,
-                    )
-                });
-                table_to_wire(table, month, regions, categories, &shown)
-            })
-            .collect::<Vec<_>>()
+        .clamp(1, 16)
+        .min(work.len().max(1));
+    let publish_one = |(((table, month), categories), linked): &(&Grid, Option<Disclosure>)| {
+        let shown = linked.clone().unwrap_or_else(|| {
+            suppression::publish(
+                &grid_cells(table, month, categories),
+                categories.len(),
+                threshold,
+                rounding,
+            )
+        });
+        table_to_wire(table, month, regions, categories, &shown)
     };
-    if threads == 1 || work.len() <= 1 {
-        return publish_some(&work);
+    if threads == 1 {
+        return work.iter().map(publish_one).collect();
     }
-    std::thread::scope(|scope| {
-        let running: Vec<_> = work
-            .chunks(share)
-            .map(|some| scope.spawn(|| publish_some(some)))
-            .collect();
+    let next = AtomicUsize::new(0);
+    let take_tables = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            match work.get(index) {
+                Some(one) => done.push((index, publish_one(one))),
+                None => return done,
+            }
+        }
+    };
+    let mut published: Vec<(usize, v1::PublishedTable)> = std::thread::scope(|scope| {
+        let running: Vec<_> = (0..threads).map(|_| scope.spawn(take_tables)).collect();
         running
             .into_iter()
             .flat_map(|thread| match thread.join() {
@@ -135,7 +140,9 @@ pub fn tables(
                 Err(panic) => std::panic::resume_unwind(panic),
             })
             .collect()
-    })
+    });
+    published.sort_by_key(|(index, _)| *index);
+    published.into_iter().map(|(_, table)| table).collect()
 }
 
 /// Tables that count the same records (and so share every region's total).

@@ -1,0 +1,276 @@
+//! The flow network secondary suppression measures ranges with: integer rooms on
+//! arcs, a maximum flow counted up to a limit, and how much of that flow passes
+//! through each vertex. A network is built once for an attacker and the hidden
+//! entries of the moment, and then asked many flows, each without one entry of
+//! its choice; the buffers a flow needs are kept between flows, so a flow costs
+//! its breadth-first searches and nothing else.
+
+use std::cell::RefCell;
+
+/// A flow network with integer rooms, whose arcs come in pairs per entry of the
+/// table (by the entry's number there). The first `split` vertices (the regions'
+/// rows) are each split in two, joined by one arc: what comes in arrives at the
+/// vertex, what goes out leaves from its twin, so the flow through a region's row
+/// is the flow on that arc, and can be capped there.
+pub(super) struct Network {
+    /// Per vertex, its arcs (indices into `head` and `room`).
+    out: Vec<Vec<usize>>,
+    head: Vec<usize>,
+    room: Vec<i64>,
+    /// How many vertices the table has (their twins come after them).
+    vertices: usize,
+    /// How many of the first vertices are split.
+    split: usize,
+    /// Per entry's number, its first arc: its arcs are that one and the one two
+    /// after it, and each arc `i` has its residual twin `i ^ 1`.
+    arcs_of: Vec<Option<usize>>,
+    /// What a flow works in, kept between flows.
+    scratch: RefCell<Scratch>,
+}
+
+#[derive(Default)]
+struct Scratch {
+    /// The rooms left by the flow being found (or last found).
+    room: Vec<i64>,
+    /// Per vertex, its distance from the source in this phase.
+    level: Vec<u32>,
+    /// Per vertex, the first of its arcs not yet found useless in this phase.
+    next_arc: Vec<usize>,
+    queue: Vec<usize>,
+}
+
+/// A flow found: its value, and per split vertex how much of it passed through.
+pub(super) struct Flow {
+    pub value: i64,
+    pub through: Vec<i64>,
+}
+
+/// As good as no limit.
+pub(super) const UNLIMITED: i64 = i64::MAX / 4;
+
+impl Network {
+    /// A network of `vertices` vertices, the first `split` of them split, for a
+    /// table of `entries` entries.
+    pub(super) fn new(vertices: usize, split: usize, entries: usize) -> Network {
+        let mut network = Network {
+            out: vec![Vec::new(); vertices + split],
+            head: Vec::new(),
+            room: Vec::new(),
+            vertices,
+            split,
+            arcs_of: vec![None; entries],
+            scratch: RefCell::new(Scratch::default()),
+        };
+        for vertex in 0..split {
+            network.add(vertex, vertices + vertex, UNLIMITED);
+        }
+        network
+    }
+
+    /// Where flow leaves `vertex` from: its twin when it is split.
+    fn leaving(&self, vertex: usize) -> usize {
+        if vertex < self.split {
+            self.vertices + vertex
+        } else {
+            vertex
+        }
+    }
+
+    /// The two arcs of entry number `entry`, each (from, to, room).
+    pub(super) fn add_entry(&mut self, entry: usize, arcs: [(usize, usize, i64); 2]) {
+        self.arcs_of[entry] = Some(self.head.len());
+        for (from, to, room) in arcs {
+            self.add(self.leaving(from), to, room);
+        }
+    }
+
+    /// An arc from `from` to `to`, and its residual twin.
+    fn add(&mut self, from: usize, to: usize, room: i64) {
+        self.out[from].push(self.head.len());
+        self.head.push(to);
+        self.room.push(room);
+        self.out[to].push(self.head.len());
+        self.head.push(from);
+        self.room.push(0);
+    }
+
+    /// The maximum flow from `from` to `to` without the arcs of `without`,
+    /// counted up to `limit`.
+    pub(super) fn max_flow(
+        &self,
+        from: usize,
+        to: usize,
+        limit: i64,
+        without: Option<usize>,
+    ) -> i64 {
+        let mut scratch = self.scratch.borrow_mut();
+        self.find(&mut scratch, from, to, limit, without, UNLIMITED)
+    }
+
+    /// [`Network::max_flow`] with at most `per_row` through each split vertex,
+    /// and how much passed through each: without a split vertex, a flow at
+    /// least `value` minus what passed through it is left.
+    pub(super) fn max_flow_through(
+        &self,
+        from: usize,
+        to: usize,
+        limit: i64,
+        without: Option<usize>,
+        per_row: i64,
+    ) -> Flow {
+        let mut scratch = self.scratch.borrow_mut();
+        let value = self.find(&mut scratch, from, to, limit, without, per_row);
+        let through = (0..self.split)
+            .map(|vertex| {
+                let arc = 2 * vertex;
+                if vertex == from || vertex == to {
+                    0
+                } else {
+                    per_row.min(UNLIMITED) - scratch.room[arc]
+                }
+            })
+            .collect();
+        Flow { value, through }
+    }
+
+    /// Augments along shortest paths until `limit` or no path is left.
+    fn find(
+        &self,
+        scratch: &mut Scratch,
+        from: usize,
+        to: usize,
+        limit: i64,
+        without: Option<usize>,
+        per_row: i64,
+    ) -> i64 {
+        let vertices = self.out.len();
+        scratch.room.clear();
+        scratch.room.extend_from_slice(&self.room);
+        if let Some(first) = without.and_then(|entry| self.arcs_of[entry]) {
+            scratch.room[first] = 0;
+            scratch.room[first + 2] = 0;
+        }
+        for vertex in 0..self.split {
+            scratch.room[2 * vertex] = per_row;
+        }
+        if limit <= 0 {
+            return 0;
+        }
+        if from == to {
+            return limit;
+        }
+        let from = self.leaving(from);
+        scratch.level.resize(vertices, 0);
+        scratch.next_arc.resize(vertices, 0);
+        let mut flow = 0;
+        // Dinic's phases: the shortest paths' levels, then as many paths along
+        // them as they carry.
+        while flow < limit && self.levels(scratch, from, to) {
+            for vertex in 0..vertices {
+                scratch.next_arc[vertex] = 0;
+            }
+            loop {
+                let pushed = self.push(scratch, from, to, limit - flow);
+                if pushed == 0 {
+                    break;
+                }
+                flow += pushed;
+                if flow >= limit {
+                    break;
+                }
+            }
+        }
+        flow
+    }
+
+    /// Each vertex's distance from `from` over arcs with room, as far as `to`'s;
+    /// false when `to` cannot be reached.
+    fn levels(&self, scratch: &mut Scratch, from: usize, to: usize) -> bool {
+        scratch.level.fill(u32::MAX);
+        scratch.queue.clear();
+        scratch.queue.push(from);
+        scratch.level[from] = 0;
+        let mut next_in_queue = 0;
+        while next_in_queue < scratch.queue.len() {
+            let vertex = scratch.queue[next_in_queue];
+            next_in_queue += 1;
+            if scratch.level[vertex] >= scratch.level[to] {
+                break;
+            }
+            for &arc in &self.out[vertex] {
+                let next = self.head[arc];
+                if scratch.room[arc] > 0 && scratch.level[next] == u32::MAX {
+                    scratch.level[next] = scratch.level[vertex] + 1;
+                    scratch.queue.push(next);
+                }
+            }
+        }
+        scratch.level[to] != u32::MAX
+    }
+
+    /// Pushes up to `most` from `vertex` to `to` along arcs one level down each,
+    /// skipping arcs found useless in this phase; what it pushed.
+    fn push(&self, scratch: &mut Scratch, vertex: usize, to: usize, most: i64) -> i64 {
+        if vertex == to {
+            return most;
+        }
+        while scratch.next_arc[vertex] < self.out[vertex].len() {
+            let arc = self.out[vertex][scratch.next_arc[vertex]];
+            let next = self.head[arc];
+            if scratch.room[arc] > 0 && scratch.level[next] == scratch.level[vertex] + 1 {
+                let pushed = self.push(scratch, next, to, most.min(scratch.room[arc]));
+                if pushed > 0 {
+                    scratch.room[arc] -= pushed;
+                    scratch.room[arc ^ 1] = scratch.room[arc ^ 1].saturating_add(pushed);
+                    return pushed;
+                }
+            }
+            scratch.next_arc[vertex] += 1;
+        }
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two regions' rows (vertices 0 and 1, split), a column on each side
+    /// (2 and 3): from column 2 to column 3 through row 0 (room 4 then 3) and
+    /// through row 1 (room 5 then 5).
+    fn two_rows() -> Network {
+        let mut network = Network::new(4, 2, 4);
+        network.add_entry(0, [(2, 0, 4), (0, 2, 0)]);
+        network.add_entry(1, [(0, 3, 3), (3, 0, 0)]);
+        network.add_entry(2, [(2, 1, 5), (1, 2, 0)]);
+        network.add_entry(3, [(1, 3, 5), (3, 1, 0)]);
+        network
+    }
+
+    #[test]
+    fn a_flow_is_the_sum_of_its_paths_and_says_which_rows_it_passed() {
+        let network = two_rows();
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, None), 8);
+        assert_eq!(
+            network.max_flow(2, 3, 6, None),
+            6,
+            "counted up to the limit"
+        );
+        let flow = network.max_flow_through(2, 3, UNLIMITED, None, UNLIMITED);
+        assert_eq!((flow.value, flow.through), (8, vec![3, 5]));
+        assert_eq!(network.max_flow(3, 2, UNLIMITED, None), 0, "no way back");
+    }
+
+    #[test]
+    fn a_flow_without_an_entry_or_capped_per_row_is_smaller() {
+        let network = two_rows();
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, Some(1)), 5);
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, Some(3)), 3);
+        let spread = network.max_flow_through(2, 3, UNLIMITED, None, 1);
+        assert_eq!((spread.value, spread.through), (2, vec![1, 1]));
+        let none = network.max_flow_through(2, 3, 0, None, 1);
+        assert_eq!((none.value, none.through), (0, vec![0, 0]), "nothing asked");
+        // The network is unchanged by the flows asked of it.
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, None), 8);
+    }
+}
