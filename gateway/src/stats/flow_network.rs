@@ -39,6 +39,14 @@ struct Scratch {
     queue: Vec<usize>,
 }
 
+/// What a flow may not use: one entry's arcs, and split vertices (the rows a
+/// chapter admin knows: none of their entries can change).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Without<'a> {
+    pub entry: Option<usize>,
+    pub rows: &'a [usize],
+}
+
 /// A flow found: its value, and per split vertex how much of it passed through.
 pub(super) struct Flow {
     pub value: i64,
@@ -94,15 +102,9 @@ impl Network {
         self.room.push(0);
     }
 
-    /// The maximum flow from `from` to `to` without the arcs of `without`,
+    /// The maximum flow from `from` to `to` without what `without` names,
     /// counted up to `limit`.
-    pub(super) fn max_flow(
-        &self,
-        from: usize,
-        to: usize,
-        limit: i64,
-        without: Option<usize>,
-    ) -> i64 {
+    pub(super) fn max_flow(&self, from: usize, to: usize, limit: i64, without: Without<'_>) -> i64 {
         let mut scratch = self.scratch.borrow_mut();
         self.find(&mut scratch, from, to, limit, without, UNLIMITED)
     }
@@ -115,7 +117,7 @@ impl Network {
         from: usize,
         to: usize,
         limit: i64,
-        without: Option<usize>,
+        without: Without<'_>,
         per_row: i64,
     ) -> Flow {
         let mut scratch = self.scratch.borrow_mut();
@@ -123,7 +125,7 @@ impl Network {
         let through = (0..self.split)
             .map(|vertex| {
                 let arc = 2 * vertex;
-                if vertex == from || vertex == to {
+                if vertex == from || vertex == to || without.rows.contains(&vertex) {
                     0
                 } else {
                     per_row.min(UNLIMITED) - scratch.room[arc]
@@ -140,24 +142,31 @@ impl Network {
         from: usize,
         to: usize,
         limit: i64,
-        without: Option<usize>,
+        without: Without<'_>,
         per_row: i64,
     ) -> i64 {
         let vertices = self.out.len();
         scratch.room.clear();
         scratch.room.extend_from_slice(&self.room);
-        if let Some(first) = without.and_then(|entry| self.arcs_of[entry]) {
+        if let Some(first) = without.entry.and_then(|entry| self.arcs_of[entry]) {
             scratch.room[first] = 0;
             scratch.room[first + 2] = 0;
         }
         for vertex in 0..self.split {
             scratch.room[2 * vertex] = per_row;
         }
+        for vertex in without.rows {
+            scratch.room[2 * vertex] = 0;
+        }
         if limit <= 0 {
             return 0;
         }
         if from == to {
             return limit;
+        }
+        if without.rows.contains(&from) || without.rows.contains(&to) {
+            // A known row changes nowhere: nothing leaves it or comes to it.
+            return 0;
         }
         let from = self.leaving(from);
         scratch.level.resize(vertices, 0);
@@ -250,27 +259,45 @@ mod tests {
     #[test]
     fn a_flow_is_the_sum_of_its_paths_and_says_which_rows_it_passed() {
         let network = two_rows();
-        assert_eq!(network.max_flow(2, 3, UNLIMITED, None), 8);
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, Without::default()), 8);
         assert_eq!(
-            network.max_flow(2, 3, 6, None),
+            network.max_flow(2, 3, 6, Without::default()),
             6,
             "counted up to the limit"
         );
-        let flow = network.max_flow_through(2, 3, UNLIMITED, None, UNLIMITED);
+        let flow = network.max_flow_through(2, 3, UNLIMITED, Without::default(), UNLIMITED);
         assert_eq!((flow.value, flow.through), (8, vec![3, 5]));
-        assert_eq!(network.max_flow(3, 2, UNLIMITED, None), 0, "no way back");
+        assert_eq!(
+            network.max_flow(3, 2, UNLIMITED, Without::default()),
+            0,
+            "no way back"
+        );
     }
 
     #[test]
     fn a_flow_without_an_entry_or_capped_per_row_is_smaller() {
         let network = two_rows();
-        assert_eq!(network.max_flow(2, 3, UNLIMITED, Some(1)), 5);
-        assert_eq!(network.max_flow(2, 3, UNLIMITED, Some(3)), 3);
-        let spread = network.max_flow_through(2, 3, UNLIMITED, None, 1);
+        let without_entry = |entry| Without {
+            entry: Some(entry),
+            rows: &[],
+        };
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, without_entry(1)), 5);
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, without_entry(3)), 3);
+        let without_rows = |rows| Without { entry: None, rows };
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, without_rows(&[0])), 5);
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, without_rows(&[0, 1])), 0);
+        assert_eq!(
+            network.max_flow(0, 3, UNLIMITED, without_rows(&[0])),
+            0,
+            "a known row"
+        );
+        let flow = network.max_flow_through(2, 3, UNLIMITED, without_rows(&[1]), UNLIMITED);
+        assert_eq!((flow.value, flow.through), (3, vec![3, 0]));
+        let spread = network.max_flow_through(2, 3, UNLIMITED, Without::default(), 1);
         assert_eq!((spread.value, spread.through), (2, vec![1, 1]));
-        let none = network.max_flow_through(2, 3, 0, None, 1);
+        let none = network.max_flow_through(2, 3, 0, Without::default(), 1);
         assert_eq!((none.value, none.through), (0, vec![0, 0]), "nothing asked");
         // The network is unchanged by the flows asked of it.
-        assert_eq!(network.max_flow(2, 3, UNLIMITED, None), 8);
+        assert_eq!(network.max_flow(2, 3, UNLIMITED, Without::default()), 8);
     }
 }

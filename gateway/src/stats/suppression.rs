@@ -32,10 +32,9 @@
 //!    half up after suppression, each total on its own from its exact value.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::flow_network::{Network, UNLIMITED};
+use super::flow_network::{Network, UNLIMITED, Without};
 
 /// What a published table shows; `None` is a suppressed count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,16 +54,17 @@ type Entry = (usize, usize);
 /// How many times the threshold the outsider's changes are counted up to. The
 /// room left over is what lets a chapter admin's range be known wide without a
 /// flow of its own: the admin's changes are the outsider's that avoid their row.
-const OUTSIDER_SPARE: i64 = 3;
+const OUTSIDER_SPARE: i64 = 2;
 
 /// The table with its margins: `rows + 1` lines of `columns + 1` entries, the last
 /// row being the column totals and the last column the row totals.
 struct Extended {
     values: Vec<Vec<i64>>,
     hidden: Vec<Vec<bool>>,
-    /// The networks of the hidden entries of the moment, per attacker and whether
-    /// row totals take part; emptied whenever another entry is hidden.
-    networks: RefCell<HashMap<(Attacker, bool), Rc<Network>>>,
+    /// The networks of the hidden entries of the moment, without and with row
+    /// totals (a chapter admin's is one without their row's vertex); emptied
+    /// whenever another entry is hidden.
+    networks: RefCell<[Option<Rc<Network>>; 2]>,
 }
 
 /// How far an entry can rise and fall, and how much of those changes passes
@@ -185,7 +185,7 @@ impl Extended {
         let newly = !self.hidden[r][c];
         self.hidden[r][c] = true;
         if newly {
-            self.networks.get_mut().clear();
+            *self.networks.get_mut() = [None, None];
         }
         newly
     }
@@ -248,22 +248,31 @@ impl Extended {
         (to, from)
     }
 
-    /// The graph of the suppressed entries `attacker` does not know, without the
-    /// column of row totals when `totals` is false; built once per hidden set.
-    fn network(&self, attacker: Attacker, totals: bool) -> Rc<Network> {
+    /// The graph of the suppressed entries, without the column of row totals
+    /// when `totals` is false; built once per hidden set.
+    fn network(&self, totals: bool) -> Rc<Network> {
         let mut networks = self.networks.borrow_mut();
-        let network = networks.entry((attacker, totals)).or_insert_with(|| {
+        let network = networks[usize::from(totals)].get_or_insert_with(|| {
             let vertices = self.height() + self.width();
             let regions = self.height() - 1;
             let mut network = Network::new(vertices, regions, self.height() * self.width());
             for e in self.entries() {
-                if self.is_hidden(e) && self.usable(e, attacker, None, totals) {
+                if self.is_hidden(e) && self.usable(e, None, None, totals) {
                     network.add_entry(self.number(e), self.arcs(e));
                 }
             }
             Rc::new(network)
         });
         Rc::clone(network)
+    }
+
+    /// What a change of `entry` may not use for `attacker`: the entry itself,
+    /// and the row a chapter admin knows.
+    fn without<'a>(&self, entry: Option<Entry>, attacker: &'a Attacker) -> Without<'a> {
+        Without {
+            entry: entry.map(|e| self.number(e)),
+            rows: attacker.as_slice(),
+        }
     }
 
     /// Whether `e` may take part in a change: not `except`, not known to
@@ -276,29 +285,33 @@ impl Extended {
     /// table (without touching row totals unless `totals`), counted up to `limit`
     /// together: the fall first, then the rise up to what the fall leaves.
     fn room(&self, entry: Entry, attacker: Attacker, totals: bool, limit: i64) -> (i64, i64) {
-        let network = self.network(attacker, totals);
+        let network = self.network(totals);
         let (from, to) = self.rise_from_to(entry);
-        let without = Some(self.number(entry));
+        let without = self.without(Some(entry), &attacker);
         let fall_limit = limit.min(self.value(entry) - 1).max(0);
         let fall = network.max_flow(to, from, fall_limit, without);
         let rise = network.max_flow(from, to, limit - fall, without);
         (rise, fall)
     }
 
-    /// [`Extended::room`] with at most `per_row` of each change through any
-    /// region's row, and how much passed through each: a chapter admin who knows
-    /// another row can make the rest.
+    /// [`Extended::room`] for the outsider, without the rows `known`, with at
+    /// most `per_row` of each change through any region's row, and how much
+    /// passed through each: a chapter admin who knows another row can make the
+    /// rest.
     fn room_through(
         &self,
         entry: Entry,
-        attacker: Attacker,
+        known: &[usize],
         totals: bool,
         limit: i64,
         per_row: i64,
     ) -> Room {
-        let network = self.network(attacker, totals);
+        let network = self.network(totals);
         let (from, to) = self.rise_from_to(entry);
-        let without = Some(self.number(entry));
+        let without = Without {
+            entry: Some(self.number(entry)),
+            rows: known,
+        };
         let fall_limit = limit.min(self.value(entry) - 1).max(0);
         let fall = network.max_flow_through(to, from, fall_limit, without, per_row);
         let rise = network.max_flow_through(from, to, limit - fall.value, without, per_row);
@@ -312,7 +325,8 @@ impl Extended {
 
     /// The chapter admins for whom `entry`'s range is wide by what the outsider's
     /// changes `room` leave them: those that avoid their row. Where the changes
-    /// found crowd into a few rows, they are found again spread one unit a row.
+    /// found crowd into a few rows, they are found again spread one unit a row;
+    /// for the rows still crowded, once more avoiding all of them.
     fn wide_for_admins(
         &self,
         entry: Entry,
@@ -328,13 +342,17 @@ impl Extended {
             return wide;
         }
         let limit = threshold * OUTSIDER_SPARE;
-        let spread = self.room_through(entry, None, totals, limit, 1);
+        let spread = self.room_through(entry, &[], totals, limit, 1);
+        let (spread_wide, still): (Vec<usize>, Vec<usize>) = crowded
+            .into_iter()
+            .partition(|r| spread.without_row(*r) >= threshold);
+        let all_wide = !still.is_empty() && {
+            let avoiding = self.room_through(entry, &still, totals, threshold, UNLIMITED);
+            avoiding.rise + avoiding.fall >= threshold
+        };
         wide.into_iter()
-            .chain(
-                crowded
-                    .into_iter()
-                    .filter(|r| spread.without_row(*r) >= threshold),
-            )
+            .chain(spread_wide)
+            .chain(still.into_iter().filter(|_| all_wide))
             .collect()
     }
 
@@ -404,18 +422,19 @@ impl Extended {
         let mut wide = Marks::new(1, self.height(), self.width());
         loop {
             let mut changed = false;
-            // An entry just covered for the outsider is checked for the chapter
-            // admins in the next round, after the outsider's check again.
-            let mut covered = Marks::new(1, self.height(), self.width());
             for attacker in self.attackers() {
                 for entry in self.targets(attacker) {
-                    if wide.contains(attacker, 0, entry) || covered.contains(None, 0, entry) {
+                    // A chapter admin's range is checked once the outsider's is
+                    // wide: an entry the outsider has not judged since it was
+                    // hidden, or just covered, waits for the next round.
+                    let judged = attacker.is_none() || wide.contains(None, 0, entry);
+                    if !judged || wide.contains(attacker, 0, entry) {
                         continue;
                     }
                     let room = match attacker {
                         None => {
                             let limit = threshold * OUTSIDER_SPARE;
-                            self.room_through(entry, None, true, limit, UNLIMITED)
+                            self.room_through(entry, &[], true, limit, UNLIMITED)
                         }
                         Some(_) => {
                             let (rise, fall) = self.room(entry, attacker, true, threshold);
@@ -438,12 +457,12 @@ impl Extended {
                         Some((_, path)) => path.into_iter().fold(false, |h, e| self.hide(e) | h),
                         None => false,
                     };
-                    if hid || self.hide_smallest_near(entry) {
-                        changed = true;
-                        if attacker.is_none() {
-                            covered.insert(None, 0, entry);
-                        }
+                    if !(hid || self.hide_smallest_near(entry)) {
+                        // Every count but the zeros is hidden already: no
+                        // check left can change what is published.
+                        return;
                     }
+                    changed = true;
                 }
             }
             if !changed {
@@ -642,7 +661,7 @@ impl Linked {
                             // serve every chapter admin whose row they miss.
                             let table = &self.tables[k];
                             let limit = threshold * OUTSIDER_SPARE;
-                            let room = table.room_through(entry, None, false, limit, UNLIMITED);
+                            let room = table.room_through(entry, &[], false, limit, UNLIMITED);
                             if room.rise + room.fall >= threshold {
                                 for r in table.wide_for_admins(entry, &room, threshold, false) {
                                     wide.insert(Some(r), k, entry);
@@ -685,7 +704,10 @@ impl Linked {
             .iter()
             .enumerate()
             .filter(|(j, _)| Some(*j) != skip)
-            .map(|(_, t)| t.network(attacker, false).max_flow(from, to, limit, None))
+            .map(|(_, t)| {
+                let without = t.without(None, &attacker);
+                t.network(false).max_flow(from, to, limit, without)
+            })
             .min()
             .unwrap_or(limit)
     }
@@ -754,8 +776,8 @@ impl Linked {
             }
         } else if r < grand && self.total_hidden(r) {
             // A count: its row's total moves with it, balanced by shared total b.
-            let network = table.network(attacker, false);
-            let without = Some(table.number(entry));
+            let network = table.network(false);
+            let without = table.without(Some(entry), &attacker);
             for b in self.partners(r, attacker) {
                 let up = self
                     .total_room(b, b < grand)
@@ -774,8 +796,8 @@ impl Linked {
             }
         } else if r == grand && self.total_hidden(grand) {
             // A column total: the grand total moves with it, balanced by b.
-            let network = table.network(attacker, false);
-            let without = Some(table.number(entry));
+            let network = table.network(false);
+            let without = table.without(Some(entry), &attacker);
             for b in self.partners(r, attacker) {
                 let up = network
                     .max_flow(b, column, threshold, without)
