@@ -27,16 +27,14 @@ pub fn tables(
 ) -> Vec<v1::PublishedTable> {
     // (table, month) in first-seen order, with their categories in first-seen order.
     let mut grids: Vec<Grid> = Vec::new();
+    let mut grid_of: HashMap<(&str, &str), usize> = HashMap::new();
     for figures in regions {
         for count in &figures.stats.counts {
-            let key = (count.table.clone(), count.month.clone());
-            let index = match grids.iter().position(|(k, _)| *k == key) {
-                Some(index) => index,
-                None => {
-                    grids.push((key, Vec::new()));
-                    grids.len() - 1
-                }
-            };
+            let key = (count.table.as_str(), count.month.as_str());
+            let index = *grid_of.entry(key).or_insert_with(|| {
+                grids.push(((key.0.to_owned(), key.1.to_owned()), Vec::new()));
+                grids.len() - 1
+            });
             let categories = &mut grids[index].1;
             if !categories.contains(&count.category) {
                 categories.push(count.category.clone());
