@@ -14,7 +14,7 @@ use passage_proto::v1::{
     self, ChangeBatch, NodeHello, ProfileState, SharedProfile, SyncFromNode,
     federation_admin_service_client::FederationAdminServiceClient,
     federation_service_client::FederationServiceClient, member_service_client::MemberServiceClient,
-    sync_from_gateway, sync_from_node,
+    spreadsheet_service_client::SpreadsheetServiceClient, sync_from_gateway, sync_from_node,
 };
 use prost_types::FieldMask;
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -27,6 +27,7 @@ on_both_backends!(
     an_erasure_reaches_every_region,
     the_gateway_holds_no_region_local_data,
     a_region_that_was_down_catches_up_from_its_cursor,
+    a_restarted_region_stamps_above_every_stored_stamp_however_many_members,
 );
 
 async fn a_shared_profile_reaches_every_region_and_follows_edits(backend: Backend) {
@@ -843,6 +844,123 @@ async fn a_region_that_was_down_catches_up_from_its_cursor(backend: Backend) {
         r.connected && r.backlog == 0 && r.cursor > 0
     })
     .await;
+    cluster.stop().await;
+}
+
+/// A chapter of 1,050 members restarts: its sync clock starts above every
+/// stamp stored, read a thousand members at a time, so an edit after the
+/// restart wins over one made before it, even one a clock ran ahead for.
+async fn a_restarted_region_stamps_above_every_stored_stamp_however_many_members(backend: Backend) {
+    let mut cluster = Cluster::start(backend).await;
+    let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
+    let mut file = String::from("external_id;display_name;role;residence_status\r\n");
+    for index in 0..1_050 {
+        file += &format!("clock-{index:04};Member {index};local;citizen_or_resident\r\n");
+    }
+    let report = sheets
+        .import_records(to(
+            "amsterdam",
+            v1::ImportRecordsRequest {
+                kind: v1::ImportKind::Members as i32,
+                file: file.into_bytes(),
+                apply: true,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        report.applied && report.created.len() == 1_050,
+        "{report:?}"
+    );
+
+    // While Amsterdam is down, the member last in the order the clock's start
+    // reads them comes to hold a stamp a minute ahead (within the allowed skew),
+    // as a clock running ahead would have left it.
+    cluster.federation.stop_region("amsterdam").await.unwrap();
+    let db = Database::connect(cluster.database_urls["amsterdam"].as_str())
+        .await
+        .unwrap();
+    let backend_of = db.get_database_backend();
+    let ahead = passage_proto::hlc::Hlc::new(passage_proto::hlc::wall_millis() + 60_000, 0);
+    let stamps = format!("{{\"display_name\":{}}}", ahead.as_u64());
+    let planted = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend_of,
+            match backend_of {
+                sea_orm::DatabaseBackend::Postgres => {
+                    "UPDATE member SET profile_stamps = $1 \
+                     WHERE id = (SELECT id FROM member ORDER BY id DESC LIMIT 1)"
+                }
+                _ => {
+                    "UPDATE member SET profile_stamps = ? \
+                     WHERE id = (SELECT id FROM member ORDER BY id DESC LIMIT 1)"
+                }
+            },
+            [stamps.into()],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(planted.rows_affected(), 1);
+    let first = db
+        .query_one_raw(Statement::from_string(
+            backend_of,
+            "SELECT id FROM member ORDER BY id LIMIT 1",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<uuid::Uuid>("", "id")
+        .unwrap();
+
+    cluster
+        .federation
+        .restart_region("amsterdam")
+        .await
+        .unwrap();
+    let mut client_after = cluster.members_via_gateway().await;
+    let mut renamed = client_after
+        .get_member(to(
+            "amsterdam",
+            v1::GetMemberRequest {
+                id: first.to_string(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    renamed.profile.as_mut().unwrap().display_name = "Renamed after the restart".into();
+    edit(
+        &mut client_after,
+        "amsterdam",
+        renamed,
+        "profile.display_name",
+    )
+    .await;
+
+    let stored = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend_of,
+            match backend_of {
+                sea_orm::DatabaseBackend::Postgres => {
+                    "SELECT profile_stamps FROM member WHERE id = $1"
+                }
+                _ => "SELECT profile_stamps FROM member WHERE id = ?",
+            },
+            [first.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "profile_stamps")
+        .unwrap();
+    let stamps: std::collections::BTreeMap<String, u64> = serde_json::from_str(&stored).unwrap();
+    assert!(
+        stamps["display_name"] > ahead.as_u64(),
+        "the edit after the restart is stamped {}, below the stored {}",
+        stamps["display_name"],
+        ahead.as_u64()
+    );
     cluster.stop().await;
 }
 

@@ -120,31 +120,60 @@ fn field_differs(a: &SharedProfile, b: &SharedProfile, field: &str) -> bool {
     only_a != only_b
 }
 
+/// How many members' stamps the start-up reads at a time.
+const STAMPS_PAGE: u64 = 1_000;
+
+/// The next [`STAMPS_PAGE`] members' ids and stored stamps, in the order of
+/// their ids, after `after`.
+async fn stamps_page(
+    db: &impl ConnectionTrait,
+    after: Option<uuid::Uuid>,
+) -> Result<Vec<(uuid::Uuid, String)>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut page = member::Entity::find()
+        .select_only()
+        .column(member::Column::Id)
+        .column(member::Column::ProfileStamps)
+        .order_by_asc(member::Column::Id)
+        .limit(STAMPS_PAGE);
+    if let Some(after) = after {
+        page = page.filter(member::Column::Id.gt(after));
+    }
+    Ok(page.into_tuple().all(db).await?)
+}
+
 /// Starts `clock` after the newest stamp of this region's members, so that no edit
 /// after a restart is stamped below one before it. A stored stamp beyond the wall
 /// clock plus the allowed skew (left by a broken clock) is not followed: it is
 /// reported, and the next edit of that field is stamped above it anyway
 /// ([`restamp`]).
+///
+/// The members are read [`STAMPS_PAGE`] at a time, so a region of any size
+/// starts in bounded memory.
 pub async fn seed_clock(db: &impl ConnectionTrait, clock: &HlcClock) -> Result<()> {
-    use sea_orm::QuerySelect;
-    let rows: Vec<(uuid::Uuid, String)> = member::Entity::find()
-        .select_only()
-        .column(member::Column::Id)
-        .column(member::Column::ProfileStamps)
-        .into_tuple()
-        .all(db)
-        .await?;
     let mut refused = 0usize;
-    for (id, stamps) in rows {
-        let stamps = read_stamps(id, &stamps);
-        let beyond = clock.seed(stamps.values().map(|hlc| Hlc::from_u64(*hlc)));
-        if let Some(first) = beyond.first() {
-            refused += beyond.len();
-            tracing::error!(
-                member_id = %id,
-                stamp_millis = first.millis(),
-                "a stored stamp lies beyond the clock plus the allowed skew; not followed"
-            );
+    let mut after: Option<uuid::Uuid> = None;
+    loop {
+        let rows = stamps_page(db, after).await?;
+        let Some((last, _)) = rows.last() else {
+            break;
+        };
+        after = Some(*last);
+        let full = rows.len() as u64 == STAMPS_PAGE;
+        for (id, stamps) in rows {
+            let stamps = read_stamps(id, &stamps);
+            let beyond = clock.seed(stamps.values().map(|hlc| Hlc::from_u64(*hlc)));
+            if let Some(first) = beyond.first() {
+                refused += beyond.len();
+                tracing::error!(
+                    member_id = %id,
+                    stamp_millis = first.millis(),
+                    "a stored stamp lies beyond the clock plus the allowed skew; not followed"
+                );
+            }
+        }
+        if !full {
+            break;
         }
     }
     if refused > 0 {
@@ -217,20 +246,11 @@ pub fn restamp(
 /// does not know yet (members made before the directory knew every home), in one
 /// transaction per thousand. Returns how many notices were queued.
 pub async fn announce_unlisted(context: &crate::context::NodeContext) -> Result<usize> {
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    use sea_orm::{ColumnTrait, QueryFilter};
     let mut announced = 0;
     let mut after: Option<uuid::Uuid> = None;
     loop {
-        let mut page = member::Entity::find()
-            .select_only()
-            .column(member::Column::Id)
-            .column(member::Column::ProfileStamps)
-            .order_by_asc(member::Column::Id)
-            .limit(1000);
-        if let Some(after) = after {
-            page = page.filter(member::Column::Id.gt(after));
-        }
-        let rows: Vec<(uuid::Uuid, String)> = page.into_tuple().all(&context.db).await?;
+        let rows = stamps_page(&context.db, after).await?;
         let Some((last, _)) = rows.last() else {
             break;
         };
