@@ -164,10 +164,11 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
 
 /// At start-up: erases what this region still holds of members whose tombstone it
 /// applied before a tombstone erased region-local records (a node before issue
-/// 13 only merged it into the replica). Reads every replica once and erases, in
-/// one transaction, only the members a record still names. Returns how many.
+/// 13 only merged it into the replica). Reads the replicas 1,000 at a time and
+/// erases, in one transaction per page, only the members a record still names,
+/// so a federation of any size is checked in bounded memory. Returns how many.
 pub async fn erase_leftovers(context: &NodeContext) -> Result<usize> {
-    let mut tombstoned = Vec::new();
+    let mut erased = 0;
     let mut after: Option<Uuid> = None;
     loop {
         let mut page = remote_profile::Entity::find()
@@ -179,16 +180,32 @@ pub async fn erase_leftovers(context: &NodeContext) -> Result<usize> {
         let rows = page.all(&context.db).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.member_id);
-        tombstoned.extend(rows.iter().filter_map(|row| {
-            ProfileState::decode(row.state.as_slice())
-                .is_ok_and(|state| state.erased.is_some())
-                .then_some(row.member_id)
-        }));
+        let tombstoned: Vec<Uuid> = rows
+            .iter()
+            .filter_map(|row| {
+                ProfileState::decode(row.state.as_slice())
+                    .is_ok_and(|state| state.erased.is_some())
+                    .then_some(row.member_id)
+            })
+            .collect();
+        erased += erase_still_named(context, &tombstoned).await?;
     }
+    if erased > 0 {
+        tracing::warn!(
+            members = erased,
+            "erased records this region still held of members erased earlier"
+        );
+    }
+    Ok(erased)
+}
+
+/// Erases, in one transaction, what this region still holds of the members
+/// `tombstoned` (at most a page of them) but those at home here again, who are
+/// never erased by a replica's tombstone. Returns how many.
+async fn erase_still_named(context: &NodeContext, tombstoned: &[Uuid]) -> Result<usize> {
     let mut named = BTreeSet::new();
     for chunk in tombstoned.chunks(500) {
         named.extend(crate::store::erasure::still_named(&context.db, chunk).await?);
-        // A member at home here again is never erased by a replica's tombstone.
         let here: Vec<Uuid> = member::Entity::find()
             .select_only()
             .column(member::Column::Id)
@@ -217,10 +234,6 @@ pub async fn erase_leftovers(context: &NodeContext) -> Result<usize> {
     for id in &named {
         crate::notify::files::erase_for(context, *id).await;
     }
-    tracing::warn!(
-        members = named.len(),
-        "erased records this region still held of members erased earlier"
-    );
     Ok(named.len())
 }
 
