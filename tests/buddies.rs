@@ -7,7 +7,7 @@
 mod common;
 
 use common::chapter::{Chapter, refused};
-use common::{Backend, Cluster, to};
+use common::{Backend, Cluster, import_members, to};
 use passage_proto::v1::{self, BuddyPairStatus, MemberRole};
 use prost_types::FieldMask;
 use tonic::Code;
@@ -17,6 +17,7 @@ on_both_backends!(
     a_declined_pair_is_not_proposed_again,
     an_active_pair_ends_with_a_reason,
     a_pair_goes_with_a_newcomer_who_asks_to_be_forgotten,
+    volunteers_without_a_buddy_come_first_in_a_chapter_of_a_thousand,
 );
 
 /// A member of Amsterdam as a chapter admin registers them for buddying.
@@ -373,6 +374,63 @@ async fn a_pair_goes_with_a_newcomer_who_asks_to_be_forgotten(backend: Backend) 
             .await
             .is_empty(),
         "Fatima's list still shows a pair with Amal"
+    );
+    cluster.stop().await;
+}
+
+/// A chapter with more volunteers than one proposal considers (1,000, the
+/// fewest buddies first): Fatima, already buddy to Noor, has a place left and
+/// fits Amal best, but the thousand care workers who have no buddy yet come
+/// first, and Amal is proposed one of them.
+async fn volunteers_without_a_buddy_come_first_in_a_chapter_of_a_thousand(backend: Backend) {
+    let cluster = Cluster::start(backend).await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let noor = chapter
+        .register_member(person(
+            "Noor Haddad",
+            MemberRole::Newcomer,
+            "nurse",
+            &["healthcare"],
+            &["ar"],
+            0,
+        ))
+        .await;
+    let fatima = chapter
+        .register_member(person(
+            "Fatima el Amrani",
+            MemberRole::Local,
+            "Nurse",
+            &["healthcare"],
+            &["nl", "ar"],
+            2,
+        ))
+        .await;
+    let first = chapter.propose().await;
+    assert_eq!(couple(&first[0]), (noor.as_str(), fatima.as_str()));
+    chapter.confirm(&first[0].id).await.unwrap();
+
+    let mut file = String::from(
+        "external_id;display_name;role;residence_status;profession;sectors;languages;buddy_capacity\r\n",
+    );
+    for index in 0..1_000 {
+        file += &format!(
+            "care-{index:04};Care worker {index};local;citizen_or_resident;care worker;healthcare;ar;1\r\n"
+        );
+    }
+    let report = import_members(cluster.gateway().await, "amsterdam", file).await;
+    assert_eq!(report.created.len(), 1_000);
+    let amal = chapter.amal().await;
+
+    let proposed = chapter.propose().await;
+    assert_eq!(proposed.len(), 1, "{proposed:?}");
+    assert_eq!(proposed[0].newcomer_member_id, amal);
+    assert_ne!(
+        proposed[0].local_member_id, fatima,
+        "Fatima already has a buddy and lies beyond the thousand considered"
+    );
+    assert_eq!(
+        proposed[0].reasons,
+        ["shared sector: healthcare", "shared language: ar"]
     );
     cluster.stop().await;
 }

@@ -8,13 +8,14 @@
 mod common;
 
 use common::{
-    Backend, Cluster, amira, create, eventually, member_named, profile_in, to, until_region_status,
+    Backend, Cluster, amira, create, eventually, import_members, member_named, profile_in, to,
+    until_region_status,
 };
 use passage_proto::v1::{
     self, ChangeBatch, NodeHello, ProfileState, SharedProfile, SyncFromNode,
     federation_admin_service_client::FederationAdminServiceClient,
     federation_service_client::FederationServiceClient, member_service_client::MemberServiceClient,
-    spreadsheet_service_client::SpreadsheetServiceClient, sync_from_gateway, sync_from_node,
+    sync_from_gateway, sync_from_node,
 };
 use prost_types::FieldMask;
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -852,27 +853,12 @@ async fn a_region_that_was_down_catches_up_from_its_cursor(backend: Backend) {
 /// restart wins over one made before it, even one a clock ran ahead for.
 async fn a_restarted_region_stamps_above_every_stored_stamp_however_many_members(backend: Backend) {
     let mut cluster = Cluster::start(backend).await;
-    let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
     let mut file = String::from("external_id;display_name;role;residence_status\r\n");
     for index in 0..1_050 {
         file += &format!("clock-{index:04};Member {index};local;citizen_or_resident\r\n");
     }
-    let report = sheets
-        .import_records(to(
-            "amsterdam",
-            v1::ImportRecordsRequest {
-                kind: v1::ImportKind::Members as i32,
-                file: file.into_bytes(),
-                apply: true,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(
-        report.applied && report.created.len() == 1_050,
-        "{report:?}"
-    );
+    let report = import_members(cluster.gateway().await, "amsterdam", file).await;
+    assert_eq!(report.created.len(), 1_050);
 
     // While Amsterdam is down, the member last in the order the clock's start
     // reads them comes to hold a stamp a minute ahead (within the allowed skew),

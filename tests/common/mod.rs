@@ -571,6 +571,25 @@ pub async fn create(
         .into_inner()
 }
 
+/// Imports `file`, a members CSV, into `region` through the gateway (applied);
+/// the report, once every line was written.
+pub async fn import_members(gateway: Channel, region: &str, file: String) -> v1::ImportReport {
+    let report = v1::spreadsheet_service_client::SpreadsheetServiceClient::new(gateway)
+        .import_records(to(
+            region,
+            v1::ImportRecordsRequest {
+                kind: v1::ImportKind::Members as i32,
+                file: file.into_bytes(),
+                apply: true,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(report.applied && report.refused.is_empty(), "{report:?}");
+    report
+}
+
 /// A copy of the region's shipped rules in the test's folder, which a test may
 /// edit and reload ([`Cluster::rules_file`]).
 fn rules_copy(dir: &std::path::Path, slug: &str) -> std::path::PathBuf {

@@ -26,6 +26,11 @@ use crate::validate;
 const DEFAULT_MAX_PAIRS: usize = 50;
 /// The most pairs one proposal makes, whatever the caller asks for.
 const MAX_PAIRS: usize = 500;
+/// The most locals one proposal considers: those with room left and the fewest
+/// buddies, twice as many as the most pairs it makes, so that a chapter of any
+/// size is proposed from in bounded memory and volunteers without a buddy come
+/// first.
+const LOCALS_CONSIDERED: u64 = 2 * MAX_PAIRS as u64;
 
 /// Serves `BuddyService` from the node's database.
 pub struct BuddyApi {
@@ -114,16 +119,16 @@ impl BuddyService for BuddyApi {
             n => (n as usize).min(MAX_PAIRS),
         };
         let (_turn, txn) = self.context.begin_write().await?;
-        // The locals who offered buddy places and have room left, once; then the
-        // newcomers without a buddy, a page at a time, oldest first, until the
-        // proposals are made: one page of newcomers in memory, however many
-        // wait, and only their own earlier pairs.
-        let load = buddies::holding_by_local(&txn).await?;
+        // The locals with room left, at most LOCALS_CONSIDERED, those with the
+        // fewest buddies first; then the newcomers without a buddy, a page at a
+        // time, oldest first, until the proposals are made: one page of
+        // newcomers in memory, however many wait, and only their own earlier
+        // pairs.
         let mut names: HashMap<Uuid, String> = HashMap::new();
         let mut locals: Vec<Buddy> = Vec::new();
-        for m in buddies::locals_offering(&txn).await? {
+        for (m, held) in buddies::locals_with_room(&txn, LOCALS_CONSIDERED).await? {
             let capacity = u32::try_from(m.buddy_capacity).unwrap_or(0);
-            let room = capacity.saturating_sub(load.get(&m.id).copied().unwrap_or(0));
+            let room = capacity.saturating_sub(held);
             if room > 0 {
                 names.insert(m.id, m.display_name.clone());
                 locals.push(Buddy {

@@ -42,33 +42,60 @@ pub async fn list(
 /// Newcomers read at once by [`newcomers_without_buddy`].
 pub const NEWCOMERS_PAGE: u64 = 500;
 
-/// How many pairs holding a place (proposed or active) each local has; one row
-/// per local with a buddy, counted by the database.
-pub async fn holding_by_local(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, u32>> {
-    let rows: Vec<(Uuid, i64)> = buddy_pair::Entity::find()
-        .select_only()
-        .column(buddy_pair::Column::LocalMemberId)
-        .column_as(buddy_pair::Column::Id.count(), "holding")
-        .filter(buddy_pair::Column::Status.is_in(HOLDING))
-        .group_by(buddy_pair::Column::LocalMemberId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(local, n)| (local, u32::try_from(n).unwrap_or(u32::MAX)))
-        .collect())
-}
-
-/// The locals and volunteer coaches who offered buddy places (a capacity above
-/// zero), by id: those who volunteered, not every local.
-pub async fn locals_offering(db: &impl ConnectionTrait) -> Result<Vec<member::Model>> {
-    Ok(member::Entity::find()
+/// The locals and volunteer coaches with a buddy place left (more capacity than
+/// pairs holding one), those with the fewest buddies first, then by id: at most
+/// `limit`, each with how many places they hold.
+pub async fn locals_with_room(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<(member::Model, u32)>> {
+    use sea_orm::sea_query::{Order, SubQueryStatement};
+    let holding: Expr = SubQueryStatement::from(
+        Query::select()
+            .expr(Expr::col((buddy_pair::Entity, buddy_pair::Column::Id)).count())
+            .from(buddy_pair::Entity)
+            .and_where(
+                Expr::col((buddy_pair::Entity, buddy_pair::Column::LocalMemberId))
+                    .equals((member::Entity, member::Column::Id)),
+            )
+            .and_where(Expr::col((buddy_pair::Entity, buddy_pair::Column::Status)).is_in(HOLDING))
+            .to_owned(),
+    )
+    .into();
+    let locals = member::Entity::find()
         .filter(member::Column::Role.is_in(["local", "volunteer_coach"]))
         .filter(member::Column::BuddyCapacity.gt(0))
+        .filter(Expr::col((member::Entity, member::Column::BuddyCapacity)).gt(holding.clone()))
+        .order_by(holding, Order::Asc)
         .order_by_asc(member::Column::Id)
+        .limit(limit)
         .all(db)
-        .await?)
+        .await?;
+    let ids: Vec<Uuid> = locals.iter().map(|m| m.id).collect();
+    let mut load: HashMap<Uuid, u32> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(Uuid, i64)> = buddy_pair::Entity::find()
+            .select_only()
+            .column(buddy_pair::Column::LocalMemberId)
+            .column_as(buddy_pair::Column::Id.count(), "holding")
+            .filter(buddy_pair::Column::Status.is_in(HOLDING))
+            .filter(buddy_pair::Column::LocalMemberId.is_in(chunk.iter().copied()))
+            .group_by(buddy_pair::Column::LocalMemberId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        load.extend(
+            rows.into_iter()
+                .map(|(local, n)| (local, u32::try_from(n).unwrap_or(u32::MAX))),
+        );
+    }
+    Ok(locals
+        .into_iter()
+        .map(|m| {
+            let held = load.get(&m.id).copied().unwrap_or(0);
+            (m, held)
+        })
+        .collect())
 }
 
 /// The next [`NEWCOMERS_PAGE`] newcomers (after `after`, by id) without a pair
