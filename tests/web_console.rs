@@ -27,7 +27,9 @@ mod common;
 
 use browser::{Browser, start_web};
 use common::chapter::{AMSTERDAM, Chapter, employer, newcomer};
-use common::{Backend, Cluster, create, eventually, member_named, operator, profile_in, to};
+use common::{
+    Backend, Cluster, create, eventually, import_members, member_named, operator, profile_in, to,
+};
 use passage_proto::v1::{
     self, account_service_client::AccountServiceClient, case_service_client::CaseServiceClient,
     group_service_client::GroupServiceClient, helpdesk_service_client::HelpdeskServiceClient,
@@ -522,6 +524,40 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         assert!(notice.contains(says), "{round}: {notice}");
     }
     assert_eq!(found("Hanna Omar Lina Sanne").await, 4);
+
+    // The chapter's members for the municipality: a file of more rows than the
+    // web app asks the node for at once streams page after page, every member
+    // once, under one header.
+    let mut more = String::from("external_id;display_name;role;residence_status\r\n");
+    for index in 0..1_200 {
+        more += &format!("exp-{index:04};Export member {index:04};local;citizen_or_resident\r\n");
+    }
+    import_members(cluster.gateway().await, AMSTERDAM, more).await;
+    let export = browser
+        .run(
+            "const r = new XMLHttpRequest();\
+             r.open('GET', '/console/export/file?kind=members', false); r.send();\
+             return [r.status, r.getResponseHeader('content-disposition'), r.responseText];",
+        )
+        .await;
+    assert_eq!(export[0], 200, "{export}");
+    assert!(
+        export[1]
+            .as_str()
+            .unwrap()
+            .contains("passage-amsterdam-members-"),
+        "{export}"
+    );
+    let csv = export[2].as_str().unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.contains("display_name"), "{header}");
+    assert_eq!(csv.lines().filter(|line| *line == header).count(), 1);
+    for index in [0, 999, 1_000, 1_199] {
+        let name = format!("Export member {index:04}");
+        assert_eq!(csv.matches(&name).count(), 1, "{name}");
+    }
+    assert_eq!(csv.matches("Export member ").count(), 1_200);
+    assert!(csv.contains("Sanne de Vries"));
 
     // The rules in force: she reloads them after the file changed, and a file
     // broken by mistake is refused with its line while the rules in force stay.

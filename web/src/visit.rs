@@ -120,7 +120,12 @@ impl Visit {
     }
 
     /// A file to save, not to show: `name` as the browser should call it.
-    pub fn download(&self, name: &str, content_type: &'static str, body: String) -> Response {
+    pub fn download(
+        &self,
+        name: &str,
+        content_type: &'static str,
+        body: impl Into<axum::body::Body>,
+    ) -> Response {
         let disposition = format!("attachment; filename=\"{name}\"");
         self.finish(
             (
@@ -133,7 +138,7 @@ impl Visit {
                             .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
                     ),
                 ],
-                body,
+                body.into(),
             )
                 .into_response(),
         )

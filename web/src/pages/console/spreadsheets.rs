@@ -299,7 +299,11 @@ pub async fn export_form(State(app): State<App>, visit: Visit) -> Response {
     render(&visit, StatusCode::OK, &page)
 }
 
-/// `GET /console/export/file?kind=…`: the CSV, read from the node page by page.
+/// Rows the web app asks the node for at a time when it streams an export.
+const EXPORT_PAGE: i32 = 1_000;
+
+/// `GET /console/export/file?kind=…`: the CSV, read from the node page by page
+/// and streamed on to the browser.
 pub async fn export_file(
     State(app): State<App>,
     visit: Visit,
@@ -328,55 +332,76 @@ pub async fn export_file(
         "attendance" => v1::ExportKind::Attendance,
         _ => return again("kind", text.t("spreadsheet-no-kind")),
     };
-    let mut csv = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let answer = app
-            .gateway
-            .spreadsheets()
-            .export_records(call(
+    let request = {
+        let visit = visit.clone();
+        let region = account.region.clone();
+        let query = query.clone();
+        move |page_token: String| {
+            call(
                 &visit,
-                Some(&account.region),
+                Some(&region),
                 v1::ExportRecordsRequest {
                     kind: kind as i32,
                     purpose: query.purpose.trim().to_owned(),
                     cohort_id: query.cohort_id.trim().to_owned(),
                     event_id: query.event_id.trim().to_owned(),
-                    page_size: 1000,
-                    page_token: page_token.clone(),
+                    page_size: EXPORT_PAGE,
+                    page_token,
                 },
-            ))
-            .await;
-        match answer {
-            Ok(page) => {
-                let page = page.into_inner();
-                csv.extend_from_slice(&page.csv);
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                page_token = page.next_page_token;
-            }
-            Err(status) if status.code() == tonic::Code::InvalidArgument => {
-                let field = ["cohort_id", "event_id", "purpose", "kind"]
-                    .into_iter()
-                    .find(|field| status.message().starts_with(field))
-                    .unwrap_or("kind");
-                return again(
-                    field,
-                    text.t1(
-                        "console-refused",
-                        "reason",
-                        &crate::pages::refused::named(text, &status),
-                    ),
-                );
-            }
-            Err(status) => return refusal(&visit, text, EXPORT, &status),
+            )
         }
-    }
+    };
+    // The first page is asked before answering, so that a refusal (a missing
+    // purpose, an unknown cohort) comes back as the form with its message.
+    let mut spreadsheets = app.gateway.spreadsheets();
+    let first = match spreadsheets.export_records(request(String::new())).await {
+        Ok(page) => page.into_inner(),
+        Err(status) if status.code() == tonic::Code::InvalidArgument => {
+            let field = ["cohort_id", "event_id", "purpose", "kind"]
+                .into_iter()
+                .find(|field| status.message().starts_with(field))
+                .unwrap_or("kind");
+            return again(
+                field,
+                text.t1(
+                    "console-refused",
+                    "reason",
+                    &crate::pages::refused::named(text, &status),
+                ),
+            );
+        }
+        Err(status) => return refusal(&visit, text, EXPORT, &status),
+    };
+    // The rest follows page by page as the browser takes it: the file is never
+    // held whole here. A page refused half-way ends the download with an error,
+    // so the browser shows it failed rather than keeping a file cut short.
+    let (pages, taken) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
+    tokio::spawn(async move {
+        let mut next = first.next_page_token;
+        if pages.send(Ok(first.csv)).await.is_err() {
+            return;
+        }
+        while !next.is_empty() {
+            let page = match spreadsheets.export_records(request(next)).await {
+                Ok(page) => page.into_inner(),
+                Err(status) => {
+                    tracing::warn!(code = ?status.code(), "an export page was refused half-way");
+                    let _ = pages
+                        .send(Err(std::io::Error::other(status.message().to_owned())))
+                        .await;
+                    return;
+                }
+            };
+            next = page.next_page_token;
+            if pages.send(Ok(page.csv)).await.is_err() {
+                return;
+            }
+        }
+    });
     let day = chrono::Utc::now().format("%Y-%m-%d");
     visit.download(
         &format!("passage-{}-{}-{day}.csv", account.region, query.kind),
         "text/csv; charset=utf-8",
-        String::from_utf8_lossy(&csv).into_owned(),
+        axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(taken)),
     )
 }
