@@ -864,40 +864,34 @@ async fn a_restarted_region_stamps_above_every_stored_stamp_however_many_members
     // reads them comes to hold a stamp a minute ahead (within the allowed skew),
     // as a clock running ahead would have left it.
     cluster.federation.stop_region("amsterdam").await.unwrap();
+    use passage_node::store::entity::member;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
     let db = Database::connect(cluster.database_urls["amsterdam"].as_str())
         .await
         .unwrap();
-    let backend_of = db.get_database_backend();
+    let first = member::Entity::find()
+        .order_by_asc(member::Column::Id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let last = member::Entity::find()
+        .order_by_desc(member::Column::Id)
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let ahead = passage_proto::hlc::Hlc::new(passage_proto::hlc::wall_millis() + 60_000, 0);
-    let stamps = format!("{{\"display_name\":{}}}", ahead.as_u64());
-    let planted = db
-        .execute_raw(Statement::from_sql_and_values(
-            backend_of,
-            match backend_of {
-                sea_orm::DatabaseBackend::Postgres => {
-                    "UPDATE member SET profile_stamps = $1 \
-                     WHERE id = (SELECT id FROM member ORDER BY id DESC LIMIT 1)"
-                }
-                _ => {
-                    "UPDATE member SET profile_stamps = ? \
-                     WHERE id = (SELECT id FROM member ORDER BY id DESC LIMIT 1)"
-                }
-            },
-            [stamps.into()],
-        ))
-        .await
-        .unwrap();
-    assert_eq!(planted.rows_affected(), 1);
-    let first = db
-        .query_one_raw(Statement::from_string(
-            backend_of,
-            "SELECT id FROM member ORDER BY id LIMIT 1",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<uuid::Uuid>("", "id")
-        .unwrap();
+    member::ActiveModel {
+        id: Set(last),
+        profile_stamps: Set(format!("{{\"display_name\":{}}}", ahead.as_u64())),
+        ..Default::default()
+    }
+    .update(&db)
+    .await
+    .unwrap();
 
     cluster
         .federation
@@ -924,22 +918,12 @@ async fn a_restarted_region_stamps_above_every_stored_stamp_however_many_members
     )
     .await;
 
-    let stored = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend_of,
-            match backend_of {
-                sea_orm::DatabaseBackend::Postgres => {
-                    "SELECT profile_stamps FROM member WHERE id = $1"
-                }
-                _ => "SELECT profile_stamps FROM member WHERE id = ?",
-            },
-            [first.into()],
-        ))
+    let stored = member::Entity::find_by_id(first)
+        .one(&db)
         .await
         .unwrap()
         .unwrap()
-        .try_get::<String>("", "profile_stamps")
-        .unwrap();
+        .profile_stamps;
     let stamps: std::collections::BTreeMap<String, u64> = serde_json::from_str(&stored).unwrap();
     assert!(
         stamps["display_name"] > ahead.as_u64(),

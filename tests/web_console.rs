@@ -558,6 +558,34 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     }
     assert_eq!(csv.matches("Export member ").count(), 1_200);
     assert!(csv.contains("Sanne de Vries"));
+    // A cohort's participants without the cohort: the form again, the refusal
+    // named at the field, and keyboard focus on the summary.
+    browser.open(&format!("{base}/console/export")).await;
+    assert_eq!(browser.text("h1").await, english.t("export-title"));
+    browser.check_page("the export form").await;
+    browser
+        .run("document.getElementById('kind').value = 'cohort'; return null;")
+        .await;
+    browser.press("main form button[type=submit]").await;
+    let english_refusal = browser.text(".error-summary").await;
+    assert_eq!(
+        browser
+            .run(
+                "return [[...document.querySelectorAll('.error-summary a')]\
+                 .map(a => a.getAttribute('href')), document.activeElement.className];"
+            )
+            .await,
+        serde_json::json!([["#cohort_id"], "error-summary"]),
+        "{english_refusal}"
+    );
+    assert!(
+        !english_refusal.contains("cohort_id"),
+        "the field is named where it stands: {english_refusal}"
+    );
+    browser.check_page("a refused export").await;
+    browser
+        .screenshot(shots.path(), "web-console-export-refused")
+        .await;
 
     // The rules in force: she reloads them after the file changed, and a file
     // broken by mistake is refused with its line while the rules in force stay.
@@ -921,6 +949,21 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
     );
     assert!(!refused.contains("has no letters"), "{refused}");
     browser.check_page("a refused search in Arabic").await;
+    browser
+        .open(&format!("{base}/console/export/file?kind=cohort"))
+        .await;
+    let refused = browser.text(".error-summary").await;
+    assert!(
+        refused.contains(&Text::new(Lang::Ar).t("error-summary-title"))
+            && refused != english_refusal
+            && !refused.contains("cohort_id")
+            && !refused.contains(" is needed"),
+        "{refused}"
+    );
+    browser.check_page("a refused export in Arabic").await;
+    browser
+        .screenshot(shots.path(), "web-console-export-refused-ar")
+        .await;
     browser.open(&format!("{base}/language/en?back=/")).await;
     browser.press("form[action='/sign-out'] button").await;
 

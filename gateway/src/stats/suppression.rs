@@ -77,16 +77,6 @@ struct Room {
 }
 
 impl Room {
-    /// A room with nothing known of the rows it passes through.
-    fn of(rise: i64, fall: i64) -> Room {
-        Room {
-            rise,
-            fall,
-            rise_through: Vec::new(),
-            fall_through: Vec::new(),
-        }
-    }
-
     /// How far the entry can rise and fall at least for the chapter admin of row
     /// `r`, who knows that row: the changes that avoid it.
     fn without_row(&self, r: usize) -> i64 {
@@ -94,9 +84,8 @@ impl Room {
     }
 }
 
-/// A mark per attacker (the outsider, then each region's chapter admin), table
-/// and entry: the ranges found wide, which stay wide as more is hidden, or the
-/// entries covered for the outsider in this round.
+/// The ranges found wide, which stay wide as more is hidden: a mark per
+/// attacker (the outsider, then each region's chapter admin), table and entry.
 struct Marks {
     marked: Vec<bool>,
     tables: usize,
@@ -431,26 +420,24 @@ impl Extended {
                     if !judged || wide.contains(attacker, 0, entry) {
                         continue;
                     }
-                    let room = match attacker {
+                    let (rise, fall) = match attacker {
                         None => {
                             let limit = threshold * OUTSIDER_SPARE;
-                            self.room_through(entry, &[], true, limit, UNLIMITED)
-                        }
-                        Some(_) => {
-                            let (rise, fall) = self.room(entry, attacker, true, threshold);
-                            Room::of(rise, fall)
-                        }
-                    };
-                    if room.rise + room.fall >= threshold {
-                        wide.insert(attacker, 0, entry);
-                        if attacker.is_none() {
-                            for r in self.wide_for_admins(entry, &room, threshold, true) {
-                                wide.insert(Some(r), 0, entry);
+                            let room = self.room_through(entry, &[], true, limit, UNLIMITED);
+                            if room.rise + room.fall >= threshold {
+                                for r in self.wide_for_admins(entry, &room, threshold, true) {
+                                    wide.insert(Some(r), 0, entry);
+                                }
                             }
+                            (room.rise, room.fall)
                         }
+                        Some(_) => self.room(entry, attacker, true, threshold),
+                    };
+                    if rise + fall >= threshold {
+                        wide.insert(attacker, 0, entry);
                         continue;
                     }
-                    let need = threshold - room.fall;
+                    let need = threshold - fall;
                     let (from, to) = self.rise_from_to(entry);
                     let path = self.cheapest_path(from, to, need, attacker, Some(entry), true);
                     let hid = match path {
@@ -645,15 +632,14 @@ impl Linked {
         let mut wide = Marks::new(self.tables.len(), self.height(), width);
         loop {
             let mut changed = self.share();
-            let mut covered = Marks::new(self.tables.len(), self.height(), width);
             for attacker in self.attackers() {
                 for k in 0..self.tables.len() {
                     for entry in self.tables[k].targets(attacker) {
                         let shared = entry.1 + 1 == self.tables[k].width();
-                        if (shared && k > 0)
-                            || wide.contains(attacker, k, entry)
-                            || covered.contains(None, k, entry)
-                        {
+                        // As for a table on its own: an admin's range once the
+                        // outsider's is wide.
+                        let judged = attacker.is_none() || wide.contains(None, k, entry);
+                        if (shared && k > 0) || !judged || wide.contains(attacker, k, entry) {
                             continue;
                         }
                         if attacker.is_none() && !shared {
@@ -674,12 +660,7 @@ impl Linked {
                             wide.insert(attacker, k, entry);
                             continue;
                         }
-                        if self.cover(k, entry, attacker, threshold) {
-                            changed = true;
-                            if attacker.is_none() {
-                                covered.insert(None, k, entry);
-                            }
-                        }
+                        changed |= self.cover(k, entry, attacker, threshold);
                         self.share();
                     }
                 }

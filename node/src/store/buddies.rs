@@ -42,9 +42,27 @@ pub async fn list(
 /// Newcomers read at once by [`newcomers_without_buddy`].
 pub const NEWCOMERS_PAGE: u64 = 500;
 
+/// A local offering buddy places, and how many places their pairs hold.
+struct LocalWithLoad {
+    member: member::Model,
+    holding: i64,
+}
+
+impl sea_orm::FromQueryResult for LocalWithLoad {
+    fn from_query_result(
+        row: &sea_orm::QueryResult,
+        pre: &str,
+    ) -> std::result::Result<Self, sea_orm::DbErr> {
+        Ok(LocalWithLoad {
+            member: member::Model::from_query_result(row, pre)?,
+            holding: row.try_get(pre, "holding")?,
+        })
+    }
+}
+
 /// The locals and volunteer coaches with a buddy place left (more capacity than
 /// pairs holding one), those with the fewest buddies first, then by id: at most
-/// `limit`, each with how many places they hold.
+/// `limit`, each with how many places they hold, in one query.
 pub async fn locals_with_room(
     db: &impl ConnectionTrait,
     limit: u64,
@@ -63,37 +81,23 @@ pub async fn locals_with_room(
     )
     .into();
     let locals = member::Entity::find()
+        .column_as(holding.clone(), "holding")
         .filter(member::Column::Role.is_in(["local", "volunteer_coach"]))
         .filter(member::Column::BuddyCapacity.gt(0))
         .filter(Expr::col((member::Entity, member::Column::BuddyCapacity)).gt(holding.clone()))
         .order_by(holding, Order::Asc)
         .order_by_asc(member::Column::Id)
         .limit(limit)
+        .into_model::<LocalWithLoad>()
         .all(db)
         .await?;
-    let ids: Vec<Uuid> = locals.iter().map(|m| m.id).collect();
-    let mut load: HashMap<Uuid, u32> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<(Uuid, i64)> = buddy_pair::Entity::find()
-            .select_only()
-            .column(buddy_pair::Column::LocalMemberId)
-            .column_as(buddy_pair::Column::Id.count(), "holding")
-            .filter(buddy_pair::Column::Status.is_in(HOLDING))
-            .filter(buddy_pair::Column::LocalMemberId.is_in(chunk.iter().copied()))
-            .group_by(buddy_pair::Column::LocalMemberId)
-            .into_tuple()
-            .all(db)
-            .await?;
-        load.extend(
-            rows.into_iter()
-                .map(|(local, n)| (local, u32::try_from(n).unwrap_or(u32::MAX))),
-        );
-    }
     Ok(locals
         .into_iter()
-        .map(|m| {
-            let held = load.get(&m.id).copied().unwrap_or(0);
-            (m, held)
+        .map(|local| {
+            (
+                local.member,
+                u32::try_from(local.holding).unwrap_or(u32::MAX),
+            )
         })
         .collect())
 }

@@ -366,7 +366,7 @@ pub async fn export_file(
                 text.t1(
                     "console-refused",
                     "reason",
-                    &crate::pages::refused::named(text, &status),
+                    &crate::pages::refused::reason(text, &status),
                 ),
             );
         }
