@@ -16,11 +16,15 @@ fn postgres_admin_url() -> String {
 
 /// `passage bench sync` with a small federation and `extra` flags.
 fn bench_sync(sizes: &[&str], extra: &[&str]) -> Output {
-    let args: Vec<&str> = std::iter::once("sync")
+    bench(&sync_args(sizes, extra))
+}
+
+/// `sync`, then `sizes` and `extra`.
+fn sync_args<'a>(sizes: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    std::iter::once("sync")
         .chain(sizes.iter().copied())
         .chain(extra.iter().copied())
-        .collect();
-    bench(&args)
+        .collect()
 }
 
 const SMALL: &[&str] = &[
@@ -147,8 +151,7 @@ fn running_children_of(output: &Output, bench: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn sync_on_postgres_drops_its_databases() {
-    let output = bench_sync(SMALL, &["--backend", "postgres"]);
-    assert!(output.status.success(), "{}", describe(&output));
+    let output = bench_ok(&sync_args(SMALL, &["--backend", "postgres"]));
     assert_figures(
         &output,
         "passage bench sync (1 region writing, 2 receiving, PostgreSQL, mTLS, one process;",
@@ -164,8 +167,7 @@ async fn sync_on_postgres_drops_its_databases() {
 
 #[tokio::test]
 async fn sync_in_processes_leaves_no_process_behind() {
-    let output = bench_sync(SMALL, &["--processes"]);
-    assert!(output.status.success(), "{}", describe(&output));
+    let output = bench_ok(&sync_args(SMALL, &["--processes"]));
     assert_figures(
         &output,
         "passage bench sync (1 region writing, 2 receiving, SQLite, mTLS, a process per server;",
@@ -243,12 +245,19 @@ fn bench(args: &[&str]) -> Output {
     command.output().unwrap()
 }
 
+/// [`bench`], which must succeed (else what it printed is shown).
+fn bench_ok(args: &[&str]) -> Output {
+    let output = bench(args);
+    assert!(output.status.success(), "{}", describe(&output));
+    output
+}
+
 /// `passage bench notify` on PostgreSQL with the node as its own process: the
 /// node process mails every asker over SMTP to the bench's receiver, and
 /// nothing is left behind.
 #[tokio::test]
 async fn notify_on_postgres_in_processes_mails_every_answer() {
-    let output = bench(&[
+    let output = bench_ok(&[
         "notify",
         "--changes",
         "20",
@@ -260,7 +269,6 @@ async fn notify_on_postgres_in_processes_mails_every_answer() {
         "postgres",
         "--processes",
     ]);
-    assert!(output.status.success(), "{}", describe(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 5, "{}", describe(&output));
@@ -288,7 +296,7 @@ async fn notify_on_postgres_in_processes_mails_every_answer() {
 /// small: their header lines say where they ran.
 #[tokio::test]
 async fn search_and_import_say_where_they_ran() {
-    let output = bench(&[
+    let output = bench_ok(&[
         "search",
         "--members",
         "300",
@@ -297,7 +305,6 @@ async fn search_and_import_say_where_they_ran() {
         "--backend",
         "postgres",
     ]);
-    assert!(output.status.success(), "{}", describe(&output));
     let first = header(&output);
     assert!(
         first.starts_with("passage bench search (300 members in one region, node on PostgreSQL;")
@@ -308,8 +315,7 @@ async fn search_and_import_say_where_they_ran() {
     let made = reported(&output, "bench: made PostgreSQL database ");
     assert_eq!(existing_databases(&made).await, Vec::<String>::new());
 
-    let output = bench(&["import", "--members", "200", "--processes"]);
-    assert!(output.status.success(), "{}", describe(&output));
+    let output = bench_ok(&["import", "--members", "200", "--processes"]);
     let first = header(&output);
     assert!(
         first.starts_with("passage bench import (200 member rows")
@@ -324,7 +330,7 @@ async fn search_and_import_say_where_they_ran() {
 /// app included: members sign in and every page answers 200.
 #[tokio::test]
 async fn web_on_postgres_in_processes_answers_every_page() {
-    let output = bench(&[
+    let output = bench_ok(&[
         "web",
         "--clients",
         "4",
@@ -334,7 +340,6 @@ async fn web_on_postgres_in_processes_answers_every_page() {
         "postgres",
         "--processes",
     ]);
-    assert!(output.status.success(), "{}", describe(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
@@ -365,7 +370,7 @@ async fn web_on_postgres_in_processes_answers_every_page() {
 /// each process's peak memory print; nothing is left behind.
 #[tokio::test]
 async fn scale_on_postgres_in_processes_converges_every_region() {
-    let output = bench(&[
+    let output = bench_ok(&[
         "scale",
         "--regions",
         "4",
@@ -375,7 +380,6 @@ async fn scale_on_postgres_in_processes_converges_every_region() {
         "postgres",
         "--processes",
     ]);
-    assert!(output.status.success(), "{}", describe(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 6, "{}", describe(&output));
