@@ -18,6 +18,18 @@ pub enum ImportWhat {
     Applications,
     /// The placements accepted applications became, with their ends.
     Placements,
+    /// Community review of opportunities whose review is over.
+    Reviews,
+    /// Events, past and to come.
+    Events,
+    /// Registrations for events, and who came.
+    EventRegistrations,
+    /// Cohorts of the region's coaching programmes.
+    Cohorts,
+    /// Cohorts' participants and their outcomes.
+    CohortParticipants,
+    /// Helpdesk questions and their answers.
+    HelpdeskQuestions,
 }
 
 impl ImportWhat {
@@ -28,6 +40,12 @@ impl ImportWhat {
             ImportWhat::Opportunities => v1::ImportKind::Opportunities,
             ImportWhat::Applications => v1::ImportKind::Applications,
             ImportWhat::Placements => v1::ImportKind::Placements,
+            ImportWhat::Reviews => v1::ImportKind::Reviews,
+            ImportWhat::Events => v1::ImportKind::Events,
+            ImportWhat::EventRegistrations => v1::ImportKind::EventRegistrations,
+            ImportWhat::Cohorts => v1::ImportKind::Cohorts,
+            ImportWhat::CohortParticipants => v1::ImportKind::CohortParticipants,
+            ImportWhat::HelpdeskQuestions => v1::ImportKind::HelpdeskQuestions,
         }
     }
 }

@@ -4,8 +4,9 @@
 //! applications through their stages, placements starting and ending, buddy
 //! pairs, helpdesk questions, a coaching cohort's outcomes, members moving in and
 //! away, and erasures — in a random order, on both backends; and after a
-//! chapter imports its history of applications and placements from its
-//! spreadsheets, then imports it again with changes. The migration that keeps
+//! chapter imports its history of applications, placements, community reviews
+//! and helpdesk questions from its spreadsheets, then imports it again with
+//! changes. The migration that keeps
 //! the medians' positions fills the counters from the rows already there to the
 //! same figures. A busy month's median, moved by each write rather than read
 //! again from the month's records, is the median of those records after every
@@ -275,8 +276,31 @@ async fn the_kept_figures_equal_a_full_recount_after_an_import_of_history(backen
         months_ago(1)
     );
 
+    let reviews = format!(
+        "external_id,opportunity_external_id,reviewer_external_id,verdict,reviewed_on,round,submitted_on,comment\n\
+         rv-1,hist-1,h-1,request_changes,{},1,{},Which Dutch level?\n\
+         rv-2,hist-1,h-3,approve,{},2,{},\n\
+         rv-3,hist-2,h-2,approve,{},1,,\n",
+        months_ago(25),
+        months_ago(25),
+        months_ago(24),
+        months_ago(25),
+        months_ago(19),
+    );
+    let questions = format!(
+        "external_id,asker_external_id,language,topic,text,asked_on,answer,answered_on,answerer_external_id\n\
+         q-1,h-1,ar,work permit,Do I need a TWV?,{},No.,{},h-2\n\
+         q-2,h-3,uk,housing,Where do I register?,{},At the city office.,{},h-2\n\
+         q-3,h-2,ti,language,Evening Dutch classes?,{},,,\n",
+        months_ago(20),
+        months_ago(20),
+        months_ago(6),
+        months_ago(5),
+        months_ago(2),
+    );
+
     // Act: the history, then the same files with what changed since
-    let steps: [(v1::ImportKind, String); 8] = [
+    let steps: [(v1::ImportKind, String); 10] = [
         (v1::ImportKind::Members, members),
         (v1::ImportKind::Organisations, organisations.to_owned()),
         (v1::ImportKind::Opportunities, opportunities),
@@ -285,6 +309,8 @@ async fn the_kept_figures_equal_a_full_recount_after_an_import_of_history(backen
         (v1::ImportKind::Applications, applications(&accepted)),
         (v1::ImportKind::Placements, placements(&olena_placed)),
         (v1::ImportKind::Placements, placements(&olena_ended)),
+        (v1::ImportKind::Reviews, reviews),
+        (v1::ImportKind::HelpdeskQuestions, questions),
     ];
     for (kind, file) in steps {
         let report = sheets
@@ -322,6 +348,26 @@ async fn the_kept_figures_equal_a_full_recount_after_an_import_of_history(backen
     };
     assert!(counted("applications_by_stage") >= 5, "{months_30:?}");
     assert!(counted("retention_3_months") > 0, "{months_30:?}");
+    // The reviews and questions of the last 30 months, all of them
+    let (whole, _) = &figures[5];
+    let in_whole = |table: &str| -> i64 {
+        whole
+            .counts
+            .iter()
+            .filter(|c| c.table == table)
+            .map(|c| c.value)
+            .sum()
+    };
+    assert_eq!(in_whole("reviews_by_verdict"), 3, "{whole:?}");
+    assert_eq!(in_whole("helpdesk_questions_by_status"), 3, "{whole:?}");
+    assert!(
+        whole
+            .medians
+            .iter()
+            .any(|m| m.table == "helpdesk_hours_to_answer"),
+        "{:?}",
+        whole.medians
+    );
     assert!(!months_30.medians.is_empty(), "{:?}", months_30.medians);
     cluster.stop().await;
 }

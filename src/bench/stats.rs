@@ -494,6 +494,7 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
                 comment: String::new(),
                 round: 1,
                 created_at: submitted + chrono::Duration::hours((n * 7 + dice.next() % 48) as i64),
+                external_id: None,
             });
         }
     }

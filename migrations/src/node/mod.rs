@@ -26,6 +26,7 @@ mod m20261206_000022_create_stat_tallies;
 mod m20261207_000023_add_history_external_ids;
 mod m20261208_000024_keep_median_positions;
 mod m20261209_000025_mail_due_in_order;
+mod m20261210_000026_add_more_history_external_ids;
 
 /// Applies the node schema; start-up and `passage migrate` both run it.
 pub struct NodeMigrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for NodeMigrator {
             Box::new(m20261207_000023_add_history_external_ids::Migration),
             Box::new(m20261208_000024_keep_median_positions::Migration),
             Box::new(m20261209_000025_mail_due_in_order::Migration),
+            Box::new(m20261210_000026_add_more_history_external_ids::Migration),
         ]
     }
 

@@ -155,6 +155,7 @@ pub fn cohort_from_wire(
         ends_on,
         capacity,
         created_at: Utc::now(),
+        external_id: None,
     })
 }
 
@@ -349,6 +350,7 @@ mod tests {
             ends_on: ends.parse().unwrap(),
             capacity: 25,
             created_at: Utc::now(),
+            external_id: None,
         }
     }
 

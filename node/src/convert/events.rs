@@ -87,6 +87,7 @@ pub fn event_to_row(
             validate::language,
         )?),
         created_at: now,
+        external_id: None,
     })
 }
 

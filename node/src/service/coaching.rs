@@ -270,6 +270,7 @@ impl CoachingService for CoachingApi {
                 outcome_recorded_on: None,
                 outcome_detail: String::new(),
                 enrolled_at: Utc::now(),
+                external_id: None,
             },
         )
         .await?;

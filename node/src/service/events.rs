@@ -337,6 +337,7 @@ impl EventService for EventApi {
                 status: status.to_owned(),
                 created_at: now,
                 updated_at: now,
+                external_id: None,
             },
         )
         .await?;

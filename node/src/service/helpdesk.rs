@@ -191,6 +191,7 @@ impl HelpdeskService for HelpdeskApi {
                 article_id: None,
                 created_at: Utc::now(),
                 answered_at: None,
+                external_id: None,
             },
         )
         .await?;

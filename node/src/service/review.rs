@@ -157,6 +157,7 @@ impl ReviewService for ReviewApi {
                 comment,
                 round,
                 created_at: now,
+                external_id: None,
             },
         )
         .await?;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 use crate::convert::enums::WireEnum;
 use passage_proto::v1::RefusalKind;
@@ -161,6 +161,30 @@ impl<'a> Line<'a> {
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>> {
         validate::optional_date(name, self.text(name))
     }
+
+    /// A moment `YYYY-MM-DD HH:MM` in UTC (or `YYYY-MM-DDTHH:MM:SSZ`); empty is
+    /// none.
+    pub fn date_time(&self, name: &str) -> Result<Option<DateTime<Utc>>> {
+        let text = self.text(name);
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let plain = text.trim_end_matches('Z').replace('T', " ");
+        ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+            .iter()
+            .find_map(|format| NaiveDateTime::parse_from_str(&plain, format).ok())
+            .map(|moment| Some(Utc.from_utc_datetime(&moment)))
+            .ok_or_else(|| {
+                Error::refused(
+                    name,
+                    format!(
+                        "{} is not a date and time YYYY-MM-DD HH:MM (UTC)",
+                        validate::quoted(text)
+                    ),
+                    Refusal::of(RefusalKind::NotADate, text, []),
+                )
+            })
+    }
 }
 
 /// The lower-case names of an enum's values, unspecified left out.
@@ -197,5 +221,29 @@ mod tests {
         assert_eq!(column_of("regional.permits[0].kind"), "permits");
         assert_eq!(column_of("row.hours_per_week"), "hours_per_week");
         assert_eq!(column_of("joined_on"), "joined_on");
+    }
+
+    #[test]
+    fn a_moment_is_read_in_utc_with_or_without_seconds() {
+        let columns = Columns::check(&["starts_at".to_owned()], &["starts_at"], &[], "events")
+            .expect("the header is known");
+        let read = |cell: &str| {
+            let cells = [cell.to_owned()];
+            Line {
+                columns: &columns,
+                cells: &cells,
+            }
+            .date_time("starts_at")
+        };
+        let at = |text: &str| {
+            read(text)
+                .expect("a moment")
+                .expect("not empty")
+                .to_rfc3339()
+        };
+        assert_eq!(at("2025-06-01 14:30"), "2025-06-01T14:30:00+00:00");
+        assert_eq!(at("2025-06-01T14:30:15Z"), "2025-06-01T14:30:15+00:00");
+        assert!(read("").expect("empty is none").is_none());
+        assert!(read("1 June 2025").is_err());
     }
 }

@@ -1,6 +1,8 @@
 //! Importing a file: reads it, hands its lines to the kind's own import
 //! (`import_members`, `import_market`, and for a chapter's history
-//! `import_applications` and `import_placements`), and makes the report. Every kind follows
+//! `import_applications`, `import_placements`, `import_reviews`,
+//! `import_events`, `import_cohorts` and `import_questions`), and makes the
+//! report. Every kind follows
 //! the same steps: read each line's cells, refuse a repeated `external_id`, load
 //! the records the region already has under the file's `external_id`s, build each
 //! row with the create RPCs' own validation, and — only when asked and only when
@@ -9,7 +11,10 @@
 use std::collections::HashMap;
 
 use passage_proto::v1;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    TransactionTrait,
+};
 
 use super::cells::{Columns, Line, column_of};
 use super::csv_file;
@@ -115,7 +120,9 @@ pub async fn import(
         return Err(Error::missing(
             "kind",
             "must be set (IMPORT_KIND_MEMBERS, IMPORT_KIND_ORGANISATIONS, IMPORT_KIND_OPPORTUNITIES, \
-             IMPORT_KIND_APPLICATIONS or IMPORT_KIND_PLACEMENTS)",
+             IMPORT_KIND_APPLICATIONS, IMPORT_KIND_PLACEMENTS, IMPORT_KIND_REVIEWS, IMPORT_KIND_EVENTS, \
+             IMPORT_KIND_EVENT_REGISTRATIONS, IMPORT_KIND_COHORTS, IMPORT_KIND_COHORT_PARTICIPANTS or \
+             IMPORT_KIND_HELPDESK_QUESTIONS)",
         ));
     }
     let started = std::time::Instant::now();
@@ -210,7 +217,19 @@ async fn check(
         }
         v1::ImportKind::Applications => super::import_applications::check(sheet, txn).await,
         v1::ImportKind::Placements => super::import_placements::check(sheet, txn).await,
-        _ => super::import_market::check_opportunities(sheet, txn).await,
+        v1::ImportKind::Reviews => super::import_reviews::check(sheet, txn).await,
+        v1::ImportKind::Events => super::import_events::check_events(sheet, txn).await,
+        v1::ImportKind::EventRegistrations => {
+            super::import_events::check_registrations(sheet, txn).await
+        }
+        v1::ImportKind::Cohorts => super::import_cohorts::check_cohorts(sheet, txn).await,
+        v1::ImportKind::CohortParticipants => {
+            super::import_cohorts::check_participants(sheet, txn).await
+        }
+        v1::ImportKind::HelpdeskQuestions => super::import_questions::check(sheet, txn).await,
+        v1::ImportKind::Opportunities | v1::ImportKind::Unspecified => {
+            super::import_market::check_opportunities(sheet, txn).await
+        }
     }
 }
 
@@ -224,6 +243,39 @@ pub trait Writes: Send {
         turn: WriteTurn,
         txn: DatabaseTransaction,
     ) -> Result<()>;
+}
+
+/// Writes the rows an import creates, `WRITE_CHUNK` to a statement, and each
+/// row it changes over the row it was, in `txn`.
+pub async fn write_rows<E>(
+    txn: &DatabaseTransaction,
+    created: &[E::Model],
+    updated: &[&E::Model],
+) -> Result<()>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel> + Clone + Sync,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+{
+    for chunk in created.chunks(WRITE_CHUNK) {
+        E::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    for row in updated {
+        (*row)
+            .clone()
+            .into_active_model()
+            .reset_all()
+            .update(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A kind's check: the outcome and what applying it writes.

@@ -12,13 +12,13 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use passage_proto::v1::{self, RefusalKind};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel};
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use super::cells::{Columns, Line, missing_column};
 use super::csv_file::Sheet;
 use super::history::{Known, Reference, happened, not_before, reference, required_date, unknown};
-use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
+use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines, write_rows};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::enums;
@@ -302,23 +302,8 @@ impl Writes for ApplicationWrites {
         turn: WriteTurn,
         txn: DatabaseTransaction,
     ) -> Result<()> {
-        for chunk in self.created.chunks(WRITE_CHUNK) {
-            application::Entity::insert_many(
-                chunk
-                    .iter()
-                    .cloned()
-                    .map(IntoActiveModel::into_active_model),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-        }
-        for (_, row) in &self.updated {
-            row.clone()
-                .into_active_model()
-                .reset_all()
-                .update(&txn)
-                .await?;
-        }
+        let changed: Vec<&application::Model> = self.updated.iter().map(|(_, row)| row).collect();
+        write_rows::<application::Entity>(&txn, &self.created, &changed).await?;
         // The region's kept figures, as `Apply` and `MoveApplication` keep them.
         for row in &self.created {
             crate::store::tally::application(&txn, None, Some(row)).await?;

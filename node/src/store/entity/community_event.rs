@@ -20,6 +20,8 @@ pub struct Model {
     /// JSON array of ISO 639-1 codes.
     pub languages: Json,
     pub created_at: DateTimeUtc,
+    /// The id the chapter's own spreadsheet gives it; empty when made through the API.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

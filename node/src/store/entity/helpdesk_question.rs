@@ -20,6 +20,8 @@ pub struct Model {
     pub article_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub answered_at: Option<DateTimeUtc>,
+    /// The id the chapter's own spreadsheet gives it; empty when made through the API.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

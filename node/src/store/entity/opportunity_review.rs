@@ -15,6 +15,8 @@ pub struct Model {
     pub comment: String,
     pub round: i32,
     pub created_at: DateTimeUtc,
+    /// The id the chapter's own spreadsheet gives it; empty when made through the API.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

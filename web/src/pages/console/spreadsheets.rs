@@ -67,6 +67,12 @@ fn import_kinds(text: Text, chosen: &str) -> Vec<Choice> {
         "opportunities",
         "applications",
         "placements",
+        "reviews",
+        "events",
+        "event-registrations",
+        "cohorts",
+        "cohort-participants",
+        "helpdesk-questions",
     ]
     .into_iter()
     .map(|kind| Choice {
@@ -199,6 +205,12 @@ pub async fn import(State(app): State<App>, visit: Visit, multipart: Multipart) 
         "opportunities" => v1::ImportKind::Opportunities,
         "applications" => v1::ImportKind::Applications,
         "placements" => v1::ImportKind::Placements,
+        "reviews" => v1::ImportKind::Reviews,
+        "events" => v1::ImportKind::Events,
+        "event-registrations" => v1::ImportKind::EventRegistrations,
+        "cohorts" => v1::ImportKind::Cohorts,
+        "cohort-participants" => v1::ImportKind::CohortParticipants,
+        "helpdesk-questions" => v1::ImportKind::HelpdeskQuestions,
         _ => return refuse("members", "kind", text.t("spreadsheet-no-kind")),
     };
     let answer = app

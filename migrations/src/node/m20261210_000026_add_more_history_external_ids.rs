@@ -1,0 +1,69 @@
+//! The id a chapter's own spreadsheet gives the rest of its history (issue 18
+//! point 6): reviews, events and their registrations, cohorts and their
+//! participants, and helpdesk questions, as applications and placements have
+//! theirs (000023). Importing the history again updates what the first import
+//! created instead of creating it twice. Unique within the region; empty for
+//! records made through the API.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const TABLES: [&str; 6] = [
+    "opportunity_review",
+    "community_event",
+    "event_registration",
+    "coaching_cohort",
+    "coaching_enrolment",
+    "helpdesk_question",
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in TABLES {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(table)
+                        .add_column(string_null("external_id"))
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .create_index(
+                    Index::create()
+                        .name(format!("{table}_external_id_idx"))
+                        .table(table)
+                        .col("external_id")
+                        .unique()
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in TABLES {
+            manager
+                .drop_index(
+                    Index::drop()
+                        .name(format!("{table}_external_id_idx"))
+                        .table(table)
+                        .to_owned(),
+                )
+                .await?;
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(table)
+                        .drop_column("external_id")
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
