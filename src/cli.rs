@@ -28,6 +28,9 @@ pub enum Command {
         /// The gateway's port; the regions take the next three.
         #[arg(long, default_value_t = 24050)]
         port_base: u16,
+        /// Members in each region's eighteen months of imported history (0: none).
+        #[arg(long, default_value_t = 1500)]
+        members: usize,
     },
     /// Serve one region's node.
     Node {

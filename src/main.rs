@@ -46,10 +46,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo {
             data_dir,
             port_base,
+            members,
         } => {
             run_demo(DemoOptions {
                 data_dir,
                 port_base,
+                history_members: members,
             })
             .await
         }

@@ -31,6 +31,7 @@ async fn the_demo_fills_amsterdams_coaching_programme_expert_pool_and_cases() {
     let demo = passage::demo::start(&passage::demo::DemoOptions {
         data_dir: dir.path().to_owned(),
         port_base: 0,
+        history_members: 0,
     })
     .await
     .unwrap();

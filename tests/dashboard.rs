@@ -52,6 +52,7 @@ async fn the_central_team_signs_in_and_sees_every_region_with_small_counts_suppr
     let running = demo::start(&DemoOptions {
         data_dir: dir.path().join("data"),
         port_base: 0,
+        history_members: 0,
     })
     .await
     .unwrap();

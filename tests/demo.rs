@@ -1,6 +1,10 @@
 //! `passage demo` fills every region with believable data once, and a second run on
 //! the same data folder picks it up again instead of duplicating it; it writes the
 //! people who sign in, with their passphrases, to `accounts.txt`, and keeps them.
+//! After `ready`, each chapter's eighteen months of history come in through the
+//! spreadsheet import from CSV files in `history/<region>/`, which a second run
+//! imports again without changing anything; and the central team's figures then
+//! publish a value in every table.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -230,6 +234,7 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
     let options = DemoOptions {
         data_dir: dir.path().to_owned(),
         port_base: 0,
+        history_members: 0,
     };
 
     let first = demo::start(&options).await.unwrap();
@@ -299,6 +304,98 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
             expected,
             "{region}: groups and events kept, not doubled"
         );
+    }
+    second.shutdown().await.unwrap();
+}
+
+/// The tables of the central team's dashboard, each with at least one published
+/// count in the total row (a category's or all of them) somewhere in the last
+/// year.
+const CHARTED: [&str; 10] = [
+    "members_joined",
+    "applications_by_stage",
+    "placements_by_kind",
+    "retention_3_months",
+    "retention_6_months",
+    "reviews_by_verdict",
+    "helpdesk_questions_by_status",
+    "cohort_participants_by_outcome",
+    "members_by_role",
+    "opportunities_by_status",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chapters_eighteen_months_come_in_after_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DemoOptions {
+        data_dir: dir.path().to_owned(),
+        port_base: 0,
+        history_members: 1_000,
+    };
+
+    // Act: the demo starts; its history follows in the background
+    let mut first = demo::start(&options).await.unwrap();
+    let history = first.history.take().unwrap().await.unwrap().unwrap();
+    let channel = first.federation.gateway_channel().await.unwrap();
+
+    // Assert: every region took its eleven files, and has its history's members
+    assert_eq!(history.len(), 3);
+    for region in &history {
+        assert_eq!(region.files, 11, "{region:?}");
+        assert!(region.written > 1_000, "{region:?}");
+        let seeded = first
+            .seeded
+            .iter()
+            .find(|r| r.region == region.region)
+            .unwrap();
+        let (members, _, _) = count_members(channel.clone(), &region.region).await;
+        assert_eq!(members, seeded.members + 1_000, "{}", region.region);
+        let file = dir
+            .path()
+            .join("history")
+            .join(&region.region)
+            .join("08-event-registrations.csv");
+        let registrations = std::fs::read_to_string(&file).unwrap();
+        assert!(registrations.starts_with("external_id,event_external_id,member_external_id,"));
+    }
+    // Assert: the central team's figures publish a count in every table
+    let mut stats = v1::global_stats_service_client::GlobalStatsServiceClient::new(channel);
+    let figures = stats
+        .get_global_stats(
+            passage::credentials::as_analyst(v1::GetGlobalStatsRequest::default()).unwrap(),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    for table in CHARTED {
+        let published = figures
+            .tables
+            .iter()
+            .filter(|t| t.table == table)
+            .filter_map(|t| t.total.as_ref())
+            .flat_map(|total| total.cells.iter().chain(&total.row_total))
+            .any(|cell| !cell.suppressed && cell.value > 0);
+        assert!(
+            published,
+            "{table}: nothing published in {:?}",
+            figures
+                .tables
+                .iter()
+                .filter(|t| t.table == table)
+                .map(|t| (&t.month, &t.total))
+                .collect::<Vec<_>>()
+        );
+    }
+    first.shutdown().await.unwrap();
+
+    // Act: a second run on the same data
+    let mut second = demo::start(&options).await.unwrap();
+    let again = second.history.take().unwrap().await.unwrap().unwrap();
+
+    // Assert: the same files again, nothing changed
+    for region in &again {
+        assert_eq!((region.files, region.written), (11, 0), "{region:?}");
+        assert!(region.unchanged > 1_000, "{region:?}");
     }
     second.shutdown().await.unwrap();
 }

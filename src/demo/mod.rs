@@ -6,6 +6,8 @@ pub mod accounts;
 pub mod coaching;
 pub mod community;
 pub mod contact;
+pub mod history;
+pub mod history_import;
 pub mod placements;
 pub mod seed;
 pub mod sheet;
@@ -22,6 +24,7 @@ use tonic::transport::Channel;
 
 use crate::certs::CertDir;
 use crate::federation::{Federation, FederationPlan, RegionPlan};
+use history_import::RegionHistory;
 
 /// The demo's regions: slug, name, country.
 pub const REGIONS: [(&str, &str, &str); 3] = [
@@ -37,6 +40,9 @@ pub struct DemoOptions {
     /// The gateway listens here, the regions on the ports after it; 0 takes any
     /// free ports (for tests).
     pub port_base: u16,
+    /// Members in each region's eighteen months of history, imported after the
+    /// demo is ready (`history`); 0 imports none.
+    pub history_members: usize,
 }
 
 /// What the demo started, for printing.
@@ -49,11 +55,16 @@ pub struct DemoFederation {
     pub web: SocketAddr,
     web_stop: tokio::sync::oneshot::Sender<()>,
     web_task: tokio::task::JoinHandle<Result<(), String>>,
+    /// The history's import, running in the background; none when not asked for.
+    pub history: Option<tokio::task::JoinHandle<anyhow::Result<Vec<RegionHistory>>>>,
 }
 
 impl DemoFederation {
     /// Stops the web app, then every server of the federation.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        if let Some(history) = &self.history {
+            history.abort();
+        }
         let _ = self.web_stop.send(());
         match self.web_task.await {
             Ok(Err(error)) => tracing::warn!(%error, "the demo's web app stopped with an error"),
@@ -171,12 +182,25 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
         .gateway_channel()
         .await
         .context("connecting to the demo gateway")?;
-    let (seeded, accounts_file) = fill(channel, &options.data_dir).await?;
+    let (seeded, accounts_file) = fill(channel.clone(), &options.data_dir).await?;
     let (web, web_stop, web_task) = start_web(
         &federation.gateway_endpoint(),
         &certs,
         listener(port(30)?).await?,
     )?;
+    // The chapters' history follows in the background, its progress printed.
+    let history = (options.history_members > 0).then(|| {
+        tokio::spawn(history_import::import_all(
+            channel,
+            options.data_dir.clone(),
+            REGIONS
+                .iter()
+                .map(|(slug, _, _)| (*slug).to_owned())
+                .collect(),
+            options.history_members,
+            |line| println!("{line}"),
+        ))
+    });
     Ok(DemoFederation {
         federation,
         seeded,
@@ -184,6 +208,7 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
         web,
         web_stop,
         web_task,
+        history,
     })
 }
 
