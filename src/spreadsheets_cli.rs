@@ -30,6 +30,8 @@ pub enum ImportWhat {
     CohortParticipants,
     /// Helpdesk questions and their answers.
     HelpdeskQuestions,
+    /// Buddy pairs, with their ends.
+    BuddyPairs,
 }
 
 impl ImportWhat {
@@ -46,6 +48,7 @@ impl ImportWhat {
             ImportWhat::Cohorts => v1::ImportKind::Cohorts,
             ImportWhat::CohortParticipants => v1::ImportKind::CohortParticipants,
             ImportWhat::HelpdeskQuestions => v1::ImportKind::HelpdeskQuestions,
+            ImportWhat::BuddyPairs => v1::ImportKind::BuddyPairs,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! A chapter's history beyond applications and placements comes in through the
 //! same spreadsheet import: community reviews of its past vacancies, its events
 //! with who registered and who came, its coaching cohorts with their
-//! participants' outcomes, and its helpdesk questions with their answers. Each
+//! participants' outcomes, its helpdesk questions with their answers, and its
+//! buddy pairs. Each
 //! kind is checked line by line — a record that could not have happened is
 //! refused naming its line, column and why, and nothing is written — then
 //! imported once: importing the same file again creates nothing twice. The
@@ -13,9 +14,9 @@ mod common;
 
 use common::{Backend, Cluster, to};
 use passage_proto::v1::{
-    self, coaching_service_client::CoachingServiceClient, event_service_client::EventServiceClient,
-    helpdesk_service_client::HelpdeskServiceClient, market_service_client::MarketServiceClient,
-    member_service_client::MemberServiceClient,
+    self, buddy_service_client::BuddyServiceClient, coaching_service_client::CoachingServiceClient,
+    event_service_client::EventServiceClient, helpdesk_service_client::HelpdeskServiceClient,
+    market_service_client::MarketServiceClient, member_service_client::MemberServiceClient,
     region_stats_service_client::RegionStatsServiceClient,
     review_service_client::ReviewServiceClient,
     spreadsheet_service_client::SpreadsheetServiceClient,
@@ -27,6 +28,7 @@ on_both_backends!(
     helpdesk_questions_come_in_with_their_answers,
     a_chapters_events_come_in_with_who_came,
     a_chapters_cohorts_come_in_with_their_outcomes,
+    buddy_pairs_come_in_within_each_locals_room,
 );
 
 async fn import(
@@ -973,5 +975,93 @@ async fn a_chapters_cohorts_come_in_with_their_outcomes(backend: Backend) {
         (outcome("paid_job"), outcome("none"), outcome("education")),
         (1, 1, 0)
     );
+    cluster.stop().await;
+}
+
+/// Newcomers and the locals who were their buddies: Pieter has room for one,
+/// Sanne for two.
+const BUDDY_MEMBERS: &str = "external_id,display_name,role,residence_status,languages,joined_on,buddy_capacity\n\
+    h-1,Amal Yousef,newcomer,status_holder,ar|nl,2023-12-01,0\n\
+    h-2,Yonas Tesfay,newcomer,status_holder,ti|en,2024-01-15,0\n\
+    h-3,Pieter Bakker,local,citizen_or_resident,nl|ar,2021-11-01,1\n\
+    h-4,Sanne de Vries,local,citizen_or_resident,nl|en,2022-03-01,2\n\
+    h-5,Olena Kovalenko,newcomer,temporary_protection,uk|en,2024-02-20,0\n";
+const BUDDY_PAIRS: &str = "external_id,newcomer_external_id,local_external_id,status,proposed_on,ended_on,end_reason\n\
+    b-1,h-1,h-3,ended,2024-01-10,2024-09-30,The year came to its end\n\
+    b-2,h-1,h-4,active,2024-10-05,,\n\
+    b-3,h-2,h-3,active,2024-02-01,,\n\
+    b-4,h-5,h-4,declined,2024-03-01,2024-03-03,\n";
+
+async fn buddy_pairs_come_in_within_each_locals_room(backend: Backend) {
+    // Arrange
+    let cluster = Cluster::start(backend).await;
+    let mut sheets = SpreadsheetServiceClient::new(cluster.gateway().await);
+    let mut buddies = BuddyServiceClient::new(cluster.gateway().await);
+    imported(&mut sheets, &[(v1::ImportKind::Members, BUDDY_MEMBERS)]).await;
+    let bad = "external_id,newcomer_external_id,local_external_id,status,proposed_on,ended_on,end_reason\n\
+        b-9,h-404,h-3,active,2024-01-10,,\n\
+        b-10,h-3,h-4,active,2024-01-10,,\n\
+        b-11,h-1,h-2,active,2024-01-10,,\n\
+        b-12,h-1,h-3,active,2024-01-10,2024-03-01,\n\
+        b-13,h-1,h-3,ended,2024-01-10,2024-01-05,completed\n\
+        b-14,h-1,h-3,active,2024-01-10,,\n\
+        b-15,h-2,h-3,proposed,2024-02-10,,\n\
+        b-16,h-1,h-4,proposed,2024-02-10,,\n";
+
+    // Act
+    let refused = import(&mut sheets, v1::ImportKind::BuddyPairs, bad, true).await;
+    let applied = import(&mut sheets, v1::ImportKind::BuddyPairs, BUDDY_PAIRS, true).await;
+    let again = import(&mut sheets, v1::ImportKind::BuddyPairs, BUDDY_PAIRS, true).await;
+
+    // Assert: each bad line named; nothing written; the good file once
+    assert!(!refused.applied);
+    assert_eq!(
+        refused_lines(&refused),
+        [
+            (2, "newcomer_external_id", v1::RefusalKind::UnknownMember),
+            (3, "newcomer_external_id", v1::RefusalKind::NotANewcomer),
+            (4, "local_external_id", v1::RefusalKind::NotOneOf),
+            (5, "ended_on", v1::RefusalKind::OnlyForAPairThatEnded),
+            (6, "ended_on", v1::RefusalKind::BeforeItsStart),
+            (8, "local_external_id", v1::RefusalKind::OverCapacity),
+            (9, "newcomer_external_id", v1::RefusalKind::AlreadyIn),
+        ]
+    );
+    assert_eq!(refused.refused[5].allowed, ["1"], "Pieter has room for one");
+    assert_eq!(refused.refused[6].allowed, ["7"], "Amal's pair on line 7");
+    assert!(applied.applied, "{:?}", applied.refused);
+    assert_eq!((applied.created.len(), applied.history), (4, 4));
+    assert!(again.created.is_empty() && again.updated.is_empty());
+    assert_eq!(again.unchanged, 4);
+    let active = buddies
+        .list_buddy_pairs(to(
+            "amsterdam",
+            v1::ListBuddyPairsRequest {
+                status: v1::BuddyPairStatus::Active as i32,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .pairs;
+    let mut names: Vec<&str> = active
+        .iter()
+        .map(|p| p.newcomer_display_name.as_str())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Amal Yousef", "Yonas Tesfay"]);
+
+    // Act: a second buddy for Yonas, in a later file
+    let more = "external_id,newcomer_external_id,local_external_id,status,proposed_on\n\
+        b-5,h-2,h-4,active,2024-11-01\n";
+    let twice = import(&mut sheets, v1::ImportKind::BuddyPairs, more, false).await;
+
+    // Assert: he has one already, in the region's records
+    assert_eq!(
+        refused_lines(&twice),
+        [(2, "newcomer_external_id", v1::RefusalKind::AlreadyIn)]
+    );
+    assert!(twice.refused[0].allowed.is_empty());
     cluster.stop().await;
 }

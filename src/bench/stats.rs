@@ -508,6 +508,7 @@ async fn seed(db: &DatabaseConnection, members: usize, seed: u64) -> anyhow::Res
             end_reason: String::new(),
             created_at: now,
             updated_at: now,
+            external_id: None,
         })
         .collect();
     for chunk in opportunities.chunks(500) {

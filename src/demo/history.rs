@@ -3,8 +3,8 @@
 //! of record): members joining month by month, the organisations that offered
 //! work, their vacancies reviewed by newcomers, applications and the placements
 //! they became (some ended), monthly information sessions and trainings with
-//! who came, a coaching programme's cohorts with their outcomes, and helpdesk
-//! questions with their answers. `passage demo` writes these files to
+//! who came, a coaching programme's cohorts with their outcomes, helpdesk
+//! questions with their answers, and buddy pairs. `passage demo` writes these files to
 //! `<data>/history/<region>/` and imports them through the gateway
 //! (`history_import`), so the dashboard has figures to publish.
 //!
@@ -253,6 +253,8 @@ struct Person {
     newcomer: bool,
     joined: NaiveDate,
     language: &'static str,
+    /// How many newcomers a local may be buddy to at once.
+    buddies: u64,
 }
 
 /// A day `days` after `date`.
@@ -288,11 +290,17 @@ pub fn chapter(
         .map(|index| {
             let u = (dice.next() % 10_000) as f64 / 10_000.0;
             let day = (u.sqrt() * span as f64) as u64;
+            let newcomer = dice.chance(72);
             Person {
                 id: format!("m-{:05}", index + 1),
-                newcomer: dice.chance(72),
+                newcomer,
                 joined: plus(start, day.min(span)),
                 language: flavour.local_language,
+                buddies: if !newcomer && dice.chance(60) {
+                    dice.between(1, 3)
+                } else {
+                    0
+                },
             }
         })
         .collect();
@@ -307,6 +315,7 @@ pub fn chapter(
         "sectors",
         "share_across_regions",
         "joined_on",
+        "buddy_capacity",
     ]);
     for (index, person) in people.iter_mut().enumerate() {
         person.id = format!("m-{:05}", index + 1);
@@ -357,6 +366,7 @@ pub fn chapter(
             sector,
             if dice.chance(10) { "yes" } else { "no" },
             &person.joined.to_string(),
+            &person.buddies.to_string(),
         ]);
     }
     files.push(sheet.file(ImportKind::Members, "01-members.csv"));
@@ -749,7 +759,74 @@ pub fn chapter(
         ]);
     }
     files.push(questions.file(ImportKind::HelpdeskQuestions, "11-helpdesk-questions.csv"));
+    files.push(buddy_pairs(&mut dice, &newcomers, &locals, yesterday));
     files
+}
+
+/// Newcomers paired with a local a few weeks after joining: pairs declined,
+/// active, or ended after months; at most one pair a newcomer, and no local
+/// holding more than their `buddy_capacity` at the end.
+fn buddy_pairs(
+    dice: &mut Dice,
+    newcomers: &[&Person],
+    locals: &[&Person],
+    yesterday: NaiveDate,
+) -> HistoryFile {
+    let mut pairs = Sheet::new(&[
+        "external_id",
+        "newcomer_external_id",
+        "local_external_id",
+        "status",
+        "proposed_on",
+        "ended_on",
+        "end_reason",
+    ]);
+    let mut holding = vec![0_u64; locals.len()];
+    for newcomer in newcomers {
+        if !dice.chance(45) {
+            continue;
+        }
+        let proposed = plus(newcomer.joined, dice.between(7, 30));
+        if proposed >= yesterday {
+            continue;
+        }
+        let available = locals.partition_point(|local| local.joined <= proposed);
+        let Some(local) = (0..available.min(40))
+            .map(|_| dice.below(available))
+            .find(|l| holding[*l] < locals[*l].buddies)
+        else {
+            continue;
+        };
+        let settled = proposed < minus(yesterday, 14);
+        let ended = plus(proposed, dice.between(90, 300));
+        let (status, ended_on, reason) = match dice.below(100) {
+            0..20 if settled => (
+                "declined",
+                plus(proposed, dice.between(1, 7)).to_string(),
+                "",
+            ),
+            20..45 if settled && ended < yesterday => (
+                "ended",
+                ended.to_string(),
+                "The year together came to its end.",
+            ),
+            _ if settled => ("active", String::new(), ""),
+            _ => ("proposed", String::new(), ""),
+        };
+        if matches!(status, "active" | "proposed") {
+            holding[local] += 1;
+        }
+        pairs.row(&[
+            &format!("b-{}", newcomer.id),
+            &newcomer.id,
+            &locals[local].id,
+            status,
+            &proposed.to_string(),
+            &ended_on,
+            reason,
+        ]);
+    }
+    pairs.file(ImportKind::BuddyPairs, "12-buddy-pairs.csv")
 }
 
 fn month_name(month: u32) -> &'static str {
@@ -812,7 +889,7 @@ mod tests {
         let first = chapter("amsterdam", 300, today(), "Werkfit");
         let again = chapter("amsterdam", 300, today(), "Werkfit");
         let other = chapter("miami", 300, today(), "Werkfit");
-        assert_eq!(first.len(), 11);
+        assert_eq!(first.len(), 12);
         for (a, b) in first.iter().zip(&again) {
             assert_eq!(a.csv, b.csv, "{}", a.name);
         }
@@ -833,12 +910,17 @@ mod tests {
         assert!(records("08-event-registrations.csv") > 500);
         assert!(records("10-cohort-participants.csv") >= 40);
         assert!(records("11-helpdesk-questions.csv") >= 250);
+        assert!(
+            records("12-buddy-pairs.csv") >= 200,
+            "{}",
+            records("12-buddy-pairs.csv")
+        );
         // No date later than yesterday, and the members joined over the whole span.
         let text = String::from_utf8(files[0].csv.clone()).unwrap();
         let joined: Vec<&str> = text
             .lines()
             .skip(1)
-            .map(|line| line.rsplit(',').next().unwrap())
+            .map(|line| line.rsplit(',').nth(1).unwrap())
             .collect();
         assert!(joined.iter().all(|day| *day < "2026-12-06"));
         assert!(joined.iter().any(|day| *day < "2025-07-01"));

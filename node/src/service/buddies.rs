@@ -173,6 +173,7 @@ impl BuddyService for BuddyApi {
                 end_reason: String::new(),
                 created_at: now,
                 updated_at: now,
+                external_id: None,
             })
             .collect();
         buddies::insert_all(&txn, rows.clone()).await?;

@@ -1,7 +1,7 @@
 //! Importing a file: reads it, hands its lines to the kind's own import
 //! (`import_members`, `import_market`, and for a chapter's history
 //! `import_applications`, `import_placements`, `import_reviews`,
-//! `import_events`, `import_cohorts` and `import_questions`), and makes the
+//! `import_events`, `import_cohorts`, `import_questions` and `import_buddies`), and makes the
 //! report. Every kind follows
 //! the same steps: read each line's cells, refuse a repeated `external_id`, load
 //! the records the region already has under the file's `external_id`s, build each
@@ -121,8 +121,8 @@ pub async fn import(
             "kind",
             "must be set (IMPORT_KIND_MEMBERS, IMPORT_KIND_ORGANISATIONS, IMPORT_KIND_OPPORTUNITIES, \
              IMPORT_KIND_APPLICATIONS, IMPORT_KIND_PLACEMENTS, IMPORT_KIND_REVIEWS, IMPORT_KIND_EVENTS, \
-             IMPORT_KIND_EVENT_REGISTRATIONS, IMPORT_KIND_COHORTS, IMPORT_KIND_COHORT_PARTICIPANTS or \
-             IMPORT_KIND_HELPDESK_QUESTIONS)",
+             IMPORT_KIND_EVENT_REGISTRATIONS, IMPORT_KIND_COHORTS, IMPORT_KIND_COHORT_PARTICIPANTS, \
+             IMPORT_KIND_HELPDESK_QUESTIONS or IMPORT_KIND_BUDDY_PAIRS)",
         ));
     }
     let started = std::time::Instant::now();
@@ -227,6 +227,7 @@ async fn check(
             super::import_cohorts::check_participants(sheet, txn).await
         }
         v1::ImportKind::HelpdeskQuestions => super::import_questions::check(sheet, txn).await,
+        v1::ImportKind::BuddyPairs => super::import_buddies::check(sheet, txn).await,
         v1::ImportKind::Opportunities | v1::ImportKind::Unspecified => {
             super::import_market::check_opportunities(sheet, txn).await
         }

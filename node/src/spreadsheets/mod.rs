@@ -1,7 +1,7 @@
 //! Spreadsheets in and out of the region (`SpreadsheetService`): a chapter's own
 //! CSV lists of members, organisations and opportunities, and its history of
 //! applications, placements, reviews, events and their registrations, cohorts
-//! and their participants, and helpdesk questions with their dates, read,
+//! and their participants, helpdesk questions and buddy pairs with their dates, read,
 //! checked line by line with the create RPCs' own validation and written in one
 //! transaction (`import` and the `import_*` of each kind, `history`); and CSV reports for funders and
 //! municipalities, a page at a time (`export`). `csv_file` reads what
@@ -14,6 +14,7 @@ pub mod export;
 mod history;
 pub mod import;
 pub mod import_applications;
+pub mod import_buddies;
 pub mod import_cohorts;
 pub mod import_events;
 pub mod import_market;

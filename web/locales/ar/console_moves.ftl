@@ -93,3 +93,4 @@ import-refusal-unknown-cohort = لا توجد دفعة ولا برنامج تد�
 import-refusal-not-started-yet = لا يمكن تسجيل «{ $value }» إلا بعد أن تبدأ الفعالية ({ $first }).
 import-refusal-already-in = هذا العضو مسجَّل من قبل، في سطر سابق من الملف أو في سجلات المنطقة.
 import-refusal-over-capacity = بذلك يصبح عدد المقاعد المشغولة { $value }، وهو أكثر من عدد المقاعد المتاحة ({ $first }).
+import-refusal-only-for-a-pair-that-ended = فقط لثنائي رفقاء انتهى: حالة هذا الثنائي { $value }. اكتب الحالة declined أو ended، أو اترك العمود فارغًا.

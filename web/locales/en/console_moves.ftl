@@ -93,3 +93,4 @@ import-refusal-unknown-cohort = No cohort or coaching programme of the region ha
 import-refusal-not-started-yet = “{ $value }” can only be recorded once the event has started ({ $first }).
 import-refusal-already-in = This member is already in it, earlier in the file or in the region's records.
 import-refusal-over-capacity = That makes { $value } places taken, more than the { $first } there are.
+import-refusal-only-for-a-pair-that-ended = Only for a buddy pair that ended: this pair is { $value }. Give the status declined or ended, or leave the column empty.

@@ -93,3 +93,4 @@ import-refusal-unknown-cohort = Ninguna cohorte ni programa de mentoría de la r
 import-refusal-not-started-yet = «{ $value }» solo se puede registrar cuando el evento ya ha empezado ({ $first }).
 import-refusal-already-in = Este miembro ya está inscrito, más arriba en el archivo o en los registros de la región.
 import-refusal-over-capacity = Así quedan { $value } plazas ocupadas, más de las { $first } que hay.
+import-refusal-only-for-a-pair-that-ended = Solo para una pareja de acompañamiento que terminó: esta pareja está en { $value }. Indique el estado declined o ended, o deje la columna vacía.

@@ -93,3 +93,4 @@ import-refusal-unknown-cohort = Geen coachinggroep of coachingprogramma van de r
 import-refusal-not-started-yet = “{ $value }” kan pas worden vastgelegd als de activiteit begonnen is ({ $first }).
 import-refusal-already-in = Dit lid doet al mee, volgens een eerdere regel in het bestand of de gegevens van de regio.
 import-refusal-over-capacity = Dan zijn er { $value } plaatsen bezet, meer dan de { $first } die er zijn.
+import-refusal-only-for-a-pair-that-ended = Alleen voor een maatjeskoppel dat is beëindigd: dit koppel is { $value }. Geef de status declined of ended, of laat de kolom leeg.

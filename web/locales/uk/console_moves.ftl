@@ -93,3 +93,4 @@ import-refusal-unknown-cohort = Жодна когорта чи програма 
 import-refusal-not-started-yet = «{ $value }» можна записати лише після початку події ({ $first }).
 import-refusal-already-in = Цей учасник уже записаний — раніше у файлі або в записах регіону.
 import-refusal-over-capacity = Так зайнятих місць стає { $value }, а всього їх лише { $first }.
+import-refusal-only-for-a-pair-that-ended = Лише для пари, яка завершилася: ця пара — { $value }. Вкажіть статус declined або ended або залиште стовпець порожнім.

@@ -17,6 +17,8 @@ pub struct Model {
     pub end_reason: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The id the chapter's own spreadsheet gives it; empty when made through the API.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -73,6 +73,7 @@ fn import_kinds(text: Text, chosen: &str) -> Vec<Choice> {
         "cohorts",
         "cohort-participants",
         "helpdesk-questions",
+        "buddy-pairs",
     ]
     .into_iter()
     .map(|kind| Choice {
@@ -211,6 +212,7 @@ pub async fn import(State(app): State<App>, visit: Visit, multipart: Multipart) 
         "cohorts" => v1::ImportKind::Cohorts,
         "cohort-participants" => v1::ImportKind::CohortParticipants,
         "helpdesk-questions" => v1::ImportKind::HelpdeskQuestions,
+        "buddy-pairs" => v1::ImportKind::BuddyPairs,
         _ => return refuse("members", "kind", text.t("spreadsheet-no-kind")),
     };
     let answer = app
