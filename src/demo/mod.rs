@@ -190,16 +190,23 @@ pub async fn start(options: &DemoOptions) -> anyhow::Result<DemoFederation> {
     )?;
     // The chapters' history follows in the background, its progress printed.
     let history = (options.history_members > 0).then(|| {
-        tokio::spawn(history_import::import_all(
-            channel,
-            options.data_dir.clone(),
-            REGIONS
+        let data_dir = options.data_dir.clone();
+        let members = options.history_members;
+        tokio::spawn(async move {
+            let regions = REGIONS
                 .iter()
                 .map(|(slug, _, _)| (*slug).to_owned())
-                .collect(),
-            options.history_members,
-            |line| println!("{line}"),
-        ))
+                .collect();
+            let done = history_import::import_all(channel, data_dir, regions, members, |line| {
+                println!("{line}")
+            })
+            .await;
+            if let Err(error) = &done {
+                // The demo runs on without the rest of its history; say why.
+                println!("history  stopped: {error:#}");
+            }
+            done
+        })
     });
     Ok(DemoFederation {
         federation,
