@@ -20,6 +20,22 @@ use passage_proto::v1::ImportKind;
 /// How far back the history goes.
 pub const MONTHS: u32 = 18;
 
+/// The files of a chapter's history, in the order they are imported.
+pub const FILES: [(ImportKind, &str); 12] = [
+    (ImportKind::Members, "01-members.csv"),
+    (ImportKind::Organisations, "02-organisations.csv"),
+    (ImportKind::Opportunities, "03-opportunities.csv"),
+    (ImportKind::Reviews, "04-reviews.csv"),
+    (ImportKind::Applications, "05-applications.csv"),
+    (ImportKind::Placements, "06-placements.csv"),
+    (ImportKind::Events, "07-events.csv"),
+    (ImportKind::EventRegistrations, "08-event-registrations.csv"),
+    (ImportKind::Cohorts, "09-cohorts.csv"),
+    (ImportKind::CohortParticipants, "10-cohort-participants.csv"),
+    (ImportKind::HelpdeskQuestions, "11-helpdesk-questions.csv"),
+    (ImportKind::BuddyPairs, "12-buddy-pairs.csv"),
+];
+
 /// One file of a chapter's history, in import order.
 #[derive(Debug, Clone)]
 pub struct HistoryFile {
@@ -369,7 +385,7 @@ pub fn chapter(
             &person.buddies.to_string(),
         ]);
     }
-    files.push(sheet.file(ImportKind::Members, "01-members.csv"));
+    files.push(sheet.file(FILES[0]));
     let newcomers: Vec<&Person> = people.iter().filter(|p| p.newcomer).collect();
     let locals: Vec<&Person> = people.iter().filter(|p| !p.newcomer).collect();
     // Those who joined by `day`, among `of` (sorted by joining).
@@ -395,7 +411,7 @@ pub fn chapter(
         ]);
         sector_of.push(index % SECTORS.len());
     }
-    files.push(sheet.file(ImportKind::Organisations, "02-organisations.csv"));
+    files.push(sheet.file(FILES[1]));
 
     // Vacancies of the past, filled or closed, each reviewed by two newcomers
     // before it was posted; applications to them, and the placements.
@@ -553,10 +569,10 @@ pub fn chapter(
             ]);
         }
     }
-    files.push(opportunities.file(ImportKind::Opportunities, "03-opportunities.csv"));
-    files.push(reviews.file(ImportKind::Reviews, "04-reviews.csv"));
-    files.push(applications.file(ImportKind::Applications, "05-applications.csv"));
-    files.push(placements.file(ImportKind::Placements, "06-placements.csv"));
+    files.push(opportunities.file(FILES[2]));
+    files.push(reviews.file(FILES[3]));
+    files.push(applications.file(FILES[4]));
+    files.push(placements.file(FILES[5]));
 
     // Every month an information session and a training; every third month an
     // opportunity fair. Who registered, and who came.
@@ -640,8 +656,8 @@ pub fn chapter(
             }
         }
     }
-    files.push(events.file(ImportKind::Events, "07-events.csv"));
-    files.push(registrations.file(ImportKind::EventRegistrations, "08-event-registrations.csv"));
+    files.push(events.file(FILES[6]));
+    files.push(registrations.file(FILES[7]));
 
     // A cohort a year of the chapter's coaching programme: where they went.
     let mut cohorts = Sheet::new(&[
@@ -709,8 +725,8 @@ pub fn chapter(
             ]);
         }
     }
-    files.push(cohorts.file(ImportKind::Cohorts, "09-cohorts.csv"));
-    files.push(participants.file(ImportKind::CohortParticipants, "10-cohort-participants.csv"));
+    files.push(cohorts.file(FILES[8]));
+    files.push(participants.file(FILES[9]));
 
     // Helpdesk questions in the asker's language, most answered within days by
     // a local.
@@ -758,7 +774,7 @@ pub fn chapter(
             &by,
         ]);
     }
-    files.push(questions.file(ImportKind::HelpdeskQuestions, "11-helpdesk-questions.csv"));
+    files.push(questions.file(FILES[10]));
     files.push(buddy_pairs(&mut dice, &newcomers, &locals, yesterday));
     files
 }
@@ -826,7 +842,7 @@ fn buddy_pairs(
             reason,
         ]);
     }
-    pairs.file(ImportKind::BuddyPairs, "12-buddy-pairs.csv")
+    pairs.file(FILES[11])
 }
 
 fn month_name(month: u32) -> &'static str {
@@ -864,7 +880,7 @@ impl Sheet {
         self.records += 1;
     }
 
-    fn file(self, kind: ImportKind, name: &'static str) -> HistoryFile {
+    fn file(self, (kind, name): (ImportKind, &'static str)) -> HistoryFile {
         HistoryFile {
             kind,
             name,
@@ -889,7 +905,8 @@ mod tests {
         let first = chapter("amsterdam", 300, today(), "Werkfit");
         let again = chapter("amsterdam", 300, today(), "Werkfit");
         let other = chapter("miami", 300, today(), "Werkfit");
-        assert_eq!(first.len(), 12);
+        let made: Vec<(ImportKind, &str)> = first.iter().map(|f| (f.kind, f.name)).collect();
+        assert_eq!(made, FILES, "every file, in the order of FILES");
         for (a, b) in first.iter().zip(&again) {
             assert_eq!(a.csv, b.csv, "{}", a.name);
         }

@@ -141,29 +141,28 @@ fn files_in(
     members: usize,
     programme: &str,
 ) -> anyhow::Result<Vec<HistoryFile>> {
-    let today = chrono::Utc::now().date_naive();
-    let mut files = history::chapter(region, members, today, programme);
-    let kept = folder.join(files[0].name).exists();
-    if kept {
-        for file in &mut files {
-            let path = folder.join(file.name);
-            file.csv =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            file.records = file
-                .csv
-                .iter()
-                .filter(|byte| **byte == b'\n')
-                .count()
-                .saturating_sub(1);
-        }
-    } else {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("creating {}", folder.display()))?;
-        for file in &files {
-            let path = folder.join(file.name);
-            std::fs::write(&path, &file.csv)
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
+    if folder.join(history::FILES[0].1).exists() {
+        return history::FILES
+            .iter()
+            .map(|&(kind, name)| {
+                let path = folder.join(name);
+                let csv =
+                    std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+                let lines = csv.iter().filter(|byte| **byte == b'\n').count();
+                Ok(HistoryFile {
+                    kind,
+                    name,
+                    records: lines.saturating_sub(1),
+                    csv,
+                })
+            })
+            .collect();
+    }
+    let files = history::chapter(region, members, chrono::Utc::now().date_naive(), programme);
+    std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+    for file in &files {
+        let path = folder.join(file.name);
+        std::fs::write(&path, &file.csv).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(files)
 }

@@ -2,6 +2,7 @@
 
 use sea_orm_migration::prelude::*;
 
+mod external_ids;
 mod m20261123_000001_create_member;
 mod m20261123_000002_create_organisation;
 mod m20261123_000003_create_opportunity;

@@ -246,37 +246,106 @@ pub trait Writes: Send {
     ) -> Result<()>;
 }
 
-/// Writes the rows an import creates, `WRITE_CHUNK` to a statement, and each
-/// row it changes over the row it was, in `txn`.
-pub async fn write_rows<E>(
-    txn: &DatabaseTransaction,
-    created: &[E::Model],
-    updated: &[&E::Model],
-) -> Result<()>
-where
-    E: EntityTrait,
-    E::Model: IntoActiveModel<E::ActiveModel> + Clone + Sync,
-    E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
-{
-    for chunk in created.chunks(WRITE_CHUNK) {
-        E::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(IntoActiveModel::into_active_model),
-        )
-        .exec_without_returning(txn)
-        .await?;
+/// The rows of one table an import creates, and those it changes with what
+/// each was.
+#[derive(Debug)]
+pub struct Changes<M> {
+    pub created: Vec<M>,
+    pub updated: Vec<(M, M)>,
+}
+
+impl<M> Default for Changes<M> {
+    fn default() -> Self {
+        Changes {
+            created: Vec::new(),
+            updated: Vec::new(),
+        }
     }
-    for row in updated {
-        (*row)
-            .clone()
-            .into_active_model()
-            .reset_all()
-            .update(txn)
+}
+
+impl<M: PartialEq + Clone + Sync> Changes<M> {
+    /// Files the row a line makes: `before` is the record its `external_id`
+    /// names, if the region has one. Unchanged when equal; else created or
+    /// changed, reported by `external_id` and counted as history when `history`.
+    pub fn file(
+        &mut self,
+        outcome: &mut Outcome,
+        external_id: String,
+        before: Option<&M>,
+        row: M,
+        history: bool,
+    ) {
+        self.file_by(outcome, external_id, before, row, history, M::eq);
+    }
+
+    /// [`Changes::file`], with `same` telling a row unchanged.
+    pub fn file_by(
+        &mut self,
+        outcome: &mut Outcome,
+        external_id: String,
+        before: Option<&M>,
+        row: M,
+        history: bool,
+        same: impl Fn(&M, &M) -> bool,
+    ) {
+        match before {
+            Some(before) if same(before, &row) => {
+                outcome.unchanged += 1;
+                return;
+            }
+            Some(before) => {
+                self.updated.push((before.clone(), row));
+                outcome.updated.push(external_id);
+            }
+            None => {
+                self.created.push(row);
+                outcome.created.push(external_id);
+            }
+        }
+        outcome.history += u32::from(history);
+    }
+
+    /// Each row as it was (`None` when created) and as it is: what the kept
+    /// figures are changed by.
+    pub fn pairs(&self) -> Vec<(Option<&M>, Option<&M>)> {
+        self.created
+            .iter()
+            .map(|row| (None, Some(row)))
+            .chain(
+                self.updated
+                    .iter()
+                    .map(|(before, row)| (Some(before), Some(row))),
+            )
+            .collect()
+    }
+
+    /// Writes the created rows, `WRITE_CHUNK` to a statement, and each changed
+    /// row over the row it was, in `txn`.
+    pub async fn write<E>(&self, txn: &DatabaseTransaction) -> Result<()>
+    where
+        E: EntityTrait<Model = M>,
+        M: IntoActiveModel<E::ActiveModel>,
+        E::ActiveModel: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+    {
+        for chunk in self.created.chunks(WRITE_CHUNK) {
+            E::insert_many(
+                chunk
+                    .iter()
+                    .cloned()
+                    .map(IntoActiveModel::into_active_model),
+            )
+            .exec_without_returning(txn)
             .await?;
+        }
+        for (_, row) in &self.updated {
+            row.clone()
+                .into_active_model()
+                .reset_all()
+                .update(txn)
+                .await?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A kind's check: the outcome and what applying it writes.

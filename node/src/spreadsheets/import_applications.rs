@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::cells::{Columns, Line, missing_column};
 use super::csv_file::Sheet;
 use super::history::{Known, Reference, happened, not_before, reference, required_date, unknown};
-use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines, write_rows};
+use super::import::{Changes, Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::enums;
@@ -182,7 +182,7 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
         );
     }
 
-    let mut writes = ApplicationWrites::default();
+    let mut writes = Changes::<application::Model>::default();
     for read in lines {
         let Some(member) = members.get(&read.member) else {
             let error = unknown(
@@ -244,8 +244,11 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
             external_id: Some(read.external_id.clone()),
         };
         match before {
-            Some(before) if *before == row => outcome.unchanged += 1,
-            Some(before) if placed_ids.contains(&before.id) && !keeps_placement(before, &row) => {
+            Some(before)
+                if *before != row
+                    && placed_ids.contains(&before.id)
+                    && !keeps_placement(before, &row) =>
+            {
                 let column = if before.stage != row.stage {
                     "stage"
                 } else if before.member_id != row.member_id {
@@ -265,16 +268,7 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
                     ),
                 )?;
             }
-            Some(before) => {
-                writes.updated.push((before.clone(), row));
-                outcome.updated.push(read.external_id);
-                outcome.history += 1;
-            }
-            None => {
-                writes.created.push(row);
-                outcome.created.push(read.external_id);
-                outcome.history += 1;
-            }
+            _ => writes.file(&mut outcome, read.external_id, before, row, true),
         }
     }
     Ok((outcome, Box::new(writes)))
@@ -287,29 +281,18 @@ fn keeps_placement(before: &application::Model, row: &application::Model) -> boo
         && before.opportunity_id == row.opportunity_id
 }
 
-/// The applications an import creates and changes (with what each was).
-#[derive(Default)]
-struct ApplicationWrites {
-    created: Vec<application::Model>,
-    updated: Vec<(application::Model, application::Model)>,
-}
-
 #[tonic::async_trait]
-impl Writes for ApplicationWrites {
+impl Writes for Changes<application::Model> {
     async fn write(
         self: Box<Self>,
         _context: &NodeContext,
         turn: WriteTurn,
         txn: DatabaseTransaction,
     ) -> Result<()> {
-        let changed: Vec<&application::Model> = self.updated.iter().map(|(_, row)| row).collect();
-        write_rows::<application::Entity>(&txn, &self.created, &changed).await?;
+        Changes::write::<application::Entity>(&self, &txn).await?;
         // The region's kept figures, as `Apply` and `MoveApplication` keep them.
-        for row in &self.created {
-            crate::store::tally::application(&txn, None, Some(row)).await?;
-        }
-        for (before, row) in &self.updated {
-            crate::store::tally::application(&txn, Some(before), Some(row)).await?;
+        for (before, row) in self.pairs() {
+            crate::store::tally::application(&txn, before, row).await?;
         }
         txn.commit().await?;
         drop(turn);

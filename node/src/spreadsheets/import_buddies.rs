@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::cells::{Columns, Line, missing_column};
 use super::csv_file::Sheet;
 use super::history::{Known, Reference, happened, not_before, reference, required_date, unknown};
-use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines, write_rows};
+use super::import::{Changes, Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::enums;
@@ -152,7 +152,7 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
         .collect();
     holding.load(txn, &member_ids).await?;
 
-    let mut writes = PairWrites::default();
+    let mut writes = Changes::<buddy_pair::Model>::default();
     for read in lines {
         let found = [(&read.newcomer, "newcomer"), (&read.local, "local")]
             .map(|(reference, _)| people.get(reference));
@@ -189,19 +189,7 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
             updated_at: start_of(read.ended_on.unwrap_or(read.proposed_on)),
             external_id: Some(read.external_id.clone()),
         };
-        match before {
-            Some(before) if *before == row => outcome.unchanged += 1,
-            Some(before) => {
-                writes.updated.push((before.clone(), row));
-                outcome.updated.push(read.external_id);
-                outcome.history += 1;
-            }
-            None => {
-                writes.created.push(row);
-                outcome.created.push(read.external_id);
-                outcome.history += 1;
-            }
-        }
+        writes.file(&mut outcome, read.external_id, before, row, true);
     }
     Ok((outcome, Box::new(writes)))
 }
@@ -350,35 +338,17 @@ fn already(read: &Read, first: Option<u32>) -> Error {
     )
 }
 
-/// The pairs an import creates and changes (with what each was).
-#[derive(Default)]
-struct PairWrites {
-    created: Vec<buddy_pair::Model>,
-    updated: Vec<(buddy_pair::Model, buddy_pair::Model)>,
-}
-
 #[tonic::async_trait]
-impl Writes for PairWrites {
+impl Writes for Changes<buddy_pair::Model> {
     async fn write(
         self: Box<Self>,
         _context: &NodeContext,
         turn: WriteTurn,
         txn: DatabaseTransaction,
     ) -> Result<()> {
-        let changed: Vec<&buddy_pair::Model> = self.updated.iter().map(|(_, row)| row).collect();
-        write_rows::<buddy_pair::Entity>(&txn, &self.created, &changed).await?;
+        Changes::write::<buddy_pair::Entity>(&self, &txn).await?;
         // The region's kept figures, as proposing, confirming and ending keep them.
-        let tallied: Vec<_> = self
-            .created
-            .iter()
-            .map(|row| (None, Some(row)))
-            .chain(
-                self.updated
-                    .iter()
-                    .map(|(before, row)| (Some(before), Some(row))),
-            )
-            .collect();
-        crate::store::tally::buddy_pairs(&txn, &tallied).await?;
+        crate::store::tally::buddy_pairs(&txn, &self.pairs()).await?;
         txn.commit().await?;
         drop(turn);
         tracing::info!(

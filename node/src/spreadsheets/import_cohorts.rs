@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::cells::{Columns, Line, missing_column};
 use super::csv_file::Sheet;
 use super::history::{Known, Reference, happened, reference, required_date, unknown};
-use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines, write_rows};
+use super::import::{Changes, Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::coaching::{MAX_OUTCOME_DETAIL, cohort_from_wire};
@@ -258,7 +258,7 @@ pub async fn check_cohorts(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<C
     let now = Utc::now();
     let today = now.date_naive();
     let mut in_file: HashMap<(Uuid, i32), u32> = HashMap::new();
-    let mut writes = CohortWrites::default();
+    let mut writes = Changes::<coaching_cohort::Model>::default();
     for (read, by_external) in lines.into_iter().zip(&own) {
         let programme = match programme_of(&programmes, &read.programme) {
             Ok(programme) => programme,
@@ -287,19 +287,8 @@ pub async fn check_cohorts(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<C
             continue;
         }
         in_file.insert((row.programme_id, row.year), read.line);
-        match before {
-            Some(before) if *before == row => outcome.unchanged += 1,
-            Some(before) => {
-                outcome.history += u32::from(row.starts_on <= today);
-                writes.updated.push((before.clone(), row));
-                outcome.updated.push(read.external_id);
-            }
-            None => {
-                outcome.history += u32::from(row.starts_on <= today);
-                writes.created.push(row);
-                outcome.created.push(read.external_id);
-            }
-        }
+        let history = row.starts_on <= today;
+        writes.file(&mut outcome, read.external_id, before, row, history);
     }
     Ok((outcome, Box::new(writes)))
 }
@@ -347,24 +336,15 @@ fn holds_its_participants(row: &coaching_cohort::Model, taken: i64) -> Result<()
     ))
 }
 
-/// The cohorts an import creates and changes (with what each was).
-#[derive(Default)]
-struct CohortWrites {
-    created: Vec<coaching_cohort::Model>,
-    updated: Vec<(coaching_cohort::Model, coaching_cohort::Model)>,
-}
-
 #[tonic::async_trait]
-impl Writes for CohortWrites {
+impl Writes for Changes<coaching_cohort::Model> {
     async fn write(
         self: Box<Self>,
         _context: &NodeContext,
         turn: WriteTurn,
         txn: DatabaseTransaction,
     ) -> Result<()> {
-        let changed: Vec<&coaching_cohort::Model> =
-            self.updated.iter().map(|(_, row)| row).collect();
-        write_rows::<coaching_cohort::Entity>(&txn, &self.created, &changed).await?;
+        Changes::write::<coaching_cohort::Entity>(&self, &txn).await?;
         txn.commit().await?;
         drop(turn);
         tracing::info!(
@@ -529,7 +509,7 @@ pub async fn check_participants(sheet: &Sheet, txn: &DatabaseTransaction) -> Res
     }
 
     let mut first_line: HashMap<(Uuid, Uuid), u32> = HashMap::new();
-    let mut writes = ParticipantWrites::default();
+    let mut writes = Changes::<coaching_enrolment::Model>::default();
     for (read, by_external) in lines.into_iter().zip(&own) {
         let Some(cohort) = cohorts.get(&read.cohort) else {
             let error = unknown(
@@ -579,25 +559,13 @@ pub async fn check_participants(sheet: &Sheet, txn: &DatabaseTransaction) -> Res
             row.outcome_recorded_on = before.outcome_recorded_on;
             row.outcome_detail.clone_from(&before.outcome_detail);
         }
-        match before {
-            Some(before) if *before == row => outcome.unchanged += 1,
-            Some(before) => {
-                writes.updated.push((before.clone(), row));
-                outcome.updated.push(read.external_id);
-                outcome.history += 1;
-            }
-            None => {
-                writes.created.push(row);
-                outcome.created.push(read.external_id);
-                outcome.history += 1;
-            }
-        }
+        writes.file(&mut outcome, read.external_id, before, row, true);
     }
     Ok((outcome, Box::new(writes)))
 }
 
 /// As `EnrolParticipant` and `RecordParticipantOutcome` check it: cohorts are
-/// for newcomers, and an outcome is recorded from the cohort's start.
+/// for newcomers, and an outcome is recorded once the cohort has ended.
 fn may_join(
     read: &ReadParticipant,
     cohort: &coaching_cohort::Model,
@@ -689,31 +657,19 @@ fn has_a_seat(column: &str, cohort: &coaching_cohort::Model, taken: i64) -> Resu
     ))
 }
 
-/// The participants an import creates and changes (with what each was).
-#[derive(Default)]
-struct ParticipantWrites {
-    created: Vec<coaching_enrolment::Model>,
-    updated: Vec<(coaching_enrolment::Model, coaching_enrolment::Model)>,
-}
-
 #[tonic::async_trait]
-impl Writes for ParticipantWrites {
+impl Writes for Changes<coaching_enrolment::Model> {
     async fn write(
         self: Box<Self>,
         _context: &NodeContext,
         turn: WriteTurn,
         txn: DatabaseTransaction,
     ) -> Result<()> {
-        let changed: Vec<&coaching_enrolment::Model> =
-            self.updated.iter().map(|(_, row)| row).collect();
-        write_rows::<coaching_enrolment::Entity>(&txn, &self.created, &changed).await?;
+        Changes::write::<coaching_enrolment::Entity>(&self, &txn).await?;
         // The region's kept figures, as `EnrolParticipant` and
         // `RecordParticipantOutcome` keep them.
-        for row in &self.created {
-            crate::store::tally::enrolment(&txn, None, Some(row)).await?;
-        }
-        for (before, row) in &self.updated {
-            crate::store::tally::enrolment(&txn, Some(before), Some(row)).await?;
+        for (before, row) in self.pairs() {
+            crate::store::tally::enrolment(&txn, before, row).await?;
         }
         txn.commit().await?;
         drop(turn);

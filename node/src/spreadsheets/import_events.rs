@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::cells::{Columns, Line, missing_column};
 use super::csv_file::Sheet;
 use super::history::{Known, Reference, happened, reference, required_date, unknown};
-use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines, write_rows};
+use super::import::{Changes, Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::{self, enums};
@@ -187,7 +187,7 @@ pub async fn check_events(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Ch
         .collect();
     let held = seats_held(txn, &shrunk).await?;
 
-    let mut writes = Rows::<community_event::Model>::default();
+    let mut writes = Changes::<community_event::Model>::default();
     for (line, external_id, before, row) in built {
         let seats = held.get(&row.id).copied().unwrap_or(0);
         if seats > i64::from(row.capacity) {
@@ -206,20 +206,8 @@ pub async fn check_events(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Ch
             outcome.refuse(line, error)?;
             continue;
         }
-        let history = u32::from(row.ends_at <= now);
-        match before {
-            Some(before) if *before == row => outcome.unchanged += 1,
-            Some(_) => {
-                writes.updated.push(row);
-                outcome.updated.push(external_id);
-                outcome.history += history;
-            }
-            None => {
-                writes.created.push(row);
-                outcome.created.push(external_id);
-                outcome.history += history;
-            }
-        }
+        let history = row.ends_at <= now;
+        writes.file(&mut outcome, external_id, before, row, history);
     }
     Ok((outcome, Box::new(writes)))
 }
@@ -482,7 +470,7 @@ pub async fn check_registrations(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
     let mut places = Places::load(txn, &event_ids, &named).await?;
 
     let now = Utc::now();
-    let mut writes = Rows::<event_registration::Model>::default();
+    let mut writes = Changes::<event_registration::Model>::default();
     for read in lines {
         let Some(event) = events.get(&read.event) else {
             let error = unknown(&read.event, RefusalKind::UnknownEvent, "event", "events");
@@ -514,46 +502,18 @@ pub async fn check_registrations(sheet: &Sheet, txn: &DatabaseTransaction) -> Re
             created_at,
             external_id: Some(read.external_id.clone()),
         };
-        let history = u32::from(event.ends_at <= now);
-        match before {
-            // The moment it settled moves with `now` until the event ends: not a change.
-            Some(before)
-                if *before
-                    == (event_registration::Model {
-                        updated_at: before.updated_at,
-                        ..row.clone()
-                    }) =>
-            {
-                outcome.unchanged += 1
-            }
-            Some(_) => {
-                writes.updated.push(row);
-                outcome.updated.push(read.external_id);
-                outcome.history += history;
-            }
-            None => {
-                writes.created.push(row);
-                outcome.created.push(read.external_id);
-                outcome.history += history;
-            }
-        }
+        let history = event.ends_at <= now;
+        // The moment it settled moves with `now` until the event ends: not a change.
+        let same = |before: &event_registration::Model, row: &event_registration::Model| {
+            *before
+                == event_registration::Model {
+                    updated_at: before.updated_at,
+                    ..row.clone()
+                }
+        };
+        writes.file_by(&mut outcome, read.external_id, before, row, history, same);
     }
     Ok((outcome, Box::new(writes)))
-}
-
-/// The rows of one table an import creates and changes.
-struct Rows<M> {
-    created: Vec<M>,
-    updated: Vec<M>,
-}
-
-impl<M> Default for Rows<M> {
-    fn default() -> Self {
-        Rows {
-            created: Vec::new(),
-            updated: Vec::new(),
-        }
-    }
 }
 
 /// The `Writes` of the rows of `$table`: created ones inserted in chunks,
@@ -563,15 +523,14 @@ impl<M> Default for Rows<M> {
 macro_rules! rows_written {
     ($table:ident, $done:literal) => {
         #[tonic::async_trait]
-        impl Writes for Rows<$table::Model> {
+        impl Writes for Changes<$table::Model> {
             async fn write(
                 self: Box<Self>,
                 _context: &NodeContext,
                 turn: WriteTurn,
                 txn: DatabaseTransaction,
             ) -> Result<()> {
-                let changed: Vec<&$table::Model> = self.updated.iter().collect();
-                write_rows::<$table::Entity>(&txn, &self.created, &changed).await?;
+                Changes::write::<$table::Entity>(&self, &txn).await?;
                 txn.commit().await?;
                 drop(turn);
                 tracing::info!(

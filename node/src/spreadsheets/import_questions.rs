@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::cells::{Columns, Line, missing_column};
 use super::csv_file::Sheet;
 use super::history::{Known, Reference, happened, not_before, reference, required_date, unknown};
-use super::import::{Checked, ExternalIds, Outcome, Writes, read_lines, write_rows};
+use super::import::{Changes, Checked, ExternalIds, Outcome, Writes, read_lines};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::error::{Error, Refusal, Result};
@@ -150,7 +150,7 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
     )
     .await?;
 
-    let mut writes = QuestionWrites::default();
+    let mut writes = Changes::<helpdesk_question::Model>::default();
     for read in lines {
         let Some(asker) = people.get(&read.asker) else {
             let error = unknown(&read.asker, RefusalKind::UnknownMember, "member", "members");
@@ -216,53 +216,22 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
             answered_at: read.answer.as_ref().map(|answer| start_of(answer.on)),
             external_id: Some(read.external_id.clone()),
         };
-        match before {
-            Some(before) if *before == row => outcome.unchanged += 1,
-            Some(before) => {
-                writes.updated.push((before.clone(), row));
-                outcome.updated.push(read.external_id);
-                outcome.history += 1;
-            }
-            None => {
-                writes.created.push(row);
-                outcome.created.push(read.external_id);
-                outcome.history += 1;
-            }
-        }
+        writes.file(&mut outcome, read.external_id, before, row, true);
     }
     Ok((outcome, Box::new(writes)))
 }
 
-/// The questions an import creates and changes (with what each was).
-#[derive(Default)]
-struct QuestionWrites {
-    created: Vec<helpdesk_question::Model>,
-    updated: Vec<(helpdesk_question::Model, helpdesk_question::Model)>,
-}
-
 #[tonic::async_trait]
-impl Writes for QuestionWrites {
+impl Writes for Changes<helpdesk_question::Model> {
     async fn write(
         self: Box<Self>,
         context: &NodeContext,
         turn: WriteTurn,
         txn: DatabaseTransaction,
     ) -> Result<()> {
-        let changed: Vec<&helpdesk_question::Model> =
-            self.updated.iter().map(|(_, row)| row).collect();
-        write_rows::<helpdesk_question::Entity>(&txn, &self.created, &changed).await?;
+        Changes::write::<helpdesk_question::Entity>(&self, &txn).await?;
         // The region's kept figures, as `AskQuestion` and `AnswerQuestion` keep them.
-        let changed: Vec<_> = self
-            .created
-            .iter()
-            .map(|row| (None, Some(row)))
-            .chain(
-                self.updated
-                    .iter()
-                    .map(|(before, row)| (Some(before), Some(row))),
-            )
-            .collect();
-        crate::store::tally::questions(&txn, changed).await?;
+        crate::store::tally::questions(&txn, self.pairs()).await?;
         let mut routed = 0;
         for row in self.created.iter().filter(|row| row.status == "unrouted") {
             crate::store::helpdesk::route(&txn, row.clone()).await?;

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::cells::{Columns, Line, missing_column};
 use super::csv_file::Sheet;
 use super::history::{Known, Reference, happened, not_before, reference, required_date, unknown};
-use super::import::{Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
+use super::import::{Changes, Checked, ExternalIds, Outcome, WRITE_CHUNK, Writes, read_lines};
 use super::import_members::start_of;
 use crate::context::{NodeContext, WriteTurn};
 use crate::convert::enums;
@@ -253,19 +253,9 @@ pub async fn check(sheet: &Sheet, txn: &DatabaseTransaction) -> Result<Checked> 
             created_at: start_of(read.reviewed_on),
             external_id: Some(read.external_id.clone()),
         };
-        match before {
-            Some(before) if *before == row => outcome.unchanged += 1,
-            Some(before) => {
-                writes.updated.push((before.clone(), row));
-                outcome.updated.push(read.external_id);
-                outcome.history += 1;
-            }
-            None => {
-                writes.created.push(row);
-                outcome.created.push(read.external_id);
-                outcome.history += 1;
-            }
-        }
+        writes
+            .reviews
+            .file(&mut outcome, read.external_id, before, row, true);
     }
     writes.rounds.stored = stored.rounds;
     Ok((outcome, Box::new(writes)))
@@ -398,8 +388,7 @@ impl Rounds {
 /// rounds it keeps.
 #[derive(Default)]
 struct ReviewWrites {
-    created: Vec<opportunity_review::Model>,
-    updated: Vec<(opportunity_review::Model, opportunity_review::Model)>,
+    reviews: Changes<opportunity_review::Model>,
     rounds: Rounds,
 }
 
@@ -442,13 +431,13 @@ impl Writes for ReviewWrites {
             .await?;
         }
         // One review at a time, so each one's figures see those before it.
-        for row in &self.created {
+        for row in &self.reviews.created {
             opportunity_review::Entity::insert(row.clone().into_active_model())
                 .exec_without_returning(&txn)
                 .await?;
             crate::store::tally::review(&txn, approvals_to_publish, None, Some(row)).await?;
         }
-        for (before, row) in &self.updated {
+        for (before, row) in &self.reviews.updated {
             row.clone()
                 .into_active_model()
                 .reset_all()
@@ -460,8 +449,8 @@ impl Writes for ReviewWrites {
         txn.commit().await?;
         drop(turn);
         tracing::info!(
-            created = self.created.len(),
-            updated = self.updated.len(),
+            created = self.reviews.created.len(),
+            updated = self.reviews.updated.len(),
             rounds = rounds.len(),
             "reviews imported as history"
         );
