@@ -486,6 +486,45 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         browser.text(".error-summary").await
     );
     browser.check_page("the refused lines in Dutch").await;
+    // And in Arabic, right to left: the refused lines worded in Arabic, focus on
+    // the summary, and every kind of file named in Arabic, the history's too.
+    browser
+        .open(&format!("{base}/language/ar?back=/console/import"))
+        .await;
+    browser.choose_file("file", &sheet).await;
+    browser.press("main form button[type=submit]").await;
+    let arabic = Text::new(Lang::Ar);
+    assert_eq!(reasons().await, worded(&arabic));
+    assert_eq!(
+        browser
+            .run("return document.activeElement.className;")
+            .await,
+        serde_json::json!("error-summary")
+    );
+    let kinds = browser
+        .run("return [...document.querySelectorAll('#kind option')].map(o => o.innerText.trim());")
+        .await;
+    for kind in [
+        "applications",
+        "reviews",
+        "event-registrations",
+        "helpdesk-questions",
+        "buddy-pairs",
+    ] {
+        let label = arabic.t(&format!("spreadsheet-kind-{kind}"));
+        assert!(
+            kinds
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k.as_str() == Some(label.as_str())),
+            "{kind}: {kinds}"
+        );
+    }
+    browser.check_page("the refused lines in Arabic").await;
+    browser
+        .screenshot(shots.path(), "web-console-import-ar")
+        .await;
     browser
         .open(&format!("{base}/language/en?back=/console/import"))
         .await;
@@ -1010,7 +1049,24 @@ async fn a_chapter_admin_works_her_queues_and_keeps_a_members_record() {
         .expect_err("a revoked account cannot sign in");
     assert_eq!(refused.code(), tonic::Code::Unauthenticated);
     browser.open(&format!("{base}/console/audit")).await;
-    let log = browser.text("table.audit").await;
+    let mut log = browser.text("table.audit").await;
+    // Newest first, a hundred to a page: she reads on to her own reads.
+    for _ in 0..5 {
+        if log.contains("GetMember") && log.contains("UpdateMember") {
+            break;
+        }
+        let next = browser
+            .run(
+                "const a = document.querySelector('main a[href^=\"/console/audit?after=\"]');\
+                 return a ? a.getAttribute('href') : null;",
+            )
+            .await;
+        let Some(next) = next.as_str() else {
+            break;
+        };
+        browser.open(&format!("{base}{next}")).await;
+        log.push_str(&browser.text("table.audit").await);
+    }
     assert!(
         log.contains("GetMember") && log.contains("UpdateMember"),
         "{log}"
