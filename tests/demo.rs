@@ -1,4 +1,5 @@
-//! `passage demo` fills every region with believable data once, and a second run on
+//! `passage demo` fills every region with believable data once — its records of
+//! today imported from the spreadsheet files in `src/demo/sheets/<region>/` — and a second run on
 //! the same data folder picks it up again instead of duplicating it; it writes the
 //! people who sign in, with their passphrases, to `accounts.txt`, and keeps them.
 //! After `ready`, each chapter's eighteen months of history come in through the
@@ -228,6 +229,32 @@ async fn check_accounts(started: &demo::DemoFederation, channel: Channel) -> Str
     text
 }
 
+/// The region's members as its chapter admin exports them: the CSV of every page.
+async fn export_members(channel: Channel, region: &str) -> String {
+    let mut client = v1::spreadsheet_service_client::SpreadsheetServiceClient::new(channel);
+    let mut text = String::new();
+    let mut page_token = String::new();
+    loop {
+        let page = client
+            .export_records(to(
+                region,
+                v1::ExportRecordsRequest {
+                    kind: v1::ExportKind::Members as i32,
+                    page_token,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        text.push_str(std::str::from_utf8(&page.csv).unwrap());
+        if page.next_page_token.is_empty() {
+            return text;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
     let dir = tempfile::tempdir().unwrap();
@@ -256,6 +283,20 @@ async fn the_demo_seeds_every_region_once_and_reuses_its_data() {
             "{region}: newcomers' reviews published many, got {published} of {opportunities}"
         );
         assert_eq!(kinds.len(), 6, "{region}: every kind of opportunity");
+        // Today's records came in through the spreadsheet import: the region's
+        // export names each member by the external_id of the demo's file.
+        let exported = export_members(channel.clone(), region).await;
+        let file =
+            std::fs::read_to_string(format!("src/demo/sheets/{region}/members.csv")).unwrap();
+        for line in file.lines().skip(1) {
+            let external_id = line.split(',').next().unwrap();
+            assert!(
+                exported
+                    .lines()
+                    .any(|row| row.split(',').any(|cell| cell == external_id)),
+                "{region}: {external_id} of members.csv is in the export"
+            );
+        }
         let community = community_life(channel.clone(), region).await;
         communities.push(community);
         counts.push((members, opportunities));

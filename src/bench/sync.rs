@@ -33,7 +33,7 @@ use crate::credentials::{SealedChannel, SealedChapterAdmin};
 use super::quantile;
 use super::servers::{Place, Servers, Setup, federation_plan, run_in_place};
 use crate::certs::{CertDir, ensure_demo_certs};
-use crate::demo::{REGIONS, in_region, seed};
+use crate::demo::{REGIONS, in_region};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -269,10 +269,7 @@ async fn register_members(
     count: usize,
     concurrency: usize,
 ) -> anyhow::Result<Arc<Vec<String>>> {
-    let template = seed::members(WRITER)?
-        .into_iter()
-        .find(|m| m.profile.as_ref().is_some_and(|p| p.share_across_regions))
-        .context("the seed data has a consenting member")?;
+    let template = consenting_member();
     let limit = Arc::new(Semaphore::new(concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..count {
@@ -460,6 +457,42 @@ async fn latencies_since(
     }
     db.close().await?;
     Ok(latencies)
+}
+
+/// The bench's members are all this one: a newcomer with a residence permit who
+/// shares her profile across regions.
+fn consenting_member() -> v1::Member {
+    v1::Member {
+        profile: Some(v1::SharedProfile {
+            display_name: "Bench member".into(),
+            profession: "caregiver".into(),
+            sectors: vec!["healthcare".into()],
+            skills: vec![
+                "personal care".into(),
+                "elderly care".into(),
+                "first aid".into(),
+            ],
+            languages: vec!["ar".into(), "nl".into(), "en".into()],
+            education_level: v1::EducationLevel::Secondary as i32,
+            experience_years: 5,
+            available_hours_per_week: 20,
+            share_across_regions: true,
+            ..Default::default()
+        }),
+        regional: Some(v1::RegionalRecord {
+            role: v1::MemberRole::Newcomer as i32,
+            residence_status: v1::ResidenceStatus::StatusHolder as i32,
+            nationality: "SY".into(),
+            asylum_application_date: "2024-02-06".into(),
+            civic_integration: v1::CivicIntegration::None as i32,
+            permits: vec![v1::Permit {
+                kind: "Verblijfsvergunning asiel bepaalde tijd".into(),
+                valid_until: "2029-02-06".into(),
+            }],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]

@@ -54,29 +54,14 @@ async fn own_members(
     client: &mut MemberServiceClient<Channel>,
     role: MemberRole,
 ) -> anyhow::Result<Vec<(String, String)>> {
-    let mut found = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = client
-            .list_members(in_region(
-                REGION,
-                v1::ListMembersRequest {
-                    page_size: 500,
-                    page_token,
-                    role: role as i32,
-                },
-            )?)
-            .await?
-            .into_inner();
-        found.extend(page.members.into_iter().map(|member| {
+    Ok(super::own_members(client, REGION, role)
+        .await?
+        .into_iter()
+        .map(|member| {
             let name = member.profile.map(|p| p.display_name).unwrap_or_default();
             (member.id, name)
-        }));
-        if page.next_page_token.is_empty() {
-            return Ok(found);
-        }
-        page_token = page.next_page_token;
-    }
+        })
+        .collect())
 }
 
 /// A session of the demo's programme: component, day, topic, coach.

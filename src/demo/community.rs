@@ -6,7 +6,7 @@
 //! under way with attendance recorded. Built through the public API from the
 //! members, organisations and opportunities the seed created; everyone and
 //! everything here is fictional. The groups and events themselves are rows of
-//! `src/demo/sheets/groups.csv` and `events.csv`, read like the seed's sheets.
+//! `src/demo/sheets/groups.csv` and `events.csv` (see `sheet`).
 
 use std::collections::BTreeMap;
 
@@ -21,8 +21,7 @@ use tonic::transport::Channel;
 use serde::Deserialize;
 
 use super::in_region;
-use super::seed::rows_of;
-use super::sheet::{self, SheetRow};
+use super::sheet::{self, SheetRow, rows_of};
 
 /// `src/demo/sheets/groups.csv`.
 const GROUPS: &str = include_str!("sheets/groups.csv");
@@ -373,21 +372,10 @@ async fn own_members(
     client: &mut MemberServiceClient<Channel>,
     region: &str,
 ) -> anyhow::Result<Vec<Person>> {
-    let mut found = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = client
-            .list_members(in_region(
-                region,
-                v1::ListMembersRequest {
-                    page_size: 500,
-                    page_token,
-                    ..Default::default()
-                },
-            )?)
-            .await?
-            .into_inner();
-        found.extend(page.members.into_iter().map(|member| {
+    Ok(super::own_members(client, region, MemberRole::Unspecified)
+        .await?
+        .into_iter()
+        .map(|member| {
             let profile = member.profile.unwrap_or_default();
             let role = member
                 .regional
@@ -399,12 +387,8 @@ async fn own_members(
                 sectors: profile.sectors,
                 languages: profile.languages,
             }
-        }));
-        if page.next_page_token.is_empty() {
-            return Ok(found);
-        }
-        page_token = page.next_page_token;
-    }
+        })
+        .collect())
 }
 
 fn event_message(plan: &Plan, event: &EventRow) -> v1::Event {

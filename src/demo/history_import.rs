@@ -9,14 +9,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use passage_proto::v1::{
-    self, coaching_service_client::CoachingServiceClient,
-    spreadsheet_service_client::SpreadsheetServiceClient,
-};
+use passage_proto::v1::{self, coaching_service_client::CoachingServiceClient};
 use tonic::transport::Channel;
 
 use super::history::{self, HistoryFile};
-use super::in_region;
+use super::{in_region, spreadsheet};
 
 /// How one region's history went.
 #[derive(Debug, Clone, Default)]
@@ -85,41 +82,21 @@ async fn import_region(
     let programme = ensure_programme(channel.clone(), region).await?;
     let folder = data_dir.join("history").join(region);
     let files = files_in(&folder, region, members, &programme)?;
-    let mut sheets = SpreadsheetServiceClient::new(channel)
-        .max_decoding_message_size(64 << 20)
-        .max_encoding_message_size(64 << 20);
     let mut report = RegionHistory {
         region: region.to_owned(),
         ..Default::default()
     };
     let count = files.len();
     for (index, file) in files.into_iter().enumerate() {
-        let answer = sheets
-            .import_records(in_region(
-                region,
-                v1::ImportRecordsRequest {
-                    kind: file.kind as i32,
-                    file: file.csv,
-                    apply: true,
-                },
-            )?)
-            .await
-            .with_context(|| format!("importing {}", folder.join(file.name).display()))?
-            .into_inner();
-        if !answer.applied {
-            let lines: Vec<String> = answer
-                .refused
-                .iter()
-                .take(5)
-                .map(|line| format!("line {} ({}): {}", line.line, line.column, line.reason))
-                .collect();
-            anyhow::bail!(
-                "{} was refused, {} lines: {}",
-                folder.join(file.name).display(),
-                answer.refused_count,
-                lines.join("; ")
-            );
-        }
+        let path = folder.join(file.name);
+        let answer = spreadsheet::import(
+            channel.clone(),
+            region,
+            file.kind,
+            &path.display().to_string(),
+            file.csv,
+        )
+        .await?;
         report.files += 1;
         report.written += answer.created.len() + answer.updated.len();
         report.unchanged += answer.unchanged as usize;

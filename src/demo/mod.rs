@@ -1,6 +1,9 @@
 //! `passage demo`: a whole federation on one machine — the gateway and the
 //! Amsterdam, Washington DC and Miami nodes, each with its own SQLite file — filled
-//! with believable data through the public API, as a chapter would fill it.
+//! with believable data through the public API, as a chapter would fill it: its
+//! records of today imported from the CSV files in `src/demo/sheets/<region>/`
+//! (`seed`), its people's and groups' life made call by call, and eighteen
+//! months of history imported after `ready` (`history_import`).
 
 pub mod accounts;
 pub mod coaching;
@@ -11,6 +14,7 @@ pub mod history_import;
 pub mod placements;
 pub mod seed;
 pub mod sheet;
+pub mod spreadsheet;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -262,7 +266,9 @@ pub fn in_region<T>(region: &str, message: T) -> anyhow::Result<tonic::Request<T
     crate::credentials::bearer(request, &crate::credentials::demo().chapter_admin(region))
 }
 
-/// Fills `region` with demo data unless it already has some.
+/// Fills `region` with demo data unless it already has some: its present-day
+/// files imported (`seed`), each member's contact details, then the community
+/// review of the drafts that `community-review.csv` plans.
 async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedReport> {
     let mut members = MemberServiceClient::new(channel.clone());
     let mut market = MarketServiceClient::new(channel.clone());
@@ -293,85 +299,66 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
         organisations: 0,
         opportunities: 0,
     };
-    let mut organisation_ids = Vec::new();
-    // Opportunities to publish by community review once the region has newcomers,
-    // and whether each is then filled.
-    let mut to_publish = Vec::new();
-    for organisation in seed::organisations(region)? {
-        let created = market
-            .create_organisation(in_region(
-                region,
-                v1::CreateOrganisationRequest {
-                    organisation: Some(organisation),
-                },
-            )?)
-            .await?
-            .into_inner();
-        organisation_ids.push(created.id);
-        report.organisations += 1;
-    }
-    for (organisation_index, mut opportunity, target) in seed::opportunities(region)? {
-        let Some(organisation_id) = organisation_ids.get(organisation_index) else {
-            continue;
-        };
-        opportunity.organisation_id = organisation_id.clone();
-        let created = market
-            .create_opportunity(in_region(
-                region,
-                v1::CreateOpportunityRequest {
-                    opportunity: Some(opportunity),
-                },
-            )?)
-            .await?
-            .into_inner();
-        use v1::OpportunityStatus::*;
-        if matches!(target, InReview | Published | Filled) {
-            review
-                .submit_for_review(in_region(
-                    region,
-                    v1::SubmitForReviewRequest {
-                        opportunity_id: created.id.clone(),
-                    },
-                )?)
+    for file in seed::files(region)? {
+        let name = format!("src/demo/sheets/{region}/{}", file.name);
+        let imported =
+            spreadsheet::import(channel.clone(), region, file.kind, &name, file.text.into())
                 .await?;
+        let written = imported.created.len() + imported.updated.len();
+        match file.kind {
+            v1::ImportKind::Organisations => report.organisations += written,
+            v1::ImportKind::Opportunities => report.opportunities += written,
+            _ => report.members += written,
         }
-        match target {
-            Published => to_publish.push((created.id, false)),
-            Filled => to_publish.push((created.id, true)),
-            Closed => set_status(&mut market, region, &created.id, Closed).await?,
-            Unspecified | Draft | InReview => {}
-        }
-        report.opportunities += 1;
     }
-    // Members next: their presence marks a region as seeded.
+    // Every member hears from Passage; the newcomers review.
     let mut newcomers = Vec::new();
-    for member in seed::members(region)? {
-        let created = members
-            .create_member(in_region(
-                region,
-                v1::CreateMemberRequest {
-                    member: Some(member),
-                },
-            )?)
-            .await?
-            .into_inner();
-        contact::give(channel.clone(), region, &created).await?;
-        if created.regional.as_ref().map(|r| r.role) == Some(v1::MemberRole::Newcomer as i32) {
-            newcomers.push(created.id);
+    for member in own_members(&mut members, region, v1::MemberRole::Unspecified).await? {
+        contact::give(channel.clone(), region, &member).await?;
+        if member.regional.as_ref().map(|r| r.role) == Some(v1::MemberRole::Newcomer as i32) {
+            newcomers.push(member.id);
         }
-        report.members += 1;
     }
-    // Then the region's newcomers review: as many approve each opportunity as the
-    // region's policy asks, which publishes it; some are filled since.
+    let drafts: std::collections::HashMap<String, String> = market
+        .list_opportunities(in_region(
+            region,
+            v1::ListOpportunitiesRequest {
+                page_size: 500,
+                status: v1::OpportunityStatus::Draft as i32,
+                ..Default::default()
+            },
+        )?)
+        .await?
+        .into_inner()
+        .opportunities
+        .into_iter()
+        .map(|opportunity| (opportunity.title, opportunity.id))
+        .collect();
+    // As many newcomers approve each opportunity to publish as the region's
+    // policy asks, which publishes it.
     let policy = review
         .get_review_policy(in_region(region, v1::GetReviewPolicyRequest {})?)
         .await?
         .into_inner();
     let approvals = usize::try_from(policy.approvals_to_publish).unwrap_or(0);
-    if newcomers.len() < approvals {
-        return Ok(report);
-    }
-    for (index, (id, filled)) in to_publish.into_iter().enumerate() {
+    for (index, planned) in seed::community_review(region)?.into_iter().enumerate() {
+        let id = drafts.get(&planned.title).with_context(|| {
+            format!(
+                "{region}: {} ({}) is not a draft after the import",
+                planned.opportunity_external_id, planned.title
+            )
+        })?;
+        review
+            .submit_for_review(in_region(
+                region,
+                v1::SubmitForReviewRequest {
+                    opportunity_id: id.clone(),
+                },
+            )?)
+            .await?;
+        if planned.review != seed::Review::Published || newcomers.len() < approvals {
+            continue;
+        }
         for turn in 0..approvals {
             let reviewer = &newcomers[(index + turn) % newcomers.len()];
             review
@@ -386,11 +373,37 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
                 )?)
                 .await?;
         }
-        if filled {
-            set_status(&mut market, region, &id, v1::OpportunityStatus::Filled).await?;
-        }
     }
     Ok(report)
+}
+
+/// Every member whose home is `region`, of `role` (all roles for
+/// `Unspecified`), page by page, oldest first.
+pub(crate) async fn own_members(
+    members: &mut MemberServiceClient<Channel>,
+    region: &str,
+    role: v1::MemberRole,
+) -> anyhow::Result<Vec<v1::Member>> {
+    let mut all = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = members
+            .list_members(in_region(
+                region,
+                v1::ListMembersRequest {
+                    page_size: 500,
+                    page_token,
+                    role: role as i32,
+                },
+            )?)
+            .await?
+            .into_inner();
+        all.extend(page.members);
+        if page.next_page_token.is_empty() {
+            return Ok(all);
+        }
+        page_token = page.next_page_token;
+    }
 }
 
 /// What newcomers say when they approve an opportunity.
@@ -400,31 +413,6 @@ const APPROVALS: [&str; 4] = [
     "Fits around language classes; fair for a first job here.",
     "The contact person is named, good.",
 ];
-
-/// Moves an opportunity to `status` by hand (filled, closed).
-async fn set_status(
-    market: &mut MarketServiceClient<Channel>,
-    region: &str,
-    id: &str,
-    status: v1::OpportunityStatus,
-) -> anyhow::Result<()> {
-    market
-        .update_opportunity(in_region(
-            region,
-            v1::UpdateOpportunityRequest {
-                opportunity: Some(v1::Opportunity {
-                    id: id.to_owned(),
-                    status: status as i32,
-                    ..Default::default()
-                }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["status".into()],
-                }),
-            },
-        )?)
-        .await?;
-    Ok(())
-}
 
 /// The labour-market rules each shipped region starts with (deploy/regions/).
 pub const SHIPPED_RULES: &[(&str, &str)] = &[

@@ -66,7 +66,12 @@ const END_REASONS: [(PlacementEndReason, &str); 6] = [
 
 /// Fills the region's applications, placements and helpdesk.
 pub async fn seed(channel: Channel, region: &str) -> anyhow::Result<()> {
-    let members = own_members(&mut MemberServiceClient::new(channel.clone()), region).await?;
+    let members = super::own_members(
+        &mut MemberServiceClient::new(channel.clone()),
+        region,
+        MemberRole::Unspecified,
+    )
+    .await?;
     applications(channel.clone(), region, &members)
         .await
         .context("seeding applications and placements")?;
@@ -74,33 +79,6 @@ pub async fn seed(channel: Channel, region: &str) -> anyhow::Result<()> {
         .await
         .context("seeding the helpdesk")?;
     Ok(())
-}
-
-/// Every member whose home is `region`.
-async fn own_members(
-    client: &mut MemberServiceClient<Channel>,
-    region: &str,
-) -> anyhow::Result<Vec<v1::Member>> {
-    let mut found = Vec::new();
-    let mut page_token = String::new();
-    loop {
-        let page = client
-            .list_members(in_region(
-                region,
-                v1::ListMembersRequest {
-                    page_size: 500,
-                    page_token,
-                    ..Default::default()
-                },
-            )?)
-            .await?
-            .into_inner();
-        found.extend(page.members);
-        if page.next_page_token.is_empty() {
-            return Ok(found);
-        }
-        page_token = page.next_page_token;
-    }
 }
 
 fn role(member: &v1::Member) -> i32 {

@@ -1,22 +1,17 @@
-//! A chapter's spreadsheet, saved as CSV: members, organisations and opportunities,
-//! one file per kind of record, read into the messages the public API takes.
+//! The demo's community plans, saved as CSV: `src/demo/sheets/groups.csv` and
+//! `events.csv`, one row per group or event with a `region` column, read into the
+//! rows `community` makes them from. Groups are made in the console (the import
+//! has no kind for them), and the four events of today are planned in days from
+//! today, so these two stay the demo's own format rather than the import's.
 //!
-//! The demo's own data is written this way (`src/demo/sheets/`), and so is a
-//! chapter's import: a header row of plain column names (`display_name`,
-//! `profession`, `languages` …) in any order, one record per row. Inside a cell,
-//! lists are separated by `;` (`Python; SQL`), choices are the lowercase names the
-//! API stores (`newcomer`, `asylum_seeker`; an empty cell leaves one unset), dates
-//! are `YYYY-MM-DD`, yes/no cells say `yes` or `no` (an empty cell is no), and an
-//! hourly wage is written in the currency (`14.75`). Bad input is reported with the
-//! file, the line and the column, so that whoever keeps the sheet can mend it.
+//! A header row of plain column names in any order, one record per row. Inside
+//! a cell, lists are separated by `;` (`nl; ar`), choices are the lowercase names
+//! the API stores (`opportunity_fair`; an empty cell leaves one unset), and numbers
+//! are whole. Bad input is reported with the file, the line and the column.
 
 use std::fmt;
 
-use passage_proto::v1;
-use passage_proto::v1::{
-    CivicIntegration, EducationLevel, EventKind, GroupKind, MemberRole, OpportunityKind,
-    OpportunityStatus, OrganisationKind, ResidenceStatus,
-};
+use passage_proto::v1::{EventKind, GroupKind};
 use serde::de::value::StrDeserializer;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
@@ -99,6 +94,20 @@ pub fn read<T: SheetRow>(file: &str, text: &str) -> Result<Vec<(u64, T)>, SheetE
         rows.push((line, row));
     }
     Ok(rows)
+}
+
+/// The rows of one of the demo's files (`src/demo/sheets/<file>`) that belong to
+/// `region`, in file order, each with its line.
+pub fn rows_of<T: SheetRow>(
+    file: &str,
+    text: &str,
+    region: &str,
+    region_of: impl Fn(&T) -> &str,
+) -> Result<Vec<(u64, T)>, SheetError> {
+    Ok(read::<T>(&format!("src/demo/sheets/{file}"), text)?
+        .into_iter()
+        .filter(|(_, row)| region_of(row) == region)
+        .collect())
 }
 
 /// A CSV reader's error (not UTF-8, a row of the wrong length) as a sheet error.
@@ -200,230 +209,6 @@ impl<'de, 'a, I: Iterator<Item = (&'a str, &'a str)>> serde::de::MapAccess<'de>
 }
 
 // ---------------------------------------------------------------------------------
-// Records
-
-/// A member: their shared profile and their record in the region.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct MemberRow {
-    pub region: String,
-    pub display_name: String,
-    #[serde(deserialize_with = "choice")]
-    pub role: MemberRole,
-    #[serde(deserialize_with = "choice")]
-    pub residence_status: ResidenceStatus,
-    /// ISO 3166-1 alpha-2, such as `SY`.
-    pub nationality: String,
-    pub profession: String,
-    #[serde(deserialize_with = "list")]
-    pub sectors: Vec<String>,
-    #[serde(deserialize_with = "list")]
-    pub skills: Vec<String>,
-    /// ISO 639-1 codes, such as `ar; nl; en`.
-    #[serde(deserialize_with = "list")]
-    pub languages: Vec<String>,
-    #[serde(deserialize_with = "choice")]
-    pub education_level: EducationLevel,
-    #[serde(deserialize_with = "number")]
-    pub experience_years: i32,
-    #[serde(deserialize_with = "number")]
-    pub available_hours_per_week: i32,
-    #[serde(deserialize_with = "yes_no")]
-    pub share_across_regions: bool,
-    #[serde(deserialize_with = "date")]
-    pub asylum_application_date: String,
-    /// `kind until YYYY-MM-DD`, or the kind alone for one without an end.
-    #[serde(deserialize_with = "permits")]
-    pub permits: Vec<v1::Permit>,
-    #[serde(deserialize_with = "choice")]
-    pub civic_integration: CivicIntegration,
-    #[serde(deserialize_with = "yes_no")]
-    pub safe_country_national: bool,
-    #[serde(deserialize_with = "yes_no")]
-    pub in_reception_centre: bool,
-    #[serde(deserialize_with = "number")]
-    pub asylum_clock_stopped_days: i32,
-    #[serde(deserialize_with = "number")]
-    pub buddy_capacity: i32,
-    /// Follows an education programme of which an internship is part (BPV).
-    #[serde(deserialize_with = "yes_no")]
-    pub in_school_programme: bool,
-    /// The authorities hold the member's identity to be unclear (AufenthG §60b).
-    #[serde(deserialize_with = "yes_no")]
-    pub identity_unclear: bool,
-}
-
-impl SheetRow for MemberRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "region",
-        "display_name",
-        "role",
-        "residence_status",
-        "nationality",
-        "profession",
-        "sectors",
-        "skills",
-        "languages",
-        "education_level",
-        "experience_years",
-        "available_hours_per_week",
-        "share_across_regions",
-        "asylum_application_date",
-        "permits",
-        "civic_integration",
-        "safe_country_national",
-        "in_reception_centre",
-        "asylum_clock_stopped_days",
-        "buddy_capacity",
-        "in_school_programme",
-        "identity_unclear",
-    ];
-}
-
-impl MemberRow {
-    /// The member to create; the node assigns the id, the times and the home region.
-    pub fn into_member(self) -> v1::Member {
-        v1::Member {
-            profile: Some(v1::SharedProfile {
-                display_name: self.display_name,
-                profession: self.profession,
-                sectors: self.sectors,
-                skills: self.skills,
-                languages: self.languages,
-                education_level: self.education_level as i32,
-                experience_years: self.experience_years,
-                available_hours_per_week: self.available_hours_per_week,
-                share_across_regions: self.share_across_regions,
-                ..Default::default()
-            }),
-            regional: Some(v1::RegionalRecord {
-                role: self.role as i32,
-                residence_status: self.residence_status as i32,
-                asylum_application_date: self.asylum_application_date,
-                permits: self.permits,
-                civic_integration: self.civic_integration as i32,
-                nationality: self.nationality,
-                safe_country_national: self.safe_country_national,
-                in_reception_centre: self.in_reception_centre,
-                asylum_clock_stopped_days: self.asylum_clock_stopped_days,
-                buddy_capacity: self.buddy_capacity,
-                in_school_programme: self.in_school_programme,
-                identity_unclear: self.identity_unclear,
-            }),
-            ..Default::default()
-        }
-    }
-}
-
-/// An organisation: an employer, an NGO, the municipality or a school.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct OrganisationRow {
-    pub region: String,
-    pub name: String,
-    #[serde(deserialize_with = "choice")]
-    pub kind: OrganisationKind,
-    pub sector: String,
-    pub location: String,
-    pub website: String,
-    /// Employees, all locations; 0 when not known.
-    #[serde(deserialize_with = "number")]
-    pub headcount: i32,
-}
-
-impl SheetRow for OrganisationRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "region",
-        "name",
-        "kind",
-        "sector",
-        "location",
-        "website",
-        "headcount",
-    ];
-}
-
-impl OrganisationRow {
-    pub fn into_organisation(self) -> v1::Organisation {
-        v1::Organisation {
-            name: self.name,
-            kind: self.kind as i32,
-            sector: self.sector,
-            location: self.location,
-            website: self.website,
-            headcount: self.headcount,
-            ..Default::default()
-        }
-    }
-}
-
-/// An opportunity, offered by the organisation of that name in the same region,
-/// and the status it is to reach (it starts as a draft).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct OpportunityRow {
-    pub region: String,
-    pub organisation: String,
-    pub title: String,
-    #[serde(deserialize_with = "choice")]
-    pub kind: OpportunityKind,
-    #[serde(deserialize_with = "choice")]
-    pub status: OpportunityStatus,
-    pub sector: String,
-    #[serde(deserialize_with = "list")]
-    pub skills: Vec<String>,
-    #[serde(deserialize_with = "list")]
-    pub languages: Vec<String>,
-    #[serde(deserialize_with = "number")]
-    pub hours_per_week: i32,
-    #[serde(deserialize_with = "yes_no")]
-    pub paid: bool,
-    /// Gross, per hour, in cents of the region's currency; written `14.75`.
-    #[serde(deserialize_with = "money")]
-    pub hourly_wage: i64,
-    #[serde(deserialize_with = "yes_no")]
-    pub self_employment: bool,
-    pub location: String,
-    pub description: String,
-}
-
-impl SheetRow for OpportunityRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "region",
-        "organisation",
-        "title",
-        "kind",
-        "status",
-        "sector",
-        "skills",
-        "languages",
-        "hours_per_week",
-        "paid",
-        "hourly_wage",
-        "self_employment",
-        "location",
-        "description",
-    ];
-}
-
-impl OpportunityRow {
-    /// The opportunity to create, without its organisation's id and status.
-    pub fn to_opportunity(&self) -> v1::Opportunity {
-        v1::Opportunity {
-            title: self.title.clone(),
-            description: self.description.clone(),
-            kind: self.kind as i32,
-            sector: self.sector.clone(),
-            skills: self.skills.clone(),
-            languages: self.languages.clone(),
-            hours_per_week: self.hours_per_week,
-            paid: self.paid,
-            location: self.location.clone(),
-            self_employment: self.self_employment,
-            hourly_wage_cents: self.hourly_wage,
-            ..Default::default()
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------
 // Cells
 
 /// A choice cell: an API enum, written as its lowercase value name without the
@@ -457,13 +242,6 @@ macro_rules! choices {
 }
 
 choices! {
-    MemberRole => "MEMBER_ROLE_", "role";
-    ResidenceStatus => "RESIDENCE_STATUS_", "residence status";
-    CivicIntegration => "CIVIC_INTEGRATION_", "civic integration state";
-    EducationLevel => "EDUCATION_LEVEL_", "education level";
-    OrganisationKind => "ORGANISATION_KIND_", "kind of organisation";
-    OpportunityKind => "OPPORTUNITY_KIND_", "kind of opportunity";
-    OpportunityStatus => "OPPORTUNITY_STATUS_", "opportunity status";
     GroupKind => "GROUP_KIND_", "kind of group";
     EventKind => "EVENT_KIND_", "kind of event";
 }
@@ -533,184 +311,76 @@ pub fn number<'de, D: Deserializer<'de>, N: std::str::FromStr + Default>(
         .map_err(|_| D::Error::custom(format!("`{cell}` is not a whole number")))
 }
 
-/// `yes` or `no` (also `true`/`false`, `y`/`n`, `1`/`0`); empty is no.
-pub fn parse_yes_no(cell: &str) -> Result<bool, String> {
-    match cell.trim().to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" | "1" => Ok(true),
-        "no" | "n" | "false" | "0" | "" => Ok(false),
-        _ => Err(format!("`{}` is not yes or no", cell.trim())),
-    }
-}
-
-pub fn yes_no<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    parse_yes_no(&String::deserialize(deserializer)?).map_err(D::Error::custom)
-}
-
-/// A `YYYY-MM-DD` day, kept as written; empty for none.
-pub fn parse_date(cell: &str) -> Result<String, String> {
-    let cell = cell.trim();
-    if cell.is_empty()
-        || (cell.len() == 10 && chrono::NaiveDate::parse_from_str(cell, "%Y-%m-%d").is_ok())
-    {
-        Ok(cell.to_owned())
-    } else {
-        Err(format!("`{cell}` is not a date written YYYY-MM-DD"))
-    }
-}
-
-pub fn date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    parse_date(&String::deserialize(deserializer)?).map_err(D::Error::custom)
-}
-
-/// `TWV until 2027-05-01; Permanent resident card`: each permit's kind and, after
-/// ` until `, the last day it is valid.
-pub fn parse_permits(cell: &str) -> Result<Vec<v1::Permit>, String> {
-    parse_list(cell)
-        .into_iter()
-        .map(|item| match item.rsplit_once(" until ") {
-            Some((kind, until)) => Ok(v1::Permit {
-                kind: kind.trim().to_owned(),
-                valid_until: parse_date(until)?,
-            }),
-            None => Ok(v1::Permit {
-                kind: item,
-                valid_until: String::new(),
-            }),
-        })
-        .collect()
-}
-
-/// A permit as [`parse_permits`] reads it.
-pub fn permit_text(permit: &v1::Permit) -> String {
-    if permit.valid_until.is_empty() {
-        permit.kind.clone()
-    } else {
-        format!("{} until {}", permit.kind, permit.valid_until)
-    }
-}
-
-pub fn permits<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<v1::Permit>, D::Error> {
-    parse_permits(&String::deserialize(deserializer)?).map_err(D::Error::custom)
-}
-
-/// An amount in cents, written in the currency with at most two decimals
-/// (`14.75`, `15`); empty is 0.
-pub fn parse_money(cell: &str) -> Result<i64, String> {
-    let cell = cell.trim();
-    if cell.is_empty() {
-        return Ok(0);
-    }
-    let bad = || format!("`{cell}` is not an amount such as 14.75");
-    let (whole, fraction) = cell.split_once('.').unwrap_or((cell, ""));
-    let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !(fraction.is_empty() || (fraction.len() <= 2 && digits(fraction))) {
-        return Err(bad());
-    }
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
-    whole
-        .checked_mul(100)
-        .and_then(|amount| amount.checked_add(cents))
-        .ok_or_else(bad)
-}
-
-/// Cents as [`parse_money`] reads them; empty for 0.
-pub fn money_text(cents: i64) -> String {
-    if cents == 0 {
-        String::new()
-    } else {
-        format!("{}.{:02}", cents / 100, cents % 100)
-    }
-}
-
-pub fn money<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    parse_money(&String::deserialize(deserializer)?).map_err(D::Error::custom)
-}
-
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
-    const HEADER: &str = "region,display_name,role,residence_status,nationality,profession,\
-        sectors,skills,languages,education_level,experience_years,available_hours_per_week,\
-        share_across_regions,asylum_application_date,permits,civic_integration,\
-        safe_country_national,in_reception_centre,asylum_clock_stopped_days,buddy_capacity,\
-        in_school_programme,identity_unclear";
+    /// A row as the demo's events file has them, in short.
+    #[derive(Debug, Deserialize)]
+    struct EventLine {
+        region: String,
+        #[serde(deserialize_with = "choice")]
+        kind: EventKind,
+        title: String,
+        #[serde(deserialize_with = "number")]
+        capacity: i32,
+        #[serde(deserialize_with = "list")]
+        languages: Vec<String>,
+    }
+
+    impl SheetRow for EventLine {
+        const COLUMNS: &'static [&'static str] =
+            &["region", "kind", "title", "capacity", "languages"];
+    }
+
+    const HEADER: &str = "region,kind,title,capacity,languages";
 
     #[test]
-    fn a_good_row_reads_into_a_member() {
-        let text = format!(
-            "{HEADER}\namsterdam,Rania Haddad,newcomer,asylum_seeker,SY,nurse,healthcare,\
-             wound care; triage,ar;nl ; en,bachelor,6,24,yes,2025-03-10,\
-             TWV until 2027-05-01,none,no,yes,0,,yes,no\n"
-        );
-        let rows = read::<MemberRow>("members.csv", &text).unwrap();
+    fn a_good_row_reads_into_its_fields() {
+        let text = format!("{HEADER}\namsterdam,training,Solliciteren,6,nl; ar ;en\n");
+        let rows = read::<EventLine>("events.csv", &text).unwrap();
         assert_eq!(rows.len(), 1);
         let (line, row) = rows.into_iter().next().unwrap();
         assert_eq!(line, 2);
-        let member = row.into_member();
-        let profile = member.profile.unwrap();
-        let regional = member.regional.unwrap();
-        assert_eq!(profile.display_name, "Rania Haddad");
-        assert_eq!(profile.skills, ["wound care", "triage"]);
-        assert_eq!(profile.languages, ["ar", "nl", "en"]);
-        assert_eq!(profile.education_level, EducationLevel::Bachelor as i32);
-        assert!(profile.share_across_regions);
-        assert_eq!(regional.role, MemberRole::Newcomer as i32);
-        assert_eq!(
-            regional.residence_status,
-            ResidenceStatus::AsylumSeeker as i32
-        );
-        assert_eq!(regional.asylum_application_date, "2025-03-10");
-        assert_eq!(
-            regional.permits,
-            [v1::Permit {
-                kind: "TWV".into(),
-                valid_until: "2027-05-01".into()
-            }]
-        );
-        assert_eq!(regional.civic_integration, CivicIntegration::None as i32);
-        assert!(regional.in_reception_centre && !regional.safe_country_national);
-        assert_eq!(regional.buddy_capacity, 0);
-        assert!(regional.in_school_programme && !regional.identity_unclear);
+        assert_eq!(row.region, "amsterdam");
+        assert_eq!(row.kind, EventKind::Training);
+        assert_eq!(row.title, "Solliciteren");
+        assert_eq!(row.capacity, 6);
+        assert_eq!(row.languages, ["nl", "ar", "en"]);
     }
 
     #[test]
     fn a_bad_choice_names_the_file_line_and_column() {
-        let text = format!(
-            "{HEADER}\n\
-             amsterdam,A B,local,citizen_or_resident,NL,cook,hospitality,menus,nl,vocational,\
-             3,4,yes,,,exempt,no,no,0,2,no,no\n\
-             amsterdam,C D,newcomr,asylum_seeker,SY,cook,hospitality,menus,ar,vocational,\
-             3,4,yes,,,none,no,no,0,0,no,no\n"
-        );
-        let error = read::<MemberRow>("members.csv", &text).unwrap_err();
-        assert_eq!(error.file, "members.csv");
+        let text = format!("{HEADER}\namsterdam,training,A,6,nl\namsterdam,trainnig,B,6,nl\n");
+        let error = read::<EventLine>("events.csv", &text).unwrap_err();
+        assert_eq!(error.file, "events.csv");
         assert_eq!(error.line, Some(3));
-        assert_eq!(error.column.as_deref(), Some("role"));
+        assert_eq!(error.column.as_deref(), Some("kind"));
         assert!(
-            error.message.contains("`newcomr` is not a role")
-                && error.message.contains("newcomer, local, volunteer_coach"),
+            error.message.contains("`trainnig` is not a kind of event")
+                && error.message.contains("training"),
             "{error}"
         );
         assert!(
             error
                 .to_string()
-                .starts_with("members.csv, line 3, column role: `newcomr`"),
+                .starts_with("events.csv, line 3, column kind: `trainnig`"),
             "{error}"
         );
     }
 
     #[test]
     fn a_missing_column_is_named() {
-        let text = "region,name,kind,sector,website\namsterdam,Zorg,employer,care,\n";
-        let error = read::<OrganisationRow>("organisations.csv", text).unwrap_err();
+        let text = "region,kind,title,languages\namsterdam,training,A,nl\n";
+        let error = read::<EventLine>("events.csv", text).unwrap_err();
         assert_eq!(
             error,
             SheetError::new(
-                "organisations.csv",
+                "events.csv",
                 1,
-                "location",
+                "capacity",
                 "missing: the header row has no such column"
             )
         );
@@ -718,49 +388,32 @@ mod tests {
 
     #[test]
     fn columns_may_come_in_any_order_and_extra_ones_are_left() {
-        let text = "notes,headcount,website,location,sector,kind,name,region\n\
-                    call back,12,https://a.example,Amsterdam,care,ngo,A,amsterdam\n";
-        let rows = read::<OrganisationRow>("organisations.csv", text).unwrap();
-        assert_eq!(rows[0].1.kind, OrganisationKind::Ngo);
-        assert_eq!(rows[0].1.location, "Amsterdam");
-        assert_eq!(rows[0].1.headcount, 12);
+        let text = "notes,languages,capacity,title,kind,region\n\
+                    call back,en,12,A,opportunity_fair,amsterdam\n";
+        let rows = read::<EventLine>("events.csv", text).unwrap();
+        assert_eq!(rows[0].1.kind, EventKind::OpportunityFair);
+        assert_eq!(rows[0].1.capacity, 12);
     }
 
     #[test]
     fn bad_cells_say_what_they_should_be() {
-        let text = "region,name,kind,sector,location,website,headcount\nx,A,,care,B,C,\n";
-        let rows = read::<OrganisationRow>("o.csv", text).unwrap();
-        assert_eq!(rows[0].1.kind, OrganisationKind::Unspecified);
-        assert_eq!(rows[0].1.headcount, 0, "an empty headcount is not recorded");
-        assert!(parse_date("2026-02-30").is_err());
-        assert!(parse_date("1.3.2026").is_err());
-        assert_eq!(parse_money("14.7"), Ok(1470));
-        assert_eq!(parse_money("15"), Ok(1500));
-        assert_eq!(parse_money(""), Ok(0));
-        assert!(parse_money("14,75").is_err() && parse_money("1.234").is_err());
-        assert_eq!(money_text(1475), "14.75");
-        assert_eq!(parse_yes_no("Yes"), Ok(true));
-        assert!(parse_yes_no("maybe").is_err());
-        assert_eq!(
-            parse_permits("EAD until 2027-01-02; Permanent resident card").unwrap(),
-            [
-                v1::Permit {
-                    kind: "EAD".into(),
-                    valid_until: "2027-01-02".into()
-                },
-                v1::Permit {
-                    kind: "Permanent resident card".into(),
-                    valid_until: String::new()
-                }
-            ]
+        let text = format!("{HEADER}\nx,,A,,\n");
+        let rows = read::<EventLine>("e.csv", &text).unwrap();
+        assert_eq!(rows[0].1.kind, EventKind::Unspecified);
+        assert_eq!(rows[0].1.capacity, 0, "an empty number is 0");
+        let text = format!("{HEADER}\nx,training,A,six,nl\n");
+        let error = read::<EventLine>("e.csv", &text).unwrap_err();
+        assert_eq!(error.column.as_deref(), Some("capacity"));
+        assert!(
+            error.message.contains("`six` is not a whole number"),
+            "{error}"
         );
-        assert!(parse_permits("EAD until soon").is_err());
-        assert_eq!(choice_name(ResidenceStatus::AsylumSeeker), "asylum_seeker");
-        assert_eq!(choice_name(CivicIntegration::Unspecified), "");
+        assert_eq!(choice_name(GroupKind::Coffee), "coffee");
+        assert_eq!(choice_name(EventKind::Unspecified), "");
         assert_eq!(
-            parse_choice::<OpportunityKind>("taster_internship"),
-            Ok(OpportunityKind::TasterInternship)
+            parse_choice::<EventKind>("information_session"),
+            Ok(EventKind::InformationSession)
         );
-        assert!(parse_choice::<OpportunityKind>("unspecified").is_err());
+        assert!(parse_choice::<EventKind>("unspecified").is_err());
     }
 }
