@@ -251,6 +251,10 @@ pub enum BenchTarget {
         /// clients call) or straight at Amsterdam's node.
         #[arg(long, value_enum, default_value_t = passage::bench::sync::WritesVia::Gateway)]
         writes_via: passage::bench::sync::WritesVia,
+        /// Single UpdateMember calls sent through the gateway, then as many straight
+        /// at Amsterdam's node, to compare the two in one run (0 skips them).
+        #[arg(long, default_value_t = 10_000)]
+        single_calls: usize,
         #[command(flatten)]
         setup: BenchSetup,
     },

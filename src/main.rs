@@ -164,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
                     concurrency,
                     batch,
                     writes_via,
+                    single_calls,
                     setup,
                 },
         } => {
@@ -176,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
                 concurrency,
                 batch,
                 writes_via,
+                single_calls,
                 setup: setup.into(),
             })
             .await?;
