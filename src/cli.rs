@@ -223,6 +223,15 @@ pub enum BenchTarget {
         #[command(flatten)]
         setup: BenchSetup,
     },
+    /// A new region's snapshot: every shared profile of the other regions, from
+    /// the gateway's directory, before it follows the log.
+    Snapshot {
+        /// Shared profiles in the gateway's directory.
+        #[arg(long, default_value_t = 1_000_000)]
+        profiles: usize,
+        #[command(flatten)]
+        setup: BenchSetup,
+    },
     /// Sync end to end: sustained rate, latency at a fixed rate, catch-up rate.
     Sync {
         /// Members Amsterdam shares (at least rate × seconds).

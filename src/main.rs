@@ -185,6 +185,17 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench {
+            what: BenchTarget::Snapshot { profiles, setup },
+        } => {
+            let figures = passage::bench::snapshot::run(&passage::bench::snapshot::SnapshotBench {
+                profiles,
+                setup: setup.into(),
+            })
+            .await?;
+            print!("{figures}");
+            Ok(())
+        }
+        Command::Bench {
             what:
                 BenchTarget::Stats {
                     regions,

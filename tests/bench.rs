@@ -42,6 +42,8 @@ const SMALL: &[&str] = &[
     "4",
     "--batch",
     "10",
+    "--single-calls",
+    "100",
 ];
 
 /// Fewer members than the paced phase needs: the benchmark fails after its
@@ -59,6 +61,8 @@ const FAILS_HALFWAY: &[&str] = &[
     "4",
     "--batch",
     "10",
+    "--single-calls",
+    "0",
 ];
 
 /// What the benchmark said it did on stderr: lines after `prefix`.
@@ -82,19 +86,19 @@ fn describe(output: &Output) -> String {
 fn assert_figures(output: &Output, header: &str) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "{}", describe(output));
+    assert_eq!(lines.len(), 7, "{}", describe(output));
     assert!(lines[0].starts_with(header), "{}", describe(output));
-    assert!(
-        lines[1].starts_with("  sustained: "),
-        "{}",
-        describe(output)
-    );
-    assert!(
-        lines[2].starts_with("  latency at 50/s"),
-        "{}",
-        describe(output)
-    );
-    assert!(lines[3].starts_with("  catch-up: "), "{}", describe(output));
+    let expected = [
+        "  sustained: ",
+        "  latency at 50/s",
+        "    written to the gateway's log ",
+        "    log to applied ",
+        "  single UpdateMember calls (4 in flight, 100 each): ",
+        "  catch-up: ",
+    ];
+    for (line, start) in lines[1..].iter().zip(expected) {
+        assert!(line.starts_with(start), "{start}\n{}", describe(output));
+    }
 }
 
 /// Which of `names` still exist on the PostgreSQL server.
@@ -415,4 +419,39 @@ async fn scale_on_postgres_in_processes_converges_every_region() {
     assert_eq!(made.len(), 5, "the gateway's and four regions': {made:?}");
     assert_eq!(existing_databases(&made).await, Vec::<String>::new());
     assert_eq!(running_children_of(&output, "scale"), Vec::<String>::new());
+}
+
+/// `passage bench snapshot`, small: Miami joins and takes every shared profile
+/// of Amsterdam from the gateway's directory, then says how fast and how much
+/// memory each process took.
+#[test]
+fn snapshot_prints_its_figures() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_passage"))
+        .args(["bench", "snapshot", "--profiles", "3000", "--processes"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 6, "{}", describe(&output));
+    assert!(lines[0].starts_with(
+        "passage bench snapshot (a new region's snapshot of 3000 shared profiles, SQLite, mTLS, \
+         a process per server)"
+    ));
+    assert!(
+        lines[1].starts_with("  snapshot: ") && lines[1].contains("(3000 profiles in "),
+        "{}",
+        describe(&output)
+    );
+    let processes: Vec<&str> = lines[2..5]
+        .iter()
+        .filter_map(|line| line.strip_prefix("  peak memory: "))
+        .map(|rest| rest.split(' ').next().unwrap_or_default())
+        .collect();
+    assert_eq!(processes.len(), 3, "{}", describe(&output));
+    assert!(processes.contains(&"gateway"), "{}", describe(&output));
+    assert_eq!(
+        running_children_of(&output, "snapshot"),
+        Vec::<String>::new()
+    );
 }

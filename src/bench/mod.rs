@@ -9,6 +9,7 @@ pub mod scale;
 pub mod search;
 pub mod servers;
 pub mod smtp_receiver;
+pub mod snapshot;
 pub mod stats;
 pub mod sync;
 pub mod web;

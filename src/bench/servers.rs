@@ -342,18 +342,23 @@ impl Processes {
     /// Each running server's peak resident memory so far (Linux's `VmHWM`), by
     /// name.
     pub fn peak_memory(&self) -> anyhow::Result<Vec<(String, u64)>> {
-        let mut peaks = Vec::new();
+        self.status_files()?
+            .into_iter()
+            .map(|(name, file)| Ok((name, peak_resident_bytes(&file)?)))
+            .collect()
+    }
+
+    /// Each running server's `/proc/<pid>/status` file, by name.
+    pub fn status_files(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let mut files = Vec::new();
         for (name, child) in &self.running {
             let pid = child
                 .process
                 .id()
                 .with_context(|| format!("{name} has exited"))?;
-            peaks.push((
-                name.clone(),
-                peak_resident_bytes(&format!("/proc/{pid}/status"))?,
-            ));
+            files.push((name.clone(), format!("/proc/{pid}/status")));
         }
-        Ok(peaks)
+        Ok(files)
     }
 
     /// Waits until `name` answers its health check SERVING at `endpoint`; fails with
@@ -661,11 +666,22 @@ impl ProcessFederation {
 
 /// The peak resident memory in a `/proc/…/status` file (its `VmHWM` line).
 pub fn peak_resident_bytes(status_file: &str) -> anyhow::Result<u64> {
+    status_bytes(status_file, "VmHWM:")
+}
+
+/// The anonymous resident memory now (heap and stacks, not pages mapped from
+/// files such as SQLite's database): the `RssAnon` line of a status file.
+pub fn anonymous_resident_bytes(status_file: &str) -> anyhow::Result<u64> {
+    status_bytes(status_file, "RssAnon:")
+}
+
+/// A `… kB` line of a `/proc/…/status` file, in bytes.
+fn status_bytes(status_file: &str, key: &str) -> anyhow::Result<u64> {
     let status =
         std::fs::read_to_string(status_file).with_context(|| format!("reading {status_file}"))?;
     let kib = status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(key))
         .and_then(|value| {
             value
                 .trim()
@@ -674,7 +690,7 @@ pub fn peak_resident_bytes(status_file: &str) -> anyhow::Result<u64> {
                 .parse::<u64>()
                 .ok()
         })
-        .with_context(|| format!("{status_file} has no VmHWM line"))?;
+        .with_context(|| format!("{status_file} has no {key} line"))?;
     Ok(kib * 1024)
 }
 
@@ -731,12 +747,21 @@ impl Servers {
     /// Peak resident memory so far: of each server's process, or of this one
     /// process when every server runs in it.
     pub fn peak_memory(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        self.status_files()?
+            .into_iter()
+            .map(|(name, file)| Ok((name, peak_resident_bytes(&file)?)))
+            .collect()
+    }
+
+    /// The `/proc/<pid>/status` file of each server's process, or of this one
+    /// process when every server runs in it.
+    pub fn status_files(&self) -> anyhow::Result<Vec<(String, String)>> {
         match self {
             Servers::InProcess(_) => Ok(vec![(
                 "one process (gateway and every node)".to_owned(),
-                peak_resident_bytes("/proc/self/status")?,
+                "/proc/self/status".to_owned(),
             )]),
-            Servers::Processes(federation) => federation.processes.peak_memory(),
+            Servers::Processes(federation) => federation.processes.status_files(),
         }
     }
 

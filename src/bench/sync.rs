@@ -564,7 +564,7 @@ impl Progress {
 }
 
 /// Server `name`'s database, to follow the sync.
-async fn open_database(
+pub(super) async fn open_database(
     urls: &BTreeMap<String, String>,
     name: &str,
 ) -> anyhow::Result<sea_orm::DatabaseConnection> {
@@ -575,7 +575,7 @@ async fn open_database(
 }
 
 /// The one number `sql` reads (as `value`).
-async fn read_i64(db: &sea_orm::DatabaseConnection, sql: &str) -> anyhow::Result<i64> {
+pub(super) async fn read_i64(db: &sea_orm::DatabaseConnection, sql: &str) -> anyhow::Result<i64> {
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?
