@@ -14,10 +14,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use passage_gateway::store::entity::{change_log, directory};
 use passage_proto::hlc::{Hlc, wall_millis};
 use passage_proto::v1::{self, ProfileState, Stamp};
 use prost::Message;
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 
 use super::servers::{Place, Servers, Setup, federation_plan, run_in_place};
 use super::sync::{open_database, read_i64};
@@ -223,33 +224,25 @@ fn profile(index: usize, hlc: u64) -> (uuid::Uuid, Vec<u8>) {
 /// and the last of them into its log too (a log with an entry is what makes the
 /// gateway send a region with nothing the snapshot). Returns the log's head.
 async fn seed_directory(db: &DatabaseConnection, profiles: usize) -> anyhow::Result<i64> {
-    let backend = db.get_database_backend();
     let hlc = Hlc::new(wall_millis().saturating_sub(60_000), 0).as_u64();
     let now = chrono::Utc::now();
     let mut last = None;
     let mut start = 0;
     while start < profiles {
         let end = (start + SEED_CHUNK).min(profiles);
-        let mut values: Vec<Value> = Vec::with_capacity((end - start) * 5);
-        let mut rows = Vec::with_capacity(end - start);
-        for index in start..end {
+        let rows = (start..end).map(|index| {
             let (id, state) = profile(index, hlc);
-            let at = values.len();
-            rows.push(placeholders(backend, at, 5));
-            values.extend([
-                id.into(),
-                HOME.into(),
-                1i64.into(),
-                now.into(),
-                state.clone().into(),
-            ]);
-            last = Some((id, state));
-        }
-        let sql = format!(
-            "INSERT INTO directory (member_id, home_region, epoch, updated_at, state) VALUES {}",
-            rows.join(", ")
-        );
-        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            last = Some((id, state.clone()));
+            directory::ActiveModel {
+                member_id: Set(id),
+                home_region: Set(HOME.to_owned()),
+                epoch: Set(1),
+                updated_at: Set(now),
+                state: Set(Some(state)),
+            }
+        });
+        directory::Entity::insert_many(rows.collect::<Vec<_>>())
+            .exec_without_returning(db)
             .await
             .context("writing profiles into the gateway's directory")?;
         start = end;
@@ -257,39 +250,19 @@ async fn seed_directory(db: &DatabaseConnection, profiles: usize) -> anyhow::Res
     let Some((id, state)) = last else {
         bail!("--profiles must be at least 1");
     };
-    let sql = format!(
-        "INSERT INTO change_log (member_id, origin_region, state, appended_at, erasure) VALUES {}",
-        placeholders(backend, 0, 5)
-    );
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [
-            id.into(),
-            HOME.into(),
-            state.into(),
-            now.into(),
-            false.into(),
-        ],
-    ))
+    let entry = change_log::Entity::insert(change_log::ActiveModel {
+        member_id: Set(id),
+        origin_region: Set(HOME.to_owned()),
+        state: Set(state),
+        appended_at: Set(now),
+        erasure: Set(false),
+        recipient: Set(None),
+        ..Default::default()
+    })
+    .exec(db)
     .await
     .context("writing the log's entry")?;
-    read_i64(
-        db,
-        "SELECT COALESCE(MAX(sequence), 0) AS value FROM change_log",
-    )
-    .await
-}
-
-/// `($1, $2, …)` or `(?, ?, …)`: `count` placeholders after the first `at`.
-fn placeholders(backend: sea_orm::DatabaseBackend, at: usize, count: usize) -> String {
-    let marks: Vec<String> = (at + 1..=at + count)
-        .map(|n| match backend {
-            sea_orm::DatabaseBackend::Postgres => format!("${n}"),
-            _ => "?".to_owned(),
-        })
-        .collect();
-    format!("({})", marks.join(", "))
+    Ok(entry.last_insert_id)
 }
 
 #[cfg(test)]
@@ -315,18 +288,6 @@ mod tests {
              peak memory: gateway 700 MiB, at most 96 MiB of it anonymous (the rest is mapped \
              from files: the program, and SQLite's database)\n  \
              (writing the profiles into the gateway's directory first took 21.5 s)\n"
-        );
-    }
-
-    #[test]
-    fn placeholders_number_from_where_the_row_starts() {
-        assert_eq!(
-            placeholders(sea_orm::DatabaseBackend::Postgres, 5, 3),
-            "($6, $7, $8)"
-        );
-        assert_eq!(
-            placeholders(sea_orm::DatabaseBackend::Sqlite, 5, 2),
-            "(?, ?)"
         );
     }
 }

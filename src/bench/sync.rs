@@ -208,7 +208,6 @@ async fn run_in(
     let certs = CertDir(dir.join("certs"));
     let slugs: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
     ensure_demo_certs(&certs, &slugs)?;
-    let url = |name: &str| urls.get(name).cloned().unwrap_or_default();
     let mut federation = Servers::start(
         federation_plan(REGIONS.iter().copied(), urls, &certs),
         &bench.setup,
@@ -329,10 +328,10 @@ async fn run_in(
     .await?;
     expected_head += paced as u64;
     progress.applied(&RECEIVERS, expected_head).await?;
-    let appended = appended_since(&url("gateway"), since).await?;
+    let appended = appended_since(&progress.gateway, since).await?;
     let (mut latencies, mut to_log, mut to_applied) = (Vec::new(), Vec::new(), Vec::new());
     for receiver in RECEIVERS {
-        for change in changes_applied_since(&url(receiver), since).await? {
+        for change in changes_applied_since(progress.region(receiver)?, since).await? {
             latencies.push(change.applied_ms - change.written_ms);
             if let Some(appended_ms) = appended.get(&change.member_id) {
                 to_log.push(appended_ms - change.written_ms);
@@ -534,7 +533,7 @@ impl Progress {
             .await?;
         };
         for region in regions {
-            let db = self.regions.get(*region).context("a receiver's database")?;
+            let db = self.region(region)?;
             loop {
                 let applied = read_i64(
                     db,
@@ -552,6 +551,13 @@ impl Progress {
             }
         }
         Ok(())
+    }
+
+    /// Receiver `region`'s database.
+    fn region(&self, region: &str) -> anyhow::Result<&sea_orm::DatabaseConnection> {
+        self.regions
+            .get(region)
+            .with_context(|| format!("{region} is not a receiver"))
     }
 
     async fn close(self) -> anyhow::Result<()> {
@@ -645,27 +651,21 @@ struct AppliedChange {
     applied_ms: f64,
 }
 
-/// The newest change to every replica updated since `since` in the receiver at
-/// `url`.
+/// The newest change to every replica updated since `since` in a receiver's
+/// database.
 async fn changes_applied_since(
-    url: &str,
+    db: &sea_orm::DatabaseConnection,
     since: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<AppliedChange>> {
-    let db = Database::connect(url).await?;
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT member_id, state, updated_at FROM remote_profile",
-        ))
+    use passage_node::store::entity::remote_profile;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let rows = remote_profile::Entity::find()
+        .filter(remote_profile::Column::UpdatedAt.gte(since))
+        .all(db)
         .await?;
-    let mut changes = Vec::new();
+    let mut changes = Vec::with_capacity(rows.len());
     for row in rows {
-        let applied: chrono::DateTime<chrono::Utc> = row.try_get("", "updated_at")?;
-        if applied < since {
-            continue;
-        }
-        let bytes: Vec<u8> = row.try_get("", "state")?;
-        let state = ProfileState::decode(bytes.as_slice())?;
+        let state = ProfileState::decode(row.state.as_slice())?;
         let written_ms = state
             .stamps
             .values()
@@ -673,44 +673,31 @@ async fn changes_applied_since(
             .max()
             .unwrap_or(0);
         changes.push(AppliedChange {
-            member_id: row.try_get("", "member_id")?,
+            member_id: row.member_id,
             written_ms: written_ms as f64,
-            applied_ms: millis(applied),
+            applied_ms: millis(row.updated_at),
         });
     }
-    db.close().await?;
     Ok(changes)
 }
 
 /// When the gateway's log took each member's newest change appended since
-/// `since` (ms since the epoch), from the gateway's database at `url`.
+/// `since` (ms since the epoch), from the gateway's database.
 async fn appended_since(
-    url: &str,
+    db: &sea_orm::DatabaseConnection,
     since: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<std::collections::HashMap<uuid::Uuid, f64>> {
-    let db = Database::connect(url).await?;
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            match db.get_database_backend() {
-                sea_orm::DatabaseBackend::Postgres => {
-                    "SELECT member_id, appended_at FROM change_log WHERE appended_at >= $1 \
-                     ORDER BY sequence"
-                }
-                _ => {
-                    "SELECT member_id, appended_at FROM change_log WHERE appended_at >= ? \
-                     ORDER BY sequence"
-                }
-            },
-            [since.into()],
-        ))
+    use passage_gateway::store::entity::change_log;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let rows = change_log::Entity::find()
+        .filter(change_log::Column::AppendedAt.gte(since))
+        .order_by_asc(change_log::Column::Sequence)
+        .all(db)
         .await?;
     let mut appended = std::collections::HashMap::new();
     for row in rows {
-        let at: chrono::DateTime<chrono::Utc> = row.try_get("", "appended_at")?;
-        appended.insert(row.try_get("", "member_id")?, millis(at));
+        appended.insert(row.member_id, millis(row.appended_at));
     }
-    db.close().await?;
     Ok(appended)
 }
 

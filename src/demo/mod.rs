@@ -341,13 +341,13 @@ async fn seed_region(channel: Channel, region: &str) -> anyhow::Result<SeedRepor
         .await?
         .into_inner();
     let approvals = usize::try_from(policy.approvals_to_publish).unwrap_or(0);
+    let titles = seed::opportunity_titles(region)?;
     for (index, planned) in seed::community_review(region)?.into_iter().enumerate() {
-        let id = drafts.get(&planned.title).with_context(|| {
-            format!(
-                "{region}: {} ({}) is not a draft after the import",
-                planned.opportunity_external_id, planned.title
-            )
-        })?;
+        let external_id = &planned.opportunity_external_id;
+        let id = titles
+            .get(external_id)
+            .and_then(|title| drafts.get(title))
+            .with_context(|| format!("{region}: {external_id} is not a draft after the import"))?;
         review
             .submit_for_review(in_region(
                 region,

@@ -11,6 +11,8 @@
 //! submitted for review, `published` is also approved by as many newcomers as
 //! the region's policy asks. Everyone and everything in the files is fictional.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use passage_proto::v1::ImportKind;
 use serde::Deserialize;
@@ -87,14 +89,37 @@ pub enum Review {
     Published,
 }
 
-/// A line of `community-review.csv`. `title` is there for the person reading
-/// the file; the opportunity is found by it once imported (the API names
-/// records by id, not by the file's `external_id`).
+/// A line of `community-review.csv`: an opportunity of `opportunities.csv`, by
+/// its `external_id`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PlannedReview {
     pub opportunity_external_id: String,
     pub review: Review,
-    pub title: String,
+}
+
+/// The title of each opportunity of `region`'s `opportunities.csv`, by
+/// `external_id`: the demo finds an imported opportunity by its title, since the
+/// API names records by id, not by the file's `external_id`.
+pub fn opportunity_titles(region: &str) -> anyhow::Result<HashMap<String, String>> {
+    #[derive(Deserialize)]
+    struct Line {
+        external_id: String,
+        title: String,
+    }
+    let file = files(region)?
+        .into_iter()
+        .find(|file| file.kind == ImportKind::Opportunities)
+        .context("the demo's regions have opportunities")?;
+    csv::Reader::from_reader(file.text.as_bytes())
+        .deserialize::<Line>()
+        .enumerate()
+        .map(|(index, line)| {
+            let line = line.with_context(|| {
+                format!("src/demo/sheets/{region}/{} line {}", file.name, index + 2)
+            })?;
+            Ok((line.external_id, line.title))
+        })
+        .collect()
 }
 
 /// `src/demo/sheets/<region>/community-review.csv`, read.
@@ -121,7 +146,7 @@ pub fn community_review(region: &str) -> anyhow::Result<Vec<PlannedReview>> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashSet;
 
     use super::*;
     use passage_node::spreadsheets::{import_market, import_members};
@@ -297,13 +322,17 @@ mod tests {
         for region in REGIONS {
             let opportunities = file_of(region, ImportKind::Opportunities);
             let planned = community_review(region).unwrap();
+            let titles = opportunity_titles(region).unwrap();
             for review in &planned {
                 let opportunity = opportunities
                     .iter()
                     .find(|o| o["external_id"] == review.opportunity_external_id)
                     .unwrap_or_else(|| panic!("{region}: {}", review.opportunity_external_id));
                 assert_eq!(opportunity["status"], "draft");
-                assert_eq!(opportunity["title"], review.title);
+                assert_eq!(
+                    opportunity["title"],
+                    titles[&review.opportunity_external_id]
+                );
             }
             let published = planned
                 .iter()
