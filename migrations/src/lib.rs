@@ -10,7 +10,9 @@ pub use gateway::GatewayMigrator;
 pub use node::NodeMigrator;
 pub use sea_orm_migration::MigratorTrait;
 
-use sea_orm_migration::sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm_migration::sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+};
 
 /// Prepared statements each pooled PostgreSQL connection keeps. A node runs
 /// several hundred different statements (and a multi-row insert is a statement
@@ -57,8 +59,48 @@ pub async fn connect<M: MigratorTrait>(
         })
         .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));
     let db = Database::connect(options).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let missing = missing_sqlite_options(&db).await?;
+        if !missing.is_empty() {
+            tracing::warn!(
+                missing = %missing.join(", "),
+                "this build's SQLite lacks compile options Passage is built with \
+                 (.cargo/config.toml sets them); it works, but re-prepares statements \
+                 and is slower"
+            );
+        }
+    }
     M::up(&db, None).await?;
     Ok(db)
+}
+
+/// The compile options Passage's builds give the bundled SQLite
+/// (`LIBSQLITE3_FLAGS` in `.cargo/config.toml`), as `PRAGMA compile_options`
+/// names them:
+/// - `ENABLE_QPSG`: a statement's plan never depends on the values bound to it.
+///   Without it SQLite 3.51 re-prepares a statement each time its `LIMIT ?`
+///   (sea-orm binds every limit, `.one()` included) is bound, so the statement
+///   cache saves nothing.
+/// - `DEFAULT_MEMSTATUS=0`: no global lock around every allocation to keep
+///   memory statistics no one reads.
+pub const SQLITE_COMPILE_OPTIONS: [&str; 2] = ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"];
+
+/// Those of [`SQLITE_COMPILE_OPTIONS`] the linked SQLite was built without.
+pub async fn missing_sqlite_options(db: &DatabaseConnection) -> Result<Vec<&'static str>, DbErr> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT compile_options FROM pragma_compile_options",
+        ))
+        .await?;
+    let built_with = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "compile_options"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SQLITE_COMPILE_OPTIONS
+        .into_iter()
+        .filter(|option| !built_with.iter().any(|built| built == option))
+        .collect())
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock at once
@@ -136,4 +178,21 @@ async fn audit_table(manager: &sea_orm_migration::SchemaManager<'_>) -> Result<(
         manager.create_index(index.to_owned()).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A build without `.cargo/config.toml`'s flags would still pass every other
+    /// test, only slower: this one says so.
+    #[tokio::test]
+    async fn the_bundled_sqlite_is_built_with_stable_plans_and_no_memory_statistics() {
+        let db = connect::<NodeMigrator>("sqlite::memory:", 1).await.unwrap();
+        assert_eq!(
+            missing_sqlite_options(&db).await.unwrap(),
+            Vec::<&str>::new(),
+            "LIBSQLITE3_FLAGS from .cargo/config.toml did not reach libsqlite3-sys"
+        );
+    }
 }
