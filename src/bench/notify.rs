@@ -179,6 +179,7 @@ async fn run_in(
         );
         people.mail(&channel, mail).await?;
         let questions = people.ask(&channel, bench.changes).await?;
+        eprintln!("bench notify: {} questions asked; answering", bench.changes);
         let accepted_before = receiver.accepted_count();
         let started = Instant::now();
         answer_all(&channel, &people, questions, bench.clients).await?;
