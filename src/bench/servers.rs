@@ -828,15 +828,27 @@ pub const REGION: &str = "amsterdam";
 
 /// Makes the gateway's and [`REGION`]'s databases in `place`, runs `benchmark`
 /// with their URLs in the place's folder, and cleans up whatever happened.
-pub async fn in_one_region_place<T, F, Fut>(mut place: Place, benchmark: F) -> anyhow::Result<T>
+pub async fn in_one_region_place<T, F, Fut>(place: Place, benchmark: F) -> anyhow::Result<T>
 where
     F: FnOnce(PathBuf, BTreeMap<String, String>) -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,
 {
-    let urls = match place
-        .databases(["gateway".to_owned(), REGION.to_owned()])
-        .await
-    {
+    with_databases(place, ["gateway", REGION].map(str::to_owned), benchmark).await
+}
+
+/// Makes a fresh database in `place` for each of `servers`, runs `benchmark`
+/// with the place's folder and their URLs by name ([`run_in_place`]), and cleans
+/// up whatever happened, a failure to make the databases included.
+pub async fn with_databases<T, F, Fut>(
+    mut place: Place,
+    servers: impl IntoIterator<Item = String>,
+    benchmark: F,
+) -> anyhow::Result<T>
+where
+    F: FnOnce(PathBuf, BTreeMap<String, String>) -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let urls = match place.databases(servers).await {
         Ok(urls) => urls,
         Err(error) => return place.clean_up(Err(error)).await,
     };

@@ -20,7 +20,7 @@ use passage_proto::v1::{self, ProfileState, Stamp};
 use prost::Message;
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
 
-use super::servers::{Place, Servers, Setup, federation_plan, run_in_place};
+use super::servers::{Place, Servers, Setup, federation_plan, with_databases};
 use super::sync::{open_database, read_i64};
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::REGIONS;
@@ -88,16 +88,12 @@ const SEED_CHUNK: usize = 2_000;
 
 /// Runs the benchmark and returns its figures.
 pub async fn run(bench: &SnapshotBench) -> anyhow::Result<SnapshotFigures> {
-    let mut place = Place::new(&bench.setup, "snapshot")?;
-    let urls = match place
-        .databases(["gateway", HOME, JOINING].map(str::to_owned))
-        .await
-    {
-        Ok(urls) => urls,
-        Err(error) => return place.clean_up(Err(error)).await,
-    };
-    let dir = place.dir.clone();
-    run_in_place(place, run_in(bench, &dir, &urls)).await
+    let place = Place::new(&bench.setup, "snapshot")?;
+    let servers = ["gateway", HOME, JOINING].map(str::to_owned);
+    with_databases(place, servers, async |dir, urls| {
+        run_in(bench, &dir, &urls).await
+    })
+    .await
 }
 
 async fn run_in(

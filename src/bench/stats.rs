@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::quantile;
-use super::servers::{Backend, Place, Processes, Role, Setup, free_address, run_in_place};
+use super::servers::{Backend, Place, Processes, Role, Setup, free_address, with_databases};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -156,14 +156,12 @@ fn slug(index: usize) -> String {
 /// Runs the benchmark and returns its figures.
 pub async fn run(bench: &StatsBench) -> anyhow::Result<StatsFigures> {
     let started = Instant::now();
-    let mut place = Place::new(&bench.setup, "stats")?;
+    let place = Place::new(&bench.setup, "stats")?;
     let servers = std::iter::once("gateway".to_owned()).chain((0..bench.regions).map(slug));
-    let urls = match place.databases(servers).await {
-        Ok(urls) => urls,
-        Err(error) => return place.clean_up(Err(error)).await,
-    };
-    let dir = place.dir.clone();
-    run_in_place(place, run_in(bench, &dir, &urls, started)).await
+    with_databases(place, servers, async |dir, urls| {
+        run_in(bench, &dir, &urls, started).await
+    })
+    .await
 }
 
 async fn run_in(

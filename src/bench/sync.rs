@@ -31,7 +31,7 @@ use tonic::transport::Channel;
 use crate::credentials::{SealedChannel, SealedChapterAdmin};
 
 use super::quantile;
-use super::servers::{Place, Servers, Setup, federation_plan, run_in_place};
+use super::servers::{Place, Servers, Setup, federation_plan, with_databases};
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::{REGIONS, in_region};
 
@@ -190,14 +190,12 @@ const RECEIVERS: [&str; 2] = ["washington-dc", "miami"];
 
 /// Runs the benchmark and returns its figures.
 pub async fn run(bench: &SyncBench) -> anyhow::Result<SyncFigures> {
-    let mut place = Place::new(&bench.setup, "sync")?;
+    let place = Place::new(&bench.setup, "sync")?;
     let servers = std::iter::once("gateway").chain(REGIONS.iter().map(|r| r.0));
-    let urls = match place.databases(servers.map(str::to_owned)).await {
-        Ok(urls) => urls,
-        Err(error) => return place.clean_up(Err(error)).await,
-    };
-    let dir = place.dir.clone();
-    run_in_place(place, run_in(bench, &dir, &urls)).await
+    with_databases(place, servers.map(str::to_owned), async |dir, urls| {
+        run_in(bench, &dir, &urls).await
+    })
+    .await
 }
 
 async fn run_in(

@@ -26,7 +26,7 @@ use passage_proto::v1::{
 use tonic::transport::Channel;
 
 use super::quantile;
-use super::servers::{Place, Role, Servers, Setup, federation_plan, run_in_place};
+use super::servers::{Place, Role, Servers, Setup, federation_plan, with_databases};
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::{REGIONS, in_region};
 
@@ -91,14 +91,12 @@ pub async fn run(bench: &WebBench) -> anyhow::Result<WebFigures> {
     if bench.clients == 0 || bench.seconds == 0 {
         bail!("--clients and --seconds must be at least 1");
     }
-    let mut place = Place::new(&bench.setup, "web")?;
+    let place = Place::new(&bench.setup, "web")?;
     let servers = std::iter::once("gateway").chain(REGIONS.iter().map(|(slug, _, _)| *slug));
-    let urls = match place.databases(servers.map(str::to_owned)).await {
-        Ok(urls) => urls,
-        Err(error) => return place.clean_up(Err(error)).await,
-    };
-    let dir = place.dir.clone();
-    run_in_place(place, run_in(bench, dir, urls)).await
+    with_databases(place, servers.map(str::to_owned), |dir, urls| {
+        run_in(bench, dir, urls)
+    })
+    .await
 }
 
 /// The web app in front of the federation: a task of this process, or its own.
