@@ -1,14 +1,13 @@
-//! The end-to-end harness: a whole federation in this test process, on ports bound
-//! at 127.0.0.1:0, on SQLite files in a temporary folder or on fresh PostgreSQL
+//! The end-to-end harness: a whole federation in this test process, on free ports
+//! of 127.0.0.1 below the ephemeral range (`ports`), on SQLite files in a temporary folder or on fresh PostgreSQL
 //! databases (one per server, dropped afterwards).
 
 #![allow(dead_code)]
 
 pub mod chapter;
 pub mod community;
+pub mod ports;
 pub mod smtp;
-
-use std::net::SocketAddr;
 
 use passage::federation::{Federation, FederationPlan, RegionPlan};
 use passage_proto::v1::{
@@ -104,7 +103,6 @@ impl Cluster {
             database_urls.insert(name.to_owned(), url.clone());
             url
         };
-        let localhost = SocketAddr::from(([127, 0, 0, 1], 0));
         let regions = passage::demo::REGIONS
             .iter()
             .map(|(slug, name, country)| RegionPlan {
@@ -112,9 +110,9 @@ impl Cluster {
                 name: (*name).to_owned(),
                 country: (*country).to_owned(),
                 database_url: database_url(slug),
-                listen: localhost,
+                listen: ports::quiet_address(),
                 rules_file: Some(rules_copy(dir.path(), slug)),
-                metrics_listen: Some(localhost),
+                metrics_listen: Some(ports::quiet_address()),
                 mail: mail.clone(),
             })
             .collect();
@@ -131,9 +129,9 @@ impl Cluster {
             }
         }
         let federation = Federation::start(FederationPlan {
-            gateway_listen: localhost,
+            gateway_listen: ports::quiet_address(),
             gateway_database_url,
-            gateway_metrics_listen: Some(localhost),
+            gateway_metrics_listen: Some(ports::quiet_address()),
             regions,
             tls: secured.then(|| {
                 let certs = passage::certs::CertDir(dir.path().join("certs"));

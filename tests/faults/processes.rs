@@ -49,12 +49,12 @@ pub(crate) struct Federation {
     dir: tempfile::TempDir,
 }
 
-/// Free ports on 127.0.0.1, all different.
+/// Free ports on 127.0.0.1, all different, below the ephemeral range: a process
+/// killed and started again binds its old one.
 fn free_ports(count: usize) -> Vec<SocketAddr> {
-    let listeners: Vec<std::net::TcpListener> = (0..count)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    listeners.iter().map(|l| l.local_addr().unwrap()).collect()
+    (0..count)
+        .map(|_| crate::common::ports::quiet_address())
+        .collect()
 }
 
 fn passage_command(args: &[&str]) -> std::process::Command {

@@ -14,7 +14,8 @@
 //! meeting and coaching records (the cohorts they coach, aftercare notes about
 //! them), buddy pairs, the expert pool, the helpdesk answerers, a pending arrival,
 //! a departure note, the member's search index entries, and her contact details,
-//! notification preferences, inbox and queued mail are deleted. Applications,
+//! notification preferences, inbox and queued mail are deleted (when she moved
+//! away, a mail not yet sent waits until it is, then goes). Applications,
 //! placements and reviews stay for the
 //! region's figures but are unlinked: each
 //! gets a new random member id that names no one, and the words the member or the
@@ -329,8 +330,9 @@ pub async fn erase_member_records(
             .rows_affected;
     }
     // Contact details, preferences, inbox and queued mail (the written `.eml`
-    // files go after commit: `crate::notify::files::erase`).
-    other += crate::store::notifications::erase(db, id).await?;
+    // files go after commit: `crate::notify::files::erase`). A move keeps the
+    // mail not yet sent until it is.
+    other += crate::store::notifications::erase(db, id, reason == Reason::MovedAway).await?;
     // Their profile as it was, waiting to be sent: the tombstone supersedes it.
     other += outbox::Entity::delete_many()
         .filter(outbox::Column::MemberId.eq(id))

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::store::entity::{
-    contact_details, digest_item, mail_queue, notification, notification_key,
+    contact_details, departure, digest_item, mail_queue, notification, notification_key,
     notification_preference,
 };
 use crate::store::{Page, PageRequest};
@@ -741,8 +741,9 @@ pub async fn next_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>
 /// (or written, each to its file: `(id, written_file)`), in a few statements
 /// whatever their number: the ones still queued are read in one, the mails sent
 /// over SMTP marked in one, each written file in its own, and invitations' links
-/// forgotten in one. A mail erased meanwhile stays erased: returns the ids of
-/// those that were still queued.
+/// forgotten in one. A mail erased meanwhile stays erased, and the last mail of
+/// a member who has moved away goes once sent: returns the ids of those that
+/// are still queued.
 pub async fn mark_sent(
     db: &impl ConnectionTrait,
     accepted: &[(Uuid, &str)],
@@ -750,14 +751,39 @@ pub async fn mark_sent(
     let mut still_queued = HashSet::new();
     for chunk in accepted.chunks(ROWS_PER_STATEMENT) {
         let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
-        let queued: Vec<Uuid> = mail_queue::Entity::find()
+        let queued: Vec<(Uuid, Uuid)> = mail_queue::Entity::find()
             .select_only()
             .column(mail_queue::Column::NotificationId)
+            .column(mail_queue::Column::MemberId)
             .filter(mail_queue::Column::NotificationId.is_in(ids.clone()))
             .into_tuple()
             .all(db)
             .await?;
-        still_queued.extend(queued);
+        // The last mails of members whose new home has confirmed their arrival
+        // (`erase` kept them until sent) go now, and so do their files.
+        let members: HashSet<Uuid> = queued.iter().map(|(_, member)| *member).collect();
+        let moved_away: HashSet<Uuid> = departure::Entity::find()
+            .select_only()
+            .column(departure::Column::MemberId)
+            .filter(departure::Column::MemberId.is_in(members))
+            .filter(departure::Column::ArrivedAt.is_not_null())
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let (gone, staying): (Vec<_>, Vec<_>) = queued
+            .into_iter()
+            .partition(|(_, member)| moved_away.contains(member));
+        still_queued.extend(staying.into_iter().map(|(id, _)| id));
+        if !gone.is_empty() {
+            mail_queue::Entity::delete_many()
+                .filter(
+                    mail_queue::Column::NotificationId.is_in(gone.into_iter().map(|(id, _)| id)),
+                )
+                .exec(db)
+                .await?;
+        }
         let sent = |update: sea_orm::UpdateMany<mail_queue::Entity>, written_file: &str| {
             update
                 .col_expr(mail_queue::Column::SentAt, Expr::value(Some(Utc::now())))
@@ -832,14 +858,19 @@ pub async fn written_files(db: &impl ConnectionTrait, member_id: Uuid) -> Result
 
 /// Deletes every notification record of member `member_id`: contact details,
 /// preferences, inbox, digest items, keys of notices written once and mail
-/// queue. Returns how many rows went.
-pub async fn erase(db: &impl ConnectionTrait, member_id: Uuid) -> Result<u64> {
+/// queue. With `keep_unsent` (she moved away and her new home has her), a mail
+/// not yet sent stays queued — above all the one that tells her she was handed
+/// over, which a refusing relay or a busy node may not have sent before her new
+/// home confirmed the arrival: it carries its own address, and goes from the
+/// queue once sent ([`mark_sent`]). Returns how many rows went.
+pub async fn erase(db: &impl ConnectionTrait, member_id: Uuid, keep_unsent: bool) -> Result<u64> {
     let mut erased = 0;
-    erased += mail_queue::Entity::delete_many()
-        .filter(mail_queue::Column::MemberId.eq(member_id))
-        .exec(db)
-        .await?
-        .rows_affected;
+    let mut queued =
+        mail_queue::Entity::delete_many().filter(mail_queue::Column::MemberId.eq(member_id));
+    if keep_unsent {
+        queued = queued.filter(mail_queue::Column::SentAt.is_not_null());
+    }
+    erased += queued.exec(db).await?.rows_affected;
     erased += digest_item::Entity::delete_many()
         .filter(digest_item::Column::MemberId.eq(member_id))
         .exec(db)
