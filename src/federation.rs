@@ -213,6 +213,7 @@ impl Federation {
             database: passage_gateway::settings::DatabaseSettings {
                 url: plan.gateway_database_url.clone(),
                 max_connections: POOL_PER_SERVER,
+                sqlite_map_mib: passage_gateway::settings::DEFAULT_SQLITE_MAP_MIB,
             },
             regions: gateway_regions,
             federation: passage_gateway::settings::FederationSettings {

@@ -24,11 +24,29 @@ use sea_orm_migration::sea_orm::{
 /// log could not be checkpointed).
 const STATEMENT_CACHE: usize = 2_048;
 
+/// How much of a SQLite file each pooled connection reads through a memory map
+/// unless told otherwise: 256 MiB.
+pub const SQLITE_MAP_BYTES: u64 = 256 << 20;
+
 /// Opens a database (`sqlite://…?mode=rwc` or `postgres://…`) and brings it to the
-/// newest schema of migrator `M`.
+/// newest schema of migrator `M`; a SQLite file is mapped [`SQLITE_MAP_BYTES`]
+/// deep per connection.
 pub async fn connect<M: MigratorTrait>(
     url: &str,
     max_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
+    connect_mapped::<M>(url, max_connections, SQLITE_MAP_BYTES).await
+}
+
+/// [`connect`], with each SQLite connection mapping at most `sqlite_map_bytes` of
+/// the file (0: none; every page then read with a system call into the
+/// connection's page cache). The map's pages count in the process's resident
+/// memory once per connection that touched them, so a pool of `n` connections
+/// may show up to `n` times this on top of its own memory.
+pub async fn connect_mapped<M: MigratorTrait>(
+    url: &str,
+    max_connections: u32,
+    sqlite_map_bytes: u64,
 ) -> Result<DatabaseConnection, DbErr> {
     use sea_orm_migration::sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
     let mut options = ConnectOptions::new(url.to_owned());
@@ -44,7 +62,7 @@ pub async fn connect<M: MigratorTrait>(
         // commits, never corrupt the file); foreign keys enforced; writers wait for
         // each other instead of failing; deleted content overwritten with zeros
         // (secure_delete), so an erased member's words do not stay in free pages.
-        .map_sqlx_sqlite_opts(|sqlite| {
+        .map_sqlx_sqlite_opts(move |sqlite| {
             sqlite
                 .journal_mode(SqliteJournalMode::Wal)
                 .pragma("secure_delete", "ON")
@@ -54,7 +72,7 @@ pub async fn connect<M: MigratorTrait>(
                 // Pages are read from a memory map and cached per connection,
                 // rather than copied in with a system call each time a connection
                 // finds that another one has written.
-                .pragma("mmap_size", "268435456")
+                .pragma("mmap_size", sqlite_map_bytes.to_string())
                 .pragma("cache_size", "-16384")
         })
         .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));

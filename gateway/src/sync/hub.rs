@@ -34,6 +34,13 @@ use crate::error::{Error, Result};
 const LOG_ROWS: u64 = 20_000;
 /// …merged into the states of at most this many members (and snapshot pages).
 const BATCH_MEMBERS: usize = 5_000;
+/// A region further behind the log's head than this catches up: each batch sends
+/// the latest states of the members changed in the next `CATCH_UP_ROWS` entries,
+/// read from the directory, rather than the entries (`log::catch_up_for`).
+const CATCH_UP_BEHIND: i64 = BATCH_MEMBERS as i64;
+/// Log entries whose members one catch-up batch looks at (read without their
+/// states: about 100 bytes each).
+const CATCH_UP_ROWS: u64 = 100_000;
 /// Batches buffered per session before the session waits for the node.
 const SESSION_BUFFER: usize = 4;
 /// How often a hub reads the log head, to learn of changes other gateway replicas
@@ -480,15 +487,27 @@ impl SyncHub {
             if pending_log.is_none() {
                 // Read before the log: everything up to it is committed.
                 let known_head = *head.borrow_and_update();
-                let entries = log::entries_for(
-                    &self.db,
-                    region,
-                    sent,
-                    LOG_ROWS,
-                    BATCH_MEMBERS,
-                    SYNC_BATCH_BYTES,
-                )
-                .await?;
+                let entries = if known_head - sent > CATCH_UP_BEHIND {
+                    log::catch_up_for(
+                        &self.db,
+                        region,
+                        sent,
+                        CATCH_UP_ROWS,
+                        BATCH_MEMBERS,
+                        SYNC_BATCH_BYTES,
+                    )
+                    .await?
+                } else {
+                    log::entries_for(
+                        &self.db,
+                        region,
+                        sent,
+                        LOG_ROWS,
+                        BATCH_MEMBERS,
+                        SYNC_BATCH_BYTES,
+                    )
+                    .await?
+                };
                 if let Some(last) = entries.iter().map(|e| e.sequence).max() {
                     sent = last as i64;
                     pending_log = Some(reply(sync_from_gateway::Message::Log(LogBatch {

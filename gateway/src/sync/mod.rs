@@ -4,6 +4,7 @@
 //! on the same streams.
 
 mod admin;
+mod batch;
 pub mod confirm;
 pub mod erasure;
 mod hub;

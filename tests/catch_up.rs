@@ -1,0 +1,306 @@
+//! A region far behind catches up from the gateway's directory (issue 18 point
+//! 2): Miami's node was down while Amsterdam and Washington DC changed their
+//! members many times over — one erased, one who withdrew her consent, one
+//! handed to Miami privately, one who moved to Miami sharing her profile. Read
+//! as a catch-up (each changed member's latest state, from the directory) or
+//! entry by entry, batch after batch with small limits so that every edge of a
+//! batch is crossed, Miami ends with the same states through the same sequence;
+//! the catch-up sends far fewer states.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::Backend;
+use passage_gateway::sync::log;
+use passage_migrations::GatewayMigrator;
+use passage_proto::merge::merge;
+use passage_proto::v1::{self, LogEntry, ProfileState, SharedProfile};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+on_both_backends!(
+    a_region_far_behind_catches_up_from_the_directory_where_the_log_would_have_brought_it
+);
+
+const AMSTERDAM: &str = "amsterdam";
+const WASHINGTON: &str = "washington-dc";
+const MIAMI: &str = "miami";
+
+/// A gateway database of `backend`, fresh; its PostgreSQL name, to drop after.
+async fn gateway_database(
+    backend: Backend,
+    dir: &tempfile::TempDir,
+) -> (DatabaseConnection, Option<String>) {
+    let (url, name) = match backend {
+        Backend::Sqlite => (
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("gateway.db").display()
+            ),
+            None,
+        ),
+        Backend::Postgres => {
+            let admin_url = common::postgres_admin_url();
+            let name = format!("passage_test_catch_up_{}", uuid::Uuid::now_v7().simple());
+            let admin = Database::connect(admin_url.as_str())
+                .await
+                .expect("PostgreSQL must be running on 127.0.0.1:5432 (see .ci/run)");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(base, _)| base);
+            (format!("{base}/{name}"), Some(name))
+        }
+    };
+    let db = passage_migrations::connect::<GatewayMigrator>(&url, 4)
+        .await
+        .unwrap();
+    (db, name)
+}
+
+/// Member `id`'s change from `region` at clock `hlc`: her name and profession.
+fn change(region: &str, id: &str, name: &str, profession: &str, hlc: u64) -> ProfileState {
+    let mut state = ProfileState {
+        member_id: id.to_owned(),
+        profile: Some(SharedProfile {
+            display_name: name.to_owned(),
+            profession: profession.to_owned(),
+            share_across_regions: true,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    for field in ["display_name", "profession", "share_across_regions"] {
+        state.stamps.insert(
+            field.into(),
+            v1::Stamp {
+                hlc,
+                region: region.to_owned(),
+            },
+        );
+    }
+    state
+}
+
+/// `state` as a hand-over to `to`.
+fn handed_to(mut state: ProfileState, from: &str, to: &str, hlc: u64) -> ProfileState {
+    if let Some(profile) = state.profile.as_mut() {
+        profile.home_region = to.to_owned();
+    }
+    state.stamps.insert(
+        "home_region".into(),
+        v1::Stamp {
+            hlc,
+            region: from.to_owned(),
+        },
+    );
+    state
+}
+
+/// What a node holds after applying `batches` one after the other: each member's
+/// state, merged, and the sequence it has applied through.
+fn applied(batches: &[Vec<LogEntry>]) -> (BTreeMap<String, ProfileState>, u64) {
+    let mut held: BTreeMap<String, ProfileState> = BTreeMap::new();
+    let mut through = 0;
+    for entry in batches.iter().flatten() {
+        let state = entry.state.clone().unwrap();
+        let merged = match held.get(&state.member_id) {
+            Some(before) => merge(before, &state),
+            None => merge(&state, &state),
+        };
+        held.insert(state.member_id.clone(), merged);
+        through = through.max(entry.sequence);
+    }
+    (held, through)
+}
+
+/// A batch's limits: log rows looked at, members and bytes of states sent.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    rows: u64,
+    members: usize,
+    bytes: usize,
+}
+
+/// How the gateway reads the log for a region.
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    ByEntry,
+    CatchUp,
+}
+
+/// Every batch the gateway sends Miami from the start of the log to its head.
+async fn bring_up_to_date(
+    db: &DatabaseConnection,
+    read: Read,
+    limits: Limits,
+) -> Vec<Vec<LogEntry>> {
+    let Limits {
+        rows,
+        members,
+        bytes,
+    } = limits;
+    let mut batches = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = match read {
+            Read::ByEntry => log::entries_for(db, MIAMI, after, rows, members, bytes).await,
+            Read::CatchUp => log::catch_up_for(db, MIAMI, after, rows, members, bytes).await,
+        }
+        .unwrap();
+        let Some(last) = batch.iter().map(|e| e.sequence).max() else {
+            return batches;
+        };
+        assert!(last as i64 > after, "every batch moves on");
+        after = last as i64;
+        batches.push(batch);
+    }
+}
+
+async fn a_region_far_behind_catches_up_from_the_directory_where_the_log_would_have_brought_it(
+    backend: Backend,
+) {
+    // Arrange: while Miami is down, Amsterdam's 120 members and Washington DC's
+    // 80 change between one and seven times each, in batches as nodes send them.
+    let dir = tempfile::tempdir().unwrap();
+    let (db, postgres_name) = gateway_database(backend, &dir).await;
+    let regions: BTreeSet<String> = [AMSTERDAM, WASHINGTON, MIAMI]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let members: Vec<(String, &str)> = (0..200)
+        .map(|n| {
+            let home = if n < 120 { AMSTERDAM } else { WASHINGTON };
+            (uuid::Uuid::now_v7().to_string(), home)
+        })
+        .collect();
+    for round in 1..=7u64 {
+        for home in [AMSTERDAM, WASHINGTON] {
+            let changes: Vec<ProfileState> = members
+                .iter()
+                .enumerate()
+                .filter(|(n, (_, at))| *at == home && (*n as u64 % 7) + 1 >= round)
+                .map(|(n, (id, _))| {
+                    change(
+                        home,
+                        id,
+                        &format!("Member {n}"),
+                        &format!("trade {round}"),
+                        round,
+                    )
+                })
+                .collect();
+            let appended = log::append(&db, home, &changes, &regions, 60_000)
+                .await
+                .unwrap();
+            assert!(appended.refused.is_empty(), "{:?}", appended.refused);
+        }
+    }
+    // Amira (Amsterdam) is erased; Samir (Amsterdam) withdraws his consent.
+    let (amira, samir) = (&members[0].0, &members[1].0);
+    let mut erased = ProfileState {
+        member_id: amira.clone(),
+        erased: Some(v1::Stamp {
+            hlc: 20,
+            region: AMSTERDAM.into(),
+        }),
+        ..Default::default()
+    };
+    erased.profile = None;
+    let mut withdrawn = change(AMSTERDAM, samir, "", "", 20);
+    withdrawn.profile = Some(SharedProfile::default());
+    // Olena (Amsterdam, not sharing) is handed to Miami privately; Daniel
+    // (Washington DC) moves to Miami with his shared profile.
+    let olena = uuid::Uuid::now_v7().to_string();
+    let mut private = handed_to(
+        change(AMSTERDAM, &olena, "Olena", "nurse", 21),
+        AMSTERDAM,
+        MIAMI,
+        21,
+    );
+    private.deliver_only_to = MIAMI.into();
+    let daniel = &members[150].0;
+    let moved = handed_to(
+        change(WASHINGTON, daniel, "Daniel", "welder", 21),
+        WASHINGTON,
+        MIAMI,
+        21,
+    );
+    for (home, batch) in [
+        (AMSTERDAM, vec![erased, withdrawn, private]),
+        (WASHINGTON, vec![moved]),
+    ] {
+        let appended = log::append(&db, home, &batch, &regions, 60_000)
+            .await
+            .unwrap();
+        assert!(appended.refused.is_empty(), "{:?}", appended.refused);
+    }
+    let head = log::head(&db).await.unwrap();
+
+    // Act: Miami is brought up to date both ways, a batch at a time: with limits
+    // small enough that every edge of a batch is crossed, and roomy ones.
+    let small = Limits {
+        rows: 300,
+        members: 40,
+        bytes: 4_096,
+    };
+    let roomy = Limits {
+        rows: 100_000,
+        members: 5_000,
+        bytes: 1 << 20,
+    };
+    let by_entry = bring_up_to_date(&db, Read::ByEntry, small).await;
+    let caught_up = bring_up_to_date(&db, Read::CatchUp, small).await;
+    let caught_up_at_once = bring_up_to_date(&db, Read::CatchUp, roomy).await;
+
+    // Assert: the same states through the same sequence, the log's head.
+    let (held_by_entry, through_by_entry) = applied(&by_entry);
+    for batches in [&caught_up, &caught_up_at_once] {
+        let (held, through) = applied(batches);
+        assert_eq!(through, through_by_entry);
+        assert_eq!(through as i64, head);
+        assert_eq!(held.len(), 201, "every member Miami is given");
+        assert_eq!(held, held_by_entry);
+    }
+    let held = applied(&caught_up).0;
+    assert!(held[amira].erased.is_some() && held[amira].profile.is_none());
+    assert_eq!(held[samir].profile, Some(SharedProfile::default()));
+    let olena_held = held[&olena].profile.clone().unwrap();
+    assert_eq!(
+        (
+            olena_held.display_name.as_str(),
+            olena_held.home_region.as_str()
+        ),
+        ("Olena", MIAMI)
+    );
+    let daniel_held = held[daniel].profile.clone().unwrap();
+    assert_eq!(
+        (
+            daniel_held.profession.as_str(),
+            daniel_held.home_region.as_str()
+        ),
+        ("welder", MIAMI)
+    );
+    // With room, one state per member, not one per change: Daniel and Olena (at
+    // home in Miami now) come entry by entry.
+    let sent = |batches: &[Vec<LogEntry>]| batches.iter().map(Vec::len).sum::<usize>();
+    assert_eq!(caught_up_at_once.len(), 1, "one batch");
+    assert_eq!(sent(&caught_up_at_once), 201);
+    assert!(sent(&by_entry) > 500, "{} entries", sent(&by_entry));
+
+    drop(db);
+    if let Some(name) = postgres_name {
+        let admin = Database::connect(common::postgres_admin_url())
+            .await
+            .unwrap();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .unwrap();
+    }
+}
