@@ -14,6 +14,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::Backend;
+use passage_gateway::sync::catch_up::CatchUp;
 use passage_gateway::sync::log;
 use passage_migrations::GatewayMigrator;
 use passage_proto::merge::merge;
@@ -102,19 +103,25 @@ fn handed_to(mut state: ProfileState, from: &str, to: &str, hlc: u64) -> Profile
     state
 }
 
+/// One batch as a node receives it: its entries and the sequence it applies
+/// through (the highest entry's, or the window's end on a catch-up's last page).
+type Batch = (Vec<LogEntry>, u64);
+
 /// What a node holds after applying `batches` one after the other: each member's
 /// state, merged, and the sequence it has applied through.
-fn applied(batches: &[Vec<LogEntry>]) -> (BTreeMap<String, ProfileState>, u64) {
+fn applied(batches: &[Batch]) -> (BTreeMap<String, ProfileState>, u64) {
     let mut held: BTreeMap<String, ProfileState> = BTreeMap::new();
     let mut through = 0;
-    for entry in batches.iter().flatten() {
-        let state = entry.state.clone().unwrap();
-        let merged = match held.get(&state.member_id) {
-            Some(before) => merge(before, &state),
-            None => merge(&state, &state),
-        };
-        held.insert(state.member_id.clone(), merged);
-        through = through.max(entry.sequence);
+    for (entries, batch_through) in batches {
+        for entry in entries {
+            let state = entry.state.clone().unwrap();
+            let merged = match held.get(&state.member_id) {
+                Some(before) => merge(before, &state),
+                None => merge(&state, &state),
+            };
+            held.insert(state.member_id.clone(), merged);
+        }
+        through = through.max(*batch_through);
     }
     (held, through)
 }
@@ -135,11 +142,7 @@ enum Read {
 }
 
 /// Every batch the gateway sends Miami from the start of the log to its head.
-async fn bring_up_to_date(
-    db: &DatabaseConnection,
-    read: Read,
-    limits: Limits,
-) -> Vec<Vec<LogEntry>> {
+async fn bring_up_to_date(db: &DatabaseConnection, read: Read, limits: Limits) -> Vec<Batch> {
     let Limits {
         rows,
         members,
@@ -148,17 +151,40 @@ async fn bring_up_to_date(
     let mut batches = Vec::new();
     let mut after = 0;
     loop {
-        let batch = match read {
-            Read::ByEntry => log::entries_for(db, MIAMI, after, rows, members, bytes).await,
-            Read::CatchUp => log::catch_up_for(db, MIAMI, after, rows, members, bytes).await,
+        match read {
+            Read::ByEntry => {
+                let entries = log::entries_for(db, MIAMI, after, rows, members, bytes)
+                    .await
+                    .unwrap();
+                let Some(last) = entries.iter().map(|e| e.sequence).max() else {
+                    return batches;
+                };
+                assert!(last as i64 > after, "every batch moves on");
+                after = last as i64;
+                batches.push((entries, last));
+            }
+            Read::CatchUp => {
+                let Some(mut window) = CatchUp::start(db, MIAMI, after, rows).await.unwrap() else {
+                    return batches;
+                };
+                assert!(window.through > after, "every window moves on");
+                loop {
+                    let (entries, last) =
+                        window.next_page(db, MIAMI, members, bytes).await.unwrap();
+                    assert!(
+                        entries.iter().all(|e| e.sequence == 0),
+                        "no page but the last moves the cursor"
+                    );
+                    if !last {
+                        batches.push((entries, 0));
+                        continue;
+                    }
+                    batches.push((entries, window.through as u64));
+                    after = window.through;
+                    break;
+                }
+            }
         }
-        .unwrap();
-        let Some(last) = batch.iter().map(|e| e.sequence).max() else {
-            return batches;
-        };
-        assert!(last as i64 > after, "every batch moves on");
-        after = last as i64;
-        batches.push(batch);
     }
 }
 
@@ -288,7 +314,7 @@ async fn a_region_far_behind_catches_up_from_the_directory_where_the_log_would_h
     );
     // With room, one state per member, not one per change: Daniel and Olena (at
     // home in Miami now) come entry by entry.
-    let sent = |batches: &[Vec<LogEntry>]| batches.iter().map(Vec::len).sum::<usize>();
+    let sent = |batches: &[Batch]| batches.iter().map(|(e, _)| e.len()).sum::<usize>();
     assert_eq!(caught_up_at_once.len(), 1, "one batch");
     assert_eq!(sent(&caught_up_at_once), 201);
     assert!(sent(&by_entry) > 500, "{} entries", sent(&by_entry));

@@ -27,6 +27,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
+use super::catch_up::CatchUp;
 use super::log::{self, Appended};
 use crate::error::{Error, Result};
 
@@ -36,7 +37,7 @@ const LOG_ROWS: u64 = 20_000;
 const BATCH_MEMBERS: usize = 5_000;
 /// A region further behind the log's head than this catches up: each batch sends
 /// the latest states of the members changed in the next `CATCH_UP_ROWS` entries,
-/// read from the directory, rather than the entries (`log::catch_up_for`).
+/// read from the directory, rather than the entries (`catch_up`).
 const CATCH_UP_BEHIND: i64 = BATCH_MEMBERS as i64;
 /// Log entries whose members one catch-up batch looks at (read without their
 /// states: about 100 bytes each).
@@ -447,6 +448,8 @@ impl SyncHub {
         let mut revoked = self.revoked.subscribe();
         let mut replies: VecDeque<SyncFromGateway> = VecDeque::new();
         let mut pending_log: Option<SyncFromGateway> = None;
+        // A window of the log being sent as its members' latest states.
+        let mut catching_up: Option<CatchUp> = None;
         loop {
             if snapshot.is_none()
                 && pending_log.is_none()
@@ -484,30 +487,49 @@ impl SyncHub {
                     snapshot_through: if done { through as u64 } else { 0 },
                 })));
             }
-            if pending_log.is_none() {
-                // Read before the log: everything up to it is committed.
-                let known_head = *head.borrow_and_update();
-                let entries = if known_head - sent > CATCH_UP_BEHIND {
-                    log::catch_up_for(
-                        &self.db,
-                        region,
-                        sent,
-                        CATCH_UP_ROWS,
-                        BATCH_MEMBERS,
-                        SYNC_BATCH_BYTES,
-                    )
-                    .await?
-                } else {
-                    log::entries_for(
-                        &self.db,
-                        region,
-                        sent,
-                        LOG_ROWS,
-                        BATCH_MEMBERS,
-                        SYNC_BATCH_BYTES,
-                    )
-                    .await?
-                };
+            // The head, read before the log: everything up to it is committed.
+            let mut known_head = None;
+            if pending_log.is_none() && catching_up.is_none() {
+                let head_now = *head.borrow_and_update();
+                known_head = Some(head_now);
+                if head_now - sent > CATCH_UP_BEHIND {
+                    catching_up = CatchUp::start(&self.db, region, sent, CATCH_UP_ROWS).await?;
+                    if let Some(window) = &catching_up {
+                        tracing::info!(
+                            %region, cursor = sent, through = window.through,
+                            members = window.members(), "catching up from the directory"
+                        );
+                    }
+                }
+            }
+            if pending_log.is_none()
+                && let Some(window) = catching_up.as_mut()
+            {
+                let (entries, last) = window
+                    .next_page(&self.db, region, BATCH_MEMBERS, SYNC_BATCH_BYTES)
+                    .await?;
+                let through = window.through;
+                if last {
+                    sent = sent.max(through);
+                    catching_up = None;
+                }
+                pending_log = Some(reply(sync_from_gateway::Message::Log(LogBatch {
+                    entries,
+                    snapshot_through: if last { through as u64 } else { 0 },
+                })));
+            }
+            if pending_log.is_none()
+                && let Some(known_head) = known_head
+            {
+                let entries = log::entries_for(
+                    &self.db,
+                    region,
+                    sent,
+                    LOG_ROWS,
+                    BATCH_MEMBERS,
+                    SYNC_BATCH_BYTES,
+                )
+                .await?;
                 if let Some(last) = entries.iter().map(|e| e.sequence).max() {
                     sent = last as i64;
                     pending_log = Some(reply(sync_from_gateway::Message::Log(LogBatch {

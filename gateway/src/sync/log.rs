@@ -1,8 +1,6 @@
 //! The gateway's federation tables: the change log, region cursors and the member
 //! directory, with the queries the sync hub needs.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::Utc;
 use prost::Message as _;
 use sea_orm::{
@@ -14,7 +12,6 @@ use uuid::Uuid;
 use passage_proto::merge::merge;
 use passage_proto::v1::{LogEntry, ProfileState, SharedProfile};
 
-use super::batch::{Batch, Row};
 use crate::error::Result;
 use crate::store::entity::{change_log, directory, log_compaction, region_cursor};
 
@@ -60,7 +57,7 @@ fn handed_over_to<'a>(change: &'a ProfileState, sender: &str) -> Option<&'a str>
 /// A stored state; none stored reads as the empty state. A stored state that does
 /// not decode (a corrupt row) is logged and read as empty too, so the incoming
 /// change replaces it.
-fn decode_state(bytes: Option<&[u8]>) -> ProfileState {
+pub(super) fn decode_state(bytes: Option<&[u8]>) -> ProfileState {
     let Some(bytes) = bytes else {
         return ProfileState::default();
     };
@@ -437,7 +434,7 @@ pub async fn compact(
 }
 
 /// The log entries a region is given: those for every region, and those for it alone.
-fn for_region(region: &str) -> sea_orm::Condition {
+pub(super) fn for_region(region: &str) -> sea_orm::Condition {
     sea_orm::Condition::any()
         .add(change_log::Column::Recipient.is_null())
         .add(change_log::Column::Recipient.eq(region))
@@ -465,8 +462,15 @@ pub async fn entries_for(
         .limit(max_rows)
         .all(db)
         .await?;
-    let mut batch = Batch::new(max_members, max_bytes);
+    let mut entries: Vec<LogEntry> = Vec::new();
+    let mut index: std::collections::HashMap<Uuid, usize> = Default::default();
+    let mut bytes = 0usize;
     for row in rows {
+        // Rows in sequence order: stopping before one leaves out only later ones.
+        if bytes > 0 && bytes + row.state.len() > max_bytes {
+            break;
+        }
+        bytes += row.state.len();
         let state = match ProfileState::decode(row.state.as_slice()) {
             Ok(state) => state,
             Err(error) => {
@@ -474,135 +478,25 @@ pub async fn entries_for(
                 continue;
             }
         };
-        let size = row.state.len();
-        let taken = batch.take(
-            row.member_id,
-            row.sequence,
-            &row.origin_region,
-            Row::Change,
-            size,
-            || state,
-        );
-        if !taken {
-            break;
-        }
-    }
-    Ok(batch.into_entries())
-}
-
-/// Most members whose directory states one statement reads.
-const MEMBERS_PER_STATEMENT: usize = 1_000;
-
-/// [`entries_for`] for a region far behind (a catch-up): the window of at most
-/// `max_rows` entries after `after` is read without its states, and each member
-/// changed in it is sent their latest state from the directory, once, however
-/// often they changed. A member the directory keeps no state of for everyone — at
-/// home in `region` now, handed to it privately in the window, erased — is sent
-/// the window's own entries, merged, as [`entries_for`] does.
-pub async fn catch_up_for(
-    db: &impl ConnectionTrait,
-    region: &str,
-    after: i64,
-    max_rows: u64,
-    max_members: usize,
-    max_bytes: usize,
-) -> Result<Vec<LogEntry>> {
-    let window: Vec<(i64, Uuid, String, Option<String>)> = change_log::Entity::find()
-        .select_only()
-        .columns([
-            change_log::Column::Sequence,
-            change_log::Column::MemberId,
-            change_log::Column::OriginRegion,
-            change_log::Column::Recipient,
-        ])
-        .filter(change_log::Column::Sequence.gt(after))
-        .filter(change_log::Column::OriginRegion.ne(region))
-        .filter(for_region(region))
-        .order_by_asc(change_log::Column::Sequence)
-        .limit(max_rows)
-        .into_tuple()
-        .all(db)
-        .await?;
-    // The window's members, up to `max_members`: rows of any member after that
-    // are left for the next batch.
-    let mut members: Vec<Uuid> = Vec::new();
-    let mut met: HashSet<Uuid> = HashSet::new();
-    let mut privately: HashSet<Uuid> = HashSet::new();
-    let mut end = window.len();
-    for (at, (_, member_id, _, recipient)) in window.iter().enumerate() {
-        if met.insert(*member_id) {
-            if members.len() >= max_members {
-                end = at;
-                break;
+        match index.get(&row.member_id) {
+            Some(&at) => {
+                let entry = &mut entries[at];
+                entry.state = Some(merge(entry.state.as_ref().unwrap_or(&state), &state));
+                entry.sequence = row.sequence as u64;
+                entry.origin_region = row.origin_region;
             }
-            members.push(*member_id);
-        }
-        if recipient.is_some() {
-            privately.insert(*member_id);
-        }
-    }
-    let window = &window[..end];
-    let mut latest: HashMap<Uuid, Vec<u8>> = HashMap::new();
-    for chunk in members.chunks(MEMBERS_PER_STATEMENT) {
-        let states: Vec<(Uuid, Option<Vec<u8>>)> = directory::Entity::find()
-            .select_only()
-            .columns([directory::Column::MemberId, directory::Column::State])
-            .filter(directory::Column::MemberId.is_in(chunk.iter().copied()))
-            .filter(directory::Column::HomeRegion.ne(region))
-            .into_tuple()
-            .all(db)
-            .await?;
-        latest.extend(
-            states
-                .into_iter()
-                .filter(|(member_id, _)| !privately.contains(member_id))
-                .filter_map(|(member_id, state)| Some((member_id, state?))),
-        );
-    }
-    // The entries of the members sent entry by entry.
-    let by_entry: Vec<i64> = window
-        .iter()
-        .filter(|(_, member_id, _, _)| !latest.contains_key(member_id))
-        .map(|(sequence, _, _, _)| *sequence)
-        .collect();
-    let mut changes: HashMap<i64, Vec<u8>> = HashMap::new();
-    for chunk in by_entry.chunks(MEMBERS_PER_STATEMENT) {
-        let states: Vec<(i64, Vec<u8>)> = change_log::Entity::find()
-            .select_only()
-            .columns([change_log::Column::Sequence, change_log::Column::State])
-            .filter(change_log::Column::Sequence.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        changes.extend(states);
-    }
-    let mut batch = Batch::new(max_members, max_bytes);
-    for (sequence, member_id, origin, _) in window {
-        let (row, bytes) = match (latest.get(member_id), changes.get(sequence)) {
-            (Some(state), _) => (Row::Latest, state),
-            (None, Some(change)) => (Row::Change, change),
-            // Gone since the window was read (compacted, or erased): the next
-            // batch reads the log again.
-            (None, None) => break,
-        };
-        let taken = match row {
-            // Decoded once, when the member is first met.
-            Row::Latest => batch.take(*member_id, *sequence, origin, row, bytes.len(), || {
-                decode_state(Some(bytes))
-            }),
-            Row::Change => match ProfileState::decode(bytes.as_slice()) {
-                Ok(state) => batch.take(*member_id, *sequence, origin, row, bytes.len(), || state),
-                Err(error) => {
-                    tracing::error!(sequence, %error, "undecodable log entry skipped");
-                    continue;
-                }
-            },
-        };
-        if !taken {
-            break;
+            None if entries.len() >= max_members => break,
+            None => {
+                index.insert(row.member_id, entries.len());
+                entries.push(LogEntry {
+                    sequence: row.sequence as u64,
+                    origin_region: row.origin_region,
+                    state: Some(state),
+                });
+            }
         }
     }
-    Ok(batch.into_entries())
+    Ok(entries)
 }
 
 /// The newest sequence in the log (0 when nothing was ever appended); compaction

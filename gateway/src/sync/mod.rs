@@ -4,7 +4,7 @@
 //! on the same streams.
 
 mod admin;
-mod batch;
+pub mod catch_up;
 pub mod confirm;
 pub mod erasure;
 mod hub;
