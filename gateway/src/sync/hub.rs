@@ -457,7 +457,9 @@ impl SyncHub {
             {
                 // Compacted past what this region was sent (at connection, or while
                 // it lagged): the entries it misses are gone, their result is not.
+                // The snapshot supersedes a catch-up window under way.
                 snapshot = Some((None, log::head(&self.db).await?));
+                catching_up = None;
             }
             if let (Some((None, through)), None) = (snapshot, &pending_log) {
                 tracing::info!(%region, cursor = sent, through, "sending a snapshot");
