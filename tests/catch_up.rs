@@ -19,7 +19,7 @@ use passage_gateway::sync::log;
 use passage_migrations::GatewayMigrator;
 use passage_proto::merge::merge;
 use passage_proto::v1::{self, LogEntry, ProfileState, SharedProfile};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
 on_both_backends!(
     a_region_far_behind_catches_up_from_the_directory_where_the_log_would_have_brought_it
@@ -43,19 +43,8 @@ async fn gateway_database(
             None,
         ),
         Backend::Postgres => {
-            let admin_url = common::postgres_admin_url();
-            let name = format!("passage_test_catch_up_{}", uuid::Uuid::now_v7().simple());
-            let admin = Database::connect(admin_url.as_str())
-                .await
-                .expect("PostgreSQL must be running on 127.0.0.1:5432 (see .ci/run)");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(base, _)| base);
-            (format!("{base}/{name}"), Some(name))
+            let (url, name) = common::fresh_postgres_database("passage_test_catch_up").await;
+            (url, Some(name))
         }
     };
     let db = passage_migrations::connect::<GatewayMigrator>(&url, 4)
@@ -321,12 +310,6 @@ async fn a_region_far_behind_catches_up_from_the_directory_where_the_log_would_h
 
     drop(db);
     if let Some(name) = postgres_name {
-        let admin = Database::connect(common::postgres_admin_url())
-            .await
-            .unwrap();
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .unwrap();
+        common::drop_postgres_database(&name).await;
     }
 }

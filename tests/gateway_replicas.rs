@@ -22,38 +22,10 @@ use passage_proto::v1::{
     federation_service_client::FederationServiceClient,
     federation_service_server::FederationServiceServer, sync_from_gateway, sync_from_node,
 };
-use sea_orm::{ConnectionTrait, Database};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tonic::Streaming;
 use tonic::transport::{Channel, Server};
-
-/// A fresh PostgreSQL database for one test, dropped by [`drop_database`].
-async fn fresh_database() -> (String, String) {
-    let admin_url = common::postgres_admin_url();
-    let name = format!("passage_test_replicas_{}", uuid::Uuid::now_v7().simple());
-    let admin = Database::connect(admin_url.as_str())
-        .await
-        .expect("PostgreSQL must be running on 127.0.0.1:5432 (see .ci/run)");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(base, _)| base);
-    (format!("{base}/{name}"), name)
-}
-
-async fn drop_database(name: &str) {
-    let admin = Database::connect(common::postgres_admin_url())
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .unwrap();
-}
 
 /// One gateway replica: its sync hub on its own port and its own pool.
 struct Replica {
@@ -252,7 +224,7 @@ fn new_profile(region: &str, name: &str) -> ProfileState {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_profile_sent_through_one_replica_reaches_a_region_on_another() {
-    let (url, database) = fresh_database().await;
+    let (url, database) = common::fresh_postgres_database("passage_test_replicas").await;
     let first = Replica::start(&url).await;
     let second = Replica::start(&url).await;
 
@@ -285,12 +257,12 @@ async fn a_profile_sent_through_one_replica_reaches_a_region_on_another() {
 
     first.stop().await;
     second.stop().await;
-    drop_database(&database).await;
+    common::drop_postgres_database(&database).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_sent_through_two_replicas_at_once_all_reach_miami_in_order() {
-    let (url, database) = fresh_database().await;
+    let (url, database) = common::fresh_postgres_database("passage_test_replicas").await;
     let first = Replica::start(&url).await;
     let second = Replica::start(&url).await;
     // Miami's node, on the first replica, has caught up with a profile Washington DC
@@ -346,7 +318,7 @@ async fn profiles_sent_through_two_replicas_at_once_all_reach_miami_in_order() {
 
     first.stop().await;
     second.stop().await;
-    drop_database(&database).await;
+    common::drop_postgres_database(&database).await;
 }
 
 /// The member's own confirmation of her move to `region`, as the gateway records it
@@ -411,7 +383,7 @@ fn handed_over(from: &str, member_id: &str, name: &str, to: &str) -> ProfileStat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_moves_to_a_region_whose_stream_is_on_another_replica() {
-    let (url, database) = fresh_database().await;
+    let (url, database) = common::fresh_postgres_database("passage_test_replicas").await;
     let first = Replica::start(&url).await;
     let second = Replica::start(&url).await;
 
@@ -493,5 +465,5 @@ async fn a_member_moves_to_a_region_whose_stream_is_on_another_replica() {
 
     first.stop().await;
     second.stop().await;
-    drop_database(&database).await;
+    common::drop_postgres_database(&database).await;
 }

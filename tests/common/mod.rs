@@ -30,6 +30,33 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// A fresh PostgreSQL database for one test, named from `prefix`: its URL and
+/// name (to drop with [`drop_postgres_database`]).
+pub async fn fresh_postgres_database(prefix: &str) -> (String, String) {
+    let admin_url = postgres_admin_url();
+    let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
+    let admin = Database::connect(admin_url.as_str())
+        .await
+        .expect("PostgreSQL must be running on 127.0.0.1:5432 (see .ci/run)");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
+    (format!("{base}/{name}"), name)
+}
+
+/// Drops a database of [`fresh_postgres_database`], its connections too.
+pub async fn drop_postgres_database(name: &str) {
+    let admin = Database::connect(postgres_admin_url()).await.unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
 /// A federation of the gateway and the three demo regions, for one test.
 pub struct Cluster {
     pub federation: Federation,
