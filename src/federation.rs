@@ -509,9 +509,15 @@ pub async fn is_serving(endpoint: Endpoint) -> bool {
 
 /// Whether the server behind `channel` answers the gRPC health check with SERVING.
 pub async fn channel_is_serving(channel: tonic::transport::Channel) -> bool {
+    service_is_serving(channel, "").await
+}
+
+/// Whether the server behind `channel` says `service` is SERVING ("" for the
+/// server as a whole).
+pub async fn service_is_serving(channel: tonic::transport::Channel, service: &str) -> bool {
     HealthClient::new(channel)
         .check(HealthCheckRequest {
-            service: String::new(),
+            service: service.to_owned(),
         })
         .await
         .map(|response| response.into_inner().status == ServingStatus::Serving as i32)

@@ -163,12 +163,26 @@ pub async fn run_with_metrics(
         <Forward<Audit> as tonic::server::NamedService>::NAME,
         <Forward<Spreadsheets> as tonic::server::NamedService>::NAME,
         <Forward<route::Notifications> as tonic::server::NamedService>::NAME,
-        passage_proto::v1::global_stats_service_server::SERVICE_NAME,
     ] {
         health_reporter
             .set_service_status(forwarded, tonic_health::ServingStatus::Serving)
             .await;
     }
+    // The statistics ask every region at once: they are served once the
+    // gateway has opened its channel to each region (or found it down).
+    let global_stats = passage_proto::v1::global_stats_service_server::SERVICE_NAME;
+    health_reporter
+        .set_service_status(global_stats, tonic_health::ServingStatus::NotServing)
+        .await;
+    tokio::spawn({
+        let (router, health_reporter) = (router.clone(), health_reporter.clone());
+        async move {
+            router.connect_all().await;
+            health_reporter
+                .set_service_status(global_stats, tonic_health::ServingStatus::Serving)
+                .await;
+        }
+    });
     health_reporter
         .set_serving::<MoveServiceServer<sync::MoveConfirmations>>()
         .await;

@@ -60,6 +60,8 @@ pub struct StatsFigures {
     /// Regions that answered in the call that had the fewest.
     pub regions_answered: usize,
     pub calls_with_a_region_missing: usize,
+    /// The size of an answer, encoded.
+    pub answer_bytes: usize,
 }
 
 impl fmt::Display for StatsFigures {
@@ -81,9 +83,13 @@ impl fmt::Display for StatsFigures {
         writeln!(f, "  first call: {:.1} ms", self.first_call_ms)?;
         writeln!(
             f,
-            "  GetGlobalStats: p50 {:.1} ms, p99 {:.1} ms ({} calls, {} tables each; every \
-             region reads the figures it keeps as it writes, nothing kept between calls)",
-            self.p50_ms, self.p99_ms, self.calls, self.tables
+            "  GetGlobalStats: p50 {:.1} ms, p99 {:.1} ms ({} calls, {} tables each, {} KiB; \
+             every region reads the figures it keeps as it writes, nothing kept between calls)",
+            self.p50_ms,
+            self.p99_ms,
+            self.calls,
+            self.tables,
+            self.answer_bytes / 1024
         )?;
         writeln!(
             f,
@@ -273,9 +279,21 @@ async fn run_in(
         }
         (None, None) => anyhow::bail!("the gateway has no listener"),
     }
+    // Started means serving the statistics: the gateway has opened its channel
+    // to every region.
+    let channel = endpoint.connect().await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let service = v1::global_stats_service_server::SERVICE_NAME;
+    while !crate::federation::service_is_serving(channel.clone(), service).await {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the gateway did not reach its regions"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let startup_seconds = started.elapsed().as_secs_f64();
 
-    let mut client = GlobalStatsServiceClient::new(endpoint.connect().await?);
+    let mut client = GlobalStatsServiceClient::new(channel);
     let request = v1::GetGlobalStatsRequest::default();
     let ask = || crate::credentials::as_analyst(request.clone());
     // Every call, the first one included, has each region read the figures it
@@ -290,6 +308,7 @@ async fn run_in(
     let mut fewest_answered = usize::MAX;
     let mut calls_with_a_region_missing = 0;
     let mut tables = 0;
+    let mut answer_bytes = 0;
     for _ in 0..bench.calls {
         let began = Instant::now();
         let stats = client.get_global_stats(ask()?).await?.into_inner();
@@ -300,6 +319,7 @@ async fn run_in(
             calls_with_a_region_missing += 1;
         }
         tables = stats.tables.len();
+        answer_bytes = prost::Message::encoded_len(&stats);
     }
 
     if let Some((stop_gateway, task)) = gateway {
@@ -323,6 +343,7 @@ async fn run_in(
         tables,
         regions_answered: fewest_answered,
         calls_with_a_region_missing,
+        answer_bytes,
     })
 }
 
@@ -614,6 +635,7 @@ mod tests {
             tables: 59,
             regions_answered: 50,
             calls_with_a_region_missing: 0,
+            answer_bytes: 1_234_567,
         };
         assert_eq!(
             figures.to_string(),
@@ -621,8 +643,8 @@ mod tests {
              gateway asking every region at once; one process)\n  \
              start-up: 2.6 s\n  \
              first call: 181.9 ms\n  \
-             GetGlobalStats: p50 16.0 ms, p99 21.5 ms (200 calls, 59 tables each; every \
-             region reads the figures it keeps as it writes, nothing kept between calls)\n  \
+             GetGlobalStats: p50 16.0 ms, p99 21.5 ms (200 calls, 59 tables each, 1205 KiB; \
+             every region reads the figures it keeps as it writes, nothing kept between calls)\n  \
              regions answered: 50 of 50 in every call (0 calls with a region missing)\n"
         );
     }

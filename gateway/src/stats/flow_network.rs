@@ -5,7 +5,7 @@
 //! its choice; the buffers a flow needs are kept between flows, so a flow costs
 //! its breadth-first searches and nothing else.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 
 /// A flow network with integer rooms, whose arcs come in pairs per entry of the
 /// table (by the entry's number there). The first `split` vertices (the regions'
@@ -13,7 +13,7 @@ use std::cell::RefCell;
 /// vertex, what goes out leaves from its twin, so the flow through a region's row
 /// is the flow on that arc, and can be capped there.
 pub(super) struct Network {
-    /// Per vertex, its arcs (indices into `head` and `room`).
+    /// Per vertex, its arcs (indices into `head` and `room`), as they are added.
     out: Vec<Vec<usize>>,
     head: Vec<usize>,
     room: Vec<i64>,
@@ -24,8 +24,19 @@ pub(super) struct Network {
     /// Per entry's number, its first arc: its arcs are that one and the one two
     /// after it, and each arc `i` has its residual twin `i ^ 1`.
     arcs_of: Vec<Option<usize>>,
+    /// `out` laid out in one piece, made at the first flow.
+    adjacency: OnceCell<Adjacency>,
     /// What a flow works in, kept between flows.
     scratch: RefCell<Scratch>,
+}
+
+/// Every vertex's arcs in one array: those of vertex `v` are
+/// `arcs[start[v]..start[v + 1]]`, each with the vertex it leads to, so a search
+/// reads two arrays front to back.
+struct Adjacency {
+    start: Vec<u32>,
+    arcs: Vec<u32>,
+    heads: Vec<u32>,
 }
 
 #[derive(Default)]
@@ -34,9 +45,10 @@ struct Scratch {
     room: Vec<i64>,
     /// Per vertex, its distance from the source in this phase.
     level: Vec<u32>,
-    /// Per vertex, the first of its arcs not yet found useless in this phase.
-    next_arc: Vec<usize>,
-    queue: Vec<usize>,
+    /// Per vertex, the position in `Adjacency::arcs` of its first arc not yet
+    /// found useless in this phase.
+    next_arc: Vec<u32>,
+    queue: Vec<u32>,
 }
 
 /// What a flow may not use: one entry's arcs, and split vertices (the rows a
@@ -56,6 +68,9 @@ pub(super) struct Flow {
 /// As good as no limit.
 pub(super) const UNLIMITED: i64 = i64::MAX / 4;
 
+/// Not reached (yet) in this phase.
+const UNREACHED: u32 = u32::MAX;
+
 impl Network {
     /// A network of `vertices` vertices, the first `split` of them split, for a
     /// table of `entries` entries.
@@ -67,6 +82,7 @@ impl Network {
             vertices,
             split,
             arcs_of: vec![None; entries],
+            adjacency: OnceCell::new(),
             scratch: RefCell::new(Scratch::default()),
         };
         for vertex in 0..split {
@@ -94,12 +110,30 @@ impl Network {
 
     /// An arc from `from` to `to`, and its residual twin.
     fn add(&mut self, from: usize, to: usize, room: i64) {
+        self.adjacency.take();
         self.out[from].push(self.head.len());
         self.head.push(to);
         self.room.push(room);
         self.out[to].push(self.head.len());
         self.head.push(from);
         self.room.push(0);
+    }
+
+    fn adjacency(&self) -> &Adjacency {
+        self.adjacency.get_or_init(|| {
+            let mut start = Vec::with_capacity(self.out.len() + 1);
+            let mut arcs = Vec::with_capacity(self.head.len());
+            for out in &self.out {
+                start.push(arcs.len() as u32);
+                arcs.extend(out.iter().map(|arc| *arc as u32));
+            }
+            start.push(arcs.len() as u32);
+            let heads = arcs
+                .iter()
+                .map(|arc| self.head[*arc as usize] as u32)
+                .collect();
+            Adjacency { start, arcs, heads }
+        })
     }
 
     /// The maximum flow from `from` to `to` without what `without` names,
@@ -125,7 +159,7 @@ impl Network {
         let through = (0..self.split)
             .map(|vertex| {
                 let arc = 2 * vertex;
-                if vertex == from || vertex == to || without.rows.contains(&vertex) {
+                if value == 0 || vertex == from || vertex == to || without.rows.contains(&vertex) {
                     0
                 } else {
                     per_row.min(UNLIMITED) - scratch.room[arc]
@@ -145,7 +179,15 @@ impl Network {
         without: Without<'_>,
         per_row: i64,
     ) -> i64 {
-        let vertices = self.out.len();
+        // (What passed through each row is read from the rooms left, so they
+        // are only left as they were when nothing flows.)
+        if limit <= 0 {
+            return 0;
+        }
+        if without.rows.contains(&from) || without.rows.contains(&to) {
+            // A known row changes nowhere: nothing leaves it or comes to it.
+            return 0;
+        }
         scratch.room.clear();
         scratch.room.extend_from_slice(&self.room);
         if let Some(first) = without.entry.and_then(|entry| self.arcs_of[entry]) {
@@ -158,28 +200,23 @@ impl Network {
         for vertex in without.rows {
             scratch.room[2 * vertex] = 0;
         }
-        if limit <= 0 {
-            return 0;
-        }
         if from == to {
             return limit;
         }
-        if without.rows.contains(&from) || without.rows.contains(&to) {
-            // A known row changes nowhere: nothing leaves it or comes to it.
-            return 0;
-        }
+        let adjacency = self.adjacency();
         let from = self.leaving(from);
-        scratch.level.resize(vertices, 0);
+        let vertices = self.out.len();
+        scratch.level.resize(vertices, UNREACHED);
         scratch.next_arc.resize(vertices, 0);
         let mut flow = 0;
         // Dinic's phases: the shortest paths' levels, then as many paths along
         // them as they carry.
-        while flow < limit && self.levels(scratch, from, to) {
-            for vertex in 0..vertices {
-                scratch.next_arc[vertex] = 0;
-            }
+        while flow < limit && levels(adjacency, scratch, from, to) {
+            scratch
+                .next_arc
+                .copy_from_slice(&adjacency.start[..vertices]);
             loop {
-                let pushed = self.push(scratch, from, to, limit - flow);
+                let pushed = push(adjacency, scratch, from, to, limit - flow);
                 if pushed == 0 {
                     break;
                 }
@@ -191,53 +228,68 @@ impl Network {
         }
         flow
     }
+}
 
-    /// Each vertex's distance from `from` over arcs with room, as far as `to`'s;
-    /// false when `to` cannot be reached.
-    fn levels(&self, scratch: &mut Scratch, from: usize, to: usize) -> bool {
-        scratch.level.fill(u32::MAX);
-        scratch.queue.clear();
-        scratch.queue.push(from);
-        scratch.level[from] = 0;
-        let mut next_in_queue = 0;
-        while next_in_queue < scratch.queue.len() {
-            let vertex = scratch.queue[next_in_queue];
-            next_in_queue += 1;
-            if scratch.level[vertex] >= scratch.level[to] {
-                break;
-            }
-            for &arc in &self.out[vertex] {
-                let next = self.head[arc];
-                if scratch.room[arc] > 0 && scratch.level[next] == u32::MAX {
-                    scratch.level[next] = scratch.level[vertex] + 1;
-                    scratch.queue.push(next);
+/// Each vertex's distance from `from` over arcs with room, as far as `to`'s;
+/// false when `to` cannot be reached. The search stops as soon as it reaches
+/// `to`: every vertex nearer than `to` has its level by then, and the paths of
+/// a phase only go one level down each step, to `to` at the last.
+fn levels(adjacency: &Adjacency, scratch: &mut Scratch, from: usize, to: usize) -> bool {
+    let Scratch {
+        room, level, queue, ..
+    } = scratch;
+    level.fill(UNREACHED);
+    queue.clear();
+    queue.push(from as u32);
+    level[from] = 0;
+    let mut next_in_queue = 0;
+    while let Some(&vertex) = queue.get(next_in_queue) {
+        next_in_queue += 1;
+        let vertex = vertex as usize;
+        let below = level[vertex] + 1;
+        let (first, last) = (adjacency.start[vertex], adjacency.start[vertex + 1]);
+        let span = first as usize..last as usize;
+        for (&arc, &next) in adjacency.arcs[span.clone()]
+            .iter()
+            .zip(&adjacency.heads[span])
+        {
+            let next = next as usize;
+            if room[arc as usize] > 0 && level[next] == UNREACHED {
+                level[next] = below;
+                if next == to {
+                    return true;
                 }
+                queue.push(next as u32);
             }
         }
-        scratch.level[to] != u32::MAX
     }
+    false
+}
 
-    /// Pushes up to `most` from `vertex` to `to` along arcs one level down each,
-    /// skipping arcs found useless in this phase; what it pushed.
-    fn push(&self, scratch: &mut Scratch, vertex: usize, to: usize, most: i64) -> i64 {
-        if vertex == to {
-            return most;
-        }
-        while scratch.next_arc[vertex] < self.out[vertex].len() {
-            let arc = self.out[vertex][scratch.next_arc[vertex]];
-            let next = self.head[arc];
-            if scratch.room[arc] > 0 && scratch.level[next] == scratch.level[vertex] + 1 {
-                let pushed = self.push(scratch, next, to, most.min(scratch.room[arc]));
-                if pushed > 0 {
-                    scratch.room[arc] -= pushed;
-                    scratch.room[arc ^ 1] = scratch.room[arc ^ 1].saturating_add(pushed);
-                    return pushed;
-                }
-            }
-            scratch.next_arc[vertex] += 1;
-        }
-        0
+/// Pushes up to `most` from `vertex` to `to` along arcs one level down each,
+/// skipping arcs found useless in this phase; what it pushed.
+fn push(adjacency: &Adjacency, scratch: &mut Scratch, vertex: usize, to: usize, most: i64) -> i64 {
+    if vertex == to {
+        return most;
     }
+    let last = adjacency.start[vertex + 1];
+    while scratch.next_arc[vertex] < last {
+        let position = scratch.next_arc[vertex] as usize;
+        let (arc, next) = (
+            adjacency.arcs[position] as usize,
+            adjacency.heads[position] as usize,
+        );
+        if scratch.room[arc] > 0 && scratch.level[next] == scratch.level[vertex] + 1 {
+            let pushed = push(adjacency, scratch, next, to, most.min(scratch.room[arc]));
+            if pushed > 0 {
+                scratch.room[arc] -= pushed;
+                scratch.room[arc ^ 1] = scratch.room[arc ^ 1].saturating_add(pushed);
+                return pushed;
+            }
+        }
+        scratch.next_arc[vertex] += 1;
+    }
+    0
 }
 
 #[cfg(test)]

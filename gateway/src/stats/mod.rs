@@ -34,6 +34,9 @@ use crate::settings::StatsSettings;
 /// How many month ranges the gateway keeps each region's last good figures for.
 const RANGES_KEPT_PER_REGION: usize = 16;
 
+/// A region's answer for a range of months, shared by the calls that use it.
+type LastGood = (MonthSpan, Arc<v1::RegionStats>);
+
 /// Gathers, totals and suppresses the regions' figures. Cheap to clone: clones
 /// share the router, the settings and the last good figures.
 #[derive(Clone)]
@@ -47,7 +50,7 @@ struct Inner {
     /// Who may read the figures over HTTP: checked as the gRPC calls are.
     gate: TokenGate,
     /// Per region, its latest answer for each month range asked lately, newest last.
-    last_good: Mutex<HashMap<String, Vec<(MonthSpan, v1::RegionStats)>>>,
+    last_good: Mutex<HashMap<String, Vec<LastGood>>>,
 }
 
 impl Statistician {
@@ -118,10 +121,11 @@ impl Statistician {
         let answered_in = asked.elapsed();
 
         let mut answers = Vec::with_capacity(replies.len());
-        let mut used: Vec<(String, v1::RegionStats)> = Vec::with_capacity(replies.len());
+        let mut used: Vec<(String, Arc<v1::RegionStats>)> = Vec::with_capacity(replies.len());
         for reply in replies {
             match reply.figures {
                 Ok(figures) => {
+                    let figures = Arc::new(figures);
                     self.remember(&reply.region, span, &figures);
                     answers.push(v1::RegionAnswer {
                         region: reply.region.clone(),
@@ -210,25 +214,25 @@ impl Statistician {
         Ok(routes)
     }
 
-    fn remember(&self, region: &str, span: MonthSpan, figures: &v1::RegionStats) {
+    fn remember(&self, region: &str, span: MonthSpan, figures: &Arc<v1::RegionStats>) {
         let Ok(mut last_good) = self.inner.last_good.lock() else {
             return;
         };
         let kept = last_good.entry(region.to_owned()).or_default();
         kept.retain(|(s, _)| *s != span);
-        kept.push((span, figures.clone()));
+        kept.push((span, Arc::clone(figures)));
         if kept.len() > RANGES_KEPT_PER_REGION {
             kept.remove(0);
         }
     }
 
-    fn recall(&self, region: &str, span: MonthSpan) -> Option<v1::RegionStats> {
+    fn recall(&self, region: &str, span: MonthSpan) -> Option<Arc<v1::RegionStats>> {
         let last_good = self.inner.last_good.lock().ok()?;
         last_good
             .get(region)?
             .iter()
             .find(|(s, _)| *s == span)
-            .map(|(_, figures)| figures.clone())
+            .map(|(_, figures)| Arc::clone(figures))
     }
 }
 

@@ -25,53 +25,53 @@ pub fn tables(
     threshold: i64,
     rounding: i64,
 ) -> Vec<v1::PublishedTable> {
-    // (table, month) in first-seen order, with their categories in first-seen order.
+    // (table, month) in first-seen order, with their categories in first-seen
+    // order. A node sends each table's counts together, so the grid of the
+    // count before is tried first.
     let mut grids: Vec<Grid> = Vec::new();
     let mut grid_of: HashMap<(&str, &str), usize> = HashMap::new();
+    // Per region, per count: its grid and its category's column there.
+    let mut places: Vec<Vec<(usize, usize)>> = Vec::with_capacity(regions.len());
     for figures in regions {
+        let mut last: Option<((&str, &str), usize)> = None;
+        let mut placed = Vec::with_capacity(figures.stats.counts.len());
         for count in &figures.stats.counts {
             let key = (count.table.as_str(), count.month.as_str());
-            let index = *grid_of.entry(key).or_insert_with(|| {
-                grids.push(((key.0.to_owned(), key.1.to_owned()), Vec::new()));
-                grids.len() - 1
-            });
+            let index = match last {
+                Some((last_key, index)) if last_key == key => index,
+                _ => *grid_of.entry(key).or_insert_with(|| {
+                    grids.push(((key.0.to_owned(), key.1.to_owned()), Vec::new()));
+                    grids.len() - 1
+                }),
+            };
+            last = Some((key, index));
             let categories = &mut grids[index].1;
-            if !categories.contains(&count.category) {
-                categories.push(count.category.clone());
-            }
+            let column = match categories.iter().position(|c| *c == count.category) {
+                Some(column) => column,
+                None => {
+                    categories.push(count.category.clone());
+                    categories.len() - 1
+                }
+            };
+            placed.push((index, column));
+        }
+        places.push(placed);
+    }
+    // Per grid, per region, per category: the count (0 where none was sent).
+    let mut cells: Vec<Vec<Vec<i64>>> = grids
+        .iter()
+        .map(|(_, categories)| vec![vec![0; categories.len()]; regions.len()])
+        .collect();
+    for (r, (figures, placed)) in regions.iter().zip(&places).enumerate() {
+        for (count, (grid, column)) in figures.stats.counts.iter().zip(placed) {
+            cells[*grid][r][*column] += count.value.max(0);
         }
     }
-    let values: Vec<HashMap<(&str, &str, &str), i64>> = regions
-        .iter()
-        .map(|figures| {
-            let mut values = HashMap::new();
-            for c in &figures.stats.counts {
-                *values
-                    .entry((c.table.as_str(), c.month.as_str(), c.category.as_str()))
-                    .or_insert(0) += c.value.max(0);
-            }
-            values
-        })
-        .collect();
-    let grid_cells = |table: &str, month: &str, categories: &[String]| -> Vec<Vec<i64>> {
-        values
-            .iter()
-            .map(|values| {
-                categories
-                    .iter()
-                    .map(|category| {
-                        values
-                            .get(&(table, month, category.as_str()))
-                            .copied()
-                            .unwrap_or(0)
-                    })
-                    .collect()
-            })
-            .collect()
-    };
     // Tables that count the same records by other categories share their totals
-    // and are protected together.
-    let mut shown: Vec<Option<Disclosure>> = vec![None; grids.len()];
+    // and are protected together: each such group is one job, every other
+    // table a job of its own, the groups first as they take longest.
+    let mut jobs: Vec<Vec<usize>> = Vec::new();
+    let mut in_group = vec![false; grids.len()];
     for group in LINKED {
         let members: Vec<usize> = grids
             .iter()
@@ -79,66 +79,73 @@ pub fn tables(
             .filter(|(_, ((table, _), _))| group.contains(&table.as_str()))
             .map(|(index, _)| index)
             .collect();
-        if members.len() < 2 {
-            continue;
-        }
-        let tables: Vec<(Vec<Vec<i64>>, usize)> = members
-            .iter()
-            .map(|index| {
-                let ((table, month), categories) = &grids[*index];
-                (grid_cells(table, month, categories), categories.len())
-            })
-            .collect();
-        for (index, disclosure) in members
-            .iter()
-            .zip(suppression::publish_linked(&tables, threshold, rounding))
-        {
-            shown[*index] = Some(disclosure);
+        if members.len() >= 2 {
+            for index in &members {
+                in_group[*index] = true;
+            }
+            jobs.push(members);
         }
     }
-    // Each table is suppressed on its own: the machine's cores take the tables
-    // one at a time, the next whenever one is done, as they differ in cost.
-    let work: Vec<_> = grids.iter().zip(shown).collect();
+    jobs.extend((0..grids.len()).filter(|i| !in_group[*i]).map(|i| vec![i]));
+    let publish_job = |job: &Vec<usize>| -> Vec<(usize, v1::PublishedTable)> {
+        let shown = match job.as_slice() {
+            [one] => vec![suppression::publish(
+                &cells[*one],
+                grids[*one].1.len(),
+                threshold,
+                rounding,
+            )],
+            group => {
+                let tables: Vec<(Vec<Vec<i64>>, usize)> = group
+                    .iter()
+                    .map(|index| (cells[*index].clone(), grids[*index].1.len()))
+                    .collect();
+                suppression::publish_linked(&tables, threshold, rounding)
+            }
+        };
+        job.iter()
+            .zip(shown)
+            .map(|(index, shown)| {
+                let ((table, month), categories) = &grids[*index];
+                (
+                    *index,
+                    table_to_wire(table, month, regions, categories, &shown),
+                )
+            })
+            .collect()
+    };
+    // The machine's cores take the jobs one at a time, the next whenever one
+    // is done, as they differ in cost.
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 16)
-        .min(work.len().max(1));
-    let publish_one = |(((table, month), categories), linked): &(&Grid, Option<Disclosure>)| {
-        let shown = linked.clone().unwrap_or_else(|| {
-            suppression::publish(
-                &grid_cells(table, month, categories),
-                categories.len(),
-                threshold,
-                rounding,
-            )
-        });
-        table_to_wire(table, month, regions, categories, &shown)
-    };
-    if threads == 1 {
-        return work.iter().map(publish_one).collect();
-    }
+        .min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
-    let take_tables = || {
+    let take_jobs = || {
         let mut done = Vec::new();
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
-            match work.get(index) {
-                Some(one) => done.push((index, publish_one(one))),
+            match jobs.get(index) {
+                Some(job) => done.extend(publish_job(job)),
                 None => return done,
             }
         }
     };
-    let mut published: Vec<(usize, v1::PublishedTable)> = std::thread::scope(|scope| {
-        let running: Vec<_> = (0..threads).map(|_| scope.spawn(take_tables)).collect();
-        running
-            .into_iter()
-            .flat_map(|thread| match thread.join() {
-                Ok(tables) => tables,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
+    let mut published: Vec<(usize, v1::PublishedTable)> = if threads == 1 {
+        take_jobs()
+    } else {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = (0..threads).map(|_| scope.spawn(take_jobs)).collect();
+            running
+                .into_iter()
+                .flat_map(|thread| match thread.join() {
+                    Ok(tables) => tables,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
+    };
     published.sort_by_key(|(index, _)| *index);
     published.into_iter().map(|(_, table)| table).collect()
 }

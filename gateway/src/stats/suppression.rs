@@ -272,14 +272,16 @@ impl Extended {
 
     /// How far `entry` can rise and fall for `attacker`, by changes within this
     /// table (without touching row totals unless `totals`), counted up to `limit`
-    /// together: the fall first, then the rise up to what the fall leaves.
+    /// together: the rise first, then the fall up to what the rise leaves. (A
+    /// fall is at most the entry's value minus 1, so it is the rise that reaches
+    /// the limit, and then the fall need not be found.)
     fn room(&self, entry: Entry, attacker: Attacker, totals: bool, limit: i64) -> (i64, i64) {
         let network = self.network(totals);
         let (from, to) = self.rise_from_to(entry);
         let without = self.without(Some(entry), &attacker);
-        let fall_limit = limit.min(self.value(entry) - 1).max(0);
+        let rise = network.max_flow(from, to, limit, without);
+        let fall_limit = (limit - rise).min(self.value(entry) - 1).max(0);
         let fall = network.max_flow(to, from, fall_limit, without);
-        let rise = network.max_flow(from, to, limit - fall, without);
         (rise, fall)
     }
 
@@ -301,15 +303,31 @@ impl Extended {
             entry: Some(self.number(entry)),
             rows: known,
         };
-        let fall_limit = limit.min(self.value(entry) - 1).max(0);
+        let rise = network.max_flow_through(from, to, limit, without, per_row);
+        let fall_limit = (limit - rise.value).min(self.value(entry) - 1).max(0);
         let fall = network.max_flow_through(to, from, fall_limit, without, per_row);
-        let rise = network.max_flow_through(from, to, limit - fall.value, without, per_row);
         Room {
             rise: rise.value,
             fall: fall.value,
             rise_through: rise.through,
             fall_through: fall.through,
         }
+    }
+
+    /// The outsider's room for `entry` ([`Extended::room_through`] up to
+    /// `OUTSIDER_SPARE` times the threshold), found first with at most half the
+    /// threshold through any one region's row (rising and falling each): when
+    /// that reaches the limit, the changes that avoid any one row leave a range
+    /// `threshold` wide, so every chapter admin is served by the one flow. Where
+    /// the changes so spread are too few, the room without the cap, which is the
+    /// outsider's range itself.
+    fn outsider_room(&self, entry: Entry, totals: bool, threshold: i64) -> Room {
+        let limit = threshold * OUTSIDER_SPARE;
+        let spread = self.room_through(entry, &[], totals, limit, (threshold + 1) / 2);
+        if spread.rise + spread.fall >= threshold {
+            return spread;
+        }
+        self.room_through(entry, &[], totals, limit, UNLIMITED)
     }
 
     /// The chapter admins for whom `entry`'s range is wide by what the outsider's
@@ -422,8 +440,7 @@ impl Extended {
                     }
                     let (rise, fall) = match attacker {
                         None => {
-                            let limit = threshold * OUTSIDER_SPARE;
-                            let room = self.room_through(entry, &[], true, limit, UNLIMITED);
+                            let room = self.outsider_room(entry, true, threshold);
                             if room.rise + room.fall >= threshold {
                                 for r in self.wide_for_admins(entry, &room, threshold, true) {
                                     wide.insert(Some(r), 0, entry);
@@ -646,8 +663,7 @@ impl Linked {
                             // Changes within the table that touch no row total
                             // serve every chapter admin whose row they miss.
                             let table = &self.tables[k];
-                            let limit = threshold * OUTSIDER_SPARE;
-                            let room = table.room_through(entry, &[], false, limit, UNLIMITED);
+                            let room = table.outsider_room(entry, false, threshold);
                             if room.rise + room.fall >= threshold {
                                 for r in table.wide_for_admins(entry, &room, threshold, false) {
                                     wide.insert(Some(r), k, entry);

@@ -12,11 +12,11 @@ use passage_migrations::tallies::{
     QUESTIONS, REVIEW_HOURS, REVIEWS,
 };
 use passage_proto::months::{Month, MonthSpan};
-use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DatabaseBackend};
 
 use super::{Counted, cohort_outcome};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::retention::MarkFigure;
 
 /// The kept figures for `span`, as of `today`.
@@ -27,23 +27,36 @@ pub async fn kept(db: &impl ConnectionTrait, span: MonthSpan, today: NaiveDate) 
             .gte(from.as_str())
             .and(Expr::col("month").lte(to.as_str()))
     };
+    // The counters come back as one JSON array, built by the database: a row
+    // each would cost more in the driver than all the counting here.
+    let as_json = match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            "COALESCE(json_agg(json_build_array(tally, month, category, value)), '[]')::text"
+        }
+        _ => "json_group_array(json_array(tally, month, category, value))",
+    };
     let select = Query::select()
-        .columns(["tally", "month", "category", "value"])
+        .expr_as(Expr::cust(as_json), "counters")
         .from("stat_tally")
         .cond_where(Expr::col("month").eq("").or(in_span()))
         .and_where(Expr::col("value").ne(0))
         .to_owned();
+    let counters: Vec<(String, String, String, i64)> = match db.query_one(&select).await? {
+        Some(row) => {
+            let text: String = row.try_get("", "counters")?;
+            serde_json::from_str(&text).map_err(|error| {
+                Error::Internal(format!("the kept figures read back unreadable: {error}"))
+            })?
+        }
+        None => Vec::new(),
+    };
     let mut counted = Counted::default();
     let mut marks = MARKS.map(|months| MarkFigure {
         months,
         ..MarkFigure::default()
     });
     let mut months: BTreeMap<Month, [MarkFigure; 3]> = BTreeMap::new();
-    for row in db.query_all(&select).await? {
-        let tally: String = row.try_get("", "tally")?;
-        let month_text: String = row.try_get("", "month")?;
-        let category: String = row.try_get("", "category")?;
-        let value: i64 = row.try_get("", "value")?;
+    for (tally, month_text, category, value) in counters {
         let month = Month::parse(&month_text);
         let in_month = |map: &mut BTreeMap<(Month, String), i64>| {
             if let Some(month) = month {
