@@ -62,7 +62,10 @@ pub enum Step {
 pub struct Hold {
     /// Resolves when a conversation reached the step and is held there.
     pub reached: oneshot::Receiver<()>,
-    /// Sent (or dropped): the conversation goes on as if never held.
+    /// Sent: the conversation goes on as if never held. Dropped unsent: the
+    /// step is never answered (the holder stops the sender; the test that
+    /// kills a node mid-delivery drops it after the kill, and must not find
+    /// that message accepted).
     pub release: oneshot::Sender<()>,
 }
 
@@ -167,12 +170,21 @@ impl SmtpReceiver {
         };
         let _ = waiting.reached.send(());
         let mut ignored = String::new();
-        tokio::select! {
-            _ = waiting.release => Held::Released,
+        let released = tokio::select! {
             // The sender says nothing while it waits for an answer: a read ends
-            // only when it is gone.
-            _ = lines.read_line(&mut ignored) => Held::SenderGone,
+            // only when it is gone. Gone wins over a release that comes with it.
+            biased;
+            _ = lines.read_line(&mut ignored) => return Held::SenderGone,
+            released = waiting.release => released.is_ok(),
+        };
+        if released {
+            return Held::Released;
         }
+        // Let go without a release (its holder stopped the sender): the step
+        // is never answered, and the conversation ends when the sender is gone,
+        // however soon the holder let go.
+        let _ = lines.read_line(&mut ignored).await;
+        Held::SenderGone
     }
 
     async fn converse(&self, socket: tokio::net::TcpStream) -> std::io::Result<()> {
