@@ -12,7 +12,7 @@ use passage_migrations::tallies::{
     QUESTIONS, REVIEW_HOURS, REVIEWS,
 };
 use passage_proto::months::{Month, MonthSpan};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, QueryStatementBuilder};
 use sea_orm::{ConnectionTrait, DatabaseBackend};
 
 use super::{Counted, cohort_outcome};
@@ -27,29 +27,61 @@ pub async fn kept(db: &impl ConnectionTrait, span: MonthSpan, today: NaiveDate) 
             .gte(from.as_str())
             .and(Expr::col("month").lte(to.as_str()))
     };
-    // The counters come back as one JSON array, built by the database: a row
-    // each would cost more in the driver than all the counting here.
-    let as_json = match db.get_database_backend() {
-        DatabaseBackend::Postgres => {
-            "COALESCE(json_agg(json_build_array(tally, month, category, value)), '[]')::text"
+    // The counters and the medians come back as two JSON arrays in one row,
+    // built by the database in one statement: a row each would cost more in
+    // the driver than all the counting here, and a query each a round trip.
+    let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+    let as_json = |columns: &str| {
+        if postgres {
+            format!("COALESCE(json_agg(json_build_array({columns})), '[]')::text")
+        } else {
+            format!("json_group_array(json_array({columns}))")
         }
-        _ => "json_group_array(json_array(tally, month, category, value))",
     };
-    let select = Query::select()
-        .expr_as(Expr::cust(as_json), "counters")
+    let counters = Query::select()
+        .expr(Expr::cust(as_json("tally, month, category, value")))
         .from("stat_tally")
         .cond_where(Expr::col("month").eq("").or(in_span()))
         .and_where(Expr::col("value").ne(0))
         .to_owned();
-    let counters: Vec<(String, String, String, i64)> = match db.query_one(&select).await? {
-        Some(row) => {
-            let text: String = row.try_get("", "counters")?;
-            serde_json::from_str(&text).map_err(|error| {
-                Error::Internal(format!("the kept figures read back unreadable: {error}"))
-            })?
-        }
-        None => Vec::new(),
+    // A median goes as text with every digit it needs to come back the same
+    // (SQLite's JSON writes a real to 15 digits).
+    let median_text = if postgres {
+        "median::text"
+    } else {
+        "printf('%!.17g', median)"
     };
+    let medians = Query::select()
+        .expr(Expr::cust(as_json(&format!(
+            "tally, month, {median_text}, records"
+        ))))
+        .from("stat_median")
+        .cond_where(in_span())
+        .to_owned();
+    let select = Query::select()
+        .expr_as(
+            Expr::SubQuery(None, Box::new(counters.into_sub_query_statement())),
+            "counters",
+        )
+        .expr_as(
+            Expr::SubQuery(None, Box::new(medians.into_sub_query_statement())),
+            "medians",
+        )
+        .to_owned();
+    let row = db.query_one(&select).await?;
+    let read = |column: &str| -> Result<String> {
+        match &row {
+            Some(row) => Ok(row.try_get("", column)?),
+            None => Ok("[]".to_owned()),
+        }
+    };
+    let unreadable = |error: serde_json::Error| {
+        Error::Internal(format!("the kept figures read back unreadable: {error}"))
+    };
+    let counters: Vec<(String, String, String, i64)> =
+        serde_json::from_str(&read("counters")?).map_err(unreadable)?;
+    let medians: Vec<(String, String, String, i64)> =
+        serde_json::from_str(&read("medians")?).map_err(unreadable)?;
     let mut counted = Counted::default();
     let mut marks = MARKS.map(|months| MarkFigure {
         months,
@@ -111,25 +143,22 @@ pub async fn kept(db: &impl ConnectionTrait, span: MonthSpan, today: NaiveDate) 
         .map(|(month, marks)| (month, marks.to_vec()))
         .collect();
 
-    let select = Query::select()
-        .columns(["tally", "month", "median", "records"])
-        .from("stat_median")
-        .cond_where(in_span())
-        .to_owned();
-    for row in db.query_all(&select).await? {
-        let tally: String = row.try_get("", "tally")?;
-        let month_text: String = row.try_get("", "month")?;
+    for (tally, month_text, median, records) in medians {
         let Some(month) = Month::parse(&month_text) else {
             continue;
         };
-        let median = (row.try_get("", "median")?, row.try_get("", "records")?);
+        let median: f64 = median.parse().map_err(|error| {
+            Error::Internal(format!(
+                "a kept median read back unreadable ({median:?}): {error}"
+            ))
+        })?;
         let medians = match tally.as_str() {
             REVIEW_HOURS => &mut counted.review_hours,
             DAYS_TO_FIRST_PLACEMENT => &mut counted.days_to_first,
             HOURS_TO_ANSWER => &mut counted.answer_hours,
             _ => continue,
         };
-        medians.insert(month, median);
+        medians.insert(month, (median, records));
     }
     Ok(counted)
 }
