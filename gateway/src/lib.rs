@@ -169,15 +169,17 @@ pub async fn run_with_metrics(
             .await;
     }
     // The statistics ask every region at once: they are served once the
-    // gateway has opened its channel to each region (or found it down).
+    // gateway has opened its channel to each region (or found it down or late
+    // by the statistics' own deadline).
     let global_stats = passage_proto::v1::global_stats_service_server::SERVICE_NAME;
     health_reporter
         .set_service_status(global_stats, tonic_health::ServingStatus::NotServing)
         .await;
     tokio::spawn({
         let (router, health_reporter) = (router.clone(), health_reporter.clone());
+        let within = Duration::from_millis(settings.stats.deadline_ms);
         async move {
-            router.connect_all().await;
+            router.connect_all(within).await;
             health_reporter
                 .set_service_status(global_stats, tonic_health::ServingStatus::Serving)
                 .await;

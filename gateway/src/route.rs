@@ -159,17 +159,22 @@ impl RegionRouter {
     /// Opens the channel to every region now rather than at the first call that
     /// needs it: a health check each, all at once. So the first call that asks
     /// every region (the central statistics) does not wait for fifty
-    /// handshakes. Done when every region has answered or failed; a region that
-    /// is down is connected to when it is next called.
-    pub async fn connect_all(&self) {
+    /// handshakes. Done when every region has answered, failed or taken longer
+    /// than `within`; a region that is down is connected to when it is next
+    /// called.
+    pub async fn connect_all(&self, within: Duration) {
         let mut checks = tokio::task::JoinSet::new();
         for route in self.regions() {
             let (slug, channel) = (route.slug.clone(), route.channel.clone());
             checks.spawn(async move {
                 let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
                 let check = tonic_health::pb::HealthCheckRequest::default();
-                if let Err(status) = health.check(check).await {
-                    tracing::debug!(region = %slug, %status, "the region is not reachable yet");
+                match tokio::time::timeout(within, health.check(check)).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(status)) => {
+                        tracing::debug!(region = %slug, %status, "the region is not reachable yet")
+                    }
+                    Err(_) => tracing::debug!(region = %slug, "the region did not answer in time"),
                 }
             });
         }
