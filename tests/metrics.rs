@@ -1,7 +1,7 @@
 //! The gateway and every node count their gRPC calls for Prometheus: per method,
 //! how many arrived, how many failed and with which code, and how long they took;
-//! a node's page adds its outbox backlog and sync cursor. Runs on SQLite and
-//! PostgreSQL.
+//! a node's page adds its outbox backlog and sync cursor; each server times its
+//! stage of a shared change's way between regions. Runs on SQLite and PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -165,6 +165,54 @@ async fn a_chapter_admins_calls_show_in_the_gateways_and_the_nodes_metrics(backe
         "{miami}"
     );
     assert!(miami.contains("passage_node_outbox_backlog{region=\"miami\"} "));
+
+    // Amira shares her profile: on its way to Miami each server timed its stage
+    // of it — Amsterdam's outbox, the gateway's append and fan-out, Miami's apply.
+    let stage = |page: &str, labels: &str| {
+        sample(
+            page,
+            &format!("passage_sync_stage_seconds_count{{{labels}}}"),
+        )
+        .unwrap_or(0.0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let miami = loop {
+        let page = http_get(&cluster.federation.node_metrics_endpoint("miami").unwrap()).await;
+        if stage(&page, "region=\"miami\",stage=\"apply\"") >= 1.0 {
+            break page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Miami never applied Amira's profile"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(
+        miami.contains("# TYPE passage_sync_stage_seconds histogram")
+            && miami.contains(
+                "passage_sync_stage_seconds_bucket{region=\"miami\",stage=\"apply\",le=\"+Inf\"}"
+            ),
+        "{miami}"
+    );
+    let amsterdam = http_get(
+        &cluster
+            .federation
+            .node_metrics_endpoint("amsterdam")
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        stage(&amsterdam, "region=\"amsterdam\",stage=\"outbox_wait\"") >= 1.0,
+        "{amsterdam}"
+    );
+    assert_eq!(
+        stage(&amsterdam, "region=\"amsterdam\",stage=\"apply\""),
+        0.0,
+        "nothing came to Amsterdam from elsewhere: {amsterdam}"
+    );
+    let gateway = http_get(&cluster.federation.metrics_endpoint().unwrap()).await;
+    assert!(stage(&gateway, "stage=\"append\"") >= 1.0, "{gateway}");
+    assert!(stage(&gateway, "stage=\"fan_out\"") >= 1.0, "{gateway}");
 
     cluster.stop().await;
 }

@@ -1,7 +1,9 @@
 //! Prometheus metrics of the gateway, served over HTTP at `/metrics` (the
 //! listener is [`crate::http`]): the gRPC calls the
 //! gateway answered ([`passage_server::call_metrics`]), and the same figures as
-//! `passage admin sync`, per region, read fresh at every scrape.
+//! `passage admin sync`, per region, read fresh at every scrape; and how long the
+//! nodes' changes take to append and to be handed to each receiving region
+//! ([`passage_server::sync_stages`]).
 
 use std::fmt::Write as _;
 
@@ -20,6 +22,7 @@ async fn scrape(State(observed): State<Observed>) -> (StatusCode, String) {
         Ok(status) => {
             let mut out = observed.calls.render();
             out.push_str(&render(&status));
+            out.push_str(&observed.hub.stages().render(""));
             (StatusCode::OK, out)
         }
         Err(error) => {

@@ -41,6 +41,9 @@ pub struct NodeContext {
     /// The published opportunities, in memory for matching; refreshed after every
     /// write that can change what is published.
     pub catalogue: Arc<Catalogue>,
+    /// How long this node's changes wait in its outbox and the gateway's log
+    /// batches take to apply here, for `/metrics`.
+    pub sync_stages: passage_server::sync_stages::SyncStages,
     /// Member and federation writes take turns here rather than in the database:
     /// SQLite makes a writer that finds the database locked sleep and retry, which
     /// costs milliseconds per write under load.
@@ -89,6 +92,7 @@ impl NodeContext {
             review_policy: ReviewPolicy::default(),
             rules,
             catalogue: Arc::new(Catalogue::default()),
+            sync_stages: Default::default(),
             write_turn: Arc::new(Mutex::new(())),
         }
     }

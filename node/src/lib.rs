@@ -261,11 +261,14 @@ pub async fn serve_with_metrics(
         tracing::info!(address = ?listener.local_addr().ok(), "node metrics serving");
         tokio::spawn(metrics::serve(
             listener,
-            context.db.clone(),
-            settings.region.slug.clone(),
-            calls.clone(),
-            context.rules.clone(),
-            mail_counters,
+            metrics::Scraped {
+                db: context.db.clone(),
+                region: settings.region.slug.clone(),
+                calls: calls.clone(),
+                stages: context.sync_stages.clone(),
+                rules: context.rules.clone(),
+                mail: mail_counters,
+            },
             closing_seen,
         ))
     });

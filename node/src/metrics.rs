@@ -3,8 +3,9 @@
 //! side of the sync — the outbox rows the gateway has not acknowledged yet, the age
 //! of the oldest, and how far the node has applied the gateway's log — and the
 //! labour-market rules past their `review_by` (`passage_rules_stale`), read fresh at
-//! every scrape; and notification mails sent, failed and waiting
-//! (`crate::notify::counters`).
+//! every scrape; notification mails sent, failed and waiting
+//! (`crate::notify::counters`); and how long its changes wait in the outbox and
+//! the gateway's log batches take to apply here (`passage_server::sync_stages`).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use chrono::Utc;
 use passage_server::call_metrics::CallMetrics;
+use passage_server::sync_stages::SyncStages;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 use tokio::net::TcpListener;
 
@@ -21,12 +23,13 @@ use crate::store::entity::{outbox, sync_cursor};
 
 /// What a scrape reads.
 #[derive(Clone)]
-struct Scraped {
-    db: DatabaseConnection,
-    region: String,
-    calls: CallMetrics,
-    rules: Arc<ActiveRules>,
-    mail: crate::notify::counters::MailCounters,
+pub struct Scraped {
+    pub db: DatabaseConnection,
+    pub region: String,
+    pub calls: CallMetrics,
+    pub stages: SyncStages,
+    pub rules: Arc<ActiveRules>,
+    pub mail: crate::notify::counters::MailCounters,
 }
 
 /// The node's side of the sync, at one moment.
@@ -43,22 +46,12 @@ pub struct SyncFigures {
 /// Serves `/metrics` on `listener` until `closing` turns true.
 pub async fn serve(
     listener: TcpListener,
-    db: DatabaseConnection,
-    region: String,
-    calls: CallMetrics,
-    rules: Arc<ActiveRules>,
-    mail: crate::notify::counters::MailCounters,
+    scraped: Scraped,
     mut closing: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route("/metrics", get(scrape))
-        .with_state(Scraped {
-            db,
-            region,
-            calls,
-            rules,
-            mail,
-        });
+        .with_state(scraped);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = closing.wait_for(|closing| *closing).await;
@@ -71,6 +64,11 @@ async fn scrape(State(scraped): State<Scraped>) -> (StatusCode, String) {
         Ok(figures) => {
             let mut out = scraped.calls.render();
             out.push_str(&render(&scraped.region, &figures));
+            out.push_str(
+                &scraped
+                    .stages
+                    .render(&format!("region=\"{}\"", scraped.region)),
+            );
             let stale = scraped.rules.current().stale(Utc::now().date_naive()).len();
             out.push_str(&render_rules(&scraped.region, stale));
             match crate::store::notifications::waiting_by_kind(&scraped.db).await {

@@ -166,25 +166,40 @@ impl CallMetrics {
         );
         let _ = writeln!(out, "# TYPE {name} histogram");
         for (method, figures) in &methods {
-            let mut cumulative = 0;
-            for (index, bound) in LATENCY_BUCKETS.iter().enumerate() {
-                cumulative += figures.buckets[index].load(Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "{name}_bucket{{method=\"{method}\",le=\"{bound}\"}} {cumulative}"
-                );
-            }
-            cumulative += figures.buckets[LATENCY_BUCKETS.len()].load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{method=\"{method}\",le=\"+Inf\"}} {cumulative}"
+            let micros = figures.latency_micros.load(Ordering::Relaxed);
+            write_histogram(
+                &mut out,
+                name,
+                &format!("method=\"{method}\""),
+                &LATENCY_BUCKETS,
+                &figures.buckets,
+                micros as f64 / 1e6,
             );
-            let seconds = figures.latency_micros.load(Ordering::Relaxed) as f64 / 1e6;
-            let _ = writeln!(out, "{name}_sum{{method=\"{method}\"}} {seconds}");
-            let _ = writeln!(out, "{name}_count{{method=\"{method}\"}} {cumulative}");
         }
         out
     }
+}
+
+/// Writes one histogram's series with `labels` (not empty): its cumulative
+/// buckets from the per-bucket counts `buckets` (one per bound in `bounds`,
+/// then `+Inf`), its sum in seconds and its count.
+pub(crate) fn write_histogram(
+    out: &mut String,
+    name: &str,
+    labels: &str,
+    bounds: &[f64],
+    buckets: &[AtomicU64],
+    sum_seconds: f64,
+) {
+    let mut cumulative = 0;
+    for (index, bound) in bounds.iter().enumerate() {
+        cumulative += buckets[index].load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+    }
+    cumulative += buckets[bounds.len()].load(Ordering::Relaxed);
+    let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {cumulative}");
+    let _ = writeln!(out, "{name}_sum{{{labels}}} {sum_seconds}");
+    let _ = writeln!(out, "{name}_count{{{labels}}} {cumulative}");
 }
 
 /// One call in flight: recorded once, when its response ends or is dropped.

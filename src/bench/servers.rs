@@ -522,7 +522,11 @@ impl ProcessFederation {
         processes.write_settings(
             "gateway",
             &serde_json::json!({
-                "server": {"listen": gateway_address.to_string(), "connect_timeout_ms": 2000},
+                "server": {
+                    "listen": gateway_address.to_string(),
+                    "connect_timeout_ms": 2000,
+                    "metrics_listen": plan.gateway_metrics_listen,
+                },
                 "database": {"url": plan.gateway_database_url, "max_connections": crate::federation::POOL_PER_SERVER},
                 "regions": plan.regions.iter().map(|region| serde_json::json!({
                     "slug": region.slug,
@@ -537,7 +541,10 @@ impl ProcessFederation {
             let own = tls.region(&region.slug);
             let mut settings = serde_json::json!({
                 "region": {"slug": region.slug, "name": region.name, "country": region.country},
-                "server": {"listen": nodes[&region.slug].to_string()},
+                "server": {
+                    "listen": nodes[&region.slug].to_string(),
+                    "metrics_listen": region.metrics_listen,
+                },
                 "database": {"url": region.database_url, "max_connections": crate::federation::POOL_PER_SERVER},
                 "gateway": {
                     "endpoint": format!("https://{gateway_address}"),

@@ -28,10 +28,12 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 use tokio::sync::Semaphore;
 use tonic::transport::Channel;
 
+use passage_server::sync_stages::{self, Stage};
+
 use crate::credentials::{SealedChannel, SealedChapterAdmin};
 
 use super::quantile;
-use super::servers::{Place, Servers, Setup, federation_plan, with_databases};
+use super::servers::{Place, Servers, Setup, federation_plan, free_address, with_databases};
 use crate::certs::{CertDir, ensure_demo_certs};
 use crate::demo::{REGIONS, in_region};
 
@@ -111,6 +113,31 @@ pub struct LatencyBreakdown {
     pub to_log_p99_ms: f64,
     pub to_applied_p50_ms: f64,
     pub to_applied_p99_ms: f64,
+    /// Each stage as the servers time it (`passage_server::sync_stages`), over the
+    /// fixed-rate run: outbox wait, gateway append, fan-out, apply.
+    pub stages: [StageFigures; 4],
+}
+
+/// One stage of the way between regions, from the servers' histograms (so its
+/// quantiles are interpolated within their buckets).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StageFigures {
+    pub stage: Stage,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    /// Changes the stage timed (the apply: each receiver's).
+    pub changes: u64,
+}
+
+impl StageFigures {
+    fn describe(&self) -> &'static str {
+        match self.stage {
+            Stage::OutboxWait => "outbox wait (writer: stamp to send)",
+            Stage::Append => "gateway append (batch in to committed)",
+            Stage::FanOut => "fan-out (committed to handed to a receiver)",
+            Stage::Apply => "apply (batch in to committed, each receiver)",
+        }
+    }
 }
 
 /// Single `UpdateMember` calls answered per second, through the gateway and
@@ -165,6 +192,20 @@ impl fmt::Display for SyncFigures {
             "    log to applied (gateway commit, fan-out, apply): p50 {:.1} ms, p99 {:.1} ms",
             breakdown.to_applied_p50_ms, breakdown.to_applied_p99_ms
         )?;
+        writeln!(
+            f,
+            "    by stage, as each server times it (the network between them in none):"
+        )?;
+        for stage in &breakdown.stages {
+            writeln!(
+                f,
+                "      {:<46} p50 {:.2} ms, p99 {:.2} ms ({} changes)",
+                format!("{}:", stage.describe()),
+                stage.p50_ms,
+                stage.p99_ms,
+                stage.changes
+            )?;
+        }
         if let Some(single) = &self.single {
             writeln!(
                 f,
@@ -206,12 +247,14 @@ async fn run_in(
     let certs = CertDir(dir.join("certs"));
     let slugs: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
     ensure_demo_certs(&certs, &slugs)?;
-    let mut federation = Servers::start(
-        federation_plan(REGIONS.iter().copied(), urls, &certs),
-        &bench.setup,
-        dir,
-    )
-    .await?;
+    // Every server serves its metrics, where the stages of the latency are read.
+    let mut plan = federation_plan(REGIONS.iter().copied(), urls, &certs);
+    plan.gateway_metrics_listen = Some(free_address()?);
+    for region in &mut plan.regions {
+        region.metrics_listen = Some(free_address()?);
+    }
+    let stage_pages = StagePages::of(&plan);
+    let mut federation = Servers::start(plan, &bench.setup, dir).await?;
     let channel = federation.gateway_channel().await?;
     let progress = Progress::open(urls).await?;
     let via_gateway = SealedChannel::as_is(channel.clone());
@@ -314,6 +357,7 @@ async fn run_in(
     }
     eprintln!("bench sync: {paced} changes at {} per second", bench.rate);
     let since = chrono::Utc::now();
+    let stages_before = stage_pages.read().await?;
     write_changes(
         &writes,
         &ids,
@@ -326,6 +370,7 @@ async fn run_in(
     .await?;
     expected_head += paced as u64;
     progress.applied(&RECEIVERS, expected_head).await?;
+    let stages_after = stage_pages.read().await?;
     let appended = appended_since(&progress.gateway, since).await?;
     let (mut latencies, mut to_log, mut to_applied) = (Vec::new(), Vec::new(), Vec::new());
     for receiver in RECEIVERS {
@@ -343,6 +388,19 @@ async fn run_in(
         to_log_p99_ms: quantile(&mut to_log, 0.99),
         to_applied_p50_ms: quantile(&mut to_applied, 0.50),
         to_applied_p99_ms: quantile(&mut to_applied, 0.99),
+        stages: Stage::ALL.map(|stage| {
+            let between = sync_stages::difference(
+                &sync_stages::read_buckets(&stages_after, stage),
+                &sync_stages::read_buckets(&stages_before, stage),
+            );
+            let ms = |q| sync_stages::quantile(&between, q).map_or(f64::NAN, |s| s * 1000.0);
+            StageFigures {
+                stage,
+                p50_ms: ms(0.50),
+                p99_ms: ms(0.99),
+                changes: between.last().map_or(0, |(_, count)| *count),
+            }
+        }),
     };
 
     eprintln!("bench sync: miami misses {} changes", bench.missed);
@@ -488,6 +546,65 @@ fn hours_change(id: &str, index: usize, round: i32) -> v1::UpdateMemberRequest {
             paths: vec!["profile.available_hours_per_week".into()],
         }),
     }
+}
+
+/// Every server's `/metrics` page, where the stages of a change's way between
+/// regions are read.
+struct StagePages {
+    addresses: Vec<std::net::SocketAddr>,
+}
+
+impl StagePages {
+    fn of(plan: &crate::federation::FederationPlan) -> Self {
+        let regions = plan
+            .regions
+            .iter()
+            .filter_map(|region| region.metrics_listen);
+        StagePages {
+            addresses: plan
+                .gateway_metrics_listen
+                .into_iter()
+                .chain(regions)
+                .collect(),
+        }
+    }
+
+    /// Every server's metrics, one text after the other.
+    async fn read(&self) -> anyhow::Result<String> {
+        let mut pages = String::new();
+        for address in &self.addresses {
+            pages.push_str(&metrics_page(*address).await?);
+        }
+        Ok(pages)
+    }
+}
+
+/// The `/metrics` page served at `address`, over plain HTTP/1.0.
+async fn metrics_page(address: std::net::SocketAddr) -> anyhow::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let read = async {
+        let mut socket = tokio::net::TcpStream::connect(address).await?;
+        socket
+            .write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .await?;
+        let mut answer = Vec::new();
+        socket.read_to_end(&mut answer).await?;
+        anyhow::Ok(String::from_utf8_lossy(&answer).into_owned())
+    };
+    let answer = tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .with_context(|| format!("metrics at {address} did not answer"))?
+        .with_context(|| format!("reading the metrics at {address}"))?;
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .with_context(|| format!("metrics at {address}: no HTTP answer"))?;
+    if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+        bail!(
+            "metrics at {address}: {}",
+            head.lines().next().unwrap_or_default()
+        );
+    }
+    Ok(body.to_owned())
 }
 
 /// The gateway's and the receivers' databases, read to tell when the receivers
@@ -772,6 +889,18 @@ mod tests {
                 to_log_p99_ms: 12.0,
                 to_applied_p50_ms: 4.4,
                 to_applied_p99_ms: 13.8,
+                stages: [
+                    (Stage::OutboxWait, 1.2, 9.5, 5_000),
+                    (Stage::Append, 0.61, 3.0, 5_000),
+                    (Stage::FanOut, 2.05, 7.25, 10_000),
+                    (Stage::Apply, 0.83, 4.1, 10_000),
+                ]
+                .map(|(stage, p50_ms, p99_ms, changes)| StageFigures {
+                    stage,
+                    p50_ms,
+                    p99_ms,
+                    changes,
+                }),
             },
             single: Some(SingleCalls {
                 via_gateway_per_second: 2785.0,
@@ -787,7 +916,12 @@ mod tests {
              sustained: 6401 changes/s applied end to end (20000 changes)\n  \
              latency at 1000/s (single UpdateMember calls): p50 7.5 ms, p99 25.8 ms (10000 samples)\n    \
              written to the gateway's log (commit, outbox, send, append): p50 3.1 ms, p99 12.0 ms\n    \
-             log to applied (gateway commit, fan-out, apply): p50 4.4 ms, p99 13.8 ms\n  \
+             log to applied (gateway commit, fan-out, apply): p50 4.4 ms, p99 13.8 ms\n    \
+             by stage, as each server times it (the network between them in none):\n      \
+             outbox wait (writer: stamp to send):           p50 1.20 ms, p99 9.50 ms (5000 changes)\n      \
+             gateway append (batch in to committed):        p50 0.61 ms, p99 3.00 ms (5000 changes)\n      \
+             fan-out (committed to handed to a receiver):   p50 2.05 ms, p99 7.25 ms (10000 changes)\n      \
+             apply (batch in to committed, each receiver):  p50 0.83 ms, p99 4.10 ms (10000 changes)\n  \
              single UpdateMember calls (32 in flight, 10000 each): 2785/s via the gateway, \
              3891/s straight at the node, ratio 0.72\n  \
              catch-up: 63839 changes/s (100000 missed changes; the region's start took 0.42 s of it)\n"

@@ -27,6 +27,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use uuid::Uuid;
 
+use passage_server::sync_stages::{Stage, SyncStages};
+
 use super::catch_up::CatchUp;
 use super::log::{self, Appended};
 use crate::error::{Error, Result};
@@ -44,6 +46,11 @@ const CATCH_UP_BEHIND: i64 = BATCH_MEMBERS as i64;
 const CATCH_UP_ROWS: u64 = 100_000;
 /// Batches buffered per session before the session waits for the node.
 const SESSION_BUFFER: usize = 4;
+/// Recent appends whose commit time a hub keeps, to time the fan-out of their
+/// entries (an entry handed over later than this many appends is not timed).
+const COMMITS_KEPT: usize = 4_096;
+/// How often at most a session writes its region's cursor (`PersistedCursor`).
+const CURSOR_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 /// How often a hub reads the log head, to learn of changes other gateway replicas
 /// appended (its own appends wake its sessions at once).
 const HEAD_POLL: std::time::Duration = std::time::Duration::from_millis(200);
@@ -91,6 +98,13 @@ pub struct SyncHub {
     /// Woken when this replica records a move's outcome (the handed-over change
     /// appended, or a refusal), so a move waiting here reads its request at once.
     pub(super) moves_changed: Arc<Notify>,
+    /// How long the nodes' batches take to append, and the log's entries to be
+    /// handed to each receiving region, for `/metrics`.
+    stages: SyncStages,
+    /// This replica's recent appends, in sequence order: the log head before
+    /// each, its newest sequence, and when it committed — where the fan-out of
+    /// the entries it wrote starts.
+    committed: Arc<std::sync::Mutex<VecDeque<(i64, i64, std::time::Instant)>>>,
 }
 
 /// The number of a region's newest session, and its channel for the hub's own
@@ -121,6 +135,8 @@ impl SyncHub {
             compacted: Arc::new(AtomicI64::new(compacted)),
             opened: Default::default(),
             moves_changed: Default::default(),
+            stages: SyncStages::new(),
+            committed: Default::default(),
             revoked: Arc::new(watch::Sender::new(revoked)),
         };
         hub.follow_other_replicas();
@@ -206,6 +222,41 @@ impl SyncHub {
             .into());
         }
         Ok(())
+    }
+
+    /// The timing of the stages the gateway sees (`passage_server::sync_stages`).
+    pub fn stages(&self) -> &SyncStages {
+        &self.stages
+    }
+
+    /// Records that this replica's append of the entries after `head` through
+    /// `sequence` committed at `at`.
+    fn appended_at(&self, head: i64, sequence: i64, at: std::time::Instant) {
+        if let Ok(mut committed) = self.committed.lock() {
+            committed.push_back((head, sequence, at));
+            if committed.len() > COMMITS_KEPT {
+                committed.pop_front();
+            }
+        }
+    }
+
+    /// Times the fan-out of the entries `sequences`, just handed to a region's
+    /// stream: each from the commit of the append that wrote it, when this
+    /// replica made it recently (another replica's appends are not timed here).
+    fn time_fan_out(&self, sequences: &[u64]) {
+        let Ok(committed) = self.committed.lock() else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        for &sequence in sequences {
+            let sequence = i64::try_from(sequence).unwrap_or(i64::MAX);
+            // The append that wrote it: the first kept whose newest is at least
+            // its sequence, if it began after it.
+            let at = committed.partition_point(|(_, newest, _)| *newest < sequence);
+            if let Some((_, _, when)) = committed.get(at).filter(|(head, ..)| *head < sequence) {
+                self.stages.observe(Stage::FanOut, now - *when, 1);
+            }
+        }
     }
 
     /// The gateway's database.
@@ -430,15 +481,35 @@ impl SyncHub {
         &self,
         region: &str,
         serial: Option<&str>,
+        inbound: Streaming<SyncFromNode>,
+        outbound: mpsc::Sender<Result<SyncFromGateway, Status>>,
+        controlled: mpsc::Receiver<SyncFromGateway>,
+    ) -> Result<()> {
+        let sent = log::cursor(&self.db, region).await?;
+        self.exclusive(log::advance_cursor(&self.db, region, sent))
+            .await?;
+        let mut cursor = PersistedCursor::new(region, sent);
+        let outcome = self
+            .follow(region, serial, inbound, outbound, controlled, &mut cursor)
+            .await;
+        // What the node acknowledged last is kept, however the session ended.
+        let kept = cursor.write_due(self).await;
+        outcome.and(kept)
+    }
+
+    /// Serves a session from `cursor` on until it ends.
+    async fn follow(
+        &self,
+        region: &str,
+        serial: Option<&str>,
         mut inbound: Streaming<SyncFromNode>,
         outbound: mpsc::Sender<Result<SyncFromGateway, Status>>,
         mut controlled: mpsc::Receiver<SyncFromGateway>,
+        cursor: &mut PersistedCursor,
     ) -> Result<()> {
-        let mut sent = log::cursor(&self.db, region).await?;
-        // What the node has acknowledged as applied; the persisted cursor.
+        let mut sent = cursor.written;
+        // What the node has acknowledged as applied.
         let mut acked = sent;
-        self.exclusive(log::advance_cursor(&self.db, region, sent))
-            .await?;
         // A region the compacted log cannot bring up to date, or a new one, starts
         // from the latest state of every member, then follows the log from there.
         let through = log::head(&self.db).await?;
@@ -448,9 +519,14 @@ impl SyncHub {
         let mut revoked = self.revoked.subscribe();
         let mut replies: VecDeque<SyncFromGateway> = VecDeque::new();
         let mut pending_log: Option<SyncFromGateway> = None;
+        // The sequences of a pending batch read from the log, to time their fan-out.
+        let mut pending_sequences: Vec<u64> = Vec::new();
         // A window of the log being sent as its members' latest states.
         let mut catching_up: Option<CatchUp> = None;
         loop {
+            if cursor.is_due() {
+                cursor.write_due(self).await?;
+            }
             if snapshot.is_none()
                 && pending_log.is_none()
                 && sent < self.compacted.load(Ordering::SeqCst)
@@ -534,6 +610,7 @@ impl SyncHub {
                 .await?;
                 if let Some(last) = entries.iter().map(|e| e.sequence).max() {
                     sent = last as i64;
+                    pending_sequences = entries.iter().map(|e| e.sequence).collect();
                     pending_log = Some(reply(sync_from_gateway::Message::Log(LogBatch {
                         entries,
                         snapshot_through: 0,
@@ -547,8 +624,7 @@ impl SyncHub {
                     sent = known_head;
                     if all_applied {
                         acked = sent;
-                        self.exclusive(log::advance_cursor(&self.db, region, sent))
-                            .await?;
+                        cursor.advance(sent);
                     }
                 }
             }
@@ -556,8 +632,12 @@ impl SyncHub {
             tokio::select! {
                 permit = outbound.reserve(), if has_output => {
                     let Ok(permit) = permit else { return Ok(()) };
-                    if let Some(next) = replies.pop_front().or_else(|| pending_log.take()) {
+                    if let Some(next) = replies.pop_front() {
                         permit.send(Ok(next));
+                    } else if let Some(next) = pending_log.take() {
+                        permit.send(Ok(next));
+                        self.time_fan_out(&pending_sequences);
+                        pending_sequences.clear();
                     }
                 }
                 message = inbound.message() => {
@@ -577,9 +657,19 @@ impl SyncHub {
                     };
                     if let Some(applied) = self.handle(region, message, &mut replies).await? {
                         acked = acked.max(applied);
+                        cursor.advance(applied);
+                    }
+                    // The node sends no more until its batch is acknowledged: the
+                    // answer goes out now, before this session reads the log again.
+                    while !replies.is_empty() {
+                        let Ok(permit) = outbound.try_reserve() else { break };
+                        if let Some(next) = replies.pop_front() {
+                            permit.send(Ok(next));
+                        }
                     }
                 }
                 Some(control) = controlled.recv() => replies.push_back(control),
+                () = tokio::time::sleep_until(cursor.next_write()), if cursor.has_due() => {}
                 changed = closing.changed() => {
                     if changed.is_err() || *closing.borrow() {
                         return Ok(());
@@ -614,6 +704,10 @@ impl SyncHub {
     ) -> Result<Option<i64>> {
         match message.message {
             Some(sync_from_node::Message::Changes(batch)) => {
+                let arrived = std::time::Instant::now();
+                // What this append writes comes after the head known now (and
+                // before its newest); another replica's may lie between too.
+                let head_before = *self.head.borrow();
                 let Appended {
                     newest,
                     refused,
@@ -627,6 +721,8 @@ impl SyncHub {
                         self.max_clock_skew_ms,
                     ))
                     .await?;
+                self.stages
+                    .observe(Stage::Append, arrived.elapsed(), batch.changes.len() as u64);
                 for (member_id, home, epoch) in &moved {
                     tracing::info!(%member_id, from = %region, to = %home, epoch, "member moved");
                 }
@@ -644,6 +740,7 @@ impl SyncHub {
                     last_outbox_id: batch.last_outbox_id,
                 })));
                 if let Some(sequence) = newest {
+                    self.appended_at(head_before, sequence, std::time::Instant::now());
                     self.head.send_if_modified(|head| {
                         let moved = sequence > *head;
                         *head = (*head).max(sequence);
@@ -652,8 +749,7 @@ impl SyncHub {
                 }
             }
             Some(sync_from_node::Message::Applied(v1::Applied { sequence })) => {
-                self.exclusive(log::advance_cursor(&self.db, region, sequence as i64))
-                    .await?;
+                // Kept by the session's `PersistedCursor`.
                 return Ok(Some(sequence as i64));
             }
             Some(sync_from_node::Message::HandoffRefused(refused)) => {
@@ -674,6 +770,65 @@ impl SyncHub {
             Some(sync_from_node::Message::Hello(_)) | None => {}
         }
         Ok(None)
+    }
+}
+
+/// A region's cursor as its session keeps it in the database. An advance is
+/// written at once when the last write is `CURSOR_EVERY` old, else when that
+/// time comes or the session ends: a region applying a batch every millisecond
+/// costs the gateway a few cursor writes a second, not one per batch. A cursor
+/// written late only makes the region be sent again, after a restart of the
+/// gateway, what it applied in those last milliseconds — which it applies
+/// again to the same result — and compaction keep a little more.
+pub(super) struct PersistedCursor {
+    region: String,
+    /// The cursor in the database.
+    written: i64,
+    /// An advance not written yet.
+    due: Option<i64>,
+    last_write: tokio::time::Instant,
+}
+
+impl PersistedCursor {
+    fn new(region: &str, written: i64) -> Self {
+        PersistedCursor {
+            region: region.to_owned(),
+            written,
+            due: None,
+            last_write: tokio::time::Instant::now(),
+        }
+    }
+
+    /// The region is up to date through `sequence`.
+    fn advance(&mut self, sequence: i64) {
+        if sequence > self.written {
+            self.due = Some(self.due.map_or(sequence, |due| due.max(sequence)));
+        }
+    }
+
+    fn has_due(&self) -> bool {
+        self.due.is_some()
+    }
+
+    /// When an advance not written yet may be written.
+    fn next_write(&self) -> tokio::time::Instant {
+        self.last_write + CURSOR_EVERY
+    }
+
+    /// Whether an advance waits and may be written now.
+    fn is_due(&self) -> bool {
+        self.has_due() && tokio::time::Instant::now() >= self.next_write()
+    }
+
+    /// Writes the advance that waits, if any.
+    async fn write_due(&mut self, hub: &SyncHub) -> Result<()> {
+        if let Some(sequence) = self.due.take() {
+            hub.exclusive(log::advance_cursor(&hub.db, &self.region, sequence))
+                .await?;
+            self.written = sequence;
+            self.last_write = tokio::time::Instant::now();
+        }
+        Ok(())
     }
 }
 

@@ -10,6 +10,7 @@ use passage_proto::v1::{
     self, ChangeBatch, NodeHello, ProfileState, SyncFromNode,
     federation_service_client::FederationServiceClient, sync_from_gateway, sync_from_node,
 };
+use passage_server::sync_stages::Stage;
 use prost::Message;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use tokio::sync::mpsc;
@@ -137,7 +138,13 @@ async fn session(context: &NodeContext, link: &GatewayLink, failures: &mut u32) 
                         in_flight = None;
                     }
                     sync_from_gateway::Message::Log(batch) => {
+                        let arrived = std::time::Instant::now();
                         let applied = replica::apply_batch(context, &batch).await?;
+                        context.sync_stages.observe(
+                            Stage::Apply,
+                            arrived.elapsed(),
+                            batch.entries.len() as u64,
+                        );
                         if let Some(sequence) = applied {
                             let ack = sync_from_node::Message::Applied(v1::Applied { sequence });
                             if outbound.send(to_gateway(ack)).await.is_err() {
@@ -189,6 +196,7 @@ async fn send_outbox(
     let mut last = None;
     let mut bytes = 0usize;
     let mut changes = Vec::new();
+    let mut stamped = Vec::new();
     for row in &rows {
         if last.is_some() && bytes + row.state.len() > SYNC_BATCH_BYTES {
             break;
@@ -205,7 +213,19 @@ async fn send_outbox(
             continue;
         }
         match ProfileState::decode(row.state.as_slice()) {
-            Ok(state) => changes.push(state),
+            Ok(state) => {
+                // When the change was written: its newest stamp (a notice without
+                // stamps is not a change to time).
+                let newest = state
+                    .stamps
+                    .values()
+                    .map(|s| s.hlc)
+                    .chain(state.erased.iter().map(|s| s.hlc));
+                if let Some(hlc) = newest.max() {
+                    stamped.push(passage_proto::hlc::Hlc::from_u64(hlc).millis());
+                }
+                changes.push(state);
+            }
             Err(error) => {
                 tracing::error!(outbox_id = row.id, %error, "undecodable outbox row dropped");
             }
@@ -220,6 +240,12 @@ async fn send_outbox(
     });
     if outbound.send(to_gateway(batch)).await.is_err() {
         return Ok(None);
+    }
+    let sent_ms = passage_proto::hlc::wall_millis();
+    for stamped_ms in stamped {
+        context
+            .sync_stages
+            .observe_since(Stage::OutboxWait, stamped_ms, sent_ms);
     }
     Ok(Some(last))
 }
