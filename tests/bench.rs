@@ -86,18 +86,31 @@ fn describe(output: &Output) -> String {
 fn assert_figures(output: &Output, header: &str) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 7, "{}", describe(output));
+    assert_eq!(lines.len(), 12, "{}", describe(output));
     assert!(lines[0].starts_with(header), "{}", describe(output));
     let expected = [
         "  sustained: ",
         "  latency at 50/s",
         "    written to the gateway's log ",
         "    log to applied ",
+        "    by stage, as each server times it",
+        "      outbox wait ",
+        "      gateway append ",
+        "      fan-out ",
+        "      apply ",
         "  single UpdateMember calls (4 in flight, 100 each): ",
         "  catch-up: ",
     ];
     for (line, start) in lines[1..].iter().zip(expected) {
         assert!(line.starts_with(start), "{start}\n{}", describe(output));
+    }
+    // Every server's metrics were read: each stage timed the paced changes.
+    for stage in &lines[6..10] {
+        assert!(
+            !stage.contains("NaN") && !stage.contains("(0 changes)"),
+            "{stage}\n{}",
+            describe(output)
+        );
     }
 }
 

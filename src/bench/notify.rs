@@ -57,6 +57,10 @@ pub struct Run {
     pub changes_seconds: f64,
     /// From the first answer sent until every mail was accepted (mail on only).
     pub mail_seconds: Option<f64>,
+    /// The CPU this process used over the same time (every server in it, the
+    /// receiver and the clients); None when the servers run as their own
+    /// processes.
+    pub cpu_seconds: Option<f64>,
 }
 
 /// What was measured; prints itself as the command's report.
@@ -117,11 +121,20 @@ impl fmt::Display for NotifyFigures {
                 run.changes_seconds,
                 changes as f64 / run.changes_seconds.max(1e-9)
             )?;
-            match run.mail_seconds {
-                Some(seconds) => writeln!(
+            if let Some(seconds) = run.mail_seconds {
+                write!(
                     f,
                     ", every mail accepted after {seconds:.2} s ({:.0} mails/s)",
                     changes as f64 / seconds.max(1e-9)
+                )?;
+            }
+            match run.cpu_seconds {
+                // Per change, from the first answer to the last mail accepted
+                // (or answer, with mail off).
+                Some(cpu) => writeln!(
+                    f,
+                    "; CPU {cpu:.2} s, {:.2} ms a change",
+                    cpu * 1000.0 / changes as f64
                 )?,
                 None => writeln!(f)?,
             }
@@ -139,7 +152,18 @@ impl fmt::Display for NotifyFigures {
              (target ≤ 1.10: {})",
             on / off,
             if on / off <= 1.10 { "met" } else { "missed" }
-        )
+        )?;
+        if self.runs.iter().all(|run| run.cpu_seconds.is_some()) {
+            let per_change =
+                |mail| self.median(mail, |run| run.cpu_seconds) * 1000.0 / changes as f64;
+            writeln!(
+                f,
+                "  median: CPU {:.2} ms a change with its mail, {:.2} ms without",
+                per_change(true),
+                per_change(false)
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -181,6 +205,7 @@ async fn run_in(
         let questions = people.ask(&channel, bench.changes).await?;
         eprintln!("bench notify: {} questions asked; answering", bench.changes);
         let accepted_before = receiver.accepted_count();
+        let cpu_before = super::process_cpu_seconds();
         let started = Instant::now();
         answer_all(&channel, &people, questions, bench.clients).await?;
         let changes_seconds = started.elapsed().as_secs_f64();
@@ -200,10 +225,15 @@ async fn run_in(
         } else {
             None
         };
+        let cpu_seconds = match (bench.setup.processes, cpu_before) {
+            (false, Some(before)) => super::process_cpu_seconds().map(|after| after - before),
+            _ => None,
+        };
         runs.push(Run {
             mail,
             changes_seconds,
             mail_seconds,
+            cpu_seconds,
         });
     }
     federation.shutdown().await?;

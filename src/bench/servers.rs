@@ -519,14 +519,18 @@ impl ProcessFederation {
         let processes = Processes::new(dir)?;
         let ca = tls.ca().cert;
         let gateway = tls.gateway();
+        // TOML has no null: an address not given is left out.
+        let mut gateway_server = serde_json::json!({
+            "listen": gateway_address.to_string(),
+            "connect_timeout_ms": 2000,
+        });
+        if let Some(metrics) = plan.gateway_metrics_listen {
+            gateway_server["metrics_listen"] = serde_json::json!(metrics.to_string());
+        }
         processes.write_settings(
             "gateway",
             &serde_json::json!({
-                "server": {
-                    "listen": gateway_address.to_string(),
-                    "connect_timeout_ms": 2000,
-                    "metrics_listen": plan.gateway_metrics_listen,
-                },
+                "server": gateway_server,
                 "database": {"url": plan.gateway_database_url, "max_connections": crate::federation::POOL_PER_SERVER},
                 "regions": plan.regions.iter().map(|region| serde_json::json!({
                     "slug": region.slug,
@@ -541,10 +545,7 @@ impl ProcessFederation {
             let own = tls.region(&region.slug);
             let mut settings = serde_json::json!({
                 "region": {"slug": region.slug, "name": region.name, "country": region.country},
-                "server": {
-                    "listen": nodes[&region.slug].to_string(),
-                    "metrics_listen": region.metrics_listen,
-                },
+                "server": {"listen": nodes[&region.slug].to_string()},
                 "database": {"url": region.database_url, "max_connections": crate::federation::POOL_PER_SERVER},
                 "gateway": {
                     "endpoint": format!("https://{gateway_address}"),
@@ -552,6 +553,9 @@ impl ProcessFederation {
                 },
                 "auth": {"gateway_key_file": plan.keys.region_caller_key(&region.slug)},
             });
+            if let Some(metrics) = region.metrics_listen {
+                settings["server"]["metrics_listen"] = serde_json::json!(metrics.to_string());
+            }
             if let Some(rules) = &region.rules_file {
                 settings["rules"] = serde_json::json!({ "file": rules });
             }
