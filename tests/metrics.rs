@@ -15,6 +15,11 @@ on_both_backends!(a_chapter_admins_calls_show_in_the_gateways_and_the_nodes_metr
 
 const CREATE_MEMBER: &str = "/passage.v1.MemberService/CreateMember";
 
+/// Region `region`'s node's metrics page.
+async fn node_page(cluster: &Cluster, region: &str) -> String {
+    http_get(&cluster.federation.node_metrics_endpoint(region).unwrap()).await
+}
+
 /// The value of the sample `series` (name and labels, as written) on a metrics page.
 fn sample(page: &str, series: &str) -> Option<f64> {
     page.lines()
@@ -102,13 +107,7 @@ async fn a_chapter_admins_calls_show_in_the_gateways_and_the_nodes_metrics(backe
     assert!(gateway.contains("passage_sync_connected{region=\"amsterdam\"} 1"));
 
     // Amsterdam's node answered the same two calls the gateway forwarded to it.
-    let amsterdam = http_get(
-        &cluster
-            .federation
-            .node_metrics_endpoint("amsterdam")
-            .unwrap(),
-    )
-    .await;
+    let amsterdam = node_page(&cluster, "amsterdam").await;
     assert_eq!(
         sample(
             &amsterdam,
@@ -155,7 +154,7 @@ async fn a_chapter_admins_calls_show_in_the_gateways_and_the_nodes_metrics(backe
         "{amsterdam}"
     );
     // Miami saw none of it.
-    let miami = http_get(&cluster.federation.node_metrics_endpoint("miami").unwrap()).await;
+    let miami = node_page(&cluster, "miami").await;
     assert_eq!(
         sample(
             &miami,
@@ -177,7 +176,7 @@ async fn a_chapter_admins_calls_show_in_the_gateways_and_the_nodes_metrics(backe
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let miami = loop {
-        let page = http_get(&cluster.federation.node_metrics_endpoint("miami").unwrap()).await;
+        let page = node_page(&cluster, "miami").await;
         if stage(&page, "region=\"miami\",stage=\"apply\"") >= 1.0 {
             break page;
         }
@@ -194,13 +193,7 @@ async fn a_chapter_admins_calls_show_in_the_gateways_and_the_nodes_metrics(backe
             ),
         "{miami}"
     );
-    let amsterdam = http_get(
-        &cluster
-            .federation
-            .node_metrics_endpoint("amsterdam")
-            .unwrap(),
-    )
-    .await;
+    let amsterdam = node_page(&cluster, "amsterdam").await;
     assert!(
         stage(&amsterdam, "region=\"amsterdam\",stage=\"outbox_wait\"") >= 1.0,
         "{amsterdam}"

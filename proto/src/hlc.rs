@@ -113,6 +113,16 @@ pub fn future_stamp_in(
     })
 }
 
+/// When `state` was last written, in wall-clock milliseconds: its newest stamp
+/// (a field's or its erasure's); None for a notice that carries no stamp.
+pub fn written_millis(state: &crate::v1::ProfileState) -> Option<u64> {
+    let fields = state.stamps.values();
+    fields
+        .chain(state.erased.iter())
+        .map(|stamp| Hlc::from_u64(stamp.hlc).millis())
+        .max()
+}
+
 /// A node's clock: hands out strictly increasing stamps.
 #[derive(Debug)]
 pub struct HlcClock {
@@ -218,6 +228,22 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+
+    #[test]
+    fn a_state_was_written_at_its_newest_stamp_an_erasure_included() {
+        use crate::v1::{ProfileState, Stamp};
+        let stamp = |millis| Stamp {
+            hlc: Hlc::new(millis, 3).as_u64(),
+            ..Default::default()
+        };
+        let mut state = ProfileState::default();
+        assert_eq!(written_millis(&state), None, "a notice carries no stamp");
+        state.stamps.insert("skills".into(), stamp(1_000));
+        state.stamps.insert("profession".into(), stamp(2_500));
+        assert_eq!(written_millis(&state), Some(2_500));
+        state.erased = Some(stamp(4_000));
+        assert_eq!(written_millis(&state), Some(4_000));
+    }
 
     #[test]
     fn a_stamp_from_far_in_the_future_is_refused_and_leaves_the_clock_alone() {

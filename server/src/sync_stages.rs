@@ -69,7 +69,6 @@ impl Stage {
 struct StageFigures {
     /// Changes per bucket (not cumulative; the last one is `+Inf`).
     buckets: [AtomicU64; STAGE_BUCKETS.len() + 1],
-    count: AtomicU64,
     sum_micros: AtomicU64,
 }
 
@@ -97,7 +96,6 @@ impl SyncStages {
             .position(|bound| seconds <= *bound)
             .unwrap_or(STAGE_BUCKETS.len());
         figures.buckets[bucket].fetch_add(changes, Ordering::Relaxed);
-        figures.count.fetch_add(changes, Ordering::Relaxed);
         let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
         figures
             .sum_micros
@@ -131,8 +129,11 @@ impl SyncStages {
         };
         for stage in Stage::ALL {
             let figures = &self.stages[stage.index()];
-            let count = figures.count.load(Ordering::Relaxed);
-            if count == 0 {
+            if figures
+                .buckets
+                .iter()
+                .all(|bucket| bucket.load(Ordering::Relaxed) == 0)
+            {
                 continue;
             }
             let seconds = figures.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;

@@ -781,12 +781,7 @@ async fn changes_applied_since(
     let mut changes = Vec::with_capacity(rows.len());
     for row in rows {
         let state = ProfileState::decode(row.state.as_slice())?;
-        let written_ms = state
-            .stamps
-            .values()
-            .map(|s| passage_proto::hlc::Hlc::from_u64(s.hlc).millis())
-            .max()
-            .unwrap_or(0);
+        let written_ms = passage_proto::hlc::written_millis(&state).unwrap_or(0);
         changes.push(AppliedChange {
             member_id: row.member_id,
             written_ms: written_ms as f64,

@@ -232,11 +232,13 @@ impl SyncHub {
     /// Records that this replica's append of the entries after `head` through
     /// `sequence` committed at `at`.
     fn appended_at(&self, head: i64, sequence: i64, at: std::time::Instant) {
-        if let Ok(mut committed) = self.committed.lock() {
-            committed.push_back((head, sequence, at));
-            if committed.len() > COMMITS_KEPT {
-                committed.pop_front();
-            }
+        let mut committed = self
+            .committed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        committed.push_back((head, sequence, at));
+        if committed.len() > COMMITS_KEPT {
+            committed.pop_front();
         }
     }
 
@@ -244,9 +246,10 @@ impl SyncHub {
     /// stream: each from the commit of the append that wrote it, when this
     /// replica made it recently (another replica's appends are not timed here).
     fn time_fan_out(&self, sequences: &[u64]) {
-        let Ok(committed) = self.committed.lock() else {
-            return;
-        };
+        let committed = self
+            .committed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = std::time::Instant::now();
         for &sequence in sequences {
             let sequence = i64::try_from(sequence).unwrap_or(i64::MAX);

@@ -214,16 +214,8 @@ async fn send_outbox(
         }
         match ProfileState::decode(row.state.as_slice()) {
             Ok(state) => {
-                // When the change was written: its newest stamp (a notice without
-                // stamps is not a change to time).
-                let newest = state
-                    .stamps
-                    .values()
-                    .map(|s| s.hlc)
-                    .chain(state.erased.iter().map(|s| s.hlc));
-                if let Some(hlc) = newest.max() {
-                    stamped.push(passage_proto::hlc::Hlc::from_u64(hlc).millis());
-                }
+                // A notice without stamps is not a change to time.
+                stamped.extend(passage_proto::hlc::written_millis(&state));
                 changes.push(state);
             }
             Err(error) => {
