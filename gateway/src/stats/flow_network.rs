@@ -31,12 +31,11 @@ pub(super) struct Network {
 }
 
 /// Every vertex's arcs in one array: those of vertex `v` are
-/// `arcs[start[v]..start[v + 1]]`, each with the vertex it leads to, so a search
-/// reads two arrays front to back.
+/// `arcs[start[v]..start[v + 1]]`, each as (arc, the vertex it leads to), so a
+/// search reads one array front to back.
 struct Adjacency {
     start: Vec<u32>,
-    arcs: Vec<u32>,
-    heads: Vec<u32>,
+    arcs: Vec<(u32, u32)>,
 }
 
 #[derive(Default)]
@@ -48,6 +47,7 @@ struct Scratch {
     /// Per vertex, the position in `Adjacency::arcs` of its first arc not yet
     /// found useless in this phase.
     next_arc: Vec<u32>,
+    /// The search's queue: each vertex enters it at most once a phase.
     queue: Vec<u32>,
 }
 
@@ -125,14 +125,10 @@ impl Network {
             let mut arcs = Vec::with_capacity(self.head.len());
             for out in &self.out {
                 start.push(arcs.len() as u32);
-                arcs.extend(out.iter().map(|arc| *arc as u32));
+                arcs.extend(out.iter().map(|arc| (*arc as u32, self.head[*arc] as u32)));
             }
             start.push(arcs.len() as u32);
-            let heads = arcs
-                .iter()
-                .map(|arc| self.head[*arc as usize] as u32)
-                .collect();
-            Adjacency { start, arcs, heads }
+            Adjacency { start, arcs }
         })
     }
 
@@ -208,15 +204,34 @@ impl Network {
         let vertices = self.out.len();
         scratch.level.resize(vertices, UNREACHED);
         scratch.next_arc.resize(vertices, 0);
+        scratch.queue.resize(vertices, 0);
+        let Scratch {
+            room,
+            level,
+            next_arc,
+            queue,
+        } = scratch;
+        // Slices, not vectors, from here on: their lengths stay in registers.
+        let (room, level, next_arc, queue) = (
+            &mut room[..],
+            &mut level[..],
+            &mut next_arc[..],
+            &mut queue[..],
+        );
         let mut flow = 0;
         // Dinic's phases: the shortest paths' levels, then as many paths along
         // them as they carry.
-        while flow < limit && levels(adjacency, scratch, from, to) {
-            scratch
-                .next_arc
-                .copy_from_slice(&adjacency.start[..vertices]);
+        while flow < limit && levels(adjacency, room, level, queue, from, to) {
+            next_arc.copy_from_slice(&adjacency.start[..vertices]);
+            let mut phase = Phase {
+                adjacency,
+                room: &mut *room,
+                level: &*level,
+                next_arc: &mut *next_arc,
+                to,
+            };
             loop {
-                let pushed = push(adjacency, scratch, from, to, limit - flow);
+                let pushed = phase.push(from, limit - flow);
                 if pushed == 0 {
                     break;
                 }
@@ -234,62 +249,73 @@ impl Network {
 /// false when `to` cannot be reached. The search stops as soon as it reaches
 /// `to`: every vertex nearer than `to` has its level by then, and the paths of
 /// a phase only go one level down each step, to `to` at the last.
-fn levels(adjacency: &Adjacency, scratch: &mut Scratch, from: usize, to: usize) -> bool {
-    let Scratch {
-        room, level, queue, ..
-    } = scratch;
+fn levels(
+    adjacency: &Adjacency,
+    room: &[i64],
+    level: &mut [u32],
+    queue: &mut [u32],
+    from: usize,
+    to: usize,
+) -> bool {
     level.fill(UNREACHED);
-    queue.clear();
-    queue.push(from as u32);
     level[from] = 0;
-    let mut next_in_queue = 0;
-    while let Some(&vertex) = queue.get(next_in_queue) {
+    queue[0] = from as u32;
+    // Each vertex enters the queue once at most: `queued` stays within it.
+    let (mut next_in_queue, mut queued) = (0, 1);
+    while next_in_queue < queued {
+        let vertex = queue[next_in_queue] as usize;
         next_in_queue += 1;
-        let vertex = vertex as usize;
         let below = level[vertex] + 1;
-        let (first, last) = (adjacency.start[vertex], adjacency.start[vertex + 1]);
-        let span = first as usize..last as usize;
-        for (&arc, &next) in adjacency.arcs[span.clone()]
-            .iter()
-            .zip(&adjacency.heads[span])
-        {
+        let span = adjacency.start[vertex] as usize..adjacency.start[vertex + 1] as usize;
+        for &(arc, next) in &adjacency.arcs[span] {
             let next = next as usize;
             if room[arc as usize] > 0 && level[next] == UNREACHED {
                 level[next] = below;
                 if next == to {
                     return true;
                 }
-                queue.push(next as u32);
+                queue[queued] = next as u32;
+                queued += 1;
             }
         }
     }
     false
 }
 
-/// Pushes up to `most` from `vertex` to `to` along arcs one level down each,
-/// skipping arcs found useless in this phase; what it pushed.
-fn push(adjacency: &Adjacency, scratch: &mut Scratch, vertex: usize, to: usize, most: i64) -> i64 {
-    if vertex == to {
-        return most;
-    }
-    let last = adjacency.start[vertex + 1];
-    while scratch.next_arc[vertex] < last {
-        let position = scratch.next_arc[vertex] as usize;
-        let (arc, next) = (
-            adjacency.arcs[position] as usize,
-            adjacency.heads[position] as usize,
-        );
-        if scratch.room[arc] > 0 && scratch.level[next] == scratch.level[vertex] + 1 {
-            let pushed = push(adjacency, scratch, next, to, most.min(scratch.room[arc]));
-            if pushed > 0 {
-                scratch.room[arc] -= pushed;
-                scratch.room[arc ^ 1] = scratch.room[arc ^ 1].saturating_add(pushed);
-                return pushed;
-            }
+/// One phase of Dinic's: the levels found, and the rooms it changes.
+struct Phase<'a> {
+    adjacency: &'a Adjacency,
+    room: &'a mut [i64],
+    level: &'a [u32],
+    next_arc: &'a mut [u32],
+    to: usize,
+}
+
+impl Phase<'_> {
+    /// Pushes up to `most` from `vertex` to `to` along arcs one level down
+    /// each, skipping arcs found useless in this phase; what it pushed.
+    fn push(&mut self, vertex: usize, most: i64) -> i64 {
+        if vertex == self.to {
+            return most;
         }
-        scratch.next_arc[vertex] += 1;
+        let last = self.adjacency.start[vertex + 1];
+        let below = self.level[vertex] + 1;
+        while self.next_arc[vertex] < last {
+            let (arc, next) = self.adjacency.arcs[self.next_arc[vertex] as usize];
+            let (arc, next) = (arc as usize, next as usize);
+            let room = self.room[arc];
+            if room > 0 && self.level[next] == below {
+                let pushed = self.push(next, most.min(room));
+                if pushed > 0 {
+                    self.room[arc] -= pushed;
+                    self.room[arc ^ 1] = self.room[arc ^ 1].saturating_add(pushed);
+                    return pushed;
+                }
+            }
+            self.next_arc[vertex] += 1;
+        }
+        0
     }
-    0
 }
 
 #[cfg(test)]
