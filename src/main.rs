@@ -28,16 +28,20 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// touch of each: on the test machine that was 20–40 ms of the first
 /// statistics call (a 431 KiB answer decoded into fresh memory), where 4 KiB
 /// pages cost well under a millisecond. A server's latency matters more here
-/// than the few TLB misses huge pages would save. Where the kernel refuses or
-/// has no such switch, the process runs as before: it only costs speed.
+/// than the few TLB misses huge pages would save. Where the kernel refuses, the
+/// process runs as before (it only costs speed) and says so in its log.
 fn without_huge_pages() {
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    let _ = rustix::thread::disable_transparent_huge_pages(true);
+    if let Err(error) = rustix::thread::disable_transparent_huge_pages(true) {
+        tracing::info!(
+            %error,
+            "transparent huge pages stay on: a first call may wait while the kernel zeroes memory"
+        );
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    without_huge_pages();
     let cli = Cli::parse();
     passage_proto::choose_tls_crypto();
     // The demo prints what matters itself; servers log their work.
@@ -55,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    without_huge_pages();
     match cli.command {
         Command::Demo {
             data_dir,
