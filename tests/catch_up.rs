@@ -6,6 +6,11 @@
 //! entry by entry, batch after batch with small limits so that every edge of a
 //! batch is crossed, Miami ends with the same states through the same sequence;
 //! the catch-up sends far fewer states.
+//!
+//! A region behind also reads past changes a node's stream repeated or replayed
+//! late: an older change arriving after a withdrawal or an erasure never shows
+//! the member's profile again to a region that had not read the withdrawal yet,
+//! nor puts an erased member's profile back in the log.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,7 +27,8 @@ use passage_proto::v1::{self, LogEntry, ProfileState, SharedProfile};
 use sea_orm::DatabaseConnection;
 
 on_both_backends!(
-    a_region_far_behind_catches_up_from_the_directory_where_the_log_would_have_brought_it
+    a_region_far_behind_catches_up_from_the_directory_where_the_log_would_have_brought_it,
+    a_change_replayed_late_never_undoes_a_withdrawal_or_an_erasure_for_a_region_behind,
 );
 
 const AMSTERDAM: &str = "amsterdam";
@@ -34,23 +40,16 @@ async fn gateway_database(
     backend: Backend,
     dir: &tempfile::TempDir,
 ) -> (DatabaseConnection, Option<String>) {
-    let (url, name) = match backend {
-        Backend::Sqlite => (
-            format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("gateway.db").display()
-            ),
-            None,
-        ),
-        Backend::Postgres => {
-            let (url, name) = common::fresh_postgres_database("passage_test_catch_up").await;
-            (url, Some(name))
-        }
-    };
-    let db = passage_migrations::connect::<GatewayMigrator>(&url, 4)
+    common::fresh_database::<GatewayMigrator>(backend, dir, "gateway.db", "passage_test_catch_up")
         .await
-        .unwrap();
-    (db, name)
+}
+
+/// The federation's regions.
+fn regions() -> BTreeSet<String> {
+    [AMSTERDAM, WASHINGTON, MIAMI]
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Member `id`'s change from `region` at clock `hlc`: her name and profession.
@@ -184,10 +183,7 @@ async fn a_region_far_behind_catches_up_from_the_directory_where_the_log_would_h
     // 80 change between one and seven times each, in batches as nodes send them.
     let dir = tempfile::tempdir().unwrap();
     let (db, postgres_name) = gateway_database(backend, &dir).await;
-    let regions: BTreeSet<String> = [AMSTERDAM, WASHINGTON, MIAMI]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let regions = regions();
     let members: Vec<(String, &str)> = (0..200)
         .map(|n| {
             let home = if n < 120 { AMSTERDAM } else { WASHINGTON };
@@ -307,6 +303,117 @@ async fn a_region_far_behind_catches_up_from_the_directory_where_the_log_would_h
     assert_eq!(caught_up_at_once.len(), 1, "one batch");
     assert_eq!(sent(&caught_up_at_once), 201);
     assert!(sent(&by_entry) > 500, "{} entries", sent(&by_entry));
+
+    drop(db);
+    if let Some(name) = postgres_name {
+        common::drop_postgres_database(&name).await;
+    }
+}
+
+/// Every entry the gateway sends `region` after `after`, batch by batch, each of
+/// at most `rows` log rows (one row: each row as it is stored); and the
+/// sequence the region then applied through.
+async fn read_log(
+    db: &DatabaseConnection,
+    region: &str,
+    mut after: i64,
+    rows: u64,
+) -> (Vec<Batch>, i64) {
+    let mut batches = Vec::new();
+    loop {
+        let entries = log::entries_for(db, region, after, rows, 2, 4_096)
+            .await
+            .unwrap();
+        let Some(last) = entries.iter().map(|e| e.sequence).max() else {
+            return (batches, after);
+        };
+        after = last as i64;
+        batches.push((entries, last));
+    }
+}
+
+async fn a_change_replayed_late_never_undoes_a_withdrawal_or_an_erasure_for_a_region_behind(
+    backend: Backend,
+) {
+    // Arrange: Samir and Amira, at home in Miami, share their profiles, and
+    // Amsterdam has read them.
+    let dir = tempfile::tempdir().unwrap();
+    let (db, postgres_name) = gateway_database(backend, &dir).await;
+    let regions = regions();
+    let samir = uuid::Uuid::now_v7().to_string();
+    let amira = uuid::Uuid::now_v7().to_string();
+    let sharing = vec![
+        change(MIAMI, &samir, "Samir", "electrician", 10),
+        change(MIAMI, &amira, "Amira", "pharmacist", 10),
+    ];
+    let append = |batch: Vec<ProfileState>| {
+        let (db, regions) = (&db, &regions);
+        async move {
+            let appended = log::append(db, MIAMI, &batch, regions, 60_000)
+                .await
+                .unwrap();
+            assert!(appended.refused.is_empty(), "{:?}", appended.refused);
+        }
+    };
+    append(sharing.clone()).await;
+    let (mut amsterdam, read_through) = read_log(&db, AMSTERDAM, 0, 3).await;
+    assert!(
+        applied(&amsterdam).0[&samir]
+            .profile
+            .as_ref()
+            .unwrap()
+            .share_across_regions
+    );
+
+    // Act: Samir withdraws his consent and Amira is erased; Washington DC reads
+    // that, Amsterdam not yet. Then Miami's stream, cut and resumed, delivers
+    // its first batch again, twice.
+    let mut withdrawn = change(MIAMI, &samir, "", "", 20);
+    withdrawn.profile = Some(SharedProfile::default());
+    let erased = ProfileState {
+        member_id: amira.clone(),
+        erased: Some(v1::Stamp {
+            hlc: 20,
+            region: MIAMI.into(),
+        }),
+        ..Default::default()
+    };
+    append(vec![withdrawn, erased]).await;
+    let (washington, _) = read_log(&db, WASHINGTON, 0, 3).await;
+    append(sharing.clone()).await;
+    append(sharing).await;
+    let (later, _) = read_log(&db, AMSTERDAM, read_through, 3).await;
+    amsterdam.extend(later);
+
+    // Assert: both regions show neither profile; the log holds Amira's erasure
+    // and nothing of her profile.
+    for (region, batches) in [(AMSTERDAM, &amsterdam), (WASHINGTON, &washington)] {
+        let held = applied(batches).0;
+        assert!(
+            !passage_proto::merge::is_shared(&held[&samir]),
+            "{region} shows Samir's withdrawn profile: {:?}",
+            held[&samir]
+        );
+        assert!(
+            held[&amira].erased.is_some() && held[&amira].profile.is_none(),
+            "{region} holds Amira as {:?}",
+            held[&amira]
+        );
+    }
+    let everything = read_log(&db, AMSTERDAM, 0, 1).await.0;
+    let about_amira: Vec<&ProfileState> = everything
+        .iter()
+        .flat_map(|(entries, _)| entries)
+        .filter_map(|entry| entry.state.as_ref())
+        .filter(|state| state.member_id == amira)
+        .collect();
+    assert!(!about_amira.is_empty(), "her erasure is in the log");
+    assert!(
+        about_amira
+            .iter()
+            .all(|state| state.erased.is_some() && state.profile.is_none()),
+        "the log holds Amira's profile after her erasure: {about_amira:?}"
+    );
 
     drop(db);
     if let Some(name) = postgres_name {

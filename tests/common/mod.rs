@@ -48,6 +48,29 @@ pub async fn fresh_postgres_database(prefix: &str) -> (String, String) {
     (format!("{base}/{name}"), name)
 }
 
+/// A fresh database of `backend` with `M`'s schema, for one test: the SQLite
+/// file `file` in `dir`, or a new PostgreSQL database named from `prefix`; and
+/// its PostgreSQL name, to drop after with [`drop_postgres_database`].
+pub async fn fresh_database<M: passage_migrations::MigratorTrait>(
+    backend: Backend,
+    dir: &tempfile::TempDir,
+    file: &str,
+    prefix: &str,
+) -> (sea_orm::DatabaseConnection, Option<String>) {
+    let (url, name) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.path().join(file).display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let (url, name) = fresh_postgres_database(prefix).await;
+            (url, Some(name))
+        }
+    };
+    let db = passage_migrations::connect::<M>(&url, 4).await.unwrap();
+    (db, name)
+}
+
 /// Drops a database of [`fresh_postgres_database`], its connections too.
 pub async fn drop_postgres_database(name: &str) {
     let admin = Database::connect(postgres_admin_url()).await.unwrap();

@@ -207,8 +207,30 @@ pub async fn append(
             });
             continue;
         }
-        let mut merged = merge(&decode_state(entry.state.as_deref()), change);
+        let mut before = decode_state(entry.state.as_deref());
+        before.member_id.clone_from(&change.member_id);
+        let mut merged = merge(&before, change);
         merged.member_id.clone_from(&change.member_id);
+        // An erasure, or a withdrawal of consent (the member's shared state now says
+        // nothing): what the member's profile was is of no use to anyone now.
+        let withdrawn = merged
+            .profile
+            .as_ref()
+            .is_none_or(|profile| *profile == SharedProfile::default());
+        let clears = change.erased.is_some() || withdrawn;
+        if clears && new_home.is_none() && entry.state.is_some() && merged == before {
+            // A change the member's erasure or withdrawal already dominates: a
+            // batch repeated, or an older one replayed late. Logged, it would
+            // follow the deletion below of the entry that carries the erasure or
+            // withdrawal, and a region that had not read that entry yet would
+            // show the older profile again; it would also put an erased
+            // member's old profile back in the log. Nothing is new: nothing is
+            // written.
+            if change.erased.is_some() {
+                tombstoned.push(member_id);
+            }
+            continue;
+        }
         entry.state = Some(merged.encode_to_vec());
         entry.updated_at = now;
         if let Some(home) = new_home {
@@ -218,17 +240,14 @@ pub async fn append(
                 .moved
                 .push((member_id, home.to_owned(), entry.epoch));
         }
-        // An erasure, or a withdrawal of consent (the member's shared state now says
-        // nothing): what the member's profile was is of no use to anyone now, and
-        // the new entry dominates every earlier one wherever it arrives.
-        let withdrawn = merged
-            .profile
-            .as_ref()
-            .is_none_or(|profile| *profile == SharedProfile::default());
         if change.erased.is_some() {
             tombstoned.push(member_id);
         }
-        if change.erased.is_some() || withdrawn {
+        // The entry that replaces the member's earlier ones carries the merged
+        // state, which holds all of them, not only this change: an older change
+        // arriving late must not stand in for the withdrawal it follows.
+        let logged = if clears { &merged } else { change };
+        if clears {
             erased.push(member_id);
             log_rows.retain(|row: &change_log::ActiveModel| {
                 !matches!(row.member_id, Set(id) if id == member_id)
@@ -239,9 +258,9 @@ pub async fn append(
         log_rows.push(change_log::ActiveModel {
             member_id: Set(member_id),
             origin_region: Set(region.to_owned()),
-            state: Set(change.encode_to_vec()),
+            state: Set(logged.encode_to_vec()),
             appended_at: Set(now),
-            erasure: Set(change.erased.is_some()),
+            erasure: Set(logged.erased.is_some()),
             recipient: Set(None),
             ..Default::default()
         });

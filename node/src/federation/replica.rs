@@ -31,7 +31,9 @@ pub const GATEWAY: &str = "gateway";
 
 /// Applies a batch of log entries (or a page of a snapshot) and moves the cursor, in
 /// one transaction. Returns the sequence the node has now applied through, if the
-/// batch moves it.
+/// batch moves it. A batch with an entry stamped beyond this node's clock (more
+/// than the allowed skew) is refused whole, `Unavailable`, and nothing of it is
+/// applied: it comes again.
 ///
 /// The entries for one member are merged first (the merge is associative and
 /// commutative, so this is the same as applying them one by one), then every
@@ -82,15 +84,23 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
             passage_proto::hlc::wall_millis(),
             clock.max_skew_ms(),
         ) {
+            // Skipped, the entry would be lost: the cursor moves past it with the
+            // batch. Refused, nothing of the batch is applied or acknowledged, the
+            // stream ends, and the gateway sends the batch again after the
+            // reconnection's backoff — until this node's clock reaches the stamp,
+            // or its skew is mended.
             tracing::error!(
                 %member_id,
                 origin = %entry.origin_region,
                 sequence = entry.sequence,
                 %field,
                 %refused,
-                "log entry refused: stamped beyond this node's clock"
+                "log entry refused: stamped beyond this node's clock; the batch waits"
             );
-            continue;
+            return Err(crate::error::Error::Unavailable(format!(
+                "log entry {} (member {member_id}, from {}) is stamped beyond this node's clock: {field}: {refused}",
+                entry.sequence, entry.origin_region
+            )));
         }
         for stamp in state.stamps.values().chain(state.erased.iter()) {
             // Checked just above: every stamp is within the skew.
