@@ -206,6 +206,8 @@ pub async fn run_with_metrics(
     )
     .await?
     .with_max_clock_skew(settings.federation.max_clock_skew_ms);
+    // Kept while the gateway serves.
+    let _checkpointer = passage_migrations::checkpoint_in_background(&db);
     let calls = passage_server::call_metrics::CallMetrics::new();
     let metrics_task = metrics.map(|listener| {
         tracing::info!(address = ?listener.local_addr().ok(), "metrics and dashboard serving");

@@ -74,6 +74,10 @@ pub async fn connect_mapped<M: MigratorTrait>(
                 // finds that another one has written.
                 .pragma("mmap_size", sqlite_map_bytes.to_string())
                 .pragma("cache_size", "-16384")
+                // No checkpoint inside a commit: a server checkpoints on a task
+                // of its own (`checkpoint_in_background`); any other process's
+                // log is checkpointed when its last connection closes.
+                .pragma("wal_autocheckpoint", "0")
         })
         .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));
     let db = Database::connect(options).await?;
@@ -133,6 +137,52 @@ pub async fn begin_write(
         ..Default::default()
     })
     .await
+}
+
+/// How often a server's checkpointer copies SQLite's write-ahead log into the
+/// database file.
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// On SQLite, starts the task that checkpoints the write-ahead log every
+/// [`CHECKPOINT_EVERY`], `PASSIVE` (it waits for no reader and no writer), for
+/// as long as the returned [`Checkpointer`] is kept: a server keeps it while it
+/// serves. Left to SQLite, the checkpoint ran inside whichever commit took the
+/// log past 1,000 pages — copying them into the database and waiting for the
+/// disk twice while that commit, and with it the region's one write turn,
+/// waited. Here writers go on appending while the log is copied. Nothing on
+/// PostgreSQL.
+pub fn checkpoint_in_background(db: &DatabaseConnection) -> Option<Checkpointer> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let db = db.clone();
+    Some(Checkpointer(tokio::spawn(async move {
+        let mut failing = false;
+        loop {
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
+            let done = db
+                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                .await;
+            match done {
+                Ok(_) => failing = false,
+                // Logged once per outage; the next round tries again.
+                Err(error) if !failing => {
+                    failing = true;
+                    tracing::warn!(%error, "the write-ahead log could not be checkpointed");
+                }
+                Err(_) => {}
+            }
+        }
+    })))
+}
+
+/// The task of [`checkpoint_in_background`]; it stops when this is dropped.
+pub struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Makes what an erasure just deleted unreadable in the database's files, after

@@ -193,6 +193,8 @@ pub async fn serve_with_metrics(
     // Reminders of tomorrow and digests, as time passes (after the mail task,
     // whose folder erasure needs).
     let timed_task = tokio::spawn(notify::timed::run(context.clone()));
+    // Kept while the node serves.
+    let _checkpointer = passage_migrations::checkpoint_in_background(&context.db);
     let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
     let sync = settings.gateway.as_ref().map(|link| {
         tokio::spawn(federation::client::run(

@@ -1,0 +1,84 @@
+//! SQLite's write-ahead log is copied into the database by the server's own
+//! checkpointer, never inside a commit: a commit that crossed SQLite's mark
+//! used to copy the log and wait for the disk while the region's one write turn
+//! waited with it. The checkpointer runs while it is kept, and stops when
+//! dropped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use passage_migrations::{NodeMigrator, checkpoint_in_background};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+/// Bytes each write below adds: far past SQLite's own mark of 1,000 pages.
+const WRITTEN: u64 = 8 << 20;
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+async fn write_eight_mebibytes(db: &DatabaseConnection) {
+    db.execute_unprepared(&format!(
+        "INSERT INTO scratch (bytes) SELECT randomblob({}) FROM (SELECT 1 UNION ALL SELECT 2 \
+         UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL \
+         SELECT 7 UNION ALL SELECT 8)",
+        WRITTEN / 8
+    ))
+    .await
+    .unwrap();
+}
+
+/// Waits up to five seconds for `done`.
+async fn within_five_seconds(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    done()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_is_copied_by_the_checkpointer_while_it_runs_and_never_by_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("amsterdam.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = passage_migrations::connect::<NodeMigrator>(&url, 4)
+        .await
+        .unwrap();
+    db.execute_unprepared("CREATE TABLE scratch (bytes BLOB)")
+        .await
+        .unwrap();
+    let before = file_size(&path);
+
+    // Eight mebibytes committed: they stay in the log, however far past the mark.
+    write_eight_mebibytes(&db).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        file_size(&path) < before + WRITTEN / 2,
+        "a commit checkpointed: the database grew from {before} to {} bytes",
+        file_size(&path)
+    );
+
+    // The server's checkpointer copies them.
+    let checkpointer = checkpoint_in_background(&db).expect("SQLite is checkpointed");
+    assert!(
+        within_five_seconds(|| file_size(&path) >= before + WRITTEN).await,
+        "the checkpointer copied nothing: the database is {} bytes",
+        file_size(&path)
+    );
+
+    // Dropped, it copies no more.
+    drop(checkpointer);
+    let stopped = file_size(&path);
+    write_eight_mebibytes(&db).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        file_size(&path) < stopped + WRITTEN / 2,
+        "the log was copied after the checkpointer stopped: {stopped} then {} bytes",
+        file_size(&path)
+    );
+}
