@@ -1,8 +1,9 @@
-//! SQLite's write-ahead log is copied into the database by the server's own
-//! checkpointer, never inside a commit: a commit that crossed SQLite's mark
-//! used to copy the log and wait for the disk while the region's one write turn
-//! waited with it. The checkpointer runs while it is kept, and stops when
-//! dropped.
+//! A server's SQLite write-ahead log is copied into the database by the
+//! server's own checkpointer, never inside a commit: a commit that crossed
+//! SQLite's mark used to copy the log and wait for the disk while the region's
+//! one write turn waited with it. The checkpointer runs while it is kept, and
+//! stops when dropped. Any other pool keeps SQLite's own checkpoints, so a
+//! tool's bulk write never leaves a log of its whole size.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -30,6 +31,35 @@ async fn write_eight_mebibytes(db: &DatabaseConnection) {
     .unwrap();
 }
 
+/// Whose pool a test opens.
+enum Pool {
+    /// A server's (`connect_server`).
+    Server,
+    /// Any other (`connect`).
+    Tool,
+}
+
+/// A node's database at `path`, opened as `pool` does, with a table to fill.
+async fn scratch_database(path: &Path, pool: Pool) -> DatabaseConnection {
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = match pool {
+        Pool::Server => {
+            passage_migrations::connect_server::<NodeMigrator>(
+                &url,
+                4,
+                passage_migrations::SQLITE_MAP_BYTES,
+            )
+            .await
+        }
+        Pool::Tool => passage_migrations::connect::<NodeMigrator>(&url, 4).await,
+    }
+    .unwrap();
+    db.execute_unprepared("CREATE TABLE scratch (bytes BLOB)")
+        .await
+        .unwrap();
+    db
+}
+
 /// Waits up to five seconds for `done`.
 async fn within_five_seconds(mut done: impl FnMut() -> bool) -> bool {
     for _ in 0..100 {
@@ -45,13 +75,7 @@ async fn within_five_seconds(mut done: impl FnMut() -> bool) -> bool {
 async fn the_log_is_copied_by_the_checkpointer_while_it_runs_and_never_by_a_commit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("amsterdam.db");
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let db = passage_migrations::connect::<NodeMigrator>(&url, 4)
-        .await
-        .unwrap();
-    db.execute_unprepared("CREATE TABLE scratch (bytes BLOB)")
-        .await
-        .unwrap();
+    let db = scratch_database(&path, Pool::Server).await;
     let before = file_size(&path);
 
     // Eight mebibytes committed: they stay in the log, however far past the mark.
@@ -79,6 +103,20 @@ async fn the_log_is_copied_by_the_checkpointer_while_it_runs_and_never_by_a_comm
     assert!(
         file_size(&path) < stopped + WRITTEN / 2,
         "the log was copied after the checkpointer stopped: {stopped} then {} bytes",
+        file_size(&path)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tools_bulk_write_is_checkpointed_by_sqlite_as_it_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("amsterdam.db");
+    let db = scratch_database(&path, Pool::Tool).await;
+    let before = file_size(&path);
+    write_eight_mebibytes(&db).await;
+    assert!(
+        file_size(&path) >= before + WRITTEN,
+        "a tool's commit left its log uncopied: the database is {} bytes",
         file_size(&path)
     );
 }

@@ -100,7 +100,7 @@ pub async fn run_with_metrics(
     settings.validate()?;
     passage_proto::choose_tls_crypto();
     refuse_insecure_beyond_loopback(&settings, &listener)?;
-    let db = passage_migrations::connect_mapped::<GatewayMigrator>(
+    let db = passage_migrations::connect_server::<GatewayMigrator>(
         &settings.database.url,
         settings.database.max_connections,
         settings.database.sqlite_map_mib << 20,

@@ -48,6 +48,43 @@ pub async fn connect_mapped<M: MigratorTrait>(
     max_connections: u32,
     sqlite_map_bytes: u64,
 ) -> Result<DatabaseConnection, DbErr> {
+    open::<M>(
+        url,
+        max_connections,
+        sqlite_map_bytes,
+        Checkpoints::InCommits,
+    )
+    .await
+}
+
+/// [`connect_mapped`] for a server, which checkpoints SQLite's write-ahead log
+/// on a task of its own ([`checkpoint_in_background`], started where it
+/// serves): its connections never checkpoint inside a commit. Any other pool —
+/// a command-line tool, a benchmark writing its data, a test — keeps SQLite's
+/// own checkpoints, so a log it writes in bulk never grows without bound.
+pub async fn connect_server<M: MigratorTrait>(
+    url: &str,
+    max_connections: u32,
+    sqlite_map_bytes: u64,
+) -> Result<DatabaseConnection, DbErr> {
+    open::<M>(url, max_connections, sqlite_map_bytes, Checkpoints::Apart).await
+}
+
+/// Who checkpoints a SQLite pool's write-ahead log.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checkpoints {
+    /// SQLite, inside the commit that takes the log past 1,000 pages.
+    InCommits,
+    /// The server's checkpointer.
+    Apart,
+}
+
+async fn open<M: MigratorTrait>(
+    url: &str,
+    max_connections: u32,
+    sqlite_map_bytes: u64,
+    checkpoints: Checkpoints,
+) -> Result<DatabaseConnection, DbErr> {
     use sea_orm_migration::sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -74,10 +111,15 @@ pub async fn connect_mapped<M: MigratorTrait>(
                 // finds that another one has written.
                 .pragma("mmap_size", sqlite_map_bytes.to_string())
                 .pragma("cache_size", "-16384")
-                // No checkpoint inside a commit: a server checkpoints on a task
-                // of its own (`checkpoint_in_background`); any other process's
-                // log is checkpointed when its last connection closes.
-                .pragma("wal_autocheckpoint", "0")
+                // A server's checkpointer copies the log (`connect_server`).
+                .pragma(
+                    "wal_autocheckpoint",
+                    if checkpoints == Checkpoints::Apart {
+                        "0"
+                    } else {
+                        "1000"
+                    },
+                )
         })
         .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));
     let db = Database::connect(options).await?;
@@ -146,7 +188,7 @@ pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_mill
 /// On SQLite, starts the task that checkpoints the write-ahead log every
 /// [`CHECKPOINT_EVERY`], `PASSIVE` (it waits for no reader and no writer), for
 /// as long as the returned [`Checkpointer`] is kept: a server keeps it while it
-/// serves. Left to SQLite, the checkpoint ran inside whichever commit took the
+/// serves, on a pool of [`connect_server`]. Left to SQLite, the checkpoint ran inside whichever commit took the
 /// log past 1,000 pages — copying them into the database and waiting for the
 /// disk twice while that commit, and with it the region's one write turn,
 /// waited. Here writers go on appending while the log is copied. Nothing on

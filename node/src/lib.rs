@@ -90,7 +90,8 @@ pub async fn run_with_metrics(
     metrics: Option<TcpListener>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<()> {
-    let db = store::connect(&settings.database.url, settings.database.max_connections).await?;
+    let db =
+        store::connect_server(&settings.database.url, settings.database.max_connections).await?;
     serve_with_metrics(settings, db, listener, metrics, shutdown).await
 }
 

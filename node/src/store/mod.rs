@@ -36,6 +36,17 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Ok(passage_migrations::connect::<NodeMigrator>(url, max_connections).await?)
 }
 
+/// [`connect`] for the node's server, which checkpoints SQLite's log on a task
+/// of its own (`passage_migrations::connect_server`).
+pub async fn connect_server(url: &str, max_connections: u32) -> Result<DatabaseConnection> {
+    Ok(passage_migrations::connect_server::<NodeMigrator>(
+        url,
+        max_connections,
+        passage_migrations::SQLITE_MAP_BYTES,
+    )
+    .await?)
+}
+
 /// Whether the stored JSON array in `column` may hold the string `value`: its
 /// text holds `"value"`. The database narrows the rows with it (on SQLite and
 /// PostgreSQL alike); the caller then checks each exactly with
