@@ -188,11 +188,11 @@ pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_mill
 /// On SQLite, starts the task that checkpoints the write-ahead log every
 /// [`CHECKPOINT_EVERY`], `PASSIVE` (it waits for no reader and no writer), for
 /// as long as the returned [`Checkpointer`] is kept: a server keeps it while it
-/// serves, on a pool of [`connect_server`]. Left to SQLite, the checkpoint ran inside whichever commit took the
-/// log past 1,000 pages — copying them into the database and waiting for the
-/// disk twice while that commit, and with it the region's one write turn,
-/// waited. Here writers go on appending while the log is copied. Nothing on
-/// PostgreSQL.
+/// serves, on a pool of [`connect_server`]. Left to SQLite, the checkpoint ran
+/// inside whichever commit took the log past 1,000 pages — copying them into
+/// the database and waiting for the disk twice while that commit, and with it
+/// the region's one write turn, waited. Here writers go on appending while the
+/// log is copied. Nothing on PostgreSQL.
 pub fn checkpoint_in_background(db: &DatabaseConnection) -> Option<Checkpointer> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return None;
