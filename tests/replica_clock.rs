@@ -17,26 +17,11 @@ use passage_node::context::NodeContext;
 use passage_node::federation::replica;
 use passage_proto::hlc::{Hlc, HlcClock, wall_millis};
 use passage_proto::v1::{self, LogBatch, LogEntry, ProfileState, SharedProfile};
-use sea_orm::DatabaseConnection;
 
 on_both_backends!(a_batch_stamped_beyond_the_clock_waits_and_is_applied_whole_when_it_comes_again);
 
 /// How far beyond its clock Amsterdam accepts a stamp in this story.
 const SKEW_MS: u64 = 400;
-
-/// Amsterdam's node database, fresh; its PostgreSQL name, to drop after.
-async fn amsterdam_database(
-    backend: Backend,
-    dir: &tempfile::TempDir,
-) -> (DatabaseConnection, Option<String>) {
-    common::fresh_database::<NodeMigrator>(
-        backend,
-        dir,
-        "amsterdam.db",
-        "passage_test_replica_clock",
-    )
-    .await
-}
 
 /// Miami's log entry `sequence`: member `id` shares her name, stamped at `millis`.
 fn entry(sequence: u64, id: &str, name: &str, millis: u64) -> LogEntry {
@@ -71,7 +56,13 @@ async fn a_batch_stamped_beyond_the_clock_waits_and_is_applied_whole_when_it_com
     // log with Lucía's profile, stamped now, and Samir's, stamped by a clock
     // running a second and a half ahead.
     let dir = tempfile::tempdir().unwrap();
-    let (db, postgres_name) = amsterdam_database(backend, &dir).await;
+    let (db, postgres_name) = common::fresh_database::<NodeMigrator>(
+        backend,
+        &dir,
+        "amsterdam.db",
+        "passage_test_replica_clock",
+    )
+    .await;
     let mut context = NodeContext::new(db.clone(), "amsterdam".into());
     context.clock = Arc::new(HlcClock::with_max_skew(SKEW_MS));
     let lucia = uuid::Uuid::now_v7().to_string();

@@ -71,7 +71,7 @@ pub async fn connect_server<M: MigratorTrait>(
 }
 
 /// Who checkpoints a SQLite pool's write-ahead log.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Checkpoints {
     /// SQLite, inside the commit that takes the log past 1,000 pages.
     InCommits,
@@ -100,6 +100,11 @@ async fn open<M: MigratorTrait>(
         // each other instead of failing; deleted content overwritten with zeros
         // (secure_delete), so an erased member's words do not stay in free pages.
         .map_sqlx_sqlite_opts(move |sqlite| {
+            let sqlite = match checkpoints {
+                // A server's checkpointer copies the log (`connect_server`).
+                Checkpoints::Apart => sqlite.pragma("wal_autocheckpoint", "0"),
+                Checkpoints::InCommits => sqlite,
+            };
             sqlite
                 .journal_mode(SqliteJournalMode::Wal)
                 .pragma("secure_delete", "ON")
@@ -111,15 +116,6 @@ async fn open<M: MigratorTrait>(
                 // finds that another one has written.
                 .pragma("mmap_size", sqlite_map_bytes.to_string())
                 .pragma("cache_size", "-16384")
-                // A server's checkpointer copies the log (`connect_server`).
-                .pragma(
-                    "wal_autocheckpoint",
-                    if checkpoints == Checkpoints::Apart {
-                        "0"
-                    } else {
-                        "1000"
-                    },
-                )
         })
         .map_sqlx_postgres_opts(|postgres| postgres.statement_cache_capacity(STATEMENT_CACHE));
     let db = Database::connect(options).await?;
@@ -181,6 +177,10 @@ pub async fn begin_write(
     .await
 }
 
+/// A write-ahead log of this many frames (64 MiB of 4 KiB pages) that the
+/// checkpointer could not copy whole is reported.
+const LARGE_LOG_FRAMES: i64 = 16_384;
+
 /// How often a server's checkpointer copies SQLite's write-ahead log into the
 /// database file.
 pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
@@ -199,20 +199,46 @@ pub fn checkpoint_in_background(db: &DatabaseConnection) -> Option<Checkpointer>
     }
     let db = db.clone();
     Some(Checkpointer(tokio::spawn(async move {
-        let mut failing = false;
+        // Each trouble is logged once, when it starts; the next round tries again.
+        let (mut failing, mut lagging) = (false, false);
         loop {
             tokio::time::sleep(CHECKPOINT_EVERY).await;
             let done = db
-                .execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-                .await;
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "PRAGMA wal_checkpoint(PASSIVE)",
+                ))
+                .await
+                .and_then(|row| {
+                    // busy, frames in the log, frames copied.
+                    let Some(row) = row else { return Ok((0, 0)) };
+                    Ok((
+                        row.try_get_by_index::<i64>(1)?,
+                        row.try_get_by_index::<i64>(2)?,
+                    ))
+                });
             match done {
-                Ok(_) => failing = false,
-                // Logged once per outage; the next round tries again.
-                Err(error) if !failing => {
-                    failing = true;
-                    tracing::warn!(%error, "the write-ahead log could not be checkpointed");
+                Ok((frames, copied)) => {
+                    failing = false;
+                    // A reader that holds an old snapshot keeps the log from
+                    // being copied, and it grows: say so once it is large.
+                    let behind = frames >= LARGE_LOG_FRAMES && copied < frames;
+                    if behind && !lagging {
+                        tracing::warn!(
+                            frames,
+                            copied,
+                            "the write-ahead log is large and not all of it could be \
+                             copied: a long reader holds it"
+                        );
+                    }
+                    lagging = behind;
                 }
-                Err(_) => {}
+                Err(error) => {
+                    if !failing {
+                        tracing::warn!(%error, "the write-ahead log could not be checkpointed");
+                    }
+                    failing = true;
+                }
             }
         }
     })))

@@ -218,6 +218,9 @@ pub async fn append(
             .as_ref()
             .is_none_or(|profile| *profile == SharedProfile::default());
         let clears = change.erased.is_some() || withdrawn;
+        if change.erased.is_some() {
+            tombstoned.push(member_id);
+        }
         if clears && new_home.is_none() && entry.state.is_some() && merged == before {
             // A change the member's erasure or withdrawal already dominates: a
             // batch repeated, or an older one replayed late. Logged, it would
@@ -226,9 +229,6 @@ pub async fn append(
             // show the older profile again; it would also put an erased
             // member's old profile back in the log. Nothing is new: nothing is
             // written.
-            if change.erased.is_some() {
-                tombstoned.push(member_id);
-            }
             continue;
         }
         entry.state = Some(merged.encode_to_vec());
@@ -239,9 +239,6 @@ pub async fn append(
             outcome
                 .moved
                 .push((member_id, home.to_owned(), entry.epoch));
-        }
-        if change.erased.is_some() {
-            tombstoned.push(member_id);
         }
         // The entry that replaces the member's earlier ones carries the merged
         // state, which holds all of them, not only this change: an older change

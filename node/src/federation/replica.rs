@@ -88,15 +88,7 @@ pub async fn apply_batch(context: &NodeContext, batch: &v1::LogBatch) -> Result<
             // batch. Refused, nothing of the batch is applied or acknowledged, the
             // stream ends, and the gateway sends the batch again after the
             // reconnection's backoff — until this node's clock reaches the stamp,
-            // or its skew is mended.
-            tracing::error!(
-                %member_id,
-                origin = %entry.origin_region,
-                sequence = entry.sequence,
-                %field,
-                %refused,
-                "log entry refused: stamped beyond this node's clock; the batch waits"
-            );
+            // or its skew is mended. The session logs why it ended.
             return Err(crate::error::Error::Unavailable(format!(
                 "log entry {} (member {member_id}, from {}) is stamped beyond this node's clock: {field}: {refused}",
                 entry.sequence, entry.origin_region
