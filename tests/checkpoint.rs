@@ -3,7 +3,8 @@
 //! SQLite's mark used to copy the log and wait for the disk while the region's
 //! one write turn waited with it. The checkpointer runs while it is kept, and
 //! stops when dropped. Any other pool keeps SQLite's own checkpoints, so a
-//! tool's bulk write never leaves a log of its whole size.
+//! tool's bulk write never leaves a log of its whole size. An erasure's scrub
+//! waits for the checkpointer's turn to end and empties the log.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -118,5 +119,102 @@ async fn a_tools_bulk_write_is_checkpointed_by_sqlite_as_it_commits() {
         file_size(&path) >= before + WRITTEN,
         "a tool's commit left its log uncopied: the database is {} bytes",
         file_size(&path)
+    );
+}
+
+/// Chapters erase members while the server's checkpointer is copying the log.
+/// SQLite lets one checkpoint run at a time and answers a second one busy at
+/// once; the erasure's scrub waits its turn, and the log it leaves is empty —
+/// the erased rows' old pages are in no byte of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erasures_scrub_empties_the_log_even_while_another_checkpoint_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("amsterdam.db");
+    let wal = dir.path().join("amsterdam.db-wal");
+    let db = scratch_database(&path, Pool::Server).await;
+
+    // Another connection checkpoints without pause while a writer adds eight
+    // mebibytes every 50 ms: a checkpointer far busier than a server's.
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let copier = tokio::spawn({
+        let (db, running) = (db.clone(), running.clone());
+        async move {
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    let writer = tokio::spawn({
+        let (db, running) = (db.clone(), running.clone());
+        async move {
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                write_eight_mebibytes(&db).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    });
+
+    let mut left_full = 0;
+    for _ in 0..30 {
+        db.execute_unprepared("INSERT INTO scratch (bytes) SELECT randomblob(1048576)")
+            .await
+            .unwrap();
+        if !passage_migrations::scrub_after_erasure(&db).await.unwrap() {
+            left_full += 1;
+        }
+    }
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    copier.await.unwrap();
+    writer.await.unwrap();
+    assert_eq!(
+        left_full, 0,
+        "{left_full} of 30 scrubs left the log as it was"
+    );
+
+    // With nothing else running, the last scrub leaves no byte in the log.
+    assert!(passage_migrations::scrub_after_erasure(&db).await.unwrap());
+    assert_eq!(file_size(&wal), 0, "the write-ahead log still holds pages");
+}
+
+/// A report reads for a long while when a member is erased: the erasure's scrub
+/// cannot empty the log under that reader and gives up after its patience. The
+/// server's checkpointer, which otherwise only copies the log, empties it once
+/// the reader is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scrub_a_long_reader_kept_from_the_log_is_finished_by_the_checkpointer() {
+    use sea_orm::TransactionTrait;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("amsterdam.db");
+    let wal = dir.path().join("amsterdam.db-wal");
+    let db = scratch_database(&path, Pool::Server).await;
+    let _checkpointer = checkpoint_in_background(&db).expect("SQLite is checkpointed");
+    db.execute_unprepared("INSERT INTO scratch (bytes) SELECT randomblob(65536)")
+        .await
+        .unwrap();
+
+    // The report's snapshot predates the erasure's writes.
+    let report = db.begin().await.unwrap();
+    report
+        .execute_unprepared("SELECT count(*) FROM scratch")
+        .await
+        .unwrap();
+    db.execute_unprepared("DELETE FROM scratch").await.unwrap();
+    assert!(
+        !passage_migrations::scrub_after_erasure(&db).await.unwrap(),
+        "the log was emptied under a reader's old snapshot"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        file_size(&wal) > 0,
+        "the log was emptied while the reader still read"
+    );
+
+    report.commit().await.unwrap();
+    assert!(
+        within_five_seconds(|| file_size(&wal) == 0).await,
+        "the checkpointer left {} bytes in the log the erasure could not empty",
+        file_size(&wal)
     );
 }

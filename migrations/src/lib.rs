@@ -199,6 +199,7 @@ pub fn checkpoint_in_background(db: &DatabaseConnection) -> Option<Checkpointer>
     }
     let db = db.clone();
     Some(Checkpointer(tokio::spawn(async move {
+        let file = database_file(&db).await;
         // Each trouble is logged once, when it starts; the next round tries again.
         let (mut failing, mut lagging) = (false, false);
         loop {
@@ -220,6 +221,29 @@ pub fn checkpoint_in_background(db: &DatabaseConnection) -> Option<Checkpointer>
             match done {
                 Ok((frames, copied)) => {
                     failing = false;
+                    // An erasure's scrub that gave up while something held the
+                    // log is finished here, once the whole log is copied (no
+                    // reader holds an old snapshot, so the truncation waits for
+                    // no long one): a copy alone leaves the erased rows' old
+                    // pages in the log's file.
+                    let owed = file.as_deref().is_some_and(scrub_owed);
+                    if owed && copied == frames {
+                        match truncate_log(&db).await {
+                            Ok(true) => {
+                                if let Some(file) = &file {
+                                    owe_scrub(file, false);
+                                }
+                                tracing::info!(
+                                    "the write-ahead log an erasure could not empty is empty now"
+                                );
+                            }
+                            Ok(false) => {}
+                            Err(error) => tracing::warn!(
+                                %error,
+                                "emptying the write-ahead log after an erasure failed"
+                            ),
+                        }
+                    }
                     // A reader that holds an old snapshot keeps the log from
                     // being copied, and it grows: say so once it is large.
                     let behind = frames >= LARGE_LOG_FRAMES && copied < frames;
@@ -257,27 +281,94 @@ impl Drop for Checkpointer {
 /// its transaction committed. On SQLite (opened with `secure_delete`, so the
 /// database file holds zeros where the rows were) the write-ahead log still holds
 /// the pages as they were before: it is checkpointed into the database and
-/// truncated to nothing (`wal_checkpoint(TRUNCATE)`, which waits for readers up to
-/// the busy timeout). Returns whether the log was emptied; on PostgreSQL it does
-/// nothing and returns true — there the operator vacuums (deploy/RUNBOOK.md).
+/// truncated to nothing (`wal_checkpoint(TRUNCATE)`, which waits for readers and
+/// writers up to the busy timeout). Only one checkpoint runs at a time, and one
+/// already running — a server's [`checkpoint_in_background`] — makes SQLite
+/// answer busy at once, without waiting: the truncation is tried again until
+/// [`SCRUB_PATIENCE`] has passed; after that, the server's checkpointer empties
+/// it as soon as it has copied the whole log. Returns whether the log was emptied now; on
+/// PostgreSQL it does nothing and returns true — there the operator vacuums
+/// (deploy/RUNBOOK.md).
 pub async fn scrub_after_erasure(db: &DatabaseConnection) -> Result<bool, DbErr> {
-    use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
     if db.get_database_backend() != DbBackend::Sqlite {
         return Ok(true);
     }
+    let deadline = tokio::time::Instant::now() + SCRUB_PATIENCE;
+    let emptied = loop {
+        if truncate_log(db).await? {
+            break true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    if let Some(file) = database_file(db).await {
+        owe_scrub(&file, !emptied);
+    }
+    Ok(emptied)
+}
+
+/// One `wal_checkpoint(TRUNCATE)`: whether it emptied the log, rather than
+/// being kept from it by a reader, a writer (each waited for up to the busy
+/// timeout) or another checkpoint.
+async fn truncate_log(db: &DatabaseConnection) -> Result<bool, DbErr> {
     let row = db
         .query_one_raw(Statement::from_string(
             DbBackend::Sqlite,
             "PRAGMA wal_checkpoint(TRUNCATE)",
         ))
         .await?;
-    // One row: busy (1 when a reader or writer kept it from finishing), frames in
-    // the log, frames checkpointed.
+    // One row: busy, frames in the log, frames checkpointed.
     let busy: i32 = match &row {
         Some(row) => row.try_get_by_index(0)?,
         None => 0,
     };
     Ok(busy == 0)
+}
+
+/// How long [`scrub_after_erasure`] tries to empty the write-ahead log while
+/// another checkpoint holds it.
+pub const SCRUB_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The SQLite databases (by file) whose write-ahead log an erasure could not
+/// empty: their checkpointer empties it instead of copying it, as soon as it
+/// can.
+static SCRUBS_OWED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Records that `file`'s log still holds an erasure's old pages (`owed`), or
+/// that it was emptied.
+fn owe_scrub(file: &str, owed: bool) {
+    let mut owing = SCRUBS_OWED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if owed {
+        owing.insert(file.to_owned());
+    } else {
+        owing.remove(file);
+    }
+}
+
+fn scrub_owed(file: &str) -> bool {
+    SCRUBS_OWED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .contains(file)
+}
+
+/// The file of a SQLite pool's main database (`PRAGMA database_list`); none in
+/// memory or when it cannot be read.
+async fn database_file(db: &DatabaseConnection) -> Option<String> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT file FROM pragma_database_list WHERE name = 'main'",
+        ))
+        .await
+        .ok()??;
+    let file: String = row.try_get_by_index(0).ok()?;
+    (!file.is_empty()).then_some(file)
 }
 
 /// The `audit_entry` table, the same on the gateway and on every node: one row per

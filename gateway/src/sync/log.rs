@@ -324,8 +324,9 @@ pub async fn append(
         match passage_migrations::scrub_after_erasure(db).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(
-                "after an erasure the write-ahead log could not be emptied (a reader held it); \
-                 the erased profile's old pages stay in it until the next checkpoint"
+                "after an erasure the write-ahead log could not be emptied (held for 5 s by a reader, \
+                 a writer or another checkpoint); \
+                 the erased profile's old pages stay in it until the checkpointer empties it"
             ),
             Err(error) => {
                 tracing::error!(%error, "emptying the write-ahead log after an erasure failed")

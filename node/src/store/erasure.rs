@@ -596,14 +596,15 @@ async fn leave_households(db: &impl ConnectionTrait, id: Uuid) -> Result<u64> {
 
 /// After an erasure committed: makes the deleted bytes unreadable in the
 /// database's files (`passage_migrations::scrub_after_erasure`). A failure is
-/// logged, not returned — the erasure itself has committed — and the next
-/// erasure, or SQLite's own checkpoints, finish the work.
+/// logged, not returned — the erasure itself has committed — and the server's
+/// checkpointer finishes the work as soon as nothing holds the log.
 pub async fn scrub(db: &sea_orm::DatabaseConnection) {
     match passage_migrations::scrub_after_erasure(db).await {
         Ok(true) => {}
         Ok(false) => tracing::warn!(
-            "after an erasure the write-ahead log could not be emptied (a reader held it); \
-             the erased rows' old pages stay in it until the next checkpoint"
+            "after an erasure the write-ahead log could not be emptied (held for 5 s by a reader, \
+             a writer or another checkpoint); \
+             the erased rows' old pages stay in it until the checkpointer empties it"
         ),
         Err(error) => {
             tracing::error!(%error, "emptying the write-ahead log after an erasure failed")
