@@ -8,7 +8,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use passage_migrations::{NodeMigrator, checkpoint_in_background};
@@ -40,8 +42,19 @@ enum Pool {
     Tool,
 }
 
-/// A node's database at `path`, opened as `pool` does, with a table to fill.
-async fn scratch_database(path: &Path, pool: Pool) -> DatabaseConnection {
+/// Amsterdam's database in a folder of its own, with a table to fill.
+struct Scratch {
+    db: DatabaseConnection,
+    /// The database's file and its write-ahead log.
+    path: PathBuf,
+    wal: PathBuf,
+    _folder: tempfile::TempDir,
+}
+
+/// Amsterdam's database, opened as `pool` does.
+async fn scratch_database(pool: Pool) -> Scratch {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("amsterdam.db");
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let db = match pool {
         Pool::Server => {
@@ -58,7 +71,25 @@ async fn scratch_database(path: &Path, pool: Pool) -> DatabaseConnection {
     db.execute_unprepared("CREATE TABLE scratch (bytes BLOB)")
         .await
         .unwrap();
-    db
+    Scratch {
+        db,
+        wal: folder.path().join("amsterdam.db-wal"),
+        path,
+        _folder: folder,
+    }
+}
+
+/// Runs `step` again and again on a task until `running` turns false.
+fn until_stopped<F: Future<Output = ()> + Send>(
+    running: &Arc<AtomicBool>,
+    mut step: impl FnMut() -> F + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let running = Arc::clone(running);
+    tokio::spawn(async move {
+        while running.load(Ordering::Relaxed) {
+            step().await;
+        }
+    })
 }
 
 /// Waits up to five seconds for `done`.
@@ -74,51 +105,49 @@ async fn within_five_seconds(mut done: impl FnMut() -> bool) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_is_copied_by_the_checkpointer_while_it_runs_and_never_by_a_commit() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("amsterdam.db");
-    let db = scratch_database(&path, Pool::Server).await;
-    let before = file_size(&path);
+    let amsterdam = scratch_database(Pool::Server).await;
+    let (db, path) = (&amsterdam.db, &amsterdam.path);
+    let before = file_size(path);
 
     // Eight mebibytes committed: they stay in the log, however far past the mark.
-    write_eight_mebibytes(&db).await;
+    write_eight_mebibytes(db).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(
-        file_size(&path) < before + WRITTEN / 2,
+        file_size(path) < before + WRITTEN / 2,
         "a commit checkpointed: the database grew from {before} to {} bytes",
-        file_size(&path)
+        file_size(path)
     );
 
     // The server's checkpointer copies them.
-    let checkpointer = checkpoint_in_background(&db).expect("SQLite is checkpointed");
+    let checkpointer = checkpoint_in_background(db).expect("SQLite is checkpointed");
     assert!(
-        within_five_seconds(|| file_size(&path) >= before + WRITTEN).await,
+        within_five_seconds(|| file_size(path) >= before + WRITTEN).await,
         "the checkpointer copied nothing: the database is {} bytes",
-        file_size(&path)
+        file_size(path)
     );
 
     // Dropped, it copies no more.
     drop(checkpointer);
-    let stopped = file_size(&path);
-    write_eight_mebibytes(&db).await;
+    let stopped = file_size(path);
+    write_eight_mebibytes(db).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(
-        file_size(&path) < stopped + WRITTEN / 2,
+        file_size(path) < stopped + WRITTEN / 2,
         "the log was copied after the checkpointer stopped: {stopped} then {} bytes",
-        file_size(&path)
+        file_size(path)
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tools_bulk_write_is_checkpointed_by_sqlite_as_it_commits() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("amsterdam.db");
-    let db = scratch_database(&path, Pool::Tool).await;
-    let before = file_size(&path);
-    write_eight_mebibytes(&db).await;
+    let amsterdam = scratch_database(Pool::Tool).await;
+    let (db, path) = (&amsterdam.db, &amsterdam.path);
+    let before = file_size(path);
+    write_eight_mebibytes(db).await;
     assert!(
-        file_size(&path) >= before + WRITTEN,
+        file_size(path) >= before + WRITTEN,
         "a tool's commit left its log uncopied: the database is {} bytes",
-        file_size(&path)
+        file_size(path)
     );
 }
 
@@ -128,28 +157,28 @@ async fn a_tools_bulk_write_is_checkpointed_by_sqlite_as_it_commits() {
 /// the erased rows' old pages are in no byte of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erasures_scrub_empties_the_log_even_while_another_checkpoint_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("amsterdam.db");
-    let wal = dir.path().join("amsterdam.db-wal");
-    let db = scratch_database(&path, Pool::Server).await;
+    let amsterdam = scratch_database(Pool::Server).await;
+    let (db, wal) = (&amsterdam.db, &amsterdam.wal);
 
     // Another connection checkpoints without pause while a writer adds eight
     // mebibytes every 50 ms: a checkpointer far busier than a server's.
-    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let copier = tokio::spawn({
-        let (db, running) = (db.clone(), running.clone());
-        async move {
-            while running.load(std::sync::atomic::Ordering::Relaxed) {
+    let running = Arc::new(AtomicBool::new(true));
+    let copier = until_stopped(&running, {
+        let db = db.clone();
+        move || {
+            let db = db.clone();
+            async move {
                 db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
                     .await
                     .unwrap();
             }
         }
     });
-    let writer = tokio::spawn({
-        let (db, running) = (db.clone(), running.clone());
-        async move {
-            while running.load(std::sync::atomic::Ordering::Relaxed) {
+    let writer = until_stopped(&running, {
+        let db = db.clone();
+        move || {
+            let db = db.clone();
+            async move {
                 write_eight_mebibytes(&db).await;
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
@@ -161,11 +190,11 @@ async fn an_erasures_scrub_empties_the_log_even_while_another_checkpoint_runs() 
         db.execute_unprepared("INSERT INTO scratch (bytes) SELECT randomblob(1048576)")
             .await
             .unwrap();
-        if !passage_migrations::scrub_after_erasure(&db).await.unwrap() {
+        if !passage_migrations::scrub_after_erasure(db).await.unwrap() {
             left_full += 1;
         }
     }
-    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    running.store(false, Ordering::Relaxed);
     copier.await.unwrap();
     writer.await.unwrap();
     assert_eq!(
@@ -174,8 +203,8 @@ async fn an_erasures_scrub_empties_the_log_even_while_another_checkpoint_runs() 
     );
 
     // With nothing else running, the last scrub leaves no byte in the log.
-    assert!(passage_migrations::scrub_after_erasure(&db).await.unwrap());
-    assert_eq!(file_size(&wal), 0, "the write-ahead log still holds pages");
+    assert!(passage_migrations::scrub_after_erasure(db).await.unwrap());
+    assert_eq!(file_size(wal), 0, "the write-ahead log still holds pages");
 }
 
 /// A report reads for a long while when a member is erased: the erasure's scrub
@@ -185,11 +214,9 @@ async fn an_erasures_scrub_empties_the_log_even_while_another_checkpoint_runs() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scrub_a_long_reader_kept_from_the_log_is_finished_by_the_checkpointer() {
     use sea_orm::TransactionTrait;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("amsterdam.db");
-    let wal = dir.path().join("amsterdam.db-wal");
-    let db = scratch_database(&path, Pool::Server).await;
-    let _checkpointer = checkpoint_in_background(&db).expect("SQLite is checkpointed");
+    let amsterdam = scratch_database(Pool::Server).await;
+    let (db, wal) = (&amsterdam.db, &amsterdam.wal);
+    let _checkpointer = checkpoint_in_background(db).expect("SQLite is checkpointed");
     db.execute_unprepared("INSERT INTO scratch (bytes) SELECT randomblob(65536)")
         .await
         .unwrap();
@@ -202,19 +229,19 @@ async fn a_scrub_a_long_reader_kept_from_the_log_is_finished_by_the_checkpointer
         .unwrap();
     db.execute_unprepared("DELETE FROM scratch").await.unwrap();
     assert!(
-        !passage_migrations::scrub_after_erasure(&db).await.unwrap(),
+        !passage_migrations::scrub_after_erasure(db).await.unwrap(),
         "the log was emptied under a reader's old snapshot"
     );
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(
-        file_size(&wal) > 0,
+        file_size(wal) > 0,
         "the log was emptied while the reader still read"
     );
 
     report.commit().await.unwrap();
     assert!(
-        within_five_seconds(|| file_size(&wal) == 0).await,
+        within_five_seconds(|| file_size(wal) == 0).await,
         "the checkpointer left {} bytes in the log the erasure could not empty",
-        file_size(&wal)
+        file_size(wal)
     );
 }

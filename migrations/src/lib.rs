@@ -199,7 +199,14 @@ pub fn checkpoint_in_background(db: &DatabaseConnection) -> Option<Checkpointer>
     }
     let db = db.clone();
     Some(Checkpointer(tokio::spawn(async move {
-        let file = database_file(&db).await;
+        let file = database_file(&db).await.unwrap_or_else(|error| {
+            tracing::warn!(
+                %error,
+                "the database's file could not be read: a scrub an erasure could not \
+                 finish is not finished by the checkpointer"
+            );
+            None
+        });
         // Each trouble is logged once, when it starts; the next round tries again.
         let (mut failing, mut lagging) = (false, false);
         loop {
@@ -222,27 +229,13 @@ pub fn checkpoint_in_background(db: &DatabaseConnection) -> Option<Checkpointer>
                 Ok((frames, copied)) => {
                     failing = false;
                     // An erasure's scrub that gave up while something held the
-                    // log is finished here, once the whole log is copied (no
-                    // reader holds an old snapshot, so the truncation waits for
-                    // no long one): a copy alone leaves the erased rows' old
-                    // pages in the log's file.
-                    let owed = file.as_deref().is_some_and(scrub_owed);
-                    if owed && copied == frames {
-                        match truncate_log(&db).await {
-                            Ok(true) => {
-                                if let Some(file) = &file {
-                                    owe_scrub(file, false);
-                                }
-                                tracing::info!(
-                                    "the write-ahead log an erasure could not empty is empty now"
-                                );
-                            }
-                            Ok(false) => {}
-                            Err(error) => tracing::warn!(
-                                %error,
-                                "emptying the write-ahead log after an erasure failed"
-                            ),
-                        }
+                    // log is finished once the whole log is copied (no reader
+                    // holds an old snapshot, so the truncation waits for no
+                    // long one): a copy alone leaves the erased rows' old pages
+                    // in the log's file.
+                    let owed = file.as_deref().filter(|file| scrub_owed(file));
+                    if let (true, Some(file)) = (copied == frames, owed) {
+                        finish_owed_scrub(&db, file).await;
                     }
                     // A reader that holds an old snapshot keeps the log from
                     // being copied, and it grows: say so once it is large.
@@ -268,6 +261,20 @@ pub fn checkpoint_in_background(db: &DatabaseConnection) -> Option<Checkpointer>
     })))
 }
 
+/// Empties `file`'s log, which an erasure's scrub could not, and says so.
+async fn finish_owed_scrub(db: &DatabaseConnection, file: &str) {
+    match truncate_log(db).await {
+        Ok(true) => {
+            owe_scrub(file, false);
+            tracing::info!("the write-ahead log an erasure could not empty is empty now");
+        }
+        Ok(false) => {}
+        Err(error) => {
+            tracing::warn!(%error, "emptying the write-ahead log after an erasure failed")
+        }
+    }
+}
+
 /// The task of [`checkpoint_in_background`]; it stops when this is dropped.
 pub struct Checkpointer(tokio::task::JoinHandle<()>);
 
@@ -285,10 +292,10 @@ impl Drop for Checkpointer {
 /// writers up to the busy timeout). Only one checkpoint runs at a time, and one
 /// already running — a server's [`checkpoint_in_background`] — makes SQLite
 /// answer busy at once, without waiting: the truncation is tried again until
-/// [`SCRUB_PATIENCE`] has passed; after that, the server's checkpointer empties
-/// it as soon as it has copied the whole log. Returns whether the log was emptied now; on
-/// PostgreSQL it does nothing and returns true — there the operator vacuums
-/// (deploy/RUNBOOK.md).
+/// [`SCRUB_PATIENCE`] has passed; after that, the server's checkpointer
+/// empties it as soon as it has copied the whole log. Returns whether the log
+/// was emptied now; on PostgreSQL it does nothing and returns true — there the
+/// operator vacuums (deploy/RUNBOOK.md).
 pub async fn scrub_after_erasure(db: &DatabaseConnection) -> Result<bool, DbErr> {
     if db.get_database_backend() != DbBackend::Sqlite {
         return Ok(true);
@@ -303,7 +310,7 @@ pub async fn scrub_after_erasure(db: &DatabaseConnection) -> Result<bool, DbErr>
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     };
-    if let Some(file) = database_file(db).await {
+    if let Some(file) = database_file(db).await? {
         owe_scrub(&file, !emptied);
     }
     Ok(emptied)
@@ -357,18 +364,20 @@ fn scrub_owed(file: &str) -> bool {
         .contains(file)
 }
 
-/// The file of a SQLite pool's main database (`PRAGMA database_list`); none in
-/// memory or when it cannot be read.
-async fn database_file(db: &DatabaseConnection) -> Option<String> {
+/// The file of a SQLite pool's main database (`PRAGMA database_list`); none
+/// for a database in memory.
+async fn database_file(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {
     let row = db
         .query_one_raw(Statement::from_string(
             DbBackend::Sqlite,
             "SELECT file FROM pragma_database_list WHERE name = 'main'",
         ))
-        .await
-        .ok()??;
-    let file: String = row.try_get_by_index(0).ok()?;
-    (!file.is_empty()).then_some(file)
+        .await?;
+    let file: String = match row {
+        Some(row) => row.try_get_by_index(0)?,
+        None => String::new(),
+    };
+    Ok((!file.is_empty()).then_some(file))
 }
 
 /// The `audit_entry` table, the same on the gateway and on every node: one row per

@@ -38,21 +38,17 @@ pub async fn kept(db: &impl ConnectionTrait, span: MonthSpan, today: NaiveDate) 
     // The stored values are codes (statuses, kinds, months), never a person's
     // words; a field holding a separator would fail the reading, not shift it.
     let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
-    let (unit, record) = if postgres {
-        (format!("chr({UNIT})"), format!("chr({RECORD})"))
+    let (character, aggregate) = if postgres {
+        ("chr", "string_agg")
     } else {
-        (format!("char({UNIT})"), format!("char({RECORD})"))
+        ("char", "group_concat")
     };
-    let aggregate = if postgres {
-        "string_agg"
-    } else {
-        "group_concat"
-    };
+    let (unit, record) = (UNIT as u32, RECORD as u32);
     // Every column is NOT NULL: no field drops out of a record.
     let joined = |fields: &[&str]| {
         format!(
-            "COALESCE({aggregate}({}, {record}), '')",
-            fields.join(&format!(" || {unit} || "))
+            "COALESCE({aggregate}({}, {character}({record})), '')",
+            fields.join(&format!(" || {character}({unit}) || "))
         )
     };
     let counters = Query::select()
@@ -195,18 +191,17 @@ pub async fn kept(db: &impl ConnectionTrait, span: MonthSpan, today: NaiveDate) 
 
 /// The separators of the kept figures' records: ASCII's unit and record
 /// separators, which no stored code holds.
-const UNIT: u32 = 0x1f;
-const RECORD: u32 = 0x1e;
+const UNIT: char = '\u{1f}';
+const RECORD: char = '\u{1e}';
 
 /// The records of one of the kept figures' texts, four fields each.
 fn records<'a>(text: &'a str, what: &str) -> Result<Vec<[&'a str; 4]>> {
     if text.is_empty() {
         return Ok(Vec::new());
     }
-    let (unit, record) = (char::from(UNIT as u8), char::from(RECORD as u8));
-    text.split(record)
+    text.split(RECORD)
         .map(|line| {
-            let mut fields = line.split(unit);
+            let mut fields = line.split(UNIT);
             let mut four = [""; 4];
             for field in &mut four {
                 *field = fields.next().ok_or_else(|| {
@@ -270,7 +265,7 @@ mod tests {
     /// is refused whole, never read shifted.
     #[test]
     fn kept_records_are_read_field_by_field_and_a_stray_separator_is_refused() {
-        let (unit, record) = ('\u{1f}', '\u{1e}');
+        let (unit, record) = (UNIT, RECORD);
         let text = format!(
             "reviews{unit}2026-11{unit}approved{unit}3{record}members{unit}{unit}newcomer/asylum/none{unit}7"
         );
