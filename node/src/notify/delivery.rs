@@ -26,11 +26,12 @@ use crate::store::notifications;
 const BATCH: u64 = 100;
 /// Accepted mails recorded as sent in one transaction.
 const RECORD: usize = 100;
-/// After a poke, the task waits this long before it reads the queue, so that the
-/// mails of the changes committing meanwhile are read, sent and recorded in the
-/// same round: a mail goes out at most this much later, and a busy region's
-/// mail takes a few reads and write turns a second instead of one per change.
-const GATHER: Duration = Duration::from_millis(20);
+/// After a poke, and after a round when mail was queued while it was sent, the
+/// task waits this long before it reads the queue, so that the mails of the
+/// changes committing meanwhile are read, sent and recorded in the same round: a
+/// mail goes out at most this much later, and a busy region's mail takes about
+/// ten reads and write turns a second instead of one per few changes.
+const GATHER: Duration = Duration::from_millis(100);
 /// The longest the task sleeps without a poke (a mail due later, a clock jump).
 const IDLE: Duration = Duration::from_secs(60);
 /// The wait after the database failed the mail task.
@@ -81,6 +82,10 @@ pub async fn run(context: NodeContext, mailer: Mailer, channel: Channel) {
             }
         };
         if wait.is_zero() {
+            // Mail queued while this round was sent: gathered with what the
+            // next changes queue, as after a poke, not read a few at a time
+            // (each read and record a write turn the changes wait for).
+            tokio::time::sleep(GATHER).await;
             continue;
         }
         tokio::select! {
