@@ -84,7 +84,7 @@ pub async fn run(context: NodeContext, mailer: Mailer, channel: Channel) {
         if wait.is_zero() {
             // Mail queued while this round was sent: gathered with what the
             // next changes queue, as after a poke, not read a few at a time
-            // (each read and record a write turn the changes wait for).
+            // (each record of a few mails a write turn the changes wait for).
             tokio::time::sleep(GATHER).await;
             continue;
         }
