@@ -631,6 +631,20 @@ falls_on = "employer"
         refused.message.contains("only a \"require\" rule"),
         "{refused}"
     );
+
+    // A slip in the effect itself is named as the mistake, not the `falls_on`
+    // that only a "require" rule may have.
+    let mistyped = text.replace("effect = \"require\"", "effect = \"#equire\"");
+    let refused = file::parse("amsterdam.rules.toml", &mistyped)
+        .err()
+        .unwrap();
+    assert!(
+        refused
+            .message
+            .starts_with("effect: \"#equire\" is not one of"),
+        "{refused}"
+    );
+    assert_eq!(refused.line, 10);
 }
 
 #[test]

@@ -86,6 +86,7 @@ fn assert_names_what_is_wrong(text: &str, error: &RulesError) {
         "when: ",
         "hours: ",
         "effect",
+        "falls_on: ",
         "case \"",
         "the id is used by another rule",
     ];

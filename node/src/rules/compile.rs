@@ -164,18 +164,7 @@ fn effect_of(raw: &RawRule, at: &Mistakes) -> Result<Effect, RuleProblem> {
             ),
         )),
     };
-    if let Some(party) = &raw.falls_on
-        && raw.effect.get_ref() != "require"
-    {
-        return Err(at.at(
-            party,
-            format!(
-                "falls_on: only a \"require\" rule's condition falls on someone; this rule's effect is {:?}",
-                raw.effect.get_ref()
-            ),
-        ));
-    }
-    Ok(match raw.effect.get_ref().as_str() {
+    let effect = match raw.effect.get_ref().as_str() {
         "deny" => Effect::Deny {
             reason: text("reason", &raw.reason)?,
         },
@@ -218,7 +207,21 @@ fn effect_of(raw: &RawRule, at: &Mistakes) -> Result<Effect, RuleProblem> {
                 format!("effect: {other:?} is not one of deny, require, cap_hours, warn"),
             ));
         }
-    })
+    };
+    // Checked once the effect is known to be one, so that a mistyped effect is
+    // named as the mistake rather than the `falls_on` that depends on it.
+    if let Some(party) = &raw.falls_on
+        && !matches!(effect, Effect::Require { .. })
+    {
+        return Err(at.at(
+            party,
+            format!(
+                "falls_on: only a \"require\" rule's condition falls on someone; this rule's effect is {:?}",
+                raw.effect.get_ref()
+            ),
+        ));
+    }
+    Ok(effect)
 }
 
 /// A compiled `when`, split for matching: the parts that read only the member are
