@@ -28,6 +28,7 @@ use tonic::transport::Channel;
 on_both_backends!(
     a_member_keeps_her_contact_details_and_a_refused_field_is_named,
     every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_in_any_mail,
+    a_kind_she_turned_off_by_mail_reaches_her_inbox_only,
     without_an_smtp_server_mail_is_an_eml_file_exported_and_erased_with_her,
     tomorrows_event_and_session_are_told_once_even_after_restarts_and_no_canary_is_in_any_mail,
     a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in_it,
@@ -735,6 +736,103 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(server.accepted().len(), 7, "no mail after unsubscribing");
     cluster.stop().await;
+}
+
+/// Amira asks that answers to her questions reach her inbox only; Fatima has
+/// turned off another kind, and said yes to answers by mail. Both questions are
+/// answered: both inboxes have the answer, and only Fatima has a mail.
+async fn a_kind_she_turned_off_by_mail_reaches_her_inbox_only(backend: Backend) {
+    let (server, cluster) = with_mail_server(backend, 0).await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let amira = chapter
+        .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+        .await;
+    let fatima = chapter
+        .register_member(canary_member(&canaries, "Fatima", v1::MemberRole::Newcomer))
+        .await;
+    let samir = chapter
+        .register_member(canary_member(&canaries, "Samir", v1::MemberRole::Local))
+        .await;
+    let amira_token = cluster.member_token(AMSTERDAM, &amira).await;
+    let fatima_token = cluster.member_token(AMSTERDAM, &fatima).await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    let kind = |kind: &str, email: bool| v1::KindPreference {
+        kind: kind.into(),
+        email,
+    };
+    let mut amiras = settings(&amira, "amira@example.org", "ar");
+    amiras.kinds = vec![kind("question_answered", false)];
+    save(&mut notifications, &amira_token, amiras)
+        .await
+        .unwrap();
+    let mut fatimas = settings(&fatima, "fatima@example.org", "en");
+    fatimas.kinds = vec![kind("event_seat", false), kind("question_answered", true)];
+    save(&mut notifications, &fatima_token, fatimas)
+        .await
+        .unwrap();
+
+    // Samir answers Amira's question, then Fatima's.
+    let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
+    helpdesk
+        .register_answerer(to(
+            AMSTERDAM,
+            v1::RegisterAnswererRequest {
+                member_id: samir.clone(),
+                languages: vec!["en".into()],
+            },
+        ))
+        .await
+        .unwrap();
+    for asker in [&amira, &fatima] {
+        let question = helpdesk
+            .ask_question(to(
+                AMSTERDAM,
+                v1::AskQuestionRequest {
+                    asker_member_id: asker.to_string(),
+                    language: "en".into(),
+                    topic: canaries.of("topic"),
+                    text: canaries.of("question"),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        helpdesk
+            .answer_question(to(
+                AMSTERDAM,
+                v1::AnswerQuestionRequest {
+                    id: question.id,
+                    answerer_member_id: samir.clone(),
+                    answer: canaries.of("answer"),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+
+    // Fatima's mail arrives; Amira's answer, queued before it, would have gone
+    // first: the queue is sent in order.
+    eventually("Fatima's mail is accepted", || {
+        let server = server.clone();
+        async move { !server.accepted().is_empty() }
+    })
+    .await;
+    let accepted = server.accepted();
+    let to: Vec<&Vec<String>> = accepted.iter().map(|mail| &mail.to).collect();
+    assert_eq!(to, [&vec!["fatima@example.org".to_owned()]]);
+    assert_eq!(
+        accepted[0].header("Subject").as_deref(),
+        Some("Your helpdesk question has been answered")
+    );
+    for (token, member) in [(&amira_token, &amira), (&fatima_token, &fatima)] {
+        assert_eq!(
+            inbox_kinds(&mut notifications, token, member).await,
+            ["question_answered"],
+            "the inbox has the answer whatever the mail"
+        );
+    }
 }
 
 async fn without_an_smtp_server_mail_is_an_eml_file_exported_and_erased_with_her(backend: Backend) {

@@ -7,10 +7,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -401,8 +401,9 @@ pub async fn notify_all(db: &impl ConnectionTrait, notices: &[Notice]) -> Result
 }
 
 /// Writes `notices` (at most [`ROWS_PER_STATEMENT`]): every inbox row in one
-/// statement; the recipients' contact details and preferences read in one
-/// statement each; then the digest items and the mails, one statement each.
+/// statement; the recipients' contact details, with the kinds they turned off
+/// by mail, read in one; then the digest items and the mails, one statement
+/// each.
 async fn write_all(db: &impl ConnectionTrait, notices: &[Notice]) -> Result<Vec<(Uuid, bool)>> {
     if notices.is_empty() {
         return Ok(Vec::new());
@@ -427,34 +428,48 @@ async fn write_all(db: &impl ConnectionTrait, notices: &[Notice]) -> Result<Vec<
         recipients.dedup();
         recipients
     };
-    let details: HashMap<Uuid, contact_details::Model> = contact_details::Entity::find()
-        .filter(contact_details::Column::MemberId.is_in(recipients.clone()))
-        .filter(contact_details::Column::Email.ne(""))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| (row.member_id, row))
-        .collect();
-    let mut outcomes: Vec<(Uuid, bool)> = ids.iter().map(|id| (*id, false)).collect();
-    if details.is_empty() {
-        return Ok(outcomes);
-    }
-    // The kinds she turned off by mail; a kind she never set comes by mail.
-    let kinds: Vec<&str> = {
+    // The kinds among these that a recipient turned off by mail (a kind she
+    // never set comes by mail), read with her contact details in one statement:
+    // a row per kind she turned off, or one with no preference.
+    let kinds: Vec<String> = {
         let mut kinds: Vec<&str> = notices.iter().map(|n| n.kind.name).collect();
         kinds.sort_unstable();
         kinds.dedup();
-        kinds
+        kinds.into_iter().map(str::to_owned).collect()
     };
-    let turned_off: HashSet<(Uuid, String)> = notification_preference::Entity::find()
-        .filter(notification_preference::Column::MemberId.is_in(details.keys().copied()))
-        .filter(notification_preference::Column::Kind.is_in(kinds))
-        .filter(notification_preference::Column::Email.eq(false))
+    let turned_off_by_mail = contact_details::Entity::belongs_to(notification_preference::Entity)
+        .from(contact_details::Column::MemberId)
+        .to(notification_preference::Column::MemberId)
+        .on_condition(move |_, preference| {
+            Condition::all()
+                .add(
+                    Expr::col((preference.clone(), notification_preference::Column::Kind))
+                        .is_in(kinds.clone()),
+                )
+                .add(Expr::col((preference, notification_preference::Column::Email)).eq(false))
+        });
+    let rows: Vec<(
+        contact_details::Model,
+        Option<notification_preference::Model>,
+    )> = contact_details::Entity::find()
+        .join(JoinType::LeftJoin, turned_off_by_mail.into())
+        .select_also(notification_preference::Entity)
+        .filter(contact_details::Column::MemberId.is_in(recipients))
+        .filter(contact_details::Column::Email.ne(""))
         .all(db)
-        .await?
-        .into_iter()
-        .map(|row| (row.member_id, row.kind))
-        .collect();
+        .await?;
+    let mut outcomes: Vec<(Uuid, bool)> = ids.iter().map(|id| (*id, false)).collect();
+    if rows.is_empty() {
+        return Ok(outcomes);
+    }
+    let mut details: HashMap<Uuid, contact_details::Model> = HashMap::with_capacity(rows.len());
+    let mut turned_off: HashSet<(Uuid, String)> = HashSet::new();
+    for (row, preference) in rows {
+        if let Some(preference) = preference {
+            turned_off.insert((preference.member_id, preference.kind));
+        }
+        details.entry(row.member_id).or_insert(row);
+    }
     let mut digest_items = Vec::new();
     let mut mails = Vec::new();
     for ((notice, id), outcome) in notices.iter().zip(&ids).zip(&mut outcomes) {
@@ -721,7 +736,7 @@ pub async fn waiting_by_kind(db: &impl ConnectionTrait) -> Result<Vec<(String, u
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(kind, count)| (kind, count.max(0) as u64))
+        .map(|(kind, count)| (kind, u64::try_from(count).unwrap_or(0)))
         .collect())
 }
 
@@ -740,8 +755,8 @@ pub async fn next_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>
 /// Records that the mails of these notifications were accepted by the server
 /// (or written, each to its file: `(id, written_file)`), in a few statements
 /// whatever their number: the ones still queued are read in one, the mails sent
-/// over SMTP marked in one, each written file in its own, and invitations' links
-/// forgotten in one. A mail erased meanwhile stays erased, and the last mail of
+/// over SMTP marked in one (invitations' links forgotten with them), each
+/// written file in its own. A mail erased meanwhile stays erased, and the last mail of
 /// a member who has moved away goes once sent: returns the ids of those that
 /// are still queued.
 pub async fn mark_sent(
@@ -751,30 +766,29 @@ pub async fn mark_sent(
     let mut still_queued = HashSet::new();
     for chunk in accepted.chunks(ROWS_PER_STATEMENT) {
         let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
-        let queued: Vec<(Uuid, Uuid)> = mail_queue::Entity::find()
+        // The last mails of members whose new home has confirmed their arrival
+        // (`erase` kept them until sent) go now, and so do their files: each
+        // mail still queued, read with whether its member has moved away.
+        let arrived = mail_queue::Entity::belongs_to(departure::Entity)
+            .from(mail_queue::Column::MemberId)
+            .to(departure::Column::MemberId)
+            .on_condition(|_, departure| {
+                Expr::col((departure, departure::Column::ArrivedAt))
+                    .is_not_null()
+                    .into()
+            });
+        let queued: Vec<(Uuid, Option<Uuid>)> = mail_queue::Entity::find()
             .select_only()
             .column(mail_queue::Column::NotificationId)
-            .column(mail_queue::Column::MemberId)
-            .filter(mail_queue::Column::NotificationId.is_in(ids.clone()))
+            .column_as(departure::Column::MemberId, "moved_away")
+            .join(JoinType::LeftJoin, arrived.into())
+            .filter(mail_queue::Column::NotificationId.is_in(ids))
             .into_tuple()
             .all(db)
             .await?;
-        // The last mails of members whose new home has confirmed their arrival
-        // (`erase` kept them until sent) go now, and so do their files.
-        let members: HashSet<Uuid> = queued.iter().map(|(_, member)| *member).collect();
-        let moved_away: HashSet<Uuid> = departure::Entity::find()
-            .select_only()
-            .column(departure::Column::MemberId)
-            .filter(departure::Column::MemberId.is_in(members))
-            .filter(departure::Column::ArrivedAt.is_not_null())
-            .into_tuple::<Uuid>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
         let (gone, staying): (Vec<_>, Vec<_>) = queued
             .into_iter()
-            .partition(|(_, member)| moved_away.contains(member));
+            .partition(|(_, moved_away)| moved_away.is_some());
         still_queued.extend(staying.into_iter().map(|(id, _)| id));
         if !gone.is_empty() {
             mail_queue::Entity::delete_many()
@@ -784,11 +798,21 @@ pub async fn mark_sent(
                 .exec(db)
                 .await?;
         }
+        // An invitation's link holds its single-use code: sent, the queue forgets it.
         let sent = |update: sea_orm::UpdateMany<mail_queue::Entity>, written_file: &str| {
             update
                 .col_expr(mail_queue::Column::SentAt, Expr::value(Some(Utc::now())))
                 .col_expr(mail_queue::Column::WrittenFile, Expr::value(written_file))
                 .col_expr(mail_queue::Column::LastError, Expr::value(""))
+                .col_expr(
+                    mail_queue::Column::Link,
+                    Expr::case(
+                        Expr::col(mail_queue::Column::Kind).eq(INVITATION.name),
+                        INVITATION.link,
+                    )
+                    .finally(Expr::col(mail_queue::Column::Link))
+                    .into(),
+                )
         };
         let over_smtp: Vec<Uuid> = chunk
             .iter()
@@ -807,13 +831,6 @@ pub async fn mark_sent(
                 .exec(db)
                 .await?;
         }
-        // An invitation's link holds its single-use code: sent, the queue forgets it.
-        mail_queue::Entity::update_many()
-            .col_expr(mail_queue::Column::Link, Expr::value(INVITATION.link))
-            .filter(mail_queue::Column::NotificationId.is_in(ids))
-            .filter(mail_queue::Column::Kind.eq(INVITATION.name))
-            .exec(db)
-            .await?;
     }
     Ok(still_queued)
 }
