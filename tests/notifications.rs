@@ -29,6 +29,7 @@ on_both_backends!(
     a_member_keeps_her_contact_details_and_a_refused_field_is_named,
     every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_in_any_mail,
     a_kind_she_turned_off_by_mail_reaches_her_inbox_only,
+    a_relay_without_pipelining_hears_one_command_at_a_time,
     without_an_smtp_server_mail_is_an_eml_file_exported_and_erased_with_her,
     tomorrows_event_and_session_are_told_once_even_after_restarts_and_no_canary_is_in_any_mail,
     a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in_it,
@@ -738,6 +739,108 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
     cluster.stop().await;
 }
 
+/// `answerer` becomes a superlocal and answers one question of each of
+/// `askers`, in order.
+async fn answered_questions(
+    gateway: &Channel,
+    canaries: &Canaries,
+    askers: &[&String],
+    answerer: &str,
+) {
+    let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
+    helpdesk
+        .register_answerer(to(
+            AMSTERDAM,
+            v1::RegisterAnswererRequest {
+                member_id: answerer.into(),
+                languages: vec!["en".into()],
+            },
+        ))
+        .await
+        .unwrap();
+    for asker in askers {
+        let question = helpdesk
+            .ask_question(to(
+                AMSTERDAM,
+                v1::AskQuestionRequest {
+                    asker_member_id: asker.to_string(),
+                    language: "en".into(),
+                    topic: canaries.of("topic"),
+                    text: canaries.of("question"),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        helpdesk
+            .answer_question(to(
+                AMSTERDAM,
+                v1::AnswerQuestionRequest {
+                    id: question.id,
+                    answerer_member_id: answerer.into(),
+                    answer: canaries.of("answer"),
+                },
+            ))
+            .await
+            .unwrap();
+    }
+}
+
+/// A relay that does not offer PIPELINING hears each command of the envelope
+/// after the answer to the one before, and the mails arrive as ever.
+async fn a_relay_without_pipelining_hears_one_command_at_a_time(backend: Backend) {
+    let server = SmtpReceiver::start_offering(0, false).await.unwrap();
+    let cluster = Cluster::start_with_mail(
+        backend,
+        passage_node::settings::MailSettings {
+            smtp_url: Some(server.url()),
+            web_url: "https://passage.example".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let askers = [
+        chapter
+            .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+            .await,
+        chapter
+            .register_member(canary_member(&canaries, "Fatima", v1::MemberRole::Newcomer))
+            .await,
+    ];
+    let samir = chapter
+        .register_member(canary_member(&canaries, "Samir", v1::MemberRole::Local))
+        .await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    for (n, asker) in askers.iter().enumerate() {
+        let token = cluster.member_token(AMSTERDAM, asker).await;
+        let address = format!("asker{n}@example.org");
+        save(&mut notifications, &token, settings(asker, &address, "en"))
+            .await
+            .unwrap();
+    }
+
+    answered_questions(&gateway, &canaries, &[&askers[0], &askers[1]], &samir).await;
+
+    eventually("both mails are accepted", || {
+        let server = server.clone();
+        async move { server.accepted().len() == 2 }
+    })
+    .await;
+    let accepted = server.accepted();
+    assert_eq!(
+        accepted.iter().map(|mail| &mail.to[0]).collect::<Vec<_>>(),
+        ["asker0@example.org", "asker1@example.org"]
+    );
+    assert!(
+        accepted.iter().all(|mail| !mail.pipelined),
+        "no command before the answer to the one before"
+    );
+    assert!(server.refused().is_empty());
+}
+
 /// Amira asks that answers to her questions reach her inbox only; Fatima has
 /// turned off another kind, and said yes to answers by mail. Both questions are
 /// answered: both inboxes have the answer, and only Fatima has a mail.
@@ -774,43 +877,7 @@ async fn a_kind_she_turned_off_by_mail_reaches_her_inbox_only(backend: Backend) 
         .unwrap();
 
     // Samir answers Amira's question, then Fatima's.
-    let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
-    helpdesk
-        .register_answerer(to(
-            AMSTERDAM,
-            v1::RegisterAnswererRequest {
-                member_id: samir.clone(),
-                languages: vec!["en".into()],
-            },
-        ))
-        .await
-        .unwrap();
-    for asker in [&amira, &fatima] {
-        let question = helpdesk
-            .ask_question(to(
-                AMSTERDAM,
-                v1::AskQuestionRequest {
-                    asker_member_id: asker.to_string(),
-                    language: "en".into(),
-                    topic: canaries.of("topic"),
-                    text: canaries.of("question"),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        helpdesk
-            .answer_question(to(
-                AMSTERDAM,
-                v1::AnswerQuestionRequest {
-                    id: question.id,
-                    answerer_member_id: samir.clone(),
-                    answer: canaries.of("answer"),
-                },
-            ))
-            .await
-            .unwrap();
-    }
+    answered_questions(&gateway, &canaries, &[&amira, &fatima], &samir).await;
 
     // Fatima's mail arrives; Amira's answer, queued before it, would have gone
     // first: the queue is sent in order.
@@ -825,6 +892,10 @@ async fn a_kind_she_turned_off_by_mail_reaches_her_inbox_only(backend: Backend) 
     assert_eq!(
         accepted[0].header("Subject").as_deref(),
         Some("Your helpdesk question has been answered")
+    );
+    assert!(
+        accepted[0].pipelined,
+        "the relay offers PIPELINING: MAIL, RCPT and DATA come in one write"
     );
     for (token, member) in [(&amira_token, &amira), (&fatima_token, &fatima)] {
         assert_eq!(
@@ -1355,6 +1426,7 @@ async fn a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in
         from: String::new(),
         to: Vec::new(),
         data: digest.clone(),
+        pipelined: false,
     });
     for line in [
         "New opportunities are waiting for your review",

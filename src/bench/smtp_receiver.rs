@@ -1,6 +1,7 @@
 //! A small SMTP receiver on 127.0.0.1, for `passage bench notify` and the
 //! notification and fault tests: it speaks enough of RFC 5321 for lettre (EHLO,
-//! MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepted, can
+//! MAIL, RCPT, DATA, RSET, NOOP, QUIT; PIPELINING offered unless started
+//! without it), keeps every message it accepted, can
 //! refuse the first messages with a temporary failure (451), as a busy mail
 //! server does, and can hold the next conversation at a chosen step of the
 //! protocol ([`Step`]) until it is released or the sender goes away — so a test
@@ -20,6 +21,9 @@ pub struct Received {
     pub to: Vec<String>,
     /// The message as sent after DATA, dot-unstuffed, CRLF line ends.
     pub data: String,
+    /// Whether the sender wrote its envelope's commands (MAIL, RCPT, DATA)
+    /// without waiting for each answer: pipelined (RFC 2920).
+    pub pipelined: bool,
 }
 
 impl Received {
@@ -94,11 +98,22 @@ pub struct SmtpReceiver {
     hold: Arc<Mutex<Option<Waiting>>>,
     /// Connections opened so far.
     connections: Arc<Mutex<u64>>,
+    /// Whether its greeting offers PIPELINING.
+    pipelining: bool,
 }
 
 impl SmtpReceiver {
     /// Starts a receiver that refuses the first `refuse_first` messages.
     pub async fn start(refuse_first: usize) -> std::io::Result<SmtpReceiver> {
+        Self::start_offering(refuse_first, true).await
+    }
+
+    /// [`SmtpReceiver::start`], its greeting offering PIPELINING or not, as
+    /// relays differ.
+    pub async fn start_offering(
+        refuse_first: usize,
+        pipelining: bool,
+    ) -> std::io::Result<SmtpReceiver> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let receiver = SmtpReceiver {
             port: listener.local_addr()?.port(),
@@ -107,6 +122,7 @@ impl SmtpReceiver {
             to_refuse: Arc::new(Mutex::new(refuse_first)),
             hold: Arc::default(),
             connections: Arc::default(),
+            pipelining,
         };
         let serving = receiver.clone();
         tokio::spawn(async move {
@@ -199,6 +215,7 @@ impl SmtpReceiver {
         write.write_all(b"220 test.passage ESMTP ready\r\n").await?;
         let mut from = String::new();
         let mut to = Vec::new();
+        let mut pipelined = false;
         loop {
             let mut line = String::new();
             if lines.read_line(&mut line).await? == 0 {
@@ -212,13 +229,18 @@ impl SmtpReceiver {
                 .to_ascii_uppercase();
             match verb.as_str() {
                 "EHLO" | "HELO" => {
-                    write
-                        .write_all(b"250-test.passage\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
-                        .await?
+                    let offered: &[u8] = if self.pipelining {
+                        b"250-test.passage\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 SMTPUTF8\r\n"
+                    } else {
+                        b"250-test.passage\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"
+                    };
+                    write.write_all(offered).await?
                 }
                 "MAIL" => {
                     from = address_in(&command);
                     to.clear();
+                    // The rest of the envelope is here before MAIL is answered.
+                    pipelined = !lines.buffer().is_empty();
                     write.write_all(b"250 OK\r\n").await?;
                 }
                 "RCPT" => {
@@ -246,6 +268,7 @@ impl SmtpReceiver {
                         from: from.clone(),
                         to: to.clone(),
                         data,
+                        pipelined,
                     };
                     if let Held::SenderGone = self.maybe_hold(Step::EndOfData, &mut lines).await {
                         return Ok(());

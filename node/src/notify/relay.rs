@@ -11,12 +11,21 @@
 //! conversation (`AsyncSmtpConnection`), which still speaks the protocol,
 //! STARTTLS over rustls and the login. Implicit TLS (`smtps://`) is opened by
 //! lettre itself, which gives no way to set the option there.
+//!
+//! Where the relay offers PIPELINING (RFC 2920), a mail's MAIL, RCPT and DATA
+//! go in one write and their answers are read after: two round trips a mail
+//! instead of four. lettre's conversation sends each command and waits, and
+//! keeps no note of the keyword, so the relay is asked once per connection.
 
 use std::time::{Duration, Instant};
 
+use std::fmt;
+
 use lettre::Message;
+use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::sync::Mutex;
 
@@ -48,7 +57,29 @@ pub struct Relay {
     security: Security,
     credentials: Option<Credentials>,
     hello: ClientId,
-    open: Mutex<Option<(AsyncSmtpConnection, Instant)>>,
+    open: Mutex<Option<Kept>>,
+}
+
+/// The connection kept open between mails.
+struct Kept {
+    connection: AsyncSmtpConnection,
+    /// Whether the relay offered PIPELINING on it.
+    pipelining: bool,
+    /// When it was last used.
+    used: Instant,
+}
+
+/// A mail's envelope as one pipelined write: MAIL, each RCPT, DATA.
+struct Envelope3<'e>(&'e Envelope);
+
+impl fmt::Display for Envelope3<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", Mail::new(self.0.from().cloned(), Vec::new()))?;
+        for to in self.0.to() {
+            write!(f, "{}", Rcpt::new(to.clone(), Vec::new()))?;
+        }
+        write!(f, "{Data}")
+    }
 }
 
 impl Relay {
@@ -124,13 +155,11 @@ impl Relay {
     /// Sends `message`; the relay's refusal or the failure, as text.
     pub async fn send(&self, message: &Message) -> std::result::Result<(), String> {
         let mut open = self.open.lock().await;
-        let mut connection = match open.take() {
-            Some((connection, used)) if used.elapsed() < FRESH && !connection.has_broken() => {
-                connection
-            }
+        let mut kept = match open.take() {
+            Some(kept) if kept.used.elapsed() < FRESH && !kept.connection.has_broken() => kept,
             stale => {
-                if let Some((mut connection, _)) = stale {
-                    connection.abort().await;
+                if let Some(mut stale) = stale {
+                    stale.connection.abort().await;
                 }
                 tokio::time::timeout(SMTP_TIMEOUT, self.connect())
                     .await
@@ -139,19 +168,30 @@ impl Relay {
             }
         };
         let formatted = message.formatted();
-        match tokio::time::timeout(
-            SMTP_TIMEOUT,
-            connection.send(message.envelope(), &formatted),
-        )
-        .await
-        {
-            Ok(Ok(_)) => {
-                *open = Some((connection, Instant::now()));
+        let envelope = message.envelope();
+        // Addresses or a body beyond ASCII need SMTPUTF8 or 8BITMIME said on
+        // MAIL: lettre's own conversation says them.
+        let plain = formatted.is_ascii()
+            && envelope.from().is_none_or(ascii)
+            && envelope.to().iter().all(ascii);
+        let pipelining = kept.pipelining && plain;
+        let connection = &mut kept.connection;
+        let sending = async move {
+            if pipelining {
+                pipelined(connection, envelope, &formatted).await
+            } else {
+                connection.send(envelope, &formatted).await.map(drop)
+            }
+        };
+        match tokio::time::timeout(SMTP_TIMEOUT, sending).await {
+            Ok(Ok(())) => {
+                kept.used = Instant::now();
+                *open = Some(kept);
                 Ok(())
             }
             Ok(Err(error)) => {
                 // A refusal leaves the conversation mid-transaction: start anew.
-                connection.abort().await;
+                kept.connection.abort().await;
                 Err(format!("the mail server did not accept it: {error}"))
             }
             Err(_) => Err("the mail server did not answer in time".to_owned()),
@@ -159,7 +199,7 @@ impl Relay {
     }
 
     /// A new connection, greeted, secured and logged in as the URL says.
-    async fn connect(&self) -> std::result::Result<AsyncSmtpConnection, String> {
+    async fn connect(&self) -> std::result::Result<Kept, String> {
         let failed = |e: lettre::transport::smtp::Error| e.to_string();
         let mut connection = match &self.security {
             Security::Implicit(parameters) => AsyncSmtpConnection::connect_tokio1(
@@ -193,13 +233,62 @@ impl Relay {
                 .await
                 .map_err(failed)?;
         }
+        // Asked again, before the login (a greeting after it could undo it):
+        // lettre keeps no note of PIPELINING from its own greeting.
+        let greeting = connection
+            .command(Ehlo::new(self.hello.clone()))
+            .await
+            .map_err(failed)?;
+        let pipelining = greeting.message().skip(1).any(|line| {
+            line.split_whitespace()
+                .next()
+                .is_some_and(|keyword| keyword.eq_ignore_ascii_case("PIPELINING"))
+        });
         if let Some(credentials) = &self.credentials {
             connection
                 .auth(DEFAULT_MECHANISMS, credentials)
                 .await
                 .map_err(failed)?;
         }
-        Ok(connection)
+        Ok(Kept {
+            connection,
+            pipelining,
+            used: Instant::now(),
+        })
+    }
+}
+
+/// Whether `address` is ASCII (no SMTPUTF8 needed).
+fn ascii(address: &lettre::Address) -> bool {
+    AsRef::<str>::as_ref(address).is_ascii()
+}
+
+/// Sends one mail with its envelope pipelined (RFC 2920): MAIL, RCPT and DATA in
+/// one write, then their answers, then the message. Every answer is read
+/// before any refusal is returned, and a refusal ends the connection (the
+/// caller's `abort`), so no answer is left for the next mail to read.
+async fn pipelined(
+    connection: &mut AsyncSmtpConnection,
+    envelope: &Envelope,
+    formatted: &[u8],
+) -> std::result::Result<(), lettre::transport::smtp::Error> {
+    // The first answer (to MAIL) comes with the write; one for each RCPT and
+    // the DATA follow.
+    let mut refusal = connection.command(Envelope3(envelope)).await.err();
+    for _ in 0..envelope.to().len() + 1 {
+        let answer = connection.read_response().await;
+        match answer {
+            Ok(_) => {}
+            Err(error) if error.is_response() || error.is_permanent() || error.is_transient() => {
+                refusal.get_or_insert(error);
+            }
+            // The connection itself failed: no more answers will come.
+            Err(error) => return Err(refusal.unwrap_or(error)),
+        }
+    }
+    match refusal {
+        Some(refused) => Err(refused),
+        None => connection.message(formatted).await.map(drop),
     }
 }
 
