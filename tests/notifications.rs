@@ -30,6 +30,7 @@ on_both_backends!(
     every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_in_any_mail,
     a_kind_she_turned_off_by_mail_reaches_her_inbox_only,
     a_relay_without_pipelining_hears_one_command_at_a_time,
+    a_recipient_refused_in_a_pipelined_envelope_costs_no_other_mail,
     without_an_smtp_server_mail_is_an_eml_file_exported_and_erased_with_her,
     tomorrows_event_and_session_are_told_once_even_after_restarts_and_no_canary_is_in_any_mail,
     a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in_it,
@@ -839,6 +840,56 @@ async fn a_relay_without_pipelining_hears_one_command_at_a_time(backend: Backend
         "no command before the answer to the one before"
     );
     assert!(server.refused().is_empty());
+}
+
+/// The relay has no mailbox for Amira's address: it refuses her RCPT in a
+/// pipelined envelope, and the DATA after it. Her mail waits to be tried
+/// again; Fatima's, next, goes whole, on a new connection, as itself.
+async fn a_recipient_refused_in_a_pipelined_envelope_costs_no_other_mail(backend: Backend) {
+    let (server, cluster) = with_mail_server(backend, 0).await;
+    server.refuse_recipient("asker0@example.org");
+    let gateway = cluster.gateway().await;
+    let mut chapter = Chapter::open(&cluster).await;
+    let canaries = Canaries::new();
+    let askers = [
+        chapter
+            .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
+            .await,
+        chapter
+            .register_member(canary_member(&canaries, "Fatima", v1::MemberRole::Newcomer))
+            .await,
+    ];
+    let samir = chapter
+        .register_member(canary_member(&canaries, "Samir", v1::MemberRole::Local))
+        .await;
+    let mut notifications = NotificationServiceClient::new(gateway.clone());
+    for (n, asker) in askers.iter().enumerate() {
+        let token = cluster.member_token(AMSTERDAM, asker).await;
+        let address = format!("asker{n}@example.org");
+        save(&mut notifications, &token, settings(asker, &address, "en"))
+            .await
+            .unwrap();
+    }
+
+    answered_questions(&gateway, &canaries, &[&askers[0], &askers[1]], &samir).await;
+
+    eventually("Fatima's mail is accepted", || {
+        let server = server.clone();
+        async move { !server.accepted().is_empty() }
+    })
+    .await;
+    let accepted = server.accepted();
+    assert_eq!(accepted.len(), 1, "{accepted:#?}");
+    assert_eq!(accepted[0].to, ["asker1@example.org"]);
+    assert!(accepted[0].pipelined);
+    assert_eq!(
+        accepted[0].header("Subject").as_deref(),
+        Some("Your helpdesk question has been answered")
+    );
+    assert!(
+        server.connections() >= 2,
+        "the refusal ended the connection it came on"
+    );
 }
 
 /// Amira asks that answers to her questions reach her inbox only; Fatima has

@@ -100,6 +100,8 @@ pub struct SmtpReceiver {
     connections: Arc<Mutex<u64>>,
     /// Whether its greeting offers PIPELINING.
     pipelining: bool,
+    /// Addresses it has no mailbox for (RCPT refused with 550).
+    unknown: Arc<Mutex<Vec<String>>>,
 }
 
 impl SmtpReceiver {
@@ -123,6 +125,7 @@ impl SmtpReceiver {
             hold: Arc::default(),
             connections: Arc::default(),
             pipelining,
+            unknown: Arc::default(),
         };
         let serving = receiver.clone();
         tokio::spawn(async move {
@@ -152,6 +155,13 @@ impl SmtpReceiver {
 
     pub fn refused(&self) -> Vec<Received> {
         self.refused.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// From now on, refuses mail to `address` at RCPT (550: no such mailbox).
+    pub fn refuse_recipient(&self, address: &str) {
+        if let Ok(mut unknown) = self.unknown.lock() {
+            unknown.push(address.to_owned());
+        }
     }
 
     /// How many connections were opened so far.
@@ -259,8 +269,22 @@ impl SmtpReceiver {
                     write.write_all(b"250 OK\r\n").await?;
                 }
                 "RCPT" => {
-                    to.push(address_in(&command));
-                    write.write_all(b"250 OK\r\n").await?;
+                    let address = address_in(&command);
+                    let unknown = self
+                        .unknown
+                        .lock()
+                        .is_ok_and(|unknown| unknown.contains(&address));
+                    if unknown {
+                        write.write_all(b"550 5.1.1 no such mailbox\r\n").await?;
+                    } else {
+                        to.push(address);
+                        write.write_all(b"250 OK\r\n").await?;
+                    }
+                }
+                "DATA" if to.is_empty() => {
+                    write
+                        .write_all(b"554 5.5.1 no valid recipients\r\n")
+                        .await?;
                 }
                 "DATA" => {
                     if self.holds_at(Step::Data) {

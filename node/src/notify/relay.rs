@@ -17,9 +17,8 @@
 //! instead of four. lettre's conversation sends each command and waits, and
 //! keeps no note of the keyword, so the relay is asked once per connection.
 
-use std::time::{Duration, Instant};
-
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use lettre::Message;
 use lettre::address::Envelope;
@@ -279,10 +278,12 @@ async fn pipelined(
         let answer = connection.read_response().await;
         match answer {
             Ok(_) => {}
-            Err(error) if error.is_response() || error.is_permanent() || error.is_transient() => {
+            // A refusal (4xx, 5xx): the answers after it still come.
+            Err(error) if error.is_permanent() || error.is_transient() => {
                 refusal.get_or_insert(error);
             }
-            // The connection itself failed: no more answers will come.
+            // The connection failed, or the relay's answer made no sense: no
+            // answer after it can be trusted to come.
             Err(error) => return Err(refusal.unwrap_or(error)),
         }
     }
