@@ -44,7 +44,14 @@ on_both_backends!(
 /// cluster whose nodes send it their mail, linking to `https://passage.example`.
 async fn with_mail_server(backend: Backend, refusals: usize) -> (SmtpReceiver, Cluster) {
     let server = SmtpReceiver::start(refusals).await.unwrap();
-    let cluster = Cluster::start_with_mail(
+    let cluster = mailing_to(backend, &server).await;
+    (server, cluster)
+}
+
+/// A cluster whose nodes send their mail to `server`, linking to
+/// `https://passage.example`.
+async fn mailing_to(backend: Backend, server: &SmtpReceiver) -> Cluster {
+    Cluster::start_with_mail(
         backend,
         passage_node::settings::MailSettings {
             smtp_url: Some(server.url()),
@@ -52,8 +59,7 @@ async fn with_mail_server(backend: Backend, refusals: usize) -> (SmtpReceiver, C
             ..Default::default()
         },
     )
-    .await;
-    (server, cluster)
+    .await
 }
 
 /// A request of member `token`'s own, to Amsterdam.
@@ -787,21 +793,11 @@ async fn answered_questions(
     }
 }
 
-/// A relay that does not offer PIPELINING hears each command of the envelope
-/// after the answer to the one before, and the mails arrive as ever.
-async fn a_relay_without_pipelining_hears_one_command_at_a_time(backend: Backend) {
-    let server = SmtpReceiver::start_offering(0, false).await.unwrap();
-    let cluster = Cluster::start_with_mail(
-        backend,
-        passage_node::settings::MailSettings {
-            smtp_url: Some(server.url()),
-            web_url: "https://passage.example".into(),
-            ..Default::default()
-        },
-    )
-    .await;
+/// Amira and Fatima, with the addresses asker0@ and asker1@example.org, each
+/// ask a question that Samir answers, Amira's first.
+async fn two_askers_answered(cluster: &Cluster) {
     let gateway = cluster.gateway().await;
-    let mut chapter = Chapter::open(&cluster).await;
+    let mut chapter = Chapter::open(cluster).await;
     let canaries = Canaries::new();
     let askers = [
         chapter
@@ -824,6 +820,14 @@ async fn a_relay_without_pipelining_hears_one_command_at_a_time(backend: Backend
     }
 
     answered_questions(&gateway, &canaries, &[&askers[0], &askers[1]], &samir).await;
+}
+
+/// A relay that does not offer PIPELINING hears each command of the envelope
+/// after the answer to the one before, and the mails arrive as ever.
+async fn a_relay_without_pipelining_hears_one_command_at_a_time(backend: Backend) {
+    let server = SmtpReceiver::start_offering(0, false).await.unwrap();
+    let cluster = mailing_to(backend, &server).await;
+    two_askers_answered(&cluster).await;
 
     eventually("both mails are accepted", || {
         let server = server.clone();
@@ -848,30 +852,7 @@ async fn a_relay_without_pipelining_hears_one_command_at_a_time(backend: Backend
 async fn a_recipient_refused_in_a_pipelined_envelope_costs_no_other_mail(backend: Backend) {
     let (server, cluster) = with_mail_server(backend, 0).await;
     server.refuse_recipient("asker0@example.org");
-    let gateway = cluster.gateway().await;
-    let mut chapter = Chapter::open(&cluster).await;
-    let canaries = Canaries::new();
-    let askers = [
-        chapter
-            .register_member(canary_member(&canaries, "Amira", v1::MemberRole::Newcomer))
-            .await,
-        chapter
-            .register_member(canary_member(&canaries, "Fatima", v1::MemberRole::Newcomer))
-            .await,
-    ];
-    let samir = chapter
-        .register_member(canary_member(&canaries, "Samir", v1::MemberRole::Local))
-        .await;
-    let mut notifications = NotificationServiceClient::new(gateway.clone());
-    for (n, asker) in askers.iter().enumerate() {
-        let token = cluster.member_token(AMSTERDAM, asker).await;
-        let address = format!("asker{n}@example.org");
-        save(&mut notifications, &token, settings(asker, &address, "en"))
-            .await
-            .unwrap();
-    }
-
-    answered_questions(&gateway, &canaries, &[&askers[0], &askers[1]], &samir).await;
+    two_askers_answered(&cluster).await;
 
     eventually("Fatima's mail is accepted", || {
         let server = server.clone();

@@ -69,9 +69,9 @@ struct Kept {
 }
 
 /// A mail's envelope as one pipelined write: MAIL, each RCPT, DATA.
-struct Envelope3<'e>(&'e Envelope);
+struct PipelinedEnvelope<'e>(&'e Envelope);
 
-impl fmt::Display for Envelope3<'_> {
+impl fmt::Display for PipelinedEnvelope<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", Mail::new(self.0.from().cloned(), Vec::new()))?;
         for to in self.0.to() {
@@ -273,7 +273,7 @@ async fn pipelined(
 ) -> std::result::Result<(), lettre::transport::smtp::Error> {
     // The first answer (to MAIL) comes with the write; one for each RCPT and
     // the DATA follow.
-    let mut refusal = connection.command(Envelope3(envelope)).await.err();
+    let mut refusal = connection.command(PipelinedEnvelope(envelope)).await.err();
     for _ in 0..envelope.to().len() + 1 {
         let answer = connection.read_response().await;
         match answer {
