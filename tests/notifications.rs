@@ -453,41 +453,9 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
         .unwrap();
 
     // Act 2: her helpdesk question is routed to Samir, and answered.
-    let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
-    helpdesk
-        .register_answerer(to(
-            AMSTERDAM,
-            v1::RegisterAnswererRequest {
-                member_id: superlocal.clone(),
-                languages: vec!["en".into()],
-            },
-        ))
+    let question_id = answered_questions(&gateway, &canaries, &[&amira], &superlocal)
         .await
-        .unwrap();
-    let question = helpdesk
-        .ask_question(to(
-            AMSTERDAM,
-            v1::AskQuestionRequest {
-                asker_member_id: amira.clone(),
-                language: "en".into(),
-                topic: canaries.of("topic"),
-                text: canaries.of("question"),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    helpdesk
-        .answer_question(to(
-            AMSTERDAM,
-            v1::AnswerQuestionRequest {
-                id: question.id.clone(),
-                answerer_member_id: superlocal.clone(),
-                answer: canaries.of("answer"),
-            },
-        ))
-        .await
-        .unwrap();
+        .remove(0);
 
     // Act 3: a freed seat at a one-seat fair goes to her from the waiting list.
     let fair = chapter
@@ -616,7 +584,7 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
     assert!(
         decoded(to_samir).contains(&format!(
             "https://passage.example/answering/{}",
-            question.id
+            question_id
         )),
         "{}",
         decoded(to_samir)
@@ -747,13 +715,14 @@ async fn every_kind_reaches_the_inbox_and_the_mail_server_once_and_no_canary_is_
 }
 
 /// `answerer` becomes a superlocal and answers one question of each of
-/// `askers`, in order.
+/// `askers`, in order: the questions' ids.
 async fn answered_questions(
     gateway: &Channel,
     canaries: &Canaries,
     askers: &[&String],
     answerer: &str,
-) {
+) -> Vec<String> {
+    let mut ids = Vec::new();
     let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
     helpdesk
         .register_answerer(to(
@@ -783,14 +752,16 @@ async fn answered_questions(
             .answer_question(to(
                 AMSTERDAM,
                 v1::AnswerQuestionRequest {
-                    id: question.id,
+                    id: question.id.clone(),
                     answerer_member_id: answerer.into(),
                     answer: canaries.of("answer"),
                 },
             ))
             .await
             .unwrap();
+        ids.push(question.id);
     }
+    ids
 }
 
 /// Amira and Fatima, with the addresses asker0@ and asker1@example.org, each
@@ -1357,41 +1328,7 @@ async fn a_daily_digest_gathers_her_notices_in_one_mail_once_and_no_canary_is_in
             .await;
         chapter.submit_for_review(&draft).await.unwrap();
     }
-    let mut helpdesk = HelpdeskServiceClient::new(gateway.clone());
-    helpdesk
-        .register_answerer(to(
-            AMSTERDAM,
-            v1::RegisterAnswererRequest {
-                member_id: superlocal.clone(),
-                languages: vec!["en".into()],
-            },
-        ))
-        .await
-        .unwrap();
-    let question = helpdesk
-        .ask_question(to(
-            AMSTERDAM,
-            v1::AskQuestionRequest {
-                asker_member_id: amira.clone(),
-                language: "en".into(),
-                topic: canaries.of("topic"),
-                text: canaries.of("question"),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    helpdesk
-        .answer_question(to(
-            AMSTERDAM,
-            v1::AnswerQuestionRequest {
-                id: question.id,
-                answerer_member_id: superlocal,
-                answer: canaries.of("answer"),
-            },
-        ))
-        .await
-        .unwrap();
+    answered_questions(&gateway, &canaries, &[&amira], &superlocal).await;
 
     // Her inbox has each at once; no mail is written before her morning.
     assert_eq!(
